@@ -1,0 +1,1 @@
+"""aiokili: async, typed Kili SDK."""
