@@ -73,11 +73,11 @@ class GeneratedClient(AsyncBaseClient):
         return CountAssets.model_validate(data)
 
     async def filter_existing_assets(
-        self, project_id: str, external_i_ds: List[str], **kwargs: Any
+        self, project_id: str, external_ids: List[str], **kwargs: Any
     ) -> FilterExistingAssets:
         variables: Dict[str, object] = {
-            "projectID": project_id,
-            "externalIDs": external_i_ds,
+            "projectId": project_id,
+            "externalIds": external_ids,
         }
         response = await self.execute(
             query=FILTER_EXISTING_ASSETS_GQL,

@@ -93,8 +93,8 @@ query CountAssets($where: AssetWhere!) {
 """
 
 FILTER_EXISTING_ASSETS_GQL = """
-query FilterExistingAssets($projectID: ID!, $externalIDs: [String!]!) {
-  data: filterExistingAssets(projectID: $projectID, externalIDs: $externalIDs)
+query FilterExistingAssets($projectId: ID!, $externalIds: [String!]!) {
+  data: filterExistingAssets(projectID: $projectId, externalIDs: $externalIds)
 }
 """
 

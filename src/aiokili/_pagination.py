@@ -1,0 +1,101 @@
+"""Offset pagination with concurrent page prefetch and bounded memory.
+
+Kili lists are offset-paged (``skip``/``first``) after a ``count`` query with the same
+``where``. Once the count is known, every page offset is known, so up to ``prefetch``
+pages are fetched concurrently ahead of the consumer while pages are yielded in order.
+At most ``prefetch + 1`` pages are held in memory, whatever the size of the listing.
+
+Fetches run in the client's task group (opened by ``async with AsyncKili(...)``), so no
+task group spans a ``yield`` of the generator; without one, pages are fetched one by one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+
+T = TypeVar("T")
+PageFetcher = Callable[[int, int], Awaitable[Sequence[T]]]
+"""``fetch(skip, first)`` returns one page of items."""
+
+
+class _Slot(Generic[T]):
+    """One page in flight: its result or error, and a scope to cancel it."""
+
+    def __init__(self, skip: int, first: int) -> None:
+        self.skip = skip
+        self.first = first
+        self.done = anyio.Event()
+        self.scope = anyio.CancelScope()
+        self.items: Sequence[T] = ()
+        self.error: BaseException | None = None
+
+    async def run(self, fetch: PageFetcher[T]) -> None:
+        try:
+            with self.scope:
+                self.items = await fetch(self.skip, self.first)
+        except Exception as exc:  # handed to the consumer, never to the task group
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+def page_plan(total: int, skip: int, page_size: int) -> list[tuple[int, int]]:
+    """The ``(skip, first)`` of every page needed to read ``total`` items from ``skip``."""
+    return [
+        (skip + offset, min(page_size, total - offset)) for offset in range(0, total, page_size)
+    ]
+
+
+async def iterate_pages(
+    fetch: PageFetcher[T],
+    plan: Sequence[tuple[int, int]],
+    *,
+    prefetch: int,
+    task_group: TaskGroup | None,
+) -> AsyncIterator[T]:
+    """Yield the items of every page of ``plan`` in order, fetching ahead concurrently.
+
+    Stops early at a short page (the data changed under the listing). An error of any
+    page is raised when the consumer reaches that page.
+    """
+    if task_group is None or prefetch <= 1:
+        for skip, first in plan:
+            items = await fetch(skip, first)
+            for item in items:
+                yield item
+            if len(items) < first:
+                return
+        return
+
+    todo = deque(plan)
+    pending: deque[_Slot[T]] = deque()
+
+    def launch() -> None:
+        skip, first = todo.popleft()
+        slot: _Slot[T] = _Slot(skip, first)
+        pending.append(slot)
+        task_group.start_soon(slot.run, fetch)
+
+    try:
+        while todo and len(pending) < prefetch:
+            launch()
+        while pending:
+            slot = pending.popleft()
+            await slot.done.wait()
+            if slot.error is not None:
+                raise slot.error
+            if todo:
+                launch()
+            items, slot.items = slot.items, ()
+            for item in items:
+                yield item
+            if len(items) < slot.first:
+                return
+    finally:
+        for slot in pending:
+            slot.scope.cancel()

@@ -1,0 +1,86 @@
+"""The ``aiokili`` command line: ``aiokili server``, ``aiokili quickstart``."""
+
+from __future__ import annotations
+
+import sys
+
+try:
+    import typer
+    from rich.console import Console
+    from rich.table import Table
+except ImportError:  # pragma: no cover - depends on the install
+    typer = None  # type: ignore[assignment]
+
+
+def main() -> None:
+    """Entry point of the ``aiokili`` command."""
+    if typer is None:  # pragma: no cover
+        sys.exit("The aiokili command needs the cli extra: pip install 'aiokili[cli]'")
+    _app()()
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer(help="aiokili: async Kili SDK and local Kili server.", no_args_is_help=True)
+    console = Console()
+
+    @app.command()
+    def server(
+        host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+        port: int = typer.Option(4000, help="Port; 0 picks a free one."),
+        db: str = typer.Option("aiokili.sqlite3", help="SQLite file, or :memory:."),
+        api_key: str = typer.Option(None, help="Also accept this API key."),
+        latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
+    ) -> None:
+        """Run the local Kili-compatible server until Ctrl-C."""
+        from .server import LocalServer
+
+        def ready(srv: LocalServer) -> None:
+            console.print(f"GraphQL endpoint: {srv.url}")
+            console.print(f"API key: {srv.api_key}")
+            console.print(
+                f"Try: KILI_API_ENDPOINT={srv.url} KILI_API_KEY={srv.api_key} python your_script.py"
+            )
+
+        LocalServer(
+            host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms
+        ).serve_forever(on_ready=ready)
+
+    @app.command()
+    def quickstart(
+        assets: int = typer.Option(10_000, min=1, help="Number of assets to import and label."),
+        concurrency: int = typer.Option(4, min=1, help="Requests in flight for bulk calls."),
+    ) -> None:
+        """Run the quickstart against an embedded local server and print what it did."""
+        import anyio
+
+        from .client import AsyncKili
+        from .quickstart import run_quickstart
+        from .server import LocalServer
+
+        with LocalServer() as srv:
+            console.print(f"Local Kili server on {srv.url}")
+
+            async def go() -> None:
+                async with AsyncKili(
+                    api_key=srv.api_key, api_endpoint=srv.url, concurrency=concurrency
+                ) as kili:
+                    with console.status("starting") as status:
+                        report = await run_quickstart(
+                            kili, assets, step=lambda s: status.update(s + "...")
+                        )
+                table = Table(title=f"aiokili quickstart (project {report.project_id})")
+                table.add_column("step")
+                table.add_column("seconds", justify="right")
+                table.add_column("items/s", justify="right")
+                counts = [1, report.assets, report.labels, report.streamed]
+                for (name, seconds), n in zip(report.timings.items(), counts, strict=True):
+                    table.add_row(name, f"{seconds:.2f}", f"{n / seconds:,.0f}")
+                console.print(table)
+                console.print(
+                    f"Imported {report.assets:,} assets, appended {report.labels:,} labels, "
+                    f"streamed back {report.streamed:,} labels ({report.cats:,} CAT)."
+                )
+
+            anyio.run(go)
+
+    return app

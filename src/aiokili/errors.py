@@ -1,0 +1,196 @@
+"""One error tree for everything aiokili raises, rooted at :class:`KiliError`.
+
+```
+KiliError
+├── ConfigurationError            no API key, bad endpoint (raised before any request)
+├── KiliInputError (ValueError)   bad arguments, checked locally or against the API
+├── APIError                      a request was made and failed
+│   ├── APIConnectionError        network failure → APITimeoutError
+│   ├── HTTPStatusError           non-GraphQL error body with a 4xx/5xx status → RateLimitError
+│   ├── InvalidResponseError      a 2xx body that is not a GraphQL result
+│   └── GraphQLError              the API answered with ``errors`` (any status)
+│       ├── AuthenticationError   missing, wrong or expired API key
+│       └── NotFoundError         the object named in the request does not exist
+└── BulkOperationError            some items of a bulk call failed; the rest were done
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class KiliError(Exception):
+    """Root of every exception raised by aiokili."""
+
+
+class ConfigurationError(KiliError):
+    """The client is misconfigured (e.g. no API key); nothing was sent."""
+
+
+class KiliInputError(KiliError, ValueError):
+    """An argument is invalid. The message names the argument and how to fix it."""
+
+
+class APIError(KiliError):
+    """A request to the Kili API failed.
+
+    Attributes:
+        status_code: HTTP status of the last response, or None if there was no response.
+        operation: the GraphQL operation name, when known.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, operation: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.operation = operation
+
+
+class APIConnectionError(APIError):
+    """The API could not be reached (connection refused, reset, DNS...)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+
+class HTTPStatusError(APIError):
+    """The API answered with an error status and a body that is not a GraphQL result.
+
+    Attributes:
+        body: the start of the response body (at most 500 characters).
+        retry_after: seconds the server asked to wait, if it said so.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str = "",
+        retry_after: float | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, operation=operation)
+        self.body = body
+        self.retry_after = retry_after
+
+
+class RateLimitError(HTTPStatusError):
+    """HTTP 429: too many requests, even after retrying."""
+
+
+class InvalidResponseError(APIError):
+    """The API answered 2xx with a body that is not a GraphQL result."""
+
+
+@dataclass(frozen=True)
+class GraphQLErrorDetail:
+    """One entry of a GraphQL ``errors`` list."""
+
+    message: str
+    path: tuple[str | int, ...] = ()
+    extensions: dict[str, Any] = field(default_factory=dict)
+    locations: tuple[dict[str, int], ...] = ()
+
+    @property
+    def code(self) -> str | None:
+        """``extensions.code`` (e.g. ``NOT_FOUND``), if the server set one."""
+        code = self.extensions.get("code")
+        return code if isinstance(code, str) else None
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> GraphQLErrorDetail:
+        """Build from a raw error dict, tolerating missing or odd keys."""
+        if not isinstance(raw, dict):
+            return cls(message=str(raw))
+        return cls(
+            message=str(raw.get("message", "")),
+            path=tuple(raw.get("path") or ()),
+            extensions=dict(raw.get("extensions") or {}),
+            locations=tuple(raw.get("locations") or ()),
+        )
+
+
+class GraphQLError(APIError):
+    """The API answered with GraphQL ``errors``.
+
+    Attributes:
+        errors: every error the server returned, with message, path and extensions.
+        data: the partial ``data`` that came with the errors (often None).
+    """
+
+    def __init__(
+        self,
+        errors: Sequence[GraphQLErrorDetail],
+        *,
+        data: Any = None,
+        status_code: int | None = None,
+        operation: str | None = None,
+    ) -> None:
+        self.errors = list(errors)
+        self.data = data
+        first = self.errors[0].message if self.errors else "GraphQL error"
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        where = f"{operation}: " if operation else ""
+        super().__init__(f"{where}{first}{more}", status_code=status_code, operation=operation)
+
+    @property
+    def code(self) -> str | None:
+        """``extensions.code`` of the first error."""
+        return self.errors[0].code if self.errors else None
+
+    @classmethod
+    def from_message(cls, message: str, code: str = "NOT_FOUND") -> GraphQLError:
+        """An error found by the client itself while reading results (no server error)."""
+        return cls([GraphQLErrorDetail(message, extensions={"code": code})])
+
+
+class AuthenticationError(GraphQLError):
+    """The API key is missing, unknown or expired. Check ``KILI_API_KEY`` / ``api_key=``."""
+
+
+class NotFoundError(GraphQLError):
+    """An object named in the request (project, asset, label...) does not exist."""
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """One item of a bulk call that failed.
+
+    Attributes:
+        index: position of the item in the input arrays.
+        key: the item's identifier (external id, asset id...) as the caller gave it.
+        error: why it failed.
+    """
+
+    index: int
+    key: str | None
+    error: BaseException
+
+
+class BulkOperationError(KiliError):
+    """Some items of a bulk call failed; every other item was applied once.
+
+    Attributes:
+        failures: one entry per failed item, in input order.
+        succeeded: the results of the items that succeeded (e.g. created ids), in input order.
+    """
+
+    def __init__(
+        self, operation: str, failures: Sequence[ItemFailure], succeeded: Sequence[Any]
+    ) -> None:
+        self.operation = operation
+        self.failures = list(failures)
+        self.succeeded = list(succeeded)
+        first = self.failures[0] if self.failures else None
+        reason = f"; first error at index {first.index}: {first.error}" if first else ""
+        super().__init__(
+            f"{operation}: {len(self.failures)} item(s) failed, {len(self.succeeded)} succeeded"
+            f"{reason}. Fix the failed items and call again with only those."
+        )

@@ -1,0 +1,178 @@
+"""Transport edge cases the local server cannot produce on demand (respx mocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+
+import aiokili
+from aiokili import _transport
+
+URL = "https://kili.example/api/label/v2/graphql"
+KEY = "secret-key-do-not-leak"
+VIEWER = {"data": {"data": {"id": "u1", "email": "a@b.c", "firstname": None, "lastname": None}}}
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_transport, "backoff", lambda attempt: 0.0)
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+def client(**kw: object) -> aiokili.AsyncKili:
+    return aiokili.AsyncKili(api_key=KEY, api_endpoint=URL, **kw)  # type: ignore[arg-type]
+
+
+async def test_sends_kili_api_key_header(api: respx.MockRouter) -> None:
+    route = api.post(URL).respond(200, json=VIEWER)
+    async with client() as kili:
+        user = await kili.verify()
+    assert user.email == "a@b.c"
+    assert route.calls.last.request.headers["Authorization"] == f"X-API-Key: {KEY}"
+
+
+async def test_graphql_errors_with_4xx_status_are_typed(api: respx.MockRouter) -> None:
+    body = {
+        "data": None,
+        "errors": [
+            {"message": "Project not found", "path": ["data"], "extensions": {"code": "NOT_FOUND"}}
+        ],
+    }
+    route = api.post(URL).respond(400, json=body)
+    async with client() as kili:
+        with pytest.raises(aiokili.NotFoundError) as info:
+            await kili.count_projects(project_id="nope")
+    err = info.value
+    assert err.status_code == 400
+    assert err.errors[0].message == "Project not found"
+    assert err.errors[0].path == ("data",)
+    assert err.code == "NOT_FOUND"
+    assert err.operation == "CountProjects"
+    assert route.call_count == 1  # a GraphQL answer is never retried
+
+
+async def test_wrong_key_is_authentication_error_without_the_key(api: respx.MockRouter) -> None:
+    api.post(URL).respond(401, json={"errors": [{"message": "Invalid API key"}]})
+    async with client() as kili:
+        with pytest.raises(aiokili.AuthenticationError) as info:
+            await kili.verify()
+    assert KEY not in str(info.value) and KEY not in repr(info.value)
+    assert KEY not in repr(kili)
+
+
+async def test_partial_data_is_kept_on_the_error(api: respx.MockRouter) -> None:
+    api.post(URL).respond(200, json={"data": {"data": 3}, "errors": [{"message": "partial"}]})
+    async with client() as kili:
+        with pytest.raises(aiokili.GraphQLError) as info:
+            await kili.count_projects()
+    assert info.value.data == {"data": 3}
+
+
+async def test_non_json_2xx_body_is_invalid_response(api: respx.MockRouter) -> None:
+    api.post(URL).respond(200, text="<html>proxy</html>")
+    async with client() as kili:
+        with pytest.raises(aiokili.InvalidResponseError, match="proxy"):
+            await kili.count_projects()
+
+
+async def test_query_retried_on_503_then_succeeds(api: respx.MockRouter) -> None:
+    route = api.post(URL).mock(
+        side_effect=[
+            httpx.Response(503, text="overloaded"),
+            httpx.Response(502, text="bad gateway"),
+            httpx.Response(200, json={"data": {"data": 7}}),
+        ]
+    )
+    async with client() as kili:
+        assert await kili.count_projects() == 7
+    assert route.call_count == 3
+
+
+async def test_query_gives_up_after_max_retries(api: respx.MockRouter) -> None:
+    route = api.post(URL).respond(503, text="down")
+    async with client(max_retries=2) as kili:
+        with pytest.raises(aiokili.HTTPStatusError) as info:
+            await kili.count_projects()
+    assert info.value.status_code == 503 and info.value.body == "down"
+    assert route.call_count == 3
+
+
+async def test_mutation_not_retried_on_500(api: respx.MockRouter) -> None:
+    route = api.post(URL).respond(500, text="boom")
+    async with client() as kili:
+        with pytest.raises(aiokili.HTTPStatusError):
+            await kili.delete_project("p1")
+    assert route.call_count == 1  # the server may have run it: never resent
+
+
+async def test_mutation_retried_on_429_honouring_retry_after(api: respx.MockRouter) -> None:
+    route = api.post(URL).mock(
+        side_effect=[
+            httpx.Response(429, text="slow down", headers={"Retry-After": "0"}),
+            httpx.Response(200, json={"data": {"data": "p1"}}),
+        ]
+    )
+    async with client() as kili:
+        assert await kili.delete_project("p1") == "p1"
+    assert route.call_count == 2
+
+
+async def test_rate_limit_error_after_retries(api: respx.MockRouter) -> None:
+    api.post(URL).respond(429, text="slow down", headers={"Retry-After": "0"})
+    async with client(max_retries=1) as kili:
+        with pytest.raises(aiokili.RateLimitError) as info:
+            await kili.count_projects()
+    assert info.value.retry_after == 0
+
+
+async def test_read_timeout_retried_for_queries_only(api: respx.MockRouter) -> None:
+    route = api.post(URL).mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json={"data": {"data": 1}})]
+    )
+    async with client() as kili:
+        assert await kili.count_projects() == 1
+        assert route.call_count == 2
+        route.reset()
+        route.mock(side_effect=httpx.ReadTimeout("slow"))
+        with pytest.raises(aiokili.APITimeoutError):
+            await kili.delete_project("p1")
+        assert route.call_count == 1
+
+
+async def test_connection_refused_is_api_connection_error(api: respx.MockRouter) -> None:
+    route = api.post(URL).mock(side_effect=httpx.ConnectError("refused"))
+    async with client(max_retries=1) as kili:
+        with pytest.raises(aiokili.APIConnectionError, match="Could not connect"):
+            await kili.delete_project("p1")  # connect failures are safe to resend
+    assert route.call_count == 2
+
+
+def test_missing_key_raises_before_any_request(
+    api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KILI_API_KEY", raising=False)
+    with pytest.raises(aiokili.ConfigurationError, match="KILI_API_KEY"):
+        aiokili.AsyncKili(api_endpoint=URL)
+    assert not api.calls
+
+
+def test_key_and_endpoint_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KILI_API_KEY", KEY)
+    monkeypatch.setenv("KILI_API_ENDPOINT", URL)
+    kili = aiokili.AsyncKili()
+    assert kili.api_endpoint == URL
+
+
+def test_bad_endpoint_is_configuration_error() -> None:
+    with pytest.raises(aiokili.ConfigurationError, match="http"):
+        aiokili.AsyncKili(api_key=KEY, api_endpoint="localhost:4000/graphql")
