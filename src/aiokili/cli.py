@@ -84,3 +84,7 @@ def _app() -> typer.Typer:
             anyio.run(go)
 
     return app
+
+
+if __name__ == "__main__":
+    main()

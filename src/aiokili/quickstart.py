@@ -80,7 +80,8 @@ async def run_quickstart(
     done = timed("stream labels back (async for)")
     async for label in kili.labels(project.id):
         report.streamed += 1
-        if label.json_response["CLASSIFICATION_JOB"]["categories"][0]["name"] == "CAT":
+        answer = label.json_response or {}
+        if answer["CLASSIFICATION_JOB"]["categories"][0]["name"] == "CAT":
             report.cats += 1
     done()
     return report

@@ -1,0 +1,105 @@
+"""Run the local server: in a background thread (tests, quickstart) or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import uvicorn
+
+from .app import PREFIX, create_app
+from .store import SQLiteStore
+
+
+class LocalServer:
+    """A local Kili server on a loopback port.
+
+    ```python
+    with LocalServer() as server:   # in-memory SQLite, free port
+        AsyncKili(api_key=server.api_key, api_endpoint=server.url)
+    ```
+
+    Args:
+        host / port: where to listen; port 0 picks a free port.
+        db: SQLite file path, or ":memory:" (default).
+        api_key: also accept this key (default: the database's development key,
+            created on first start).
+        latency_ms: delay every response by this many milliseconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db: str = ":memory:",
+        api_key: str | None = None,
+        latency_ms: float = 0.0,
+        log_level: str = "warning",
+    ) -> None:
+        self.host = host
+        self._store = SQLiteStore(db)
+        self.api_key = self._store.ensure_api_key(api_key)
+        # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.port: int = self._sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(self._store, latency_ms=latency_ms),
+            log_level=log_level, access_log=False, lifespan="off",
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint, e.g. ``http://127.0.0.1:4000/api/label/v2/graphql``."""
+        return f"http://{self.host}:{self.port}{PREFIX}/graphql"
+
+    def start(self) -> LocalServer:
+        """Serve in a daemon thread; return once connections are accepted."""
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the local Kili server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._sock.close()
+
+    def serve_forever(self, on_ready: Callable[[LocalServer], None] | None = None) -> None:
+        """Serve until Ctrl-C; ``on_ready(self)`` runs once the server listens."""
+        self.start()
+        if on_ready is not None:
+            on_ready(self)
+        try:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

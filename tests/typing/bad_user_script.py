@@ -1,0 +1,11 @@
+"""Mistakes mypy must catch in user code (checked by tests/test_quality.py)."""
+
+from __future__ import annotations
+
+import aiokili
+
+
+async def main(kili: aiokili.AsyncKili) -> None:
+    async for label in kili.labels("p"):
+        _ = label.no_such_field  # error: "LabelFields" has no attribute
+    await kili.count_labels(project_id=3)  # error: int is not str

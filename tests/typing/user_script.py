@@ -1,0 +1,33 @@
+"""A user's script: mypy --strict must accept it (checked by tests/test_quality.py)."""
+
+from __future__ import annotations
+
+import anyio
+
+import aiokili
+
+
+async def main() -> None:
+    async with aiokili.AsyncKili() as kili:
+        project: aiokili.Project = await kili.create_project(
+            title="typed", input_type="TEXT", json_interface={"jobs": {}}
+        )
+        result = await kili.append_many_to_dataset(project.id, content_array=["some text"])
+        asset_ids: list[str] = result["asset_ids"]
+        label_ids: list[str] = await kili.append_labels(
+            asset_id_array=asset_ids, json_response_array=[{"JOB": {"text": "hi"}}]
+        )
+        print(len(label_ids))
+        async for label in kili.labels(project.id, type_in=["DEFAULT"]):
+            email: str | None = label.author.email if label.author else None
+            seconds: float | None = label.seconds_to_label
+            print(label.id, email, seconds, label.json_response)
+        async for asset in kili.assets(project.id, status_in=["LABELED"]):
+            external_id: str | None = asset.external_id
+            print(external_id, asset.json_metadata, asset.created_at)
+        total: int = await kili.count_labels(project.id)
+        print(total)
+
+
+if __name__ == "__main__":
+    anyio.run(main)
