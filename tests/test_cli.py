@@ -1,0 +1,49 @@
+"""The command line and the pytest plugin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import aiokili
+from aiokili.cli import _app
+from aiokili.server import LocalServer
+
+
+def test_quickstart_prints_its_summary() -> None:
+    result = CliRunner().invoke(_app(), ["quickstart", "--assets", "300"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 300 assets, appended 300 labels, streamed back 300 labels" in result.output
+    assert "150 CAT" in result.output
+
+
+def test_quickstart_rejects_bad_input() -> None:
+    result = CliRunner().invoke(_app(), ["quickstart", "--assets", "0"])
+    assert result.exit_code != 0
+    assert "--assets" in result.output
+
+
+def test_server_command_prints_endpoint_and_key(tmp_path: object) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--db", ":memory:"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        endpoint = proc.stdout.readline()
+        key = proc.stdout.readline()
+        assert endpoint.startswith("GraphQL endpoint: http://127.0.0.1:")
+        assert endpoint.rstrip().endswith("/api/label/v2/graphql")
+        assert key.startswith("API key: ") and len(key.split(": ")[1].strip()) > 10
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.anyio
+async def test_pytest_plugin_env_fixture(kili_env: LocalServer) -> None:
+    async with aiokili.AsyncKili() as kili:  # key and endpoint from the environment
+        assert await kili.count_projects(project_id="none") == 0
