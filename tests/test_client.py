@@ -273,3 +273,23 @@ async def test_runs_under_trio(local_server: LocalServer) -> None:
         await kili.append_labels(asset_id_array=ids, json_response_array=[answer("B")] * 12)
         labels = [label async for label in kili.labels(project_id)]
     assert len(labels) == 12 and labels[0].json_response == answer("B")
+
+
+async def test_id_array_is_kept_and_duplicates_rejected(kili: aiokili.AsyncKili) -> None:
+    project_id = await new_project(kili)
+    result = await kili.append_many_to_dataset(
+        project_id, content_array=["https://a/1.jpg", "https://a/2.jpg"], id_array=["my-1", "my-2"]
+    )
+    assert result["asset_ids"] == ["my-1", "my-2"]
+    with pytest.raises(aiokili.KiliInputError, match="id_array has duplicates"):
+        await kili.append_many_to_dataset(
+            project_id, content_array=["https://a/3.jpg"] * 2, id_array=["x", "x"]
+        )
+
+
+async def test_execute_escape_hatch(kili: aiokili.AsyncKili) -> None:
+    data = await kili.execute("query { viewer { email } }")
+    assert "@" in str(data["viewer"])
+    with pytest.raises(aiokili.GraphQLError) as info:
+        await kili.execute("query { viewer { nope } }")
+    assert "nope" in info.value.errors[0].message

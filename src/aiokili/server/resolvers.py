@@ -301,7 +301,9 @@ def resolve_count_notifications(_: Any, info: Info, where: Row) -> int:
 # ------------------------------------------------------------------ labels
 @query.field("labels")
 def resolve_labels(_: Any, info: Info, where: Row, **kw: Any) -> list[Row]:
-    return _store(info).labels(where, *_page(kw))
+    labels = _store(info).labels(where, *_page(kw))
+    info.context["label_page_asset_ids"] = [lb["assetId"] for lb in labels]  # batch labelOf
+    return labels
 
 
 @query.field("countLabels")
@@ -316,7 +318,13 @@ def resolve_label_author(label: Row, info: Info) -> Row | None:
 
 @label_type.field("labelOf")
 def resolve_label_of(label: Row, info: Info) -> Row | None:
-    return _store(info).assets_by_id([label["assetId"]]).get(label["assetId"])
+    cache: dict[str, Row] | None = info.context.get("label_assets")
+    if cache is None or label["assetId"] not in cache:
+        # one query for the assets of every label of the current page
+        page_ids = info.context.get("label_page_asset_ids") or [label["assetId"]]
+        cache = _store(info).assets_by_id([*page_ids, label["assetId"]])
+        info.context["label_assets"] = cache
+    return cache.get(label["assetId"])
 
 
 @label_type.field("isLatestLabelForUser")
