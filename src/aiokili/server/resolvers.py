@@ -14,7 +14,7 @@ from ariadne import (
     ScalarType,
     make_executable_schema,
 )
-from graphql import GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLEnumType, GraphQLResolveInfo, GraphQLSchema
 
 from .errors import ServerError
 from .store import Row, Store
@@ -373,6 +373,22 @@ def _not_implemented(name: str) -> Any:
     return resolve
 
 
+def _accept_extra_enum_parse_args(schema: GraphQLSchema) -> None:
+    """Work around ariadne 1.1 + graphql-core >= 3.2.7 rejecting enum variables.
+
+    Ariadne replaces ``parse_value`` of enum types with a one-argument function, while
+    newer graphql-core calls it with an extra ``hide_suggestions`` argument.
+    """
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLEnumType):
+            original = named.parse_value
+
+            def parse_value(value: Any, *_extra: Any, _original: Any = original) -> Any:
+                return _original(value)
+
+            named.parse_value = parse_value  # type: ignore[method-assign,assignment]
+
+
 def build_schema() -> GraphQLSchema:
     """The executable schema: schema.graphql with these resolvers."""
     schema = make_executable_schema(
@@ -380,6 +396,7 @@ def build_schema() -> GraphQLSchema:
         query, mutation, label_type, asset_type, project_type, user_type, api_key_type,
         page_size, json_scalar, json_string, date_time,
     )  # fmt: skip
+    _accept_extra_enum_parse_args(schema)
     mutation_fields = schema.mutation_type.fields if schema.mutation_type else {}
     for name, field in mutation_fields.items():
         if field.resolve is None:
