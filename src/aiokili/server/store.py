@@ -352,9 +352,6 @@ class SQLiteStore:
         python = bool(where.get("metadata")) or bool(where.get("label"))
         return q, python
 
-    def _asset_rows(self, where: Row) -> tuple[_Sql, bool]:
-        return self._asset_sql(where)
-
     def _filtered_assets(self, where: Row) -> list[Row]:
         q, _ = self._asset_sql(where)
         rows = [self._asset(r) for r in self.db.execute(
