@@ -93,6 +93,7 @@ def test_category_search_grammar() -> None:
     assert search_matches("JOB.A.count > 0", label)
     assert not search_matches("JOB.B.count >= 1", label)
     assert search_matches("(JOB.B.count > 0 OR JOB.A.count == 1) AND BOX.C.count > 2", label)
+    assert search_matches("JOB.A.count > 0 OR JOB.B.count > 0 AND BOX.C.count > 9", label)
     with pytest.raises(Exception, match="Invalid search"):
         search_matches("JOB.A.cnt > 0", label)
 

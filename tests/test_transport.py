@@ -176,3 +176,41 @@ def test_key_and_endpoint_from_environment(monkeypatch: pytest.MonkeyPatch) -> N
 def test_bad_endpoint_is_configuration_error() -> None:
     with pytest.raises(aiokili.ConfigurationError, match="http"):
         aiokili.AsyncKili(api_key=KEY, api_endpoint="localhost:4000/graphql")
+
+
+async def test_upload_put_is_retried_on_503(api: respx.MockRouter, tmp_path: object) -> None:
+    import json as _json
+    from pathlib import Path
+
+    image = Path(str(tmp_path)) / "a.png"
+    image.write_bytes(b"png")
+    signed = "https://bucket.example/put?sig=1&id=projects/p/assets/a/content"
+    answers = {
+        "Projects": {"data": []},
+        "FilterExistingAssets": {"data": []},
+        "CreateUploadBucketSignedUrls": {"data": [signed]},
+        "AppendManyAssets": {"data": [{"id": "a", "externalId": "e"}]},
+    }
+    project = {
+        "id": "p", "title": "t", "description": "", "inputType": "IMAGE", "jsonInterface": "{}",
+        "instructions": None, "archived": False, "consensusTotCoverage": 0,
+        "minConsensusSize": 1, "reviewCoverage": 0, "useHoneyPot": False,
+        "metadataProperties": {}, "workflowVersion": "V1", "createdAt": None,
+        "updatedAt": None, "roles": [],
+    }  # fmt: skip
+    answers["Projects"] = {"data": [project]}
+
+    def graphql(request: httpx.Request) -> httpx.Response:
+        name = _json.loads(request.content)["operationName"]
+        return httpx.Response(200, json={"data": answers[name]})
+
+    api.post(URL).mock(side_effect=graphql)
+    put = api.put("https://bucket.example/put?sig=1").mock(
+        side_effect=[httpx.Response(503, text="busy"), httpx.Response(200)]
+    )
+    async with client() as kili:
+        result = await kili.append_many_to_dataset("p", content_array=[str(image)], id_array=["a"])
+    assert result["asset_ids"] == ["a"]
+    assert put.call_count == 2
+    assert put.calls.last.request.content == b"png"
+    assert "Authorization" not in put.calls.last.request.headers  # no key to a bucket host

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 import anyio
+import httpx
 
 from ._bulk import chunked, collect, run_chunks
 from ._generated.input_types import (
@@ -21,7 +22,8 @@ from ._generated.input_types import (
 )
 from ._generated.operations import ASSETS_GQL
 from ._inputs import build, duplicates, same_length
-from .errors import APIError, KiliInputError
+from ._transport import backoff
+from .errors import APIConnectionError, APIError, KiliInputError
 from .models import Asset, InputType, LabelType
 from .projects import ProjectsMixin
 
@@ -458,12 +460,24 @@ class AssetsMixin(ProjectsMixin):
             headers = {"Content-Type": upload.content_type}
             if target.startswith(self._endpoint_prefix):
                 headers.update(self._auth_headers)
-            response = await self._http.put(target, content=body, headers=headers)
-            if not response.is_success:
-                raise APIError(
-                    f"Upload of {upload.path} failed: HTTP {response.status_code}",
-                    status_code=response.status_code,
-                )
+            for attempt in range(self._gql.max_retries + 1):  # a PUT is safe to resend
+                last = attempt == self._gql.max_retries
+                try:
+                    response = await self._http.put(target, content=body, headers=headers)
+                except httpx.TransportError as exc:
+                    if last:
+                        raise APIConnectionError(
+                            f"Upload of {upload.path} failed: {exc!r}"
+                        ) from exc
+                else:
+                    if response.is_success:
+                        return
+                    if last or response.status_code not in (429, 500, 502, 503, 504):
+                        raise APIError(
+                            f"Upload of {upload.path} failed: HTTP {response.status_code}",
+                            status_code=response.status_code,
+                        )
+                await anyio.sleep(backoff(attempt + 1))
 
         async with anyio.create_task_group() as tg:
             for upload, url in zip(uploads, urls, strict=True):

@@ -126,14 +126,22 @@ def search_matches(query: str, json_response: str | None) -> bool:
     }  # fmt: skip
     index = 0
 
-    def expr() -> bool:
+    def expr() -> bool:  # OR of AND-groups: AND binds tighter
+        nonlocal index
+        value = conjunction()
+        while index < len(tokens) and tokens[index] == "OR":
+            index += 1
+            right = conjunction()
+            value = value or right
+        return value
+
+    def conjunction() -> bool:
         nonlocal index
         value = term()
-        while index < len(tokens) and tokens[index] in ("AND", "OR"):
-            op = tokens[index]
+        while index < len(tokens) and tokens[index] == "AND":
             index += 1
             right = term()
-            value = (value and right) if op == "AND" else (value or right)
+            value = value and right
         return value
 
     def term() -> bool:
