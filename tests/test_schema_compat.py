@@ -49,7 +49,7 @@ def sdk_documents() -> dict[str, graphql.DocumentNode]:
 
 
 def test_official_sdk_documents_validate_against_schema() -> None:
-    schema = graphql.build_schema((ROOT / "schema.graphql").read_text())
+    schema = graphql.build_schema((ROOT / "src/aiokili/schema.graphql").read_text())
     docs = sdk_documents()
     assert len(docs) >= 110, f"only {len(docs)} documents found in the kili package"
     failures = {
@@ -61,7 +61,7 @@ def test_official_sdk_documents_validate_against_schema() -> None:
 
 
 def test_a_renamed_field_would_be_caught() -> None:
-    sdl = (ROOT / "schema.graphql").read_text().replace("countLabels(", "countLabelz(")
+    sdl = (ROOT / "src/aiokili/schema.graphql").read_text().replace("countLabels(", "countLabelz(")
     schema = graphql.build_schema(sdl)
     broken = [d for d in sdk_documents().values() if graphql.validate(schema, d)]
     assert broken, "the compatibility check cannot see a renamed root field"

@@ -13,7 +13,7 @@ Waits are exponential with full jitter (0.5 s base, 8 s cap), or the server's
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -98,7 +98,7 @@ class Transport(GeneratedClient):
         headers: dict[str, str],
         max_retries: int,
     ) -> None:
-        super().__init__(url=url, http_client=http_client)
+        super().__init__(url=url, http_client=http_client)  # type: ignore[arg-type]
         self._request_headers = headers  # holds the API key: never logged or shown
         self.max_retries = max_retries
 
@@ -117,7 +117,10 @@ class Transport(GeneratedClient):
             wait: float | None = None
             error: APIError
             try:
-                response = await super().execute(query, operation_name, variables, **kwargs)
+                response = cast(
+                    httpx.Response,
+                    await super().execute(query, operation_name, variables, **kwargs),
+                )
             except httpx.ConnectTimeout as exc:
                 error = APITimeoutError(
                     f"Timed out connecting to {self.url}", operation=operation_name
@@ -177,7 +180,7 @@ class Transport(GeneratedClient):
             operation=operation,
         )
 
-    def get_data(self, response: httpx.Response) -> dict[str, Any]:
+    def get_data(self, response: httpx.Response) -> dict[str, Any]:  # type: ignore[override]
         """Decode a response into ``data`` or raise the matching :class:`APIError`."""
         operation = response.extensions.get("aiokili.operation")
         body = _graphql_body(response)

@@ -9,8 +9,5 @@ class CreateProject(BaseModel):
     data: "CreateProjectData"
 
 
-class CreateProjectData(ProjectFields):
-    pass
-
-
+CreateProjectData = ProjectFields
 CreateProject.model_rebuild()

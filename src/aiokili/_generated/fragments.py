@@ -2,7 +2,7 @@
 # Source: queries
 
 from datetime import datetime
-from typing import Annotated, Any, List, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import BeforeValidator, Field
 
@@ -74,7 +74,7 @@ class AssetFields(BaseModel):
     updated_at: Optional[datetime] = Field(alias="updatedAt")
     resolution: Optional["AssetFieldsResolution"]
     current_step: Optional["AssetFieldsCurrentStep"] = Field(alias="currentStep")
-    labels: Optional[List["AssetFieldsLabels"]]
+    labels: Optional[list["AssetFieldsLabels"]]
 
 
 class AssetFieldsResolution(BaseModel):
@@ -110,7 +110,7 @@ class ProjectFields(BaseModel):
     workflow_version: Optional[WorkflowVersion] = Field(alias="workflowVersion")
     created_at: Optional[datetime] = Field(alias="createdAt")
     updated_at: Optional[datetime] = Field(alias="updatedAt")
-    roles: Optional[List["ProjectFieldsRoles"]]
+    roles: Optional[list["ProjectFieldsRoles"]]
 
 
 class ProjectFieldsRoles(BaseModel):

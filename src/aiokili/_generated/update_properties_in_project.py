@@ -9,8 +9,5 @@ class UpdatePropertiesInProject(BaseModel):
     data: "UpdatePropertiesInProjectData"
 
 
-class UpdatePropertiesInProjectData(ProjectFields):
-    pass
-
-
+UpdatePropertiesInProjectData = ProjectFields
 UpdatePropertiesInProject.model_rebuild()

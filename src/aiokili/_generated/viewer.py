@@ -9,8 +9,5 @@ class Viewer(BaseModel):
     data: "ViewerData"
 
 
-class ViewerData(UserFields):
-    pass
-
-
+ViewerData = UserFields
 Viewer.model_rebuild()

@@ -23,9 +23,8 @@ Info = GraphQLResolveInfo
 
 
 def schema_path() -> Path:
-    """``schema.graphql``: packaged next to this module, else at the repository root."""
-    packaged = Path(__file__).with_name("schema.graphql")
-    return packaged if packaged.exists() else Path(__file__).parents[3] / "schema.graphql"
+    """``aiokili/schema.graphql``: the SDL shipped in the package (source of the client too)."""
+    return Path(__file__).parents[1] / "schema.graphql"
 
 
 def _store(info: Info) -> Store:
