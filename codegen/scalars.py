@@ -1,8 +1,9 @@
-"""Custom scalar hooks for the generated client (copied into aiokili._generated)."""
+"""Custom scalar types and hooks for the generated client (copied into aiokili._generated)."""
 
-import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, Field, Json
 
 
 def serialize_datetime(value: datetime) -> str:
@@ -12,22 +13,16 @@ def serialize_datetime(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
-def parse_json_string(value: Any) -> Any:
-    """Decode a JSONString (JSON text on the wire) into Python objects.
-
-    An empty string or null gives ``{}`` (what Kili means by it); text that is not
-    JSON is kept as the raw string so no data is lost.
-    """
-    if value is None or value == "":
-        return {}
-    if isinstance(value, (str, bytes)):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+def _empty_document(_: str) -> dict[str, Any]:
+    return {}
 
 
-def serialize_json_string(value: Any) -> str:
-    """Encode a Python object as JSON text."""
-    return value if isinstance(value, str) else json.dumps(value)
+JSONText = Annotated[
+    Union[Json[Any], Annotated[Literal[""], AfterValidator(_empty_document)], Any],
+    Field(union_mode="left_to_right"),
+]
+"""A JSONString (JSON text on the wire) decoded into Python objects, in pydantic-core.
+
+An empty string gives ``{}`` (what Kili means by it); text that is not JSON, or a value
+that was already decoded, is kept as it is so no data is lost.
+"""

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 import aiokili
-from aiokili import _transport
+from aiokili import _http
 
 URL = "https://kili.example/api/label/v2/graphql"
 KEY = "secret-key-do-not-leak"
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_transport, "backoff", lambda attempt: 0.0)
+    monkeypatch.setattr(_http, "backoff", lambda attempt: 0.0)
 
 
 @pytest.fixture
@@ -186,19 +186,12 @@ async def test_upload_put_is_retried_on_503(api: respx.MockRouter, tmp_path: obj
     image.write_bytes(b"png")
     signed = "https://bucket.example/put?sig=1&id=projects/p/assets/a/content"
     answers = {
-        "Projects": {"data": []},
+        "ProjectInputType": {"data": [{"id": "p", "inputType": "IMAGE"}]},
         "FilterExistingAssets": {"data": []},
+        "AssetIds": {"data": []},
         "CreateUploadBucketSignedUrls": {"data": [signed]},
         "AppendManyAssets": {"data": [{"id": "a", "externalId": "e"}]},
     }
-    project = {
-        "id": "p", "title": "t", "description": "", "inputType": "IMAGE", "jsonInterface": "{}",
-        "instructions": None, "archived": False, "consensusTotCoverage": 0,
-        "minConsensusSize": 1, "reviewCoverage": 0, "useHoneyPot": False,
-        "metadataProperties": {}, "workflowVersion": "V1", "createdAt": None,
-        "updatedAt": None, "roles": [],
-    }  # fmt: skip
-    answers["Projects"] = {"data": [project]}
 
     def graphql(request: httpx.Request) -> httpx.Response:
         name = _json.loads(request.content)["operationName"]

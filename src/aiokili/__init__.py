@@ -9,9 +9,9 @@ async with AsyncKili() as kili:
 ```
 """
 
-__version__ = "0.1.0"
-
-from .assets import AppendManyToDatasetResult
+from ._constants import VERSION as __version__
+from ._listing import Listing
+from .assets import AppendManyToDatasetResult, AssetFilters
 from .client import AsyncKili
 from .errors import (
     APIConnectionError,
@@ -23,6 +23,7 @@ from .errors import (
     GraphQLError,
     GraphQLErrorDetail,
     HTTPStatusError,
+    InvalidRequestError,
     InvalidResponseError,
     ItemFailure,
     KiliError,
@@ -30,6 +31,7 @@ from .errors import (
     NotFoundError,
     RateLimitError,
 )
+from .labels import LabelFilters
 from .models import (
     Asset,
     AssetCurrentStep,
@@ -47,6 +49,7 @@ from .models import (
     User,
     WorkflowVersion,
 )
+from .projects import ProjectFilters
 
 __all__ = [
     "APIConnectionError",
@@ -55,6 +58,7 @@ __all__ = [
     "AppendManyToDatasetResult",
     "Asset",
     "AssetCurrentStep",
+    "AssetFilters",
     "AsyncKili",
     "AuthenticationError",
     "BulkOperationError",
@@ -64,15 +68,19 @@ __all__ = [
     "GraphQLErrorDetail",
     "HTTPStatusError",
     "InputType",
+    "InvalidRequestError",
     "InvalidResponseError",
     "ItemFailure",
     "KiliError",
     "KiliInputError",
     "Label",
     "LabelAsset",
+    "LabelFilters",
     "LabelType",
+    "Listing",
     "NotFoundError",
     "Project",
+    "ProjectFilters",
     "ProjectMember",
     "ProjectRole",
     "RateLimitError",

@@ -1,8 +1,9 @@
-"""Bulk engine: run chunks of a bulk call concurrently and report each failed item.
+"""Bulk engine: send a bulk call in chunks, concurrently, and report each failed item.
 
-Each chunk is one request (retried by the transport where that is safe). A failed chunk
-does not stop the others; the caller turns failed chunks into per-item failures and
-raises :class:`~aiokili.errors.BulkOperationError` carrying what succeeded.
+Each chunk is one request (retried by the policy where that is safe). A failed chunk does
+not stop the others, except when the API is unreachable: then chunks not yet sent fail at
+once with the same error instead of each waiting through its own retries. Failures are
+reported per item, with the item's position in the caller's arrays.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-import anyio
+from ._tasks import gather
+from .errors import APIConnectionError, BulkOperationError, ItemFailure
 
-from .errors import BulkOperationError, ItemFailure
-
-C = TypeVar("C")
-R = TypeVar("R")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -24,51 +23,47 @@ def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-async def run_chunks(
-    chunks: Sequence[C],
-    worker: Callable[[C], Awaitable[R]],
-    *,
-    concurrency: int,
-) -> list[R | Exception]:
-    """Run ``worker`` on every chunk, at most ``concurrency`` at a time.
-
-    Returns one entry per chunk, in order: the worker's result, or the exception it
-    raised (an ``Exception``; cancellation still propagates).
-    """
-    results: list[R | Exception] = [RuntimeError("not run")] * len(chunks)
-    limiter = anyio.CapacityLimiter(max(1, concurrency))
-
-    async def run_one(index: int, chunk: C) -> None:
-        async with limiter:
-            try:
-                results[index] = await worker(chunk)
-            except Exception as exc:
-                results[index] = exc
-
-    async with anyio.create_task_group() as tg:
-        for index, chunk in enumerate(chunks):
-            tg.start_soon(run_one, index, chunk)
-    return results
-
-
-def collect(
+async def run_bulk(
     operation: str,
-    chunk_results: Sequence[Sequence[R] | Exception],
-    chunk_keys: Sequence[Sequence[str | None]],
+    items: Sequence[T],
+    send: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
+    *,
+    keys: Sequence[str | None],
+    indexes: Sequence[int],
     chunk_size: int,
+    concurrency: int,
 ) -> list[R]:
-    """Flatten chunk results in order, or raise BulkOperationError listing failed items.
+    """Send ``items`` in chunks through ``send``; return the results in order.
 
-    ``chunk_keys[i]`` holds the caller's identifiers of the items of chunk ``i``.
+    ``keys[i]`` / ``indexes[i]`` are item ``i``'s identifier and position in the caller's
+    arrays. If any chunk fails, raise :class:`~aiokili.errors.BulkOperationError` listing
+    every item of the failed chunks and carrying the results of the others.
     """
+    unreachable: list[APIConnectionError] = []
+
+    def job(chunk: Sequence[T]) -> Callable[[], Awaitable[Sequence[R]]]:
+        async def run() -> Sequence[R]:
+            if unreachable:
+                raise unreachable[0]  # the API is down: do not queue more retries
+            try:
+                return await send(chunk)
+            except APIConnectionError as exc:
+                unreachable.append(exc)
+                raise
+
+        return run
+
+    chunks = chunked(items, chunk_size)
+    outcomes = await gather([job(c) for c in chunks], limit=concurrency)
     succeeded: list[R] = []
     failures: list[ItemFailure] = []
-    for chunk_index, (result, keys) in enumerate(zip(chunk_results, chunk_keys, strict=True)):
-        if isinstance(result, Exception):
-            start = chunk_index * chunk_size
-            failures.extend(ItemFailure(start + i, key, result) for i, key in enumerate(keys))
+    for number, outcome in enumerate(outcomes):
+        if isinstance(outcome, Exception):
+            start = number * chunk_size
+            span = range(start, min(start + chunk_size, len(items)))
+            failures.extend(ItemFailure(indexes[i], keys[i], outcome) for i in span)
         else:
-            succeeded.extend(result)
+            succeeded.extend(outcome)
     if failures:
         raise BulkOperationError(operation, failures, succeeded)
     return succeeded

@@ -1,9 +1,12 @@
-"""Offset pagination with concurrent page prefetch and bounded memory.
+"""Offset pagination with concurrent, adaptive page prefetch and bounded memory.
 
 Kili lists are offset-paged (``skip``/``first``) after a ``count`` query with the same
-``where``. Once the count is known, every page offset is known, so up to ``prefetch``
-pages are fetched concurrently ahead of the consumer while pages are yielded in order.
-At most ``prefetch + 1`` pages are held in memory, whatever the size of the listing.
+``where``. Once the count is known, every page offset is known, so pages are fetched
+concurrently ahead of the consumer while being yielded in order. The window starts at
+``initial`` pages and grows by one, up to ``prefetch``, each time the consumer has to
+wait for a page (the API is slower than the loop): high latency gets more pages in
+flight, a slow loop gets no more than it needs. At most ``prefetch + 1`` pages are
+held in memory, whatever the size of the listing.
 
 Fetches run in the client's task group (opened by ``async with AsyncKili(...)``), so no
 task group spans a ``yield`` of the generator; without one, pages are fetched one by one.
@@ -55,45 +58,49 @@ async def iterate_pages(
     fetch: PageFetcher[T],
     plan: Sequence[tuple[int, int]],
     *,
+    initial: int,
     prefetch: int,
     task_group: TaskGroup | None,
-) -> AsyncIterator[T]:
-    """Yield the items of every page of ``plan`` in order, fetching ahead concurrently.
+) -> AsyncIterator[Sequence[T]]:
+    """Yield every page of ``plan`` in order, fetching ahead concurrently.
 
-    Stops early at a short page (the data changed under the listing). An error of any
-    page is raised when the consumer reaches that page.
+    Stops after a short page (the data changed under the listing). An error of any page
+    is raised when the consumer reaches that page; pages still in flight are cancelled
+    when the generator is closed.
     """
-    if task_group is None or prefetch <= 1:
+    if task_group is None:
         for skip, first in plan:
             items = await fetch(skip, first)
-            for item in items:
-                yield item
+            yield items
             if len(items) < first:
                 return
         return
 
     todo = deque(plan)
     pending: deque[_Slot[T]] = deque()
+    window = max(1, min(initial, prefetch))
 
-    def launch() -> None:
-        skip, first = todo.popleft()
-        slot: _Slot[T] = _Slot(skip, first)
-        pending.append(slot)
-        task_group.start_soon(slot.run, fetch)
+    def fill() -> None:
+        while todo and len(pending) < window:
+            skip, first = todo.popleft()
+            slot: _Slot[T] = _Slot(skip, first)
+            pending.append(slot)
+            task_group.start_soon(slot.run, fetch)
 
     try:
-        while todo and len(pending) < prefetch:
-            launch()
+        fill()
         while pending:
-            slot = pending.popleft()
-            await slot.done.wait()
+            slot = pending[0]
+            if not slot.done.is_set():
+                window = min(window + 1, prefetch)  # the loop waits: fetch further ahead
+                fill()
+                await slot.done.wait()
+            pending.popleft()
             if slot.error is not None:
                 raise slot.error
-            if todo:
-                launch()
+            fill()
             items, slot.items = slot.items, ()
-            for item in items:
-                yield item
+            yield items
             if len(items) < slot.first:
                 return
     finally:

@@ -109,17 +109,37 @@ def build_selection(model: type[BaseModel], fields: tuple[str, ...]) -> Selectio
     return _build(model, tree, "")
 
 
-def with_selection(operation: str, fragment: str, selection: Selection) -> str:
-    """Put ``selection`` in place of ``...fragment`` in a generated operation document.
+@lru_cache(maxsize=256)
+def with_selection(document: str, fragment: str, selection: str) -> str:
+    """The operation of a generated ``document`` with ``selection`` (a :class:`Selection`'s
+    text) in place of ``...fragment``.
 
-    The generated document is the operation followed by its fragment definitions;
-    the fragments are dropped, since the new selection does not use them.
+    Works on the parsed document (graphql-core), never on its text; the fragment
+    definitions are dropped, since the new selection does not use them.
     """
-    op = operation.split("\nfragment ", 1)[0]
-    spread = f"...{fragment}"
-    if op.count(spread) != 1:  # pragma: no cover - guards the generated documents
-        raise RuntimeError(f"{spread} must appear once in the operation")
-    return op.replace(spread, selection.text)
+    from graphql import (
+        FieldNode,
+        FragmentSpreadNode,
+        OperationDefinitionNode,
+        SelectionSetNode,
+        parse,
+        print_ast,
+    )
+
+    fields = parse(f"{{ {selection} }}", no_location=True).definitions[0]
+    new_selections = fields.selection_set.selections  # type: ignore[attr-defined]
+    (operation,) = [
+        d for d in parse(document, no_location=True).definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]  # fmt: skip
+    root = operation.selection_set.selections[0]
+    if not isinstance(root, FieldNode) or root.selection_set is None:  # pragma: no cover
+        raise RuntimeError(f"{operation.name} has no root field with a selection")
+    spreads = [s for s in root.selection_set.selections if isinstance(s, FragmentSpreadNode)]
+    if [s.name.value for s in spreads] != [fragment]:  # pragma: no cover - generated documents
+        raise RuntimeError(f"...{fragment} must be the selection of {operation.name}")
+    root.selection_set = SelectionSetNode(selections=tuple(new_selections))
+    return print_ast(operation)
 
 
 def parse_items(model: type[M], items: Sequence[Any], selection: Selection) -> list[M]:

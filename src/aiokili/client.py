@@ -1,24 +1,22 @@
-"""AsyncKili: the client."""
+"""AsyncKili: the client, the domains' methods over one core."""
 
 from __future__ import annotations
 
-import os
 from types import TracebackType
 
 import anyio
 import httpx
-from anyio.abc import TaskGroup
 
-from ._generated.client import GeneratedClient
-from ._transport import DEFAULT_TIMEOUT, Transport, auth_headers
-from .errors import ConfigurationError, KiliInputError
-from .labels import LabelsMixin
+from ._core import Core, Domain
+from ._graphql import KiliGraphQLClient
+from ._settings import Settings
+from .assets import AssetMethods
+from .labels import LabelMethods
 from .models import User
+from .projects import ProjectMethods
 
-DEFAULT_ENDPOINT = "https://cloud.kili-technology.com/api/label/v2/graphql"
 
-
-class AsyncKili(LabelsMixin):
+class AsyncKili(ProjectMethods, AssetMethods, LabelMethods):
     """Async client of the Kili GraphQL API.
 
     ```python
@@ -29,17 +27,20 @@ class AsyncKili(LabelsMixin):
     ```
 
     Building the client sends nothing; ``await kili.verify()`` checks the key on demand.
+    Whatever is raised inside ``async with`` comes out as itself.
 
     Args:
         api_key: Kili API key; default ``$KILI_API_KEY``.
         api_endpoint: GraphQL endpoint URL; default ``$KILI_API_ENDPOINT``, else Kili's cloud.
-        timeout: per-request timeout in seconds (default 120 s to read, 10 s to connect).
-        max_retries: retries of a failed request where it is safe (default 4).
-        page_size: items per page of listings (default 100, Kili's maximum).
-        prefetch: pages fetched ahead concurrently by listings (default 4; 1 = sequential).
+        timeout: deadline of one request attempt in seconds, whole answer included
+            (default 120).
+        max_retries: resends of a failed request where that is safe (default 4).
+        page_size: items per page of listings (default 100, at most 1000).
+        prefetch: at most this many pages fetched ahead of a listing's loop (default 16;
+            a listing starts with 4 and widens while your loop waits for pages).
         concurrency: requests in flight at once for bulk calls (default 4).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
-            by aiokili).
+            by aiokili; its own timeouts apply under ``timeout``).
     """
 
     def __init__(
@@ -47,62 +48,59 @@ class AsyncKili(LabelsMixin):
         api_key: str | None = None,
         api_endpoint: str | None = None,
         *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 4,
-        page_size: int = 100,
-        prefetch: int = 4,
-        concurrency: int = 4,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        page_size: int | None = None,
+        prefetch: int | None = None,
+        concurrency: int | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("KILI_API_KEY")
-        if not key:
-            raise ConfigurationError(
-                "No Kili API key: pass AsyncKili(api_key=...) or set KILI_API_KEY. "
-                "Create a key in Kili under My account > API key (the local server prints one)."
-            )
-        endpoint = api_endpoint or os.environ.get("KILI_API_ENDPOINT") or DEFAULT_ENDPOINT
-        if not endpoint.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"api_endpoint must be an http(s) URL, got {endpoint!r} "
-                "(e.g. https://cloud.kili-technology.com/api/label/v2/graphql)."
-            )
-        for name, value in (("page_size", page_size), ("prefetch", prefetch),
-                            ("concurrency", concurrency)):  # fmt: skip
-            if value < 1:
-                raise KiliInputError(f"{name} must be >= 1, got {value}.")
-        if max_retries < 0:
-            raise KiliInputError(f"max_retries must be >= 0, got {max_retries}.")
-        self.api_endpoint = endpoint
-        self.page_size = page_size
-        self.prefetch = prefetch
-        self.concurrency = concurrency
-        self._auth_headers = auth_headers(key)
-        self._endpoint_prefix = endpoint.replace("/graphql", "")
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
-        self._gql = Transport(
-            url=endpoint,
-            http_client=self._http,
-            headers=self._auth_headers,
-            max_retries=max_retries,
-        )
-        self._task_group: TaskGroup | None = None
+        settings = Settings.resolve(
+            api_key, api_endpoint, timeout=timeout, max_retries=max_retries,
+            page_size=page_size, prefetch=prefetch, concurrency=concurrency,
+        )  # fmt: skip
+        super().__init__(Core.create(settings, http_client))
 
     def __repr__(self) -> str:
         return f"AsyncKili(api_endpoint={self.api_endpoint!r}, api_key='***')"
 
     @property
-    def graphql(self) -> GeneratedClient:
+    def api_endpoint(self) -> str:
+        """The GraphQL endpoint this client talks to."""
+        return self._core.settings.endpoint
+
+    @property
+    def graphql(self) -> KiliGraphQLClient:
         """The generated typed client, for operations the facade does not wrap."""
-        return self._gql
+        return self._core.gql
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        page_size: int | None = None,
+        prefetch: int | None = None,
+        concurrency: int | None = None,
+    ) -> AsyncKili:
+        """A client with some options changed, sharing this one's connections.
+
+        ``await kili.with_options(timeout=5, max_retries=0).count_assets(project_id)``
+        """
+        clone = object.__new__(type(self))
+        Domain.__init__(
+            clone,
+            self._core.with_settings(
+                timeout=timeout, max_retries=max_retries, page_size=page_size,
+                prefetch=prefetch, concurrency=concurrency,
+            ),
+        )  # fmt: skip
+        return clone
 
     async def __aenter__(self) -> AsyncKili:
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
-        self._task_group = task_group
+        self._core.runtime.task_group = task_group
         return self
 
     async def __aexit__(
@@ -111,25 +109,29 @@ class AsyncKili(LabelsMixin):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        task_group, self._task_group = self._task_group, None
+        runtime = self._core.runtime
+        task_group, runtime.task_group = runtime.task_group, None
         try:
             if task_group is not None:
-                task_group.cancel_scope.cancel()  # stop prefetches nobody will read
-                await task_group.__aexit__(exc_type, exc, tb)
+                # Stop prefetches nobody will read. The block's own exception is not passed
+                # to the task group, which would wrap it in an ExceptionGroup: it propagates
+                # as itself once this method returns.
+                task_group.cancel_scope.cancel()
+                await task_group.__aexit__(None, None, None)
         finally:
             await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP connections (done by ``async with``)."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._core.runtime.owns_http:
+            await self._core.runtime.http.aclose()
 
     async def verify(self) -> User:
         """Check the API key and endpoint with one request; return the key's user.
 
         Raises AuthenticationError for a wrong key, APIConnectionError if unreachable.
         """
-        return (await self._gql.viewer()).data
+        return (await self._core.gql.viewer()).data
 
     async def execute(
         self, query: str, variables: dict[str, object] | None = None
@@ -137,7 +139,8 @@ class AsyncKili(LabelsMixin):
         """Run any GraphQL document and return its ``data`` (raw JSON, no models).
 
         The escape hatch for operations aiokili does not wrap yet; errors are raised as
-        for every other call.
+        for every other call. The document is resent after a failure only if it is a
+        query.
         """
-        response = await self._gql.execute(query, None, dict(variables or {}))
-        return self._gql.get_data(response)
+        result: dict[str, object] = await self._core.gql.run(query, None, dict(variables or {}))
+        return result

@@ -10,7 +10,8 @@ KiliError
 │   ├── InvalidResponseError      a 2xx body that is not a GraphQL result
 │   └── GraphQLError              the API answered with ``errors`` (any status)
 │       ├── AuthenticationError   missing, wrong or expired API key
-│       └── NotFoundError         the object named in the request does not exist
+│       ├── NotFoundError         the object named in the request does not exist
+│       └── InvalidRequestError   the API rejected the request's input (also a KiliInputError)
 └── BulkOperationError            some items of a bulk call failed; the rest were done
 ```
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from typing_extensions import Self
 
 
 class KiliError(Exception):
@@ -146,9 +149,9 @@ class GraphQLError(APIError):
         return self.errors[0].code if self.errors else None
 
     @classmethod
-    def from_message(cls, message: str, code: str = "NOT_FOUND") -> GraphQLError:
-        """An error found by the client itself while reading results (no server error)."""
-        return cls([GraphQLErrorDetail(message, extensions={"code": code})])
+    def from_message(cls, message: str, code: str, **kwargs: Any) -> Self:
+        """An error with one detail (made by the client, or from a non-GraphQL answer)."""
+        return cls([GraphQLErrorDetail(message, extensions={"code": code})], **kwargs)
 
 
 class AuthenticationError(GraphQLError):
@@ -157,6 +160,11 @@ class AuthenticationError(GraphQLError):
 
 class NotFoundError(GraphQLError):
     """An object named in the request (project, asset, label...) does not exist."""
+
+
+class InvalidRequestError(GraphQLError, KiliInputError):
+    """The API rejected the request's input (``BAD_USER_INPUT``, an invalid document, a
+    query over the server's size limits). The message says what to change."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """Public, stable names for the typed models (generated from schema.graphql + queries/).
 
-Results of listings are instances of these classes (or of generated subclasses), so
-``isinstance(label, aiokili.Label)`` holds and IDEs complete ``label.author.email``.
-``json_response``, ``json_metadata`` and ``json_interface`` are decoded into Python
-objects (``{}`` when empty).
+Results of listings are instances of these classes, so ``isinstance(label, aiokili.Label)``
+holds and IDEs complete ``label.author.email``. ``json_response``, ``json_metadata`` and
+``json_interface`` are decoded into Python objects (``{}`` when empty).
 """
 
 from ._generated.enums import (
@@ -16,14 +15,11 @@ from ._generated.enums import (
     StatusInStep,
     WorkflowVersion,
 )
-from ._generated.fragments import AssetFields as Asset
-from ._generated.fragments import AssetFieldsCurrentStep as AssetCurrentStep
-from ._generated.fragments import AssetFieldsResolution as Resolution
-from ._generated.fragments import LabelFields as Label
-from ._generated.fragments import LabelFieldsLabelOf as LabelAsset
-from ._generated.fragments import ProjectFields as Project
-from ._generated.fragments import ProjectFieldsRoles as ProjectMember
-from ._generated.fragments import UserFields as User
+from ._generated.fragments import Asset, Label, Project, User
+from ._generated.fragments import AssetCurrentStep as AssetCurrentStep
+from ._generated.fragments import AssetResolution as Resolution
+from ._generated.fragments import LabelLabelOf as LabelAsset
+from ._generated.fragments import ProjectRoles as ProjectMember
 
 __all__ = [
     "Asset",

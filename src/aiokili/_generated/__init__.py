@@ -2,6 +2,7 @@
 
 from .append_many_assets import AppendManyAssets, AppendManyAssetsData
 from .append_many_labels import AppendManyLabels, AppendManyLabelsData
+from .asset_ids import AssetIds, AssetIdsData
 from .assets import Assets, AssetsData
 from .async_base_client import AsyncBaseClient
 from .base_model import BaseModel, Upload
@@ -33,17 +34,17 @@ from .exceptions import (
 )
 from .filter_existing_assets import FilterExistingAssets
 from .fragments import (
-    AssetFields,
-    AssetFieldsCurrentStep,
-    AssetFieldsLabels,
-    AssetFieldsResolution,
-    LabelFields,
-    LabelFieldsAuthor,
-    LabelFieldsLabelOf,
-    ProjectFields,
-    ProjectFieldsRoles,
-    ProjectFieldsRolesUser,
-    UserFields,
+    Asset,
+    AssetCurrentStep,
+    AssetLabels,
+    AssetResolution,
+    Label,
+    LabelAuthor,
+    LabelLabelOf,
+    Project,
+    ProjectRoles,
+    ProjectRolesUser,
+    User,
 )
 from .input_types import (
     AppendLabelData,
@@ -64,6 +65,7 @@ from .labels import Labels, LabelsData
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    ASSET_IDS_GQL,
     ASSETS_GQL,
     COUNT_ASSETS_GQL,
     COUNT_LABELS_GQL,
@@ -73,10 +75,12 @@ from .operations import (
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     LABELS_GQL,
+    PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     VIEWER_GQL,
 )
+from .project_input_type import ProjectInputType, ProjectInputTypeData
 from .projects import Projects, ProjectsData
 from .update_properties_in_project import (
     UpdatePropertiesInProject,
@@ -88,6 +92,7 @@ __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "ASSETS_GQL",
+    "ASSET_IDS_GQL",
     "AppendLabelData",
     "AppendManyAssets",
     "AppendManyAssetsData",
@@ -95,12 +100,14 @@ __all__ = [
     "AppendManyLabels",
     "AppendManyLabelsData",
     "AppendManyLabelsData",
-    "AssetFields",
-    "AssetFieldsCurrentStep",
-    "AssetFieldsLabels",
-    "AssetFieldsResolution",
+    "Asset",
+    "AssetCurrentStep",
+    "AssetIds",
+    "AssetIdsData",
     "AssetIssueWhere",
     "AssetLabelWhere",
+    "AssetLabels",
+    "AssetResolution",
     "AssetWhere",
     "Assets",
     "AssetsData",
@@ -134,20 +141,23 @@ __all__ = [
     "IssueStatus",
     "IssueType",
     "LABELS_GQL",
-    "LabelFields",
-    "LabelFieldsAuthor",
-    "LabelFieldsLabelOf",
+    "Label",
+    "LabelAuthor",
+    "LabelLabelOf",
     "LabelType",
     "LabelWhere",
     "Labels",
     "LabelsData",
     "OrganizationIdWhere",
     "PROJECTS_GQL",
+    "PROJECT_INPUT_TYPE_GQL",
+    "Project",
     "ProjectData",
-    "ProjectFields",
-    "ProjectFieldsRoles",
-    "ProjectFieldsRolesUser",
+    "ProjectInputType",
+    "ProjectInputTypeData",
     "ProjectRole",
+    "ProjectRoles",
+    "ProjectRolesUser",
     "ProjectWhere",
     "Projects",
     "ProjectsData",
@@ -158,7 +168,7 @@ __all__ = [
     "UpdatePropertiesInProject",
     "UpdatePropertiesInProjectData",
     "Upload",
-    "UserFields",
+    "User",
     "UserWhere",
     "VIEWER_GQL",
     "Viewer",

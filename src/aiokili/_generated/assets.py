@@ -2,12 +2,12 @@
 # Source: queries
 
 from .base_model import BaseModel
-from .fragments import AssetFields
+from .fragments import Asset
 
 
 class Assets(BaseModel):
     data: list["AssetsData"]
 
 
-AssetsData = AssetFields
+AssetsData = Asset
 Assets.model_rebuild()

@@ -5,6 +5,7 @@ from typing import Any, Optional, Union
 
 from .append_many_assets import AppendManyAssets
 from .append_many_labels import AppendManyLabels
+from .asset_ids import AssetIds
 from .assets import Assets
 from .async_base_client import AsyncBaseClient
 from .base_model import UNSET, UnsetType
@@ -28,6 +29,7 @@ from .labels import Labels
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    ASSET_IDS_GQL,
     ASSETS_GQL,
     COUNT_ASSETS_GQL,
     COUNT_LABELS_GQL,
@@ -37,10 +39,12 @@ from .operations import (
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     LABELS_GQL,
+    PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     VIEWER_GQL,
 )
+from .project_input_type import ProjectInputType
 from .projects import Projects
 from .update_properties_in_project import UpdatePropertiesInProject
 from .viewer import Viewer
@@ -113,6 +117,19 @@ class GeneratedClient(AsyncBaseClient):
         )
         _data = self.get_data(response)
         return AppendManyAssets.model_validate(_data)
+
+    async def asset_ids(
+        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
+    ) -> AssetIds:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=ASSET_IDS_GQL,
+            operation_name="AssetIds",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AssetIds.model_validate(data)
 
     async def labels(
         self, where: LabelWhere, first: int, skip: int, **kwargs: Any
@@ -205,6 +222,19 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return DeleteProject.model_validate(data)
+
+    async def project_input_type(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> ProjectInputType:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=PROJECT_INPUT_TYPE_GQL,
+            operation_name="ProjectInputType",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ProjectInputType.model_validate(data)
 
     async def viewer(self, **kwargs: Any) -> Viewer:
         variables: dict[str, object] = {}

@@ -2,12 +2,12 @@
 # Source: queries
 
 from .base_model import BaseModel
-from .fragments import ProjectFields
+from .fragments import Project
 
 
 class CreateProject(BaseModel):
     data: "CreateProjectData"
 
 
-CreateProjectData = ProjectFields
+CreateProjectData = Project
 CreateProject.model_rebuild()

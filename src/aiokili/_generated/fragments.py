@@ -2,9 +2,9 @@
 # Source: queries
 
 from datetime import datetime
-from typing import Annotated, Any, Optional
+from typing import Any, Optional
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from .base_model import BaseModel
 from .enums import (
@@ -15,23 +15,21 @@ from .enums import (
     StatusInStep,
     WorkflowVersion,
 )
-from .scalars import parse_json_string
+from .scalars import JSONText
 
 
-class UserFields(BaseModel):
+class User(BaseModel):
     id: str
     email: str
     firstname: Optional[str]
     lastname: Optional[str]
 
 
-class LabelFields(BaseModel):
+class Label(BaseModel):
     id: str
     asset_id: Optional[str] = Field(alias="assetId")
     label_type: Optional[LabelType] = Field(alias="labelType")
-    json_response: Optional[Annotated[Any, BeforeValidator(parse_json_string)]] = Field(
-        alias="jsonResponse"
-    )
+    json_response: Optional[JSONText] = Field(alias="jsonResponse")
     model_name: Optional[str] = Field(alias="modelName")
     seconds_to_label: Optional[float] = Field(alias="secondsToLabel")
     created_at: Optional[datetime] = Field(alias="createdAt")
@@ -42,27 +40,25 @@ class LabelFields(BaseModel):
     consensus_mark: Optional[float] = Field(alias="consensusMark")
     honeypot_mark: Optional[float] = Field(alias="honeypotMark")
     inference_mark: Optional[float] = Field(alias="inferenceMark")
-    author: Optional["LabelFieldsAuthor"]
-    label_of: Optional["LabelFieldsLabelOf"] = Field(alias="labelOf")
+    author: Optional["LabelAuthor"]
+    label_of: Optional["LabelLabelOf"] = Field(alias="labelOf")
 
 
-class LabelFieldsAuthor(UserFields):
+class LabelAuthor(User):
     pass
 
 
-class LabelFieldsLabelOf(BaseModel):
+class LabelLabelOf(BaseModel):
     id: str
     external_id: Optional[str] = Field(alias="externalId")
 
 
-class AssetFields(BaseModel):
+class Asset(BaseModel):
     id: str
     external_id: Optional[str] = Field(alias="externalId")
     content: Optional[str]
     json_content: Optional[str] = Field(alias="jsonContent")
-    json_metadata: Optional[Annotated[Any, BeforeValidator(parse_json_string)]] = Field(
-        alias="jsonMetadata"
-    )
+    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
     status: Optional[Status]
     is_honeypot: Optional[bool] = Field(alias="isHoneypot")
     skipped: Optional[bool]
@@ -72,34 +68,32 @@ class AssetFields(BaseModel):
     inference_mark: Optional[float] = Field(alias="inferenceMark")
     created_at: Optional[datetime] = Field(alias="createdAt")
     updated_at: Optional[datetime] = Field(alias="updatedAt")
-    resolution: Optional["AssetFieldsResolution"]
-    current_step: Optional["AssetFieldsCurrentStep"] = Field(alias="currentStep")
-    labels: Optional[list["AssetFieldsLabels"]]
+    resolution: Optional["AssetResolution"]
+    current_step: Optional["AssetCurrentStep"] = Field(alias="currentStep")
+    labels: Optional[list["AssetLabels"]]
 
 
-class AssetFieldsResolution(BaseModel):
+class AssetResolution(BaseModel):
     width: Optional[float]
     height: Optional[float]
 
 
-class AssetFieldsCurrentStep(BaseModel):
+class AssetCurrentStep(BaseModel):
     name: Optional[str]
     status: Optional[StatusInStep]
     step_group_name: Optional[str] = Field(alias="stepGroupName")
 
 
-class AssetFieldsLabels(LabelFields):
+class AssetLabels(Label):
     pass
 
 
-class ProjectFields(BaseModel):
+class Project(BaseModel):
     id: str
     title: Optional[str]
     description: Optional[str]
     input_type: Optional[InputType] = Field(alias="inputType")
-    json_interface: Optional[Annotated[Any, BeforeValidator(parse_json_string)]] = (
-        Field(alias="jsonInterface")
-    )
+    json_interface: Optional[JSONText] = Field(alias="jsonInterface")
     instructions: Optional[str]
     archived: Optional[bool]
     consensus_tot_coverage: Optional[int] = Field(alias="consensusTotCoverage")
@@ -110,20 +104,20 @@ class ProjectFields(BaseModel):
     workflow_version: Optional[WorkflowVersion] = Field(alias="workflowVersion")
     created_at: Optional[datetime] = Field(alias="createdAt")
     updated_at: Optional[datetime] = Field(alias="updatedAt")
-    roles: Optional[list["ProjectFieldsRoles"]]
+    roles: Optional[list["ProjectRoles"]]
 
 
-class ProjectFieldsRoles(BaseModel):
+class ProjectRoles(BaseModel):
     id: str
     role: Optional[ProjectRole]
-    user: Optional["ProjectFieldsRolesUser"]
+    user: Optional["ProjectRolesUser"]
 
 
-class ProjectFieldsRolesUser(UserFields):
+class ProjectRolesUser(User):
     pass
 
 
-UserFields.model_rebuild()
-LabelFields.model_rebuild()
-AssetFields.model_rebuild()
-ProjectFields.model_rebuild()
+User.model_rebuild()
+Label.model_rebuild()
+Asset.model_rebuild()
+Project.model_rebuild()

@@ -2,12 +2,12 @@
 # Source: queries
 
 from .base_model import BaseModel
-from .fragments import LabelFields
+from .fragments import Label
 
 
 class Labels(BaseModel):
     data: list["LabelsData"]
 
 
-LabelsData = LabelFields
+LabelsData = Label
 Labels.model_rebuild()

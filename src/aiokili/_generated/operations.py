@@ -5,6 +5,7 @@ __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "ASSETS_GQL",
+    "ASSET_IDS_GQL",
     "COUNT_ASSETS_GQL",
     "COUNT_LABELS_GQL",
     "COUNT_PROJECTS_GQL",
@@ -14,6 +15,7 @@ __all__ = [
     "FILTER_EXISTING_ASSETS_GQL",
     "LABELS_GQL",
     "PROJECTS_GQL",
+    "PROJECT_INPUT_TYPE_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "VIEWER_GQL",
 ]
@@ -21,11 +23,11 @@ __all__ = [
 ASSETS_GQL = """
 query Assets($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
   data: assets(where: $where, first: $first, skip: $skip) {
-    ...AssetFields
+    ...Asset
   }
 }
 
-fragment AssetFields on Asset {
+fragment Asset on Asset {
   id
   externalId
   content
@@ -50,11 +52,11 @@ fragment AssetFields on Asset {
     stepGroupName
   }
   labels {
-    ...LabelFields
+    ...Label
   }
 }
 
-fragment LabelFields on Label {
+fragment Label on Label {
   id
   assetId
   labelType
@@ -70,7 +72,7 @@ fragment LabelFields on Label {
   honeypotMark
   inferenceMark
   author {
-    ...UserFields
+    ...User
   }
   labelOf {
     id
@@ -78,7 +80,7 @@ fragment LabelFields on Label {
   }
 }
 
-fragment UserFields on User {
+fragment User on User {
   id
   email
   firstname
@@ -113,14 +115,23 @@ mutation AppendManyAssets($data: AppendManyAssetsData!, $where: ProjectWhere!) {
 }
 """
 
+ASSET_IDS_GQL = """
+query AssetIds($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    id
+    externalId
+  }
+}
+"""
+
 LABELS_GQL = """
 query Labels($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
   data: labels(where: $where, first: $first, skip: $skip) {
-    ...LabelFields
+    ...Label
   }
 }
 
-fragment LabelFields on Label {
+fragment Label on Label {
   id
   assetId
   labelType
@@ -136,7 +147,7 @@ fragment LabelFields on Label {
   honeypotMark
   inferenceMark
   author {
-    ...UserFields
+    ...User
   }
   labelOf {
     id
@@ -144,7 +155,7 @@ fragment LabelFields on Label {
   }
 }
 
-fragment UserFields on User {
+fragment User on User {
   id
   email
   firstname
@@ -169,11 +180,11 @@ mutation AppendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!) {
 CREATE_PROJECT_GQL = """
 mutation CreateProject($data: CreateProjectData!) {
   data: createProject(data: $data) {
-    ...ProjectFields
+    ...Project
   }
 }
 
-fragment ProjectFields on Project {
+fragment Project on Project {
   id
   title
   description
@@ -193,12 +204,12 @@ fragment ProjectFields on Project {
     id
     role
     user {
-      ...UserFields
+      ...User
     }
   }
 }
 
-fragment UserFields on User {
+fragment User on User {
   id
   email
   firstname
@@ -209,11 +220,11 @@ fragment UserFields on User {
 PROJECTS_GQL = """
 query Projects($where: ProjectWhere!, $first: PageSize!, $skip: Int!) {
   data: projects(where: $where, first: $first, skip: $skip) {
-    ...ProjectFields
+    ...Project
   }
 }
 
-fragment ProjectFields on Project {
+fragment Project on Project {
   id
   title
   description
@@ -233,12 +244,12 @@ fragment ProjectFields on Project {
     id
     role
     user {
-      ...UserFields
+      ...User
     }
   }
 }
 
-fragment UserFields on User {
+fragment User on User {
   id
   email
   firstname
@@ -255,11 +266,11 @@ query CountProjects($where: ProjectWhere!) {
 UPDATE_PROPERTIES_IN_PROJECT_GQL = """
 mutation UpdatePropertiesInProject($data: ProjectData!, $where: ProjectWhere!) {
   data: updatePropertiesInProject(data: $data, where: $where) {
-    ...ProjectFields
+    ...Project
   }
 }
 
-fragment ProjectFields on Project {
+fragment Project on Project {
   id
   title
   description
@@ -279,12 +290,12 @@ fragment ProjectFields on Project {
     id
     role
     user {
-      ...UserFields
+      ...User
     }
   }
 }
 
-fragment UserFields on User {
+fragment User on User {
   id
   email
   firstname
@@ -298,14 +309,23 @@ mutation DeleteProject($where: ProjectWhere!) {
 }
 """
 
+PROJECT_INPUT_TYPE_GQL = """
+query ProjectInputType($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    inputType
+  }
+}
+"""
+
 VIEWER_GQL = """
 query Viewer {
   data: viewer {
-    ...UserFields
+    ...User
   }
 }
 
-fragment UserFields on User {
+fragment User on User {
   id
   email
   firstname

@@ -2,12 +2,12 @@
 # Source: queries
 
 from .base_model import BaseModel
-from .fragments import ProjectFields
+from .fragments import Project
 
 
 class Projects(BaseModel):
     data: list["ProjectsData"]
 
 
-ProjectsData = ProjectFields
+ProjectsData = Project
 Projects.model_rebuild()

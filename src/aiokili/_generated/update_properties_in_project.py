@@ -2,12 +2,12 @@
 # Source: queries
 
 from .base_model import BaseModel
-from .fragments import ProjectFields
+from .fragments import Project
 
 
 class UpdatePropertiesInProject(BaseModel):
     data: "UpdatePropertiesInProjectData"
 
 
-UpdatePropertiesInProjectData = ProjectFields
+UpdatePropertiesInProjectData = Project
 UpdatePropertiesInProject.model_rebuild()

@@ -2,12 +2,12 @@
 # Source: queries
 
 from .base_model import BaseModel
-from .fragments import UserFields
+from .fragments import User
 
 
 class Viewer(BaseModel):
     data: "ViewerData"
 
 
-ViewerData = UserFields
+ViewerData = User
 Viewer.model_rebuild()

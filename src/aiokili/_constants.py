@@ -1,0 +1,46 @@
+"""Defaults and limits, in one place. Times are in seconds."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("aiokili")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    VERSION = "0.0.0"
+
+DEFAULT_ENDPOINT = "https://cloud.kili-technology.com/api/label/v2/graphql"
+API_KEY_ENV = "KILI_API_KEY"
+ENDPOINT_ENV = "KILI_API_ENDPOINT"
+
+DEFAULT_TIMEOUT = 120.0
+"""Deadline of one request attempt, from sending to the last byte of the answer."""
+CONNECT_TIMEOUT = 10.0
+"""Deadline to open a connection (a request that never connected is safe to resend)."""
+DEFAULT_MAX_RETRIES = 4
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+"""A server's ``Retry-After`` is honoured up to this many seconds."""
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+DEFAULT_PREFETCH = 16
+"""At most this many pages in flight ahead of a listing's loop."""
+INITIAL_PREFETCH = 4
+"""Pages a listing fetches ahead at first; the window widens while the loop waits."""
+MAX_PREFETCH = 64
+DEFAULT_CONCURRENCY = 4
+"""Requests in flight at once for bulk calls."""
+UPLOAD_CONCURRENCY = 16
+"""Files uploaded at once per client (each streamed in chunks, so memory stays small)."""
+UPLOAD_CHUNK_BYTES = 256 * 1024
+
+ASSETS_CHUNK = 100
+"""Assets per ``appendManyAssets`` request (Kili's own batch size)."""
+LABELS_CHUNK = 100
+"""Labels per ``appendManyLabels`` request."""
+SIGNED_URLS_CHUNK = 30
+"""Paths per ``createUploadBucketSignedUrls`` request (Kili's limit)."""
+EXTERNAL_IDS_CHUNK = 1000
+"""External ids per ``filterExistingAssets`` / ``externalIdStrictlyIn`` request."""

@@ -1,0 +1,62 @@
+"""Look-ups several domains need: a project's input type, assets by external id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import _constants as C
+from ._bulk import chunked
+from ._generated.input_types import AssetWhere, ProjectWhere
+from ._graphql import KiliGraphQLClient
+from .errors import NotFoundError
+from .models import InputType
+
+
+class Lookups:
+    """Read-only queries shared by the domains (one instance per client)."""
+
+    def __init__(self, gql: KiliGraphQLClient) -> None:
+        self._gql = gql
+
+    async def input_type(self, project_id: str) -> InputType | None:
+        """The project's input type; NotFoundError naming the id if there is no such project."""
+        found = (await self._gql.project_input_type(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise NotFoundError.from_message(
+                f'Project "{project_id}" not found. Check the id, or list projects with '
+                "kili.projects().",
+                "NOT_FOUND",
+            )
+        return found[0].input_type
+
+    async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
+        """The subset of ``external_ids`` already used in the project."""
+        existing: set[str] = set()
+        for chunk in chunked(external_ids, C.EXTERNAL_IDS_CHUNK):
+            result = await self._gql.filter_existing_assets(
+                project_id=project_id, external_ids=list(chunk)
+            )
+            existing.update(result.data)
+        return existing
+
+    async def asset_ids_by_external_id(
+        self, project_id: str, external_ids: Sequence[str]
+    ) -> dict[str, str]:
+        """External id → asset id, for those of ``external_ids`` found in the project."""
+        found: dict[str, str] = {}
+        for chunk in chunked(list(dict.fromkeys(external_ids)), C.EXTERNAL_IDS_CHUNK):
+            where = AssetWhere(
+                project=ProjectWhere(id=project_id), external_id_strictly_in=list(chunk)
+            )
+            page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
+            found.update((a.external_id, a.id) for a in page.data if a.external_id is not None)
+        return found
+
+    async def existing_asset_ids(self, project_id: str, asset_ids: Sequence[str]) -> set[str]:
+        """The subset of ``asset_ids`` that already exist in the project."""
+        existing: set[str] = set()
+        for chunk in chunked(list(asset_ids), C.EXTERNAL_IDS_CHUNK):
+            where = AssetWhere(project=ProjectWhere(id=project_id), id_in=list(chunk))
+            page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
+            existing.update(a.id for a in page.data)
+        return existing
