@@ -48,8 +48,11 @@ def test_mypy_strict_on_package_and_user_script() -> None:
 
 def test_mypy_catches_mistakes_in_user_code() -> None:
     result = run(sys.executable, "-m", "mypy", "--strict", "tests/typing/bad_user_script.py")
-    assert 'has no attribute "no_such_field"' in result.stdout
+    assert '"Label" has no attribute "no_such_field"' in result.stdout
     assert 'incompatible type "int"; expected "str"' in result.stdout
+    assert 'Unexpected keyword argument "auhtor_in"' in result.stdout  # filters are typed
+    assert "Literal['DONE']" in result.stdout
+    assert '(expression has type "list[Label]", variable has type "list[Asset]")' in result.stdout
 
 
 @pytest.mark.parametrize("command", [("check",), ("format", "--check")])

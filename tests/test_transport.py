@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -207,3 +208,129 @@ async def test_upload_put_is_retried_on_503(api: respx.MockRouter, tmp_path: obj
     assert put.call_count == 2
     assert put.calls.last.request.content == b"png"
     assert "Authorization" not in put.calls.last.request.headers  # no key to a bucket host
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {}},  # no field
+        {"data": {"data": "seven"}},  # wrong type
+        {"errors": 5},  # not a list
+        {"data": None},  # no data, no errors
+        [1, 2],  # not an object
+    ],
+)
+async def test_malformed_2xx_bodies_are_invalid_response(
+    api: respx.MockRouter, body: object
+) -> None:
+    api.post(URL).respond(200, json=body)
+    async with client() as kili:
+        with pytest.raises(aiokili.InvalidResponseError) as info:
+            await kili.count_projects()
+    assert info.value.operation == "CountProjects"
+
+
+async def test_undecodable_gzip_answer_is_invalid_response(api: respx.MockRouter) -> None:
+    route = api.post(URL).mock(
+        side_effect=lambda request: httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip")
+        )
+    )
+    async with client(max_retries=1) as kili:
+        with pytest.raises(aiokili.InvalidResponseError, match="Unreadable"):
+            await kili.delete_project("p1")
+    assert route.call_count == 1  # a mutation whose answer was lost is not resent
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"])
+async def test_odd_retry_after_values_fall_back_to_backoff(
+    api: respx.MockRouter, value: str
+) -> None:
+    api.post(URL).mock(
+        side_effect=[
+            httpx.Response(429, text="slow down", headers={"Retry-After": value}),
+            httpx.Response(200, json={"data": {"data": 2}}),
+        ]
+    )
+    async with client() as kili:
+        assert await kili.count_projects() == 2
+
+
+async def test_401_with_a_text_body_is_authentication_error(api: respx.MockRouter) -> None:
+    route = api.post(URL).respond(401, text="Unauthorized")
+    async with client() as kili:
+        with pytest.raises(aiokili.AuthenticationError, match="401") as info:
+            await kili.verify()
+    assert route.call_count == 1
+    assert KEY not in str(info.value)
+
+
+async def test_server_input_errors_are_kili_input_errors(api: respx.MockRouter) -> None:
+    api.post(URL).respond(
+        400,
+        json={"errors": [{"message": "first: too big", "extensions": {"code": "BAD_USER_INPUT"}}]},
+    )
+    async with client() as kili:
+        with pytest.raises(aiokili.KiliInputError, match="too big") as info:
+            await kili.count_projects()
+    assert isinstance(info.value, aiokili.InvalidRequestError)
+
+
+async def test_timeout_is_a_deadline_for_the_whole_answer(api: respx.MockRouter) -> None:
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"data": {"data": '
+        for _ in range(50):  # a byte every 50 ms: no single read ever times out
+            await anyio.sleep(0.05)
+            yield b" "
+        yield b"1}}"
+
+    api.post(URL).mock(side_effect=lambda request: httpx.Response(200, stream=_Stream(trickle())))
+    async with client(timeout=0.3, max_retries=0) as kili:
+        started = anyio.current_time()
+        with pytest.raises(aiokili.APITimeoutError, match=r"within 0\.3 s"):
+            await kili.count_projects()
+        assert anyio.current_time() - started < 2.0
+
+
+async def test_bulk_call_fails_fast_when_the_endpoint_is_down(api: respx.MockRouter) -> None:
+    route = api.post(URL).mock(side_effect=httpx.ConnectError("refused"))
+    labels = [{"JOB": {"categories": [{"name": "A"}]}}] * 1000
+    async with client(max_retries=2, concurrency=4) as kili:
+        with pytest.raises(aiokili.BulkOperationError) as info:
+            await kili.append_labels(asset_id_array=[f"a{i}" for i in range(1000)],
+                                     json_response_array=labels)  # fmt: skip
+    assert len(info.value.failures) == 1000 and info.value.succeeded == []
+    assert all(isinstance(f.error, aiokili.APIConnectionError) for f in info.value.failures)
+    # 4 chunks in flight, 3 attempts each; the 6 other chunks are never sent.
+    assert route.call_count == 4 * 3
+
+
+@pytest.mark.parametrize(
+    ("document", "posts"),
+    [
+        ("mutation { deleteLabels(ids: []) }", 1),
+        ("# a comment\nmutation { deleteLabels(ids: []) }", 1),
+        ("fragment F on User { id }\nmutation M { deleteLabels(ids: []) }", 1),
+        ('query Q { viewer { id } }\nmutation { deleteLabels(ids: ["query"]) }', 1),  # ambiguous
+        ("not graphql at all", 1),
+        ("query { viewer { id } }", 3),
+        ("# mutation\n{ viewer { id } }", 3),
+    ],
+)
+async def test_retry_safety_comes_from_the_parsed_operation(
+    api: respx.MockRouter, document: str, posts: int
+) -> None:
+    route = api.post(URL).respond(500, text="boom")
+    async with client(max_retries=2) as kili:
+        with pytest.raises(aiokili.HTTPStatusError):
+            await kili.execute(document)
+    assert route.call_count == posts
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk

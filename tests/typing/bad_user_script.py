@@ -7,5 +7,8 @@ import aiokili
 
 async def main(kili: aiokili.AsyncKili) -> None:
     async for label in kili.labels("p"):
-        _ = label.no_such_field  # error: "LabelFields" has no attribute
+        _ = label.no_such_field  # error: "Label" has no attribute
     await kili.count_labels(project_id=3)  # error: int is not str
+    await kili.count_labels("p", auhtor_in=["Ada"])  # error: unexpected keyword
+    await kili.count_assets("p", status_in=["DONE"])  # error: not a status
+    labels: list[aiokili.Asset] = await kili.labels("p")  # error: Label is not Asset

@@ -1,0 +1,43 @@
+"""Helpers shared by the client tests (the interface, answers, project set-up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiokili
+
+INTERFACE: dict[str, Any] = {
+    "jobs": {
+        "JOB": {
+            "mlTask": "CLASSIFICATION",
+            "content": {"input": "radio", "categories": {"A": {"name": "A"}, "B": {"name": "B"}}},
+            "required": 1,
+            "isChild": False,
+        }
+    }
+}
+
+
+def answer(category: str) -> dict[str, Any]:
+    """A classification label choosing ``category``."""
+    return {"JOB": {"categories": [{"name": category}]}}
+
+
+async def new_project(kili: aiokili.AsyncKili, input_type: str = "IMAGE") -> str:
+    project = await kili.create_project(
+        title=f"test {input_type}",
+        input_type=input_type,  # type: ignore[arg-type]
+        json_interface=INTERFACE,
+    )
+    return project.id
+
+
+async def import_images(kili: aiokili.AsyncKili, project_id: str, n: int) -> list[str]:
+    """Import ``n`` image URLs ``img-0000``... with ``split`` / ``n`` metadata."""
+    result = await kili.append_many_to_dataset(
+        project_id,
+        content_array=[f"https://images.example/{i}.jpg" for i in range(n)],
+        external_id_array=[f"img-{i:04d}" for i in range(n)],
+        json_metadata_array=[{"split": "train" if i % 2 else "test", "n": i} for i in range(n)],
+    )
+    return result["asset_ids"]
