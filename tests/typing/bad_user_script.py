@@ -12,3 +12,4 @@ async def main(kili: aiokili.AsyncKili) -> None:
     await kili.count_labels("p", auhtor_in=["Ada"])  # error: unexpected keyword
     await kili.count_assets("p", status_in=["DONE"])  # error: not a status
     labels: list[aiokili.Asset] = await kili.labels("p")  # error: Label is not Asset
+    print(labels)
