@@ -76,7 +76,7 @@ class Core:
     def create(cls, settings: Settings, http_client: httpx.AsyncClient | None) -> Core:
         """A core with its own connection pool, or over the caller's ``http_client``."""
         http = http_client or httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout, connect=C.CONNECT_TIMEOUT),
+            timeout=httpx.Timeout(None, connect=C.CONNECT_TIMEOUT),  # deadlines: RetryPolicy
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         return cls(settings, Runtime(http=http, owns_http=http_client is None))

@@ -4,8 +4,10 @@ Kili lists are offset-paged (``skip``/``first``) after a ``count`` query with th
 ``where``. Once the count is known, every page offset is known, so pages are fetched
 concurrently ahead of the consumer while being yielded in order. The window starts at
 ``initial`` pages and grows by one, up to ``prefetch``, each time the consumer has to
-wait for a page (the API is slower than the loop): high latency gets more pages in
-flight, a slow loop gets no more than it needs. At most ``prefetch + 1`` pages are
+wait for a page, but only while more pages in flight can help: up to the fastest round
+trip of a page divided by the time between two pages arriving, plus one. High latency
+gets many pages in flight; a busy server or a slow loop gets no more than it can use
+(each extra connection costs the client too). At most ``prefetch + 1`` pages are
 held in memory, whatever the size of the listing.
 
 Fetches run in the client's task group (opened by ``async with AsyncKili(...)``), so no
@@ -14,6 +16,7 @@ task group spans a ``yield`` of the generator; without one, pages are fetched on
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -37,14 +40,39 @@ class _Slot(Generic[T]):
         self.items: Sequence[T] = ()
         self.error: BaseException | None = None
 
-    async def run(self, fetch: PageFetcher[T]) -> None:
+    async def run(self, fetch: PageFetcher[T], clock: _Clock) -> None:
+        started = anyio.current_time()
         try:
             with self.scope:
                 self.items = await fetch(self.skip, self.first)
         except Exception as exc:  # handed to the consumer, never to the task group
             self.error = exc
         finally:
+            clock.arrived(started)
             self.done.set()
+
+
+class _Clock:
+    """Fastest page round trip and the smoothed time between two pages arriving."""
+
+    def __init__(self) -> None:
+        self.fastest = math.inf
+        self.gap = math.inf
+        self.last: float | None = None
+
+    def arrived(self, started: float) -> None:
+        now = anyio.current_time()
+        self.fastest = min(self.fastest, now - started)
+        if self.last is not None:
+            gap = now - self.last
+            self.gap = gap if math.isinf(self.gap) else 0.7 * self.gap + 0.3 * gap
+        self.last = now
+
+    def useful_window(self) -> float:
+        """Pages in flight that keep the pipe full: round trip / arrival gap, plus one."""
+        if math.isinf(self.gap) or self.gap <= 0:
+            return math.inf
+        return self.fastest / self.gap + 1
 
 
 def page_plan(total: int, skip: int, page_size: int) -> list[tuple[int, int]]:
@@ -79,21 +107,23 @@ async def iterate_pages(
     todo = deque(plan)
     pending: deque[_Slot[T]] = deque()
     window = max(1, min(initial, prefetch))
+    clock = _Clock()
 
     def fill() -> None:
         while todo and len(pending) < window:
             skip, first = todo.popleft()
             slot: _Slot[T] = _Slot(skip, first)
             pending.append(slot)
-            task_group.start_soon(slot.run, fetch)
+            task_group.start_soon(slot.run, fetch, clock)
 
     try:
         fill()
         while pending:
             slot = pending[0]
-            if not slot.done.is_set():
-                window = min(window + 1, prefetch)  # the loop waits: fetch further ahead
-                fill()
+            if not slot.done.is_set():  # the loop waits: fetch further ahead, if that helps
+                if window < prefetch and window < clock.useful_window():
+                    window += 1
+                    fill()
                 await slot.done.wait()
             pending.popleft()
             if slot.error is not None:
