@@ -1,8 +1,10 @@
 """Every GraphQL document the official `kili` SDK can send validates against schema.graphql.
 
-Documents are extracted from the installed package's source: string constants and
-f-strings (whose placeholders, field selections, become ``__typename``) that parse as
-GraphQL operations. A schema change that breaks the official client fails here.
+Documents are extracted from the source of the ``kili`` package installed in the official
+SDK's own virtualenv (``tests/official_env.py``): string constants and f-strings (whose
+placeholders, field selections, become ``__typename``) that parse as GraphQL operations. They
+are validated here, with our graphql-core, against ``src/aiokili/schema.graphql``. A schema
+change that breaks the official client fails here.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import re
 from pathlib import Path
 
 import graphql
+import official_env
 import pytest
 
-kili = pytest.importorskip("kili")
-
 ROOT = Path(__file__).resolve().parents[1]
+EXPECTED_DOCUMENTS = 117  # in kili 26.2.4 (official_env.KILI_VERSION)
 _OPERATION = re.compile(r"^\s*(query|mutation|subscription)\b[^{]*\{", re.S)
 
 
@@ -33,9 +35,13 @@ def _texts(tree: ast.AST) -> list[str]:
     return out
 
 
+@pytest.fixture(scope="session")
 def sdk_documents() -> dict[str, graphql.DocumentNode]:
+    return extract_documents(official_env.kili_package_dir(official_env.python_for_tests()))
+
+
+def extract_documents(package: Path) -> dict[str, graphql.DocumentNode]:
     docs: dict[str, graphql.DocumentNode] = {}
-    package = Path(kili.__file__).parent
     for path in sorted(package.rglob("*.py")):
         for text in _texts(ast.parse(path.read_text(encoding="utf-8"))):
             if not _OPERATION.match(text):
@@ -48,10 +54,12 @@ def sdk_documents() -> dict[str, graphql.DocumentNode]:
     return docs
 
 
-def test_official_sdk_documents_validate_against_schema() -> None:
+def test_official_sdk_documents_validate_against_schema(
+    sdk_documents: dict[str, graphql.DocumentNode],
+) -> None:
     schema = graphql.build_schema((ROOT / "src/aiokili/schema.graphql").read_text())
-    docs = sdk_documents()
-    assert len(docs) >= 110, f"only {len(docs)} documents found in the kili package"
+    docs = sdk_documents
+    assert len(docs) == EXPECTED_DOCUMENTS, f"{len(docs)} documents found in the kili package"
     failures = {
         text: [e.message for e in errors]
         for text, doc in docs.items()
@@ -60,8 +68,8 @@ def test_official_sdk_documents_validate_against_schema() -> None:
     assert not failures, "\n\n".join(f"{t}\n-> {e}" for t, e in failures.items())
 
 
-def test_a_renamed_field_would_be_caught() -> None:
+def test_a_renamed_field_would_be_caught(sdk_documents: dict[str, graphql.DocumentNode]) -> None:
     sdl = (ROOT / "src/aiokili/schema.graphql").read_text().replace("countLabels(", "countLabelz(")
     schema = graphql.build_schema(sdl)
-    broken = [d for d in sdk_documents().values() if graphql.validate(schema, d)]
+    broken = [d for d in sdk_documents.values() if graphql.validate(schema, d)]
     assert broken, "the compatibility check cannot see a renamed root field"

@@ -1,0 +1,131 @@
+"""Packaging: the official SDK's cached venv (creation logic) and the wheel's contents.
+
+The full wheel check (build, install non-editable in a fresh venv, run the quickstart from
+outside the repository) is ``.ci/wheel-check``, run by ``.ci/run``; set AIOKILI_WHEEL_CHECK=1
+to also run it from pytest (slow).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import official_env
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Stands in for the (pip-installing) creation, to test locking and readiness offline.
+_HARNESS = textwrap.dedent(
+    """
+    import json, os, sys, time
+    sys.path.insert(0, sys.argv[1])
+    import official_env
+
+    def fake_create(venv, log):
+        with open(os.environ["CREATIONS"], "a") as f:
+            f.write(str(venv) + "\\n")
+        official_env.shutil.rmtree(venv, ignore_errors=True)
+        (venv / "bin").mkdir(parents=True)
+        time.sleep(float(sys.argv[2]))
+        if sys.argv[3] == "crash":
+            os._exit(3)
+        os.symlink(sys.executable, venv / "bin" / "python")
+        marker = official_env._expected_marker()
+        (venv / official_env._MARKER).write_text(json.dumps(marker))
+
+    official_env._create = fake_create
+    print(official_env.ensure(log=None))
+    """
+)
+
+
+def _ensure(cache: Path, creations: Path, delay: float, mode: str = "ok") -> subprocess.Popen[str]:
+    env = {**os.environ, "AIOKILI_CACHE_DIR": str(cache), "CREATIONS": str(creations)}
+    return subprocess.Popen(
+        [sys.executable, "-c", _HARNESS, str(ROOT / "tests"), str(delay), mode],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_official_env_is_created_once_when_processes_race(tmp_path: Path) -> None:
+    creations = tmp_path / "creations.txt"
+    procs = [_ensure(tmp_path / "cache", creations, 1.0) for _ in range(3)]
+    outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0]
+    assert len(set(outputs)) == 1 and outputs[0].endswith("/bin/python")
+    assert len(creations.read_text().splitlines()) == 1
+    # Ready: the next call creates nothing.
+    again = _ensure(tmp_path / "cache", creations, 0.0)
+    assert again.communicate(timeout=60)[0].strip() == outputs[0]
+    assert len(creations.read_text().splitlines()) == 1
+
+
+def test_an_interrupted_creation_is_started_over(tmp_path: Path) -> None:
+    creations = tmp_path / "creations.txt"
+    crashed = _ensure(tmp_path / "cache", creations, 0.0, "crash")
+    crashed.communicate(timeout=60)
+    assert crashed.returncode == 3
+    done = _ensure(tmp_path / "cache", creations, 0.0)
+    assert done.communicate(timeout=60)[0].strip().endswith("/bin/python")
+    assert done.returncode == 0
+    assert len(creations.read_text().splitlines()) == 2
+
+
+def test_official_env_cli_prints_the_python(tmp_path: Path) -> None:
+    """`python tests/official_env.py` is what benchmarks call; it must print one path."""
+    expected = official_env.python_for_tests()  # skips / fails as the other official tests
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tests/official_env.py")],
+        capture_output=True, text=True, timeout=1500, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    python = Path(out.stdout.strip())
+    assert python == expected
+    version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('kili'))"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert version == official_env.KILI_VERSION
+
+
+@pytest.mark.skipif(
+    os.environ.get("AIOKILI_WHEEL_CHECK") != "1",
+    reason="slow; .ci/run runs .ci/wheel-check (AIOKILI_WHEEL_CHECK=1 runs it here)",
+)
+def test_wheel_check_script() -> None:
+    result = subprocess.run(
+        ["bash", str(ROOT / ".ci/wheel-check")], capture_output=True, text=True, timeout=1800
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+
+
+def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
+    """Build the wheel (no deps, a few seconds) and read what it ships and declares."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("aiokili-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        (dist_info,) = {n.split("/")[0] for n in names if ".dist-info/" in n}
+        metadata = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
+        entry_points = zf.read(f"{dist_info}/entry_points.txt").decode()
+    for shipped in ("aiokili/schema.graphql", "aiokili/py.typed", "aiokili/server/app.py",
+                    "aiokili/_generated/client.py", "aiokili/cli.py"):  # fmt: skip
+        assert shipped in names, shipped
+    assert not [n for n in names if n.startswith(("tests/", "src/")) or "__pycache__" in n]
+    assert metadata["Requires-Python"] == ">=3.10"
+    assert set(metadata.get_all("Provides-Extra") or []) == {"server", "cli", "dev"}
+    requires = metadata.get_all("Requires-Dist") or []
+    core = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra ==" not in r)
+    assert core == ["anyio", "httpx", "pydantic"], requires
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert "[console_scripts]\naiokili = aiokili.cli:main" in entry_points
+    assert "[pytest11]\naiokili = aiokili.testing" in entry_points
