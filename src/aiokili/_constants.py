@@ -27,7 +27,7 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_PREFETCH = 16
 """At most this many pages in flight ahead of a listing's loop."""
-INITIAL_PREFETCH = 4
+INITIAL_PREFETCH = 2
 """Pages a listing fetches ahead at first; the window widens while the loop waits."""
 MAX_PREFETCH = 64
 DEFAULT_CONCURRENCY = 4
