@@ -1,0 +1,102 @@
+"""The official SDK as a contender, run with the python of its own virtualenv.
+
+``<official python> _official.py JSON`` prints ``RESULT {"n", "wall", "cpu", "max_rss_mib"}``
+for the work only (the ``Kili()`` start-up, with its checks on, happens before). Tasks
+(``kind``): ``list`` (``kili.labels(project_id, fields=..., as_generator=True)``) and
+``import`` (``append_many_to_dataset`` of URLs, raw texts or local files).
+
+Start-up fetches the schema by introspection unless the schema cache already holds it; the
+local server's introspection is not readable by this SDK's graphql-core 3.2.6 (a known
+server defect), so the cache is filled beforehand with the server's own schema file, under
+the name the SDK looks for (``<host:port>_<server version>.graphql``). Queries are then
+validated against it on every request, as for any user with the default settings.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+KEY = "bench-key"
+
+
+def schema_cache(url: str, schema_file: str) -> str:
+    folder = tempfile.mkdtemp(prefix="kili-schema-")
+    with urllib.request.urlopen(url.replace("/graphql", "/version"), timeout=30) as response:
+        version = json.loads(response.read())["version"]
+    target = Path(folder) / f"{urlparse(url).netloc}_{version}.graphql"
+    target.write_text(Path(schema_file).read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+def client(task: dict[str, Any]) -> Any:
+    from kili.client import Kili
+
+    cache = schema_cache(task["url"], task["schema_file"])
+    return Kili(
+        api_key=KEY,
+        api_endpoint=task["url"],
+        disable_tqdm=True,
+        graphql_client_params={"graphql_schema_cache_dir": cache},
+    )
+
+
+def measure(work: Any) -> dict[str, Any]:
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    n = work()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": n, "wall": wall, "cpu": cpu, "max_rss_mib": rss}
+
+
+def contents(task: dict[str, Any]) -> list[str]:
+    n, start = task["n"], task.get("start", 0)
+    if task["content"] == "urls":
+        return [f"https://img.example/{i}.jpg" for i in range(start, start + n)]
+    if task["content"] == "text":
+        return [f"raw text number {i}: " + "lorem ipsum " * 20 for i in range(start, start + n)]
+    folder = Path(task["files_dir"])
+    return [str(folder / f"f{i % task['files']}.txt") for i in range(start, start + n)]
+
+
+def main() -> None:
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        sys.exit(__doc__)
+    task = json.loads(sys.argv[1])
+    os.environ.pop("KILI_SDK_SKIP_CHECKS", None)
+    kili = client(task)
+    if task["kind"] == "list":
+
+        def work() -> int:
+            labels = kili.labels(task["project_id"], fields=task["fields"], as_generator=True)
+            n = 0
+            for _ in labels:
+                n += 1
+            return n
+
+    else:
+        items = contents(task)
+        external = [f"{task['tag']}-{i}" for i in range(len(items))]
+
+        def work() -> int:
+            out = kili.append_many_to_dataset(
+                task["project_id"], content_array=items, external_id_array=external
+            )
+            return len(out["asset_ids"])
+
+    result = measure(work)
+    print("RESULT " + json.dumps({**result, "name": task.get("name")}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
