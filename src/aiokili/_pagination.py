@@ -2,13 +2,24 @@
 
 Kili lists are offset-paged (``skip``/``first``) after a ``count`` query with the same
 ``where``. Once the count is known, every page offset is known, so pages are fetched
-concurrently ahead of the consumer while being yielded in order. The window starts at
-``initial`` pages and grows by one, up to ``prefetch``, each time the consumer has to
-wait for a page, but only while more pages in flight can help: up to the fastest round
-trip of a page divided by the time between two pages arriving, plus one. High latency
-gets many pages in flight; a busy server or a slow loop gets no more than it can use
-(each extra connection costs the client too). At most ``prefetch + 1`` pages are
-held in memory, whatever the size of the listing.
+concurrently ahead of the consumer while being yielded in order.
+
+*Pipelining.* The window is the number of page requests in flight. Each page that
+arrives starts the next request at once, whichever page the consumer is waiting for, so
+a page answered out of order never leaves a request slot unused. Pages that arrived
+ahead of the consumer wait for it; with those, at most ``2 * prefetch`` pages are held
+in memory (and at most ``prefetch`` requests are in flight), whatever the listing's size.
+
+*Adapting.* The window starts at ``initial`` and widens, up to ``prefetch``, only when
+the consumer had to wait for a page while the process sat idle: the loop had nothing to
+do but wait for the network or the server, so more requests in flight would have filled
+that time. A wait spent running other work of the process (reading and parsing the
+pages in flight, the caller's own tasks) says the client is the bottleneck: more
+requests in flight would only add connections, and each connection costs the client a
+scan per request in the connection pool. The window never goes past what keeps the pipe
+full: the fastest round trip of a page over the time between two pages arriving, plus
+one, so a busy server answering one page at a time gets no more than it can use, while
+a 50 ms API reaches its window in two or three round trips.
 
 Fetches run in the client's task group (opened by ``async with AsyncKili(...)``), so no
 task group spans a ``yield`` of the generator; without one, pages are fetched one by one.
@@ -17,6 +28,7 @@ task group spans a ``yield`` of the generator; without one, pages are fetched on
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -30,7 +42,7 @@ PageFetcher = Callable[[int, int], Awaitable[Sequence[T]]]
 
 
 class _Slot(Generic[T]):
-    """One page in flight: its result or error, and a scope to cancel it."""
+    """One page: its result or error once done, and a scope to cancel its request."""
 
     def __init__(self, skip: int, first: int) -> None:
         self.skip = skip
@@ -40,7 +52,7 @@ class _Slot(Generic[T]):
         self.items: Sequence[T] = ()
         self.error: BaseException | None = None
 
-    async def run(self, fetch: PageFetcher[T], clock: _Clock) -> None:
+    async def run(self, fetch: PageFetcher[T], clock: _Clock, arrived: Callable[[], None]) -> None:
         started = anyio.current_time()
         try:
             with self.scope:
@@ -50,10 +62,15 @@ class _Slot(Generic[T]):
         finally:
             clock.arrived(started)
             self.done.set()
+            arrived()
 
 
 class _Clock:
-    """Fastest page round trip and the smoothed time between two pages arriving."""
+    """Fastest page round trip, smoothed time between two pages arriving, and the
+    window policy built on them."""
+
+    IDLE_SHARE = 0.5
+    """A wait counts as idle when the process used the CPU for less than half of it."""
 
     def __init__(self) -> None:
         self.fastest = math.inf
@@ -73,6 +90,19 @@ class _Clock:
         if math.isinf(self.gap) or self.gap <= 0:
             return math.inf
         return self.fastest / self.gap + 1
+
+    def wider(self, window: int, prefetch: int, waited: float, busy: float) -> int:
+        """The window after the consumer waited ``waited`` seconds for a page, during
+        which the process used ``busy`` seconds of CPU (see the module's docstring)."""
+        if window >= prefetch or waited <= 0 or busy >= self.IDLE_SHARE * waited:
+            return window
+        useful = self.useful_window()
+        if math.isinf(useful):  # a single page has arrived: no rate known yet
+            return window + 1
+        if useful < window + 0.5:  # pages arrive no faster with more of them in flight
+            return window
+        # Arrivals are paced by the window (round trip / gap = window): latency-bound.
+        return min(prefetch, 2 * window)
 
 
 def page_plan(total: int, skip: int, page_size: int) -> list[tuple[int, int]]:
@@ -105,26 +135,35 @@ async def iterate_pages(
         return
 
     todo = deque(plan)
-    pending: deque[_Slot[T]] = deque()
+    pending: deque[_Slot[T]] = deque()  # in plan order: in flight, or arrived and unread
     window = max(1, min(initial, prefetch))
+    in_flight = 0
+    closed = False
     clock = _Clock()
 
     def fill() -> None:
-        while todo and len(pending) < window:
+        nonlocal in_flight
+        while todo and in_flight < window and len(pending) < 2 * prefetch and not closed:
             skip, first = todo.popleft()
             slot: _Slot[T] = _Slot(skip, first)
             pending.append(slot)
-            task_group.start_soon(slot.run, fetch, clock)
+            in_flight += 1
+            task_group.start_soon(slot.run, fetch, clock, arrived)
+
+    def arrived() -> None:  # a request slot is free: start the next page now
+        nonlocal in_flight
+        in_flight -= 1
+        fill()
 
     try:
         fill()
         while pending:
             slot = pending[0]
-            if not slot.done.is_set():  # the loop waits: fetch further ahead, if that helps
-                if window < prefetch and window < clock.useful_window():
-                    window += 1
-                    fill()
+            if not slot.done.is_set():  # the consumer waits: was the process idle meanwhile?
+                wall, cpu = anyio.current_time(), time.process_time()
                 await slot.done.wait()
+                waited, busy = anyio.current_time() - wall, time.process_time() - cpu
+                window = clock.wider(window, prefetch, waited, busy)
             pending.popleft()
             if slot.error is not None:
                 raise slot.error
@@ -134,5 +173,6 @@ async def iterate_pages(
             if len(items) < slot.first:
                 return
     finally:
+        closed = True
         for slot in pending:
             slot.scope.cancel()

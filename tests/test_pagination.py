@@ -1,0 +1,106 @@
+"""Page prefetch: the window policy (pure), pipelining and bounds (with a fake fetch)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from aiokili._pagination import _Clock, iterate_pages, page_plan
+
+pytestmark = pytest.mark.anyio
+
+
+def clock(fastest: float, gap: float) -> _Clock:
+    c = _Clock()
+    c.fastest, c.gap = fastest, gap
+    return c
+
+
+def test_window_grows_only_on_idle_waits() -> None:
+    latency_bound = clock(fastest=0.050, gap=0.050 / 4)  # 4 in flight pace the arrivals
+    assert latency_bound.wider(4, 16, waited=0.040, busy=0.002) == 8  # doubles
+    paced_by_12 = clock(fastest=0.050, gap=0.050 / 12)
+    assert paced_by_12.wider(12, 16, waited=0.040, busy=0.002) == 16  # up to prefetch
+    assert latency_bound.wider(16, 16, waited=0.040, busy=0.0) == 16
+    # the process was busy (parsing pages, other tasks) while the consumer waited
+    assert latency_bound.wider(4, 16, waited=0.040, busy=0.030) == 4
+    assert latency_bound.wider(4, 16, waited=0.0, busy=0.0) == 4
+
+
+def test_window_stays_when_more_pages_in_flight_do_not_arrive_faster() -> None:
+    server_bound = clock(fastest=0.005, gap=0.005)  # one page at a time, whatever the window
+    assert server_bound.wider(2, 16, waited=0.004, busy=0.0) == 2
+    assert server_bound.wider(3, 16, waited=0.004, busy=0.0) == 3
+
+
+def test_window_grows_by_one_before_any_rate_is_known() -> None:
+    fresh = _Clock()
+    assert math.isinf(fresh.useful_window())
+    assert fresh.wider(2, 16, waited=0.05, busy=0.0) == 3
+
+
+async def test_pipelining_refills_a_request_slot_as_soon_as_any_page_arrives() -> None:
+    """The first page is slow; the others keep the window's requests in flight."""
+    in_flight = peak = started = 0
+    first_done = anyio.Event()
+    six_started = anyio.Event()
+
+    async def fetch(skip: int, first: int) -> Sequence[int]:
+        nonlocal in_flight, peak, started
+        in_flight += 1
+        started += 1
+        if started == 6:
+            six_started.set()
+        peak = max(peak, in_flight)
+        try:
+            if skip == 0:
+                await first_done.wait()
+            else:
+                await anyio.lowlevel.checkpoint()
+            return list(range(skip, skip + first))
+        finally:
+            in_flight -= 1
+
+    plan = page_plan(40, 0, 2)  # 20 pages
+    async with anyio.create_task_group() as tg:
+        pages = iterate_pages(fetch, plan, initial=3, prefetch=3, task_group=tg)
+
+        async def release() -> None:
+            await six_started.wait()  # page 0 still waiting; later pages arrived, replaced
+            first_done.set()
+
+        tg.start_soon(release)
+        items = [i async for page in pages for i in page]
+    assert items == list(range(40))
+    assert peak <= 3  # never more requests in flight than the window
+
+
+async def test_pages_held_stay_bounded_when_the_head_page_is_slow() -> None:
+    started: list[int] = []
+    head = anyio.Event()
+
+    async def fetch(skip: int, first: int) -> Sequence[int]:
+        started.append(skip)
+        if skip == 0:
+            await head.wait()
+        return [skip]
+
+    plan = page_plan(100, 0, 1)
+    async with anyio.create_task_group() as tg:
+        pages = iterate_pages(fetch, plan, initial=2, prefetch=2, task_group=tg)
+        got: list[int] = []
+
+        async def consume() -> None:
+            async for page in pages:
+                got.extend(page)
+
+        tg.start_soon(consume)
+        for _ in range(200):
+            await anyio.lowlevel.checkpoint()
+        assert len(started) == 4  # 2 * prefetch pages held while page 0 is awaited
+        head.set()
+    assert got == list(range(100))
