@@ -72,9 +72,9 @@ def _app() -> typer.Typer:
                 table.add_column("step")
                 table.add_column("seconds", justify="right")
                 table.add_column("items/s", justify="right")
-                counts = [1, report.assets, report.labels, report.streamed]
-                for (name, seconds), n in zip(report.timings.items(), counts, strict=True):
-                    table.add_row(name, f"{seconds:.2f}", f"{n / seconds:,.0f}")
+                for step in report.steps:
+                    rate = step.items / step.seconds if step.seconds else float("inf")
+                    table.add_row(step.name, f"{step.seconds:.2f}", f"{rate:,.0f}")
                 console.print(table)
                 console.print(
                     f"Imported {report.assets:,} assets, appended {report.labels:,} labels, "
