@@ -68,7 +68,8 @@ async def test_wrong_key_is_authentication_error_without_the_key(api: respx.Mock
         with pytest.raises(aiokili.AuthenticationError) as info:
             await kili.verify()
     assert KEY not in str(info.value) and KEY not in repr(info.value)
-    assert KEY not in repr(kili)
+    for shown in (kili, kili.graphql, kili._core.settings, kili.with_options(timeout=1)):
+        assert KEY not in repr(shown) and KEY not in str(shown)
 
 
 async def test_partial_data_is_kept_on_the_error(api: respx.MockRouter) -> None:
