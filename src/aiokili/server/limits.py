@@ -43,7 +43,7 @@ class QueryLimits:
     """Limits of one GraphQL document (the official SDK's documents stay far below)."""
 
     max_tokens: int = 5_000
-    max_depth: int = 15
+    max_depth: int = 20
     max_fields: int = 600
     max_cost: int = 1_000_000
     list_size: int = 10  # assumed length of a list field without ``first``
