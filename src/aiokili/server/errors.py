@@ -42,7 +42,7 @@ def _is_user_error(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, ServerError):
         return True
-    return error.path is None and isinstance(original, (ValueError, TypeError))
+    return error.path is None and isinstance(original, (ValueError, TypeError, GraphQLError))
 
 
 def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
