@@ -153,7 +153,8 @@ class LabelRepository:
                 found += [r[0] for r in c.execute(sql, list(part))]
             c.executemany("DELETE FROM label_categories WHERE label_id = ?", [(i,) for i in found])
             c.executemany("DELETE FROM labels WHERE id = ?", [(i,) for i in found])
-        return found
+        known = set(found)
+        return [i for i in dict.fromkeys(ids) if i in known]  # in the order asked
 
 
 def _json(text: str, index: int) -> Any:
