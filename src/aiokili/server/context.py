@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from graphql import GraphQLResolveInfo
+from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
 
 from .db import in_thread
 
@@ -36,6 +36,18 @@ class DataLoader(Generic[K, V]):
         self._futures: dict[K, asyncio.Future[V | None]] = {}
         self._queue: list[K] = []
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def prime(self, values: Mapping[K, V], keys: Sequence[K] = ()) -> None:
+        """Seed the cache with values read alongside a page (``keys`` absent are ``None``)."""
+        for key in [*keys, *values]:
+            if key not in self._futures:
+                future = self._futures[key] = asyncio.get_running_loop().create_future()
+                future.set_result(values.get(key))
+
+    def get(self, key: K) -> V | None | asyncio.Future[V | None]:
+        """The value if known (no await needed: the fast, synchronous path), else a future."""
+        future = self.load(key)
+        return future.result() if future.done() else future
 
     def load(self, key: K) -> asyncio.Future[V | None]:
         """A future for the value of ``key`` (``None`` if absent)."""
@@ -90,6 +102,22 @@ class Context:
     @cached_property
     def labels_of_asset(self) -> DataLoader[str, list[LabelRow]]:
         return DataLoader(self.store.labels.of_assets)
+
+
+def selected(info: GraphQLResolveInfo) -> set[str]:
+    """Names of the fields selected under the current field (fragments included)."""
+    names: set[str] = set()
+    pending = [node.selection_set for node in info.field_nodes]
+    while pending:
+        selection_set = pending.pop()
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                names.add(sel.name.value)
+            elif isinstance(sel, InlineFragmentNode):
+                pending.append(sel.selection_set)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value in info.fragments:
+                pending.append(info.fragments[sel.name.value].selection_set)
+    return names
 
 
 def context(info: GraphQLResolveInfo) -> Context:

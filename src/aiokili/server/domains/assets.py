@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
-from ..context import context
+from ..context import context, selected
 from ..db import Database, chunks, in_thread, marks, now
 from ..errors import ServerError
 from ..filters import Sql, asset_sql, check_list
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, crea
 """
 _COLUMNS = ("a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
             "a.status, a.is_honeypot, a.created_at, a.updated_at")  # fmt: skip
+T = TypeVar("T")
 LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
 
 
@@ -171,7 +173,22 @@ constants(asset_type, {
 
 @query.field("assets")
 async def resolve_assets(_: Any, info: Info, where: dict[str, Any], **kw: Any) -> list[AssetRow]:
-    return await in_thread(context(info).store.assets.page, where, *page(kw))
+    ctx, wanted = context(info), selected(info)
+    store = ctx.store
+
+    def read() -> tuple[list[AssetRow], dict[str, list[LabelRow]], dict[str, ProjectRow]]:
+        rows = store.assets.page(where, *page(kw))
+        ids = [r.id for r in rows]
+        labels = store.labels.of_assets(ids) if wanted & _LABEL_FIELDS else {}
+        projects = (
+            store.projects.by_ids([r.project_id for r in rows]) if "project" in wanted else {}
+        )
+        return rows, labels, projects
+
+    rows, labels, projects = await in_thread(read)
+    ctx.labels_of_asset.prime(labels)  # the per-asset resolvers then answer synchronously
+    ctx.projects.prime(projects)
+    return rows
 
 
 @query.field("countAssets")
@@ -211,27 +228,45 @@ def resolve_json_content(asset: AssetRow, info: Info) -> str | None:
     return ctx.signer.download_url(ctx.base_url, asset.json_content)
 
 
-@asset_type.field("labels")
-async def resolve_asset_labels(asset: AssetRow, info: Info) -> list[LabelRow]:
-    return await context(info).labels_of_asset.load(asset.id) or []
+_LABEL_FIELDS = {"labels", "latestLabel", "latestLabels"}
 
 
-@asset_type.field("latestLabel")
-async def resolve_latest_label(asset: AssetRow, info: Info) -> LabelRow | None:
-    labels = await resolve_asset_labels(asset, info)
+def _with_labels(asset: AssetRow, info: Info, fn: Callable[[list[LabelRow]], T]) -> Any:
+    """``fn(labels of asset)``, synchronously when the page primed them."""
+    found = context(info).labels_of_asset.get(asset.id)
+    if isinstance(found, asyncio.Future):
+        future = found
+
+        async def later() -> T:
+            return fn(await future or [])
+
+        return later()
+    return fn(found or [])
+
+
+def _latest(labels: list[LabelRow]) -> LabelRow | None:
     latest = [lb for lb in labels if lb.label_type in LATEST_TYPES]
     return latest[-1] if latest else None
 
 
+@asset_type.field("labels")
+def resolve_asset_labels(asset: AssetRow, info: Info) -> Any:
+    return _with_labels(asset, info, list)
+
+
+@asset_type.field("latestLabel")
+def resolve_latest_label(asset: AssetRow, info: Info) -> Any:
+    return _with_labels(asset, info, _latest)
+
+
 @asset_type.field("latestLabels")
-async def resolve_latest_labels(asset: AssetRow, info: Info) -> list[LabelRow]:
-    latest = await resolve_latest_label(asset, info)
-    return [latest] if latest else []
+def resolve_latest_labels(asset: AssetRow, info: Info) -> Any:
+    return _with_labels(asset, info, lambda labels: [x] if (x := _latest(labels)) else [])
 
 
 @asset_type.field("project")
-async def resolve_asset_project(asset: AssetRow, info: Info) -> ProjectRow | None:
-    return await context(info).projects.load(asset.project_id)
+def resolve_asset_project(asset: AssetRow, info: Info) -> Any:
+    return context(info).projects.get(asset.project_id)
 
 
 def _array(data: Mapping[str, Any], key: str, n: int, default: Any) -> list[Any]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
-from ..context import context
+from ..context import context, selected
 from ..db import Database, chunks, in_thread, marks, new_id, now
 from ..errors import ServerError
 from ..filters import Sql, category_counts, label_sql
@@ -178,7 +178,19 @@ constants(label_type, {
 
 @query.field("labels")
 async def resolve_labels(_: Any, info: Info, where: dict[str, Any], **kw: Any) -> list[LabelRow]:
-    return await in_thread(context(info).store.labels.page, where, *page(kw))
+    ctx, wanted = context(info), selected(info)
+    store = ctx.store
+
+    def read() -> tuple[list[LabelRow], dict[str, UserRow], dict[str, AssetRow]]:
+        rows = store.labels.page(where, *page(kw))
+        users = store.users.by_ids([r.author_id for r in rows]) if "author" in wanted else {}
+        assets = store.assets.by_ids([r.asset_id for r in rows]) if "labelOf" in wanted else {}
+        return rows, users, assets
+
+    rows, users, assets = await in_thread(read)
+    ctx.users.prime(users)  # the per-label resolvers below then answer synchronously
+    ctx.assets.prime(assets)
+    return rows
 
 
 @query.field("countLabels")
@@ -187,13 +199,13 @@ async def resolve_count_labels(_: Any, info: Info, where: dict[str, Any]) -> int
 
 
 @label_type.field("author")
-async def resolve_label_author(label: LabelRow, info: Info) -> UserRow | None:
-    return await context(info).users.load(label.author_id)
+def resolve_label_author(label: LabelRow, info: Info) -> Any:
+    return context(info).users.get(label.author_id)
 
 
 @label_type.field("labelOf")
-async def resolve_label_of(label: LabelRow, info: Info) -> AssetRow | None:
-    return await context(info).assets.load(label.asset_id)
+def resolve_label_of(label: LabelRow, info: Info) -> Any:
+    return context(info).assets.get(label.asset_id)
 
 
 @mutation.field("appendManyLabels")
