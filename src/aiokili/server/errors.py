@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
@@ -62,7 +62,13 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     return formatted
 
 
-class ErrorLog(logging.LoggerAdapter[logging.Logger]):
+if TYPE_CHECKING:
+    _Adapter = logging.LoggerAdapter[logging.Logger]
+else:  # not subscriptable at run time before Python 3.11
+    _Adapter = logging.LoggerAdapter
+
+
+class ErrorLog(_Adapter):
     """Ariadne logs every GraphQL error with a traceback: keep only unexpected ones."""
 
     def __init__(self) -> None:
