@@ -6,8 +6,8 @@ import json
 import threading
 from typing import Any
 
-import httpx
 import pytest
+from support import gql
 
 from aiokili.server import LocalServer
 
@@ -20,13 +20,6 @@ ASSETS = "query($w: AssetWhere!, $s: Int) { data: assets(where: $w, skip: $s) { 
 COUNT_LABELS = "query($w: LabelWhere!) { data: countLabels(where: $w) }"
 LABELS = ("query($w: LabelWhere!, $s: Int, $f: PageSize) { data: labels(where: $w, skip: $s, "
           "first: $f) { id } }")  # fmt: skip
-
-
-def gql(server: LocalServer, query: str, **variables: Any) -> dict[str, Any]:
-    headers = {"Authorization": f"X-API-Key: {server.api_key}"}
-    body: dict[str, Any] = httpx.post(server.url, json={"query": query, "variables": variables},
-                                      headers=headers, timeout=120).json()  # fmt: skip
-    return body
 
 
 def data(server: LocalServer, query: str, **variables: Any) -> Any:

@@ -5,22 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
+from support import gql
 
 from aiokili.server import LocalServer
 
 URLS = "query($p: [String!]) { data: createUploadBucketSignedUrls(filePaths: $p) }"
 APPEND = ("mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
           "{ data: appendManyAssets(data: $d, where: $w) { id } }")  # fmt: skip
-
-
-def gql(server: LocalServer, query: str, **variables: Any) -> dict[str, Any]:
-    headers = {"Authorization": f"X-API-Key: {server.api_key}"}
-    body: dict[str, Any] = httpx.post(server.url, json={"query": query, "variables": variables},
-                                      headers=headers).json()  # fmt: skip
-    return body
 
 
 def upload(server: LocalServer, path: str, content: bytes) -> str:
