@@ -335,3 +335,19 @@ class _Stream(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._chunks:
             yield chunk
+
+
+@pytest.mark.parametrize(
+    ("url", "gets_key"),
+    [
+        ("https://kili.example/api/label/v2/files?path=a", True),
+        ("https://kili.example/api/label/v2", True),
+        ("https://kili.example/api/label/v2x/files", False),  # a prefix of the text only
+        ("http://kili.example/api/label/v2/files", False),  # other scheme
+        ("https://kili.example:8443/api/label/v2/files", False),  # other port
+        ("https://kili.example.evil.com/api/label/v2/files", False),
+        ("https://bucket.example/api/label/v2/files", False),
+    ],
+)
+def test_the_key_goes_only_to_the_apis_own_urls(url: str, gets_key: bool) -> None:
+    assert client()._core.settings.owns(url) is gets_key
