@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -16,10 +16,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def local_server() -> Iterator[LocalServer]:
-    """A local server with an in-memory database, shared by the session."""
-    with LocalServer(api_key="test-key-123") as server:
-        yield server
+def local_server(kili_server: LocalServer) -> LocalServer:
+    """The pytest plugin's local server (in-memory database), shared by the session."""
+    return kili_server
 
 
 @pytest.fixture

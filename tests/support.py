@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 import aiokili
+from aiokili.server import LocalServer
 
 INTERFACE: dict[str, Any] = {
     "jobs": {
@@ -41,3 +44,13 @@ async def import_images(kili: aiokili.AsyncKili, project_id: str, n: int) -> lis
         json_metadata_array=[{"split": "train" if i % 2 else "test", "n": i} for i in range(n)],
     )
     return result["asset_ids"]
+
+
+def gql(server: LocalServer, query: str, **variables: Any) -> dict[str, Any]:
+    """POST one GraphQL document to the local server with its key; return the JSON body."""
+    headers = {"Authorization": f"X-API-Key: {server.api_key}"}
+    response = httpx.post(
+        server.url, json={"query": query, "variables": variables}, headers=headers, timeout=120
+    )
+    body: dict[str, Any] = response.json()
+    return body

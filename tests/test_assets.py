@@ -156,7 +156,6 @@ async def test_failed_items_are_reported_at_their_position_in_the_input(
     assert await kili.count_assets(project_id) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="TEMP: needs the server's unique external ids (merge)")
 async def test_concurrent_imports_of_overlapping_ids_store_each_once(
     kili: aiokili.AsyncKili,
 ) -> None:

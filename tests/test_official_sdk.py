@@ -9,7 +9,6 @@ with the script's stderr (its traceback) in the report.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -27,8 +26,6 @@ SCRIPTS = Path(__file__).resolve().parent / "official"
 # introspection lists @deprecated on DIRECTIVE_DEFINITION, a location graphql-core 3.2.6 (the
 # official SDK's) does not know, so `Kili()` dies in build_client_schema. Until that module
 # exists the symptom is an expected failure; once it exists, the symptom fails the tests.
-KNOWN_DEFECT = "KeyError: 'DIRECTIVE_DEFINITION'"
-DEFECT_FIXED = importlib.util.find_spec("aiokili.server.compat") is not None
 
 
 def answer(name: str) -> dict[str, Any]:
@@ -63,8 +60,6 @@ def run_official(
         f"--- stderr ---\n{proc.stderr}\n--- stdout ---\n{proc.stdout}"
     )
     if proc.returncode != 0:
-        if KNOWN_DEFECT in proc.stderr and not DEFECT_FIXED:
-            pytest.xfail(f"known server defect (until aiokili.server.compat lands): {KNOWN_DEFECT}")
         pytest.fail(report, pytrace=False)
     results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert len(results) == 1, report

@@ -43,3 +43,15 @@ async def test_bad_project_input_is_rejected_before_any_request(kili: aiokili.As
         await kili.update_properties_in_project("p", use_honeypot="yes")  # type: ignore[arg-type]
     with pytest.raises(aiokili.KiliInputError, match=r"unknown filter\(s\) titel"):
         kili.projects(titel="x")  # type: ignore[call-arg]
+
+
+async def test_unknown_project_is_not_found_naming_it(kili: aiokili.AsyncKili) -> None:
+    for call in (
+        kili.assets("no-such-project"),
+        kili.labels("no-such-project", first=5),
+        kili.count_assets("no-such-project"),
+        kili.count_labels("no-such-project"),
+    ):
+        with pytest.raises(aiokili.NotFoundError, match="no-such-project"):
+            await call
+    assert await kili.count_projects(project_id="no-such-project") == 0  # as the official SDK

@@ -68,7 +68,8 @@ async def test_wrong_key_is_authentication_error_without_the_key(api: respx.Mock
         with pytest.raises(aiokili.AuthenticationError) as info:
             await kili.verify()
     assert KEY not in str(info.value) and KEY not in repr(info.value)
-    assert KEY not in repr(kili)
+    for shown in (kili, kili.graphql, kili._core.settings, kili.with_options(timeout=1)):
+        assert KEY not in repr(shown) and KEY not in str(shown)
 
 
 async def test_partial_data_is_kept_on_the_error(api: respx.MockRouter) -> None:
@@ -334,3 +335,19 @@ class _Stream(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._chunks:
             yield chunk
+
+
+@pytest.mark.parametrize(
+    ("url", "gets_key"),
+    [
+        ("https://kili.example/api/label/v2/files?path=a", True),
+        ("https://kili.example/api/label/v2", True),
+        ("https://kili.example/api/label/v2x/files", False),  # a prefix of the text only
+        ("http://kili.example/api/label/v2/files", False),  # other scheme
+        ("https://kili.example:8443/api/label/v2/files", False),  # other port
+        ("https://kili.example.evil.com/api/label/v2/files", False),
+        ("https://bucket.example/api/label/v2/files", False),
+    ],
+)
+def test_the_key_goes_only_to_the_apis_own_urls(url: str, gets_key: bool) -> None:
+    assert client()._core.settings.owns(url) is gets_key

@@ -194,3 +194,19 @@ def check_bools(**values: Any) -> None:
     for name, value in values.items():
         if value is not None and not isinstance(value, bool):
             raise KiliInputError(f"{name} must be True or False, got {value!r}.")
+
+
+def project_where(
+    model: type[M],
+    filters_type: type[Any],
+    paths: Mapping[str, str],
+    method: str,
+    project_id: Any,
+    filters: Mapping[str, Any],
+) -> M:
+    """The ``where`` of a listing inside one project: ``project_id`` checked, then the
+    filters checked against ``filters_type`` and mapped through ``paths``."""
+    if not isinstance(project_id, str) or not project_id:
+        raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
+    checked = check_filters(filters_type, filters, method)
+    return where_from(model, checked, paths, project={"id": project_id})

@@ -20,11 +20,10 @@ from ._inputs import (
     FILTERS_CONFIG,
     as_list,
     build,
-    check_filters,
     json_text,
     no_duplicates,
+    project_where,
     same_length,
-    where_from,
 )
 from ._listing import Listing, ListingSpec
 from ._uploads import UploadItem
@@ -126,10 +125,7 @@ class AppendManyToDatasetResult(TypedDict):
 
 
 def _where(method: str, project_id: str, filters: dict[str, Any]) -> AssetWhere:
-    if not isinstance(project_id, str) or not project_id:
-        raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
-    checked = check_filters(AssetFilters, filters, method)
-    return where_from(AssetWhere, checked, _WHERE, project={"id": project_id})
+    return project_where(AssetWhere, AssetFilters, _WHERE, method, project_id, filters)
 
 
 def _classify(contents: Sequence[str | os.PathLike[str]]) -> list[Content]:

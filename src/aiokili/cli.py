@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 try:
@@ -30,20 +31,32 @@ def _app() -> typer.Typer:
         db: str = typer.Option("aiokili.sqlite3", help="SQLite file, or :memory:."),
         api_key: str = typer.Option(None, help="Also accept this API key."),
         latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
+        log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
     ) -> None:
         """Run the local Kili-compatible server until Ctrl-C."""
+        import logging
+
         from .server import LocalServer
 
         def ready(srv: LocalServer) -> None:
-            console.print(f"GraphQL endpoint: {srv.url}")
-            console.print(f"API key: {srv.api_key}")
-            console.print(
-                f"Try: KILI_API_ENDPOINT={srv.url} KILI_API_KEY={srv.api_key} python your_script.py"
-            )
+            # one value per line: nothing wraps in an 80-column terminal
+            print(f"GraphQL endpoint: {srv.url}", flush=True)
+            print(f"API key: {srv.api_key}", flush=True)
+            print("Use them as KILI_API_ENDPOINT and KILI_API_KEY.", flush=True)
 
-        LocalServer(
-            host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms
-        ).serve_forever(on_ready=ready)
+        try:
+            server = LocalServer(
+                host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms,
+                log_level=log_level.lower(),
+            )  # fmt: skip
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"Port {port} is already in use: pass --port N or --port 0", file=sys.stderr)
+            raise typer.Exit(1) from None
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("aiokili.server").setLevel(log_level.upper())
+        server.serve_forever(on_ready=ready)
 
     @app.command()
     def quickstart(
@@ -72,9 +85,9 @@ def _app() -> typer.Typer:
                 table.add_column("step")
                 table.add_column("seconds", justify="right")
                 table.add_column("items/s", justify="right")
-                counts = [1, report.assets, report.labels, report.streamed]
-                for (name, seconds), n in zip(report.timings.items(), counts, strict=True):
-                    table.add_row(name, f"{seconds:.2f}", f"{n / seconds:,.0f}")
+                for step in report.steps:
+                    rate = step.items / step.seconds if step.seconds else float("inf")
+                    table.add_row(step.name, f"{step.seconds:.2f}", f"{rate:,.0f}")
                 console.print(table)
                 console.print(
                     f"Imported {report.assets:,} assets, appended {report.labels:,} labels, "

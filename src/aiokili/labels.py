@@ -22,10 +22,9 @@ from ._inputs import (
     FILTERS_CONFIG,
     as_list,
     build,
-    check_filters,
     json_text,
+    project_where,
     same_length,
-    where_from,
 )
 from ._listing import Listing, ListingSpec
 from .errors import KiliInputError
@@ -94,10 +93,7 @@ LABELS = ListingSpec(
 
 
 def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
-    if not isinstance(project_id, str) or not project_id:
-        raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
-    checked = check_filters(LabelFilters, filters, method)
-    return where_from(LabelWhere, checked, _WHERE, project={"id": project_id})
+    return project_where(LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
 
 
 class LabelMethods(Domain):

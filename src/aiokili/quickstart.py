@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .client import AsyncKili
@@ -24,16 +25,46 @@ JSON_INTERFACE = {
 }
 
 
+@dataclass(frozen=True)
+class Step:
+    """One timed step of the quickstart."""
+
+    name: str
+    items: int
+    seconds: float
+
+
 @dataclass
 class QuickstartReport:
-    """What the quickstart did: counts and seconds per step."""
+    """What the quickstart did: counts, and each step with its duration."""
 
     project_id: str = ""
     assets: int = 0
     labels: int = 0
     streamed: int = 0
     cats: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+
+
+class _Timer:
+    """``with timer(name) as step: ...; step.items = n`` records a :class:`Step`."""
+
+    def __init__(self, report: QuickstartReport, announce: Callable[[str], None]) -> None:
+        self._report = report
+        self._announce = announce
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[_Count]:
+        self._announce(name)
+        count = _Count()
+        start = time.perf_counter()
+        yield count
+        self._report.steps.append(Step(name, count.items, time.perf_counter() - start))
+
+
+@dataclass
+class _Count:
+    items: int = 1
 
 
 async def run_quickstart(
@@ -41,47 +72,40 @@ async def run_quickstart(
 ) -> QuickstartReport:
     """Create a project, import ``n_assets``, label each, stream the labels back."""
     report = QuickstartReport()
+    timed = _Timer(report, step)
 
-    def timed(name: str) -> Callable[[], None]:
-        step(name)
-        start = time.perf_counter()
-        return lambda: report.timings.__setitem__(name, time.perf_counter() - start)
-
-    done = timed("create project")
-    project = await kili.create_project(
-        title="aiokili quickstart", input_type="IMAGE", json_interface=JSON_INTERFACE
-    )
+    with timed("create project"):
+        project = await kili.create_project(
+            title="aiokili quickstart", input_type="IMAGE", json_interface=JSON_INTERFACE
+        )
     report.project_id = project.id
-    done()
 
-    done = timed(f"import {n_assets:,} assets")
-    result = await kili.append_many_to_dataset(
-        project.id,
-        content_array=[f"https://picsum.photos/id/{i % 1000}/200/300" for i in range(n_assets)],
-        external_id_array=[f"image-{i:05d}" for i in range(n_assets)],
-        json_metadata_array=[{"batch": i // 1000} for i in range(n_assets)],
-    )
-    report.assets = len(result["asset_ids"])
-    done()
+    with timed(f"import {n_assets:,} assets") as done:
+        result = await kili.append_many_to_dataset(
+            project.id,
+            content_array=[f"https://picsum.photos/id/{i % 1000}/200/300" for i in range(n_assets)],
+            external_id_array=[f"image-{i:05d}" for i in range(n_assets)],
+            json_metadata_array=[{"batch": i // 1000} for i in range(n_assets)],
+        )
+        report.assets = done.items = len(result["asset_ids"])
 
-    done = timed(f"append {n_assets:,} labels")
-    categories = ["CAT", "DOG"]
-    label_ids = await kili.append_labels(
-        asset_id_array=result["asset_ids"],
-        json_response_array=[
-            {"CLASSIFICATION_JOB": {"categories": [{"name": categories[i % 2]}]}}
-            for i in range(report.assets)
-        ],
-        project_id=project.id,
-    )
-    report.labels = len(label_ids)
-    done()
+    with timed(f"append {n_assets:,} labels") as done:
+        categories = ["CAT", "DOG"]
+        label_ids = await kili.append_labels(
+            asset_id_array=result["asset_ids"],
+            json_response_array=[
+                {"CLASSIFICATION_JOB": {"categories": [{"name": categories[i % 2]}]}}
+                for i in range(report.assets)
+            ],
+            project_id=project.id,
+        )
+        report.labels = done.items = len(label_ids)
 
-    done = timed("stream labels back (async for)")
-    async for label in kili.labels(project.id):
-        report.streamed += 1
-        answer = label.json_response or {}
-        if answer["CLASSIFICATION_JOB"]["categories"][0]["name"] == "CAT":
-            report.cats += 1
-    done()
+    with timed("stream labels back (async for)") as done:
+        async for label in kili.labels(project.id):
+            report.streamed += 1
+            answer = label.json_response or {}
+            if answer["CLASSIFICATION_JOB"]["categories"][0]["name"] == "CAT":
+                report.cats += 1
+        done.items = report.streamed
     return report

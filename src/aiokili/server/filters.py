@@ -1,168 +1,353 @@
-"""Filters evaluated in Python: asset metadata, label criteria, author names, search."""
+"""``where`` inputs compiled to SQL: projects, assets, labels, metadata, authors, search.
+
+Every value travels as a parameter; user text is never pasted into SQL. Filters the
+local server cannot evaluate answer ``NOT_IMPLEMENTED`` naming the filter, and user
+mistakes answer ``BAD_USER_INPUT`` naming the argument.
+"""
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from .db import marks
 from .errors import ServerError
 
-Row = dict[str, Any]
+Where = dict[str, Any]
+MAX_IN = 1000  # items in one list filter (the SDKs send chunks of 1,000 at most)
 
 
-def _metadata_ok(metadata_text: str | None, wanted: dict[str, Any]) -> bool:
-    try:
-        metadata = json.loads(metadata_text or "{}")
-    except ValueError:
-        metadata = {}
+class Sql:
+    """A conjunction of SQL conditions with their parameters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, clause: str, *args: Any) -> None:
+        self.parts.append(clause)
+        self.args.extend(args)
+
+    def add_in(
+        self, column: str, values: Sequence[Any] | None, arg: str, negate: bool = False
+    ) -> None:
+        if values is None:
+            return
+        check_list(values, arg)
+        self.add(f"{column} {'NOT ' if negate else ''}IN ({marks(len(values))})", *values)
+
+    def range(self, column: str, gte: str | None, lte: str | None) -> None:
+        if gte:
+            self.add(f"{column} >= ?", _day_bound(gte, upper=False))
+        if lte:
+            self.add(f"{column} <= ?", _day_bound(lte, upper=True))
+
+    def merge(self, other: Sql) -> None:
+        self.parts.extend(other.parts)
+        self.args.extend(other.args)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.parts) or "1"
+
+
+def check_list(values: Sequence[Any], arg: str) -> None:
+    """Refuse lists over :data:`MAX_IN` items, naming the argument."""
+    if len(values) > MAX_IN:
+        raise ServerError(
+            f"{arg} has {len(values)} items; at most {MAX_IN} are accepted per request: "
+            "split the list into chunks."
+        )
+
+
+def given(value: Any) -> bool:
+    """Whether a filter value is set: ``None`` and objects of only nulls/empties are not."""
+    if isinstance(value, dict):
+        return any(given(v) for v in value.values())
+    return value is not None
+
+
+def _day_bound(value: str, upper: bool) -> str:
+    """A bare ``YYYY-MM-DD`` bound covers the whole day."""
+    if len(value) == 10:
+        return value + ("T23:59:59.999Z" if upper else "T00:00:00.000Z")
+    return value
+
+
+def _unsupported(where: Where, names: Sequence[str], arg: str) -> None:
+    for name in names:
+        if given(where.get(name)) and where.get(name) != []:
+            raise ServerError.not_implemented(f"The filter {arg}.{name}")
+
+
+# ------------------------------------------------------------------ projects
+def project_sql(where: Where, arg: str = "where") -> Sql:
+    """``ProjectWhere`` on ``projects p``."""
+    _unsupported(where, ("starred", "tagIds"), arg)
+    if where.get("deleted"):
+        raise ServerError.not_implemented(f"The filter {arg}.deleted=true")
+    q = Sql()
+    if where.get("id") is not None:
+        q.add("p.id = ?", where["id"])
+    if where.get("searchQuery"):
+        q.add("p.title LIKE ?", where["searchQuery"])
+    if where.get("archived") is not None:
+        q.add("p.archived = ?", int(where["archived"]))
+    if where.get("shouldRelaunchKpiComputation") is not None:
+        wanted = "true" if where["shouldRelaunchKpiComputation"] else "false"
+        q.add("coalesce(json_type(p.props, '$.shouldRelaunchKpiComputation'), 'false') = ?", wanted)
+    if where.get("organizationId") is not None:
+        q.add("p.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
+              where["organizationId"])  # fmt: skip
+    q.range("p.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
+    q.range("p.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
+    return q
+
+
+# ------------------------------------------------------------------ assets
+_ASSET_UNSUPPORTED = (
+    "consensusMarkGte", "consensusMarkLte", "honeypotMarkGte", "honeypotMarkLte",
+    "inferenceMarkGte", "inferenceMarkLte", "assigneeIn", "assigneeNotIn", "issue", "stepIdIn",
+    "stepIdNotIn", "stepStatusIn", "stepStatusNotIn", "stepIdAndStatusIn",
+    "stepIdAndStatusNotIn", "groupNameIn", "groupNameNotIn",
+)  # fmt: skip
+
+
+def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
+    """``AssetWhere`` on ``assets <a>``."""
+    _unsupported(where, _ASSET_UNSUPPORTED, arg)
+    if where.get("skipped"):
+        raise ServerError.not_implemented(f"The filter {arg}.skipped=true")
+    q = Sql()
+    if where.get("id") is not None:
+        q.add(f"{a}.id = ?", where["id"])
+    q.add_in(f"{a}.id", where.get("idIn"), f"{arg}.idIn")
+    q.add_in(f"{a}.id", where.get("idNotIn"), f"{arg}.idNotIn", negate=True)
+    project = where.get("project") or {}
+    if project.get("id") is not None:
+        q.add(f"{a}.project_id = ?", project["id"])
+    q.add_in(f"{a}.external_id", where.get("externalIdStrictlyIn"), f"{arg}.externalIdStrictlyIn")
+    contains = where.get("externalIdIn")
+    if contains:
+        check_list(contains, f"{arg}.externalIdIn")
+        q.add("(" + " OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) + ")",
+              *contains)  # fmt: skip
+    q.add_in(f"{a}.status", where.get("statusIn"), f"{arg}.statusIn")
+    q.range(f"{a}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
+    q.range(f"{a}.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
+    if where.get("metadata") is not None:
+        q.merge(metadata_sql(f"{a}.json_metadata", where["metadata"], f"{arg}.metadata"))
+    label = where.get("label") or {}
+    if given(label):
+        inner = label_conditions(label, "lx", f"{arg}.label")
+        q.add(f"EXISTS (SELECT 1 FROM labels lx WHERE lx.asset_id = {a}.id AND {inner.sql})",
+              *inner.args)  # fmt: skip
+    return q
+
+
+def _json_value(column: str, key: str) -> tuple[str, str, list[Any]]:
+    """SQL for (value, type) of top-level ``key`` of a JSON column, and its parameters."""
+    if '"' not in key and "\\" not in key:
+        path = f'$."{key}"'
+        return f"json_extract({column}, ?)", f"json_type({column}, ?)", [path]
+    each = f"FROM json_each({column}) j WHERE j.key = ?"
+    return f"(SELECT j.value {each})", f"(SELECT j.type {each})", [key]
+
+
+def _equals(value_sql: str, type_sql: str, path: list[Any], value: Any, arg: str) -> Sql:
+    q = Sql()
+    if isinstance(value, bool):
+        q.add(f"{type_sql} = ?", *path, "true" if value else "false")
+    elif isinstance(value, (int, float)):
+        q.add(f"{type_sql} IN ('integer', 'real') AND {value_sql} = ?", *path, *path, value)
+    elif isinstance(value, str):
+        q.add(f"{type_sql} = 'text' AND {value_sql} = ?", *path, *path, value)
+    elif value is None:
+        q.add(f"{type_sql} = 'null'", *path)
+    else:
+        raise ServerError(
+            f"{arg} must be a string, number, boolean or null, a list of them (one of), "
+            f"or [min, max] numbers; got {type(value).__name__}."
+        )
+    return q
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def metadata_sql(column: str, metadata: Any, arg: str) -> Sql:
+    """``{key: value | [one, of] | [min, max]}`` on a JSON metadata column."""
     if not isinstance(metadata, dict):
-        return False
-    for key, value in wanted.items():
-        actual = metadata.get(key)
-        if isinstance(value, list):
-            numeric = len(value) == 2 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
-            )
-            if numeric:
-                if not isinstance(actual, (int, float)) or not value[0] <= actual <= value[1]:
-                    return False
-            elif actual not in value:
-                return False
-        elif actual != value:
-            return False
-    return True
+        raise ServerError(
+            f'{arg} must be a JSON object like {{"key": "value"}}, got {type(metadata).__name__}.'
+        )
+    q = Sql()
+    for key, wanted in metadata.items():
+        value_sql, type_sql, path = _json_value(column, key)
+        where = f"{arg}.{key}"
+        if isinstance(wanted, list) and len(wanted) == 2 and all(map(_number, wanted)):
+            q.add(f"{type_sql} IN ('integer', 'real') AND {value_sql} BETWEEN ? AND ?",
+                  *path, *path, wanted[0], wanted[1])  # fmt: skip
+        elif isinstance(wanted, list):
+            check_list(wanted, where)
+            terms = [_equals(value_sql, type_sql, path, v, where) for v in wanted]
+            q.add("(" + (" OR ".join(f"({t.sql})" for t in terms) or "0") + ")",
+                  *[x for t in terms for x in t.args])  # fmt: skip
+        else:
+            q.merge(_equals(value_sql, type_sql, path, wanted, where))
+    return q
 
 
-def _author_ok(author: Row | None, names: list[str]) -> bool:
-    if author is None:
-        return False
-    first, last = author.get("firstname") or "", author.get("lastname") or ""
-    candidates = {first, last, f"{first} {last}".strip(), author["email"], author["id"]}
-    return any(name in candidates for name in names)
+# ------------------------------------------------------------------ labels
+def author_sql(column: str, names: Sequence[str], arg: str) -> Sql:
+    """Authors given by first name, last name, "first last", email or id."""
+    check_list(names, arg)
+    m = marks(len(names))
+    full = "trim(coalesce(u.firstname, '') || ' ' || coalesce(u.lastname, ''))"
+    q = Sql()
+    q.add(f"{column} IN (SELECT u.id FROM users u WHERE u.id IN ({m}) OR u.email IN ({m}) "
+          f"OR u.firstname IN ({m}) OR u.lastname IN ({m}) OR {full} IN ({m}))",
+          *(list(names) * 5))  # fmt: skip
+    return q
 
 
-def _label_ok(label: Row, where: Row, users: dict[str, Row]) -> bool:
-    if where.get("typeIn") and label["labelType"] not in where["typeIn"]:
-        return False
-    if where.get("authorIn") and not _author_ok(users.get(label["authorId"]), where["authorIn"]):
-        return False
-    created = label["createdAt"]
-    if where.get("createdAt") and created[:10] != where["createdAt"][:10]:
-        return False
-    if where.get("createdAtGte") and created < where["createdAtGte"]:
-        return False
-    if where.get("createdAtLte") and created[: len(where["createdAtLte"])] > where["createdAtLte"]:
-        return False
-    for mark in ("consensusMark", "honeypotMark"):
-        if where.get(mark + "Gte") is not None or where.get(mark + "Lte") is not None:
-            return False  # marks are not computed by the local server
-    if where.get("search") and not search_matches(where["search"], label["jsonResponse"]):
-        return False
-    return True
+def label_conditions(where: Where, lb: str, arg: str) -> Sql:
+    """What ``LabelWhere`` and ``AssetLabelWhere`` share, on ``labels <lb>``."""
+    _unsupported(where, ("consensusMarkGte", "consensusMarkLte", "honeypotMarkGte",
+                         "honeypotMarkLte", "labelerIn", "labelerNotIn", "reviewerIn",
+                         "reviewerNotIn"), arg)  # fmt: skip
+    q = Sql()
+    q.add_in(f"{lb}.label_type", where.get("typeIn"), f"{arg}.typeIn")
+    if where.get("authorIn") is not None:
+        q.merge(author_sql(f"{lb}.author_id", where["authorIn"], f"{arg}.authorIn"))
+    if where.get("createdAt"):
+        q.range(f"{lb}.created_at", where["createdAt"][:10], where["createdAt"][:10])
+    q.range(f"{lb}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
+    if where.get("search"):
+        q.merge(search_sql(where["search"], lb, f"{arg}.search"))
+    return q
 
 
-def asset_matches_python(asset: Row, where: Row, labels: list[Row], users: dict[str, Row]) -> bool:
-    """The AssetWhere parts SQL does not handle: ``metadata`` and ``label``."""
-    if where.get("metadata") and not _metadata_ok(asset["jsonMetadata"], where["metadata"]):
-        return False
-    label_where = where.get("label") or {}
-    if label_where and not any(_label_ok(lb, label_where, users) for lb in labels):
-        return False
-    return True
+def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
+    """``LabelWhere`` on ``labels <lb>``."""
+    q = label_conditions(where, lb, arg)
+    if where.get("id") is not None:
+        q.add(f"{lb}.id = ?", where["id"])
+    q.add_in(f"{lb}.id", where.get("idIn"), f"{arg}.idIn")
+    project = {k: v for k, v in (where.get("project") or {}).items() if given(v)}
+    if list(project) == ["id"]:
+        q.add(f"{lb}.project_id = ?", project["id"])
+    elif project:
+        pq = project_sql(project, f"{arg}.project")
+        q.add(f"{lb}.project_id IN (SELECT p.id FROM projects p WHERE {pq.sql})", *pq.args)
+    user = where.get("user") or {}
+    _unsupported(user, ("activated", "organization"), f"{arg}.user")
+    if user.get("id") is not None:
+        q.add(f"{lb}.author_id = ?", user["id"])
+    q.add_in(f"{lb}.author_id", user.get("idIn"), f"{arg}.user.idIn")
+    if user.get("email") is not None:
+        q.add(f"{lb}.author_id IN (SELECT u.id FROM users u WHERE u.email = ?)", user["email"])
+    asset = dict(where.get("asset") or {})
+    asset_project = (asset.pop("project", None) or {}).get("id")
+    if asset_project is not None:  # a label's project is its asset's project
+        q.add(f"{lb}.project_id = ?", asset_project)
+    if given(asset):
+        aq = asset_sql(asset, "ax", f"{arg}.asset")
+        if aq.parts:
+            q.add(f"{lb}.asset_id IN (SELECT ax.id FROM assets ax WHERE {aq.sql})", *aq.args)
+    return q
 
 
-def label_matches_python(
-    label: Row, where: Row, assets: dict[str, Row], users: dict[str, Row]
-) -> bool:
-    """The LabelWhere parts SQL does not handle: authors, search, asset metadata."""
-    if where.get("authorIn") and not _author_ok(users.get(label["authorId"]), where["authorIn"]):
-        return False
-    if where.get("search") and not search_matches(where["search"], label["jsonResponse"]):
-        return False
-    asset_where = where.get("asset") or {}
-    if asset_where.get("metadata"):
-        asset = assets.get(label["assetId"])
-        if asset is None or not _metadata_ok(asset["jsonMetadata"], asset_where["metadata"]):
-            return False
-    return True
+# ------------------------------------------------------------------ category search
+_TOKEN = re.compile(r"\s*(\(|\)|AND\b|OR\b|([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+)\.count\s*"
+                    r"(==|>=|<=|>|<)\s*(\d+))")  # fmt: skip
+_SQL_OPS = {"==": "=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
 
 
-_TOKEN = re.compile(r"\s*(\(|\)|AND\b|OR\b|[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.count\s*"
-                    r"(?:==|>=|<=|>|<)\s*\d+)")  # fmt: skip
-_TERM = re.compile(r"([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+)\.count\s*(==|>=|<=|>|<)\s*(\d+)")
+def search_sql(query: str, lb: str, arg: str) -> Sql:
+    """Kili's category search (``JOB.CAT.count > 0 AND (... OR ...)``) over ``label_categories``.
 
-
-def _count(response: Row, job: str, category: str) -> int:
-    value = response.get(job) or {}
-    found = [c for c in value.get("categories") or [] if c.get("name") == category]
-    for annotation in value.get("annotations") or []:
-        found += [c for c in annotation.get("categories") or [] if c.get("name") == category]
-    return len(found)
-
-
-def search_matches(query: str, json_response: str | None) -> bool:
-    """Evaluate Kili's category search (``JOB.CAT.count > 0 AND (...)``) on a label."""
-    tokens: list[str] = []
+    AND binds tighter than OR; the counts were computed when the label was written.
+    """
+    hint = ("use JOB.CATEGORY.count OP N (OP one of == >= <= > <) joined by AND / OR, "
+            "e.g. JOB.A.count > 0 AND JOB.B.count == 0")  # fmt: skip
+    tokens: list[re.Match[str]] = []
     pos, text = 0, query.strip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ServerError(
-                f"Invalid search {query!r} at {text[pos:]!r}: use JOB.CATEGORY.count OP N "
-                "joined by AND / OR, e.g. JOB.A.count > 0 AND JOB.B.count == 0."
-            )
-        tokens.append(m.group(1).strip())
+            raise ServerError(f"Invalid search {query!r} in {arg} at {text[pos:]!r}: {hint}.")
+        tokens.append(m)
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
-    try:
-        response = json.loads(json_response or "{}")
-    except ValueError:
-        response = {}
-    ops = {
-        "==": lambda a, b: a == b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b, "<": lambda a, b: a < b,
-    }  # fmt: skip
+    args: list[Any] = []
     index = 0
 
-    def expr() -> bool:  # OR of AND-groups: AND binds tighter
-        nonlocal index
-        value = conjunction()
-        while index < len(tokens) and tokens[index] == "OR":
-            index += 1
-            right = conjunction()
-            value = value or right
-        return value
+    def peek() -> str | None:
+        return tokens[index].group(1) if index < len(tokens) else None
 
-    def conjunction() -> bool:
+    def disjunction() -> str:
         nonlocal index
-        value = term()
-        while index < len(tokens) and tokens[index] == "AND":
+        parts = [conjunction()]
+        while peek() == "OR":
             index += 1
-            right = term()
-            value = value and right
-        return value
+            parts.append(conjunction())
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
-    def term() -> bool:
+    def conjunction() -> str:
+        nonlocal index
+        parts = [term()]
+        while peek() == "AND":
+            index += 1
+            parts.append(term())
+        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
+    def term() -> str:
         nonlocal index
         if index >= len(tokens):
-            raise ServerError(f"Invalid search {query!r}: it ends too early.")
+            raise ServerError(f"Invalid search {query!r} in {arg}: it ends too early; {hint}.")
         token = tokens[index]
         index += 1
-        if token == "(":
-            value = expr()
-            if index >= len(tokens) or tokens[index] != ")":
-                raise ServerError(f"Invalid search {query!r}: a parenthesis is not closed.")
+        if token.group(1) == "(":
+            inner = disjunction()
+            if peek() != ")":
+                raise ServerError(
+                    f"Invalid search {query!r} in {arg}: a parenthesis is not closed."
+                )
             index += 1
-            return value
-        m = _TERM.fullmatch(token)
-        if m is None:
-            raise ServerError(f"Invalid search {query!r} near {token!r}.")
-        job, category, op, number = m.groups()
-        return bool(ops[op](_count(response, job, category), int(number)))
+            return inner
+        if token.group(2) is None:
+            raise ServerError(f"Invalid search {query!r} in {arg} near {token.group(1)!r}; {hint}.")
+        job, category, op, number = token.group(2, 3, 4, 5)
+        args.extend((job, category, int(number)))
+        return (f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
+                f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[op]} ?")  # fmt: skip
 
-    result = expr()
+    sql = disjunction()
     if index != len(tokens):
-        raise ServerError(f"Invalid search {query!r} near {tokens[index]!r}.")
-    return result
+        raise ServerError(f"Invalid search {query!r} in {arg} near {peek()!r}; {hint}.")
+    q = Sql()
+    q.add(sql, *args)
+    return q
+
+
+def category_counts(response: Any) -> dict[tuple[str, str], int]:
+    """``(job, category) -> count`` of a label's jsonResponse (classic and nested jobs)."""
+    counts: dict[tuple[str, str], int] = {}
+    if not isinstance(response, dict):
+        return counts
+    for job, value in response.items():
+        if not isinstance(value, dict):
+            continue
+        found = list(value.get("categories") or [])
+        for annotation in value.get("annotations") or []:
+            if isinstance(annotation, dict):
+                found += annotation.get("categories") or []
+        for category in found:
+            if isinstance(category, dict) and isinstance(category.get("name"), str):
+                key = (str(job), category["name"])
+                counts[key] = counts.get(key, 0) + 1
+    return counts

@@ -11,7 +11,7 @@ from types import TracebackType
 import uvicorn
 
 from .app import PREFIX, create_app
-from .store import SQLiteStore
+from .store import SQLiteStore, Store
 
 
 class LocalServer:
@@ -23,15 +23,20 @@ class LocalServer:
     ```
 
     Args:
+        store: the storage to serve (default: a new :class:`SQLiteStore` on ``db``,
+            closed on stop).
         host / port: where to listen; port 0 picks a free port.
-        db: SQLite file path, or ":memory:" (default).
+        db: SQLite file path, or ":memory:" (default; a temporary file removed on stop).
         api_key: also accept this key (default: the database's development key,
             created on first start).
         latency_ms: delay every response by this many milliseconds.
+        log_level: uvicorn's log level.
+        max_body_bytes / max_upload_bytes / signed_url_ttl_s: see :class:`Settings`.
     """
 
     def __init__(
         self,
+        store: Store | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -39,19 +44,28 @@ class LocalServer:
         api_key: str | None = None,
         latency_ms: float = 0.0,
         log_level: str = "warning",
+        max_body_bytes: int | None = None,
+        max_upload_bytes: int | None = None,
+        signed_url_ttl_s: float | None = None,
     ) -> None:
         self.host = host
-        self._store = SQLiteStore(db)
-        self.api_key = self._store.ensure_api_key(api_key)
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
+        try:
+            self._sock.bind((host, port))
+        except OSError:
+            self._sock.close()
+            raise
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(self._store, latency_ms=latency_ms),
-            log_level=log_level, access_log=False, lifespan="off",
+        self._owns_store = store is None
+        self.store: Store = SQLiteStore(db) if store is None else store
+        self.api_key = self.store.ensure_api_key(api_key)
+        app = create_app(
+            self.store, latency_ms=latency_ms, max_body_bytes=max_body_bytes,
+            max_upload_bytes=max_upload_bytes, signed_url_ttl_s=signed_url_ttl_s,
         )  # fmt: skip
+        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -79,6 +93,8 @@ class LocalServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._sock.close()
+        if self._owns_store:
+            self.store.close()
 
     def serve_forever(self, on_ready: Callable[[LocalServer], None] | None = None) -> None:
         """Serve until Ctrl-C; ``on_ready(self)`` runs once the server listens."""

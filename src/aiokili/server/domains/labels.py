@@ -1,0 +1,249 @@
+"""Labels: listing, appending (with category counts for search), deletion."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ariadne import MutationType, ObjectType, QueryType
+from graphql import GraphQLResolveInfo as Info
+
+from ..context import context, selected
+from ..db import Database, chunks, in_thread, marks, new_id, now
+from ..errors import ServerError
+from ..filters import Sql, category_counts, label_sql
+from ..paging import PageCache, read_page
+from .common import constants, page
+
+if TYPE_CHECKING:
+    from .assets import AssetRow
+    from .users import UserRow
+
+DDL = """
+CREATE TABLE IF NOT EXISTS labels (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, asset_id TEXT,
+  author_id TEXT, label_type TEXT, json_response TEXT, model_name TEXT,
+  seconds_to_label REAL, created_at TEXT, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS labels_project ON labels (project_id, seq);
+CREATE INDEX IF NOT EXISTS labels_asset ON labels (asset_id, seq);
+CREATE TABLE IF NOT EXISTS label_categories (
+  label_id TEXT, job TEXT, category TEXT, count INTEGER,
+  PRIMARY KEY (label_id, job, category)) WITHOUT ROWID;
+"""
+_COLUMNS = ("l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
+            "l.model_name, l.seconds_to_label, l.created_at, l.updated_at")  # fmt: skip
+_STATUS = {"DEFAULT": "LABELED", "REVIEW": "REVIEWED"}  # asset status after such a label
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    id: str
+    project_id: str
+    asset_id: str
+    author_id: str
+    label_type: str
+    json_response: str
+    model_name: str | None
+    seconds_to_label: float | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class NewLabel:
+    asset_id: str
+    author_id: str
+    label_type: str
+    json_response: str
+    model_name: str | None = None
+    seconds_to_label: float | None = None
+
+
+class LabelRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pages = PageCache(lambda: db.generation)
+
+    def _where(self, where: Mapping[str, Any]) -> Sql:
+        q = label_sql(dict(where))
+        project_id = (where.get("project") or {}).get("id")
+        project_id = project_id or ((where.get("asset") or {}).get("project") or {}).get("id")
+        if project_id is not None:
+            with self.db.read() as c:
+                if (
+                    c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone()
+                    is None
+                ):
+                    raise ServerError.not_found("Project", project_id)
+        return q
+
+    def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:
+        q = self._where(where)
+        with self.db.read() as c:
+            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM labels l", q,
+                             "l.seq", skip, first)  # fmt: skip
+        return [LabelRow(*r[:10]) for r in rows]
+
+    def count(self, where: Mapping[str, Any]) -> int:
+        q = self._where(where)
+        with self.db.read() as c:
+            return int(c.execute(f"SELECT COUNT(*) FROM labels l WHERE {q.sql}", q.args)
+                       .fetchone()[0])  # fmt: skip
+
+    def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[LabelRow]]:
+        out: dict[str, list[LabelRow]] = {i: [] for i in asset_ids}
+        with self.db.read() as c:
+            for part in chunks(asset_ids):
+                sql = (f"SELECT {_COLUMNS} FROM labels l WHERE l.asset_id IN ({marks(len(part))})"
+                       " ORDER BY l.seq")  # fmt: skip
+                for r in c.execute(sql, list(part)):
+                    out[r[2]].append(LabelRow(*r))
+        return out
+
+    def append(
+        self, project_id: str | None, labels: Sequence[NewLabel], overwrite: bool
+    ) -> list[LabelRow]:
+        """Write labels (one transaction); refuse all if an asset is missing."""
+        counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
+        at = now()
+        with self.db.write() as c:
+            projects: dict[str, str] = {}
+            for part in chunks(list({lb.asset_id for lb in labels})):
+                sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
+                projects.update(c.execute(sql, list(part)).fetchall())
+            missing = [lb.asset_id for lb in labels if lb.asset_id not in projects
+                       or project_id not in (None, projects[lb.asset_id])]  # fmt: skip
+            if missing:
+                where = f" in project {project_id!r}" if project_id else ""
+                raise ServerError(f"{len(missing)} asset(s) not found{where}: "
+                                  f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
+                                  "NOT_FOUND")  # fmt: skip
+            rows = [LabelRow(new_id(), projects[lb.asset_id], lb.asset_id, lb.author_id,
+                             lb.label_type, lb.json_response, lb.model_name, lb.seconds_to_label,
+                             at, at) for lb in labels]  # fmt: skip
+            if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
+                replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
+                c.executemany("DELETE FROM label_categories WHERE label_id IN (SELECT id FROM "
+                              "labels WHERE asset_id = ? AND label_type = ? AND model_name IS ?)",
+                              replaced)  # fmt: skip
+                c.executemany("DELETE FROM labels WHERE asset_id = ? AND label_type = ? "
+                              "AND model_name IS ?", replaced)  # fmt: skip
+            c.executemany(
+                "INSERT INTO labels (id, project_id, asset_id, author_id, label_type, json_response,"
+                " model_name, seconds_to_label, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(r.id, r.project_id, r.asset_id, r.author_id, r.label_type, r.json_response,
+                  r.model_name, r.seconds_to_label, at, at) for r in rows],
+            )  # fmt: skip
+            c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
+                          [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
+                           for (job, cat), n in found.items()])  # fmt: skip
+            status = _STATUS.get(labels[0].label_type)
+            if status:
+                c.executemany("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?",
+                              [(status, at, r.asset_id) for r in rows])  # fmt: skip
+        return rows
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        with self.db.write() as c:
+            for part in chunks(list(ids)):
+                sql = f"SELECT id FROM labels WHERE id IN ({marks(len(part))})"
+                found += [r[0] for r in c.execute(sql, list(part))]
+            c.executemany("DELETE FROM label_categories WHERE label_id = ?", [(i,) for i in found])
+            c.executemany("DELETE FROM labels WHERE id = ?", [(i,) for i in found])
+        known = set(found)
+        return [i for i in dict.fromkeys(ids) if i in known]  # in the order asked
+
+
+def _json(text: str, index: int) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise ServerError(f"labelsData[{index}].jsonResponse is not valid JSON: {text[:80]!r}.") \
+            from None  # fmt: skip
+
+
+query = QueryType()
+mutation = MutationType()
+label_type = ObjectType("Label")
+constants(label_type, {
+    "jsonResponseUrl": None, "isLastForStep": None, "isSentBackToQueue": False,
+    "consensusMark": None, "honeypotMark": None, "inferenceMark": None, "annotations": [],
+    # the local server keeps no history of edits: each label is its author's latest
+    "isLatestLabelForUser": True,
+})  # fmt: skip
+
+
+@query.field("labels")
+async def resolve_labels(_: Any, info: Info, where: dict[str, Any], **kw: Any) -> list[LabelRow]:
+    ctx, wanted = context(info), selected(info)
+    store = ctx.store
+
+    def read() -> tuple[list[LabelRow], dict[str, UserRow], dict[str, AssetRow]]:
+        rows = store.labels.page(where, *page(kw))
+        users = store.users.by_ids([r.author_id for r in rows]) if "author" in wanted else {}
+        assets = store.assets.by_ids([r.asset_id for r in rows]) if "labelOf" in wanted else {}
+        return rows, users, assets
+
+    rows, users, assets = await in_thread(read)
+    ctx.users.prime(users)  # the per-label resolvers below then answer synchronously
+    ctx.assets.prime(assets)
+    return rows
+
+
+@query.field("countLabels")
+async def resolve_count_labels(_: Any, info: Info, where: dict[str, Any]) -> int:
+    return await in_thread(context(info).store.labels.count, where)
+
+
+@label_type.field("author")
+def resolve_label_author(label: LabelRow, info: Info) -> Any:
+    return context(info).users.get(label.author_id)
+
+
+@label_type.field("labelOf")
+def resolve_label_of(label: LabelRow, info: Info) -> Any:
+    return context(info).assets.get(label.asset_id)
+
+
+@mutation.field("appendManyLabels")
+async def resolve_append_many_labels(
+    _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
+) -> list[LabelRow]:
+    ctx = context(info)
+    items = data["labelsData"]
+    labels = [NewLabel(item["assetID"], item.get("authorID") or ctx.user.id, data["labelType"],
+                       item["jsonResponse"], item.get("modelName"), item.get("secondsToLabel"))
+              for item in items]  # fmt: skip
+    if not labels:
+        return []
+    allowed = where.get("idIn")
+    if allowed is not None:
+        outside = [lb.asset_id for lb in labels if lb.asset_id not in set(allowed)]
+        if outside:
+            raise ServerError(f"labelsData names assets outside where.idIn: {outside[:5]}.")
+    project_id = (where.get("project") or {}).get("id")
+    overwrite = bool(data.get("overwrite"))
+    return await ctx.store.db.run_write(ctx.store.labels.append, project_id, labels, overwrite)
+
+
+@mutation.field("createHoneypot")
+async def resolve_create_honeypot(
+    _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
+) -> LabelRow:
+    ctx = context(info)
+    if not where.get("id"):
+        raise ServerError("where.id is required: give the asset id.")
+    label = NewLabel(where["id"], ctx.user.id, "REVIEW", data["jsonResponse"])
+    return (await ctx.store.db.run_write(ctx.store.labels.append, None, [label], False))[0]
+
+
+@mutation.field("deleteLabels")
+async def resolve_delete_labels(_: Any, info: Info, ids: list[str]) -> list[str]:
+    ctx = context(info)
+    return await ctx.store.db.run_write(ctx.store.labels.delete, ids)
+
+
+bindables = [query, mutation, label_type]

@@ -1,0 +1,195 @@
+"""Projects: listing, creation, update, deletion."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ariadne import MutationType, ObjectType, QueryType
+from graphql import GraphQLResolveInfo as Info
+
+from ..context import context
+from ..db import Database, in_thread, marks, new_id, now
+from ..errors import ServerError
+from ..filters import project_sql
+from .common import constants, page, required_id
+from .users import UserRow
+
+DDL = """
+CREATE TABLE IF NOT EXISTS projects (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, title TEXT, description TEXT,
+  input_type TEXT, json_interface TEXT, author_id TEXT, archived INTEGER DEFAULT 0,
+  props TEXT DEFAULT '{}', created_at TEXT, updated_at TEXT);
+"""
+_COLUMNS = ("id, title, description, input_type, json_interface, author_id, archived, props, "
+            "created_at, updated_at")  # fmt: skip
+
+# Settings kept as a JSON object, with the values a new Kili project has.
+PROJECT_DEFAULTS: dict[str, Any] = {
+    "instructions": None, "consensusTotCoverage": 0, "minConsensusSize": 1,
+    "reviewCoverage": 0, "useHoneyPot": False, "metadataProperties": {},
+    "canNavigateBetweenAssets": True, "canSkipAsset": False, "consensusMark": None,
+    "honeypotMark": None, "shouldAutoAssign": False, "shouldRelaunchKpiComputation": False,
+    "complianceTags": [],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    id: str
+    title: str
+    description: str
+    input_type: str | None
+    json_interface: str
+    author_id: str
+    archived: bool
+    props: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+def _row(r: Sequence[Any]) -> ProjectRow:
+    return ProjectRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), json.loads(r[7]), r[8], r[9])
+
+
+class ProjectRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, data: Mapping[str, Any], author_id: str) -> ProjectRow:
+        project_id, at = new_id(), now()
+        props = {k: data[k] for k in PROJECT_DEFAULTS if data.get(k) is not None}
+        with self.db.write(append_only=True) as c:
+            c.execute(
+                "INSERT INTO projects (id, title, description, input_type, json_interface, "
+                "author_id, props, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (project_id, data["title"], data.get("description") or "", data.get("inputType"),
+                 data.get("jsonInterface") or "{}", author_id, json.dumps(props), at, at),
+            )  # fmt: skip
+        return self.get(project_id)
+
+    def get(self, project_id: str) -> ProjectRow:
+        found = self.by_ids([project_id]).get(project_id)
+        if found is None:
+            raise ServerError.not_found("Project", project_id)
+        return found
+
+    def require(self, project_id: str) -> None:
+        """Raise ``NOT_FOUND`` naming the id unless the project exists."""
+        with self.db.read() as c:
+            if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
+                raise ServerError.not_found("Project", project_id)
+
+    def by_ids(self, ids: Sequence[str]) -> dict[str, ProjectRow]:
+        with self.db.read() as c:
+            sql = f"SELECT {_COLUMNS} FROM projects WHERE id IN ({marks(len(ids))})"
+            return {r[0]: _row(r) for r in c.execute(sql, list(ids))}
+
+    def update(self, project_id: str, data: Mapping[str, Any]) -> ProjectRow:
+        with self.db.write() as c:
+            current = self.get(project_id)
+            props = {**current.props, **{k: v for k, v in data.items() if k in PROJECT_DEFAULTS}}
+            c.execute(
+                "UPDATE projects SET title = ?, description = ?, json_interface = ?, archived = ?,"
+                " props = ?, updated_at = ? WHERE id = ?",
+                (data.get("title") or current.title,
+                 current.description if data.get("description") is None else data["description"],
+                 data.get("jsonInterface") or current.json_interface,
+                 int(current.archived if data.get("archived") is None else data["archived"]),
+                 json.dumps(props), now(), project_id),
+            )  # fmt: skip
+        return self.get(project_id)
+
+    def delete(self, project_id: str) -> ProjectRow:
+        project = self.get(project_id)
+        with self.db.write() as c:
+            c.execute("DELETE FROM label_categories WHERE label_id IN "
+                      "(SELECT id FROM labels WHERE project_id = ?)", (project_id,))  # fmt: skip
+            for table in ("labels", "assets", "projects"):
+                column = "id" if table == "projects" else "project_id"
+                c.execute(f"DELETE FROM {table} WHERE {column} = ?", (project_id,))
+        return project
+
+    def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[ProjectRow]:
+        q = project_sql(dict(where))
+        sql = f"SELECT {_COLUMNS} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
+        with self.db.read() as c:
+            return [_row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+
+    def count(self, where: Mapping[str, Any]) -> int:
+        q = project_sql(dict(where))
+        with self.db.read() as c:
+            return int(c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args)
+                       .fetchone()[0])  # fmt: skip
+
+
+query = QueryType()
+mutation = MutationType()
+project_type = ObjectType("Project")
+constants(project_type, {"workflowVersion": "V1", "steps": [], "stepGroups": [],
+                         "dataConnections": [], "enforceStepSeparation": False})  # fmt: skip
+for _name, _default in PROJECT_DEFAULTS.items():
+
+    def _resolve_prop(project: ProjectRow, _: Info, _n: str = _name, _d: Any = _default) -> Any:
+        return project.props.get(_n, _d)
+
+    project_type.set_field(_name, _resolve_prop)
+
+
+@query.field("projects")
+async def resolve_projects(
+    _: Any, info: Info, where: dict[str, Any], **kw: Any
+) -> list[ProjectRow]:
+    return await in_thread(context(info).store.projects.page, where, *page(kw))
+
+
+@query.field("countProjects")
+async def resolve_count_projects(_: Any, info: Info, where: dict[str, Any]) -> int:
+    return await in_thread(context(info).store.projects.count, where)
+
+
+@project_type.field("author")
+async def resolve_project_author(project: ProjectRow, info: Info) -> UserRow | None:
+    return await context(info).users.load(project.author_id)
+
+
+@project_type.field("roles")
+async def resolve_project_roles(project: ProjectRow, info: Info) -> list[dict[str, Any]]:
+    author = await resolve_project_author(project, info)
+    if author is None:
+        return []
+    return [{"id": f"{project.id}-{author.id}", "role": "ADMIN", "status": "ACTIVATED",
+             "activated": True, "starred": False, "user": author}]  # fmt: skip
+
+
+@mutation.field("createProject")
+async def resolve_create_project(_: Any, info: Info, data: dict[str, Any]) -> ProjectRow:
+    if not (data.get("title") or "").strip():
+        raise ServerError("title is required and cannot be empty.")
+    ctx = context(info)
+    return await ctx.store.db.run_write(ctx.store.projects.create, data, ctx.user.id)
+
+
+@mutation.field("updatePropertiesInProject")
+async def resolve_update_project(
+    _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
+) -> ProjectRow:
+    ctx = context(info)
+    return await ctx.store.db.run_write(ctx.store.projects.update, required_id(where), data)
+
+
+@mutation.field("deleteProjectAsynchronously")
+async def resolve_delete_project_async(_: Any, info: Info, where: dict[str, Any]) -> str:
+    deleted: ProjectRow = await resolve_delete_project(_, info, where)
+    return deleted.id
+
+
+@mutation.field("deleteProject")
+async def resolve_delete_project(_: Any, info: Info, where: dict[str, Any]) -> ProjectRow:
+    ctx = context(info)
+    return await ctx.store.db.run_write(ctx.store.projects.delete, required_id(where))
+
+
+bindables = [query, mutation, project_type]

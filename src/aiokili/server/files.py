@@ -1,0 +1,187 @@
+"""Uploaded files: signed URLs, streamed PUT/GET, storage on disk next to the database.
+
+A signed URL names an object key that embeds a server-made nonce, so an upload never
+overwrites another upload's object. A URL is bound to its method (PUT or GET) and
+expires; GETs are also allowed with the API key (the official SDK sends it for every
+URL under ``/api/label/v2``). The signing secret lives in the database, so stored
+content URLs survive a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import parse_qs, quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from .db import Database, in_thread, now
+from .errors import error_body
+from .settings import PREFIX
+
+if TYPE_CHECKING:
+    from .auth import Authenticator
+    from .settings import Settings
+    from .store import Store
+
+FILES_DDL = """
+CREATE TABLE IF NOT EXISTS files (
+  key TEXT PRIMARY KEY, content_type TEXT, size INTEGER, created_at TEXT);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT);
+"""
+_WRITE_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileRow:
+    key: str
+    content_type: str
+    size: int
+    created_at: str
+
+
+class FileRepository:
+    """The ``files`` table and the blobs in ``Database.files_dir``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def secret(self) -> bytes:
+        """The URL-signing secret, created on first use."""
+        with self.db.write(append_only=True) as c:
+            row = c.execute("SELECT value FROM settings WHERE name = 'signing_secret'").fetchone()
+            if row is None:
+                row = (secrets.token_hex(32),)
+                c.execute("INSERT INTO settings VALUES ('signing_secret', ?)", row)
+        return bytes.fromhex(row[0])
+
+    def blob(self, key: str) -> Path:
+        return self.db.files_dir / hashlib.sha256(key.encode()).hexdigest()
+
+    def temp(self) -> Path:
+        return self.db.files_dir / f".{uuid.uuid4().hex}.part"
+
+    def commit(self, key: str, content_type: str, size: int, temp: Path) -> None:
+        """Move a fully received upload in place and record it."""
+        os.replace(temp, self.blob(key))
+        with self.db.write(append_only=True) as c:
+            c.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                      (key, content_type, size, now()))  # fmt: skip
+
+    def get(self, key: str) -> FileRow | None:
+        with self.db.read() as c:
+            row = c.execute("SELECT * FROM files WHERE key = ?", (key,)).fetchone()
+        return None if row is None else FileRow(*row)
+
+
+class Signer:
+    """HMAC signatures binding an object key to a method and an expiry time."""
+
+    def __init__(self, secret: bytes, ttl_s: float) -> None:
+        self._secret = secret
+        self.ttl_s = ttl_s
+
+    def _signature(self, method: str, key: str, expires: str) -> str:
+        message = f"{method}\n{key}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:40]
+
+    def url(self, base: str, key: str, method: str = "PUT") -> str:
+        """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``."""
+        expires = str(int(time.time() + self.ttl_s))
+        q = quote(key, safe="")
+        return (f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
+                f"&signature={self._signature(method, key, expires)}&id={q}")  # fmt: skip
+
+    def upload_url(self, base: str, path: str) -> str:
+        """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``)."""
+        return self.url(base, f"uploads/{secrets.token_hex(8)}/{path}")
+
+    def allows(self, request: Request, key: str) -> bool:
+        """Whether the request's signature covers its method, ``key`` and has not expired."""
+        params = request.query_params
+        method, expires = params.get("method", ""), params.get("expires", "")
+        if method != request.method or not expires.isdigit() or int(expires) < time.time():
+            return False
+        expected = self._signature(method, key, expires)
+        return hmac.compare_digest(params.get("signature", ""), expected)
+
+    def download_url(self, base: str, stored: str | None) -> str | None:
+        """A fresh GET URL for content that is one of our upload URLs; anything else as is."""
+        if not stored or f"{PREFIX}/files?" not in stored:
+            return stored
+        key = (parse_qs(urlsplit(stored).query).get("path") or [""])[0]
+        return self.url(base, key, "GET") if key.startswith("uploads/") else stored
+
+
+def _too_large(cap: int) -> JSONResponse:
+    message = f"Upload refused: the body is over the limit of {cap:,} bytes (max_upload_bytes)."
+    return JSONResponse(error_body(message, "PAYLOAD_TOO_LARGE"), status_code=413)
+
+
+async def _receive(request: Request, out: BinaryIO, cap: int) -> bool:
+    """Stream the body to ``out``; ``False`` as soon as it goes over ``cap`` bytes."""
+    size, buffer = 0, bytearray()
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return False
+        buffer += chunk
+        if len(buffer) >= _WRITE_CHUNK:
+            await in_thread(out.write, buffer)
+            buffer = bytearray()
+    if buffer:
+        await in_thread(out.write, buffer)
+    return True
+
+
+class FilesEndpoint:
+    """``GET|PUT /api/label/v2/files?path=<key>&...``."""
+
+    def __init__(self, store: Store, signer: Signer, auth: Authenticator, settings: Settings):
+        self.store, self.signer, self.auth, self.settings = store, signer, auth, settings
+
+    async def __call__(self, request: Request) -> Response:
+        key = request.query_params.get("path") or request.query_params.get("id") or ""
+        signed = bool(key) and self.signer.allows(request, key)
+        if request.method == "PUT":
+            if not signed:
+                return _forbidden(
+                    "PUT needs an unexpired upload URL from createUploadBucketSignedUrls"
+                )
+            return await self._put(request, key)
+        if not key or not (signed or await self.auth.user(request) is not None):
+            return _forbidden("GET needs the API key or an unexpired download URL")
+        found = await in_thread(self.store.files.get, key)
+        if found is None:
+            return JSONResponse(error_body(f"No file at {key!r}.", "NOT_FOUND"), status_code=404)
+        return FileResponse(self.store.files.blob(key), media_type=found.content_type)
+
+    async def _put(self, request: Request, key: str) -> Response:
+        cap = self.settings.max_upload_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            return _too_large(cap)
+        files = self.store.files
+        temp = files.temp()
+        try:
+            with temp.open("wb") as out:
+                complete = await _receive(request, out, cap)
+            if not complete:
+                return _too_large(cap)
+            content_type = request.headers.get("content-type", "application/octet-stream")
+            await in_thread(files.commit, key, content_type, temp.stat().st_size, temp)
+        finally:
+            temp.unlink(missing_ok=True)
+        return Response(status_code=200)
+
+
+def _forbidden(why: str) -> JSONResponse:
+    return JSONResponse(error_body(f"Forbidden: {why}.", "FORBIDDEN"), status_code=403)

@@ -1,0 +1,100 @@
+"""The GraphQL endpoint: ariadne's ASGI app with API-key auth, body caps and a log line."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from ariadne.asgi import GraphQL
+from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
+from ariadne.explorer import ExplorerHttp405
+from graphql import GraphQLSchema
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
+
+from .auth import Authenticator, unauthorized
+from .body import BodyError, decode_operation, read_body
+from .context import Context
+from .errors import ErrorLog, format_error, logger
+from .limits import DocumentCache
+
+if TYPE_CHECKING:
+    from .files import Signer
+    from .settings import Settings
+    from .store import Store
+
+
+class _Handler(GraphQLHTTPHandler):
+    """POST only; authenticates, reads the body with caps, logs one line per request."""
+
+    def __init__(self, endpoint: GraphQLEndpoint) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+
+    async def handle_request(self, request: Request) -> Response:
+        started = time.perf_counter()
+        endpoint = self.endpoint
+        if endpoint.settings.latency_ms > 0:
+            await anyio.sleep(endpoint.settings.latency_ms / 1000)
+        operation, errors = "-", 1
+        if request.method != "POST":
+            response: Response = Response(status_code=405, headers={"Allow": "POST"})
+        elif (user := await endpoint.auth.user(request)) is None:
+            response = unauthorized()
+        else:
+            try:
+                data = decode_operation(await read_body(request, endpoint.settings.max_body_bytes))
+            except BodyError as exc:
+                response = exc.response()
+            else:
+                ctx = endpoint.context(request, user)
+                success, result = await self.execute_graphql_query(request, data, context_value=ctx)
+                ok = success or result.get("data") is not None
+                response = JSONResponse(result, status_code=200 if ok else 400)
+                operation, errors = ctx.operation, len(result.get("errors") or ())
+        logger.info("graphql %s status=%d %.1fms errors=%d", operation, response.status_code,
+                    (time.perf_counter() - started) * 1000, errors)  # fmt: skip
+        return response
+
+
+class GraphQLEndpoint:
+    """Builds the ariadne ``GraphQL`` ASGI app (HTTP and graphql-transport-ws)."""
+
+    def __init__(
+        self, schema: GraphQLSchema, store: Store, signer: Signer, auth: Authenticator,
+        settings: Settings,
+    ) -> None:  # fmt: skip
+        self.store, self.signer, self.auth, self.settings = store, signer, auth, settings
+        self.documents = DocumentCache(schema, settings.limits)
+        self.app = GraphQL(
+            schema,
+            context_value=self._ws_context,
+            query_parser=self.documents.query_parser,
+            query_validator=self.documents.query_validator,
+            explorer=ExplorerHttp405(),
+            logger=ErrorLog(),
+            error_formatter=format_error,
+            http_handler=_Handler(self),
+            websocket_handler=GraphQLTransportWSHandler(on_connect=self._ws_connect),
+        )
+
+    def context(self, connection: HTTPConnection, user: Any) -> Context:
+        base = str(connection.base_url).rstrip("/")
+        if base.startswith("ws"):
+            base = "http" + base[2:]
+        return Context(self.store, user, self.signer, base)
+
+    async def _ws_connect(self, websocket: WebSocket, payload: Any) -> None:
+        """Subscriptions authenticate with ``connection_init.payload.Authorization``."""
+        payload = payload if isinstance(payload, dict) else {}
+        header = payload.get("Authorization") or (payload.get("headers") or {}).get("Authorization")
+        key = str(header or "").split("X-API-Key:", 1)[-1].strip()
+        user = await self.auth.user_for_key(key) if key else None
+        if user is None:
+            raise PermissionError("missing or invalid API key")
+        websocket.state.user = user
+
+    def _ws_context(self, connection: HTTPConnection, _data: Any) -> Context:
+        return self.context(connection, connection.state.user)

@@ -1,0 +1,88 @@
+"""The executable schema: the packaged ``schema.graphql`` with every domain's bindables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ariadne import ScalarType, make_executable_schema
+from ariadne.utils import convert_camel_case_to_snake
+from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
+
+from .compat import apply_graphql_core_compat
+from .domains import assets, labels, projects, users
+from .errors import ServerError
+
+
+def schema_path() -> Path:
+    """``aiokili/schema.graphql``: the SDL shipped in the package (source of the client too)."""
+    return Path(__file__).parents[1] / "schema.graphql"
+
+
+def schema_sdl() -> str:
+    return schema_path().read_text(encoding="utf-8")
+
+
+def _page_size(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
+        raise ValueError(f"PageSize (first) must be an integer from 1 to 1000, got {value!r}")
+    return value
+
+
+def _page_size_literal(node: ValueNode, _variables: Any = None) -> int:
+    return _page_size(int(getattr(node, "value", 0)))
+
+
+page_size = ScalarType("PageSize", value_parser=_page_size, literal_parser=_page_size_literal)
+json_scalar = ScalarType("JSON")
+json_string = ScalarType(
+    "JSONString", serializer=lambda v: v if isinstance(v, str) else json.dumps(v)
+)
+date_time = ScalarType("DateTime", serializer=str, value_parser=str)
+
+
+def _not_implemented(kind: str, name: str) -> Callable[..., Any]:
+    def resolve(*_: Any, **__: Any) -> Any:
+        raise ServerError.not_implemented(f"{kind} {name}")
+
+    return resolve
+
+
+def _row_resolver(snake: str, camel: str) -> Callable[..., Any]:
+    """Rows are dataclasses with snake_case attributes; dicts are already GraphQL-shaped."""
+
+    def resolve(parent: Any, *_: Any) -> Any:
+        if isinstance(parent, Mapping):
+            return parent.get(camel)
+        return getattr(parent, snake, None)
+
+    return resolve
+
+
+def _bind_defaults(schema: GraphQLSchema) -> None:
+    for type_name, named in schema.type_map.items():
+        if not isinstance(named, GraphQLObjectType) or type_name.startswith("__"):
+            continue
+        root = named in (schema.query_type, schema.mutation_type)
+        for name, field in named.fields.items():
+            if field.resolve is not None:
+                continue
+            if root:
+                kind = "The query" if named is schema.query_type else "The mutation"
+                field.resolve = _not_implemented(kind, name)
+            elif (snake := convert_camel_case_to_snake(name)) != name:
+                field.resolve = _row_resolver(snake, name)
+
+
+def build_schema() -> GraphQLSchema:
+    """The executable schema: schema.graphql with the domains' resolvers."""
+    schema = make_executable_schema(
+        schema_sdl(),
+        *users.bindables, *projects.bindables, *assets.bindables, *labels.bindables,
+        page_size, json_scalar, json_string, date_time,
+    )  # fmt: skip
+    apply_graphql_core_compat(schema)
+    _bind_defaults(schema)
+    return schema

@@ -1,0 +1,91 @@
+"""Signed-URL uploads: nonce keys, method binding, expiry, restart, streamed and capped bodies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from support import gql
+
+from aiokili.server import LocalServer
+
+URLS = "query($p: [String!]) { data: createUploadBucketSignedUrls(filePaths: $p) }"
+APPEND = ("mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+          "{ data: appendManyAssets(data: $d, where: $w) { id } }")  # fmt: skip
+
+
+def upload(server: LocalServer, path: str, content: bytes) -> str:
+    """The official SDK's way: PUT to the URL cut at ``&id=``; the full URL is the content."""
+    (url,) = gql(server, URLS, p=[path])["data"]["data"]
+    assert httpx.put(url.split("&id=")[0], content=content).status_code == 200
+    return str(url)
+
+
+def keyed_get(server: LocalServer, url: str) -> httpx.Response:
+    return httpx.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
+
+
+def test_a_refused_import_leaves_the_stored_file_untouched(local_server: LocalServer) -> None:
+    create = 'mutation { data: createProject(data: {title: "f", inputType: TEXT}) { id } }'
+    project = gql(local_server, create)["data"]["data"]["id"]
+    asset_id = f"{project}-asset"
+    path = f"projects/{project}/assets/{asset_id}/content"
+    first = upload(local_server, path, b"first version")
+    gql(local_server, APPEND, d={"contentArray": [first], "idArray": [asset_id]}, w={"id": project})
+    second = upload(local_server, path, b"second version")  # a retried import of the same asset
+    refused = gql(local_server, APPEND, d={"contentArray": [second], "idArray": [asset_id]},
+                  w={"id": project})  # fmt: skip
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert keyed_get(local_server, first).content == b"first version"
+    assert first.split("&id=")[0] != second.split("&id=")[0]
+
+
+def test_signed_urls_are_bound_to_their_method(local_server: LocalServer) -> None:
+    url = upload(local_server, "some/file", b"data")
+    assert httpx.get(url).status_code == 403  # a PUT URL does not allow GET without the key
+    assert keyed_get(local_server, url).content == b"data"
+    query = "query($w: AssetWhere!) { data: assets(where: $w) { content } }"
+    create = 'mutation { data: createProject(data: {title: "g", inputType: TEXT}) { id } }'
+    project = gql(local_server, create)["data"]["data"]["id"]
+    gql(local_server, APPEND, d={"contentArray": [url]}, w={"id": project})
+    (asset,) = gql(local_server, query, w={"project": {"id": project}})["data"]["data"]
+    download = asset["content"]
+    assert "method=GET" in download and httpx.get(download).content == b"data"
+    assert httpx.put(download.split("&id=")[0], content=b"overwrite").status_code == 403
+
+
+def test_signed_urls_expire() -> None:
+    with LocalServer(signed_url_ttl_s=1) as server:
+        (url,) = gql(server, URLS, p=["late/file"])["data"]["data"]
+        time.sleep(2.1)
+        assert httpx.put(url.split("&id=")[0], content=b"late").status_code == 403
+
+
+def test_uploads_survive_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "kili.sqlite3")
+    with LocalServer(db=db) as first:
+        url = upload(first, "kept/file", b"kept bytes")
+    assert (tmp_path / "kili.sqlite3.files").is_dir()
+    with LocalServer(db=db) as second:
+        assert keyed_get(second, url.replace(str(first.port), str(second.port))).content == (
+            b"kept bytes"
+        )
+
+
+def test_uploads_over_the_cap_are_413_and_store_nothing() -> None:
+    with LocalServer(max_upload_bytes=1000) as server:
+        (url,) = gql(server, URLS, p=["big/file"])["data"]["data"]
+        target = url.split("&id=")[0]
+        assert httpx.put(target, content=b"x" * 5000).status_code == 413
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the cap applies while streaming
+            yield b"x" * 600
+            yield b"x" * 600
+
+        response = httpx.put(target, content=chunks())
+        assert response.status_code == 413 and "max_upload_bytes" in response.text
+        assert keyed_get(server, url).status_code == 404
+        assert not [p for p in server.store.db.files_dir.iterdir() if p.is_file()]
+        assert httpx.put(target, content=b"x" * 1000).status_code == 200
