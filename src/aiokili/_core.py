@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import anyio
 import httpx
 from anyio.abc import TaskGroup
 from pydantic import BaseModel
@@ -24,7 +23,7 @@ from ._http import RetryPolicy
 from ._listing import Listing, ListingSpec
 from ._lookups import Lookups
 from ._settings import Settings
-from ._uploads import Uploader
+from ._uploads import Uploader, UploadSlots
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -49,9 +48,7 @@ class Runtime:
     http: httpx.AsyncClient
     owns_http: bool
     task_group: TaskGroup | None = None
-    upload_limiter: anyio.CapacityLimiter = field(
-        default_factory=lambda: anyio.CapacityLimiter(C.UPLOAD_CONCURRENCY)
-    )
+    upload_slots: UploadSlots = field(default_factory=UploadSlots)
 
 
 class Core:
@@ -68,7 +65,7 @@ class Core:
             policy=RetryPolicy(max_retries=settings.max_retries, timeout=settings.timeout),
         )
         self.uploads = Uploader(
-            self.gql, runtime.http, settings, runtime.upload_limiter, auth_headers=headers
+            self.gql, runtime.http, settings, runtime.upload_slots, auth_headers=headers
         )
         self.lookups = Lookups(self.gql)
 

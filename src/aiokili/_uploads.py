@@ -1,14 +1,26 @@
 """Uploads through Kili's signed URLs: files are streamed, never read whole into memory.
 
 For each item Kili gives a signed URL (``createUploadBucketSignedUrls``, 30 paths per
-call); the bytes are PUT to that URL without its ``id`` parameter, and the full URL is
-what the asset then stores as its content. PUTs go through the client's retry policy
-(a PUT is safe to resend), at most ``UPLOAD_CONCURRENCY`` at a time per client, each
-streamed in 256 KiB chunks. The API key is sent only to URLs under the API's own prefix.
+call, the batches of one upload asked for at once); the bytes are PUT to that URL
+without its ``id`` parameter, and the full URL is what the asset then stores as its
+content. PUTs go through the client's retry policy (a PUT is safe to resend). Files
+larger than one chunk are streamed in 256 KiB chunks; smaller ones are read in one go.
+The API key is sent only to URLs under the API's own prefix.
+
+*How many at once.* A client uploads at most ``UPLOAD_CONCURRENCY`` files at a time
+(:class:`UploadSlots`, shared by the clients made with ``with_options``). It starts with
+``INITIAL_UPLOADS`` and doubles while uploads are latency-bound: PUTs complete no faster
+than the slots allow (fastest PUT / time between two completions, plus one, reaches the
+slots) while the process sits mostly idle. Against a busy server answering one PUT at a
+time more slots would only cost the client connections: each open connection costs a
+scan per request in the connection pool.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,30 +52,84 @@ async def _stream(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
+def _size_or_bytes(path: Path) -> tuple[int, bytes | None]:
+    """The file's size, and its bytes when it fits in one chunk (one thread hop)."""
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        return size, file.read() if size <= C.UPLOAD_CHUNK_BYTES else None
+
+
+class UploadSlots:
+    """How many files a client uploads at once (see the module's docstring)."""
+
+    IDLE_SHARE = 0.5
+
+    def __init__(self, start: int = C.INITIAL_UPLOADS, most: int = C.UPLOAD_CONCURRENCY) -> None:
+        self.most = most
+        self.limiter = anyio.CapacityLimiter(min(start, most))
+        self.fastest = math.inf
+        self.gap = math.inf
+        self._last: tuple[float, float] | None = None  # (wall, process CPU) of the last PUT
+
+    @property
+    def size(self) -> int:
+        return int(self.limiter.total_tokens)
+
+    def finished(
+        self, started: float, *, now: float | None = None, cpu: float | None = None
+    ) -> None:
+        """A PUT that started at ``started`` (``anyio.current_time()``) completed (at
+        ``now``, with ``cpu`` seconds of process CPU used so far: given by tests)."""
+        now = anyio.current_time() if now is None else now
+        cpu = time.process_time() if cpu is None else cpu
+        self.fastest = min(self.fastest, now - started)
+        last, self._last = self._last, (now, cpu)
+        if last is None or now <= last[0]:
+            return
+        gap = now - last[0]
+        busy = (cpu - last[1]) / gap
+        self.gap = gap if math.isinf(self.gap) else 0.7 * self.gap + 0.3 * gap
+        size = self.size
+        if (
+            size < self.most
+            and busy < self.IDLE_SHARE
+            and self.fastest / self.gap + 1 >= size + 0.5
+        ):
+            self.limiter.total_tokens = min(self.most, 2 * size)
+
+
 class Uploader:
-    """Uploads items to signed URLs for one client (shares its pool and limiter)."""
+    """Uploads items to signed URLs for one client (shares its pool and slots)."""
 
     def __init__(
         self,
         gql: KiliGraphQLClient,
         http: httpx.AsyncClient,
         settings: Settings,
-        limiter: anyio.CapacityLimiter,
+        slots: UploadSlots,
         auth_headers: dict[str, str],
     ) -> None:
         self._gql = gql
         self._http = http
         self._settings = settings
-        self._limiter = limiter
+        self._slots = slots
         self._auth_headers = auth_headers
+        self._api: httpx.URL | None = None
 
     async def signed_urls(self, paths: Sequence[str]) -> list[str]:
-        """One signed URL per bucket path, in order."""
-        urls: list[str] = []
-        for batch in chunked(paths, C.SIGNED_URLS_CHUNK):
-            urls.extend(
-                (await self._gql.create_upload_bucket_signed_urls(file_paths=list(batch))).data
-            )
+        """One signed URL per bucket path, in order (the batches asked for at once)."""
+
+        def batch(paths: Sequence[str]) -> Callable[[], Awaitable[list[str]]]:
+            async def run() -> list[str]:
+                result = await self._gql.create_upload_bucket_signed_urls(file_paths=list(paths))
+                return list(result.data)
+
+            return run
+
+        jobs = [batch(b) for b in chunked(paths, C.SIGNED_URLS_CHUNK)]
+        urls = [
+            url for urls in await gather_or_raise(jobs, limit=C.SIGNED_URLS_AT_ONCE) for url in urls
+        ]
         if len(urls) != len(paths):
             raise InvalidResponseError(f"Asked {len(paths)} upload URLs, got {len(urls)}.")
         return urls
@@ -74,29 +140,45 @@ class Uploader:
         The first failure cancels the uploads still running and is raised.
         """
         urls = await self.signed_urls([item.path for item in items])
+        slots = self._slots
 
         def job(item: UploadItem, url: str) -> Callable[[], Awaitable[None]]:
             async def run() -> None:
-                async with self._limiter:
+                async with slots.limiter:
+                    started = anyio.current_time()
                     await self.put(url, item)
+                    slots.finished(started)
 
             return run
 
         jobs = [job(item, url) for item, url in zip(items, urls, strict=True)]
-        await gather_or_raise(jobs, limit=max(1, len(jobs)))
+        await gather_or_raise(jobs, limit=slots.most)  # no more tasks than slots can run
         return urls
+
+    def _owns(self, target: httpx.URL) -> bool:
+        """``Settings.owns`` on an already parsed URL (the endpoint parsed once)."""
+        if self._api is None:
+            self._api = httpx.URL(self._settings.endpoint)
+        api = self._api
+        prefix = api.path.rsplit("/graphql", 1)[0].rstrip("/") + "/"
+        return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port) and (
+            target.path + "/"
+        ).startswith(prefix)
 
     async def put(self, signed_url: str, item: UploadItem) -> None:
         """PUT ``item`` to ``signed_url`` (without its ``id`` parameter), with retries."""
         target = httpx.URL(signed_url).copy_remove_param("id")
         headers = {"Content-Type": item.content_type}
-        if isinstance(item.source, Path):
-            headers["Content-Length"] = str((await anyio.Path(item.source).stat()).st_size)
-        if self._settings.owns(str(target)):
+        source = item.source
+        if isinstance(source, Path):
+            size, data = await anyio.to_thread.run_sync(_size_or_bytes, source)
+            headers["Content-Length"] = str(size)
+            if data is not None:  # fits in one chunk: no stream (one thread hop, not four)
+                source = data
+        if self._owns(target):
             headers.update(self._auth_headers)
         if "blob.core.windows.net" in (target.host or ""):
             headers["x-ms-blob-type"] = "BlockBlob"
-        source = item.source
 
         async def attempt() -> httpx.Response:
             content = _stream(source) if isinstance(source, Path) else source

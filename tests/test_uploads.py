@@ -1,0 +1,88 @@
+"""Uploads: small files in one read, large ones streamed, signed URLs in order, and the
+number of uploads at once (pure policy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from support import new_project
+
+import aiokili
+from aiokili import _constants as C
+from aiokili._uploads import UploadSlots
+from aiokili.server import LocalServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def _download(url: str, server: LocalServer) -> bytes:
+    async with httpx.AsyncClient() as http:
+        got = await http.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
+    got.raise_for_status()
+    return got.content
+
+
+async def test_small_and_large_files_arrive_whole_and_in_order(
+    kili: aiokili.AsyncKili, local_server: LocalServer, tmp_path: Path
+) -> None:
+    sizes = [0, 1, C.UPLOAD_CHUNK_BYTES - 1, C.UPLOAD_CHUNK_BYTES, C.UPLOAD_CHUNK_BYTES + 1,
+             3 * C.UPLOAD_CHUNK_BYTES + 7]  # fmt: skip
+    files = []
+    for i, size in enumerate(sizes):
+        path = tmp_path / f"f{i}.txt"
+        path.write_bytes(bytes((i + j) % 251 for j in range(size)))
+        files.append(path)
+    project_id = await new_project(kili, "TEXT")
+    result = await kili.append_many_to_dataset(
+        project_id, content_array=files, external_id_array=[f"f{i}" for i in range(len(files))]
+    )
+    by_external = {a.external_id: a for a in await kili.assets(project_id)}
+    assert len(result["asset_ids"]) == len(files)
+    for i, path in enumerate(files):
+        content = by_external[f"f{i}"].content
+        assert content is not None
+        assert await _download(content, local_server) == path.read_bytes()
+
+
+async def test_signed_urls_batches_keep_the_order_of_paths(kili: aiokili.AsyncKili) -> None:
+    project_id = await new_project(kili, "TEXT")
+    paths = [f"projects/{project_id}/assets/a{i:03d}/content" for i in range(95)]  # 4 batches
+    urls = await kili._core.uploads.signed_urls(paths)
+    assert len(urls) == 95
+    for path, url in zip(paths, urls, strict=True):
+        assert httpx.URL(url).params["path"].endswith(path.split("/", 2)[2])  # server prefix
+
+
+def finish(slots: UploadSlots, started: float, now: float, cpu: float) -> None:
+    slots.finished(started, now=now, cpu=cpu)
+
+
+def test_slots_double_while_uploads_are_latency_bound() -> None:
+    slots = UploadSlots(start=4, most=16)
+    now = cpu = 0.0
+    for _ in range(40):  # each PUT takes 50 ms; 'size' of them complete per 50 ms
+        now += 0.050 / slots.size
+        cpu += 0.001
+        finish(slots, now - 0.050, now, cpu)
+    assert slots.size == 16  # and never more
+
+
+def test_slots_stay_when_the_server_answers_one_at_a_time() -> None:
+    slots = UploadSlots(start=4, most=16)
+    now = 0.0
+    for i in range(40):  # a lone PUT takes 3 ms, completions come every 3 ms
+        now += 0.003
+        finish(slots, now - (0.003 if i == 0 else 0.012), now, cpu=0.0)
+    assert slots.size == 4
+
+
+def test_slots_stay_when_the_client_is_busy() -> None:
+    slots = UploadSlots(start=4, most=16)
+    now = cpu = 0.0
+    for _ in range(40):
+        now += 0.050 / slots.size
+        cpu += 0.9 * 0.050 / slots.size  # the process used the CPU 90% of the time
+        finish(slots, now - 0.050, now, cpu)
+    assert slots.size == 4
