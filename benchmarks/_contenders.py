@@ -152,7 +152,8 @@ def contents(task: dict[str, Any]) -> list[str]:
     if task["content"] == "text":
         return [f"raw text number {i}: " + "lorem ipsum " * 20 for i in range(start, start + n)]
     folder = Path(task["files_dir"])
-    return [str(folder / f"f{i % task['files']}.txt") for i in range(start, start + n)]
+    pattern = task.get("file_pattern", "f{}.txt")
+    return [str(folder / pattern.format(i % task["files"])) for i in range(start, start + n)]
 
 
 def import_aiokili(task: dict[str, Any]) -> dict[str, Any]:
@@ -231,12 +232,68 @@ def import_raw(task: dict[str, Any]) -> dict[str, Any]:
         return measure(work)
 
 
+def rss_mib() -> float:
+    """Resident set size of this process now, from /proc (MiB)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover - not Linux
+
+
+def memory_list(task: dict[str, Any]) -> dict[str, Any]:
+    """Stream every label; RSS sampled every ``sample`` labels, and the peak."""
+    result: dict[str, Any] = {}
+
+    async def go() -> None:
+        async with AsyncKili(api_key=KEY, api_endpoint=task["url"]) as kili:
+            await kili.count_labels(task["project_id"])  # warm
+            before, samples = rss_mib(), []
+
+            async def work() -> int:
+                n = 0
+                async for _ in kili.labels(task["project_id"], fields=task.get("fields")):
+                    n += 1
+                    if n % task["sample"] == 0:
+                        samples.append((n, round(rss_mib(), 1)))
+                return n
+
+            result.update(await _measure_async(work))
+            result.update(rss_before_mib=before, samples=samples)
+
+    anyio.run(go)
+    return result
+
+
+def memory_upload(task: dict[str, Any]) -> dict[str, Any]:
+    """Import local files; RSS before, and the peak."""
+    paths = [Path(p) for p in task["paths"]]
+    result: dict[str, Any] = {}
+
+    async def go() -> None:
+        async with AsyncKili(api_key=KEY, api_endpoint=task["url"]) as kili:
+            await kili.count_assets(task["project_id"])  # warm
+            before = rss_mib()
+
+            async def work() -> int:
+                out = await kili.append_many_to_dataset(task["project_id"], content_array=paths)
+                return len(out["asset_ids"])
+
+            result.update(await _measure_async(work))
+            result.update(rss_before_mib=before)
+
+    anyio.run(go)
+    return result
+
+
 TASKS = {
     "list-aiokili": list_aiokili,
     "list-raw-sync": list_raw_sync,
     "list-raw-async": list_raw_async,
     "import-aiokili": import_aiokili,
     "import-raw": import_raw,
+    "memory-list": memory_list,
+    "memory-upload": memory_upload,
 }
 
 

@@ -143,6 +143,16 @@ def canned_server(
         service.stop()
 
 
+def client_from(ref: str, into: Path) -> str:
+    """The ``src`` folder of aiokili as of git ``ref`` (e.g. ``main``), unpacked into
+    ``into``: contenders given it as ``client_src`` run that client (same server)."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src/aiokili"],
+                             capture_output=True, check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return str(into / "src")
+
+
 def official_python() -> str:
     """The python of the official SDK's cached virtualenv (created on first use)."""
     out = subprocess.run(
@@ -173,6 +183,8 @@ def run_contender(
     else:
         command = [sys.executable, str(HERE / "_contenders.py")]
         env = dict(os.environ)
+        if task.get("client_src"):  # another aiokili client (e.g. "before") first on the path
+            env["PYTHONPATH"] = os.pathsep.join([task["client_src"], str(HERE)])
     proc = subprocess.run(
         [*command, json.dumps(task)], capture_output=True, text=True, env=env,
         timeout=timeout, stdin=subprocess.DEVNULL, cwd=HERE,

@@ -66,7 +66,8 @@ def contents(task: dict[str, Any]) -> list[str]:
     if task["content"] == "text":
         return [f"raw text number {i}: " + "lorem ipsum " * 20 for i in range(start, start + n)]
     folder = Path(task["files_dir"])
-    return [str(folder / f"f{i % task['files']}.txt") for i in range(start, start + n)]
+    pattern = task.get("file_pattern", "f{}.txt")
+    return [str(folder / pattern.format(i % task["files"])) for i in range(start, start + n)]
 
 
 def main() -> None:

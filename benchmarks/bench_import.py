@@ -39,6 +39,7 @@ from _helpers import (
     KEY,
     ROOT,
     Row,
+    client_from,
     machine_note,
     real_server,
     run_contender,
@@ -51,6 +52,7 @@ SCHEMA = str(ROOT / "src" / "aiokili" / "schema.graphql")
 OFFICIAL = "official kili 26.2.4"
 AIOKILI = "aiokili default"
 FLOOR = "raw sync floor (httpx.Client + json.loads)"
+BEFORE = "aiokili default, before"
 FILES = 100
 _tags = itertools.count()
 
@@ -68,11 +70,21 @@ async def projects(url: str) -> dict[str, str]:
 
 
 def tasks(
-    url: str, project: str, kind: str, n: int, files_dir: Path, *, official: bool, floor: bool
+    url: str,
+    project: str,
+    kind: str,
+    n: int,
+    files_dir: Path,
+    *,
+    official: bool,
+    floor: bool,
+    before: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     base = {"url": url, "project_id": project, "content": kind, "n": n,
             "files_dir": str(files_dir), "files": FILES, "schema_file": SCHEMA}  # fmt: skip
     out: dict[str, dict[str, Any]] = {AIOKILI: {**base, "kind": "import-aiokili"}}
+    if before:
+        out[BEFORE] = {**base, "kind": "import-aiokili", "client_src": before}
     if floor:
         out[FLOOR] = {**base, "kind": "import-raw"}
     if official:
@@ -93,7 +105,7 @@ def rounds(named: dict[str, dict[str, Any]], repeat: int) -> list[Row]:
             print(f"  round {r + 1}: {name:44s} {result['n'] / result['wall']:8,.0f} assets/s "
                   f"{result['cpu'] / result['n'] * 1e6:7.1f} µs/asset "
                   f"(peak RSS {result['max_rss_mib']:.0f} MiB)", flush=True)  # fmt: skip
-    return [rows[n] for n in (OFFICIAL, AIOKILI, FLOOR) if n in rows]
+    return [rows[n] for n in (OFFICIAL, AIOKILI, BEFORE, FLOOR) if n in rows]
 
 
 def main() -> None:
@@ -107,12 +119,14 @@ def main() -> None:
     parser.add_argument("--kinds", default="urls,text,files")
     parser.add_argument("--repeat", type=int, default=2, help="rounds (default 2)")
     parser.add_argument("--no-official", action="store_true")
+    parser.add_argument("--before", help="also run aiokili as of this git ref (e.g. main)")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     out = [f"Machine: {machine_note()}; {time.strftime('%Y-%m-%d %H:%M')}"]
     print(out[0], flush=True)
     with tempfile.TemporaryDirectory() as tmp:
+        before = client_from(args.before, Path(tmp) / "before") if args.before else None
         files_dir = Path(tmp) / "files"
         files_dir.mkdir()
         for i in range(FILES):
@@ -125,7 +139,8 @@ def main() -> None:
                 for kind in kinds:
                     print(f"\n{kind}: {n:,} assets, server latency {latency:g} ms", flush=True)
                     named = tasks(server.url, ids[kind], kind, n, files_dir,
-                                  official=not args.no_official, floor=latency == 0)  # fmt: skip
+                                  official=not args.no_official, floor=latency == 0,
+                                  before=before)  # fmt: skip
                     rows = rounds(named, args.repeat)
                     text = (f"### Import of {n:,} assets: {kind}, {latency:g} ms latency\n\n"
                             + table(rows, "asset", OFFICIAL if not args.no_official else None,

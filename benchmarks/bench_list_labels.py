@@ -38,6 +38,7 @@ from _helpers import (
     ROOT,
     Row,
     canned_server,
+    client_from,
     machine_note,
     real_server,
     recording_proxy,
@@ -52,12 +53,19 @@ DEFAULT = "aiokili default"
 SEQUENTIAL = "aiokili prefetch=1"
 SYNC_FLOOR = "raw sync floor (httpx.Client + json.loads)"
 ASYNC_FLOOR = "raw async floor (httpx.AsyncClient + json.loads)"
+BEFORE = "aiokili default, before"
 ALL_FIELDS = "aiokili default, all Label fields"
 ALL_FLOOR = "raw async floor, all Label fields"
 
 
 def tasks(
-    url: str, project_id: str, n: int, *, official: bool, all_fields: bool
+    url: str,
+    project_id: str,
+    n: int,
+    *,
+    official: bool,
+    all_fields: bool,
+    before: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     base = {"url": url, "project_id": project_id, "fields": FIELDS, "expect": n}
     out = {
@@ -66,6 +74,8 @@ def tasks(
         SYNC_FLOOR: {**base, "kind": "list-raw-sync"},
         ASYNC_FLOOR: {**base, "kind": "list-raw-async"},
     }
+    if before:
+        out[BEFORE] = {**base, "kind": "list-aiokili", "client_src": before}
     if all_fields:
         out[ALL_FIELDS] = {**base, "kind": "list-aiokili", "fields": None}
         out[ALL_FLOOR] = {**base, "kind": "list-raw-async", "fields": None}
@@ -91,7 +101,7 @@ def rounds(named: dict[str, dict[str, Any]], repeat: int, log: Callable[[str], N
             rows[name].runs.append(result)
             log(f"  round {r + 1}: {name:48s} {result['n'] / result['wall']:9,.0f} labels/s "
                 f"{result['cpu'] / result['n'] * 1e6:6.1f} µs/label")  # fmt: skip
-    order = [OFFICIAL, DEFAULT, SEQUENTIAL, ALL_FIELDS, SYNC_FLOOR, ASYNC_FLOOR, ALL_FLOOR]
+    order = [OFFICIAL, DEFAULT, SEQUENTIAL, BEFORE, ALL_FIELDS, SYNC_FLOOR, ASYNC_FLOOR, ALL_FLOOR]
     return [rows[n] for n in order if n in rows]
 
 
@@ -131,6 +141,7 @@ def main() -> None:
     parser.add_argument("--no-official", action="store_true", help="leave the official SDK out")
     parser.add_argument("--all-fields", action="store_true",
                         help="also list every Label field (aiokili and its floor)")  # fmt: skip
+    parser.add_argument("--before", help="also run aiokili's default listing as of this git ref")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
     latencies = [float(x) for x in args.latencies.split(",") if x.strip()]
@@ -142,6 +153,7 @@ def main() -> None:
         print(line, flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
+        before = client_from(args.before, Path(tmp) / "before") if args.before else None
         db = Path(tmp) / "bench.sqlite3"
         started = time.perf_counter()
         short_project = seed_via_store(db, args.labels)
@@ -154,7 +166,7 @@ def main() -> None:
                 with real_server(db, latency) as server:
                     log(f"\nreal server, {latency:g} ms, {args.labels:,} labels")
                     named = tasks(server.url, short_project, args.labels,
-                                  official=official, all_fields=args.all_fields)  # fmt: skip
+                                  official=official, all_fields=args.all_fields, before=before)  # fmt: skip
                     rows = rounds(named, args.repeat, log)
                     report(f"Real server, {latency:g} ms latency, {args.labels:,} labels "
                            f"(official: short regime)", rows, out)  # fmt: skip
@@ -164,13 +176,13 @@ def main() -> None:
             with real_server(db, 0) as server, recording_proxy(server, store) as proxy:
                 log("\nrecording the real server's answers")
                 for name, task in tasks(proxy.url, short_project, args.labels,
-                                        official=official, all_fields=args.all_fields).items():  # fmt: skip
+                                        official=official, all_fields=args.all_fields, before=before).items():  # fmt: skip
                     run(name, task)
             for latency in latencies:
                 with canned_server(store, latency) as canned:
                     log(f"\ncanned server, {latency:g} ms, {args.labels:,} labels")
                     named = tasks(canned.url, short_project, args.labels,
-                                  official=official, all_fields=args.all_fields)  # fmt: skip
+                                  official=official, all_fields=args.all_fields, before=before)  # fmt: skip
                     rows = rounds(named, args.repeat, log)
                     report(f"Canned server (client CPU only), {latency:g} ms latency, "
                            f"{args.labels:,} labels", rows, out)  # fmt: skip
@@ -179,7 +191,7 @@ def main() -> None:
             with real_server(db, 0) as server:
                 log(f"\nlong listing: real server, 0 ms, {args.long_labels:,} labels")
                 named = tasks(server.url, long_project, args.long_labels,
-                              official=official, all_fields=False)  # fmt: skip
+                              official=official, all_fields=False, before=before)  # fmt: skip
                 named.pop(SEQUENTIAL)
                 named.pop(SYNC_FLOOR)
                 rows = rounds(named, 1, log)
