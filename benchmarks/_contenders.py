@@ -56,7 +56,10 @@ def list_aiokili(task: dict[str, Any]) -> dict[str, Any]:
 
             async def work() -> int:
                 n = 0
-                async for _ in kili.labels(task["project_id"], fields=task.get("fields")):
+                listing = kili.labels(
+                    task["project_id"], fields=task.get("fields"), first=task.get("first")
+                )
+                async for _ in listing:
                     n += 1
                 return n
 
@@ -97,6 +100,7 @@ def list_raw_sync(task: dict[str, Any]) -> dict[str, Any]:
                 "variables": {"where": where},
             }
             total = json.loads(http.post(url, content=json.dumps(body)).content)["data"]["data"]
+            total = min(total, task.get("first") or total)
             n = 0
             for skip in range(0, total, size):
                 variables = {"where": where, "first": min(size, total - skip), "skip": skip}
@@ -126,6 +130,7 @@ def list_raw_async(task: dict[str, Any]) -> dict[str, Any]:
                         "variables": {"where": where}}  # fmt: skip
                 response = await http.post(url, content=json.dumps(body))
                 total = json.loads(response.content)["data"]["data"]
+                total = min(total, task.get("first") or total)
                 n = 0
                 for skip in range(0, total, size):
                     variables = {"where": where, "first": min(size, total - skip), "skip": skip}

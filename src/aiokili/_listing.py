@@ -57,20 +57,32 @@ class _Unsupported(Exception):
     """A core schema shape the selection parser does not handle (the slow path is used)."""
 
 
+def _slot_setter(cls: type[BaseModel], name: str) -> Callable[[Any, Any], None]:
+    """A fast setter of the slot ``name`` of ``cls`` instances (its member descriptor)."""
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None and hasattr(descriptor, "__set__"):
+            return cast("Callable[[Any, Any], None]", descriptor.__set__)
+    return lambda instance, value: object.__setattr__(instance, name, value)  # pragma: no cover
+
+
 def _builder(cls: type[BaseModel]) -> Callable[[Any], BaseModel]:
     """Makes a ``cls`` instance from validated ``model-fields`` output, every field set:
     what ``cls.model_validate`` of a dict holding every field makes."""
-    every = frozenset(cls.model_fields)
     if cls.__pydantic_post_init__ is not None or cls.__private_attributes__:  # pragma: no cover
         raise _Unsupported("post-init or private attributes")
-    new, setattr_ = object.__new__, object.__setattr__
+    every = set(cls.model_fields).copy
+    new, set_dict = object.__new__, object.__setattr__
+    set_fields_set = _slot_setter(cls, "__pydantic_fields_set__")
+    set_extra = _slot_setter(cls, "__pydantic_extra__")
+    set_private = _slot_setter(cls, "__pydantic_private__")
 
     def build(fields: tuple[dict[str, Any], Any, Any]) -> BaseModel:
         instance = new(cls)
-        setattr_(instance, "__dict__", fields[0])
-        setattr_(instance, "__pydantic_fields_set__", set(every))
-        setattr_(instance, "__pydantic_extra__", fields[1])
-        setattr_(instance, "__pydantic_private__", None)
+        set_dict(instance, "__dict__", fields[0])
+        set_fields_set(instance, every())
+        set_extra(instance, fields[1])
+        set_private(instance, None)
         return instance
 
     return build
