@@ -9,9 +9,10 @@ Tasks (``kind``):
   ``httpx.AsyncClient``, each body decoded with ``json.loads`` and each label's
   ``jsonResponse`` too (every contender decodes it); no models.
 * ``import-aiokili``: ``append_many_to_dataset`` of URLs, raw texts or local files.
-* ``import-raw``: the floor of an import: the same GraphQL requests as aiokili
-  (``createUploadBucketSignedUrls`` by 30, one PUT per upload, ``appendManyAssets`` by 100),
-  sequential, built with ``json.dumps``, answers decoded with ``json.loads``.
+* ``import-raw`` / ``import-raw-async``: the floor of an import: the same GraphQL requests
+  as aiokili (``createUploadBucketSignedUrls`` by 30, one PUT per upload,
+  ``appendManyAssets`` by 100), sequential, built with ``json.dumps``, answers decoded with
+  ``json.loads``, with ``httpx.Client`` or ``httpx.AsyncClient``.
 """
 
 from __future__ import annotations
@@ -291,12 +292,67 @@ def memory_upload(task: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def import_raw_async(task: dict[str, Any]) -> dict[str, Any]:
+    """The same sequential floor with ``httpx.AsyncClient`` (the floor of an async client)."""
+    items = contents(task)
+    url, project_id = task["url"], task["project_id"]
+    external = [f"{task['tag']}-{i}" for i in range(len(items))]
+    upload = task["content"] != "urls"
+    files = task["content"] == "files"
+    result: dict[str, Any] = {}
+
+    async def go() -> None:
+        async with httpx.AsyncClient(headers=HEADERS, timeout=600) as http:
+
+            async def post(query: str, variables: dict[str, Any]) -> Any:
+                body = json.dumps({"query": query, "variables": variables})
+                return json.loads((await http.post(url, content=body)).content)["data"]
+
+            await post(EXISTING, {"projectID": project_id, "externalIDs": ["warm"]})
+
+            async def work() -> int:
+                n = 0
+                for start in range(0, len(items), 1000):
+                    await post(EXISTING, {"projectID": project_id,
+                                          "externalIDs": external[start : start + 1000]})  # fmt: skip
+                for start in range(0, len(items), 100):
+                    chunk = items[start : start + 100]
+                    ids = [f"c{uuid.uuid4().hex[:24]}" for _ in chunk]
+                    row = list(chunk)
+                    if upload:
+                        paths = [f"projects/{project_id}/assets/{i}/content" for i in ids]
+                        signed: list[str] = []
+                        for s in range(0, len(paths), 30):
+                            signed += (await post(SIGN, {"filePaths": paths[s : s + 30]}))["urls"]
+                        for slot, (item, signed_url) in enumerate(zip(chunk, signed, strict=True)):
+                            target = httpx.URL(signed_url).copy_remove_param("id")
+                            data = Path(item).read_bytes() if files else item.encode()  # noqa: ASYNC240 - 1 KiB: the floor reads it blocking
+                            response = await http.put(
+                                target, content=data, headers={"Content-Type": "text/plain"}
+                            )
+                            response.raise_for_status()
+                            row[slot] = signed_url
+                    data = {"contentArray": row, "externalIDArray": external[start : start + 100],
+                            "idArray": ids, "jsonMetadataArray": ["{}"] * len(chunk)}  # fmt: skip
+                    created = (await post(APPEND, {"data": data, "where": {"id": project_id}}))[
+                        "data"
+                    ]
+                    n += len(created)
+                return n
+
+            result.update(await _measure_async(work))
+
+    anyio.run(go)
+    return result
+
+
 TASKS = {
     "list-aiokili": list_aiokili,
     "list-raw-sync": list_raw_sync,
     "list-raw-async": list_raw_async,
     "import-aiokili": import_aiokili,
     "import-raw": import_raw,
+    "import-raw-async": import_raw_async,
     "memory-list": memory_list,
     "memory-upload": memory_upload,
 }

@@ -13,10 +13,10 @@ Three kinds of content, each into a project of its own (every run with new exter
 
 Contenders, each in a fresh process of its own, rotated from one round to the next:
 ``official`` (kili 26.2.4, ``append_many_to_dataset``), ``aiokili`` (default settings) and,
-at 0 ms only, ``raw floor``: the requests every client must send (existing external ids by
+at 0 ms only, the raw floors: the requests every client must send (existing external ids by
 1,000, signed URLs by 30, one PUT per upload, ``appendManyAssets`` by 100), one after the
-other with ``httpx.Client``, bodies built with ``json.dumps`` and answers decoded with
-``json.loads``. Under latency the sequential floor would only measure the latency, so
+other with ``httpx.Client`` (sync floor) or ``httpx.AsyncClient`` (async floor), bodies
+built with ``json.dumps`` and answers decoded with ``json.loads``. Under latency the sequential floor would only measure the latency, so
 latency rounds import ``--latency-assets`` assets and leave the floor out.
 
 The server is ``aiokili server`` in its own process (SQLite file, ``--latency-ms``); the
@@ -52,6 +52,7 @@ SCHEMA = str(ROOT / "src" / "aiokili" / "schema.graphql")
 OFFICIAL = "official kili 26.2.4"
 AIOKILI = "aiokili default"
 FLOOR = "raw sync floor (httpx.Client + json.loads)"
+ASYNC_FLOOR = "raw async floor (httpx.AsyncClient + json.loads)"
 BEFORE = "aiokili default, before"
 FILES = 100
 _tags = itertools.count()
@@ -87,6 +88,7 @@ def tasks(
         out[BEFORE] = {**base, "kind": "import-aiokili", "client_src": before}
     if floor:
         out[FLOOR] = {**base, "kind": "import-raw"}
+        out[ASYNC_FLOOR] = {**base, "kind": "import-raw-async"}
     if official:
         out[OFFICIAL] = {**base, "kind": "import"}
     return {name: {**task, "name": name} for name, task in out.items()}
@@ -105,7 +107,7 @@ def rounds(named: dict[str, dict[str, Any]], repeat: int) -> list[Row]:
             print(f"  round {r + 1}: {name:44s} {result['n'] / result['wall']:8,.0f} assets/s "
                   f"{result['cpu'] / result['n'] * 1e6:7.1f} µs/asset "
                   f"(peak RSS {result['max_rss_mib']:.0f} MiB)", flush=True)  # fmt: skip
-    return [rows[n] for n in (OFFICIAL, AIOKILI, BEFORE, FLOOR) if n in rows]
+    return [rows[n] for n in (OFFICIAL, AIOKILI, BEFORE, FLOOR, ASYNC_FLOOR) if n in rows]
 
 
 def main() -> None:
@@ -145,6 +147,13 @@ def main() -> None:
                     text = (f"### Import of {n:,} assets: {kind}, {latency:g} ms latency\n\n"
                             + table(rows, "asset", OFFICIAL if not args.no_official else None,
                                     FLOOR if latency == 0 else None))  # fmt: skip
+                    by = {r.name: r for r in rows}
+                    for floor in (FLOOR, ASYNC_FLOOR):
+                        if floor in by:
+                            a, f = by[AIOKILI], by[floor]
+                            text += (f"\n\n- aiokili vs {floor}: CPU {a.median_cpu / f.median_cpu:.2f}x "
+                                     f"(min {a.min_cpu / f.min_cpu:.2f}x), throughput "
+                                     f"{a.median_rate / f.median_rate:.2f}x")  # fmt: skip
                     print("\n" + text, flush=True)
                     out.append(text)
     if args.markdown:

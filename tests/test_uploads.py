@@ -46,6 +46,26 @@ async def test_small_and_large_files_arrive_whole_and_in_order(
         assert await _download(content, local_server) == path.read_bytes()
 
 
+async def test_uploads_keep_their_content_type_under_the_api_prefix(
+    kili: aiokili.AsyncKili, local_server: LocalServer, tmp_path: Path
+) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG fake image bytes")
+    project_id = await new_project(kili, "TEXT")
+    await kili.append_many_to_dataset(
+        project_id, content_array=["hello raw text", image], external_id_array=["text", "png"]
+    )
+    by_external = {a.external_id: a.content for a in await kili.assets(project_id)}
+    async with httpx.AsyncClient() as http:
+        for external, expected in (("text", "text/plain; charset=utf-8"), ("png", "image/png")):
+            url = by_external[external]
+            assert url is not None
+            got = await http.get(
+                url, headers={"Authorization": f"X-API-Key: {local_server.api_key}"}
+            )
+            assert got.headers["content-type"] == expected
+
+
 async def test_signed_urls_batches_keep_the_order_of_paths(kili: aiokili.AsyncKili) -> None:
     project_id = await new_project(kili, "TEXT")
     paths = [f"projects/{project_id}/assets/a{i:03d}/content" for i in range(95)]  # 4 batches

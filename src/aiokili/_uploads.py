@@ -139,6 +139,8 @@ class Uploader:
 
         The first failure cancels the uploads still running and is raised.
         """
+        if not items:
+            return []
         urls = await self.signed_urls([item.path for item in items])
         slots = self._slots
 
@@ -175,8 +177,10 @@ class Uploader:
             headers["Content-Length"] = str(size)
             if data is not None:  # fits in one chunk: no stream (one thread hop, not four)
                 source = data
-        if self._owns(target):
-            headers.update(self._auth_headers)
+        if self._owns(target):  # the key, never the API's JSON content type
+            headers.update(
+                (k, v) for k, v in self._auth_headers.items() if k.lower() != "content-type"
+            )
         if "blob.core.windows.net" in (target.host or ""):
             headers["x-ms-blob-type"] = "BlockBlob"
 
