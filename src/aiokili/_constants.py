@@ -36,8 +36,6 @@ UPLOAD_CONCURRENCY = 16
 """At most this many files uploaded at once per client (each streamed in chunks)."""
 INITIAL_UPLOADS = 4
 """Files uploaded at once at first; doubled while uploads are latency-bound."""
-SIGNED_URLS_AT_ONCE = 4
-"""``createUploadBucketSignedUrls`` batches of one upload asked for at once."""
 UPLOAD_CHUNK_BYTES = 256 * 1024
 
 ASSETS_CHUNK = 100

@@ -1,11 +1,11 @@
 """Uploads through Kili's signed URLs: files are streamed, never read whole into memory.
 
 For each item Kili gives a signed URL (``createUploadBucketSignedUrls``, 30 paths per
-call, the batches of one upload asked for at once); the bytes are PUT to that URL
-without its ``id`` parameter, and the full URL is what the asset then stores as its
-content. PUTs go through the client's retry policy (a PUT is safe to resend). Files
-larger than one chunk are streamed in 256 KiB chunks; smaller ones are read in one go.
-The API key is sent only to URLs under the API's own prefix.
+call); the bytes are PUT to that URL without its ``id`` parameter, and the full URL is
+what the asset then stores as its content. PUTs go through the client's retry policy (a
+PUT is safe to resend). Files larger than one chunk are streamed in 256 KiB chunks;
+smaller ones are read in one go. The API key is sent only to URLs under the API's own
+prefix, without the API's JSON content type.
 
 *How many at once.* A client uploads at most ``UPLOAD_CONCURRENCY`` files at a time
 (:class:`UploadSlots`, shared by the clients made with ``with_options``). It starts with
@@ -13,7 +13,8 @@ The API key is sent only to URLs under the API's own prefix.
 than the slots allow (fastest PUT / time between two completions, plus one, reaches the
 slots) while the process sits mostly idle. Against a busy server answering one PUT at a
 time more slots would only cost the client connections: each open connection costs a
-scan per request in the connection pool.
+scan per request in the connection pool (which is also why a client's connections are
+never opened in bursts wider than the work needs).
 """
 
 from __future__ import annotations
@@ -117,19 +118,17 @@ class Uploader:
         self._api: httpx.URL | None = None
 
     async def signed_urls(self, paths: Sequence[str]) -> list[str]:
-        """One signed URL per bucket path, in order (the batches asked for at once)."""
+        """One signed URL per bucket path, in order.
 
-        def batch(paths: Sequence[str]) -> Callable[[], Awaitable[list[str]]]:
-            async def run() -> list[str]:
-                result = await self._gql.create_upload_bucket_signed_urls(file_paths=list(paths))
-                return list(result.data)
-
-            return run
-
-        jobs = [batch(b) for b in chunked(paths, C.SIGNED_URLS_CHUNK)]
-        urls = [
-            url for urls in await gather_or_raise(jobs, limit=C.SIGNED_URLS_AT_ONCE) for url in urls
-        ]
+        The batches go one after the other: the bulk engine already runs several chunks at
+        once, and asking every batch at once opened a burst of connections that then sat
+        idle in the pool, each costing a scan on every later request.
+        """
+        urls: list[str] = []
+        for batch in chunked(paths, C.SIGNED_URLS_CHUNK):
+            urls.extend(
+                (await self._gql.create_upload_bucket_signed_urls(file_paths=list(batch))).data
+            )
         if len(urls) != len(paths):
             raise InvalidResponseError(f"Asked {len(paths)} upload URLs, got {len(urls)}.")
         return urls
