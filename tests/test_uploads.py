@@ -11,6 +11,7 @@ from support import new_project
 
 import aiokili
 from aiokili import _constants as C
+from aiokili import _uploads
 from aiokili._uploads import UploadSlots
 from aiokili.server import LocalServer
 
@@ -106,3 +107,49 @@ def test_slots_stay_when_the_client_is_busy() -> None:
         cpu += 0.9 * 0.050 / slots.size  # the process used the CPU 90% of the time
         finish(slots, now - 0.050, now, cpu)
     assert slots.size == 4
+
+
+async def test_small_files_are_read_several_per_thread_hop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = _uploads._read_batch
+
+    def counting(paths: list[Path], budget: int) -> list[object]:
+        calls.append(len(paths))
+        return real(paths, budget)  # type: ignore[return-value]
+
+    monkeypatch.setattr(_uploads, "_read_batch", counting)
+    items = []
+    for i in range(20):
+        path = tmp_path / f"f{i}.txt"
+        path.write_bytes(b"x" * (i + 1))
+        items.append(_uploads.UploadItem(f"p{i}", path, "text/plain"))
+    items.insert(3, _uploads.UploadItem("text", b"raw", "text/plain"))  # not a file
+    missing = tmp_path / "gone.txt"
+    items.insert(5, _uploads.UploadItem("gone", missing, "text/plain"))
+    reads = _uploads._FileReads(items)
+    for index, item in enumerate(items):
+        if isinstance(item.source, bytes):
+            continue
+        if item.source == missing:
+            with pytest.raises(FileNotFoundError):
+                await reads.get(index)
+            continue
+        size, data = await reads.get(index)
+        assert isinstance(item.source, Path) and data == item.source.read_bytes()
+        assert size == len(data)
+    assert calls == [16, 5]  # 21 files, 16 per hop
+
+
+def test_a_batch_stops_reading_at_its_byte_budget(tmp_path: Path) -> None:
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"f{i}"
+        path.write_bytes(b"y" * 200_000 if i != 1 else b"z" * (C.UPLOAD_CHUNK_BYTES + 1))
+        paths.append(path)
+    reads = _uploads._read_batch(paths, 350_000)
+    assert reads[0] == (200_000, b"y" * 200_000)
+    assert reads[1] == (C.UPLOAD_CHUNK_BYTES + 1, None)  # streamed later, read nothing
+    assert reads[2] == (200_000, b"y" * 200_000)  # budget left before it: read
+    assert reads[3] is None  # budget spent: a later hop reads it

@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import anyio
 import httpx
@@ -53,11 +54,76 @@ async def _stream(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _size_or_bytes(path: Path) -> tuple[int, bytes | None]:
-    """The file's size, and its bytes when it fits in one chunk (one thread hop)."""
+Read = tuple[int, "bytes | None"]
+"""A local file's size, and its bytes when it fits in one chunk (else it is streamed)."""
+
+
+def _size_or_bytes(path: Path) -> Read:
     with path.open("rb") as file:
         size = os.fstat(file.fileno()).st_size
         return size, file.read() if size <= C.UPLOAD_CHUNK_BYTES else None
+
+
+def _read_batch(paths: Sequence[Path], budget: int) -> list[Read | OSError | None]:
+    """``_size_or_bytes`` of each path, until ``budget`` bytes were read (None after)."""
+    out: list[Read | OSError | None] = []
+    for path in paths:
+        if budget <= 0:
+            out.append(None)
+            continue
+        try:
+            read = _size_or_bytes(path)
+        except OSError as exc:  # raised for that file only, by its own upload
+            out.append(exc)
+            continue
+        budget -= len(read[1] or b"")
+        out.append(read)
+    return out
+
+
+class _FileReads:
+    """The local files of one upload, read several per thread hop instead of one each.
+
+    A thread hop costs the client far more than reading a small file: the upload of a
+    file asks for it, and the files after it (up to ``FILES`` of them, ``BYTES`` bytes
+    read) come along in the same hop. Each read is handed out once, then forgotten.
+    """
+
+    FILES = 16
+    BYTES = 1024 * 1024
+
+    def __init__(self, items: Sequence[UploadItem]) -> None:
+        self._items = items
+        self._ready: dict[int, Read | OSError] = {}
+        self._reading: dict[int, anyio.Event] = {}
+
+    async def get(self, index: int) -> Read:
+        while index not in self._ready:
+            if (busy := self._reading.get(index)) is not None:
+                await busy.wait()
+                continue
+            batch = [
+                j for j in range(index, len(self._items))
+                if isinstance(self._items[j].source, Path)
+                and j not in self._ready and j not in self._reading
+            ][: self.FILES]  # fmt: skip
+            done = anyio.Event()
+            for j in batch:
+                self._reading[j] = done
+            try:
+                paths = [cast(Path, self._items[j].source) for j in batch]
+                reads = await anyio.to_thread.run_sync(_read_batch, paths, self.BYTES)
+            finally:
+                for j in batch:
+                    del self._reading[j]
+                done.set()
+            for j, read in zip(batch, reads, strict=True):
+                if read is not None:
+                    self._ready[j] = read
+        read = self._ready.pop(index)
+        if isinstance(read, OSError):
+            raise read
+        return read
 
 
 class UploadSlots:
@@ -142,17 +208,19 @@ class Uploader:
             return []
         urls = await self.signed_urls([item.path for item in items])
         slots = self._slots
+        files = _FileReads(items)
 
-        def job(item: UploadItem, url: str) -> Callable[[], Awaitable[None]]:
+        def job(index: int, item: UploadItem, url: str) -> Callable[[], Awaitable[None]]:
             async def run() -> None:
                 async with slots.limiter:
                     started = anyio.current_time()
-                    await self.put(url, item)
+                    read = await files.get(index) if isinstance(item.source, Path) else None
+                    await self.put(url, item, read=read)
                     slots.finished(started)
 
             return run
 
-        jobs = [job(item, url) for item, url in zip(items, urls, strict=True)]
+        jobs = [job(i, item, url) for i, (item, url) in enumerate(zip(items, urls, strict=True))]
         await gather_or_raise(jobs, limit=slots.most)  # no more tasks than slots can run
         return urls
 
@@ -166,13 +234,18 @@ class Uploader:
             target.path + "/"
         ).startswith(prefix)
 
-    async def put(self, signed_url: str, item: UploadItem) -> None:
-        """PUT ``item`` to ``signed_url`` (without its ``id`` parameter), with retries."""
+    async def put(self, signed_url: str, item: UploadItem, *, read: Read | None = None) -> None:
+        """PUT ``item`` to ``signed_url`` (without its ``id`` parameter), with retries.
+
+        ``read``: the file's size and small-file bytes when already read (see ``upload``).
+        """
         target = httpx.URL(signed_url).copy_remove_param("id")
         headers = {"Content-Type": item.content_type}
         source = item.source
         if isinstance(source, Path):
-            size, data = await anyio.to_thread.run_sync(_size_or_bytes, source)
+            if read is None:
+                read = await anyio.to_thread.run_sync(_size_or_bytes, source)
+            size, data = read
             headers["Content-Length"] = str(size)
             if data is not None:  # fits in one chunk: no stream (one thread hop, not four)
                 source = data
