@@ -228,10 +228,17 @@ class KiliGraphQLClient(GeneratedClient):
         response = await self.execute(document, operation, variables)
         return read_result(response, operation, None)
 
-    async def run_typed(self, document: str, operation: str, variables: dict[str, Any]) -> Any:
-        """Run a generated operation's document; return its generated result model."""
+    async def run_typed(
+        self,
+        document: str,
+        operation: str,
+        variables: dict[str, Any],
+        model: type[BaseModel] | None = None,
+    ) -> Any:
+        """Run ``document``; return its ``data`` as ``model`` (default: the generated
+        result model of ``operation``)."""
         response = await self.execute(document, operation, variables)
-        return read_result(response, operation, result_models()[operation])
+        return read_result(response, operation, model or result_models()[operation])
 
     async def __aexit__(self, *_: object) -> None:
         """The HTTP pool belongs to the AsyncKili: leaving this client does not close it."""

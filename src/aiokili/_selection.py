@@ -3,9 +3,13 @@
 Kili methods take ``fields=["id", "author.email", ...]``. Each dotted path is checked
 against the generated pydantic model of the full fragment (itself generated from
 ``schema.graphql``); the selection is emitted from the model's own GraphQL names, so
-no user text reaches the document. Non-null fields (``id``...) are always selected, so
-results validate into the same typed models as the default selection; fields that were
-not selected read as ``None``.
+no user text reaches the document. Non-null fields (``id``...) are always selected.
+
+Answers are validated straight from the response bytes into a subclass of the model made
+for the selection (:func:`page_model`): the same fields and types, with the fields left
+out defaulting to ``None``. So results are instances of the public models
+(``isinstance(label, aiokili.Label)``), typed the same, and ``model_fields_set`` says
+which fields were selected.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from .errors import KiliInputError
 
@@ -47,23 +51,11 @@ def _is_model(tp: Any) -> bool:
 
 @dataclass(frozen=True)
 class Selection:
-    """A validated selection: the GraphQL text and how to complete each result."""
+    """A validated selection: its GraphQL text, the fields left out, the nested ones."""
 
     text: str
     defaults: dict[str, None]
     nested: dict[str, Selection]
-
-    def complete(self, item: Any) -> Any:
-        """Add ``None`` for every unselected field so the item validates into the model."""
-        if isinstance(item, list):
-            return [self.complete(i) for i in item]
-        if not isinstance(item, dict):
-            return item
-        out = {**self.defaults, **item}
-        for key, sub in self.nested.items():
-            if out.get(key) is not None:
-                out[key] = sub.complete(out[key])
-        return out
 
 
 def _build(model: type[BaseModel], tree: dict[str, Any], path: str) -> Selection:
@@ -142,6 +134,43 @@ def with_selection(document: str, fragment: str, selection: str) -> str:
     return print_ast(operation)
 
 
-def parse_items(model: type[M], items: Sequence[Any], selection: Selection) -> list[M]:
-    """Validate raw result items selected with ``selection`` into ``model``."""
-    return [model.model_validate(selection.complete(item)) for item in items]
+def _swap(annotation: Any, old: type, new: type) -> Any:
+    """``annotation`` with the model ``old`` replaced by ``new``, through Optional and list."""
+    if annotation is old:
+        return new
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_swap(a, old, new) for a in typing.get_args(annotation))]  # noqa: UP007
+    if origin is list:
+        return list[_swap(typing.get_args(annotation)[0], old, new)]  # type: ignore[misc]
+    return annotation
+
+
+def _narrowed(model: type[M], selection: Selection) -> type[M]:
+    fields: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        alias = field.alias or name
+        if alias in selection.defaults:
+            fields[name] = (field.annotation, Field(default=None, alias=field.alias))
+        elif alias in selection.nested:
+            inner, _ = _unwrap(field.annotation)
+            sub = _narrowed(inner, selection.nested[alias])
+            fields[name] = (_swap(field.annotation, inner, sub), Field(alias=field.alias))
+    narrowed: type[M] = create_model(
+        model.__name__, __base__=model, __module__=model.__module__, **fields
+    )
+    return narrowed
+
+
+_PAGE_MODELS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {}
+
+
+def page_model(model: type[M], selection: Selection) -> type[BaseModel]:
+    """The model of a page answer (``{"data": [...]}``) for ``selection`` of ``model``
+    (cached): its items are instances of a subclass of ``model`` whose unselected fields
+    default to None."""
+    key = (model, selection.text)
+    if key not in _PAGE_MODELS:
+        item = _narrowed(model, selection)
+        _PAGE_MODELS[key] = create_model(f"{model.__name__}Page", data=(list[item], ...))  # type: ignore[valid-type]
+    return _PAGE_MODELS[key]
