@@ -36,8 +36,9 @@ class AsyncKili(ProjectMethods, AssetMethods, LabelMethods):
             (default 120).
         max_retries: resends of a failed request where that is safe (default 4).
         page_size: items per page of listings (default 100, at most 1000).
-        prefetch: at most this many pages fetched ahead of a listing's loop (default 16;
-            a listing starts with 4 and widens while your loop waits for pages).
+        prefetch: at most this many page requests in flight ahead of a listing's loop
+            (default 16, at most 24). A listing starts with 2 and widens only while your
+            loop waits on the network; up to twice ``prefetch`` pages are held in memory.
         concurrency: requests in flight at once for bulk calls (default 4).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
             by aiokili; its own timeouts apply under ``timeout``).

@@ -113,7 +113,7 @@ class LabelMethods(Domain):
 
         ``async for label in kili.labels(project_id): label.json_response ...``, or
         ``await`` it for a list. Pages of ``page_size`` are fetched ahead of the loop
-        (up to ``prefetch`` pages); memory stays bounded by those pages.
+        (up to ``prefetch`` requests in flight); memory stays bounded by a few pages.
 
         Args:
             project_id: the project.
