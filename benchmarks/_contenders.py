@@ -18,8 +18,8 @@ Tasks (``kind``):
 from __future__ import annotations
 
 import json
+import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +216,7 @@ def import_raw(task: dict[str, Any]) -> dict[str, Any]:
                                       "externalIDs": external[start : start + 1000]})  # fmt: skip
             for start in range(0, len(items), 100):
                 chunk = items[start : start + 100]
-                ids = [f"c{uuid.uuid4().hex[:24]}" for _ in chunk]
+                ids = ["c" + os.urandom(12).hex() for _ in chunk]
                 row = list(chunk)
                 if upload:
                     paths = [f"projects/{project_id}/assets/{i}/content" for i in ids]
@@ -317,7 +317,7 @@ def import_raw_async(task: dict[str, Any]) -> dict[str, Any]:
                                           "externalIDs": external[start : start + 1000]})  # fmt: skip
                 for start in range(0, len(items), 100):
                     chunk = items[start : start + 100]
-                    ids = [f"c{uuid.uuid4().hex[:24]}" for _ in chunk]
+                    ids = ["c" + os.urandom(12).hex() for _ in chunk]
                     row = list(chunk)
                     if upload:
                         paths = [f"projects/{project_id}/assets/{i}/content" for i in ids]

@@ -54,3 +54,11 @@ def gql(server: LocalServer, query: str, **variables: Any) -> dict[str, Any]:
     )
     body: dict[str, Any] = response.json()
     return body
+
+
+async def download(url: str, server: LocalServer) -> bytes:
+    """GET ``url`` with the server's API key; the body."""
+    async with httpx.AsyncClient() as http:
+        got = await http.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
+    got.raise_for_status()
+    return got.content

@@ -5,21 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
-from support import import_images, new_project
+from support import download, import_images, new_project
 
 import aiokili
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
-
-
-async def _download(url: str, server: LocalServer) -> bytes:
-    async with httpx.AsyncClient() as http:
-        got = await http.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
-    got.raise_for_status()
-    return got.content
 
 
 async def test_import_and_list_assets(kili: aiokili.AsyncKili) -> None:
@@ -67,13 +59,13 @@ async def test_local_file_and_raw_text_are_uploaded(
     assets = await kili.assets(project_id, asset_id_in=result["asset_ids"])
     for asset in assets:
         assert asset.content is not None and asset.content.startswith("http")
-        assert await _download(asset.content, local_server) == image.read_bytes()
+        assert await download(asset.content, local_server) == image.read_bytes()
 
     text_project = await new_project(kili, "TEXT")
     await kili.append_many_to_dataset(text_project, content_array=["hello raw text"])
     (asset,) = await kili.assets(text_project)
     assert asset.content is not None
-    assert await _download(asset.content, local_server) == b"hello raw text"
+    assert await download(asset.content, local_server) == b"hello raw text"
 
 
 @pytest.mark.parametrize("length", [255, 256, 1000, 4095, 4096, 10_000])
@@ -86,7 +78,7 @@ async def test_long_one_line_raw_text_is_imported(
     result = await kili.append_many_to_dataset(project_id, content_array=[text])
     (asset,) = await kili.assets(project_id, asset_id=result["asset_ids"][0])
     assert asset.content is not None
-    assert await _download(asset.content, local_server) == text.encode()
+    assert await download(asset.content, local_server) == text.encode()
 
 
 async def test_missing_local_files_are_reported_before_any_request(
@@ -131,7 +123,7 @@ async def test_rejected_import_leaves_existing_content_untouched(
         )
     (asset,) = await kili.assets(project_id)
     assert asset.content is not None
-    assert await _download(asset.content, local_server) == b"original bytes"
+    assert await download(asset.content, local_server) == b"original bytes"
 
 
 async def test_failed_items_are_reported_at_their_position_in_the_input(

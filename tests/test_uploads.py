@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import new_project
+from support import download, new_project
 
 import aiokili
 from aiokili import _constants as C
@@ -16,13 +16,6 @@ from aiokili._uploads import UploadSlots
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
-
-
-async def _download(url: str, server: LocalServer) -> bytes:
-    async with httpx.AsyncClient() as http:
-        got = await http.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
-    got.raise_for_status()
-    return got.content
 
 
 async def test_small_and_large_files_arrive_whole_and_in_order(
@@ -44,7 +37,7 @@ async def test_small_and_large_files_arrive_whole_and_in_order(
     for i, path in enumerate(files):
         content = by_external[f"f{i}"].content
         assert content is not None
-        assert await _download(content, local_server) == path.read_bytes()
+        assert await download(content, local_server) == path.read_bytes()
 
 
 async def test_uploads_keep_their_content_type_under_the_api_prefix(

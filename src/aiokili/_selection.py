@@ -14,6 +14,7 @@ which fields were selected.
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Sequence
@@ -28,8 +29,9 @@ from .errors import KiliInputError
 M = TypeVar("M", bound=BaseModel)
 
 
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """(inner type, nullable) of a field annotation: strips Optional, list, Annotated."""
+def _unwrap(annotation: Any, owner: type[BaseModel]) -> tuple[Any, bool]:
+    """(inner type, nullable) of a field of ``owner``: strips Optional, list, Annotated, and
+    resolves a forward reference (Python 3.10 keeps ``list["Label"]``'s argument a string)."""
     nullable = False
     while True:
         origin = typing.get_origin(annotation)
@@ -41,6 +43,9 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
             annotation = args[0]
         elif origin in (list, Sequence):
             annotation = typing.get_args(annotation)[0]
+        elif isinstance(annotation, (str, typing.ForwardRef)):
+            name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
+            annotation = getattr(sys.modules[owner.__module__], name)
         else:
             return annotation, nullable
 
@@ -69,7 +74,7 @@ def _build(model: type[BaseModel], tree: dict[str, Any], path: str) -> Selection
             raise KiliInputError(
                 f"Unknown field {path + alias!r} in fields=. Fields available here: {known}."
             )
-        inner, _ = _unwrap(field.annotation)
+        inner, _ = _unwrap(field.annotation, model)
         if _is_model(inner):
             child = _build(inner, sub or {}, f"{path}{alias}.")
             nested[alias] = child
@@ -79,7 +84,7 @@ def _build(model: type[BaseModel], tree: dict[str, Any], path: str) -> Selection
         else:
             parts.append(alias)
     for alias, field in by_alias.items():
-        inner, nullable = _unwrap(field.annotation)
+        inner, nullable = _unwrap(field.annotation, model)
         if not nullable and not _is_model(inner) and alias not in tree:
             parts.insert(0, alias)  # non-null leaves (ids) are always selected
     defaults = {alias: None for alias in by_alias if alias not in tree}
@@ -135,8 +140,10 @@ def with_selection(document: str, fragment: str, selection: str) -> str:
 
 
 def _swap(annotation: Any, old: type, new: type) -> Any:
-    """``annotation`` with the model ``old`` replaced by ``new``, through Optional and list."""
-    if annotation is old:
+    """``annotation`` with the model ``old`` replaced by ``new``, through Optional and list
+    (``old`` may stand there as its name: a forward reference)."""
+    name = annotation.__forward_arg__ if isinstance(annotation, typing.ForwardRef) else annotation
+    if annotation is old or name == old.__name__:
         return new
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
@@ -153,7 +160,7 @@ def _narrowed(model: type[M], selection: Selection) -> type[M]:
         if alias in selection.defaults:
             fields[name] = (field.annotation, Field(default=None, alias=field.alias))
         elif alias in selection.nested:
-            inner, _ = _unwrap(field.annotation)
+            inner, _ = _unwrap(field.annotation, model)
             sub = _narrowed(inner, selection.nested[alias])
             fields[name] = (_swap(field.annotation, inner, sub), Field(alias=field.alias))
     narrowed: type[M] = create_model(
