@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 import httpx
-from _helpers import KEY, emit, measure
+from _shared import KEY, contents, emit, measure
 
 from aiokili import AsyncKili
 
@@ -150,18 +150,6 @@ def list_raw_async(task: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ imports
-def contents(task: dict[str, Any]) -> list[str]:
-    """What the import sends: URLs, raw texts, or the paths of local files."""
-    n, start = task["n"], task.get("start", 0)
-    if task["content"] == "urls":
-        return [f"https://img.example/{i}.jpg" for i in range(start, start + n)]
-    if task["content"] == "text":
-        return [f"raw text number {i}: " + "lorem ipsum " * 20 for i in range(start, start + n)]
-    folder = Path(task["files_dir"])
-    pattern = task.get("file_pattern", "f{}.txt")
-    return [str(folder / pattern.format(i % task["files"])) for i in range(start, start + n)]
-
-
 def import_aiokili(task: dict[str, Any]) -> dict[str, Any]:
     items = contents(task)
     external = [f"{task['tag']}-{i}" for i in range(len(items))]

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _shared import KEY
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-KEY = "bench-key"
 FIELDS = [
     "author.email",
     "author.id",
@@ -197,23 +197,6 @@ def run_contender(
         )
     result: dict[str, Any] = json.loads(lines[-1].removeprefix("RESULT "))
     return result
-
-
-def measure(work: Any) -> dict[str, Any]:
-    """Run ``work()`` (returns an item count); its wall and CPU time and the peak RSS."""
-    import gc
-    import resource
-
-    gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    n = work()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "wall": wall, "cpu": cpu, "max_rss_mib": rss}
-
-
-def emit(result: dict[str, Any]) -> None:
-    print("RESULT " + json.dumps(result), flush=True)
 
 
 # ------------------------------------------------------------------ seeding

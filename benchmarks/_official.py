@@ -14,19 +14,16 @@ validated against it on every request, as for any user with the default settings
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import resource
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-KEY = "bench-key"
+from _shared import KEY, contents, emit, measure
 
 
 def schema_cache(url: str, schema_file: str) -> str:
@@ -48,26 +45,6 @@ def client(task: dict[str, Any]) -> Any:
         disable_tqdm=True,
         graphql_client_params={"graphql_schema_cache_dir": cache},
     )
-
-
-def measure(work: Any) -> dict[str, Any]:
-    gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    n = work()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "wall": wall, "cpu": cpu, "max_rss_mib": rss}
-
-
-def contents(task: dict[str, Any]) -> list[str]:
-    n, start = task["n"], task.get("start", 0)
-    if task["content"] == "urls":
-        return [f"https://img.example/{i}.jpg" for i in range(start, start + n)]
-    if task["content"] == "text":
-        return [f"raw text number {i}: " + "lorem ipsum " * 20 for i in range(start, start + n)]
-    folder = Path(task["files_dir"])
-    pattern = task.get("file_pattern", "f{}.txt")
-    return [str(folder / pattern.format(i % task["files"])) for i in range(start, start + n)]
 
 
 def main() -> None:
@@ -96,7 +73,7 @@ def main() -> None:
             return len(out["asset_ids"])
 
     result = measure(work)
-    print("RESULT " + json.dumps({**result, "name": task.get("name")}), flush=True)
+    emit({**result, "name": task.get("name")})
 
 
 if __name__ == "__main__":
