@@ -90,19 +90,6 @@ def test_unknown_project_is_not_found_when_listing(local_server: LocalServer) ->
     assert data(local_server, '{ data: countProjects(where: {id: "xyz"}) }') == 0
 
 
-@pytest.mark.parametrize(
-    "where",
-    [{"consensusMarkGte": 0.5}, {"skipped": True}, {"honeypotMarkLte": 1.0},
-     {"label": {"consensusMarkGte": 0.2}}, {"stepIdIn": ["s"]}, {"issue": {"type": "ISSUE"}}],
-)  # fmt: skip
-def test_filters_the_server_cannot_evaluate_are_not_implemented(
-    local_server: LocalServer, where: dict[str, Any]
-) -> None:
-    body = gql(local_server, COUNT_ASSETS, w=where)
-    assert code(body) == "NOT_IMPLEMENTED"
-    assert next(iter(where)) in body["errors"][0]["message"]
-
-
 @pytest.fixture(scope="module")
 def filtered(local_server: LocalServer) -> str:
     """60 assets with metadata; labels by the viewer on the first 30 (A or B), predictions on all."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Coroutine, Sequence
+from typing import Any, Literal, cast, overload
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
@@ -19,88 +19,179 @@ from ._inputs import (
     FILTERS_CONFIG,
     as_list,
     build,
+    check_bools,
+    check_filters,
     json_text,
     no_duplicates,
-    project_where,
     same_length,
+    where_from,
 )
 from ._listing import Listing, ListingSpec
 from ._uploads import UploadItem
-from .errors import KiliInputError
-from .models import Asset, InputType, LabelType, Status
+from .asset_media import AssetListing, MediaDownloader, check_media_dir, dataframe
+from .errors import KiliInputError, NotFoundError
+from .models import Asset, InputType, LabelType, Status, StatusInStep
 
 AssetStatusName = Literal["TODO", "ONGOING", "LABELED", "REVIEWED", "TO_REVIEW"]
 """Names of :class:`~aiokili.Status` (a test keeps the two in step)."""
 LabelTypeName = Literal["AUTOSAVE", "DEFAULT", "INFERENCE", "PREDICTION", "REVIEW"]
 """Names of :class:`~aiokili.LabelType`."""
+IssueTypeName = Literal["ISSUE", "QUESTION"]
+IssueStatusName = Literal["CANCELLED", "OPEN", "SOLVED"]
+
+
+StepStatusName = Literal[
+    "TO_DO", "DOING", "IN_PROGRESS", "PARTIALLY_DONE", "REWORK", "REDO", "DONE", "SKIPPED"
+]
+"""Names of :class:`~aiokili.StatusInStep`."""
+StepAndStatus = tuple[str, StatusInStep | StepStatusName]
 
 
 @with_config(FILTERS_CONFIG)
 class AssetFilters(TypedDict, total=False):
-    """Filters of :meth:`AssetMethods.assets` and :meth:`AssetMethods.count_assets`."""
+    """Filters of :meth:`AssetMethods.assets` and :meth:`AssetMethods.count_assets`.
+
+    Names and meanings of ``kili==26.2.4``. The older seed's names are accepted too and
+    mean the same (bounds included): ``consensus_mark_gt``/``_lt`` → ``consensus_mark_gte``/
+    ``_lte``, and likewise ``honeypot_mark_*``, ``label_consensus_mark_*``,
+    ``label_honeypot_mark_*``, ``label_created_at_gt``/``_lt`` → ``label_created_at_gte``/
+    ``_lte``; ``external_id_contains`` → ``external_id_in``. Giving both spellings of one
+    filter is a :class:`~aiokili.errors.KiliInputError`. Dates: ``"YYYY-MM-DD"`` (the whole
+    day) or ISO-8601. ``label_*`` filters: one label must match all of them.
+    """
 
     asset_id: str
     asset_id_in: Sequence[str]
     asset_id_not_in: Sequence[str]
-    external_id_contains: Sequence[str]
+    external_id_in: Sequence[str]
     """External ids containing any of these strings."""
+    external_id_contains: Sequence[str]
     external_id_strictly_in: Sequence[str]
     """External ids equal to any of these."""
     status_in: Sequence[Status | AssetStatusName]
+    skipped: bool
     metadata_where: dict[str, Any]
     """``{"k": "v"}`` (equal), ``{"k": ["a", "b"]}`` (one of), ``{"k": [2, 10]}`` (range)."""
+    consensus_mark_gte: float
+    consensus_mark_lte: float
     consensus_mark_gt: float
     consensus_mark_lt: float
+    honeypot_mark_gte: float
+    honeypot_mark_lte: float
     honeypot_mark_gt: float
     honeypot_mark_lt: float
-    skipped: bool
+    inference_mark_gte: float
+    inference_mark_lte: float
+    assignee_in: Sequence[str]
+    """Assigned to one of these users (id, email or name)."""
+    assignee_not_in: Sequence[str]
     updated_at_gte: str
-    """Dates: ``"YYYY-MM-DD"`` or ISO-8601, bounds included."""
     updated_at_lte: str
     created_at_gte: str
     created_at_lte: str
+    issue_type: IssueTypeName
+    """Has an issue of this type..."""
+    issue_status: IssueStatusName
+    """...and/or of this status."""
+    step_id_in: Sequence[str]
+    """Workflow (V2/V3) filters on the asset's current step; names are looked up as ids."""
+    step_id_not_in: Sequence[str]
+    step_name_in: Sequence[str]
+    step_name_not_in: Sequence[str]
+    step_status_in: Sequence[StatusInStep | StepStatusName]
+    step_status_not_in: Sequence[StatusInStep | StepStatusName]
+    step_id_and_status_in: Sequence[StepAndStatus]
+    step_id_and_status_not_in: Sequence[StepAndStatus]
+    step_name_and_status_in: Sequence[StepAndStatus]
+    step_name_and_status_not_in: Sequence[StepAndStatus]
+    group_name_in: Sequence[str]
+    group_name_not_in: Sequence[str]
     label_author_in: Sequence[str]
     """The asset has a label by one of these authors (name, email or id)..."""
+    label_labeler_in: Sequence[str]
+    label_labeler_not_in: Sequence[str]
+    label_reviewer_in: Sequence[str]
+    label_reviewer_not_in: Sequence[str]
+    label_consensus_mark_gte: float
+    label_consensus_mark_lte: float
     label_consensus_mark_gt: float
     label_consensus_mark_lt: float
-    label_created_at: str
-    label_created_at_gt: str
-    label_created_at_lt: str
+    label_honeypot_mark_gte: float
+    label_honeypot_mark_lte: float
     label_honeypot_mark_gt: float
     label_honeypot_mark_lt: float
+    label_created_at: str
+    label_created_at_gte: str
+    label_created_at_lte: str
+    label_created_at_gt: str
+    label_created_at_lt: str
     label_type_in: Sequence[LabelType | LabelTypeName]
     label_category_search: str
     """...or a label matching ``"JOB.CATEGORY.count > 0 AND ..."``."""
 
 
+_SEED_NAMES = {
+    "external_id_contains": "external_id_in",
+    **{f"{mark}_mark_{old}": f"{mark}_mark_{old}e" for mark in
+       ("consensus", "honeypot", "label_consensus", "label_honeypot") for old in ("gt", "lt")},
+    "label_created_at_gt": "label_created_at_gte",
+    "label_created_at_lt": "label_created_at_lte",
+}  # fmt: skip
+"""The older seed's filter names → their ``kili==26.2.4`` names."""
+_STEP_NAMES = {
+    "step_name_in": "step_id_in",
+    "step_name_not_in": "step_id_not_in",
+    "step_name_and_status_in": "step_id_and_status_in",
+    "step_name_and_status_not_in": "step_id_and_status_not_in",
+}
 _WHERE = {
     "asset_id": "id",
     "asset_id_in": "id_in",
     "asset_id_not_in": "id_not_in",
-    "external_id_contains": "external_id_in",
+    "external_id_in": "external_id_in",
     "external_id_strictly_in": "external_id_strictly_in",
     "status_in": "status_in",
-    "metadata_where": "metadata",
-    "consensus_mark_gt": "consensus_mark_gte",
-    "consensus_mark_lt": "consensus_mark_lte",
-    "honeypot_mark_gt": "honeypot_mark_gte",
-    "honeypot_mark_lt": "honeypot_mark_lte",
     "skipped": "skipped",
+    "metadata_where": "metadata",
+    "consensus_mark_gte": "consensus_mark_gte",
+    "consensus_mark_lte": "consensus_mark_lte",
+    "honeypot_mark_gte": "honeypot_mark_gte",
+    "honeypot_mark_lte": "honeypot_mark_lte",
+    "inference_mark_gte": "inference_mark_gte",
+    "inference_mark_lte": "inference_mark_lte",
+    "assignee_in": "assignee_in",
+    "assignee_not_in": "assignee_not_in",
     "updated_at_gte": "updated_at_gte",
     "updated_at_lte": "updated_at_lte",
     "created_at_gte": "created_at_gte",
     "created_at_lte": "created_at_lte",
+    "issue_type": "issue.type",
+    "issue_status": "issue.status",
+    "step_id_in": "step_id_in",
+    "step_id_not_in": "step_id_not_in",
+    "step_status_in": "step_status_in",
+    "step_status_not_in": "step_status_not_in",
+    "step_id_and_status_in": "step_id_and_status_in",
+    "step_id_and_status_not_in": "step_id_and_status_not_in",
+    "group_name_in": "group_name_in",
+    "group_name_not_in": "group_name_not_in",
     "label_author_in": "label.author_in",
-    "label_consensus_mark_gt": "label.consensus_mark_gte",
-    "label_consensus_mark_lt": "label.consensus_mark_lte",
+    "label_labeler_in": "label.labeler_in",
+    "label_labeler_not_in": "label.labeler_not_in",
+    "label_reviewer_in": "label.reviewer_in",
+    "label_reviewer_not_in": "label.reviewer_not_in",
+    "label_consensus_mark_gte": "label.consensus_mark_gte",
+    "label_consensus_mark_lte": "label.consensus_mark_lte",
+    "label_honeypot_mark_gte": "label.honeypot_mark_gte",
+    "label_honeypot_mark_lte": "label.honeypot_mark_lte",
     "label_created_at": "label.created_at",
-    "label_created_at_gt": "label.created_at_gte",
-    "label_created_at_lt": "label.created_at_lte",
-    "label_honeypot_mark_gt": "label.honeypot_mark_gte",
-    "label_honeypot_mark_lt": "label.honeypot_mark_lte",
+    "label_created_at_gte": "label.created_at_gte",
+    "label_created_at_lte": "label.created_at_lte",
     "label_type_in": "label.type_in",
     "label_category_search": "label.search",
 }
+_WHERE.update({old: _WHERE[new] for old, new in _SEED_NAMES.items()})
+_WHERE.update({name: _WHERE[ids] for name, ids in _STEP_NAMES.items()})
 
 ASSETS = ListingSpec(
     model=Asset,
@@ -110,6 +201,22 @@ ASSETS = ListingSpec(
     count_document=COUNT_ASSETS_GQL,
     count_operation="CountAssets",
 )
+
+
+class _AssetsOptions(AssetFilters, total=False):
+    """The options of :meth:`AssetMethods.assets` besides ``format``, and its filters."""
+
+    fields: Sequence[str] | None
+    first: int | None
+    skip: int
+    disable_tqdm: bool | None
+    download_media: bool
+    local_media_dir: str | os.PathLike[str] | None
+    label_output_format: Literal["dict", "parsed_label"]
+    as_generator: bool
+
+
+_OPTIONS = frozenset(_AssetsOptions.__annotations__) - frozenset(AssetFilters.__annotations__)
 
 
 class AppendManyToDatasetResult(TypedDict):
@@ -123,8 +230,30 @@ class AppendManyToDatasetResult(TypedDict):
     """External ids already in the project, so not imported again."""
 
 
-def _where(method: str, project_id: str, filters: dict[str, Any]) -> AssetWhere:
-    return project_where(AssetWhere, AssetFilters, _WHERE, method, project_id, filters)
+def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """Filters checked locally, the seed's names turned into 26.2.4's."""
+    if not isinstance(project_id, str) or not project_id:
+        raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
+    checked: dict[str, Any] = dict(check_filters(AssetFilters, filters, method))
+    for old, new in (*_SEED_NAMES.items(), *_STEP_NAMES.items()):
+        if old in checked and new in checked:
+            raise KiliInputError(
+                f"{method}() got both {old} and {new}, two spellings of one filter: give one."
+            )
+        if old in checked and old in _SEED_NAMES:
+            checked[new] = checked.pop(old)
+    for key in ("step_id_and_status_in", "step_id_and_status_not_in"):
+        if key in checked:
+            checked[key] = [{"step_id": i, "status": s} for i, s in checked[key]]
+    return checked
+
+
+def _build(project_id: str, checked: dict[str, Any]) -> AssetWhere:
+    return where_from(AssetWhere, checked, _WHERE, project={"id": project_id})
+
+
+def _has_step_names(checked: dict[str, Any]) -> bool:
+    return any(name in checked for name in _STEP_NAMES)
 
 
 def _random_hex(count: int, digits: int) -> list[str]:
@@ -152,45 +281,125 @@ def _classify(contents: Sequence[str | os.PathLike[str]]) -> list[Content]:
 class AssetMethods(Domain):
     """Asset methods of :class:`~aiokili.AsyncKili`."""
 
+    @overload
+    def assets(
+        self, project_id: str, *, format: None = None, **kwargs: Unpack[_AssetsOptions]
+    ) -> Listing[Asset]: ...
+    @overload
+    def assets(
+        self, project_id: str, *, format: Literal["pandas"], **kwargs: Unpack[_AssetsOptions]
+    ) -> Coroutine[Any, Any, Any]: ...
     def assets(
         self,
         project_id: str,
         *,
-        fields: Sequence[str] | None = None,
-        first: int | None = None,
-        skip: int = 0,
-        disable_tqdm: bool | None = None,
-        format: None = None,
-        download_media: Literal[False] = False,
-        local_media_dir: None = None,
-        **filters: Unpack[AssetFilters],
-    ) -> Listing[Asset]:
+        format: Literal["pandas"] | None = None,
+        **kwargs: Unpack[_AssetsOptions],
+    ) -> Listing[Asset] | Coroutine[Any, Any, Any]:
         """Assets of a project matching the filters, oldest first (see :class:`AssetFilters`).
 
-        ``async for asset in kili.assets(project_id): ...``, or ``await`` it for a list.
+        ``async for asset in kili.assets(project_id): ...`` streams them, ``await`` gives a
+        list; with ``format="pandas"``, ``await`` gives a ``pandas.DataFrame``
+        (``pip install 'aiokili[pandas]'``).
 
         Args:
             project_id: the project.
             fields: field paths (e.g. ``["id", "externalId", "labels.jsonResponse"]``);
                 default: every field of :class:`~aiokili.Asset`, with its labels.
             first: maximum number of assets (default: all). skip: assets to skip.
-            disable_tqdm: accepted for compatibility; listings show no progress bar.
-            format, download_media, local_media_dir: not supported yet (raise).
+            download_media: download each asset's media (content; video frames; rich
+                text) into ``local_media_dir`` (default ``~/.cache/kili/projects/<id>/assets``),
+                files of a page fetched concurrently; the assets then point at the files.
+            label_output_format: ``"dict"`` only (parsed labels: ``kili.labels``).
+            as_generator, disable_tqdm: accepted for compatibility; the result streams
+                with ``async for`` and lists with ``await`` either way.
         """
-        if format is not None:
+        filters = {k: v for k, v in kwargs.items() if k not in _OPTIONS}
+        options = cast(dict[str, Any], {k: v for k, v in kwargs.items() if k in _OPTIONS})
+        if format not in (None, "pandas"):
+            raise KiliInputError(f"format must be None or 'pandas', got {format!r}.")
+        if format == "pandas" and options.get("as_generator"):
             raise KiliInputError(
-                "format= is not supported: aiokili yields typed Asset models. For pandas: "
-                "pd.DataFrame([a.model_dump() for a in await kili.assets(...)])."
+                'Argument values as_generator==True and format=="pandas" are not compatible.'
             )
-        if download_media or local_media_dir is not None:
-            raise KiliInputError("download_media is not supported by aiokili yet.")
-        where = _where("assets", project_id, dict(filters))
-        return self._core.listing(ASSETS, where, fields=fields, first=first, skip=skip)
+        if options.get("label_output_format", "dict") != "dict":
+            raise KiliInputError(
+                "label_output_format: only 'dict' is supported by assets(); for parsed labels "
+                "use kili.labels(project_id, output_format='parsed_label')."
+            )
+        check_bools(download_media=options.get("download_media"))
+        check_media_dir(options.get("local_media_dir"))
+        checked = _checked("assets", project_id, filters)
+        where = None if _has_step_names(checked) else _build(project_id, checked)
+        media = None
+        if options.get("download_media"):
+            media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
+        listing = AssetListing(
+            self._core, ASSETS, where, media=media, fields=options.get("fields"),
+            first=options.get("first"), skip=options.get("skip", 0),
+            resolve=None if where else lambda: self._step_ids(project_id, checked),
+        )  # fmt: skip
+        return dataframe(listing) if format == "pandas" else listing
 
     async def count_assets(self, project_id: str, **filters: Unpack[AssetFilters]) -> int:
         """Number of assets matching the filters (see :class:`AssetFilters`)."""
-        where = _where("count_assets", project_id, dict(filters))
+        checked = _checked("count_assets", project_id, dict(filters))
+        where = (
+            await self._step_ids(project_id, checked)
+            if _has_step_names(checked)
+            else _build(project_id, checked)
+        )
         return (await self._core.gql.count_assets(where=where)).data
+
+    async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
+        """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
+        found = (await self._core.gql.project_steps(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise NotFoundError.from_message(
+                f'Project "{project_id}" not found. Check the id.', "NOT_FOUND"
+            )
+        steps: dict[str, list[str]] = {}
+        for step in found[0].steps or []:
+            steps.setdefault(step.name, []).append(step.id)
+        checked = dict(checked)
+        for name_key, id_key in _STEP_NAMES.items():
+            if name_key not in checked:
+                continue
+            ids: list[Any] = []
+            for value in checked.pop(name_key):
+                name = value if isinstance(value, str) else value[0]
+                if name not in steps:
+                    known = ", ".join(map(repr, steps)) or "none (legacy workflow: use status_in)"
+                    raise KiliInputError(
+                        f"{name_key}: project {project_id!r} has no step named {name!r}. "
+                        f"Its steps: {known}."
+                    )
+                ids += [i if isinstance(value, str) else {"step_id": i, "status": value[1]}
+                        for i in steps[name]]  # fmt: skip
+            checked[id_key] = ids
+        return _build(project_id, checked)
+
+    async def get_asset(self, asset_id: str) -> Asset:
+        """The asset with this id (any project); NotFoundError naming it if there is none."""
+        if not isinstance(asset_id, str) or not asset_id:
+            raise KiliInputError(f"asset_id must be a non-empty string, got {asset_id!r}.")
+        found = (await self._core.gql.assets(where=AssetWhere(id=asset_id), first=1, skip=0)).data
+        if not found:
+            raise NotFoundError.from_message(
+                f'Asset "{asset_id}" not found. Check the id.', "NOT_FOUND"
+            )
+        return found[0]
+
+    async def get_asset_ids_for_external_ids(
+        self, project_id: str, external_ids: Sequence[str]
+    ) -> dict[str, str]:
+        """External id → asset id for those of ``external_ids`` in the project (the others
+        are left out); NotFoundError naming the project if it does not exist."""
+        wanted = as_list("external_ids", external_ids, str) or []
+        if not isinstance(project_id, str) or not project_id:
+            raise KiliInputError("project_id must be the id of the project to search.")
+        await self._core.lookups.input_type(project_id)  # NotFoundError naming the project
+        return await self._core.lookups.asset_ids_by_external_id(project_id, wanted)
 
     async def append_many_to_dataset(
         self,

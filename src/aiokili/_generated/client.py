@@ -4,6 +4,7 @@
 from typing import Any, Optional, Union
 
 from .append_many_assets import AppendManyAssets
+from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
 from .append_many_labels import AppendManyLabels
 from .asset_ids import AssetIds
 from .assets import Assets
@@ -17,16 +18,20 @@ from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
 from .input_types import (
+    AppendManyAssetsAsynchronouslyData,
     AppendManyAssetsData,
     AppendManyLabelsData,
     AssetWhere,
     CreateProjectData,
     LabelWhere,
+    NotificationWhere,
     ProjectData,
     ProjectWhere,
 )
 from .labels import Labels
+from .notification_status import NotificationStatus
 from .operations import (
+    APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
     ASSET_IDS_GQL,
@@ -39,12 +44,15 @@ from .operations import (
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     LABELS_GQL,
+    NOTIFICATION_STATUS_GQL,
     PROJECT_INPUT_TYPE_GQL,
+    PROJECT_STEPS_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     VIEWER_GQL,
 )
 from .project_input_type import ProjectInputType
+from .project_steps import ProjectSteps
 from .projects import Projects
 from .update_properties_in_project import UpdatePropertiesInProject
 from .viewer import Viewer
@@ -130,6 +138,46 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return AssetIds.model_validate(data)
+
+    async def append_many_assets_asynchronously(
+        self,
+        data: AppendManyAssetsAsynchronouslyData,
+        where: ProjectWhere,
+        **kwargs: Any,
+    ) -> AppendManyAssetsAsynchronously:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
+            operation_name="AppendManyAssetsAsynchronously",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return AppendManyAssetsAsynchronously.model_validate(_data)
+
+    async def notification_status(
+        self, where: NotificationWhere, **kwargs: Any
+    ) -> NotificationStatus:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=NOTIFICATION_STATUS_GQL,
+            operation_name="NotificationStatus",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return NotificationStatus.model_validate(data)
+
+    async def project_steps(self, where: ProjectWhere, **kwargs: Any) -> ProjectSteps:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=PROJECT_STEPS_GQL,
+            operation_name="ProjectSteps",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ProjectSteps.model_validate(data)
 
     async def labels(
         self, where: LabelWhere, first: int, skip: int, **kwargs: Any

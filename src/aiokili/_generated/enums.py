@@ -72,6 +72,13 @@ class IssueStatus(str, Enum):
     SOLVED = "SOLVED"
 
 
+class UploadType(str, Enum):
+    GEO_SATELLITE = "GEO_SATELLITE"
+    TILED_IMAGE = "TILED_IMAGE"
+    NATIVE_VIDEO = "NATIVE_VIDEO"
+    FRAME_VIDEO = "FRAME_VIDEO"
+
+
 class DemoProjectType(str, Enum):
     DEMO_COMPUTER_VISION_TUTORIAL = "DEMO_COMPUTER_VISION_TUTORIAL"
     DEMO_TEXT_TUTORIAL = "DEMO_TEXT_TUTORIAL"

@@ -15,6 +15,7 @@ from .enums import (
     LabelType,
     Status,
     StatusInStep,
+    UploadType,
 )
 
 
@@ -138,6 +139,10 @@ class UserWhere(BaseModel):
     organization: Optional["OrganizationIdWhere"] = None
 
 
+class NotificationWhere(BaseModel):
+    id: Optional[str] = None
+
+
 class AppendLabelData(BaseModel):
     asset_id: str = Field(alias="assetID")
     author_id: Optional[str] = Field(alias="authorID", default=None)
@@ -172,6 +177,26 @@ class AppendManyAssetsData(BaseModel):
     json_metadata_array: Optional[list[Optional[str]]] = Field(
         alias="jsonMetadataArray", default=None
     )
+
+
+class AppendManyAssetsAsynchronouslyData(BaseModel):
+    content_array: Optional[list[Optional[str]]] = Field(
+        alias="contentArray", default=None
+    )
+    multi_layer_content_array: Optional[list[Optional[Any]]] = Field(
+        alias="multiLayerContentArray", default=None
+    )
+    json_content_array: Optional[list[Optional[str]]] = Field(
+        alias="jsonContentArray", default=None
+    )
+    external_id_array: Optional[list[Optional[str]]] = Field(
+        alias="externalIDArray", default=None
+    )
+    id_array: Optional[list[Optional[str]]] = Field(alias="idArray", default=None)
+    json_metadata_array: Optional[list[Optional[str]]] = Field(
+        alias="jsonMetadataArray", default=None
+    )
+    upload_type: UploadType = Field(alias="uploadType")
 
 
 class CreateProjectData(BaseModel):

@@ -2,6 +2,7 @@
 # Source: queries
 
 __all__ = [
+    "APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL",
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "ASSETS_GQL",
@@ -14,8 +15,10 @@ __all__ = [
     "DELETE_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "LABELS_GQL",
+    "NOTIFICATION_STATUS_GQL",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
+    "PROJECT_STEPS_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "VIEWER_GQL",
 ]
@@ -120,6 +123,38 @@ query AssetIds($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
   data: assets(where: $where, first: $first, skip: $skip) {
     id
     externalId
+  }
+}
+"""
+
+APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL = """
+mutation AppendManyAssetsAsynchronously($data: AppendManyAssetsAsynchronouslyData!, $where: ProjectWhere!) {
+  data: appendManyAssetsAsynchronously(data: $data, where: $where) {
+    id
+    status
+  }
+}
+"""
+
+NOTIFICATION_STATUS_GQL = """
+query NotificationStatus($where: NotificationWhere!) {
+  data: notifications(where: $where, first: 1, skip: 0) {
+    id
+    status
+  }
+}
+"""
+
+PROJECT_STEPS_GQL = """
+query ProjectSteps($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    inputType
+    workflowVersion
+    steps {
+      id
+      name
+    }
   }
 }
 """

@@ -32,7 +32,7 @@ class Sql:
     def add_in(
         self, column: str, values: Sequence[Any] | None, arg: str, negate: bool = False
     ) -> None:
-        if values is None:
+        if values is None or (negate and not values):  # NOT IN (nothing): every row
             return
         check_list(values, arg)
         self.add(f"{column} {'NOT ' if negate else ''}IN ({marks(len(values))})", *values)
@@ -106,19 +106,54 @@ def project_sql(where: Where, arg: str = "where") -> Sql:
 
 
 # ------------------------------------------------------------------ assets
-_ASSET_UNSUPPORTED = (
-    "consensusMarkGte", "consensusMarkLte", "honeypotMarkGte", "honeypotMarkLte",
-    "inferenceMarkGte", "inferenceMarkLte", "assigneeIn", "assigneeNotIn", "issue", "stepIdIn",
-    "stepIdNotIn", "stepStatusIn", "stepStatusNotIn", "stepIdAndStatusIn",
-    "stepIdAndStatusNotIn", "groupNameIn", "groupNameNotIn",
-)  # fmt: skip
+def _mark_range(q: Sql, column: str, where: Where, name: str) -> None:
+    """``<name>Gte`` / ``<name>Lte`` on a numeric column (an unset mark never matches)."""
+    gte, lte = where.get(f"{name}Gte"), where.get(f"{name}Lte")
+    if gte is not None:
+        q.add(f"{column} >= ?", gte)
+    if lte is not None:
+        q.add(f"{column} <= ?", lte)
+
+
+def _user_ids(names: Sequence[str], arg: str) -> Sql:
+    """``SELECT`` of the ids of users given by id, email, first/last or full name."""
+    check_list(names, arg)
+    m = marks(len(names))
+    full = "trim(coalesce(u.firstname, '') || ' ' || coalesce(u.lastname, ''))"
+    q = Sql()
+    q.add(f"SELECT u.id FROM users u WHERE u.id IN ({m}) OR u.email IN ({m}) "
+          f"OR u.firstname IN ({m}) OR u.lastname IN ({m}) OR {full} IN ({m})",
+          *(list(names) * 5))  # fmt: skip
+    return q
+
+
+def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
+    """Workflow filters (V2/V3) on the asset's current step: id, status, group."""
+    q.add_in(f"{a}.step_id", where.get("stepIdIn"), f"{arg}.stepIdIn")
+    if where.get("stepIdNotIn") is not None:
+        q.add_in(f"coalesce({a}.step_id, '')", where["stepIdNotIn"], f"{arg}.stepIdNotIn", True)
+    q.add_in(f"{a}.step_status", where.get("stepStatusIn"), f"{arg}.stepStatusIn")
+    if where.get("stepStatusNotIn") is not None:
+        q.add_in(f"coalesce({a}.step_status, '')", where["stepStatusNotIn"],
+                 f"{arg}.stepStatusNotIn", True)  # fmt: skip
+    for key, negate in (("stepIdAndStatusIn", False), ("stepIdAndStatusNotIn", True)):
+        pairs = where.get(key)
+        if pairs is None:
+            continue
+        check_list(pairs, f"{arg}.{key}")
+        one = f"({a}.step_id = ? AND {a}.step_status = ?)"
+        any_ = "(" + (" OR ".join([one] * len(pairs)) or "0") + ")"
+        q.add(f"coalesce(NOT {any_}, 1)" if negate else any_,
+              *[x for p in pairs for x in (p["stepId"], p["status"])])  # fmt: skip
+    if where.get("groupNameIn"):
+        q.add_in(f"{a}.step_group_name", where["groupNameIn"], f"{arg}.groupNameIn")
+    if where.get("groupNameNotIn"):
+        q.add_in(f"coalesce({a}.step_group_name, '')", where["groupNameNotIn"],
+                 f"{arg}.groupNameNotIn", True)  # fmt: skip
 
 
 def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
-    """``AssetWhere`` on ``assets <a>``."""
-    _unsupported(where, _ASSET_UNSUPPORTED, arg)
-    if where.get("skipped"):
-        raise ServerError.not_implemented(f"The filter {arg}.skipped=true")
+    """``AssetWhere`` on ``assets <a>``: every filter of the schema."""
     q = Sql()
     if where.get("id") is not None:
         q.add(f"{a}.id = ?", where["id"])
@@ -127,22 +162,65 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
     project = where.get("project") or {}
     if project.get("id") is not None:
         q.add(f"{a}.project_id = ?", project["id"])
+    # externalIdStrictlyIn: equal to one of; externalIdIn: contains one of (as Kili does)
     q.add_in(f"{a}.external_id", where.get("externalIdStrictlyIn"), f"{arg}.externalIdStrictlyIn")
     contains = where.get("externalIdIn")
-    if contains:
+    if contains is not None:
         check_list(contains, f"{arg}.externalIdIn")
-        q.add("(" + " OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) + ")",
-              *contains)  # fmt: skip
+        q.add("(" + (" OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) or "0")
+              + ")", *contains)  # fmt: skip
     q.add_in(f"{a}.status", where.get("statusIn"), f"{arg}.statusIn")
+    if where.get("skipped") is not None:
+        q.add(f"coalesce({a}.skipped, 0) = ?", int(where["skipped"]))
+    for name in ("consensusMark", "honeypotMark", "inferenceMark"):
+        column = f"{a}." + re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+        _mark_range(q, column, where, name)
+    for key, negate in (("assigneeIn", False), ("assigneeNotIn", True)):
+        if where.get(key) is not None:
+            users = _user_ids(where[key], f"{arg}.{key}")
+            q.add(f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM asset_assignees aa WHERE "
+                  f"aa.asset_id = {a}.id AND aa.user_id IN ({users.sql}))", *users.args)  # fmt: skip
+    _steps(q, where, a, arg)
     q.range(f"{a}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
     q.range(f"{a}.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
     if where.get("metadata") is not None:
         q.merge(metadata_sql(f"{a}.json_metadata", where["metadata"], f"{arg}.metadata"))
+    issue = {k: v for k, v in (where.get("issue") or {}).items() if v is not None}
+    if issue:
+        iq = Sql()
+        if "type" in issue:
+            iq.add("ix.type = ?", issue["type"])
+        if "status" in issue:
+            iq.add("ix.status = ?", issue["status"])
+        q.add(f"EXISTS (SELECT 1 FROM issues ix WHERE ix.asset_id = {a}.id AND {iq.sql})",
+              *iq.args)  # fmt: skip
     label = where.get("label") or {}
     if given(label):
-        inner = label_conditions(label, "lx", f"{arg}.label")
+        inner = asset_label_sql(label, "lx", f"{arg}.label")
         q.add(f"EXISTS (SELECT 1 FROM labels lx WHERE lx.asset_id = {a}.id AND {inner.sql})",
               *inner.args)  # fmt: skip
+    return q
+
+
+_ASSET_LABEL_OWN = ("consensusMarkGte", "consensusMarkLte", "honeypotMarkGte", "honeypotMarkLte",
+                   "labelerIn", "labelerNotIn", "reviewerIn", "reviewerNotIn")  # fmt: skip
+
+
+def asset_label_sql(where: Where, lb: str, arg: str) -> Sql:
+    """``AssetLabelWhere`` on ``labels <lb>``: one label must match every criterion.
+
+    The labeler of a label is its author unless it is a REVIEW label, whose author is its
+    reviewer; marks are the label's ``consensus_mark`` / ``honeypot_mark``.
+    """
+    q = label_conditions({k: v for k, v in where.items() if k not in _ASSET_LABEL_OWN}, lb, arg)
+    _mark_range(q, f"{lb}.consensus_mark", where, "consensusMark")
+    _mark_range(q, f"{lb}.honeypot_mark", where, "honeypotMark")
+    for key, kind, negate in (("labelerIn", "!=", False), ("labelerNotIn", "!=", True),
+                              ("reviewerIn", "=", False), ("reviewerNotIn", "=", True)):  # fmt: skip
+        if where.get(key) is not None:
+            users = _user_ids(where[key], f"{arg}.{key}")
+            q.add(f"{lb}.label_type {kind} 'REVIEW' AND {lb}.author_id "
+                  f"{'NOT ' if negate else ''}IN ({users.sql})", *users.args)  # fmt: skip
     return q
 
 

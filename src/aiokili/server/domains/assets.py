@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,9 +34,17 @@ CREATE INDEX IF NOT EXISTS assets_project ON assets (project_id, seq);
 DROP INDEX IF EXISTS assets_external;
 CREATE UNIQUE INDEX IF NOT EXISTS assets_external_id ON assets (project_id, external_id);
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, created_at TEXT);
+CREATE TABLE IF NOT EXISTS asset_assignees (
+  asset_id TEXT, user_id TEXT, PRIMARY KEY (asset_id, user_id)) WITHOUT ROWID;
 """
+WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database files gain them
+    "skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0", "consensus_mark": "REAL",
+    "honeypot_mark": "REAL", "inference_mark": "REAL", "step_id": "TEXT", "step_status": "TEXT",
+    "step_group_name": "TEXT",
+}  # fmt: skip
 _COLUMNS = ("a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
-            "a.status, a.is_honeypot, a.created_at, a.updated_at")  # fmt: skip
+            "a.status, a.is_honeypot, a.created_at, a.updated_at, a.skipped, a.priority, "
+            "a.consensus_mark, a.honeypot_mark, a.inference_mark")  # fmt: skip
 T = TypeVar("T")
 LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
 
@@ -51,27 +61,43 @@ class AssetRow:
     is_honeypot: bool
     created_at: str
     updated_at: str
+    skipped: bool = False
+    priority: int = 0
+    consensus_mark: float | None = None
+    honeypot_mark: float | None = None
+    inference_mark: float | None = None
 
 
 def _row(r: Sequence[Any]) -> AssetRow:
-    return AssetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
+    return AssetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9],
+                    bool(r[10]), r[11] or 0, r[12], r[13], r[14])  # fmt: skip
+
+
+def add_workflow_columns(db: Database) -> None:
+    """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files)."""
+    with db.write() as c:
+        have = {r[1] for r in c.execute("PRAGMA table_info(assets)")}
+        for name, kind in WORKFLOW_COLUMNS.items():
+            if name not in have:
+                c.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
 
 
 class AssetRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.pages = PageCache(lambda: db.generation)
+        add_workflow_columns(db)
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[AssetRow]:
         q = self._where(where)
-        with self.db.read() as c:
+        with self.db.read() as c, _missing_storage():
             rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, a.seq FROM assets a", q,
                              "a.seq", skip, first)  # fmt: skip
         return [_row(r) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
-        with self.db.read() as c:
+        with self.db.read() as c, _missing_storage():
             return int(c.execute(f"SELECT COUNT(*) FROM assets a WHERE {q.sql}", q.args)
                        .fetchone()[0])  # fmt: skip
 
@@ -134,17 +160,17 @@ class AssetRepository:
             )  # fmt: skip
         return new
 
-    def add_notification(self) -> dict[str, Any]:
-        notification = {
-            "id": uuid.uuid4().hex,
-            "status": "SUCCESS",
-            "createdAt": now(),
-            "url": None,
-        }
+    def add_notification(self, status: str) -> dict[str, Any]:
+        """A new notification (an asynchronous import's progress) with ``status``."""
+        notification = {"id": uuid.uuid4().hex, "status": status, "createdAt": now(), "url": None}
         with self.db.write(append_only=True) as c:
             c.execute("INSERT INTO notifications VALUES (?,?,?)",
-                      (notification["id"], "SUCCESS", notification["createdAt"]))  # fmt: skip
+                      (notification["id"], status, notification["createdAt"]))  # fmt: skip
         return notification
+
+    def set_notification(self, notification_id: str, status: str) -> None:
+        with self.db.write() as c:
+            c.execute("UPDATE notifications SET status = ? WHERE id = ?", (status, notification_id))
 
     def notifications(self, notification_id: str | None) -> list[dict[str, Any]]:
         sql, args = "SELECT id, status, created_at FROM notifications", []
@@ -153,6 +179,18 @@ class AssetRepository:
         with self.db.read() as c:
             return [{"id": r[0], "status": r[1], "createdAt": r[2], "url": None}
                     for r in c.execute(sql + " ORDER BY created_at", args)]  # fmt: skip
+
+
+@contextmanager
+def _missing_storage() -> Iterator[None]:
+    """A filter on data this server does not store (e.g. no issues table) answers
+    NOT_IMPLEMENTED naming it, not an internal error."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "no such" not in str(exc):
+            raise
+        raise ServerError.not_implemented(f"A filter on data this server lacks ({exc})") from None
 
 
 def _require_project(db: Database, project_id: str) -> None:
@@ -165,8 +203,7 @@ query = QueryType()
 mutation = MutationType()
 asset_type = ObjectType("Asset")
 constants(asset_type, {
-    "skipped": False, "priority": 0, "consensusMark": None, "honeypotMark": None,
-    "inferenceMark": None, "resolution": None, "currentStep": None, "ocrMetadata": None,
+    "resolution": None, "currentStep": None, "ocrMetadata": None,
     "pageResolutions": [], "geospatialExportMetadata": None,
 })  # fmt: skip
 
@@ -309,13 +346,50 @@ async def resolve_append_many_assets(
     return await ctx.store.db.run_write(ctx.store.assets.append, project_id, assets)
 
 
+_IMPORTS: set[asyncio.Task[None]] = set()  # asynchronous imports in progress
+
+
+def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``multiLayerContentArray`` (lists of ``{url, name, ...}``) as each asset's content
+    (its first layer's URL) and jsonContent (the layer list as JSON)."""
+    layers = data.get("multiLayerContentArray")
+    if layers is None:
+        return dict(data)
+    out = dict(data)
+    if not all(isinstance(item, list) and item and all(isinstance(x, dict) and x.get("url")
+                                                        for x in item) for item in layers):  # fmt: skip
+        raise ServerError("multiLayerContentArray: each asset needs a non-empty list of layers, "
+                          'each with a "url".')  # fmt: skip
+    out["contentArray"] = [item[0]["url"] for item in layers]
+    out["jsonContentArray"] = data.get("jsonContentArray") or [json.dumps(i) for i in layers]
+    return out
+
+
 @mutation.field("appendManyAssetsAsynchronously")
 async def resolve_append_many_assets_async(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> dict[str, Any]:
-    await resolve_append_many_assets(_, info, data, where)
+    """Check the input now, import in the background; the notification says when it is done
+    (``PENDING``, then ``SUCCESS`` or ``FAILURE``)."""
     ctx = context(info)
-    return await ctx.store.db.run_write(ctx.store.assets.add_notification)
+    project_id = required_id(where)
+    assets = _new_assets(_layers_content(data))
+    await in_thread(_require_project, ctx.store.db, project_id)
+    repo, db = ctx.store.assets, ctx.store.db
+    notification = await db.run_write(repo.add_notification, "PENDING")
+
+    async def run() -> None:
+        try:
+            await db.run_write(repo.append, project_id, assets)
+            status = "SUCCESS"
+        except Exception:  # the notification reports it; nobody awaits this task
+            status = "FAILURE"
+        await db.run_write(repo.set_notification, notification["id"], status)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _IMPORTS.add(task)
+    task.add_done_callback(_IMPORTS.discard)
+    return notification
 
 
 @query.field("notifications")
