@@ -13,7 +13,12 @@ from typing_extensions import TypedDict, Unpack
 from . import _constants as C
 from ._contents import Content, classify
 from ._core import Domain
-from ._generated.input_types import AppendManyAssetsData, AssetWhere, ProjectWhere
+from ._generated.input_types import (
+    AppendManyAssetsAsynchronouslyData,
+    AppendManyAssetsData,
+    AssetWhere,
+    ProjectWhere,
+)
 from ._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
 from ._inputs import (
     FILTERS_CONFIG,
@@ -27,8 +32,21 @@ from ._inputs import (
     where_from,
 )
 from ._listing import Listing, ListingSpec
-from ._uploads import UploadItem
-from .asset_media import AssetListing, MediaDownloader, check_media_dir, dataframe
+from .asset_imports import (
+    check_frames,
+    check_layers,
+    read_csv,
+    upload_chunk,
+    upload_type,
+    with_processing_parameters,
+)
+from .asset_media import (
+    AssetListing,
+    MediaDownloader,
+    check_media_dir,
+    dataframe,
+    wait_for_notification,
+)
 from .errors import KiliInputError, NotFoundError
 from .models import Asset, InputType, LabelType, Status, StatusInStep
 
@@ -412,6 +430,11 @@ class AssetMethods(Domain):
         json_content_array: Sequence[Any] | None = None,
         json_metadata_array: Sequence[dict[str, Any]] | None = None,
         disable_tqdm: bool | None = None,
+        *,
+        multi_layer_content_array: Sequence[Sequence[dict[str, Any]]] | None = None,
+        wait_until_availability: bool = True,
+        from_csv: str | os.PathLike[str] | None = None,
+        csv_separator: str = ",",
     ) -> AppendManyToDatasetResult:
         """Import assets into a project; return the ids of the created assets.
 
@@ -422,6 +445,11 @@ class AssetMethods(Domain):
         Assets go in chunks of 100, ``concurrency`` chunks at a time; on partial failure
         :class:`~aiokili.errors.BulkOperationError` lists each failed asset.
 
+        Video files, GEOSPATIAL assets, image layers and large or TIFF/JP2/NITF local images
+        take Kili's asynchronous import (``appendManyAssetsAsynchronously``), as with the
+        official SDK; the call waits for each such batch's notification to say SUCCESS
+        (unless ``wait_until_availability=False``), so the assets exist when it returns.
+
         Args:
             project_id: the project.
             content_array: URLs, local paths or raw text.
@@ -429,20 +457,42 @@ class AssetMethods(Domain):
             id_array: Kili asset ids to use (default: generated client-side).
             is_honeypot_array: True/False per asset.
             status_array: deprecated and ignored (every asset starts as TODO).
-            json_content_array: rich content (TEXT rich text, VIDEO frame lists), sent as
-                JSON text.
+            json_content_array: VIDEO: a list of frames per asset (URLs or local images,
+                uploaded); TEXT: a rich-text document (dict or list); else JSON sent as text.
             json_metadata_array: one metadata dict per asset.
             disable_tqdm: accepted for compatibility; ``aiokili assets import`` shows progress.
+            multi_layer_content_array: IMAGE/GEOSPATIAL: per asset, a list of layer dicts
+                ``{"path": local file, "name": ...}``.
+            wait_until_availability: wait for asynchronous imports to finish (default).
+            from_csv, csv_separator: TEXT assets from a CSV file with ``content`` and
+                ``externalId`` columns (instead of content_array / external_id_array).
         """
+        if from_csv is not None:
+            if content_array is not None or external_id_array is not None:
+                raise KiliInputError(
+                    "from_csv gives the contents and external ids: leave content_array and "
+                    "external_id_array out."
+                )
+            content_array, external_id_array = read_csv(from_csv, csv_separator)
         contents = as_list("content_array", content_array, str, os.PathLike)
         external_ids = as_list("external_id_array", external_id_array, str)
         ids = as_list("id_array", id_array, str)
         honeypots = as_list("is_honeypot_array", is_honeypot_array, bool)
         metadata = as_list("json_metadata_array", json_metadata_array, dict)
-        json_contents = as_list("json_content_array", json_content_array, str, dict, list)
-        if contents is None and json_contents is None:
-            raise KiliInputError("Give content_array (URLs, paths or text) or json_content_array.")
-        if status_array is not None:
+        json_contents = as_list(
+            "json_content_array", json_content_array, str, dict, list, type(None)
+        )
+        layers = as_list("multi_layer_content_array", multi_layer_content_array, list)
+        statuses = as_list("status_array", status_array, str)
+        check_bools(wait_until_availability=wait_until_availability)
+        if contents is None and json_contents is None and layers is None:
+            raise KiliInputError(
+                "Give content_array (URLs, paths or text), json_content_array or "
+                "multi_layer_content_array."
+            )
+        if contents is not None and layers is not None:
+            raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
+        if statuses is not None:
             warnings.warn(
                 "status_array is ignored: imported assets always start as TODO.",
                 DeprecationWarning,
@@ -451,22 +501,17 @@ class AssetMethods(Domain):
         count = same_length(
             content_array=contents, external_id_array=external_ids, id_array=ids,
             is_honeypot_array=honeypots, json_content_array=json_contents,
-            json_metadata_array=metadata,
+            json_metadata_array=metadata, multi_layer_content_array=layers,
+            status_array=statuses,
         )  # fmt: skip
         for name, values in (("external_id_array", external_ids), ("id_array", ids)):
             empty = [i for i, v in enumerate(values or ()) if not v.strip()]
             if empty:
                 raise KiliInputError(f"{name}[{empty[0]}] is empty: give a non-empty id.")
             no_duplicates(name, values)
-        metadata_text = [
-            json_text(f"json_metadata_array[{i}]", m) for i, m in enumerate(metadata or ())
-        ]
-        content_text = [
-            c
-            if isinstance(c, str)
-            else json_text(f"json_content_array[{i}]", c, objects_only=False)
-            for i, c in enumerate(json_contents or ())
-        ]
+        layers = [check_layers(i, x) for i, x in enumerate(layers)] if layers else None
+        for i, m in enumerate(metadata or ()):
+            json_text(f"json_metadata_array[{i}]", m)
         classified = _classify(contents if contents is not None else [""] * count)
 
         input_type = await self._core.lookups.input_type(project_id)
@@ -477,6 +522,19 @@ class AssetMethods(Domain):
                 f"{project_id!r} is a {input_type.value if input_type else '?'} project (raw "
                 "text is only for TEXT projects). Nothing was imported."
             )
+        if json_contents is not None and input_type == InputType.VIDEO:
+            json_contents = [
+                check_frames(i, v) if isinstance(v, list) else v
+                for i, v in enumerate(json_contents)
+            ]
+        if input_type == InputType.VIDEO:
+            metadata = [with_processing_parameters(m) for m in metadata or [None] * count]
+        metadata_text = [json_text("json_metadata_array", m) for m in metadata or ()]
+        kinds = [
+            upload_type(input_type, classified[i], metadata[i] if metadata else None,
+                        layers is not None)
+            for i in range(count)
+        ]  # fmt: skip
         external_ids = external_ids or _random_hex(count, 32)
         ids = ids or ["c" + h for h in _random_hex(count, 24)]  # client-side, cuid-like
         existing = await self._core.lookups.existing_external_ids(project_id, external_ids)
@@ -489,39 +547,52 @@ class AssetMethods(Domain):
                     f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
                     "Give new ids. Nothing was imported."
                 )
+        core, where = self._core, ProjectWhere(id=project_id)
 
         async def send(indexes: Sequence[int]) -> list[tuple[int, str | None]]:
-            row = [classified[i].value for i in indexes]
-            uploads = [
-                (slot, UploadItem(
-                    path=f"projects/{project_id}/assets/{ids[i]}/content",
-                    source=classified[i].path or classified[i].value.encode(),
-                    content_type=classified[i].content_type,
-                ))
-                for slot, i in enumerate(indexes) if classified[i].kind in ("file", "text")
-            ]  # fmt: skip
-            urls = await self._core.uploads.upload([item for _, item in uploads])
-            for (slot, _), url in zip(uploads, urls, strict=True):
-                row[slot] = url
-            data = build(
-                AppendManyAssetsData,
-                content_array=row,
-                external_id_array=[external_ids[i] for i in indexes],
-                id_array=[ids[i] for i in indexes],
-                is_honeypot_array=[honeypots[i] for i in indexes] if honeypots else None,
-                json_content_array=[content_text[i] for i in indexes] if content_text else None,
-                json_metadata_array=[metadata_text[i] if metadata_text else "{}" for i in indexes],
+            sent = await upload_chunk(core, project_id, input_type, indexes, ids, classified,
+                                      json_contents, layers)  # fmt: skip
+            common: dict[str, Any] = {
+                "external_id_array": [external_ids[i] for i in indexes],
+                "id_array": [ids[i] for i in indexes],
+                "json_content_array": sent.json_contents,
+                "json_metadata_array": [
+                    metadata_text[i] if metadata_text else "{}" for i in indexes
+                ],
+            }
+            kind = kinds[indexes[0]]
+            if kind is None:
+                data = build(AppendManyAssetsData, content_array=sent.contents, **common,
+                             is_honeypot_array=[honeypots[i] for i in indexes] if honeypots
+                             else None)  # fmt: skip
+                result = await core.gql.append_many_assets(data=data, where=where)
+                created = {asset.id for asset in result.data}
+                return [(i, ids[i] if ids[i] in created else None) for i in indexes]
+            data_async = build(
+                AppendManyAssetsAsynchronouslyData, upload_type=kind, **common,
+                content_array=None if sent.layers else sent.contents,
+                multi_layer_content_array=sent.layers,
+            )  # fmt: skip
+            notification = await core.gql.append_many_assets_asynchronously(
+                data=data_async, where=where
             )
-            result = await self._core.gql.append_many_assets(
-                data=data, where=ProjectWhere(id=project_id)
+            if not wait_until_availability:
+                return [(i, ids[i]) for i in indexes]
+            await wait_for_notification(core, notification.data.id)
+            found = await core.lookups.asset_ids_by_external_id(
+                project_id, [external_ids[i] for i in indexes]
             )
-            created = {asset.id for asset in result.data}
-            return [(i, ids[i] if ids[i] in created else None) for i in indexes]
+            return [(i, ids[i] if found.get(external_ids[i]) == ids[i] else None) for i in indexes]
 
-        outcome = await self._core.bulk(
-            "append_many_to_dataset", keep, send,
-            keys=[external_ids[i] for i in keep], indexes=keep, chunk_size=C.ASSETS_CHUNK,
-        )  # fmt: skip
+        # one bulk run per import path, so each chunk goes one way
+        outcome: list[tuple[int, str | None]] = []
+        for path_kind in dict.fromkeys(kinds[i] for i in keep):
+            chosen = [i for i in keep if kinds[i] == path_kind]
+            outcome += await self._core.bulk(
+                "append_many_to_dataset", chosen, send, keys=[external_ids[i] for i in chosen],
+                indexes=chosen, chunk_size=C.ASSETS_CHUNK,
+            )  # fmt: skip
+        outcome.sort()
         raced = {i for i, asset_id in outcome if asset_id is None}
         return {
             "id": project_id,

@@ -262,6 +262,8 @@ def resolve_content(asset: AssetRow, info: Info) -> str | None:
 @asset_type.field("jsonContent")
 def resolve_json_content(asset: AssetRow, info: Info) -> str | None:
     ctx = context(info)
+    if not (asset.json_content or "").startswith("http"):  # inline JSON (e.g. layers)
+        return asset.json_content
     return ctx.signer.download_url(ctx.base_url, asset.json_content)
 
 

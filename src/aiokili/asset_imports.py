@@ -1,0 +1,176 @@
+"""Helpers of ``append_many_to_dataset``: which import path each asset takes, and the
+uploads of one chunk (contents, video frames, rich-text / frame documents, image layers).
+Uses the core only."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._contents import Content
+from ._core import Core
+from ._inputs import json_text
+from ._uploads import UploadItem
+from .errors import KiliInputError
+from .models import InputType
+
+LARGE_IMAGE_BYTES = 30 * 1024 * 1024
+"""Local images from this size are tiled: imported asynchronously, as the official SDK does."""
+TILED_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".ntf", ".nitf"})
+
+
+def read_csv(path: Any, separator: str) -> tuple[list[str], list[str]]:
+    """``content`` and ``externalId`` columns of a CSV file of text assets."""
+    if not isinstance(path, (str, os.PathLike)) or not Path(path).is_file():
+        raise KiliInputError(f"from_csv: no such file {str(path)!r}.")
+    contents: list[str] = []
+    external_ids: list[str] = []
+    with Path(path).open(newline="", encoding="utf-8") as file:
+        for line, row in enumerate(csv.DictReader(file, delimiter=separator), start=2):
+            if "content" not in row or "externalId" not in row:
+                raise KiliInputError(
+                    f"from_csv: line {line} lacks a content or externalId column; the header "
+                    "must name both."
+                )
+            contents.append(row["content"])
+            external_ids.append(row["externalId"])
+    return contents, external_ids
+
+
+def upload_type(
+    input_type: InputType | None,
+    content: Content,
+    metadata: Mapping[str, Any] | None,
+    layered: bool,
+) -> str | None:
+    """The ``uploadType`` of an asset that takes the asynchronous path, else None."""
+    if input_type == InputType.GEOSPATIAL:
+        return "GEO_SATELLITE"
+    if input_type == InputType.IMAGE and (layered or _large_image(content)):
+        return "TILED_IMAGE"
+    if input_type == InputType.VIDEO and content.kind in ("url", "file"):
+        params = (metadata or {}).get("processingParameters") or {}
+        native = not (isinstance(params, dict) and params.get("shouldUseNativeVideo") is False)
+        return "NATIVE_VIDEO" if native else "FRAME_VIDEO"
+    return None
+
+
+def _large_image(content: Content) -> bool:
+    if content.path is None:
+        return False
+    return (
+        content.path.suffix.lower() in TILED_SUFFIXES
+        or content.path.stat().st_size >= LARGE_IMAGE_BYTES
+    )
+
+
+def check_frames(index: int, frames: Sequence[Any]) -> list[str | Path]:
+    """A video's frames: URLs kept, local files checked (KiliInputError naming the frame)."""
+    out: list[str | Path] = []
+    for j, frame in enumerate(frames):
+        where = f"json_content_array[{index}][{j}]"
+        if isinstance(frame, str) and frame.startswith(("http://", "https://")):
+            out.append(frame)
+        elif isinstance(frame, (str, os.PathLike)) and Path(frame).expanduser().is_file():
+            out.append(Path(frame).expanduser())
+        else:
+            raise KiliInputError(f"{where}: {frame!r:.80} is neither a URL nor an existing file.")
+    return out
+
+
+def check_layers(index: int, layers: Any) -> list[dict[str, Any]]:
+    """An asset's image layers (``{"path": ..., "name": ...}`` dicts), files checked."""
+    where = f"multi_layer_content_array[{index}]"
+    if not isinstance(layers, list) or not layers:
+        raise KiliInputError(f"{where} must be a non-empty list of layer dicts.")
+    for j, layer in enumerate(layers):
+        path = layer.get("path") if isinstance(layer, dict) else None
+        if not isinstance(path, (str, os.PathLike)) or not Path(path).is_file():
+            raise KiliInputError(f'{where}[{j}] needs "path", an existing local file.')
+    return [dict(layer) for layer in layers]
+
+
+@dataclass
+class ChunkContent:
+    """What one chunk sends once its uploads are done."""
+
+    contents: list[str]
+    json_contents: list[str] | None
+    layers: list[list[dict[str, Any]]] | None
+
+
+async def upload_chunk(
+    core: Core,
+    project_id: str,
+    input_type: InputType | None,
+    indexes: Sequence[int],
+    ids: Sequence[str],
+    contents: Sequence[Content],
+    json_contents: Sequence[Any] | None,
+    layers: Sequence[list[dict[str, Any]]] | None,
+) -> ChunkContent:
+    """Upload what the assets ``indexes`` need uploaded; their contents as sent."""
+    base = [f"projects/{project_id}/assets/{ids[i]}" for i in indexes]
+    row = [contents[i].value for i in indexes]
+    first: list[tuple[str, int, int, UploadItem]] = []  # (kind, slot, j, item)
+    for slot, i in enumerate(indexes):
+        c = contents[i]
+        if c.kind in ("file", "text"):
+            source = c.path or c.value.encode()
+            first.append(("content", slot, 0, UploadItem(f"{base[slot]}/content", source,
+                                                         c.content_type)))  # fmt: skip
+        frames = json_contents[i] if json_contents is not None else None
+        if input_type == InputType.VIDEO and isinstance(frames, list):
+            for j, frame in enumerate(frames):
+                if isinstance(frame, Path):
+                    first.append(("frame", slot, j, UploadItem(
+                        f"{base[slot]}/frame/{j}", frame, "image/jpeg")))  # fmt: skip
+        for j, layer in enumerate(layers[i] if layers is not None else ()):
+            path = Path(layer["path"])
+            first.append(("layer", slot, j, UploadItem(
+                f"{base[slot]}/content/{j}", path, "image/tiff")))  # fmt: skip
+    urls = await core.uploads.upload([item for *_, item in first])
+    frames_of: dict[int, list[Any]] = {}
+    chunk_layers = [[dict(x) for x in layers[i]] for i in indexes] if layers is not None else None
+    for (kind, slot, j, _), url in zip(first, urls, strict=True):
+        if kind == "content":
+            row[slot] = url
+        elif kind == "frame":
+            assert json_contents is not None
+            frames_of.setdefault(slot, list(json_contents[indexes[slot]]))[j] = url
+        elif chunk_layers is not None:
+            layer = chunk_layers[slot][j]
+            layer.pop("path", None)
+            layer["url"] = url
+    if json_contents is None:
+        return ChunkContent(row, None, chunk_layers)
+    texts: list[str] = []
+    documents: list[tuple[int, UploadItem]] = []
+    for slot, i in enumerate(indexes):
+        value = json_contents[i]
+        if isinstance(value, list) and input_type == InputType.VIDEO:
+            frames = frames_of.get(slot, value)
+            value = {str(j): str(f) for j, f in enumerate(frames)}
+        if value is None or isinstance(value, str):
+            texts.append(value or "")
+            continue
+        text = json_text(f"json_content_array[{i}]", value, objects_only=False)
+        texts.append(text)
+        if input_type in (InputType.VIDEO, InputType.TEXT):  # uploaded, as the SDK does
+            documents.append((slot, UploadItem(f"{base[slot]}/jsonContent", text.encode(),
+                                               "text/plain; charset=utf-8")))  # fmt: skip
+    doc_urls = await core.uploads.upload([item for _, item in documents])
+    for (slot, _), url in zip(documents, doc_urls, strict=True):
+        texts[slot] = url
+    return ChunkContent(row, texts, chunk_layers)
+
+
+def with_processing_parameters(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """VIDEO metadata always carries ``processingParameters`` (default ``{}``)."""
+    out = dict(metadata or {})
+    out.setdefault("processingParameters", {})
+    return out

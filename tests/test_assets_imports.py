@@ -1,0 +1,147 @@
+"""append_many_to_dataset: every content kind, the asynchronous import path, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import download, new_project
+
+import aiokili
+from aiokili.errors import APIError, BulkOperationError, KiliInputError
+from aiokili.server import LocalServer
+
+pytestmark = pytest.mark.anyio
+
+
+def _files(tmp_path: Path, names: list[str]) -> list[Path]:
+    out = []
+    for name in names:
+        path = tmp_path / name
+        path.write_bytes(f"bytes of {name}".encode())
+        out.append(path)
+    return out
+
+
+def _notifications(server: LocalServer) -> list[str]:
+    with server.store.db.read() as c:
+        return [r[0] for r in c.execute("SELECT status FROM notifications ORDER BY created_at")]
+
+
+async def test_text_raw_rich_and_csv(
+    kili: aiokili.AsyncKili, local_server: LocalServer, tmp_path: Path
+) -> None:
+    project_id = await new_project(kili, "TEXT")
+    rich = [{"children": [{"text": "hello"}], "type": "p"}]
+    await kili.append_many_to_dataset(
+        project_id, content_array=["some raw text", ""], external_id_array=["raw", "rich"],
+        json_content_array=[None, rich],
+    )  # fmt: skip
+    raw, rich_asset = await kili.assets(project_id)
+    assert await download(str(raw.content), local_server) == b"some raw text"
+    assert json.loads(await download(str(rich_asset.json_content), local_server)) == rich
+    csv_file = tmp_path / "texts.csv"
+    csv_file.write_text("content;externalId\nfirst text;c1\nsecond text;c2\n")
+    result = await kili.append_many_to_dataset(project_id, from_csv=csv_file, csv_separator=";")
+    assert len(result["asset_ids"]) == 2
+    assert await kili.count_assets(project_id, external_id_strictly_in=["c1", "c2"]) == 2
+
+
+async def test_video_files_take_the_asynchronous_path(
+    kili: aiokili.AsyncKili, local_server: LocalServer, tmp_path: Path
+) -> None:
+    project_id = await new_project(kili, "VIDEO")
+    before = len(_notifications(local_server))
+    video = _files(tmp_path, ["clip.mp4"])[0]
+    result = await kili.append_many_to_dataset(
+        project_id, content_array=[video, "https://videos.example/v.mp4"],
+        external_id_array=["local", "hosted"],
+        json_metadata_array=[{"processingParameters": {"shouldUseNativeVideo": True}}, {"k": 1}],
+    )  # fmt: skip
+    assert len(result["asset_ids"]) == 2
+    assert _notifications(local_server)[before:] == ["SUCCESS"]
+    # the call returned once the assets existed
+    assets = await kili.assets(project_id)
+    assert [a.id for a in assets] == result["asset_ids"]
+    assert await download(str(assets[0].content), local_server) == video.read_bytes()
+    assert assets[1].json_metadata == {"k": 1, "processingParameters": {}}
+
+
+async def test_large_and_layered_images_take_the_asynchronous_path(
+    kili: aiokili.AsyncKili, local_server: LocalServer, tmp_path: Path
+) -> None:
+    project_id = await new_project(kili)
+    before = len(_notifications(local_server))
+    tif, png, layer1, layer2 = _files(tmp_path, ["big.tif", "small.png", "l1.tif", "l2.tif"])
+    result = await kili.append_many_to_dataset(
+        project_id, content_array=[tif, png], external_id_array=["tif", "png"]
+    )
+    assert len(result["asset_ids"]) == 2
+    assert _notifications(local_server)[before:] == ["SUCCESS"]  # only the tif went async
+    layered = await kili.append_many_to_dataset(
+        project_id, external_id_array=["layers"],
+        multi_layer_content_array=[[{"path": str(layer1), "name": "a"},
+                                    {"path": str(layer2), "name": "b"}]],
+    )  # fmt: skip
+    [asset] = await kili.assets(project_id, asset_id=layered["asset_ids"][0])
+    assert await download(str(asset.content), local_server) == layer1.read_bytes()
+    described = json.loads(str(asset.json_content))
+    assert [x["name"] for x in described] == ["a", "b"] and "path" not in described[0]
+
+
+async def test_no_wait_returns_before_the_import_is_checked(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    project_id = await new_project(kili, "VIDEO")
+    result = await kili.append_many_to_dataset(
+        project_id, content_array=["https://videos.example/a.mp4"], wait_until_availability=False
+    )
+    assert len(result["asset_ids"]) == 1
+
+
+async def test_failed_asynchronous_import_is_reported(kili: aiokili.AsyncKili) -> None:
+    first = await new_project(kili, "VIDEO")
+    second = await new_project(kili, "VIDEO")
+    await kili.append_many_to_dataset(
+        first, content_array=["https://videos.example/a.mp4"], id_array=["shared-id-1"]
+    )
+    with pytest.raises(BulkOperationError) as caught:  # the id is taken in another project
+        await kili.append_many_to_dataset(
+            second, content_array=["https://videos.example/b.mp4"], id_array=["shared-id-1"]
+        )
+    assert "FAILURE" in str(caught.value) or isinstance(caught.value.__cause__, APIError)
+    assert await kili.count_assets(second) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"json_content_array": [["/no/such/frame.jpg"]]}, r"json_content_array\[0\]\[0\]"),
+        ({"content_array": ["https://a"], "multi_layer_content_array": [[{"path": "x"}]]},
+         "not both"),
+        ({"multi_layer_content_array": [[{"name": "no path"}]]}, r"multi_layer_content_array\[0\]"),
+        ({"from_csv": "/no/such.csv"}, "from_csv"),
+        ({"from_csv": "/no/such.csv", "content_array": ["a"]}, "from_csv"),
+        ({"content_array": ["https://a"], "status_array": ["TODO", "TODO"]}, "status_array has 2"),
+        ({"content_array": ["https://a"], "wait_until_availability": "yes"},
+         "wait_until_availability"),
+    ],
+)  # fmt: skip
+async def test_bad_import_input(
+    kili: aiokili.AsyncKili, kwargs: dict[str, Any], message: str
+) -> None:
+    project_id = await new_project(kili, "VIDEO")
+    with pytest.raises(KiliInputError, match=message):
+        await kili.append_many_to_dataset(project_id, **kwargs)
+    assert await kili.count_assets(project_id) == 0
+
+
+async def test_status_array_is_deprecated(kili: aiokili.AsyncKili) -> None:
+    project_id = await new_project(kili)
+    with pytest.warns(DeprecationWarning, match="status_array"):
+        await kili.append_many_to_dataset(
+            project_id, content_array=["https://a.example/1.jpg"], status_array=["LABELED"]
+        )
+    assert [a.status for a in await kili.assets(project_id)] == [aiokili.Status.TODO]
