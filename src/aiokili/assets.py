@@ -492,18 +492,18 @@ class AssetMethods(Domain):
             )
         if contents is not None and layers is not None:
             raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
-        if statuses is not None:
-            warnings.warn(
-                "status_array is ignored: imported assets always start as TODO.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
         count = same_length(
             content_array=contents, external_id_array=external_ids, id_array=ids,
             is_honeypot_array=honeypots, json_content_array=json_contents,
             json_metadata_array=metadata, multi_layer_content_array=layers,
             status_array=statuses,
         )  # fmt: skip
+        if statuses is not None:
+            warnings.warn(
+                "status_array is ignored: imported assets always start as TODO.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         for name, values in (("external_id_array", external_ids), ("id_array", ids)):
             empty = [i for i, v in enumerate(values or ()) if not v.strip()]
             if empty:
