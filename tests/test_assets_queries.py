@@ -139,10 +139,11 @@ async def test_issue_filters(
     kili: aiokili.AsyncKili, project: tuple[str, list[str]], local_server: LocalServer
 ) -> None:
     project_id, ids = project
-    with local_server.store.db.read() as c:
-        has_issues = c.execute("SELECT 1 FROM sqlite_master WHERE name = 'issues'").fetchone()
-    if not has_issues:
-        pytest.skip("the issues table comes with the issues domain")
+    # the issues domain owns this table (more columns); these are the ones the filter reads
+    local_server.store.db.script(
+        "CREATE TABLE IF NOT EXISTS issues (id TEXT, project_id TEXT, asset_id TEXT, "
+        "label_id TEXT, type TEXT, status TEXT)"
+    )
     columns = "id, project_id, asset_id, type, status"
     _sql(local_server, f"INSERT INTO issues ({columns}) VALUES ('i1', ?, ?, 'ISSUE', 'OPEN')",
          project_id, ids[1])  # fmt: skip
@@ -151,6 +152,27 @@ async def test_issue_filters(
     assert await _ids(kili, project_id, issue_type="ISSUE") == [ids[1]]
     assert await _ids(kili, project_id, issue_status="SOLVED") == [ids[2]]
     assert await _ids(kili, project_id, issue_type="ISSUE", issue_status="SOLVED") == []
+
+
+async def test_computed_marks(
+    kili: aiokili.AsyncKili, project: tuple[str, list[str]], local_server: LocalServer
+) -> None:
+    """Marks computed from labels (asset_marks / label_marks, written by the labels domain)
+    are filtered on; an asset's own mark (set by update_properties_in_assets) wins."""
+    project_id, ids = project
+    await kili.append_labels(asset_id_array=ids[8:], json_response_array=[answer("A")] * 2)
+    _sql(local_server, "INSERT INTO asset_marks VALUES (?, 0.6, 0.3)", ids[8])
+    _sql(local_server, "INSERT INTO asset_marks VALUES (?, 0.9, 0.9)", ids[2])  # own 0.2 wins
+    assert await _ids(kili, project_id, consensus_mark_gte=0.5) == [ids[3], ids[8]]
+    assert await _ids(kili, project_id, honeypot_mark_lte=0.5) == [ids[3], ids[8]]
+    assert (await kili.get_asset(ids[8])).consensus_mark == 0.6
+    labels = {lb.label_of.id: lb.id for lb in await kili.labels(project_id)
+              if lb.label_of is not None}  # fmt: skip
+    _sql(local_server, "INSERT INTO label_marks VALUES (?, ?, 0.4, 0.95)", labels[ids[9]], ids[9])
+    assert await _ids(kili, project_id, label_consensus_mark_lte=0.5) == [ids[9]]
+    assert await _ids(kili, project_id, label_consensus_mark_lt=0.5) == [ids[9]]
+    assert await _ids(kili, project_id, label_honeypot_mark_gte=0.9) == [ids[9]]
+    assert await _ids(kili, project_id, label_honeypot_mark_gt=0.96) == []
 
 
 @pytest.mark.parametrize(

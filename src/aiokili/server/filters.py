@@ -115,6 +115,13 @@ def _mark_range(q: Sql, column: str, where: Where, name: str) -> None:
         q.add(f"{column} <= ?", lte)
 
 
+def asset_mark(a: str, kind: str) -> str:
+    """SQL of an asset's ``kind`` mark ("consensus" / "honeypot"): its own column (set by
+    updatePropertiesInAssets), else the one computed from its labels (``asset_marks``)."""
+    return (f"coalesce({a}.{kind}_mark, (SELECT am.{kind}_mark FROM asset_marks am "
+            f"WHERE am.asset_id = {a}.id))")  # fmt: skip
+
+
 def _user_ids(names: Sequence[str], arg: str) -> Sql:
     """``SELECT`` of the ids of users given by id, email, first/last or full name."""
     check_list(names, arg)
@@ -172,9 +179,9 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
     q.add_in(f"{a}.status", where.get("statusIn"), f"{arg}.statusIn")
     if where.get("skipped") is not None:
         q.add(f"coalesce({a}.skipped, 0) = ?", int(where["skipped"]))
-    for name in ("consensusMark", "honeypotMark", "inferenceMark"):
-        column = f"{a}." + re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-        _mark_range(q, column, where, name)
+    _mark_range(q, asset_mark(a, "consensus"), where, "consensusMark")
+    _mark_range(q, asset_mark(a, "honeypot"), where, "honeypotMark")
+    _mark_range(q, f"{a}.inference_mark", where, "inferenceMark")
     for key, negate in (("assigneeIn", False), ("assigneeNotIn", True)):
         if where.get(key) is not None:
             users = _user_ids(where[key], f"{arg}.{key}")
@@ -210,11 +217,12 @@ def asset_label_sql(where: Where, lb: str, arg: str) -> Sql:
     """``AssetLabelWhere`` on ``labels <lb>``: one label must match every criterion.
 
     The labeler of a label is its author unless it is a REVIEW label, whose author is its
-    reviewer; marks are the label's ``consensus_mark`` / ``honeypot_mark``.
+    reviewer; marks are those computed into ``label_marks``.
     """
     q = label_conditions({k: v for k, v in where.items() if k not in _ASSET_LABEL_OWN}, lb, arg)
-    _mark_range(q, f"{lb}.consensus_mark", where, "consensusMark")
-    _mark_range(q, f"{lb}.honeypot_mark", where, "honeypotMark")
+    for kind in ("consensus", "honeypot"):  # computed marks (label_marks)
+        column = f"(SELECT lm.{kind}_mark FROM label_marks lm WHERE lm.label_id = {lb}.id)"
+        _mark_range(q, column, where, f"{kind}Mark")
     for key, kind, negate in (("labelerIn", "!=", False), ("labelerNotIn", "!=", True),
                               ("reviewerIn", "=", False), ("reviewerNotIn", "=", True)):  # fmt: skip
         if where.get(key) is not None:

@@ -17,7 +17,7 @@ from graphql import GraphQLResolveInfo as Info
 from ..context import context, selected
 from ..db import Database, chunks, in_thread, marks, now
 from ..errors import ServerError
-from ..filters import Sql, asset_sql, check_list
+from ..filters import Sql, asset_mark, asset_sql, check_list
 from ..paging import PageCache, read_page
 from .common import constants, page, required_id
 
@@ -36,7 +36,16 @@ CREATE UNIQUE INDEX IF NOT EXISTS assets_external_id ON assets (project_id, exte
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, created_at TEXT);
 CREATE TABLE IF NOT EXISTS asset_assignees (
   asset_id TEXT, user_id TEXT, PRIMARY KEY (asset_id, user_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS label_marks (
+  label_id TEXT PRIMARY KEY, asset_id TEXT, consensus_mark REAL, honeypot_mark REAL)
+  WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS label_marks_asset ON label_marks (asset_id);
+CREATE TABLE IF NOT EXISTS asset_marks (
+  asset_id TEXT PRIMARY KEY, consensus_mark REAL, honeypot_mark REAL) WITHOUT ROWID;
 """
+# label_marks / asset_marks: the marks computed from labels (written by the labels domain's
+# marks module, same DDL); an asset's own consensus_mark / honeypot_mark column (set through
+# updatePropertiesInAssets) wins over the computed one.
 WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database files gain them
     "skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0", "consensus_mark": "REAL",
     "honeypot_mark": "REAL", "inference_mark": "REAL", "step_id": "TEXT", "step_status": "TEXT",
@@ -44,7 +53,7 @@ WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database fil
 }  # fmt: skip
 _COLUMNS = ("a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
             "a.status, a.is_honeypot, a.created_at, a.updated_at, a.skipped, a.priority, "
-            "a.consensus_mark, a.honeypot_mark, a.inference_mark")  # fmt: skip
+            f"{asset_mark('a', 'consensus')}, {asset_mark('a', 'honeypot')}, a.inference_mark")  # fmt: skip
 T = TypeVar("T")
 LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
 
