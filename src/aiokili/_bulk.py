@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from ._tasks import gather
+from ._throttle import Throttle
 from .errors import APIConnectionError, BulkOperationError, ItemFailure
 
 T = TypeVar("T")
@@ -32,13 +33,16 @@ async def run_bulk(
     indexes: Sequence[int],
     chunk_size: int,
     concurrency: int,
+    throttle: Throttle | None = None,
 ) -> list[R]:
     """Send ``items`` in chunks through ``send``; return the results in order.
 
     ``keys[i]`` / ``indexes[i]`` are item ``i``'s identifier and position in the caller's
     arrays. If any chunk fails, raise :class:`~aiokili.errors.BulkOperationError` listing
-    every item of the failed chunks and carrying the results of the others.
+    every item of the failed chunks and carrying the results of the others. With a
+    ``throttle``, fewer chunks are in flight while the API is rate limiting the client.
     """
+    throttle = throttle or Throttle()
     unreachable: list[APIConnectionError] = []
 
     def job(chunk: Sequence[T]) -> Callable[[], Awaitable[Sequence[R]]]:
@@ -46,7 +50,10 @@ async def run_bulk(
             if unreachable:
                 raise unreachable[0]  # the API is down: do not queue more retries
             try:
-                return await send(chunk)
+                async with throttle.slot(concurrency):
+                    if unreachable:
+                        raise unreachable[0]
+                    return await send(chunk)
             except APIConnectionError as exc:
                 unreachable.append(exc)
                 raise
