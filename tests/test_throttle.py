@@ -6,7 +6,7 @@ A server cannot be made to rate limit on the 3rd request on demand, so respx pla
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import anyio
 import httpx
@@ -72,3 +72,33 @@ async def test_a_429_pauses_the_client_and_narrows_bulk_concurrency_then_recover
     assert max(after[:4]) <= 2, "right after the pause, at most half the window is in flight"
     assert max(after) == 4, "the window grows back to the configured concurrency"
     assert max(n for _, n in server.starts) == 4
+
+
+async def test_an_unknown_outcome_is_reconciled_before_anything_is_resent() -> None:
+    """The 2nd chunk is applied, then its answer is lost: only the unapplied items go again."""
+    from aiokili._bulk import run_bulk
+
+    applied: list[int] = []
+    calls: list[list[int]] = []
+
+    async def send(chunk: Sequence[int]) -> list[str]:
+        calls.append(list(chunk))
+        if chunk[0] == 10 and len(calls) <= 3:
+            applied.extend(chunk[:5])  # half applied, then the connection dropped
+            error = aiokili.APIConnectionError("Connection to the API failed: ReadError")
+            error.outcome_unknown = True
+            raise error
+        applied.extend(chunk)
+        return [f"id{i}" for i in chunk]
+
+    async def reconcile(chunk: Sequence[int]) -> list[str | None]:
+        return [f"id{i}" if i in applied else None for i in chunk]
+
+    items = list(range(30))
+    results = await run_bulk(
+        "op", items, send, keys=[None] * 30, indexes=items, chunk_size=10, concurrency=1,
+        reconcile=reconcile,
+    )  # fmt: skip
+    assert results == [f"id{i}" for i in items]
+    assert sorted(applied) == items, "every item applied exactly once"
+    assert calls[2] == list(range(15, 20)), "only the items the API had not applied are resent"

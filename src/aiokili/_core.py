@@ -113,6 +113,7 @@ class Core:
         keys: Sequence[str | None],
         indexes: Sequence[int] | None = None,
         chunk_size: int,
+        reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
     ) -> list[R]:
         """Send ``items`` in chunks, ``settings.concurrency`` at a time (see ``_bulk``)."""
         return await run_bulk(
@@ -124,6 +125,7 @@ class Core:
             chunk_size=chunk_size,
             concurrency=self.settings.concurrency,
             throttle=self.runtime.throttle,
+            reconcile=reconcile,
         )
 
 

@@ -119,7 +119,10 @@ class RetryPolicy:
             wait = outcome.wait if outcome.wait is not None else backoff(retries + 1)
             if outcome.overloaded and throttle is not None:
                 throttle.rate_limited(wait)
-            if (outcome.processed and not idempotent) or retries >= self.max_retries:
+            if outcome.processed and not idempotent:
+                outcome.error.outcome_unknown = True
+                raise outcome.error
+            if retries >= self.max_retries:
                 raise outcome.error
             retries += 1
             await anyio.sleep(wait)
