@@ -205,6 +205,8 @@ async def test_bad_filters_are_refused_before_any_request(kili: aiokili.AsyncKil
         kili.assets("p", format="pandas", as_generator=True)
     with pytest.raises(KiliInputError, match="local_media_dir"):
         kili.assets("p", download_media=True, local_media_dir=3)  # type: ignore[typeddict-item]
+    with pytest.raises(KiliInputError, match=r"label_category_search.*position"):
+        kili.assets("p", label_category_search="JOB.A.count > 0 AND")
     with pytest.raises(KiliInputError, match="label_output_format"):
         kili.assets("p", label_output_format="parsed_label")
 

@@ -11,6 +11,7 @@ from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from . import _constants as C
+from ._category_search import check_category_search
 from ._contents import Content, classify
 from ._core import Domain
 from ._generated.input_types import (
@@ -253,6 +254,8 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
     if not isinstance(project_id, str) or not project_id:
         raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
     checked: dict[str, Any] = dict(check_filters(AssetFilters, filters, method))
+    if "label_category_search" in checked:
+        check_category_search("label_category_search", checked["label_category_search"])
     for old, new in (*_SEED_NAMES.items(), *_STEP_NAMES.items()):
         if old in checked and new in checked:
             raise KiliInputError(
