@@ -295,3 +295,11 @@ def test_pandas_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(asset_media.importlib, "import_module", missing)
     with pytest.raises(ImportError, match=r"aiokili\[pandas\]"):
         asset_media._pandas()
+
+
+async def test_deprecated_step_statuses_warn(kili: aiokili.AsyncKili) -> None:
+    project_id = await new_project(kili)
+    with pytest.warns(DeprecationWarning, match="'DOING' is deprecated, use 'IN_PROGRESS'"):
+        assert await kili.count_assets(project_id, step_status_in=["DOING"]) == 0
+    with pytest.warns(DeprecationWarning, match="'REDO' is deprecated, use 'REWORK'"):
+        assert await kili.assets(project_id, step_status_not_in=["REDO"]) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import mimetypes
+import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -199,7 +200,7 @@ async def wait_for_notification(core: Core, notification_id: str) -> None:
 
 
 def check_media_dir(local_media_dir: Any) -> None:
-    if local_media_dir is not None and not isinstance(local_media_dir, (str, Path)):
+    if local_media_dir is not None and not isinstance(local_media_dir, (str, os.PathLike)):
         raise KiliInputError(
             f"local_media_dir must be a directory path (str or Path), got {local_media_dir!r}."
         )

@@ -263,6 +263,11 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
             )
         if old in checked and old in _SEED_NAMES:
             checked[new] = checked.pop(old)
+    for key in ("step_status_in", "step_status_not_in"):
+        for old_name, new_name in (("DOING", "IN_PROGRESS"), ("REDO", "REWORK")):
+            if any(str(getattr(s, "value", s)) == old_name for s in checked.get(key, ())):
+                warnings.warn(f"{key}: step status {old_name!r} is deprecated, use "
+                              f"{new_name!r}.", DeprecationWarning, stacklevel=3)  # fmt: skip
     for key in ("step_id_and_status_in", "step_id_and_status_not_in"):
         if key in checked:
             checked[key] = [{"step_id": i, "status": s} for i, s in checked[key]]

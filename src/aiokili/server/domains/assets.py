@@ -178,7 +178,7 @@ class AssetRepository:
         return notification
 
     def set_notification(self, notification_id: str, status: str) -> None:
-        with self.db.write() as c:
+        with self.db.write(append_only=True) as c:  # no listing pages notifications
             c.execute("UPDATE notifications SET status = ? WHERE id = ?", (status, notification_id))
 
     def notifications(self, notification_id: str | None) -> list[dict[str, Any]]:
@@ -357,7 +357,7 @@ async def resolve_append_many_assets(
     return await ctx.store.db.run_write(ctx.store.assets.append, project_id, assets)
 
 
-_IMPORTS: set[asyncio.Task[None]] = set()  # asynchronous imports in progress
+_IMPORTS: set[asyncio.Task[str]] = set()  # asynchronous imports in progress
 
 
 def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -389,15 +389,19 @@ async def resolve_append_many_assets_async(
     repo, db = ctx.store.assets, ctx.store.db
     notification = await db.run_write(repo.add_notification, "PENDING")
 
-    async def run() -> None:
+    async def run() -> str:
         try:
             await db.run_write(repo.append, project_id, assets)
             status = "SUCCESS"
         except Exception:  # the notification reports it; nobody awaits this task
             status = "FAILURE"
         await db.run_write(repo.set_notification, notification["id"], status)
+        return status
 
-    task = asyncio.get_running_loop().create_task(run())
+    try:
+        task = asyncio.get_running_loop().create_task(run())
+    except RuntimeError:  # not on asyncio (e.g. the app served under trio): import now
+        return {**notification, "status": await run()}
     _IMPORTS.add(task)
     task.add_done_callback(_IMPORTS.discard)
     return notification
