@@ -25,6 +25,10 @@ def test_official_asset_imports_and_filters(
     assert clip["externalId"] == "clip" and clip["content"] == "https://videos.example/clip.mp4"
     assert clip["jsonMetadata"] == {"processingParameters": {}}
 
+    assert out["video_count_with_frames"] == 3
+    assert out["downloaded_frames"] == ["frame 0", "frame 1", "frame 2"]
+    assert out["rich_downloaded"] == [{"children": [{"text": "rich"}], "type": "p"}]
+
     lists, counts = out["lists"], out["counts"]
     for name, found in lists.items():
         assert counts[name] == len(found), name  # counts equal lists

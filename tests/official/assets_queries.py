@@ -3,6 +3,7 @@ assets / count_assets with many filters, 26.2.4 names; prints lists and counts s
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,35 @@ out["video_assets"] = [
     {"externalId": a["externalId"], "content": a["content"], "jsonMetadata": a["jsonMetadata"]}
     for a in client.assets(video["id"], fields=["externalId", "content", "jsonMetadata"])
 ]
+
+frames = []
+for i in range(3):
+    frame = tmp / f"frame{i}.jpg"
+    frame.write_bytes(b"frame %d" % i)
+    frames.append(str(frame))
+client.append_many_to_dataset(
+    video["id"], json_content_array=[frames], external_id_array=["local-frames"]
+)
+client.append_many_to_dataset(
+    video["id"], json_content_array=[[f"https://frames.example/{i}.jpg" for i in range(2)]],
+    external_id_array=["hosted-frames"],
+)  # fmt: skip
+out["video_count_with_frames"] = client.count_assets(video["id"])
+frames_dir = tmp / "frames"
+downloaded_frames = client.assets(
+    video["id"], fields=["externalId", "content", "jsonContent"], download_media=True,
+    local_media_dir=str(frames_dir), external_id_strictly_in=["local-frames"],
+)  # fmt: skip
+out["downloaded_frames"] = [
+    Path(p).read_bytes().decode() for p in downloaded_frames[0]["jsonContent"]
+]
+rich = [{"children": [{"text": "rich"}], "type": "p"}]
+client.append_many_to_dataset(text["id"], json_content_array=[rich], external_id_array=["rich"])
+[rich_asset] = client.assets(
+    text["id"], fields=["externalId", "content", "jsonContent"], external_id_strictly_in=["rich"],
+    download_media=True, local_media_dir=str(media_dir),
+)  # fmt: skip
+out["rich_downloaded"] = json.loads(Path(rich_asset["jsonContent"]).read_text())
 
 # ---------------------------------------------------------------- labels to filter on
 client.append_labels(asset_id_array=ids[:2], json_response_array=[answer("A"), answer("B")])
