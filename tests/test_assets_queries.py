@@ -11,7 +11,7 @@ import pytest
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili.errors import KiliInputError, NotFoundError
+from aiokili.errors import APIConnectionError, APIError, KiliInputError, NotFoundError
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -303,3 +303,17 @@ async def test_deprecated_step_statuses_warn(kili: aiokili.AsyncKili) -> None:
         assert await kili.count_assets(project_id, step_status_in=["DOING"]) == 0
     with pytest.warns(DeprecationWarning, match="'REDO' is deprecated, use 'REWORK'"):
         assert await kili.assets(project_id, step_status_not_in=["REDO"]) == []
+
+
+async def test_media_that_cannot_be_downloaded_is_a_typed_error(
+    kili: aiokili.AsyncKili, local_server: LocalServer, tmp_path: Path
+) -> None:
+    project_id = await new_project(kili)
+    missing = f"{local_server.url.rsplit('/graphql', 1)[0]}/files?id=no/such/file"
+    await kili.append_many_to_dataset(project_id, content_array=[missing])
+    with pytest.raises(APIError, match="HTTP 404") as caught:
+        await kili.assets(project_id, download_media=True, local_media_dir=tmp_path)
+    assert "no/such/file" in str(caught.value)
+    await kili.append_many_to_dataset(project_id, content_array=["http://127.0.0.1:9/x.jpg"])
+    with pytest.raises(APIConnectionError, match=r"127\.0\.0\.1:9/"):
+        await kili.assets(project_id, download_media=True, local_media_dir=tmp_path, skip=1)

@@ -9,8 +9,9 @@ import mimetypes
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -19,11 +20,12 @@ from pydantic import BaseModel
 from ._core import Core, auth_headers
 from ._generated.input_types import AssetWhere, NotificationWhere
 from ._listing import Listing, ListingSpec
-from .errors import APIError, KiliInputError
+from .errors import APIConnectionError, APIError, KiliInputError
 from .models import Asset, InputType
 
 MEDIA_CONCURRENCY = 8
 """Media files downloaded at once by one listing (each page's files go concurrently)."""
+T = TypeVar("T")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -99,9 +101,7 @@ class MediaDownloader:
         async def one(index: int) -> None:
             out[index] = await self._asset(page[index])
 
-        async with anyio.create_task_group() as tg:
-            for index in range(len(page)):
-                tg.start_soon(one, index)
+        await _all([partial(one, i) for i in range(len(page))])
         return out
 
     async def _asset(self, asset: Asset) -> Asset:
@@ -118,9 +118,7 @@ class MediaDownloader:
                 async def frame(i: int, url: str) -> None:
                     paths[i] = await self._file(url, f"{name}_{str(i + 1).zfill(width)}")
 
-                async with anyio.create_task_group() as tg:
-                    for i, url in enumerate(urls):
-                        tg.start_soon(frame, i, url)
+                await _all([partial(frame, i, u) for i, u in enumerate(urls)])
                 return asset.model_copy(update={"json_content": json.dumps(paths)})
             if self._input_type == InputType.TEXT:
                 changes["json_content"] = await self._file(json_content, f"{name}.json")
@@ -136,22 +134,24 @@ class MediaDownloader:
         return {}
 
     async def _get(self, url: str) -> bytes:
-        async with self._limiter:
-            response = await self._core.runtime.http.get(url, headers=self._headers(url))
-        if response.status_code >= 400:
-            raise APIError(f"Downloading {url[:120]} failed: HTTP {response.status_code}.",
-                           status_code=response.status_code)  # fmt: skip
-        return response.content
+        async def once() -> bytes:
+            async with self._limiter:
+                response = await self._core.runtime.http.get(url, headers=self._headers(url))
+            _check(url, response)
+            return response.content
+
+        return await _twice(url, once)
 
     async def _file(self, url: str, name: str) -> str:
         """Download ``url`` to ``directory/name`` (plus the extension of its type)."""
+        return await _twice(url, lambda: self._file_once(url, name))
+
+    async def _file_once(self, url: str, name: str) -> str:
         async with (
             self._limiter,
             self._core.runtime.http.stream("GET", url, headers=self._headers(url)) as response,
         ):
-            if response.status_code >= 400:
-                raise APIError(f"Downloading {url[:120]} failed: HTTP {response.status_code}.",
-                               status_code=response.status_code)  # fmt: skip
+            _check(url, response)
             kind = response.headers.get("content-type", "").split(";")[0].strip()
             suffix = Path(name).suffix.lower()
             if kind and not (suffix and suffix in mimetypes.types_map):
@@ -164,6 +164,49 @@ class MediaDownloader:
                         await file.write(chunk)
                 await anyio.Path(partial).replace(path)
         return str(path.resolve())
+
+
+async def _all(jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    """Run ``jobs`` concurrently; the first failure cancels the rest and is raised as is
+    (not wrapped in an exception group)."""
+    failures: list[BaseException] = []
+
+    async with anyio.create_task_group() as tg:
+
+        async def run(job: Callable[[], Awaitable[None]]) -> None:
+            try:
+                await job()
+            except Exception as exc:
+                failures.append(exc)
+                tg.cancel_scope.cancel()
+
+        for job in jobs:
+            tg.start_soon(run, job)
+    if failures:
+        raise failures[0]
+
+
+def _check(url: str, response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise APIError(
+            f"Downloading the media {url[:160]} failed: HTTP {response.status_code}.",
+            status_code=response.status_code,
+        )
+
+
+async def _twice(url: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()``, tried again once after a network error; then APIConnectionError."""
+    try:
+        return await attempt()
+    except httpx.TransportError:
+        await anyio.sleep(0.5)
+    try:
+        return await attempt()
+    except httpx.TransportError as exc:
+        raise APIConnectionError(
+            f"Downloading the media {url[:160]} failed twice: {type(exc).__name__} {exc}. "
+            "Check that the URL is reachable from here."
+        ) from exc
 
 
 async def dataframe(listing: Listing[Asset]) -> Any:
