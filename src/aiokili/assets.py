@@ -360,6 +360,9 @@ class AssetMethods(Domain):
         media = None
         if options.get("download_media"):
             media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
+        if where is not None and media is None and format is None:  # the plain listing
+            return self._core.listing(ASSETS, where, fields=options.get("fields"),
+                                      first=options.get("first"), skip=options.get("skip", 0))  # fmt: skip
         listing = AssetListing(
             self._core, ASSETS, where, media=media, fields=options.get("fields"),
             first=options.get("first"), skip=options.get("skip", 0),
