@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from support import download, new_project
 
@@ -145,3 +146,39 @@ async def test_status_array_is_deprecated(kili: aiokili.AsyncKili) -> None:
             project_id, content_array=["https://a.example/1.jpg"], status_array=["LABELED"]
         )
     assert [a.status for a in await kili.assets(project_id)] == [aiokili.Status.TODO]
+
+
+class _LoseFirstAnswer(httpx.AsyncBaseTransport):
+    """Forwards every request; the first import's answer is lost after the server ran it."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.lost = 0
+        self.imports = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if b"appendManyAssets" in request.content:
+            self.imports += 1
+            if not self.lost:
+                self.lost += 1
+                await response.aread()
+                raise httpx.ReadError("connection reset after the server answered")
+        return response
+
+
+@pytest.mark.parametrize("video", [False, True])
+async def test_unknown_outcome_is_reconciled_not_resent(
+    local_server: LocalServer, video: bool
+) -> None:
+    transport = _LoseFirstAnswer()
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        aiokili.AsyncKili(local_server.api_key, local_server.url, http_client=http) as kili,
+    ):
+        project_id = await new_project(kili, "VIDEO" if video else "IMAGE")
+        urls = [f"https://media.example/{i}.{'mp4' if video else 'jpg'}" for i in range(3)]
+        result = await kili.append_many_to_dataset(project_id, content_array=urls)
+        assert len(result["asset_ids"]) == 3 and transport.lost == 1
+        assert transport.imports == 1  # applied by the lost request: looked up, not resent
+        assert [a.id for a in await kili.assets(project_id)] == result["asset_ids"]

@@ -11,15 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from ._contents import Content
 from ._core import Core
-from ._inputs import json_text
+from ._generated.input_types import (
+    AppendManyAssetsAsynchronouslyData,
+    AppendManyAssetsData,
+    ProjectWhere,
+)
+from ._inputs import build, json_text
 from ._uploads import UploadItem
+from .asset_media import wait_for_notification
 from .errors import KiliInputError
 from .models import InputType
 
 LARGE_IMAGE_BYTES = 30 * 1024 * 1024
 """Local images from this size are tiled: imported asynchronously, as the official SDK does."""
+RECONCILE_TRIES, RECONCILE_WAIT = 10, 0.3
+"""Look-ups (and seconds between them) before an asynchronous chunk is deemed not applied."""
 TILED_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".ntf", ".nitf"})
 
 
@@ -174,3 +184,76 @@ def with_processing_parameters(metadata: dict[str, Any] | None) -> dict[str, Any
     out = dict(metadata or {})
     out.setdefault("processingParameters", {})
     return out
+
+
+Outcome = tuple[int, "str | None"]
+"""An asset's position and its id if this call created it (None: skipped, raced)."""
+
+
+@dataclass
+class Importer:
+    """Sends chunks of one ``append_many_to_dataset`` call (arrays indexed by position)."""
+
+    core: Core
+    project_id: str
+    input_type: InputType | None
+    ids: Sequence[str]
+    external_ids: Sequence[str]
+    contents: Sequence[Content]
+    json_contents: Sequence[Any] | None
+    layers: Sequence[list[dict[str, Any]]] | None
+    honeypots: Sequence[bool] | None
+    metadata: Sequence[str]
+    kinds: Sequence[str | None]
+    """Per asset: its asynchronous ``uploadType``, or None for the synchronous import."""
+    wait: bool
+
+    async def send(self, indexes: Sequence[int]) -> list[Outcome]:
+        """Upload what the chunk needs, then import it (a chunk takes one path)."""
+        sent = await upload_chunk(self.core, self.project_id, self.input_type, indexes,
+                                  self.ids, self.contents, self.json_contents, self.layers)  # fmt: skip
+        ids = self.ids
+        common: dict[str, Any] = {
+            "external_id_array": [self.external_ids[i] for i in indexes],
+            "id_array": [ids[i] for i in indexes],
+            "json_content_array": sent.json_contents,
+            "json_metadata_array": [self.metadata[i] if self.metadata else "{}" for i in indexes],
+        }
+        where = ProjectWhere(id=self.project_id)
+        kind = self.kinds[indexes[0]]
+        if kind is None:
+            honeypots = [self.honeypots[i] for i in indexes] if self.honeypots else None
+            data = build(AppendManyAssetsData, content_array=sent.contents,
+                         is_honeypot_array=honeypots, **common)  # fmt: skip
+            result = await self.core.gql.append_many_assets(data=data, where=where)
+            created = {asset.id for asset in result.data}
+            return [(i, ids[i] if ids[i] in created else None) for i in indexes]
+        data_async = build(
+            AppendManyAssetsAsynchronouslyData, upload_type=kind, **common,
+            content_array=None if sent.layers else sent.contents,
+            multi_layer_content_array=sent.layers,
+        )  # fmt: skip
+        notification = await self.core.gql.append_many_assets_asynchronously(
+            data=data_async, where=where
+        )
+        if not self.wait:
+            return [(i, ids[i]) for i in indexes]
+        await wait_for_notification(self.core, notification.data.id)
+        return await self._created(indexes)
+
+    async def reconcile(self, indexes: Sequence[int]) -> list[Outcome | None]:
+        """After an unknown outcome: the assets of the chunk that exist with our ids. An
+        asynchronous import may still be running: looked up again for a few seconds first."""
+        tries = 1 if self.kinds[indexes[0]] is None else RECONCILE_TRIES
+        for attempt in range(tries):
+            found = await self._created(indexes)
+            if all(o[1] is not None for o in found) or attempt == tries - 1:
+                break
+            await anyio.sleep(RECONCILE_WAIT)
+        return [o if o[1] is not None else None for o in found]
+
+    async def _created(self, indexes: Sequence[int]) -> list[Outcome]:
+        externals = [self.external_ids[i] for i in indexes]
+        found = await self.core.lookups.asset_ids_by_external_id(self.project_id, externals)
+        ids = self.ids
+        return [(i, ids[i] if found.get(self.external_ids[i]) == ids[i] else None) for i in indexes]

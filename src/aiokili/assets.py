@@ -14,17 +14,11 @@ from . import _constants as C
 from ._category_search import check_category_search
 from ._contents import Content, classify
 from ._core import Domain
-from ._generated.input_types import (
-    AppendManyAssetsAsynchronouslyData,
-    AppendManyAssetsData,
-    AssetWhere,
-    ProjectWhere,
-)
+from ._generated.input_types import AssetWhere, ProjectWhere
 from ._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
 from ._inputs import (
     FILTERS_CONFIG,
     as_list,
-    build,
     check_bools,
     check_filters,
     json_text,
@@ -34,20 +28,14 @@ from ._inputs import (
 )
 from ._listing import Listing, ListingSpec
 from .asset_imports import (
+    Importer,
     check_frames,
     check_layers,
     read_csv,
-    upload_chunk,
     upload_type,
     with_processing_parameters,
 )
-from .asset_media import (
-    AssetListing,
-    MediaDownloader,
-    check_media_dir,
-    dataframe,
-    wait_for_notification,
-)
+from .asset_media import AssetListing, MediaDownloader, check_media_dir, dataframe
 from .errors import KiliInputError, NotFoundError
 from .models import Asset, InputType, LabelType, Status, StatusInStep
 
@@ -558,50 +546,20 @@ class AssetMethods(Domain):
                     f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
                     "Give new ids. Nothing was imported."
                 )
-        core, where = self._core, ProjectWhere(id=project_id)
-
-        async def send(indexes: Sequence[int]) -> list[tuple[int, str | None]]:
-            sent = await upload_chunk(core, project_id, input_type, indexes, ids, classified,
-                                      json_contents, layers)  # fmt: skip
-            common: dict[str, Any] = {
-                "external_id_array": [external_ids[i] for i in indexes],
-                "id_array": [ids[i] for i in indexes],
-                "json_content_array": sent.json_contents,
-                "json_metadata_array": [
-                    metadata_text[i] if metadata_text else "{}" for i in indexes
-                ],
-            }
-            kind = kinds[indexes[0]]
-            if kind is None:
-                data = build(AppendManyAssetsData, content_array=sent.contents, **common,
-                             is_honeypot_array=[honeypots[i] for i in indexes] if honeypots
-                             else None)  # fmt: skip
-                result = await core.gql.append_many_assets(data=data, where=where)
-                created = {asset.id for asset in result.data}
-                return [(i, ids[i] if ids[i] in created else None) for i in indexes]
-            data_async = build(
-                AppendManyAssetsAsynchronouslyData, upload_type=kind, **common,
-                content_array=None if sent.layers else sent.contents,
-                multi_layer_content_array=sent.layers,
-            )  # fmt: skip
-            notification = await core.gql.append_many_assets_asynchronously(
-                data=data_async, where=where
-            )
-            if not wait_until_availability:
-                return [(i, ids[i]) for i in indexes]
-            await wait_for_notification(core, notification.data.id)
-            found = await core.lookups.asset_ids_by_external_id(
-                project_id, [external_ids[i] for i in indexes]
-            )
-            return [(i, ids[i] if found.get(external_ids[i]) == ids[i] else None) for i in indexes]
-
+        importer = Importer(
+            self._core, project_id, input_type, ids=ids, external_ids=external_ids,
+            contents=classified, json_contents=json_contents, layers=layers,
+            honeypots=honeypots, metadata=metadata_text, kinds=kinds,
+            wait=wait_until_availability,
+        )  # fmt: skip
         # one bulk run per import path, so each chunk goes one way
         outcome: list[tuple[int, str | None]] = []
         for path_kind in dict.fromkeys(kinds[i] for i in keep):
             chosen = [i for i in keep if kinds[i] == path_kind]
             outcome += await self._core.bulk(
-                "append_many_to_dataset", chosen, send, keys=[external_ids[i] for i in chosen],
-                indexes=chosen, chunk_size=C.ASSETS_CHUNK,
+                "append_many_to_dataset", chosen, importer.send,
+                keys=[external_ids[i] for i in chosen], indexes=chosen,
+                chunk_size=C.ASSETS_CHUNK, reconcile=importer.reconcile,
             )  # fmt: skip
         outcome.sort()
         raced = {i for i, asset_id in outcome if asset_id is None}
