@@ -256,6 +256,12 @@ async def test_download_media(kili: aiokili.AsyncKili, tmp_path: Path) -> None:
     ]
     assert [Path(str(a.content)).name for a in streamed] == [f"e{i}.png" for i in range(5)]
     assert [_read(a.content) for a in streamed] == [_read(f) for f in files]
+    narrow = await kili.assets(
+        project_id, download_media=True, local_media_dir=out, fields=["content"], first=1
+    )
+    assert _read(narrow[0].content) == _read(files[0])  # no external id asked: named by id
+    with pytest.raises(KiliInputError, match="download_media needs 'content'"):
+        kili.assets(project_id, download_media=True, fields=["id"])
     listed = await kili.assets(project_id, download_media=True, local_media_dir=out, first=2)
     assert [a.content for a in listed] == [a.content for a in streamed[:2]]
 

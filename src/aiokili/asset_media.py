@@ -3,6 +3,7 @@ pandas frames, and waiting for asynchronous imports. Uses the core only."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import mimetypes
@@ -105,7 +106,10 @@ class MediaDownloader:
         return out
 
     async def _asset(self, asset: Asset) -> Asset:
-        name = _UNSAFE.sub("_", asset.external_id or asset.id)
+        name = getattr(asset, "external_id", None) or getattr(asset, "id", None)
+        if not name:  # fields= left both out: a name from the URL
+            name = hashlib.sha1(str(getattr(asset, "content", "")).encode()).hexdigest()[:16]
+        name = _UNSAFE.sub("_", name)
         changes: dict[str, Any] = {}
         json_content = getattr(asset, "json_content", None)
         if isinstance(json_content, str) and json_content.startswith("http"):

@@ -343,6 +343,12 @@ class AssetMethods(Domain):
             )
         check_bools(download_media=options.get("download_media"))
         check_media_dir(options.get("local_media_dir"))
+        fields = options.get("fields")
+        if options.get("download_media") and fields is not None and "content" not in fields:
+            raise KiliInputError(
+                "download_media needs 'content' in fields= (and 'jsonContent' for video "
+                "frames or rich text): it is what points at the media."
+            )
         checked = _checked("assets", project_id, filters)
         where = None if _has_step_names(checked) else _build(project_id, checked)
         media = None
