@@ -182,3 +182,24 @@ async def test_unknown_outcome_is_reconciled_not_resent(
         assert len(result["asset_ids"]) == 3 and transport.lost == 1
         assert transport.imports == 1  # applied by the lost request: looked up, not resent
         assert [a.id for a in await kili.assets(project_id)] == result["asset_ids"]
+
+
+def test_which_assets_take_the_asynchronous_path(tmp_path: Path) -> None:
+    from aiokili._contents import classify
+    from aiokili.asset_imports import LARGE_IMAGE_BYTES, upload_type
+    from aiokili.models import InputType
+
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    with big.open("wb") as f:
+        f.truncate(LARGE_IMAGE_BYTES)  # sparse: nothing written
+    small.write_bytes(b"png")
+    url = classify(0, "https://a.example/v.mp4")
+    frames = {"processingParameters": {"shouldUseNativeVideo": False}}
+    assert upload_type(InputType.IMAGE, classify(0, big), None, False) == "TILED_IMAGE"
+    assert upload_type(InputType.IMAGE, classify(0, small), None, False) is None
+    assert upload_type(InputType.IMAGE, classify(0, small), None, True) == "TILED_IMAGE"
+    assert upload_type(InputType.GEOSPATIAL, url, None, False) == "GEO_SATELLITE"
+    assert upload_type(InputType.VIDEO, url, None, False) == "NATIVE_VIDEO"
+    assert upload_type(InputType.VIDEO, url, frames, False) == "FRAME_VIDEO"
+    assert upload_type(InputType.VIDEO, classify(0, ""), None, False) is None  # frames: sync
+    assert upload_type(InputType.TEXT, url, None, False) is None
