@@ -203,3 +203,14 @@ def test_which_assets_take_the_asynchronous_path(tmp_path: Path) -> None:
     assert upload_type(InputType.VIDEO, url, frames, False) == "FRAME_VIDEO"
     assert upload_type(InputType.VIDEO, classify(0, ""), None, False) is None  # frames: sync
     assert upload_type(InputType.TEXT, url, None, False) is None
+
+
+async def test_honeypots_and_metadata_arrive(kili: aiokili.AsyncKili) -> None:
+    project_id = await new_project(kili)
+    await kili.append_many_to_dataset(
+        project_id, content_array=["https://a.example/1.jpg", "https://a.example/2.jpg"],
+        is_honeypot_array=[True, False], json_metadata_array=[{"k": [1, 2]}, {}],
+    )  # fmt: skip
+    assets = await kili.assets(project_id)
+    assert [a.is_honeypot for a in assets] == [True, False]
+    assert [a.json_metadata for a in assets] == [{"k": [1, 2]}, {}]
