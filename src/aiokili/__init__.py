@@ -31,7 +31,7 @@ from .errors import (
     NotFoundError,
     RateLimitError,
 )
-from .labels import LabelFilters
+from .labels import LabelFilters, PredictionFilters
 from .models import (
     Asset,
     AssetCurrentStep,
@@ -49,6 +49,7 @@ from .models import (
     User,
     WorkflowVersion,
 )
+from .parsed_label import LabelParsingError, ParsedJob, ParsedLabel
 from .projects import ProjectFilters
 
 __all__ = [
@@ -76,9 +77,13 @@ __all__ = [
     "Label",
     "LabelAsset",
     "LabelFilters",
+    "LabelParsingError",
     "LabelType",
     "Listing",
     "NotFoundError",
+    "ParsedJob",
+    "ParsedLabel",
+    "PredictionFilters",
     "Project",
     "ProjectFilters",
     "ProjectMember",

@@ -2,6 +2,7 @@
 
 from .append_many_assets import AppendManyAssets, AppendManyAssetsData
 from .append_many_labels import AppendManyLabels, AppendManyLabelsData
+from .append_to_labels import AppendToLabels, AppendToLabelsData
 from .asset_ids import AssetIds, AssetIdsData
 from .assets import Assets, AssetsData
 from .async_base_client import AsyncBaseClient
@@ -10,8 +11,10 @@ from .client import GeneratedClient
 from .count_assets import CountAssets
 from .count_labels import CountLabels
 from .count_projects import CountProjects
+from .create_honeypot import CreateHoneypot, CreateHoneypotData
 from .create_project import CreateProject, CreateProjectData
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .enums import (
     ComplianceTag,
@@ -50,10 +53,13 @@ from .input_types import (
     AppendLabelData,
     AppendManyAssetsData,
     AppendManyLabelsData,
+    AppendToLabelsData,
     AssetIssueWhere,
     AssetLabelWhere,
     AssetWhere,
+    CreateHoneypotData,
     CreateProjectData,
+    LabelData,
     LabelWhere,
     OrganizationIdWhere,
     ProjectData,
@@ -61,27 +67,37 @@ from .input_types import (
     StepIdAndStatus,
     UserWhere,
 )
+from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
 from .labels import Labels, LabelsData
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
     COUNT_ASSETS_GQL,
     COUNT_LABELS_GQL,
     COUNT_PROJECTS_GQL,
+    CREATE_HONEYPOT_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
+    LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
+    UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     VIEWER_GQL,
 )
 from .project_input_type import ProjectInputType, ProjectInputTypeData
 from .projects import Projects, ProjectsData
+from .update_properties_in_label import (
+    UpdatePropertiesInLabel,
+    UpdatePropertiesInLabelData,
+)
 from .update_properties_in_project import (
     UpdatePropertiesInProject,
     UpdatePropertiesInProjectData,
@@ -91,6 +107,7 @@ from .viewer import Viewer, ViewerData
 __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
+    "APPEND_TO_LABELS_GQL",
     "ASSETS_GQL",
     "ASSET_IDS_GQL",
     "AppendLabelData",
@@ -100,6 +117,9 @@ __all__ = [
     "AppendManyLabels",
     "AppendManyLabelsData",
     "AppendManyLabelsData",
+    "AppendToLabels",
+    "AppendToLabelsData",
+    "AppendToLabelsData",
     "Asset",
     "AssetCurrentStep",
     "AssetIds",
@@ -116,17 +136,23 @@ __all__ = [
     "COUNT_ASSETS_GQL",
     "COUNT_LABELS_GQL",
     "COUNT_PROJECTS_GQL",
+    "CREATE_HONEYPOT_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
     "ComplianceTag",
     "CountAssets",
     "CountLabels",
     "CountProjects",
+    "CreateHoneypot",
+    "CreateHoneypotData",
+    "CreateHoneypotData",
     "CreateProject",
     "CreateProjectData",
     "CreateProjectData",
     "CreateUploadBucketSignedUrls",
+    "DELETE_LABELS_GQL",
     "DELETE_PROJECT_GQL",
+    "DeleteLabels",
     "DeleteProject",
     "DemoProjectType",
     "FILTER_EXISTING_ASSETS_GQL",
@@ -141,9 +167,13 @@ __all__ = [
     "IssueStatus",
     "IssueType",
     "LABELS_GQL",
+    "LABEL_PROJECT_INTERFACE_GQL",
     "Label",
     "LabelAuthor",
+    "LabelData",
     "LabelLabelOf",
+    "LabelProjectInterface",
+    "LabelProjectInterfaceData",
     "LabelType",
     "LabelWhere",
     "Labels",
@@ -164,7 +194,10 @@ __all__ = [
     "Status",
     "StatusInStep",
     "StepIdAndStatus",
+    "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
+    "UpdatePropertiesInLabel",
+    "UpdatePropertiesInLabelData",
     "UpdatePropertiesInProject",
     "UpdatePropertiesInProjectData",
     "Upload",

@@ -5,6 +5,7 @@ from typing import Any, Optional, Union
 
 from .append_many_assets import AppendManyAssets
 from .append_many_labels import AppendManyLabels
+from .append_to_labels import AppendToLabels
 from .asset_ids import AssetIds
 from .assets import Assets
 from .async_base_client import AsyncBaseClient
@@ -12,40 +13,52 @@ from .base_model import UNSET, UnsetType
 from .count_assets import CountAssets
 from .count_labels import CountLabels
 from .count_projects import CountProjects
+from .create_honeypot import CreateHoneypot
 from .create_project import CreateProject
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
 from .input_types import (
     AppendManyAssetsData,
     AppendManyLabelsData,
+    AppendToLabelsData,
     AssetWhere,
+    CreateHoneypotData,
     CreateProjectData,
+    LabelData,
     LabelWhere,
     ProjectData,
     ProjectWhere,
 )
+from .label_project_interface import LabelProjectInterface
 from .labels import Labels
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
     COUNT_ASSETS_GQL,
     COUNT_LABELS_GQL,
     COUNT_PROJECTS_GQL,
+    CREATE_HONEYPOT_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
+    LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
+    UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     VIEWER_GQL,
 )
 from .project_input_type import ProjectInputType
 from .projects import Projects
+from .update_properties_in_label import UpdatePropertiesInLabel
 from .update_properties_in_project import UpdatePropertiesInProject
 from .viewer import Viewer
 
@@ -164,6 +177,69 @@ class GeneratedClient(AsyncBaseClient):
         )
         _data = self.get_data(response)
         return AppendManyLabels.model_validate(_data)
+
+    async def delete_labels(self, ids: list[str], **kwargs: Any) -> DeleteLabels:
+        variables: dict[str, object] = {"ids": ids}
+        response = await self.execute(
+            query=DELETE_LABELS_GQL,
+            operation_name="DeleteLabels",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteLabels.model_validate(data)
+
+    async def create_honeypot(
+        self, data: CreateHoneypotData, where: AssetWhere, **kwargs: Any
+    ) -> CreateHoneypot:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=CREATE_HONEYPOT_GQL,
+            operation_name="CreateHoneypot",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreateHoneypot.model_validate(_data)
+
+    async def append_to_labels(
+        self, data: AppendToLabelsData, where: AssetWhere, **kwargs: Any
+    ) -> AppendToLabels:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=APPEND_TO_LABELS_GQL,
+            operation_name="AppendToLabels",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return AppendToLabels.model_validate(_data)
+
+    async def update_properties_in_label(
+        self, where: LabelWhere, data: LabelData, **kwargs: Any
+    ) -> UpdatePropertiesInLabel:
+        variables: dict[str, object] = {"where": where, "data": data}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_LABEL_GQL,
+            operation_name="UpdatePropertiesInLabel",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInLabel.model_validate(_data)
+
+    async def label_project_interface(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> LabelProjectInterface:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_PROJECT_INTERFACE_GQL,
+            operation_name="LabelProjectInterface",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelProjectInterface.model_validate(data)
 
     async def create_project(
         self, data: CreateProjectData, **kwargs: Any
