@@ -103,6 +103,15 @@ async def test_create_predictions_bad_inputs(kili: aiokili.AsyncKili) -> None:
         await kili.create_predictions(
             project_id, asset_id_array=ids, json_response_array=[answer("A")], model_name="m"
         )
+    with pytest.raises(aiokili.KiliInputError, match="asset_id_array or external_id_array"):
+        await kili.create_predictions(project_id, json_response_array=[answer("A")], model_name="m")
+    with pytest.raises(aiokili.KiliInputError, match="json_response_array\\[0\\]"):
+        await kili.create_predictions(
+            project_id,
+            asset_id_array=ids[:1],
+            json_response_array=["{}"],
+            model_name="m",  # type: ignore[list-item]
+        )
     with pytest.warns(DeprecationWarning, match="model_name_array"):
         await kili.create_predictions(
             project_id, asset_id_array=ids, json_response_array=[answer("A")] * 2,
@@ -146,6 +155,11 @@ async def test_honeypot_and_consensus_marks(
     assert await kili.count_labels(project_id, honeypot_mark_gte=0.0, honeypot_mark_lte=1) == 2
     where = {"project": {"id": project_id}, "consensusMarkGte": 0.4, "consensusMarkLte": 0.6}
     assert data(local_server, COUNT, w=where) == 2  # admin's and bob's A on asset 1
+    count_assets = "query($w: AssetWhere!) { data: countAssets(where: $w) }"
+    label_marked = {"project": {"id": project_id}, "label": {"honeypotMarkGte": 0.9}}
+    assert data(local_server, count_assets, w=label_marked) == 1  # the honeypot asset
+    label_marked = {"project": {"id": project_id}, "label": {"consensusMarkLte": 0.1}}
+    assert data(local_server, count_assets, w=label_marked) == 2
     assets = await kili.assets(project_id, fields=["id", "isHoneypot"])
     assert [a.is_honeypot for a in assets] == [True, False, False]
     with local_server.store.db.read() as c:
@@ -219,6 +233,9 @@ async def test_label_filters(kili: aiokili.AsyncKili, local_server: LocalServer)
     assert data(local_server, COUNT, w={**where, "labelerIn": ["Dora"]}) == 0
     assert data(local_server, COUNT, w={**where, "labelerIn": ["Ada Admin"]}) == 2
     assert data(local_server, COUNT, w={**where, "user": {"idIn": [dora]}}) == 2
+    org = local_server.store.users.by_ids([dora])[dora].organization_id
+    assert data(local_server, COUNT, w={**where, "user": {"organization": {"id": org}}}) == 4
+    assert data(local_server, COUNT, w={**where, "user": {"organization": {"id": "x"}}}) == 0
     assert data(local_server, COUNT, w={**where, "user": {"activated": False}}) == 0
     assert data(local_server, COUNT, w={**where, "idIn": mine}) == 2
     asset_where = {**where, "asset": {"externalIdStrictlyIn": ["img-0000"]}}
@@ -251,6 +268,13 @@ async def test_append_to_labels_is_deprecated_and_works(kili: aiokili.AsyncKili)
         warnings.simplefilter("ignore", DeprecationWarning)
         with pytest.raises(aiokili.KiliInputError, match="label_asset_id"):
             await kili.append_to_labels(answer("A"))
+        with pytest.raises(aiokili.KiliInputError, match="seconds_to_label"):
+            await kili.append_to_labels(
+                answer("A"),
+                label_asset_external_id="img-0000",
+                project_id=project_id,
+                seconds_to_label="slow",
+            )  # type: ignore[arg-type]
         with pytest.raises(aiokili.KiliInputError, match="label_type"):
             await kili.append_to_labels(answer("A"), label_asset_id=ids[0], label_type="X")  # type: ignore[arg-type]
 

@@ -441,6 +441,10 @@ class LabelMethods(Domain):
                 "json_response_array is empty, you must provide at least one prediction to upload."
             )
         names = as_list("model_name_array", model_name_array, str)
+        if (asset_id_array is None) == (external_id_array is None):
+            raise KiliInputError(
+                "create_predictions() needs exactly one of asset_id_array or external_id_array."
+            )
         same_length(
             external_id_array=as_list("external_id_array", external_id_array, str),
             json_response_array=list(json_response_array), model_name_array=names,
@@ -515,13 +519,14 @@ class LabelMethods(Domain):
             stacklevel=2,
         )
         text = json_text("json_response", json_response)
+        data = build(AppendToLabelsData, author_id=author_id or "-", json_response=text,
+                     label_type=label_type, seconds_to_label=seconds_to_label)  # fmt: skip
         target = await self._one_asset("append_to_labels", label_asset_id, "label_asset_id",
                                        label_asset_external_id, "label_asset_external_id",
                                        project_id)  # fmt: skip
         if author_id is None:
-            author_id = (await self._core.gql.viewer()).data.id
-        data = build(AppendToLabelsData, author_id=author_id, json_response=text,
-                     label_type=label_type, seconds_to_label=seconds_to_label)  # fmt: skip
+            viewer = (await self._core.gql.viewer()).data.id
+            data = data.model_copy(update={"author_id": viewer})
         return (await self._core.gql.append_to_labels(data=data, where=AssetWhere(id=target))).data
 
     async def delete_labels(
