@@ -7,10 +7,11 @@ mistakes answer ``BAD_USER_INPUT`` naming the argument.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from .._category_search import CategorySearchError, Count, Node
+from .._category_search import parse as parse_category_search
 from .db import marks
 from .errors import ServerError
 
@@ -296,76 +297,30 @@ def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
 
 
 # ------------------------------------------------------------------ category search
-_TOKEN = re.compile(r"\s*(\(|\)|AND\b|OR\b|([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+)\.count\s*"
-                    r"(==|>=|<=|>|<)\s*(\d+))")  # fmt: skip
 _SQL_OPS = {"==": "=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
 
 
 def search_sql(query: str, lb: str, arg: str) -> Sql:
     """Kili's category search (``JOB.CAT.count > 0 AND (... OR ...)``) over ``label_categories``.
 
-    AND binds tighter than OR; the counts were computed when the label was written.
+    Parsed by the client's own parser (AND binds tighter than OR); the counts were computed
+    when the label was written.
     """
-    hint = ("use JOB.CATEGORY.count OP N (OP one of == >= <= > <) joined by AND / OR, "
-            "e.g. JOB.A.count > 0 AND JOB.B.count == 0")  # fmt: skip
-    tokens: list[re.Match[str]] = []
-    pos, text = 0, query.strip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise ServerError(f"Invalid search {query!r} in {arg} at {text[pos:]!r}: {hint}.")
-        tokens.append(m)
-        pos = m.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
+    try:
+        tree = parse_category_search(query)
+    except CategorySearchError as exc:
+        raise ServerError(f"Invalid search in {arg}: {exc}.") from None
     args: list[Any] = []
-    index = 0
 
-    def peek() -> str | None:
-        return tokens[index].group(1) if index < len(tokens) else None
+    def compile_node(node: Node) -> str:
+        if isinstance(node, Count):
+            args.extend((node.job, node.category, node.value))
+            return (f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
+                    f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[node.op]} ?")  # fmt: skip
+        return "(" + f" {node.operator} ".join(compile_node(p) for p in node.parts) + ")"
 
-    def disjunction() -> str:
-        nonlocal index
-        parts = [conjunction()]
-        while peek() == "OR":
-            index += 1
-            parts.append(conjunction())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-
-    def conjunction() -> str:
-        nonlocal index
-        parts = [term()]
-        while peek() == "AND":
-            index += 1
-            parts.append(term())
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
-
-    def term() -> str:
-        nonlocal index
-        if index >= len(tokens):
-            raise ServerError(f"Invalid search {query!r} in {arg}: it ends too early; {hint}.")
-        token = tokens[index]
-        index += 1
-        if token.group(1) == "(":
-            inner = disjunction()
-            if peek() != ")":
-                raise ServerError(
-                    f"Invalid search {query!r} in {arg}: a parenthesis is not closed."
-                )
-            index += 1
-            return inner
-        if token.group(2) is None:
-            raise ServerError(f"Invalid search {query!r} in {arg} near {token.group(1)!r}; {hint}.")
-        job, category, op, number = token.group(2, 3, 4, 5)
-        args.extend((job, category, int(number)))
-        return (f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
-                f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[op]} ?")  # fmt: skip
-
-    sql = disjunction()
-    if index != len(tokens):
-        raise ServerError(f"Invalid search {query!r} in {arg} near {peek()!r}; {hint}.")
     q = Sql()
-    q.add(sql, *args)
+    q.add(compile_node(tree), *args)
     return q
 
 
