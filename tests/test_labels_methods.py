@@ -7,6 +7,7 @@ import warnings
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 from support import answer, gql, import_images, new_project
 
@@ -244,6 +245,12 @@ async def test_label_filters(kili: aiokili.AsyncKili, local_server: LocalServer)
         await count(project_id, author_in="Dora")  # type: ignore[typeddict-item]
     with pytest.raises(aiokili.KiliInputError, match="honeypot_mark_gte"):
         await count(project_id, honeypot_mark_gte="high")  # type: ignore[typeddict-item]
+    with pytest.raises(aiokili.KiliInputError, match="category_search"):
+        kili.labels(project_id, category_search="JOB.A.count >")
+    with pytest.raises(aiokili.KiliInputError, match="category_search"):
+        await count(project_id, category_search="JOB.A.count > 0 AND")
+    with pytest.raises(aiokili.KiliInputError, match="category_search"):
+        kili.predictions(project_id, category_search="(JOB.A.count > 0")
     with pytest.raises(aiokili.KiliInputError, match="output_format"):
         kili.labels(project_id, output_format="xml")  # type: ignore[call-overload]
     with pytest.raises(aiokili.KiliInputError, match="jsonResponse"):
@@ -351,3 +358,41 @@ async def test_append_labels_new_parameters(kili: aiokili.AsyncKili) -> None:
     with pytest.raises(aiokili.KiliInputError, match="step_id"):
         await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 2,
                                  step_name="Review")  # fmt: skip
+
+
+class _LoseFirstDeleteAnswer(httpx.AsyncBaseTransport):
+    """Forwards every request; the first deleteLabels is applied but its answer is a 502."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.deletes = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if b"deleteLabels" in request.content:
+            self.deletes += 1
+            if self.deletes == 1:
+                await response.aread()
+                return httpx.Response(502, request=request)
+        return response
+
+
+async def test_delete_labels_reconciles_an_unknown_outcome(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    ids = await import_images(kili, project_id, 3)
+    await kili.create_predictions(
+        project_id, asset_id_array=ids, json_response_array=[answer("A")] * 3, model_name="m"
+    )
+    predictions = [p.id for p in await kili.predictions(project_id)]
+    transport = _LoseFirstDeleteAnswer()
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        aiokili.AsyncKili(
+            api_key=local_server.api_key, api_endpoint=local_server.url, http_client=http
+        ) as flaky,
+    ):
+        assert await flaky.delete_labels(predictions) == predictions
+    assert transport.deletes == 1  # applied once; the reconcile saw it, nothing was resent
+    assert await kili.predictions(project_id) == []

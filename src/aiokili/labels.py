@@ -11,6 +11,7 @@ from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from . import _constants as C
+from ._category_search import check_category_search
 from ._core import Domain
 from ._generated.input_types import (
     AppendLabelData,
@@ -158,6 +159,8 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
     for name in _EMPTY_MEANS_ALL:
         if isinstance(filters.get(name), (list, tuple)) and not filters[name]:
             del filters[name]
+    if filters.get("category_search") is not None:
+        check_category_search("category_search", filters["category_search"])
     return project_where(LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
 
 
@@ -547,8 +550,15 @@ class LabelMethods(Domain):
         async def send(chunk: Sequence[str]) -> list[str]:
             return (await self._core.gql.delete_labels(ids=list(chunk))).data
 
+        async def reconcile(chunk: Sequence[str]) -> list[str | None]:
+            """After an unknown outcome: the labels gone were deleted; resend the others."""
+            where = LabelWhere(id_in=list(chunk))
+            found = await self._core.gql.labels(where=where, first=len(chunk), skip=0)
+            still = {label.id for label in found.data}
+            return [None if label_id in still else label_id for label_id in chunk]
+
         return await self._core.bulk("delete_labels", items, send, keys=items,
-                                     chunk_size=C.LABELS_CHUNK)  # fmt: skip
+                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
 
     async def update_properties_in_label(
         self,
