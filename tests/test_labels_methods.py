@@ -136,6 +136,7 @@ async def test_honeypot_and_consensus_marks(
         answer("A"), asset_external_id="img-0000", project_id=project_id
     )
     assert honeypot.label_type == aiokili.LabelType.REVIEW and honeypot.asset_id == ids[0]
+    assert await kili.count_assets(project_id, status_in=["TODO"]) == 3  # still to label
     labelled = await kili.append_labels(
         asset_id_array=[ids[0], ids[0], ids[1], ids[1], ids[1]],
         json_response_array=[answer("A"), answer("B"), answer("A"), answer("A"), answer("B")],

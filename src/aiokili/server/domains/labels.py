@@ -115,9 +115,17 @@ class LabelRepository:
         return out
 
     def append(
-        self, project_id: str | None, labels: Sequence[NewLabel], overwrite: bool
+        self,
+        project_id: str | None,
+        labels: Sequence[NewLabel],
+        overwrite: bool,
+        set_status: bool = True,
     ) -> list[LabelRow]:
-        """Write labels (one transaction); refuse all if an asset is missing."""
+        """Write labels (one transaction); refuse all if an asset is missing.
+
+        DEFAULT / REVIEW labels move their asset to LABELED / REVIEWED (unless not
+        ``set_status``: a honeypot answer leaves the asset in the queue).
+        """
         counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
         at = now()
         with self.db.write() as c:
@@ -151,7 +159,7 @@ class LabelRepository:
             c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
                           [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
                            for (job, cat), n in found.items()])  # fmt: skip
-            status = _STATUS.get(labels[0].label_type)
+            status = _STATUS.get(labels[0].label_type) if set_status else None
             if status:
                 c.executemany("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?",
                               [(status, at, r.asset_id) for r in rows])  # fmt: skip
@@ -161,7 +169,7 @@ class LabelRepository:
 
     def create_honeypot(self, label: NewLabel) -> LabelRow:
         """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], False)[0]
+        row = self.append(None, [label], False, False)[0]
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
