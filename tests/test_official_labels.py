@@ -40,6 +40,9 @@ def test_official_sdk_label_methods(
     assert out["count_search"] == sum("'B'" in str(lb["jsonResponse"]) for lb in labels) == 4
     assert out["count_strictly_in"] == 3  # a: DEFAULT, PREDICTION, INFERENCE
     assert out["count_id_contains"] == 2
+    assert out["count_status_in"] == 8  # every asset is LABELED (the honeypot's too: labelled)
+    assert out["count_created_at"] == 8
+    assert out["predictions_asset_id"] == 1
     assert out["generator"] == 3
     assert out["parsed"] == ["A", "B", "A", "B"]
 

@@ -61,6 +61,9 @@ out["count_honeypot_gte"] = client.count_labels(project_id, honeypot_mark_gte=0.
 out["count_author_in"] = client.count_labels(project_id, author_in=["Ada Admin"])
 out["count_search"] = client.count_labels(project_id, category_search="JOB.B.count > 0")
 out["count_strictly_in"] = client.count_labels(project_id, asset_external_id_strictly_in=["a"])
+out["count_status_in"] = client.count_labels(project_id, asset_status_in=["LABELED"])
+out["count_created_at"] = client.count_labels(project_id, created_at_gte="2000-01-01")
+out["predictions_asset_id"] = len(client.predictions(project_id, asset_id=ids[0]))
 out["count_id_contains"] = client.count_labels(project_id, id_contains=out["appended"][:2])
 out["generator"] = len(list(client.labels(project_id, as_generator=True, first=3)))
 out["parsed"] = [
