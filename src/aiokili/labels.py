@@ -3,8 +3,10 @@ honeypots, updates, deletion."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, overload
 
 from pydantic import with_config
@@ -23,6 +25,7 @@ from ._generated.input_types import (
     LabelWhere,
     ProjectWhere,
 )
+from ._generated.labels_to_reconcile import LabelsToReconcileData
 from ._generated.operations import COUNT_LABELS_GQL, LABELS_GQL
 from ._inputs import (
     FILTERS_CONFIG,
@@ -417,9 +420,52 @@ class LabelMethods(Domain):
             result = await self._core.gql.append_many_labels(data=data, where=where)
             return [label.id for label in result.data]
 
-        return await self._core.bulk(
-            "append_labels", items, send, keys=list(keys), chunk_size=C.LABELS_CHUNK
-        )
+        since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
+
+        async def reconcile(chunk: Sequence[AppendLabelData]) -> list[str | None]:
+            return await self._written_labels(chunk, kind, since)
+
+        return await self._core.bulk("append_labels", items, send, keys=list(keys),
+                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+
+    async def _written_labels(
+        self, chunk: Sequence[AppendLabelData], kind: LabelType, since: datetime
+    ) -> list[str | None]:
+        """After an unknown outcome: per item, the id of the label the API already wrote
+        (same asset, type, author and answer, created since the call began), else None."""
+        me = None
+        if any(item.author_id is None for item in chunk):
+            me = (await self._core.gql.viewer()).data.id
+        assets = sorted({item.asset_id for item in chunk})
+        where = LabelWhere(asset=AssetWhere(id_in=assets), type_in=[kind],
+                           created_at_gte=since.date().isoformat())  # fmt: skip
+        by_asset: dict[str, list[LabelsToReconcileData]] = {}
+        skip = 0
+        while True:
+            page = await self._core.gql.labels_to_reconcile(where=where, first=1000, skip=skip)
+            for label in page.data:
+                by_asset.setdefault(label.asset_id or "", []).append(label)
+            if len(page.data) < 1000:
+                break
+            skip += 1000
+
+        def written(item: AppendLabelData, label: LabelsToReconcileData) -> bool:
+            created = label.created_at
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=timezone.utc)
+            author = label.author.id if label.author else None
+            return (created is not None and created >= since
+                    and author == (item.author_id or me)
+                    and label.json_response == json.loads(item.json_response))  # fmt: skip
+
+        found: list[str | None] = []
+        for item in chunk:
+            candidates = by_asset.get(item.asset_id, [])
+            match = next((lb for lb in candidates if written(item, lb)), None)
+            if match is not None:
+                candidates.remove(match)  # each written label accounts for one item
+            found.append(match.id if match else None)
+        return found
 
     async def create_predictions(
         self,

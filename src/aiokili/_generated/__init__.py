@@ -69,6 +69,11 @@ from .input_types import (
 )
 from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
 from .labels import Labels, LabelsData
+from .labels_to_reconcile import (
+    LabelsToReconcile,
+    LabelsToReconcileData,
+    LabelsToReconcileDataAuthor,
+)
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
@@ -86,6 +91,7 @@ from .operations import (
     FILTER_EXISTING_ASSETS_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
+    LABELS_TO_RECONCILE_GQL,
     PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
@@ -167,6 +173,7 @@ __all__ = [
     "IssueStatus",
     "IssueType",
     "LABELS_GQL",
+    "LABELS_TO_RECONCILE_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
     "Label",
     "LabelAuthor",
@@ -178,6 +185,9 @@ __all__ = [
     "LabelWhere",
     "Labels",
     "LabelsData",
+    "LabelsToReconcile",
+    "LabelsToReconcileData",
+    "LabelsToReconcileDataAuthor",
     "OrganizationIdWhere",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",

@@ -33,6 +33,7 @@ from .input_types import (
 )
 from .label_project_interface import LabelProjectInterface
 from .labels import Labels
+from .labels_to_reconcile import LabelsToReconcile
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
@@ -50,6 +51,7 @@ from .operations import (
     FILTER_EXISTING_ASSETS_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
+    LABELS_TO_RECONCILE_GQL,
     PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
@@ -240,6 +242,19 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return LabelProjectInterface.model_validate(data)
+
+    async def labels_to_reconcile(
+        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
+    ) -> LabelsToReconcile:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=LABELS_TO_RECONCILE_GQL,
+            operation_name="LabelsToReconcile",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelsToReconcile.model_validate(data)
 
     async def create_project(
         self, data: CreateProjectData, **kwargs: Any

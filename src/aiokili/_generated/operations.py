@@ -17,6 +17,7 @@ __all__ = [
     "DELETE_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "LABELS_GQL",
+    "LABELS_TO_RECONCILE_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
@@ -311,6 +312,20 @@ query LabelProjectInterface($where: ProjectWhere!) {
     id
     inputType
     jsonInterface
+  }
+}
+"""
+
+LABELS_TO_RECONCILE_GQL = """
+query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
+  data: labels(where: $where, first: $first, skip: $skip) {
+    id
+    assetId
+    jsonResponse
+    createdAt
+    author {
+      id
+    }
   }
 }
 """
