@@ -31,15 +31,23 @@ from .errors import (
     NotFoundError,
     RateLimitError,
 )
+from .issues import IssueFilters
 from .labels import LabelFilters
 from .models import (
     Asset,
     AssetCurrentStep,
     ComplianceTag,
     InputType,
+    Issue,
+    IssueComment,
+    IssueStatus,
+    IssueType,
     Label,
     LabelAsset,
     LabelType,
+    License,
+    Organization,
+    OrganizationRole,
     Project,
     ProjectMember,
     ProjectRole,
@@ -47,9 +55,11 @@ from .models import (
     Status,
     StatusInStep,
     User,
+    UserProfile,
     WorkflowVersion,
 )
 from .projects import ProjectFilters
+from .users import OrganizationFilters, UserFilters
 
 __all__ = [
     "APIConnectionError",
@@ -70,6 +80,11 @@ __all__ = [
     "InputType",
     "InvalidRequestError",
     "InvalidResponseError",
+    "Issue",
+    "IssueComment",
+    "IssueFilters",
+    "IssueStatus",
+    "IssueType",
     "ItemFailure",
     "KiliError",
     "KiliInputError",
@@ -77,8 +92,12 @@ __all__ = [
     "LabelAsset",
     "LabelFilters",
     "LabelType",
+    "License",
     "Listing",
     "NotFoundError",
+    "Organization",
+    "OrganizationFilters",
+    "OrganizationRole",
     "Project",
     "ProjectFilters",
     "ProjectMember",
@@ -88,6 +107,8 @@ __all__ = [
     "Status",
     "StatusInStep",
     "User",
+    "UserFilters",
+    "UserProfile",
     "WorkflowVersion",
     "__version__",
 ]
