@@ -72,8 +72,7 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> IssueWhere:
 
 
 def _optional_texts(name: str, values: Any) -> list[str | None] | None:
-    items = as_list(name, values, str, type(None))
-    return items
+    return as_list(name, values, str, type(None))
 
 
 class IssueMethods(Domain):
@@ -212,15 +211,11 @@ class IssueMethods(Domain):
         for name, value in (("object_mid", object_mid), ("text", text)):
             if value is not None and not isinstance(value, str):
                 raise KiliInputError(f"{name} must be a string, got {type(value).__name__}.")
+        if type_ not in ("ISSUE", "QUESTION"):  # IssueType members are str too
+            raise KiliInputError(f"type_ must be 'ISSUE' or 'QUESTION', got {type_!r}.")
+        item = build(IssueToCreate, label_id=label_id, object_mid=object_mid, text=text, type=type_)
         asset_id = (await self._label_assets(project_id, [label_id]))[label_id]
-        item = build(
-            IssueToCreate,
-            label_id=label_id,
-            object_mid=object_mid,
-            text=text,
-            type=type_,
-            asset_id=asset_id,
-        )
+        item.asset_id = asset_id
         result = await self._core.gql.create_issues(issues=[item], where=AssetWhere(id=asset_id))
         return {"id": result.data[0].id}
 
