@@ -238,3 +238,20 @@ async def test_deleting_a_project_deletes_its_issues(kili: aiokili.AsyncKili) ->
     await kili.delete_project(project_id)
     with pytest.raises(NotFoundError, match=created["id"]):
         await kili.update_issue_status(created["id"], "SOLVED")
+
+
+async def test_server_update_issue_needs_an_id_and_a_known_status(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id, _, label_ids = await _project_with_labels(kili, 1)
+    (created,) = await kili.create_issues(project_id, label_id_array=label_ids)
+    update = (
+        "mutation($d:IssueData!,$w:IssueWhere!){updatePropertiesInIssue(data:$d,where:$w){status}}"
+    )
+    body = gql(local_server, update, d={"status": "SOLVED"}, w={})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "where.id is required: give the issue id" in body["errors"][0]["message"]
+    body = gql(local_server, update, d={"status": "DONE"}, w={"id": created["id"]})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = gql(local_server, update, d={}, w={"id": created["id"]})  # nothing to change
+    assert body["data"]["updatePropertiesInIssue"] == {"status": "OPEN"}

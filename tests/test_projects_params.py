@@ -109,6 +109,8 @@ async def test_create_project_copies_project_id(
     assert tags_of(local_server, copy.id) == ["tag-copied"]
     with pytest.raises(NotFoundError, match="no-such-project"):
         await kili.create_project(title="copy", project_id="no-such-project")
+    with pytest.raises(KiliInputError, match="project_id"):
+        await kili.create_project(title="copy", project_id="")
     with pytest.raises(KiliInputError, match="copies that project's input_type"):
         await kili.create_project(title="copy", project_id=source.id, input_type="IMAGE")
 

@@ -133,9 +133,9 @@ class ProjectMethods(Domain):
             title: project title (not empty).
             description: free text, default "".
             input_type: e.g. "IMAGE", "TEXT", "PDF", "VIDEO"; required unless
-                ``from_demo_project`` is given.
+                ``from_demo_project`` or ``project_id`` is given.
             json_interface: the ontology, a dict (``{"jobs": {...}}``); required unless
-                ``from_demo_project`` is given.
+                ``from_demo_project`` or ``project_id`` is given.
             compliance_tags: subset of ["PHI", "PII"].
             from_demo_project: name of a Kili demo project to copy.
             project_id: a project to copy: its input type, json interface, instructions,
@@ -152,6 +152,10 @@ class ProjectMethods(Domain):
         if not isinstance(title, str) or not title.strip():
             raise KiliInputError(f"title must be a non-empty string, got {title!r}.")
         check_bools(pixel_labeling=pixel_labeling)
+        if project_id is not None and (not isinstance(project_id, str) or not project_id):
+            raise KiliInputError(
+                f"project_id (the project to copy) must be a non-empty string, got {project_id!r}."
+            )
         tag_labels = as_list("tags", tags, str)
         if pixel_labeling:
             if project_id is not None or from_demo_project is not None:
