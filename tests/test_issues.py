@@ -255,3 +255,25 @@ async def test_server_update_issue_needs_an_id_and_a_known_status(
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     body = gql(local_server, update, d={}, w={"id": created["id"]})  # nothing to change
     assert body["data"]["updatePropertiesInIssue"] == {"status": "OPEN"}
+
+
+def test_mypy_types_issue_and_user_calls() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def mypy(script: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", f"tests/typing/{script}"],
+            cwd=root, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return result.stdout + result.stderr
+
+    assert "Success" in mypy("issues_user_script.py")
+    found = mypy("issues_bad_script.py")
+    assert "Literal['DONE']" in found
+    assert 'Unexpected keyword argument "label_id"' in found
+    assert 'incompatible type "int"; expected "str"' in found
+    assert '(expression has type "list[Issue]", variable has type "list[Label]")' in found
