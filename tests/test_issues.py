@@ -277,3 +277,40 @@ def test_mypy_types_issue_and_user_calls() -> None:
     assert 'Unexpected keyword argument "label_id"' in found
     assert 'incompatible type "int"; expected "str"' in found
     assert '(expression has type "list[Issue]", variable has type "list[Label]")' in found
+
+
+async def test_create_issues_partial_failure_reports_each_item(local_server: LocalServer) -> None:
+    """The 2nd chunk's request fails with a 500 (not resent: a mutation): the others stay."""
+    import httpx
+
+    calls = {"createIssues": 0}
+
+    class FailSecondChunk(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if b"CreateIssues" in request.content:
+                calls["createIssues"] += 1
+                if calls["createIssues"] == 2:
+                    return httpx.Response(500, json={"errors": [{"message": "boom"}]})
+            return await self.inner.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    async with httpx.AsyncClient(transport=FailSecondChunk()) as http:
+        async with aiokili.AsyncKili(
+            api_key=local_server.api_key, api_endpoint=local_server.url, http_client=http,
+            concurrency=1,
+        ) as kili:  # fmt: skip
+            project_id, _, label_ids = await _project_with_labels(kili, 5)
+            labels = label_ids * 50  # 250 issues: chunks of 100, 100, 50
+            with pytest.raises(aiokili.BulkOperationError) as info:
+                await kili.create_issues(project_id, label_id_array=labels)
+            err = info.value
+            assert [f.index for f in err.failures] == list(range(100, 200))
+            assert err.failures[0].key == labels[100]
+            assert len(err.succeeded) == 150
+            assert calls["createIssues"] == 3  # the failed chunk was not resent
+            assert await kili.count_issues(project_id) == 150
