@@ -154,6 +154,7 @@ class ProjectRepository:
 query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
+project_user_type = ObjectType("ProjectUser")
 constants(project_type, {"workflowVersion": "V1", "steps": [], "stepGroups": [],
                          "dataConnections": [], "enforceStepSeparation": False})  # fmt: skip
 for _name, _default in PROJECT_DEFAULTS.items():
@@ -188,9 +189,15 @@ async def resolve_project_roles(project: ProjectRow, info: Info) -> list[dict[st
     author = await resolve_project_author(project, info)
     if author is None:
         return []
-    starred = await in_thread(context(info).store.projects.starred, project.id, author.id)
     return [{"id": f"{project.id}-{author.id}", "role": "ADMIN", "status": "ACTIVATED",
-             "activated": True, "starred": starred, "user": author}]  # fmt: skip
+             "activated": True, "projectId": project.id, "user": author}]  # fmt: skip
+
+
+@project_user_type.field("starred")
+async def resolve_project_user_starred(member: dict[str, Any], info: Info) -> bool:
+    """Read only when selected: whether this member starred the project."""
+    store = context(info).store
+    return await in_thread(store.projects.starred, member["projectId"], member["user"].id)
 
 
 @mutation.field("createProject")
@@ -244,4 +251,4 @@ async def resolve_delete_project(_: Any, info: Info, where: dict[str, Any]) -> P
     return await ctx.store.db.run_write(ctx.store.projects.delete, required_id(where))
 
 
-bindables = [query, mutation, project_type]
+bindables = [query, mutation, project_type, project_user_type]
