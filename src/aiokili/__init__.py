@@ -32,7 +32,7 @@ from .errors import (
     RateLimitError,
 )
 from .issues import IssueFilters
-from .labels import LabelFilters
+from .labels import LabelFilters, PredictionFilters
 from .models import (
     Asset,
     AssetCurrentStep,
@@ -58,6 +58,7 @@ from .models import (
     UserProfile,
     WorkflowVersion,
 )
+from .parsed_label import LabelParsingError, ParsedJob, ParsedLabel
 from .projects import ProjectFilters
 from .users import OrganizationFilters, UserFilters
 
@@ -91,6 +92,7 @@ __all__ = [
     "Label",
     "LabelAsset",
     "LabelFilters",
+    "LabelParsingError",
     "LabelType",
     "License",
     "Listing",
@@ -98,6 +100,9 @@ __all__ = [
     "Organization",
     "OrganizationFilters",
     "OrganizationRole",
+    "ParsedJob",
+    "ParsedLabel",
+    "PredictionFilters",
     "Project",
     "ProjectFilters",
     "ProjectMember",

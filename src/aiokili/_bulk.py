@@ -4,18 +4,31 @@ Each chunk is one request (retried by the policy where that is safe). A failed c
 not stop the others, except when the API is unreachable: then chunks not yet sent fail at
 once with the same error instead of each waiting through its own retries. Failures are
 reported per item, with the item's position in the caller's arrays.
+
+When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
+the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
+were applied, and only the others are sent again, once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ._tasks import gather
-from .errors import APIConnectionError, BulkOperationError, ItemFailure
+from ._throttle import Throttle
+from .errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Partial(Exception, Generic[R]):
+    """A chunk of which only some items are known to be applied."""
+
+    def __init__(self, results: Sequence[R | None], error: Exception) -> None:
+        super().__init__(str(error))
+        self.results, self.error = results, error
 
 
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -32,23 +45,48 @@ async def run_bulk(
     indexes: Sequence[int],
     chunk_size: int,
     concurrency: int,
+    throttle: Throttle | None = None,
+    reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
 ) -> list[R]:
     """Send ``items`` in chunks through ``send``; return the results in order.
 
     ``keys[i]`` / ``indexes[i]`` are item ``i``'s identifier and position in the caller's
     arrays. If any chunk fails, raise :class:`~aiokili.errors.BulkOperationError` listing
-    every item of the failed chunks and carrying the results of the others.
+    every failed item and carrying the results of the others. With a ``throttle``, fewer
+    chunks are in flight while the API is rate limiting the client. ``reconcile(chunk)``
+    (optional) gives, per item of a chunk whose outcome is unknown, its result if the API
+    applied it or None; ``send`` must then return one result per item, in order.
     """
+    throttle = throttle or Throttle()
     unreachable: list[APIConnectionError] = []
+
+    async def settle(chunk: Sequence[T], error: APIError) -> Sequence[R]:
+        assert reconcile is not None
+        found = list(await reconcile(chunk))
+        missing = [i for i, result in enumerate(found) if result is None]
+        if missing:
+            try:
+                again = await send([chunk[i] for i in missing])
+            except Exception as exc:
+                raise _Partial(found, exc) from exc
+            for i, result in zip(missing, again, strict=True):
+                found[i] = result
+        return found  # type: ignore[return-value]  # no None left
 
     def job(chunk: Sequence[T]) -> Callable[[], Awaitable[Sequence[R]]]:
         async def run() -> Sequence[R]:
             if unreachable:
                 raise unreachable[0]  # the API is down: do not queue more retries
             try:
-                return await send(chunk)
-            except APIConnectionError as exc:
-                unreachable.append(exc)
+                async with throttle.slot(concurrency):
+                    if unreachable:
+                        raise unreachable[0]
+                    return await send(chunk)
+            except APIError as exc:
+                if reconcile is not None and exc.outcome_unknown:
+                    return await settle(chunk, exc)
+                if isinstance(exc, APIConnectionError):
+                    unreachable.append(exc)
                 raise
 
         return run
@@ -58,9 +96,15 @@ async def run_bulk(
     succeeded: list[R] = []
     failures: list[ItemFailure] = []
     for number, outcome in enumerate(outcomes):
-        if isinstance(outcome, Exception):
-            start = number * chunk_size
-            span = range(start, min(start + chunk_size, len(items)))
+        start = number * chunk_size
+        span = range(start, min(start + chunk_size, len(items)))
+        if isinstance(outcome, _Partial):
+            for i, result in zip(span, outcome.results, strict=True):
+                if result is None:
+                    failures.append(ItemFailure(indexes[i], keys[i], outcome.error))
+                else:
+                    succeeded.append(result)
+        elif isinstance(outcome, Exception):
             failures.extend(ItemFailure(indexes[i], keys[i], outcome) for i in span)
         else:
             succeeded.extend(outcome)

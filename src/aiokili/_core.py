@@ -23,6 +23,7 @@ from ._http import RetryPolicy
 from ._listing import Listing, ListingSpec
 from ._lookups import Lookups
 from ._settings import Settings
+from ._throttle import Throttle
 from ._uploads import Uploader, UploadSlots
 
 M = TypeVar("M", bound=BaseModel)
@@ -49,6 +50,7 @@ class Runtime:
     owns_http: bool
     task_group: TaskGroup | None = None
     upload_slots: UploadSlots = field(default_factory=UploadSlots)
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 class Core:
@@ -62,7 +64,11 @@ class Core:
             url=settings.endpoint,
             http=runtime.http,
             headers=headers,
-            policy=RetryPolicy(max_retries=settings.max_retries, timeout=settings.timeout),
+            policy=RetryPolicy(
+                max_retries=settings.max_retries,
+                timeout=settings.timeout,
+                throttle=runtime.throttle,
+            ),
         )
         self.uploads = Uploader(
             self.gql, runtime.http, settings, runtime.upload_slots, auth_headers=headers
@@ -110,6 +116,7 @@ class Core:
         keys: Sequence[str | None],
         indexes: Sequence[int] | None = None,
         chunk_size: int,
+        reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
     ) -> list[R]:
         """Send ``items`` in chunks, ``settings.concurrency`` at a time (see ``_bulk``)."""
         return await run_bulk(
@@ -120,6 +127,8 @@ class Core:
             indexes=range(len(items)) if indexes is None else indexes,
             chunk_size=chunk_size,
             concurrency=self.settings.concurrency,
+            throttle=self.runtime.throttle,
+            reconcile=reconcile,
         )
 
 

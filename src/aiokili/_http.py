@@ -24,6 +24,7 @@ import anyio
 import httpx
 
 from . import _constants as C
+from ._throttle import Throttle
 from .errors import (
     APIConnectionError,
     APIError,
@@ -79,6 +80,7 @@ class _Failure:
     error: APIError
     processed: bool  # the server may have acted on the request
     wait: float | None = None
+    overloaded: bool = False  # 429, or 503 with Retry-After: the whole client backs off
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class RetryPolicy:
 
     max_retries: int
     timeout: float
+    throttle: Throttle | None = None  # shared by the client's requests: see _throttle
 
     async def send(
         self,
@@ -103,14 +106,26 @@ class RetryPolicy:
         :class:`~aiokili.errors.APIError` once retries are exhausted or not allowed.
         """
         retries = 0
+        throttle = self.throttle
         while True:
+            if throttle is not None:
+                await throttle.pause()
+            epoch = throttle.epoch if throttle is not None else 0
             outcome = await self._try(attempt, what, is_answer)
             if isinstance(outcome, httpx.Response):
+                if throttle is not None:
+                    throttle.succeeded(epoch)
                 return outcome
-            if (outcome.processed and not idempotent) or retries >= self.max_retries:
+            wait = outcome.wait if outcome.wait is not None else backoff(retries + 1)
+            if outcome.overloaded and throttle is not None:
+                throttle.rate_limited(wait)
+            if outcome.processed and not idempotent:
+                outcome.error.outcome_unknown = True
+                raise outcome.error
+            if retries >= self.max_retries:
                 raise outcome.error
             retries += 1
-            await anyio.sleep(outcome.wait if outcome.wait is not None else backoff(retries))
+            await anyio.sleep(wait)
 
     async def _try(
         self,
@@ -148,5 +163,5 @@ class RetryPolicy:
         if status not in RETRY_STATUSES or (is_answer is not None and is_answer(response)):
             return response
         wait = retry_after(response)
-        processed = not (status == 429 or (status == 503 and wait is not None))
-        return _Failure(status_error(response, what), processed, wait)
+        overloaded = status == 429 or (status == 503 and wait is not None)
+        return _Failure(status_error(response, what), not overloaded, wait, overloaded)

@@ -43,7 +43,11 @@ class APIError(KiliError):
     Attributes:
         status_code: HTTP status of the last response, or None if there was no response.
         operation: the GraphQL operation name, when known.
+        outcome_unknown: True when a mutation was sent and may or may not have been applied
+            (a timeout after sending, a dropped connection, a 5xx); it was not resent.
     """
+
+    outcome_unknown = False
 
     def __init__(
         self, message: str, *, status_code: int | None = None, operation: str | None = None

@@ -2,6 +2,7 @@
 
 from .append_many_assets import AppendManyAssets, AppendManyAssetsData
 from .append_many_labels import AppendManyLabels, AppendManyLabelsData
+from .append_to_labels import AppendToLabels, AppendToLabelsData
 from .asset_ids import AssetIds, AssetIdsData
 from .assets import Assets, AssetsData
 from .async_base_client import AsyncBaseClient
@@ -14,10 +15,12 @@ from .count_labels import CountLabels
 from .count_organizations import CountOrganizations
 from .count_projects import CountProjects
 from .count_users import CountUsers
+from .create_honeypot import CreateHoneypot, CreateHoneypotData
 from .create_issues import CreateIssues, CreateIssuesData
 from .create_project import CreateProject, CreateProjectData
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
 from .current_user import CurrentUser, CurrentUserData
+from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .enums import (
     ComplianceTag,
@@ -63,14 +66,17 @@ from .input_types import (
     AppendLabelData,
     AppendManyAssetsData,
     AppendManyLabelsData,
+    AppendToLabelsData,
     AssetIssueWhere,
     AssetLabelWhere,
     AssetWhere,
     CheckedTagData,
+    CreateHoneypotData,
     CreateProjectData,
     IssueData,
     IssueToCreate,
     IssueWhere,
+    LabelData,
     LabelWhere,
     OrganizationIdWhere,
     OrganizationWhere,
@@ -82,12 +88,14 @@ from .input_types import (
 )
 from .issues import Issues, IssuesData
 from .label_asset_ids import LabelAssetIds, LabelAssetIdsData
+from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
 from .labels import Labels, LabelsData
 from .list_tags_by_org import ListTagsByOrg, ListTagsByOrgData
 from .list_tags_by_project import ListTagsByProject, ListTagsByProjectData
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
     CHECK_TAG_GQL,
@@ -97,14 +105,17 @@ from .operations import (
     COUNT_ORGANIZATIONS_GQL,
     COUNT_PROJECTS_GQL,
     COUNT_USERS_GQL,
+    CREATE_HONEYPOT_GQL,
     CREATE_ISSUES_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
     CURRENT_USER_GQL,
+    DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
+    LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     LIST_TAGS_BY_ORG_GQL,
     LIST_TAGS_BY_PROJECT_GQL,
@@ -113,6 +124,7 @@ from .operations import (
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
+    UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     USERS_GQL,
     VIEWER_GQL,
@@ -125,6 +137,10 @@ from .update_properties_in_issue import (
     UpdatePropertiesInIssue,
     UpdatePropertiesInIssueData,
 )
+from .update_properties_in_label import (
+    UpdatePropertiesInLabel,
+    UpdatePropertiesInLabelData,
+)
 from .update_properties_in_project import (
     UpdatePropertiesInProject,
     UpdatePropertiesInProjectData,
@@ -135,6 +151,7 @@ from .viewer import Viewer, ViewerData
 __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
+    "APPEND_TO_LABELS_GQL",
     "ASSETS_GQL",
     "ASSET_IDS_GQL",
     "AppendLabelData",
@@ -144,6 +161,9 @@ __all__ = [
     "AppendManyLabels",
     "AppendManyLabelsData",
     "AppendManyLabelsData",
+    "AppendToLabels",
+    "AppendToLabelsData",
+    "AppendToLabelsData",
     "Asset",
     "AssetCurrentStep",
     "AssetIds",
@@ -164,6 +184,7 @@ __all__ = [
     "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
     "COUNT_USERS_GQL",
+    "CREATE_HONEYPOT_GQL",
     "CREATE_ISSUES_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
@@ -178,6 +199,9 @@ __all__ = [
     "CountOrganizations",
     "CountProjects",
     "CountUsers",
+    "CreateHoneypot",
+    "CreateHoneypotData",
+    "CreateHoneypotData",
     "CreateIssues",
     "CreateIssuesData",
     "CreateProject",
@@ -186,7 +210,9 @@ __all__ = [
     "CreateUploadBucketSignedUrls",
     "CurrentUser",
     "CurrentUserData",
+    "DELETE_LABELS_GQL",
     "DELETE_PROJECT_GQL",
+    "DeleteLabels",
     "DeleteProject",
     "DemoProjectType",
     "FILTER_EXISTING_ASSETS_GQL",
@@ -211,13 +237,17 @@ __all__ = [
     "IssuesData",
     "LABELS_GQL",
     "LABEL_ASSET_IDS_GQL",
+    "LABEL_PROJECT_INTERFACE_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "Label",
     "LabelAssetIds",
     "LabelAssetIdsData",
     "LabelAuthor",
+    "LabelData",
     "LabelLabelOf",
+    "LabelProjectInterface",
+    "LabelProjectInterfaceData",
     "LabelType",
     "LabelWhere",
     "Labels",
@@ -253,10 +283,13 @@ __all__ = [
     "StatusInStep",
     "StepIdAndStatus",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
+    "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "USERS_GQL",
     "UpdatePropertiesInIssue",
     "UpdatePropertiesInIssueData",
+    "UpdatePropertiesInLabel",
+    "UpdatePropertiesInLabelData",
     "UpdatePropertiesInProject",
     "UpdatePropertiesInProjectData",
     "Upload",

@@ -5,6 +5,7 @@ from typing import Any, Optional, Union
 
 from .append_many_assets import AppendManyAssets
 from .append_many_labels import AppendManyLabels
+from .append_to_labels import AppendToLabels
 from .asset_ids import AssetIds
 from .assets import Assets
 from .async_base_client import AsyncBaseClient
@@ -16,21 +17,26 @@ from .count_labels import CountLabels
 from .count_organizations import CountOrganizations
 from .count_projects import CountProjects
 from .count_users import CountUsers
+from .create_honeypot import CreateHoneypot
 from .create_issues import CreateIssues
 from .create_project import CreateProject
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
 from .current_user import CurrentUser
+from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
 from .input_types import (
     AppendManyAssetsData,
     AppendManyLabelsData,
+    AppendToLabelsData,
     AssetWhere,
     CheckedTagData,
+    CreateHoneypotData,
     CreateProjectData,
     IssueData,
     IssueToCreate,
     IssueWhere,
+    LabelData,
     LabelWhere,
     OrganizationWhere,
     ProjectData,
@@ -39,12 +45,14 @@ from .input_types import (
 )
 from .issues import Issues
 from .label_asset_ids import LabelAssetIds
+from .label_project_interface import LabelProjectInterface
 from .labels import Labels
 from .list_tags_by_org import ListTagsByOrg
 from .list_tags_by_project import ListTagsByProject
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
     CHECK_TAG_GQL,
@@ -54,14 +62,17 @@ from .operations import (
     COUNT_ORGANIZATIONS_GQL,
     COUNT_PROJECTS_GQL,
     COUNT_USERS_GQL,
+    CREATE_HONEYPOT_GQL,
     CREATE_ISSUES_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
     CURRENT_USER_GQL,
+    DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
+    LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     LIST_TAGS_BY_ORG_GQL,
     LIST_TAGS_BY_PROJECT_GQL,
@@ -70,6 +81,7 @@ from .operations import (
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
+    UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     USERS_GQL,
     VIEWER_GQL,
@@ -79,6 +91,7 @@ from .project_input_type import ProjectInputType
 from .project_to_copy import ProjectToCopy
 from .projects import Projects
 from .update_properties_in_issue import UpdatePropertiesInIssue
+from .update_properties_in_label import UpdatePropertiesInLabel
 from .update_properties_in_project import UpdatePropertiesInProject
 from .users import Users
 from .viewer import Viewer
@@ -258,6 +271,69 @@ class GeneratedClient(AsyncBaseClient):
         )
         _data = self.get_data(response)
         return AppendManyLabels.model_validate(_data)
+
+    async def delete_labels(self, ids: list[str], **kwargs: Any) -> DeleteLabels:
+        variables: dict[str, object] = {"ids": ids}
+        response = await self.execute(
+            query=DELETE_LABELS_GQL,
+            operation_name="DeleteLabels",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteLabels.model_validate(data)
+
+    async def create_honeypot(
+        self, data: CreateHoneypotData, where: AssetWhere, **kwargs: Any
+    ) -> CreateHoneypot:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=CREATE_HONEYPOT_GQL,
+            operation_name="CreateHoneypot",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreateHoneypot.model_validate(_data)
+
+    async def append_to_labels(
+        self, data: AppendToLabelsData, where: AssetWhere, **kwargs: Any
+    ) -> AppendToLabels:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=APPEND_TO_LABELS_GQL,
+            operation_name="AppendToLabels",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return AppendToLabels.model_validate(_data)
+
+    async def update_properties_in_label(
+        self, where: LabelWhere, data: LabelData, **kwargs: Any
+    ) -> UpdatePropertiesInLabel:
+        variables: dict[str, object] = {"where": where, "data": data}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_LABEL_GQL,
+            operation_name="UpdatePropertiesInLabel",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInLabel.model_validate(_data)
+
+    async def label_project_interface(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> LabelProjectInterface:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_PROJECT_INTERFACE_GQL,
+            operation_name="LabelProjectInterface",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelProjectInterface.model_validate(data)
 
     async def create_project(
         self, data: CreateProjectData, **kwargs: Any

@@ -174,6 +174,28 @@ class AppendManyLabelsData(BaseModel):
     labels_data: list["AppendLabelData"] = Field(alias="labelsData")
 
 
+class AppendToLabelsData(BaseModel):
+    author_id: str = Field(alias="authorID")
+    client_version: Optional[int] = Field(alias="clientVersion", default=None)
+    json_response: str = Field(alias="jsonResponse")
+    label_type: LabelType = Field(alias="labelType")
+    seconds_to_label: Optional[float] = Field(alias="secondsToLabel", default=None)
+    skipped: Optional[bool] = None
+
+
+class CreateHoneypotData(BaseModel):
+    json_response: str = Field(alias="jsonResponse")
+
+
+class LabelData(BaseModel):
+    is_sent_back_to_queue: Optional[bool] = Field(
+        alias="isSentBackToQueue", default=None
+    )
+    json_response: Optional[str] = Field(alias="jsonResponse", default=None)
+    model_name: Optional[str] = Field(alias="modelName", default=None)
+    seconds_to_label: Optional[float] = Field(alias="secondsToLabel", default=None)
+
+
 class AppendManyAssetsData(BaseModel):
     content_array: Optional[list[Optional[str]]] = Field(
         alias="contentArray", default=None

@@ -4,6 +4,7 @@
 __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
+    "APPEND_TO_LABELS_GQL",
     "ASSETS_GQL",
     "ASSET_IDS_GQL",
     "CHECK_TAG_GQL",
@@ -13,15 +14,18 @@ __all__ = [
     "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
     "COUNT_USERS_GQL",
+    "CREATE_HONEYPOT_GQL",
     "CREATE_ISSUES_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
     "CURRENT_USER_GQL",
+    "DELETE_LABELS_GQL",
     "DELETE_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "ISSUES_GQL",
     "LABELS_GQL",
     "LABEL_ASSET_IDS_GQL",
+    "LABEL_PROJECT_INTERFACE_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "ORGANIZATIONS_GQL",
@@ -29,6 +33,7 @@ __all__ = [
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_TO_COPY_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
+    "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "USERS_GQL",
     "VIEWER_GQL",
@@ -284,6 +289,139 @@ APPEND_MANY_LABELS_GQL = """
 mutation AppendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!) {
   data: appendManyLabels(data: $data, where: $where) {
     id
+  }
+}
+"""
+
+DELETE_LABELS_GQL = """
+mutation DeleteLabels($ids: [ID!]!) {
+  data: deleteLabels(ids: $ids)
+}
+"""
+
+CREATE_HONEYPOT_GQL = """
+mutation CreateHoneypot($data: CreateHoneypotData!, $where: AssetWhere!) {
+  data: createHoneypot(data: $data, where: $where) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+APPEND_TO_LABELS_GQL = """
+mutation AppendToLabels($data: AppendToLabelsData!, $where: AssetWhere!) {
+  data: appendToLabels(data: $data, where: $where) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+UPDATE_PROPERTIES_IN_LABEL_GQL = """
+mutation UpdatePropertiesInLabel($where: LabelWhere!, $data: LabelData!) {
+  data: updatePropertiesInLabel(where: $where, data: $data) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+LABEL_PROJECT_INTERFACE_GQL = """
+query LabelProjectInterface($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    inputType
+    jsonInterface
   }
 }
 """

@@ -7,10 +7,11 @@ mistakes answer ``BAD_USER_INPUT`` naming the argument.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from .._category_search import CategorySearchError, Count, Node
+from .._category_search import parse as parse_category_search
 from .db import marks
 from .errors import ServerError
 
@@ -222,15 +223,45 @@ def author_sql(column: str, names: Sequence[str], arg: str) -> Sql:
     return q
 
 
+def mark_sql(owner: str, alias: str, kind: str, gte: Any, lte: Any) -> Sql:
+    """Mark ``kind`` ("consensus" / "honeypot") of a label or asset (``owner``) in [gte, lte].
+
+    Marks are computed by ``domains/marks.py`` into ``label_marks`` / ``asset_marks``; an item
+    without a mark matches no range.
+    """
+    table, key = ("label_marks", "label_id") if owner == "label" else ("asset_marks", "asset_id")
+    column = f"(SELECT mk.{kind}_mark FROM {table} mk WHERE mk.{key} = {alias}.id)"
+    q = Sql()
+    if gte is not None:
+        q.add(f"{column} >= ?", float(gte))
+    if lte is not None:
+        q.add(f"{column} <= ?", float(lte))
+    return q
+
+
 def label_conditions(where: Where, lb: str, arg: str) -> Sql:
-    """What ``LabelWhere`` and ``AssetLabelWhere`` share, on ``labels <lb>``."""
-    _unsupported(where, ("consensusMarkGte", "consensusMarkLte", "honeypotMarkGte",
-                         "honeypotMarkLte", "labelerIn", "labelerNotIn", "reviewerIn",
-                         "reviewerNotIn"), arg)  # fmt: skip
+    """What ``LabelWhere`` and ``AssetLabelWhere`` share, on ``labels <lb>``.
+
+    ``labelerIn`` / ``labelerNotIn``: authors (as in ``authorIn``) of non-REVIEW labels;
+    ``reviewerIn`` / ``reviewerNotIn``: authors of REVIEW labels.
+    """
     q = Sql()
     q.add_in(f"{lb}.label_type", where.get("typeIn"), f"{arg}.typeIn")
     if where.get("authorIn") is not None:
         q.merge(author_sql(f"{lb}.author_id", where["authorIn"], f"{arg}.authorIn"))
+    for name, review, negate in (("labelerIn", False, False), ("labelerNotIn", False, True),
+                                 ("reviewerIn", True, False), ("reviewerNotIn", True, True)):  # fmt: skip
+        if where.get(name) is None:
+            continue
+        authors = author_sql(f"{lb}.author_id", where[name], f"{arg}.{name}")
+        kind = f"{lb}.label_type {'=' if review else '<>'} 'REVIEW'"
+        if negate:
+            q.add(f"NOT ({kind} AND {authors.sql})", *authors.args)
+        else:
+            q.add(f"{kind} AND {authors.sql}", *authors.args)
+    for kind in ("consensus", "honeypot"):
+        q.merge(mark_sql("label", lb, kind, where.get(f"{kind}MarkGte"),
+                         where.get(f"{kind}MarkLte")))  # fmt: skip
     if where.get("createdAt"):
         q.range(f"{lb}.created_at", where["createdAt"][:10], where["createdAt"][:10])
     q.range(f"{lb}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
@@ -252,7 +283,12 @@ def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
         pq = project_sql(project, f"{arg}.project")
         q.add(f"{lb}.project_id IN (SELECT p.id FROM projects p WHERE {pq.sql})", *pq.args)
     user = where.get("user") or {}
-    _unsupported(user, ("activated", "organization"), f"{arg}.user")
+    if user.get("activated") is False:  # every local user is activated
+        q.add("0")
+    organization = (user.get("organization") or {}).get("id")
+    if organization is not None:
+        q.add(f"{lb}.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
+              organization)  # fmt: skip
     if user.get("id") is not None:
         q.add(f"{lb}.author_id = ?", user["id"])
     q.add_in(f"{lb}.author_id", user.get("idIn"), f"{arg}.user.idIn")
@@ -270,76 +306,30 @@ def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
 
 
 # ------------------------------------------------------------------ category search
-_TOKEN = re.compile(r"\s*(\(|\)|AND\b|OR\b|([A-Za-z0-9_\-]+)\.([A-Za-z0-9_\-]+)\.count\s*"
-                    r"(==|>=|<=|>|<)\s*(\d+))")  # fmt: skip
 _SQL_OPS = {"==": "=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
 
 
 def search_sql(query: str, lb: str, arg: str) -> Sql:
     """Kili's category search (``JOB.CAT.count > 0 AND (... OR ...)``) over ``label_categories``.
 
-    AND binds tighter than OR; the counts were computed when the label was written.
+    Parsed by the client's own parser (AND binds tighter than OR); the counts were computed
+    when the label was written.
     """
-    hint = ("use JOB.CATEGORY.count OP N (OP one of == >= <= > <) joined by AND / OR, "
-            "e.g. JOB.A.count > 0 AND JOB.B.count == 0")  # fmt: skip
-    tokens: list[re.Match[str]] = []
-    pos, text = 0, query.strip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise ServerError(f"Invalid search {query!r} in {arg} at {text[pos:]!r}: {hint}.")
-        tokens.append(m)
-        pos = m.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
+    try:
+        tree = parse_category_search(query)
+    except CategorySearchError as exc:
+        raise ServerError(f"Invalid search in {arg}: {exc}.") from None
     args: list[Any] = []
-    index = 0
 
-    def peek() -> str | None:
-        return tokens[index].group(1) if index < len(tokens) else None
+    def compile_node(node: Node) -> str:
+        if isinstance(node, Count):
+            args.extend((node.job, node.category, node.value))
+            return (f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
+                    f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[node.op]} ?")  # fmt: skip
+        return "(" + f" {node.operator} ".join(compile_node(p) for p in node.parts) + ")"
 
-    def disjunction() -> str:
-        nonlocal index
-        parts = [conjunction()]
-        while peek() == "OR":
-            index += 1
-            parts.append(conjunction())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-
-    def conjunction() -> str:
-        nonlocal index
-        parts = [term()]
-        while peek() == "AND":
-            index += 1
-            parts.append(term())
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
-
-    def term() -> str:
-        nonlocal index
-        if index >= len(tokens):
-            raise ServerError(f"Invalid search {query!r} in {arg}: it ends too early; {hint}.")
-        token = tokens[index]
-        index += 1
-        if token.group(1) == "(":
-            inner = disjunction()
-            if peek() != ")":
-                raise ServerError(
-                    f"Invalid search {query!r} in {arg}: a parenthesis is not closed."
-                )
-            index += 1
-            return inner
-        if token.group(2) is None:
-            raise ServerError(f"Invalid search {query!r} in {arg} near {token.group(1)!r}; {hint}.")
-        job, category, op, number = token.group(2, 3, 4, 5)
-        args.extend((job, category, int(number)))
-        return (f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
-                f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[op]} ?")  # fmt: skip
-
-    sql = disjunction()
-    if index != len(tokens):
-        raise ServerError(f"Invalid search {query!r} in {arg} near {peek()!r}; {hint}.")
     q = Sql()
-    q.add(sql, *args)
+    q.add(compile_node(tree), *args)
     return q
 
 

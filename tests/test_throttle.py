@@ -1,0 +1,104 @@
+"""Client-wide back-off on 429: everyone pauses, the bulk window halves, then recovers.
+
+A server cannot be made to rate limit on the 3rd request on demand, so respx plays it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+import anyio
+import httpx
+import pytest
+import respx
+
+import aiokili
+
+URL = "https://kili.example/api/label/v2/graphql"
+PAUSE = 0.3
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+class RateLimitedServer:
+    """Answers appendManyLabels after 20 ms; the 3rd request gets 429 + Retry-After."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.starts: list[tuple[float, int]] = []  # (time, requests in flight then)
+        self.limited_at: float | None = None
+        self.calls = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        number = self.calls
+        self.in_flight += 1
+        self.starts.append((anyio.current_time(), self.in_flight))
+        try:
+            await anyio.sleep(0.02)
+            if number == 3:
+                self.limited_at = anyio.current_time()
+                return httpx.Response(429, text="slow down", headers={"Retry-After": str(PAUSE)})
+            labels = json.loads(request.content)["variables"]["data"]["labelsData"]
+            ids = [{"id": f"l{number}-{i}"} for i in range(len(labels))]
+            return httpx.Response(200, json={"data": {"data": ids}})
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_429_pauses_the_client_and_narrows_bulk_concurrency_then_recovers(
+    api: respx.MockRouter,
+) -> None:
+    server = RateLimitedServer()
+    api.post(URL).mock(side_effect=server)
+    answer = {"JOB": {"categories": [{"name": "A"}]}}
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL, concurrency=4) as kili:
+        ids = await kili.append_labels(
+            asset_id_array=[f"a{i}" for i in range(4000)], json_response_array=[answer] * 4000
+        )
+    assert len(ids) == 4000 and len(set(ids)) == 4000  # every label once, in order
+    assert server.calls == 40 + 1  # 40 chunks of 100, one resent
+    assert server.limited_at is not None
+    resume = server.limited_at + PAUSE
+    during = [t for t, _ in server.starts if server.limited_at < t < resume - 0.01]
+    assert during == [], "no request may start while the client is paused"
+    after = [n for t, n in server.starts if t >= resume - 0.01]
+    assert max(after[:4]) <= 2, "right after the pause, at most half the window is in flight"
+    assert max(after) == 4, "the window grows back to the configured concurrency"
+    assert max(n for _, n in server.starts) == 4
+
+
+async def test_an_unknown_outcome_is_reconciled_before_anything_is_resent() -> None:
+    """The 2nd chunk is applied, then its answer is lost: only the unapplied items go again."""
+    from aiokili._bulk import run_bulk
+
+    applied: list[int] = []
+    calls: list[list[int]] = []
+
+    async def send(chunk: Sequence[int]) -> list[str]:
+        calls.append(list(chunk))
+        if chunk[0] == 10 and len(calls) <= 3:
+            applied.extend(chunk[:5])  # half applied, then the connection dropped
+            error = aiokili.APIConnectionError("Connection to the API failed: ReadError")
+            error.outcome_unknown = True
+            raise error
+        applied.extend(chunk)
+        return [f"id{i}" for i in chunk]
+
+    async def reconcile(chunk: Sequence[int]) -> list[str | None]:
+        return [f"id{i}" if i in applied else None for i in chunk]
+
+    items = list(range(30))
+    results = await run_bulk(
+        "op", items, send, keys=[None] * 30, indexes=items, chunk_size=10, concurrency=1,
+        reconcile=reconcile,
+    )  # fmt: skip
+    assert results == [f"id{i}" for i in items]
+    assert sorted(applied) == items, "every item applied exactly once"
+    assert calls[2] == list(range(15, 20)), "only the items the API had not applied are resent"
