@@ -31,15 +31,23 @@ from .errors import (
     NotFoundError,
     RateLimitError,
 )
+from .issues import IssueFilters
 from .labels import LabelFilters, PredictionFilters
 from .models import (
     Asset,
     AssetCurrentStep,
     ComplianceTag,
     InputType,
+    Issue,
+    IssueComment,
+    IssueStatus,
+    IssueType,
     Label,
     LabelAsset,
     LabelType,
+    License,
+    Organization,
+    OrganizationRole,
     Project,
     ProjectMember,
     ProjectRole,
@@ -47,10 +55,12 @@ from .models import (
     Status,
     StatusInStep,
     User,
+    UserProfile,
     WorkflowVersion,
 )
 from .parsed_label import LabelParsingError, ParsedJob, ParsedLabel
 from .projects import ProjectFilters
+from .users import OrganizationFilters, UserFilters
 
 __all__ = [
     "APIConnectionError",
@@ -71,6 +81,11 @@ __all__ = [
     "InputType",
     "InvalidRequestError",
     "InvalidResponseError",
+    "Issue",
+    "IssueComment",
+    "IssueFilters",
+    "IssueStatus",
+    "IssueType",
     "ItemFailure",
     "KiliError",
     "KiliInputError",
@@ -79,8 +94,12 @@ __all__ = [
     "LabelFilters",
     "LabelParsingError",
     "LabelType",
+    "License",
     "Listing",
     "NotFoundError",
+    "Organization",
+    "OrganizationFilters",
+    "OrganizationRole",
     "ParsedJob",
     "ParsedLabel",
     "PredictionFilters",
@@ -93,6 +112,8 @@ __all__ = [
     "Status",
     "StatusInStep",
     "User",
+    "UserFilters",
+    "UserProfile",
     "WorkflowVersion",
     "__version__",
 ]

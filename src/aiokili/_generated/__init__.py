@@ -7,13 +7,19 @@ from .asset_ids import AssetIds, AssetIdsData
 from .assets import Assets, AssetsData
 from .async_base_client import AsyncBaseClient
 from .base_model import BaseModel, Upload
+from .check_tag import CheckTag, CheckTagData
 from .client import GeneratedClient
 from .count_assets import CountAssets
+from .count_issues import CountIssues
 from .count_labels import CountLabels
+from .count_organizations import CountOrganizations
 from .count_projects import CountProjects
+from .count_users import CountUsers
 from .create_honeypot import CreateHoneypot, CreateHoneypotData
+from .create_issues import CreateIssues, CreateIssuesData
 from .create_project import CreateProject, CreateProjectData
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+from .current_user import CurrentUser, CurrentUserData
 from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .enums import (
@@ -23,6 +29,7 @@ from .enums import (
     IssueStatus,
     IssueType,
     LabelType,
+    OrganizationRole,
     ProjectRole,
     Status,
     StatusInStep,
@@ -41,13 +48,19 @@ from .fragments import (
     AssetCurrentStep,
     AssetLabels,
     AssetResolution,
+    Issue,
+    IssueAuthor,
+    IssueComments,
     Label,
     LabelAuthor,
     LabelLabelOf,
+    Organization,
+    OrganizationLicense,
     Project,
     ProjectRoles,
     ProjectRolesUser,
     User,
+    UserProfile,
 )
 from .input_types import (
     AppendLabelData,
@@ -57,16 +70,24 @@ from .input_types import (
     AssetIssueWhere,
     AssetLabelWhere,
     AssetWhere,
+    CheckedTagData,
     CreateHoneypotData,
     CreateProjectData,
+    IssueData,
+    IssueToCreate,
+    IssueWhere,
     LabelData,
     LabelWhere,
     OrganizationIdWhere,
+    OrganizationWhere,
     ProjectData,
     ProjectWhere,
     StepIdAndStatus,
+    UserEmailWhere,
     UserWhere,
 )
+from .issues import Issues, IssuesData
+from .label_asset_ids import LabelAssetIds, LabelAssetIdsData
 from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
 from .labels import Labels, LabelsData
 from .labels_to_reconcile import (
@@ -74,32 +95,54 @@ from .labels_to_reconcile import (
     LabelsToReconcileData,
     LabelsToReconcileDataAuthor,
 )
+from .list_tags_by_org import ListTagsByOrg, ListTagsByOrgData
+from .list_tags_by_project import ListTagsByProject, ListTagsByProjectData
 from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    CHECK_TAG_GQL,
     COUNT_ASSETS_GQL,
+    COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
+    COUNT_ORGANIZATIONS_GQL,
     COUNT_PROJECTS_GQL,
+    COUNT_USERS_GQL,
     CREATE_HONEYPOT_GQL,
+    CREATE_ISSUES_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    CURRENT_USER_GQL,
     DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
+    ISSUES_GQL,
+    LABEL_ASSET_IDS_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
+    LIST_TAGS_BY_ORG_GQL,
+    LIST_TAGS_BY_PROJECT_GQL,
+    ORGANIZATIONS_GQL,
     PROJECT_INPUT_TYPE_GQL,
+    PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
+    UPDATE_PROPERTIES_IN_ISSUE_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
+    USERS_GQL,
     VIEWER_GQL,
 )
+from .organizations import Organizations, OrganizationsData
 from .project_input_type import ProjectInputType, ProjectInputTypeData
+from .project_to_copy import ProjectToCopy, ProjectToCopyData
 from .projects import Projects, ProjectsData
+from .update_properties_in_issue import (
+    UpdatePropertiesInIssue,
+    UpdatePropertiesInIssueData,
+)
 from .update_properties_in_label import (
     UpdatePropertiesInLabel,
     UpdatePropertiesInLabelData,
@@ -108,6 +151,7 @@ from .update_properties_in_project import (
     UpdatePropertiesInProject,
     UpdatePropertiesInProjectData,
 )
+from .users import Users, UsersData
 from .viewer import Viewer, ViewerData
 
 __all__ = [
@@ -139,23 +183,39 @@ __all__ = [
     "AssetsData",
     "AsyncBaseClient",
     "BaseModel",
+    "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
+    "COUNT_ISSUES_GQL",
     "COUNT_LABELS_GQL",
+    "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
+    "COUNT_USERS_GQL",
     "CREATE_HONEYPOT_GQL",
+    "CREATE_ISSUES_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
+    "CURRENT_USER_GQL",
+    "CheckTag",
+    "CheckTagData",
+    "CheckedTagData",
     "ComplianceTag",
     "CountAssets",
+    "CountIssues",
     "CountLabels",
+    "CountOrganizations",
     "CountProjects",
+    "CountUsers",
     "CreateHoneypot",
     "CreateHoneypotData",
     "CreateHoneypotData",
+    "CreateIssues",
+    "CreateIssuesData",
     "CreateProject",
     "CreateProjectData",
     "CreateProjectData",
     "CreateUploadBucketSignedUrls",
+    "CurrentUser",
+    "CurrentUserData",
     "DELETE_LABELS_GQL",
     "DELETE_PROJECT_GQL",
     "DeleteLabels",
@@ -169,13 +229,27 @@ __all__ = [
     "GraphQLClientGraphQLMultiError",
     "GraphQLClientHttpError",
     "GraphQLClientInvalidResponseError",
+    "ISSUES_GQL",
     "InputType",
+    "Issue",
+    "IssueAuthor",
+    "IssueComments",
+    "IssueData",
     "IssueStatus",
+    "IssueToCreate",
     "IssueType",
+    "IssueWhere",
+    "Issues",
+    "IssuesData",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
+    "LABEL_ASSET_IDS_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LIST_TAGS_BY_ORG_GQL",
+    "LIST_TAGS_BY_PROJECT_GQL",
     "Label",
+    "LabelAssetIds",
+    "LabelAssetIdsData",
     "LabelAuthor",
     "LabelData",
     "LabelLabelOf",
@@ -188,9 +262,21 @@ __all__ = [
     "LabelsToReconcile",
     "LabelsToReconcileData",
     "LabelsToReconcileDataAuthor",
+    "ListTagsByOrg",
+    "ListTagsByOrgData",
+    "ListTagsByProject",
+    "ListTagsByProjectData",
+    "ORGANIZATIONS_GQL",
+    "Organization",
     "OrganizationIdWhere",
+    "OrganizationLicense",
+    "OrganizationRole",
+    "OrganizationWhere",
+    "Organizations",
+    "OrganizationsData",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
+    "PROJECT_TO_COPY_GQL",
     "Project",
     "ProjectData",
     "ProjectInputType",
@@ -198,21 +284,31 @@ __all__ = [
     "ProjectRole",
     "ProjectRoles",
     "ProjectRolesUser",
+    "ProjectToCopy",
+    "ProjectToCopyData",
     "ProjectWhere",
     "Projects",
     "ProjectsData",
     "Status",
     "StatusInStep",
     "StepIdAndStatus",
+    "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
+    "USERS_GQL",
+    "UpdatePropertiesInIssue",
+    "UpdatePropertiesInIssueData",
     "UpdatePropertiesInLabel",
     "UpdatePropertiesInLabelData",
     "UpdatePropertiesInProject",
     "UpdatePropertiesInProjectData",
     "Upload",
     "User",
+    "UserEmailWhere",
+    "UserProfile",
     "UserWhere",
+    "Users",
+    "UsersData",
     "VIEWER_GQL",
     "Viewer",
     "ViewerData",

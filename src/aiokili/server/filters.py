@@ -83,12 +83,21 @@ def _unsupported(where: Where, names: Sequence[str], arg: str) -> None:
 
 
 # ------------------------------------------------------------------ projects
-def project_sql(where: Where, arg: str = "where") -> Sql:
-    """``ProjectWhere`` on ``projects p``."""
-    _unsupported(where, ("starred", "tagIds"), arg)
-    if where.get("deleted"):
-        raise ServerError.not_implemented(f"The filter {arg}.deleted=true")
+def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> Sql:
+    """``ProjectWhere`` on ``projects p``; ``starred`` is the ``viewer``'s (a user id)."""
     q = Sql()
+    if where.get("deleted"):
+        q.add("0")  # deletions are immediate: no project is kept as deleted
+    if where.get("starred") is not None:
+        if viewer is None:
+            raise ServerError.not_implemented(f"The filter {arg}.starred")
+        q.add(f"p.id {'' if where['starred'] else 'NOT '}IN "
+              "(SELECT s.project_id FROM project_stars s WHERE s.user_id = ?)", viewer)  # fmt: skip
+    tag_ids = where.get("tagIds")
+    if tag_ids is not None:
+        check_list(tag_ids, f"{arg}.tagIds")
+        q.add(f"p.id IN (SELECT pt.project_id FROM project_tags pt "
+              f"WHERE pt.tag_id IN ({marks(len(tag_ids))}))", *tag_ids)  # fmt: skip
     if where.get("id") is not None:
         q.add("p.id = ?", where["id"])
     if where.get("searchQuery"):
