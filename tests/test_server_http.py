@@ -195,7 +195,7 @@ def test_one_log_line_per_request(
 
 def test_missing_root_fields_are_not_implemented(server: LocalServer, client: httpx.Client) -> None:
     for query, name in [("{ listPlugins { id } }", "listPlugins"),
-                        ("mutation { deleteTag(tagId: \"t\") }", "deleteTag")]:  # fmt: skip
+                        ("mutation { deletePlugin(where: {pluginName: \"p\"}) }", "deletePlugin")]:  # fmt: skip
         found = error(post(client, server, query))
         assert found["extensions"]["code"] == "NOT_IMPLEMENTED" and name in found["message"]
 
@@ -206,9 +206,9 @@ def test_a_slow_request_does_not_stall_the_others(
     release = threading.Event()
     original = server.store.projects.count
 
-    def slow(where: Any) -> int:  # runs in a worker thread, like a big SQL scan
+    def slow(where: Any, *rest: Any) -> int:  # runs in a worker thread, like a big SQL scan
         release.wait(30)
-        return original(where)
+        return original(where, *rest)
 
     monkeypatch.setattr(server.store.projects, "count", slow)
     done: list[str] = []

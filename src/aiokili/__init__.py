@@ -31,15 +31,23 @@ from .errors import (
     NotFoundError,
     RateLimitError,
 )
-from .labels import LabelFilters
+from .issues import IssueFilters
+from .labels import LabelFilters, PredictionFilters
 from .models import (
     Asset,
     AssetCurrentStep,
     ComplianceTag,
     InputType,
+    Issue,
+    IssueComment,
+    IssueStatus,
+    IssueType,
     Label,
     LabelAsset,
     LabelType,
+    License,
+    Organization,
+    OrganizationRole,
     Project,
     ProjectMember,
     ProjectRole,
@@ -47,9 +55,12 @@ from .models import (
     Status,
     StatusInStep,
     User,
+    UserProfile,
     WorkflowVersion,
 )
+from .parsed_label import LabelParsingError, ParsedJob, ParsedLabel
 from .projects import ProjectFilters
+from .users import OrganizationFilters, UserFilters
 
 __all__ = [
     "APIConnectionError",
@@ -70,15 +81,28 @@ __all__ = [
     "InputType",
     "InvalidRequestError",
     "InvalidResponseError",
+    "Issue",
+    "IssueComment",
+    "IssueFilters",
+    "IssueStatus",
+    "IssueType",
     "ItemFailure",
     "KiliError",
     "KiliInputError",
     "Label",
     "LabelAsset",
     "LabelFilters",
+    "LabelParsingError",
     "LabelType",
+    "License",
     "Listing",
     "NotFoundError",
+    "Organization",
+    "OrganizationFilters",
+    "OrganizationRole",
+    "ParsedJob",
+    "ParsedLabel",
+    "PredictionFilters",
     "Project",
     "ProjectFilters",
     "ProjectMember",
@@ -88,6 +112,8 @@ __all__ = [
     "Status",
     "StatusInStep",
     "User",
+    "UserFilters",
+    "UserProfile",
     "WorkflowVersion",
     "__version__",
 ]

@@ -48,3 +48,6 @@ SIGNED_URLS_CHUNK = 30
 """Paths per ``createUploadBucketSignedUrls`` request (Kili's limit)."""
 EXTERNAL_IDS_CHUNK = 1000
 """External ids per ``filterExistingAssets`` / ``externalIdStrictlyIn`` request."""
+# Reconciling after an unknown outcome: writes dated up to this many seconds before the
+# call began (server clock ahead of ours) still count as the call's own.
+CLOCK_SKEW = 60.0

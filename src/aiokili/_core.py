@@ -95,13 +95,16 @@ class Core:
     def listing(
         self,
         spec: ListingSpec[M],
-        where: BaseModel,
+        where: BaseModel | Callable[[], Awaitable[BaseModel]],
         *,
         fields: Sequence[str] | None,
         first: int | None,
         skip: int,
     ) -> Listing[M]:
-        """A listing of ``spec`` under ``where`` (arguments checked now)."""
+        """A listing of ``spec`` under ``where`` (arguments checked now).
+
+        ``where`` may be a coroutine function, awaited once before the first request, for
+        filters that need a look-up (tag labels to ids...)."""
         return Listing(self, spec, where, fields=fields, first=first, skip=skip)
 
     async def bulk(

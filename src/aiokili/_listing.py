@@ -16,7 +16,7 @@ generated page and count operations, the fragment that ``fields=`` replaces).
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -61,7 +61,7 @@ class Listing(Generic[M]):
         self,
         core: Core,
         spec: ListingSpec[M],
-        where: BaseModel,
+        where: BaseModel | Callable[[], Awaitable[BaseModel]],
         *,
         fields: Sequence[str] | None = None,
         first: int | None = None,
@@ -69,7 +69,7 @@ class Listing(Generic[M]):
     ) -> None:
         self._core = core
         self._spec = spec
-        self._where = where
+        self._where = where  # or a coroutine function making it (look-ups), run once
         self._skip = check_int("skip", skip, 0)
         self._first = None if first is None else check_int("first", first, 0)
         self._selection: Selection | None = None
@@ -82,10 +82,15 @@ class Listing(Generic[M]):
     def __repr__(self) -> str:
         return f"<Listing of {self._spec.model.__name__}: skip={self._skip} first={self._first}>"
 
+    async def _where_model(self) -> BaseModel:
+        if not isinstance(self._where, BaseModel):
+            self._where = await self._where()
+        return self._where
+
     async def _total(self) -> int:
         spec = self._spec
         result = await self._core.gql.run_typed(
-            spec.count_document, spec.count_operation, {"where": self._where}
+            spec.count_document, spec.count_operation, {"where": await self._where_model()}
         )
         return int(result.data)
 
@@ -95,7 +100,7 @@ class Listing(Generic[M]):
         return remaining if self._first is None else min(remaining, self._first)
 
     async def _fetch(self, skip: int, first: int) -> Sequence[M]:
-        variables = {"where": self._where, "first": first, "skip": skip}
+        variables = {"where": await self._where_model(), "first": first, "skip": skip}
         spec, gql = self._spec, self._core.gql
         if self._selection is None:
             page = await gql.run_typed(spec.page_document, spec.page_operation, variables)

@@ -11,12 +11,17 @@ from ._core import Core, Domain
 from ._graphql import KiliGraphQLClient
 from ._settings import Settings
 from .assets import AssetMethods
+from .issues import IssueMethods
+from .label_mutations import LabelMutationMethods
 from .labels import LabelMethods
 from .models import User
 from .projects import ProjectMethods
+from .users import UserMethods
 
 
-class AsyncKili(ProjectMethods, AssetMethods, LabelMethods):
+class AsyncKili(
+    ProjectMethods, AssetMethods, LabelMethods, LabelMutationMethods, IssueMethods, UserMethods
+):
     """Async client of the Kili GraphQL API.
 
     ```python

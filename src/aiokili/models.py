@@ -9,16 +9,21 @@ from ._generated.enums import (
     ComplianceTag,
     DemoProjectType,
     InputType,
+    IssueStatus,
+    IssueType,
     LabelType,
+    OrganizationRole,
     ProjectRole,
     Status,
     StatusInStep,
     WorkflowVersion,
 )
-from ._generated.fragments import Asset, Label, Project, User
+from ._generated.fragments import Asset, Issue, Label, Organization, Project, User, UserProfile
 from ._generated.fragments import AssetCurrentStep as AssetCurrentStep
 from ._generated.fragments import AssetResolution as Resolution
+from ._generated.fragments import IssueComments as IssueComment
 from ._generated.fragments import LabelLabelOf as LabelAsset
+from ._generated.fragments import OrganizationLicense as License
 from ._generated.fragments import ProjectRoles as ProjectMember
 
 __all__ = [
@@ -27,9 +32,16 @@ __all__ = [
     "ComplianceTag",
     "DemoProjectType",
     "InputType",
+    "Issue",
+    "IssueComment",
+    "IssueStatus",
+    "IssueType",
     "Label",
     "LabelAsset",
     "LabelType",
+    "License",
+    "Organization",
+    "OrganizationRole",
     "Project",
     "ProjectMember",
     "ProjectRole",
@@ -37,5 +49,6 @@ __all__ = [
     "Status",
     "StatusInStep",
     "User",
+    "UserProfile",
     "WorkflowVersion",
 ]

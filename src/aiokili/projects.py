@@ -1,7 +1,8 @@
-"""Projects: create, list, count, update, delete."""
+"""Projects: create (or copy), list, count, get, update, delete; tags on projects."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -9,7 +10,7 @@ from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from ._core import Domain
-from ._generated.input_types import CreateProjectData, ProjectData, ProjectWhere
+from ._generated.input_types import CheckedTagData, CreateProjectData, ProjectData, ProjectWhere
 from ._generated.operations import COUNT_PROJECTS_GQL, PROJECTS_GQL
 from ._inputs import (
     FILTERS_CONFIG,
@@ -23,7 +24,7 @@ from ._inputs import (
     where_from,
 )
 from ._listing import Listing, ListingSpec
-from .errors import KiliInputError
+from .errors import KiliInputError, NotFoundError
 from .models import InputType, Project
 
 InputTypeName = Literal[
@@ -50,11 +51,21 @@ class ProjectFilters(TypedDict, total=False):
     archived: bool
     """Only archived (True) or only active (False) projects."""
     starred: bool
+    """Only projects the key's user starred (True) or did not (False)."""
     organization_id: str
+    """Only projects of this organization."""
     deleted: bool
+    tags_in: Sequence[str]
+    """Only projects with at least one of these tags (tag labels, e.g. ``["urgent"]``)."""
 
 
-_WHERE = {name: name for name in ProjectFilters.__annotations__} | {"project_id": "id"}
+_WHERE = {name: name for name in ProjectFilters.__annotations__} | {
+    "project_id": "id",
+    "tags_in": "tag_ids",
+}
+_METADATA_DEFAULTS = {
+    "filterable": True, "type": "string", "visibleByLabeler": True, "visibleByReviewer": True,
+}  # fmt: skip
 
 PROJECTS = ListingSpec(
     model=Project,
@@ -66,8 +77,35 @@ PROJECTS = ListingSpec(
 )
 
 
-def _where(method: str, filters: dict[str, Any]) -> ProjectWhere:
-    return where_from(ProjectWhere, check_filters(ProjectFilters, filters, method), _WHERE)
+def _checked(method: str, filters: dict[str, Any]) -> dict[str, Any]:
+    return dict(check_filters(ProjectFilters, filters, method))
+
+
+def _metadata_properties(
+    metadata_properties: Any, metadata_types: Any
+) -> dict[str, dict[str, Any]] | None:
+    """``metadata_properties`` with Kili's defaults filled in, or built from the older
+    ``metadata_types`` (``{"key": "number"}``)."""
+    if metadata_types is not None:
+        if not isinstance(metadata_types, dict) or not all(
+            isinstance(v, str) for v in metadata_types.values()
+        ):
+            raise KiliInputError(
+                "metadata_types must be a dict of metadata name -> type "
+                "('string', 'number' or 'date'), e.g. {'score': 'number'}."
+            )
+        if metadata_properties is None:
+            metadata_properties = {k: {"type": v} for k, v in metadata_types.items()}
+    if metadata_properties is None:
+        return None
+    if not isinstance(metadata_properties, dict) or not all(
+        isinstance(v, dict) for v in metadata_properties.values()
+    ):
+        raise KiliInputError(
+            "metadata_properties must be a dict of metadata name -> properties dict, e.g. "
+            "{'score': {'type': 'number', 'filterable': True}}."
+        )
+    return {key: {**_METADATA_DEFAULTS, **props} for key, props in metadata_properties.items()}
 
 
 def _compliance_tags(value: Any) -> list[str] | None:
@@ -85,25 +123,68 @@ class ProjectMethods(Domain):
         json_interface: dict[str, Any] | None = None,
         compliance_tags: Sequence[ComplianceTagName] | None = None,
         from_demo_project: str | None = None,
+        project_id: str | None = None,
+        tags: Sequence[str] | None = None,
+        pixel_labeling: bool = False,
     ) -> Project:
-        """Create a project and return it.
+        """Create a project (or a copy of ``project_id``) and return it.
 
         Args:
             title: project title (not empty).
             description: free text, default "".
             input_type: e.g. "IMAGE", "TEXT", "PDF", "VIDEO"; required unless
-                ``from_demo_project`` is given.
+                ``from_demo_project`` or ``project_id`` is given.
             json_interface: the ontology, a dict (``{"jobs": {...}}``); required unless
-                ``from_demo_project`` is given.
+                ``from_demo_project`` or ``project_id`` is given.
             compliance_tags: subset of ["PHI", "PII"].
             from_demo_project: name of a Kili demo project to copy.
+            project_id: a project to copy: its input type, json interface, instructions,
+                tags and labelling mode (``input_type`` / ``json_interface`` are then
+                not needed). Assets and labels are not copied.
+            tags: labels of tags of the organization to put on the new project.
+            pixel_labeling: GEOSPATIAL projects only: label in the images' own pixel
+                grid. Set at creation only; not with ``project_id`` or
+                ``from_demo_project``.
+
+        Raises:
+            NotFoundError: ``project_id`` or a tag does not exist.
         """
         if not isinstance(title, str) or not title.strip():
             raise KiliInputError(f"title must be a non-empty string, got {title!r}.")
-        if from_demo_project is None and (input_type is None or json_interface is None):
+        check_bools(pixel_labeling=pixel_labeling)
+        if project_id is not None and (not isinstance(project_id, str) or not project_id):
+            raise KiliInputError(
+                f"project_id (the project to copy) must be a non-empty string, got {project_id!r}."
+            )
+        tag_labels = as_list("tags", tags, str)
+        if pixel_labeling:
+            if project_id is not None or from_demo_project is not None:
+                raise KiliInputError(
+                    "pixel_labeling cannot be combined with project_id (a copy keeps the "
+                    "labelling mode of its source) nor with from_demo_project."
+                )
+            if str(getattr(input_type, "value", input_type)) != "GEOSPATIAL":
+                raise KiliInputError(
+                    f"pixel_labeling is only for input_type='GEOSPATIAL', got {input_type!r}."
+                )
+        if project_id is not None and (input_type is not None or json_interface is not None):
+            raise KiliInputError(
+                "create_project(project_id=...) copies that project's input_type and "
+                "json_interface: do not give them too."
+            )
+        if (
+            project_id is None
+            and from_demo_project is None
+            and (input_type is None or json_interface is None)
+        ):
             raise KiliInputError(
                 "create_project needs input_type (e.g. 'IMAGE') and json_interface "
-                "(e.g. {'jobs': {...}}), unless from_demo_project is given."
+                "(e.g. {'jobs': {...}}), unless from_demo_project or project_id is given."
+            )
+        tag_ids = None if tag_labels is None else await self._tag_ids(tag_labels)
+        if project_id is not None:
+            return await self._copy_project(
+                project_id, title, description, _compliance_tags(compliance_tags), tag_ids
             )
         data = build(
             CreateProjectData,
@@ -115,8 +196,90 @@ class ProjectMethods(Domain):
             else json_text("json_interface", json_interface),
             compliance_tags=_compliance_tags(compliance_tags),
             from_demo_project=from_demo_project,
+            pixel_labeling=True if pixel_labeling else None,
         )
-        return (await self._core.gql.create_project(data=data)).data
+        project = (await self._core.gql.create_project(data=data)).data
+        if tag_ids:
+            await self._tag_project(project.id, tag_ids)
+        return project
+
+    async def _copy_project(
+        self,
+        source_id: str,
+        title: str,
+        description: str,
+        compliance_tags: list[str] | None,
+        tag_ids: list[str] | None,
+    ) -> Project:
+        found = (await self._core.gql.project_to_copy(where=ProjectWhere(id=source_id))).data
+        if not found:
+            raise _project_not_found(source_id)
+        source = found[0]
+        pixel = (source.geospatial_settings or {}).get("labelingCRSCode") == "PIXEL"
+        data = build(
+            CreateProjectData,
+            title=title,
+            description=description,
+            input_type=source.input_type,
+            json_interface=json_text("json_interface", source.json_interface or {}),
+            compliance_tags=compliance_tags,
+            pixel_labeling=True if pixel else None,
+        )
+        project = (await self._core.gql.create_project(data=data)).data
+        if source.instructions:
+            project = (
+                await self._core.gql.update_properties_in_project(
+                    data=ProjectData(instructions=source.instructions),
+                    where=ProjectWhere(id=project.id),
+                )
+            ).data
+        source_tags = (await self._core.gql.list_tags_by_project(project_id=source_id)).data
+        await self._tag_project(project.id, [t.id for t in source_tags] + (tag_ids or []))
+        return project
+
+    async def _tag_ids(self, labels: Sequence[str]) -> list[str]:
+        """Ids of the organization's tags with these labels; NotFoundError naming a missing one."""
+        by_label: dict[str, list[str]] = {}
+        for tag in (await self._core.gql.list_tags_by_org()).data:
+            by_label.setdefault(tag.label or "", []).append(tag.id)
+        missing = [label for label in labels if label not in by_label]
+        if missing:
+            raise NotFoundError.from_message(
+                f"Tag(s) {', '.join(map(repr, missing))} not found in the organization. "
+                f"Existing tags: {', '.join(map(repr, sorted(by_label))) or 'none'}.",
+                "NOT_FOUND",
+            )
+        ambiguous = [label for label in labels if len(by_label[label]) > 1]
+        if ambiguous:
+            raise KiliInputError(
+                f"Several tags have the label {ambiguous[0]!r} ({by_label[ambiguous[0]]}); "
+                "rename one of them."
+            )
+        return [by_label[label][0] for label in labels]
+
+    async def _tag_project(self, project_id: str, tag_ids: Sequence[str]) -> None:
+        current = {t.id for t in (await self._core.gql.list_tags_by_project(project_id)).data}
+        for tag_id in dict.fromkeys(tag_ids):
+            if tag_id not in current:
+                data = CheckedTagData(tag_id=tag_id, project_id=project_id)
+                await self._core.gql.check_tag(data=data)
+
+    async def _project_where(self, method: str, filters: dict[str, Any]) -> ProjectWhere:
+        checked = _checked(method, filters)
+        if "tags_in" in checked:
+            checked["tags_in"] = await self._tag_ids(list(checked["tags_in"]))
+        return where_from(ProjectWhere, checked, _WHERE)
+
+    async def get_project(self, project_id: str) -> Project:
+        """The project with this id; NotFoundError naming the id if there is none."""
+        if not isinstance(project_id, str) or not project_id:
+            raise KiliInputError(f"project_id must be a non-empty string, got {project_id!r}.")
+        found = await self._core.listing(
+            PROJECTS, ProjectWhere(id=project_id), fields=None, first=1, skip=0
+        )
+        if not found:
+            raise _project_not_found(project_id)
+        return found[0]
 
     def projects(
         self,
@@ -137,12 +300,20 @@ class ProjectMethods(Domain):
             first: maximum number of projects (default: all). skip: projects to skip.
             disable_tqdm: accepted for compatibility; listings show no progress bar.
         """
-        where = _where("projects", dict(filters))
-        return self._core.listing(PROJECTS, where, fields=fields, first=first, skip=skip)
+        checked = _checked("projects", dict(filters))
+        if "tags_in" in checked:  # tag labels -> ids: one look-up, before the first page
+            filters_ = dict(filters)
+
+            async def where() -> ProjectWhere:
+                return await self._project_where("projects", filters_)
+
+            return self._core.listing(PROJECTS, where, fields=fields, first=first, skip=skip)
+        where_ = where_from(ProjectWhere, checked, _WHERE)
+        return self._core.listing(PROJECTS, where_, fields=fields, first=first, skip=skip)
 
     async def count_projects(self, **filters: Unpack[ProjectFilters]) -> int:
         """Number of projects matching the filters (see :class:`ProjectFilters`)."""
-        where = _where("count_projects", dict(filters))
+        where = await self._project_where("count_projects", dict(filters))
         return (await self._core.gql.count_projects(where=where)).data
 
     async def update_properties_in_project(
@@ -164,12 +335,41 @@ class ProjectMethods(Domain):
         title: str | None = None,
         metadata_properties: dict[str, Any] | None = None,
         should_auto_assign: bool | None = None,
+        input_type: InputType | InputTypeName | None = None,
+        metadata_types: dict[str, str] | None = None,
+        seconds_to_label_before_auto_assign: int | None = None,
     ) -> Project:
         """Update the given properties of a project (None = leave unchanged); return it.
 
         ``consensus_tot_coverage`` and ``review_coverage`` are percentages (0-100);
-        ``min_consensus_size`` is 1-10; marks are 0-1.
+        ``min_consensus_size`` is 1-10; marks are 0-1. ``metadata_properties`` maps each
+        metadata name to ``{"type": "string"|"number"|"date", "filterable",
+        "visibleByLabeler", "visibleByReviewer"}`` (missing keys: "string" / True).
+
+        Deprecated, as in the official SDK (each warns): ``input_type`` (a project's input
+        type cannot change: not sent), ``metadata_types`` (``{"name": "number"}``, turned
+        into ``metadata_properties``), ``seconds_to_label_before_auto_assign`` (any value
+        means ``should_auto_assign=True`` unless that is given).
         """
+        for name, value in (("input_type", input_type), ("metadata_types", metadata_types),
+                            ("seconds_to_label_before_auto_assign",
+                             seconds_to_label_before_auto_assign)):  # fmt: skip
+            if value is not None:
+                warnings.warn(
+                    f"{name} is deprecated: "
+                    + {
+                        "input_type": "a project's input type cannot change; it is ignored.",
+                        "metadata_types": "use metadata_properties.",
+                        "seconds_to_label_before_auto_assign": "use should_auto_assign.",
+                    }[name],
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+        if seconds_to_label_before_auto_assign is not None:
+            check_int("seconds_to_label_before_auto_assign", seconds_to_label_before_auto_assign, 0)
+            if should_auto_assign is None:
+                should_auto_assign = True
+        metadata_properties = _metadata_properties(metadata_properties, metadata_types)
         for name, value in (("consensus_tot_coverage", consensus_tot_coverage),
                             ("review_coverage", review_coverage)):  # fmt: skip
             if value is not None:
@@ -186,8 +386,6 @@ class ProjectMethods(Domain):
             use_honeypot=use_honeypot,
             should_auto_assign=should_auto_assign,
         )
-        if metadata_properties is not None and not isinstance(metadata_properties, dict):
-            raise KiliInputError("metadata_properties must be a dict.")
         data = build(
             ProjectData,
             can_navigate_between_assets=can_navigate_between_assets,
@@ -218,3 +416,10 @@ class ProjectMethods(Domain):
         """Delete a project with all its assets and labels; return the server's answer."""
         result = await self._core.gql.delete_project(where=ProjectWhere(id=project_id))
         return str(result.data)
+
+
+def _project_not_found(project_id: str) -> NotFoundError:
+    return NotFoundError.from_message(
+        f'Project "{project_id}" not found. Check the id, or list projects with kili.projects().',
+        "NOT_FOUND",
+    )

@@ -39,6 +39,17 @@ async def main() -> None:
         remaining: int = await kili.assets(project.id, skip=5).count()
         quick = kili.with_options(timeout=5.0, max_retries=0)
         print(total, remaining, await quick.count_projects(archived=False))
+        async for parsed in kili.labels(project.id, output_format="parsed_label"):
+            choice: str = parsed.jobs["JOB"].category.name
+            text: str | None = parsed.jobs["TRANSCRIPTION"].text
+            for obj in parsed.jobs["OBJECTS"].annotations:
+                vertices: list[aiokili.parsed_label.Point] = obj.bounding_poly[
+                    0
+                ].normalized_vertices
+                print(obj.category.display_name, obj.point, vertices, obj.children)
+            print(choice, text, parsed.id, parsed.author)
+        predictions: list[aiokili.Label] = await kili.predictions(project.id, author_in=["Ada"])
+        print([p.model_name for p in predictions])
 
 
 if __name__ == "__main__":

@@ -6,55 +6,104 @@ from typing import Any, Optional, Union
 from .append_many_assets import AppendManyAssets
 from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
 from .append_many_labels import AppendManyLabels
+from .append_to_labels import AppendToLabels
 from .asset_ids import AssetIds
 from .assets import Assets
 from .async_base_client import AsyncBaseClient
 from .base_model import UNSET, UnsetType
+from .check_tag import CheckTag
 from .count_assets import CountAssets
+from .count_issues import CountIssues
 from .count_labels import CountLabels
+from .count_organizations import CountOrganizations
 from .count_projects import CountProjects
+from .count_users import CountUsers
+from .create_honeypot import CreateHoneypot
+from .create_issues import CreateIssues
 from .create_project import CreateProject
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+from .current_user import CurrentUser
+from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
 from .input_types import (
     AppendManyAssetsAsynchronouslyData,
     AppendManyAssetsData,
     AppendManyLabelsData,
+    AppendToLabelsData,
     AssetWhere,
+    CheckedTagData,
+    CreateHoneypotData,
     CreateProjectData,
+    IssueData,
+    IssueToCreate,
+    IssueWhere,
+    LabelData,
     LabelWhere,
     NotificationWhere,
+    OrganizationWhere,
     ProjectData,
     ProjectWhere,
+    UserWhere,
 )
+from .issues import Issues
+from .label_asset_ids import LabelAssetIds
+from .label_project_interface import LabelProjectInterface
 from .labels import Labels
+from .labels_to_reconcile import LabelsToReconcile
+from .list_tags_by_org import ListTagsByOrg
+from .list_tags_by_project import ListTagsByProject
 from .notification_status import NotificationStatus
 from .operations import (
     APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
+    APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    CHECK_TAG_GQL,
     COUNT_ASSETS_GQL,
+    COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
+    COUNT_ORGANIZATIONS_GQL,
     COUNT_PROJECTS_GQL,
+    COUNT_USERS_GQL,
+    CREATE_HONEYPOT_GQL,
+    CREATE_ISSUES_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    CURRENT_USER_GQL,
+    DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
+    ISSUES_GQL,
+    LABEL_ASSET_IDS_GQL,
+    LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
+    LABELS_TO_RECONCILE_GQL,
+    LIST_TAGS_BY_ORG_GQL,
+    LIST_TAGS_BY_PROJECT_GQL,
     NOTIFICATION_STATUS_GQL,
+    ORGANIZATIONS_GQL,
     PROJECT_INPUT_TYPE_GQL,
     PROJECT_STEPS_GQL,
+    PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
+    UPDATE_PROPERTIES_IN_ISSUE_GQL,
+    UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
+    USERS_GQL,
     VIEWER_GQL,
 )
+from .organizations import Organizations
 from .project_input_type import ProjectInputType
 from .project_steps import ProjectSteps
+from .project_to_copy import ProjectToCopy
 from .projects import Projects
+from .update_properties_in_issue import UpdatePropertiesInIssue
+from .update_properties_in_label import UpdatePropertiesInLabel
 from .update_properties_in_project import UpdatePropertiesInProject
+from .users import Users
 from .viewer import Viewer
 
 
@@ -179,6 +228,66 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return ProjectSteps.model_validate(data)
 
+    async def issues(
+        self, where: IssueWhere, first: int, skip: int, **kwargs: Any
+    ) -> Issues:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=ISSUES_GQL, operation_name="Issues", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Issues.model_validate(data)
+
+    async def count_issues(self, where: IssueWhere, **kwargs: Any) -> CountIssues:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COUNT_ISSUES_GQL,
+            operation_name="CountIssues",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CountIssues.model_validate(data)
+
+    async def create_issues(
+        self, issues: list[IssueToCreate], where: AssetWhere, **kwargs: Any
+    ) -> CreateIssues:
+        variables: dict[str, object] = {"issues": issues, "where": where}
+        response = await self.execute(
+            query=CREATE_ISSUES_GQL,
+            operation_name="CreateIssues",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CreateIssues.model_validate(data)
+
+    async def update_properties_in_issue(
+        self, data: IssueData, where: IssueWhere, **kwargs: Any
+    ) -> UpdatePropertiesInIssue:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_ISSUE_GQL,
+            operation_name="UpdatePropertiesInIssue",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInIssue.model_validate(_data)
+
+    async def label_asset_ids(
+        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
+    ) -> LabelAssetIds:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=LABEL_ASSET_IDS_GQL,
+            operation_name="LabelAssetIds",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelAssetIds.model_validate(data)
+
     async def labels(
         self, where: LabelWhere, first: int, skip: int, **kwargs: Any
     ) -> Labels:
@@ -212,6 +321,82 @@ class GeneratedClient(AsyncBaseClient):
         )
         _data = self.get_data(response)
         return AppendManyLabels.model_validate(_data)
+
+    async def delete_labels(self, ids: list[str], **kwargs: Any) -> DeleteLabels:
+        variables: dict[str, object] = {"ids": ids}
+        response = await self.execute(
+            query=DELETE_LABELS_GQL,
+            operation_name="DeleteLabels",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteLabels.model_validate(data)
+
+    async def create_honeypot(
+        self, data: CreateHoneypotData, where: AssetWhere, **kwargs: Any
+    ) -> CreateHoneypot:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=CREATE_HONEYPOT_GQL,
+            operation_name="CreateHoneypot",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreateHoneypot.model_validate(_data)
+
+    async def append_to_labels(
+        self, data: AppendToLabelsData, where: AssetWhere, **kwargs: Any
+    ) -> AppendToLabels:
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=APPEND_TO_LABELS_GQL,
+            operation_name="AppendToLabels",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return AppendToLabels.model_validate(_data)
+
+    async def update_properties_in_label(
+        self, where: LabelWhere, data: LabelData, **kwargs: Any
+    ) -> UpdatePropertiesInLabel:
+        variables: dict[str, object] = {"where": where, "data": data}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_LABEL_GQL,
+            operation_name="UpdatePropertiesInLabel",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInLabel.model_validate(_data)
+
+    async def label_project_interface(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> LabelProjectInterface:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_PROJECT_INTERFACE_GQL,
+            operation_name="LabelProjectInterface",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelProjectInterface.model_validate(data)
+
+    async def labels_to_reconcile(
+        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
+    ) -> LabelsToReconcile:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=LABELS_TO_RECONCILE_GQL,
+            operation_name="LabelsToReconcile",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelsToReconcile.model_validate(data)
 
     async def create_project(
         self, data: CreateProjectData, **kwargs: Any
@@ -284,6 +469,54 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return ProjectInputType.model_validate(data)
 
+    async def project_to_copy(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> ProjectToCopy:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=PROJECT_TO_COPY_GQL,
+            operation_name="ProjectToCopy",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ProjectToCopy.model_validate(data)
+
+    async def list_tags_by_org(self, **kwargs: Any) -> ListTagsByOrg:
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=LIST_TAGS_BY_ORG_GQL,
+            operation_name="ListTagsByOrg",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ListTagsByOrg.model_validate(data)
+
+    async def list_tags_by_project(
+        self, project_id: str, **kwargs: Any
+    ) -> ListTagsByProject:
+        variables: dict[str, object] = {"projectId": project_id}
+        response = await self.execute(
+            query=LIST_TAGS_BY_PROJECT_GQL,
+            operation_name="ListTagsByProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ListTagsByProject.model_validate(data)
+
+    async def check_tag(self, data: CheckedTagData, **kwargs: Any) -> CheckTag:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CHECK_TAG_GQL,
+            operation_name="CheckTag",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CheckTag.model_validate(_data)
+
     async def viewer(self, **kwargs: Any) -> Viewer:
         variables: dict[str, object] = {}
         response = await self.execute(
@@ -291,3 +524,61 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return Viewer.model_validate(data)
+
+    async def current_user(self, **kwargs: Any) -> CurrentUser:
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=CURRENT_USER_GQL,
+            operation_name="CurrentUser",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CurrentUser.model_validate(data)
+
+    async def users(
+        self, where: UserWhere, first: int, skip: int, **kwargs: Any
+    ) -> Users:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=USERS_GQL, operation_name="Users", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return Users.model_validate(data)
+
+    async def count_users(self, where: UserWhere, **kwargs: Any) -> CountUsers:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COUNT_USERS_GQL,
+            operation_name="CountUsers",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CountUsers.model_validate(data)
+
+    async def organizations(
+        self, where: OrganizationWhere, first: int, skip: int, **kwargs: Any
+    ) -> Organizations:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=ORGANIZATIONS_GQL,
+            operation_name="Organizations",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return Organizations.model_validate(data)
+
+    async def count_organizations(
+        self, where: OrganizationWhere, **kwargs: Any
+    ) -> CountOrganizations:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COUNT_ORGANIZATIONS_GQL,
+            operation_name="CountOrganizations",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CountOrganizations.model_validate(data)

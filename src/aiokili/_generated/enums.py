@@ -50,6 +50,11 @@ class ProjectRole(str, Enum):
     LABELER = "LABELER"
 
 
+class OrganizationRole(str, Enum):
+    ADMIN = "ADMIN"
+    USER = "USER"
+
+
 class WorkflowVersion(str, Enum):
     V1 = "V1"
     V2 = "V2"

@@ -9,7 +9,10 @@ from pydantic import Field
 from .base_model import BaseModel
 from .enums import (
     InputType,
+    IssueStatus,
+    IssueType,
     LabelType,
+    OrganizationRole,
     ProjectRole,
     Status,
     StatusInStep,
@@ -88,6 +91,43 @@ class AssetLabels(Label):
     pass
 
 
+class Issue(BaseModel):
+    id: str
+    type_: Optional[IssueType] = Field(alias="type")
+    status: Optional[IssueStatus]
+    asset_id: Optional[str] = Field(alias="assetId")
+    label_id: Optional[str] = Field(alias="labelId")
+    object_mid: Optional[str] = Field(alias="objectMid")
+    project_id: Optional[str] = Field(alias="projectId")
+    issue_number: Optional[int] = Field(alias="issueNumber")
+    has_been_seen: Optional[bool] = Field(alias="hasBeenSeen")
+    created_at: Optional[datetime] = Field(alias="createdAt")
+    updated_at: Optional[datetime] = Field(alias="updatedAt")
+    author: Optional["IssueAuthor"]
+    comments: Optional[list["IssueComments"]]
+
+
+class IssueAuthor(User):
+    pass
+
+
+class IssueComments(BaseModel):
+    id: str
+    text: Optional[str]
+    created_at: Optional[datetime] = Field(alias="createdAt")
+
+
+class Organization(BaseModel):
+    id: str
+    name: Optional[str]
+    created_at: Optional[datetime] = Field(alias="createdAt")
+    license: Optional["OrganizationLicense"]
+
+
+class OrganizationLicense(BaseModel):
+    upload_local_data: Optional[bool] = Field(alias="uploadLocalData")
+
+
 class Project(BaseModel):
     id: str
     title: Optional[str]
@@ -117,7 +157,22 @@ class ProjectRolesUser(User):
     pass
 
 
+class UserProfile(BaseModel):
+    id: str
+    email: str
+    firstname: Optional[str]
+    lastname: Optional[str]
+    activated: Optional[bool]
+    organization_role: Optional[OrganizationRole] = Field(alias="organizationRole")
+    organization_id: Optional[str] = Field(alias="organizationId")
+    created_at: Optional[datetime] = Field(alias="createdAt")
+    updated_at: Optional[datetime] = Field(alias="updatedAt")
+
+
 User.model_rebuild()
 Label.model_rebuild()
 Asset.model_rebuild()
+Issue.model_rebuild()
+Organization.model_rebuild()
 Project.model_rebuild()
+UserProfile.model_rebuild()

@@ -137,10 +137,29 @@ class UserWhere(BaseModel):
     email: Optional[str] = None
     activated: Optional[bool] = None
     organization: Optional["OrganizationIdWhere"] = None
+    api_key: Optional[str] = Field(alias="apiKey", default=None)
+
+
+class UserEmailWhere(BaseModel):
+    email: Optional[str] = None
+
+
+class OrganizationWhere(BaseModel):
+    id: Optional[str] = None
+    user: Optional["UserEmailWhere"] = None
 
 
 class NotificationWhere(BaseModel):
     id: Optional[str] = None
+
+
+class IssueWhere(BaseModel):
+    id: Optional[str] = None
+    project: Optional["ProjectWhere"] = None
+    asset: Optional["AssetWhere"] = None
+    asset_in: Optional[list[str]] = Field(alias="assetIn", default=None)
+    status: Optional[IssueStatus] = None
+    type_: Optional[IssueType] = Field(alias="type", default=None)
 
 
 class AppendLabelData(BaseModel):
@@ -158,6 +177,28 @@ class AppendManyLabelsData(BaseModel):
     overwrite: Optional[bool] = None
     step_id: Optional[str] = Field(alias="stepId", default=None)
     labels_data: list["AppendLabelData"] = Field(alias="labelsData")
+
+
+class AppendToLabelsData(BaseModel):
+    author_id: str = Field(alias="authorID")
+    client_version: Optional[int] = Field(alias="clientVersion", default=None)
+    json_response: str = Field(alias="jsonResponse")
+    label_type: LabelType = Field(alias="labelType")
+    seconds_to_label: Optional[float] = Field(alias="secondsToLabel", default=None)
+    skipped: Optional[bool] = None
+
+
+class CreateHoneypotData(BaseModel):
+    json_response: str = Field(alias="jsonResponse")
+
+
+class LabelData(BaseModel):
+    is_sent_back_to_queue: Optional[bool] = Field(
+        alias="isSentBackToQueue", default=None
+    )
+    json_response: Optional[str] = Field(alias="jsonResponse", default=None)
+    model_name: Optional[str] = Field(alias="modelName", default=None)
+    seconds_to_label: Optional[float] = Field(alias="secondsToLabel", default=None)
 
 
 class AppendManyAssetsData(BaseModel):
@@ -242,7 +283,26 @@ class ProjectData(BaseModel):
     use_honey_pot: Optional[bool] = Field(alias="useHoneyPot", default=None)
 
 
+class IssueToCreate(BaseModel):
+    label_id: Optional[str] = Field(alias="labelID", default=None)
+    object_mid: Optional[str] = Field(alias="objectMid", default=None)
+    type_: IssueType = Field(alias="type")
+    asset_id: Optional[str] = Field(alias="assetId", default=None)
+    text: Optional[str] = None
+
+
+class IssueData(BaseModel):
+    status: Optional[IssueStatus] = None
+
+
+class CheckedTagData(BaseModel):
+    tag_id: str = Field(alias="tagId")
+    project_id: str = Field(alias="projectId")
+
+
 LabelWhere.model_rebuild()
 AssetWhere.model_rebuild()
 UserWhere.model_rebuild()
+OrganizationWhere.model_rebuild()
+IssueWhere.model_rebuild()
 AppendManyLabelsData.model_rebuild()

@@ -5,21 +5,41 @@ __all__ = [
     "APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL",
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
+    "APPEND_TO_LABELS_GQL",
     "ASSETS_GQL",
     "ASSET_IDS_GQL",
+    "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
+    "COUNT_ISSUES_GQL",
     "COUNT_LABELS_GQL",
+    "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
+    "COUNT_USERS_GQL",
+    "CREATE_HONEYPOT_GQL",
+    "CREATE_ISSUES_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
+    "CURRENT_USER_GQL",
+    "DELETE_LABELS_GQL",
     "DELETE_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
+    "ISSUES_GQL",
     "LABELS_GQL",
+    "LABELS_TO_RECONCILE_GQL",
+    "LABEL_ASSET_IDS_GQL",
+    "LABEL_PROJECT_INTERFACE_GQL",
+    "LIST_TAGS_BY_ORG_GQL",
+    "LIST_TAGS_BY_PROJECT_GQL",
     "NOTIFICATION_STATUS_GQL",
+    "ORGANIZATIONS_GQL",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_STEPS_GQL",
+    "PROJECT_TO_COPY_GQL",
+    "UPDATE_PROPERTIES_IN_ISSUE_GQL",
+    "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
+    "USERS_GQL",
     "VIEWER_GQL",
 ]
 
@@ -159,6 +179,103 @@ query ProjectSteps($where: ProjectWhere!) {
 }
 """
 
+ISSUES_GQL = """
+query Issues($where: IssueWhere!, $first: PageSize!, $skip: Int!) {
+  data: issues(where: $where, first: $first, skip: $skip) {
+    ...Issue
+  }
+}
+
+fragment Issue on Issue {
+  id
+  type
+  status
+  assetId
+  labelId
+  objectMid
+  projectId
+  issueNumber
+  hasBeenSeen
+  createdAt
+  updatedAt
+  author {
+    ...User
+  }
+  comments {
+    id
+    text
+    createdAt
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+COUNT_ISSUES_GQL = """
+query CountIssues($where: IssueWhere!) {
+  data: countIssues(where: $where)
+}
+"""
+
+CREATE_ISSUES_GQL = """
+mutation CreateIssues($issues: [IssueToCreate!]!, $where: AssetWhere!) {
+  data: createIssues(issues: $issues, where: $where) {
+    id
+  }
+}
+"""
+
+UPDATE_PROPERTIES_IN_ISSUE_GQL = """
+mutation UpdatePropertiesInIssue($data: IssueData!, $where: IssueWhere!) {
+  data: updatePropertiesInIssue(data: $data, where: $where) {
+    ...Issue
+  }
+}
+
+fragment Issue on Issue {
+  id
+  type
+  status
+  assetId
+  labelId
+  objectMid
+  projectId
+  issueNumber
+  hasBeenSeen
+  createdAt
+  updatedAt
+  author {
+    ...User
+  }
+  comments {
+    id
+    text
+    createdAt
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+LABEL_ASSET_IDS_GQL = """
+query LabelAssetIds($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
+  data: labels(where: $where, first: $first, skip: $skip) {
+    id
+    assetId
+  }
+}
+"""
+
 LABELS_GQL = """
 query Labels($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
   data: labels(where: $where, first: $first, skip: $skip) {
@@ -208,6 +325,153 @@ APPEND_MANY_LABELS_GQL = """
 mutation AppendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!) {
   data: appendManyLabels(data: $data, where: $where) {
     id
+  }
+}
+"""
+
+DELETE_LABELS_GQL = """
+mutation DeleteLabels($ids: [ID!]!) {
+  data: deleteLabels(ids: $ids)
+}
+"""
+
+CREATE_HONEYPOT_GQL = """
+mutation CreateHoneypot($data: CreateHoneypotData!, $where: AssetWhere!) {
+  data: createHoneypot(data: $data, where: $where) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+APPEND_TO_LABELS_GQL = """
+mutation AppendToLabels($data: AppendToLabelsData!, $where: AssetWhere!) {
+  data: appendToLabels(data: $data, where: $where) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+UPDATE_PROPERTIES_IN_LABEL_GQL = """
+mutation UpdatePropertiesInLabel($where: LabelWhere!, $data: LabelData!) {
+  data: updatePropertiesInLabel(where: $where, data: $data) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+LABEL_PROJECT_INTERFACE_GQL = """
+query LabelProjectInterface($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    inputType
+    jsonInterface
+  }
+}
+"""
+
+LABELS_TO_RECONCILE_GQL = """
+query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
+  data: labels(where: $where, first: $first, skip: $skip) {
+    id
+    assetId
+    jsonResponse
+    createdAt
+    author {
+      id
+    }
   }
 }
 """
@@ -353,6 +617,44 @@ query ProjectInputType($where: ProjectWhere!) {
 }
 """
 
+PROJECT_TO_COPY_GQL = """
+query ProjectToCopy($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    inputType
+    jsonInterface
+    instructions
+    geospatialSettings
+  }
+}
+"""
+
+LIST_TAGS_BY_ORG_GQL = """
+query ListTagsByOrg {
+  data: listTagsByOrg {
+    id
+    label
+  }
+}
+"""
+
+LIST_TAGS_BY_PROJECT_GQL = """
+query ListTagsByProject($projectId: ID!) {
+  data: listTagsByProject(projectId: $projectId) {
+    id
+    label
+  }
+}
+"""
+
+CHECK_TAG_GQL = """
+mutation CheckTag($data: CheckedTagData!) {
+  data: checkTag(data: $data) {
+    id
+  }
+}
+"""
+
 VIEWER_GQL = """
 query Viewer {
   data: viewer {
@@ -365,5 +667,74 @@ fragment User on User {
   email
   firstname
   lastname
+}
+"""
+
+CURRENT_USER_GQL = """
+query CurrentUser {
+  data: viewer {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
+}
+"""
+
+USERS_GQL = """
+query Users($where: UserWhere!, $first: PageSize!, $skip: Int!) {
+  data: users(where: $where, first: $first, skip: $skip) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
+}
+"""
+
+COUNT_USERS_GQL = """
+query CountUsers($where: UserWhere!) {
+  data: countUsers(where: $where)
+}
+"""
+
+ORGANIZATIONS_GQL = """
+query Organizations($where: OrganizationWhere!, $first: PageSize!, $skip: Int!) {
+  data: organizations(where: $where, first: $first, skip: $skip) {
+    ...Organization
+  }
+}
+
+fragment Organization on Organization {
+  id
+  name
+  createdAt
+  license {
+    uploadLocalData
+  }
+}
+"""
+
+COUNT_ORGANIZATIONS_GQL = """
+query CountOrganizations($where: OrganizationWhere!) {
+  data: countOrganizations(where: $where)
 }
 """

@@ -83,12 +83,21 @@ def _unsupported(where: Where, names: Sequence[str], arg: str) -> None:
 
 
 # ------------------------------------------------------------------ projects
-def project_sql(where: Where, arg: str = "where") -> Sql:
-    """``ProjectWhere`` on ``projects p``."""
-    _unsupported(where, ("starred", "tagIds"), arg)
-    if where.get("deleted"):
-        raise ServerError.not_implemented(f"The filter {arg}.deleted=true")
+def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> Sql:
+    """``ProjectWhere`` on ``projects p``; ``starred`` is the ``viewer``'s (a user id)."""
     q = Sql()
+    if where.get("deleted"):
+        q.add("0")  # deletions are immediate: no project is kept as deleted
+    if where.get("starred") is not None:
+        if viewer is None:
+            raise ServerError.not_implemented(f"The filter {arg}.starred")
+        q.add(f"p.id {'' if where['starred'] else 'NOT '}IN "
+              "(SELECT s.project_id FROM project_stars s WHERE s.user_id = ?)", viewer)  # fmt: skip
+    tag_ids = where.get("tagIds")
+    if tag_ids is not None:
+        check_list(tag_ids, f"{arg}.tagIds")
+        q.add(f"p.id IN (SELECT pt.project_id FROM project_tags pt "
+              f"WHERE pt.tag_id IN ({marks(len(tag_ids))}))", *tag_ids)  # fmt: skip
     if where.get("id") is not None:
         q.add("p.id = ?", where["id"])
     if where.get("searchQuery"):
@@ -300,15 +309,45 @@ def author_sql(column: str, names: Sequence[str], arg: str) -> Sql:
     return q
 
 
+def mark_sql(owner: str, alias: str, kind: str, gte: Any, lte: Any) -> Sql:
+    """Mark ``kind`` ("consensus" / "honeypot") of a label or asset (``owner``) in [gte, lte].
+
+    Marks are computed by ``domains/marks.py`` into ``label_marks`` / ``asset_marks``; an item
+    without a mark matches no range.
+    """
+    table, key = ("label_marks", "label_id") if owner == "label" else ("asset_marks", "asset_id")
+    column = f"(SELECT mk.{kind}_mark FROM {table} mk WHERE mk.{key} = {alias}.id)"
+    q = Sql()
+    if gte is not None:
+        q.add(f"{column} >= ?", float(gte))
+    if lte is not None:
+        q.add(f"{column} <= ?", float(lte))
+    return q
+
+
 def label_conditions(where: Where, lb: str, arg: str) -> Sql:
-    """What ``LabelWhere`` and ``AssetLabelWhere`` share, on ``labels <lb>``."""
-    _unsupported(where, ("consensusMarkGte", "consensusMarkLte", "honeypotMarkGte",
-                         "honeypotMarkLte", "labelerIn", "labelerNotIn", "reviewerIn",
-                         "reviewerNotIn"), arg)  # fmt: skip
+    """What ``LabelWhere`` and ``AssetLabelWhere`` share, on ``labels <lb>``.
+
+    ``labelerIn`` / ``labelerNotIn``: authors (as in ``authorIn``) of non-REVIEW labels;
+    ``reviewerIn`` / ``reviewerNotIn``: authors of REVIEW labels.
+    """
     q = Sql()
     q.add_in(f"{lb}.label_type", where.get("typeIn"), f"{arg}.typeIn")
     if where.get("authorIn") is not None:
         q.merge(author_sql(f"{lb}.author_id", where["authorIn"], f"{arg}.authorIn"))
+    for name, review, negate in (("labelerIn", False, False), ("labelerNotIn", False, True),
+                                 ("reviewerIn", True, False), ("reviewerNotIn", True, True)):  # fmt: skip
+        if where.get(name) is None:
+            continue
+        authors = author_sql(f"{lb}.author_id", where[name], f"{arg}.{name}")
+        kind = f"{lb}.label_type {'=' if review else '<>'} 'REVIEW'"
+        if negate:
+            q.add(f"NOT ({kind} AND {authors.sql})", *authors.args)
+        else:
+            q.add(f"{kind} AND {authors.sql}", *authors.args)
+    for kind in ("consensus", "honeypot"):
+        q.merge(mark_sql("label", lb, kind, where.get(f"{kind}MarkGte"),
+                         where.get(f"{kind}MarkLte")))  # fmt: skip
     if where.get("createdAt"):
         q.range(f"{lb}.created_at", where["createdAt"][:10], where["createdAt"][:10])
     q.range(f"{lb}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
@@ -330,7 +369,12 @@ def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
         pq = project_sql(project, f"{arg}.project")
         q.add(f"{lb}.project_id IN (SELECT p.id FROM projects p WHERE {pq.sql})", *pq.args)
     user = where.get("user") or {}
-    _unsupported(user, ("activated", "organization"), f"{arg}.user")
+    if user.get("activated") is False:  # every local user is activated
+        q.add("0")
+    organization = (user.get("organization") or {}).get("id")
+    if organization is not None:
+        q.add(f"{lb}.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
+              organization)  # fmt: skip
     if user.get("id") is not None:
         q.add(f"{lb}.author_id = ?", user["id"])
     q.add_in(f"{lb}.author_id", user.get("idIn"), f"{arg}.user.idIn")

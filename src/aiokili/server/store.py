@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from .db import Database
-from .domains import assets, labels, projects, users
+from .domains import assets, issues, labels, projects, tags, users
 from .files import FILES_DDL, FileRepository
 
 
@@ -21,6 +21,8 @@ class Store(Protocol):
     projects: projects.ProjectRepository
     assets: assets.AssetRepository
     labels: labels.LabelRepository
+    issues: issues.IssueRepository
+    tags: tags.TagRepository
     files: FileRepository
 
     def ensure_api_key(self, api_key: str | None) -> str: ...
@@ -32,12 +34,22 @@ class SQLiteStore:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.db = Database(path)
-        for ddl in (users.DDL, projects.DDL, assets.DDL, labels.DDL, FILES_DDL):
+        for ddl in (
+            users.DDL,
+            projects.DDL,
+            assets.DDL,
+            labels.DDL,
+            issues.DDL,
+            tags.DDL,
+            FILES_DDL,
+        ):
             self.db.script(ddl)
         self.users = users.UserRepository(self.db)
         self.projects = projects.ProjectRepository(self.db)
         self.assets = assets.AssetRepository(self.db)
         self.labels = labels.LabelRepository(self.db)
+        self.issues = issues.IssueRepository(self.db)
+        self.tags = tags.TagRepository(self.db)
         self.files = FileRepository(self.db)
 
     def ensure_api_key(self, api_key: str | None) -> str:

@@ -1,4 +1,7 @@
-"""Labels: listing, appending (with category counts for search), deletion."""
+"""Labels: listing, appending (with category counts for search), honeypots, updates, deletion.
+
+Marks (consensus, honeypot) are computed in ``marks.py`` whenever an asset's labels change.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,15 @@ from ..db import Database, chunks, in_thread, marks, new_id, now
 from ..errors import ServerError
 from ..filters import Sql, category_counts, label_sql
 from ..paging import PageCache, read_page
+from . import marks as label_marks
 from .common import constants, page
 
 if TYPE_CHECKING:
     from .assets import AssetRow
     from .users import UserRow
 
-DDL = """
+DDL = (
+    """
 CREATE TABLE IF NOT EXISTS labels (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, asset_id TEXT,
   author_id TEXT, label_type TEXT, json_response TEXT, model_name TEXT,
@@ -32,8 +37,13 @@ CREATE TABLE IF NOT EXISTS label_categories (
   label_id TEXT, job TEXT, category TEXT, count INTEGER,
   PRIMARY KEY (label_id, job, category)) WITHOUT ROWID;
 """
+    + label_marks.DDL
+)
 _COLUMNS = ("l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
-            "l.model_name, l.seconds_to_label, l.created_at, l.updated_at")  # fmt: skip
+            "l.model_name, l.seconds_to_label, l.created_at, l.updated_at, "
+            "m.consensus_mark, m.honeypot_mark")  # fmt: skip
+_FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"
+_DELETABLE = ("PREDICTION", "INFERENCE")
 _STATUS = {"DEFAULT": "LABELED", "REVIEW": "REVIEWED"}  # asset status after such a label
 
 
@@ -49,6 +59,8 @@ class LabelRow:
     seconds_to_label: float | None
     created_at: str
     updated_at: str
+    consensus_mark: float | None = None
+    honeypot_mark: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,9 +94,9 @@ class LabelRepository:
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:
         q = self._where(where)
         with self.db.read() as c:
-            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM labels l", q,
+            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM {_FROM}", q,
                              "l.seq", skip, first)  # fmt: skip
-        return [LabelRow(*r[:10]) for r in rows]
+        return [LabelRow(*r[:12]) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
@@ -96,16 +108,24 @@ class LabelRepository:
         out: dict[str, list[LabelRow]] = {i: [] for i in asset_ids}
         with self.db.read() as c:
             for part in chunks(asset_ids):
-                sql = (f"SELECT {_COLUMNS} FROM labels l WHERE l.asset_id IN ({marks(len(part))})"
+                sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.asset_id IN ({marks(len(part))})"
                        " ORDER BY l.seq")  # fmt: skip
                 for r in c.execute(sql, list(part)):
                     out[r[2]].append(LabelRow(*r))
         return out
 
     def append(
-        self, project_id: str | None, labels: Sequence[NewLabel], overwrite: bool
+        self,
+        project_id: str | None,
+        labels: Sequence[NewLabel],
+        overwrite: bool,
+        set_status: bool = True,
     ) -> list[LabelRow]:
-        """Write labels (one transaction); refuse all if an asset is missing."""
+        """Write labels (one transaction); refuse all if an asset is missing.
+
+        DEFAULT / REVIEW labels move their asset to LABELED / REVIEWED (unless not
+        ``set_status``: a honeypot answer leaves the asset in the queue).
+        """
         counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
         at = now()
         with self.db.write() as c:
@@ -139,30 +159,73 @@ class LabelRepository:
             c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
                           [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
                            for (job, cat), n in found.items()])  # fmt: skip
-            status = _STATUS.get(labels[0].label_type)
+            status = _STATUS.get(labels[0].label_type) if set_status else None
             if status:
                 c.executemany("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?",
                               [(status, at, r.asset_id) for r in rows])  # fmt: skip
+            if labels[0].label_type in label_marks.MARKED_TYPES:
+                label_marks.refresh(c, [r.asset_id for r in rows])
         return rows
 
-    def delete(self, ids: Sequence[str]) -> list[str]:
-        found: list[str] = []
+    def create_honeypot(self, label: NewLabel) -> LabelRow:
+        """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
+        row = self.append(None, [label], False, False)[0]
         with self.db.write() as c:
-            for part in chunks(list(ids)):
-                sql = f"SELECT id FROM labels WHERE id IN ({marks(len(part))})"
-                found += [r[0] for r in c.execute(sql, list(part))]
+            c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
+            c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
+            label_marks.refresh(c, [row.asset_id])
+        return row
+
+    def update(self, label_id: str, changes: Mapping[str, Any]) -> LabelRow:
+        """Change a label's jsonResponse / modelName / secondsToLabel; its marks follow."""
+        at = now()
+        with self.db.write() as c:
+            found = c.execute("SELECT asset_id FROM labels WHERE id = ?", (label_id,)).fetchone()
+            if found is None:
+                raise ServerError.not_found("Label", label_id)
+            if "json_response" in changes:
+                counts = category_counts(_json(changes["json_response"], 0, "data.jsonResponse"))
+                c.execute("DELETE FROM label_categories WHERE label_id = ?", (label_id,))
+                c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
+                              [(label_id, job, cat, n) for (job, cat), n in counts.items()])  # fmt: skip
+            for column, value in changes.items():  # column names come from the resolver
+                c.execute(f"UPDATE labels SET {column} = ? WHERE id = ?", (value, label_id))
+            c.execute("UPDATE labels SET updated_at = ? WHERE id = ?", (at, label_id))
+            label_marks.refresh(c, [found[0]])
+            row = c.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.id = ?", (label_id,))
+            return LabelRow(*row.fetchone())
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        """Delete PREDICTION / INFERENCE labels; refuse all if one is unknown or of another type."""
+        found: dict[str, tuple[str, str]] = {}
+        with self.db.write() as c:
+            for part in chunks(list(dict.fromkeys(ids))):
+                sql = (
+                    f"SELECT id, label_type, asset_id FROM labels WHERE id IN ({marks(len(part))})"
+                )
+                found.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
+            unknown = [i for i in dict.fromkeys(ids) if i not in found]
+            if unknown:
+                raise ServerError(f"{len(unknown)} label(s) not found: "
+                                  f"{', '.join(map(repr, unknown[:5]))}. Nothing was deleted.",
+                                  "NOT_FOUND")  # fmt: skip
+            kept = [f"{i!r} ({t})" for i, (t, _) in found.items() if t not in _DELETABLE]
+            if kept:
+                raise ServerError(f"Only PREDICTION and INFERENCE labels can be deleted; "
+                                  f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
+                                  "Nothing was deleted.")  # fmt: skip
             c.executemany("DELETE FROM label_categories WHERE label_id = ?", [(i,) for i in found])
+            c.executemany("DELETE FROM label_marks WHERE label_id = ?", [(i,) for i in found])
             c.executemany("DELETE FROM labels WHERE id = ?", [(i,) for i in found])
-        known = set(found)
-        return [i for i in dict.fromkeys(ids) if i in known]  # in the order asked
+        return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
 
 
-def _json(text: str, index: int) -> Any:
+def _json(text: str, index: int, arg: str = "") -> Any:
     try:
         return json.loads(text)
     except (TypeError, ValueError):
-        raise ServerError(f"labelsData[{index}].jsonResponse is not valid JSON: {text[:80]!r}.") \
-            from None  # fmt: skip
+        name = arg or f"labelsData[{index}].jsonResponse"
+        raise ServerError(f"{name} is not valid JSON: {text[:80]!r}.") from None
 
 
 query = QueryType()
@@ -170,7 +233,7 @@ mutation = MutationType()
 label_type = ObjectType("Label")
 constants(label_type, {
     "jsonResponseUrl": None, "isLastForStep": None, "isSentBackToQueue": False,
-    "consensusMark": None, "honeypotMark": None, "inferenceMark": None, "annotations": [],
+    "inferenceMark": None, "annotations": [],
     # the local server keeps no history of edits: each label is its author's latest
     "isLatestLabelForUser": True,
 })  # fmt: skip
@@ -229,15 +292,57 @@ async def resolve_append_many_labels(
     return await ctx.store.db.run_write(ctx.store.labels.append, project_id, labels, overwrite)
 
 
+def _asset_id(where: Mapping[str, Any]) -> str:
+    if not where.get("id"):
+        raise ServerError("where.id is required: give the asset id.")
+    return str(where["id"])
+
+
 @mutation.field("createHoneypot")
 async def resolve_create_honeypot(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> LabelRow:
     ctx = context(info)
+    label = NewLabel(_asset_id(where), ctx.user.id, "REVIEW", data["jsonResponse"])
+    return await ctx.store.db.run_write(ctx.store.labels.create_honeypot, label)
+
+
+@mutation.field("appendToLabels")
+async def resolve_append_to_labels(
+    _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
+) -> LabelRow:
+    ctx = context(info)
+    if data.get("skipped"):
+        raise ServerError.not_implemented("data.skipped=true")
+    label = NewLabel(_asset_id(where), data.get("authorID") or ctx.user.id, data["labelType"],
+                     data["jsonResponse"], None, data.get("secondsToLabel"))  # fmt: skip
+    project_id = (where.get("project") or {}).get("id")
+    return (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label], False))[0]
+
+
+@mutation.field("updatePropertiesInLabel")
+async def resolve_update_properties_in_label(
+    _: Any, info: Info, where: dict[str, Any], data: dict[str, Any]
+) -> LabelRow:
+    ctx = context(info)
     if not where.get("id"):
-        raise ServerError("where.id is required: give the asset id.")
-    label = NewLabel(where["id"], ctx.user.id, "REVIEW", data["jsonResponse"])
-    return (await ctx.store.db.run_write(ctx.store.labels.append, None, [label], False))[0]
+        raise ServerError("where.id is required: give the label id.")
+    if data.get("isSentBackToQueue"):
+        raise ServerError.not_implemented("data.isSentBackToQueue=true")
+    names = {"jsonResponse": "json_response", "modelName": "model_name",
+             "secondsToLabel": "seconds_to_label"}  # fmt: skip
+    changes = {column: data[key] for key, column in names.items() if data.get(key) is not None}
+    return await ctx.store.db.run_write(ctx.store.labels.update, where["id"], changes)
+
+
+@label_type.field("consensusMark")
+def resolve_consensus_mark(label: LabelRow, _: Info) -> float | None:
+    return label.consensus_mark
+
+
+@label_type.field("honeypotMark")
+def resolve_honeypot_mark(label: LabelRow, _: Info) -> float | None:
+    return label.honeypot_mark
 
 
 @mutation.field("deleteLabels")

@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS projects (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, title TEXT, description TEXT,
   input_type TEXT, json_interface TEXT, author_id TEXT, archived INTEGER DEFAULT 0,
   props TEXT DEFAULT '{}', created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS project_stars (
+  project_id TEXT, user_id TEXT, PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;
 """
 _COLUMNS = ("id, title, description, input_type, json_interface, author_id, archived, props, "
             "created_at, updated_at")  # fmt: skip
@@ -32,7 +34,7 @@ PROJECT_DEFAULTS: dict[str, Any] = {
     "reviewCoverage": 0, "useHoneyPot": False, "metadataProperties": {},
     "canNavigateBetweenAssets": True, "canSkipAsset": False, "consensusMark": None,
     "honeypotMark": None, "shouldAutoAssign": False, "shouldRelaunchKpiComputation": False,
-    "complianceTags": [],
+    "complianceTags": [], "geospatialSettings": None,
 }  # fmt: skip
 
 
@@ -61,6 +63,11 @@ class ProjectRepository:
     def create(self, data: Mapping[str, Any], author_id: str) -> ProjectRow:
         project_id, at = new_id(), now()
         props = {k: data[k] for k in PROJECT_DEFAULTS if data.get(k) is not None}
+        if data.get("pixelLabeling"):
+            if data.get("inputType") != "GEOSPATIAL":
+                raise ServerError("pixelLabeling is only available for GEOSPATIAL projects, "
+                                  f"not {data.get('inputType')}.")  # fmt: skip
+            props["geospatialSettings"] = {"labelingCRSCode": "PIXEL"}
         with self.db.write(append_only=True) as c:
             c.execute(
                 "INSERT INTO projects (id, title, description, input_type, json_interface, "
@@ -107,19 +114,38 @@ class ProjectRepository:
         with self.db.write() as c:
             c.execute("DELETE FROM label_categories WHERE label_id IN "
                       "(SELECT id FROM labels WHERE project_id = ?)", (project_id,))  # fmt: skip
-            for table in ("labels", "assets", "projects"):
+            for table in ("issues", "project_tags", "project_stars", "labels", "assets",
+                          "projects"):  # fmt: skip
                 column = "id" if table == "projects" else "project_id"
                 c.execute(f"DELETE FROM {table} WHERE {column} = ?", (project_id,))
         return project
 
-    def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[ProjectRow]:
-        q = project_sql(dict(where))
+    def star(self, project_id: str, user_id: str, starred: bool) -> None:
+        self.require(project_id)
+        with self.db.write() as c:
+            if starred:
+                c.execute(
+                    "INSERT OR IGNORE INTO project_stars VALUES (?, ?)", (project_id, user_id)
+                )
+            else:
+                c.execute("DELETE FROM project_stars WHERE project_id = ? AND user_id = ?",
+                          (project_id, user_id))  # fmt: skip
+
+    def starred(self, project_id: str, user_id: str) -> bool:
+        with self.db.read() as c:
+            return c.execute("SELECT 1 FROM project_stars WHERE project_id = ? AND user_id = ?",
+                             (project_id, user_id)).fetchone() is not None  # fmt: skip
+
+    def page(
+        self, where: Mapping[str, Any], skip: int, first: int | None, viewer: str | None = None
+    ) -> list[ProjectRow]:
+        q = project_sql(dict(where), viewer=viewer)
         sql = f"SELECT {_COLUMNS} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
             return [_row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
 
-    def count(self, where: Mapping[str, Any]) -> int:
-        q = project_sql(dict(where))
+    def count(self, where: Mapping[str, Any], viewer: str | None = None) -> int:
+        q = project_sql(dict(where), viewer=viewer)
         with self.db.read() as c:
             return int(c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args)
                        .fetchone()[0])  # fmt: skip
@@ -128,6 +154,7 @@ class ProjectRepository:
 query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
+project_user_type = ObjectType("ProjectUser")
 constants(project_type, {"workflowVersion": "V1", "steps": [], "stepGroups": [],
                          "dataConnections": [], "enforceStepSeparation": False})  # fmt: skip
 for _name, _default in PROJECT_DEFAULTS.items():
@@ -142,12 +169,14 @@ for _name, _default in PROJECT_DEFAULTS.items():
 async def resolve_projects(
     _: Any, info: Info, where: dict[str, Any], **kw: Any
 ) -> list[ProjectRow]:
-    return await in_thread(context(info).store.projects.page, where, *page(kw))
+    ctx = context(info)
+    return await in_thread(ctx.store.projects.page, where, *page(kw), ctx.user.id)
 
 
 @query.field("countProjects")
 async def resolve_count_projects(_: Any, info: Info, where: dict[str, Any]) -> int:
-    return await in_thread(context(info).store.projects.count, where)
+    ctx = context(info)
+    return await in_thread(ctx.store.projects.count, where, ctx.user.id)
 
 
 @project_type.field("author")
@@ -161,7 +190,14 @@ async def resolve_project_roles(project: ProjectRow, info: Info) -> list[dict[st
     if author is None:
         return []
     return [{"id": f"{project.id}-{author.id}", "role": "ADMIN", "status": "ACTIVATED",
-             "activated": True, "starred": False, "user": author}]  # fmt: skip
+             "activated": True, "projectId": project.id, "user": author}]  # fmt: skip
+
+
+@project_user_type.field("starred")
+async def resolve_project_user_starred(member: dict[str, Any], info: Info) -> bool:
+    """Read only when selected: whether this member starred the project."""
+    store = context(info).store
+    return await in_thread(store.projects.starred, member["projectId"], member["user"].id)
 
 
 @mutation.field("createProject")
@@ -180,6 +216,29 @@ async def resolve_update_project(
     return await ctx.store.db.run_write(ctx.store.projects.update, required_id(where), data)
 
 
+@mutation.field("updatePropertiesInProjectUser")
+async def resolve_update_project_user(
+    _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
+) -> dict[str, Any]:
+    """Star or unstar a project for the key's user (``where.project.id``)."""
+    ctx = context(info)
+    project_id = (where.get("project") or {}).get("id")
+    if not project_id:
+        raise ServerError("where.project.id is required: give the project id.")
+    email = (where.get("user") or {}).get("email")
+    if email is not None and email.lower() != ctx.user.email:
+        raise ServerError(f"Only the key's own membership can be changed, not {email!r}.")
+    if data.get("starred") is not None:
+        await ctx.store.db.run_write(
+            ctx.store.projects.star, project_id, ctx.user.id, bool(data["starred"])
+        )
+    else:
+        await in_thread(ctx.store.projects.require, project_id)
+    project = await in_thread(ctx.store.projects.get, project_id)
+    roles: list[dict[str, Any]] = await resolve_project_roles(project, info)
+    return roles[0]
+
+
 @mutation.field("deleteProjectAsynchronously")
 async def resolve_delete_project_async(_: Any, info: Info, where: dict[str, Any]) -> str:
     deleted: ProjectRow = await resolve_delete_project(_, info, where)
@@ -192,4 +251,4 @@ async def resolve_delete_project(_: Any, info: Info, where: dict[str, Any]) -> P
     return await ctx.store.db.run_write(ctx.store.projects.delete, required_id(where))
 
 
-bindables = [query, mutation, project_type]
+bindables = [query, mutation, project_type, project_user_type]

@@ -13,6 +13,7 @@ from graphql import GraphQLResolveInfo as Info
 
 from ..context import context
 from ..db import Database, chunks, in_thread, marks, new_id, now
+from ..filters import Sql
 from .common import constants, page
 
 DDL = """
@@ -96,6 +97,40 @@ class UserRepository:
                 self._cache.update((u.id, u) for u in rows)
         return {i: self._cache[i] for i in ids if i in self._cache}
 
+    def search(
+        self, org: str, where: Mapping[str, Any], skip: int = 0, first: int | None = None
+    ) -> list[UserRow]:
+        """Users of organization ``org`` matching a ``UserWhere``, oldest first."""
+        q = user_sql(where, org)
+        sql = f"SELECT u.* FROM users u WHERE {q.sql} ORDER BY u.created_at, u.id LIMIT ? OFFSET ?"
+        with self.db.read() as c:
+            rows = [UserRow(*r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+        with self._lock:
+            self._cache.update((u.id, u) for u in rows)
+        return rows
+
+    def count(self, org: str, where: Mapping[str, Any]) -> int:
+        q = user_sql(where, org)
+        with self.db.read() as c:
+            return int(c.execute(f"SELECT COUNT(*) FROM users u WHERE {q.sql}", q.args)
+                       .fetchone()[0])  # fmt: skip
+
+    def search_organizations(
+        self, org: str, where: Mapping[str, Any], skip: int = 0, first: int | None = None
+    ) -> list[OrganizationRow]:
+        """Organization ``org`` if it matches an ``OrganizationWhere`` (a key sees its own)."""
+        q = organization_sql(where, org)
+        sql = (f"SELECT o.* FROM organizations o WHERE {q.sql} ORDER BY o.created_at, o.id "
+               "LIMIT ? OFFSET ?")  # fmt: skip
+        with self.db.read() as c:
+            return [OrganizationRow(*r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+
+    def count_organizations(self, org: str, where: Mapping[str, Any]) -> int:
+        q = organization_sql(where, org)
+        with self.db.read() as c:
+            return int(c.execute(f"SELECT COUNT(*) FROM organizations o WHERE {q.sql}", q.args)
+                       .fetchone()[0])  # fmt: skip
+
     def organizations(self, ids: Sequence[str]) -> dict[str, OrganizationRow]:
         with self.db.read() as c:
             sql = f"SELECT * FROM organizations WHERE id IN ({marks(len(ids))})"
@@ -109,6 +144,37 @@ class UserRepository:
             sql, args = sql + " AND user_id = ?", [*args, user_id]
         with self.db.read() as c:
             return [ApiKeyRow(*r) for r in c.execute(sql + " ORDER BY created_at", args)]
+
+
+def user_sql(where: Mapping[str, Any], org: str) -> Sql:
+    """``UserWhere`` on ``users u``, within organization ``org`` (what a key can see)."""
+    q = Sql()
+    q.add("u.organization_id = ?", org)
+    if where.get("id") is not None:
+        q.add("u.id = ?", where["id"])
+    q.add_in("u.id", where.get("idIn"), "where.idIn")
+    if where.get("email") is not None:
+        q.add("u.email = ?", str(where["email"]).lower())
+    if where.get("activated") is False:
+        q.add("0")  # every local user is activated
+    organization_id = (where.get("organization") or {}).get("id")
+    if organization_id is not None:
+        q.add("u.organization_id = ?", organization_id)
+    if where.get("apiKey") is not None:
+        q.add("u.id IN (SELECT k.user_id FROM api_keys k WHERE k.key = ?)", where["apiKey"])
+    return q
+
+
+def organization_sql(where: Mapping[str, Any], org: str) -> Sql:
+    """``OrganizationWhere`` on ``organizations o``, limited to ``org`` (the key's)."""
+    q = Sql()
+    q.add("o.id = ?", org)
+    if where.get("id") is not None:
+        q.add("o.id = ?", where["id"])
+    email = (where.get("user") or {}).get("email")
+    if email is not None:
+        q.add("o.id IN (SELECT u.organization_id FROM users u WHERE u.email = ?)", email.lower())
+    return q
 
 
 query = QueryType()
@@ -125,54 +191,32 @@ def resolve_viewer(_: Any, info: Info) -> UserRow:
     return context(info).user
 
 
-def _users(info: Info, where: Mapping[str, Any]) -> list[UserRow]:
-    """The local server has one user: the key's owner."""
-    user = context(info).user
-    org = (where.get("organization") or {}).get("id")
-    ok = (
-        where.get("id") in (None, user.id)
-        and where.get("email") in (None, user.email)
-        and (where.get("idIn") is None or user.id in where["idIn"])
-        and org in (None, user.organization_id)
-        and where.get("activated") in (None, True)
-    )
-    return [user] if ok else []
-
-
 @query.field("users")
-def resolve_users(_: Any, info: Info, where: dict[str, Any], **kw: Any) -> list[UserRow]:
-    skip, first = page(kw)
-    return _users(info, where)[skip : None if first is None else skip + first]
+async def resolve_users(_: Any, info: Info, where: dict[str, Any], **kw: Any) -> list[UserRow]:
+    ctx = context(info)
+    return await in_thread(ctx.store.users.search, ctx.user.organization_id, where, *page(kw))
 
 
 @query.field("countUsers")
-def resolve_count_users(_: Any, info: Info, where: dict[str, Any]) -> int:
-    return len(_users(info, where))
-
-
-async def _organizations(info: Info, where: Mapping[str, Any]) -> list[OrganizationRow]:
+async def resolve_count_users(_: Any, info: Info, where: dict[str, Any]) -> int:
     ctx = context(info)
-    email = (where.get("user") or {}).get("email")
-    if where.get("id") not in (None, ctx.user.organization_id) or email not in (
-        None,
-        ctx.user.email,
-    ):
-        return []
-    found = await in_thread(ctx.store.users.organizations, [ctx.user.organization_id])
-    return list(found.values())
+    return await in_thread(ctx.store.users.count, ctx.user.organization_id, where)
 
 
 @query.field("organizations")
 async def resolve_organizations(
     _: Any, info: Info, where: dict[str, Any], **kw: Any
 ) -> list[OrganizationRow]:
-    skip, first = page(kw)
-    return (await _organizations(info, where))[skip : None if first is None else skip + first]
+    ctx = context(info)
+    org = ctx.user.organization_id
+    return await in_thread(ctx.store.users.search_organizations, org, where, *page(kw))
 
 
 @query.field("countOrganizations")
 async def resolve_count_organizations(_: Any, info: Info, where: dict[str, Any]) -> int:
-    return len(await _organizations(info, where))
+    ctx = context(info)
+    org = ctx.user.organization_id
+    return await in_thread(ctx.store.users.count_organizations, org, where)
 
 
 @user_type.field("updatedAt")

@@ -1,0 +1,37 @@
+"""Lost answers: the server applied a chunk, the client never heard. Nothing is written twice.
+
+The real local server does the work; tests/faults.py drops the answer on the way back.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from faults import LoseAnswers
+from support import answer, import_images, new_project
+
+import aiokili
+from aiokili.server import LocalServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_append_labels_after_a_lost_answer_writes_each_label_once(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project = await new_project(kili)
+    asset_ids = await import_images(kili, project, 250)
+    transport = LoseAnswers("AppendManyLabels", nth={2})
+    async with httpx.AsyncClient(transport=transport) as http, aiokili.AsyncKili(
+        api_key=local_server.api_key, api_endpoint=local_server.url, http_client=http,
+        concurrency=1,
+    ) as lossy:  # fmt: skip
+        ids = await lossy.append_labels(
+            asset_id_array=asset_ids, json_response_array=[answer("A")] * 250
+        )
+    assert transport.lost == 1
+    assert len(ids) == 250 and len(set(ids)) == 250
+    assert await kili.count_labels(project) == 250, "the lost chunk was not sent again"
+    labels = await kili.labels(project, fields=["id", "assetId"])
+    assert {lb.asset_id for lb in labels} == set(asset_ids)
+    assert {lb.id for lb in labels} == set(ids)
