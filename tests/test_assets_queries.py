@@ -127,8 +127,10 @@ async def test_label_sub_filters(
     assert await _ids(kili, project_id, label_author_in=[me]) == ids[:3]
     assert await _ids(kili, project_id, label_labeler_in=[me]) == ids[:2]
     assert await _ids(kili, project_id, label_reviewer_in=[me]) == [ids[2]]
-    assert await _ids(kili, project_id, label_reviewer_not_in=[me]) == []
-    assert await _ids(kili, project_id, label_labeler_not_in=["x@y.z"]) == ids[:2]
+    # a label that is not a review by me / not a labelling by x@y.z
+    assert await _ids(kili, project_id, label_reviewer_not_in=[me]) == ids[:2]
+    assert await _ids(kili, project_id, label_labeler_not_in=["x@y.z"]) == ids[:3]
+    assert await _ids(kili, project_id, label_labeler_not_in=[me]) == [ids[2]]
     assert await _ids(kili, project_id, label_category_search="JOB.B.count > 0") == [ids[2]]
     assert await _ids(kili, project_id, label_created_at_gte="2000-01-01") == ids[:3]
     assert await _ids(kili, project_id, label_created_at_gt="2000-01-01") == ids[:3]
@@ -161,14 +163,21 @@ async def test_computed_marks(
     are filtered on; an asset's own mark (set by update_properties_in_assets) wins."""
     project_id, ids = project
     await kili.append_labels(asset_id_array=ids[8:], json_response_array=[answer("A")] * 2)
-    _sql(local_server, "INSERT INTO asset_marks VALUES (?, 0.6, 0.3)", ids[8])
-    _sql(local_server, "INSERT INTO asset_marks VALUES (?, 0.9, 0.9)", ids[2])  # own 0.2 wins
+    _sql(local_server, "INSERT OR REPLACE INTO asset_marks VALUES (?, 0.6, 0.3)", ids[8])
+    _sql(
+        local_server, "INSERT OR REPLACE INTO asset_marks VALUES (?, 0.9, 0.9)", ids[2]
+    )  # own 0.2 wins
     assert await _ids(kili, project_id, consensus_mark_gte=0.5) == [ids[3], ids[8]]
     assert await _ids(kili, project_id, honeypot_mark_lte=0.5) == [ids[3], ids[8]]
     assert (await kili.get_asset(ids[8])).consensus_mark == 0.6
     labels = {lb.label_of.id: lb.id for lb in await kili.labels(project_id)
               if lb.label_of is not None}  # fmt: skip
-    _sql(local_server, "INSERT INTO label_marks VALUES (?, ?, 0.4, 0.95)", labels[ids[9]], ids[9])
+    _sql(
+        local_server,
+        "INSERT OR REPLACE INTO label_marks VALUES (?, ?, 0.4, 0.95)",
+        labels[ids[9]],
+        ids[9],
+    )
     assert await _ids(kili, project_id, label_consensus_mark_lte=0.5) == [ids[9]]
     assert await _ids(kili, project_id, label_consensus_mark_lt=0.5) == [ids[9]]
     assert await _ids(kili, project_id, label_honeypot_mark_gte=0.9) == [ids[9]]

@@ -213,32 +213,9 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
               *iq.args)  # fmt: skip
     label = where.get("label") or {}
     if given(label):
-        inner = asset_label_sql(label, "lx", f"{arg}.label")
+        inner = label_conditions(label, "lx", f"{arg}.label")
         q.add(f"EXISTS (SELECT 1 FROM labels lx WHERE lx.asset_id = {a}.id AND {inner.sql})",
               *inner.args)  # fmt: skip
-    return q
-
-
-_ASSET_LABEL_OWN = ("consensusMarkGte", "consensusMarkLte", "honeypotMarkGte", "honeypotMarkLte",
-                   "labelerIn", "labelerNotIn", "reviewerIn", "reviewerNotIn")  # fmt: skip
-
-
-def asset_label_sql(where: Where, lb: str, arg: str) -> Sql:
-    """``AssetLabelWhere`` on ``labels <lb>``: one label must match every criterion.
-
-    The labeler of a label is its author unless it is a REVIEW label, whose author is its
-    reviewer; marks are those computed into ``label_marks``.
-    """
-    q = label_conditions({k: v for k, v in where.items() if k not in _ASSET_LABEL_OWN}, lb, arg)
-    for kind in ("consensus", "honeypot"):  # computed marks (label_marks)
-        column = f"(SELECT lm.{kind}_mark FROM label_marks lm WHERE lm.label_id = {lb}.id)"
-        _mark_range(q, column, where, f"{kind}Mark")
-    for key, kind, negate in (("labelerIn", "!=", False), ("labelerNotIn", "!=", True),
-                              ("reviewerIn", "=", False), ("reviewerNotIn", "=", True)):  # fmt: skip
-        if where.get(key) is not None:
-            users = _user_ids(where[key], f"{arg}.{key}")
-            q.add(f"{lb}.label_type {kind} 'REVIEW' AND {lb}.author_id "
-                  f"{'NOT ' if negate else ''}IN ({users.sql})", *users.args)  # fmt: skip
     return q
 
 
