@@ -332,3 +332,17 @@ async def test_media_that_cannot_be_downloaded_is_a_typed_error(
     await kili.append_many_to_dataset(project_id, content_array=["http://127.0.0.1:9/x.jpg"])
     with pytest.raises(APIConnectionError, match=r"127\.0\.0\.1:9/"):
         await kili.assets(project_id, download_media=True, local_media_dir=tmp_path, skip=1)
+
+
+async def test_marks_computed_from_labels_are_filtered_on(kili: aiokili.AsyncKili) -> None:
+    project_id = await new_project(kili)
+    ids = await import_images(kili, project_id, 3)
+    for asset_id in ids[:2]:
+        await kili.create_honeypot(answer("A"), asset_id=asset_id)
+    await kili.append_labels(asset_id_array=ids[:2], json_response_array=[answer("A"), answer("B")])
+    assert await _ids(kili, project_id, honeypot_mark_gte=0.9) == [ids[0]]
+    assert await _ids(kili, project_id, honeypot_mark_lte=0.1) == [ids[1]]
+    assert await _ids(kili, project_id, label_honeypot_mark_gte=0.9, label_type_in=["DEFAULT"]) == [
+        ids[0]
+    ]
+    assert (await kili.get_asset(ids[0])).honeypot_mark == 1.0
