@@ -346,3 +346,25 @@ async def test_marks_computed_from_labels_are_filtered_on(kili: aiokili.AsyncKil
         ids[0]
     ]
     assert (await kili.get_asset(ids[0])).honeypot_mark == 1.0
+
+
+def test_mypy_types_asset_calls() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+
+    def mypy(script: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", f"tests/typing/{script}"],
+            cwd=root, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return result.stdout + result.stderr
+
+    assert "Success" in mypy("assets_user_script.py"), mypy("assets_user_script.py")
+    found = mypy("assets_bad_script.py")
+    lines = {int(line.split(":")[1]) for line in found.splitlines() if ": error:" in line}
+    assert lines == {9, 10, 11, 12, 13}, found  # one error per mistake, each on its line
+    assert "Literal['BUG']" in found and "Literal['FINISHED']" in found
+    assert 'did you mean "external_id_contains"' in found
+    assert '(expression has type "list[Asset]", variable has type "list[Label]")' in found
