@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +14,14 @@ from typing import Any
 
 import anyio
 
-from ._contents import Content
+from ._contents import Content, classify
 from ._core import Core
 from ._generated.input_types import (
     AppendManyAssetsAsynchronouslyData,
     AppendManyAssetsData,
     ProjectWhere,
 )
-from ._inputs import build, json_text
+from ._inputs import as_list, build, check_bools, json_text, no_duplicates, same_length
 from ._uploads import UploadItem
 from .asset_media import wait_for_notification
 from .errors import KiliInputError
@@ -184,6 +185,100 @@ def with_processing_parameters(metadata: dict[str, Any] | None) -> dict[str, Any
     out = dict(metadata or {})
     out.setdefault("processingParameters", {})
     return out
+
+
+@dataclass
+class ImportArrays:
+    """The arrays of one ``append_many_to_dataset`` call, checked (None: not given)."""
+
+    count: int
+    contents: list[Content]
+    external_ids: list[str] | None
+    ids: list[str] | None
+    honeypots: list[bool] | None
+    metadata: list[dict[str, Any]] | None
+    json_contents: list[Any] | None
+    layers: list[list[dict[str, Any]]] | None
+
+
+def check_import(
+    *,
+    content_array: Any,
+    external_id_array: Any,
+    id_array: Any,
+    is_honeypot_array: Any,
+    status_array: Any,
+    json_content_array: Any,
+    json_metadata_array: Any,
+    multi_layer_content_array: Any,
+    from_csv: Any,
+    csv_separator: str,
+    wait_until_availability: Any,
+) -> ImportArrays:
+    """Every local check of ``append_many_to_dataset``'s arguments, before any request."""
+    if from_csv is not None:
+        if content_array is not None or external_id_array is not None:
+            raise KiliInputError(
+                "from_csv gives the contents and external ids: leave content_array and "
+                "external_id_array out."
+            )
+        content_array, external_id_array = read_csv(from_csv, csv_separator)
+    contents = as_list("content_array", content_array, str, os.PathLike)
+    external_ids = as_list("external_id_array", external_id_array, str)
+    ids = as_list("id_array", id_array, str)
+    honeypots = as_list("is_honeypot_array", is_honeypot_array, bool)
+    metadata = as_list("json_metadata_array", json_metadata_array, dict)
+    json_contents = as_list("json_content_array", json_content_array, str, dict, list, type(None))
+    layers = as_list("multi_layer_content_array", multi_layer_content_array, list)
+    statuses = as_list("status_array", status_array, str)
+    check_bools(wait_until_availability=wait_until_availability)
+    if contents is None and json_contents is None and layers is None:
+        raise KiliInputError(
+            "Give content_array (URLs, paths or text), json_content_array or "
+            "multi_layer_content_array."
+        )
+    if contents is not None and layers is not None:
+        raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
+    count = same_length(
+        content_array=contents, external_id_array=external_ids, id_array=ids,
+        is_honeypot_array=honeypots, json_content_array=json_contents,
+        json_metadata_array=metadata, multi_layer_content_array=layers,
+        status_array=statuses,
+    )  # fmt: skip
+    if statuses is not None:
+        warnings.warn(
+            "status_array is ignored: imported assets always start as TODO.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    for name, values in (("external_id_array", external_ids), ("id_array", ids)):
+        empty = [i for i, v in enumerate(values or ()) if not v.strip()]
+        if empty:
+            raise KiliInputError(f"{name}[{empty[0]}] is empty: give a non-empty id.")
+        no_duplicates(name, values)
+    layers = [check_layers(i, x) for i, x in enumerate(layers)] if layers else None
+    for i, m in enumerate(metadata or ()):
+        json_text(f"json_metadata_array[{i}]", m)
+    classified = _classify(contents if contents is not None else [""] * count)
+
+    return ImportArrays(
+        count, classified, external_ids, ids, honeypots, metadata, json_contents, layers
+    )
+
+
+def _classify(contents: Sequence[str | os.PathLike[str]]) -> list[Content]:
+    """Classify every content; one error listing every problem found."""
+    classified: list[Content] = []
+    problems: list[str] = []
+    for index, value in enumerate(contents):
+        try:
+            classified.append(classify(index, value))
+        except KiliInputError as exc:
+            problems.append(str(exc))
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise KiliInputError(" ".join(problems[:5]) + more + " Nothing was imported.")
+    return classified
 
 
 Outcome = tuple[int, "str | None"]

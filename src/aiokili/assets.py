@@ -12,7 +12,6 @@ from typing_extensions import TypedDict, Unpack
 
 from . import _constants as C
 from ._category_search import check_category_search
-from ._contents import Content, classify
 from ._core import Domain
 from ._generated.input_types import AssetWhere, ProjectWhere
 from ._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
@@ -22,16 +21,13 @@ from ._inputs import (
     check_bools,
     check_filters,
     json_text,
-    no_duplicates,
-    same_length,
     where_from,
 )
 from ._listing import Listing, ListingSpec
 from .asset_imports import (
     Importer,
     check_frames,
-    check_layers,
-    read_csv,
+    check_import,
     upload_type,
     with_processing_parameters,
 )
@@ -277,21 +273,6 @@ def _random_hex(count: int, digits: int) -> list[str]:
     return [blob[i : i + digits] for i in range(0, count * digits, digits)]
 
 
-def _classify(contents: Sequence[str | os.PathLike[str]]) -> list[Content]:
-    """Classify every content; one error listing every problem found."""
-    classified: list[Content] = []
-    problems: list[str] = []
-    for index, value in enumerate(contents):
-        try:
-            classified.append(classify(index, value))
-        except KiliInputError as exc:
-            problems.append(str(exc))
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise KiliInputError(" ".join(problems[:5]) + more + " Nothing was imported.")
-    return classified
-
-
 class AssetMethods(Domain):
     """Asset methods of :class:`~aiokili.AsyncKili`."""
 
@@ -472,53 +453,16 @@ class AssetMethods(Domain):
             from_csv, csv_separator: TEXT assets from a CSV file with ``content`` and
                 ``externalId`` columns (instead of content_array / external_id_array).
         """
-        if from_csv is not None:
-            if content_array is not None or external_id_array is not None:
-                raise KiliInputError(
-                    "from_csv gives the contents and external ids: leave content_array and "
-                    "external_id_array out."
-                )
-            content_array, external_id_array = read_csv(from_csv, csv_separator)
-        contents = as_list("content_array", content_array, str, os.PathLike)
-        external_ids = as_list("external_id_array", external_id_array, str)
-        ids = as_list("id_array", id_array, str)
-        honeypots = as_list("is_honeypot_array", is_honeypot_array, bool)
-        metadata = as_list("json_metadata_array", json_metadata_array, dict)
-        json_contents = as_list(
-            "json_content_array", json_content_array, str, dict, list, type(None)
-        )
-        layers = as_list("multi_layer_content_array", multi_layer_content_array, list)
-        statuses = as_list("status_array", status_array, str)
-        check_bools(wait_until_availability=wait_until_availability)
-        if contents is None and json_contents is None and layers is None:
-            raise KiliInputError(
-                "Give content_array (URLs, paths or text), json_content_array or "
-                "multi_layer_content_array."
-            )
-        if contents is not None and layers is not None:
-            raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
-        count = same_length(
-            content_array=contents, external_id_array=external_ids, id_array=ids,
-            is_honeypot_array=honeypots, json_content_array=json_contents,
-            json_metadata_array=metadata, multi_layer_content_array=layers,
-            status_array=statuses,
+        arrays = check_import(
+            content_array=content_array, external_id_array=external_id_array,
+            id_array=id_array, is_honeypot_array=is_honeypot_array, status_array=status_array,
+            json_content_array=json_content_array, json_metadata_array=json_metadata_array,
+            multi_layer_content_array=multi_layer_content_array, from_csv=from_csv,
+            csv_separator=csv_separator, wait_until_availability=wait_until_availability,
         )  # fmt: skip
-        if statuses is not None:
-            warnings.warn(
-                "status_array is ignored: imported assets always start as TODO.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-        for name, values in (("external_id_array", external_ids), ("id_array", ids)):
-            empty = [i for i, v in enumerate(values or ()) if not v.strip()]
-            if empty:
-                raise KiliInputError(f"{name}[{empty[0]}] is empty: give a non-empty id.")
-            no_duplicates(name, values)
-        layers = [check_layers(i, x) for i, x in enumerate(layers)] if layers else None
-        for i, m in enumerate(metadata or ()):
-            json_text(f"json_metadata_array[{i}]", m)
-        classified = _classify(contents if contents is not None else [""] * count)
-
+        count, classified, layers = arrays.count, arrays.contents, arrays.layers
+        external_ids, ids, metadata = arrays.external_ids, arrays.ids, arrays.metadata
+        json_contents, honeypots = arrays.json_contents, arrays.honeypots
         input_type = await self._core.lookups.input_type(project_id)
         texts = [i for i, c in enumerate(classified) if c.kind == "text"]
         if texts and input_type != InputType.TEXT:
@@ -533,7 +477,7 @@ class AssetMethods(Domain):
                 for i, v in enumerate(json_contents)
             ]
         if input_type == InputType.VIDEO:
-            metadata = [with_processing_parameters(m) for m in metadata or [None] * count]
+            metadata = [with_processing_parameters(m) for m in metadata or [{}] * count]
         metadata_text = [json_text("json_metadata_array", m) for m in metadata or ()]
         kinds = [
             upload_type(input_type, classified[i], metadata[i] if metadata else None,
