@@ -11,6 +11,7 @@ import pytest
 from support import answer, import_images, new_project
 
 import aiokili
+from aiokili import assets as assets_module
 from aiokili.errors import APIConnectionError, APIError, KiliInputError, NotFoundError
 from aiokili.server import LocalServer
 
@@ -184,21 +185,32 @@ async def test_computed_marks(
     assert await _ids(kili, project_id, label_honeypot_mark_gt=0.96) == []
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [("consensus_mark_gt", "consensus_mark_gte"), ("honeypot_mark_lt", "honeypot_mark_lte"),
-     ("label_consensus_mark_gt", "label_consensus_mark_gte"),
-     ("label_honeypot_mark_lt", "label_honeypot_mark_lte"),
-     ("label_created_at_gt", "label_created_at_gte"), ("external_id_contains", "external_id_in"),
-     ("step_name_in", "step_id_in")],
-)  # fmt: skip
+def _value(name: str) -> Any:
+    if name.endswith(("_in", "_contains")):
+        return [("s", "DONE")] if "and_status" in name else ["x"]
+    return "2020-01-01" if "created_at" in name else 0.5
+
+
+ALL_PAIRS = sorted({**assets_module._SEED_NAMES, **assets_module._STEP_NAMES}.items())
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(assets_module._SEED_NAMES.items()))
+async def test_seed_spellings_mean_the_same(
+    kili: aiokili.AsyncKili, project: tuple[str, list[str]], old: str, new: str
+) -> None:
+    project_id, ids = project
+    await kili.append_labels(asset_id_array=ids[:1], json_response_array=[answer("A")])
+    value = ["img-000"] if "external" in old else _value(old)
+    assert await _ids(kili, project_id, **{old: value}) == await _ids(
+        kili, project_id, **{new: value}
+    )
+
+
+@pytest.mark.parametrize(("old", "new"), ALL_PAIRS)
 async def test_both_spellings_are_refused(kili: aiokili.AsyncKili, old: str, new: str) -> None:
-    value: Any = ["x"] if old.endswith(("_in", "_contains")) else 0.5
-    if "created_at" in old:
-        value = "2020-01-01"
     for call in (lambda f: kili.assets("p", **f), lambda f: kili.count_assets("p", **f)):
         with pytest.raises(KiliInputError, match=f"{old}.*{new}"):
-            result = call({old: value, new: value})
+            result = call({old: _value(old), new: _value(new)})
             if not isinstance(result, aiokili.Listing):
                 await result
 
@@ -368,3 +380,16 @@ def test_mypy_types_asset_calls() -> None:
     assert "Literal['BUG']" in found and "Literal['FINISHED']" in found
     assert 'did you mean "external_id_contains"' in found
     assert '(expression has type "list[Asset]", variable has type "list[Label]")' in found
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pandas") is None, reason="pandas not installed")
+async def test_pandas_with_downloaded_media(kili: aiokili.AsyncKili, tmp_path: Path) -> None:
+    project_id = await new_project(kili)
+    picture = tmp_path / "p.png"
+    picture.write_bytes(b"\x89PNG pixels")
+    await kili.append_many_to_dataset(project_id, content_array=[picture], external_id_array=["p"])
+    frame = await kili.assets(
+        project_id, format="pandas", download_media=True, local_media_dir=tmp_path / "out"
+    )
+    [path] = list(frame["content"])
+    assert Path(path).name == "p.png" and _read(path) == b"\x89PNG pixels"
