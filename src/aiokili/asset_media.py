@@ -114,8 +114,15 @@ class MediaDownloader:
         json_content = getattr(asset, "json_content", None)
         if isinstance(json_content, str) and json_content.startswith("http"):
             if self._input_type == InputType.VIDEO:
-                frames = json.loads(await self._get(json_content))
-                urls = list(frames.values() if isinstance(frames, dict) else frames)
+                try:
+                    frames = json.loads(await self._get(json_content))
+                    urls = [str(u) for u in (frames.values() if isinstance(frames, dict)
+                                             else frames)]  # fmt: skip
+                except (ValueError, TypeError, AttributeError):
+                    raise APIError(
+                        f"The jsonContent of asset {name} is not a list of video frames: "
+                        f"{json_content[:160]}."
+                    ) from None
                 width = len(str(len(urls)))
                 paths: list[str] = [""] * len(urls)
 
