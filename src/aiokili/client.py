@@ -10,13 +10,14 @@ import httpx
 from ._core import Core, Domain
 from ._graphql import KiliGraphQLClient
 from ._settings import Settings
+from .asset_updates import AssetUpdateMethods
 from .assets import AssetMethods
 from .labels import LabelMethods
 from .models import User
 from .projects import ProjectMethods
 
 
-class AsyncKili(ProjectMethods, AssetMethods, LabelMethods):
+class AsyncKili(ProjectMethods, AssetMethods, AssetUpdateMethods, LabelMethods):
     """Async client of the Kili GraphQL API.
 
     ```python

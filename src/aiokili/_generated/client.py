@@ -3,10 +3,12 @@
 
 from typing import Any, Optional, Union
 
+from .add_assets_to_review import AddAssetsToReview
 from .append_many_assets import AppendManyAssets
 from .append_many_labels import AppendManyLabels
 from .asset_ids import AssetIds
 from .assets import Assets
+from .assets_to_update import AssetsToUpdate
 from .async_base_client import AsyncBaseClient
 from .base_model import UNSET, UnsetType
 from .count_assets import CountAssets
@@ -14,11 +16,13 @@ from .count_labels import CountLabels
 from .count_projects import CountProjects
 from .create_project import CreateProject
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+from .delete_assets import DeleteAssets
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
 from .input_types import (
     AppendManyAssetsData,
     AppendManyLabelsData,
+    AssetData,
     AssetWhere,
     CreateProjectData,
     LabelWhere,
@@ -27,25 +31,32 @@ from .input_types import (
 )
 from .labels import Labels
 from .operations import (
+    ADD_ASSETS_TO_REVIEW_GQL,
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    ASSETS_TO_UPDATE_GQL,
     COUNT_ASSETS_GQL,
     COUNT_LABELS_GQL,
     COUNT_PROJECTS_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    DELETE_ASSETS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     LABELS_GQL,
     PROJECT_INPUT_TYPE_GQL,
     PROJECTS_GQL,
+    SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    UPDATE_PROPERTIES_IN_ASSETS_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     VIEWER_GQL,
 )
 from .project_input_type import ProjectInputType
 from .projects import Projects
+from .send_assets_back_to_queue import SendAssetsBackToQueue
+from .update_properties_in_assets import UpdatePropertiesInAssets
 from .update_properties_in_project import UpdatePropertiesInProject
 from .viewer import Viewer
 
@@ -55,6 +66,69 @@ def gql(q: str) -> str:
 
 
 class GeneratedClient(AsyncBaseClient):
+    async def update_properties_in_assets(
+        self, where: list[AssetWhere], data: list[AssetData], **kwargs: Any
+    ) -> UpdatePropertiesInAssets:
+        variables: dict[str, object] = {"where": where, "data": data}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_ASSETS_GQL,
+            operation_name="UpdatePropertiesInAssets",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInAssets.model_validate(_data)
+
+    async def delete_assets(self, where: AssetWhere, **kwargs: Any) -> DeleteAssets:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=DELETE_ASSETS_GQL,
+            operation_name="DeleteAssets",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteAssets.model_validate(data)
+
+    async def add_assets_to_review(
+        self, where: AssetWhere, **kwargs: Any
+    ) -> AddAssetsToReview:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=ADD_ASSETS_TO_REVIEW_GQL,
+            operation_name="AddAssetsToReview",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AddAssetsToReview.model_validate(data)
+
+    async def send_assets_back_to_queue(
+        self, where: AssetWhere, **kwargs: Any
+    ) -> SendAssetsBackToQueue:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=SEND_ASSETS_BACK_TO_QUEUE_GQL,
+            operation_name="SendAssetsBackToQueue",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SendAssetsBackToQueue.model_validate(data)
+
+    async def assets_to_update(
+        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
+    ) -> AssetsToUpdate:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=ASSETS_TO_UPDATE_GQL,
+            operation_name="AssetsToUpdate",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AssetsToUpdate.model_validate(data)
+
     async def assets(
         self, where: AssetWhere, first: int, skip: int, **kwargs: Any
     ) -> Assets:

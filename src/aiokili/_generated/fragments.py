@@ -88,6 +88,28 @@ class AssetLabels(Label):
     pass
 
 
+class AssetActionOutcome(BaseModel):
+    succeeded: list["AssetActionOutcomeSucceeded"]
+    declined: list["AssetActionOutcomeDeclined"]
+    failed: list["AssetActionOutcomeFailed"]
+
+
+class AssetActionOutcomeSucceeded(BaseModel):
+    asset_id: str = Field(alias="assetId")
+    external_id: Optional[str] = Field(alias="externalId")
+
+
+class AssetActionOutcomeDeclined(BaseModel):
+    asset_id: str = Field(alias="assetId")
+    external_id: Optional[str] = Field(alias="externalId")
+
+
+class AssetActionOutcomeFailed(BaseModel):
+    asset_id: str = Field(alias="assetId")
+    external_id: Optional[str] = Field(alias="externalId")
+    details: Optional[str]
+
+
 class Project(BaseModel):
     id: str
     title: Optional[str]
@@ -117,7 +139,14 @@ class ProjectRolesUser(User):
     pass
 
 
+class UpdatedAsset(BaseModel):
+    id: str
+    external_id: Optional[str] = Field(alias="externalId")
+
+
 User.model_rebuild()
 Label.model_rebuild()
 Asset.model_rebuild()
+AssetActionOutcome.model_rebuild()
 Project.model_rebuild()
+UpdatedAsset.model_rebuild()
