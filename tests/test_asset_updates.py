@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 import anyio
 import pytest
-from support import answer, import_images, new_project
+from support import answer, gql, import_images, new_project
 
 import aiokili
 from aiokili import BulkOperationError, KiliInputError, NotFoundError
@@ -391,3 +392,96 @@ async def test_concurrent_calls(kili: aiokili.AsyncKili) -> None:
     assert await kili.count_assets(project_id, status_in=["ONGOING"]) == 10
     got = await _assets(kili, project_id)
     assert all(got[i].consensus_mark == 0.5 for i in ids[20:30])
+
+
+ACTIONS = ["delete_many_from_dataset", "add_to_review", "send_back_to_queue"]
+
+
+@pytest.mark.parametrize("method", ACTIONS)
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"asset_ids": "abc"}, "asset_ids must be a list"),
+        ({"asset_ids": [None]}, r"asset_ids\[0\]"),
+        ({"asset_ids": ["a", "a"]}, "asset_ids names the same asset"),
+        ({"external_ids": ["x"]}, "project_id"),
+        ({"external_ids": ["x"], "project_id": 3}, "project_id"),
+        ({"asset_ids": ["a"], "external_ids": ["x"]}, "asset_ids"),
+        ({}, "asset_ids"),
+    ],
+)
+async def test_bad_action_input_names_the_argument(
+    kili: aiokili.AsyncKili, method: str, kwargs: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(KiliInputError, match=named):
+        await getattr(kili, method)(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"new_external_ids": "abc", "asset_ids": ["a"]}, "new_external_ids must be a list"),
+        ({"new_external_ids": [1], "asset_ids": ["a"]}, r"new_external_ids\[0\]"),
+        ({"new_external_ids": [" "], "asset_ids": ["a"]}, r"new_external_ids\[0\] is empty"),
+        ({"new_external_ids": None, "asset_ids": ["a"]}, "new_external_ids"),
+        ({"new_external_ids": ["x"], "external_ids": ["a"]}, "project_id"),
+    ],
+)
+async def test_bad_rename_input_names_the_argument(
+    kili: aiokili.AsyncKili, kwargs: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(KiliInputError, match=named):
+        await kili.change_asset_external_ids(**kwargs)
+
+
+async def test_results_are_the_public_models(kili: aiokili.AsyncKili) -> None:
+    _, ids = await _setup(kili, 1)
+    updated = await kili.update_properties_in_assets(
+        asset_ids=ids,
+        page_resolutions_array=[[{"pageNumber": 1, "width": 1, "height": 2, "rotation": 90}]],
+    )
+    assert isinstance(updated[0], aiokili.UpdatedAsset)
+    outcome = await kili.send_back_to_queue(asset_ids=ids)
+    assert isinstance(outcome, aiokili.AssetActionOutcome)
+    assert [r.asset_id for r in outcome.declined] == ids  # TODO: nothing to send back
+    with pytest.raises(KiliInputError, match="rotation"):
+        await kili.update_properties_in_assets(
+            asset_ids=ids,
+            page_resolutions_array=[[{"pageNumber": 1, "width": 1, "height": 2, "rotation": 45}]],
+        )
+
+
+UPDATE = "mutation($w: [AssetWhere!]!, $d: [AssetData!]!) { updatePropertiesInAssets(where: $w, data: $d) { id } }"
+
+
+@pytest.mark.parametrize(
+    ("where", "data", "message"),
+    [
+        ([{"id": "A"}], [], "where has 1 items but data has 0"),
+        ([{"idIn": ["A"]}], [{}], r"where\[0\] must be \{id"),
+        ([{"id": "A"}, {"id": "A"}], [{}, {}], "more than once"),
+        ([{"id": "nope"}], [{"priority": 1}], "not found"),
+        ([{"id": "ASSET"}], [{"jsonMetadata": "[1]"}], r"data\[0\].jsonMetadata"),
+        ([{"id": "ASSET"}], [{"consensusMark": 2}], r"data\[0\].consensusMark"),
+        ([{"id": "ASSET"}], [{"externalId": " "}], r"data\[0\].externalId is empty"),
+        ([{"id": "ASSET"}], [{"resolution": {"width": 0, "height": 1}}], "width and height"),
+    ],
+)
+async def test_server_update_errors_name_the_input(
+    kili: aiokili.AsyncKili, local_server: LocalServer, where: Any, data: Any, message: str
+) -> None:
+    _, ids = await _setup(kili, 1)
+    where = [{k: ids[0] if v == "ASSET" else v for k, v in w.items()} for w in where]
+    body = await anyio.to_thread.run_sync(lambda: gql(local_server, UPDATE, w=where, d=data))
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] in ("BAD_USER_INPUT", "NOT_FOUND")
+    assert re.search(message, error["message"]), error["message"]
+
+
+async def test_server_actions_need_ids(local_server: LocalServer) -> None:
+    for name in ("deleteAssets", "addAssetsToReview", "sendAssetsBackToQueue"):
+        doc = f"mutation {{ {name}(where: {{}}) {{ succeeded {{ assetId }} }} }}"
+        body = await anyio.to_thread.run_sync(lambda doc=doc: gql(local_server, doc))
+        (error,) = body["errors"]
+        assert "where.idIn is required" in error["message"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"

@@ -34,6 +34,7 @@ from .errors import (
 from .labels import LabelFilters
 from .models import (
     Asset,
+    AssetActionOutcome,
     AssetCurrentStep,
     ComplianceTag,
     InputType,
@@ -46,6 +47,7 @@ from .models import (
     Resolution,
     Status,
     StatusInStep,
+    UpdatedAsset,
     User,
     WorkflowVersion,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "APITimeoutError",
     "AppendManyToDatasetResult",
     "Asset",
+    "AssetActionOutcome",
     "AssetCurrentStep",
     "AssetFilters",
     "AsyncKili",
@@ -87,6 +90,7 @@ __all__ = [
     "Resolution",
     "Status",
     "StatusInStep",
+    "UpdatedAsset",
     "User",
     "WorkflowVersion",
     "__version__",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,16 +66,17 @@ def _empty(method: str, name: str, values: Sequence[Any] | None) -> bool:
 
 
 def _ids(name: str, values: Any) -> list[str] | None:
+    """A list of non-empty ids naming each asset once (None stays None)."""
     items = as_list(name, values, str)
     if items is None:
         return None
     blank = [i for i, v in enumerate(items) if not v.strip()]
     if blank:
         raise KiliInputError(f"{name}[{blank[0]}] is empty: give a non-empty id.")
-    seen: set[str] = set()
-    dup = [v for v in items if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
-    if dup:
-        shown = ", ".join(map(repr, list(dict.fromkeys(dup))[:5]))
+    counts = Counter(items)
+    repeated = [v for v, n in counts.items() if n > 1]
+    if repeated:
+        shown = ", ".join(map(repr, repeated[:5]))
         raise KiliInputError(
             f"{name} names the same asset more than once: {shown}. Give each once."
         )
@@ -169,7 +171,7 @@ def _page_resolutions(name: str, value: Any) -> list[PageResolutionInput] | None
         size = _resolution(where, page)
         assert size is not None
         rotation = page.get("rotation")
-        if rotation is not None and (not isinstance(rotation, int) or rotation % 90):
+        if rotation not in (None, 0, 90, 180, 270) or isinstance(rotation, bool):
             raise KiliInputError(
                 f"{where}['rotation'] must be 0, 90, 180 or 270, got {rotation!r}."
             )

@@ -15,7 +15,7 @@ from ._generated.enums import (
     StatusInStep,
     WorkflowVersion,
 )
-from ._generated.fragments import Asset, Label, Project, User
+from ._generated.fragments import Asset, AssetActionOutcome, Label, Project, UpdatedAsset, User
 from ._generated.fragments import AssetCurrentStep as AssetCurrentStep
 from ._generated.fragments import AssetResolution as Resolution
 from ._generated.fragments import LabelLabelOf as LabelAsset
@@ -23,6 +23,7 @@ from ._generated.fragments import ProjectRoles as ProjectMember
 
 __all__ = [
     "Asset",
+    "AssetActionOutcome",
     "AssetCurrentStep",
     "ComplianceTag",
     "DemoProjectType",
@@ -36,6 +37,7 @@ __all__ = [
     "Resolution",
     "Status",
     "StatusInStep",
+    "UpdatedAsset",
     "User",
     "WorkflowVersion",
 ]
