@@ -312,7 +312,9 @@ async def test_delete_drops_issues_when_that_table_exists(
     db = local_server.store.db
     with db.write() as c:
         c.execute("CREATE TABLE IF NOT EXISTS issues (id TEXT PRIMARY KEY, asset_id TEXT)")
-        c.executemany("INSERT INTO issues VALUES (?, ?)", [(f"i-{i}", i) for i in ids])
+        c.executemany(
+            "INSERT INTO issues (id, asset_id) VALUES (?, ?)", [(f"i-{i}", i) for i in ids]
+        )
     try:
         await kili.delete_many_from_dataset(asset_ids=ids[:1])
         with db.read() as c:

@@ -25,6 +25,7 @@ import json
 import math
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -58,6 +59,7 @@ COLUMNS = {"skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0",
 _MARKS = ("priority", "consensus_mark", "honeypot_mark")
 _REVIEWABLE = {"LABELED", "REVIEWED", "TO_REVIEW"}
 _LABELS_KEPT = ("DEFAULT", "REVIEW")  # the label types a send-back flags
+_PROPERTIES = ("isUsedForConsensus", "resolution", "pageResolutions")  # asset_properties
 _TEMP = "\x00renaming:"  # external ids during a rename (the unique index holds throughout)
 
 
@@ -101,7 +103,7 @@ class WorkflowRepository:
                 raise ServerError(f"where[{i}] must be {{id: <asset id>}}.")
             ids.append(str(where["id"]))
         if len(set(ids)) != len(ids):
-            dup = sorted({i for i in ids if ids.count(i) > 1})
+            dup = sorted(i for i, n in Counter(ids).items() if n > 1)
             raise ServerError(f"where names asset(s) {dup[:5]} more than once: one update each.")
         checked = [_check_data(i, d) for i, d in enumerate(data)]
         at = now()
@@ -113,6 +115,7 @@ class WorkflowRepository:
                                   f"{', '.join(map(repr, missing[:5]))}. Nothing was updated.",
                                   "NOT_FOUND")  # fmt: skip
             assignees = [_user_ids(c, i, d) for i, d in enumerate(checked)]
+            props: dict[str, tuple[bool | None, Any, Any]] = {}
             self._rename(c, ids, checked, found)
             for asset_id, d, users in zip(ids, checked, assignees, strict=True):
                 sets = {col: d[key] for key, col in _ASSET_FIELDS.items() if key in d}
@@ -123,28 +126,20 @@ class WorkflowRepository:
                     c.execute("DELETE FROM asset_assignees WHERE asset_id = ?", (asset_id,))
                     c.executemany("INSERT INTO asset_assignees VALUES (?, ?)",
                                   [(asset_id, u) for u in users])  # fmt: skip
-                props = {k: d[k] for k in ("isUsedForConsensus", "resolution", "pageResolutions")
-                         if k in d}  # fmt: skip
-                if props:
+                if any(k in d for k in _PROPERTIES):
                     old = self.properties.get(asset_id, (None, None, None))
-                    new = (
-                        props.get("isUsedForConsensus", old[0]),
-                        props.get("resolution", old[1]),
-                        props.get("pageResolutions", old[2]),
+                    props[asset_id] = new = (
+                        d.get("isUsedForConsensus", old[0]),
+                        d.get("resolution", old[1]),
+                        d.get("pageResolutions", old[2]),
                     )
                     c.execute("INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
                               (asset_id, new[0], _dumps(new[1]), _dumps(new[2])))  # fmt: skip
             rows = {r[0]: dict(zip(_MARKS, r[1:], strict=True)) for part in chunks(ids)
                     for r in c.execute(f"SELECT id, {', '.join(_MARKS)} FROM assets WHERE id IN "
                                        f"({marks(len(part))})", list(part))}  # fmt: skip
-        # committed: mirror what changed
-        for asset_id, d in zip(ids, checked, strict=True):
-            self.marks[asset_id] = rows[asset_id]
-            if any(k in d for k in ("isUsedForConsensus", "resolution", "pageResolutions")):
-                old = self.properties.get(asset_id, (None, None, None))
-                self.properties[asset_id] = (d.get("isUsedForConsensus", old[0]),
-                                             d.get("resolution", old[1]),
-                                             d.get("pageResolutions", old[2]))  # fmt: skip
+        self.marks.update(rows)  # committed: mirror what changed
+        self.properties.update(props)
         return ids
 
     def _rename(self, c: sqlite3.Connection, ids: Sequence[str],
@@ -320,30 +315,24 @@ def _file_key(stored: str | None) -> str | None:
     return key if key.startswith("uploads/") else None
 
 
-def _tables(c: sqlite3.Connection) -> dict[str, set[str]]:
-    names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return {n: {r[1] for r in c.execute(f'PRAGMA table_info("{n}")')} for n in names}
+def _has_issues(c: sqlite3.Connection) -> bool:
+    """Whether the issues domain's table (with its ``asset_id``) is in this database."""
+    if c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'issues'").fetchone():
+        return "asset_id" in {r[1] for r in c.execute("PRAGMA table_info(issues)")}
+    return False
 
 
 def _cascade(c: sqlite3.Connection, ids: Sequence[str], keys: Sequence[str]) -> None:
     """Delete assets and what hangs off them: labels, issues, workflow rows, uploaded files."""
-    tables = _tables(c)
+    tables = ["labels", "asset_assignees", "asset_properties", "sent_back_assets"]
+    tables += ["issues"] if _has_issues(c) else []
     for part in chunks(list(ids)):
         m, args = marks(len(part)), list(part)
         labels = f"SELECT id FROM labels WHERE asset_id IN ({m})"
         c.execute(f"DELETE FROM label_categories WHERE label_id IN ({labels})", args)
         c.execute(f"DELETE FROM sent_back_labels WHERE label_id IN ({labels})", args)
-        for table, columns in tables.items():  # issues, comments... (tables of other domains)
-            if table.startswith("issue") and "asset_id" in columns:
-                if "issue_id" in columns and "issues" in tables:
-                    c.execute(f'DELETE FROM "{table}" WHERE issue_id IN (SELECT id FROM issues '
-                              f"WHERE asset_id IN ({m}))", args)  # fmt: skip
-        for table, columns in tables.items():
-            if table.startswith("issue") and "asset_id" in columns:
-                c.execute(f'DELETE FROM "{table}" WHERE asset_id IN ({m})', args)
-        for table in ("labels", "asset_assignees", "asset_properties", "sent_back_assets"):
-            column = "asset_id"
-            c.execute(f"DELETE FROM {table} WHERE {column} IN ({m})", args)
+        for table in tables:
+            c.execute(f"DELETE FROM {table} WHERE asset_id IN ({m})", args)
         c.execute(f"DELETE FROM assets WHERE id IN ({m})", args)
     for part in chunks(list(keys)):  # the blobs go once this has committed
         c.execute(f"DELETE FROM files WHERE key IN ({marks(len(part))})", list(part))
