@@ -487,3 +487,15 @@ async def test_server_actions_need_ids(local_server: LocalServer) -> None:
         (error,) = body["errors"]
         assert "where.idIn is required" in error["message"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_rename_onto_an_id_kept_by_a_failed_rename_fails_too(kili: aiokili.AsyncKili) -> None:
+    project_id, ids = await _setup(kili, 4)
+    with pytest.raises(BulkOperationError) as err:
+        await kili.change_asset_external_ids(
+            new_external_ids=["img-0001", "img-0002", "free"], asset_ids=[ids[0], ids[1], ids[3]]
+        )
+    assert [(f.index, f.key) for f in err.value.failures] == [(0, ids[0]), (1, ids[1])]
+    assert [u.external_id for u in err.value.succeeded] == ["free"]
+    got = await _assets(kili, project_id)
+    assert [got[i].external_id for i in ids] == ["img-0000", "img-0001", "img-0002", "free"]

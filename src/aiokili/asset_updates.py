@@ -389,9 +389,18 @@ class AssetUpdateMethods(Domain):
                     f"new_external_ids[{i}] and new_external_ids[{first}] are both {name!r}, "
                     "in the same project: external ids are unique in a project."
                 )
-        renamed = {t.id for t in targets}
-        failures: list[ItemFailure] = []
-        linked = False  # a new id now held by another asset of this call: one request
+        failures, linked = await self._rename_clashes(targets, new)
+        data = [AssetData(external_id=name) for name in new]
+        chunk = len(targets) if linked and len(targets) <= C.EXTERNAL_IDS_CHUNK else C.ASSETS_CHUNK
+        return await self._update(method, targets, data, failures=failures, chunk_size=chunk)
+
+    async def _rename_clashes(
+        self, targets: Sequence[_Target], new: Sequence[str]
+    ) -> tuple[list[ItemFailure], bool]:
+        """The renames that would clash with an asset outside the call (one failure each),
+        and whether a new id is held now by another asset of the call (a swap)."""
+        position = {t.id: i for i, t in enumerate(targets)}
+        holder: dict[int, str] = {}  # rename i -> the asset holding its new id now
         by_project: dict[str | None, list[int]] = {}
         for i, target in enumerate(targets):
             by_project.setdefault(target.project_id, []).append(i)
@@ -401,21 +410,26 @@ class AssetUpdateMethods(Domain):
             owners = await self._core.lookups.asset_ids_by_external_id(
                 project, [new[i] for i in indexes]
             )
-            for i in indexes:
-                owner = owners.get(new[i])
-                if owner is None or owner == targets[i].id:
-                    continue
-                if owner in renamed:
-                    linked = True
-                    continue
-                error = KiliInputError(
-                    f"new_external_ids[{i}]: {new[i]!r} is already the external id of asset "
-                    f"{owner!r} in project {project!r}; asset {targets[i].id!r} was not renamed."
-                )
-                failures.append(ItemFailure(i, targets[i].id, error))
-        data = [AssetData(external_id=name) for name in new]
-        chunk = len(targets) if linked and len(targets) <= C.EXTERNAL_IDS_CHUNK else C.ASSETS_CHUNK
-        return await self._update(method, targets, data, failures=failures, chunk_size=chunk)
+            holder.update(
+                (i, o) for i in indexes if (o := owners.get(new[i])) not in (None, targets[i].id)
+            )
+        failed: dict[int, str] = {}
+        changed = True
+        while changed:  # an asset kept by a failed rename keeps its id: its taker fails too
+            changed = False
+            for i, owner in holder.items():
+                if i not in failed and (owner not in position or position[owner] in failed):
+                    failed[i] = owner
+                    changed = True
+        failures = [
+            ItemFailure(i, targets[i].id, KiliInputError(
+                f"new_external_ids[{i}]: {new[i]!r} is already the external id of asset "
+                f"{owner!r} in project {targets[i].project_id!r}; asset {targets[i].id!r} was "
+                "not renamed."
+            ))
+            for i, owner in sorted(failed.items())
+        ]  # fmt: skip
+        return failures, any(i not in failed for i in holder)
 
     async def _action(
         self, method: str, asset_ids: Sequence[str] | None, external_ids: Sequence[str] | None,
