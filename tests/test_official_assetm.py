@@ -16,6 +16,21 @@ def test_official_sdk_asset_mutations(
 ) -> None:
     out = run_official(official_python, "asset_updates.py", local_server, tmp_path)
     a, b, c, d = out["ids"]
+    with local_server.store.db.read() as conn:
+        assigned = conn.execute(
+            "SELECT a.asset_id, u.email FROM asset_assignees a JOIN users u ON u.id = a.user_id "
+            "WHERE a.asset_id IN (?, ?)",
+            (a, b),
+        ).fetchall()
+        for_consensus = dict(
+            conn.execute(
+                "SELECT asset_id, is_used_for_consensus FROM asset_properties "
+                "WHERE asset_id IN (?, ?)",
+                (a, b),
+            ).fetchall()
+        )
+    assert assigned == [(a, out["email"])]  # b: None resets (as the official SDK means it)
+    assert for_consensus == {a: 1, b: 0}
     assert out["updated"] == [{"id": a}, {"id": b}]
     assert out["renamed"] == [{"id": a}]
     assert out["renamed_by_external_id"] == [{"id": b}]

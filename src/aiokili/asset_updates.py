@@ -118,8 +118,7 @@ def _not_found(what: str, missing: Sequence[str], project_id: str | None) -> Not
 
 def _optional(name: str, values: Any, *kinds: type) -> list[Any] | None:
     """A per-asset array whose ``None`` entries mean "leave this asset's value as it is"."""
-    items = as_list(name, values, *kinds, type(None))
-    return items
+    return as_list(name, values, *kinds, type(None))
 
 
 def _metadata(index: int, value: Any) -> str | None:

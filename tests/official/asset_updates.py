@@ -18,6 +18,8 @@ ids = client.append_many_to_dataset(
     json_metadata_array=[{"n": n} for n in range(4)],
 )["asset_ids"]
 a, b, c, d = ids
+email = next(iter(client.users(fields=["email"])))["email"]
+out["email"] = email
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -29,6 +31,8 @@ with warnings.catch_warnings():
         is_honeypot_array=[False, True],
         priorities=[2, 0],
         resolution_array=[{"width": 640, "height": 480}, {"width": 10, "height": 20}],
+        is_used_for_consensus_array=[True, False],
+        to_be_labeled_by_array=[[email], None],
     )
 out["renamed"] = client.change_asset_external_ids(new_external_ids=["a2"], asset_ids=[a])
 out["renamed_by_external_id"] = client.change_asset_external_ids(

@@ -361,11 +361,13 @@ _LOCK = threading.Lock()
 
 def repository(db: Database) -> WorkflowRepository:
     """The workflow repository of ``db`` (made, with its tables, on first use)."""
-    with _LOCK:
-        found = _REPOSITORIES.get(db)
-        if found is None:
-            found = _REPOSITORIES[db] = WorkflowRepository(db)
-        return found
+    found = _REPOSITORIES.get(db)  # per field resolved: no lock once made
+    if found is None:
+        with _LOCK:
+            found = _REPOSITORIES.get(db)
+            if found is None:
+                found = _REPOSITORIES[db] = WorkflowRepository(db)
+    return found
 
 
 mutation = MutationType()
