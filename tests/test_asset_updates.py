@@ -305,26 +305,21 @@ async def test_delete_cascades(
         await kili.delete_many_from_dataset(asset_ids=ids[:1])
 
 
-async def test_delete_drops_issues_when_that_table_exists(
-    kili: aiokili.AsyncKili, local_server: LocalServer
-) -> None:
-    _, ids = await _setup(kili, 2)
-    db = local_server.store.db
-    with db.write() as c:
-        c.execute("CREATE TABLE IF NOT EXISTS issues (id TEXT PRIMARY KEY, asset_id TEXT)")
-        c.executemany(
-            "INSERT INTO issues (id, asset_id) VALUES (?, ?)", [(f"i-{i}", i) for i in ids]
-        )
-    try:
-        await kili.delete_many_from_dataset(asset_ids=ids[:1])
-        with db.read() as c:
-            left = [
-                r[0] for r in c.execute("SELECT asset_id FROM issues WHERE asset_id IN (?, ?)", ids)
-            ]
-        assert left == ids[1:]
-    finally:
-        with db.write() as c:
-            c.execute("DELETE FROM issues WHERE id LIKE 'i-%'")
+async def test_delete_drops_issues_when_that_table_exists() -> None:
+    # a server of its own: the issues table made here must not leak into the shared one
+    with LocalServer() as server:
+        async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+            _, ids = await _setup(kili, 2)
+            db = server.store.db
+            with db.write() as c:
+                c.execute("CREATE TABLE IF NOT EXISTS issues (id TEXT PRIMARY KEY, asset_id TEXT)")
+                c.executemany(
+                    "INSERT INTO issues (id, asset_id) VALUES (?, ?)", [(f"i-{i}", i) for i in ids]
+                )
+            await kili.delete_many_from_dataset(asset_ids=ids[:1])
+            with db.read() as c:
+                left = [r[0] for r in c.execute("SELECT asset_id FROM issues")]
+            assert left == ids[1:]
 
 
 async def test_many_assets_in_chunks_keep_order(kili: aiokili.AsyncKili) -> None:

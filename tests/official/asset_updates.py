@@ -18,7 +18,7 @@ ids = client.append_many_to_dataset(
     json_metadata_array=[{"n": n} for n in range(4)],
 )["asset_ids"]
 a, b, c, d = ids
-email = next(iter(client.users(fields=["email"])))["email"]
+email = client.get_current_user(fields=["email"])["email"]
 out["email"] = email
 
 with warnings.catch_warnings():
