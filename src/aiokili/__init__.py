@@ -35,6 +35,7 @@ from .issues import IssueFilters
 from .labels import LabelFilters, PredictionFilters
 from .models import (
     Asset,
+    AssetActionOutcome,
     AssetCurrentStep,
     ComplianceTag,
     InputType,
@@ -54,6 +55,7 @@ from .models import (
     Resolution,
     Status,
     StatusInStep,
+    UpdatedAsset,
     User,
     UserProfile,
     WorkflowVersion,
@@ -68,6 +70,7 @@ __all__ = [
     "APITimeoutError",
     "AppendManyToDatasetResult",
     "Asset",
+    "AssetActionOutcome",
     "AssetCurrentStep",
     "AssetFilters",
     "AsyncKili",
@@ -111,6 +114,7 @@ __all__ = [
     "Resolution",
     "Status",
     "StatusInStep",
+    "UpdatedAsset",
     "User",
     "UserFilters",
     "UserProfile",

@@ -10,6 +10,7 @@ import httpx
 from ._core import Core, Domain
 from ._graphql import KiliGraphQLClient
 from ._settings import Settings
+from .asset_updates import AssetUpdateMethods
 from .assets import AssetMethods
 from .issues import IssueMethods
 from .label_mutations import LabelMutationMethods
@@ -20,7 +21,13 @@ from .users import UserMethods
 
 
 class AsyncKili(
-    ProjectMethods, AssetMethods, LabelMethods, LabelMutationMethods, IssueMethods, UserMethods
+    ProjectMethods,
+    AssetMethods,
+    AssetUpdateMethods,
+    LabelMethods,
+    LabelMutationMethods,
+    IssueMethods,
+    UserMethods,
 ):
     """Async client of the Kili GraphQL API.
 

@@ -18,7 +18,17 @@ from ._generated.enums import (
     StatusInStep,
     WorkflowVersion,
 )
-from ._generated.fragments import Asset, Issue, Label, Organization, Project, User, UserProfile
+from ._generated.fragments import (
+    Asset,
+    AssetActionOutcome,
+    Issue,
+    Label,
+    Organization,
+    Project,
+    UpdatedAsset,
+    User,
+    UserProfile,
+)
 from ._generated.fragments import AssetCurrentStep as AssetCurrentStep
 from ._generated.fragments import AssetResolution as Resolution
 from ._generated.fragments import IssueComments as IssueComment
@@ -28,6 +38,7 @@ from ._generated.fragments import ProjectRoles as ProjectMember
 
 __all__ = [
     "Asset",
+    "AssetActionOutcome",
     "AssetCurrentStep",
     "ComplianceTag",
     "DemoProjectType",
@@ -48,6 +59,7 @@ __all__ = [
     "Resolution",
     "Status",
     "StatusInStep",
+    "UpdatedAsset",
     "User",
     "UserProfile",
     "WorkflowVersion",

@@ -3,12 +3,14 @@
 
 from typing import Any, Optional, Union
 
+from .add_assets_to_review import AddAssetsToReview
 from .append_many_assets import AppendManyAssets
 from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
 from .append_many_labels import AppendManyLabels
 from .append_to_labels import AppendToLabels
 from .asset_ids import AssetIds
 from .assets import Assets
+from .assets_to_update import AssetsToUpdate
 from .async_base_client import AsyncBaseClient
 from .base_model import UNSET, UnsetType
 from .check_tag import CheckTag
@@ -23,6 +25,7 @@ from .create_issues import CreateIssues
 from .create_project import CreateProject
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
 from .current_user import CurrentUser
+from .delete_assets import DeleteAssets
 from .delete_labels import DeleteLabels
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
@@ -31,6 +34,7 @@ from .input_types import (
     AppendManyAssetsData,
     AppendManyLabelsData,
     AppendToLabelsData,
+    AssetData,
     AssetWhere,
     CheckedTagData,
     CreateHoneypotData,
@@ -55,12 +59,14 @@ from .list_tags_by_org import ListTagsByOrg
 from .list_tags_by_project import ListTagsByProject
 from .notification_status import NotificationStatus
 from .operations import (
+    ADD_ASSETS_TO_REVIEW_GQL,
     APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
     COUNT_ASSETS_GQL,
     COUNT_ISSUES_GQL,
@@ -73,6 +79,7 @@ from .operations import (
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
     CURRENT_USER_GQL,
+    DELETE_ASSETS_GQL,
     DELETE_LABELS_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
@@ -89,6 +96,8 @@ from .operations import (
     PROJECT_STEPS_GQL,
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
+    SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    UPDATE_PROPERTIES_IN_ASSETS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
@@ -100,6 +109,8 @@ from .project_input_type import ProjectInputType
 from .project_steps import ProjectSteps
 from .project_to_copy import ProjectToCopy
 from .projects import Projects
+from .send_assets_back_to_queue import SendAssetsBackToQueue
+from .update_properties_in_assets import UpdatePropertiesInAssets
 from .update_properties_in_issue import UpdatePropertiesInIssue
 from .update_properties_in_label import UpdatePropertiesInLabel
 from .update_properties_in_project import UpdatePropertiesInProject
@@ -112,6 +123,69 @@ def gql(q: str) -> str:
 
 
 class GeneratedClient(AsyncBaseClient):
+    async def update_properties_in_assets(
+        self, where: list[AssetWhere], data: list[AssetData], **kwargs: Any
+    ) -> UpdatePropertiesInAssets:
+        variables: dict[str, object] = {"where": where, "data": data}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_ASSETS_GQL,
+            operation_name="UpdatePropertiesInAssets",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInAssets.model_validate(_data)
+
+    async def delete_assets(self, where: AssetWhere, **kwargs: Any) -> DeleteAssets:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=DELETE_ASSETS_GQL,
+            operation_name="DeleteAssets",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteAssets.model_validate(data)
+
+    async def add_assets_to_review(
+        self, where: AssetWhere, **kwargs: Any
+    ) -> AddAssetsToReview:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=ADD_ASSETS_TO_REVIEW_GQL,
+            operation_name="AddAssetsToReview",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AddAssetsToReview.model_validate(data)
+
+    async def send_assets_back_to_queue(
+        self, where: AssetWhere, **kwargs: Any
+    ) -> SendAssetsBackToQueue:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=SEND_ASSETS_BACK_TO_QUEUE_GQL,
+            operation_name="SendAssetsBackToQueue",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SendAssetsBackToQueue.model_validate(data)
+
+    async def assets_to_update(
+        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
+    ) -> AssetsToUpdate:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=ASSETS_TO_UPDATE_GQL,
+            operation_name="AssetsToUpdate",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AssetsToUpdate.model_validate(data)
+
     async def assets(
         self, where: AssetWhere, first: int, skip: int, **kwargs: Any
     ) -> Assets:

@@ -91,6 +91,28 @@ class AssetLabels(Label):
     pass
 
 
+class AssetActionOutcome(BaseModel):
+    succeeded: list["AssetActionOutcomeSucceeded"]
+    declined: list["AssetActionOutcomeDeclined"]
+    failed: list["AssetActionOutcomeFailed"]
+
+
+class AssetActionOutcomeSucceeded(BaseModel):
+    asset_id: str = Field(alias="assetId")
+    external_id: Optional[str] = Field(alias="externalId")
+
+
+class AssetActionOutcomeDeclined(BaseModel):
+    asset_id: str = Field(alias="assetId")
+    external_id: Optional[str] = Field(alias="externalId")
+
+
+class AssetActionOutcomeFailed(BaseModel):
+    asset_id: str = Field(alias="assetId")
+    external_id: Optional[str] = Field(alias="externalId")
+    details: Optional[str]
+
+
 class Issue(BaseModel):
     id: str
     type_: Optional[IssueType] = Field(alias="type")
@@ -157,6 +179,11 @@ class ProjectRolesUser(User):
     pass
 
 
+class UpdatedAsset(BaseModel):
+    id: str
+    external_id: Optional[str] = Field(alias="externalId")
+
+
 class UserProfile(BaseModel):
     id: str
     email: str
@@ -172,7 +199,9 @@ class UserProfile(BaseModel):
 User.model_rebuild()
 Label.model_rebuild()
 Asset.model_rebuild()
+AssetActionOutcome.model_rebuild()
 Issue.model_rebuild()
 Organization.model_rebuild()
 Project.model_rebuild()
+UpdatedAsset.model_rebuild()
 UserProfile.model_rebuild()

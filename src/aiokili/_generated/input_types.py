@@ -240,6 +240,42 @@ class AppendManyAssetsAsynchronouslyData(BaseModel):
     upload_type: UploadType = Field(alias="uploadType")
 
 
+class ResolutionInput(BaseModel):
+    width: float
+    height: float
+
+
+class PageResolutionInput(BaseModel):
+    page_number: int = Field(alias="pageNumber")
+    width: float
+    height: float
+    rotation: Optional[int] = None
+
+
+class AssetData(BaseModel):
+    external_id: Optional[str] = Field(alias="externalId", default=None)
+    priority: Optional[int] = None
+    json_metadata: Optional[str] = Field(alias="jsonMetadata", default=None)
+    consensus_mark: Optional[float] = Field(alias="consensusMark", default=None)
+    honeypot_mark: Optional[float] = Field(alias="honeypotMark", default=None)
+    to_be_labeled_by: Optional[list[Optional[str]]] = Field(
+        alias="toBeLabeledBy", default=None
+    )
+    should_reset_to_be_labeled_by: Optional[bool] = Field(
+        alias="shouldResetToBeLabeledBy", default=None
+    )
+    content: Optional[str] = None
+    json_content: Optional[str] = Field(alias="jsonContent", default=None)
+    is_used_for_consensus: Optional[bool] = Field(
+        alias="isUsedForConsensus", default=None
+    )
+    is_honeypot: Optional[bool] = Field(alias="isHoneypot", default=None)
+    resolution: Optional["ResolutionInput"] = None
+    page_resolutions: Optional[list["PageResolutionInput"]] = Field(
+        alias="pageResolutions", default=None
+    )
+
+
 class CreateProjectData(BaseModel):
     title: str
     description: Optional[str] = None
@@ -306,3 +342,4 @@ UserWhere.model_rebuild()
 OrganizationWhere.model_rebuild()
 IssueWhere.model_rebuild()
 AppendManyLabelsData.model_rebuild()
+AssetData.model_rebuild()

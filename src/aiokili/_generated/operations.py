@@ -2,11 +2,13 @@
 # Source: queries
 
 __all__ = [
+    "ADD_ASSETS_TO_REVIEW_GQL",
     "APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL",
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "APPEND_TO_LABELS_GQL",
     "ASSETS_GQL",
+    "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
     "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
@@ -20,6 +22,7 @@ __all__ = [
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
     "CURRENT_USER_GQL",
+    "DELETE_ASSETS_GQL",
     "DELETE_LABELS_GQL",
     "DELETE_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
@@ -36,12 +39,115 @@ __all__ = [
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_STEPS_GQL",
     "PROJECT_TO_COPY_GQL",
+    "SEND_ASSETS_BACK_TO_QUEUE_GQL",
+    "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "USERS_GQL",
     "VIEWER_GQL",
 ]
+
+UPDATE_PROPERTIES_IN_ASSETS_GQL = """
+mutation UpdatePropertiesInAssets($where: [AssetWhere!]!, $data: [AssetData!]!) {
+  data: updatePropertiesInAssets(where: $where, data: $data) {
+    ...UpdatedAsset
+  }
+}
+
+fragment UpdatedAsset on Asset {
+  id
+  externalId
+}
+"""
+
+DELETE_ASSETS_GQL = """
+mutation DeleteAssets($where: AssetWhere!) {
+  data: deleteAssets(where: $where) {
+    ...AssetActionOutcome
+  }
+}
+
+fragment AssetActionOutcome on AssetActionOutcome {
+  succeeded {
+    assetId
+    externalId
+  }
+  declined {
+    assetId
+    externalId
+  }
+  failed {
+    assetId
+    externalId
+    details
+  }
+}
+"""
+
+ADD_ASSETS_TO_REVIEW_GQL = """
+mutation AddAssetsToReview($where: AssetWhere!) {
+  data: addAssetsToReview(where: $where) {
+    ...AssetActionOutcome
+  }
+}
+
+fragment AssetActionOutcome on AssetActionOutcome {
+  succeeded {
+    assetId
+    externalId
+  }
+  declined {
+    assetId
+    externalId
+  }
+  failed {
+    assetId
+    externalId
+    details
+  }
+}
+"""
+
+SEND_ASSETS_BACK_TO_QUEUE_GQL = """
+mutation SendAssetsBackToQueue($where: AssetWhere!) {
+  data: sendAssetsBackToQueue(where: $where) {
+    ...AssetActionOutcome
+  }
+}
+
+fragment AssetActionOutcome on AssetActionOutcome {
+  succeeded {
+    assetId
+    externalId
+  }
+  declined {
+    assetId
+    externalId
+  }
+  failed {
+    assetId
+    externalId
+    details
+  }
+}
+"""
+
+ASSETS_TO_UPDATE_GQL = """
+query AssetsToUpdate($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    ...UpdatedAsset
+    project {
+      id
+    }
+  }
+}
+
+fragment UpdatedAsset on Asset {
+  id
+  externalId
+}
+"""
 
 ASSETS_GQL = """
 query Assets($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
