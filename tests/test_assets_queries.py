@@ -393,3 +393,24 @@ async def test_pandas_with_downloaded_media(kili: aiokili.AsyncKili, tmp_path: P
     )
     [path] = list(frame["content"])
     assert Path(path).name == "p.png" and _read(path) == b"\x89PNG pixels"
+
+
+async def test_filters_see_what_asset_mutations_wrote(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    ids = await import_images(kili, project_id, 4)
+    user = local_server.store.users.user_for_key(local_server.api_key)
+    assert user is not None
+    with pytest.warns(DeprecationWarning, match="to_be_labeled_by_array"):
+        await kili.update_properties_in_assets(
+            asset_ids=ids[:2], consensus_marks=[0.3, 0.9], honeypot_marks=[0.8, None],
+            to_be_labeled_by_array=[[user.email], None],
+        )  # fmt: skip
+    assert await _ids(kili, project_id, consensus_mark_gte=0.5) == [ids[1]]
+    assert await _ids(kili, project_id, honeypot_mark_gt=0.5) == [ids[0]]
+    assert await _ids(kili, project_id, assignee_in=[user.email]) == [ids[0]]
+    await kili.append_labels(asset_id_array=ids[2:], json_response_array=[answer("A")] * 2)
+    await kili.add_to_review(asset_ids=[ids[3]])
+    assert await _ids(kili, project_id, status_in=["LABELED"]) == [ids[2]]
+    assert await _ids(kili, project_id, status_in=["TO_REVIEW"]) == [ids[3]]
