@@ -39,7 +39,7 @@ def test_official_asset_imports_and_filters(
     assert lists["asset_id_not_in"] == every[3:]
     assert lists["external_id_in"] == ["img-1", "img-2"]  # contains
     assert lists["external_id_strictly_in"] == ["img-1"]  # equals
-    assert lists["status_in"] == ["img-0", "img-1"]
+    assert lists["status_in"] == ["img-0", "img-1", "img-4"]
     assert lists["status_in_reviewed"] == ["img-2"]
     assert lists["metadata_value"] == ["img-1", "img-3", "img-5"]
     assert lists["metadata_range"] == ["img-1", "img-2", "img-3"]
@@ -48,9 +48,12 @@ def test_official_asset_imports_and_filters(
     assert lists["skipped"] == every
     assert lists["consensus_mark"] == lists["honeypot_mark"] == lists["inference_mark"] == []
     assert lists["assignee_in"] == []
-    assert lists["label_type_in"] == ["img-0", "img-1"]
-    assert lists["label_category_search"] == ["img-1", "img-2"]
-    assert lists["label_created_at"] == ["img-0", "img-1", "img-2"]
+    assert lists["label_type_in"] == ["img-0", "img-1", "img-4"]
+    assert lists["label_category_search"] == ["img-1", "img-2", "img-4"]
+    assert lists["label_created_at"] == ["img-0", "img-1", "img-2", "img-4"]
+    assert lists["issue_type"] == ["img-1"]
+    assert lists["issue_status_solved"] == []
+    assert lists["honeypot_mark_computed"] == lists["label_honeypot_mark"] == ["img-4"]
     assert lists["label_labeler_in"] == lists["label_reviewer_in"] == []
     assert out["generator"] == every
     assert out["first_skip"] == ["img-1", "img-2"]

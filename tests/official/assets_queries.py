@@ -86,6 +86,14 @@ client.append_labels(
     asset_id_array=[ids[2]], json_response_array=[answer("B")], label_type="REVIEW"
 )
 
+label_of = {
+    lb["labelOf"]["externalId"]: lb["id"]
+    for lb in client.labels(pid, fields=["id", "labelOf.externalId"], type_in=["DEFAULT"])
+}
+client.create_issues(pid, label_id_array=[label_of["img-1"]], text_array=["look"])
+client.create_honeypot(answer("A"), asset_id=ids[4])
+client.append_labels(asset_id_array=[ids[4]], json_response_array=[answer("B")])
+
 # ---------------------------------------------------------------- filters
 FILTERS: dict[str, dict[str, Any]] = {
     "none": {},
@@ -102,7 +110,7 @@ FILTERS: dict[str, dict[str, Any]] = {
     "updated_at": {"updated_at_gte": "2999-01-01"},
     "skipped": {"skipped": False},
     "consensus_mark": {"consensus_mark_gte": 0.5},
-    "honeypot_mark": {"honeypot_mark_lte": 0.5},
+    "honeypot_mark": {"honeypot_mark_gte": 0.5},
     "inference_mark": {"inference_mark_gte": 0.1, "inference_mark_lte": 0.9},
     "assignee_in": {"assignee_in": ["nobody@example.com"]},
     "label_type_in": {"label_type_in": ["DEFAULT"]},
@@ -110,6 +118,10 @@ FILTERS: dict[str, dict[str, Any]] = {
     "label_created_at": {"label_created_at_gte": "2000-01-01"},
     "label_labeler_in": {"label_labeler_in": ["nobody@example.com"]},
     "label_reviewer_in": {"label_reviewer_in": ["nobody@example.com"]},
+    "issue_type": {"issue_type": "ISSUE"},
+    "issue_status_solved": {"issue_type": "ISSUE", "issue_status": "SOLVED"},
+    "honeypot_mark_computed": {"honeypot_mark_lte": 0.5},
+    "label_honeypot_mark": {"label_honeypot_mark_lte": 0.5},
 }
 lists: dict[str, list[str]] = {}
 counts: dict[str, int] = {}
