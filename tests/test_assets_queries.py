@@ -70,7 +70,7 @@ async def _ids(kili: aiokili.AsyncKili, project_id: str, **filters: Any) -> list
         ({"step_id_in": ["stepA"]}, [4, 5]),
         ({"step_id_not_in": ["stepA"]}, [0, 1, 2, 3, 6, 7, 8, 9]),
         ({"step_status_in": ["DONE"]}, [6]),
-        ({"step_status_not_in": ["DONE", "TO_DO"]}, [0, 1, 2, 3, 7, 8, 9]),
+        ({"step_status_not_in": ["DONE", "REWORK"]}, [0, 1, 2, 3, 4, 5, 7, 8, 9]),
         ({"step_id_and_status_in": [("stepA", "TO_DO"), ("stepB", "DONE")]}, [4, 5, 6]),
         ({"step_id_and_status_not_in": [("stepA", "TO_DO")]}, [0, 1, 2, 3, 6, 7, 8, 9]),
         ({"group_name_in": ["G1"]}, [4, 5]),
@@ -236,10 +236,10 @@ async def test_step_names_need_known_steps(
     kili: aiokili.AsyncKili, project: tuple[str, list[str]]
 ) -> None:
     project_id, _ = project
-    with pytest.raises(KiliInputError, match=r"step_name_in.*'Review'"):
-        await kili.count_assets(project_id, step_name_in=["Review"])
+    with pytest.raises(KiliInputError, match=r"step_name_in.*'Revue'"):
+        await kili.count_assets(project_id, step_name_in=["Revue"])
     with pytest.raises(KiliInputError, match="step_name_and_status_in"):
-        await kili.assets(project_id, step_name_and_status_in=[("Review", "DONE")])
+        await kili.assets(project_id, step_name_and_status_in=[("Revue", "DONE")])
 
 
 async def test_get_asset_and_external_id_lookup(

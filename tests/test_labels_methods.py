@@ -356,9 +356,9 @@ async def test_append_labels_new_parameters(kili: aiokili.AsyncKili) -> None:
     with pytest.raises(aiokili.KiliInputError, match="reviewed_label_id_array"):
         await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 2,
                                  reviewed_label_id_array=labels[:1])  # fmt: skip
-    with pytest.raises(aiokili.KiliInputError, match="step_id"):
+    with pytest.raises(aiokili.KiliInputError, match=r"step_name.*'Revue'"):
         await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 2,
-                                 step_name="Review")  # fmt: skip
+                                 step_name="Revue")  # fmt: skip
 
 
 class _LoseFirstDeleteAnswer(httpx.AsyncBaseTransport):

@@ -357,7 +357,7 @@ class AssetMethods(Domain):
 
     async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
         """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
-        found = (await self._core.gql.project_steps(where=ProjectWhere(id=project_id))).data
+        found = (await self._core.gql.asset_project_steps(where=ProjectWhere(id=project_id))).data
         if not found:
             raise NotFoundError.from_message(
                 f'Project "{project_id}" not found. Check the id.', "NOT_FOUND"

@@ -28,7 +28,7 @@ from ._inputs import (
     same_length,
 )
 from .errors import KiliInputError, NotFoundError
-from .labels import LabelTypeName
+from .labels import LabelTypeName, step_ids
 from .models import Label, LabelType
 
 
@@ -70,14 +70,21 @@ class LabelMutationMethods(Domain):
             overwrite: for predictions/inferences, replace the asset's labels of the same
                 type and model name.
             reviewed_label_id_array: for REVIEW labels, the label each one reviews.
-            step_id: the workflow step the labels belong to (multi-step workflows).
-            step_name / group_name: not supported yet: give ``step_id``.
+            step_id: the workflow step the labels are made at (e.g. the Review step's id: the
+                assets then leave review); default: the label type's step.
+            step_name: the same step given by name (``"Labeling"``, ``"Review"``), looked up
+                once in the project's steps. Not with ``step_id``.
+            group_name: multi-group (V3) workflows: not supported by the local server.
         """
-        if step_name is not None or group_name is not None:
+        if group_name is not None:
             raise KiliInputError(
-                "append_labels(step_name=/group_name=) is not supported by aiokili yet: "
-                "give step_id, the id of the step."
+                "append_labels(group_name=) is for multi-group (V3) workflows, which aiokili "
+                "does not support: give step_id or step_name."
             )
+        if step_name is not None and step_id is not None:
+            raise KiliInputError("append_labels() got both step_name and step_id: give one.")
+        if step_name is not None and (not isinstance(step_name, str) or not step_name):
+            raise KiliInputError(f"step_name must be a step's name, got {step_name!r}.")
         responses = as_list("json_response_array", json_response_array, dict) or []
         asset_ids = as_list("asset_id_array", asset_id_array, str)
         external_ids = as_list("asset_external_id_array", asset_external_id_array, str)
@@ -103,6 +110,9 @@ class LabelMutationMethods(Domain):
         kind = build(AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
         keys: list[str] = asset_ids if asset_ids is not None else external_ids or []
         targets = keys if asset_ids is not None else await self._asset_ids(project_id or "", keys)
+        if step_name is not None:
+            step_project = project_id or await self._project_of(targets[0])
+            step_id = (await step_ids(self._core, step_project, [step_name], "step_name"))[0]
         items = [
             build(
                 AppendLabelData,
@@ -135,6 +145,16 @@ class LabelMutationMethods(Domain):
 
         return await self._core.bulk("append_labels", items, send, keys=list(keys),
                                      chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+
+    async def _project_of(self, asset_id: str) -> str:
+        """The project of an asset (a step name is looked up in it)."""
+        found = (await self._core.gql.label_asset_project(where=AssetWhere(id=asset_id))).data
+        project = found[0].project if found else None
+        if project is None:
+            raise NotFoundError.from_message(
+                f'Asset "{asset_id}" not found. Check the id.', "NOT_FOUND"
+            )
+        return project.id
 
     async def _written_labels(
         self, chunk: Sequence[AppendLabelData], kind: LabelType, since: datetime

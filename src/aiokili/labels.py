@@ -4,14 +4,14 @@ honeypots, updates, deletion."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, overload
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from ._category_search import check_category_search
-from ._core import Domain
+from ._core import Core, Domain
 from ._generated.input_types import (
     LabelWhere,
     ProjectWhere,
@@ -53,6 +53,9 @@ class LabelFilters(TypedDict, total=False):
     """The labelled asset's external id is one of these (empty: no filtering)."""
     asset_step_id_in: Sequence[str]
     """The asset is in one of these workflow steps (multi-step workflows)."""
+    asset_step_name_in: Sequence[str]
+    """The asset is in one of the steps of these names (e.g. ``["Review"]``); turned into
+    step ids with one look-up of the project's steps. Not with ``asset_step_id_in``."""
     asset_step_status_in: Sequence[StatusInStep | StepStatusName]
     """The asset's status in its step is one of these (multi-step workflows)."""
     asset_group_name_in: Sequence[str]
@@ -84,6 +87,7 @@ class _PredictionFilterSet(TypedDict, total=False):
     asset_status_in: Sequence[Status | AssetStatusName]
     asset_external_id_in: Sequence[str]
     asset_step_id_in: Sequence[str]
+    asset_step_name_in: Sequence[str]
     asset_step_status_in: Sequence[StatusInStep | StepStatusName]
     author_in: Sequence[str]
     created_at: str
@@ -107,6 +111,7 @@ _WHERE = {
     "asset_external_id_in": "asset.external_id_in",
     "asset_external_id_strictly_in": "asset.external_id_strictly_in",
     "asset_step_id_in": "asset.step_id_in",
+    "asset_step_name_in": "asset.step_id_in",  # names become ids first (_lookup_where)
     "asset_step_status_in": "asset.step_status_in",
     "asset_group_name_in": "asset.group_name_in",
     "asset_group_name_not_in": "asset.group_name_not_in",
@@ -151,6 +156,49 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
     if filters.get("category_search") is not None:
         check_category_search("category_search", filters["category_search"])
     return project_where(LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
+
+
+async def step_ids(core: Core, project_id: str, names: Sequence[str], arg: str) -> list[str]:
+    """The ids of the project's steps named ``names`` (one look-up); ``KiliInputError``
+    naming ``arg`` and the unknown name, listing the project's steps."""
+    found = (await core.gql.label_project_steps(where=ProjectWhere(id=project_id))).data
+    if not found:
+        raise NotFoundError.from_message(
+            f'Project "{project_id}" not found. Check the id.', "NOT_FOUND"
+        )
+    steps: dict[str, list[str]] = {}
+    for step in found[0].steps or []:
+        steps.setdefault(step.name, []).append(step.id)
+    for name in names:
+        if name not in steps:
+            known = ", ".join(map(repr, steps)) or "none (legacy workflow: use asset statuses)"
+            raise KiliInputError(
+                f"{arg}: project {project_id!r} has no step named {name!r}. Its steps: {known}."
+            )
+    return [i for name in dict.fromkeys(names) for i in steps[name]]
+
+
+def _lookup_where(
+    core: Core, method: str, project_id: str, filters: dict[str, Any]
+) -> LabelWhere | Callable[[], Awaitable[LabelWhere]]:
+    """The where of the filters, checked now; with ``asset_step_name_in``, a coroutine
+    function that first turns the names into step ids."""
+    filters = dict(filters)
+    if "asset_step_name_in" in filters and "asset_step_id_in" in filters:
+        raise KiliInputError(
+            f"{method}() got both asset_step_name_in and asset_step_id_in: give one (step "
+            "names are turned into step ids)."
+        )
+    where = _where(method, project_id, dict(filters))
+    if "asset_step_name_in" not in filters:
+        return where
+    names = list(filters.pop("asset_step_name_in"))
+
+    async def resolve() -> LabelWhere:
+        ids = await step_ids(core, project_id, names, "asset_step_name_in")
+        return _where(method, project_id, {**filters, "asset_step_id_in": ids})
+
+    return resolve
 
 
 def _warn_deprecated_step_statuses(filters: dict[str, Any]) -> None:
@@ -227,7 +275,7 @@ class LabelMethods(Domain):
                 f'output_format must be "dict" or "parsed_label", got {output_format!r}.'
             )
         _warn_deprecated_step_statuses(dict(filters))
-        where = _where("labels", project_id, dict(filters))
+        where = _lookup_where(self._core, "labels", project_id, dict(filters))
         listing = self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)
         if output_format == "dict":
             return listing
@@ -252,7 +300,8 @@ class LabelMethods(Domain):
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:
         """Number of labels matching the filters (see :class:`LabelFilters`)."""
         _warn_deprecated_step_statuses(dict(filters))
-        where = _where("count_labels", project_id, dict(filters))
+        where = _lookup_where(self._core, "count_labels", project_id, dict(filters))
+        where = where if isinstance(where, LabelWhere) else await where()
         return (await self._core.gql.count_labels(where=where)).data
 
     def predictions(
@@ -310,5 +359,5 @@ class LabelMethods(Domain):
                     "labels() for other filters."
                 )
         _warn_deprecated_step_statuses(filters)
-        where = _where(method, project_id, {**filters, "type_in": [kind]})
+        where = _lookup_where(self._core, method, project_id, {**filters, "type_in": [kind]})
         return self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)

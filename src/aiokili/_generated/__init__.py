@@ -9,6 +9,11 @@ from .append_many_assets_asynchronously import (
 from .append_many_labels import AppendManyLabels, AppendManyLabelsData
 from .append_to_labels import AppendToLabels, AppendToLabelsData
 from .asset_ids import AssetIds, AssetIdsData
+from .asset_project_steps import (
+    AssetProjectSteps,
+    AssetProjectStepsData,
+    AssetProjectStepsDataSteps,
+)
 from .assets import Assets, AssetsData
 from .assets_to_update import (
     AssetsToUpdate,
@@ -44,6 +49,7 @@ from .enums import (
     ProjectRole,
     Status,
     StatusInStep,
+    StepType,
     UploadType,
     WorkflowVersion,
 )
@@ -75,6 +81,7 @@ from .fragments import (
     Project,
     ProjectRoles,
     ProjectRolesUser,
+    ProjectSteps,
     UpdatedAsset,
     User,
     UserProfile,
@@ -110,7 +117,17 @@ from .input_types import (
 )
 from .issues import Issues, IssuesData
 from .label_asset_ids import LabelAssetIds, LabelAssetIdsData
+from .label_asset_project import (
+    LabelAssetProject,
+    LabelAssetProjectData,
+    LabelAssetProjectDataProject,
+)
 from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
+from .label_project_steps import (
+    LabelProjectSteps,
+    LabelProjectStepsData,
+    LabelProjectStepsDataSteps,
+)
 from .labels import Labels, LabelsData
 from .labels_to_reconcile import (
     LabelsToReconcile,
@@ -127,6 +144,7 @@ from .operations import (
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
+    ASSET_PROJECT_STEPS_GQL,
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
@@ -147,7 +165,9 @@ from .operations import (
     FILTER_EXISTING_ASSETS_GQL,
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
+    LABEL_ASSET_PROJECT_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
+    LABEL_PROJECT_STEPS_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_TAGS_BY_ORG_GQL,
@@ -155,7 +175,6 @@ from .operations import (
     NOTIFICATION_STATUS_GQL,
     ORGANIZATIONS_GQL,
     PROJECT_INPUT_TYPE_GQL,
-    PROJECT_STEPS_GQL,
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
@@ -168,7 +187,6 @@ from .operations import (
 )
 from .organizations import Organizations, OrganizationsData
 from .project_input_type import ProjectInputType, ProjectInputTypeData
-from .project_steps import ProjectSteps, ProjectStepsData, ProjectStepsDataSteps
 from .project_to_copy import ProjectToCopy, ProjectToCopyData
 from .projects import Projects, ProjectsData
 from .send_assets_back_to_queue import SendAssetsBackToQueue, SendAssetsBackToQueueData
@@ -200,6 +218,7 @@ __all__ = [
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
+    "ASSET_PROJECT_STEPS_GQL",
     "AddAssetsToReview",
     "AddAssetsToReviewData",
     "AppendLabelData",
@@ -227,6 +246,9 @@ __all__ = [
     "AssetIssueWhere",
     "AssetLabelWhere",
     "AssetLabels",
+    "AssetProjectSteps",
+    "AssetProjectStepsData",
+    "AssetProjectStepsDataSteps",
     "AssetResolution",
     "AssetWhere",
     "Assets",
@@ -300,17 +322,25 @@ __all__ = [
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
     "LABEL_ASSET_IDS_GQL",
+    "LABEL_ASSET_PROJECT_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LABEL_PROJECT_STEPS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "Label",
     "LabelAssetIds",
     "LabelAssetIdsData",
+    "LabelAssetProject",
+    "LabelAssetProjectData",
+    "LabelAssetProjectDataProject",
     "LabelAuthor",
     "LabelData",
     "LabelLabelOf",
     "LabelProjectInterface",
     "LabelProjectInterfaceData",
+    "LabelProjectSteps",
+    "LabelProjectStepsData",
+    "LabelProjectStepsDataSteps",
     "LabelType",
     "LabelWhere",
     "Labels",
@@ -336,7 +366,6 @@ __all__ = [
     "OrganizationsData",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
-    "PROJECT_STEPS_GQL",
     "PROJECT_TO_COPY_GQL",
     "PageResolutionInput",
     "Project",
@@ -347,8 +376,6 @@ __all__ = [
     "ProjectRoles",
     "ProjectRolesUser",
     "ProjectSteps",
-    "ProjectStepsData",
-    "ProjectStepsDataSteps",
     "ProjectToCopy",
     "ProjectToCopyData",
     "ProjectWhere",
@@ -361,6 +388,7 @@ __all__ = [
     "Status",
     "StatusInStep",
     "StepIdAndStatus",
+    "StepType",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",

@@ -9,6 +9,7 @@ from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
 from .append_many_labels import AppendManyLabels
 from .append_to_labels import AppendToLabels
 from .asset_ids import AssetIds
+from .asset_project_steps import AssetProjectSteps
 from .assets import Assets
 from .assets_to_update import AssetsToUpdate
 from .async_base_client import AsyncBaseClient
@@ -52,7 +53,9 @@ from .input_types import (
 )
 from .issues import Issues
 from .label_asset_ids import LabelAssetIds
+from .label_asset_project import LabelAssetProject
 from .label_project_interface import LabelProjectInterface
+from .label_project_steps import LabelProjectSteps
 from .labels import Labels
 from .labels_to_reconcile import LabelsToReconcile
 from .list_tags_by_org import ListTagsByOrg
@@ -65,6 +68,7 @@ from .operations import (
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
+    ASSET_PROJECT_STEPS_GQL,
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
@@ -85,7 +89,9 @@ from .operations import (
     FILTER_EXISTING_ASSETS_GQL,
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
+    LABEL_ASSET_PROJECT_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
+    LABEL_PROJECT_STEPS_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_TAGS_BY_ORG_GQL,
@@ -93,7 +99,6 @@ from .operations import (
     NOTIFICATION_STATUS_GQL,
     ORGANIZATIONS_GQL,
     PROJECT_INPUT_TYPE_GQL,
-    PROJECT_STEPS_GQL,
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
@@ -106,7 +111,6 @@ from .operations import (
 )
 from .organizations import Organizations
 from .project_input_type import ProjectInputType
-from .project_steps import ProjectSteps
 from .project_to_copy import ProjectToCopy
 from .projects import Projects
 from .send_assets_back_to_queue import SendAssetsBackToQueue
@@ -291,16 +295,18 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return NotificationStatus.model_validate(data)
 
-    async def project_steps(self, where: ProjectWhere, **kwargs: Any) -> ProjectSteps:
+    async def asset_project_steps(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> AssetProjectSteps:
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
-            query=PROJECT_STEPS_GQL,
-            operation_name="ProjectSteps",
+            query=ASSET_PROJECT_STEPS_GQL,
+            operation_name="AssetProjectSteps",
             variables=variables,
             **kwargs,
         )
         data = self.get_data(response)
-        return ProjectSteps.model_validate(data)
+        return AssetProjectSteps.model_validate(data)
 
     async def issues(
         self, where: IssueWhere, first: int, skip: int, **kwargs: Any
@@ -471,6 +477,32 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return LabelsToReconcile.model_validate(data)
+
+    async def label_project_steps(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> LabelProjectSteps:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_PROJECT_STEPS_GQL,
+            operation_name="LabelProjectSteps",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelProjectSteps.model_validate(data)
+
+    async def label_asset_project(
+        self, where: AssetWhere, **kwargs: Any
+    ) -> LabelAssetProject:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_ASSET_PROJECT_GQL,
+            operation_name="LabelAssetProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelAssetProject.model_validate(data)
 
     async def create_project(
         self, data: CreateProjectData, **kwargs: Any

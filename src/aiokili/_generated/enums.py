@@ -61,6 +61,11 @@ class WorkflowVersion(str, Enum):
     V3 = "V3"
 
 
+class StepType(str, Enum):
+    DEFAULT = "DEFAULT"
+    REVIEW = "REVIEW"
+
+
 class ComplianceTag(str, Enum):
     PHI = "PHI"
     PII = "PII"

@@ -16,6 +16,7 @@ from .enums import (
     ProjectRole,
     Status,
     StatusInStep,
+    StepType,
     WorkflowVersion,
 )
 from .scalars import JSONText
@@ -164,9 +165,16 @@ class Project(BaseModel):
     use_honey_pot: Optional[bool] = Field(alias="useHoneyPot")
     metadata_properties: Optional[Any] = Field(alias="metadataProperties")
     workflow_version: Optional[WorkflowVersion] = Field(alias="workflowVersion")
+    steps: Optional[list["ProjectSteps"]]
     created_at: Optional[datetime] = Field(alias="createdAt")
     updated_at: Optional[datetime] = Field(alias="updatedAt")
     roles: Optional[list["ProjectRoles"]]
+
+
+class ProjectSteps(BaseModel):
+    id: str
+    name: str
+    type_: Optional[StepType] = Field(alias="type")
 
 
 class ProjectRoles(BaseModel):

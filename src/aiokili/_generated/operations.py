@@ -10,6 +10,7 @@ __all__ = [
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
+    "ASSET_PROJECT_STEPS_GQL",
     "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
     "COUNT_ISSUES_GQL",
@@ -30,14 +31,15 @@ __all__ = [
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
     "LABEL_ASSET_IDS_GQL",
+    "LABEL_ASSET_PROJECT_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LABEL_PROJECT_STEPS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "NOTIFICATION_STATUS_GQL",
     "ORGANIZATIONS_GQL",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
-    "PROJECT_STEPS_GQL",
     "PROJECT_TO_COPY_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
@@ -271,8 +273,8 @@ query NotificationStatus($where: NotificationWhere!) {
 }
 """
 
-PROJECT_STEPS_GQL = """
-query ProjectSteps($where: ProjectWhere!) {
+ASSET_PROJECT_STEPS_GQL = """
+query AssetProjectSteps($where: ProjectWhere!) {
   data: projects(where: $where, first: 1, skip: 0) {
     id
     inputType
@@ -582,6 +584,30 @@ query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
 }
 """
 
+LABEL_PROJECT_STEPS_GQL = """
+query LabelProjectSteps($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    steps {
+      id
+      name
+      type
+    }
+  }
+}
+"""
+
+LABEL_ASSET_PROJECT_GQL = """
+query LabelAssetProject($where: AssetWhere!) {
+  data: assets(where: $where, first: 1, skip: 0) {
+    id
+    project {
+      id
+    }
+  }
+}
+"""
+
 CREATE_PROJECT_GQL = """
 mutation CreateProject($data: CreateProjectData!) {
   data: createProject(data: $data) {
@@ -603,6 +629,11 @@ fragment Project on Project {
   useHoneyPot
   metadataProperties
   workflowVersion
+  steps {
+    id
+    name
+    type
+  }
   createdAt
   updatedAt
   roles {
@@ -643,6 +674,11 @@ fragment Project on Project {
   useHoneyPot
   metadataProperties
   workflowVersion
+  steps {
+    id
+    name
+    type
+  }
   createdAt
   updatedAt
   roles {
@@ -689,6 +725,11 @@ fragment Project on Project {
   useHoneyPot
   metadataProperties
   workflowVersion
+  steps {
+    id
+    name
+    type
+  }
   createdAt
   updatedAt
   roles {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from . import steps
 from .db import Database
 from .domains import assets, issues, labels, projects, tags, users
 from .files import FILES_DDL, FileRepository
@@ -42,6 +43,7 @@ class SQLiteStore:
             issues.DDL,
             tags.DDL,
             FILES_DDL,
+            steps.DDL,
         ):
             self.db.script(ddl)
         self.users = users.UserRepository(self.db)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import steps
 from ..context import context, selected
 from ..db import Database, chunks, in_thread, marks, now
 from ..errors import ServerError
@@ -53,7 +54,9 @@ WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database fil
 }  # fmt: skip
 _COLUMNS = ("a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
             "a.status, a.is_honeypot, a.created_at, a.updated_at, a.skipped, a.priority, "
-            f"{asset_mark('a', 'consensus')}, {asset_mark('a', 'honeypot')}, a.inference_mark")  # fmt: skip
+            f"{asset_mark('a', 'consensus')}, {asset_mark('a', 'honeypot')}, a.inference_mark, "
+            "a.step_id, (SELECT s.name FROM project_steps s WHERE s.id = a.step_id), "
+            "a.step_status, a.step_group_name")  # fmt: skip
 T = TypeVar("T")
 LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
 
@@ -75,11 +78,15 @@ class AssetRow:
     consensus_mark: float | None = None
     honeypot_mark: float | None = None
     inference_mark: float | None = None
+    step_id: str | None = None  # where the asset is in its project's steps (steps.py)
+    step_name: str | None = None
+    step_status: str | None = None
+    step_group_name: str | None = None
 
 
 def _row(r: Sequence[Any]) -> AssetRow:
     return AssetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9],
-                    bool(r[10]), r[11] or 0, r[12], r[13], r[14])  # fmt: skip
+                    bool(r[10]), r[11] or 0, r[12], r[13], r[14], r[15], r[16], r[17], r[18])  # fmt: skip
 
 
 def add_workflow_columns(db: Database) -> None:
@@ -160,13 +167,17 @@ class AssetRepository:
             if used:
                 raise ServerError(f"idArray: asset id(s) already exist: {', '.join(sorted(used)[:5])}"
                                   ". Use new ids; nothing was imported.")  # fmt: skip
+            step_id, step_name, step_status = steps.initial(c, project_id)
             c.executemany(
                 "INSERT INTO assets (id, project_id, external_id, content, json_content, "
-                "json_metadata, status, is_honeypot, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "json_metadata, status, is_honeypot, created_at, updated_at, step_id, "
+                "step_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(a.id, project_id, a.external_id, a.content, a.json_content, a.json_metadata,
-                  a.status, int(a.is_honeypot), a.created_at, a.updated_at) for a in new],
+                  steps.TRANSITIONS["import"][0], int(a.is_honeypot), a.created_at,
+                  a.updated_at, step_id, step_status) for a in new],
             )  # fmt: skip
+            new = [replace(a, step_id=step_id, step_name=step_name, step_status=step_status)
+                   for a in new]  # fmt: skip
         return new
 
     def add_notification(self, status: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import steps
 from ..context import context, selected
 from ..db import Database, chunks, in_thread, marks, new_id, now
 from ..errors import ServerError
@@ -44,7 +45,8 @@ _COLUMNS = ("l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_r
             "m.consensus_mark, m.honeypot_mark")  # fmt: skip
 _FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"
 _DELETABLE = ("PREDICTION", "INFERENCE")
-_STATUS = {"DEFAULT": "LABELED", "REVIEW": "REVIEWED"}  # asset status after such a label
+# the workflow transition (steps.py) of an asset given a label made at a step of this type
+_TRANSITION = {"DEFAULT": "label", "REVIEW": "review"}
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,14 @@ class LabelRepository:
         labels: Sequence[NewLabel],
         overwrite: bool,
         set_status: bool = True,
+        step_id: str | None = None,
     ) -> list[LabelRow]:
         """Write labels (one transaction); refuse all if an asset is missing.
 
-        DEFAULT / REVIEW labels move their asset to LABELED / REVIEWED (unless not
-        ``set_status``: a honeypot answer leaves the asset in the queue).
+        DEFAULT / REVIEW labels move their asset through the ``label`` / ``review``
+        transition of ``steps.py`` (unless not ``set_status``: a honeypot answer leaves the
+        asset in the queue). ``step_id``: the step the labels are made at (checked); its
+        type, not the label type, then picks the transition.
         """
         counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
         at = now()
@@ -140,6 +145,10 @@ class LabelRepository:
                 raise ServerError(f"{len(missing)} asset(s) not found{where}: "
                                   f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
                                   "NOT_FOUND")  # fmt: skip
+            kind = labels[0].label_type
+            if step_id is not None:
+                step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
+                kind = step_kind if kind in _TRANSITION else kind
             rows = [LabelRow(new_id(), projects[lb.asset_id], lb.asset_id, lb.author_id,
                              lb.label_type, lb.json_response, lb.model_name, lb.seconds_to_label,
                              at, at) for lb in labels]  # fmt: skip
@@ -159,10 +168,9 @@ class LabelRepository:
             c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
                           [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
                            for (job, cat), n in found.items()])  # fmt: skip
-            status = _STATUS.get(labels[0].label_type) if set_status else None
-            if status:
-                c.executemany("UPDATE assets SET status = ?, updated_at = ? WHERE id = ?",
-                              [(status, at, r.asset_id) for r in rows])  # fmt: skip
+            move = _TRANSITION.get(kind) if set_status else None
+            if move:
+                steps.transition(c, [r.asset_id for r in rows], move, at)
             if labels[0].label_type in label_marks.MARKED_TYPES:
                 label_marks.refresh(c, [r.asset_id for r in rows])
         return rows
@@ -289,7 +297,8 @@ async def resolve_append_many_labels(
             raise ServerError(f"labelsData names assets outside where.idIn: {outside[:5]}.")
     project_id = (where.get("project") or {}).get("id")
     overwrite = bool(data.get("overwrite"))
-    return await ctx.store.db.run_write(ctx.store.labels.append, project_id, labels, overwrite)
+    return await ctx.store.db.run_write(ctx.store.labels.append, project_id, labels, overwrite,
+                                        True, data.get("stepId"))  # fmt: skip
 
 
 def _asset_id(where: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import steps
 from ..context import context
 from ..db import Database, in_thread, marks, new_id, now
 from ..errors import ServerError
@@ -59,6 +60,9 @@ def _row(r: Sequence[Any]) -> ProjectRow:
 class ProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.step_cache: dict[
+            str, list[dict[str, Any]]
+        ] = {}  # project id -> steps (they never change)
 
     def create(self, data: Mapping[str, Any], author_id: str) -> ProjectRow:
         project_id, at = new_id(), now()
@@ -75,6 +79,7 @@ class ProjectRepository:
                 (project_id, data["title"], data.get("description") or "", data.get("inputType"),
                  data.get("jsonInterface") or "{}", author_id, json.dumps(props), at, at),
             )  # fmt: skip
+            steps.create_default(c, project_id)
         return self.get(project_id)
 
     def get(self, project_id: str) -> ProjectRow:
@@ -118,7 +123,17 @@ class ProjectRepository:
                           "projects"):  # fmt: skip
                 column = "id" if table == "projects" else "project_id"
                 c.execute(f"DELETE FROM {table} WHERE {column} = ?", (project_id,))
+            steps.delete_project(c, project_id)
+        self.step_cache.pop(project_id, None)
         return project
+
+    def steps_of(self, project_id: str) -> list[dict[str, Any]]:
+        """The project's workflow steps, in order (``[]``: a legacy V1 project)."""
+        found = self.step_cache.get(project_id)
+        if found is None:
+            with self.db.read() as c:
+                found = self.step_cache[project_id] = steps.of_projects(c, [project_id])[project_id]
+        return [dict(step) for step in found]
 
     def star(self, project_id: str, user_id: str, starred: bool) -> None:
         self.require(project_id)
@@ -155,8 +170,8 @@ query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
 project_user_type = ObjectType("ProjectUser")
-constants(project_type, {"workflowVersion": "V1", "steps": [], "stepGroups": [],
-                         "dataConnections": [], "enforceStepSeparation": False})  # fmt: skip
+constants(project_type, {"stepGroups": [], "dataConnections": [],
+                         "enforceStepSeparation": False})  # fmt: skip
 for _name, _default in PROJECT_DEFAULTS.items():
 
     def _resolve_prop(project: ProjectRow, _: Info, _n: str = _name, _d: Any = _default) -> Any:
@@ -177,6 +192,20 @@ async def resolve_projects(
 async def resolve_count_projects(_: Any, info: Info, where: dict[str, Any]) -> int:
     ctx = context(info)
     return await in_thread(ctx.store.projects.count, where, ctx.user.id)
+
+
+@project_type.field("steps")
+async def resolve_project_steps(project: ProjectRow, info: Info) -> list[dict[str, Any]]:
+    repo = context(info).store.projects
+    if project.id in repo.step_cache:
+        return repo.steps_of(project.id)
+    return await in_thread(repo.steps_of, project.id)
+
+
+@project_type.field("workflowVersion")
+async def resolve_workflow_version(project: ProjectRow, info: Info) -> str:
+    """V2 (the steps of :mod:`..steps`); V1 for projects of older database files."""
+    return "V2" if await resolve_project_steps(project, info) else "V1"
 
 
 @project_type.field("author")

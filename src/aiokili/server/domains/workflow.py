@@ -15,8 +15,9 @@ Legacy (V1) workflow, as the platform runs it::
       ^               |  ^----------- send back: ONGOING (labels flagged) ---|
       '- nothing to send back (declined)
 
-The current step is derived from the status: ``Labeling`` (TO_DO, IN_PROGRESS, REWORK
-after a send-back, DONE) then ``Review`` (TO_DO, DONE).
+Every status change goes through ``steps.transition``, which writes the asset's current
+step (``Labeling`` TO_DO / REWORK / DONE, then ``Review`` TO_DO / DONE) with its status;
+assets of legacy V1 projects have their step derived from the status.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from ariadne import MutationType, ObjectType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import steps
 from ..context import context
 from ..db import Database, chunks, in_thread, marks, now
 from ..errors import ServerError
@@ -212,8 +214,7 @@ class WorkflowRepository:
         move = [r[0] for r in rows if r[2] in _REVIEWABLE - {"TO_REVIEW"}]
         at = now()
         with self.db.write() as c:
-            c.executemany("UPDATE assets SET status = 'TO_REVIEW', updated_at = ? WHERE id = ? "
-                          "AND status IN ('LABELED', 'REVIEWED')", [(at, i) for i in move])  # fmt: skip
+            steps.transition(c, move, "to_review", at, only_from=("LABELED", "REVIEWED"))
         ok = [i for i in given if i in found and found[i][2] in _REVIEWABLE]
         # unlabelled (TODO), being labelled (ONGOING) or unknown: the action does not apply
         no = [i for i in given if i not in ok]
@@ -231,8 +232,7 @@ class WorkflowRepository:
                 labels += [r[0] for r in c.execute(
                     f"SELECT id FROM labels WHERE asset_id IN ({marks(len(part))}) AND label_type "
                     f"IN ({marks(len(_LABELS_KEPT))})", [*part, *_LABELS_KEPT])]  # fmt: skip
-            c.executemany("UPDATE assets SET status = 'ONGOING', skipped = 0, updated_at = ? "
-                          "WHERE id = ?", [(at, i) for i in ok])  # fmt: skip
+            steps.transition(c, ok, "send_back", at, extra="skipped = 0")
             c.executemany("INSERT OR IGNORE INTO sent_back_assets VALUES (?)", [(i,) for i in ok])
             c.executemany("INSERT OR IGNORE INTO sent_back_labels VALUES (?)",
                           [(i,) for i in labels])  # fmt: skip
@@ -445,6 +445,7 @@ def resolve_page_resolutions(asset: AssetRow, info: Info) -> Any:
     return list(found[2] or []) if found else []
 
 
+# Legacy (V1) projects store no step: theirs is derived from the status.
 _STEPS = {"TODO": ("Labeling", "TO_DO"), "ONGOING": ("Labeling", "IN_PROGRESS"),
           "LABELED": ("Labeling", "DONE"), "TO_REVIEW": ("Review", "TO_DO"),
           "REVIEWED": ("Review", "DONE")}  # fmt: skip
@@ -452,6 +453,10 @@ _STEPS = {"TODO": ("Labeling", "TO_DO"), "ONGOING": ("Labeling", "IN_PROGRESS"),
 
 @asset_type.field("currentStep")
 def resolve_current_step(asset: AssetRow, info: Info) -> Any:
+    """The step stored on the asset by ``steps.transition`` (what the step filters read)."""
+    if asset.step_status is not None:
+        return {"name": asset.step_name, "status": asset.step_status,
+                "stepGroupName": asset.step_group_name}  # fmt: skip
     name, status = _STEPS.get(asset.status, ("Labeling", "TO_DO"))
     if asset.status == "ONGOING" and asset.id in _repo(info).sent_back_assets:
         status = "REWORK"

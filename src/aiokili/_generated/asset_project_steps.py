@@ -9,21 +9,21 @@ from .base_model import BaseModel
 from .enums import InputType, WorkflowVersion
 
 
-class ProjectSteps(BaseModel):
-    data: list["ProjectStepsData"]
+class AssetProjectSteps(BaseModel):
+    data: list["AssetProjectStepsData"]
 
 
-class ProjectStepsData(BaseModel):
+class AssetProjectStepsData(BaseModel):
     id: str
     input_type: Optional[InputType] = Field(alias="inputType")
     workflow_version: Optional[WorkflowVersion] = Field(alias="workflowVersion")
-    steps: Optional[list["ProjectStepsDataSteps"]]
+    steps: Optional[list["AssetProjectStepsDataSteps"]]
 
 
-class ProjectStepsDataSteps(BaseModel):
+class AssetProjectStepsDataSteps(BaseModel):
     id: str
     name: str
 
 
-ProjectSteps.model_rebuild()
-ProjectStepsData.model_rebuild()
+AssetProjectSteps.model_rebuild()
+AssetProjectStepsData.model_rebuild()
