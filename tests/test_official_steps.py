@@ -1,0 +1,47 @@
+"""The official SDK (26.2.4) on workflow steps: a V2 project's steps, step filters and
+currentStep, checked against what was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_official_sdk import official_python, run_official
+
+from aiokili.server import LocalServer
+
+__all__ = ["official_python"]  # the fixture, imported for pytest
+
+
+def test_official_workflow_steps(
+    official_python: Path, local_server: LocalServer, tmp_path: Path
+) -> None:
+    out = run_official(official_python, "workflow_steps.py", local_server, tmp_path)
+
+    assert out["workflow_version"] == "V2"
+    assert [(s["name"], s["type"]) for s in out["steps"]] == [
+        ("Labeling", "DEFAULT"), ("Review", "REVIEW")
+    ]  # fmt: skip
+    assert out["current_steps"] == {
+        "s0": ["Labeling", "TO_DO"], "s1": ["Labeling", "DONE"], "s2": ["Review", "TO_DO"],
+        "s3": ["Review", "DONE"], "s4": ["Labeling", "REWORK"], "s5": ["Labeling", "TO_DO"],
+        "s6": ["Review", "DONE"],
+    }  # fmt: skip
+    # a V2 project: the SDK's default fields name the current step, not the status
+    assert "currentStep" in out["default_fields"] and "status" not in out["default_fields"]
+
+    lists, counts = out["lists"], out["counts"]
+    for name, found in lists.items():
+        assert counts[name] == len(found), name  # counts equal lists
+    assert lists["name_review"] == ["s2", "s3", "s6"]
+    assert lists["name_not_review"] == ["s0", "s1", "s4", "s5"]
+    assert lists["status_todo"] == ["s0", "s2", "s5"]
+    assert lists["status_not_todo"] == ["s1", "s3", "s4", "s6"]
+    assert lists["status_rework"] == ["s4"]
+    assert lists["name_and_status"] == ["s0", "s3", "s5", "s6"]
+    assert lists["labeling_done"] == ["s1"]
+
+    # labels of the assets in Review: s2 (1 label), s3 (2), s6 (1)
+    assert out["labels_in_review"] == ["s2", "s3", "s3", "s6"]
+    assert out["count_labels_in_review"] == 4
+    assert out["count_labels_rework"] == 1
+    assert "Revue" in out["unknown_step"]
