@@ -265,12 +265,18 @@ async def test_unknown_step_names_are_input_errors(
         await kili.count_labels("nope", asset_step_name_in=["Review"])
 
 
-async def test_deprecated_step_statuses_warn_for_labels(kili: aiokili.AsyncKili) -> None:
-    project_id = await new_project(kili)
+async def test_deprecated_step_statuses_warn_and_mean_their_successor(
+    kili: aiokili.AsyncKili, spread: tuple[str, dict[str, str], list[str]]
+) -> None:
+    project_id, steps, ids = spread  # ids[4] was sent back: REWORK
     with pytest.warns(DeprecationWarning, match="'DOING' is deprecated"):
         assert await kili.count_labels(project_id, asset_step_status_in=["DOING"]) == 0
     with pytest.warns(DeprecationWarning, match="'REDO' is deprecated"):
-        assert await kili.count_assets(project_id, step_status_in=["REDO"]) == 0
+        assert await _ids(kili, project_id, step_status_in=["REDO"]) == [ids[4]]
+    with pytest.warns(DeprecationWarning, match="'REDO' is deprecated"):
+        assert await kili.count_labels(project_id, asset_step_status_in=["REDO"]) == 1
+    pair = [(steps["Labeling"], "REDO")]
+    assert await _ids(kili, project_id, step_id_and_status_in=pair) == [ids[4]]
 
 
 async def test_legacy_v1_projects_keep_working(

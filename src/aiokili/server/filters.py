@@ -144,8 +144,26 @@ def _user_ids(names: Sequence[str], arg: str) -> Sql:
     return q
 
 
+_STEP_STATUS_ALIASES = {"DOING": "IN_PROGRESS", "REDO": "REWORK"}  # deprecated names
+
+
+def _step_statuses(values: Any) -> Any:
+    """Step statuses with the deprecated ``DOING`` / ``REDO`` read as what replaced them."""
+    if not isinstance(values, list):
+        return values  # check_list names the mistake
+    return [_STEP_STATUS_ALIASES.get(v, v) if isinstance(v, str) else v for v in values]
+
+
 def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
     """Workflow filters (V2/V3) on the asset's current step: id, status, group."""
+    where = dict(where)
+    for key in ("stepStatusIn", "stepStatusNotIn"):
+        if where.get(key) is not None:
+            where[key] = _step_statuses(where[key])
+    for key in ("stepIdAndStatusIn", "stepIdAndStatusNotIn"):
+        if isinstance(where.get(key), list):
+            where[key] = [{**p, "status": _STEP_STATUS_ALIASES.get(p["status"], p["status"])}
+                          if isinstance(p, dict) else p for p in where[key]]  # fmt: skip
     q.add_in(f"{a}.step_id", where.get("stepIdIn"), f"{arg}.stepIdIn")
     if where.get("stepIdNotIn") is not None:
         q.add_in(f"coalesce({a}.step_id, '')", where["stepIdNotIn"], f"{arg}.stepIdNotIn", True)
