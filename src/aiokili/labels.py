@@ -14,7 +14,6 @@ from ._category_search import check_category_search
 from ._core import Domain
 from ._generated.input_types import (
     LabelWhere,
-    ProjectWhere,
 )
 from ._generated.operations import COUNT_LABELS_GQL, LABELS_GQL
 from ._inputs import (
@@ -22,9 +21,9 @@ from ._inputs import (
     project_where,
 )
 from ._listing import Listing, ListingSpec
-from .errors import KiliInputError, NotFoundError
+from ._parsed_label import ParsedLabel, ParsedLabelListing
+from .errors import KiliInputError
 from .models import Label, LabelType, Status, StatusInStep
-from .parsed_label import ParsedLabel, ParsedLabelListing
 
 AssetStatusName = Literal["TODO", "ONGOING", "LABELED", "REVIEWED", "TO_REVIEW"]
 """Names of :class:`~aiokili.Status` (a test keeps the two in step)."""
@@ -236,18 +235,11 @@ class LabelMethods(Domain):
                 'output_format="parsed_label" needs "jsonResponse" in fields: add it.'
             )
         return ParsedLabelListing(
-            self._core, PARSED_LABELS, listing, lambda: self._json_interface(project_id)
+            self._core,
+            PARSED_LABELS,
+            listing,
+            lambda: self._core.lookups.json_interface(project_id),
         )
-
-    async def _json_interface(self, project_id: str) -> Any:
-        result = await self._core.gql.label_project_interface(where=ProjectWhere(id=project_id))
-        if not result.data:
-            raise NotFoundError.from_message(
-                f'Project "{project_id}" not found. Check the id, or list projects with '
-                "kili.projects().",
-                "NOT_FOUND",
-            )
-        return result.data[0].json_interface or {}
 
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:
         """Number of labels matching the filters (see :class:`LabelFilters`)."""
