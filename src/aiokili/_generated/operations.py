@@ -164,6 +164,7 @@ fragment Asset on Asset {
   jsonMetadata
   status
   isHoneypot
+  isUsedForConsensus
   skipped
   priority
   consensusMark
