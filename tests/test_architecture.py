@@ -25,8 +25,6 @@ def domain_of(module: str) -> str | None:
     for domain in DOMAINS:
         if module == domain or module.startswith(domain.removesuffix("s") + "_"):
             return domain
-    if module.startswith("parsed_label"):
-        return "labels"
     return None
 
 

@@ -80,6 +80,8 @@ async def test_update_by_external_ids_metadata_text_and_pages(kili: aiokili.Asyn
     assert asset["jsonMetadata"] == '{"from": "text"}'
     assert asset["isUsedForConsensus"] is True
     assert [p["pageNumber"] for p in asset["pageResolutions"]] == [1, 2]
+    listed = await kili.assets(project_id)
+    assert [a.is_used_for_consensus for a in listed] == [False, True]
 
 
 async def test_to_be_labeled_by_sets_and_resets_assignees(

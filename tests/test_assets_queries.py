@@ -228,8 +228,30 @@ async def test_bad_filters_are_refused_before_any_request(kili: aiokili.AsyncKil
         kili.assets("p", download_media=True, local_media_dir=3)  # type: ignore[typeddict-item]
     with pytest.raises(KiliInputError, match=r"label_category_search.*position"):
         kili.assets("p", label_category_search="JOB.A.count > 0 AND")
-    with pytest.raises(KiliInputError, match="label_output_format"):
-        kili.assets("p", label_output_format="parsed_label")
+    with pytest.raises(KiliInputError, match="label_output_format must be"):
+        kili.assets("p", label_output_format="parsed")  # type: ignore[typeddict-item]
+    with pytest.raises(KiliInputError, match=r"needs 'labels.jsonResponse'"):
+        kili.assets("p", label_output_format="parsed_label", fields=["id", "labels.id"])
+
+
+async def test_labels_of_assets_parsed_against_the_interface(kili: aiokili.AsyncKili) -> None:
+    project = await new_project(kili)
+    ids = await import_images(kili, project, 3)
+    await kili.append_labels(asset_id_array=ids[:2], json_response_array=[answer("A"), answer("B")])
+    assets = await kili.assets(project, label_output_format="parsed_label")
+    names = []
+    for asset in assets:
+        for label in asset.labels or []:
+            assert isinstance(label, aiokili.ParsedLabel)
+            names.append(label.jobs["JOB"].category.name)
+    assert names == ["A", "B"]
+    assert assets[2].labels == []
+    selected = await kili.assets(project, label_output_format="parsed_label",
+                                 fields=["id", "labels.jsonResponse"], first=1)  # fmt: skip
+    (label,) = selected[0].labels or []
+    assert isinstance(label, aiokili.ParsedLabel) and label.jobs["JOB"].category.name == "A"
+    with pytest.raises(NotFoundError, match="nope"):
+        await kili.assets("nope", label_output_format="parsed_label")
 
 
 async def test_step_names_need_known_steps(

@@ -11,6 +11,7 @@ async with AsyncKili() as kili:
 
 from ._constants import VERSION as __version__
 from ._listing import Listing
+from ._parsed_label import LabelParsingError, ParsedJob, ParsedLabel
 from .assets import AppendManyToDatasetResult, AssetFilters
 from .client import AsyncKili
 from .errors import (
@@ -60,7 +61,6 @@ from .models import (
     UserProfile,
     WorkflowVersion,
 )
-from .parsed_label import LabelParsingError, ParsedJob, ParsedLabel
 from .projects import ProjectFilters
 from .users import OrganizationFilters, UserFilters
 

@@ -1,8 +1,9 @@
-"""Look-ups several domains need: a project's input type, assets by external id."""
+"""Look-ups several domains need: a project's input type and interface, assets by external id."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from . import _constants as C
 from ._bulk import chunked
@@ -22,12 +23,15 @@ class Lookups:
         """The project's input type; NotFoundError naming the id if there is no such project."""
         found = (await self._gql.project_input_type(where=ProjectWhere(id=project_id))).data
         if not found:
-            raise NotFoundError.from_message(
-                f'Project "{project_id}" not found. Check the id, or list projects with '
-                "kili.projects().",
-                "NOT_FOUND",
-            )
+            raise _no_project(project_id)
         return found[0].input_type
+
+    async def json_interface(self, project_id: str) -> Any:
+        """The project's json interface (a dict); NotFoundError naming an unknown project."""
+        found = (await self._gql.label_project_interface(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise _no_project(project_id)
+        return found[0].json_interface or {}
 
     async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
         """The subset of ``external_ids`` already used in the project."""
@@ -60,3 +64,10 @@ class Lookups:
             page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
             existing.update(a.id for a in page.data)
         return existing
+
+
+def _no_project(project_id: str) -> NotFoundError:
+    return NotFoundError.from_message(
+        f'Project "{project_id}" not found. Check the id, or list projects with kili.projects().',
+        "NOT_FOUND",
+    )

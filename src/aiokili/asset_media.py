@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from ._core import Core, auth_headers
 from ._generated.input_types import AssetWhere, NotificationWhere
 from ._listing import Listing, ListingSpec
+from ._parsed_label import parse_label
 from .errors import APIConnectionError, APIError, KiliInputError
 from .models import Asset, InputType
 
@@ -32,7 +33,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 class AssetListing(Listing[Asset]):
     """A :class:`~aiokili.Listing` of assets whose ``where`` may need a look-up first (step
-    names become ids) and whose pages may have their media downloaded before they are yielded."""
+    names become ids), whose pages may have their media downloaded before they are yielded,
+    and whose labels may be parsed against the project's interface (fetched once)."""
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class AssetListing(Listing[Asset]):
         *,
         resolve: Callable[[], Awaitable[BaseModel]] | None = None,
         media: MediaDownloader | None = None,
+        interface: Callable[[], Awaitable[Any]] | None = None,
         fields: Sequence[str] | None = None,
         first: int | None = None,
         skip: int = 0,
@@ -49,6 +52,8 @@ class AssetListing(Listing[Asset]):
         super().__init__(core, spec, where or AssetWhere(), fields=fields, first=first, skip=skip)
         self._resolve = resolve
         self._media = media
+        self._load_interface = interface
+        self._interface: Any = None
         self._ready = anyio.Lock()
 
     async def _prepare(self) -> None:
@@ -58,6 +63,9 @@ class AssetListing(Listing[Asset]):
                 self._resolve = None
             if self._media is not None:
                 await self._media.prepare()
+            if self._load_interface is not None:
+                self._interface = await self._load_interface()
+                self._load_interface = None
 
     async def _total(self) -> int:
         await self._prepare()
@@ -66,7 +74,18 @@ class AssetListing(Listing[Asset]):
     async def _fetch(self, skip: int, first: int) -> Sequence[Asset]:
         await self._prepare()
         page = await super()._fetch(skip, first)
+        if self._interface is not None:
+            for asset in page:
+                self._parse_labels(asset)
         return page if self._media is None else await self._media.download(page)
+
+    def _parse_labels(self, asset: Asset) -> None:
+        """Replace the asset's labels (and latest label) by their parsed form."""
+        values = asset.__dict__  # set as is: the models validate assignments to their types
+        if values.get("labels") is not None:
+            values["labels"] = [parse_label(lb, self._interface) for lb in values["labels"]]
+        if values.get("latest_label") is not None:
+            values["latest_label"] = parse_label(values["latest_label"], self._interface)
 
 
 class MediaDownloader:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Coroutine, Sequence
+from functools import partial
 from typing import Any, Literal, cast, overload
 
 from pydantic import with_config
@@ -305,7 +306,9 @@ class AssetMethods(Domain):
             download_media: download each asset's media (content; video frames; rich
                 text) into ``local_media_dir`` (default ``~/.cache/kili/projects/<id>/assets``),
                 files of a page fetched concurrently; the assets then point at the files.
-            label_output_format: ``"dict"`` only (parsed labels: ``kili.labels``).
+            label_output_format: ``"parsed_label"`` gives each asset's ``labels`` (and
+                ``latestLabel``) as :class:`~aiokili.ParsedLabel` (``isinstance`` narrows);
+                default ``"dict"``: plain :class:`~aiokili.Label` models.
             as_generator, disable_tqdm: accepted for compatibility; the result streams
                 with ``async for`` and lists with ``await`` either way.
         """
@@ -317,10 +320,17 @@ class AssetMethods(Domain):
             raise KiliInputError(
                 'Argument values as_generator==True and format=="pandas" are not compatible.'
             )
-        if options.get("label_output_format", "dict") != "dict":
+        parsed = options.get("label_output_format", "dict")
+        if parsed not in ("dict", "parsed_label"):
             raise KiliInputError(
-                "label_output_format: only 'dict' is supported by assets(); for parsed labels "
-                "use kili.labels(project_id, output_format='parsed_label')."
+                f"label_output_format must be 'dict' or 'parsed_label', got {parsed!r}."
+            )
+        parsed_fields = [f for f in options.get("fields") or ("labels.jsonResponse",)
+                         if f.startswith(("labels.", "latestLabel."))]  # fmt: skip
+        if parsed == "parsed_label" and not any(f.endswith(".jsonResponse") for f in parsed_fields):
+            raise KiliInputError(
+                "label_output_format='parsed_label' needs 'labels.jsonResponse' (or "
+                "'latestLabel.jsonResponse') in fields: add it."
             )
         check_bools(download_media=options.get("download_media"))
         check_media_dir(options.get("local_media_dir"))
@@ -335,11 +345,15 @@ class AssetMethods(Domain):
         media = None
         if options.get("download_media"):
             media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
-        if where is not None and media is None and format is None:  # the plain listing
+        interface = None
+        if parsed == "parsed_label":
+            interface = partial(self._core.lookups.json_interface, project_id)
+        plain = media is None and interface is None and format is None
+        if where is not None and plain:  # the plain listing
             return self._core.listing(ASSETS, where, fields=options.get("fields"),
                                       first=options.get("first"), skip=options.get("skip", 0))  # fmt: skip
         listing = AssetListing(
-            self._core, ASSETS, where, media=media, fields=options.get("fields"),
+            self._core, ASSETS, where, media=media, interface=interface, fields=options.get("fields"),
             first=options.get("first"), skip=options.get("skip", 0),
             resolve=None if where else lambda: self._step_ids(project_id, checked),
         )  # fmt: skip

@@ -22,9 +22,9 @@ from ._inputs import (
     project_where,
 )
 from ._listing import Listing, ListingSpec
+from ._parsed_label import ParsedLabel, ParsedLabelListing
 from .errors import KiliInputError, NotFoundError
 from .models import Label, LabelType, Status, StatusInStep
-from .parsed_label import ParsedLabel, ParsedLabelListing
 
 AssetStatusName = Literal["TODO", "ONGOING", "LABELED", "REVIEWED", "TO_REVIEW"]
 """Names of :class:`~aiokili.Status` (a test keeps the two in step)."""
@@ -284,18 +284,11 @@ class LabelMethods(Domain):
                 'output_format="parsed_label" needs "jsonResponse" in fields: add it.'
             )
         return ParsedLabelListing(
-            self._core, PARSED_LABELS, listing, lambda: self._json_interface(project_id)
+            self._core,
+            PARSED_LABELS,
+            listing,
+            lambda: self._core.lookups.json_interface(project_id),
         )
-
-    async def _json_interface(self, project_id: str) -> Any:
-        result = await self._core.gql.label_project_interface(where=ProjectWhere(id=project_id))
-        if not result.data:
-            raise NotFoundError.from_message(
-                f'Project "{project_id}" not found. Check the id, or list projects with '
-                "kili.projects().",
-                "NOT_FOUND",
-            )
-        return result.data[0].json_interface or {}
 
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:
         """Number of labels matching the filters (see :class:`LabelFilters`)."""

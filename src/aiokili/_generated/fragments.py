@@ -65,6 +65,7 @@ class Asset(BaseModel):
     json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
     status: Optional[Status]
     is_honeypot: Optional[bool] = Field(alias="isHoneypot")
+    is_used_for_consensus: Optional[bool] = Field(alias="isUsedForConsensus")
     skipped: Optional[bool]
     priority: Optional[int]
     consensus_mark: Optional[float] = Field(alias="consensusMark")

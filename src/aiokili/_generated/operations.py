@@ -166,6 +166,7 @@ fragment Asset on Asset {
   jsonMetadata
   status
   isHoneypot
+  isUsedForConsensus
   skipped
   priority
   consensusMark

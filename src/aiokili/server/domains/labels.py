@@ -14,6 +14,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
 from .. import steps
+from ..cascade import delete_labels
 from ..context import context, selected
 from ..db import Database, chunks, in_thread, marks, new_id, now
 from ..errors import ServerError
@@ -154,11 +155,7 @@ class LabelRepository:
                              at, at) for lb in labels]  # fmt: skip
             if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
                 replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
-                c.executemany("DELETE FROM label_categories WHERE label_id IN (SELECT id FROM "
-                              "labels WHERE asset_id = ? AND label_type = ? AND model_name IS ?)",
-                              replaced)  # fmt: skip
-                c.executemany("DELETE FROM labels WHERE asset_id = ? AND label_type = ? "
-                              "AND model_name IS ?", replaced)  # fmt: skip
+                delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
             c.executemany(
                 "INSERT INTO labels (id, project_id, asset_id, author_id, label_type, json_response,"
                 " model_name, seconds_to_label, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -222,9 +219,7 @@ class LabelRepository:
                 raise ServerError(f"Only PREDICTION and INFERENCE labels can be deleted; "
                                   f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
                                   "Nothing was deleted.")  # fmt: skip
-            c.executemany("DELETE FROM label_categories WHERE label_id = ?", [(i,) for i in found])
-            c.executemany("DELETE FROM label_marks WHERE label_id = ?", [(i,) for i in found])
-            c.executemany("DELETE FROM labels WHERE id = ?", [(i,) for i in found])
+            delete_labels(c, "id = ?", [(i,) for i in found])
         return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
 
 

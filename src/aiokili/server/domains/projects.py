@@ -11,6 +11,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
 from .. import steps
+from ..cascade import delete_assets
 from ..context import context
 from ..db import Database, in_thread, marks, new_id, now
 from ..errors import ServerError
@@ -117,10 +118,8 @@ class ProjectRepository:
     def delete(self, project_id: str) -> ProjectRow:
         project = self.get(project_id)
         with self.db.write() as c:
-            c.execute("DELETE FROM label_categories WHERE label_id IN "
-                      "(SELECT id FROM labels WHERE project_id = ?)", (project_id,))  # fmt: skip
-            for table in ("issues", "project_tags", "project_stars", "labels", "assets",
-                          "projects"):  # fmt: skip
+            delete_assets(c, "project_id = ?", [(project_id,)])
+            for table in ("issues", "project_tags", "project_stars", "labels", "projects"):
                 column = "id" if table == "projects" else "project_id"
                 c.execute(f"DELETE FROM {table} WHERE {column} = ?", (project_id,))
             steps.delete_project(c, project_id)

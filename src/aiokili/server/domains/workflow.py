@@ -35,6 +35,7 @@ from ariadne import MutationType, ObjectType
 from graphql import GraphQLResolveInfo as Info
 
 from .. import steps
+from ..cascade import delete_assets
 from ..context import context
 from ..db import Database, chunks, in_thread, marks, now
 from ..errors import ServerError
@@ -315,25 +316,10 @@ def _file_key(stored: str | None) -> str | None:
     return key if key.startswith("uploads/") else None
 
 
-def _has_issues(c: sqlite3.Connection) -> bool:
-    """Whether the issues domain's table (with its ``asset_id``) is in this database."""
-    if c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'issues'").fetchone():
-        return "asset_id" in {r[1] for r in c.execute("PRAGMA table_info(issues)")}
-    return False
-
-
 def _cascade(c: sqlite3.Connection, ids: Sequence[str], keys: Sequence[str]) -> None:
     """Delete assets and what hangs off them: labels, issues, workflow rows, uploaded files."""
-    tables = ["labels", "asset_assignees", "asset_properties", "sent_back_assets"]
-    tables += ["issues"] if _has_issues(c) else []
     for part in chunks(list(ids)):
-        m, args = marks(len(part)), list(part)
-        labels = f"SELECT id FROM labels WHERE asset_id IN ({m})"
-        c.execute(f"DELETE FROM label_categories WHERE label_id IN ({labels})", args)
-        c.execute(f"DELETE FROM sent_back_labels WHERE label_id IN ({labels})", args)
-        for table in tables:
-            c.execute(f"DELETE FROM {table} WHERE asset_id IN ({m})", args)
-        c.execute(f"DELETE FROM assets WHERE id IN ({m})", args)
+        delete_assets(c, f"id IN ({marks(len(part))})", [list(part)])
     for part in chunks(list(keys)):  # the blobs go once this has committed
         c.execute(f"DELETE FROM files WHERE key IN ({marks(len(part))})", list(part))
 
