@@ -9,7 +9,7 @@ from . import _constants as C
 from ._bulk import chunked
 from ._generated.input_types import AssetWhere, ProjectWhere
 from ._graphql import KiliGraphQLClient
-from .errors import NotFoundError
+from .errors import KiliInputError, NotFoundError
 from .models import InputType
 
 
@@ -32,6 +32,30 @@ class Lookups:
         if not found:
             raise _no_project(project_id)
         return found[0].json_interface or {}
+
+    async def steps(self, project_id: str) -> dict[str, list[str]]:
+        """Step name → step ids of the project's workflow (empty for a legacy V1 project)."""
+        found = (await self._gql.steps_of_project(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise _no_project(project_id)
+        steps: dict[str, list[str]] = {}
+        for step in found[0].steps or []:
+            steps.setdefault(step.name, []).append(step.id)
+        return steps
+
+    async def step_ids(
+        self, project_id: str, names: Sequence[str], arg: str
+    ) -> dict[str, list[str]]:
+        """The project's steps (name → ids), checked to hold every one of ``names``:
+        else a KiliInputError naming ``arg``, the unknown name and the project's steps."""
+        steps = await self.steps(project_id)
+        for name in names:
+            if name not in steps:
+                known = ", ".join(map(repr, steps)) or "none (a legacy workflow: use statuses)"
+                raise KiliInputError(
+                    f"{arg}: project {project_id!r} has no step named {name!r}. Its steps: {known}."
+                )
+        return steps
 
     async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
         """The subset of ``external_ids`` already used in the project."""

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict, Unpack
 from . import _constants as C
 from ._category_search import check_category_search
 from ._core import Domain
-from ._generated.input_types import AssetWhere, ProjectWhere
+from ._generated.input_types import AssetWhere
 from ._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
 from ._inputs import (
     FILTERS_CONFIG,
@@ -371,27 +371,15 @@ class AssetMethods(Domain):
 
     async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
         """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
-        found = (await self._core.gql.asset_project_steps(where=ProjectWhere(id=project_id))).data
-        if not found:
-            raise NotFoundError.from_message(
-                f'Project "{project_id}" not found. Check the id.', "NOT_FOUND"
-            )
-        steps: dict[str, list[str]] = {}
-        for step in found[0].steps or []:
-            steps.setdefault(step.name, []).append(step.id)
         checked = dict(checked)
         for name_key, id_key in _STEP_NAMES.items():
             if name_key not in checked:
                 continue
+            values = checked.pop(name_key)
+            names = [value if isinstance(value, str) else value[0] for value in values]
+            steps = await self._core.lookups.step_ids(project_id, names, name_key)
             ids: list[Any] = []
-            for value in checked.pop(name_key):
-                name = value if isinstance(value, str) else value[0]
-                if name not in steps:
-                    known = ", ".join(map(repr, steps)) or "none (legacy workflow: use status_in)"
-                    raise KiliInputError(
-                        f"{name_key}: project {project_id!r} has no step named {name!r}. "
-                        f"Its steps: {known}."
-                    )
+            for value, name in zip(values, names, strict=True):
                 ids += [i if isinstance(value, str) else {"step_id": i, "status": value[1]}
                         for i in steps[name]]  # fmt: skip
             checked[id_key] = ids

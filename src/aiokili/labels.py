@@ -14,7 +14,6 @@ from ._category_search import check_category_search
 from ._core import Core, Domain
 from ._generated.input_types import (
     LabelWhere,
-    ProjectWhere,
 )
 from ._generated.operations import COUNT_LABELS_GQL, LABELS_GQL
 from ._inputs import (
@@ -23,7 +22,7 @@ from ._inputs import (
 )
 from ._listing import Listing, ListingSpec
 from ._parsed_label import ParsedLabel, ParsedLabelListing
-from .errors import KiliInputError, NotFoundError
+from .errors import KiliInputError
 from .models import Label, LabelType, Status, StatusInStep
 
 AssetStatusName = Literal["TODO", "ONGOING", "LABELED", "REVIEWED", "TO_REVIEW"]
@@ -161,20 +160,7 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
 async def step_ids(core: Core, project_id: str, names: Sequence[str], arg: str) -> list[str]:
     """The ids of the project's steps named ``names`` (one look-up); ``KiliInputError``
     naming ``arg`` and the unknown name, listing the project's steps."""
-    found = (await core.gql.label_project_steps(where=ProjectWhere(id=project_id))).data
-    if not found:
-        raise NotFoundError.from_message(
-            f'Project "{project_id}" not found. Check the id.', "NOT_FOUND"
-        )
-    steps: dict[str, list[str]] = {}
-    for step in found[0].steps or []:
-        steps.setdefault(step.name, []).append(step.id)
-    for name in names:
-        if name not in steps:
-            known = ", ".join(map(repr, steps)) or "none (legacy workflow: use asset statuses)"
-            raise KiliInputError(
-                f"{arg}: project {project_id!r} has no step named {name!r}. Its steps: {known}."
-            )
+    steps = await core.lookups.step_ids(project_id, names, arg)
     return [i for name in dict.fromkeys(names) for i in steps[name]]
 
 

@@ -9,11 +9,6 @@ from .append_many_assets_asynchronously import (
 from .append_many_labels import AppendManyLabels, AppendManyLabelsData
 from .append_to_labels import AppendToLabels, AppendToLabelsData
 from .asset_ids import AssetIds, AssetIdsData
-from .asset_project_steps import (
-    AssetProjectSteps,
-    AssetProjectStepsData,
-    AssetProjectStepsDataSteps,
-)
 from .assets import Assets, AssetsData
 from .assets_to_update import (
     AssetsToUpdate,
@@ -123,11 +118,6 @@ from .label_asset_project import (
     LabelAssetProjectDataProject,
 )
 from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
-from .label_project_steps import (
-    LabelProjectSteps,
-    LabelProjectStepsData,
-    LabelProjectStepsDataSteps,
-)
 from .labels import Labels, LabelsData
 from .labels_to_reconcile import (
     LabelsToReconcile,
@@ -144,7 +134,6 @@ from .operations import (
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
-    ASSET_PROJECT_STEPS_GQL,
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
@@ -167,7 +156,6 @@ from .operations import (
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
-    LABEL_PROJECT_STEPS_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_TAGS_BY_ORG_GQL,
@@ -178,6 +166,7 @@ from .operations import (
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    STEPS_OF_PROJECT_GQL,
     UPDATE_PROPERTIES_IN_ASSETS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
@@ -190,6 +179,11 @@ from .project_input_type import ProjectInputType, ProjectInputTypeData
 from .project_to_copy import ProjectToCopy, ProjectToCopyData
 from .projects import Projects, ProjectsData
 from .send_assets_back_to_queue import SendAssetsBackToQueue, SendAssetsBackToQueueData
+from .steps_of_project import (
+    StepsOfProject,
+    StepsOfProjectData,
+    StepsOfProjectDataSteps,
+)
 from .update_properties_in_assets import (
     UpdatePropertiesInAssets,
     UpdatePropertiesInAssetsData,
@@ -218,7 +212,6 @@ __all__ = [
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
-    "ASSET_PROJECT_STEPS_GQL",
     "AddAssetsToReview",
     "AddAssetsToReviewData",
     "AppendLabelData",
@@ -246,9 +239,6 @@ __all__ = [
     "AssetIssueWhere",
     "AssetLabelWhere",
     "AssetLabels",
-    "AssetProjectSteps",
-    "AssetProjectStepsData",
-    "AssetProjectStepsDataSteps",
     "AssetResolution",
     "AssetWhere",
     "Assets",
@@ -324,7 +314,6 @@ __all__ = [
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
-    "LABEL_PROJECT_STEPS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "Label",
@@ -338,9 +327,6 @@ __all__ = [
     "LabelLabelOf",
     "LabelProjectInterface",
     "LabelProjectInterfaceData",
-    "LabelProjectSteps",
-    "LabelProjectStepsData",
-    "LabelProjectStepsDataSteps",
     "LabelType",
     "LabelWhere",
     "Labels",
@@ -383,12 +369,16 @@ __all__ = [
     "ProjectsData",
     "ResolutionInput",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
+    "STEPS_OF_PROJECT_GQL",
     "SendAssetsBackToQueue",
     "SendAssetsBackToQueueData",
     "Status",
     "StatusInStep",
     "StepIdAndStatus",
     "StepType",
+    "StepsOfProject",
+    "StepsOfProjectData",
+    "StepsOfProjectDataSteps",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",

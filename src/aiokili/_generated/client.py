@@ -9,7 +9,6 @@ from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
 from .append_many_labels import AppendManyLabels
 from .append_to_labels import AppendToLabels
 from .asset_ids import AssetIds
-from .asset_project_steps import AssetProjectSteps
 from .assets import Assets
 from .assets_to_update import AssetsToUpdate
 from .async_base_client import AsyncBaseClient
@@ -55,7 +54,6 @@ from .issues import Issues
 from .label_asset_ids import LabelAssetIds
 from .label_asset_project import LabelAssetProject
 from .label_project_interface import LabelProjectInterface
-from .label_project_steps import LabelProjectSteps
 from .labels import Labels
 from .labels_to_reconcile import LabelsToReconcile
 from .list_tags_by_org import ListTagsByOrg
@@ -68,7 +66,6 @@ from .operations import (
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
     ASSET_IDS_GQL,
-    ASSET_PROJECT_STEPS_GQL,
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
@@ -91,7 +88,6 @@ from .operations import (
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
-    LABEL_PROJECT_STEPS_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_TAGS_BY_ORG_GQL,
@@ -102,6 +98,7 @@ from .operations import (
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    STEPS_OF_PROJECT_GQL,
     UPDATE_PROPERTIES_IN_ASSETS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
@@ -114,6 +111,7 @@ from .project_input_type import ProjectInputType
 from .project_to_copy import ProjectToCopy
 from .projects import Projects
 from .send_assets_back_to_queue import SendAssetsBackToQueue
+from .steps_of_project import StepsOfProject
 from .update_properties_in_assets import UpdatePropertiesInAssets
 from .update_properties_in_issue import UpdatePropertiesInIssue
 from .update_properties_in_label import UpdatePropertiesInLabel
@@ -295,19 +293,6 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return NotificationStatus.model_validate(data)
 
-    async def asset_project_steps(
-        self, where: ProjectWhere, **kwargs: Any
-    ) -> AssetProjectSteps:
-        variables: dict[str, object] = {"where": where}
-        response = await self.execute(
-            query=ASSET_PROJECT_STEPS_GQL,
-            operation_name="AssetProjectSteps",
-            variables=variables,
-            **kwargs,
-        )
-        data = self.get_data(response)
-        return AssetProjectSteps.model_validate(data)
-
     async def issues(
         self, where: IssueWhere, first: int, skip: int, **kwargs: Any
     ) -> Issues:
@@ -478,19 +463,6 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return LabelsToReconcile.model_validate(data)
 
-    async def label_project_steps(
-        self, where: ProjectWhere, **kwargs: Any
-    ) -> LabelProjectSteps:
-        variables: dict[str, object] = {"where": where}
-        response = await self.execute(
-            query=LABEL_PROJECT_STEPS_GQL,
-            operation_name="LabelProjectSteps",
-            variables=variables,
-            **kwargs,
-        )
-        data = self.get_data(response)
-        return LabelProjectSteps.model_validate(data)
-
     async def label_asset_project(
         self, where: AssetWhere, **kwargs: Any
     ) -> LabelAssetProject:
@@ -622,6 +594,19 @@ class GeneratedClient(AsyncBaseClient):
         )
         _data = self.get_data(response)
         return CheckTag.model_validate(_data)
+
+    async def steps_of_project(
+        self, where: ProjectWhere, **kwargs: Any
+    ) -> StepsOfProject:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=STEPS_OF_PROJECT_GQL,
+            operation_name="StepsOfProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return StepsOfProject.model_validate(data)
 
     async def viewer(self, **kwargs: Any) -> Viewer:
         variables: dict[str, object] = {}

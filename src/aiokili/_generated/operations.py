@@ -10,7 +10,6 @@ __all__ = [
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
-    "ASSET_PROJECT_STEPS_GQL",
     "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
     "COUNT_ISSUES_GQL",
@@ -33,7 +32,6 @@ __all__ = [
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
-    "LABEL_PROJECT_STEPS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "NOTIFICATION_STATUS_GQL",
@@ -42,6 +40,7 @@ __all__ = [
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_TO_COPY_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
+    "STEPS_OF_PROJECT_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
@@ -270,20 +269,6 @@ query NotificationStatus($where: NotificationWhere!) {
   data: notifications(where: $where, first: 1, skip: 0) {
     id
     status
-  }
-}
-"""
-
-ASSET_PROJECT_STEPS_GQL = """
-query AssetProjectSteps($where: ProjectWhere!) {
-  data: projects(where: $where, first: 1, skip: 0) {
-    id
-    inputType
-    workflowVersion
-    steps {
-      id
-      name
-    }
   }
 }
 """
@@ -585,19 +570,6 @@ query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
 }
 """
 
-LABEL_PROJECT_STEPS_GQL = """
-query LabelProjectSteps($where: ProjectWhere!) {
-  data: projects(where: $where, first: 1, skip: 0) {
-    id
-    steps {
-      id
-      name
-      type
-    }
-  }
-}
-"""
-
 LABEL_ASSET_PROJECT_GQL = """
 query LabelAssetProject($where: AssetWhere!) {
   data: assets(where: $where, first: 1, skip: 0) {
@@ -799,6 +771,18 @@ CHECK_TAG_GQL = """
 mutation CheckTag($data: CheckedTagData!) {
   data: checkTag(data: $data) {
     id
+  }
+}
+"""
+
+STEPS_OF_PROJECT_GQL = """
+query StepsOfProject($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    steps {
+      id
+      name
+    }
   }
 }
 """

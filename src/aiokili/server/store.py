@@ -10,7 +10,7 @@ from typing import Protocol
 
 from . import steps
 from .db import Database
-from .domains import assets, issues, labels, projects, tags, users
+from .domains import assets, issues, labels, projects, tags, users, workflow
 from .files import FILES_DDL, FileRepository
 
 
@@ -44,6 +44,7 @@ class SQLiteStore:
             tags.DDL,
             FILES_DDL,
             steps.DDL,
+            workflow.DDL,
         ):
             self.db.script(ddl)
         self.users = users.UserRepository(self.db)

@@ -35,18 +35,10 @@ CREATE INDEX IF NOT EXISTS assets_project ON assets (project_id, seq);
 DROP INDEX IF EXISTS assets_external;
 CREATE UNIQUE INDEX IF NOT EXISTS assets_external_id ON assets (project_id, external_id);
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS asset_assignees (
-  asset_id TEXT, user_id TEXT, PRIMARY KEY (asset_id, user_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS label_marks (
-  label_id TEXT PRIMARY KEY, asset_id TEXT, consensus_mark REAL, honeypot_mark REAL)
-  WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS label_marks_asset ON label_marks (asset_id);
-CREATE TABLE IF NOT EXISTS asset_marks (
-  asset_id TEXT PRIMARY KEY, consensus_mark REAL, honeypot_mark REAL) WITHOUT ROWID;
 """
-# label_marks / asset_marks: the marks computed from labels (written by the labels domain's
-# marks module, same DDL); an asset's own consensus_mark / honeypot_mark column (set through
-# updatePropertiesInAssets) wins over the computed one.
+# The marks computed from labels are in label_marks / asset_marks (marks.py); an asset's own
+# consensus_mark / honeypot_mark column (set through updatePropertiesInAssets) wins over the
+# computed one. Assignees are in asset_assignees (workflow.py).
 WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database files gain them
     "skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0", "consensus_mark": "REAL",
     "honeypot_mark": "REAL", "inference_mark": "REAL", "step_id": "TEXT", "step_status": "TEXT",

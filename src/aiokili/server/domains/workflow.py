@@ -56,9 +56,6 @@ CREATE TABLE IF NOT EXISTS asset_properties (
 CREATE TABLE IF NOT EXISTS sent_back_assets (asset_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sent_back_labels (label_id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
-# Columns of ``assets`` the workflow writes (the asset listing's filters read them).
-COLUMNS = {"skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0",
-           "consensus_mark": "REAL", "honeypot_mark": "REAL"}  # fmt: skip
 _MARKS = ("priority", "consensus_mark", "honeypot_mark")
 _REVIEWABLE = {"LABELED", "REVIEWED", "TO_REVIEW"}
 _LABELS_KEPT = ("DEFAULT", "REVIEW")  # the label types a send-back flags
@@ -71,12 +68,7 @@ class WorkflowRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.script(DDL)
-        with db.write(append_only=True) as c:
-            have = {r[1] for r in c.execute("PRAGMA table_info(assets)")}
-            for name, kind in COLUMNS.items():
-                if name not in have:
-                    c.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
+        db.script(DDL)  # also run by the store at start; kept for databases opened directly
         with db.read() as c:
             self.sent_back_labels = {
                 r[0] for r in c.execute("SELECT label_id FROM sent_back_labels")
