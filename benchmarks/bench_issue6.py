@@ -2,8 +2,9 @@
 metadata), appending labels, and listing assets with their labels, with the official SDK,
 aiokili and the raw httpx floors, at each server latency.
 
-Run: ``python benchmarks/bench_issue6.py [--items 100000] [--official-items 20000]
-[--latencies 0,50] [--repeat 2] [--ops import,labels,list] [--concurrency 16]``
+Run: ``python benchmarks/bench_issue6.py [--items 100000] [--list-items N]
+[--official-items 20000] [--latencies 0,50] [--repeat 2] [--ops import,labels,list]
+[--concurrency 16] [--servers real,stub]``
 
 Operations (each contender in a fresh process of its own, rotated from round to round):
 
@@ -23,8 +24,11 @@ sizes with ``httpx.AsyncClient`` + ``json.loads``, with the same number of reque
 flight as aiokili (4 for bulk calls, ``C`` for the ``concurrency=C`` row; listings: 1 and
 16, aiokili's window moving between 2 and 16), plus one at a time at 0 ms.
 
-The server is ``aiokili server`` in its own process (SQLite, ``--latency-ms``); seeding
-goes straight into its SQLite file. A contender's CPU is its own process's, around the
+Servers (``--servers``): ``real`` is ``aiokili server`` in its own process (SQLite,
+``--latency-ms``), seeded straight through its SQLite file; ``stub`` replays the real
+server's answers to reads (recorded through a proxy first) and answers the bulk writes
+from the request itself (``_canned.py --synthetic-writes``), so the server costs almost
+nothing and the throughput at a latency is the client's own. A contender's CPU is its own process's, around the
 work only. Machines are noisy: compare figures within one run. Nothing asserts on timings.
 """
 
@@ -116,7 +120,8 @@ def tasks(
     op: str, base: dict[str, Any], latency: float, args: argparse.Namespace, before: str | None
 ) -> tuple[dict[str, dict[str, Any]], str]:
     """The contenders of ``op``, and the name of the floor aiokili default is compared with."""
-    n, small = args.items, min(args.official_items, args.items)
+    n = args.list_items if op == "list" and args.list_items else args.items
+    small = min(args.official_items, n)
     ours = {**base, "n": n}
     out: dict[str, dict[str, Any]] = {}
     if not args.no_official:
@@ -194,8 +199,9 @@ def measure(
 ) -> str:
     """Every contender of ``op`` against one server; the Markdown of the results."""
     named, floor = tasks(op, base, latency, args, before)
-    print(f"\n{op}: {args.items:,} items (official: "
-          f"{min(args.official_items, args.items):,}), {latency:g} ms, {server}", flush=True)  # fmt: skip
+    sizes = {name: task["n"] for name, task in named.items()}
+    print(f"\n{op}: {sizes.get(AIOKILI, 0):,} items (official: {sizes.get(OFFICIAL, 0):,}), "
+          f"{latency:g} ms, {server}", flush=True)  # fmt: skip
     fresh = op == "import" and server != STUB
     rows = rounds(op, base["url"] if fresh else None, named, args.repeat)
     text = (f"### {TITLES[op]}, {latency:g} ms, {server}\n\n"
@@ -218,6 +224,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--items", type=int, default=100_000, help="per run (default 100,000)")
+    parser.add_argument("--list-items", type=int, default=0,
+                        help="assets listed (default: --items)")  # fmt: skip
     parser.add_argument("--official-items", type=int, default=20_000,
                         help="per official SDK run (default 20,000: under its rate limit)")  # fmt: skip
     parser.add_argument("--latencies", default="0,50", help="server latencies in ms (default 0,50)")
@@ -238,7 +246,8 @@ def main() -> None:
         before = client_from(args.before, Path(tmp) / "before") if args.before else None
         db = Path(tmp) / "issue6.sqlite3"
         started = time.perf_counter()
-        list_project = seed_via_store(db, args.items) if "list" in ops else ""
+        listed = args.list_items or args.items
+        list_project = seed_via_store(db, listed) if "list" in ops else ""
         label_project, ids = seed_assets(db, args.items) if "labels" in ops else ("", [])
         ids_file = Path(tmp) / "asset_ids.json"
         ids_file.write_text(json.dumps(ids))
