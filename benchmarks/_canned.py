@@ -15,6 +15,12 @@ look-up, no GraphQL, no SQLite.
   recorded page of the same size (``skip`` taken modulo the recorded count), and the labels
   count with N: a stream of N labels from a few thousand real ones (memory benchmark).
 
+* ``--synthetic-writes``: in replay, ``appendManyAssets``, ``appendManyLabels`` and
+  ``filterExistingAssets`` are answered from the request itself (the ids sent, or new
+  ones; no external id exists yet), whatever their variables: bulk writes of any size and
+  any ids cost the server almost nothing, so a client's throughput at a given latency is
+  the client's own (how fast a server that keeps up would let it go).
+
 Prints ``GraphQL endpoint: <origin>/api/label/v2/graphql`` once it accepts connections.
 """
 
@@ -105,13 +111,50 @@ class Recorder:
         await _answer(send, *answer)
 
 
+_ALIAS = re.compile(
+    r"(?:(\w+)\s*:\s*)?(appendManyAssets|appendManyLabels|filterExistingAssets)\s*\("
+)
+_ids = iter(range(10**12))
+
+
+def synthetic(body: bytes) -> Answer | None:
+    """The answer of a bulk write (or of ``filterExistingAssets``: none exist), made from
+    the request; None for any other request."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    query = str(payload.get("query", "")) if isinstance(payload, dict) else ""
+    matches = list(_ALIAS.finditer(query))  # the last: the field, not the operation's name
+    if not matches:
+        return None
+    found = matches[-1]
+    alias, field = found.group(1) or found.group(2), found.group(2)
+    data = (payload.get("variables") or {}).get("data") or {}
+    result: list[Any]
+    if field == "filterExistingAssets":
+        result = []
+    elif field == "appendManyAssets":
+        externals = data.get("externalIDArray") or [None] * len(data.get("contentArray") or ())
+        ids = data.get("idArray") or [f"s{next(_ids)}" for _ in externals]
+        with_external = "externalId" in query[found.end() :]
+        result = [{"id": i, "externalId": e} if with_external else {"id": i}
+                  for i, e in zip(ids, externals, strict=True)]  # fmt: skip
+    else:
+        result = [{"id": f"l{next(_ids)}"} for _ in data.get("labelsData") or ()]
+    return (200, "application/json", json.dumps({"data": {alias: result}}).encode())
+
+
 class Replayer:
     """ASGI app answering from recorded answers."""
 
-    def __init__(self, store: Path, latency_ms: float, cycle_labels: int | None) -> None:
+    def __init__(
+        self, store: Path, latency_ms: float, cycle_labels: int | None, writes: bool = False
+    ) -> None:
         self.answers: dict[Key, Answer] = pickle.loads(store.read_bytes())
         self.latency = latency_ms / 1000
         self.cycle = cycle_labels
+        self.writes = writes
         self.recorded = self._recorded_labels() if cycle_labels else 0
 
     def _recorded_labels(self) -> int:
@@ -141,10 +184,13 @@ class Replayer:
         query = scope.get("query_string", b"").decode()
         key = request_key(scope["method"], scope["path"] + query, body)
         answer = self._cycled(key) if self.cycle else self.answers.get(key)
+        if answer is None and self.writes:
+            answer = synthetic(body)
         if answer is None:
             answer = self.answers.get(key)
         if answer is None:
             message = f"canned server: nothing recorded for {key!r}"[:2000]
+            print(message, flush=True)
             await _answer(send, 404, "text/plain", message.encode())
             return
         await _answer(send, *answer)
@@ -160,13 +206,14 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="where --record writes on POST /__save__")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--cycle-labels", type=int, default=None)
+    parser.add_argument("--synthetic-writes", action="store_true")
     args = parser.parse_args()
     if args.record:
         if args.store is None:
             parser.error("--record needs --store")
         app: Any = Recorder(args.record, args.store)
     else:
-        app = Replayer(args.replay, args.latency_ms, args.cycle_labels)
+        app = Replayer(args.replay, args.latency_ms, args.cycle_labels, args.synthetic_writes)
     # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY (no ~40 ms Nagle stalls).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))

@@ -25,6 +25,7 @@ from typing import Any
 
 import anyio
 import httpx
+from _issue6 import TASKS as ISSUE6_TASKS
 from _shared import KEY, contents, emit, measure
 
 from aiokili import AsyncKili
@@ -343,6 +344,7 @@ TASKS = {
     "import-raw-async": import_raw_async,
     "memory-list": memory_list,
     "memory-upload": memory_upload,
+    **ISSUE6_TASKS,
 }
 
 

@@ -129,13 +129,18 @@ def recording_proxy(upstream: Service, store: Path) -> Iterator[Service]:
 
 @contextlib.contextmanager
 def canned_server(
-    store: Path, latency_ms: float = 0.0, cycle_labels: int | None = None
+    store: Path,
+    latency_ms: float = 0.0,
+    cycle_labels: int | None = None,
+    synthetic_writes: bool = False,
 ) -> Iterator[Service]:
-    """A canned server replaying ``store``."""
+    """A canned server replaying ``store`` (bulk writes answered synthetically if asked)."""
     command = [sys.executable, str(HERE / "_canned.py"), "--replay", str(store),
                "--latency-ms", str(latency_ms)]  # fmt: skip
     if cycle_labels:
         command += ["--cycle-labels", str(cycle_labels)]
+    if synthetic_writes:
+        command.append("--synthetic-writes")
     service = Service(command, "canned server")
     try:
         yield service
@@ -170,6 +175,10 @@ def official_env() -> dict[str, str]:
         if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"} and not k.startswith("KILI_")
     }
     env["PYTHONNOUSERSITE"] = "1"
+    # The SDK builds some selections from sets (e.g. the fields it adds to assets()): a
+    # fixed hash seed keeps its queries the same from one process to the next, so the
+    # canned server can replay them.
+    env["PYTHONHASHSEED"] = "0"
     return env
 
 

@@ -3,7 +3,9 @@
 ``<official python> _official.py JSON`` prints ``RESULT {"n", "wall", "cpu", "max_rss_mib"}``
 for the work only (the ``Kili()`` start-up, with its checks on, happens before). Tasks
 (``kind``): ``list`` (``kili.labels(project_id, fields=..., as_generator=True)``) and
-``import`` (``append_many_to_dataset`` of URLs, raw texts or local files).
+``import`` (``append_many_to_dataset`` of URLs, raw texts or local files), and issue 6's
+``i6-import`` (URLs, external ids and metadata), ``i6-labels`` (``append_labels``) and
+``i6-list`` (``assets(fields=...)``), see ``_issue6.py``.
 
 Start-up fetches the schema by introspection unless the schema cache already holds it; the
 local server's introspection is not readable by this SDK's graphql-core 3.2.6 (a known
@@ -59,6 +61,40 @@ def main() -> None:
             labels = kili.labels(task["project_id"], fields=task["fields"], as_generator=True)
             n = 0
             for _ in labels:
+                n += 1
+            return n
+
+    elif task["kind"] == "i6-import":
+        n, tag = task["n"], task["tag"]
+        urls = [f"https://img.example/{tag}/{i}.jpg" for i in range(n)]
+        external = [f"{tag}-{i}" for i in range(n)]
+        meta = [{"index": i, "split": "val" if i % 5 == 0 else "train", "source": "bench"}
+                for i in range(n)]  # fmt: skip
+
+        def work() -> int:
+            out = kili.append_many_to_dataset(
+                task["project_id"], content_array=urls, external_id_array=external,
+                json_metadata_array=meta,
+            )  # fmt: skip
+            return len(out["asset_ids"])
+
+    elif task["kind"] == "i6-labels":
+        ids = json.loads(Path(task["ids_file"]).read_text())[: task["n"]]
+        answers = [{"JOB": {"categories": [{"name": "AB"[i % 2], "confidence": 100}]}}
+                   for i in range(len(ids))]  # fmt: skip
+
+        def work() -> int:
+            return len(kili.append_labels(asset_id_array=ids, json_response_array=answers))
+
+    elif task["kind"] == "i6-list":
+
+        def work() -> int:
+            assets = kili.assets(
+                task["project_id"], fields=task["fields"], first=task.get("first"),
+                as_generator=True,
+            )  # fmt: skip
+            n = 0
+            for _ in assets:
                 n += 1
             return n
 

@@ -131,13 +131,17 @@ def as_list(name: str, value: Any, *kinds: type) -> list[Any] | None:
     return items
 
 
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+"""One encoder for every document (``json.dumps`` with options builds one per call)."""
+
+
 def json_text(name: str, value: Any, *, objects_only: bool = True) -> str:
     """Encode a JSON document argument (a dict) as the JSON text Kili expects."""
-    if objects_only and not isinstance(value, Mapping):
+    if objects_only and type(value) is not dict and not isinstance(value, Mapping):
         hint = " (give the dict itself, not its JSON text)" if isinstance(value, str) else ""
         raise KiliInputError(f"{name} must be a dict, got {type(value).__name__}{hint}.")
     try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+        return _JSON.encode(value)
     except (TypeError, ValueError) as exc:
         raise KiliInputError(f"{name} is not JSON-serializable: {exc}.") from None
 
