@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 from . import _constants as C
 from ._bulk import chunked
 from ._generated.input_types import AssetWhere, ProjectWhere
 from ._graphql import KiliGraphQLClient
+from ._tasks import gather_or_raise
 from .errors import KiliInputError, NotFoundError
 from .models import InputType
+
+R = TypeVar("R")
 
 
 class Lookups:
@@ -59,35 +63,39 @@ class Lookups:
 
     async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
         """The subset of ``external_ids`` already used in the project."""
-        existing: set[str] = set()
-        for chunk in chunked(external_ids, C.EXTERNAL_IDS_CHUNK):
+
+        async def look_up(chunk: Sequence[str]) -> list[str]:
             result = await self._gql.filter_existing_assets(
                 project_id=project_id, external_ids=list(chunk)
             )
-            existing.update(result.data)
-        return existing
+            return result.data
+
+        return {e for found in await _each_chunk(external_ids, look_up) for e in found}
 
     async def asset_ids_by_external_id(
         self, project_id: str, external_ids: Sequence[str]
     ) -> dict[str, str]:
         """External id → asset id, for those of ``external_ids`` found in the project."""
-        found: dict[str, str] = {}
-        for chunk in chunked(list(dict.fromkeys(external_ids)), C.EXTERNAL_IDS_CHUNK):
+
+        async def look_up(chunk: Sequence[str]) -> list[tuple[str, str]]:
             where = AssetWhere(
                 project=ProjectWhere(id=project_id), external_id_strictly_in=list(chunk)
             )
             page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
-            found.update((a.external_id, a.id) for a in page.data if a.external_id is not None)
-        return found
+            return [(a.external_id, a.id) for a in page.data if a.external_id is not None]
+
+        pairs = await _each_chunk(list(dict.fromkeys(external_ids)), look_up)
+        return dict(pair for found in pairs for pair in found)
 
     async def existing_asset_ids(self, project_id: str, asset_ids: Sequence[str]) -> set[str]:
         """The subset of ``asset_ids`` that already exist in the project."""
-        existing: set[str] = set()
-        for chunk in chunked(list(asset_ids), C.EXTERNAL_IDS_CHUNK):
+
+        async def look_up(chunk: Sequence[str]) -> list[str]:
             where = AssetWhere(project=ProjectWhere(id=project_id), id_in=list(chunk))
             page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
-            existing.update(a.id for a in page.data)
-        return existing
+            return [a.id for a in page.data]
+
+        return {i for found in await _each_chunk(list(asset_ids), look_up) for i in found}
 
 
 def _no_project(project_id: str) -> NotFoundError:
@@ -95,3 +103,11 @@ def _no_project(project_id: str) -> NotFoundError:
         f'Project "{project_id}" not found. Check the id, or list projects with kili.projects().',
         "NOT_FOUND",
     )
+
+
+async def _each_chunk(
+    keys: Sequence[str], look_up: Callable[[Sequence[str]], Awaitable[R]]
+) -> list[R]:
+    """``look_up`` each chunk of 1,000 keys, a few chunks at a time; results in order."""
+    jobs = [partial(look_up, chunk) for chunk in chunked(keys, C.EXTERNAL_IDS_CHUNK)]
+    return await gather_or_raise(jobs, limit=C.LOOKUP_CONCURRENCY)

@@ -113,9 +113,10 @@ class LabelMutationMethods(Domain):
         if step_name is not None:
             step_project = project_id or await self._project_of(targets[0])
             step_id = (await step_ids(self._core, step_project, [step_name], "step_name"))[0]
-        items = [
-            build(
-                AppendLabelData,
+        if model_name is not None and not isinstance(model_name, str):
+            raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
+        items = [  # every value was checked above: no per-label validation (it is costly)
+            AppendLabelData.model_construct(
                 asset_id=targets[i],
                 json_response=texts[i],
                 author_id=authors[i] if authors else None,
