@@ -102,3 +102,47 @@ async def test_an_unknown_outcome_is_reconciled_before_anything_is_resent() -> N
     assert results == [f"id{i}" for i in items]
     assert sorted(applied) == items, "every item applied exactly once"
     assert calls[2] == list(range(15, 20)), "only the items the API had not applied are resent"
+
+
+class LatencyServer:
+    """Answers appendManyLabels after ``base`` s plus ``per_request`` s per request in
+    flight (a server that queues), recording how many were in flight."""
+
+    def __init__(self, base: float, per_request: float) -> None:
+        self.base, self.per_request = base, per_request
+        self.in_flight = 0
+        self.peak = 0
+        self.calls = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await anyio.sleep(self.base + self.per_request * self.in_flight)
+            labels = json.loads(request.content)["variables"]["data"]["labelsData"]
+            ids = [{"id": f"l{self.calls}-{i}"} for i in range(len(labels))]
+            return httpx.Response(200, json={"data": {"data": ids}})
+        finally:
+            self.in_flight -= 1
+
+
+@pytest.mark.parametrize(
+    ("base", "per_request", "lowest", "highest"),
+    [
+        (0.1, 0.0, 16, 16),  # far away, never queueing: widen to the ceiling
+        (0.0, 0.01, 1, 5),  # nearby and queueing every request: stay narrow
+    ],
+)
+async def test_bulk_concurrency_adapts_to_how_the_api_answers(
+    api: respx.MockRouter, base: float, per_request: float, lowest: int, highest: int
+) -> None:
+    server = LatencyServer(base, per_request)
+    api.post(URL).mock(side_effect=server)
+    answer = {"JOB": {"categories": [{"name": "A"}]}}
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default ceiling 16
+        ids = await kili.append_labels(
+            asset_id_array=[f"a{i}" for i in range(8000)], json_response_array=[answer] * 8000
+        )
+    assert len(ids) == 8000
+    assert lowest <= server.peak <= highest

@@ -5,6 +5,11 @@ not stop the others, except when the API is unreachable: then chunks not yet sen
 once with the same error instead of each waiting through its own retries. Failures are
 reported per item, with the item's position in the caller's arrays.
 
+How many chunks are in flight adapts (:class:`Window`): from 4, one more for each answer
+that comes back about as fast as the fastest so far (the API is not queueing our requests),
+one fewer for each that takes over three times as long; ``concurrency`` is the ceiling.
+On HTTP 429 the whole client backs off (``_throttle``).
+
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
 the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
 were applied, and only the others are sent again, once.
@@ -12,9 +17,13 @@ were applied, and only the others are sent again, once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+import anyio
+
+from . import _constants as C
 from ._tasks import gather
 from ._throttle import Throttle
 from .errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
@@ -29,6 +38,26 @@ class _Partial(Exception, Generic[R]):
     def __init__(self, results: Sequence[R | None], error: Exception) -> None:
         super().__init__(str(error))
         self.results, self.error = results, error
+
+
+class Window:
+    """Chunks one bulk call may have in flight (between 1 and ``ceiling``)."""
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = max(1, ceiling)
+        self.size = min(C.INITIAL_BULK_WINDOW, self.ceiling)
+        self.fastest = math.inf
+
+    def current(self) -> int:
+        return self.size
+
+    def answered(self, seconds: float) -> None:
+        """A chunk was answered in ``seconds``: widen if that was fast, narrow if slow."""
+        self.fastest = min(self.fastest, seconds)
+        if seconds <= 1.5 * self.fastest:
+            self.size = min(self.ceiling, self.size + 1)
+        elif seconds > 3 * self.fastest:
+            self.size = max(1, self.size - 1)
 
 
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -58,6 +87,7 @@ async def run_bulk(
     applied it or None; ``send`` must then return one result per item, in order.
     """
     throttle = throttle or Throttle()
+    window = Window(concurrency)
     unreachable: list[APIConnectionError] = []
 
     async def settle(chunk: Sequence[T], error: APIError) -> Sequence[R]:
@@ -78,10 +108,13 @@ async def run_bulk(
             if unreachable:
                 raise unreachable[0]  # the API is down: do not queue more retries
             try:
-                async with throttle.slot(concurrency):
+                async with throttle.slot(window.current):
                     if unreachable:
                         raise unreachable[0]
-                    return await send(chunk)
+                    started = anyio.current_time()
+                    results = await send(chunk)
+                    window.answered(anyio.current_time() - started)
+                    return results
             except APIError as exc:
                 if reconcile is not None and exc.outcome_unknown:
                     return await settle(chunk, exc)

@@ -32,8 +32,10 @@ INITIAL_PREFETCH = 2
 MAX_PREFETCH = 24
 """Past this, each extra connection costs the client more (connection-pool scans) than the
 pages in flight save (measured: 32 in flight cost ~3x the CPU per label of 16)."""
-DEFAULT_CONCURRENCY = 4
-"""Requests in flight at once for bulk calls."""
+DEFAULT_CONCURRENCY = 16
+"""At most this many requests in flight at once for one bulk call."""
+INITIAL_BULK_WINDOW = 4
+"""Requests a bulk call starts with; more while the API answers without queueing them."""
 UPLOAD_CONCURRENCY = 16
 """At most this many files uploaded at once per client (each streamed in chunks)."""
 INITIAL_UPLOADS = 4

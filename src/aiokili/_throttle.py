@@ -17,7 +17,7 @@ not count.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -59,13 +59,13 @@ class Throttle:
             self._notify()
 
     @asynccontextmanager
-    async def slot(self, limit: int) -> AsyncIterator[None]:
-        """Hold one of the ``min(limit, window)`` bulk slots while sending."""
-        while self._in_flight >= self._allowed(limit):
+    async def slot(self, limit: Callable[[], int]) -> AsyncIterator[None]:
+        """Hold one of the ``min(limit(), window)`` bulk slots while sending."""
+        while self._in_flight >= self._allowed(limit()):
             if self._changed is None:
                 self._changed = anyio.Event()
             await self._changed.wait()
-        if self._window >= limit:
+        if self._window >= limit():
             self._window = math.inf  # recovered: the caller's concurrency applies again
         self._in_flight += 1
         try:

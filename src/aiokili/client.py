@@ -51,7 +51,10 @@ class AsyncKili(
         prefetch: at most this many page requests in flight ahead of a listing's loop
             (default 16, at most 24). A listing starts with 2 and widens only while your
             loop waits on the network; up to twice ``prefetch`` pages are held in memory.
-        concurrency: requests in flight at once for bulk calls (default 4).
+        concurrency: at most this many requests in flight for one bulk call (default 16).
+            A bulk call starts with 4 and adds one per answer that comes back about as
+            fast as the fastest so far, removes one per answer three times slower, and
+            the whole client backs off on HTTP 429 / 503 with Retry-After.
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
             by aiokili; its own timeouts apply under ``timeout``).
     """
