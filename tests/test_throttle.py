@@ -128,21 +128,21 @@ class LatencyServer:
 
 
 @pytest.mark.parametrize(
-    ("base", "per_request", "lowest", "highest"),
+    ("base", "per_request", "count", "lowest", "highest"),
     [
-        (0.1, 0.0, 16, 16),  # far away, never queueing: widen to the ceiling
-        (0.0, 0.01, 1, 5),  # nearby and queueing every request: stay narrow
+        (0.05, 0.0, 30000, 16, 16),  # far away, never queueing: widen to the ceiling
+        (0.0, 0.01, 6000, 1, 5),  # nearby and queueing every request: stay narrow
     ],
 )
 async def test_bulk_concurrency_adapts_to_how_the_api_answers(
-    api: respx.MockRouter, base: float, per_request: float, lowest: int, highest: int
+    api: respx.MockRouter, base: float, per_request: float, count: int, lowest: int, highest: int
 ) -> None:
     server = LatencyServer(base, per_request)
     api.post(URL).mock(side_effect=server)
     answer = {"JOB": {"categories": [{"name": "A"}]}}
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default ceiling 16
         ids = await kili.append_labels(
-            asset_id_array=[f"a{i}" for i in range(8000)], json_response_array=[answer] * 8000
+            asset_id_array=[f"a{i}" for i in range(count)], json_response_array=[answer] * count
         )
-    assert len(ids) == 8000
+    assert len(ids) == count
     assert lowest <= server.peak <= highest

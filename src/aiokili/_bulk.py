@@ -6,8 +6,10 @@ once with the same error instead of each waiting through its own retries. Failur
 reported per item, with the item's position in the caller's arrays.
 
 How many chunks are in flight adapts (:class:`Window`): from 4, one more for each answer
-that comes back about as fast as the fastest so far (the API is not queueing our requests),
-one fewer for each that takes over three times as long; ``concurrency`` is the ceiling.
+that comes back about as fast as the fastest so far (the API is not queueing our requests)
+while the process sat mostly idle since the previous answer (more requests would not wait
+on our own CPU), one fewer for each answer over three times as slow; ``concurrency`` is
+the ceiling.
 On HTTP 429 the whole client backs off (``_throttle``).
 
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
@@ -18,6 +20,7 @@ were applied, and only the others are sent again, once.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -43,18 +46,26 @@ class _Partial(Exception, Generic[R]):
 class Window:
     """Chunks one bulk call may have in flight (between 1 and ``ceiling``)."""
 
+    IDLE_SHARE = 0.5  # at most this share of the time since the last answer spent on CPU
+
     def __init__(self, ceiling: int) -> None:
         self.ceiling = max(1, ceiling)
         self.size = min(C.INITIAL_BULK_WINDOW, self.ceiling)
         self.fastest = math.inf
+        self._last: tuple[float, float] | None = None  # (wall, process CPU) at the last answer
 
     def current(self) -> int:
         return self.size
 
     def answered(self, seconds: float) -> None:
-        """A chunk was answered in ``seconds``: widen if that was fast, narrow if slow."""
+        """A chunk was answered in ``seconds``: widen if that was fast and the process had
+        time to spare, narrow if it was slow."""
+        now, cpu = anyio.current_time(), time.process_time()
+        last, self._last = self._last, (now, cpu)
+        idle = last is not None and now > last[0]
+        idle = idle and (cpu - last[1]) < self.IDLE_SHARE * (now - last[0])  # type: ignore[index]
         self.fastest = min(self.fastest, seconds)
-        if seconds <= 1.5 * self.fastest:
+        if seconds <= 1.5 * self.fastest and idle:
             self.size = min(self.ceiling, self.size + 1)
         elif seconds > 3 * self.fastest:
             self.size = max(1, self.size - 1)
