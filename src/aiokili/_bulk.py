@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -44,31 +45,43 @@ class _Partial(Exception, Generic[R]):
 
 
 class Window:
-    """Chunks one bulk call may have in flight (between 1 and ``ceiling``)."""
+    """Chunks one bulk call may have in flight (between 1 and ``ceiling``).
 
-    IDLE_SHARE = 0.5  # at most this share of the time since the last answer spent on CPU
+    Over the last ``size`` answers (about one round trip), the process's CPU share says
+    whether the client itself is the bottleneck: mostly idle and answers as fast as the
+    fastest, one more chunk may go; busy (over 90%) above the initial window, one fewer,
+    since more requests in flight would only cost the client connections.
+    """
+
+    IDLE_SHARE = 0.5
+    BUSY_SHARE = 0.9
 
     def __init__(self, ceiling: int) -> None:
         self.ceiling = max(1, ceiling)
         self.size = min(C.INITIAL_BULK_WINDOW, self.ceiling)
         self.fastest = math.inf
-        self._last: tuple[float, float] | None = None  # (wall, process CPU) at the last answer
+        self._marks: deque[tuple[float, float]] = deque(maxlen=self.ceiling + 1)
 
     def current(self) -> int:
         return self.size
 
     def answered(self, seconds: float) -> None:
-        """A chunk was answered in ``seconds``: widen if that was fast and the process had
-        time to spare, narrow if it was slow."""
-        now, cpu = anyio.current_time(), time.process_time()
-        last, self._last = self._last, (now, cpu)
-        idle = last is not None and now > last[0]
-        idle = idle and (cpu - last[1]) < self.IDLE_SHARE * (now - last[0])  # type: ignore[index]
+        """A chunk was answered in ``seconds``: widen or narrow the window."""
+        self._marks.append((anyio.current_time(), time.process_time()))
         self.fastest = min(self.fastest, seconds)
-        if seconds <= 1.5 * self.fastest and idle:
-            self.size = min(self.ceiling, self.size + 1)
-        elif seconds > 3 * self.fastest:
+        if len(self._marks) <= self.size:
+            return  # not a round trip's worth of answers yet
+        (wall0, cpu0), (wall1, cpu1) = self._marks[-self.size - 1], self._marks[-1]
+        busy = (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 1.0
+        if seconds > 3 * self.fastest:
             self.size = max(1, self.size - 1)
+        elif busy > self.BUSY_SHARE and self.size > C.INITIAL_BULK_WINDOW:
+            self.size -= 1
+        elif seconds <= 1.5 * self.fastest and busy < self.IDLE_SHARE:
+            self.size = min(self.ceiling, self.size + 1)
+        else:
+            return
+        self._marks.clear()  # judge the new window on its own answers
 
 
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
