@@ -11,7 +11,9 @@ async with AsyncKili() as kili:
 
 from ._constants import VERSION as __version__
 from ._listing import Listing
-from ._parsed_label import LabelParsingError, ParsedJob, ParsedLabel
+from ._parsed_label import Annotation as ParsedAnnotation
+from ._parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
+from ._parsed_label import Category as ParsedCategory
 from .assets import AppendManyToDatasetResult, AssetFilters
 from .client import AsyncKili
 from .errors import (
@@ -75,6 +77,7 @@ __all__ = [
     "AssetFilters",
     "AsyncKili",
     "AuthenticationError",
+    "BoundingPoly",
     "BulkOperationError",
     "ComplianceTag",
     "ConfigurationError",
@@ -103,8 +106,11 @@ __all__ = [
     "Organization",
     "OrganizationFilters",
     "OrganizationRole",
+    "ParsedAnnotation",
+    "ParsedCategory",
     "ParsedJob",
     "ParsedLabel",
+    "Point",
     "PredictionFilters",
     "Project",
     "ProjectFilters",

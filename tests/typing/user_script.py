@@ -43,9 +43,7 @@ async def main() -> None:
             choice: str = parsed.jobs["JOB"].category.name
             text: str | None = parsed.jobs["TRANSCRIPTION"].text
             for obj in parsed.jobs["OBJECTS"].annotations:
-                vertices: list[aiokili.parsed_label.Point] = obj.bounding_poly[
-                    0
-                ].normalized_vertices
+                vertices: list[aiokili.Point] = obj.bounding_poly[0].normalized_vertices
                 print(obj.category.display_name, obj.point, vertices, obj.children)
             print(choice, text, parsed.id, parsed.author)
         predictions: list[aiokili.Label] = await kili.predictions(project.id, author_in=["Ada"])
