@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, overload
+from dataclasses import replace
+from typing import Any, Literal, cast, overload
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
@@ -138,14 +139,7 @@ LABELS = ListingSpec(
     count_document=COUNT_LABELS_GQL,
     count_operation="CountLabels",
 )
-PARSED_LABELS = ListingSpec(
-    model=ParsedLabel,
-    fragment="Label",
-    page_document=LABELS_GQL,
-    page_operation="Labels",
-    count_document=COUNT_LABELS_GQL,
-    count_operation="CountLabels",
-)
+PARSED_LABELS = cast(ListingSpec[ParsedLabel], replace(LABELS, model=ParsedLabel))
 
 
 def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:

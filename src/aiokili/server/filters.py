@@ -294,13 +294,9 @@ def metadata_sql(column: str, metadata: Any, arg: str) -> Sql:
 # ------------------------------------------------------------------ labels
 def author_sql(column: str, names: Sequence[str], arg: str) -> Sql:
     """Authors given by first name, last name, "first last", email or id."""
-    check_list(names, arg)
-    m = marks(len(names))
-    full = "trim(coalesce(u.firstname, '') || ' ' || coalesce(u.lastname, ''))"
+    users = _user_ids(names, arg)
     q = Sql()
-    q.add(f"{column} IN (SELECT u.id FROM users u WHERE u.id IN ({m}) OR u.email IN ({m}) "
-          f"OR u.firstname IN ({m}) OR u.lastname IN ({m}) OR {full} IN ({m}))",
-          *(list(names) * 5))  # fmt: skip
+    q.add(f"{column} IN ({users.sql})", *users.args)
     return q
 
 

@@ -20,7 +20,7 @@ from ..db import Database, chunks, in_thread, marks, now
 from ..errors import ServerError
 from ..filters import Sql, asset_mark, asset_sql, check_list
 from ..paging import PageCache, read_page
-from .common import constants, page, required_id
+from .common import constants, page, require_project, required_id
 
 if TYPE_CHECKING:
     from .labels import LabelRow
@@ -140,8 +140,7 @@ class AssetRepository:
         An asset id that is already taken refuses the whole call (nothing is written).
         """
         with self.db.write(append_only=True) as c:
-            if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-                raise ServerError.not_found("Project", project_id)
+            require_project(c, project_id)
             taken: set[str] = set()
             for part in chunks([a.external_id for a in assets]):
                 sql = (f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
@@ -207,8 +206,7 @@ def _missing_storage() -> Iterator[None]:
 
 def _require_project(db: Database, project_id: str) -> None:
     with db.read() as c:
-        if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-            raise ServerError.not_found("Project", project_id)
+        require_project(c, project_id)
 
 
 query = QueryType()

@@ -17,7 +17,7 @@ from ..context import context
 from ..db import Database, chunks, in_thread, marks, new_id, now
 from ..errors import ServerError
 from ..filters import Sql, asset_sql, given
-from .common import page, required_id
+from .common import page, require_project, required_id
 
 DDL = """
 CREATE TABLE IF NOT EXISTS issues (
@@ -92,13 +92,8 @@ class IssueRepository:
 
     def _where(self, where: Mapping[str, Any]) -> Sql:
         project_id = (where.get("project") or {}).get("id")
-        if project_id is not None:
-            with self.db.read() as c:
-                if (
-                    c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone()
-                    is None
-                ):
-                    raise ServerError.not_found("Project", project_id)
+        with self.db.read() as c:
+            require_project(c, project_id)
         return issue_sql(where)
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[IssueRow]:
@@ -141,12 +136,7 @@ class IssueRepository:
             for part in chunks(list(dict.fromkeys(asset_ids))):
                 sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
                 assets.update(c.execute(sql, list(part)).fetchall())
-            if (
-                project_id is not None
-                and c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone()
-                is None
-            ):
-                raise ServerError.not_found("Project", project_id)
+            require_project(c, project_id)
             resolved: list[tuple[str, str]] = []  # (asset, project) per issue
             for index, issue in enumerate(issues):
                 where = f"issues[{index}]"

@@ -21,7 +21,7 @@ from ..errors import ServerError
 from ..filters import Sql, category_counts, label_sql
 from ..paging import PageCache, read_page
 from . import marks as label_marks
-from .common import constants, page
+from .common import constants, page, require_project
 
 if TYPE_CHECKING:
     from .assets import AssetRow
@@ -85,13 +85,8 @@ class LabelRepository:
         q = label_sql(dict(where))
         project_id = (where.get("project") or {}).get("id")
         project_id = project_id or ((where.get("asset") or {}).get("project") or {}).get("id")
-        if project_id is not None:
-            with self.db.read() as c:
-                if (
-                    c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone()
-                    is None
-                ):
-                    raise ServerError.not_found("Project", project_id)
+        with self.db.read() as c:
+            require_project(c, project_id)
         return q
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:

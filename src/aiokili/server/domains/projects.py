@@ -16,7 +16,7 @@ from ..context import context
 from ..db import Database, in_thread, marks, new_id, now
 from ..errors import ServerError
 from ..filters import project_sql
-from .common import constants, page, required_id
+from .common import constants, page, require_project, required_id
 from .users import UserRow
 
 DDL = """
@@ -92,8 +92,7 @@ class ProjectRepository:
     def require(self, project_id: str) -> None:
         """Raise ``NOT_FOUND`` naming the id unless the project exists."""
         with self.db.read() as c:
-            if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-                raise ServerError.not_found("Project", project_id)
+            require_project(c, project_id)
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, ProjectRow]:
         with self.db.read() as c:

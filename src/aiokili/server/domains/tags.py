@@ -12,6 +12,7 @@ from graphql import GraphQLResolveInfo as Info
 from ..context import context
 from ..db import Database, in_thread, new_id, now
 from ..errors import ServerError
+from .common import require_project
 
 DDL = """
 CREATE TABLE IF NOT EXISTS tags (
@@ -85,8 +86,7 @@ class TagRepository:
     def check(self, tag_id: str, project_id: str, organization_id: str, checked: bool) -> TagRow:
         self.get(tag_id, organization_id)
         with self.db.write() as c:
-            if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-                raise ServerError.not_found("Project", project_id)
+            require_project(c, project_id)
             if checked:
                 c.execute("INSERT OR IGNORE INTO project_tags VALUES (?, ?)", (project_id, tag_id))
             else:
