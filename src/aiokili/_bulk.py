@@ -5,16 +5,17 @@ not stop the others, except when the API is unreachable: then chunks not yet sen
 once with the same error instead of each waiting through its own retries. Failures are
 reported per item, with the item's position in the caller's arrays.
 
-How many chunks are in flight adapts (:class:`Window`): from 4, one more for each answer
-that comes back about as fast as the fastest so far (the API is not queueing our requests)
-while the process sat mostly idle since the previous answer (more requests would not wait
-on our own CPU), one fewer for each answer over three times as slow; ``concurrency`` is
-the ceiling.
-On HTTP 429 the whole client backs off (``_throttle``).
+How many chunks are in flight adapts (:class:`Window`): from 4, one more per round trip
+while answers come back about as fast as the fastest so far (the API is not queueing our
+requests) and the process sits mostly idle (more requests would not wait on our own CPU);
+one fewer while the process is CPU-bound above 4, or for an answer over three times as slow.
+``concurrency`` is the ceiling. On HTTP 429 the whole client backs off (``_throttle``).
 
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
 the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
-were applied, and only the others are sent again, once.
+were applied, and only the others are sent again, once. A bulk call whose requests are
+idempotent (setting properties by asset id, deleting, moving in the workflow) is simply
+sent again, once.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ async def run_bulk(
     concurrency: int,
     throttle: Throttle | None = None,
     reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
+    idempotent: bool = False,
 ) -> list[R]:
     """Send ``items`` in chunks through ``send``; return the results in order.
 
@@ -108,7 +110,8 @@ async def run_bulk(
     every failed item and carrying the results of the others. With a ``throttle``, fewer
     chunks are in flight while the API is rate limiting the client. ``reconcile(chunk)``
     (optional) gives, per item of a chunk whose outcome is unknown, its result if the API
-    applied it or None; ``send`` must then return one result per item, in order.
+    applied it or None; ``send`` must then return one result per item, in order. With
+    ``idempotent``, such a chunk is sent again as it is, once.
     """
     throttle = throttle or Throttle()
     window = Window(concurrency)
@@ -140,6 +143,8 @@ async def run_bulk(
                     window.answered(anyio.current_time() - started)
                     return results
             except APIError as exc:
+                if exc.outcome_unknown and idempotent:
+                    return await send(chunk)
                 if reconcile is not None and exc.outcome_unknown:
                     return await settle(chunk, exc)
                 if isinstance(exc, APIConnectionError):

@@ -117,6 +117,7 @@ class Core:
         indexes: Sequence[int] | None = None,
         chunk_size: int,
         reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
+        idempotent: bool = False,
     ) -> list[R]:
         """Send ``items`` in chunks, ``settings.concurrency`` at a time (see ``_bulk``)."""
         return await run_bulk(
@@ -129,6 +130,7 @@ class Core:
             concurrency=self.settings.concurrency,
             throttle=self.runtime.throttle,
             reconcile=reconcile,
+            idempotent=idempotent,
         )
 
 

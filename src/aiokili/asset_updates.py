@@ -228,7 +228,7 @@ class AssetUpdateMethods(Domain):
         try:
             done = await self._core.bulk(
                 method, keep, send, keys=[targets[i].id for i in keep], indexes=keep,
-                chunk_size=chunk_size,
+                chunk_size=chunk_size, idempotent=True,  # values set by asset id
             )  # fmt: skip
         except BulkOperationError as exc:
             every = sorted([*failures, *exc.failures], key=lambda f: f.index)
@@ -452,7 +452,12 @@ class AssetUpdateMethods(Domain):
             return [outcome]
 
         outcomes = await self._core.bulk(
-            method, targets, send, keys=[t.id for t in targets], chunk_size=ACTION_CHUNK
+            method,
+            targets,
+            send,
+            keys=[t.id for t in targets],
+            chunk_size=ACTION_CHUNK,
+            idempotent=True,  # deleting or moving an asset twice leaves it as once
         )
         return AssetActionOutcome(
             succeeded=[x for o in outcomes for x in o.succeeded],
