@@ -67,3 +67,21 @@ async def test_idempotent_asset_mutations_are_sent_again_after_a_lost_answer(
     assert transport.lost == 1
     assert sorted(ref.asset_id for ref in outcome.succeeded) == sorted(asset_ids[:2])
     assert await kili.count_assets(project) == 1
+
+
+async def test_create_issues_after_a_lost_answer_creates_each_issue_once(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project = await new_project(kili)
+    asset_ids = await import_images(kili, project, 3)
+    labels = await kili.append_labels(
+        asset_id_array=asset_ids, json_response_array=[answer("A")] * 3
+    )
+    transport = LoseAnswers("CreateIssues", nth={1})
+    async with httpx.AsyncClient(transport=transport) as http, aiokili.AsyncKili(
+        api_key=local_server.api_key, api_endpoint=local_server.url, http_client=http,
+    ) as lossy:  # fmt: skip
+        created = await lossy.create_issues(project, labels, text_array=["a", "b", None])
+    assert transport.lost == 1
+    assert len({c["id"] for c in created}) == 3
+    assert await kili.count_issues(project) == 3, "the lost chunk was not sent again"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import with_config
@@ -156,7 +157,8 @@ class IssueMethods(Domain):
         n = same_length(label_id_array=labels, object_mid_array=mids, text_array=texts)
         if n == 0:
             return []
-        await self._label_assets(project_id, labels)  # unknown labels: nothing is sent
+        assets = await self._label_assets(project_id, labels)  # unknown labels: nothing sent
+        since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
         items = [
             build(
                 IssueToCreate,
@@ -173,10 +175,46 @@ class IssueMethods(Domain):
             result = await self._core.gql.create_issues(issues=list(chunk), where=where)
             return [issue.id for issue in result.data]
 
-        ids = await self._core.bulk(
-            "create_issues", items, send, keys=labels, chunk_size=C.LABELS_CHUNK
-        )
+        async def reconcile(chunk: Sequence[IssueToCreate]) -> list[str | None]:
+            return await self._written_issues(project_id, chunk, assets, since)
+
+        ids = await self._core.bulk("create_issues", items, send, keys=labels,
+                                    chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
         return [{"id": issue_id} for issue_id in ids]
+
+    async def _written_issues(
+        self, project_id: str, chunk: Sequence[IssueToCreate], assets: dict[str, str],
+        since: datetime,
+    ) -> list[str | None]:  # fmt: skip
+        """After an unknown outcome: per item, the id of the issue the API already created
+        (same label, object, type, text and author, created since the call began)."""
+        me = (await self._core.gql.viewer()).data.id
+        on = sorted({assets[item.label_id or ""] for item in chunk})
+        where = IssueWhere(project=ProjectWhere(id=project_id), asset_in=on)
+        found: list[Issue] = []
+        while True:
+            page = await self._core.gql.issues(where=where, first=1000, skip=len(found))
+            found += page.data
+            if len(page.data) < 1000:
+                break
+
+        def written(item: IssueToCreate, issue: Issue) -> bool:
+            created = issue.created_at
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=timezone.utc)
+            text = issue.comments[0].text if issue.comments else None
+            return (created is not None and created >= since
+                    and (issue.author.id if issue.author else None) == me
+                    and (issue.label_id, issue.object_mid, issue.type_, text)
+                    == (item.label_id, item.object_mid, item.type_, item.text))  # fmt: skip
+
+        result: list[str | None] = []
+        for item in chunk:
+            match = next((issue for issue in found if written(item, issue)), None)
+            if match is not None:
+                found.remove(match)  # each issue accounts for one item
+            result.append(match.id if match else None)
+        return result
 
     async def append_to_issues(
         self,
