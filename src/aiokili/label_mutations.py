@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from . import _constants as C
 from ._core import Domain
+from ._generated.append_many_labels import AppendManyLabels
 from ._generated.input_types import (
-    AppendLabelData,
     AppendManyLabelsData,
     AppendToLabelsData,
     AssetWhere,
@@ -21,6 +21,7 @@ from ._generated.input_types import (
     ProjectWhere,
 )
 from ._generated.labels_to_reconcile import LabelsToReconcileData
+from ._generated.operations import APPEND_MANY_LABELS_GQL
 from ._inputs import (
     as_list,
     build,
@@ -115,33 +116,37 @@ class LabelMutationMethods(Domain):
             step_id = (await step_ids(self._core, step_project, [step_name], "step_name"))[0]
         if model_name is not None and not isinstance(model_name, str):
             raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
-        items = [  # every value was checked above: no per-label validation (it is costly)
-            AppendLabelData.model_construct(
-                asset_id=targets[i],
-                json_response=texts[i],
-                author_id=authors[i] if authors else None,
-                seconds_to_label=seconds[i] if seconds else None,
-                model_name=model_name,
-                referenced_label_id=reviewed[i] if reviewed else None,
-            )
-            for i in range(count)
-        ]
+        # Every value was checked above, so the labels go as plain AppendLabelData dicts
+        # (wire names): building a model per label would cost more than all the rest.
+        shared = {"modelName": model_name} if model_name is not None else {}
+        items: list[dict[str, Any]] = []
+        for i in range(count):
+            item = {"assetID": targets[i], "jsonResponse": texts[i], **shared}
+            if authors:
+                item["authorID"] = authors[i]
+            if seconds:
+                item["secondsToLabel"] = seconds[i]
+            if reviewed:
+                item["referencedLabelId"] = reviewed[i]
+            items.append(item)
 
-        async def send(chunk: Sequence[AppendLabelData]) -> list[str]:
-            data = AppendManyLabelsData(
-                label_type=kind, overwrite=overwrite, labels_data=list(chunk), step_id=step_id
-            )
+        async def send(chunk: Sequence[dict[str, Any]]) -> list[str]:
+            data = {"labelType": kind.value, "overwrite": overwrite, "labelsData": chunk}
+            if step_id is not None:
+                data["stepId"] = step_id
             where = build(
                 AssetWhere,
-                id_in=[item.asset_id for item in chunk],
+                id_in=[item["assetID"] for item in chunk],
                 project=ProjectWhere(id=project_id) if project_id else None,
             )
-            result = await self._core.gql.append_many_labels(data=data, where=where)
+            result: AppendManyLabels = await self._core.gql.run_typed(
+                APPEND_MANY_LABELS_GQL, "AppendManyLabels", {"data": data, "where": where}
+            )
             return [label.id for label in result.data]
 
         since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
 
-        async def reconcile(chunk: Sequence[AppendLabelData]) -> list[str | None]:
+        async def reconcile(chunk: Sequence[dict[str, Any]]) -> list[str | None]:
             return await self._written_labels(chunk, kind, since)
 
         return await self._core.bulk("append_labels", items, send, keys=list(keys),
@@ -158,14 +163,14 @@ class LabelMutationMethods(Domain):
         return project.id
 
     async def _written_labels(
-        self, chunk: Sequence[AppendLabelData], kind: LabelType, since: datetime
+        self, chunk: Sequence[dict[str, Any]], kind: LabelType, since: datetime
     ) -> list[str | None]:
         """After an unknown outcome: per item, the id of the label the API already wrote
         (same asset, type, author and answer, created since the call began), else None."""
         me = None
-        if any(item.author_id is None for item in chunk):
+        if any(item.get("authorID") is None for item in chunk):
             me = (await self._core.gql.viewer()).data.id
-        assets = sorted({item.asset_id for item in chunk})
+        assets = sorted({item["assetID"] for item in chunk})
         where = LabelWhere(asset=AssetWhere(id_in=assets), type_in=[kind],
                            created_at_gte=since.date().isoformat())  # fmt: skip
         by_asset: dict[str, list[LabelsToReconcileData]] = {}
@@ -178,18 +183,18 @@ class LabelMutationMethods(Domain):
                 break
             skip += 1000
 
-        def written(item: AppendLabelData, label: LabelsToReconcileData) -> bool:
+        def written(item: dict[str, Any], label: LabelsToReconcileData) -> bool:
             created = label.created_at
             if created is not None and created.tzinfo is None:
                 created = created.replace(tzinfo=timezone.utc)
             author = label.author.id if label.author else None
             return (created is not None and created >= since
-                    and author == (item.author_id or me)
-                    and label.json_response == json.loads(item.json_response))  # fmt: skip
+                    and author == (item.get("authorID") or me)
+                    and label.json_response == json.loads(item["jsonResponse"]))  # fmt: skip
 
         found: list[str | None] = []
         for item in chunk:
-            candidates = by_asset.get(item.asset_id, [])
+            candidates = by_asset.get(item["assetID"], [])
             match = next((lb for lb in candidates if written(item, lb)), None)
             if match is not None:
                 candidates.remove(match)  # each written label accounts for one item
