@@ -320,3 +320,24 @@ async def test_deleting_a_project_deletes_its_steps(
         left = c.execute("SELECT COUNT(*) FROM project_steps WHERE project_id = ?",
                          (project_id,)).fetchone()[0]  # fmt: skip
     assert left == 0
+
+
+async def test_a_label_sent_with_skipped_true_skips_its_asset(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    """What a labeller's "skip" sends (appendToLabels with skipped) takes the asset out of
+    the queue as skipped; the other assets stay where they were."""
+    project = await new_project(kili)
+    first, second = await import_images(kili, project, 2)
+    me = (await kili.get_current_user()).id
+    query = ("mutation($d: AppendToLabelsData!, $w: AssetWhere!) { "
+             "appendToLabels(data: $d, where: $w) { id } }")  # fmt: skip
+    body = gql(local_server, query, d={"authorID": me, "jsonResponse": "{}", "labelType":
+               "DEFAULT", "skipped": True}, w={"id": first})  # fmt: skip
+    assert not body.get("errors"), body
+    assert await kili.count_assets(project, skipped=True) == 1
+    assert [a.id for a in await kili.assets(project, skipped=True, fields=["id"])] == [first]
+    where = await _where_is(kili, project)
+    assert where[first] == ("LABELED", "Labeling", "SKIPPED")
+    assert where[second] == ("TODO", "Labeling", "TO_DO")
+    assert await kili.count_assets(project, step_status_in=["SKIPPED"]) == 1

@@ -39,6 +39,7 @@ TRANSITIONS: Mapping[str, tuple[str, str, str]] = {
     "to_review": ("TO_REVIEW", "REVIEW", "TO_DO"),
     "review": ("REVIEWED", "REVIEW", "DONE"),
     "send_back": ("ONGOING", "DEFAULT", "REWORK"),
+    "skip": ("LABELED", "DEFAULT", "SKIPPED"),
 }
 """Transition -> (legacy status, type of the step the asset is then in, its step status)."""
 

@@ -112,6 +112,11 @@ class LabelRepository:
                     out[r[2]].append(LabelRow(*r))
         return out
 
+    def skip(self, asset_id: str) -> None:
+        """Mark the asset skipped (step status SKIPPED)."""
+        with self.db.write() as c:
+            steps.transition(c, [asset_id], "skip", now(), extra="skipped = 1")
+
     def append(
         self,
         project_id: str | None,
@@ -311,12 +316,13 @@ async def resolve_append_to_labels(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> LabelRow:
     ctx = context(info)
-    if data.get("skipped"):
-        raise ServerError.not_implemented("data.skipped=true")
     label = NewLabel(_asset_id(where), data.get("authorID") or ctx.user.id, data["labelType"],
                      data["jsonResponse"], None, data.get("secondsToLabel"))  # fmt: skip
     project_id = (where.get("project") or {}).get("id")
-    return (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label], False))[0]
+    row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label], False))[0]
+    if data.get("skipped"):  # the labeller skipped the asset: it leaves the queue as skipped
+        await ctx.store.db.run_write(ctx.store.labels.skip, row.asset_id)
+    return row
 
 
 @mutation.field("updatePropertiesInLabel")
