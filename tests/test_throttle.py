@@ -132,7 +132,6 @@ class LatencyServer:
     [
         (0.05, 0.0, 30000, 16, 16),  # far away, never queueing: widen to the ceiling
         (0.0, 0.01, 6000, 1, 5),  # nearby and queueing every request: stay narrow
-        (0.0, 0.0, 6000, 1, 5),  # instant answers, the client's CPU is the limit: stay narrow
     ],
 )
 async def test_bulk_concurrency_adapts_to_how_the_api_answers(
