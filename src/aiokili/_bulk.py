@@ -24,6 +24,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timezone
 from typing import Generic, TypeVar
 
 import anyio
@@ -83,6 +84,16 @@ class Window:
         else:
             return
         self._marks.clear()  # judge the new window on its own answers
+
+
+def created_since(created: datetime | None, since: datetime) -> bool:
+    """Whether a record dated ``created`` (naive: UTC) was made at or after ``since``:
+    the reconcile checks' test of "written by this call"."""
+    if created is None:
+        return False
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)
+    return created >= since
 
 
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:

@@ -27,21 +27,21 @@ class Lookups:
         """The project's input type; NotFoundError naming the id if there is no such project."""
         found = (await self._gql.project_input_type(where=ProjectWhere(id=project_id))).data
         if not found:
-            raise _no_project(project_id)
+            raise project_not_found(project_id)
         return found[0].input_type
 
     async def json_interface(self, project_id: str) -> Any:
         """The project's json interface (a dict); NotFoundError naming an unknown project."""
         found = (await self._gql.label_project_interface(where=ProjectWhere(id=project_id))).data
         if not found:
-            raise _no_project(project_id)
+            raise project_not_found(project_id)
         return found[0].json_interface or {}
 
     async def steps(self, project_id: str) -> dict[str, list[str]]:
         """Step name → step ids of the project's workflow (empty for a legacy V1 project)."""
         found = (await self._gql.steps_of_project(where=ProjectWhere(id=project_id))).data
         if not found:
-            raise _no_project(project_id)
+            raise project_not_found(project_id)
         steps: dict[str, list[str]] = {}
         for step in found[0].steps or []:
             steps.setdefault(step.name, []).append(step.id)
@@ -98,7 +98,8 @@ class Lookups:
         return {i for found in await _each_chunk(list(asset_ids), look_up) for i in found}
 
 
-def _no_project(project_id: str) -> NotFoundError:
+def project_not_found(project_id: str) -> NotFoundError:
+    """The NotFoundError of an unknown project id, with how to find the right one."""
     return NotFoundError.from_message(
         f'Project "{project_id}" not found. Check the id, or list projects with kili.projects().',
         "NOT_FOUND",

@@ -11,6 +11,7 @@ from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from . import _constants as C
+from ._bulk import created_since
 from ._core import Domain
 from ._generated.input_types import (
     AssetWhere,
@@ -199,11 +200,8 @@ class IssueMethods(Domain):
                 break
 
         def written(item: IssueToCreate, issue: Issue) -> bool:
-            created = issue.created_at
-            if created is not None and created.tzinfo is None:
-                created = created.replace(tzinfo=timezone.utc)
             text = issue.comments[0].text if issue.comments else None
-            return (created is not None and created >= since
+            return (created_since(issue.created_at, since)
                     and (issue.author.id if issue.author else None) == me
                     and (issue.label_id, issue.object_mid, issue.type_, text)
                     == (item.label_id, item.object_mid, item.type_, item.text))  # fmt: skip

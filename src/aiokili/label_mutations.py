@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from . import _constants as C
+from ._bulk import created_since
 from ._core import Domain
 from ._generated.append_many_labels import AppendManyLabels
 from ._generated.input_types import (
@@ -184,11 +185,8 @@ class LabelMutationMethods(Domain):
             skip += 1000
 
         def written(item: dict[str, Any], label: LabelsToReconcileData) -> bool:
-            created = label.created_at
-            if created is not None and created.tzinfo is None:
-                created = created.replace(tzinfo=timezone.utc)
             author = label.author.id if label.author else None
-            return (created is not None and created >= since
+            return (created_since(label.created_at, since)
                     and author == (item.get("authorID") or me)
                     and label.json_response == json.loads(item["jsonResponse"]))  # fmt: skip
 

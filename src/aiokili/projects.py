@@ -24,6 +24,7 @@ from ._inputs import (
     where_from,
 )
 from ._listing import Listing, ListingSpec
+from ._lookups import project_not_found
 from .errors import KiliInputError, NotFoundError
 from .models import InputType, Project
 
@@ -213,7 +214,7 @@ class ProjectMethods(Domain):
     ) -> Project:
         found = (await self._core.gql.project_to_copy(where=ProjectWhere(id=source_id))).data
         if not found:
-            raise _project_not_found(source_id)
+            raise project_not_found(source_id)
         source = found[0]
         pixel = (source.geospatial_settings or {}).get("labelingCRSCode") == "PIXEL"
         data = build(
@@ -278,7 +279,7 @@ class ProjectMethods(Domain):
             PROJECTS, ProjectWhere(id=project_id), fields=None, first=1, skip=0
         )
         if not found:
-            raise _project_not_found(project_id)
+            raise project_not_found(project_id)
         return found[0]
 
     def projects(
@@ -416,10 +417,3 @@ class ProjectMethods(Domain):
         """Delete a project with all its assets and labels; return the server's answer."""
         result = await self._core.gql.delete_project(where=ProjectWhere(id=project_id))
         return str(result.data)
-
-
-def _project_not_found(project_id: str) -> NotFoundError:
-    return NotFoundError.from_message(
-        f'Project "{project_id}" not found. Check the id, or list projects with kili.projects().',
-        "NOT_FOUND",
-    )
