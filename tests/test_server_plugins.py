@@ -297,6 +297,17 @@ def test_upload_flow_errors(server: LocalServer) -> None:
                name="nope")  # fmt: skip
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert "nope" in body["errors"][0]["message"]
+    activate = ("mutation($n: String!, $p: ID!) { data: activatePluginOnProject(where: "
+                "{pluginName: $n, projectId: $p}) }")  # fmt: skip
+    body = gql(server, activate, n="twice", p="no-such-project")
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert "no-such-project" in body["errors"][0]["message"]
+    webhook = ("mutation($n: String!, $u: String!) { data: createWebhook(data: "
+               "{pluginName: $n, webhookUrl: $u}) }")  # fmt: skip
+    body = gql(server, webhook, n="wh", u="ftp://nope")
+    assert "webhookUrl must be an http(s) URL" in body["errors"][0]["message"]
+    body = gql(server, LOGS, p="no-such-project", n="twice")
+    assert "no-such-project" in body["errors"][0]["message"]
 
 
 async def test_update_deactivate_and_delete(server: LocalServer, kili: aiokili.AsyncKili) -> None:
@@ -375,3 +386,35 @@ async def test_webhook_receives_the_event_with_its_header(
         assert _Receiver.received[1][0]["Authorization"] == "Bearer s3cret"  # header kept
     finally:
         receiver.shutdown()
+
+
+async def test_official_sdk_plugin_gets_a_kili_client_on_the_local_server(
+    server: LocalServer, kili: aiokili.AsyncKili
+) -> None:
+    """``from kili.plugins import PluginCore``: ``self.kili`` is ``kili.client.Kili``.
+
+    The plugin ships a minimal stand-in ``kili`` package (as if it were installed in the
+    plugin's environment), so the dispatch is checked without the official SDK here.
+    """
+    files = {
+        "kili/__init__.py": "",
+        "kili/plugins.py": PLUGIN_CORE.replace("aiokili.plugins", "no_such_module"),
+        "kili/client.py": (
+            "class Kili:\n"
+            "    def __init__(self, api_key, api_endpoint):\n"
+            "        self.api_key, self.api_endpoint = api_key, api_endpoint\n"
+        ),
+        "main.py": (
+            "from kili.plugins import PluginCore\n\n"
+            "class PluginHandler(PluginCore):\n"
+            "    def on_submit(self, label, asset_id):\n"
+            "        k = self.kili\n"
+            "        print(type(k).__module__, k.api_endpoint, k.api_key)\n"
+        ),
+    }
+    assert upload(server, "official", files) == "ACTIVE"
+    project_id, asset_id = await project_with_asset(kili)
+    activate(server, "official", project_id)
+    await submit(kili, asset_id, "A")
+    entries = wait_logs(server, project_id, "official", finished)
+    assert f"kili.client {server.url} {server.api_key}" in [e["content"] for e in entries]

@@ -319,9 +319,11 @@ class PluginService:
             await asyncio.wait_for(process.wait(), self.limits.timeout_s)
         except asyncio.TimeoutError:
             killed = True
-            with contextlib.suppress(ProcessLookupError):  # the run's whole process group
-                os.killpg(process.pid, signal.SIGKILL)
+            _kill_group(process)
             await process.wait()
+        except BaseException:  # the server stops: no run outlives it
+            _kill_group(process)
+            raise
         out, err = await asyncio.gather(*readers)
         lines = _parse(out.decode(errors="replace"))
         if err.strip():
@@ -369,6 +371,12 @@ class PluginService:
         await self.store.db.run_write(
             self.store.plugins.add_logs, self._entries(plugin, row, run_id, [outcome])
         )
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL the run and whatever it started (it leads its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 async def _read_all(stream: asyncio.StreamReader | None) -> bytes:

@@ -195,11 +195,12 @@ class PluginRepository:
         return self.get(name)
 
     def delete(self, name: str, organization_id: str) -> PluginRow:
-        """Remove the plugin, deactivating it on every project."""
+        """Remove the plugin and its logs, deactivating it on every project."""
         plugin = self.get(name, organization_id)
         with self.db.write() as c:
             c.execute("DELETE FROM plugin_projects WHERE plugin_id = ?", (plugin.id,))
             c.execute("DELETE FROM plugins WHERE id = ?", (plugin.id,))
+            c.execute("DELETE FROM plugin_logs WHERE plugin_name = ?", (name,))
         return plugin
 
     def add_logs(self, entries: Sequence[LogEntry]) -> None:
