@@ -298,7 +298,10 @@ class PluginService:
         inherited = os.environ.get("PYTHONPATH")
         env = {**os.environ, "KILI_API_ENDPOINT": self.api_url, "KILI_API_KEY": self.api_key,
                "PYTHONPATH": os.pathsep.join([*path, *([inherited] if inherited else [])]),
-               "PYTHONUNBUFFERED": "1"}  # fmt: skip
+               "PYTHONUNBUFFERED": "1",
+               # RLIMIT_AS counts address space: glibc's per-thread 64 MiB malloc arenas
+               # would eat the cap of a run that starts a few threads (HTTP, DNS)
+               "MALLOC_ARENA_MAX": "2"}  # fmt: skip
         job = {"method": method, "label": label, "assetId": row["asset_id"],
                "projectId": row["project_id"], "memoryMb": self.limits.memory_mb,
                "pluginName": plugin.name}  # fmt: skip
