@@ -1,4 +1,4 @@
-"""The process one plugin run lives in: ``python -m aiokili.server.plugin_child <src> <event>``.
+"""The process one plugin run lives in: ``python -c <run_path boot> plugin_child.py <src>``.
 
 The run's description (``{"method", "label", "assetId", "projectId", "memoryMb"}``) comes
 on stdin. Before importing the plugin the memory cap is set (``RLIMIT_AS``); then
@@ -105,7 +105,7 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 
 def main() -> int:
-    src = sys.argv[1]
+    src = sys.argv[-1]
     job = json.loads(sys.stdin.read())
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout = _Lines(out, "INFO")
