@@ -30,6 +30,7 @@ def test_official_sdk_plugin_lifecycle(
     assert all(e["projectId"] == out["project_id"] and e["runId"] for e in logs)
 
     assert out["bad_raised"] == "PluginCreationError"
+    assert out["bad_status"] == "FAILED"
     assert "Invalid requirement" in out["bad_errors"][0]["content"]
     assert out["webhook"] and out["webhook_update"]
     assert out["deactivate"] and out["delete"]

@@ -254,7 +254,7 @@ class PluginHandler(PluginCore):
     started = time.monotonic()
     for _ in range(5):
         await kili.count_assets(project_id=project_id)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 2  # well under the hanging run's 3 s
     entries = wait_logs(server, project_id, "hungry", finished)
     killed = [e for e in entries if e["content"] == "Run killed: over the memory limit of 512 MB."]
     assert [e["logType"] for e in killed] == ["ERROR"], entries

@@ -1,7 +1,7 @@
 """Official SDK: the whole plugin and webhook lifecycle against the local server's runner.
 
 The SDK waits 15 s between status checks of a deploy; this script makes that wait short
-(``time.sleep`` capped at 0.1 s for the process) so the test stays fast: the requests are
+(``time.sleep`` capped at 0.5 s for the process: 20 rounds, 10 s at most) so the test stays fast: the requests are
 the SDK's own, unchanged.
 """
 
@@ -17,7 +17,7 @@ from _common import INTERFACE, answer, emit, kili
 
 warnings.simplefilter("ignore", DeprecationWarning)
 _sleep = time.sleep
-time.sleep = lambda seconds: _sleep(min(seconds, 0.1))
+time.sleep = lambda seconds: _sleep(min(seconds, 0.5))
 
 MAIN = """
 from kili.plugins import PluginCore
@@ -62,6 +62,11 @@ try:
     client.upload_plugin(str(bad), verbose=False)
 except Exception as exc:
     out["bad_raised"] = type(exc).__name__
+deadline = time.monotonic() + 60  # pip may be slow on a loaded machine
+while client.get_plugin_status("bad_plugin") == "DEPLOYING":
+    assert time.monotonic() < deadline
+    _sleep(0.1)
+out["bad_status"] = client.get_plugin_status("bad_plugin")
 out["bad_errors"] = json.loads(client.get_plugin_build_errors("bad_plugin"))
 
 out["webhook"] = client.create_webhook(
