@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import anyio
@@ -15,8 +17,9 @@ from .auth import Authenticator
 from .files import FilesEndpoint, Signer
 from .http import GraphQLEndpoint
 from .limits import QueryLimits
+from .plugin_runner import PluginService
 from .schema import build_schema, schema_sdl
-from .settings import PREFIX, Settings
+from .settings import PREFIX, PluginLimits, Settings
 from .store import Store
 
 __all__ = ["PREFIX", "create_app"]
@@ -30,8 +33,15 @@ def create_app(
     max_upload_bytes: int | None = None,
     signed_url_ttl_s: float | None = None,
     limits: QueryLimits | None = None,
+    plugin_limits: PluginLimits | None = None,
+    public_url: str = "",
+    api_key: str = "",
 ) -> Starlette:
-    """The local Kili server as an ASGI app over ``store`` (see :class:`Settings`)."""
+    """The local Kili server as an ASGI app over ``store`` (see :class:`Settings`).
+
+    Its lifespan runs the plugin service (builds and runs, see ``plugin_runner``); the
+    plugin processes reach the server at ``public_url`` (the GraphQL endpoint) with ``api_key``.
+    """
     defaults = Settings()
     settings = replace(
         defaults,
@@ -40,6 +50,7 @@ def create_app(
         max_upload_bytes=max_upload_bytes or defaults.max_upload_bytes,
         signed_url_ttl_s=signed_url_ttl_s or defaults.signed_url_ttl_s,
         limits=limits or defaults.limits,
+        plugins=plugin_limits or defaults.plugins,
     )
     schema = build_schema()
     version = hashlib.sha256(schema_sdl().encode()).hexdigest()[:12]
@@ -63,12 +74,21 @@ def create_app(
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        service = PluginService(store, public_url, api_key, settings.plugins)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(service.run)
+            yield
+            tasks.cancel_scope.cancel()
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route(f"{PREFIX}/graphql", graphql.app),
             WebSocketRoute(f"{PREFIX}/graphql", graphql.app),
             Route(f"{PREFIX}/version", version_route, methods=["GET"]),
             Route(f"{PREFIX}/files", files_route, methods=["GET", "PUT"]),
             Route("/healthz", health, methods=["GET"]),
-        ]
+        ],
     )

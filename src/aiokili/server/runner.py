@@ -6,11 +6,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 
 import uvicorn
 
 from .app import PREFIX, create_app
+from .settings import PluginLimits
 from .store import SQLiteStore, Store
 
 
@@ -32,6 +34,10 @@ class LocalServer:
         latency_ms: delay every response by this many milliseconds.
         log_level: uvicorn's log level.
         max_body_bytes / max_upload_bytes / signed_url_ttl_s: see :class:`Settings`.
+        plugin_memory_mb / plugin_timeout_s: memory cap (MiB) and wall time (s) of one
+            plugin run (default 512 MiB, 60 s, as on the platform).
+        plugin_limits: every plugin limit at once (see :class:`PluginLimits`); the two
+            arguments above override its fields.
     """
 
     def __init__(
@@ -47,6 +53,9 @@ class LocalServer:
         max_body_bytes: int | None = None,
         max_upload_bytes: int | None = None,
         signed_url_ttl_s: float | None = None,
+        plugin_memory_mb: int | None = None,
+        plugin_timeout_s: float | None = None,
+        plugin_limits: PluginLimits | None = None,
     ) -> None:
         self.host = host
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
@@ -61,11 +70,18 @@ class LocalServer:
         self._owns_store = store is None
         self.store: Store = SQLiteStore(db) if store is None else store
         self.api_key = self.store.ensure_api_key(api_key)
+        plugins = plugin_limits or PluginLimits()
+        plugins = replace(
+            plugins,
+            memory_mb=plugin_memory_mb or plugins.memory_mb,
+            timeout_s=plugin_timeout_s or plugins.timeout_s,
+        )
         app = create_app(
             self.store, latency_ms=latency_ms, max_body_bytes=max_body_bytes,
             max_upload_bytes=max_upload_bytes, signed_url_ttl_s=signed_url_ttl_s,
+            plugin_limits=plugins, public_url=self.url, api_key=self.api_key,
         )  # fmt: skip
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

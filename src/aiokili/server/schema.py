@@ -12,7 +12,7 @@ from ariadne.utils import convert_camel_case_to_snake
 from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 
 from .compat import apply_graphql_core_compat
-from .domains import assets, issues, labels, projects, tags, users, workflow
+from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
 from .errors import ServerError
 
 
@@ -81,7 +81,7 @@ def build_schema() -> GraphQLSchema:
     schema = make_executable_schema(
         schema_sdl(),
         *users.bindables, *projects.bindables, *assets.bindables, *labels.bindables,
-        *issues.bindables, *tags.bindables, *workflow.bindables,
+        *issues.bindables, *tags.bindables, *workflow.bindables, *plugins.bindables,
         page_size, json_scalar, json_string, date_time,
     )  # fmt: skip
     apply_graphql_core_compat(schema)

@@ -11,6 +11,31 @@ MiB = 1024 * 1024
 
 
 @dataclass(frozen=True)
+class PluginLimits:
+    """Limits of plugin builds and runs (all configurable through :class:`Settings`).
+
+    Args:
+        memory_mb: address-space cap of one run (``RLIMIT_AS``), in MiB.
+        timeout_s: wall-time cap of one run, in seconds; the process is killed after it.
+        concurrency: plugin runs at most in flight at once.
+        max_files / max_unpacked_bytes: caps of an uploaded archive's content.
+        pip_timeout_s: cap of the ``requirements.txt`` install.
+        webhook_timeout_s / webhook_retries: per attempt, and resends of a failed POST.
+        poll_s: how often new labels and pending builds are looked for.
+    """
+
+    memory_mb: int = 512
+    timeout_s: float = 60.0
+    concurrency: int = 4
+    max_files: int = 1000
+    max_unpacked_bytes: int = 100 * MiB
+    pip_timeout_s: float = 600.0
+    webhook_timeout_s: float = 10.0
+    webhook_retries: int = 3
+    poll_s: float = 0.1
+
+
+@dataclass(frozen=True)
 class Settings:
     """Knobs of :func:`~aiokili.server.create_app` (all have safe defaults).
 
@@ -20,6 +45,7 @@ class Settings:
         max_upload_bytes: cap of one file PUT to a signed URL.
         signed_url_ttl_s: lifetime of the signed URLs the server hands out.
         limits: depth / field / cost limits of GraphQL documents.
+        plugins: memory / time / archive limits of plugin builds and runs.
     """
 
     latency_ms: float = 0.0
@@ -27,3 +53,4 @@ class Settings:
     max_upload_bytes: int = 512 * MiB
     signed_url_ttl_s: float = 3600.0
     limits: QueryLimits = field(default_factory=QueryLimits)
+    plugins: PluginLimits = field(default_factory=PluginLimits)

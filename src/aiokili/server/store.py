@@ -10,7 +10,7 @@ from typing import Protocol
 
 from . import steps
 from .db import Database
-from .domains import assets, issues, labels, projects, tags, users, workflow
+from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
 from .files import FILES_DDL, FileRepository
 
 
@@ -24,6 +24,7 @@ class Store(Protocol):
     labels: labels.LabelRepository
     issues: issues.IssueRepository
     tags: tags.TagRepository
+    plugins: plugins.PluginRepository
     files: FileRepository
 
     def ensure_api_key(self, api_key: str | None) -> str: ...
@@ -45,6 +46,7 @@ class SQLiteStore:
             FILES_DDL,
             steps.DDL,
             workflow.DDL,
+            plugins.DDL,
         ):
             self.db.script(ddl)
         self.users = users.UserRepository(self.db)
@@ -54,6 +56,7 @@ class SQLiteStore:
         self.issues = issues.IssueRepository(self.db)
         self.tags = tags.TagRepository(self.db)
         self.files = FileRepository(self.db)
+        self.plugins = plugins.PluginRepository(self.db)
 
     def ensure_api_key(self, api_key: str | None) -> str:
         """Create the first user and key if needed; return ``api_key`` or the stored key."""

@@ -1,0 +1,418 @@
+"""Plugins and webhooks: upload URLs, runners, activation, build errors and run logs.
+
+The resolvers only write rows; building (status ``DEPLOYING`` -> ``ACTIVE`` / ``FAILED``)
+and running plugins on new labels is the work of :mod:`aiokili.server.plugin_runner`,
+a service started by the app's lifespan, so no mutation ever waits for a build or a run.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ariadne import MutationType, ObjectType, QueryType
+from graphql import GraphQLResolveInfo as Info
+
+from ..context import context
+from ..db import Database, in_thread, new_id, now
+from ..errors import ServerError
+from .common import require_project
+
+DDL = """
+CREATE TABLE IF NOT EXISTS plugins (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, name TEXT UNIQUE,
+  organization_id TEXT, status TEXT, handler_types TEXT, event_matcher TEXT,
+  archive_key TEXT, version INTEGER DEFAULT 0, webhook_url TEXT, webhook_header TEXT,
+  created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS plugin_projects (
+  plugin_id TEXT, project_id TEXT, PRIMARY KEY (plugin_id, project_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS plugin_logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, plugin_name TEXT, kind TEXT, project_id TEXT,
+  run_id TEXT, asset_id TEXT, label_id TEXT, log_type TEXT, content TEXT, created_at TEXT);
+CREATE INDEX IF NOT EXISTS plugin_logs_name ON plugin_logs (plugin_name, kind, seq);
+"""
+
+# statuses as the official SDK's wait loop reads them: it stops on ACTIVE or FAILED
+UPLOADING, DEPLOYING, ACTIVE, FAILED = "UPLOADING", "DEPLOYING", "ACTIVE", "FAILED"
+WEBHOOK_DEFAULT_HANDLERS = ["onSubmit", "onReview"]
+_PLUGIN_COLUMNS = ("id, name, organization_id, status, handler_types, event_matcher, archive_key, "
+                   "version, webhook_url, webhook_header, created_at, updated_at")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PluginRow:
+    id: str
+    name: str
+    organization_id: str
+    status: str
+    handler_types: list[str]
+    event_matcher: list[str]
+    archive_key: str | None
+    version: int
+    webhook_url: str | None
+    webhook_header: str | None
+    created_at: str
+    updated_at: str
+    project_ids: list[str]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One build error or run log line (``kind`` is ``build`` or ``run``)."""
+
+    plugin_name: str
+    kind: str
+    log_type: str
+    content: str
+    project_id: str | None = None
+    run_id: str | None = None
+    asset_id: str | None = None
+    label_id: str | None = None
+    created_at: str = ""
+
+
+class PluginRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _rows(self, where: str, args: Sequence[Any]) -> list[PluginRow]:
+        with self.db.read() as c:
+            found = c.execute(
+                f"SELECT {_PLUGIN_COLUMNS} FROM plugins WHERE {where} ORDER BY seq", list(args)
+            ).fetchall()
+            out = []
+            for r in found:
+                projects = [p[0] for p in c.execute(
+                    "SELECT project_id FROM plugin_projects WHERE plugin_id = ? ORDER BY project_id",
+                    (r[0],))]  # fmt: skip
+                out.append(PluginRow(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"),
+                                     json.loads(r[5] or "[]"), r[6], r[7], r[8], r[9], r[10],
+                                     r[11], projects))  # fmt: skip
+        return out
+
+    def get(self, name: str, organization_id: str | None = None) -> PluginRow:
+        found = self._rows("name = ?", [name])
+        if not found or (
+            organization_id is not None and found[0].organization_id != organization_id
+        ):
+            raise ServerError.not_found("Plugin", name)
+        return found[0]
+
+    def of_organization(self, organization_id: str) -> list[PluginRow]:
+        return self._rows("organization_id = ?", [organization_id])
+
+    def with_status(self, status: str) -> list[PluginRow]:
+        return self._rows("status = ?", [status])
+
+    def active_on(self, project_ids: Sequence[str]) -> dict[str, list[PluginRow]]:
+        """The ACTIVE plugins and webhooks of each project."""
+        out: dict[str, list[PluginRow]] = {p: [] for p in project_ids}
+        for row in self._rows("status = 'ACTIVE'", []):
+            for project_id in row.project_ids:
+                if project_id in out:
+                    out[project_id].append(row)
+        return out
+
+    def create(self, name: str, organization_id: str, archive_key: str | None = None,
+               webhook: tuple[str, str | None, list[str], list[str]] | None = None) -> PluginRow:  # fmt: skip
+        """A new plugin waiting for its archive, or (``webhook``) an ACTIVE webhook."""
+        with self.db.write(append_only=True) as c:
+            if c.execute("SELECT 1 FROM plugins WHERE name = ?", (name,)).fetchone():
+                raise ServerError(
+                    f"an entity Plugin already exists with value `{name}` for the field name: "
+                    "use update_plugin (or update_webhook) to change it."
+                )
+            url, header, handlers, matcher = webhook or (None, None, [], [])
+            stamp = now()
+            c.execute(
+                f"INSERT INTO plugins ({_PLUGIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (new_id(), name, organization_id, ACTIVE if webhook else UPLOADING,
+                 json.dumps(handlers), json.dumps(matcher), archive_key, 0, url, header,
+                 stamp, stamp),
+            )  # fmt: skip
+        return self.get(name)
+
+    def set_archive_key(self, name: str, organization_id: str, key: str) -> PluginRow:
+        plugin = self.get(name, organization_id)
+        if plugin.webhook_url is not None:
+            raise ServerError(f"{name!r} is a webhook: use updateWebhook to change it.")
+        with self.db.write() as c:
+            c.execute("UPDATE plugins SET archive_key = ? WHERE id = ?", (key, plugin.id))
+        return self.get(name)
+
+    def start_deploy(
+        self, name: str, organization_id: str, handlers: list[str], matcher: list[str]
+    ) -> PluginRow:
+        """Mark the uploaded archive for the build service (status DEPLOYING)."""
+        plugin = self.get(name, organization_id)
+        if plugin.webhook_url is not None:
+            raise ServerError(f"{name!r} is a webhook: use updateWebhook to change it.")
+        with self.db.write() as c:
+            key = plugin.archive_key
+            if not key or c.execute("SELECT 1 FROM files WHERE key = ?", (key,)).fetchone() is None:
+                raise ServerError(
+                    f"No archive was uploaded for plugin {name!r}: PUT the zip to the URL of "
+                    "createPlugin / generateUpdateUrl before creating or updating the runner."
+                )
+            c.execute("UPDATE plugins SET status = ?, handler_types = ?, event_matcher = ?, "
+                      "version = version + 1, updated_at = ? WHERE id = ?",
+                      (DEPLOYING, json.dumps(handlers), json.dumps(matcher), now(), plugin.id))  # fmt: skip
+            c.execute("DELETE FROM plugin_logs WHERE plugin_name = ? AND kind = 'build'", (name,))
+        return self.get(name)
+
+    def finish_deploy(self, plugin_id: str, version: int, status: str) -> None:
+        """Record a build's outcome unless a newer upload started meanwhile."""
+        with self.db.write() as c:
+            c.execute("UPDATE plugins SET status = ?, updated_at = ? WHERE id = ? AND version = ?",
+                      (status, now(), plugin_id, version))  # fmt: skip
+
+    def update_webhook(self, name: str, organization_id: str, url: str, header: str | None,
+                       handlers: list[str] | None, matcher: list[str] | None) -> PluginRow:  # fmt: skip
+        plugin = self.get(name, organization_id)
+        if plugin.webhook_url is None:
+            raise ServerError(f"{name!r} is a plugin, not a webhook: use update_plugin.")
+        with self.db.write() as c:
+            c.execute("UPDATE plugins SET webhook_url = ?, webhook_header = COALESCE(?, "
+                      "webhook_header), handler_types = COALESCE(?, handler_types), event_matcher"
+                      " = COALESCE(?, event_matcher), updated_at = ? WHERE id = ?",
+                      (url, header, None if handlers is None else json.dumps(handlers),
+                       None if matcher is None else json.dumps(matcher), now(), plugin.id))  # fmt: skip
+        return self.get(name)
+
+    def activate(self, name: str, project_id: str, organization_id: str, on: bool) -> PluginRow:
+        plugin = self.get(name, organization_id)
+        with self.db.write() as c:
+            require_project(c, project_id)
+            if on:
+                c.execute("INSERT OR IGNORE INTO plugin_projects VALUES (?, ?)",
+                          (plugin.id, project_id))  # fmt: skip
+            else:
+                c.execute("DELETE FROM plugin_projects WHERE plugin_id = ? AND project_id = ?",
+                          (plugin.id, project_id))  # fmt: skip
+        return self.get(name)
+
+    def delete(self, name: str, organization_id: str) -> PluginRow:
+        """Remove the plugin and its logs, deactivating it on every project."""
+        plugin = self.get(name, organization_id)
+        with self.db.write() as c:
+            c.execute("DELETE FROM plugin_projects WHERE plugin_id = ?", (plugin.id,))
+            c.execute("DELETE FROM plugins WHERE id = ?", (plugin.id,))
+            c.execute("DELETE FROM plugin_logs WHERE plugin_name = ?", (name,))
+        return plugin
+
+    def add_logs(self, entries: Sequence[LogEntry]) -> None:
+        with self.db.write(append_only=True) as c:
+            c.executemany(
+                "INSERT INTO plugin_logs (plugin_name, kind, project_id, run_id, asset_id, "
+                "label_id, log_type, content, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(e.plugin_name, e.kind, e.project_id, e.run_id, e.asset_id, e.label_id,
+                  e.log_type, e.content, e.created_at or now()) for e in entries],
+            )  # fmt: skip
+
+    def logs(self, name: str, kind: str, project_id: str | None, since: str | None,
+             limit: int, skip: int) -> list[LogEntry]:  # fmt: skip
+        sql = ("SELECT plugin_name, kind, log_type, content, project_id, run_id, asset_id, "
+               "label_id, created_at FROM plugin_logs WHERE plugin_name = ? AND kind = ?")  # fmt: skip
+        args: list[Any] = [name, kind]
+        if project_id is not None:
+            sql += " AND project_id = ?"
+            args.append(project_id)
+        if since:
+            sql += " AND created_at >= ?"
+            args.append(since)
+        sql += " ORDER BY seq LIMIT ? OFFSET ?"
+        with self.db.read() as c:
+            return [LogEntry(*r) for r in c.execute(sql, [*args, limit, skip])]
+
+
+query = QueryType()
+mutation = MutationType()
+plugin_type = ObjectType("Plugin")
+log_type = ObjectType("PluginLog")
+
+
+def _name(data: dict[str, Any], field: str = "pluginName") -> str:
+    value = data.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ServerError(f"{field} is required: give the plugin's name.")
+    return value.strip()
+
+
+def _page(data: dict[str, Any]) -> tuple[str | None, int, int]:
+    limit, skip = data.get("limit"), data.get("skip")
+    limit = 100 if limit is None else limit
+    skip = 0 if skip is None else skip
+    if limit < 0 or skip < 0:
+        raise ServerError(f"limit and skip must be >= 0, got limit={limit}, skip={skip}.")
+    since = data.get("createdAt")
+    return (str(since).replace("+00:00Z", "Z") if since else None), limit, skip
+
+
+@plugin_type.field("projectIds")
+def resolve_plugin_projects(plugin: PluginRow, _: Info) -> list[str]:
+    return plugin.project_ids
+
+
+@log_type.field("metadata")
+def resolve_log_metadata(entry: LogEntry, _: Info) -> dict[str, Any] | None:
+    if entry.asset_id is None and entry.label_id is None:
+        return None
+    return {"assetId": entry.asset_id, "labelId": entry.label_id}
+
+
+@log_type.field("pluginName")
+def resolve_log_plugin(entry: LogEntry, _: Info) -> str:
+    return entry.plugin_name
+
+
+@query.field("listPlugins")
+async def resolve_list_plugins(_: Any, info: Info) -> list[PluginRow]:
+    ctx = context(info)
+    return await in_thread(ctx.store.plugins.of_organization, ctx.user.organization_id)
+
+
+@query.field("getPluginRunnerStatus")
+async def resolve_plugin_status(_: Any, info: Info, name: str) -> str:
+    ctx = context(info)
+    return (await in_thread(ctx.store.plugins.get, name, ctx.user.organization_id)).status
+
+
+@query.field("getPluginBuildErrors")
+async def resolve_build_errors(_: Any, info: Info, data: dict[str, Any]) -> list[LogEntry]:
+    ctx = context(info)
+    name = _name(data)
+    await in_thread(ctx.store.plugins.get, name, ctx.user.organization_id)
+    since, limit, skip = _page(data)
+    return await in_thread(ctx.store.plugins.logs, name, "build", None, since, limit, skip)
+
+
+@query.field("getPluginLogs")
+async def resolve_plugin_logs(_: Any, info: Info, data: dict[str, Any]) -> list[LogEntry]:
+    ctx = context(info)
+    name = _name(data)
+    await in_thread(ctx.store.plugins.get, name, ctx.user.organization_id)
+    await in_thread(ctx.store.projects.require, data["projectId"])
+    since, limit, skip = _page(data)
+    return await in_thread(
+        ctx.store.plugins.logs, name, "run", data["projectId"], since, limit, skip
+    )
+
+
+def _archive_url(info: Info, name: str) -> tuple[str, str]:
+    """A PUT URL for the plugin's zip and its object key (new for every upload)."""
+    ctx = context(info)
+    key = f"uploads/{secrets.token_hex(8)}/plugins/{name}/archive.zip"
+    return ctx.signer.url(ctx.base_url, key), key
+
+
+@mutation.field("createPlugin")
+async def resolve_create_plugin(_: Any, info: Info, data: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(data)
+    url, key = _archive_url(info, name)
+    await ctx.store.db.run_write(ctx.store.plugins.create, name, ctx.user.organization_id, key)
+    return url
+
+
+@mutation.field("generateUpdateUrl")
+async def resolve_generate_update_url(_: Any, info: Info, data: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(data)
+    url, key = _archive_url(info, name)
+    await ctx.store.db.run_write(
+        ctx.store.plugins.set_archive_key, name, ctx.user.organization_id, key
+    )
+    return url
+
+
+def _handlers(data: dict[str, Any], default: list[str] | None) -> list[str] | None:
+    handlers = data.get("handlerTypes")
+    return default if handlers is None else list(dict.fromkeys(handlers))
+
+
+async def _deploy(info: Info, data: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(data)
+    handlers = _handlers(data, ["onSubmit", "onReview"]) or []
+    matcher = sorted(set(data.get("eventMatcher") or []))
+    await ctx.store.db.run_write(
+        ctx.store.plugins.start_deploy, name, ctx.user.organization_id, handlers, matcher
+    )
+    return DEPLOYING
+
+
+@mutation.field("createPluginRunner")
+async def resolve_create_runner(_: Any, info: Info, data: dict[str, Any]) -> str:
+    return await _deploy(info, data)
+
+
+@mutation.field("updatePluginRunner")
+async def resolve_update_runner(_: Any, info: Info, data: dict[str, Any]) -> str:
+    return await _deploy(info, data)
+
+
+def _webhook_url(data: dict[str, Any]) -> str:
+    url = data.get("webhookUrl")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ServerError(f"webhookUrl must be an http(s) URL, got {url!r}.")
+    return url
+
+
+@mutation.field("createWebhook")
+async def resolve_create_webhook(_: Any, info: Info, data: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(data)
+    webhook = (_webhook_url(data), data.get("header"),
+               _handlers(data, WEBHOOK_DEFAULT_HANDLERS) or [],
+               sorted(set(data.get("eventMatcher") or [])))  # fmt: skip
+    await ctx.store.db.run_write(
+        ctx.store.plugins.create, name, ctx.user.organization_id, None, webhook
+    )
+    return f"Webhook {name} created"
+
+
+@mutation.field("updateWebhook")
+async def resolve_update_webhook(_: Any, info: Info, data: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(data)
+    matcher = data.get("eventMatcher")
+    await ctx.store.db.run_write(
+        ctx.store.plugins.update_webhook, name, ctx.user.organization_id, _webhook_url(data),
+        data.get("header"), _handlers(data, None),
+        None if matcher is None else sorted(set(matcher)),
+    )  # fmt: skip
+    return f"Webhook {name} updated"
+
+
+@mutation.field("activatePluginOnProject")
+async def resolve_activate(_: Any, info: Info, where: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(where)
+    await ctx.store.db.run_write(
+        ctx.store.plugins.activate, name, where["projectId"], ctx.user.organization_id, True
+    )
+    return f"Plugin {name} activated on project {where['projectId']}"
+
+
+@mutation.field("deactivatePluginOnProject")
+async def resolve_deactivate(_: Any, info: Info, where: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(where)
+    await ctx.store.db.run_write(
+        ctx.store.plugins.activate, name, where["projectId"], ctx.user.organization_id, False
+    )
+    return f"Plugin {name} deactivated on project {where['projectId']}"
+
+
+@mutation.field("deletePlugin")
+async def resolve_delete_plugin(_: Any, info: Info, where: dict[str, Any]) -> str:
+    ctx = context(info)
+    name = _name(where)
+    await ctx.store.db.run_write(ctx.store.plugins.delete, name, ctx.user.organization_id)
+    return f"Plugin {name} deleted"
+
+
+bindables = [query, mutation, plugin_type, log_type]

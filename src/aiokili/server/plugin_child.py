@@ -1,0 +1,135 @@
+"""The process one plugin run lives in: ``python -c <run_path boot> plugin_child.py <src>``.
+
+The run's description (``{"method", "label", "assetId", "projectId", "memoryMb"}``) comes
+on stdin. Before importing the plugin the memory cap is set (``RLIMIT_AS``); then
+``PluginHandler(kili, project_id, logger)`` is built and its handler called. Every log
+record, every ``print`` and any exception (with its traceback) leaves as one JSON line
+``{"level", "content"}`` on the original stdout, which the server turns into log entries.
+Exit codes: 0 done, 1 the handler raised, 3 over the memory limit, 4 the plugin failed to load.
+
+``self.kili`` is an official ``kili.Kili`` when the handler's ``PluginCore`` comes from the
+``kili`` package, else an ``aiokili.AsyncKili``; both reach the server through
+``KILI_API_ENDPOINT`` / ``KILI_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import io
+import json
+import logging
+import os
+import resource
+import sys
+import traceback
+from typing import IO, Any
+
+EXIT_RAISED, EXIT_MEMORY, EXIT_LOAD = 1, 3, 4
+
+
+class _Lines(io.TextIOBase):
+    """A text stream whose lines become log entries of one level."""
+
+    def __init__(self, out: IO[str], level: str) -> None:
+        self._out, self._level, self._buffer = out, level, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            emit(self._out, self._level, line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buffer:
+            emit(self._out, self._level, self._buffer)
+            self._buffer = ""
+
+
+def emit(out: IO[str], level: str, content: str) -> None:
+    out.write(json.dumps({"level": level, "content": content}) + "\n")
+    out.flush()
+
+
+class _Handler(logging.Handler):
+    def __init__(self, out: IO[str]) -> None:
+        super().__init__()
+        self._out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        emit(self._out, record.levelname, self.format(record))
+
+
+def _official(handler_class: type) -> bool:
+    """Whether the handler's base class comes from the official ``kili`` package."""
+    return any(base.__module__.split(".")[0] == "kili" for base in handler_class.__mro__)
+
+
+async def _call(handler_class: type, kili: Any, job: dict[str, Any], logger: Any) -> None:
+    handler = handler_class(kili, job["projectId"], logger)
+    method = getattr(handler, job["method"])
+    if job["method"] == "on_send_back_to_queue":
+        result = method(job["assetId"])
+    else:
+        result = method(job["label"], job["assetId"])
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _run(job: dict[str, Any], logger: logging.Logger) -> None:
+    import main  # type: ignore[import-not-found]  # the plugin's entry point
+
+    handler_class = main.PluginHandler
+    endpoint, key = os.environ["KILI_API_ENDPOINT"], os.environ["KILI_API_KEY"]
+    if _official(handler_class):
+        kili = importlib.import_module("kili.client").Kili(api_key=key, api_endpoint=endpoint)
+        await _call(handler_class, kili, job, logger)
+        return
+    import aiokili
+
+    async with aiokili.AsyncKili(api_key=key, api_endpoint=endpoint) as client:
+        await _call(handler_class, client, job, logger)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, also when wrapped in an exception group (task groups)."""
+    inner: Any = getattr(exc, "exceptions", None)  # BaseExceptionGroup (3.11+ / anyio)
+    if isinstance(inner, tuple):
+        return any(isinstance(e, BaseException) and _out_of_memory(e) for e in inner)
+    return isinstance(exc, MemoryError)
+
+
+def main() -> int:
+    src = sys.argv[-1]
+    job = json.loads(sys.stdin.read())
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout = _Lines(out, "INFO")
+    sys.stderr = _Lines(out, "ERROR")
+    limit = int(job["memoryMb"]) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    logger = logging.getLogger(f"plugin.{job.get('pluginName', 'plugin')}")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(_Handler(out))
+    logger.propagate = False
+    sys.path.insert(0, src)
+    code = 0
+    try:
+        asyncio.run(_run(job, logger))
+    except BaseException as exc:  # the plugin's error, shown with its traceback
+        if _out_of_memory(exc):
+            code = EXIT_MEMORY
+        else:
+            emit(out, "ERROR", "".join(traceback.format_exception(exc)).rstrip())
+            code = EXIT_RAISED
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
