@@ -134,6 +134,14 @@ BAD: list[tuple[str, Call, type[Exception], str]] = [
      aiokili.KiliInputError, "header must be a str"),
     ("update webhook: bad url", lambda k, d: k.update_webhook("ftp://h", "wh"),
      aiokili.KiliInputError, "new_webhook_url must be"),
+    ("upload: str event_matcher", lambda k, d: k.upload_plugin(d / "good.py", event_matcher="asset.skipped"),
+     aiokili.KiliInputError, "event_matcher must be a list"),
+    ("update: empty event", lambda k, d: k.update_plugin(d / "good.py", "n", event_matcher=[""]),
+     aiokili.KiliInputError, r"event_matcher\[0\] must be a non-empty string"),
+    ("webhook: both kinds", lambda k, d: k.create_webhook("https://h", "wh", handler_types=["onSubmit"], event_matcher=["asset.skipped"]),
+     aiokili.KiliInputError, "handler_types or event_matcher, not both"),
+    ("webhook: empty matcher", lambda k, d: k.update_webhook("https://h", "wh", event_matcher=[]),
+     aiokili.KiliInputError, "event_matcher must be a non-empty list"),
     ("update webhook: no name", lambda k, d: k.update_webhook("https://h", ""),
      aiokili.KiliInputError, "plugin_name"),
 ]  # fmt: skip
@@ -559,3 +567,29 @@ async def test_activation_deletion_and_webhooks_send_the_contracts_variables() -
         ("UpdateWebhook", {"data": {"pluginName": "wh", "webhookUrl": "https://hook2",
                                     "handlerTypes": ["onSubmit"]}}),
     ]  # fmt: skip
+
+
+@WIRE_MOCK
+async def test_event_matchers_replace_handler_types(tmp_path: Path, fast_polls: None) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            events = ["asset.workflow.*", "asset.skipped", "asset.skipped"]
+            await kili.upload_plugin(path, "ev", True, events)
+            await kili.create_webhook("https://hook", "wh", event_matcher=["asset.skipped"])
+    matcher = ["asset.skipped", "asset.workflow.*"]
+    assert (
+        "CreatePluginRunner",
+        {"data": {"pluginName": "ev", "eventMatcher": matcher}},
+    ) in api.calls
+    assert api.calls[-1] == (
+        "CreateWebhook",
+        {
+            "data": {
+                "pluginName": "wh",
+                "webhookUrl": "https://hook",
+                "eventMatcher": ["asset.skipped"],
+            }
+        },
+    )

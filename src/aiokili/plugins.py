@@ -147,6 +147,23 @@ def handler_types(main_source: bytes) -> list[PluginHandlerType]:
     return [kind for name, kind in HANDLERS.items() if name in names]
 
 
+def event_matchers(method: str, value: object) -> list[str] | None:
+    """``event_matcher`` checked: None, or a list of non-empty strings (sorted, unique)."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise KiliInputError(
+            f"{method}(): event_matcher must be a list of event subjects, e.g. "
+            f"['asset.skipped'], got {type(value).__name__}."
+        )
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise KiliInputError(f"{method}(): event_matcher[{index}] must be a non-empty string.")
+    if not value:
+        raise KiliInputError(f"{method}(): event_matcher is empty (or give None).")
+    return sorted(set(value))
+
+
 def plugin_archive(files: dict[str, bytes]) -> bytes:
     """A zip (in memory) of ``files``, deflated, in a stable order."""
     buffer = io.BytesIO()
@@ -192,6 +209,7 @@ class PluginMethods(Domain):
         plugin_path: str | Path | None = None,
         plugin_name: str | None = None,
         verbose: bool = True,
+        event_matcher: Sequence[str] | None = None,
         *,
         deploy_timeout: float = DEPLOY_TIMEOUT,
         **kwargs: Any,
@@ -204,6 +222,8 @@ class PluginMethods(Domain):
                 must define ``class PluginHandler(PluginCore)``; checked before any upload.
             plugin_name: default: the file's or folder's name.
             verbose: log the deployment's progress (logger ``aiokili.plugins``).
+            event_matcher: event subjects or patterns (e.g. ``["asset.workflow.*"]``) to
+                register instead of the handler types read from the ``on_*`` methods.
             deploy_timeout: seconds to wait for an active plugin (default 600).
 
         Returns ``"Plugin created successfully"``. Raises :class:`~aiokili.PluginBuildError`
@@ -214,6 +234,7 @@ class PluginMethods(Domain):
         files = _plugin_files("upload_plugin", path)
         name = _name("upload_plugin", path, plugin_name)
         _timeout("upload_plugin", deploy_timeout)
+        matcher = event_matchers("upload_plugin", event_matcher)
         try:
             url = (await self._core.gql.create_plugin(CreatePluginData(plugin_name=name))).data
         except GraphQLError as err:
@@ -224,7 +245,7 @@ class PluginMethods(Domain):
                 "exist, if you want to override it you can use the command "
                 f'kili.update_plugin(plugin_path="{path}", plugin_name="{name}")'
             ) from err
-        await self._deploy(name, url, files, verbose, create=True)
+        await self._deploy(name, url, files, matcher, verbose, create=True)
         await self._wait_active(name, deploy_timeout, verbose)
         return "Plugin created successfully"
 
@@ -233,6 +254,7 @@ class PluginMethods(Domain):
         plugin_path: str | Path | None = None,
         plugin_name: str | None = None,
         verbose: bool = True,
+        event_matcher: Sequence[str] | None = None,
         *,
         deploy_timeout: float = DEPLOY_TIMEOUT,
         **kwargs: Any,
@@ -248,21 +270,34 @@ class PluginMethods(Domain):
         files = _plugin_files("update_plugin", path)
         name = _name("update_plugin", path, plugin_name)
         _timeout("update_plugin", deploy_timeout)
+        matcher = event_matchers("update_plugin", event_matcher)
         data = GenerateUpdateUrlData(plugin_name=name)
         url = (await self._core.gql.generate_update_url(data)).data
-        await self._deploy(name, url, files, verbose, create=False)
+        await self._deploy(name, url, files, matcher, verbose, create=False)
         await self._wait_active(name, deploy_timeout, verbose)
         return "Plugin updated successfully"
 
     async def _deploy(
-        self, name: str, url: str, files: dict[str, bytes], verbose: bool, *, create: bool
+        self,
+        name: str,
+        url: str,
+        files: dict[str, bytes],
+        matcher: list[str] | None,
+        verbose: bool,
+        *,
+        create: bool,
     ) -> None:
         archive = plugin_archive(files)
         item = UploadItem(path=f"{name}.zip", source=archive, content_type="application/zip")
         await self._core.uploads.put(url, item)
         if verbose:
             log.info('Plugin "%s": %d file(s) uploaded (%d bytes).', name, len(files), len(archive))
-        runner = PluginRunnerData(plugin_name=name, handler_types=handler_types(files["main.py"]))
+        if matcher is None:
+            runner = PluginRunnerData(
+                plugin_name=name, handler_types=handler_types(files["main.py"])
+            )
+        else:
+            runner = PluginRunnerData(plugin_name=name, event_matcher=matcher)
         if create:
             await self._core.gql.create_plugin_runner(runner)
         else:

@@ -25,6 +25,7 @@ def _webhook(
     header_name: str,
     header: object,
     handler_types: object,
+    event_matcher: object,
 ) -> WebhookData:
     if not isinstance(url, str) or urlparse(url).scheme not in ("http", "https"):
         raise KiliInputError(
@@ -35,6 +36,13 @@ def _webhook(
         raise KiliInputError(f"{method}(): plugin_name must be a non-empty string.")
     if header is not None and not isinstance(header, str):
         raise KiliInputError(f"{method}(): {header_name} must be a str (or None).")
+    matcher = _matcher(method, event_matcher)
+    if matcher is not None:
+        if handler_types is not None:
+            raise KiliInputError(f"{method}(): give handler_types or event_matcher, not both.")
+        return WebhookData(
+            plugin_name=plugin_name, webhook_url=url, header=header, event_matcher=matcher
+        )
     if handler_types is None:
         types = list(DEFAULT_HANDLER_TYPES)
     elif isinstance(handler_types, str) or not isinstance(handler_types, Sequence):
@@ -57,6 +65,22 @@ def _webhook(
     return WebhookData(plugin_name=plugin_name, webhook_url=url, header=header, handler_types=types)
 
 
+def _matcher(method: str, value: object) -> list[str] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, str)
+        or not isinstance(value, Sequence)
+        or not value
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise KiliInputError(
+            f"{method}(): event_matcher must be a non-empty list of event subjects, e.g. "
+            f"['asset.skipped'], got {value!r}."
+        )
+    return sorted(set(value))
+
+
 class WebhookMethods(Domain):
     """Webhook methods of :class:`~aiokili.AsyncKili`."""
 
@@ -67,6 +91,7 @@ class WebhookMethods(Domain):
         header: str | None = None,
         verbose: bool = True,
         handler_types: Sequence[PluginHandlerType | HandlerTypeName] | None = None,
+        event_matcher: Sequence[str] | None = None,
     ) -> str | None:
         """Register a webhook: Kili POSTs ``{eventType, logPayload: {runId, projectId},
         payload: {label, asset_id}}`` to ``webhook_url`` on each selected event of the
@@ -76,10 +101,12 @@ class WebhookMethods(Domain):
             header: sent as the ``Authorization`` header of each POST.
             verbose: accepted for compatibility.
             handler_types: default ``["onSubmit", "onReview"]``.
+            event_matcher: event subjects or patterns (e.g. ``["asset.skipped"]``) instead
+                of handler types.
         """
         data = _webhook(
             "create_webhook", "webhook_url", webhook_url, plugin_name, "header", header,
-            handler_types,
+            handler_types, event_matcher,
         )  # fmt: skip
         return (await self._core.gql.create_webhook(data)).data
 
@@ -90,12 +117,13 @@ class WebhookMethods(Domain):
         new_header: str | None = None,
         verbose: bool = True,
         handler_types: Sequence[PluginHandlerType | HandlerTypeName] | None = None,
+        event_matcher: Sequence[str] | None = None,
     ) -> str | None:
         """Change a webhook's URL, header and events (see :meth:`create_webhook`).
 
         ``handler_types`` default ``["onSubmit", "onReview"]``."""
         data = _webhook(
             "update_webhook", "new_webhook_url", new_webhook_url, plugin_name, "new_header",
-            new_header, handler_types,
+            new_header, handler_types, event_matcher,
         )  # fmt: skip
         return (await self._core.gql.update_webhook(data)).data
