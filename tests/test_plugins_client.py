@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
@@ -593,3 +594,39 @@ async def test_event_matchers_replace_handler_types(tmp_path: Path, fast_polls: 
             }
         },
     )
+
+
+async def test_run_locally_forgets_each_plugins_modules(tmp_path: Path) -> None:
+    """Two plugin folders with a same-named helper module each get their own."""
+    main = (
+        "from aiokili.plugins import PluginCore\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        import helper  # imported lazily, while the handler runs\n"
+        "        return helper.NAME\n"
+    )
+    one = _write(tmp_path / "one", {"main.py": main, "helper.py": "NAME = 'one'\n"})
+    two = _write(tmp_path / "two", {"main.py": main, "helper.py": "NAME = 'two'\n"})
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        assert await run_locally(one, {"id": "l"}, "a", "p", kili=kili) == "one"
+        assert await run_locally(two, {"id": "l"}, "a", "p", kili=kili) == "two"
+    assert "helper" not in sys.modules and str(one) not in sys.path
+
+
+async def test_run_locally_explains_an_official_sdk_plugin_without_kili(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kili", None)  # as if kili were not installed
+    source = GOOD.replace("from aiokili.plugins", "from kili.plugins")
+    path = _write(tmp_path, {"official.py": source}) / "official.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(aiokili.KiliInputError, match=r"from aiokili\.plugins import"):
+            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
+
+
+async def test_run_locally_lets_the_handlers_exception_through(tmp_path: Path) -> None:
+    source = GOOD.replace('return ("submit", label["id"], asset_id)', 'raise RuntimeError("rule")')
+    path = _write(tmp_path, {"boom.py": source}) / "boom.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(RuntimeError, match="rule"):
+            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)

@@ -513,20 +513,23 @@ def plugin_label(label: dict[str, Any] | BaseModel) -> dict[str, Any]:
     return data
 
 
-def _load_handler(path: Path) -> type[PluginCore]:
-    """Import the plugin's main module under a fresh name; its folder first on sys.path."""
-    folder = path if path.is_dir() else path.parent
-    main = folder / "main.py" if path.is_dir() else path
+def _load_handler(main: Path) -> type[PluginCore]:
+    """Import the plugin's main module under a fresh name (its folder is on sys.path)."""
     name = f"_aiokili_plugin_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, main)
     if spec is None or spec.loader is None:  # pragma: no cover - checked .py file
         raise KiliInputError(f"run_locally(): cannot load {main}.")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(folder))
     try:
         spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(folder))
+    except ModuleNotFoundError as err:
+        if err.name not in ("kili", "kili.plugins"):
+            raise
+        raise KiliInputError(
+            f"run_locally(): {main} imports {err.name}, which is not installed here. Write "
+            "`from aiokili.plugins import PluginCore` (self.kili is then an AsyncKili), or "
+            "install kili to run plugins written for the official SDK."
+        ) from err
     handler: type[PluginCore] = module.PluginHandler
     return handler
 
@@ -547,7 +550,8 @@ async def run_locally(
     built as ``PluginHandler(kili, project_id, logger)`` and its ``event`` handler called
     with the label (a dict as the platform sends it, or a :class:`~aiokili.Label`, turned
     into that dict) and ``asset_id``. Returns what the handler returns; its exceptions
-    propagate.
+    propagate. The plugin's folder is on ``sys.path`` during the run, and the modules it
+    imported from there are forgotten afterwards (two plugins may both have a ``helpers``).
     """
     path = _nullish("run_locally", plugin_path, {})
     _plugin_files("run_locally", path)
@@ -559,8 +563,24 @@ async def run_locally(
     _text("run_locally", "project_id", project_id)
     if not isinstance(label, (dict, BaseModel)):
         raise KiliInputError("run_locally(): label must be a dict or a Label.")
-    handler = _load_handler(path)(kili, project_id, logger)
-    result = getattr(handler, event)(plugin_label(label), asset_id)
-    if inspect.isawaitable(result):
-        result = await result
+    folder = path if path.is_dir() else path.parent
+    before = set(sys.modules)
+    sys.path.insert(0, str(folder))
+    try:  # the folder stays importable while the handler runs (lazy imports)
+        handler = _load_handler(folder / "main.py" if path.is_dir() else path)
+        result = getattr(handler(kili, project_id, logger), event)(plugin_label(label), asset_id)
+        if inspect.isawaitable(result):
+            result = await result
+    finally:
+        sys.path.remove(str(folder))
+        _forget_modules(set(sys.modules) - before, folder)
     return result
+
+
+def _forget_modules(names: set[str], folder: Path) -> None:
+    """Drop the modules imported from ``folder`` (another plugin may have a "helpers" too)."""
+    root = folder.resolve()
+    for name in names:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file and Path(file).resolve().is_relative_to(root):
+            del sys.modules[name]
