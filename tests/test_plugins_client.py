@@ -630,3 +630,23 @@ async def test_run_locally_lets_the_handlers_exception_through(tmp_path: Path) -
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
         with pytest.raises(RuntimeError, match="rule"):
             await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
+
+
+@WIRE_MOCK
+async def test_the_archive_upload_is_retried_through_the_core_policy(
+    tmp_path: Path, fast_polls: None
+) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        answers = iter([httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200)])
+
+        def flaky(request: httpx.Request) -> httpx.Response:
+            api.uploads.append(request)
+            return next(answers)
+
+        router.routes[-1].side_effect = flaky
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            assert await kili.upload_plugin(path) == "Plugin created successfully"
+    assert len(api.uploads) == 2
+    assert _members(api.uploads[1].content) == {"main.py": GOOD.encode()}

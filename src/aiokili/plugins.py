@@ -231,7 +231,7 @@ class PluginMethods(Domain):
         raises a :class:`~aiokili.KiliInputError` pointing to ``update_plugin``.
         """
         path = _nullish("upload_plugin", plugin_path, kwargs)
-        files = _plugin_files("upload_plugin", path)
+        files = await anyio.to_thread.run_sync(_plugin_files, "upload_plugin", path)
         name = _name("upload_plugin", path, plugin_name)
         _timeout("upload_plugin", deploy_timeout)
         matcher = event_matchers("upload_plugin", event_matcher)
@@ -267,7 +267,7 @@ class PluginMethods(Domain):
         path = _nullish("update_plugin", plugin_path, kwargs)
         if not plugin_name:
             raise TypeError('"plugin_name is nullish, please provide a value')
-        files = _plugin_files("update_plugin", path)
+        files = await anyio.to_thread.run_sync(_plugin_files, "update_plugin", path)
         name = _name("update_plugin", path, plugin_name)
         _timeout("update_plugin", deploy_timeout)
         matcher = event_matchers("update_plugin", event_matcher)
@@ -554,7 +554,7 @@ async def run_locally(
     imported from there are forgotten afterwards (two plugins may both have a ``helpers``).
     """
     path = _nullish("run_locally", plugin_path, {})
-    _plugin_files("run_locally", path)
+    await anyio.to_thread.run_sync(_plugin_files, "run_locally", path)
     if event not in ("on_submit", "on_review", "on_custom_interface_click"):
         raise KiliInputError(
             "run_locally(): event must be on_submit, on_review or on_custom_interface_click."
