@@ -99,6 +99,8 @@ BAD: list[tuple[str, Call, type[Exception], str]] = [
      aiokili.KiliInputError, "PluginHandler"),
     ("syntax error in a module", lambda k, d: k.upload_plugin(d / "badsyntax"),
      aiokili.KiliInputError, "helper.py has a syntax error at line 1"),
+    ("no handler method", lambda k, d: k.upload_plugin(d / "nomethods.py"),
+     aiokili.KiliInputError, "PluginHandler defines none of on_submit"),
     ("empty plugin_name", lambda k, d: k.upload_plugin(d / "good.py", " "),
      aiokili.KiliInputError, "plugin_name must be a non-empty string"),
     ("bad deploy_timeout", lambda k, d: k.upload_plugin(d / "good.py", deploy_timeout=0),
@@ -153,6 +155,7 @@ def plugin_dir(tmp_path: Path) -> Path:
     _write(tmp_path, {"good.py": GOOD, "notes.txt": "hi", "nomain/other.py": "x = 1"})
     _write(tmp_path, {"nohandler.py": "class Handler:\n    pass\n"})
     _write(tmp_path, {"nobase.py": "class PluginHandler:\n    pass\n"})
+    _write(tmp_path, {"nomethods.py": "class PluginHandler(PluginCore):\n    x = 1\n"})
     _write(tmp_path, {"badsyntax/main.py": GOOD, "badsyntax/helper.py": "def (:\n"})
     return tmp_path
 

@@ -234,7 +234,7 @@ class PluginMethods(Domain):
         files = await anyio.to_thread.run_sync(_plugin_files, "upload_plugin", path)
         name = _name("upload_plugin", path, plugin_name)
         _timeout("upload_plugin", deploy_timeout)
-        matcher = event_matchers("upload_plugin", event_matcher)
+        runner = _runner("upload_plugin", name, files["main.py"], event_matcher)
         try:
             url = (await self._core.gql.create_plugin(CreatePluginData(plugin_name=name))).data
         except GraphQLError as err:
@@ -245,7 +245,7 @@ class PluginMethods(Domain):
                 "exist, if you want to override it you can use the command "
                 f'kili.update_plugin(plugin_path="{path}", plugin_name="{name}")'
             ) from err
-        await self._deploy(name, url, files, matcher, verbose, create=True)
+        await self._deploy(url, files, runner, verbose, create=True)
         await self._wait_active(name, deploy_timeout, verbose)
         return "Plugin created successfully"
 
@@ -270,34 +270,28 @@ class PluginMethods(Domain):
         files = await anyio.to_thread.run_sync(_plugin_files, "update_plugin", path)
         name = _name("update_plugin", path, plugin_name)
         _timeout("update_plugin", deploy_timeout)
-        matcher = event_matchers("update_plugin", event_matcher)
+        runner = _runner("update_plugin", name, files["main.py"], event_matcher)
         data = GenerateUpdateUrlData(plugin_name=name)
         url = (await self._core.gql.generate_update_url(data)).data
-        await self._deploy(name, url, files, matcher, verbose, create=False)
+        await self._deploy(url, files, runner, verbose, create=False)
         await self._wait_active(name, deploy_timeout, verbose)
         return "Plugin updated successfully"
 
     async def _deploy(
         self,
-        name: str,
         url: str,
         files: dict[str, bytes],
-        matcher: list[str] | None,
+        runner: PluginRunnerData,
         verbose: bool,
         *,
         create: bool,
     ) -> None:
+        name = runner.plugin_name
         archive = plugin_archive(files)
         item = UploadItem(path=f"{name}.zip", source=archive, content_type="application/zip")
         await self._core.uploads.put(url, item)
         if verbose:
             log.info('Plugin "%s": %d file(s) uploaded (%d bytes).', name, len(files), len(archive))
-        if matcher is None:
-            runner = PluginRunnerData(
-                plugin_name=name, handler_types=handler_types(files["main.py"])
-            )
-        else:
-            runner = PluginRunnerData(plugin_name=name, event_matcher=matcher)
         if create:
             await self._core.gql.create_plugin_runner(runner)
         else:
@@ -441,6 +435,20 @@ class PluginMethods(Domain):
         _text("delete_plugin", "plugin_name", plugin_name)
         where = PluginNameWhere(plugin_name=plugin_name)
         return (await self._core.gql.delete_plugin(where)).data
+
+
+def _runner(method: str, name: str, main: bytes, event_matcher: object) -> PluginRunnerData:
+    """What the runner registers: the event matchers given, else the ``on_*`` handlers."""
+    matcher = event_matchers(method, event_matcher)
+    if matcher is not None:
+        return PluginRunnerData(plugin_name=name, event_matcher=matcher)
+    kinds = handler_types(main)
+    if not kinds:
+        raise KiliInputError(
+            f"{method}(): PluginHandler defines none of {', '.join(HANDLERS)}, so nothing would "
+            "ever run it: define one, or pass event_matcher=[...] for on_event plugins."
+        )
+    return PluginRunnerData(plugin_name=name, handler_types=kinds)
 
 
 def _timeout(method: str, value: object) -> None:
