@@ -653,3 +653,19 @@ async def test_the_archive_upload_is_retried_through_the_core_policy(
             assert await kili.upload_plugin(path) == "Plugin created successfully"
     assert len(api.uploads) == 2
     assert _members(api.uploads[1].content) == {"main.py": GOOD.encode()}
+
+
+@WIRE_MOCK
+async def test_verbose_logs_the_deployment_and_quiet_does_not(
+    tmp_path: Path, fast_polls: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router, caplog.at_level(logging.INFO, "aiokili"):
+        Api(router, ["DEPLOYING", "ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            await kili.update_plugin(path, "rule", verbose=False)
+            assert not [r for r in caplog.records if r.name == "aiokili.plugins"]
+            await kili.upload_plugin(path)
+    messages = [r.getMessage() for r in caplog.records if r.name == "aiokili.plugins"]
+    assert messages[-1] == 'Plugin "rule" is active.'
+    assert any("uploaded" in m for m in messages)
