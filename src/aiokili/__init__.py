@@ -32,6 +32,8 @@ from .errors import (
     KiliError,
     KiliInputError,
     NotFoundError,
+    PluginBuildError,
+    PluginDeployTimeout,
     RateLimitError,
 )
 from .issues import IssueFilters
@@ -110,6 +112,8 @@ __all__ = [
     "ParsedCategory",
     "ParsedJob",
     "ParsedLabel",
+    "PluginBuildError",
+    "PluginDeployTimeout",
     "Point",
     "PredictionFilters",
     "Project",

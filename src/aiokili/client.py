@@ -16,8 +16,10 @@ from .issues import IssueMethods
 from .label_mutations import LabelMutationMethods
 from .labels import LabelMethods
 from .models import User
+from .plugins import PluginMethods
 from .projects import ProjectMethods
 from .users import UserMethods
+from .webhooks import WebhookMethods
 
 
 class AsyncKili(
@@ -28,6 +30,8 @@ class AsyncKili(
     LabelMutationMethods,
     IssueMethods,
     UserMethods,
+    PluginMethods,
+    WebhookMethods,
 ):
     """Async client of the Kili GraphQL API.
 

@@ -12,7 +12,9 @@ KiliError
 │       ├── AuthenticationError   missing, wrong or expired API key
 │       ├── NotFoundError         the object named in the request does not exist
 │       └── InvalidRequestError   the API rejected the request's input (also a KiliInputError)
-└── BulkOperationError            some items of a bulk call failed; the rest were done
+├── BulkOperationError            some items of a bulk call failed; the rest were done
+├── PluginBuildError              an uploaded plugin failed to build (carries the build errors)
+└── PluginDeployTimeout           a plugin was not active before the deployment timeout
 ```
 """
 
@@ -205,4 +207,44 @@ class BulkOperationError(KiliError):
         super().__init__(
             f"{operation}: {len(self.failures)} item(s) failed, {len(self.succeeded)} succeeded"
             f"{reason}. Fix the failed items and call again with only those."
+        )
+
+
+class PluginBuildError(KiliError):
+    """An uploaded plugin's deployment failed.
+
+    Attributes:
+        plugin_name: the plugin.
+        errors: its build errors (``PluginLog`` entries of ``get_plugin_build_errors``),
+            oldest first; may be empty if the server reported none.
+    """
+
+    def __init__(self, plugin_name: str, errors: Sequence[Any]) -> None:
+        self.plugin_name = plugin_name
+        self.errors = list(errors)
+        details = "".join(f"\n  {getattr(e, 'content', e)}" for e in self.errors[-5:])
+        super().__init__(
+            f'Plugin "{plugin_name}" failed to build ({len(self.errors)} build error(s)).'
+            f"{details or ' The server reported no build error.'}\nFix the plugin and call "
+            "update_plugin(); get_plugin_build_errors() lists every error."
+        )
+
+
+class PluginDeployTimeout(KiliError):
+    """A plugin was still not active when the deployment timeout ran out (it may still
+    become active: check ``get_plugin_status``).
+
+    Attributes:
+        plugin_name: the plugin. status: its last status (e.g. ``"DEPLOYING"``).
+        timeout: the timeout in seconds.
+    """
+
+    def __init__(self, plugin_name: str, status: str | None, timeout: float) -> None:
+        self.plugin_name = plugin_name
+        self.status = status
+        self.timeout = timeout
+        super().__init__(
+            f'Plugin "{plugin_name}" was not active after {timeout:g} s (last status: '
+            f"{status}). It may still be deploying: check get_plugin_status(), or wait longer "
+            "with deploy_timeout=."
         )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 
 import aiokili
+from aiokili.plugins import Plugin, PluginCore, PluginLog, run_locally
 
 
 async def main() -> None:
@@ -48,6 +51,50 @@ async def main() -> None:
             print(choice, text, parsed.id, parsed.author)
         predictions: list[aiokili.Label] = await kili.predictions(project.id, author_in=["Ada"])
         print([p.model_name for p in predictions])
+        await plugins_and_webhooks(kili, project.id, asset_ids[0])
+
+
+class PluginHandler(PluginCore):
+    async def on_submit(self, label: dict[str, Any], asset_id: str) -> None:
+        if not label["jsonResponse"]:
+            self.logger.warning("empty label on %s", asset_id)
+            await self.kili.send_back_to_queue(asset_ids=[asset_id])
+
+    def on_review(self, label: dict[str, Any], asset_id: str) -> None:
+        self.logger.info("reviewed %s", label["reviewedLabel"]["id"])
+
+
+async def plugins_and_webhooks(kili: aiokili.AsyncKili, project_id: str, asset_id: str) -> None:
+    try:
+        done: str = await kili.upload_plugin("rule.py", "rule", deploy_timeout=60)
+    except aiokili.PluginBuildError as failed:
+        print([entry.content for entry in failed.errors])
+        raise
+    except aiokili.PluginDeployTimeout as slow:
+        print(slow.status, slow.timeout)
+        raise
+    print(done, await kili.update_plugin(Path("rule_dir"), plugin_name="rule", verbose=False))
+    status: str | None = await kili.get_plugin_status("rule")
+    await kili.activate_plugin_on_project("rule", project_id=project_id)
+    listed: list[Plugin] = await kili.list_plugins(fields=["name", "projectIds"])
+    logs: list[PluginLog] = await kili.get_plugin_logs(
+        project_id, "rule", start_date=datetime(2024, 1, 1), limit=10
+    )
+    for entry in logs:
+        when: datetime | None = entry.created_at
+        label_id: str | None = entry.metadata.label_id if entry.metadata else None
+        print(when, entry.log_type, entry.run_id, label_id, entry.content)
+    async for entry in kili.iter_plugin_logs(project_id, "rule", follow=True, poll_interval=2):
+        print(entry.content)
+        break
+    errors: list[PluginLog] = await kili.get_plugin_build_errors("rule")
+    print(status, listed, errors)
+    await kili.create_webhook("https://hook.example", "wh", header="Bearer x")
+    await kili.update_webhook("https://hook2.example", "wh", handler_types=["onSubmit"])
+    await kili.deactivate_plugin_on_project("rule", project_id)
+    await kili.delete_plugin("rule")
+    label = {"id": "l", "jsonResponse": {}}
+    await run_locally("rule.py", label, asset_id, project_id, kili=kili, event="on_review")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 from typing import Any, Optional, Union
 
+from .activate_plugin_on_project import ActivatePluginOnProject
 from .add_assets_to_review import AddAssetsToReview
 from .append_many_assets import AppendManyAssets
 from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
@@ -22,13 +23,22 @@ from .count_projects import CountProjects
 from .count_users import CountUsers
 from .create_honeypot import CreateHoneypot
 from .create_issues import CreateIssues
+from .create_plugin import CreatePlugin
+from .create_plugin_runner import CreatePluginRunner
 from .create_project import CreateProject
 from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+from .create_webhook import CreateWebhook
 from .current_user import CurrentUser
+from .deactivate_plugin_on_project import DeactivatePluginOnProject
 from .delete_assets import DeleteAssets
 from .delete_labels import DeleteLabels
+from .delete_plugin import DeletePlugin
 from .delete_project import DeleteProject
 from .filter_existing_assets import FilterExistingAssets
+from .generate_update_url import GenerateUpdateUrl
+from .get_plugin_build_errors import GetPluginBuildErrors
+from .get_plugin_logs import GetPluginLogs
+from .get_plugin_runner_status import GetPluginRunnerStatus
 from .input_types import (
     AppendManyAssetsAsynchronouslyData,
     AppendManyAssetsData,
@@ -38,7 +48,9 @@ from .input_types import (
     AssetWhere,
     CheckedTagData,
     CreateHoneypotData,
+    CreatePluginData,
     CreateProjectData,
+    GenerateUpdateUrlData,
     IssueData,
     IssueToCreate,
     IssueWhere,
@@ -46,9 +58,15 @@ from .input_types import (
     LabelWhere,
     NotificationWhere,
     OrganizationWhere,
+    PluginBuildErrorsData,
+    PluginLogsData,
+    PluginNameWhere,
+    PluginProjectWhere,
+    PluginRunnerData,
     ProjectData,
     ProjectWhere,
     UserWhere,
+    WebhookData,
 )
 from .issues import Issues
 from .label_asset_ids import LabelAssetIds
@@ -56,10 +74,12 @@ from .label_asset_project import LabelAssetProject
 from .label_project_interface import LabelProjectInterface
 from .labels import Labels
 from .labels_to_reconcile import LabelsToReconcile
+from .list_plugins import ListPlugins
 from .list_tags_by_org import ListTagsByOrg
 from .list_tags_by_project import ListTagsByProject
 from .notification_status import NotificationStatus
 from .operations import (
+    ACTIVATE_PLUGIN_ON_PROJECT_GQL,
     ADD_ASSETS_TO_REVIEW_GQL,
     APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
     APPEND_MANY_ASSETS_GQL,
@@ -77,19 +97,29 @@ from .operations import (
     COUNT_USERS_GQL,
     CREATE_HONEYPOT_GQL,
     CREATE_ISSUES_GQL,
+    CREATE_PLUGIN_GQL,
+    CREATE_PLUGIN_RUNNER_GQL,
     CREATE_PROJECT_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    CREATE_WEBHOOK_GQL,
     CURRENT_USER_GQL,
+    DEACTIVATE_PLUGIN_ON_PROJECT_GQL,
     DELETE_ASSETS_GQL,
     DELETE_LABELS_GQL,
+    DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
+    GENERATE_UPDATE_URL_GQL,
+    GET_PLUGIN_BUILD_ERRORS_GQL,
+    GET_PLUGIN_LOGS_GQL,
+    GET_PLUGIN_RUNNER_STATUS_GQL,
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
+    LIST_PLUGINS_GQL,
     LIST_TAGS_BY_ORG_GQL,
     LIST_TAGS_BY_PROJECT_GQL,
     NOTIFICATION_STATUS_GQL,
@@ -99,10 +129,12 @@ from .operations import (
     PROJECTS_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
+    UPDATE_PLUGIN_RUNNER_GQL,
     UPDATE_PROPERTIES_IN_ASSETS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
+    UPDATE_WEBHOOK_GQL,
     USERS_GQL,
     VIEWER_GQL,
 )
@@ -112,10 +144,12 @@ from .project_to_copy import ProjectToCopy
 from .projects import Projects
 from .send_assets_back_to_queue import SendAssetsBackToQueue
 from .steps_of_project import StepsOfProject
+from .update_plugin_runner import UpdatePluginRunner
 from .update_properties_in_assets import UpdatePropertiesInAssets
 from .update_properties_in_issue import UpdatePropertiesInIssue
 from .update_properties_in_label import UpdatePropertiesInLabel
 from .update_properties_in_project import UpdatePropertiesInProject
+from .update_webhook import UpdateWebhook
 from .users import Users
 from .viewer import Viewer
 
@@ -475,6 +509,169 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return LabelAssetProject.model_validate(data)
+
+    async def list_plugins(self, **kwargs: Any) -> ListPlugins:
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=LIST_PLUGINS_GQL,
+            operation_name="ListPlugins",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ListPlugins.model_validate(data)
+
+    async def get_plugin_runner_status(
+        self, name: str, **kwargs: Any
+    ) -> GetPluginRunnerStatus:
+        variables: dict[str, object] = {"name": name}
+        response = await self.execute(
+            query=GET_PLUGIN_RUNNER_STATUS_GQL,
+            operation_name="GetPluginRunnerStatus",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GetPluginRunnerStatus.model_validate(data)
+
+    async def get_plugin_build_errors(
+        self, data: PluginBuildErrorsData, **kwargs: Any
+    ) -> GetPluginBuildErrors:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=GET_PLUGIN_BUILD_ERRORS_GQL,
+            operation_name="GetPluginBuildErrors",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return GetPluginBuildErrors.model_validate(_data)
+
+    async def get_plugin_logs(
+        self, data: PluginLogsData, **kwargs: Any
+    ) -> GetPluginLogs:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=GET_PLUGIN_LOGS_GQL,
+            operation_name="GetPluginLogs",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return GetPluginLogs.model_validate(_data)
+
+    async def create_plugin(
+        self, data: CreatePluginData, **kwargs: Any
+    ) -> CreatePlugin:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CREATE_PLUGIN_GQL,
+            operation_name="CreatePlugin",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreatePlugin.model_validate(_data)
+
+    async def generate_update_url(
+        self, data: GenerateUpdateUrlData, **kwargs: Any
+    ) -> GenerateUpdateUrl:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=GENERATE_UPDATE_URL_GQL,
+            operation_name="GenerateUpdateUrl",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return GenerateUpdateUrl.model_validate(_data)
+
+    async def create_plugin_runner(
+        self, data: PluginRunnerData, **kwargs: Any
+    ) -> CreatePluginRunner:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CREATE_PLUGIN_RUNNER_GQL,
+            operation_name="CreatePluginRunner",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreatePluginRunner.model_validate(_data)
+
+    async def update_plugin_runner(
+        self, data: PluginRunnerData, **kwargs: Any
+    ) -> UpdatePluginRunner:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=UPDATE_PLUGIN_RUNNER_GQL,
+            operation_name="UpdatePluginRunner",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePluginRunner.model_validate(_data)
+
+    async def activate_plugin_on_project(
+        self, where: PluginProjectWhere, **kwargs: Any
+    ) -> ActivatePluginOnProject:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=ACTIVATE_PLUGIN_ON_PROJECT_GQL,
+            operation_name="ActivatePluginOnProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ActivatePluginOnProject.model_validate(data)
+
+    async def deactivate_plugin_on_project(
+        self, where: PluginProjectWhere, **kwargs: Any
+    ) -> DeactivatePluginOnProject:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=DEACTIVATE_PLUGIN_ON_PROJECT_GQL,
+            operation_name="DeactivatePluginOnProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeactivatePluginOnProject.model_validate(data)
+
+    async def delete_plugin(
+        self, where: PluginNameWhere, **kwargs: Any
+    ) -> DeletePlugin:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=DELETE_PLUGIN_GQL,
+            operation_name="DeletePlugin",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeletePlugin.model_validate(data)
+
+    async def create_webhook(self, data: WebhookData, **kwargs: Any) -> CreateWebhook:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CREATE_WEBHOOK_GQL,
+            operation_name="CreateWebhook",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreateWebhook.model_validate(_data)
+
+    async def update_webhook(self, data: WebhookData, **kwargs: Any) -> UpdateWebhook:
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=UPDATE_WEBHOOK_GQL,
+            operation_name="UpdateWebhook",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdateWebhook.model_validate(_data)
 
     async def create_project(
         self, data: CreateProjectData, **kwargs: Any

@@ -71,6 +71,13 @@ class ComplianceTag(str, Enum):
     PII = "PII"
 
 
+class PluginHandlerType(str, Enum):
+    onSubmit = "onSubmit"
+    onReview = "onReview"
+    onCustomInterfaceClick = "onCustomInterfaceClick"
+    onSendBackToQueue = "onSendBackToQueue"
+
+
 class IssueType(str, Enum):
     ISSUE = "ISSUE"
     QUESTION = "QUESTION"

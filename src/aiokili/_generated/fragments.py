@@ -152,6 +152,29 @@ class OrganizationLicense(BaseModel):
     upload_local_data: Optional[bool] = Field(alias="uploadLocalData")
 
 
+class Plugin(BaseModel):
+    id: str
+    name: str
+    project_ids: Optional[list[str]] = Field(alias="projectIds")
+    created_at: Optional[datetime] = Field(alias="createdAt")
+    updated_at: Optional[datetime] = Field(alias="updatedAt")
+
+
+class PluginLog(BaseModel):
+    content: Optional[str]
+    created_at: Optional[datetime] = Field(alias="createdAt")
+    log_type: Optional[str] = Field(alias="logType")
+    metadata: Optional["PluginLogMetadata"]
+    plugin_name: Optional[str] = Field(alias="pluginName")
+    project_id: Optional[str] = Field(alias="projectId")
+    run_id: Optional[str] = Field(alias="runId")
+
+
+class PluginLogMetadata(BaseModel):
+    asset_id: Optional[str] = Field(alias="assetId")
+    label_id: Optional[str] = Field(alias="labelId")
+
+
 class Project(BaseModel):
     id: str
     title: Optional[str]
@@ -211,6 +234,8 @@ Asset.model_rebuild()
 AssetActionOutcome.model_rebuild()
 Issue.model_rebuild()
 Organization.model_rebuild()
+Plugin.model_rebuild()
+PluginLog.model_rebuild()
 Project.model_rebuild()
 UpdatedAsset.model_rebuild()
 UserProfile.model_rebuild()

@@ -2,6 +2,7 @@
 # Source: queries
 
 __all__ = [
+    "ACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "ADD_ASSETS_TO_REVIEW_GQL",
     "APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL",
     "APPEND_MANY_ASSETS_GQL",
@@ -19,19 +20,29 @@ __all__ = [
     "COUNT_USERS_GQL",
     "CREATE_HONEYPOT_GQL",
     "CREATE_ISSUES_GQL",
+    "CREATE_PLUGIN_GQL",
+    "CREATE_PLUGIN_RUNNER_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
+    "CREATE_WEBHOOK_GQL",
     "CURRENT_USER_GQL",
+    "DEACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "DELETE_ASSETS_GQL",
     "DELETE_LABELS_GQL",
+    "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
+    "GENERATE_UPDATE_URL_GQL",
+    "GET_PLUGIN_BUILD_ERRORS_GQL",
+    "GET_PLUGIN_LOGS_GQL",
+    "GET_PLUGIN_RUNNER_STATUS_GQL",
     "ISSUES_GQL",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
     "NOTIFICATION_STATUS_GQL",
@@ -41,10 +52,12 @@ __all__ = [
     "PROJECT_TO_COPY_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
+    "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
+    "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
     "VIEWER_GQL",
 ]
@@ -578,6 +591,124 @@ query LabelAssetProject($where: AssetWhere!) {
       id
     }
   }
+}
+"""
+
+LIST_PLUGINS_GQL = """
+query ListPlugins {
+  data: listPlugins {
+    ...Plugin
+  }
+}
+
+fragment Plugin on Plugin {
+  id
+  name
+  projectIds
+  createdAt
+  updatedAt
+}
+"""
+
+GET_PLUGIN_RUNNER_STATUS_GQL = """
+query GetPluginRunnerStatus($name: String!) {
+  data: getPluginRunnerStatus(name: $name)
+}
+"""
+
+GET_PLUGIN_BUILD_ERRORS_GQL = """
+query GetPluginBuildErrors($data: PluginBuildErrorsData!) {
+  data: getPluginBuildErrors(data: $data) {
+    ...PluginLog
+  }
+}
+
+fragment PluginLog on PluginLog {
+  content
+  createdAt
+  logType
+  metadata {
+    assetId
+    labelId
+  }
+  pluginName
+  projectId
+  runId
+}
+"""
+
+GET_PLUGIN_LOGS_GQL = """
+query GetPluginLogs($data: PluginLogsData!) {
+  data: getPluginLogs(data: $data) {
+    ...PluginLog
+  }
+}
+
+fragment PluginLog on PluginLog {
+  content
+  createdAt
+  logType
+  metadata {
+    assetId
+    labelId
+  }
+  pluginName
+  projectId
+  runId
+}
+"""
+
+CREATE_PLUGIN_GQL = """
+mutation CreatePlugin($data: CreatePluginData!) {
+  data: createPlugin(data: $data)
+}
+"""
+
+GENERATE_UPDATE_URL_GQL = """
+mutation GenerateUpdateUrl($data: GenerateUpdateUrlData!) {
+  data: generateUpdateUrl(data: $data)
+}
+"""
+
+CREATE_PLUGIN_RUNNER_GQL = """
+mutation CreatePluginRunner($data: PluginRunnerData!) {
+  data: createPluginRunner(data: $data)
+}
+"""
+
+UPDATE_PLUGIN_RUNNER_GQL = """
+mutation UpdatePluginRunner($data: PluginRunnerData!) {
+  data: updatePluginRunner(data: $data)
+}
+"""
+
+ACTIVATE_PLUGIN_ON_PROJECT_GQL = """
+mutation ActivatePluginOnProject($where: PluginProjectWhere!) {
+  data: activatePluginOnProject(where: $where)
+}
+"""
+
+DEACTIVATE_PLUGIN_ON_PROJECT_GQL = """
+mutation DeactivatePluginOnProject($where: PluginProjectWhere!) {
+  data: deactivatePluginOnProject(where: $where)
+}
+"""
+
+DELETE_PLUGIN_GQL = """
+mutation DeletePlugin($where: PluginNameWhere!) {
+  data: deletePlugin(where: $where)
+}
+"""
+
+CREATE_WEBHOOK_GQL = """
+mutation CreateWebhook($data: WebhookData!) {
+  data: createWebhook(data: $data)
+}
+"""
+
+UPDATE_WEBHOOK_GQL = """
+mutation UpdateWebhook($data: WebhookData!) {
+  data: updateWebhook(data: $data)
 }
 """
 

@@ -1,0 +1,671 @@
+"""The SDK side of plugins and webhooks (issue 7).
+
+- local checks: every bad input is rejected before any request (respx guard);
+- the archive's contents; PluginCore's dispatch (sync and async handlers);
+- ``run_locally`` against the REAL local server (what the plugin calls);
+- the wire flows (upload/update/status/build errors/logs/list/webhooks) against respx mocks of
+  the contract (kili-contract.md §6). MOVE TO THE REAL SERVER once its plugin resolvers land
+  (branch plugins-server): every test marked ``WIRE_MOCK`` below.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+import zipfile
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import respx
+from support import answer, import_images, new_project
+
+import aiokili
+from aiokili import plugins
+from aiokili.plugins import PluginCore, run_locally
+
+URL = "https://kili.example/api/label/v2/graphql"
+UPLOAD = "https://kili.example/api/label/v2/files/plugin-upload?token=t&id=xyz"
+pytestmark = pytest.mark.anyio
+F = TypeVar("F")
+
+
+def wire_mock(test: F) -> F:
+    """Marks a test run against respx mocks of the wire contract: move it to the real local
+    server once the plugin resolvers land."""
+    return test
+
+
+WIRE_MOCK = wire_mock
+
+GOOD = """
+from aiokili.plugins import PluginCore
+
+
+class PluginHandler(PluginCore):
+    def on_submit(self, label, asset_id):
+        return ("submit", label["id"], asset_id)
+
+    async def on_review(self, label, asset_id):
+        return ("review", label["reviewedLabel"]["id"], asset_id)
+"""
+
+
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+# ----------------------------------------------------------------------------- local checks
+
+
+@pytest.fixture
+def no_requests() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route()
+        yield router
+    assert not route.called, "a request was sent for bad input"
+
+
+Call = Callable[[aiokili.AsyncKili, Path], Awaitable[Any]]
+
+BAD: list[tuple[str, Call, type[Exception], str]] = [
+    ("file_path deprecated", lambda k, d: k.upload_plugin(file_path=str(d / "p.py")),
+     TypeError, '"file_path" has been deprecated for "plugin_path", please use "plugin_path"'),
+    ("no path", lambda k, d: k.upload_plugin(), TypeError, "plugin_path is nullish"),
+    ("update without name", lambda k, d: k.update_plugin(d / "good.py"),
+     TypeError, "plugin_name is nullish"),
+    ("update file_path", lambda k, d: k.update_plugin(file_path="x", plugin_name="n"),
+     TypeError, "file_path"),
+    ("unknown kwarg", lambda k, d: k.upload_plugin(d / "good.py", plugin_nme="x"),
+     TypeError, "plugin_nme"),
+    ("path not str", lambda k, d: k.upload_plugin(3), aiokili.KiliInputError, "plugin_path must be"),
+    ("missing path", lambda k, d: k.upload_plugin(d / "nope.py"),
+     aiokili.KiliInputError, "plugin_path .*nope.py.* does not exist"),
+    ("not a .py", lambda k, d: k.upload_plugin(d / "notes.txt"),
+     aiokili.KiliInputError, r"plugin_path .* must be a \.py file"),
+    ("folder without main.py", lambda k, d: k.upload_plugin(d / "nomain"),
+     aiokili.KiliInputError, "has no main.py"),
+    ("no PluginHandler", lambda k, d: k.upload_plugin(d / "nohandler.py"),
+     aiokili.KiliInputError, r"no top-level `class PluginHandler\(PluginCore\)`"),
+    ("PluginHandler without base", lambda k, d: k.upload_plugin(d / "nobase.py"),
+     aiokili.KiliInputError, "PluginHandler"),
+    ("syntax error in a module", lambda k, d: k.upload_plugin(d / "badsyntax"),
+     aiokili.KiliInputError, "helper.py has a syntax error at line 1"),
+    ("no handler method", lambda k, d: k.upload_plugin(d / "nomethods.py"),
+     aiokili.KiliInputError, "PluginHandler defines none of on_submit"),
+    ("empty plugin_name", lambda k, d: k.upload_plugin(d / "good.py", " "),
+     aiokili.KiliInputError, "plugin_name must be a non-empty string"),
+    ("bad deploy_timeout", lambda k, d: k.upload_plugin(d / "good.py", deploy_timeout=0),
+     aiokili.KiliInputError, "deploy_timeout"),
+    ("update: no main.py", lambda k, d: k.update_plugin(d / "nomain", "n"),
+     aiokili.KiliInputError, "has no main.py"),
+    ("status: empty name", lambda k, d: k.get_plugin_status(""), aiokili.KiliInputError, "plugin_name"),
+    ("logs: str start_date", lambda k, d: k.get_plugin_logs("p", "n", start_date="1970/01/01"),
+     aiokili.KiliInputError, "start_date must be a datetime"),
+    ("logs: negative limit", lambda k, d: k.get_plugin_logs("p", "n", limit=-1),
+     aiokili.KiliInputError, "limit must be an integer >= 0"),
+    ("logs: empty project", lambda k, d: k.get_plugin_logs("", "n"), aiokili.KiliInputError, "project_id"),
+    ("build errors: float skip", lambda k, d: k.get_plugin_build_errors("n", skip=1.5),
+     aiokili.KiliInputError, "skip must be"),
+    ("iter logs: zero page", lambda k, d: k.iter_plugin_logs("p", "n", page_size=0).__anext__(),
+     aiokili.KiliInputError, "page_size"),
+    ("list: str fields", lambda k, d: k.list_plugins(fields="name"), aiokili.KiliInputError, "fields"),
+    ("list: unknown field", lambda k, d: k.list_plugins(fields=["nmae"]),
+     aiokili.KiliInputError, "Unknown field 'nmae'"),
+    ("activate: empty project", lambda k, d: k.activate_plugin_on_project("n", ""),
+     aiokili.KiliInputError, "project_id"),
+    ("deactivate: empty name", lambda k, d: k.deactivate_plugin_on_project("", "p"),
+     aiokili.KiliInputError, "plugin_name"),
+    ("delete: empty name", lambda k, d: k.delete_plugin(""), aiokili.KiliInputError, "plugin_name"),
+    ("webhook: not a URL", lambda k, d: k.create_webhook("hook", "wh"),
+     aiokili.KiliInputError, "webhook_url must be an http"),
+    ("webhook: bad handler", lambda k, d: k.create_webhook("https://h", "wh", handler_types=["onSubmitt"]),
+     aiokili.KiliInputError, r"handler_types\[0\] is 'onSubmitt'"),
+    ("webhook: str handler types", lambda k, d: k.create_webhook("https://h", "wh", handler_types="onSubmit"),
+     aiokili.KiliInputError, "handler_types must be a list"),
+    ("webhook: empty handler types", lambda k, d: k.create_webhook("https://h", "wh", handler_types=[]),
+     aiokili.KiliInputError, "handler_types is empty"),
+    ("webhook: int header", lambda k, d: k.create_webhook("https://h", "wh", header=1),
+     aiokili.KiliInputError, "header must be a str"),
+    ("update webhook: bad url", lambda k, d: k.update_webhook("ftp://h", "wh"),
+     aiokili.KiliInputError, "new_webhook_url must be"),
+    ("upload: str event_matcher", lambda k, d: k.upload_plugin(d / "good.py", event_matcher="asset.skipped"),
+     aiokili.KiliInputError, "event_matcher must be a list"),
+    ("update: empty event", lambda k, d: k.update_plugin(d / "good.py", "n", event_matcher=[""]),
+     aiokili.KiliInputError, r"event_matcher\[0\] must be a non-empty string"),
+    ("webhook: both kinds", lambda k, d: k.create_webhook("https://h", "wh", handler_types=["onSubmit"], event_matcher=["asset.skipped"]),
+     aiokili.KiliInputError, "handler_types or event_matcher, not both"),
+    ("webhook: empty matcher", lambda k, d: k.update_webhook("https://h", "wh", event_matcher=[]),
+     aiokili.KiliInputError, "event_matcher must be a non-empty list"),
+    ("update webhook: no name", lambda k, d: k.update_webhook("https://h", ""),
+     aiokili.KiliInputError, "plugin_name"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    _write(tmp_path, {"good.py": GOOD, "notes.txt": "hi", "nomain/other.py": "x = 1"})
+    _write(tmp_path, {"nohandler.py": "class Handler:\n    pass\n"})
+    _write(tmp_path, {"nobase.py": "class PluginHandler:\n    pass\n"})
+    _write(tmp_path, {"nomethods.py": "class PluginHandler(PluginCore):\n    x = 1\n"})
+    _write(tmp_path, {"badsyntax/main.py": GOOD, "badsyntax/helper.py": "def (:\n"})
+    return tmp_path
+
+
+@pytest.mark.parametrize(("name", "call", "error", "message"), BAD, ids=[c[0] for c in BAD])
+async def test_bad_input_is_rejected_before_any_request(
+    no_requests: respx.MockRouter,
+    plugin_dir: Path,
+    name: str,
+    call: Call,
+    error: type[Exception],
+    message: str,
+) -> None:
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(error, match=message):
+            await call(kili, plugin_dir)
+
+
+def test_file_path_message_is_the_seeds() -> None:
+    with pytest.raises(TypeError) as caught:
+        plugins._nullish("upload_plugin", None, {"file_path": "a.py"})
+    assert str(caught.value) == (
+        '"file_path" has been deprecated for "plugin_path", please use "plugin_path" instead'
+    )
+
+
+# ----------------------------------------------------------------------------- the archive
+
+
+def _members(archive: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_a_single_file_is_stored_as_main_py(tmp_path: Path) -> None:
+    _write(tmp_path, {"my_rule.py": GOOD})
+    files = plugins._plugin_files("upload_plugin", tmp_path / "my_rule.py")
+    assert _members(plugins.plugin_archive(files)) == {"main.py": GOOD.encode()}
+    assert plugins._name("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule"
+
+
+def test_a_folder_keeps_its_modules_subfolders_and_requirements(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "shop_rules",
+        {
+            "main.py": "from helpers.helper import f\n" + GOOD,
+            "other_file.py": "X = 1\n",
+            "helpers/helper.py": "def f(): return 1\n",
+            "helpers/__pycache__/helper.cpython-311.pyc": "junk",
+            "requirements.txt": "numpy\n",
+            "README.md": "not shipped",
+            "data/sub/requirements.txt": "not the root one",
+        },
+    )
+    members = _members(plugins.plugin_archive(plugins._plugin_files("upload_plugin", folder)))
+    assert sorted(members) == ["helpers/helper.py", "main.py", "other_file.py", "requirements.txt"]
+    assert members["requirements.txt"] == b"numpy\n"
+    assert plugins._name("upload_plugin", folder, None) == "shop_rules"
+
+
+def test_handler_types_come_from_the_methods_defined() -> None:
+    kinds = plugins.handler_types(GOOD.encode())
+    assert [k.value for k in kinds] == ["onSubmit", "onReview"]
+    official = b"from kili.plugins import PluginCore\nclass PluginHandler(PluginCore):\n" + (
+        b"    def on_custom_interface_click(self, label, asset_id): pass\n"
+    )
+    assert [k.value for k in plugins.handler_types(official)] == ["onCustomInterfaceClick"]
+
+
+# ----------------------------------------------------------------------------- PluginCore
+
+
+class Handler(PluginCore):
+    def on_submit(self, label: dict[str, Any], asset_id: str) -> Any:
+        self.logger.info("submitted %s", label["id"])
+        return asset_id
+
+    async def on_review(self, label: dict[str, Any], asset_id: str) -> Any:
+        return label["reviewedLabel"]["id"]
+
+
+async def test_plugin_core_defaults_warn(caplog: pytest.LogCaptureFixture) -> None:
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        core = PluginCore(kili, "p")
+        assert core.kili is kili and core.project_id == "p"
+        with caplog.at_level(logging.WARNING):
+            core.on_submit({"id": "l"}, "a")
+            core.on_review({"id": "l"}, "a")
+            core.on_custom_interface_click({"id": "l"}, "a")
+    assert [r.getMessage() for r in caplog.records] == [
+        "Method not implemented. Define a custom on_submit on your plugin",
+        "Method not implemented. Define a custom on_review on your plugin",
+        "Handler is in active development.",
+    ]
+
+
+async def test_run_locally_dispatches_sync_and_async_handlers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(tmp_path, {"p.py": GOOD}) / "p.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        sync = await run_locally(path, {"id": "L1"}, "A1", "P1", kili=kili)
+        review = {"id": "L2", "reviewedLabel": {"id": "L1"}}
+        asynchronous = await run_locally(path, review, "A1", "P1", kili=kili, event="on_review")
+    assert sync == ("submit", "L1", "A1")
+    assert asynchronous == ("review", "L1", "A1")
+
+
+async def test_run_locally_imports_the_folders_modules_and_checks_first(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "pl",
+        {
+            "main.py": "from helpers.rule import ok\nfrom aiokili.plugins import PluginCore\n"
+            "class PluginHandler(PluginCore):\n"
+            "    def on_submit(self, label, asset_id):\n        return ok(label)\n",
+            "helpers/rule.py": "def ok(label):\n    return bool(label.get('jsonResponse'))\n",
+        },
+    )
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        assert (
+            await run_locally(folder, {"id": "l", "jsonResponse": {}}, "a", "p", kili=kili) is False
+        )
+        with pytest.raises(aiokili.KiliInputError, match="event must be"):
+            await run_locally(folder, {"id": "l"}, "a", "p", kili=kili, event="on_click")  # type: ignore[arg-type]
+        with pytest.raises(aiokili.KiliInputError, match=r"has no main\.py"):
+            await run_locally(tmp_path, {"id": "l"}, "a", "p", kili=kili)
+
+
+SEND_BACK = """
+from aiokili.plugins import PluginCore
+
+
+class PluginHandler(PluginCore):
+    async def on_submit(self, label, asset_id):
+        categories = label["jsonResponse"]["JOB"]["categories"]
+        if categories[0]["name"] != "A":
+            self.logger.warning("wrong category on %s", asset_id)
+            await self.kili.send_back_to_queue(asset_ids=[asset_id])
+"""
+
+
+async def test_run_locally_against_the_local_server(
+    kili: aiokili.AsyncKili, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The harness runs the plugin's real calls on the real local server."""
+    path = _write(tmp_path, {"rule.py": SEND_BACK}) / "rule.py"
+    project_id = await new_project(kili)
+    good, bad = await import_images(kili, project_id, 2)
+    await kili.append_labels(
+        asset_id_array=[good, bad], json_response_array=[answer("A"), answer("B")]
+    )
+    labels = await kili.labels(project_id)
+    by_asset = {label.label_of.id if label.label_of else "": label for label in labels}
+    assert {a.status for a in await kili.assets(project_id)} == {aiokili.Status.LABELED}
+    with caplog.at_level(logging.WARNING):
+        for asset_id in (good, bad):
+            await run_locally(path, by_asset[asset_id], asset_id, project_id, kili=kili)
+    status = {a.id: a.status for a in await kili.assets(project_id)}
+    assert status == {good: aiokili.Status.LABELED, bad: aiokili.Status.ONGOING}
+    assert f"wrong category on {bad}" in caplog.text
+
+
+async def test_plugin_label_is_the_platforms_dict(kili: aiokili.AsyncKili) -> None:
+    """A Label model (or a dict from labels(fields=...)) becomes the handler's dict."""
+    project_id = await new_project(kili)
+    (asset_id,) = await import_images(kili, project_id, 1)
+    await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+    (label,) = await kili.labels(project_id)
+    data = plugins.plugin_label(label)
+    assert data["id"] == label.id and data["labelType"] == "DEFAULT" and "author" not in data
+    assert data["authorId"] == (label.author.id if label.author else None)
+    assert data["jsonResponse"] == answer("A")
+    json.dumps(data)  # what a subprocess runner would send
+    assert plugins.plugin_label({"id": "l", "author": {"id": "u"}}) == {"id": "l", "authorId": "u"}
+
+
+# ----------------------------------------------------------------------------- wire flows (mocks)
+
+
+class Api:
+    """A respx stand-in for the plugin resolvers of the contract (§6): records the calls."""
+
+    def __init__(self, router: respx.MockRouter, statuses: list[str | None]) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.statuses = statuses
+        self.uploads: list[httpx.Request] = []
+        self.answers: dict[str, Any] = {
+            "CreatePlugin": UPLOAD,
+            "GenerateUpdateUrl": UPLOAD,
+            "CreatePluginRunner": "ok",
+            "UpdatePluginRunner": "ok",
+            "GetPluginBuildErrors": [],
+            "GetPluginLogs": [],
+            "ListPlugins": [],
+            "ActivatePluginOnProject": "activated",
+            "DeactivatePluginOnProject": "deactivated",
+            "DeletePlugin": "deleted",
+            "CreateWebhook": "ok",
+            "UpdateWebhook": "ok",
+        }
+        self.errors: dict[str, str] = {}
+        router.post(URL).mock(side_effect=self.graphql)
+        router.put(url__startswith="https://kili.example/api/label/v2/files/").mock(
+            side_effect=self.upload
+        )
+
+    def graphql(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        name = body["operationName"]
+        self.calls.append((name, body.get("variables", {})))
+        if name in self.errors:
+            return httpx.Response(
+                200, json={"data": None, "errors": [{"message": self.errors[name]}]}
+            )
+        if name == "GetPluginRunnerStatus":
+            value = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+            return httpx.Response(200, json={"data": {"data": value}})
+        answer = self.answers[name]
+        if callable(answer):
+            answer = answer(body.get("variables", {}))
+        return httpx.Response(200, json={"data": {"data": answer}})
+
+    def upload(self, request: httpx.Request) -> httpx.Response:
+        self.uploads.append(request)
+        return httpx.Response(200)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+@pytest.fixture
+def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plugins, "POLL_FIRST", 0.001)
+    monkeypatch.setattr(plugins, "POLL_MOST", 0.01)
+
+
+@WIRE_MOCK
+async def test_upload_sends_the_contracts_flow_and_waits_until_active(
+    tmp_path: Path, fast_polls: None
+) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["DEPLOYING", "DEPLOYING", "ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            assert await kili.upload_plugin(path) == "Plugin created successfully"
+    assert api.names() == ["CreatePlugin", "CreatePluginRunner"] + ["GetPluginRunnerStatus"] * 3
+    assert api.calls[0][1] == {"data": {"pluginName": "rule"}}
+    assert api.calls[1][1] == {
+        "data": {"pluginName": "rule", "handlerTypes": ["onSubmit", "onReview"]}
+    }
+    (put,) = api.uploads
+    assert "id=" not in str(put.url) and put.headers["content-type"] == "application/zip"
+    assert put.headers["authorization"] == "X-API-Key: k"  # the API's own upload URL
+    assert _members(put.content) == {"main.py": GOOD.encode()}
+
+
+@WIRE_MOCK
+async def test_update_uses_generate_update_url_and_update_runner(
+    tmp_path: Path, fast_polls: None
+) -> None:
+    folder = _write(tmp_path / "pl", {"main.py": GOOD, "requirements.txt": "numpy\n"})
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            result = await kili.update_plugin(plugin_path=folder, plugin_name="shop")
+    assert result == "Plugin updated successfully"
+    assert api.names() == ["GenerateUpdateUrl", "UpdatePluginRunner", "GetPluginRunnerStatus"]
+    assert api.calls[0][1] == {"data": {"pluginName": "shop"}}
+    assert sorted(_members(api.uploads[0].content)) == ["main.py", "requirements.txt"]
+
+
+@WIRE_MOCK
+async def test_a_failed_build_raises_with_the_build_errors(
+    tmp_path: Path, fast_polls: None
+) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    error = {"content": "ERROR: No matching distribution found for nope", "createdAt": None,
+             "logType": "ERROR", "metadata": None, "pluginName": "rule", "projectId": None,
+             "runId": None}  # fmt: skip
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["DEPLOYING", "FAILED"])
+        api.answers["GetPluginBuildErrors"] = [error]
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            with pytest.raises(
+                aiokili.PluginBuildError, match="No matching distribution"
+            ) as caught:
+                await kili.upload_plugin(path)
+    assert caught.value.plugin_name == "rule"
+    assert [e.content for e in caught.value.errors] == [error["content"]]
+    assert api.calls[-1] == (
+        "GetPluginBuildErrors",
+        {"data": {"pluginName": "rule", "limit": 100, "skip": 0}},
+    )
+
+
+@WIRE_MOCK
+async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: None) -> None:
+    """DEPLOYING past the timeout is a PluginDeployTimeout (not a build failure)."""
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["DEPLOYING"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            with pytest.raises(aiokili.PluginDeployTimeout, match="DEPLOYING") as caught:
+                await kili.upload_plugin(path, deploy_timeout=0.05)
+    assert caught.value.status == "DEPLOYING" and caught.value.timeout == 0.05
+    assert "GetPluginBuildErrors" not in api.names()
+    assert api.names().count("GetPluginRunnerStatus") >= 2
+
+
+@WIRE_MOCK
+async def test_an_existing_name_points_to_update_plugin(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        api.errors["CreatePlugin"] = (
+            "[pluginsError] An error occured handling your plugin -- This can be due to: 400: "
+            'Bad Request: createPlugin: an entity Plugin already exists with value "rule" '
+            "for field 'name' | trace : false"
+        )
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            with pytest.raises(aiokili.KiliInputError, match=r"kili\.update_plugin") as caught:
+                await kili.upload_plugin(path)
+    assert isinstance(caught.value.__cause__, aiokili.GraphQLError)
+    assert api.names() == ["CreatePlugin"] and not api.uploads
+
+
+@WIRE_MOCK
+async def test_status_build_errors_and_logs_are_typed(tmp_path: Path) -> None:
+    entry = {"content": "hello", "createdAt": "2024-01-01T10:00:00.000Z", "logType": "INFO",
+             "metadata": {"assetId": "a", "labelId": "l"}, "pluginName": "rule",
+             "projectId": "p", "runId": "r1"}  # fmt: skip
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["DEPLOYING"])
+        api.answers["GetPluginLogs"] = [entry]
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            assert await kili.get_plugin_status("rule") == "DEPLOYING"
+            logs = await kili.get_plugin_logs(
+                "p", "rule", start_date=datetime(2024, 1, 1), limit=5, skip=2
+            )
+    (log,) = logs
+    assert isinstance(log, plugins.PluginLog)
+    assert log.run_id == "r1" and log.metadata and log.metadata.label_id == "l"
+    assert log.created_at == datetime.fromisoformat("2024-01-01T10:00:00+00:00")
+    assert api.calls[-1][1] == {"data": {"projectId": "p", "pluginName": "rule",
+                                         "createdAt": "2024-01-01T00:00:00.000Z", "limit": 5,
+                                         "skip": 2}}  # fmt: skip
+
+
+def _log(i: int) -> dict[str, Any]:
+    return {"content": f"line {i}", "createdAt": None, "logType": "INFO", "metadata": None,
+            "pluginName": "rule", "projectId": "p", "runId": f"r{i}"}  # fmt: skip
+
+
+@WIRE_MOCK
+async def test_iter_plugin_logs_pages_through_all_then_follows_new_entries() -> None:
+    stored = [_log(i) for i in range(5)]
+
+    def page(variables: dict[str, Any]) -> list[dict[str, Any]]:
+        data = variables["data"]
+        return stored[data["skip"] : data["skip"] + data["limit"]]
+
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        api.answers["GetPluginLogs"] = page
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            every = [e.content async for e in kili.iter_plugin_logs("p", "rule", page_size=2)]
+            assert every == [f"line {i}" for i in range(5)]
+            seen: list[str | None] = []
+            async for entry in kili.iter_plugin_logs(
+                "p", "rule", follow=True, page_size=2, poll_interval=0.01
+            ):
+                seen.append(entry.content)
+                if len(seen) == 5:
+                    stored.append(_log(5))  # a new run logs while we tail
+                if len(seen) == 6:
+                    break
+    assert seen == [f"line {i}" for i in range(6)]
+    skips = [v["data"]["skip"] for n, v in api.calls if n == "GetPluginLogs"]
+    assert skips[:3] == [0, 2, 4]
+
+
+@WIRE_MOCK
+async def test_list_plugins_default_and_selected_fields() -> None:
+    plugin = {"id": "1", "name": "rule", "projectIds": ["p"], "createdAt": None, "updatedAt": None}
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        api.answers["ListPlugins"] = [plugin]
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            (full,) = await kili.list_plugins()
+            api.answers["ListPlugins"] = [{"id": "1", "name": "rule"}]
+            (narrow,) = await kili.list_plugins(fields=["name"])
+    assert full.project_ids == ["p"] and narrow.name == "rule" and narrow.project_ids is None
+    assert isinstance(narrow, plugins.Plugin)
+
+
+@WIRE_MOCK
+async def test_activation_deletion_and_webhooks_send_the_contracts_variables() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            assert await kili.activate_plugin_on_project("rule", project_id="p") == "activated"
+            assert await kili.deactivate_plugin_on_project("rule", "p") == "deactivated"
+            assert await kili.delete_plugin("rule") == "deleted"
+            await kili.create_webhook("https://hook", "wh", header="Bearer x")
+            await kili.update_webhook("https://hook2", "wh", handler_types=["onSubmit"])
+    assert api.calls == [
+        ("ActivatePluginOnProject", {"where": {"pluginName": "rule", "projectId": "p"}}),
+        ("DeactivatePluginOnProject", {"where": {"pluginName": "rule", "projectId": "p"}}),
+        ("DeletePlugin", {"where": {"pluginName": "rule"}}),
+        ("CreateWebhook", {"data": {"pluginName": "wh", "webhookUrl": "https://hook",
+                                    "header": "Bearer x",
+                                    "handlerTypes": ["onSubmit", "onReview"]}}),
+        ("UpdateWebhook", {"data": {"pluginName": "wh", "webhookUrl": "https://hook2",
+                                    "handlerTypes": ["onSubmit"]}}),
+    ]  # fmt: skip
+
+
+@WIRE_MOCK
+async def test_event_matchers_replace_handler_types(tmp_path: Path, fast_polls: None) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            events = ["asset.workflow.*", "asset.skipped", "asset.skipped"]
+            await kili.upload_plugin(path, "ev", True, events)
+            await kili.create_webhook("https://hook", "wh", event_matcher=["asset.skipped"])
+    matcher = ["asset.skipped", "asset.workflow.*"]
+    assert (
+        "CreatePluginRunner",
+        {"data": {"pluginName": "ev", "eventMatcher": matcher}},
+    ) in api.calls
+    assert api.calls[-1] == (
+        "CreateWebhook",
+        {
+            "data": {
+                "pluginName": "wh",
+                "webhookUrl": "https://hook",
+                "eventMatcher": ["asset.skipped"],
+            }
+        },
+    )
+
+
+async def test_run_locally_forgets_each_plugins_modules(tmp_path: Path) -> None:
+    """Two plugin folders with a same-named helper module each get their own."""
+    main = (
+        "from aiokili.plugins import PluginCore\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        import helper  # imported lazily, while the handler runs\n"
+        "        return helper.NAME\n"
+    )
+    one = _write(tmp_path / "one", {"main.py": main, "helper.py": "NAME = 'one'\n"})
+    two = _write(tmp_path / "two", {"main.py": main, "helper.py": "NAME = 'two'\n"})
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        assert await run_locally(one, {"id": "l"}, "a", "p", kili=kili) == "one"
+        assert await run_locally(two, {"id": "l"}, "a", "p", kili=kili) == "two"
+    assert "helper" not in sys.modules and str(one) not in sys.path
+
+
+async def test_run_locally_explains_an_official_sdk_plugin_without_kili(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kili", None)  # as if kili were not installed
+    source = GOOD.replace("from aiokili.plugins", "from kili.plugins")
+    path = _write(tmp_path, {"official.py": source}) / "official.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(aiokili.KiliInputError, match=r"from aiokili\.plugins import"):
+            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
+
+
+async def test_run_locally_lets_the_handlers_exception_through(tmp_path: Path) -> None:
+    source = GOOD.replace('return ("submit", label["id"], asset_id)', 'raise RuntimeError("rule")')
+    path = _write(tmp_path, {"boom.py": source}) / "boom.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(RuntimeError, match="rule"):
+            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
+
+
+@WIRE_MOCK
+async def test_the_archive_upload_is_retried_through_the_core_policy(
+    tmp_path: Path, fast_polls: None
+) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        answers = iter([httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200)])
+
+        def flaky(request: httpx.Request) -> httpx.Response:
+            api.uploads.append(request)
+            return next(answers)
+
+        router.routes[-1].side_effect = flaky
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            assert await kili.upload_plugin(path) == "Plugin created successfully"
+    assert len(api.uploads) == 2
+    assert _members(api.uploads[1].content) == {"main.py": GOOD.encode()}
+
+
+@WIRE_MOCK
+async def test_verbose_logs_the_deployment_and_quiet_does_not(
+    tmp_path: Path, fast_polls: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router, caplog.at_level(logging.INFO, "aiokili"):
+        Api(router, ["DEPLOYING", "ACTIVE"])
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            await kili.update_plugin(path, "rule", verbose=False)
+            assert not [r for r in caplog.records if r.name == "aiokili.plugins"]
+            await kili.upload_plugin(path)
+    messages = [r.getMessage() for r in caplog.records if r.name == "aiokili.plugins"]
+    assert messages[-1] == 'Plugin "rule" is active.'
+    assert any("uploaded" in m for m in messages)
