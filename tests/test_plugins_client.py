@@ -26,7 +26,7 @@ import respx
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili import plugins
+from aiokili import plugin_files, plugins
 from aiokili.plugins import PluginCore, run_locally
 
 URL = "https://kili.example/api/label/v2/graphql"
@@ -176,7 +176,7 @@ async def test_bad_input_is_rejected_before_any_request(
 
 def test_file_path_message_is_the_seeds() -> None:
     with pytest.raises(TypeError) as caught:
-        plugins._nullish("upload_plugin", None, {"file_path": "a.py"})
+        plugin_files.plugin_path_of("upload_plugin", None, {"file_path": "a.py"})
     assert str(caught.value) == (
         '"file_path" has been deprecated for "plugin_path", please use "plugin_path" instead'
     )
@@ -192,9 +192,9 @@ def _members(archive: bytes) -> dict[str, bytes]:
 
 def test_a_single_file_is_stored_as_main_py(tmp_path: Path) -> None:
     _write(tmp_path, {"my_rule.py": GOOD})
-    files = plugins._plugin_files("upload_plugin", tmp_path / "my_rule.py")
-    assert _members(plugins.plugin_archive(files)) == {"main.py": GOOD.encode()}
-    assert plugins._name("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule"
+    files = plugin_files.plugin_files("upload_plugin", tmp_path / "my_rule.py")
+    assert _members(plugin_files.plugin_archive(files)) == {"main.py": GOOD.encode()}
+    assert plugin_files.plugin_name_of("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule"
 
 
 def test_a_folder_keeps_its_modules_subfolders_and_requirements(tmp_path: Path) -> None:
@@ -210,19 +210,21 @@ def test_a_folder_keeps_its_modules_subfolders_and_requirements(tmp_path: Path) 
             "data/sub/requirements.txt": "not the root one",
         },
     )
-    members = _members(plugins.plugin_archive(plugins._plugin_files("upload_plugin", folder)))
+    members = _members(
+        plugin_files.plugin_archive(plugin_files.plugin_files("upload_plugin", folder))
+    )
     assert sorted(members) == ["helpers/helper.py", "main.py", "other_file.py", "requirements.txt"]
     assert members["requirements.txt"] == b"numpy\n"
-    assert plugins._name("upload_plugin", folder, None) == "shop_rules"
+    assert plugin_files.plugin_name_of("upload_plugin", folder, None) == "shop_rules"
 
 
 def test_handler_types_come_from_the_methods_defined() -> None:
-    kinds = plugins.handler_types(GOOD.encode())
+    kinds = plugin_files.handler_types(GOOD.encode())
     assert [k.value for k in kinds] == ["onSubmit", "onReview"]
     official = b"from kili.plugins import PluginCore\nclass PluginHandler(PluginCore):\n" + (
         b"    def on_custom_interface_click(self, label, asset_id): pass\n"
     )
-    assert [k.value for k in plugins.handler_types(official)] == ["onCustomInterfaceClick"]
+    assert [k.value for k in plugin_files.handler_types(official)] == ["onCustomInterfaceClick"]
 
 
 # ----------------------------------------------------------------------------- PluginCore

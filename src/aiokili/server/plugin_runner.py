@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
+from .._http import RetryPolicy
+from ..errors import APIError
 from .db import in_thread, new_id, now
 from .domains.plugins import ACTIVE, DEPLOYING, FAILED, LogEntry, PluginRow
 from .settings import PluginLimits
@@ -358,24 +360,25 @@ class PluginService:
         body = {"eventType": event, "logPayload": {"runId": run_id, "projectId": row["project_id"]},
                 "payload": {"label": label, "asset_id": row["asset_id"]}}  # fmt: skip
         headers = {"Authorization": plugin.webhook_header} if plugin.webhook_header else {}
-        outcome: tuple[str, str] = ("ERROR", "not sent")
+        url = plugin.webhook_url or ""
+        policy = RetryPolicy(self.limits.webhook_retries, self.limits.webhook_timeout_s)
+        outcome: tuple[str, str]
         async with httpx.AsyncClient(timeout=self.limits.webhook_timeout_s) as http:
-            for attempt in range(self.limits.webhook_retries + 1):
-                try:
-                    response = await http.post(plugin.webhook_url or "", json=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    outcome = ("ERROR", f"Webhook POST to {plugin.webhook_url} failed: {exc!r}")
-                else:
-                    if response.status_code < 400:
-                        outcome = ("INFO", f"Webhook {event} delivered to {plugin.webhook_url} "
-                                   f"(HTTP {response.status_code}).")  # fmt: skip
-                        break
-                    outcome = ("ERROR", f"Webhook {event} to {plugin.webhook_url} answered "
-                               f"HTTP {response.status_code}.")  # fmt: skip
-                    if response.status_code < 500 and response.status_code != 429:
-                        break
-                if attempt < self.limits.webhook_retries:
-                    await anyio.sleep(min(0.5 * 2**attempt, 5.0))
+            try:
+                # deliveries are at least once: a 5xx or a lost answer is sent again
+                response = await policy.send(
+                    lambda: http.post(url, json=body, headers=headers),
+                    idempotent=True, what=f"webhook {url}",
+                )  # fmt: skip
+            except APIError as exc:
+                outcome = ("ERROR", f"Webhook {event} to {url} failed: {exc}")
+            else:
+                code = response.status_code
+                outcome = (
+                    ("INFO", f"Webhook {event} delivered to {url} (HTTP {code}).")
+                    if code < 400
+                    else ("ERROR", f"Webhook {event} to {url} answered HTTP {code}.")
+                )
         await self.store.db.run_write(
             self.store.plugins.add_logs, self._entries(plugin, row, run_id, [outcome])
         )
