@@ -194,7 +194,9 @@ def test_a_single_file_is_stored_as_main_py(tmp_path: Path) -> None:
     _write(tmp_path, {"my_rule.py": GOOD})
     files = plugin_files.plugin_files("upload_plugin", tmp_path / "my_rule.py")
     assert _members(plugin_files.plugin_archive(files)) == {"main.py": GOOD.encode()}
-    assert plugin_files.plugin_name_of("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule"
+    assert (
+        plugin_files.plugin_name_of("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule.py"
+    )
 
 
 def test_a_folder_keeps_its_modules_subfolders_and_requirements(tmp_path: Path) -> None:
@@ -404,9 +406,9 @@ async def test_upload_sends_the_contracts_flow_and_waits_until_active(
         async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
             assert await kili.upload_plugin(path) == "Plugin created successfully"
     assert api.names() == ["CreatePlugin", "CreatePluginRunner"] + ["GetPluginRunnerStatus"] * 3
-    assert api.calls[0][1] == {"data": {"pluginName": "rule"}}
+    assert api.calls[0][1] == {"data": {"pluginName": "rule.py"}}
     assert api.calls[1][1] == {
-        "data": {"pluginName": "rule", "handlerTypes": ["onSubmit", "onReview"]}
+        "data": {"pluginName": "rule.py", "handlerTypes": ["onSubmit", "onReview"]}
     }
     (put,) = api.uploads
     assert "id=" not in str(put.url) and put.headers["content-type"] == "application/zip"
@@ -445,11 +447,11 @@ async def test_a_failed_build_raises_with_the_build_errors(
                 aiokili.PluginBuildError, match="No matching distribution"
             ) as caught:
                 await kili.upload_plugin(path)
-    assert caught.value.plugin_name == "rule"
+    assert caught.value.plugin_name == "rule.py"
     assert [e.content for e in caught.value.errors] == [error["content"]]
     assert api.calls[-1] == (
         "GetPluginBuildErrors",
-        {"data": {"pluginName": "rule", "limit": 100, "skip": 0}},
+        {"data": {"pluginName": "rule.py", "limit": 100, "skip": 0}},
     )
 
 
@@ -669,5 +671,5 @@ async def test_verbose_logs_the_deployment_and_quiet_does_not(
             assert not [r for r in caplog.records if r.name == "aiokili.plugins"]
             await kili.upload_plugin(path)
     messages = [r.getMessage() for r in caplog.records if r.name == "aiokili.plugins"]
-    assert messages[-1] == 'Plugin "rule" is active.'
+    assert messages[-1] == 'Plugin "rule.py" is active.'
     assert any("uploaded" in m for m in messages)
