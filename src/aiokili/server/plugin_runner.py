@@ -39,7 +39,7 @@ from . import events
 from .db import in_thread, new_id, now
 from .domains.plugins import ACTIVE, DEPLOYING, FAILED, LogEntry, PluginRow
 from .plugin_build import Builder
-from .plugin_process import Line, run_handler
+from .plugin_process import Line, Zygote, run_handler
 from .settings import PluginLimits
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class PluginService:
         self._runs = anyio.Semaphore(limits.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._building: set[str] = set()
+        self.zygote = Zygote() if limits.warm_start else None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -125,6 +126,8 @@ class PluginService:
         finally:
             for task in list(self._tasks):
                 task.cancel()
+            if self.zygote is not None:
+                self.zygote.stop()
 
     async def tick(self) -> None:
         for plugin in await in_thread(self.store.plugins.with_status, DEPLOYING):
@@ -250,7 +253,7 @@ class PluginService:
         src = self.builder.folder(plugin.id, plugin.version) / "src"
         path = self.builder.import_path(plugin.id, plugin.version)
         async with self._runs:
-            await run_handler(src, path, job, env, self.limits, sink)
+            await run_handler(src, path, job, env, self.limits, sink, self.zygote)
 
     @staticmethod
     def _kili_event(plugin: PluginRow, event: Event) -> dict[str, Any] | None:
