@@ -109,6 +109,17 @@ def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError)
 
 
+def _traceback(exc: BaseException, src: str) -> str:
+    """The traceback from the plugin's own first frame on (not the runner's or asyncio's)."""
+    tb = exc.__traceback__
+    while tb is not None and not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(
+        os.path.abspath(src) + os.sep
+    ):
+        tb = tb.tb_next
+    shown = tb if tb is not None else exc.__traceback__
+    return "".join(traceback.format_exception(type(exc), exc, shown)).rstrip()
+
+
 def execute(job: dict[str, Any], src: str) -> int:
     """Run one job with stdout (fd 1) as the JSON-line channel; the exit code."""
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -129,7 +140,7 @@ def execute(job: dict[str, Any], src: str) -> int:
         if _out_of_memory(exc):
             code = EXIT_MEMORY
         else:
-            emit(out, "ERROR", "".join(traceback.format_exception(exc)).rstrip())
+            emit(out, "ERROR", _traceback(exc, src))
             code = EXIT_RAISED
     for stream in (sys.stdout, sys.stderr):
         stream.flush()

@@ -37,7 +37,7 @@ from .._http import RetryPolicy
 from ..errors import APIError
 from . import events
 from .db import in_thread, new_id, now
-from .domains.plugins import ACTIVE, DEPLOYING, FAILED, LogEntry, PluginRow
+from .domains.plugins import ACTIVE, DEPLOYING, FAILED, Activation, LogEntry, PluginRow
 from .plugin_build import Builder
 from .plugin_process import Line, Zygote, run_handler
 from .settings import PluginLimits
@@ -63,6 +63,14 @@ class Event:
     subject: str | None  # the kili event subject for eventMatcher plugins, if any
     user_id: str | None = None
     external_id: str | None = None
+    label_seq: int = 0  # the label's sequence number, or
+    event_seq: int = 0  # the outbox event's
+
+    def after(self, activation: Activation) -> bool:
+        """Whether it happened after the plugin was activated on the project."""
+        if self.label_seq:
+            return self.label_seq > activation.label_seq
+        return self.event_seq > activation.event_seq
 
 
 def label_payload(row: dict[str, Any], reviewed_id: str | None) -> dict[str, Any]:
@@ -183,9 +191,9 @@ class PluginService:
                 self._label_cursor, self._event_cursor = top, last_event
                 return [], 0
             found = self._labels_since(c, self._label_cursor, top)
-            found += [Event(project, asset, None, _SENT_BACK, None, None)
-                      for _, kind, project, asset, _ in events.since(c, self._event_cursor,
-                                                                     last_event)
+            found += [Event(project, asset, None, _SENT_BACK, None, None, event_seq=seq)
+                      for seq, kind, project, asset, _ in events.since(c, self._event_cursor,
+                                                                       last_event)
                       if kind == events.SENT_BACK]  # fmt: skip
         consumed = last_event if self._event_cursor < last_event else 0
         self._label_cursor, self._event_cursor = top, last_event
@@ -215,7 +223,7 @@ class PluginService:
                 row["project_id"], row["asset_id"], row["id"], handler,
                 label_payload(row, reviewed) if handler else None,
                 f"label.workflow.created.{str(row['label_type']).lower()}",
-                row["author_id"], row["external_id"],
+                row["author_id"], row["external_id"], label_seq=row["seq"],
             ))  # fmt: skip
         return out
 
@@ -224,7 +232,10 @@ class PluginService:
             self.store.plugins.active_on, sorted({e.project_id for e in found})
         )
         for event in found:
-            for plugin in active.get(event.project_id, []):
+            for activation in active.get(event.project_id, []):
+                plugin = activation.plugin
+                if not event.after(activation):
+                    continue
                 if plugin.event_matcher:
                     if event.subject and any(
                         fnmatch.fnmatchcase(event.subject, p) for p in plugin.event_matcher
