@@ -49,7 +49,7 @@ def build_app() -> typer.Typer:
         ] = False,
     ) -> None:
         ctx.obj = Settings(quiet=quiet, verbose=verbose)
-        configure_logging(verbose)
+        configure_logging(ctx, verbose)
 
     server.register(app)
     app.add_typer(plugins.build(), name="plugins")

@@ -225,17 +225,35 @@ def run(
         report(exc, hints, names)
 
 
-def configure_logging(verbose: int) -> None:
-    """``-v``: INFO logs of the ``aiokili`` logger on stderr (``-vv``: DEBUG)."""
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the current ``sys.stderr`` (which a test runner may swap)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def configure_logging(ctx: typer.Context, verbose: int) -> None:
+    """``-v``: INFO logs of the ``aiokili`` logger on stderr (``-vv``: DEBUG), for this
+    command (undone when it ends)."""
     if not verbose:
         return
     logger = logging.getLogger("aiokili")
+    before = logger.level
     logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-    if not any(getattr(h, "_aiokili_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler._aiokili_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(before)
+
+    ctx.call_on_close(undo)
 
 
 class _ToCallback(logging.Handler):

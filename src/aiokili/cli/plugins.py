@@ -227,11 +227,15 @@ def build() -> typer.Typer:
             for plugin in found:
                 out().print(plugin.name, markup=False)
             return
-        table = Table("name", "id", "projects", "created", "updated", title="Plugins")
+        table = Table(title="Plugins")
+        table.add_column("name", no_wrap=True)
+        table.add_column("projects", overflow="fold")
+        table.add_column("updated", no_wrap=True)
+        table.add_column("id", overflow="fold")
         for plugin in found:
             table.add_row(
-                plugin.name, plugin.id, ", ".join(plugin.project_ids or []) or "-",
-                _when(plugin.created_at), _when(plugin.updated_at),
+                plugin.name, ", ".join(plugin.project_ids or []) or "-",
+                _when(plugin.updated_at), plugin.id,
             )  # fmt: skip
         out().print(table if found else "No plugins.")
 
