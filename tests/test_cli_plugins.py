@@ -529,3 +529,26 @@ def test_logs_follow_prints_new_entries_until_ctrl_c(
             proc.kill()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+def test_server_passes_the_plugin_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``aiokili server --plugin-memory-mb/--plugin-timeout-s`` reach ``LocalServer``."""
+    import aiokili.server
+
+    seen: dict[str, Any] = {}
+
+    def build(**kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(aiokili.server, "LocalServer", build)
+    args = ["server", "--port", "0", "--db", ":memory:"]
+    result = CliRunner().invoke(_app(), [*args, "--plugin-memory-mb", "256",
+                                         "--plugin-timeout-s", "2.5"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (seen["plugin_memory_mb"], seen["plugin_timeout_s"]) == (256, 2.5)
+    seen.clear()
+    assert CliRunner().invoke(_app(), args).exit_code == 0
+    assert (seen["plugin_memory_mb"], seen["plugin_timeout_s"]) == (None, None)
+    bad = CliRunner().invoke(_app(), [*args, "--plugin-memory-mb", "0"])
+    assert bad.exit_code == 2 and "--plugin-memory-mb" in bad.output

@@ -25,6 +25,7 @@ from ..errors import (
     APIError,
     AuthenticationError,
     ConfigurationError,
+    GraphQLError,
     KiliError,
     KiliInputError,
     NotFoundError,
@@ -121,8 +122,9 @@ def fail(
     exit with ``code``."""
     console = err()
     console.print(f"[bold red]Error:[/] {escape(message)}", markup=True)
-    for line in details or ():
-        console.print("  " + line, markup=False)
+    for detail in details or ():
+        for line in detail.splitlines():
+            console.print("  " + line, markup=False)
     if hint:
         console.print(f"Hint: {hint}", markup=False)
     raise typer.Exit(code)
@@ -149,6 +151,8 @@ _METHOD_PREFIX = re.compile(r"^\w+\(\): ")
 def _split(exc: BaseException) -> tuple[str, str | None]:
     """The message's first line (without the SDK's ``method(): `` prefix) and its own hint."""
     text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, GraphQLError) and exc.errors:  # without the "Operation: " prefix
+        text = exc.errors[0].message.strip() or text
     first = _METHOD_PREFIX.sub("", text.splitlines()[0])
     message, _, hint = first.partition(" Hint: ")
     return message, hint or None
