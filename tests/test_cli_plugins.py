@@ -552,3 +552,16 @@ def test_server_passes_the_plugin_limits(monkeypatch: pytest.MonkeyPatch) -> Non
     assert (seen["plugin_memory_mb"], seen["plugin_timeout_s"]) == (None, None)
     bad = CliRunner().invoke(_app(), [*args, "--plugin-memory-mb", "0"])
     assert bad.exit_code == 2 and "--plugin-memory-mb" in bad.output
+
+
+def test_plugins_test_explains_an_official_sdk_plugin(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Not the handler's fault: a usage error (exit 2), not a traceback (exit 1)."""
+    official = RECORDER.replace("from aiokili.plugins", "from kili.plugins")
+    path = write(tmp_path, {"official.py": official}) / "official.py"
+    project_id, asset_id, _ = labelled_asset(local_server, "A")
+    result = cli(local_server, "plugins", "test", str(path), "-p", project_id, "-a", asset_id)
+    assert result.exit_code == 2, result.output
+    error, _ = one_error(result)
+    assert f"{path} imports kili, which is not installed here" in error
