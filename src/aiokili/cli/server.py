@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,6 +29,13 @@ def register(app: typer.Typer) -> None:
         plugin_timeout_s: float | None = typer.Option(
             None, min=0.001, help="Time limit of each plugin run, in seconds (default 60)."
         ),
+        plugin_requirement: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="A package every plugin gets (repeatable), e.g. kili==26.2.4 to run "
+                "plugins written for the official SDK."
+            ),
+        ] = None,
     ) -> None:
         """Run the local Kili-compatible server until Ctrl-C."""
         import logging
@@ -44,7 +52,7 @@ def register(app: typer.Typer) -> None:
             server = LocalServer(
                 host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms,
                 log_level=log_level.lower(), plugin_memory_mb=plugin_memory_mb,
-                plugin_timeout_s=plugin_timeout_s,
+                plugin_timeout_s=plugin_timeout_s, plugin_requirements=plugin_requirement,
             )  # fmt: skip
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
