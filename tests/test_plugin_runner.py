@@ -21,7 +21,7 @@ from support import answer, import_images, new_project
 
 import aiokili
 from aiokili.plugins import PluginLog
-from aiokili.server import LocalServer
+from aiokili.server import LocalServer, plugin_runner
 from aiokili.server.settings import PluginLimits
 
 pytestmark = pytest.mark.anyio
@@ -187,6 +187,32 @@ async def test_a_failed_runs_traceback_starts_in_the_plugin(
     assert [f.split(", ")[-1] for f in frames] == ["in on_submit", "in check"], error
     assert error.endswith(f"ValueError: no rule for {label_id}")
     assert "plugin_child" not in error and "asyncio" not in error
+
+
+async def test_a_burst_of_labels_is_worked_through_in_batches(
+    kili: aiokili.AsyncKili, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events are read a few at a time while runs are behind; none is lost or repeated."""
+    monkeypatch.setattr(plugin_runner, "BATCH", 3)
+    monkeypatch.setattr(plugin_runner, "BACKLOG", 4)
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        print('ran on', label['id'])\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "burst", source))
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 12)
+    await kili.activate_plugin_on_project("burst", project_id)
+    labels = await kili.append_labels(
+        asset_id_array=assets, json_response_array=[answer("A")] * len(assets)
+    )
+    entries = await wait_logs(
+        kili, project_id, "burst", lambda es: sum(finished([e]) for e in es) == len(labels)
+    )
+    ran = sorted(c.removeprefix("ran on ") for c in contents(entries) if c.startswith("ran on"))
+    assert ran == sorted(labels)
 
 
 async def test_shared_requirements_that_cannot_install_fail_the_build(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ the official SDK) get the ``label.workflow.created.<type>`` events the patterns 
 
 Each active plugin of the event's project that handles it runs in its own subprocess
 (:mod:`.plugin_process`) under the memory and time limits, at most ``concurrency`` at once;
-webhooks get a POST. Everything a run says becomes log entries as it says it.
+webhooks get a POST. Everything a run says becomes log entries as it says it. Events are
+read ``BATCH`` at a time and not at all while ``BACKLOG`` deliveries wait: a burst of
+100,000 labels is worked through in order, in constant memory.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 _HANDLERS = {"DEFAULT": ("onSubmit", "on_submit"), "REVIEW": ("onReview", "on_review")}
 _SENT_BACK = ("onSendBackToQueue", "on_send_back_to_queue")
+BATCH = 256  # labels (and outbox events) read per poll
+BACKLOG = 512  # deliveries waiting or running past which no more events are read
 _LABEL_COLUMNS = ("id, project_id, asset_id, author_id, label_type, json_response, model_name, "
                   "seconds_to_label, created_at, updated_at, seq")  # fmt: skip
 
@@ -140,6 +144,8 @@ class PluginService:
     async def tick(self) -> None:
         for plugin in await in_thread(self.store.plugins.with_status, DEPLOYING):
             self._spawn(self.build(plugin))  # once per upload: see _building
+        if len(self._tasks) >= BACKLOG:
+            return  # runs are behind: read more events once they catch up
         found, consumed = await in_thread(self._read_events)
         if found:
             await self._dispatch(found)
@@ -190,23 +196,26 @@ class PluginService:
             if self._label_cursor is None or self._event_cursor is None:
                 self._label_cursor, self._event_cursor = top, last_event
                 return [], 0
-            found = self._labels_since(c, self._label_cursor, top)
+            found, label_cursor = self._labels_since(c, self._label_cursor, top)
+            outbox = events.since(c, self._event_cursor, last_event, BATCH)
             found += [Event(project, asset, None, _SENT_BACK, None, None, event_seq=seq)
-                      for seq, kind, project, asset, _ in events.since(c, self._event_cursor,
-                                                                       last_event)
+                      for seq, kind, project, asset, _ in outbox
                       if kind == events.SENT_BACK]  # fmt: skip
-        consumed = last_event if self._event_cursor < last_event else 0
-        self._label_cursor, self._event_cursor = top, last_event
+        consumed = outbox[-1][0] if outbox else 0
+        self._label_cursor = label_cursor
+        self._event_cursor = consumed or self._event_cursor
         return found, consumed
 
-    def _labels_since(self, c: Any, start: int, top: int) -> list[Event]:
+    def _labels_since(self, c: Any, start: int, top: int) -> tuple[list[Event], int]:
+        """The events of at most ``BATCH`` labels after ``start``, and the new cursor."""
         if top <= start:
-            return []
+            return [], start
         found = c.execute(
             f"SELECT {_LABEL_COLUMNS}, (SELECT external_id FROM assets WHERE id = asset_id) "
             "FROM labels WHERE seq > ? AND seq <= ? AND project_id IN "
-            "(SELECT project_id FROM plugin_projects) ORDER BY seq", (start, top)
+            "(SELECT project_id FROM plugin_projects) ORDER BY seq LIMIT ?", (start, top, BATCH)
         ).fetchall()  # fmt: skip
+        cursor = found[-1][-2] if len(found) == BATCH else top
         names = [n.strip() for n in _LABEL_COLUMNS.split(",")] + ["external_id"]
         out = []
         for values in found:
@@ -225,7 +234,7 @@ class PluginService:
                 f"label.workflow.created.{str(row['label_type']).lower()}",
                 row["author_id"], row["external_id"], label_seq=row["seq"],
             ))  # fmt: skip
-        return out
+        return out, cursor
 
     async def _dispatch(self, found: list[Event]) -> None:
         active = await in_thread(
