@@ -61,7 +61,7 @@ log = logging.getLogger("aiokili.plugins")
 ACTIVE, FAILED = "ACTIVE", "FAILED"
 DEPLOY_TIMEOUT = 600.0
 """Default seconds ``upload_plugin`` / ``update_plugin`` wait for an active plugin."""
-POLL_FIRST, POLL_MOST = 0.1, 5.0
+POLL_FIRST, POLL_MOST = 0.1, 0.5
 """Status polling: first interval, then doubling up to this many seconds."""
 
 

@@ -149,17 +149,37 @@ def execute(job: dict[str, Any], src: str) -> int:
     return code
 
 
+def _exactly(channel: socket.socket, size: int, start: bytes = b"") -> bytes:
+    data = start
+    while len(data) < size:
+        chunk = channel.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
 def zygote(channel: socket.socket) -> None:
-    """Serve runs by forking this warm process (aiokili already imported): each request is
-    a JSON job with the run's stdout and stderr pipes attached; the answer, the run's pid."""
+    """Serve runs by forking this warm process (aiokili already imported). A request is a
+    4-byte length then a JSON job, with the run's stdout and stderr pipes attached to the
+    length; the answer, the run's pid and a newline (0: the request was unusable)."""
     import aiokili  # noqa: F401  # imported once here, inherited by every run
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped at once
     while True:
-        data, fds, _, _ = socket.recv_fds(channel, 1 << 20, 2)
-        if not data:
+        try:
+            head, fds, _, _ = socket.recv_fds(channel, 4, 2)
+            if not head:
+                return  # the server closed the channel
+            size = int.from_bytes(_exactly(channel, 4, head), "big")
+            request = json.loads(_exactly(channel, size))
+        except EOFError:
             return
-        request = json.loads(data)
+        except ValueError:  # never dies of one bad request
+            for fd in fds:
+                os.close(fd)
+            channel.sendall(b"0\n")
+            continue
         pid = os.fork()
         if pid == 0:  # the run
             try:

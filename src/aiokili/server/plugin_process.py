@@ -130,13 +130,16 @@ class Zygote:
 
     def _ask(self, request: bytes, fds: list[int]) -> int:
         assert self._channel is not None
-        socket.send_fds(self._channel, [request], fds)
+        socket.send_fds(self._channel, [len(request).to_bytes(4, "big")], fds)
+        self._channel.sendall(request)
         answer = b""
         while not answer.endswith(b"\n"):
             chunk = self._channel.recv(64)
             if not chunk:
                 raise OSError("the plugin zygote closed its channel")
             answer += chunk
+        if not int(answer):
+            raise OSError("the plugin zygote refused the request")
         return int(answer)
 
     async def _start(self) -> None:
