@@ -36,6 +36,7 @@ import math
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -442,8 +443,25 @@ def pip_source() -> str:
     return "; ".join(lines) or "pip defaults (PyPI)"
 
 
+CLIENT_ONLY = (
+    "import asyncio, aiokili.plugins\n"
+    "async def main():\n"
+    "    async with aiokili.AsyncKili(api_key='k', api_endpoint='{url}'):\n"
+    "        pass\n"
+    "asyncio.run(main())"
+)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def baselines(server: LocalServer, folder: Path, reps: int) -> list[Series]:
     py = sys.executable
+    cpu = children_cpu()
+    alone = child_alone(server, folder, reps)
+    cpu = (children_cpu() - cpu) / max(1, len(alone))
     return [
         Series("`python -c pass`", timed([py, "-c", "pass"], reps)),
         Series('`python -c "import aiokili"`', timed([py, "-c", "import aiokili"], reps)),
@@ -453,9 +471,14 @@ def baselines(server: LocalServer, folder: Path, reps: int) -> list[Series]:
             note="what a plugin's main.py imports",
         ),
         Series(
+            '`python -c "import aiokili.plugins"` + `async with AsyncKili(...)`',
+            timed([py, "-c", CLIENT_ONLY.format(url=server.url)], reps),
+            note="what the run's process does before the handler",
+        ),
+        Series(
             "one run's process alone (spawn, import, handler, exit)",
-            child_alone(server, folder, reps),
-            note="plugin_child.py as the runner starts it, nothing else running",
+            alone,
+            note=f"plugin_child.py as the runner starts it, no run in parallel; CPU {cpu:.2f} s",
         ),
         Series(
             "`pip install --target DIR six`",
