@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
+import official_env
 import pytest
 
 import aiokili
@@ -19,6 +21,16 @@ def anyio_backend() -> str:
 def local_server(kili_server: LocalServer) -> LocalServer:
     """The pytest plugin's local server (in-memory database), shared by the session."""
     return kili_server
+
+
+@pytest.fixture(scope="session")
+def kili_plugin_server() -> Iterator[LocalServer]:
+    """A local server whose plugins also get the official ``kili`` package (installed once,
+    by pip, on the first build), to run plugins written for the official SDK."""
+    if os.environ.get("AIOKILI_SKIP_OFFICIAL"):
+        pytest.skip("AIOKILI_SKIP_OFFICIAL is set")
+    with LocalServer(plugin_requirements=[f"kili=={official_env.KILI_VERSION}"]) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The unmodified official SDK drives the local server's plugin and webhook lifecycle."""
+"""The unmodified official SDK drives the local server's plugin and webhook lifecycle, and the
+plugin it uploads (written for the official SDK) runs with the real ``kili`` package."""
 
 from __future__ import annotations
 
@@ -11,28 +12,39 @@ from aiokili.server import LocalServer
 
 def test_official_sdk_plugin_lifecycle(
     official_python: Path,  # noqa: F811
-    local_server: LocalServer,
+    kili_plugin_server: LocalServer,
     tmp_path: Path,
 ) -> None:
-    out = run_official(official_python, "plugins_server.py", local_server, tmp_path)
+    out = run_official(official_python, "plugins_server.py", kili_plugin_server, tmp_path)
     assert out["upload"] == "Plugin created successfully"
     assert out["status"] == "ACTIVE"
     assert out["update"] == "Plugin updated successfully"
     (listed,) = [p for p in out["listed"] if p["name"] == "official_plugin"]
     assert listed["projectIds"] == [out["project_id"]]
     assert {"id", "createdAt", "updatedAt"} <= set(listed)
+    assert {"name": "official_plugin", "projectIds": [out["project_id"]]} in out["listed_names"]
 
-    # the plugin imports kili.plugins; aiokili's environment has no `kili`, so the run
-    # reports that, with the run's ids, through get_plugin_logs
+    # the plugin ran with the official client: the failing asset is back in the queue
+    assert out["statuses"] == {"good": "LABELED", "bad": "ONGOING"}
     logs = out["logs"]
-    assert any("No module named 'kili'" in e["content"] for e in logs), logs
-    assert all(e["metadata"]["assetId"] == out["asset_id"] for e in logs)
+    contents = [e["content"] for e in logs]
+    assert "rule failed: sent back" in contents, contents
+    assert not [e for e in logs if e["logType"] == "ERROR"], contents
+    assert {e["metadata"]["assetId"] for e in logs} == set(out["asset_ids"])
     assert all(e["projectId"] == out["project_id"] and e["runId"] for e in logs)
+    assert len({e["runId"] for e in logs}) == 2
+    assert out["logs_page"] == [e for e in logs if e["createdAt"] >= logs[0]["createdAt"]][1:2]
+
+    assert out["events_upload"] == "Plugin created successfully"
+    assert any(
+        e["content"].startswith("event label.workflow.created.default ") for e in out["event_logs"]
+    ), out["event_logs"]
 
     assert out["bad_raised"] == "PluginCreationError"
     assert out["bad_status"] == "FAILED"
     assert "Invalid requirement" in out["bad_errors"][0]["content"]
+    assert out["bad_errors_later"] == []  # start_date after the build
     assert out["webhook"] and out["webhook_update"]
     assert out["deactivate"] and out["delete"]
     assert "official_plugin" not in out["names_after"]
-    assert {"hook", "bad_plugin"} <= set(out["names_after"])
+    assert {"hook", "bad_plugin", "event_plugin.py"} <= set(out["names_after"])

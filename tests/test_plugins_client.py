@@ -183,7 +183,9 @@ def test_a_single_file_is_stored_as_main_py(tmp_path: Path) -> None:
     _write(tmp_path, {"my_rule.py": GOOD})
     files = plugin_files.plugin_files("upload_plugin", tmp_path / "my_rule.py")
     assert _members(plugin_files.plugin_archive(files)) == {"main.py": GOOD.encode()}
-    assert plugin_files.plugin_name_of("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule"
+    assert (
+        plugin_files.plugin_name_of("upload_plugin", tmp_path / "my_rule.py", None) == "my_rule.py"
+    )
 
 
 def test_a_folder_keeps_its_modules_subfolders_and_requirements(tmp_path: Path) -> None:

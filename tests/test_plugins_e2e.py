@@ -77,9 +77,10 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def plugin_file(tmp_path: Path, name: str, body: str) -> Path:
-    """``<name>.py`` holding a PluginHandler whose class body is ``body``."""
+    """The file ``name`` holding a PluginHandler whose class body is ``body``; uploaded, the
+    plugin is named after the file (``rule.py``), as with the official SDK."""
     source = "from aiokili.plugins import PluginCore\n\n\nclass PluginHandler(PluginCore):\n"
-    return write(tmp_path, {f"{name}.py": source + body}) / f"{name}.py"
+    return write(tmp_path, {name: source + body}) / name
 
 
 async def project_with_assets(kili: aiokili.AsyncKili, n: int = 1) -> tuple[str, list[str]]:
@@ -233,15 +234,15 @@ async def test_upload_verbose_logs_the_deployment_and_quiet_does_not(
     kili: aiokili.AsyncKili, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = plugin_file(
-        tmp_path, "chatty", "    def on_submit(self, label, asset_id):\n        pass\n"
+        tmp_path, "chatty.py", "    def on_submit(self, label, asset_id):\n        pass\n"
     )
     with caplog.at_level(logging.INFO, "aiokili.plugins"):
         await kili.upload_plugin(path)
         messages = [r.getMessage() for r in caplog.records if r.name == "aiokili.plugins"]
-        assert messages[-1] == 'Plugin "chatty" is active.'
+        assert messages[-1] == 'Plugin "chatty.py" is active.'
         assert any("uploaded" in m for m in messages)
         caplog.clear()
-        assert await kili.update_plugin(path, "chatty", verbose=False) == (
+        assert await kili.update_plugin(path, "chatty.py", verbose=False) == (
             "Plugin updated successfully"
         )
         assert not [r for r in caplog.records if r.name == "aiokili.plugins"]
@@ -255,100 +256,100 @@ PRINT_VERSION = "    def on_submit(self, label, asset_id):\n        print('{vers
 async def test_update_plugin_changes_what_the_next_run_does(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    v1 = plugin_file(tmp_path / "v1", "versioned", PRINT_VERSION.format(version="v1"))
-    v2 = plugin_file(tmp_path / "v2", "versioned", PRINT_VERSION.format(version="v2"))
+    v1 = plugin_file(tmp_path / "v1", "versioned.py", PRINT_VERSION.format(version="v1"))
+    v2 = plugin_file(tmp_path / "v2", "versioned.py", PRINT_VERSION.format(version="v2"))
     await kili.upload_plugin(v1)
     project_id, (asset_id,) = await project_with_assets(kili)
-    await kili.activate_plugin_on_project("versioned", project_id)
+    await kili.activate_plugin_on_project("versioned.py", project_id)
     first = await submit(kili, asset_id, "A")
-    entries = await wait_logs(kili, project_id, "versioned", run_over(first))
+    entries = await wait_logs(kili, project_id, "versioned.py", run_over(first))
     assert contents(of_label(entries, first))[0] == "v1"
     since = datetime.now(timezone.utc)
 
-    assert await kili.update_plugin(v2, "versioned") == "Plugin updated successfully"
-    assert await kili.get_plugin_status("versioned") == "ACTIVE"
+    assert await kili.update_plugin(v2, "versioned.py") == "Plugin updated successfully"
+    assert await kili.get_plugin_status("versioned.py") == "ACTIVE"
     second = await submit(kili, asset_id, "B")
-    entries = await wait_logs(kili, project_id, "versioned", run_over(second))
+    entries = await wait_logs(kili, project_id, "versioned.py", run_over(second))
     assert contents(of_label(entries, second))[0] == "v2"
     # still active on the project after the update; start_date keeps the new run only
-    later = await kili.get_plugin_logs(project_id, "versioned", start_date=since)
+    later = await kili.get_plugin_logs(project_id, "versioned.py", start_date=since)
     assert {e.metadata.label_id for e in later if e.metadata} == {second}
     naive = since.replace(tzinfo=None)  # a naive start_date is UTC
-    assert await kili.get_plugin_logs(project_id, "versioned", start_date=naive) == later
+    assert await kili.get_plugin_logs(project_id, "versioned.py", start_date=naive) == later
 
 
 async def test_deactivate_stops_runs_on_that_project_only(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
     body = "    def on_submit(self, label, asset_id):\n        print(f'ran on {asset_id}')\n"
-    await kili.upload_plugin(plugin_file(tmp_path, "two_projects", body))
-    await kili.upload_plugin(plugin_file(tmp_path, "witness", body))
+    await kili.upload_plugin(plugin_file(tmp_path, "two_projects.py", body))
+    await kili.upload_plugin(plugin_file(tmp_path, "witness.py", body))
     p1, (a1,) = await project_with_assets(kili)
     p2, (a2,) = await project_with_assets(kili)
     for project_id in (p1, p2):
-        await kili.activate_plugin_on_project("two_projects", project_id)
-    await kili.activate_plugin_on_project("witness", p1)
-    result = await kili.deactivate_plugin_on_project("two_projects", p1)
-    assert result is not None and "two_projects" in result
-    (listed,) = [p for p in await kili.list_plugins() if p.name == "two_projects"]
+        await kili.activate_plugin_on_project("two_projects.py", project_id)
+    await kili.activate_plugin_on_project("witness.py", p1)
+    result = await kili.deactivate_plugin_on_project("two_projects.py", p1)
+    assert result is not None and "two_projects.py" in result
+    (listed,) = [p for p in await kili.list_plugins() if p.name == "two_projects.py"]
     assert listed.project_ids == [p2]
 
     l1 = await submit(kili, a1, "A")
     l2 = await submit(kili, a2, "A")
-    on_p2 = await wait_logs(kili, p2, "two_projects", run_over(l2))
+    on_p2 = await wait_logs(kili, p2, "two_projects.py", run_over(l2))
     assert contents(of_label(on_p2, l2))[0] == f"ran on {a2}"  # still runs on p2
-    await wait_logs(kili, p1, "witness", run_over(l1))  # p1's label was seen and run...
+    await wait_logs(kili, p1, "witness.py", run_over(l1))  # p1's label was seen and run...
     await anyio.sleep(0.5)
-    assert await all_logs(kili, p1, "two_projects") == []  # ...but not by the deactivated one
+    assert await all_logs(kili, p1, "two_projects.py") == []  # ...but not by the deactivated one
 
 
 async def test_delete_plugin_removes_it_and_later_calls_name_it(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    await kili.upload_plugin(plugin_file(tmp_path, "doomed", PRINT_VERSION.format(version="x")))
+    await kili.upload_plugin(plugin_file(tmp_path, "doomed.py", PRINT_VERSION.format(version="x")))
     project_id, _ = await project_with_assets(kili)
-    await kili.activate_plugin_on_project("doomed", project_id)
-    result = await kili.delete_plugin("doomed")
-    assert result is not None and "doomed" in result
-    assert "doomed" not in [p.name for p in await kili.list_plugins()]
-    with pytest.raises(aiokili.NotFoundError, match="doomed"):
-        await kili.activate_plugin_on_project("doomed", project_id)
-    with pytest.raises(aiokili.NotFoundError, match="doomed"):
-        await kili.get_plugin_status("doomed")
+    await kili.activate_plugin_on_project("doomed.py", project_id)
+    result = await kili.delete_plugin("doomed.py")
+    assert result is not None and "doomed.py" in result
+    assert "doomed.py" not in [p.name for p in await kili.list_plugins()]
+    with pytest.raises(aiokili.NotFoundError, match=r"doomed\.py"):
+        await kili.activate_plugin_on_project("doomed.py", project_id)
+    with pytest.raises(aiokili.NotFoundError, match=r"doomed\.py"):
+        await kili.get_plugin_status("doomed.py")
     # the name is free again
-    await kili.upload_plugin(plugin_file(tmp_path, "doomed", PRINT_VERSION.format(version="y")))
-    assert await kili.get_plugin_status("doomed") == "ACTIVE"
+    await kili.upload_plugin(plugin_file(tmp_path, "doomed.py", PRINT_VERSION.format(version="y")))
+    assert await kili.get_plugin_status("doomed.py") == "ACTIVE"
 
 
 async def test_list_plugins_default_and_selected_fields(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    await kili.upload_plugin(plugin_file(tmp_path, "listed", PRINT_VERSION.format(version="x")))
-    (full,) = [p for p in await kili.list_plugins() if p.name == "listed"]
+    await kili.upload_plugin(plugin_file(tmp_path, "listed.py", PRINT_VERSION.format(version="x")))
+    (full,) = [p for p in await kili.list_plugins() if p.name == "listed.py"]
     assert isinstance(full, Plugin)
     assert full.id and full.project_ids == [] and full.created_at and full.updated_at
     narrow = await kili.list_plugins(fields=["name"])
-    assert "listed" in [p.name for p in narrow]
+    assert "listed.py" in [p.name for p in narrow]
     assert all(p.project_ids is None and p.created_at is None for p in narrow)
 
 
 async def test_uploading_an_existing_name_points_to_update_plugin(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    first = plugin_file(tmp_path / "a", "taken", PRINT_VERSION.format(version="first"))
-    second = plugin_file(tmp_path / "b", "taken", PRINT_VERSION.format(version="second"))
+    first = plugin_file(tmp_path / "a", "taken.py", PRINT_VERSION.format(version="first"))
+    second = plugin_file(tmp_path / "b", "taken.py", PRINT_VERSION.format(version="second"))
     await kili.upload_plugin(first)
     with pytest.raises(aiokili.KiliInputError) as caught:
         await kili.upload_plugin(second)
     message = str(caught.value)
-    assert "kili.update_plugin(" in message and 'plugin_name="taken"' in message
+    assert "kili.update_plugin(" in message and 'plugin_name="taken.py"' in message
     assert isinstance(caught.value.__cause__, aiokili.GraphQLError)
     # the existing plugin is untouched: the first code still runs
-    assert [p.name for p in await kili.list_plugins()].count("taken") == 1
+    assert [p.name for p in await kili.list_plugins()].count("taken.py") == 1
     project_id, (asset_id,) = await project_with_assets(kili)
-    await kili.activate_plugin_on_project("taken", project_id)
+    await kili.activate_plugin_on_project("taken.py", project_id)
     label_id = await submit(kili, asset_id, "A")
-    entries = await wait_logs(kili, project_id, "taken", run_over(label_id))
+    entries = await wait_logs(kili, project_id, "taken.py", run_over(label_id))
     assert contents(of_label(entries, label_id))[0] == "first"
 
 
@@ -357,12 +358,12 @@ async def test_handler_types_come_from_the_methods_defined(
 ) -> None:
     """A plugin defining only on_review is not run on submits."""
     body = "    def on_review(self, label, asset_id):\n        print('reviewed')\n"
-    await kili.upload_plugin(plugin_file(tmp_path, "reviewer", body))
+    await kili.upload_plugin(plugin_file(tmp_path, "reviewer.py", body))
     project_id, (asset_id,) = await project_with_assets(kili)
-    await kili.activate_plugin_on_project("reviewer", project_id)
+    await kili.activate_plugin_on_project("reviewer.py", project_id)
     submitted = await submit(kili, asset_id, "A")
     reviewed = await submit(kili, asset_id, "A", "REVIEW")
-    entries = await wait_logs(kili, project_id, "reviewer", run_over(reviewed, "on_review"))
+    entries = await wait_logs(kili, project_id, "reviewer.py", run_over(reviewed, "on_review"))
     assert contents(of_label(entries, reviewed))[0] == "reviewed"
     assert of_label(entries, submitted) == []
 
@@ -401,18 +402,18 @@ async def test_a_plugin_over_the_memory_limit_is_killed(
         "        hoard = bytearray(2 * 1024 ** 3)\n"
         "        print(len(hoard))\n"
     )
-    await kili.upload_plugin(plugin_file(tmp_path, "hungry", body))
+    await kili.upload_plugin(plugin_file(tmp_path, "hungry.py", body))
     project_id, (asset_id,) = await project_with_assets(kili)
-    await kili.activate_plugin_on_project("hungry", project_id)
+    await kili.activate_plugin_on_project("hungry.py", project_id)
     label_id = await submit(kili, asset_id, "A")
-    run = of_label(await wait_logs(kili, project_id, "hungry", run_over(label_id)), label_id)
+    run = of_label(await wait_logs(kili, project_id, "hungry.py", run_over(label_id)), label_id)
     assert contents(run)[0] == "allocating"
     killed = [e for e in run if e.content == "Run killed: over the memory limit of 512 MB."]
     assert [e.log_type for e in killed] == ["ERROR"], contents(run)
     assert (run[-1].content or "").startswith("Run on_submit failed")
     assert run[-1].log_type == "ERROR"
     assert await kili.count_assets(project_id=project_id) == 1  # the server is fine
-    assert await kili.get_plugin_status("hungry") == "ACTIVE"
+    assert await kili.get_plugin_status("hungry.py") == "ACTIVE"
 
 
 UNDER_WAY = {"run": "under way"}
@@ -437,7 +438,7 @@ async def test_a_plugin_over_the_time_limit_is_killed_while_the_server_answers(
     async with aiokili.AsyncKili(api_key=slow_server.api_key, api_endpoint=slow_server.url) as kili:
         await kili.upload_plugin(path / "hanging.py")
         project_id, (asset_id,) = await project_with_assets(kili)
-        await kili.activate_plugin_on_project("hanging", project_id)
+        await kili.activate_plugin_on_project("hanging.py", project_id)
         label_id = await submit(kili, asset_id, "A")
         # mutations never wait for runs: the label is in before the run even started
         assert (await kili.get_asset(asset_id)).json_metadata != UNDER_WAY
@@ -448,7 +449,7 @@ async def test_a_plugin_over_the_time_limit_is_killed_while_the_server_answers(
             assert await kili.count_assets(project_id=project_id) == 1
         await kili.update_properties_in_assets(asset_ids=[asset_id], json_metadatas=[{"n": 3}])
         answered = datetime.now(timezone.utc)
-        run = await wait_logs(kili, project_id, "hanging", run_over(label_id))
+        run = await wait_logs(kili, project_id, "hanging.py", run_over(label_id))
         assert contents(run)[0] == "going to sleep"  # what it printed before the kill is kept
         (killed,) = [e for e in run if e.content == "Run killed: over the time limit of 3 s."]
         assert killed.log_type == "ERROR", contents(run)
@@ -468,20 +469,20 @@ RAISER = """
 async def test_a_plugin_that_raises_logs_the_traceback_and_keeps_running(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    await kili.upload_plugin(plugin_file(tmp_path, "raiser", RAISER))
+    await kili.upload_plugin(plugin_file(tmp_path, "raiser.py", RAISER))
     project_id, (asset_id,) = await project_with_assets(kili)
-    await kili.activate_plugin_on_project("raiser", project_id)
+    await kili.activate_plugin_on_project("raiser.py", project_id)
     bad = await submit(kili, asset_id, "B")
-    run = of_label(await wait_logs(kili, project_id, "raiser", run_over(bad)), bad)
+    run = of_label(await wait_logs(kili, project_id, "raiser.py", run_over(bad)), bad)
     (error,) = [e for e in run if "Traceback" in (e.content or "")]
     assert error.log_type == "ERROR"
     assert f"ValueError: bad label {bad}" in (error.content or "")
     assert 'main.py", line' in (error.content or "")  # the frame in the plugin's code
     assert (run[-1].content or "").startswith("Run on_submit failed")
-    assert await kili.get_plugin_status("raiser") == "ACTIVE"
+    assert await kili.get_plugin_status("raiser.py") == "ACTIVE"
 
     good = await submit(kili, asset_id, "A")
-    run = of_label(await wait_logs(kili, project_id, "raiser", run_over(good)), good)
+    run = of_label(await wait_logs(kili, project_id, "raiser.py", run_over(good)), good)
     assert contents(run)[0] == f"fine {good}"
     assert (run[-1].content or "").startswith("Run on_submit finished")
 
@@ -607,24 +608,26 @@ async def test_iter_plugin_logs_pages_through_all_and_follows_new_runs(
         "        for i in range(3):\n"
         "            print(f'{label[\"id\"]} line {i}')\n"
     )
-    await kili.upload_plugin(plugin_file(tmp_path, "talkative", body))
+    await kili.upload_plugin(plugin_file(tmp_path, "talkative.py", body))
     project_id, (a1, a2) = await project_with_assets(kili, 2)
-    await kili.activate_plugin_on_project("talkative", project_id)
+    await kili.activate_plugin_on_project("talkative.py", project_id)
     first = await submit(kili, a1, "A")
     second = await submit(kili, a2, "A")
     stored = await wait_logs(
-        kili, project_id, "talkative", lambda es: run_over(first)(es) and run_over(second)(es)
+        kili, project_id, "talkative.py", lambda es: run_over(first)(es) and run_over(second)(es)
     )
     assert len(stored) == 8  # 2 runs of 3 lines + their "Run ... finished"
-    every = [e async for e in kili.iter_plugin_logs(project_id, "talkative", page_size=3)]
+    every = [e async for e in kili.iter_plugin_logs(project_id, "talkative.py", page_size=3)]
     assert every == stored
-    assert [e async for e in kili.iter_plugin_logs(project_id, "talkative", page_size=8)] == stored
+    assert [
+        e async for e in kili.iter_plugin_logs(project_id, "talkative.py", page_size=8)
+    ] == stored
 
     seen: Entries = []
     third = None
     with anyio.fail_after(DEADLINE):
         async for entry in kili.iter_plugin_logs(
-            project_id, "talkative", follow=True, page_size=3, poll_interval=0.1
+            project_id, "talkative.py", follow=True, page_size=3, poll_interval=0.1
         ):
             seen.append(entry)
             if len(seen) == len(stored):  # the past is out: a run happens while we tail
@@ -639,7 +642,7 @@ async def test_iter_plugin_logs_pages_through_all_and_follows_new_runs(
 
 
 async def test_two_clients_at_once_on_the_same_server(server: LocalServer, tmp_path: Path) -> None:
-    path = plugin_file(tmp_path, "shared", PRINT_VERSION.format(version="shared run"))
+    path = plugin_file(tmp_path, "shared.py", PRINT_VERSION.format(version="shared run"))
     async with client_of(server) as author, client_of(server) as operator:
         project_id, (asset_id,) = await project_with_assets(operator)
         uploaded: list[str] = []
@@ -648,19 +651,19 @@ async def test_two_clients_at_once_on_the_same_server(server: LocalServer, tmp_p
             uploaded.append(await author.upload_plugin(path))
 
         async def activate_once_listed() -> None:
-            names = lambda plugins: "shared" in [p.name for p in plugins]  # noqa: E731
+            names = lambda plugins: "shared.py" in [p.name for p in plugins]  # noqa: E731
             await poll(lambda: operator.list_plugins(fields=["name"]), names)
-            await operator.activate_plugin_on_project("shared", project_id)
+            await operator.activate_plugin_on_project("shared.py", project_id)
 
         with anyio.fail_after(DEADLINE):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(upload)
                 tg.start_soon(activate_once_listed)
         assert uploaded == ["Plugin created successfully"]
-        (listed,) = [p for p in await author.list_plugins() if p.name == "shared"]
+        (listed,) = [p for p in await author.list_plugins() if p.name == "shared.py"]
         assert listed.project_ids == [project_id]
         label_id = await submit(operator, asset_id, "A")
-        entries = await wait_logs(author, project_id, "shared", run_over(label_id))
+        entries = await wait_logs(author, project_id, "shared.py", run_over(label_id))
         assert contents(of_label(entries, label_id))[0] == "shared run"
 
 
@@ -675,7 +678,7 @@ async def test_errors_are_caught_the_way_users_write_them(
         caught.append(err)
     assert len(caught) == 1 and "missing_plugin.py" in str(caught[0])
 
-    path = plugin_file(tmp_path, "twice", PRINT_VERSION.format(version="x"))
+    path = plugin_file(tmp_path, "twice.py", PRINT_VERSION.format(version="x"))
     try:
         async with client_of(server) as kili:
             await kili.upload_plugin(path)

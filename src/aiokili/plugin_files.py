@@ -128,8 +128,10 @@ def plugin_archive(files: dict[str, bytes]) -> bytes:
 
 
 def plugin_name_of(method: str, plugin_path: Path, plugin_name: object) -> str:
+    """``plugin_name``, else the file's name (``rule.py``, as kili 26.2.4 names it) or the
+    folder's."""
     if plugin_name is None:
-        return plugin_path.stem if plugin_path.is_file() else plugin_path.resolve().name
+        return plugin_path.resolve().name
     if not isinstance(plugin_name, str) or not plugin_name.strip():
         raise KiliInputError(f"{method}(): plugin_name must be a non-empty string.")
     return plugin_name

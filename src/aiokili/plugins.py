@@ -87,7 +87,8 @@ class PluginMethods(Domain):
             plugin_path: a ``.py`` file, or a folder with ``main.py`` (required),
                 ``requirements.txt`` (optional) and other modules or sub-folders. The code
                 must define ``class PluginHandler(PluginCore)``; checked before any upload.
-            plugin_name: default: the file's or folder's name.
+            plugin_name: default: the file's name (``rule.py``, as the official SDK
+                names it) or the folder's.
             verbose: log the deployment's progress (logger ``aiokili.plugins``).
             event_matcher: event subjects or patterns (e.g. ``["asset.workflow.*"]``) to
                 register instead of the handler types read from the ``on_*`` methods.

@@ -75,6 +75,8 @@ async def _call(handler_class: type, kili: Any, job: dict[str, Any], logger: Any
     method = getattr(handler, job["method"])
     if job["method"] == "on_send_back_to_queue":
         result = method(job["assetId"])
+    elif job["method"] == "on_event":  # eventMatcher plugins: the whole kili event
+        result = method(job["event"])
     else:
         result = method(job["label"], job["assetId"])
     if inspect.isawaitable(result):
@@ -117,6 +119,7 @@ def main() -> int:
     logger.addHandler(_Handler(out))
     logger.propagate = False
     sys.path.insert(0, src)
+    sys.path.extend(job.get("appendPath") or [])  # after the server's packages
     code = 0
     try:
         asyncio.run(_run(job, logger))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import TracebackType
 
@@ -36,7 +36,10 @@ class LocalServer:
         max_body_bytes / max_upload_bytes / signed_url_ttl_s: see :class:`Settings`.
         plugin_memory_mb / plugin_timeout_s: memory cap (MiB) and wall time (s) of one
             plugin run (default 512 MiB, 60 s, as on the platform).
-        plugin_limits: every plugin limit at once (see :class:`PluginLimits`); the two
+        plugin_requirements: packages every plugin's environment gets, installed once
+            (e.g. ``["kili==26.2.4"]`` to run plugins written for the official SDK, as the
+            platform preinstalls it).
+        plugin_limits: every plugin limit at once (see :class:`PluginLimits`); the
             arguments above override its fields.
     """
 
@@ -55,6 +58,7 @@ class LocalServer:
         signed_url_ttl_s: float | None = None,
         plugin_memory_mb: int | None = None,
         plugin_timeout_s: float | None = None,
+        plugin_requirements: Sequence[str] | None = None,
         plugin_limits: PluginLimits | None = None,
     ) -> None:
         self.host = host
@@ -76,6 +80,10 @@ class LocalServer:
             memory_mb=plugin_memory_mb or plugins.memory_mb,
             timeout_s=plugin_timeout_s or plugins.timeout_s,
         )
+        if plugin_requirements is not None:
+            if isinstance(plugin_requirements, str):
+                raise TypeError("plugin_requirements takes a list, e.g. ['kili==26.2.4']")
+            plugins = replace(plugins, requirements=tuple(plugin_requirements))
         app = create_app(
             self.store, latency_ms=latency_ms, max_body_bytes=max_body_bytes,
             max_upload_bytes=max_upload_bytes, signed_url_ttl_s=signed_url_ttl_s,

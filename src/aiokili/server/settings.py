@@ -22,6 +22,10 @@ class PluginLimits:
         pip_timeout_s: cap of the ``requirements.txt`` install.
         webhook_timeout_s / webhook_retries: per attempt, and resends of a failed POST.
         poll_s: how often new labels and pending builds are looked for.
+        requirements: packages every plugin's environment gets, installed once and shared
+            (as the platform preinstalls ``kili``): e.g. ``("kili==26.2.4",)`` to run plugins
+            written for the official SDK. Default none (aiokili is always there).
+        max_log_bytes: cap of what one run may log; past it, one entry says so.
     """
 
     memory_mb: int = 512
@@ -33,6 +37,8 @@ class PluginLimits:
     webhook_timeout_s: float = 10.0
     webhook_retries: int = 3
     poll_s: float = 0.1
+    requirements: tuple[str, ...] = ()
+    max_log_bytes: int = 4 * MiB
 
 
 @dataclass(frozen=True)

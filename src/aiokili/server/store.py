@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from . import steps
+from . import events, steps
 from .db import Database
 from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
 from .files import FILES_DDL, FileRepository
@@ -44,6 +44,7 @@ class SQLiteStore:
             issues.DDL,
             tags.DDL,
             FILES_DDL,
+            events.DDL,
             steps.DDL,
             workflow.DDL,
             plugins.DDL,

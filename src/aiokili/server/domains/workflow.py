@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from ariadne import MutationType, ObjectType
 from graphql import GraphQLResolveInfo as Info
 
-from .. import steps
+from .. import events, steps
 from ..cascade import delete_assets
 from ..context import context
 from ..db import Database, chunks, in_thread, marks, now
@@ -226,6 +226,7 @@ class WorkflowRepository:
                     f"SELECT id FROM labels WHERE asset_id IN ({marks(len(part))}) AND label_type "
                     f"IN ({marks(len(_LABELS_KEPT))})", [*part, *_LABELS_KEPT])]  # fmt: skip
             steps.transition(c, ok, "send_back", at, extra="skipped = 0")
+            events.record(c, events.SENT_BACK, ok)
             c.executemany("INSERT OR IGNORE INTO sent_back_assets VALUES (?)", [(i,) for i in ok])
             c.executemany("INSERT OR IGNORE INTO sent_back_labels VALUES (?)",
                           [(i,) for i in labels])  # fmt: skip

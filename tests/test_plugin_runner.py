@@ -1,0 +1,224 @@
+"""The local server's plugin runner: events, live logs, caps, and official-SDK plugins.
+
+- ``on_send_back_to_queue`` runs when an asset is sent back to the queue;
+- a run's log entries are readable while it runs (a tailing reader sees its progress);
+- what one run may log is capped;
+- a plugin written for the official SDK runs with the real ``kili`` package when the server
+  gives plugins ``plugin_requirements=["kili==26.2.4"]`` (as the platform preinstalls it):
+  its sync handler calls the official client against the local server, and an
+  ``@on_kili_event`` plugin gets the typed kili-events event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from support import answer, import_images, new_project
+
+import aiokili
+from aiokili.plugins import PluginLog
+from aiokili.server import LocalServer
+from aiokili.server.settings import PluginLimits
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    limits = PluginLimits(max_log_bytes=20_000)
+    with LocalServer(plugin_limits=limits) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def kili(server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
+    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as client:
+        yield client
+
+
+def plugin(tmp_path: Path, name: str, source: str) -> Path:
+    """A one-file plugin, ``<name>/main.py`` (so the plugin's name is ``name``)."""
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "main.py").write_text(source)
+    return tmp_path / name
+
+
+async def wait_logs(
+    kili: aiokili.AsyncKili,
+    project_id: str,
+    name: str,
+    until: Callable[[list[PluginLog]], bool],
+) -> list[PluginLog]:
+    """The plugin's entries on the project once ``until`` holds (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while not until(found := await kili.get_plugin_logs(project_id, name, limit=1000)):
+        assert time.monotonic() < deadline, [e.content for e in found]
+        await anyio.sleep(0.05)
+    return found
+
+
+def finished(entries: list[PluginLog]) -> bool:
+    return any((e.content or "").startswith("Run on_") for e in entries)
+
+
+def contents(entries: list[PluginLog]) -> list[str]:
+    return [e.content or "" for e in entries]
+
+
+async def labelled_asset(kili: aiokili.AsyncKili) -> tuple[str, str]:
+    project_id = await new_project(kili)
+    (asset_id,) = await import_images(kili, project_id, 1)
+    await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+    return project_id, asset_id
+
+
+async def test_sending_an_asset_back_runs_on_send_back_to_queue(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    async def on_send_back_to_queue(self, asset_id):\n"
+        "        (asset,) = await self.kili.assets(self.project_id, asset_id=asset_id)\n"
+        "        self.logger.info(f'back in the queue: {asset_id} {asset.status.value}')\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "requeue", source))
+    project_id, asset_id = await labelled_asset(kili)  # a submit: not this plugin's event
+    await kili.activate_plugin_on_project("requeue", project_id)
+    await kili.send_back_to_queue(asset_ids=[asset_id])
+    entries = await wait_logs(kili, project_id, "requeue", finished)
+    assert f"back in the queue: {asset_id} ONGOING" in contents(entries)
+    assert all(e.metadata and e.metadata.asset_id == asset_id for e in entries)
+    assert entries[-1].content.startswith("Run on_send_back_to_queue finished")  # type: ignore[union-attr]
+
+
+async def test_a_runs_entries_are_readable_while_it_runs(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    source = (
+        "import time\n"
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        print('started')\n"
+        "        time.sleep(3)\n"
+        "        print('done')\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "slow", source))
+    project_id = await new_project(kili)
+    (asset_id,) = await import_images(kili, project_id, 1)
+    await kili.activate_plugin_on_project("slow", project_id)
+    await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+    seen: list[str] = []
+    async for entry in kili.iter_plugin_logs(project_id, "slow", follow=True, poll_interval=0.05):
+        seen.append(entry.content or "")
+        if seen == ["started"]:  # the run is still sleeping: 'done' is not out yet
+            assert "done" not in contents(await kili.get_plugin_logs(project_id, "slow"))
+        if seen[-1].startswith("Run on_submit"):
+            break
+    assert seen[:2] == ["started", "done"] and seen[2].startswith("Run on_submit finished")
+
+
+async def test_what_one_run_logs_is_capped(kili: aiokili.AsyncKili, tmp_path: Path) -> None:
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        for i in range(100_000):\n"
+        "            print('x' * 100, i)\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "chatty", source))
+    project_id = await new_project(kili)
+    (asset_id,) = await import_images(kili, project_id, 1)
+    await kili.activate_plugin_on_project("chatty", project_id)
+    await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+    entries = await wait_logs(kili, project_id, "chatty", finished)
+    assert len(entries) < 250  # 20 kB of the 10 MB written
+    assert "Output truncated: the run wrote more than the log limit." in contents(entries)
+    assert entries[-1].content.startswith("Run on_submit finished")  # type: ignore[union-attr]
+
+
+async def test_shared_requirements_that_cannot_install_fail_the_build(tmp_path: Path) -> None:
+    source = "from aiokili.plugins import PluginCore\nclass PluginHandler(PluginCore):\n" + (
+        "    def on_submit(self, label, asset_id):\n        pass\n"
+    )
+    with LocalServer(plugin_requirements=["not a requirement =="]) as srv:
+        async with aiokili.AsyncKili(api_key=srv.api_key, api_endpoint=srv.url) as kili:
+            with pytest.raises(aiokili.PluginBuildError) as caught:
+                await kili.upload_plugin(plugin(tmp_path, "any", source))
+    (error,) = caught.value.errors
+    assert "The packages every plugin gets (not a requirement ==)" in (error.content or "")
+    assert "Invalid requirement" in (error.content or "")
+
+
+# ----------------------------------------------------------------------------- official SDK
+
+OFFICIAL_GATE = """
+from kili.plugins import PluginCore
+
+class PluginHandler(PluginCore):
+    def on_submit(self, label, asset_id):
+        category = label["jsonResponse"]["JOB"]["categories"][0]["name"]
+        self.logger.info(f"{type(self.kili).__module__}: {category} on {asset_id}")
+        if category != "A":
+            self.kili.send_back_to_queue(asset_ids=[asset_id])
+            self.logger.warning("sent back")
+"""
+
+OFFICIAL_EVENTS = """
+from kili_events import LabelWorkflowCreatedDefaultEvent
+from kili.plugins import PluginCore, on_kili_event
+
+class PluginHandler(PluginCore):
+    @on_kili_event
+    def on_label(self, event: LabelWorkflowCreatedDefaultEvent) -> None:
+        p = event.payload
+        self.logger.info(f"{event.event} {p.label_id} {p.asset_id} {p.external_id}")
+"""
+
+
+async def test_a_plugin_written_for_the_official_sdk_runs_with_kili(
+    kili_plugin_server: LocalServer, tmp_path: Path
+) -> None:
+    srv = kili_plugin_server
+    async with aiokili.AsyncKili(api_key=srv.api_key, api_endpoint=srv.url) as kili:
+        # the first build installs kili (pip, once per server data folder)
+        await kili.upload_plugin(plugin(tmp_path, "gate", OFFICIAL_GATE), deploy_timeout=600)
+        project_id = await new_project(kili)
+        good, bad = await import_images(kili, project_id, 2)
+        await kili.activate_plugin_on_project("gate", project_id)
+        await kili.append_labels(
+            asset_id_array=[good, bad], json_response_array=[answer("A"), answer("B")]
+        )
+        entries = await wait_logs(
+            kili, project_id, "gate", lambda es: len([e for e in es if finished([e])]) == 2
+        )
+        assert f"kili.client: A on {good}" in contents(entries)
+        assert f"kili.client: B on {bad}" in contents(entries)
+        assert "sent back" in contents(entries)
+        assert not [e for e in entries if e.log_type == "ERROR"], contents(entries)
+        statuses = {a.id: a.status for a in await kili.assets(project_id)}
+        assert statuses == {good: "LABELED", bad: "ONGOING"}  # the official client did it
+
+
+async def test_an_on_kili_event_plugin_gets_typed_events(
+    kili_plugin_server: LocalServer, tmp_path: Path
+) -> None:
+    srv = kili_plugin_server
+    async with aiokili.AsyncKili(api_key=srv.api_key, api_endpoint=srv.url) as kili:
+        path = plugin(tmp_path, "events", OFFICIAL_EVENTS)
+        await kili.upload_plugin(path, event_matcher=["label.workflow.created.*"])
+        project_id = await new_project(kili)
+        (asset_id,) = await import_images(kili, project_id, 1)
+        await kili.activate_plugin_on_project("events", project_id)
+        (label_id,) = await kili.append_labels(
+            asset_id_array=[asset_id], json_response_array=[answer("A")]
+        )
+        entries = await wait_logs(kili, project_id, "events", finished)
+        (asset,) = await kili.assets(project_id, asset_id=asset_id)
+        expected = f"label.workflow.created.default {label_id} {asset_id} {asset.external_id}"
+        assert expected in contents(entries), contents(entries)
