@@ -4,8 +4,8 @@
 - the archive's contents; PluginCore's dispatch (sync and async handlers);
 - ``run_locally`` against the REAL local server (what the plugin calls);
 - against respx mocks of the contract (kili-contract.md §6), only what the real server cannot
-  produce on demand (a deployment that never ends, a flaky archive PUT, variables it does not
-  expose). The lifecycle itself runs on the real server: ``test_plugins_e2e.py``.
+  produce on demand (a deployment that never ends, a flaky archive PUT). The lifecycle itself
+  runs on the real server: ``test_plugins_e2e.py``.
 """
 
 from __future__ import annotations
@@ -433,33 +433,6 @@ async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: 
     assert caught.value.status == "DEPLOYING" and caught.value.timeout == 0.05
     assert "GetPluginBuildErrors" not in api.names()
     assert api.names().count("GetPluginRunnerStatus") >= 2
-
-
-# respx: the server stores event matchers but no field exposes them and it emits no asset.*
-# events, so only the variables sent show them (sorted, deduplicated)
-async def test_event_matchers_replace_handler_types(tmp_path: Path, fast_polls: None) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            events = ["asset.workflow.*", "asset.skipped", "asset.skipped"]
-            await kili.upload_plugin(path, "ev", True, events)
-            await kili.create_webhook("https://hook", "wh", event_matcher=["asset.skipped"])
-    matcher = ["asset.skipped", "asset.workflow.*"]
-    assert (
-        "CreatePluginRunner",
-        {"data": {"pluginName": "ev", "eventMatcher": matcher}},
-    ) in api.calls
-    assert api.calls[-1] == (
-        "CreateWebhook",
-        {
-            "data": {
-                "pluginName": "wh",
-                "webhookUrl": "https://hook",
-                "eventMatcher": ["asset.skipped"],
-            }
-        },
-    )
 
 
 # respx: the local server cannot be made to answer the archive PUT with a 503 once

@@ -160,6 +160,9 @@ class PluginHandler(PluginCore):
 
     async def on_review(self, label, asset_id):
         self.logger.info(f"review {label['id']} of {label['reviewedLabel']['id']}")
+
+    def on_send_back_to_queue(self, asset_id):
+        self.logger.info(f"{asset_id} is back in the queue")
 """
 GATEKEEPER_RULES = """
 def why_rejected(response):
@@ -222,6 +225,14 @@ async def test_acceptance_a_folder_plugin_sends_back_the_asset_failing_its_rule(
     accepted = of_label(entries, good_label)
     assert contents(accepted)[0] == f"{good} accepted"
     assert accepted[0].run_id != run[0].run_id  # one run per label
+
+    # sending it back is itself an event: on_send_back_to_queue(asset_id) runs
+    entries = await poll(
+        lambda: all_logs(kili, project_id, "gatekeeper"),
+        lambda es: any(e.content == f"{bad} is back in the queue" for e in es),
+    )
+    (back,) = [e for e in entries if e.content == f"{bad} is back in the queue"]
+    assert back.metadata and back.metadata.asset_id == bad and back.metadata.label_id is None
 
     # a review: on_review gets the reviewed label's id
     review_label = await submit(kili, good, "A", "REVIEW")
@@ -595,6 +606,47 @@ async def test_a_webhook_answering_400_is_not_retried_and_logged_as_an_error(
     assert entry.log_type == "ERROR"
     assert "400" in (entry.content or "") and f"{receiver.base}/reject" in (entry.content or "")
     assert len(receiver.on("/reject")) == 1  # the outcome is final: no retry
+
+
+ON_EVENT = """
+    def on_submit(self, label, asset_id):
+        print("on_submit")
+
+    def on_event(self, event):
+        print(f"{event['event']} {event['payload']['labelId']} {event['projectId']}")
+"""
+
+
+async def test_event_matchers_replace_handler_types(
+    kili: aiokili.AsyncKili, tmp_path: Path, receiver: Receiver
+) -> None:
+    """A plugin or webhook registered with event_matcher gets the matching events only."""
+    path = plugin_file(tmp_path, "on_events.py", ON_EVENT)
+    review_events = ["label.workflow.created.rev*", "label.workflow.created.review"]
+    await kili.upload_plugin(path, event_matcher=review_events)
+    url = f"{receiver.base}/events"
+    await kili.create_webhook(url, "event_hook", event_matcher=["label.workflow.created.default"])
+    project_id, (asset_id,) = await project_with_assets(kili)
+    await kili.activate_plugin_on_project("on_events.py", project_id)
+    await kili.activate_plugin_on_project("event_hook", project_id)
+    submitted = await submit(kili, asset_id, "A")
+    reviewed = await submit(kili, asset_id, "A", "REVIEW")
+
+    entries = await wait_logs(kili, project_id, "on_events.py", run_over(reviewed, "on_event"))
+    assert contents(of_label(entries, reviewed))[0] == (
+        f"label.workflow.created.review {reviewed} {project_id}"
+    )
+    (delivered,) = await wait_logs(kili, project_id, "event_hook", bool)
+    assert delivered.content == (
+        f"Webhook label.workflow.created.default delivered to {url} (HTTP 200)."
+    )
+    await anyio.sleep(0.5)
+    # on_submit is not run (the matchers replace the handler types); one run, one POST
+    assert of_label(await all_logs(kili, project_id, "on_events.py"), submitted) == []
+    assert len(await all_logs(kili, project_id, "event_hook")) == 1
+    ((_, body),) = receiver.on("/events")
+    assert body["eventType"] == "label.workflow.created.default"
+    assert body["payload"]["label"]["id"] == submitted
 
 
 # ----------------------------------------------------------------------------- logs
