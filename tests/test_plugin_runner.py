@@ -21,7 +21,7 @@ from support import answer, import_images, new_project
 
 import aiokili
 from aiokili.plugins import PluginLog
-from aiokili.server import LocalServer
+from aiokili.server import LocalServer, plugin_runner
 from aiokili.server.settings import PluginLimits
 
 pytestmark = pytest.mark.anyio
@@ -140,6 +140,79 @@ async def test_what_one_run_logs_is_capped(kili: aiokili.AsyncKili, tmp_path: Pa
     assert len(entries) < 250  # 20 kB of the 10 MB written
     assert "Output truncated: the run wrote more than the log limit." in contents(entries)
     assert entries[-1].content.startswith("Run on_submit finished")  # type: ignore[union-attr]
+
+
+async def test_only_events_after_the_activation_run_the_plugin(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        print('ran on', label['id'])\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "fresh", source))
+    project_id = await new_project(kili)
+    first, second = await import_images(kili, project_id, 2)
+    (before,) = await kili.append_labels(asset_id_array=[first], json_response_array=[answer("A")])
+    await kili.activate_plugin_on_project("fresh", project_id)  # right after: same poll
+    (after,) = await kili.append_labels(asset_id_array=[second], json_response_array=[answer("A")])
+    await wait_logs(kili, project_id, "fresh", finished)
+    await anyio.sleep(0.5)  # a run for the earlier label would be logged by now
+    ran = [c for c in contents(await kili.get_plugin_logs(project_id, "fresh")) if "ran on" in c]
+    assert ran == [f"ran on {after}"], (before, ran)
+
+
+async def test_a_failed_runs_traceback_starts_in_the_plugin(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "def check(label):\n"
+        "    raise ValueError(f\"no rule for {label['id']}\")\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        check(label)\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "boom", source))
+    project_id = await new_project(kili)
+    (asset_id,) = await import_images(kili, project_id, 1)
+    await kili.activate_plugin_on_project("boom", project_id)
+    (label_id,) = await kili.append_labels(
+        asset_id_array=[asset_id], json_response_array=[answer("A")]
+    )
+    entries = await wait_logs(kili, project_id, "boom", finished)
+    (error,) = [e.content or "" for e in entries if "Traceback" in (e.content or "")]
+    frames = [line for line in error.splitlines() if line.strip().startswith("File ")]
+    assert [f.split(", ")[-1] for f in frames] == ["in on_submit", "in check"], error
+    assert error.endswith(f"ValueError: no rule for {label_id}")
+    assert "plugin_child" not in error and "asyncio" not in error
+
+
+async def test_a_burst_of_labels_is_worked_through_in_batches(
+    kili: aiokili.AsyncKili, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events are read a few at a time while runs are behind; none is lost or repeated."""
+    monkeypatch.setattr(plugin_runner, "BATCH", 3)
+    monkeypatch.setattr(plugin_runner, "BACKLOG", 4)
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        print('ran on', label['id'])\n"
+    )
+    await kili.upload_plugin(plugin(tmp_path, "burst", source))
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 12)
+    await kili.activate_plugin_on_project("burst", project_id)
+    labels = await kili.append_labels(
+        asset_id_array=assets, json_response_array=[answer("A")] * len(assets)
+    )
+    entries = await wait_logs(
+        kili, project_id, "burst", lambda es: sum(finished([e]) for e in es) == len(labels)
+    )
+    ran = sorted(c.removeprefix("ran on ") for c in contents(entries) if c.startswith("ran on"))
+    assert ran == sorted(labels)
 
 
 async def test_shared_requirements_that_cannot_install_fail_the_build(tmp_path: Path) -> None:

@@ -31,11 +31,14 @@ def record(c: sqlite3.Connection, kind: str, asset_ids: Sequence[str]) -> None:
     )
 
 
-def since(c: sqlite3.Connection, seq: int, top: int) -> list[tuple[int, str, str, str, str]]:
-    """The events with ``seq < n <= top``: ``(seq, kind, project_id, asset_id, created_at)``."""
+def since(
+    c: sqlite3.Connection, seq: int, top: int, limit: int
+) -> list[tuple[int, str, str, str, str]]:
+    """The first ``limit`` events with ``seq < n <= top``:
+    ``(seq, kind, project_id, asset_id, created_at)``."""
     return c.execute(
         "SELECT seq, kind, project_id, asset_id, created_at FROM events WHERE seq > ? AND "
-        "seq <= ? ORDER BY seq", (seq, top)
+        "seq <= ? ORDER BY seq LIMIT ?", (seq, top, limit)
     ).fetchall()  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """The process one plugin run lives in: ``python -c <run_path boot> plugin_child.py <src>``.
 
 The run's description (``{"method", "label", "assetId", "projectId", "memoryMb"}``) comes
-on stdin. Before importing the plugin the memory cap is set (``RLIMIT_AS``); then
+on stdin. (``--zygote <fd>``: a warm process that imports aiokili once and forks one child
+per run requested on the socket ``fd``; see ``plugin_process.Zygote``.) Before importing the plugin the memory cap is set (``RLIMIT_AS``); then
 ``PluginHandler(kili, project_id, logger)`` is built and its handler called. Every log
 record, every ``print`` and any exception (with its traceback) leaves as one JSON line
 ``{"level", "content"}`` on the original stdout, which the server turns into log entries.
@@ -22,6 +23,8 @@ import json
 import logging
 import os
 import resource
+import signal
+import socket
 import sys
 import traceback
 from typing import IO, Any
@@ -106,9 +109,19 @@ def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError)
 
 
-def main() -> int:
-    src = sys.argv[-1]
-    job = json.loads(sys.stdin.read())
+def _traceback(exc: BaseException, src: str) -> str:
+    """The traceback from the plugin's own first frame on (not the runner's or asyncio's)."""
+    tb = exc.__traceback__
+    while tb is not None and not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(
+        os.path.abspath(src) + os.sep
+    ):
+        tb = tb.tb_next
+    shown = tb if tb is not None else exc.__traceback__
+    return "".join(traceback.format_exception(type(exc), exc, shown)).rstrip()
+
+
+def execute(job: dict[str, Any], src: str) -> int:
+    """Run one job with stdout (fd 1) as the JSON-line channel; the exit code."""
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout = _Lines(out, "INFO")
     sys.stderr = _Lines(out, "ERROR")
@@ -127,11 +140,52 @@ def main() -> int:
         if _out_of_memory(exc):
             code = EXIT_MEMORY
         else:
-            emit(out, "ERROR", "".join(traceback.format_exception(exc)).rstrip())
+            emit(out, "ERROR", _traceback(exc, src))
             code = EXIT_RAISED
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    out.write(json.dumps({"exit": code}) + "\n")
+    out.flush()
     return code
+
+
+def zygote(channel: socket.socket) -> None:
+    """Serve runs by forking this warm process (aiokili already imported): each request is
+    a JSON job with the run's stdout and stderr pipes attached; the answer, the run's pid."""
+    import aiokili  # noqa: F401  # imported once here, inherited by every run
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped at once
+    while True:
+        data, fds, _, _ = socket.recv_fds(channel, 1 << 20, 2)
+        if not data:
+            return
+        request = json.loads(data)
+        pid = os.fork()
+        if pid == 0:  # the run
+            try:
+                channel.close()
+                os.setsid()
+                os.dup2(fds[0], 1)
+                os.dup2(fds[1], 2)
+                for fd in fds:
+                    os.close(fd)
+                os.chdir(request["src"])
+                os.environ.update(request["env"])
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                code = execute(request["job"], request["src"])
+            except BaseException:
+                code = EXIT_LOAD
+            os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        channel.sendall(f"{pid}\n".encode())
+
+
+def main() -> int:
+    if sys.argv[1] == "--zygote":
+        zygote(socket.socket(fileno=int(sys.argv[2])))
+        return 0
+    return execute(json.loads(sys.stdin.read()), sys.argv[-1])
 
 
 if __name__ == "__main__":

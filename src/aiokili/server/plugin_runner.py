@@ -17,7 +17,9 @@ the official SDK) get the ``label.workflow.created.<type>`` events the patterns 
 
 Each active plugin of the event's project that handles it runs in its own subprocess
 (:mod:`.plugin_process`) under the memory and time limits, at most ``concurrency`` at once;
-webhooks get a POST. Everything a run says becomes log entries as it says it.
+webhooks get a POST. Everything a run says becomes log entries as it says it. Events are
+read ``BATCH`` at a time and not at all while ``BACKLOG`` deliveries wait: a burst of
+100,000 labels is worked through in order, in constant memory.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ from .._http import RetryPolicy
 from ..errors import APIError
 from . import events
 from .db import in_thread, new_id, now
-from .domains.plugins import ACTIVE, DEPLOYING, FAILED, LogEntry, PluginRow
+from .domains.plugins import ACTIVE, DEPLOYING, FAILED, Activation, LogEntry, PluginRow
 from .plugin_build import Builder
-from .plugin_process import Line, run_handler
+from .plugin_process import Line, Zygote, run_handler
 from .settings import PluginLimits
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 _HANDLERS = {"DEFAULT": ("onSubmit", "on_submit"), "REVIEW": ("onReview", "on_review")}
 _SENT_BACK = ("onSendBackToQueue", "on_send_back_to_queue")
+BATCH = 256  # labels (and outbox events) read per poll
+BACKLOG = 512  # deliveries waiting or running past which no more events are read
 _LABEL_COLUMNS = ("id, project_id, asset_id, author_id, label_type, json_response, model_name, "
                   "seconds_to_label, created_at, updated_at, seq")  # fmt: skip
 
@@ -63,6 +67,14 @@ class Event:
     subject: str | None  # the kili event subject for eventMatcher plugins, if any
     user_id: str | None = None
     external_id: str | None = None
+    label_seq: int = 0  # the label's sequence number, or
+    event_seq: int = 0  # the outbox event's
+
+    def after(self, activation: Activation) -> bool:
+        """Whether it happened after the plugin was activated on the project."""
+        if self.label_seq:
+            return self.label_seq > activation.label_seq
+        return self.event_seq > activation.event_seq
 
 
 def label_payload(row: dict[str, Any], reviewed_id: str | None) -> dict[str, Any]:
@@ -110,6 +122,7 @@ class PluginService:
         self._runs = anyio.Semaphore(limits.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._building: set[str] = set()
+        self.zygote = Zygote() if limits.warm_start else None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -125,10 +138,14 @@ class PluginService:
         finally:
             for task in list(self._tasks):
                 task.cancel()
+            if self.zygote is not None:
+                self.zygote.stop()
 
     async def tick(self) -> None:
         for plugin in await in_thread(self.store.plugins.with_status, DEPLOYING):
             self._spawn(self.build(plugin))  # once per upload: see _building
+        if len(self._tasks) >= BACKLOG:
+            return  # runs are behind: read more events once they catch up
         found, consumed = await in_thread(self._read_events)
         if found:
             await self._dispatch(found)
@@ -179,23 +196,26 @@ class PluginService:
             if self._label_cursor is None or self._event_cursor is None:
                 self._label_cursor, self._event_cursor = top, last_event
                 return [], 0
-            found = self._labels_since(c, self._label_cursor, top)
-            found += [Event(project, asset, None, _SENT_BACK, None, None)
-                      for _, kind, project, asset, _ in events.since(c, self._event_cursor,
-                                                                     last_event)
+            found, label_cursor = self._labels_since(c, self._label_cursor, top)
+            outbox = events.since(c, self._event_cursor, last_event, BATCH)
+            found += [Event(project, asset, None, _SENT_BACK, None, None, event_seq=seq)
+                      for seq, kind, project, asset, _ in outbox
                       if kind == events.SENT_BACK]  # fmt: skip
-        consumed = last_event if self._event_cursor < last_event else 0
-        self._label_cursor, self._event_cursor = top, last_event
+        consumed = outbox[-1][0] if outbox else 0
+        self._label_cursor = label_cursor
+        self._event_cursor = consumed or self._event_cursor
         return found, consumed
 
-    def _labels_since(self, c: Any, start: int, top: int) -> list[Event]:
+    def _labels_since(self, c: Any, start: int, top: int) -> tuple[list[Event], int]:
+        """The events of at most ``BATCH`` labels after ``start``, and the new cursor."""
         if top <= start:
-            return []
+            return [], start
         found = c.execute(
             f"SELECT {_LABEL_COLUMNS}, (SELECT external_id FROM assets WHERE id = asset_id) "
             "FROM labels WHERE seq > ? AND seq <= ? AND project_id IN "
-            "(SELECT project_id FROM plugin_projects) ORDER BY seq", (start, top)
+            "(SELECT project_id FROM plugin_projects) ORDER BY seq LIMIT ?", (start, top, BATCH)
         ).fetchall()  # fmt: skip
+        cursor = found[-1][-2] if len(found) == BATCH else top
         names = [n.strip() for n in _LABEL_COLUMNS.split(",")] + ["external_id"]
         out = []
         for values in found:
@@ -212,16 +232,19 @@ class PluginService:
                 row["project_id"], row["asset_id"], row["id"], handler,
                 label_payload(row, reviewed) if handler else None,
                 f"label.workflow.created.{str(row['label_type']).lower()}",
-                row["author_id"], row["external_id"],
+                row["author_id"], row["external_id"], label_seq=row["seq"],
             ))  # fmt: skip
-        return out
+        return out, cursor
 
     async def _dispatch(self, found: list[Event]) -> None:
         active = await in_thread(
             self.store.plugins.active_on, sorted({e.project_id for e in found})
         )
         for event in found:
-            for plugin in active.get(event.project_id, []):
+            for activation in active.get(event.project_id, []):
+                plugin = activation.plugin
+                if not event.after(activation):
+                    continue
                 if plugin.event_matcher:
                     if event.subject and any(
                         fnmatch.fnmatchcase(event.subject, p) for p in plugin.event_matcher
@@ -250,7 +273,7 @@ class PluginService:
         src = self.builder.folder(plugin.id, plugin.version) / "src"
         path = self.builder.import_path(plugin.id, plugin.version)
         async with self._runs:
-            await run_handler(src, path, job, env, self.limits, sink)
+            await run_handler(src, path, job, env, self.limits, sink, self.zygote)
 
     @staticmethod
     def _kili_event(plugin: PluginRow, event: Event) -> dict[str, Any] | None:

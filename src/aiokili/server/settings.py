@@ -26,6 +26,8 @@ class PluginLimits:
             (as the platform preinstalls ``kili``): e.g. ``("kili==26.2.4",)`` to run plugins
             written for the official SDK. Default none (aiokili is always there).
         max_log_bytes: cap of what one run may log; past it, one entry says so.
+        warm_start: fork runs from a warm process that has imported aiokili (~10 ms to
+            start instead of ~0.5 s), for plugins with no packages of their own.
     """
 
     memory_mb: int = 512
@@ -39,6 +41,7 @@ class PluginLimits:
     poll_s: float = 0.1
     requirements: tuple[str, ...] = ()
     max_log_bytes: int = 4 * MiB
+    warm_start: bool = True
 
 
 @dataclass(frozen=True)

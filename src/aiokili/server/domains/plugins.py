@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS plugins (
   archive_key TEXT, version INTEGER DEFAULT 0, webhook_url TEXT, webhook_header TEXT,
   created_at TEXT, updated_at TEXT);
 CREATE TABLE IF NOT EXISTS plugin_projects (
-  plugin_id TEXT, project_id TEXT, PRIMARY KEY (plugin_id, project_id)) WITHOUT ROWID;
+  plugin_id TEXT, project_id TEXT, label_seq INTEGER, event_seq INTEGER,
+  PRIMARY KEY (plugin_id, project_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS plugin_logs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, plugin_name TEXT, kind TEXT, project_id TEXT,
   run_id TEXT, asset_id TEXT, label_id TEXT, log_type TEXT, content TEXT, created_at TEXT);
@@ -57,6 +58,15 @@ class PluginRow:
     created_at: str
     updated_at: str
     project_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A plugin active on a project, since the label and outbox event sequence numbers."""
+
+    plugin: PluginRow
+    label_seq: int
+    event_seq: int
 
 
 @dataclass(frozen=True)
@@ -107,13 +117,18 @@ class PluginRepository:
     def with_status(self, status: str) -> list[PluginRow]:
         return self._rows("status = ?", [status])
 
-    def active_on(self, project_ids: Sequence[str]) -> dict[str, list[PluginRow]]:
-        """The ACTIVE plugins and webhooks of each project."""
-        out: dict[str, list[PluginRow]] = {p: [] for p in project_ids}
-        for row in self._rows("status = 'ACTIVE'", []):
-            for project_id in row.project_ids:
-                if project_id in out:
-                    out[project_id].append(row)
+    def active_on(self, project_ids: Sequence[str]) -> dict[str, list[Activation]]:
+        """The ACTIVE plugins and webhooks of each project, with when they were activated."""
+        out: dict[str, list[Activation]] = {p: [] for p in project_ids}
+        plugins = {row.id: row for row in self._rows("status = 'ACTIVE'", [])}
+        with self.db.read() as c:
+            for plugin_id, project_id, label_seq, event_seq in c.execute(
+                "SELECT plugin_id, project_id, label_seq, event_seq FROM plugin_projects"
+            ):
+                if project_id in out and plugin_id in plugins:
+                    out[project_id].append(
+                        Activation(plugins[plugin_id], label_seq or 0, event_seq or 0)
+                    )
         return out
 
     def create(self, name: str, organization_id: str, archive_key: str | None = None,
@@ -187,8 +202,10 @@ class PluginRepository:
         with self.db.write() as c:
             require_project(c, project_id)
             if on:
-                c.execute("INSERT OR IGNORE INTO plugin_projects VALUES (?, ?)",
-                          (plugin.id, project_id))  # fmt: skip
+                # events from now on only: what happened before is not this plugin's
+                c.execute("INSERT OR IGNORE INTO plugin_projects VALUES (?, ?, (SELECT "
+                          "COALESCE(MAX(seq), 0) FROM labels), (SELECT COALESCE(MAX(seq), 0) "
+                          "FROM events))", (plugin.id, project_id))  # fmt: skip
             else:
                 c.execute("DELETE FROM plugin_projects WHERE plugin_id = ? AND project_id = ?",
                           (plugin.id, project_id))  # fmt: skip

@@ -1,27 +1,18 @@
-"""The ``aiokili`` command line: ``aiokili server``, ``aiokili quickstart``."""
+"""``aiokili server`` and ``aiokili quickstart``."""
 
 from __future__ import annotations
 
 import errno
 import sys
+from typing import Annotated
 
-try:
-    import typer
-    from rich.console import Console
-    from rich.table import Table
-except ImportError:  # pragma: no cover - depends on the install
-    typer = None  # type: ignore[assignment]
+import typer
+from rich.console import Console
+from rich.table import Table
 
 
-def main() -> None:
-    """Entry point of the ``aiokili`` command."""
-    if typer is None:  # pragma: no cover
-        sys.exit("The aiokili command needs the cli extra: pip install 'aiokili[cli]'")
-    _app()()
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(help="aiokili: async Kili SDK and local Kili server.", no_args_is_help=True)
+def register(app: typer.Typer) -> None:
+    """Add ``server`` and ``quickstart`` to ``app``."""
     console = Console()
 
     @app.command()
@@ -32,11 +23,24 @@ def _app() -> typer.Typer:
         api_key: str = typer.Option(None, help="Also accept this API key."),
         latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
         log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
+        plugin_memory_mb: int | None = typer.Option(
+            None, min=1, help="Memory limit of each plugin run, in MB (default 512)."
+        ),
+        plugin_timeout_s: float | None = typer.Option(
+            None, min=0.001, help="Time limit of each plugin run, in seconds (default 60)."
+        ),
+        plugin_requirement: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="A package every plugin gets (repeatable), e.g. kili==26.2.4 to run "
+                "plugins written for the official SDK."
+            ),
+        ] = None,
     ) -> None:
         """Run the local Kili-compatible server until Ctrl-C."""
         import logging
 
-        from .server import LocalServer
+        from ..server import LocalServer
 
         def ready(srv: LocalServer) -> None:
             # one value per line: nothing wraps in an 80-column terminal
@@ -47,7 +51,8 @@ def _app() -> typer.Typer:
         try:
             server = LocalServer(
                 host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms,
-                log_level=log_level.lower(),
+                log_level=log_level.lower(), plugin_memory_mb=plugin_memory_mb,
+                plugin_timeout_s=plugin_timeout_s, plugin_requirements=plugin_requirement,
             )  # fmt: skip
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
@@ -66,9 +71,9 @@ def _app() -> typer.Typer:
         """Run the quickstart against an embedded local server and print what it did."""
         import anyio
 
-        from .client import AsyncKili
-        from .quickstart import run_quickstart
-        from .server import LocalServer
+        from ..client import AsyncKili
+        from ..quickstart import run_quickstart
+        from ..server import LocalServer
 
         with LocalServer() as srv:
             console.print(f"Local Kili server on {srv.url}")
@@ -95,9 +100,3 @@ def _app() -> typer.Typer:
                 )
 
             anyio.run(go)
-
-    return app
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,5 @@
+"""``python -m aiokili.cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,57 @@
+"""The ``aiokili`` application: global options, then one sub-application per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .._constants import VERSION
+from . import plugins, server, webhooks
+from ._common import EXIT_CODES, Settings, configure_logging
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aiokili {VERSION}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        help="aiokili: async Kili SDK and local Kili server.",
+        epilog=EXIT_CODES,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="Only errors and requested output.")
+        ] = False,
+        verbose: Annotated[
+            int,
+            typer.Option(
+                "--verbose",
+                "-v",
+                count=True,
+                show_default=False,
+                help="Log the aiokili logger at INFO (-vv: DEBUG).",
+            ),
+        ] = 0,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            ),
+        ] = False,
+    ) -> None:
+        ctx.obj = Settings(quiet=quiet, verbose=verbose)
+        configure_logging(ctx, verbose)
+
+    server.register(app)
+    app.add_typer(plugins.build(), name="plugins")
+    app.add_typer(webhooks.build(), name="webhooks")
+    return app
