@@ -3,9 +3,9 @@
 - local checks: every bad input is rejected before any request (respx guard);
 - the archive's contents; PluginCore's dispatch (sync and async handlers);
 - ``run_locally`` against the REAL local server (what the plugin calls);
-- the wire flows (upload/update/status/build errors/logs/list/webhooks) against respx mocks of
-  the contract (kili-contract.md §6). MOVE TO THE REAL SERVER once its plugin resolvers land
-  (branch plugins-server): every test marked ``WIRE_MOCK`` below.
+- against respx mocks of the contract (kili-contract.md §6), only what the real server cannot
+  produce on demand (a deployment that never ends, a flaky archive PUT). The lifecycle itself
+  runs on the real server: ``test_plugins_e2e.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import logging
 import sys
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -32,16 +31,6 @@ from aiokili.plugins import PluginCore, run_locally
 URL = "https://kili.example/api/label/v2/graphql"
 UPLOAD = "https://kili.example/api/label/v2/files/plugin-upload?token=t&id=xyz"
 pytestmark = pytest.mark.anyio
-F = TypeVar("F")
-
-
-def wire_mock(test: F) -> F:
-    """Marks a test run against respx mocks of the wire contract: move it to the real local
-    server once the plugin resolvers land."""
-    return test
-
-
-WIRE_MOCK = wire_mock
 
 GOOD = """
 from aiokili.plugins import PluginCore
@@ -336,6 +325,42 @@ async def test_plugin_label_is_the_platforms_dict(kili: aiokili.AsyncKili) -> No
     assert plugins.plugin_label({"id": "l", "author": {"id": "u"}}) == {"id": "l", "authorId": "u"}
 
 
+async def test_run_locally_forgets_each_plugins_modules(tmp_path: Path) -> None:
+    """Two plugin folders with a same-named helper module each get their own."""
+    main = (
+        "from aiokili.plugins import PluginCore\n"
+        "class PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n"
+        "        import helper  # imported lazily, while the handler runs\n"
+        "        return helper.NAME\n"
+    )
+    one = _write(tmp_path / "one", {"main.py": main, "helper.py": "NAME = 'one'\n"})
+    two = _write(tmp_path / "two", {"main.py": main, "helper.py": "NAME = 'two'\n"})
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        assert await run_locally(one, {"id": "l"}, "a", "p", kili=kili) == "one"
+        assert await run_locally(two, {"id": "l"}, "a", "p", kili=kili) == "two"
+    assert "helper" not in sys.modules and str(one) not in sys.path
+
+
+async def test_run_locally_explains_an_official_sdk_plugin_without_kili(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kili", None)  # as if kili were not installed
+    source = GOOD.replace("from aiokili.plugins", "from kili.plugins")
+    path = _write(tmp_path, {"official.py": source}) / "official.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(aiokili.KiliInputError, match=r"from aiokili\.plugins import"):
+            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
+
+
+async def test_run_locally_lets_the_handlers_exception_through(tmp_path: Path) -> None:
+    source = GOOD.replace('return ("submit", label["id"], asset_id)', 'raise RuntimeError("rule")')
+    path = _write(tmp_path, {"boom.py": source}) / "boom.py"
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(RuntimeError, match="rule"):
+            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
+
+
 # ----------------------------------------------------------------------------- wire flows (mocks)
 
 
@@ -396,66 +421,7 @@ def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(plugins, "POLL_MOST", 0.01)
 
 
-@WIRE_MOCK
-async def test_upload_sends_the_contracts_flow_and_waits_until_active(
-    tmp_path: Path, fast_polls: None
-) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["DEPLOYING", "DEPLOYING", "ACTIVE"])
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            assert await kili.upload_plugin(path) == "Plugin created successfully"
-    assert api.names() == ["CreatePlugin", "CreatePluginRunner"] + ["GetPluginRunnerStatus"] * 3
-    assert api.calls[0][1] == {"data": {"pluginName": "rule.py"}}
-    assert api.calls[1][1] == {
-        "data": {"pluginName": "rule.py", "handlerTypes": ["onSubmit", "onReview"]}
-    }
-    (put,) = api.uploads
-    assert "id=" not in str(put.url) and put.headers["content-type"] == "application/zip"
-    assert put.headers["authorization"] == "X-API-Key: k"  # the API's own upload URL
-    assert _members(put.content) == {"main.py": GOOD.encode()}
-
-
-@WIRE_MOCK
-async def test_update_uses_generate_update_url_and_update_runner(
-    tmp_path: Path, fast_polls: None
-) -> None:
-    folder = _write(tmp_path / "pl", {"main.py": GOOD, "requirements.txt": "numpy\n"})
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            result = await kili.update_plugin(plugin_path=folder, plugin_name="shop")
-    assert result == "Plugin updated successfully"
-    assert api.names() == ["GenerateUpdateUrl", "UpdatePluginRunner", "GetPluginRunnerStatus"]
-    assert api.calls[0][1] == {"data": {"pluginName": "shop"}}
-    assert sorted(_members(api.uploads[0].content)) == ["main.py", "requirements.txt"]
-
-
-@WIRE_MOCK
-async def test_a_failed_build_raises_with_the_build_errors(
-    tmp_path: Path, fast_polls: None
-) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    error = {"content": "ERROR: No matching distribution found for nope", "createdAt": None,
-             "logType": "ERROR", "metadata": None, "pluginName": "rule", "projectId": None,
-             "runId": None}  # fmt: skip
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["DEPLOYING", "FAILED"])
-        api.answers["GetPluginBuildErrors"] = [error]
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            with pytest.raises(
-                aiokili.PluginBuildError, match="No matching distribution"
-            ) as caught:
-                await kili.upload_plugin(path)
-    assert caught.value.plugin_name == "rule.py"
-    assert [e.content for e in caught.value.errors] == [error["content"]]
-    assert api.calls[-1] == (
-        "GetPluginBuildErrors",
-        {"data": {"pluginName": "rule.py", "limit": 100, "skip": 0}},
-    )
-
-
-@WIRE_MOCK
+# respx: the local server builds in milliseconds, it never stays DEPLOYING past a timeout
 async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: None) -> None:
     """DEPLOYING past the timeout is a PluginDeployTimeout (not a build failure)."""
     path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
@@ -469,177 +435,7 @@ async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: 
     assert api.names().count("GetPluginRunnerStatus") >= 2
 
 
-@WIRE_MOCK
-async def test_an_existing_name_points_to_update_plugin(tmp_path: Path) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        api.errors["CreatePlugin"] = (
-            "[pluginsError] An error occured handling your plugin -- This can be due to: 400: "
-            'Bad Request: createPlugin: an entity Plugin already exists with value "rule" '
-            "for field 'name' | trace : false"
-        )
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            with pytest.raises(aiokili.KiliInputError, match=r"kili\.update_plugin") as caught:
-                await kili.upload_plugin(path)
-    assert isinstance(caught.value.__cause__, aiokili.GraphQLError)
-    assert api.names() == ["CreatePlugin"] and not api.uploads
-
-
-@WIRE_MOCK
-async def test_status_build_errors_and_logs_are_typed(tmp_path: Path) -> None:
-    entry = {"content": "hello", "createdAt": "2024-01-01T10:00:00.000Z", "logType": "INFO",
-             "metadata": {"assetId": "a", "labelId": "l"}, "pluginName": "rule",
-             "projectId": "p", "runId": "r1"}  # fmt: skip
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["DEPLOYING"])
-        api.answers["GetPluginLogs"] = [entry]
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            assert await kili.get_plugin_status("rule") == "DEPLOYING"
-            logs = await kili.get_plugin_logs(
-                "p", "rule", start_date=datetime(2024, 1, 1), limit=5, skip=2
-            )
-    (log,) = logs
-    assert isinstance(log, plugins.PluginLog)
-    assert log.run_id == "r1" and log.metadata and log.metadata.label_id == "l"
-    assert log.created_at == datetime.fromisoformat("2024-01-01T10:00:00+00:00")
-    assert api.calls[-1][1] == {"data": {"projectId": "p", "pluginName": "rule",
-                                         "createdAt": "2024-01-01T00:00:00.000Z", "limit": 5,
-                                         "skip": 2}}  # fmt: skip
-
-
-def _log(i: int) -> dict[str, Any]:
-    return {"content": f"line {i}", "createdAt": None, "logType": "INFO", "metadata": None,
-            "pluginName": "rule", "projectId": "p", "runId": f"r{i}"}  # fmt: skip
-
-
-@WIRE_MOCK
-async def test_iter_plugin_logs_pages_through_all_then_follows_new_entries() -> None:
-    stored = [_log(i) for i in range(5)]
-
-    def page(variables: dict[str, Any]) -> list[dict[str, Any]]:
-        data = variables["data"]
-        return stored[data["skip"] : data["skip"] + data["limit"]]
-
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        api.answers["GetPluginLogs"] = page
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            every = [e.content async for e in kili.iter_plugin_logs("p", "rule", page_size=2)]
-            assert every == [f"line {i}" for i in range(5)]
-            seen: list[str | None] = []
-            async for entry in kili.iter_plugin_logs(
-                "p", "rule", follow=True, page_size=2, poll_interval=0.01
-            ):
-                seen.append(entry.content)
-                if len(seen) == 5:
-                    stored.append(_log(5))  # a new run logs while we tail
-                if len(seen) == 6:
-                    break
-    assert seen == [f"line {i}" for i in range(6)]
-    skips = [v["data"]["skip"] for n, v in api.calls if n == "GetPluginLogs"]
-    assert skips[:3] == [0, 2, 4]
-
-
-@WIRE_MOCK
-async def test_list_plugins_default_and_selected_fields() -> None:
-    plugin = {"id": "1", "name": "rule", "projectIds": ["p"], "createdAt": None, "updatedAt": None}
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        api.answers["ListPlugins"] = [plugin]
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            (full,) = await kili.list_plugins()
-            api.answers["ListPlugins"] = [{"id": "1", "name": "rule"}]
-            (narrow,) = await kili.list_plugins(fields=["name"])
-    assert full.project_ids == ["p"] and narrow.name == "rule" and narrow.project_ids is None
-    assert isinstance(narrow, plugins.Plugin)
-
-
-@WIRE_MOCK
-async def test_activation_deletion_and_webhooks_send_the_contracts_variables() -> None:
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            assert await kili.activate_plugin_on_project("rule", project_id="p") == "activated"
-            assert await kili.deactivate_plugin_on_project("rule", "p") == "deactivated"
-            assert await kili.delete_plugin("rule") == "deleted"
-            await kili.create_webhook("https://hook", "wh", header="Bearer x")
-            await kili.update_webhook("https://hook2", "wh", handler_types=["onSubmit"])
-    assert api.calls == [
-        ("ActivatePluginOnProject", {"where": {"pluginName": "rule", "projectId": "p"}}),
-        ("DeactivatePluginOnProject", {"where": {"pluginName": "rule", "projectId": "p"}}),
-        ("DeletePlugin", {"where": {"pluginName": "rule"}}),
-        ("CreateWebhook", {"data": {"pluginName": "wh", "webhookUrl": "https://hook",
-                                    "header": "Bearer x",
-                                    "handlerTypes": ["onSubmit", "onReview"]}}),
-        ("UpdateWebhook", {"data": {"pluginName": "wh", "webhookUrl": "https://hook2",
-                                    "handlerTypes": ["onSubmit"]}}),
-    ]  # fmt: skip
-
-
-@WIRE_MOCK
-async def test_event_matchers_replace_handler_types(tmp_path: Path, fast_polls: None) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
-        api = Api(router, ["ACTIVE"])
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            events = ["asset.workflow.*", "asset.skipped", "asset.skipped"]
-            await kili.upload_plugin(path, "ev", True, events)
-            await kili.create_webhook("https://hook", "wh", event_matcher=["asset.skipped"])
-    matcher = ["asset.skipped", "asset.workflow.*"]
-    assert (
-        "CreatePluginRunner",
-        {"data": {"pluginName": "ev", "eventMatcher": matcher}},
-    ) in api.calls
-    assert api.calls[-1] == (
-        "CreateWebhook",
-        {
-            "data": {
-                "pluginName": "wh",
-                "webhookUrl": "https://hook",
-                "eventMatcher": ["asset.skipped"],
-            }
-        },
-    )
-
-
-async def test_run_locally_forgets_each_plugins_modules(tmp_path: Path) -> None:
-    """Two plugin folders with a same-named helper module each get their own."""
-    main = (
-        "from aiokili.plugins import PluginCore\n"
-        "class PluginHandler(PluginCore):\n"
-        "    def on_submit(self, label, asset_id):\n"
-        "        import helper  # imported lazily, while the handler runs\n"
-        "        return helper.NAME\n"
-    )
-    one = _write(tmp_path / "one", {"main.py": main, "helper.py": "NAME = 'one'\n"})
-    two = _write(tmp_path / "two", {"main.py": main, "helper.py": "NAME = 'two'\n"})
-    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-        assert await run_locally(one, {"id": "l"}, "a", "p", kili=kili) == "one"
-        assert await run_locally(two, {"id": "l"}, "a", "p", kili=kili) == "two"
-    assert "helper" not in sys.modules and str(one) not in sys.path
-
-
-async def test_run_locally_explains_an_official_sdk_plugin_without_kili(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "kili", None)  # as if kili were not installed
-    source = GOOD.replace("from aiokili.plugins", "from kili.plugins")
-    path = _write(tmp_path, {"official.py": source}) / "official.py"
-    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-        with pytest.raises(aiokili.KiliInputError, match=r"from aiokili\.plugins import"):
-            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
-
-
-async def test_run_locally_lets_the_handlers_exception_through(tmp_path: Path) -> None:
-    source = GOOD.replace('return ("submit", label["id"], asset_id)', 'raise RuntimeError("rule")')
-    path = _write(tmp_path, {"boom.py": source}) / "boom.py"
-    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-        with pytest.raises(RuntimeError, match="rule"):
-            await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
-
-
-@WIRE_MOCK
+# respx: the local server cannot be made to answer the archive PUT with a 503 once
 async def test_the_archive_upload_is_retried_through_the_core_policy(
     tmp_path: Path, fast_polls: None
 ) -> None:
@@ -657,19 +453,3 @@ async def test_the_archive_upload_is_retried_through_the_core_policy(
             assert await kili.upload_plugin(path) == "Plugin created successfully"
     assert len(api.uploads) == 2
     assert _members(api.uploads[1].content) == {"main.py": GOOD.encode()}
-
-
-@WIRE_MOCK
-async def test_verbose_logs_the_deployment_and_quiet_does_not(
-    tmp_path: Path, fast_polls: None, caplog: pytest.LogCaptureFixture
-) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router, caplog.at_level(logging.INFO, "aiokili"):
-        Api(router, ["DEPLOYING", "ACTIVE"])
-        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
-            await kili.update_plugin(path, "rule", verbose=False)
-            assert not [r for r in caplog.records if r.name == "aiokili.plugins"]
-            await kili.upload_plugin(path)
-    messages = [r.getMessage() for r in caplog.records if r.name == "aiokili.plugins"]
-    assert messages[-1] == 'Plugin "rule.py" is active.'
-    assert any("uploaded" in m for m in messages)
