@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import anyio
 import official_env
 import pytest
 
@@ -30,7 +33,22 @@ def kili_plugin_server() -> Iterator[LocalServer]:
     if os.environ.get("AIOKILI_SKIP_OFFICIAL"):
         pytest.skip("AIOKILI_SKIP_OFFICIAL is set")
     with LocalServer(plugin_requirements=[f"kili=={official_env.KILI_VERSION}"]) as srv:
+        anyio.run(_warm_up, srv)
         yield srv
+
+
+async def _warm_up(server: LocalServer) -> None:
+    """Wait until the shared packages are installed (the first build waits for them), so
+    that the tests' own deployments take their usual time."""
+    with tempfile.TemporaryDirectory() as folder:
+        main = Path(folder) / "warm_up" / "main.py"
+        main.parent.mkdir()
+        main.write_text(
+            "from aiokili.plugins import PluginCore\n\nclass PluginHandler(PluginCore):\n"
+            "    def on_submit(self, label, asset_id):\n        pass\n"
+        )
+        async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+            await kili.upload_plugin(main.parent, deploy_timeout=900, verbose=False)
 
 
 @pytest.fixture

@@ -143,6 +143,10 @@ class Builder:
             return await self.pip(requirements, where / "deps")
         return []
 
+    async def prepare(self) -> None:
+        """Install the shared packages now (at start-up), not at the first build."""
+        await self._shared_install()
+
     async def _shared_install(self) -> list[str]:
         """Install the shared packages once (builds meanwhile wait for it)."""
         if self._shared is None:
@@ -176,9 +180,11 @@ class Builder:
         )  # fmt: skip
         try:
             output, _ = await asyncio.wait_for(process.communicate(), self.limits.pip_timeout_s)
-        except asyncio.TimeoutError:
+        except BaseException as exc:  # over time, or the server stops: pip stops too
             process.kill()
-            await process.wait()
+            await asyncio.shield(process.wait())
+            if not isinstance(exc, asyncio.TimeoutError):
+                raise
             return [f"pip install -r {requirements.name} took over "
                     f"{self.limits.pip_timeout_s:g} s."]  # fmt: skip
         if process.returncode != 0:

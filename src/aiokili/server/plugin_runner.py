@@ -128,6 +128,7 @@ class PluginService:
 
     async def run(self) -> None:
         """Poll for builds and events until cancelled (the lifespan's task)."""
+        self._spawn(self.builder.prepare())  # the shared packages, before the first build
         try:
             while True:
                 try:
