@@ -215,6 +215,37 @@ async def test_a_burst_of_labels_is_worked_through_in_batches(
     assert ran == sorted(labels)
 
 
+WARM = """
+import sys
+WARM = "aiokili" in sys.modules  # before this plugin imports anything
+
+from aiokili.plugins import PluginCore
+
+class PluginHandler(PluginCore):
+    def on_submit(self, label, asset_id):
+        print("warm" if WARM else "cold")
+"""
+
+
+async def test_runs_fork_from_a_warm_process_unless_the_plugin_has_packages(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    """A plugin with no packages of its own starts with aiokili already imported (forked from
+    the warm process); one with a requirements.txt gets a fresh interpreter."""
+    await kili.upload_plugin(plugin(tmp_path, "warm", WARM))
+    with_deps = plugin(tmp_path, "cold", WARM)
+    (with_deps / "requirements.txt").write_text("# nothing to install, a folder all the same\n")
+    (with_deps / "deps_marker.py").write_text("")
+    await kili.upload_plugin(with_deps)
+    project_id = await new_project(kili)
+    (asset_id,) = await import_images(kili, project_id, 1)
+    for name in ("warm", "cold"):
+        await kili.activate_plugin_on_project(name, project_id)
+    await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+    assert "warm" in contents(await wait_logs(kili, project_id, "warm", finished))
+    assert "cold" in contents(await wait_logs(kili, project_id, "cold", finished))
+
+
 async def test_shared_requirements_that_cannot_install_fail_the_build(tmp_path: Path) -> None:
     source = "from aiokili.plugins import PluginCore\nclass PluginHandler(PluginCore):\n" + (
         "    def on_submit(self, label, asset_id):\n        pass\n"

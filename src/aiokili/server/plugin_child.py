@@ -202,8 +202,8 @@ def zygote(channel: socket.socket) -> None:
 
 
 def main() -> int:
-    if sys.argv[1] == "--zygote":
-        zygote(socket.socket(fileno=int(sys.argv[2])))
+    if sys.argv[-2] == "--zygote":  # argv: ["-c", <this file>, "--zygote", <fd>]
+        zygote(socket.socket(fileno=int(sys.argv[-1])))
         return 0
     return execute(json.loads(sys.stdin.read()), sys.argv[-1])
 
