@@ -69,6 +69,16 @@ def contents(entries: list[PluginLog]) -> list[str]:
     return [e.content or "" for e in entries]
 
 
+async def deployed(kili: aiokili.AsyncKili, path: Path, assets: int = 1) -> tuple[str, list[str]]:
+    """Upload the plugin folder at ``path`` and activate it on a new project with ``assets``
+    images; the project's id and the asset ids."""
+    await kili.upload_plugin(path)
+    project_id = await new_project(kili)
+    asset_ids = await import_images(kili, project_id, assets)
+    await kili.activate_plugin_on_project(path.name, project_id)
+    return project_id, asset_ids
+
+
 async def labelled_asset(kili: aiokili.AsyncKili) -> tuple[str, str]:
     project_id = await new_project(kili)
     (asset_id,) = await import_images(kili, project_id, 1)
@@ -108,10 +118,7 @@ async def test_a_runs_entries_are_readable_while_it_runs(
         "        time.sleep(3)\n"
         "        print('done')\n"
     )
-    await kili.upload_plugin(plugin(tmp_path, "slow", source))
-    project_id = await new_project(kili)
-    (asset_id,) = await import_images(kili, project_id, 1)
-    await kili.activate_plugin_on_project("slow", project_id)
+    project_id, [asset_id] = await deployed(kili, plugin(tmp_path, "slow", source))
     await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
     seen: list[str] = []
     async for entry in kili.iter_plugin_logs(project_id, "slow", follow=True, poll_interval=0.05):
@@ -131,10 +138,7 @@ async def test_what_one_run_logs_is_capped(kili: aiokili.AsyncKili, tmp_path: Pa
         "        for i in range(100_000):\n"
         "            print('x' * 100, i)\n"
     )
-    await kili.upload_plugin(plugin(tmp_path, "chatty", source))
-    project_id = await new_project(kili)
-    (asset_id,) = await import_images(kili, project_id, 1)
-    await kili.activate_plugin_on_project("chatty", project_id)
+    project_id, [asset_id] = await deployed(kili, plugin(tmp_path, "chatty", source))
     await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
     entries = await wait_logs(kili, project_id, "chatty", finished)
     assert len(entries) < 250  # 20 kB of the 10 MB written
@@ -174,10 +178,7 @@ async def test_a_failed_runs_traceback_starts_in_the_plugin(
         "    def on_submit(self, label, asset_id):\n"
         "        check(label)\n"
     )
-    await kili.upload_plugin(plugin(tmp_path, "boom", source))
-    project_id = await new_project(kili)
-    (asset_id,) = await import_images(kili, project_id, 1)
-    await kili.activate_plugin_on_project("boom", project_id)
+    project_id, [asset_id] = await deployed(kili, plugin(tmp_path, "boom", source))
     (label_id,) = await kili.append_labels(
         asset_id_array=[asset_id], json_response_array=[answer("A")]
     )
@@ -201,10 +202,7 @@ async def test_a_burst_of_labels_is_worked_through_in_batches(
         "    def on_submit(self, label, asset_id):\n"
         "        print('ran on', label['id'])\n"
     )
-    await kili.upload_plugin(plugin(tmp_path, "burst", source))
-    project_id = await new_project(kili)
-    assets = await import_images(kili, project_id, 12)
-    await kili.activate_plugin_on_project("burst", project_id)
+    project_id, assets = await deployed(kili, plugin(tmp_path, "burst", source), 12)
     labels = await kili.append_labels(
         asset_id_array=assets, json_response_array=[answer("A")] * len(assets)
     )
@@ -290,11 +288,7 @@ async def test_a_plugin_written_for_the_official_sdk_runs_with_kili(
 ) -> None:
     srv = kili_plugin_server
     async with aiokili.AsyncKili(api_key=srv.api_key, api_endpoint=srv.url) as kili:
-        # the first build installs kili (pip, once per server data folder)
-        await kili.upload_plugin(plugin(tmp_path, "gate", OFFICIAL_GATE), deploy_timeout=600)
-        project_id = await new_project(kili)
-        good, bad = await import_images(kili, project_id, 2)
-        await kili.activate_plugin_on_project("gate", project_id)
+        project_id, [good, bad] = await deployed(kili, plugin(tmp_path, "gate", OFFICIAL_GATE), 2)
         await kili.append_labels(
             asset_id_array=[good, bad], json_response_array=[answer("A"), answer("B")]
         )

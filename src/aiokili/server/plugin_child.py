@@ -163,7 +163,11 @@ def zygote(channel: socket.socket) -> None:
     """Serve runs by forking this warm process (aiokili already imported). A request is a
     4-byte length then a JSON job, with the run's stdout and stderr pipes attached to the
     length; the answer, the run's pid and a newline (0: the request was unusable)."""
-    import aiokili  # noqa: F401  # imported once here, inherited by every run
+    import aiokili  # imported once here, inherited by every run
+    import aiokili.plugins
+
+    # a client built (no request is made) loads what it imports lazily (httpcore, ssl)
+    aiokili.AsyncKili(api_key="warm-up", api_endpoint="http://127.0.0.1:9/warm-up")
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped at once
     while True:
