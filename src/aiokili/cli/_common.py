@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -223,7 +224,7 @@ def run(
 
     try:
         return anyio.run(go)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # 3.10: Ctrl-C ends as a cancellation
         raise typer.Exit(INTERRUPTED) from None
     except (KiliError, APIError) as exc:
         report(exc, hints, names)
