@@ -214,3 +214,20 @@ def project_where(
         raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
     checked = check_filters(filters_type, filters, method)
     return where_from(model, checked, paths, project={"id": project_id})
+
+
+def event_matchers(method: str, value: object) -> list[str] | None:
+    """``event_matcher`` checked: None, or a list of non-empty strings (sorted, unique)."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise KiliInputError(
+            f"{method}(): event_matcher must be a list of event subjects, e.g. "
+            f"['asset.skipped'], got {type(value).__name__}."
+        )
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise KiliInputError(f"{method}(): event_matcher[{index}] must be a non-empty string.")
+    if not value:
+        raise KiliInputError(f"{method}(): event_matcher is empty (or give None).")
+    return sorted(set(value))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import io
 import zipfile
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,23 +98,6 @@ def handler_types(main_source: bytes) -> list[PluginHandlerType]:
     handler = handler_class("upload_plugin", ast.parse(main_source), Path("main.py"))
     names = {n.name for n in handler.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     return [kind for name, kind in HANDLERS.items() if name in names]
-
-
-def event_matchers(method: str, value: object) -> list[str] | None:
-    """``event_matcher`` checked: None, or a list of non-empty strings (sorted, unique)."""
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise KiliInputError(
-            f"{method}(): event_matcher must be a list of event subjects, e.g. "
-            f"['asset.skipped'], got {type(value).__name__}."
-        )
-    for index, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise KiliInputError(f"{method}(): event_matcher[{index}] must be a non-empty string.")
-    if not value:
-        raise KiliInputError(f"{method}(): event_matcher is empty (or give None).")
-    return sorted(set(value))
 
 
 def plugin_archive(files: dict[str, bytes]) -> bytes:

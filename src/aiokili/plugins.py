@@ -31,6 +31,7 @@ from ._generated.input_types import (
     PluginRunnerData,
 )
 from ._generated.operations import LIST_PLUGINS_GQL
+from ._inputs import event_matchers
 from ._selection import build_selection, page_model, with_selection
 from ._uploads import UploadItem
 from .errors import GraphQLError, KiliInputError, PluginBuildError, PluginDeployTimeout
@@ -39,7 +40,6 @@ from .plugin_files import (
     HANDLERS,
     check_page,
     check_text,
-    event_matchers,
     handler_types,
     plugin_archive,
     plugin_files,

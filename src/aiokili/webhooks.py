@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from ._core import Domain
 from ._generated.enums import PluginHandlerType
 from ._generated.input_types import WebhookData
+from ._inputs import event_matchers
 from .errors import KiliInputError
 
 HandlerTypeName = Literal["onSubmit", "onReview", "onCustomInterfaceClick", "onSendBackToQueue"]
@@ -36,7 +37,7 @@ def _webhook(
         raise KiliInputError(f"{method}(): plugin_name must be a non-empty string.")
     if header is not None and not isinstance(header, str):
         raise KiliInputError(f"{method}(): {header_name} must be a str (or None).")
-    matcher = _matcher(method, event_matcher)
+    matcher = event_matchers(method, event_matcher)
     if matcher is not None:
         if handler_types is not None:
             raise KiliInputError(f"{method}(): give handler_types or event_matcher, not both.")
@@ -63,22 +64,6 @@ def _webhook(
                     f"{method}(): handler_types[{index}] is {value!r}; use one of {known}."
                 ) from None
     return WebhookData(plugin_name=plugin_name, webhook_url=url, header=header, handler_types=types)
-
-
-def _matcher(method: str, value: object) -> list[str] | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, str)
-        or not isinstance(value, Sequence)
-        or not value
-        or not all(isinstance(v, str) and v.strip() for v in value)
-    ):
-        raise KiliInputError(
-            f"{method}(): event_matcher must be a non-empty list of event subjects, e.g. "
-            f"['asset.skipped'], got {value!r}."
-        )
-    return sorted(set(value))
 
 
 class WebhookMethods(Domain):
