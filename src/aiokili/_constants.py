@@ -20,6 +20,8 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 4
 RETRY_BASE_DELAY = 0.5
 RETRY_MAX_DELAY = 8.0
+SLOW_REQUEST = 10.0
+"""An answer taking this long or longer is logged at INFO (``aiokili.http``)."""
 MAX_RETRY_AFTER = 60.0
 """A server's ``Retry-After`` is honoured up to this many seconds."""
 

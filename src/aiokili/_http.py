@@ -11,10 +11,15 @@ A failed attempt is classified by what the server may have done:
 Each attempt has a whole-request deadline (``timeout``, not per read, so a trickling
 answer cannot hold a call forever). Waits are exponential with full jitter (0.5 s base,
 8 s cap), or the server's ``Retry-After`` in seconds (capped at 60 s).
+
+Logged under ``aiokili.http`` (never a header, so never the key): each retry and each
+client-wide pause at INFO, answers slower than ``SLOW_REQUEST`` s at INFO, every answer's
+status and time at DEBUG.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Awaitable, Callable
@@ -36,6 +41,8 @@ from .errors import (
 )
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+log = logging.getLogger("aiokili.http")
 
 
 def backoff(attempt: int) -> float:
@@ -75,6 +82,14 @@ def status_error(response: httpx.Response, what: str) -> APIError:
     return cls(message, status_code=status, body=body, retry_after=retry_after(response))
 
 
+def _reason(error: APIError) -> str:
+    """A failed attempt in a few words for the logs (no body: it may be long)."""
+    status = getattr(error, "status_code", None)
+    if status:
+        return f"HTTP {status}"
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+
+
 @dataclass
 class _Failure:
     error: APIError
@@ -111,20 +126,31 @@ class RetryPolicy:
             if throttle is not None:
                 await throttle.pause()
             epoch = throttle.epoch if throttle is not None else 0
+            started = anyio.current_time()
             outcome = await self._try(attempt, what, is_answer)
+            elapsed = anyio.current_time() - started
             if isinstance(outcome, httpx.Response):
                 if throttle is not None:
                     throttle.succeeded(epoch)
+                level = logging.INFO if elapsed >= C.SLOW_REQUEST else logging.DEBUG
+                log.log(level, "%s answered HTTP %d in %.2f s", what, outcome.status_code, elapsed)
                 return outcome
+            reason = _reason(outcome.error)
             wait = outcome.wait if outcome.wait is not None else backoff(retries + 1)
             if outcome.overloaded and throttle is not None:
                 throttle.rate_limited(wait)
+                log.info("%s: %s, every request of the client pauses %.1f s", what, reason, wait)
             if outcome.processed and not idempotent:
                 outcome.error.outcome_unknown = True
+                log.info("%s: %s after %.2f s; not resent (it may have been applied)",
+                         what, reason, elapsed)  # fmt: skip
                 raise outcome.error
             if retries >= self.max_retries:
+                log.info("%s: %s; giving up after %d retries", what, reason, retries)
                 raise outcome.error
             retries += 1
+            log.info("%s: %s; retry %d of %d in %.1f s", what, reason, retries,
+                     self.max_retries, wait)  # fmt: skip
             await anyio.sleep(wait)
 
     async def _try(

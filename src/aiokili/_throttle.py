@@ -12,15 +12,20 @@ Each successful answer then widens the window by ``1 / window`` requests (one re
 per window's worth of successes, as TCP congestion control does), until it is back to
 the configured ``concurrency``. Answers to requests sent before the last rate limit do
 not count.
+
+Logged under ``aiokili.http`` at DEBUG: each request held by a pause, each new window.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
+
+log = logging.getLogger("aiokili.http")
 
 
 class Throttle:
@@ -40,10 +45,14 @@ class Throttle:
 
     async def pause(self) -> None:
         """Wait until no pause is in effect."""
+        logged = False
         while True:  # the pause may be extended while we sleep
             delay = self._resume_at - anyio.current_time()
             if delay <= 0:
                 return
+            if not logged:
+                log.debug("a request waits %.1f s: the API asked the client to slow down", delay)
+                logged = True
             await anyio.sleep(delay)
 
     def rate_limited(self, wait: float) -> None:
@@ -51,6 +60,7 @@ class Throttle:
         self.epoch += 1
         self._resume_at = max(self._resume_at, anyio.current_time() + wait)
         self._window = max(1.0, min(self._window, self._in_flight or 1) / 2)
+        log.debug("bulk window now %.1f request(s) in flight", self._window)
 
     def succeeded(self, epoch: int) -> None:
         """An answer to a request sent at ``epoch`` came back: widen the window a little."""

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .._constants import VERSION
-from . import plugins, server, webhooks
+from . import assets, plugins, projects, server, webhooks
 from ._common import EXIT_CODES, Settings, configure_logging
 
 
@@ -52,6 +52,8 @@ def build_app() -> typer.Typer:
         configure_logging(ctx, verbose)
 
     server.register(app)
+    app.add_typer(projects.build(), name="projects")
+    app.add_typer(assets.build(), name="assets")
     app.add_typer(plugins.build(), name="plugins")
     app.add_typer(webhooks.build(), name="webhooks")
     return app

@@ -1,0 +1,317 @@
+"""``aiokili assets import|list``.
+
+``import`` reads SOURCE (:mod:`.sources`), asks the project which external ids it already
+has, and appends only the others, in batches (one progress step each), so that an
+interrupted import is finished by running the same command again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from .._generated.enums import InputType
+from ..client import AsyncKili
+from ..errors import APIConnectionError, BulkOperationError, KiliInputError, NotFoundError
+from ._common import (
+    EXIT_CODES,
+    FAILED,
+    INTERRUPTED,
+    USAGE,
+    ApiKey,
+    Endpoint,
+    Hints,
+    emit_json,
+    err,
+    fail,
+    out,
+    run,
+    say,
+    settings,
+)
+from ._fields import Fields, First, dump, split_fields, stream_json, table
+from .sources import Item, SourceError, read_source
+
+BATCH_SIZE = 500
+"""Assets per ``append_many_to_dataset`` call (one progress step)."""
+TABLE_FIELDS = ["id", "externalId", "status", "content"]
+TABLE_LIMIT = 1000
+"""Rows a table shows when --first is not given (--json streams every asset)."""
+SHOWN_FAILURES = 20
+PROJECT_HINT: Hints = {NotFoundError: "`aiokili projects list` shows the projects."}
+_ARRAY_INDEX = re.compile(r"\b\w+_array\[(\d+)\]")
+
+ProjectId = Annotated[
+    str, typer.Argument(metavar="PROJECT", show_default=False, help="The project's id.")
+]
+
+
+@dataclass
+class Summary:
+    """What an import did (its --json output)."""
+
+    project_id: str
+    source: str
+    total: int
+    already_present: int = 0
+    imported: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "projectId": self.project_id,
+            "source": self.source,
+            "total": self.total,
+            "alreadyPresent": self.already_present,
+            "imported": self.imported,
+            "failed": self.failed,
+        }
+
+
+class _Rate(ProgressColumn):
+    """Assets per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed and task.elapsed:
+            speed = task.completed / task.elapsed
+        return Text(f"{speed:,.0f} assets/s" if speed else "- assets/s")
+
+
+def build() -> typer.Typer:
+    app = typer.Typer(
+        help="Import and list assets.",
+        epilog=EXIT_CODES,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+
+    @app.command("import")
+    def import_(
+        ctx: typer.Context,
+        project_id: ProjectId,
+        source: Annotated[
+            Path,
+            typer.Argument(
+                metavar="SOURCE",
+                show_default=False,
+                help="A folder (each file an asset, external id = its path in the folder), "
+                "or a .csv/.tsv/.jsonl file with a url, text or content column, external_id "
+                "and an optional json_metadata.",
+            ),
+        ],
+        separator: Annotated[
+            str | None,
+            typer.Option(
+                "--separator",
+                show_default=False,
+                help="The CSV separator (default: ',' for .csv, tab for .tsv).",
+            ),
+        ] = None,
+        batch_size: Annotated[
+            int, typer.Option("--batch-size", min=1, help="Assets per request batch.")
+        ] = BATCH_SIZE,
+        json_: Annotated[
+            bool, typer.Option("--json", help="A JSON summary on stdout (failures included).")
+        ] = False,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="No progress bar, no summary line.")
+        ] = False,
+        api_key: ApiKey = None,
+        endpoint: Endpoint = None,
+    ) -> None:
+        """Import SOURCE into PROJECT; what the project already has (same external id) is
+        skipped, so running the same command again finishes an interrupted import."""
+        if quiet:
+            settings(ctx).quiet = True
+        if separator is not None and len(separator) != 1:
+            fail(USAGE, f"--separator must be one character, got {separator!r}.")
+        try:
+            items = read_source(source, separator)
+        except SourceError as exc:
+            fail(USAGE, str(exc), "`aiokili assets import --help` describes SOURCE.")
+        summary = Summary(project_id, str(source), len(items))
+        quiet = settings(ctx).quiet
+
+        async def work(kili: AsyncKili) -> None:
+            project = await kili.get_project(project_id)
+            _check_contents(items, project.input_type)
+            existing = await kili.get_asset_ids_for_external_ids(
+                project_id, [item.external_id for item in items]
+            )
+            todo = [item for item in items if item.external_id not in existing]
+            summary.already_present = len(items) - len(todo)
+            if not todo:
+                return
+            if summary.already_present and not quiet:
+                err().print(
+                    f"{summary.already_present:,} of {len(items):,} assets are already in the "
+                    "project: importing the others.",
+                    markup=False,
+                )
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=err(), disable=quiet,
+            ) as bar:  # fmt: skip
+                task = bar.add_task("Importing", total=len(todo))
+                for start in range(0, len(todo), batch_size):
+                    batch = todo[start : start + batch_size]
+                    await _import_batch(kili, project_id, batch, summary)
+                    bar.advance(task, len(batch))
+
+        try:
+            run(ctx, work, api_key, endpoint, PROJECT_HINT, {"project_id": "PROJECT"})
+        except typer.Exit as exc:
+            if exc.exit_code in (INTERRUPTED, FAILED) and summary.imported:
+                err().print(
+                    f"{summary.imported:,} assets were imported before this; run the same "
+                    "command again to import the rest.",
+                    markup=False,
+                )
+            raise
+        _report(ctx, summary, json_)
+
+    @app.command("list")
+    def list_(
+        ctx: typer.Context,
+        project_id: ProjectId,
+        fields: Fields = None,
+        first: First = None,
+        json_: Annotated[
+            bool,
+            typer.Option("--json", help="A JSON array on stdout (streamed: any number of assets)."),
+        ] = False,
+        api_key: ApiKey = None,
+        endpoint: Endpoint = None,
+    ) -> None:
+        """The project's assets, oldest first: a table (at most 1000 rows unless --first),
+        or --json (default fields: id, externalId, status, content, jsonMetadata)."""
+        chosen = split_fields(fields) or [*TABLE_FIELDS, "jsonMetadata"]
+        limit = first if first is not None or json_ else TABLE_LIMIT + 1
+
+        async def work(kili: AsyncKili) -> list[dict[str, Any]]:
+            if json_:
+                await stream_json(kili.assets(project_id, fields=chosen, first=first))
+                return []
+            found = await kili.assets(project_id, fields=chosen, first=limit)
+            return [dump(asset) for asset in found]
+
+        rows = run(ctx, work, api_key, endpoint, PROJECT_HINT,
+                   {"project_id": "PROJECT", "fields": "--fields"})  # fmt: skip
+        if json_:
+            return
+        if settings(ctx).quiet:
+            for row in rows[:TABLE_LIMIT] if first is None else rows:
+                out().print(row.get("id"), markup=False)
+            return
+        if not rows:
+            out().print("No assets.")
+            return
+        columns = split_fields(fields) or TABLE_FIELDS
+        shown = rows[:TABLE_LIMIT] if first is None else rows
+        out().print(table(f"Assets of project {escape(project_id)}", columns, shown))
+        if len(rows) > len(shown):
+            say(ctx, f"Only the first {TABLE_LIMIT} assets are shown: --first N shows more, "
+                     "--json all of them.")  # fmt: skip
+
+    return app
+
+
+def _check_contents(items: list[Item], input_type: InputType | None) -> None:
+    """Text goes only into TEXT projects: say which line, before anything is imported."""
+    if input_type == InputType.TEXT:
+        return
+    for item in items:
+        if item.kind == "text" or (
+            item.kind == "content" and not item.content.startswith(("http://", "https://"))
+        ):
+            column = "text" if item.kind == "text" else "content"
+            shown = input_type.value if input_type else "?"
+            raise KiliInputError(
+                f"{item.where}, column {column}: {item.content[:60]!r} is neither a URL nor an "
+                f"existing file, and raw text only goes into TEXT projects (this one is "
+                f"{shown}). Nothing was imported. Hint: give URLs or file paths, or import "
+                "into a TEXT project."
+            )
+
+
+async def _import_batch(
+    kili: AsyncKili, project_id: str, batch: list[Item], summary: Summary
+) -> None:
+    """Append one batch; count what was created, record each failed asset."""
+    metadata = [item.metadata or {} for item in batch]
+    try:
+        result = await kili.append_many_to_dataset(
+            project_id,
+            content_array=[item.content for item in batch],
+            external_id_array=[item.external_id for item in batch],
+            json_metadata_array=metadata if any(metadata) else None,
+        )
+    except BulkOperationError as exc:
+        summary.imported += sum(1 for _, asset_id in exc.succeeded if asset_id is not None)
+        for failure in exc.failures:
+            item = batch[failure.index]
+            summary.failed.append(
+                {"externalId": item.external_id, "where": item.where,
+                 "error": _one_line(failure.error)}
+            )  # fmt: skip
+        if not exc.succeeded and all(isinstance(f.error, APIConnectionError)
+                                     for f in exc.failures):  # fmt: skip
+            raise exc.failures[0].error from exc  # the API is unreachable: stop here
+        return
+    except KiliInputError as exc:  # content_array[3] -> the line it came from
+        message = _ARRAY_INDEX.sub(lambda m: batch[int(m.group(1))].where, str(exc))
+        raise KiliInputError(message) from exc
+    summary.imported += len(result["asset_ids"])
+    summary.already_present += len(result["skipped_external_ids"])  # imported meanwhile
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _report(ctx: typer.Context, summary: Summary, json_: bool) -> None:
+    if json_:
+        emit_json(summary.as_json())
+    failed = len(summary.failed)
+    if failed:
+        details = [f"{f['where']} ({f['externalId']}): {f['error']}"
+                   for f in summary.failed[:SHOWN_FAILURES]]  # fmt: skip
+        if failed > SHOWN_FAILURES:
+            details.append(f"... and {failed - SHOWN_FAILURES} more (--json lists them all).")
+        fail(
+            FAILED,
+            f"{failed:,} of {summary.total:,} assets failed to import ({summary.imported:,} "
+            f"imported, {summary.already_present:,} already in the project).",
+            "Fix them and run the same command again: only the missing assets are imported.",
+            details,
+        )
+    if json_:
+        return
+    if not summary.imported:
+        say(ctx, f"Nothing to import: all {summary.total:,} assets are already in project "
+                 f"{escape(summary.project_id)}.")  # fmt: skip
+        return
+    present = (
+        f" ({summary.already_present:,} were already there)" if summary.already_present else ""
+    )
+    say(ctx, f"Imported {summary.imported:,} assets into project "
+             f"{escape(summary.project_id)}{present}.")  # fmt: skip
