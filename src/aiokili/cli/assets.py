@@ -152,7 +152,9 @@ def build() -> typer.Typer:
         async def work(kili: AsyncKili) -> None:
             project = await kili.get_project(project_id)
             _check_contents(items, project.input_type)
-            existing = await kili.get_asset_ids_for_external_ids(
+            # which external ids the project has (filterExistingAssets: ~7x faster than
+            # get_asset_ids_for_external_ids, which also fetches the asset ids)
+            existing = await kili._core.lookups.existing_external_ids(
                 project_id, [item.external_id for item in items]
             )
             todo = [item for item in items if item.external_id not in existing]
