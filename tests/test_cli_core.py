@@ -407,6 +407,16 @@ def test_import_errors_from_the_project(local_server: LocalServer, tmp_path: Pat
         "imported."
     )
     assert "Hint: give URLs or file paths, or import into a TEXT project." in wrong.stderr
+    text_project = project(local_server, "TEXT")
+    paths = write_csv(tmp_path / "paths.csv", ["content,external_id", "a review,r1",
+                                               "missing/review.txt,r2"])  # fmt: skip
+    missing = cli(local_server, "assets", "import", text_project, str(paths))
+    assert missing.exit_code == 2  # the SDK's content_array[1] is the file's line 3
+    assert one_error(missing).startswith(
+        "Error: paths.csv line 3 looks like a file path, but there is no such file: "
+        "'missing/review.txt'."
+    )
+    assert external_ids(local_server, text_project) == []
     assert external_ids(local_server, images) == []
     empty = tmp_path / "empty"
     empty.mkdir()

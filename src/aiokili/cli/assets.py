@@ -49,7 +49,9 @@ from ._fields import Fields, First, dump, split_fields, stream_json, table
 from .sources import Item, SourceError, read_source
 
 BATCH_SIZE = 500
-"""Assets per ``append_many_to_dataset`` call (one progress step)."""
+"""Assets per ``append_many_to_dataset`` call (one progress step)..."""
+FILE_BATCH_SIZE = 100
+"""... when files are uploaded (each a request of its own: smaller steps)."""
 TABLE_FIELDS = ["id", "externalId", "status", "content"]
 TABLE_LIMIT = 1000
 """Rows a table shows when --first is not given (--json streams every asset)."""
@@ -125,8 +127,15 @@ def build() -> typer.Typer:
             ),
         ] = None,
         batch_size: Annotated[
-            int, typer.Option("--batch-size", min=1, help="Assets per request batch.")
-        ] = BATCH_SIZE,
+            int | None,
+            typer.Option(
+                "--batch-size",
+                min=1,
+                show_default=False,
+                help=f"Assets per progress step (default: {BATCH_SIZE}; {FILE_BATCH_SIZE} when "
+                "uploading files).",
+            ),
+        ] = None,
         json_: Annotated[
             bool, typer.Option("--json", help="A JSON summary on stdout (failures included).")
         ] = False,
@@ -147,6 +156,10 @@ def build() -> typer.Typer:
         except SourceError as exc:
             fail(USAGE, str(exc), "`aiokili assets import --help` describes SOURCE.")
         summary = Summary(project_id, str(source), len(items))
+        if batch_size is None:
+            files = any(item.kind == "file" for item in items)
+            batch_size = FILE_BATCH_SIZE if files else BATCH_SIZE
+        step = batch_size
         quiet = settings(ctx).quiet
 
         async def work(kili: AsyncKili) -> None:
@@ -173,8 +186,8 @@ def build() -> typer.Typer:
                 console=err(), disable=quiet,
             ) as bar:  # fmt: skip
                 task = bar.add_task("Importing", total=len(todo))
-                for start in range(0, len(todo), batch_size):
-                    batch = todo[start : start + batch_size]
+                for start in range(0, len(todo), step):
+                    batch = todo[start : start + step]
                     await _import_batch(kili, project_id, batch, summary)
                     bar.advance(task, len(batch))
 
