@@ -3,6 +3,7 @@ subscribers, reconnection without loss nor repeats, clean closing, typed errors.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -353,7 +354,73 @@ def test_subscriptions_need_asyncio(local_server: LocalServer) -> None:
         async with aiokili.AsyncKili(
             api_key=local_server.api_key, api_endpoint=local_server.url
         ) as kili:
-            kili.label_created_or_updated("p")
+            async for _ in kili.label_created_or_updated("p"):
+                pass
 
     with pytest.raises(aiokili.ConfigurationError, match="asyncio"):
         anyio.run(main, backend="trio")
+
+
+def _fake_label(label_id: str, updated_at: str) -> dict[str, Any]:
+    keys = ("assetId labelType jsonResponse modelName secondsToLabel createdAt isLatestLabelForUser "
+            "isLastForStep isSentBackToQueue consensusMark honeypotMark inferenceMark author "
+            "labelOf").split()  # fmt: skip
+    return {"id": label_id, "updatedAt": updated_at, **dict.fromkeys(keys)}
+
+
+async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A graphql-transport-ws server that knows no ``updatedAtGte`` (as Kili's API): the
+    socket it drops is reopened, the refused replay argument is left out (with a warning),
+    a label sent again is dropped, and an event carrying ``errors`` is raised."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    operations: list[str] = []
+    first = _fake_label("L1", "2024-01-01T00:00:00.000Z")
+    second = _fake_label("L2", "2024-01-01T00:00:01.000Z")
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.subprotocol == "graphql-transport-ws"
+        init = json.loads(await ws.recv())
+        assert init["payload"]["Authorization"] == "X-API-Key: key"
+        await ws.send(json.dumps({"type": "connection_ack"}))
+        subscribe = json.loads(await ws.recv())
+        operations.append(subscribe["payload"]["operationName"])
+        sid = subscribe["id"]
+
+        async def next_(payload: dict[str, Any]) -> None:
+            await ws.send(json.dumps({"type": "next", "id": sid, "payload": payload}))
+
+        if len(operations) == 1:
+            await next_({"data": {"data": first}})
+            await ws.close(1011)  # dropped by the server
+        elif len(operations) == 2:
+            assert subscribe["payload"]["variables"]["updatedAtGte"] == "2023-12-31T23:59:55.000Z"
+            await ws.send(json.dumps({"type": "error", "id": sid, "payload": [{
+                "message": 'Unknown argument "updatedAtGte" on field '
+                           '"Subscription.labelCreatedOrUpdated".',
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]}))  # fmt: skip
+            await ws.wait_closed()
+        else:
+            await next_({"data": {"data": first}})  # already received: dropped
+            await next_({"data": {"data": second}})
+            await next_({"data": {"data": None}, "errors": [
+                {"message": "boom", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})  # fmt: skip
+            await ws.wait_closed()
+
+    got: list[str] = []
+    async with serve(handler, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"]) as server:  # type: ignore[list-item]
+        port = next(iter(server.sockets)).getsockname()[1]
+        endpoint = f"http://127.0.0.1:{port}/api/label/v2/graphql"
+        async with aiokili.AsyncKili(api_key="key", api_endpoint=endpoint) as kili:
+            subscription = kili.label_created_or_updated("P")
+            with anyio.fail_after(TIMEOUT), pytest.raises(aiokili.GraphQLError, match="boom"):
+                async for label in subscription:
+                    got.append(label.id)
+    assert got == ["L1", "L2"]
+    assert operations == [
+        "LabelCreatedOrUpdated", "ResumeLabelCreatedOrUpdated", "LabelCreatedOrUpdated"
+    ]  # fmt: skip
+    assert subscription.reconnections == 2
+    assert any("cannot replay" in record.getMessage() for record in caplog.records)

@@ -26,6 +26,7 @@ async with kili.label_created_or_updated(project_id) as labels:
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import inspect
 import json
@@ -37,7 +38,6 @@ from typing import Any
 
 import anyio
 import pydantic
-import sniffio
 from anyio.abc import TaskGroup
 
 from . import _constants as C
@@ -65,6 +65,7 @@ SUBPROTOCOL = "graphql-transport-ws"
 REPLAY_MARGIN = timedelta(seconds=5)
 """Resuming replays from the last label's ``updatedAt`` minus this (labels committed out of
 timestamp order are not lost); what was already received is dropped."""
+MAX_MESSAGE_BYTES = 64 * 2**20  # one event: a label with a large jsonResponse
 _LAGGING = "SUBSCRIBER_LAGGING"  # the server dropped us for being slow: resume at once
 _AUTH_CLOSE_CODES = frozenset({4401, 4403})
 _FATAL_CLOSE_CODES = frozenset({4400, 4406, 4409, 4429})  # protocol errors: a bug, not a blip
@@ -83,6 +84,16 @@ class _Reconnect(Exception):
 def ws_url(endpoint: str) -> str:
     """The websocket URL of a GraphQL endpoint (``http`` -> ``ws``, ``https`` -> ``wss``)."""
     return "ws" + endpoint[4:] if endpoint.startswith("http") else endpoint
+
+
+def _require_asyncio() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise ConfigurationError(
+            "Subscriptions need an asyncio event loop (the websockets package runs on "
+            "asyncio only, not on trio)."
+        ) from None
 
 
 class LabelSubscription:
@@ -174,6 +185,7 @@ class LabelSubscription:
     # -- the connection loop ----------------------------------------------------------------
 
     async def _run(self) -> AsyncGenerator[Label, None]:
+        _require_asyncio()
         try:
             from websockets.asyncio.client import connect
             from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -187,6 +199,7 @@ class LabelSubscription:
                     subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
                     additional_headers={"Authorization": f"X-API-Key: {self._settings.api_key}"},
                     open_timeout=C.CONNECT_TIMEOUT,
+                    max_size=MAX_MESSAGE_BYTES,
                     user_agent_header=f"aiokili/{C.VERSION}",
                 ) as ws:
                     await self._handshake(ws)
@@ -355,15 +368,6 @@ class SubscriptionMethods(Domain):
             )
         if updated_at_gte is not None and not isinstance(updated_at_gte, datetime):
             raise KiliInputError(f"updated_at_gte must be a datetime, got {updated_at_gte!r}.")
-        try:
-            library = sniffio.current_async_library()
-        except sniffio.AsyncLibraryNotFoundError:
-            library = "asyncio"
-        if library != "asyncio":
-            raise ConfigurationError(
-                f"Subscriptions need an asyncio event loop (this one is {library}): the "
-                "websockets package runs on asyncio only."
-            )
         if updated_at_gte is not None and updated_at_gte.tzinfo is None:
             updated_at_gte = updated_at_gte.replace(tzinfo=timezone.utc)  # naive: UTC
         subscription = LabelSubscription(self, project_id, updated_at_gte)
@@ -375,6 +379,7 @@ class SubscriptionMethods(Domain):
                     "client: call it inside `async with AsyncKili() as kili:`, or iterate "
                     "the subscription (`async for label in kili.label_created_or_updated(p)`)."
                 )
+            _require_asyncio()
             subscription._start(task_group, callback)
         return subscription
 
