@@ -263,7 +263,8 @@ class LabelSubscription:
         document, name = LABEL_CREATED_OR_UPDATED_GQL, "LabelCreatedOrUpdated"
         if self._resume_from is not None and self._resumable:
             document, name = RESUME_LABEL_CREATED_OR_UPDATED_GQL, "ResumeLabelCreatedOrUpdated"
-            variables["updatedAtGte"] = serialize_datetime(self._resume_from - REPLAY_MARGIN)
+            margin = REPLAY_MARGIN if self._seen else timedelta(0)  # exact before any label
+            variables["updatedAtGte"] = serialize_datetime(self._resume_from - margin)
         elif self._resume_from is not None:
             logger.warning("label subscription: the server cannot replay missed events; "
                            "labels written while disconnected may be missing")  # fmt: skip
