@@ -424,3 +424,49 @@ async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(
     ]  # fmt: skip
     assert subscription.reconnections == 2
     assert any("cannot replay" in record.getMessage() for record in caplog.records)
+
+
+async def _open(server: LocalServer, protocol: str, key: str) -> Any:
+    from websockets.asyncio.client import connect
+
+    ws = await connect(server.url.replace("http", "ws", 1), subprotocols=[protocol])  # type: ignore[list-item]
+    await ws.send(json.dumps({"type": "connection_init",
+                              "payload": {"Authorization": f"X-API-Key: {key}"}}))  # fmt: skip
+    return ws
+
+
+async def test_the_legacy_protocol_is_served_and_refuses_a_wrong_key(
+    local_server: LocalServer,
+) -> None:
+    ws = await _open(local_server, "graphql-ws", "wrong")
+    try:
+        assert ws.subprotocol == "graphql-ws"  # echoed, as the official SDK requires
+        with anyio.fail_after(TIMEOUT):
+            refused = json.loads(await ws.recv())
+        assert refused["type"] == "connection_error"
+        assert "API key" in refused["payload"]["message"]
+    finally:
+        await ws.close()
+
+
+async def test_one_connection_runs_a_bounded_number_of_operations(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    from aiokili.server.websocket import MAX_OPERATIONS
+
+    project_id = await new_project(kili)
+    ws = await _open(local_server, "graphql-transport-ws", local_server.api_key)
+    query = "subscription($p: ID!) { labelCreatedOrUpdated(projectID: $p) { id } }"
+    try:
+        with anyio.fail_after(TIMEOUT):
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            for n in range(MAX_OPERATIONS + 1):
+                await ws.send(json.dumps({"type": "subscribe", "id": str(n), "payload": {
+                    "query": query, "variables": {"p": project_id}}}))  # fmt: skip
+            refused = json.loads(await ws.recv())
+        assert (refused["type"], refused["id"]) == ("error", str(MAX_OPERATIONS))
+        assert f"At most {MAX_OPERATIONS} operations" in refused["payload"][0]["message"]
+        await until(lambda: subscribers(local_server, project_id) == MAX_OPERATIONS, "16")
+    finally:
+        await ws.close()
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed")
