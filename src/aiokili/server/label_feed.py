@@ -9,7 +9,8 @@ Where the changes come from, without touching the label write paths:
   once read.
 
 :class:`LabelFeed` (started by the app's lifespan) polls both every ``poll_s`` and hands
-each changed label row to the subscribers of its project, through a bounded buffer per
+each changed label row to the subscribers of its project (a new subscriber may also get
+labels written up to one idle poll before it came), through a bounded buffer per
 subscriber: a subscriber that falls ``BUFFER`` events behind gets a ``SUBSCRIBER_LAGGING``
 error and is dropped (it re-subscribes with ``updatedAtGte`` to catch up).
 
@@ -54,6 +55,7 @@ END;
 BATCH = 500  # changes read per poll
 BUFFER = 1024  # events one subscriber may fall behind before it is dropped
 REPLAY_PAGE = 500
+IDLE_POLL_S = 0.5  # with no subscriber: only keeps the cursors (and label_updates) short
 LAGGING = "SUBSCRIBER_LAGGING"
 
 _feeds: weakref.WeakKeyDictionary[Any, LabelFeed] = weakref.WeakKeyDictionary()
@@ -76,6 +78,7 @@ class LabelFeed:
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._label_cursor: int | None = None
         self._update_cursor: int | None = None
+        self._wake = anyio.Event()
         _feeds[store.db] = self
 
     @staticmethod
@@ -87,13 +90,19 @@ class LabelFeed:
         return feed
 
     async def run(self) -> None:
-        """Poll until cancelled (the lifespan's task)."""
+        """Poll until cancelled (the lifespan's task): every ``poll_s`` while someone
+        listens, every ``IDLE_POLL_S`` otherwise (just keeping up), woken by a subscriber."""
         while True:
             try:
                 await self.tick()
             except Exception as exc:  # never let one bad row stop the feed
                 print(f"aiokili label feed: {exc!r}", file=sys.stderr)
-            await anyio.sleep(self.poll_s)
+            if self._subscribers:
+                await anyio.sleep(self.poll_s)
+            else:
+                self._wake = anyio.Event()
+                with anyio.move_on_after(IDLE_POLL_S):
+                    await self._wake.wait()
 
     async def tick(self) -> None:
         rows, consumed = await in_thread(self._read, bool(self._subscribers))
@@ -149,6 +158,7 @@ class LabelFeed:
         """Attach a subscriber to the project's events until the block ends."""
         subscriber = _Subscriber(project_id)
         self._subscribers.setdefault(project_id, set()).add(subscriber)
+        self._wake.set()
         try:
             yield subscriber
         finally:
