@@ -66,6 +66,7 @@ from .models import (
     WorkflowVersion,
 )
 from .projects import ProjectFilters
+from .subscriptions import LabelSubscription
 from .users import OrganizationFilters, UserFilters
 
 __all__ = [
@@ -101,6 +102,7 @@ __all__ = [
     "LabelAsset",
     "LabelFilters",
     "LabelParsingError",
+    "LabelSubscription",
     "LabelType",
     "License",
     "Listing",

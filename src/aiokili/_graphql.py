@@ -11,6 +11,7 @@ pydantic returns a model instance unchanged from ``model_validate``. Every failu
 
 from __future__ import annotations
 
+import collections.abc
 import typing
 from functools import cache, lru_cache
 from typing import Any, cast
@@ -59,12 +60,15 @@ def operation_kind(document: str, operation_name: str | None) -> str | None:
 
 @cache
 def result_models() -> dict[str, type[BaseModel]]:
-    """Operation name → generated result model, read off the generated client's methods."""
+    """Operation name → generated result model (of each event for subscriptions), read off
+    the generated client's methods."""
     models: dict[str, type[BaseModel]] = {}
     for name, method in vars(GeneratedClient).items():
         if name.startswith("_") or not callable(method):
             continue
         result = typing.get_type_hints(method).get("return")
+        if typing.get_origin(result) is collections.abc.AsyncIterator:  # a subscription
+            result = typing.get_args(result)[0]
         if isinstance(result, type) and issubclass(result, BaseModel):
             models[result.__name__] = result
     return models

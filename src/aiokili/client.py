@@ -18,6 +18,7 @@ from .labels import LabelMethods
 from .models import User
 from .plugins import PluginMethods
 from .projects import ProjectMethods
+from .subscriptions import SubscriptionMethods
 from .users import UserMethods
 from .webhooks import WebhookMethods
 
@@ -32,6 +33,7 @@ class AsyncKili(
     UserMethods,
     PluginMethods,
     WebhookMethods,
+    SubscriptionMethods,
 ):
     """Async client of the Kili GraphQL API.
 

@@ -139,6 +139,7 @@ from .label_asset_project import (
     LabelAssetProjectData,
     LabelAssetProjectDataProject,
 )
+from .label_created_or_updated import LabelCreatedOrUpdated, LabelCreatedOrUpdatedData
 from .label_project_interface import LabelProjectInterface, LabelProjectInterfaceData
 from .labels import Labels, LabelsData
 from .labels_to_reconcile import (
@@ -188,6 +189,7 @@ from .operations import (
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
+    LABEL_CREATED_OR_UPDATED_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
@@ -199,6 +201,7 @@ from .operations import (
     PROJECT_INPUT_TYPE_GQL,
     PROJECT_TO_COPY_GQL,
     PROJECTS_GQL,
+    RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
@@ -214,6 +217,10 @@ from .organizations import Organizations, OrganizationsData
 from .project_input_type import ProjectInputType, ProjectInputTypeData
 from .project_to_copy import ProjectToCopy, ProjectToCopyData
 from .projects import Projects, ProjectsData
+from .resume_label_created_or_updated import (
+    ResumeLabelCreatedOrUpdated,
+    ResumeLabelCreatedOrUpdatedData,
+)
 from .send_assets_back_to_queue import SendAssetsBackToQueue, SendAssetsBackToQueueData
 from .steps_of_project import (
     StepsOfProject,
@@ -375,6 +382,7 @@ __all__ = [
     "LABELS_TO_RECONCILE_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
+    "LABEL_CREATED_OR_UPDATED_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
     "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
@@ -386,6 +394,8 @@ __all__ = [
     "LabelAssetProjectData",
     "LabelAssetProjectDataProject",
     "LabelAuthor",
+    "LabelCreatedOrUpdated",
+    "LabelCreatedOrUpdatedData",
     "LabelData",
     "LabelLabelOf",
     "LabelProjectInterface",
@@ -441,7 +451,10 @@ __all__ = [
     "ProjectWhere",
     "Projects",
     "ProjectsData",
+    "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "ResolutionInput",
+    "ResumeLabelCreatedOrUpdated",
+    "ResumeLabelCreatedOrUpdatedData",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
     "SendAssetsBackToQueue",

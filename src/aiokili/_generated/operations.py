@@ -41,6 +41,7 @@ __all__ = [
     "LABELS_TO_RECONCILE_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
+    "LABEL_CREATED_OR_UPDATED_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
     "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
@@ -50,6 +51,7 @@ __all__ = [
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_TO_COPY_GQL",
+    "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
@@ -915,6 +917,84 @@ query StepsOfProject($where: ProjectWhere!) {
       name
     }
   }
+}
+"""
+
+LABEL_CREATED_OR_UPDATED_GQL = """
+subscription LabelCreatedOrUpdated($projectID: ID!) {
+  data: labelCreatedOrUpdated(projectID: $projectID) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+RESUME_LABEL_CREATED_OR_UPDATED_GQL = """
+subscription ResumeLabelCreatedOrUpdated($projectID: ID!, $updatedAtGte: String) {
+  data: labelCreatedOrUpdated(projectID: $projectID, updatedAtGte: $updatedAtGte) {
+    ...Label
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
 }
 """
 

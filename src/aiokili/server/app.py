@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from .auth import Authenticator
 from .files import FilesEndpoint, Signer
 from .http import GraphQLEndpoint
+from .label_feed import LabelFeed
 from .limits import QueryLimits
 from .plugin_runner import PluginService
 from .schema import build_schema, schema_sdl
@@ -77,8 +78,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         service = PluginService(store, public_url, api_key, settings.plugins)
+        feed = LabelFeed(store)  # Subscription.labelCreatedOrUpdated
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(service.run)
+            tasks.start_soon(feed.run)
             yield
             tasks.cancel_scope.cancel()
 

@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from ariadne.asgi import GraphQL
-from ariadne.asgi.handlers import GraphQLHTTPHandler, GraphQLTransportWSHandler
+from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.explorer import ExplorerHttp405
 from graphql import GraphQLSchema
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
-from .auth import Authenticator, unauthorized
+from .auth import UNAUTHORIZED, Authenticator, unauthorized
 from .body import BodyError, decode_operation, read_body
 from .context import Context
 from .errors import ErrorLog, format_error, logger
 from .limits import DocumentCache
+from .websocket import DualProtocolHandler, Refused
 
 if TYPE_CHECKING:
     from .files import Signer
@@ -60,7 +61,7 @@ class _Handler(GraphQLHTTPHandler):
 
 
 class GraphQLEndpoint:
-    """Builds the ariadne ``GraphQL`` ASGI app (HTTP and graphql-transport-ws)."""
+    """Builds the ariadne ``GraphQL`` ASGI app (HTTP, graphql-transport-ws and graphql-ws)."""
 
     def __init__(
         self, schema: GraphQLSchema, store: Store, signer: Signer, auth: Authenticator,
@@ -77,7 +78,7 @@ class GraphQLEndpoint:
             logger=ErrorLog(),
             error_formatter=format_error,
             http_handler=_Handler(self),
-            websocket_handler=GraphQLTransportWSHandler(on_connect=self._ws_connect),
+            websocket_handler=DualProtocolHandler(self._ws_connect),
         )
 
     def context(self, connection: HTTPConnection, user: Any) -> Context:
@@ -93,7 +94,7 @@ class GraphQLEndpoint:
         key = str(header or "").split("X-API-Key:", 1)[-1].strip()
         user = await self.auth.user_for_key(key) if key else None
         if user is None:
-            raise PermissionError("missing or invalid API key")
+            raise Refused(UNAUTHORIZED)
         websocket.state.user = user
 
     def _ws_context(self, connection: HTTPConnection, _data: Any) -> Context:

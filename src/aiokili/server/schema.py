@@ -11,6 +11,7 @@ from ariadne import ScalarType, make_executable_schema
 from ariadne.utils import convert_camel_case_to_snake
 from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 
+from . import label_feed
 from .compat import apply_graphql_core_compat
 from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
 from .errors import ServerError
@@ -82,6 +83,7 @@ def build_schema() -> GraphQLSchema:
         schema_sdl(),
         *users.bindables, *projects.bindables, *assets.bindables, *labels.bindables,
         *issues.bindables, *tags.bindables, *workflow.bindables, *plugins.bindables,
+        *label_feed.bindables,
         page_size, json_scalar, json_string, date_time,
     )  # fmt: skip
     apply_graphql_core_compat(schema)

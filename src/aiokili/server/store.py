@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from . import events, steps
+from . import events, label_feed, steps
 from .db import Database
 from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
 from .files import FILES_DDL, FileRepository
@@ -48,6 +48,7 @@ class SQLiteStore:
             steps.DDL,
             workflow.DDL,
             plugins.DDL,
+            label_feed.DDL,
         ):
             self.db.script(ddl)
         self.users = users.UserRepository(self.db)

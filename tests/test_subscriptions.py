@@ -1,0 +1,472 @@
+"""``label_created_or_updated`` against the real local server: typed events, several
+subscribers, reconnection without loss nor repeats, clean closing, typed errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+from support import answer, import_images, new_project
+
+import aiokili
+from aiokili.server import LocalServer
+from aiokili.server import label_feed as feed_module
+from aiokili.server.domains.labels import NewLabel
+from aiokili.server.label_feed import LabelFeed
+from aiokili.server.store import SQLiteStore
+
+pytestmark = pytest.mark.anyio
+TIMEOUT = 20
+
+
+def subscribers(server: LocalServer, project_id: str) -> int:
+    feed = LabelFeed.of(server.store)
+    return len(feed._subscribers.get(project_id, ()))
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` (the server's state, which has no event to wait on)."""
+    with anyio.fail_after(TIMEOUT):
+        while True:
+            if condition():
+                return
+            await anyio.sleep(0.02)
+
+
+async def collect(
+    subscription: aiokili.LabelSubscription, count: int, into: list[aiokili.Label]
+) -> None:
+    async for label in subscription:
+        into.append(label)
+        if len(into) == count:
+            return
+
+
+async def receive(
+    kili: aiokili.AsyncKili,
+    server: LocalServer,
+    project_id: str,
+    count: int,
+    action: Callable[[], Awaitable[Any]],
+) -> list[aiokili.Label]:
+    """Subscribe, run ``action`` once subscribed, return the first ``count`` labels."""
+    got: list[aiokili.Label] = []
+    with anyio.fail_after(TIMEOUT):
+        async with kili.label_created_or_updated(project_id) as subscription:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(collect, subscription, count, got)
+                await until(lambda: subscribers(server, project_id) >= 1, "subscribed")
+                await action()
+    return got
+
+
+@pytest.fixture
+async def other(local_server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
+    """Another client, writing while ``kili`` listens."""
+    async with aiokili.AsyncKili(api_key=local_server.api_key, api_endpoint=local_server.url) as c:
+        yield c
+
+
+async def test_labels_appended_by_another_client_arrive_typed(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 3)
+    appended: list[str] = []
+
+    async def append() -> None:
+        appended.extend(await other.append_labels(
+            asset_id_array=assets, json_response_array=[answer("A"), answer("B"), answer("A")]))  # fmt: skip
+
+    got = await receive(kili, local_server, project_id, 3, append)
+    assert [label.id for label in got] == appended
+    assert all(isinstance(label, aiokili.Label) for label in got)
+    assert [label.json_response for label in got] == [answer("A"), answer("B"), answer("A")]
+    assert [label.label_of.id for label in got if label.label_of] == assets
+    assert {label.author.email for label in got if label.author} == {"admin@aiokili.local"}
+    assert all(isinstance(label.updated_at, datetime) for label in got)
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed")
+
+
+async def test_an_update_is_an_event_with_the_new_values(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 1)
+    label_id = (
+        await other.append_labels(asset_id_array=assets, json_response_array=[answer("A")])
+    )[0]
+
+    events: list[aiokili.Label] = []
+
+    async def until_updated() -> None:
+        async for label in subscription:  # the creation may come first (one poll before)
+            events.append(label)
+            if label.json_response == answer("B"):
+                return
+
+    with anyio.fail_after(TIMEOUT):
+        async with kili.label_created_or_updated(project_id) as subscription:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(until_updated)
+                await until(lambda: subscribers(local_server, project_id) == 1, "subscribed")
+                await other.update_properties_in_label(label_id, json_response=answer("B"))
+    assert events[-1].id == label_id
+    assert events[-1].updated_at and events[0].updated_at
+    assert len(events) == 1 or events[-1].updated_at > events[0].updated_at
+
+
+async def test_several_subscribers_each_get_every_event_once(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 4)
+    results: list[list[aiokili.Label]] = [[], [], []]
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tasks:
+            subscriptions = [kili.label_created_or_updated(project_id) for _ in results]
+            for subscription, into in zip(subscriptions, results, strict=True):
+                tasks.start_soon(collect, subscription, 4, into)
+            await until(lambda: subscribers(local_server, project_id) == 3, "subscribed")
+            ids = await other.append_labels(
+                asset_id_array=assets, json_response_array=[answer("A")] * 4
+            )
+        for subscription in subscriptions:
+            await subscription.aclose()
+    assert [[label.id for label in got] for got in results] == [ids] * 3
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed")
+
+
+async def test_a_subscriber_dropped_for_lagging_resumes_without_loss_or_repeat(
+    kili: aiokili.AsyncKili,
+    other: aiokili.AsyncKili,
+    local_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server closes the subscription of a subscriber that falls behind; aiokili
+    subscribes again at once, replaying from the last label it got."""
+    monkeypatch.setattr(feed_module, "BUFFER", 2)
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 10)
+    ids: list[str] = []
+
+    async def append() -> None:
+        ids.extend(await other.append_labels(asset_id_array=assets,
+                                             json_response_array=[answer("A")] * 10))  # fmt: skip
+
+    got = await receive(kili, local_server, project_id, 10, append)
+    assert sorted(label.id for label in got) == sorted(ids)  # none lost, none twice
+
+
+def _write_labels_offline(db: str, project_id: str, assets: list[str]) -> list[str]:
+    """Labels written while no server runs: only a replay can deliver them."""
+    store = SQLiteStore(db)
+    try:
+        rows = store.labels.append(project_id, [
+            NewLabel(a, store.users.user_for_key(store.ensure_api_key(None)).id,  # type: ignore[union-attr]
+                     "DEFAULT", '{"JOB": {"categories": [{"name": "B"}]}}') for a in assets], False)  # fmt: skip
+    finally:
+        store.close()
+    return [row.id for row in rows]
+
+
+async def test_a_server_restart_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "kili.sqlite3")
+    server = LocalServer(db=db).start()
+    port, key = server.port, server.api_key
+    async with aiokili.AsyncKili(api_key=key, api_endpoint=server.url) as kili:
+        project_id = await new_project(kili)
+        assets = await import_images(kili, project_id, 6)
+        got: list[aiokili.Label] = []
+        subscription = kili.label_created_or_updated(project_id)
+        expected: list[str] = []
+        with anyio.fail_after(60):
+            async with subscription, anyio.create_task_group() as tasks:
+                tasks.start_soon(collect, subscription, 6, got)
+                await until(lambda: subscribers(server, project_id) == 1, "subscribed")
+                expected += await kili.append_labels(
+                    asset_id_array=assets[:2], json_response_array=[answer("A")] * 2
+                )
+                await until(lambda: len(got) == 2, "first labels")
+                await anyio.to_thread.run_sync(server.stop)  # the socket drops
+                expected += await anyio.to_thread.run_sync(
+                    _write_labels_offline, db, project_id, assets[2:4]
+                )
+                server = LocalServer(db=db, port=port).start()  # same port, same file
+                expected += await kili.append_labels(
+                    asset_id_array=assets[4:], json_response_array=[answer("A")] * 2
+                )
+        server.stop()
+    assert sorted(label.id for label in got) == sorted(expected)
+    assert len({label.id for label in got}) == 6  # nothing twice
+    assert subscription.reconnections >= 1
+
+
+async def test_a_lost_server_ends_with_api_connection_error(tmp_path: Path) -> None:
+    server = LocalServer().start()
+    async with aiokili.AsyncKili(
+        api_key=server.api_key, api_endpoint=server.url, max_retries=1
+    ) as kili:
+        project_id = await new_project(kili)
+        subscription = kili.label_created_or_updated(project_id)
+
+        async def stop_once_subscribed() -> None:
+            await until(lambda: subscribers(server, project_id) == 1, "subscribed")
+            await anyio.to_thread.run_sync(server.stop)
+
+        with anyio.fail_after(TIMEOUT):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(stop_once_subscribed)
+                with pytest.raises(aiokili.APIConnectionError) as caught:
+                    async for _ in subscription:
+                        pass
+    assert project_id in str(caught.value) and "1 retries" in str(caught.value)
+
+
+async def test_break_aclose_and_cancel_close_the_websocket(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 1)
+    # break out of `async with`
+    async with kili.label_created_or_updated(project_id) as subscription:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(collect, subscription, 1, [])
+            await until(lambda: subscribers(local_server, project_id) == 1, "subscribed")
+            await other.append_labels(asset_id_array=assets, json_response_array=[answer("A")])
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed after break")
+    # cancel the task that iterates
+    with anyio.move_on_after(0.5):
+        async for _ in kili.label_created_or_updated(project_id):
+            pass
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed after cancel")
+
+
+async def test_callback_form_sync_and_async(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 2)
+    calls: list[tuple[str, str]] = []
+    async_calls: list[str] = []
+
+    def on_label(subscription_id: str, label: aiokili.Label) -> None:
+        calls.append((subscription_id, label.id))
+
+    async def on_label_async(subscription_id: str, label: aiokili.Label) -> None:
+        await anyio.lowlevel.checkpoint()
+        async_calls.append(label.id)
+
+    first = kili.label_created_or_updated(project_id, on_label)
+    second = kili.label_created_or_updated(project_id, on_label_async)
+    await until(lambda: subscribers(local_server, project_id) == 2, "subscribed")
+    ids = await other.append_labels(asset_id_array=assets, json_response_array=[answer("A")] * 2)
+    await until(lambda: len(calls) == 2 and len(async_calls) == 2, "callbacks")
+    await first.aclose()
+    await second.aclose()
+    assert [label_id for _, label_id in calls] == ids == async_calls
+    assert {subscription_id for subscription_id, _ in calls} == {first.subscription_id}
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed")
+
+
+async def test_a_callback_that_raises_ends_its_subscription_with_that_error(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 1)
+
+    def broken(subscription_id: str, label: aiokili.Label) -> None:
+        raise RuntimeError(f"boom on {label.id}")
+
+    subscription = kili.label_created_or_updated(project_id, broken)
+    await until(lambda: subscribers(local_server, project_id) == 1, "subscribed")
+    [label_id] = await other.append_labels(asset_id_array=assets, json_response_array=[answer("A")])
+    with anyio.fail_after(TIMEOUT), pytest.raises(RuntimeError, match=f"boom on {label_id}"):
+        await subscription.wait()
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed")
+
+
+async def test_updated_at_gte_replays_then_follows(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 3)
+    start = datetime.now(timezone.utc)
+    before = await other.append_labels(
+        asset_id_array=assets[:2], json_response_array=[answer("A")] * 2
+    )
+    got: list[aiokili.Label] = []
+    with anyio.fail_after(TIMEOUT):
+        async with kili.label_created_or_updated(project_id, updated_at_gte=start) as sub:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(collect, sub, 3, got)
+                await until(lambda: len(got) == 2, "replayed")
+                after = await other.append_labels(
+                    asset_id_array=assets[2:], json_response_array=[answer("B")]
+                )
+    assert [label.id for label in got] == before + after
+
+
+async def test_a_wrong_key_raises_authentication_error(local_server: LocalServer) -> None:
+    async with aiokili.AsyncKili(api_key="wrong", api_endpoint=local_server.url) as kili:
+        with anyio.fail_after(TIMEOUT), pytest.raises(aiokili.AuthenticationError) as caught:
+            async for _ in kili.label_created_or_updated("any-project"):
+                pass
+    assert "API key" in str(caught.value)
+
+
+async def test_an_unknown_project_raises_not_found(kili: aiokili.AsyncKili) -> None:
+    with anyio.fail_after(TIMEOUT), pytest.raises(aiokili.NotFoundError, match="no-such-project"):
+        async for _ in kili.label_created_or_updated("no-such-project"):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"project_id": ""}, "project_id"),
+        ({"project_id": "p", "callback": "not callable"}, "callback"),
+        ({"project_id": "p", "updated_at_gte": "2024-01-01"}, "updated_at_gte"),
+    ],
+)
+async def test_bad_arguments_are_refused_before_connecting(
+    kili: aiokili.AsyncKili, kwargs: dict[str, Any], argument: str
+) -> None:
+    with pytest.raises(aiokili.KiliInputError, match=argument):
+        kili.label_created_or_updated(**kwargs)
+
+
+async def test_the_callback_form_needs_the_client_context(local_server: LocalServer) -> None:
+    kili = aiokili.AsyncKili(api_key=local_server.api_key, api_endpoint=local_server.url)
+    with pytest.raises(aiokili.KiliInputError, match="async with AsyncKili"):
+        kili.label_created_or_updated("p", lambda *_: None)
+    await kili.aclose()
+
+
+def test_subscriptions_need_asyncio(local_server: LocalServer) -> None:
+    async def main() -> None:
+        async with aiokili.AsyncKili(
+            api_key=local_server.api_key, api_endpoint=local_server.url
+        ) as kili:
+            async for _ in kili.label_created_or_updated("p"):
+                pass
+
+    with pytest.raises(aiokili.ConfigurationError, match="asyncio"):
+        anyio.run(main, backend="trio")
+
+
+def _fake_label(label_id: str, updated_at: str) -> dict[str, Any]:
+    keys = ("assetId labelType jsonResponse modelName secondsToLabel createdAt isLatestLabelForUser "
+            "isLastForStep isSentBackToQueue consensusMark honeypotMark inferenceMark author "
+            "labelOf").split()  # fmt: skip
+    return {"id": label_id, "updatedAt": updated_at, **dict.fromkeys(keys)}
+
+
+async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A graphql-transport-ws server that knows no ``updatedAtGte`` (as Kili's API): the
+    socket it drops is reopened, the refused replay argument is left out (with a warning),
+    a label sent again is dropped, and an event carrying ``errors`` is raised."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    operations: list[str] = []
+    first = _fake_label("L1", "2024-01-01T00:00:00.000Z")
+    second = _fake_label("L2", "2024-01-01T00:00:01.000Z")
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.subprotocol == "graphql-transport-ws"
+        init = json.loads(await ws.recv())
+        assert init["payload"]["Authorization"] == "X-API-Key: key"
+        await ws.send(json.dumps({"type": "connection_ack"}))
+        subscribe = json.loads(await ws.recv())
+        operations.append(subscribe["payload"]["operationName"])
+        sid = subscribe["id"]
+
+        async def next_(payload: dict[str, Any]) -> None:
+            await ws.send(json.dumps({"type": "next", "id": sid, "payload": payload}))
+
+        if len(operations) == 1:
+            await next_({"data": {"data": first}})
+            await ws.close(1011)  # dropped by the server
+        elif len(operations) == 2:
+            assert subscribe["payload"]["variables"]["updatedAtGte"] == "2023-12-31T23:59:55.000Z"
+            await ws.send(json.dumps({"type": "error", "id": sid, "payload": [{
+                "message": 'Unknown argument "updatedAtGte" on field '
+                           '"Subscription.labelCreatedOrUpdated".',
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]}))  # fmt: skip
+            await ws.wait_closed()
+        else:
+            await next_({"data": {"data": first}})  # already received: dropped
+            await next_({"data": {"data": second}})
+            await next_({"data": {"data": None}, "errors": [
+                {"message": "boom", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})  # fmt: skip
+            await ws.wait_closed()
+
+    got: list[str] = []
+    async with serve(handler, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"]) as server:  # type: ignore[list-item]
+        port = next(iter(server.sockets)).getsockname()[1]
+        endpoint = f"http://127.0.0.1:{port}/api/label/v2/graphql"
+        async with aiokili.AsyncKili(api_key="key", api_endpoint=endpoint) as kili:
+            subscription = kili.label_created_or_updated("P")
+            with anyio.fail_after(TIMEOUT), pytest.raises(aiokili.GraphQLError, match="boom"):
+                async for label in subscription:
+                    got.append(label.id)
+    assert got == ["L1", "L2"]
+    assert operations == [
+        "LabelCreatedOrUpdated", "ResumeLabelCreatedOrUpdated", "LabelCreatedOrUpdated"
+    ]  # fmt: skip
+    assert subscription.reconnections == 2
+    assert any("cannot replay" in record.getMessage() for record in caplog.records)
+
+
+async def _open(server: LocalServer, protocol: str, key: str) -> Any:
+    from websockets.asyncio.client import connect
+
+    ws = await connect(server.url.replace("http", "ws", 1), subprotocols=[protocol])  # type: ignore[list-item]
+    await ws.send(json.dumps({"type": "connection_init",
+                              "payload": {"Authorization": f"X-API-Key: {key}"}}))  # fmt: skip
+    return ws
+
+
+async def test_the_legacy_protocol_is_served_and_refuses_a_wrong_key(
+    local_server: LocalServer,
+) -> None:
+    ws = await _open(local_server, "graphql-ws", "wrong")
+    try:
+        assert ws.subprotocol == "graphql-ws"  # echoed, as the official SDK requires
+        with anyio.fail_after(TIMEOUT):
+            refused = json.loads(await ws.recv())
+        assert refused["type"] == "connection_error"
+        assert "API key" in refused["payload"]["message"]
+    finally:
+        await ws.close()
+
+
+async def test_one_connection_runs_a_bounded_number_of_operations(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    from aiokili.server.websocket import MAX_OPERATIONS
+
+    project_id = await new_project(kili)
+    ws = await _open(local_server, "graphql-transport-ws", local_server.api_key)
+    query = "subscription($p: ID!) { labelCreatedOrUpdated(projectID: $p) { id } }"
+    try:
+        with anyio.fail_after(TIMEOUT):
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            for n in range(MAX_OPERATIONS + 1):
+                await ws.send(json.dumps({"type": "subscribe", "id": str(n), "payload": {
+                    "query": query, "variables": {"p": project_id}}}))  # fmt: skip
+            refused = json.loads(await ws.recv())
+        assert (refused["type"], refused["id"]) == ("error", str(MAX_OPERATIONS))
+        assert f"At most {MAX_OPERATIONS} operations" in refused["payload"][0]["message"]
+        await until(lambda: subscribers(local_server, project_id) == MAX_OPERATIONS, "16")
+    finally:
+        await ws.close()
+    await until(lambda: subscribers(local_server, project_id) == 0, "closed")
