@@ -96,7 +96,10 @@ def test_no_run_marker_is_used_sparingly() -> None:
     every = [s for p in DOCS.glob("*.md") for s in samples(p)]
     skipped = [s for s in every if s.kind == "no-run"]
     assert len(every) >= 10
-    assert len(skipped) <= 3, [(s.page, s.line) for s in skipped]
+    # At most one a page (the official SDK's code, shown side by side) and a fifth overall.
+    pages = [s.page for s in skipped]
+    assert len(set(pages)) == len(pages), pages
+    assert len(skipped) <= max(3, len(every) // 5), [(s.page, s.line) for s in skipped]
 
 
 def test_docs_build_strict(tmp_path: Path) -> None:
