@@ -114,6 +114,8 @@ def test_docs_build_strict(tmp_path: Path) -> None:
     migrating = (site / "migrating" / "index.html").read_text()
     assert "aiokili:methods-table" not in migrating  # the hook filled it
     assert "append_many_to_dataset" in migrating and "count_assets" in migrating
+    rows = len(set(_hooks().public_methods()) | set(_hooks().SEED_METHODS))
+    assert migrating.count("<tr>") >= rows + 1  # the generated table, one row per method
     reference = (site / "reference" / "index.html").read_text()
     for documented in ("AsyncKili", "append_labels", "KiliInputError", "LocalServer"):
         assert documented in reference, documented
@@ -149,3 +151,12 @@ def test_every_page_is_in_the_nav() -> None:
     nav = (ROOT / "mkdocs.yml").read_text()
     for page in DOCS.glob("*.md"):
         assert f": {page.name}" in nav, page.name
+
+
+def test_python_samples_are_fenced_as_python() -> None:
+    """A sample fenced ```py (or with the fence indented) would escape the samples test."""
+    for page in DOCS.glob("*.md"):
+        text = page.read_text()
+        assert not re.search(r"^[ \t]*```[ \t]*(py|python3|pycon)[ \t]*$", text, re.M), page.name
+        assert not re.search(r"^[ \t]+```python", text, re.M), page.name
+        assert text.count("```python") == len(samples(page)), page.name
