@@ -1,11 +1,13 @@
-"""Shared fixtures."""
+"""Shared fixtures: the suite uses aiokili's own pytest plugin (aiokili.testing: kili_server,
+kili, kili_project, kili_env, kili_fresh_server); ``local_server`` is its session server."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import official_env
@@ -13,6 +15,9 @@ import pytest
 
 import aiokili
 from aiokili.server import LocalServer
+
+# The sample user project (run in a subprocess by test_pytest_plugin.py) is not ours to collect.
+collect_ignore = ["data"]
 
 
 @pytest.fixture
@@ -52,9 +57,7 @@ async def _warm_up(server: LocalServer) -> None:
 
 
 @pytest.fixture
-async def kili(local_server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
-    """A client on the local server, with small pages so listings span many of them."""
-    async with aiokili.AsyncKili(
-        api_key=local_server.api_key, api_endpoint=local_server.url, page_size=20, prefetch=3
-    ) as client:
-        yield client
+def kili_client_options() -> dict[str, Any]:
+    """The plugin's ``kili`` fixture (the client on ``local_server``) with small pages, so
+    listings span many of them."""
+    return {"page_size": 20, "prefetch": 3}

@@ -8,10 +8,16 @@ to also run it from pytest (slow).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 import zipfile
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 from email.parser import Parser
 from pathlib import Path
 
@@ -123,10 +129,45 @@ def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
         assert shipped in names, shipped
     assert not [n for n in names if n.startswith(("tests/", "src/")) or "__pycache__" in n]
     assert metadata["Requires-Python"] == ">=3.10"
-    assert set(metadata.get_all("Provides-Extra") or []) == {"server", "cli", "dev", "pandas"}
+    assert {"server", "cli", "dev", "pandas", "docs"} <= set(
+        metadata.get_all("Provides-Extra") or []
+    )
     requires = metadata.get_all("Requires-Dist") or []
     core = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra ==" not in r)
     assert core == ["anyio", "httpx", "pydantic", "websockets"], requires
     assert metadata["License-Expression"] == "Apache-2.0"
     assert "[console_scripts]\naiokili = aiokili.cli:main" in entry_points
     assert "[pytest11]\naiokili = aiokili.testing" in entry_points
+    # What a user (and PyPI) reads: the license text shipped, classifiers, links.
+    assert f"{dist_info}/licenses/LICENSE" in names
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Typing :: Typed" in classifiers and "Framework :: Pytest" in classifiers
+    pythons = sorted(c.rsplit(" ", 1)[1] for c in classifiers if re.fullmatch(r".*:: 3\.\d+", c))
+    assert pythons == list(SUPPORTED_PYTHONS), classifiers
+    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL") or [])
+    assert {"Homepage", "Documentation", "Source", "Issues", "Changelog"} <= set(urls)
+    assert all(u.startswith("https://") for u in urls.values()), urls
+    assert metadata["Summary"] and "aiokili" in (metadata.get_payload() or "")  # the README
+
+
+# The versions we state (classifiers, README) are the ones CI runs: .ci/run tests the oldest
+# (3.10) in a virtualenv of its own and the machine's python3 (3.11).
+SUPPORTED_PYTHONS = ("3.10", "3.11")
+
+
+def test_supported_pythons_are_stated_and_tested() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={SUPPORTED_PYTHONS[0]}"
+    ci = (ROOT / ".ci/run").read_text()
+    assert f"python{SUPPORTED_PYTHONS[0]}" in ci and "sys.version_info[:2] == (3, 10)" in ci
+    assert f"Python {SUPPORTED_PYTHONS[0]} or" in (ROOT / "README.md").read_text()
+
+
+def test_changelog_has_the_current_version() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert re.search(rf"^## \[?{re.escape(version)}\]?", changelog, re.M), version
+    from aiokili import __version__
+
+    assert __version__ == version

@@ -1,27 +1,84 @@
-"""pytest plugin: test your own Kili code against the local server.
+"""pytest plugin: test your own Kili code against the local server, with no mocks.
 
-Installed with aiokili (the ``server`` extra is needed). Fixtures:
+Installed with aiokili (needs the ``server`` extra) and loaded by pytest automatically
+(entry point ``pytest11``). Async fixtures run under anyio's pytest plugin: mark your tests
+``@pytest.mark.anyio`` (and define an ``anyio_backend`` fixture returning ``"asyncio"`` to run
+them on asyncio only).
 
-* ``kili_server`` (session): a started :class:`~aiokili.server.LocalServer`
-  (in-memory database, free loopback port); ``.url`` and ``.api_key``.
-* ``kili_env``: sets ``KILI_API_ENDPOINT`` and ``KILI_API_KEY`` to that server for one
-  test, so ``AsyncKili()`` and the official ``Kili()`` both reach it.
+Fixtures:
+
+* ``kili_server`` (session): a started :class:`~aiokili.server.LocalServer` with a fresh
+  in-memory database on a free loopback port; ``.url`` and ``.api_key``.
+* ``kili_fresh_server`` (function): a server of its own for one test, empty database.
+  Tests marked ``@pytest.mark.kili_fresh_server`` get it through ``kili``, ``kili_env`` and
+  ``kili_project`` instead of the shared one.
+* ``kili`` (function): an :class:`~aiokili.AsyncKili` bound to that server, closed after
+  the test. Override ``kili_client_options`` (a dict of ``AsyncKili`` keyword arguments)
+  to change its options.
+* ``kili_project`` (function): ``await kili_project(json_interface=..., input_type="IMAGE")``
+  creates a project and returns its id; the projects are deleted after the test.
+* ``kili_env`` (function): sets ``KILI_API_ENDPOINT`` and ``KILI_API_KEY`` for one test, so
+  ``AsyncKili()`` (and the official ``Kili()``) built by your own code reach the server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
 if TYPE_CHECKING:
+    from .client import AsyncKili
     from .server import LocalServer
+
+FRESH_MARKER = "kili_fresh_server"
+
+#: The interface ``kili_project`` uses when given none: one single-choice classification job.
+DEFAULT_INTERFACE: dict[str, Any] = {
+    "jobs": {
+        "CLASSIFICATION_JOB": {
+            "mlTask": "CLASSIFICATION",
+            "content": {
+                "categories": {"CAT": {"name": "cat"}, "DOG": {"name": "dog"}},
+                "input": "radio",
+            },
+            "instruction": "What is it?",
+            "required": 1,
+            "isChild": False,
+        }
+    }
+}
+
+
+class ProjectFactory(Protocol):
+    """The ``kili_project`` fixture: creates a project, returns its id.
+
+    ``json_interface`` defaults to :data:`DEFAULT_INTERFACE`, ``title`` to a numbered one;
+    other keyword arguments go to :meth:`~aiokili.AsyncKili.create_project`.
+    """
+
+    def __call__(
+        self,
+        json_interface: dict[str, Any] | None = None,
+        input_type: str = "IMAGE",
+        title: str | None = None,
+        **kwargs: Any,
+    ) -> Awaitable[str]: ...
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{FRESH_MARKER}: give this test a local Kili server of its own (empty database) "
+        "through the kili, kili_env and kili_project fixtures",
+    )
 
 
 @pytest.fixture(scope="session")
 def kili_server() -> Iterator[LocalServer]:
-    """A local Kili server shared by the test session."""
+    """A local Kili server (fresh in-memory database) shared by the test session."""
     from .server import LocalServer
 
     with LocalServer() as server:
@@ -29,8 +86,86 @@ def kili_server() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def kili_env(kili_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> LocalServer:
-    """Point KILI_API_ENDPOINT / KILI_API_KEY at ``kili_server`` for one test."""
-    monkeypatch.setenv("KILI_API_ENDPOINT", kili_server.url)
-    monkeypatch.setenv("KILI_API_KEY", kili_server.api_key)
-    return kili_server
+def kili_fresh_server() -> Iterator[LocalServer]:
+    """A local Kili server of its own for one test, with an empty database."""
+    from .server import LocalServer
+
+    with LocalServer() as server:
+        yield server
+
+
+def _server_for(request: pytest.FixtureRequest) -> LocalServer:
+    name = "kili_fresh_server" if request.node.get_closest_marker(FRESH_MARKER) else "kili_server"
+    server: LocalServer = request.getfixturevalue(name)
+    return server
+
+
+@pytest.fixture
+def kili_client_options() -> dict[str, Any]:
+    """Keyword arguments of the ``kili`` fixture's ``AsyncKili`` (override to change them)."""
+    return {}
+
+
+@pytest.fixture
+async def kili(
+    request: pytest.FixtureRequest, kili_client_options: dict[str, Any]
+) -> AsyncIterator[AsyncKili]:
+    """An ``AsyncKili`` bound to the local server (a fresh one for marked tests)."""
+    from .client import AsyncKili
+
+    server = _server_for(request)
+    async with AsyncKili(
+        api_key=server.api_key, api_endpoint=server.url, **kili_client_options
+    ) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def project_factory(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
+    """What ``kili_project`` gives, outside pytest too: a function creating projects
+    (see :class:`ProjectFactory`), whose projects are deleted on exit."""
+    from .errors import KiliError
+
+    created: list[str] = []
+
+    async def create(
+        json_interface: dict[str, Any] | None = None,
+        input_type: str = "IMAGE",
+        title: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        project = await kili.create_project(
+            title=title or f"test project {len(created) + 1}",
+            input_type=input_type,  # type: ignore[arg-type]  # checked by create_project
+            json_interface=DEFAULT_INTERFACE if json_interface is None else json_interface,
+            **kwargs,
+        )
+        created.append(project.id)
+        return project.id
+
+    try:
+        yield create
+    finally:
+        for project_id in reversed(created):
+            with contextlib.suppress(KiliError):  # e.g. the test deleted it itself
+                await kili.delete_project(project_id)
+
+
+@pytest.fixture
+async def kili_project(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
+    """``await kili_project(json_interface=..., input_type="IMAGE")`` -> a new project's id.
+
+    ``json_interface`` defaults to :data:`DEFAULT_INTERFACE`; other keyword arguments go to
+    ``create_project``. The projects are deleted after the test.
+    """
+    async with project_factory(kili) as create:
+        yield create
+
+
+@pytest.fixture
+def kili_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> LocalServer:
+    """Point ``KILI_API_ENDPOINT`` / ``KILI_API_KEY`` at the local server for one test."""
+    server = _server_for(request)
+    monkeypatch.setenv("KILI_API_ENDPOINT", server.url)
+    monkeypatch.setenv("KILI_API_KEY", server.api_key)
+    return server

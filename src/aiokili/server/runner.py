@@ -27,15 +27,20 @@ class LocalServer:
     Args:
         store: the storage to serve (default: a new :class:`SQLiteStore` on ``db``,
             closed on stop).
-        host / port: where to listen; port 0 picks a free port.
+        host: the interface to listen on.
+        port: the port; 0 picks a free one.
         db: SQLite file path, or ":memory:" (default; a temporary file removed on stop).
         api_key: also accept this key (default: the database's development key,
             created on first start).
         latency_ms: delay every response by this many milliseconds.
         log_level: uvicorn's log level.
-        max_body_bytes / max_upload_bytes / signed_url_ttl_s: see :class:`Settings`.
-        plugin_memory_mb / plugin_timeout_s: memory cap (MiB) and wall time (s) of one
-            plugin run (default 512 MiB, 60 s, as on the platform).
+        max_body_bytes: the largest request body, gzip inflated size included (see
+            :class:`Settings`).
+        max_upload_bytes: the largest upload (see :class:`Settings`).
+        signed_url_ttl_s: how long a signed upload URL is valid (see :class:`Settings`).
+        plugin_memory_mb: memory cap of one plugin run, in MiB (default 512, as on the
+            platform).
+        plugin_timeout_s: wall time of one plugin run, in seconds (default 60).
         plugin_requirements: packages every plugin's environment gets, installed once
             (e.g. ``["kili==26.2.4"]`` to run plugins written for the official SDK, as the
             platform preinstalls it).

@@ -1,0 +1,55 @@
+"""The app against aiokili's local server, through the plugin's fixtures: no mocks."""
+
+import pet_triage
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_prelabel_labels_only_unlabelled_assets(kili, kili_project):
+    project_id = await kili_project(input_type="IMAGE")  # the plugin's default interface
+    await kili.append_many_to_dataset(
+        project_id,
+        content_array=["https://example.com/a.jpg", "https://example.com/b.jpg"],
+        external_id_array=["cat-1.jpg", "dog-1.jpg"],
+    )
+    assert await pet_triage.prelabel(kili, project_id) == 2
+    assert await pet_triage.prelabel(kili, project_id) == 0  # nothing left to do
+    assert await pet_triage.category_counts(kili, project_id) == {"CAT": 1, "DOG": 1}
+
+
+async def test_main_reads_the_environment(kili, kili_project, kili_env):
+    interface = {
+        "jobs": {
+            "CLASSIFICATION_JOB": {
+                "mlTask": "CLASSIFICATION",
+                "content": {
+                    "categories": {"CAT": {"name": "Cat"}, "DOG": {"name": "Dog"}},
+                    "input": "radio",
+                },
+                "required": 1,
+                "isChild": False,
+            }
+        }
+    }
+    project_id = await kili_project(json_interface=interface, title="pets")
+    await kili.append_many_to_dataset(
+        project_id,
+        content_array=[f"https://example.com/{i}.jpg" for i in range(3)],
+        external_id_array=["Cat-a", "cat-b", "dog-c"],
+    )
+    assert await pet_triage.main(project_id) == {"CAT": 2, "DOG": 1}
+
+
+@pytest.mark.kili_fresh_server
+async def test_a_marked_test_gets_an_empty_server(kili, kili_project):
+    assert await kili.count_projects() == 0
+    await kili_project()
+    assert await kili.count_projects() == 1
+
+
+async def test_the_app_sees_a_bad_project_id(kili):
+    from aiokili import KiliError
+
+    with pytest.raises(KiliError):
+        await pet_triage.prelabel(kili, "no-such-project")
