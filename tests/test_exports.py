@@ -351,3 +351,51 @@ async def test_export_labels_as_df(kili: aiokili.AsyncKili, project: tuple[str, 
         await kili.export_labels_as_df(project_id, fields="id")
     with pytest.raises(NotFoundError):
         await kili.export_labels_as_df("nope")
+
+
+LLM_INTERFACE: dict[str, Any] = {
+    "jobs": {
+        "PREF": {"mlTask": "CLASSIFICATION", "required": 0, "isChild": False,
+                 "content": {"input": "radio", "categories": {"A": {"name": "A"}}}},
+        "NOTE": {"mlTask": "TRANSCRIPTION", "required": 0, "isChild": False,
+                 "content": {"input": "textField"}},
+    }
+}  # fmt: skip
+
+
+async def test_llm_v1_returns_or_writes_the_conversations(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    project = await kili.create_project(
+        title="llm", input_type="LLM_RLHF", json_interface=LLM_INTERFACE
+    )
+    conversation = tmp_path / "conv.json"
+    conversation.write_text(
+        json.dumps({"version": "0.1", "prompts": [
+            {"prompt": "Hi?", "completions": [{"content": "Hello"}, {"content": "Hey"}]}]})
+    )  # fmt: skip
+    result = await kili.append_many_to_dataset(
+        project.id, content_array=[conversation], external_id_array=["conv-1"],
+        json_metadata_array=[{"chat_id": "c1"}],
+    )  # fmt: skip
+    await kili.append_labels(
+        asset_id_array=result["asset_ids"],
+        json_response_array=[{"PREF": {"categories": [{"name": "A"}]}, "NOTE": {"text": "ok"}}],
+    )
+    got = await kili.export_labels(project.id, None, "llm_v1")
+    assert got is not None and len(got) == 1
+    item = got[0]
+    assert item["external_id"] == "conv-1" and item["status"] == "LABELED"
+    assert [(m["role"], m["content"]) for m in item["raw_data"]] == [
+        ("user", "Hi?"), ("assistant", "Hello"), ("assistant", "Hey"),
+    ]  # fmt: skip
+    assert [label["label"] for label in item["labels"]] == [
+        {"conversation": {"PREF": ["A"], "NOTE": "ok"}}
+    ]
+    out = tmp_path / "llm.json"
+    assert await kili.export_labels(project.id, str(out), "llm_v1") is None
+    assert json.loads(out.read_text()) == normalize_llm(got)
+
+
+def normalize_llm(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return json.loads(json.dumps(items))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .._constants import VERSION
-from . import plugins, server, webhooks
+from . import labels, plugins, server, webhooks
 from ._common import EXIT_CODES, Settings, configure_logging
 
 
@@ -54,4 +54,5 @@ def build_app() -> typer.Typer:
     server.register(app)
     app.add_typer(plugins.build(), name="plugins")
     app.add_typer(webhooks.build(), name="webhooks")
+    app.add_typer(labels.build(), name="labels")
     return app
