@@ -120,6 +120,7 @@ def _label_dict(label: ExportLabel) -> dict[str, Any]:
         "isLatestLabelForUser": label.is_latest_label_for_user,
         "isSentBackToQueue": label.is_sent_back_to_queue,
         "jsonResponse": _digit_keys(label.json_response),
+        "jsonResponseUrl": label.json_response_url,
         "labelType": None if label.label_type is None else label.label_type.value,
         "modelName": label.model_name,
     }

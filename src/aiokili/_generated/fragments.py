@@ -119,6 +119,7 @@ class ExportLabel(BaseModel):
     id: str
     label_type: Optional[LabelType] = Field(alias="labelType")
     json_response: Optional[JSONText] = Field(alias="jsonResponse")
+    json_response_url: Optional[str] = Field(alias="jsonResponseUrl")
     created_at: Optional[datetime] = Field(alias="createdAt")
     model_name: Optional[str] = Field(alias="modelName")
     is_latest_label_for_user: Optional[bool] = Field(alias="isLatestLabelForUser")

@@ -323,6 +323,7 @@ fragment ExportLabel on Label {
   id
   labelType
   jsonResponse
+  jsonResponseUrl
   createdAt
   modelName
   isLatestLabelForUser
@@ -369,6 +370,7 @@ fragment ExportLabel on Label {
   id
   labelType
   jsonResponse
+  jsonResponseUrl
   createdAt
   modelName
   isLatestLabelForUser
