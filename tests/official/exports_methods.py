@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from _common import emit, kili
 
 warnings.simplefilter("ignore", DeprecationWarning)
 args = json.loads((Path.cwd().parent / "export-args.json").read_text())
+if args.get("extra_path"):  # numpy and shapely (kili[coco]), which the official venv lacks
+    sys.path.append(args["extra_path"])
 client = kili()
 out: dict[str, object] = {}
 for name, fmt, layout, single_file in args["cases"]:
