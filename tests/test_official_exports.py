@@ -95,7 +95,7 @@ def test_official_export_archives_match_ours(
                 "with_assets": with_assets,
                 "extra_path": coco_path(tmp_path / "coco-path"),
             }
-        )  # fmt: skip
+        )
     )
     theirs = run_official(official_python, "exports_methods.py", local_server, tmp_path)
     compared = 0
