@@ -48,7 +48,6 @@ class Archive:
         self.temp_dir = tempfile.mkdtemp(prefix="aiokili-export-")
         self._spools: list[Spool] = []
         self._dirs: set[str] = set()
-        self.names: set[str] = set()
 
     def _add_dirs(self, name: str) -> None:
         parts = name.split("/")[:-1]
@@ -61,7 +60,6 @@ class Archive:
     def write(self, name: str, data: str | bytes) -> None:
         """Add member ``name`` (a POSIX path inside the archive)."""
         self._add_dirs(name)
-        self.names.add(name)
         self._zip.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
 
     def write_json(self, name: str, value: Any, *, indent: int | None = None) -> None:
@@ -70,7 +68,6 @@ class Archive:
     def write_file(self, name: str, path: str | Path) -> None:
         """Add the file at ``path`` as member ``name``, streamed from disk."""
         self._add_dirs(name)
-        self.names.add(name)
         self._zip.write(path, name)
 
     def spool(self, name: str) -> Spool:
