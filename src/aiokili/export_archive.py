@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +39,51 @@ class Spool:
         return self._file.name
 
 
+class _SpooledInfos:
+    """The archive's member infos, read back from the spool file at the end: a stand-in for
+    ``ZipFile.filelist`` that ``ZipFile`` iterates once and measures once when it writes
+    the central directory."""
+
+    def __init__(self, path: str, count: int) -> None:
+        self._path, self._count = path, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[zipfile.ZipInfo]:
+        with open(self._path, "rb") as source:
+            for _ in range(self._count):
+                yield pickle.load(source)
+
+
+class _FlatZip(zipfile.ZipFile):
+    """A zip whose member infos (the central directory's content, ~0.5 KiB per member in
+    ``zipfile``) go to a temporary file as each member is complete, so memory stays flat
+    whatever the number of members; ``close`` writes the central directory from it."""
+
+    def __init__(self, path: Path, spool: str) -> None:
+        super().__init__(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._infos_path = spool
+        self._infos: IO[bytes] = open(spool, "wb")
+        self._count = 0
+
+    def spill(self) -> None:
+        """Move the completed members' infos to the spool."""
+        for info in self.filelist:
+            pickle.dump(info, self._infos, protocol=pickle.HIGHEST_PROTOCOL)
+            self._count += 1
+        self.filelist.clear()
+        self.NameToInfo.clear()
+
+    def close(self) -> None:
+        if self.fp is None:
+            return
+        self.spill()
+        self._infos.close()
+        self.filelist = _SpooledInfos(self._infos_path, self._count)  # type: ignore[assignment]
+        super().close()
+
+
 class Archive:
     """A zip archive at ``path`` (written to ``path.part`` and renamed when complete)."""
 
@@ -44,8 +91,8 @@ class Archive:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._partial = path.with_name(path.name + ".part")
-        self._zip = zipfile.ZipFile(self._partial, "w", compression=zipfile.ZIP_DEFLATED)
         self.temp_dir = tempfile.mkdtemp(prefix="aiokili-export-")
+        self._zip = _FlatZip(self._partial, os.path.join(self.temp_dir, "central.infos"))
         self._spools: list[Spool] = []
         self._dirs: set[str] = set()
 
@@ -56,11 +103,13 @@ class Archive:
             if folder not in self._dirs:
                 self._dirs.add(folder)
                 self._zip.writestr(folder, b"")
+                self._zip.spill()
 
     def write(self, name: str, data: str | bytes) -> None:
         """Add member ``name`` (a POSIX path inside the archive)."""
         self._add_dirs(name)
         self._zip.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
+        self._zip.spill()
 
     def write_json(self, name: str, value: Any, *, indent: int | None = None) -> None:
         self.write(name, json.dumps(value, sort_keys=indent is not None, indent=indent))
@@ -69,6 +118,7 @@ class Archive:
         """Add the file at ``path`` as member ``name``, streamed from disk."""
         self._add_dirs(name)
         self._zip.write(path, name)
+        self._zip.spill()
 
     def spool(self, name: str) -> Spool:
         spool = Spool(self.temp_dir, name)
