@@ -123,7 +123,9 @@ def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
         assert shipped in names, shipped
     assert not [n for n in names if n.startswith(("tests/", "src/")) or "__pycache__" in n]
     assert metadata["Requires-Python"] == ">=3.10"
-    assert set(metadata.get_all("Provides-Extra") or []) == {"server", "cli", "dev", "pandas"}
+    assert set(metadata.get_all("Provides-Extra") or []) == {
+        "server", "cli", "dev", "pandas", "exports",
+    }  # fmt: skip
     requires = metadata.get_all("Requires-Dist") or []
     core = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra ==" not in r)
     assert core == ["anyio", "httpx", "pydantic"], requires
