@@ -3,7 +3,9 @@ and labels from a JSON / JSONL file, both with a progress bar (rate and ETA)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,7 +160,9 @@ def build() -> typer.Typer:
                     label_type_in=label_type or None, progress=progress,
                 )  # fmt: skip
 
-            run(ctx, work, api_key, endpoint, None, NAMES)
+            # kili-formats print()s its skipped annotations: keep stdout for the result
+            with contextlib.redirect_stdout(sys.stderr):
+                run(ctx, work, api_key, endpoint, None, NAMES)
         if as_json:
             emit_json({"output": str(output), "format": fmt, "assets": seen[0]})
         else:
