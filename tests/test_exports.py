@@ -399,3 +399,34 @@ async def test_llm_v1_returns_or_writes_the_conversations(
 
 def normalize_llm(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return json.loads(json.dumps(items))
+
+
+def test_archive_keeps_no_member_index_in_memory(tmp_path: Path) -> None:
+    """The zip's member infos go to disk as members complete (memory flat for any count);
+    the archive reads back whole, spooled members included, temporary files removed."""
+    from aiokili.export_archive import Archive
+
+    archive = Archive(tmp_path / "a.zip")
+    spool = archive.spool("big/data.json")
+    for i in range(3000):
+        archive.write(f"labels/a{i}.json", json.dumps({"i": i}))
+        spool.write(f"{i},")
+        assert len(archive._zip.filelist) == 0
+    archive.close()
+    assert not Path(archive.temp_dir).exists()
+    assert not (tmp_path / "a.zip.part").exists()
+    with zipfile.ZipFile(tmp_path / "a.zip") as done:
+        assert done.testzip() is None
+        names = done.namelist()
+        assert len(names) == 3000 + 3  # + labels/, big/, big/data.json
+        assert json.loads(done.read("labels/a2999.json")) == {"i": 2999}
+        assert done.read("big/data.json").decode().startswith("0,1,2,")
+
+
+def test_a_failed_export_leaves_no_file(tmp_path: Path) -> None:
+    from aiokili.export_archive import Archive
+
+    archive = Archive(tmp_path / "b.zip")
+    archive.write("x.txt", "x")
+    archive.discard()
+    assert list(tmp_path.iterdir()) == []

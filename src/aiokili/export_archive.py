@@ -75,6 +75,13 @@ class _FlatZip(zipfile.ZipFile):
         self.filelist.clear()
         self.NameToInfo.clear()
 
+    def abandon(self) -> None:
+        """Close the file without writing a central directory (the zip is thrown away)."""
+        self._infos.close()
+        fp, self.fp = self.fp, None
+        if fp is not None:
+            fp.close()
+
     def close(self) -> None:
         if self.fp is None:
             return
@@ -143,10 +150,10 @@ class Archive:
 
     def discard(self, *, keep_zip: bool = False) -> None:
         """Remove the temporary files (and the partial zip unless ``keep_zip``)."""
+        if not keep_zip:
+            self._zip.abandon()
+            self._partial.unlink(missing_ok=True)
         for spool in self._spools:
             spool.close()
         self._spools.clear()
         shutil.rmtree(self.temp_dir, ignore_errors=True)
-        if not keep_zip:
-            self._zip.close()
-            self._partial.unlink(missing_ok=True)
