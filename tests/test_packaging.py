@@ -129,7 +129,7 @@ def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
         assert shipped in names, shipped
     assert not [n for n in names if n.startswith(("tests/", "src/")) or "__pycache__" in n]
     assert metadata["Requires-Python"] == ">=3.10"
-    assert {"server", "cli", "dev", "pandas", "docs"} <= set(
+    assert {"server", "cli", "dev", "pandas", "docs", "exports"} <= set(
         metadata.get_all("Provides-Extra") or []
     )
     requires = metadata.get_all("Requires-Dist") or []

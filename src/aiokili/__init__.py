@@ -36,6 +36,7 @@ from .errors import (
     PluginDeployTimeout,
     RateLimitError,
 )
+from .export_formats import ExportFormatError
 from .issues import IssueFilters
 from .labels import LabelFilters, PredictionFilters
 from .models import (
@@ -84,6 +85,7 @@ __all__ = [
     "BulkOperationError",
     "ComplianceTag",
     "ConfigurationError",
+    "ExportFormatError",
     "GraphQLError",
     "GraphQLErrorDetail",
     "HTTPStatusError",

@@ -12,6 +12,7 @@ from ._graphql import KiliGraphQLClient
 from ._settings import Settings
 from .asset_updates import AssetUpdateMethods
 from .assets import AssetMethods
+from .exports import ExportMethods
 from .issues import IssueMethods
 from .label_mutations import LabelMutationMethods
 from .labels import LabelMethods
@@ -33,6 +34,7 @@ class AsyncKili(
     UserMethods,
     PluginMethods,
     WebhookMethods,
+    ExportMethods,
     SubscriptionMethods,
 ):
     """Async client of the Kili GraphQL API.

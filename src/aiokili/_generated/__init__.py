@@ -21,6 +21,7 @@ from .base_model import BaseModel, Upload
 from .check_tag import CheckTag, CheckTagData
 from .client import GeneratedClient
 from .count_assets import CountAssets
+from .count_export_assets import CountExportAssets
 from .count_issues import CountIssues
 from .count_labels import CountLabels
 from .count_organizations import CountOrganizations
@@ -62,6 +63,13 @@ from .exceptions import (
     GraphQLClientHttpError,
     GraphQLClientInvalidResponseError,
 )
+from .export_assets import ExportAssets, ExportAssetsData
+from .export_assets_all_labels import ExportAssetsAllLabels, ExportAssetsAllLabelsData
+from .export_project import (
+    ExportProject,
+    ExportProjectData,
+    ExportProjectDataDataConnections,
+)
 from .filter_existing_assets import FilterExistingAssets
 from .fragments import (
     Asset,
@@ -72,6 +80,16 @@ from .fragments import (
     AssetCurrentStep,
     AssetLabels,
     AssetResolution,
+    ExportAsset,
+    ExportAssetAllLabels,
+    ExportAssetAllLabelsLabels,
+    ExportAssetAllLabelsPageResolutions,
+    ExportAssetAllLabelsResolution,
+    ExportAssetLatestLabel,
+    ExportAssetPageResolutions,
+    ExportAssetResolution,
+    ExportLabel,
+    ExportLabelAuthor,
     Issue,
     IssueAuthor,
     IssueComments,
@@ -163,6 +181,7 @@ from .operations import (
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
     COUNT_ASSETS_GQL,
+    COUNT_EXPORT_ASSETS_GQL,
     COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
     COUNT_ORGANIZATIONS_GQL,
@@ -181,6 +200,9 @@ from .operations import (
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
+    EXPORT_ASSETS_ALL_LABELS_GQL,
+    EXPORT_ASSETS_GQL,
+    EXPORT_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     GENERATE_UPDATE_URL_GQL,
     GET_PLUGIN_BUILD_ERRORS_GQL,
@@ -297,6 +319,7 @@ __all__ = [
     "BaseModel",
     "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
+    "COUNT_EXPORT_ASSETS_GQL",
     "COUNT_ISSUES_GQL",
     "COUNT_LABELS_GQL",
     "COUNT_ORGANIZATIONS_GQL",
@@ -315,6 +338,7 @@ __all__ = [
     "CheckedTagData",
     "ComplianceTag",
     "CountAssets",
+    "CountExportAssets",
     "CountIssues",
     "CountLabels",
     "CountOrganizations",
@@ -347,6 +371,26 @@ __all__ = [
     "DeletePlugin",
     "DeleteProject",
     "DemoProjectType",
+    "EXPORT_ASSETS_ALL_LABELS_GQL",
+    "EXPORT_ASSETS_GQL",
+    "EXPORT_PROJECT_GQL",
+    "ExportAsset",
+    "ExportAssetAllLabels",
+    "ExportAssetAllLabelsLabels",
+    "ExportAssetAllLabelsPageResolutions",
+    "ExportAssetAllLabelsResolution",
+    "ExportAssetLatestLabel",
+    "ExportAssetPageResolutions",
+    "ExportAssetResolution",
+    "ExportAssets",
+    "ExportAssetsAllLabels",
+    "ExportAssetsAllLabelsData",
+    "ExportAssetsData",
+    "ExportLabel",
+    "ExportLabelAuthor",
+    "ExportProject",
+    "ExportProjectData",
+    "ExportProjectDataDataConnections",
     "FILTER_EXISTING_ASSETS_GQL",
     "FilterExistingAssets",
     "GENERATE_UPDATE_URL_GQL",

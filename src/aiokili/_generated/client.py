@@ -17,6 +17,7 @@ from .async_base_client import AsyncBaseClient
 from .base_model import UNSET, UnsetType
 from .check_tag import CheckTag
 from .count_assets import CountAssets
+from .count_export_assets import CountExportAssets
 from .count_issues import CountIssues
 from .count_labels import CountLabels
 from .count_organizations import CountOrganizations
@@ -35,6 +36,9 @@ from .delete_assets import DeleteAssets
 from .delete_labels import DeleteLabels
 from .delete_plugin import DeletePlugin
 from .delete_project import DeleteProject
+from .export_assets import ExportAssets
+from .export_assets_all_labels import ExportAssetsAllLabels
+from .export_project import ExportProject
 from .filter_existing_assets import FilterExistingAssets
 from .generate_update_url import GenerateUpdateUrl
 from .get_plugin_build_errors import GetPluginBuildErrors
@@ -92,6 +96,7 @@ from .operations import (
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
     COUNT_ASSETS_GQL,
+    COUNT_EXPORT_ASSETS_GQL,
     COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
     COUNT_ORGANIZATIONS_GQL,
@@ -110,6 +115,9 @@ from .operations import (
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
+    EXPORT_ASSETS_ALL_LABELS_GQL,
+    EXPORT_ASSETS_GQL,
+    EXPORT_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     GENERATE_UPDATE_URL_GQL,
     GET_PLUGIN_BUILD_ERRORS_GQL,
@@ -331,6 +339,56 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return NotificationStatus.model_validate(data)
+
+    async def export_assets(
+        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
+    ) -> ExportAssets:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=EXPORT_ASSETS_GQL,
+            operation_name="ExportAssets",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ExportAssets.model_validate(data)
+
+    async def export_assets_all_labels(
+        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
+    ) -> ExportAssetsAllLabels:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=EXPORT_ASSETS_ALL_LABELS_GQL,
+            operation_name="ExportAssetsAllLabels",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ExportAssetsAllLabels.model_validate(data)
+
+    async def count_export_assets(
+        self, where: AssetWhere, **kwargs: Any
+    ) -> CountExportAssets:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COUNT_EXPORT_ASSETS_GQL,
+            operation_name="CountExportAssets",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CountExportAssets.model_validate(data)
+
+    async def export_project(self, where: ProjectWhere, **kwargs: Any) -> ExportProject:
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=EXPORT_PROJECT_GQL,
+            operation_name="ExportProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ExportProject.model_validate(data)
 
     async def issues(
         self, where: IssueWhere, first: int, skip: int, **kwargs: Any

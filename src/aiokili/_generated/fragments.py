@@ -115,6 +115,85 @@ class AssetActionOutcomeFailed(BaseModel):
     details: Optional[str]
 
 
+class ExportLabel(BaseModel):
+    id: str
+    label_type: Optional[LabelType] = Field(alias="labelType")
+    json_response: Optional[JSONText] = Field(alias="jsonResponse")
+    json_response_url: Optional[str] = Field(alias="jsonResponseUrl")
+    created_at: Optional[datetime] = Field(alias="createdAt")
+    model_name: Optional[str] = Field(alias="modelName")
+    is_latest_label_for_user: Optional[bool] = Field(alias="isLatestLabelForUser")
+    is_sent_back_to_queue: Optional[bool] = Field(alias="isSentBackToQueue")
+    author: Optional["ExportLabelAuthor"]
+
+
+class ExportLabelAuthor(BaseModel):
+    id: str
+    email: str
+    firstname: Optional[str]
+    lastname: Optional[str]
+
+
+class ExportAsset(BaseModel):
+    id: str
+    external_id: Optional[str] = Field(alias="externalId")
+    content: Optional[str]
+    json_content: Optional[str] = Field(alias="jsonContent")
+    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
+    status: Optional[Status]
+    resolution: Optional["ExportAssetResolution"]
+    page_resolutions: Optional[list["ExportAssetPageResolutions"]] = Field(
+        alias="pageResolutions"
+    )
+    latest_label: Optional["ExportAssetLatestLabel"] = Field(alias="latestLabel")
+
+
+class ExportAssetResolution(BaseModel):
+    width: Optional[float]
+    height: Optional[float]
+
+
+class ExportAssetPageResolutions(BaseModel):
+    page_number: Optional[int] = Field(alias="pageNumber")
+    width: Optional[float]
+    height: Optional[float]
+    rotation: Optional[int]
+
+
+class ExportAssetLatestLabel(ExportLabel):
+    pass
+
+
+class ExportAssetAllLabels(BaseModel):
+    id: str
+    external_id: Optional[str] = Field(alias="externalId")
+    content: Optional[str]
+    json_content: Optional[str] = Field(alias="jsonContent")
+    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
+    status: Optional[Status]
+    resolution: Optional["ExportAssetAllLabelsResolution"]
+    page_resolutions: Optional[list["ExportAssetAllLabelsPageResolutions"]] = Field(
+        alias="pageResolutions"
+    )
+    labels: Optional[list["ExportAssetAllLabelsLabels"]]
+
+
+class ExportAssetAllLabelsResolution(BaseModel):
+    width: Optional[float]
+    height: Optional[float]
+
+
+class ExportAssetAllLabelsPageResolutions(BaseModel):
+    page_number: Optional[int] = Field(alias="pageNumber")
+    width: Optional[float]
+    height: Optional[float]
+    rotation: Optional[int]
+
+
+class ExportAssetAllLabelsLabels(ExportLabel):
+    pass
+
+
 class Issue(BaseModel):
     id: str
     type_: Optional[IssueType] = Field(alias="type")
@@ -232,6 +311,9 @@ User.model_rebuild()
 Label.model_rebuild()
 Asset.model_rebuild()
 AssetActionOutcome.model_rebuild()
+ExportLabel.model_rebuild()
+ExportAsset.model_rebuild()
+ExportAssetAllLabels.model_rebuild()
 Issue.model_rebuild()
 Organization.model_rebuild()
 Plugin.model_rebuild()

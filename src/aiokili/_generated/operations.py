@@ -13,6 +13,7 @@ __all__ = [
     "ASSET_IDS_GQL",
     "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
+    "COUNT_EXPORT_ASSETS_GQL",
     "COUNT_ISSUES_GQL",
     "COUNT_LABELS_GQL",
     "COUNT_ORGANIZATIONS_GQL",
@@ -31,6 +32,9 @@ __all__ = [
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
+    "EXPORT_ASSETS_ALL_LABELS_GQL",
+    "EXPORT_ASSETS_GQL",
+    "EXPORT_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "GENERATE_UPDATE_URL_GQL",
     "GET_PLUGIN_BUILD_ERRORS_GQL",
@@ -284,6 +288,121 @@ query NotificationStatus($where: NotificationWhere!) {
   data: notifications(where: $where, first: 1, skip: 0) {
     id
     status
+  }
+}
+"""
+
+EXPORT_ASSETS_GQL = """
+query ExportAssets($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    ...ExportAsset
+  }
+}
+
+fragment ExportAsset on Asset {
+  id
+  externalId
+  content
+  jsonContent
+  jsonMetadata
+  status
+  resolution {
+    width
+    height
+  }
+  pageResolutions {
+    pageNumber
+    width
+    height
+    rotation
+  }
+  latestLabel {
+    ...ExportLabel
+  }
+}
+
+fragment ExportLabel on Label {
+  id
+  labelType
+  jsonResponse
+  jsonResponseUrl
+  createdAt
+  modelName
+  isLatestLabelForUser
+  isSentBackToQueue
+  author {
+    id
+    email
+    firstname
+    lastname
+  }
+}
+"""
+
+EXPORT_ASSETS_ALL_LABELS_GQL = """
+query ExportAssetsAllLabels($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    ...ExportAssetAllLabels
+  }
+}
+
+fragment ExportAssetAllLabels on Asset {
+  id
+  externalId
+  content
+  jsonContent
+  jsonMetadata
+  status
+  resolution {
+    width
+    height
+  }
+  pageResolutions {
+    pageNumber
+    width
+    height
+    rotation
+  }
+  labels {
+    ...ExportLabel
+  }
+}
+
+fragment ExportLabel on Label {
+  id
+  labelType
+  jsonResponse
+  jsonResponseUrl
+  createdAt
+  modelName
+  isLatestLabelForUser
+  isSentBackToQueue
+  author {
+    id
+    email
+    firstname
+    lastname
+  }
+}
+"""
+
+COUNT_EXPORT_ASSETS_GQL = """
+query CountExportAssets($where: AssetWhere!) {
+  data: countAssets(where: $where)
+}
+"""
+
+EXPORT_PROJECT_GQL = """
+query ExportProject($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    id
+    title
+    description
+    inputType
+    jsonInterface
+    dataConnections {
+      id
+    }
   }
 }
 """

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .._constants import VERSION
-from . import assets, plugins, projects, server, webhooks
+from . import assets, labels, plugins, projects, server, webhooks
 from ._common import EXIT_CODES, Settings, configure_logging
 
 
@@ -56,4 +56,5 @@ def build_app() -> typer.Typer:
     app.add_typer(assets.build(), name="assets")
     app.add_typer(plugins.build(), name="plugins")
     app.add_typer(webhooks.build(), name="webhooks")
+    app.add_typer(labels.build(), name="labels")
     return app
