@@ -470,3 +470,58 @@ async def test_one_connection_runs_a_bounded_number_of_operations(
     finally:
         await ws.close()
     await until(lambda: subscribers(local_server, project_id) == 0, "closed")
+
+
+async def test_the_server_holds_a_bounded_number_of_connections(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_CONNECTIONS``, a new connection is closed with 1013 ("try again later");
+    once one leaves, the next is served."""
+    from websockets.exceptions import ConnectionClosed
+
+    from aiokili.server import websocket
+
+    monkeypatch.setattr(websocket, "MAX_CONNECTIONS", 2)
+    key = local_server.api_key
+    first = await _open(local_server, "graphql-transport-ws", key)
+    second = await _open(local_server, "graphql-transport-ws", key)
+    try:
+        with anyio.fail_after(TIMEOUT):
+            for ws in (first, second):
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+            with pytest.raises(ConnectionClosed) as closed:
+                third = await _open(local_server, "graphql-ws", key)  # its init may fail too
+                await third.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        await first.close()
+        with anyio.fail_after(TIMEOUT):
+            while True:  # the count drops once the server has seen the close
+                try:
+                    fourth = await _open(local_server, "graphql-transport-ws", key)
+                    acked = json.loads(await fourth.recv())["type"] == "connection_ack"
+                    await fourth.close()
+                    if acked:
+                        break
+                except ConnectionClosed:
+                    await anyio.sleep(0.05)
+    finally:
+        await second.close()
+
+
+async def test_a_legacy_connection_that_never_initialises_is_closed(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from aiokili.server import websocket
+
+    monkeypatch.setattr(websocket, "INIT_WAIT_S", 0.3)
+    url = local_server.url.replace("http", "ws", 1)
+    ws = await connect(url, subprotocols=["graphql-ws"])  # type: ignore[list-item]
+    try:
+        with anyio.fail_after(TIMEOUT), pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()  # nothing sent: no connection_init
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+    finally:
+        await ws.close()

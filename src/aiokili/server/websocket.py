@@ -10,7 +10,9 @@ Both authenticate in ``connection_init`` (``payload.Authorization`` or
 ``payload.headers.Authorization``: ``X-API-Key: <key>``). A refused key closes a
 ``graphql-transport-ws`` connection with code 4403 and the reason, and answers
 ``connection_error`` on ``graphql-ws``. A connection runs at most ``MAX_OPERATIONS``
-operations at once.
+operations at once, must send ``connection_init`` within ``INIT_WAIT_S`` seconds, and the
+server holds at most ``MAX_CONNECTIONS`` connections (past it, a new one is closed with
+1013, "try again later").
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from ariadne.asgi.handlers import (
@@ -34,6 +37,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .errors import error_body
 
 MAX_OPERATIONS = 16
+MAX_CONNECTIONS = 256
+INIT_WAIT_S = 10.0
+TRY_AGAIN_LATER = 1013
 TRANSPORT_WS, LEGACY_WS = "graphql-transport-ws", "graphql-ws"
 REFUSED_REASON = (
     "Missing or invalid API key (connection_init payload Authorization: X-API-Key: <key>)"
@@ -117,6 +123,8 @@ class _LegacyWS(GraphQLWSHandler):
     async def process_single_message(
         self, websocket: WebSocket, data: Any, operation_id: str, operations: dict[str, Operation]
     ) -> None:
+        if isinstance(data, dict) and data.get("type") == self.GQL_CONNECTION_INIT:
+            websocket.state.initialized = True
         if len(operations) >= MAX_OPERATIONS:
             await websocket.send_json(
                 {"type": self.GQL_ERROR, "id": operation_id, "payload": _too_many()[0]}
@@ -130,8 +138,11 @@ class DualProtocolHandler(GraphQLWebsocketHandlerBase):
 
     def __init__(self, on_connect: OnConnect) -> None:
         super().__init__(on_connect=on_connect)
-        self.transport = _TransportWS(on_connect=on_connect)
+        self.transport = _TransportWS(
+            on_connect=on_connect, connection_init_wait_timeout=timedelta(seconds=INIT_WAIT_S)
+        )
         self.legacy = _LegacyWS(on_connect=on_connect, keepalive=20.0)
+        self.connections = 0
 
     def configure(self, *args: Any, **kwargs: Any) -> None:
         super().configure(*args, **kwargs)
@@ -148,4 +159,33 @@ class DualProtocolHandler(GraphQLWebsocketHandlerBase):
         await self.handle_websocket(WebSocket(scope=scope, receive=receive, send=send))
 
     async def handle_websocket(self, websocket: WebSocket) -> None:
-        await self._pick(websocket.scope).handle_websocket(websocket)
+        if self.connections >= MAX_CONNECTIONS:  # accepted, then closed: "try again later"
+            offered = websocket.scope.get("subprotocols") or []
+            await websocket.accept(
+                next((p for p in offered if p in (TRANSPORT_WS, LEGACY_WS)), None)
+            )
+            await websocket.close(
+                TRY_AGAIN_LATER, f"The server holds {MAX_CONNECTIONS} connections"
+            )
+            return
+        self.connections += 1
+        try:
+            handler = self._pick(websocket.scope)
+            if handler is self.transport:  # it enforces its own connection_init deadline
+                await handler.handle_websocket(websocket)
+                return
+            watchdog = asyncio.ensure_future(_close_unless_initialized(websocket))
+            try:
+                await handler.handle_websocket(websocket)
+            finally:
+                watchdog.cancel()
+        finally:
+            self.connections -= 1
+
+
+async def _close_unless_initialized(websocket: WebSocket) -> None:
+    """graphql-ws has no deadline of its own for ``connection_init``: close the idle socket."""
+    await asyncio.sleep(INIT_WAIT_S)
+    if not getattr(websocket.state, "initialized", False):
+        with suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(4408, "Connection initialisation timeout")
