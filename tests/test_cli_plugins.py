@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
+from plugin_support import write_files
 from support import answer, import_images, new_project
 from typer.testing import CliRunner, Result
 
@@ -93,13 +94,6 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
-
-
 def one_error(result: Result) -> tuple[str, str]:
     """The error and hint lines on stderr, checking there is no traceback."""
     lines = result.stderr.strip().splitlines()
@@ -160,7 +154,7 @@ def test_upload_list_status_activate_logs_deactivate_delete(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     name = unique("recorder")
-    folder = write(tmp_path / "recorder", {"main.py": RECORDER, "helpers/__init__.py": ""})
+    folder = write_files(tmp_path / "recorder", {"main.py": RECORDER, "helpers/__init__.py": ""})
 
     result = cli(local_server, "plugins", "upload", str(folder), "--name", name)
     assert result.exit_code == 0, result.output
@@ -227,7 +221,7 @@ def test_update_replaces_the_code_and_verbose_logs_the_deployment(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     name = unique("updated")
-    path = write(tmp_path, {"rule.py": RECORDER})
+    path = write_files(tmp_path, {"rule.py": RECORDER})
     assert cli(local_server, "plugins", "upload", str(path / "rule.py"), "-n", name).exit_code == 0
     (path / "rule.py").write_text(SEND_BACK)
     result = cli(local_server, "-v", "plugins", "update", str(path / "rule.py"), "--name", name)
@@ -242,7 +236,7 @@ def test_upload_defaults_the_name_to_the_folder_and_refuses_a_taken_name(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     name = unique("folder")
-    folder = write(tmp_path / name, {"main.py": RECORDER})
+    folder = write_files(tmp_path / name, {"main.py": RECORDER})
     result = cli(local_server, "plugins", "upload", str(folder))
     assert result.exit_code == 0, result.output
     assert f'Plugin "{name}" uploaded' in result.stdout
@@ -271,7 +265,7 @@ def test_upload_defaults_the_name_to_the_folder_and_refuses_a_taken_name(
 def test_upload_rejects_a_bad_plugin_in_one_line_exit_2(
     local_server: LocalServer, tmp_path: Path, files: dict[str, str], target: str, message: str
 ) -> None:
-    write(tmp_path, files)
+    write_files(tmp_path, files)
     path = tmp_path / target
     for command in (["upload", str(path)], ["update", str(path), "--name", "x"]):
         result = cli(local_server, "plugins", *command)
@@ -325,7 +319,7 @@ def test_unknown_plugin_or_project_exit_4(local_server: LocalServer) -> None:
 
 def test_a_failing_build_exits_1_with_its_errors(local_server: LocalServer, tmp_path: Path) -> None:
     name = unique("badreq")
-    folder = write(tmp_path / "badreq", {"main.py": RECORDER,
+    folder = write_files(tmp_path / "badreq", {"main.py": RECORDER,
                                          "requirements.txt": "this is not a requirement ==\n"})  # fmt: skip
     result = cli(local_server, "plugins", "upload", str(folder), "--name", name)
     assert result.exit_code == 1, result.output
@@ -347,7 +341,9 @@ def test_a_failing_build_exits_1_with_its_errors(local_server: LocalServer, tmp_
 def test_a_deployment_over_the_timeout_exits_5(local_server: LocalServer, tmp_path: Path) -> None:
     name = unique("slow")
     # pip needs far more than 50 ms to fail on this
-    folder = write(tmp_path / "slow", {"main.py": RECORDER, "requirements.txt": "not valid ==\n"})
+    folder = write_files(
+        tmp_path / "slow", {"main.py": RECORDER, "requirements.txt": "not valid ==\n"}
+    )
     result = cli(local_server, "plugins", "upload", str(folder), "-n", name, "--timeout", "0.05")
     assert result.exit_code == 5, result.output
     error, hint = one_error(result)
@@ -361,7 +357,7 @@ def test_a_deployment_over_the_timeout_exits_5(local_server: LocalServer, tmp_pa
 def test_plugins_test_sends_the_asset_back_to_queue(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, {"gate.py": SEND_BACK}) / "gate.py"
+    path = write_files(tmp_path, {"gate.py": SEND_BACK}) / "gate.py"
     project_id, asset_id, _ = labelled_asset(local_server, "B")
     assert asset_status(local_server, asset_id, project_id) == aiokili.Status.LABELED
 
@@ -387,7 +383,7 @@ def test_plugins_test_sends_the_asset_back_to_queue(
 
 
 def test_plugins_test_label_sources(local_server: LocalServer, tmp_path: Path) -> None:
-    path = write(tmp_path, {"gate.py": SEND_BACK}) / "gate.py"
+    path = write_files(tmp_path, {"gate.py": SEND_BACK}) / "gate.py"
     project_id, asset_id, label_id = labelled_asset(local_server, "A")
     base = ["plugins", "test", str(path), "-p", project_id, "-a", asset_id, "--json"]
 
@@ -423,7 +419,7 @@ def test_plugins_test_label_sources(local_server: LocalServer, tmp_path: Path) -
 def test_plugins_test_shows_the_handlers_traceback_and_exits_1(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
-    path = write(tmp_path / "raiser", {"main.py": RAISES}) / ""
+    path = write_files(tmp_path / "raiser", {"main.py": RAISES}) / ""
     project_id, asset_id, label_id = labelled_asset(local_server, "A")
     result = cli(local_server, "plugins", "test", str(path), "-p", project_id, "-a", asset_id)
     assert result.exit_code == 1, result.output
@@ -487,7 +483,7 @@ def subprocess_env(server: LocalServer) -> dict[str, str]:
 
 def test_plugins_list_json_as_a_real_subprocess(local_server: LocalServer, tmp_path: Path) -> None:
     name = unique("listed")
-    path = write(tmp_path, {"p.py": RECORDER}) / "p.py"
+    path = write_files(tmp_path, {"p.py": RECORDER}) / "p.py"
     assert cli(local_server, "plugins", "upload", str(path), "-n", name).exit_code == 0
     done = subprocess.run(
         [sys.executable, "-m", "aiokili.cli", "plugins", "list", "--json"],
@@ -502,7 +498,7 @@ def test_logs_follow_prints_new_entries_until_ctrl_c(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     name = unique("followed")
-    path = write(tmp_path, {"p.py": RECORDER}) / "p.py"
+    path = write_files(tmp_path, {"p.py": RECORDER}) / "p.py"
     assert cli(local_server, "plugins", "upload", str(path), "-n", name).exit_code == 0
     project_id, asset_id = unlabelled_asset(local_server)
     assert cli(local_server, "plugins", "activate", name, "-p", project_id).exit_code == 0
@@ -563,7 +559,7 @@ def test_plugins_test_explains_an_official_sdk_plugin(
 ) -> None:
     """Not the handler's fault: a usage error (exit 2), not a traceback (exit 1)."""
     official = RECORDER.replace("from aiokili.plugins", "from kili.plugins")
-    path = write(tmp_path, {"official.py": official}) / "official.py"
+    path = write_files(tmp_path, {"official.py": official}) / "official.py"
     project_id, asset_id, _ = labelled_asset(local_server, "A")
     result = cli(local_server, "plugins", "test", str(path), "-p", project_id, "-a", asset_id)
     assert result.exit_code == 2, result.output

@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
 import pytest
+from plugin_support import contents, wait_logs
 from support import answer, import_images, new_project
 
 import aiokili
@@ -47,26 +47,8 @@ def plugin(tmp_path: Path, name: str, source: str) -> Path:
     return tmp_path / name
 
 
-async def wait_logs(
-    kili: aiokili.AsyncKili,
-    project_id: str,
-    name: str,
-    until: Callable[[list[PluginLog]], bool],
-) -> list[PluginLog]:
-    """The plugin's entries on the project once ``until`` holds (60 s at most)."""
-    deadline = time.monotonic() + 60
-    while not until(found := await kili.get_plugin_logs(project_id, name, limit=1000)):
-        assert time.monotonic() < deadline, [e.content for e in found]
-        await anyio.sleep(0.05)
-    return found
-
-
 def finished(entries: list[PluginLog]) -> bool:
     return any((e.content or "").startswith("Run on_") for e in entries)
-
-
-def contents(entries: list[PluginLog]) -> list[str]:
-    return [e.content or "" for e in entries]
 
 
 async def deployed(kili: aiokili.AsyncKili, path: Path, assets: int = 1) -> tuple[str, list[str]]:

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from plugin_support import write_files
 from support import answer, import_images, new_project
 
 import aiokili
@@ -43,13 +44,6 @@ class PluginHandler(PluginCore):
     async def on_review(self, label, asset_id):
         return ("review", label["reviewedLabel"]["id"], asset_id)
 """
-
-
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
 
 
 # ----------------------------------------------------------------------------- local checks
@@ -141,11 +135,11 @@ BAD: list[tuple[str, Call, type[Exception], str]] = [
 
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> Path:
-    _write(tmp_path, {"good.py": GOOD, "notes.txt": "hi", "nomain/other.py": "x = 1"})
-    _write(tmp_path, {"nohandler.py": "class Handler:\n    pass\n"})
-    _write(tmp_path, {"nobase.py": "class PluginHandler:\n    pass\n"})
-    _write(tmp_path, {"nomethods.py": "class PluginHandler(PluginCore):\n    x = 1\n"})
-    _write(tmp_path, {"badsyntax/main.py": GOOD, "badsyntax/helper.py": "def (:\n"})
+    write_files(tmp_path, {"good.py": GOOD, "notes.txt": "hi", "nomain/other.py": "x = 1"})
+    write_files(tmp_path, {"nohandler.py": "class Handler:\n    pass\n"})
+    write_files(tmp_path, {"nobase.py": "class PluginHandler:\n    pass\n"})
+    write_files(tmp_path, {"nomethods.py": "class PluginHandler(PluginCore):\n    x = 1\n"})
+    write_files(tmp_path, {"badsyntax/main.py": GOOD, "badsyntax/helper.py": "def (:\n"})
     return tmp_path
 
 
@@ -180,7 +174,7 @@ def _members(archive: bytes) -> dict[str, bytes]:
 
 
 def test_a_single_file_is_stored_as_main_py(tmp_path: Path) -> None:
-    _write(tmp_path, {"my_rule.py": GOOD})
+    write_files(tmp_path, {"my_rule.py": GOOD})
     files = plugin_files.plugin_files("upload_plugin", tmp_path / "my_rule.py")
     assert _members(plugin_files.plugin_archive(files)) == {"main.py": GOOD.encode()}
     assert (
@@ -189,7 +183,7 @@ def test_a_single_file_is_stored_as_main_py(tmp_path: Path) -> None:
 
 
 def test_a_folder_keeps_its_modules_subfolders_and_requirements(tmp_path: Path) -> None:
-    folder = _write(
+    folder = write_files(
         tmp_path / "shop_rules",
         {
             "main.py": "from helpers.helper import f\n" + GOOD,
@@ -248,7 +242,7 @@ async def test_plugin_core_defaults_warn(caplog: pytest.LogCaptureFixture) -> No
 async def test_run_locally_dispatches_sync_and_async_handlers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = _write(tmp_path, {"p.py": GOOD}) / "p.py"
+    path = write_files(tmp_path, {"p.py": GOOD}) / "p.py"
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
         sync = await run_locally(path, {"id": "L1"}, "A1", "P1", kili=kili)
         review = {"id": "L2", "reviewedLabel": {"id": "L1"}}
@@ -258,7 +252,7 @@ async def test_run_locally_dispatches_sync_and_async_handlers(
 
 
 async def test_run_locally_imports_the_folders_modules_and_checks_first(tmp_path: Path) -> None:
-    folder = _write(
+    folder = write_files(
         tmp_path / "pl",
         {
             "main.py": "from helpers.rule import ok\nfrom aiokili.plugins import PluginCore\n"
@@ -294,7 +288,7 @@ async def test_run_locally_against_the_local_server(
     kili: aiokili.AsyncKili, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The harness runs the plugin's real calls on the real local server."""
-    path = _write(tmp_path, {"rule.py": SEND_BACK}) / "rule.py"
+    path = write_files(tmp_path, {"rule.py": SEND_BACK}) / "rule.py"
     project_id = await new_project(kili)
     good, bad = await import_images(kili, project_id, 2)
     await kili.append_labels(
@@ -334,8 +328,8 @@ async def test_run_locally_forgets_each_plugins_modules(tmp_path: Path) -> None:
         "        import helper  # imported lazily, while the handler runs\n"
         "        return helper.NAME\n"
     )
-    one = _write(tmp_path / "one", {"main.py": main, "helper.py": "NAME = 'one'\n"})
-    two = _write(tmp_path / "two", {"main.py": main, "helper.py": "NAME = 'two'\n"})
+    one = write_files(tmp_path / "one", {"main.py": main, "helper.py": "NAME = 'one'\n"})
+    two = write_files(tmp_path / "two", {"main.py": main, "helper.py": "NAME = 'two'\n"})
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
         assert await run_locally(one, {"id": "l"}, "a", "p", kili=kili) == "one"
         assert await run_locally(two, {"id": "l"}, "a", "p", kili=kili) == "two"
@@ -347,7 +341,7 @@ async def test_run_locally_explains_an_official_sdk_plugin_without_kili(
 ) -> None:
     monkeypatch.setitem(sys.modules, "kili", None)  # as if kili were not installed
     source = GOOD.replace("from aiokili.plugins", "from kili.plugins")
-    path = _write(tmp_path, {"official.py": source}) / "official.py"
+    path = write_files(tmp_path, {"official.py": source}) / "official.py"
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
         with pytest.raises(aiokili.KiliInputError, match=r"from aiokili\.plugins import"):
             await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
@@ -355,7 +349,7 @@ async def test_run_locally_explains_an_official_sdk_plugin_without_kili(
 
 async def test_run_locally_lets_the_handlers_exception_through(tmp_path: Path) -> None:
     source = GOOD.replace('return ("submit", label["id"], asset_id)', 'raise RuntimeError("rule")')
-    path = _write(tmp_path, {"boom.py": source}) / "boom.py"
+    path = write_files(tmp_path, {"boom.py": source}) / "boom.py"
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
         with pytest.raises(RuntimeError, match="rule"):
             await run_locally(path, {"id": "l"}, "a", "p", kili=kili)
@@ -424,7 +418,7 @@ def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 # respx: the local server builds in milliseconds, it never stays DEPLOYING past a timeout
 async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: None) -> None:
     """DEPLOYING past the timeout is a PluginDeployTimeout (not a build failure)."""
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    path = write_files(tmp_path, {"rule.py": GOOD}) / "rule.py"
     with respx.mock(assert_all_called=False) as router:
         api = Api(router, ["DEPLOYING"])
         async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
@@ -439,7 +433,7 @@ async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: 
 async def test_the_archive_upload_is_retried_through_the_core_policy(
     tmp_path: Path, fast_polls: None
 ) -> None:
-    path = _write(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    path = write_files(tmp_path, {"rule.py": GOOD}) / "rule.py"
     with respx.mock(assert_all_called=False) as router:
         api = Api(router, ["ACTIVE"])
         answers = iter([httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200)])

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
+from plugin_support import contents, wait_logs, write_files
 from support import answer, import_images, new_project
 
 import aiokili
@@ -69,18 +70,11 @@ async def kili(server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
 # ----------------------------------------------------------------------------- helpers
 
 
-def write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
-
-
 def plugin_file(tmp_path: Path, name: str, body: str) -> Path:
     """The file ``name`` holding a PluginHandler whose class body is ``body``; uploaded, the
     plugin is named after the file (``rule.py``), as with the official SDK."""
     source = "from aiokili.plugins import PluginCore\n\n\nclass PluginHandler(PluginCore):\n"
-    return write(tmp_path, {name: source + body}) / name
+    return write_files(tmp_path, {name: source + body}) / name
 
 
 async def project_with_assets(kili: aiokili.AsyncKili, n: int = 1) -> tuple[str, list[str]]:
@@ -115,13 +109,6 @@ async def poll(probe: Callable[[], Awaitable[T]], until: Callable[[T], bool]) ->
         await anyio.sleep(0.05)
 
 
-async def wait_logs(
-    kili: aiokili.AsyncKili, project_id: str, name: str, until: Callable[[Entries], bool]
-) -> Entries:
-    """Poll ``get_plugin_logs`` until ``until(entries)``."""
-    return await poll(lambda: all_logs(kili, project_id, name), until)
-
-
 def of_label(entries: Entries, label_id: str) -> Entries:
     return [e for e in entries if e.metadata and e.metadata.label_id == label_id]
 
@@ -135,10 +122,6 @@ def run_over(label_id: str, method: str = "on_submit") -> Callable[[Entries], bo
         )
 
     return over
-
-
-def contents(entries: Entries) -> list[str]:
-    return [e.content or "" for e in entries]
 
 
 # ----------------------------------------------------------------------------- acceptance
@@ -174,7 +157,7 @@ def why_rejected(response):
 async def test_acceptance_a_folder_plugin_sends_back_the_asset_failing_its_rule(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    folder = write(
+    folder = write_files(
         tmp_path / "gatekeeper",
         {
             "main.py": GATEKEEPER_MAIN,
@@ -384,7 +367,7 @@ async def test_handler_types_come_from_the_methods_defined(
 async def test_a_build_failure_raises_with_pips_message(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
-    folder = write(
+    folder = write_files(
         tmp_path / "badreq",
         {
             "main.py": "from aiokili.plugins import PluginCore\n\n\nclass PluginHandler"
@@ -444,7 +427,9 @@ class PluginHandler(PluginCore):
 async def test_a_plugin_over_the_time_limit_is_killed_while_the_server_answers(
     slow_server: LocalServer, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, {"hanging.py": "from aiokili.plugins import PluginCore\n" + HANGING})
+    path = write_files(
+        tmp_path, {"hanging.py": "from aiokili.plugins import PluginCore\n" + HANGING}
+    )
     async with aiokili.AsyncKili(api_key=slow_server.api_key, api_endpoint=slow_server.url) as kili:
         await kili.upload_plugin(path / "hanging.py")
         project_id, (asset_id,) = await project_with_assets(kili)
@@ -738,7 +723,7 @@ async def test_errors_are_caught_the_way_users_write_them(
         caught.append(err)
     assert len(caught) == 2 and "kili.update_plugin(" in str(caught[1])
 
-    bad = write(tmp_path / "broken", {
+    bad = write_files(tmp_path / "broken", {
         "main.py": "from aiokili.plugins import PluginCore\n\n\nclass PluginHandler(PluginCore):"
                    "\n    def on_submit(self, label, asset_id):\n        pass\n",
         "requirements.txt": "not a requirement ==\n",

@@ -1,0 +1,40 @@
+"""Helpers shared by the plugin tests: plugin files on disk and waiting for a run's logs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+
+import aiokili
+from aiokili.plugins import PluginLog
+
+DEADLINE = 60.0  # seconds a wait for log entries may take before the test fails
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``folder``; the folder."""
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+async def wait_logs(
+    kili: aiokili.AsyncKili,
+    project_id: str,
+    name: str,
+    until: Callable[[list[PluginLog]], bool],
+) -> list[PluginLog]:
+    """The plugin's entries on the project once ``until(entries)`` holds."""
+    deadline = time.monotonic() + DEADLINE
+    while not until(found := await kili.get_plugin_logs(project_id, name, limit=10_000)):
+        assert time.monotonic() < deadline, [e.content for e in found]
+        await anyio.sleep(0.05)
+    return found
+
+
+def contents(entries: list[PluginLog]) -> list[str]:
+    return [e.content or "" for e in entries]
