@@ -33,8 +33,8 @@ from aiokili import AsyncKili
 
 def label_documents(fields: list[str] | None) -> tuple[str, str]:
     """aiokili's page and count documents for labels with ``fields``."""
-    from aiokili._selection import build_selection, with_selection
-    from aiokili.labels import LABELS
+    from aiokili._core.selection import build_selection, with_selection
+    from aiokili.labels.methods import LABELS
     from aiokili.models import Label
 
     page = LABELS.page_document

@@ -236,8 +236,8 @@ def seed_via_store(db: Path, n: int, *, progress: bool = False) -> str:
     """The same project written straight into the server's SQLite file (server stopped)
     through its store (``executemany`` in one transaction per 50,000 rows, as the server's
     own paging benchmark does); its id. Far faster than the API for millions of labels."""
-    from aiokili.server.db import new_id, now
     from aiokili.server.store import SQLiteStore
+    from aiokili.server.store.db import new_id, now
 
     store = SQLiteStore(str(db))
     store.ensure_api_key(KEY)

@@ -236,8 +236,8 @@ def labels_raw(task: dict[str, Any]) -> dict[str, Any]:
 
 def asset_documents(fields: list[str]) -> tuple[str, str]:
     """aiokili's page and count documents for assets with ``fields``."""
-    from aiokili._selection import build_selection, with_selection
-    from aiokili.assets import ASSETS
+    from aiokili._core.selection import build_selection, with_selection
+    from aiokili.assets.methods import ASSETS
     from aiokili.models import Asset
 
     selection = build_selection(Asset, tuple(fields)).text

@@ -49,8 +49,8 @@ def response(i: int) -> dict[str, Any]:
 
 def seed(db: Path, n: int) -> str:
     """The project, written straight into the SQLite file (server stopped); its id."""
-    from aiokili.server.db import new_id, now
     from aiokili.server.store import SQLiteStore
+    from aiokili.server.store.db import new_id, now
 
     store = SQLiteStore(str(db))
     store.ensure_api_key(KEY)

@@ -48,7 +48,7 @@ from _helpers import (
 
 from aiokili import AsyncKili
 
-SCHEMA = str(ROOT / "src" / "aiokili" / "schema.graphql")
+SCHEMA = str(ROOT / "schema.graphql")
 OFFICIAL = "official kili 26.2.4"
 AIOKILI = "aiokili default"
 FLOOR = "raw sync floor (httpx.Client + json.loads)"

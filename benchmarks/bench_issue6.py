@@ -60,7 +60,7 @@ from _helpers import (
 
 from aiokili import AsyncKili
 
-SCHEMA = str(ROOT / "src" / "aiokili" / "schema.graphql")
+SCHEMA = str(ROOT / "schema.graphql")
 FIELDS = [
     "id",
     "externalId",
@@ -81,8 +81,8 @@ _tags = itertools.count()
 def seed_assets(db: Path, n: int) -> tuple[str, list[str]]:
     """A project with ``n`` URL assets and no label, written through the server's store
     (server stopped); its id and the asset ids."""
-    from aiokili.server.db import new_id, now
     from aiokili.server.store import SQLiteStore
+    from aiokili.server.store.db import new_id, now
 
     store = SQLiteStore(str(db))
     store.ensure_api_key(KEY)

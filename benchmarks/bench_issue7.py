@@ -57,7 +57,7 @@ from aiokili.server import LocalServer
 from aiokili.server.settings import PluginLimits
 
 HERE = Path(__file__).resolve().parent
-SCHEMA = str(ROOT / "src" / "aiokili" / "schema.graphql")
+SCHEMA = str(ROOT / "schema.graphql")
 INTERFACE = {"jobs": {"JOB": {"mlTask": "CLASSIFICATION", "content": {"input": "radio",
              "categories": {"A": {"name": "A"}, "B": {"name": "B"}}}, "required": 1}}}  # fmt: skip
 ANSWER = {"JOB": {"categories": [{"name": "A"}]}}
@@ -410,7 +410,7 @@ def timed(command: Sequence[str], reps: int, **kwargs: Any) -> list[float]:
 def child_alone(server: LocalServer, folder: Path, reps: int) -> list[float]:
     """One run's process started as the server starts it, with no server work around it."""
     try:
-        from aiokili.server.plugin_process import _CHILD, _CHILD_BOOT
+        from aiokili.server.plugin_runtime.process import _CHILD, _CHILD_BOOT
     except ImportError:  # the runner changed: no such row
         return []
     src = folder / "child_src"

@@ -47,7 +47,7 @@ from _helpers import (
     table,
 )
 
-SCHEMA = str(ROOT / "src" / "aiokili" / "schema.graphql")
+SCHEMA = str(ROOT / "schema.graphql")
 OFFICIAL = "official kili 26.2.4"
 DEFAULT = "aiokili default"
 SEQUENTIAL = "aiokili prefetch=1"

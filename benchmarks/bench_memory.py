@@ -120,7 +120,7 @@ def uploads(args: argparse.Namespace, tmp: Path, before: str | None, out: list[s
                 task = {"kind": "import", "url": server.url, "project_id": project_id,
                         "content": "files", "n": args.files, "files_dir": str(folder),
                         "files": args.files, "tag": "official", "name": name,
-                        "schema_file": str(ROOT / "src/aiokili/schema.graphql"),
+                        "schema_file": str(ROOT / "schema.graphql"),
                         "file_pattern": "file{:03d}.txt"}  # fmt: skip
             else:
                 task = {"kind": "memory-upload", "url": server.url, "project_id": project_id,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from aiokili.server import LocalServer
-from aiokili.server.db import new_id, now
+from aiokili.server.store.db import new_id, now
 
 PAGE = ("query($w: LabelWhere!, $s: Int!, $f: PageSize!) { data: labels(where: $w, first: $f,"
         " skip: $s) { id assetId labelType jsonResponse author { id email } } }")  # fmt: skip

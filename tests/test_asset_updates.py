@@ -14,7 +14,7 @@ import aiokili
 from aiokili import BulkOperationError, KiliInputError, NotFoundError
 from aiokili._generated.input_types import AssetData, AssetWhere
 from aiokili.server import LocalServer
-from aiokili.server.domains.workflow import repository
+from aiokili.server.store.workflow import repository
 
 pytestmark = pytest.mark.anyio
 

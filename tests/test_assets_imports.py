@@ -185,8 +185,8 @@ async def test_unknown_outcome_is_reconciled_not_resent(
 
 
 def test_which_assets_take_the_asynchronous_path(tmp_path: Path) -> None:
-    from aiokili._contents import classify
-    from aiokili.asset_imports import LARGE_IMAGE_BYTES, upload_type
+    from aiokili.assets.contents import classify
+    from aiokili.assets.imports import LARGE_IMAGE_BYTES, upload_type
     from aiokili.models import InputType
 
     big, small = tmp_path / "big.png", tmp_path / "small.png"

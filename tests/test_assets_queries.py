@@ -11,7 +11,7 @@ import pytest
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili import assets as assets_module
+from aiokili.assets import methods as assets_module
 from aiokili.errors import APIConnectionError, APIError, KiliInputError, NotFoundError
 from aiokili.server import LocalServer
 
@@ -336,7 +336,7 @@ async def test_pandas(kili: aiokili.AsyncKili, project: tuple[str, list[str]]) -
 
 
 def test_pandas_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aiokili import asset_media
+    from aiokili.assets import media as asset_media
 
     def missing(name: str) -> Any:
         raise ImportError(name)

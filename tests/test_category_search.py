@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiokili._category_search import Combined, Count, check_category_search, parse
+from aiokili._core.category_search import Combined, Count, check_category_search, parse
 from aiokili.errors import KiliInputError
 
 

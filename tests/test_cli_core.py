@@ -24,7 +24,8 @@ from support import INTERFACE, new_project
 from typer.testing import CliRunner, Result
 
 import aiokili
-from aiokili import _constants, _http
+from aiokili._core import constants as _constants
+from aiokili._core import http as _http
 from aiokili.cli import _app, projects
 from aiokili.errors import BulkOperationError, ItemFailure, KiliInputError
 from aiokili.server import LocalServer

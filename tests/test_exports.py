@@ -404,7 +404,7 @@ def normalize_llm(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_archive_keeps_no_member_index_in_memory(tmp_path: Path) -> None:
     """The zip's member infos go to disk as members complete (memory flat for any count);
     the archive reads back whole, spooled members included, temporary files removed."""
-    from aiokili.export_archive import Archive
+    from aiokili.exports.archive import Archive
 
     archive = Archive(tmp_path / "a.zip")
     spool = archive.spool("big/data.json")
@@ -424,7 +424,7 @@ def test_archive_keeps_no_member_index_in_memory(tmp_path: Path) -> None:
 
 
 def test_a_failed_export_leaves_no_file(tmp_path: Path) -> None:
-    from aiokili.export_archive import Archive
+    from aiokili.exports.archive import Archive
 
     archive = Archive(tmp_path / "b.zip")
     archive.write("x.txt", "x")

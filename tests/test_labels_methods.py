@@ -13,7 +13,7 @@ from support import answer, gql, import_images, new_project
 
 import aiokili
 from aiokili.server import LocalServer
-from aiokili.server.db import new_id, now
+from aiokili.server.store.db import new_id, now
 
 pytestmark = pytest.mark.anyio
 

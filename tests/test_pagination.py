@@ -9,7 +9,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from aiokili._pagination import _Clock, iterate_pages, page_plan
+from aiokili._core.pagination import _Clock, iterate_pages, page_plan
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import pytest
 from support import import_images
 
 import aiokili
-from aiokili._parsed_label import Point, parse_label
+from aiokili._core.parsed_label import Point, parse_label
 
 pytestmark = pytest.mark.anyio
 

@@ -21,7 +21,8 @@ from support import answer, import_images, new_project
 
 import aiokili
 from aiokili.plugins import PluginLog
-from aiokili.server import LocalServer, plugin_runner
+from aiokili.server import LocalServer
+from aiokili.server.plugin_runtime import service as plugin_runner
 from aiokili.server.settings import PluginLimits
 
 pytestmark = pytest.mark.anyio

@@ -26,8 +26,10 @@ from plugin_support import write_files
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili import plugin_files, plugins
+import aiokili.plugins as plugins
 from aiokili.plugins import PluginCore, run_locally
+from aiokili.plugins import files as plugin_files
+from aiokili.plugins import methods as plugin_methods
 
 URL = "https://kili.example/api/label/v2/graphql"
 UPLOAD = "https://kili.example/api/label/v2/files/plugin-upload?token=t&id=xyz"
@@ -411,8 +413,8 @@ class Api:
 
 @pytest.fixture
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plugins, "POLL_FIRST", 0.001)
-    monkeypatch.setattr(plugins, "POLL_MOST", 0.01)
+    monkeypatch.setattr(plugin_methods, "POLL_FIRST", 0.001)
+    monkeypatch.setattr(plugin_methods, "POLL_MOST", 0.01)
 
 
 # respx: the local server builds in milliseconds, it never stays DEPLOYING past a timeout

@@ -31,7 +31,7 @@ def test_generated_client_matches_schema_and_queries(tmp_path: Path) -> None:
     for name in ("queries", "codegen"):
         shutil.copytree(ROOT / name, tmp_path / name)
     (tmp_path / "src" / "aiokili").mkdir(parents=True)
-    shutil.copy(ROOT / "src/aiokili/schema.graphql", tmp_path / "src/aiokili/schema.graphql")
+    shutil.copy(ROOT / "schema.graphql", tmp_path / "schema.graphql")
     codegen = Path(sys.executable).with_name("ariadne-codegen")
     result = run(str(codegen), "--config", "codegen.toml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,7 +3,7 @@
 Documents are extracted from the source of the ``kili`` package installed in the official
 SDK's own virtualenv (``tests/official_env.py``): string constants and f-strings (whose
 placeholders, field selections, become ``__typename``) that parse as GraphQL operations. They
-are validated here, with our graphql-core, against ``src/aiokili/schema.graphql``. A schema
+are validated here, with our graphql-core, against ``schema.graphql``. A schema
 change that breaks the official client fails here.
 """
 
@@ -57,7 +57,7 @@ def extract_documents(package: Path) -> dict[str, graphql.DocumentNode]:
 def test_official_sdk_documents_validate_against_schema(
     sdk_documents: dict[str, graphql.DocumentNode],
 ) -> None:
-    schema = graphql.build_schema((ROOT / "src/aiokili/schema.graphql").read_text())
+    schema = graphql.build_schema((ROOT / "schema.graphql").read_text())
     docs = sdk_documents
     assert len(docs) == EXPECTED_DOCUMENTS, f"{len(docs)} documents found in the kili package"
     failures = {
@@ -69,7 +69,7 @@ def test_official_sdk_documents_validate_against_schema(
 
 
 def test_a_renamed_field_would_be_caught(sdk_documents: dict[str, graphql.DocumentNode]) -> None:
-    sdl = (ROOT / "src/aiokili/schema.graphql").read_text().replace("countLabels(", "countLabelz(")
+    sdl = (ROOT / "schema.graphql").read_text().replace("countLabels(", "countLabelz(")
     schema = graphql.build_schema(sdl)
     broken = [d for d in sdk_documents.values() if graphql.validate(schema, d)]
     assert broken, "the compatibility check cannot see a renamed root field"

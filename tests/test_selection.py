@@ -11,10 +11,10 @@ import pytest
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili._graphql import read_result
-from aiokili._selection import build_selection, page_model, with_selection
-from aiokili.assets import ASSETS
-from aiokili.labels import LABELS
+from aiokili._core.graphql import read_result
+from aiokili._core.selection import build_selection, page_model, with_selection
+from aiokili.assets.methods import ASSETS
+from aiokili.labels.methods import LABELS
 
 pytestmark = pytest.mark.anyio
 

@@ -16,10 +16,10 @@ from support import answer, import_images, new_project
 
 import aiokili
 from aiokili.server import LocalServer
-from aiokili.server import label_feed as feed_module
-from aiokili.server.domains.labels import NewLabel
-from aiokili.server.label_feed import LabelFeed
+from aiokili.server.live import feed as feed_module
+from aiokili.server.live.feed import LabelFeed
 from aiokili.server.store import SQLiteStore
+from aiokili.server.store.labels import NewLabel
 
 pytestmark = pytest.mark.anyio
 TIMEOUT = 20
@@ -452,7 +452,7 @@ async def test_the_legacy_protocol_is_served_and_refuses_a_wrong_key(
 async def test_one_connection_runs_a_bounded_number_of_operations(
     kili: aiokili.AsyncKili, local_server: LocalServer
 ) -> None:
-    from aiokili.server.websocket import MAX_OPERATIONS
+    from aiokili.server.live.websocket import MAX_OPERATIONS
 
     project_id = await new_project(kili)
     ws = await _open(local_server, "graphql-transport-ws", local_server.api_key)
@@ -479,7 +479,7 @@ async def test_the_server_holds_a_bounded_number_of_connections(
     once one leaves, the next is served."""
     from websockets.exceptions import ConnectionClosed
 
-    from aiokili.server import websocket
+    from aiokili.server.live import websocket
 
     monkeypatch.setattr(websocket, "MAX_CONNECTIONS", 2)
     key = local_server.api_key
@@ -514,7 +514,7 @@ async def test_a_legacy_connection_that_never_initialises_is_closed(
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from aiokili.server import websocket
+    from aiokili.server.live import websocket
 
     monkeypatch.setattr(websocket, "INIT_WAIT_S", 0.3)
     url = local_server.url.replace("http", "ws", 1)

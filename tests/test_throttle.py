@@ -76,7 +76,7 @@ async def test_a_429_pauses_the_client_and_narrows_bulk_concurrency_then_recover
 
 async def test_an_unknown_outcome_is_reconciled_before_anything_is_resent() -> None:
     """The 2nd chunk is applied, then its answer is lost: only the unapplied items go again."""
-    from aiokili._bulk import run_bulk
+    from aiokili._core.bulk import run_bulk
 
     applied: list[int] = []
     calls: list[list[int]] = []

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 import aiokili
-from aiokili import _http
+from aiokili._core import http as _http
 
 URL = "https://kili.example/api/label/v2/graphql"
 KEY = "secret-key-do-not-leak"

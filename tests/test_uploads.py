@@ -10,9 +10,9 @@ import pytest
 from support import download, new_project
 
 import aiokili
-from aiokili import _constants as C
-from aiokili import _uploads
-from aiokili._uploads import UploadSlots
+from aiokili._core import constants as C
+from aiokili._core import uploads as _uploads
+from aiokili._core.uploads import UploadSlots
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio

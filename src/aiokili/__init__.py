@@ -9,12 +9,12 @@ async with AsyncKili() as kili:
 ```
 """
 
-from ._constants import VERSION as __version__
-from ._listing import Listing
-from ._parsed_label import Annotation as ParsedAnnotation
-from ._parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
-from ._parsed_label import Category as ParsedCategory
-from .assets import AppendManyToDatasetResult, AssetFilters
+from ._core.constants import VERSION as __version__
+from ._core.listing import Listing
+from ._core.parsed_label import Annotation as ParsedAnnotation
+from ._core.parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
+from ._core.parsed_label import Category as ParsedCategory
+from .assets.methods import AppendManyToDatasetResult, AssetFilters
 from .client import AsyncKili
 from .errors import (
     APIConnectionError,
@@ -36,9 +36,9 @@ from .errors import (
     PluginDeployTimeout,
     RateLimitError,
 )
-from .export_formats import ExportFormatError
+from .exports.formats import ExportFormatError
 from .issues import IssueFilters
-from .labels import LabelFilters, PredictionFilters
+from .labels.methods import LabelFilters, PredictionFilters
 from .models import (
     Asset,
     AssetActionOutcome,

@@ -7,17 +7,17 @@ from types import TracebackType
 import anyio
 import httpx
 
-from ._core import Core, Domain
-from ._graphql import KiliGraphQLClient
-from ._settings import Settings
-from .asset_updates import AssetUpdateMethods
-from .assets import AssetMethods
-from .exports import ExportMethods
+from ._core.base import Core, Domain
+from ._core.graphql import KiliGraphQLClient
+from ._core.settings import Settings
+from .assets.methods import AssetMethods
+from .assets.updates import AssetUpdateMethods
+from .exports.methods import ExportMethods
 from .issues import IssueMethods
-from .label_mutations import LabelMutationMethods
-from .labels import LabelMethods
+from .labels.methods import LabelMethods
+from .labels.mutations import LabelMutationMethods
 from .models import User
-from .plugins import PluginMethods
+from .plugins.methods import PluginMethods
 from .projects import ProjectMethods
 from .subscriptions import SubscriptionMethods
 from .users import UserMethods

@@ -10,9 +10,11 @@ from typing import Any, Literal
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
-from . import _constants as C
-from ._bulk import created_since
-from ._core import Domain
+from ._core import constants as C
+from ._core.base import Domain
+from ._core.bulk import created_since
+from ._core.inputs import FILTERS_CONFIG, as_list, build, project_where, same_length
+from ._core.listing import Listing, ListingSpec
 from ._generated.input_types import (
     AssetWhere,
     IssueData,
@@ -22,15 +24,8 @@ from ._generated.input_types import (
     ProjectWhere,
 )
 from ._generated.operations import COUNT_ISSUES_GQL, ISSUES_GQL
-from ._inputs import FILTERS_CONFIG, as_list, build, project_where, same_length
-from ._listing import Listing, ListingSpec
 from .errors import KiliInputError, NotFoundError
-from .models import Issue, IssueStatus, IssueType
-
-IssueTypeName = Literal["ISSUE", "QUESTION"]
-"""Names of :class:`~aiokili.IssueType`."""
-IssueStatusName = Literal["CANCELLED", "OPEN", "SOLVED"]
-"""Names of :class:`~aiokili.IssueStatus`."""
+from .models import Issue, IssueStatus, IssueStatusName, IssueType, IssueTypeName
 
 
 @with_config(FILTERS_CONFIG)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
-from ._core import Domain
-from ._generated.input_types import CheckedTagData, CreateProjectData, ProjectData, ProjectWhere
-from ._generated.operations import COUNT_PROJECTS_GQL, PROJECTS_GQL
-from ._inputs import (
+from ._core.base import Domain
+from ._core.inputs import (
     FILTERS_CONFIG,
     as_list,
     build,
@@ -23,18 +21,12 @@ from ._inputs import (
     json_text,
     where_from,
 )
-from ._listing import Listing, ListingSpec
-from ._lookups import project_not_found
+from ._core.listing import Listing, ListingSpec
+from ._core.lookups import project_not_found
+from ._generated.input_types import CheckedTagData, CreateProjectData, ProjectData, ProjectWhere
+from ._generated.operations import COUNT_PROJECTS_GQL, PROJECTS_GQL
 from .errors import KiliInputError, NotFoundError
-from .models import InputType, Project
-
-InputTypeName = Literal[
-    "IMAGE", "GEOSPATIAL", "PDF", "TEXT", "VIDEO", "LLM_RLHF", "LLM_INSTR_FOLLOWING",
-    "LLM_STATIC", "AUDIO",
-]  # fmt: skip
-"""Names of :class:`~aiokili.InputType` (a test keeps the two in step)."""
-ComplianceTagName = Literal["PHI", "PII"]
-"""Names of :class:`~aiokili.ComplianceTag`."""
+from .models import ComplianceTagName, InputType, InputTypeName, Project
 
 
 @with_config(FILTERS_CONFIG)

@@ -40,15 +40,15 @@ import anyio
 import pydantic
 from anyio.abc import TaskGroup
 
-from . import _constants as C
-from ._core import Domain, auth_headers
+from ._core import constants as C
+from ._core.base import Domain, auth_headers
+from ._core.graphql import graphql_error
+from ._core.http import backoff
 from ._generated.operations import (
     LABEL_CREATED_OR_UPDATED_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
 )
 from ._generated.scalars import serialize_datetime
-from ._graphql import graphql_error
-from ._http import backoff
 from .errors import (
     APIConnectionError,
     AuthenticationError,

@@ -8,7 +8,10 @@ from typing import Any
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
-from ._core import Domain
+from ._core.base import Domain
+from ._core.inputs import FILTERS_CONFIG, check_filters, where_from
+from ._core.listing import Listing, ListingSpec
+from ._core.selection import build_selection
 from ._generated.input_types import OrganizationWhere, UserWhere
 from ._generated.operations import (
     COUNT_ORGANIZATIONS_GQL,
@@ -16,9 +19,6 @@ from ._generated.operations import (
     ORGANIZATIONS_GQL,
     USERS_GQL,
 )
-from ._inputs import FILTERS_CONFIG, check_filters, where_from
-from ._listing import Listing, ListingSpec
-from ._selection import build_selection
 from .errors import KiliInputError
 from .models import Organization, UserProfile
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Literal
 from urllib.parse import urlparse
 
-from ._core import Domain
+from ._core.base import Domain
+from ._core.inputs import event_matchers
 from ._generated.enums import PluginHandlerType
 from ._generated.input_types import WebhookData
-from ._inputs import event_matchers
 from .errors import KiliInputError
 
 HandlerTypeName = Literal["onSubmit", "onReview", "onCustomInterfaceClick", "onSendBackToQueue"]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .._constants import VERSION
+from .._core.constants import VERSION
 from . import assets, labels, plugins, projects, server, webhooks
 from ._common import EXIT_CODES, Settings, configure_logging
 

@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ..client import AsyncKili
-from ..export_formats import FORMATS
+from ..exports.formats import FORMATS
 from ._common import EXIT_CODES, USAGE, ApiKey, Endpoint, Json, emit_json, err, fail, run, say
 from ._common import settings as cli_settings
 

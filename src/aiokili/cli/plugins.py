@@ -19,9 +19,10 @@ from rich.table import Table
 
 from ..client import AsyncKili
 from ..errors import GraphQLError, KiliInputError, NotFoundError, PluginBuildError
-from ..plugin_core import run_locally
-from ..plugin_files import plugin_files, plugin_name_of
-from ..plugins import DEPLOY_TIMEOUT, PluginLog
+from ..plugins import PluginLog
+from ..plugins.files import plugin_files, plugin_name_of
+from ..plugins.handler import run_locally
+from ..plugins.methods import DEPLOY_TIMEOUT
 from ._common import (
     EXIT_CODES,
     FAILED,

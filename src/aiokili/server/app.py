@@ -16,9 +16,9 @@ from starlette.routing import Route, WebSocketRoute
 from .auth import Authenticator
 from .files import FilesEndpoint, Signer
 from .http import GraphQLEndpoint
-from .label_feed import LabelFeed
 from .limits import QueryLimits
-from .plugin_runner import PluginService
+from .live.feed import LabelFeed
+from .plugin_runtime.service import PluginService
 from .schema import build_schema, schema_sdl
 from .settings import PREFIX, PluginLimits, Settings
 from .store import Store
@@ -40,7 +40,7 @@ def create_app(
 ) -> Starlette:
     """The local Kili server as an ASGI app over ``store`` (see :class:`Settings`).
 
-    Its lifespan runs the plugin service (builds and runs, see ``plugin_runner``); the
+    Its lifespan runs the plugin service (builds and runs, see ``plugin_runtime``); the
     plugin processes reach the server at ``public_url`` (the GraphQL endpoint) with ``api_key``.
     """
     defaults = Settings()

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .db import in_thread
 from .errors import error_body
+from .store.db import in_thread
 
 if TYPE_CHECKING:
-    from .domains.users import UserRow
     from .store import Store
+    from .store.users import UserRow
 
 UNAUTHORIZED = (
     "Missing or invalid API key. Send the header 'Authorization: X-API-Key: <key>' "

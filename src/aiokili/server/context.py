@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
 
-from .db import in_thread
+from .store.db import in_thread
 
 if TYPE_CHECKING:
-    from .domains.assets import AssetRow
-    from .domains.labels import LabelRow
-    from .domains.projects import ProjectRow
-    from .domains.users import UserRow
     from .files import Signer
     from .store import Store
+    from .store.assets import AssetRow
+    from .store.labels import LabelRow
+    from .store.projects import ProjectRow
+    from .store.users import UserRow
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -19,7 +19,7 @@ from .body import BodyError, decode_operation, read_body
 from .context import Context
 from .errors import ErrorLog, format_error, logger
 from .limits import DocumentCache
-from .websocket import DualProtocolHandler, Refused
+from .live.websocket import DualProtocolHandler, Refused
 
 if TYPE_CHECKING:
     from .files import Signer

@@ -11,15 +11,21 @@ from ariadne import ScalarType, make_executable_schema
 from ariadne.utils import convert_camel_case_to_snake
 from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 
-from . import label_feed
 from .compat import apply_graphql_core_compat
 from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
 from .errors import ServerError
+from .live import feed as label_feed
 
 
 def schema_path() -> Path:
-    """``aiokili/schema.graphql``: the SDL shipped in the package (source of the client too)."""
-    return Path(__file__).parents[1] / "schema.graphql"
+    """The SDL: ``aiokili/schema.graphql`` in an installed wheel (the build copies the
+    repository's top-level ``schema.graphql`` there), else that top-level file of a source
+    checkout (an editable install)."""
+    package = Path(__file__).parents[1]
+    for candidate in (package / "schema.graphql", package.parents[1] / "schema.graphql"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"schema.graphql is neither in {package} nor in its checkout")
 
 
 def schema_sdl() -> str:

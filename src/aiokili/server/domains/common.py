@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,11 +33,3 @@ def required_id(where: Mapping[str, Any], what: str = "project") -> str:
     if not where.get("id"):
         raise ServerError(f"where.id is required: give the {what} id.")
     return str(where["id"])
-
-
-def require_project(c: sqlite3.Connection, project_id: str | None) -> None:
-    """``NOT_FOUND`` naming ``project_id`` unless that project exists (None: no check)."""
-    if project_id is None:
-        return
-    if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-        raise ServerError.not_found("Project", project_id)

@@ -1,235 +1,25 @@
-"""Labels: listing, appending (with category counts for search), honeypots, updates, deletion.
+"""Resolvers of labels: listing, appending (with category counts for search), honeypots, updates, deletion.
 
-Marks (consensus, honeypot) are computed in ``marks.py`` whenever an asset's labels change.
+Marks (consensus, honeypot) are computed in ``store/marks.py`` whenever an asset's labels change.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
-from .. import steps
-from ..cascade import delete_labels
 from ..context import context, selected
-from ..db import Database, chunks, in_thread, marks, new_id, now
 from ..errors import ServerError
-from ..filters import Sql, category_counts, label_sql
-from ..paging import PageCache, read_page
-from . import marks as label_marks
-from .common import constants, page, require_project
+from ..store.db import in_thread
+from ..store.labels import LabelRow, NewLabel
+from .common import constants, page
 
 if TYPE_CHECKING:
-    from .assets import AssetRow
-    from .users import UserRow
-
-DDL = (
-    """
-CREATE TABLE IF NOT EXISTS labels (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, asset_id TEXT,
-  author_id TEXT, label_type TEXT, json_response TEXT, model_name TEXT,
-  seconds_to_label REAL, created_at TEXT, updated_at TEXT);
-CREATE INDEX IF NOT EXISTS labels_project ON labels (project_id, seq);
-CREATE INDEX IF NOT EXISTS labels_asset ON labels (asset_id, seq);
-CREATE TABLE IF NOT EXISTS label_categories (
-  label_id TEXT, job TEXT, category TEXT, count INTEGER,
-  PRIMARY KEY (label_id, job, category)) WITHOUT ROWID;
-"""
-    + label_marks.DDL
-)
-_COLUMNS = ("l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
-            "l.model_name, l.seconds_to_label, l.created_at, l.updated_at, "
-            "m.consensus_mark, m.honeypot_mark")  # fmt: skip
-_FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"
-_DELETABLE = ("PREDICTION", "INFERENCE")
-# the workflow transition (steps.py) of an asset given a label made at a step of this type
-_TRANSITION = {"DEFAULT": "label", "REVIEW": "review"}
-
-
-@dataclass(frozen=True)
-class LabelRow:
-    id: str
-    project_id: str
-    asset_id: str
-    author_id: str
-    label_type: str
-    json_response: str
-    model_name: str | None
-    seconds_to_label: float | None
-    created_at: str
-    updated_at: str
-    consensus_mark: float | None = None
-    honeypot_mark: float | None = None
-
-
-@dataclass(frozen=True)
-class NewLabel:
-    asset_id: str
-    author_id: str
-    label_type: str
-    json_response: str
-    model_name: str | None = None
-    seconds_to_label: float | None = None
-
-
-class LabelRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.pages = PageCache(lambda: db.generation)
-
-    def _where(self, where: Mapping[str, Any]) -> Sql:
-        q = label_sql(dict(where))
-        project_id = (where.get("project") or {}).get("id")
-        project_id = project_id or ((where.get("asset") or {}).get("project") or {}).get("id")
-        with self.db.read() as c:
-            require_project(c, project_id)
-        return q
-
-    def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:
-        q = self._where(where)
-        with self.db.read() as c:
-            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM {_FROM}", q,
-                             "l.seq", skip, first)  # fmt: skip
-        return [LabelRow(*r[:12]) for r in rows]
-
-    def count(self, where: Mapping[str, Any]) -> int:
-        q = self._where(where)
-        with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM labels l WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
-
-    def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[LabelRow]]:
-        out: dict[str, list[LabelRow]] = {i: [] for i in asset_ids}
-        with self.db.read() as c:
-            for part in chunks(asset_ids):
-                sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.asset_id IN ({marks(len(part))})"
-                       " ORDER BY l.seq")  # fmt: skip
-                for r in c.execute(sql, list(part)):
-                    out[r[2]].append(LabelRow(*r))
-        return out
-
-    def skip(self, asset_id: str) -> None:
-        """Mark the asset skipped (step status SKIPPED)."""
-        with self.db.write() as c:
-            steps.transition(c, [asset_id], "skip", now(), extra="skipped = 1")
-
-    def append(
-        self,
-        project_id: str | None,
-        labels: Sequence[NewLabel],
-        overwrite: bool,
-        set_status: bool = True,
-        step_id: str | None = None,
-    ) -> list[LabelRow]:
-        """Write labels (one transaction); refuse all if an asset is missing.
-
-        DEFAULT / REVIEW labels move their asset through the ``label`` / ``review``
-        transition of ``steps.py`` (unless not ``set_status``: a honeypot answer leaves the
-        asset in the queue). ``step_id``: the step the labels are made at (checked); its
-        type, not the label type, then picks the transition.
-        """
-        counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
-        at = now()
-        with self.db.write() as c:
-            projects: dict[str, str] = {}
-            for part in chunks(list({lb.asset_id for lb in labels})):
-                sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
-                projects.update(c.execute(sql, list(part)).fetchall())
-            missing = [lb.asset_id for lb in labels if lb.asset_id not in projects
-                       or project_id not in (None, projects[lb.asset_id])]  # fmt: skip
-            if missing:
-                where = f" in project {project_id!r}" if project_id else ""
-                raise ServerError(f"{len(missing)} asset(s) not found{where}: "
-                                  f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
-                                  "NOT_FOUND")  # fmt: skip
-            kind = labels[0].label_type
-            if step_id is not None:
-                step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
-                kind = step_kind if kind in _TRANSITION else kind
-            rows = [LabelRow(new_id(), projects[lb.asset_id], lb.asset_id, lb.author_id,
-                             lb.label_type, lb.json_response, lb.model_name, lb.seconds_to_label,
-                             at, at) for lb in labels]  # fmt: skip
-            if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
-                replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
-                delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
-            c.executemany(
-                "INSERT INTO labels (id, project_id, asset_id, author_id, label_type, json_response,"
-                " model_name, seconds_to_label, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(r.id, r.project_id, r.asset_id, r.author_id, r.label_type, r.json_response,
-                  r.model_name, r.seconds_to_label, at, at) for r in rows],
-            )  # fmt: skip
-            c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
-                          [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
-                           for (job, cat), n in found.items()])  # fmt: skip
-            move = _TRANSITION.get(kind) if set_status else None
-            if move:
-                steps.transition(c, [r.asset_id for r in rows], move, at)
-            if labels[0].label_type in label_marks.MARKED_TYPES:
-                label_marks.refresh(c, [r.asset_id for r in rows])
-        return rows
-
-    def create_honeypot(self, label: NewLabel) -> LabelRow:
-        """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], False, False)[0]
-        with self.db.write() as c:
-            c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
-            c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
-            label_marks.refresh(c, [row.asset_id])
-        return row
-
-    def update(self, label_id: str, changes: Mapping[str, Any]) -> LabelRow:
-        """Change a label's jsonResponse / modelName / secondsToLabel; its marks follow."""
-        at = now()
-        with self.db.write() as c:
-            found = c.execute("SELECT asset_id FROM labels WHERE id = ?", (label_id,)).fetchone()
-            if found is None:
-                raise ServerError.not_found("Label", label_id)
-            if "json_response" in changes:
-                counts = category_counts(_json(changes["json_response"], 0, "data.jsonResponse"))
-                c.execute("DELETE FROM label_categories WHERE label_id = ?", (label_id,))
-                c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
-                              [(label_id, job, cat, n) for (job, cat), n in counts.items()])  # fmt: skip
-            for column, value in changes.items():  # column names come from the resolver
-                c.execute(f"UPDATE labels SET {column} = ? WHERE id = ?", (value, label_id))
-            c.execute("UPDATE labels SET updated_at = ? WHERE id = ?", (at, label_id))
-            label_marks.refresh(c, [found[0]])
-            row = c.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.id = ?", (label_id,))
-            return LabelRow(*row.fetchone())
-
-    def delete(self, ids: Sequence[str]) -> list[str]:
-        """Delete PREDICTION / INFERENCE labels; refuse all if one is unknown or of another type."""
-        found: dict[str, tuple[str, str]] = {}
-        with self.db.write() as c:
-            for part in chunks(list(dict.fromkeys(ids))):
-                sql = (
-                    f"SELECT id, label_type, asset_id FROM labels WHERE id IN ({marks(len(part))})"
-                )
-                found.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
-            unknown = [i for i in dict.fromkeys(ids) if i not in found]
-            if unknown:
-                raise ServerError(f"{len(unknown)} label(s) not found: "
-                                  f"{', '.join(map(repr, unknown[:5]))}. Nothing was deleted.",
-                                  "NOT_FOUND")  # fmt: skip
-            kept = [f"{i!r} ({t})" for i, (t, _) in found.items() if t not in _DELETABLE]
-            if kept:
-                raise ServerError(f"Only PREDICTION and INFERENCE labels can be deleted; "
-                                  f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
-                                  "Nothing was deleted.")  # fmt: skip
-            delete_labels(c, "id = ?", [(i,) for i in found])
-        return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
-
-
-def _json(text: str, index: int, arg: str = "") -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        name = arg or f"labelsData[{index}].jsonResponse"
-        raise ServerError(f"{name} is not valid JSON: {text[:80]!r}.") from None
-
+    from ..store.assets import AssetRow
+    from ..store.users import UserRow
 
 query = QueryType()
 mutation = MutationType()

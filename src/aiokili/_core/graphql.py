@@ -1,0 +1,248 @@
+"""The GraphQL client: the generated operations, sent through the retry policy, with
+answers parsed straight from the response bytes into the generated models.
+
+The generated methods call ``execute`` then ``get_data`` then ``Model.model_validate``.
+Here ``execute`` sends the request (retrying only what is safe for *this* operation,
+decided from the parsed document) and ``get_data`` validates the body's bytes directly
+into the operation's result model (one pass in pydantic-core, no intermediate dicts);
+pydantic returns a model instance unchanged from ``model_validate``. Every failure is an
+:class:`~aiokili.errors.APIError`, including bodies that are not what the schema says.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import typing
+from functools import cache, lru_cache
+from typing import Any, cast
+
+import httpx
+import pydantic_core
+from pydantic import BaseModel, ValidationError
+
+from .._generated.base_model import UNSET
+from .._generated.client import GeneratedClient
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    GraphQLError,
+    GraphQLErrorDetail,
+    InvalidRequestError,
+    InvalidResponseError,
+    NotFoundError,
+)
+from .http import RetryPolicy, status_error
+
+_AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN_API_KEY"})
+_INPUT_CODES = frozenset(
+    {"BAD_USER_INPUT", "BAD_REQUEST", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED",
+     "QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP"}
+)  # fmt: skip
+_OPERATION_KEY = "aiokili.operation"
+
+
+@lru_cache(maxsize=1024)
+def operation_kind(document: str, operation_name: str | None) -> str | None:
+    """``"query"``, ``"mutation"`` or ``"subscription"`` for the operation that
+    ``operation_name`` selects in ``document``; None if that cannot be told."""
+    from graphql import GraphQLError as SyntaxFailure
+    from graphql import OperationDefinitionNode, parse
+
+    try:
+        parsed = parse(document, no_location=True)
+    except SyntaxFailure:
+        return None
+    ops = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
+    return ops[0].operation.value if len(ops) == 1 else None
+
+
+@cache
+def result_models() -> dict[str, type[BaseModel]]:
+    """Operation name → generated result model (of each event for subscriptions), read off
+    the generated client's methods."""
+    models: dict[str, type[BaseModel]] = {}
+    for name, method in vars(GeneratedClient).items():
+        if name.startswith("_") or not callable(method):
+            continue
+        result = typing.get_type_hints(method).get("return")
+        if typing.get_origin(result) is collections.abc.AsyncIterator:  # a subscription
+            result = typing.get_args(result)[0]
+        if isinstance(result, type) and issubclass(result, BaseModel):
+            models[result.__name__] = result
+    return models
+
+
+D = typing.TypeVar("D", bound=BaseModel)
+
+
+class _Response(BaseModel, typing.Generic[D]):
+    """A GraphQL response body whose ``data`` is the operation's result model."""
+
+    data: D | None = None
+    errors: list[Any] | None = None
+
+
+@cache
+def _envelope(model: type[D]) -> type[_Response[D]]:
+    return _Response[model]  # type: ignore[valid-type]
+
+
+def graphql_error(body: dict[str, Any], status: int, operation: str | None) -> GraphQLError:
+    """The typed error for a GraphQL body with ``errors``."""
+    details = [GraphQLErrorDetail.from_dict(e) for e in body["errors"]]
+    codes = {d.code for d in details}
+    cls: type[GraphQLError] = GraphQLError
+    if status in (401, 403) or codes & _AUTH_CODES:
+        cls = AuthenticationError
+    elif "NOT_FOUND" in codes:
+        cls = NotFoundError
+    elif codes & _INPUT_CODES:
+        cls = InvalidRequestError
+    return cls(details, data=body.get("data"), status_code=status, operation=operation)
+
+
+def _graphql_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The decoded body if it is a GraphQL result (``data`` or a list of ``errors``)."""
+    try:
+        body = pydantic_core.from_json(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+        return None
+    errors = body.get("errors")
+    if errors is not None and not isinstance(errors, list):
+        return None
+    return body
+
+
+def read_result(
+    response: httpx.Response, operation: str | None, model: type[BaseModel] | None
+) -> Any:
+    """The ``data`` of a GraphQL answer, as ``model`` when given, else as a dict.
+
+    Raises the matching :class:`~aiokili.errors.APIError` for errors, HTTP failures and
+    bodies that are not a valid answer.
+    """
+    if model is not None and response.is_success:
+        try:
+            parsed = _envelope(model).model_validate_json(response.content)
+        except ValidationError:
+            pass  # not a clean answer: the slow path below says exactly what is wrong
+        else:
+            if not parsed.errors and parsed.data is not None:
+                return parsed.data
+    what = f"the Kili API ({operation})" if operation else "the Kili API"
+    body = _graphql_body(response)
+    if body is None:
+        if not response.is_success:
+            error = status_error(response, what)
+            error.operation = operation
+            raise error
+        raise InvalidResponseError(
+            f"{what} answered HTTP {response.status_code} with a body that is not a GraphQL "
+            f"result: {response.text[:200]!r}",
+            status_code=response.status_code,
+            operation=operation,
+        )
+    if body.get("errors"):
+        raise graphql_error(body, response.status_code, operation)
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"{what} returned no data and no errors",
+            status_code=response.status_code,
+            operation=operation,
+        )
+    if model is None:
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidResponseError(
+            f"{what} answered with data that does not match the schema: "
+            f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
+            status_code=response.status_code,
+            operation=operation,
+        ) from None
+
+
+class KiliGraphQLClient(GeneratedClient):
+    """Every generated operation as a typed method (``await gql.count_labels(where=...)``),
+    sent with the client's retry policy and headers. Reached as ``kili.graphql``."""
+
+    def __init__(
+        self, *, url: str, http: httpx.AsyncClient, headers: dict[str, str], policy: RetryPolicy
+    ) -> None:
+        super().__init__(url=url, http_client=cast(Any, http))
+        self._http = http
+        self._request_headers = headers  # holds the API key: never logged or shown
+        self.policy = policy
+
+    def __repr__(self) -> str:
+        return f"KiliGraphQLClient(url={self.url!r})"
+
+    async def execute(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one operation; resend it only where that is safe (see ``aiokili._http``)."""
+        payload: dict[str, Any] = {"query": query}
+        if operation_name is not None:
+            payload["operationName"] = operation_name
+        if variables:
+            payload["variables"] = {k: v for k, v in variables.items() if v is not UNSET}
+        try:
+            content = pydantic_core.to_json(payload, by_alias=True, exclude_none=True)
+        except pydantic_core.PydanticSerializationError as exc:
+            raise InvalidRequestError.from_message(
+                f"Variables of {operation_name or 'the operation'} are not JSON: {exc}",
+                "BAD_USER_INPUT",
+            ) from None
+        headers = {**self._request_headers, **kwargs.pop("headers", {})}
+
+        async def attempt() -> httpx.Response:
+            return await self._http.post(self.url, content=content, headers=headers, **kwargs)
+
+        what = f"the Kili API ({operation_name})" if operation_name else "the Kili API"
+        try:
+            response = await self.policy.send(
+                attempt,
+                idempotent=operation_kind(query, operation_name) == "query",
+                what=what,
+                is_answer=lambda r: _graphql_body(r) is not None,
+            )
+        except APIError as exc:
+            exc.operation = operation_name
+            raise
+        response.extensions[_OPERATION_KEY] = operation_name
+        return response
+
+    def get_data(self, response: Any) -> Any:
+        """The operation's result model parsed from the response (raises typed errors)."""
+        operation = response.extensions.get(_OPERATION_KEY)
+        return read_result(response, operation, result_models().get(operation or ""))
+
+    async def run(self, document: str, operation: str | None, variables: dict[str, Any]) -> Any:
+        """Run any document; return its ``data`` as a dict (raises typed errors)."""
+        response = await self.execute(document, operation, variables)
+        return read_result(response, operation, None)
+
+    async def run_typed(
+        self,
+        document: str,
+        operation: str,
+        variables: dict[str, Any],
+        model: type[BaseModel] | None = None,
+    ) -> Any:
+        """Run ``document``; return its ``data`` as ``model`` (default: the generated
+        result model of ``operation``)."""
+        response = await self.execute(document, operation, variables)
+        return read_result(response, operation, model or result_models()[operation])
+
+    async def __aexit__(self, *_: object) -> None:
+        """The HTTP pool belongs to the AsyncKili: leaving this client does not close it."""

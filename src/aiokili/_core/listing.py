@@ -1,0 +1,184 @@
+"""Listings: one object per call of a list method (``kili.labels(...)``...).
+
+```python
+async for label in kili.labels(project_id):   # stream, pages prefetched concurrently
+    ...
+labels = await kili.labels(project_id)          # or the whole list
+async for page in kili.labels(project_id).pages():  # or page by page
+    ...
+n = await kili.labels(project_id).count()       # or how many it would yield
+```
+
+Each domain declares its listing once, as a :class:`ListingSpec` (the public model, the
+generated page and count operations, the fragment that ``fields=`` replaces).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
+
+from anyio.abc import TaskGroup
+from pydantic import BaseModel
+
+from ..errors import KiliInputError
+from . import constants as C
+from .graphql import KiliGraphQLClient
+from .inputs import check_int
+from .pagination import iterate_pages, page_plan
+from .selection import Selection, build_selection, page_model, with_selection
+from .settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ListingSource(Protocol):
+    """What a listing needs of the client's core: its GraphQL client, its settings (page
+    size, prefetch) and the task group its prefetching runs in."""
+
+    gql: KiliGraphQLClient
+    settings: Settings
+
+    @property
+    def task_group(self) -> TaskGroup | None: ...
+
+
+@dataclass(frozen=True)
+class ListingSpec(Generic[M]):
+    """What a domain's listing is made of (all generated from ``queries/``)."""
+
+    model: type[M]
+    """Public model of one item (e.g. :class:`~aiokili.Label`); ``fields=`` is checked on it."""
+    fragment: str
+    """Name of the fragment selecting every field of ``model``."""
+    page_document: str
+    page_operation: str
+    count_document: str
+    count_operation: str
+
+
+class Listing(Generic[M]):
+    """The items of a list call: ``async for`` streams them, ``await`` gives a list.
+
+    Nothing is sent until you iterate, await, or call :meth:`count`; the arguments were
+    already checked when the listing was made. ``async with`` (or :meth:`aclose`) stops
+    the pages still in flight when you leave early.
+    """
+
+    def __init__(
+        self,
+        core: ListingSource,
+        spec: ListingSpec[M],
+        where: BaseModel | Callable[[], Awaitable[BaseModel]],
+        *,
+        fields: Sequence[str] | None = None,
+        first: int | None = None,
+        skip: int = 0,
+    ) -> None:
+        self._core = core
+        self._spec = spec
+        self._where = where  # or a coroutine function making it (look-ups), run once
+        self._skip = check_int("skip", skip, 0)
+        self._first = None if first is None else check_int("first", first, 0)
+        self._selection: Selection | None = None
+        if fields is not None:
+            if isinstance(fields, str) or not isinstance(fields, Sequence):
+                raise KiliInputError("fields= takes a list of field names, e.g. ['id'].")
+            self._selection = build_selection(spec.model, tuple(fields))
+        self._open: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
+
+    def __repr__(self) -> str:
+        return f"<Listing of {self._spec.model.__name__}: skip={self._skip} first={self._first}>"
+
+    async def _where_model(self) -> BaseModel:
+        if not isinstance(self._where, BaseModel):
+            self._where = await self._where()
+        return self._where
+
+    async def _total(self) -> int:
+        spec = self._spec
+        result = await self._core.gql.run_typed(
+            spec.count_document, spec.count_operation, {"where": await self._where_model()}
+        )
+        return int(result.data)
+
+    async def count(self) -> int:
+        """How many items this listing yields (the filters' count, after ``skip``/``first``)."""
+        remaining = max(await self._total() - self._skip, 0)
+        return remaining if self._first is None else min(remaining, self._first)
+
+    async def _fetch(self, skip: int, first: int) -> Sequence[M]:
+        variables = {"where": await self._where_model(), "first": first, "skip": skip}
+        spec, gql = self._spec, self._core.gql
+        if self._selection is None:
+            page = await gql.run_typed(spec.page_document, spec.page_operation, variables)
+            return page.data  # type: ignore[no-any-return]
+        document = with_selection(spec.page_document, spec.fragment, self._selection.text)
+        model = page_model(spec.model, self._selection)
+        page = await gql.run_typed(document, spec.page_operation, variables, model)
+        return page.data  # type: ignore[no-any-return]
+
+    async def _pages(self) -> AsyncGenerator[Sequence[M], None]:
+        settings = self._core.settings
+        if self._first is not None and self._first <= settings.page_size:
+            plan = [(self._skip, self._first)] if self._first else []  # one page: no count
+        else:
+            plan = page_plan(await self.count(), self._skip, settings.page_size)
+        pages = iterate_pages(
+            self._fetch,
+            plan,
+            initial=C.INITIAL_PREFETCH,
+            prefetch=settings.prefetch,
+            task_group=self._core.task_group,
+        )
+        try:
+            async for page in pages:
+                yield page
+        finally:
+            await pages.aclose()  # type: ignore[attr-defined]
+
+    def _track(self, generator: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        self._open.add(generator)
+        return generator
+
+    def pages(self) -> AsyncIterator[Sequence[M]]:
+        """Iterate page by page (lists of up to ``page_size`` items)."""
+        return self._track(self._pages())
+
+    async def _items(self) -> AsyncGenerator[M, None]:
+        pages = self._pages()
+        try:
+            async for page in pages:
+                for item in page:
+                    yield item
+        finally:
+            await pages.aclose()
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        return self._track(self._items())
+
+    async def _all(self) -> list[M]:
+        return [item async for item in self]
+
+    def __await__(self) -> Generator[Any, None, list[M]]:
+        return self._all().__await__()
+
+    async def aclose(self) -> None:
+        """Stop every iteration of this listing and cancel its pages in flight."""
+        open_, self._open = list(self._open), weakref.WeakSet()
+        for generator in open_:
+            await generator.aclose()
+
+    async def __aenter__(self) -> Listing[M]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

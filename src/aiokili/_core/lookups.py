@@ -1,0 +1,114 @@
+"""Look-ups several domains need: a project's input type and interface, assets by external id."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from .._generated.input_types import AssetWhere, ProjectWhere
+from ..errors import KiliInputError, NotFoundError
+from ..models import InputType
+from . import constants as C
+from .bulk import chunked
+from .graphql import KiliGraphQLClient
+from .tasks import gather_or_raise
+
+R = TypeVar("R")
+
+
+class Lookups:
+    """Read-only queries shared by the domains (one instance per client)."""
+
+    def __init__(self, gql: KiliGraphQLClient) -> None:
+        self._gql = gql
+
+    async def input_type(self, project_id: str) -> InputType | None:
+        """The project's input type; NotFoundError naming the id if there is no such project."""
+        found = (await self._gql.project_input_type(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise project_not_found(project_id)
+        return found[0].input_type
+
+    async def json_interface(self, project_id: str) -> Any:
+        """The project's json interface (a dict); NotFoundError naming an unknown project."""
+        found = (await self._gql.label_project_interface(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise project_not_found(project_id)
+        return found[0].json_interface or {}
+
+    async def steps(self, project_id: str) -> dict[str, list[str]]:
+        """Step name → step ids of the project's workflow (empty for a legacy V1 project)."""
+        found = (await self._gql.steps_of_project(where=ProjectWhere(id=project_id))).data
+        if not found:
+            raise project_not_found(project_id)
+        steps: dict[str, list[str]] = {}
+        for step in found[0].steps or []:
+            steps.setdefault(step.name, []).append(step.id)
+        return steps
+
+    async def step_ids(
+        self, project_id: str, names: Sequence[str], arg: str
+    ) -> dict[str, list[str]]:
+        """The project's steps (name → ids), checked to hold every one of ``names``:
+        else a KiliInputError naming ``arg``, the unknown name and the project's steps."""
+        steps = await self.steps(project_id)
+        for name in names:
+            if name not in steps:
+                known = ", ".join(map(repr, steps)) or "none (a legacy workflow: use statuses)"
+                raise KiliInputError(
+                    f"{arg}: project {project_id!r} has no step named {name!r}. Its steps: {known}."
+                )
+        return steps
+
+    async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
+        """The subset of ``external_ids`` already used in the project."""
+
+        async def look_up(chunk: Sequence[str]) -> list[str]:
+            result = await self._gql.filter_existing_assets(
+                project_id=project_id, external_ids=list(chunk)
+            )
+            return result.data
+
+        return {e for found in await _each_chunk(external_ids, look_up) for e in found}
+
+    async def asset_ids_by_external_id(
+        self, project_id: str, external_ids: Sequence[str]
+    ) -> dict[str, str]:
+        """External id → asset id, for those of ``external_ids`` found in the project."""
+
+        async def look_up(chunk: Sequence[str]) -> list[tuple[str, str]]:
+            where = AssetWhere(
+                project=ProjectWhere(id=project_id), external_id_strictly_in=list(chunk)
+            )
+            page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
+            return [(a.external_id, a.id) for a in page.data if a.external_id is not None]
+
+        pairs = await _each_chunk(list(dict.fromkeys(external_ids)), look_up)
+        return dict(pair for found in pairs for pair in found)
+
+    async def existing_asset_ids(self, project_id: str, asset_ids: Sequence[str]) -> set[str]:
+        """The subset of ``asset_ids`` that already exist in the project."""
+
+        async def look_up(chunk: Sequence[str]) -> list[str]:
+            where = AssetWhere(project=ProjectWhere(id=project_id), id_in=list(chunk))
+            page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
+            return [a.id for a in page.data]
+
+        return {i for found in await _each_chunk(list(asset_ids), look_up) for i in found}
+
+
+def project_not_found(project_id: str) -> NotFoundError:
+    """The NotFoundError of an unknown project id, with how to find the right one."""
+    return NotFoundError.from_message(
+        f'Project "{project_id}" not found. Check the id, or list projects with kili.projects().',
+        "NOT_FOUND",
+    )
+
+
+async def _each_chunk(
+    keys: Sequence[str], look_up: Callable[[Sequence[str]], Awaitable[R]]
+) -> list[R]:
+    """``look_up`` each chunk of 1,000 keys, a few chunks at a time; results in order."""
+    jobs = [partial(look_up, chunk) for chunk in chunked(keys, C.EXTERNAL_IDS_CHUNK)]
+    return await gather_or_raise(jobs, limit=C.LOOKUP_CONCURRENCY)

@@ -1,0 +1,83 @@
+"""Client settings: resolved once from arguments and the environment, then frozen."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ..errors import ConfigurationError, KiliInputError
+from . import constants as C
+from .inputs import check_int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an :class:`~aiokili.AsyncKili` was configured with (the key is never shown)."""
+
+    endpoint: str
+    api_key: str = field(repr=False)
+    timeout: float = C.DEFAULT_TIMEOUT
+    max_retries: int = C.DEFAULT_MAX_RETRIES
+    page_size: int = C.DEFAULT_PAGE_SIZE
+    prefetch: int = C.DEFAULT_PREFETCH
+    concurrency: int = C.DEFAULT_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
+            raise KiliInputError(f"timeout must be a number of seconds, got {self.timeout!r}.")
+        if not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise KiliInputError(f"timeout must be > 0 seconds, got {self.timeout}.")
+        check_int("max_retries", self.max_retries, 0, 100)
+        check_int("page_size", self.page_size, 1, C.MAX_PAGE_SIZE)
+        check_int("prefetch", self.prefetch, 1, C.MAX_PREFETCH)
+        check_int("concurrency", self.concurrency, 1, 256)
+
+    @classmethod
+    def resolve(cls, api_key: str | None, api_endpoint: str | None, **options: Any) -> Settings:
+        """Settings from arguments, else ``$KILI_API_KEY`` / ``$KILI_API_ENDPOINT``.
+
+        ``options`` given as None keep their defaults. Raises ConfigurationError when
+        there is no key or the endpoint is not an http(s) URL.
+        """
+        key = api_key if api_key is not None else os.environ.get(C.API_KEY_ENV, "")
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigurationError(
+                f"No Kili API key: pass AsyncKili(api_key=...) or set {C.API_KEY_ENV}. "
+                "Create a key in Kili under My account > API key (`aiokili server` prints one)."
+            )
+        endpoint = api_endpoint or os.environ.get(C.ENDPOINT_ENV) or C.DEFAULT_ENDPOINT
+        try:
+            scheme = httpx.URL(endpoint).scheme
+        except (httpx.InvalidURL, TypeError):
+            scheme = ""
+        if scheme not in ("http", "https"):
+            raise ConfigurationError(
+                f"api_endpoint must be an http(s) URL, got {endpoint!r} "
+                f"(e.g. {C.DEFAULT_ENDPOINT})."
+            )
+        return cls(endpoint=endpoint, api_key=key.strip(), **_given(options))
+
+    def replace(self, **options: Any) -> Settings:
+        """A copy with the given (non-None) options changed, validated."""
+        return dataclasses.replace(self, **_given(options))
+
+    def owns(self, url: str) -> bool:
+        """Whether ``url`` is under the API's own prefix (``…/api/label/v2``), so it may
+        receive the API key. Compared on parsed scheme, host, port and path, never on text."""
+        try:
+            target, api = httpx.URL(url), httpx.URL(self.endpoint)
+        except httpx.InvalidURL:
+            return False
+        prefix = api.path.rsplit("/graphql", 1)[0].rstrip("/") + "/"
+        return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port) and (
+            target.path + "/"
+        ).startswith(prefix)
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if v is not None}

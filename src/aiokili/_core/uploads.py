@@ -1,0 +1,267 @@
+"""Uploads through Kili's signed URLs: files are streamed, never read whole into memory.
+
+For each item Kili gives a signed URL (``createUploadBucketSignedUrls``, 30 paths per
+call); the bytes are PUT to that URL without its ``id`` parameter, and the full URL is
+what the asset then stores as its content. PUTs go through the client's retry policy (a
+PUT is safe to resend). Files larger than one chunk are streamed in 256 KiB chunks;
+smaller ones are read in one go. The API key is sent only to URLs under the API's own
+prefix, without the API's JSON content type.
+
+*How many at once.* A client uploads at most ``UPLOAD_CONCURRENCY`` files at a time
+(:class:`UploadSlots`, shared by the clients made with ``with_options``). It starts with
+``INITIAL_UPLOADS`` and doubles while uploads are latency-bound: PUTs complete no faster
+than the slots allow (fastest PUT / time between two completions, plus one, reaches the
+slots) while the process sits mostly idle. Against a busy server answering one PUT at a
+time more slots would only cost the client connections: each open connection costs a
+scan per request in the connection pool (which is also why a client's connections are
+never opened in bursts wider than the work needs).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import anyio
+import httpx
+
+from ..errors import APIError, InvalidResponseError
+from . import constants as C
+from .bulk import chunked
+from .graphql import KiliGraphQLClient
+from .http import status_error
+from .settings import Settings
+from .tasks import gather_or_raise
+
+
+@dataclass(frozen=True)
+class UploadItem:
+    """One thing to upload: a local file or bytes, to a bucket ``path``."""
+
+    path: str
+    source: Path | bytes
+    content_type: str
+
+
+async def _stream(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as file:
+        while chunk := await file.read(C.UPLOAD_CHUNK_BYTES):
+            yield chunk
+
+
+Read = tuple[int, "bytes | None"]
+"""A local file's size, and its bytes when it fits in one chunk (else it is streamed)."""
+
+
+def _size_or_bytes(path: Path) -> Read:
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        return size, file.read() if size <= C.UPLOAD_CHUNK_BYTES else None
+
+
+def _read_batch(paths: Sequence[Path], budget: int) -> list[Read | OSError | None]:
+    """``_size_or_bytes`` of each path, until ``budget`` bytes were read (None after)."""
+    out: list[Read | OSError | None] = []
+    for path in paths:
+        if budget <= 0:
+            out.append(None)
+            continue
+        try:
+            read = _size_or_bytes(path)
+        except OSError as exc:  # raised for that file only, by its own upload
+            out.append(exc)
+            continue
+        budget -= len(read[1] or b"")
+        out.append(read)
+    return out
+
+
+class _FileReads:
+    """The local files of one upload, read several per thread hop instead of one each.
+
+    A thread hop costs the client far more than reading a small file: the upload of a
+    file asks for it, and the files after it (up to ``FILES`` of them, ``BYTES`` bytes
+    read) come along in the same hop. Each read is handed out once, then forgotten.
+    """
+
+    FILES = 16
+    BYTES = 1024 * 1024
+
+    def __init__(self, items: Sequence[UploadItem]) -> None:
+        self._items = items
+        self._ready: dict[int, Read | OSError] = {}
+        self._reading: dict[int, anyio.Event] = {}
+
+    async def get(self, index: int) -> Read:
+        while index not in self._ready:
+            if (busy := self._reading.get(index)) is not None:
+                await busy.wait()
+                continue
+            batch = [
+                j for j in range(index, len(self._items))
+                if isinstance(self._items[j].source, Path)
+                and j not in self._ready and j not in self._reading
+            ][: self.FILES]  # fmt: skip
+            done = anyio.Event()
+            for j in batch:
+                self._reading[j] = done
+            try:
+                paths = [cast(Path, self._items[j].source) for j in batch]
+                reads = await anyio.to_thread.run_sync(_read_batch, paths, self.BYTES)
+            finally:
+                for j in batch:
+                    del self._reading[j]
+                done.set()
+            for j, read in zip(batch, reads, strict=True):
+                if read is not None:
+                    self._ready[j] = read
+        read = self._ready.pop(index)
+        if isinstance(read, OSError):
+            raise read
+        return read
+
+
+class UploadSlots:
+    """How many files a client uploads at once (see the module's docstring)."""
+
+    IDLE_SHARE = 0.5
+
+    def __init__(self, start: int = C.INITIAL_UPLOADS, most: int = C.UPLOAD_CONCURRENCY) -> None:
+        self.most = most
+        self.limiter = anyio.CapacityLimiter(min(start, most))
+        self.fastest = math.inf
+        self.gap = math.inf
+        self._last: tuple[float, float] | None = None  # (wall, process CPU) of the last PUT
+
+    @property
+    def size(self) -> int:
+        return int(self.limiter.total_tokens)
+
+    def finished(
+        self, started: float, *, now: float | None = None, cpu: float | None = None
+    ) -> None:
+        """A PUT that started at ``started`` (``anyio.current_time()``) completed (at
+        ``now``, with ``cpu`` seconds of process CPU used so far: given by tests)."""
+        now = anyio.current_time() if now is None else now
+        cpu = time.process_time() if cpu is None else cpu
+        self.fastest = min(self.fastest, now - started)
+        last, self._last = self._last, (now, cpu)
+        if last is None or now <= last[0]:
+            return
+        gap = now - last[0]
+        busy = (cpu - last[1]) / gap
+        self.gap = gap if math.isinf(self.gap) else 0.7 * self.gap + 0.3 * gap
+        size = self.size
+        if (
+            size < self.most
+            and busy < self.IDLE_SHARE
+            and self.fastest / self.gap + 1 >= size + 0.5
+        ):
+            self.limiter.total_tokens = min(self.most, 2 * size)
+
+
+class Uploader:
+    """Uploads items to signed URLs for one client (shares its pool and slots)."""
+
+    def __init__(
+        self,
+        gql: KiliGraphQLClient,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        slots: UploadSlots,
+        auth_headers: dict[str, str],
+    ) -> None:
+        self._gql = gql
+        self._http = http
+        self._settings = settings
+        self._slots = slots
+        self._auth_headers = auth_headers
+        self._api: httpx.URL | None = None
+
+    async def signed_urls(self, paths: Sequence[str]) -> list[str]:
+        """One signed URL per bucket path, in order.
+
+        The batches go one after the other: the bulk engine already runs several chunks at
+        once, and asking every batch at once opened a burst of connections that then sat
+        idle in the pool, each costing a scan on every later request.
+        """
+        urls: list[str] = []
+        for batch in chunked(paths, C.SIGNED_URLS_CHUNK):
+            urls.extend(
+                (await self._gql.create_upload_bucket_signed_urls(file_paths=list(batch))).data
+            )
+        if len(urls) != len(paths):
+            raise InvalidResponseError(f"Asked {len(paths)} upload URLs, got {len(urls)}.")
+        return urls
+
+    async def upload(self, items: Sequence[UploadItem]) -> list[str]:
+        """Upload every item; return the URLs to store as contents, in order.
+
+        The first failure cancels the uploads still running and is raised.
+        """
+        if not items:
+            return []
+        urls = await self.signed_urls([item.path for item in items])
+        slots = self._slots
+        files = _FileReads(items)
+
+        def job(index: int, item: UploadItem, url: str) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                async with slots.limiter:
+                    started = anyio.current_time()
+                    read = await files.get(index) if isinstance(item.source, Path) else None
+                    await self.put(url, item, read=read)
+                    slots.finished(started)
+
+            return run
+
+        jobs = [job(i, item, url) for i, (item, url) in enumerate(zip(items, urls, strict=True))]
+        await gather_or_raise(jobs, limit=slots.most)  # no more tasks than slots can run
+        return urls
+
+    def _owns(self, target: httpx.URL) -> bool:
+        """``Settings.owns`` on an already parsed URL (the endpoint parsed once)."""
+        if self._api is None:
+            self._api = httpx.URL(self._settings.endpoint)
+        api = self._api
+        prefix = api.path.rsplit("/graphql", 1)[0].rstrip("/") + "/"
+        return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port) and (
+            target.path + "/"
+        ).startswith(prefix)
+
+    async def put(self, signed_url: str, item: UploadItem, *, read: Read | None = None) -> None:
+        """PUT ``item`` to ``signed_url`` (without its ``id`` parameter), with retries.
+
+        ``read``: the file's size and small-file bytes when already read (see ``upload``).
+        """
+        target = httpx.URL(signed_url).copy_remove_param("id")
+        headers = {"Content-Type": item.content_type}
+        source = item.source
+        if isinstance(source, Path):
+            if read is None:
+                read = await anyio.to_thread.run_sync(_size_or_bytes, source)
+            size, data = read
+            headers["Content-Length"] = str(size)
+            if data is not None:  # fits in one chunk: no stream (one thread hop, not four)
+                source = data
+        if self._owns(target):  # the key, never the API's JSON content type
+            headers.update(
+                (k, v) for k, v in self._auth_headers.items() if k.lower() != "content-type"
+            )
+        if "blob.core.windows.net" in (target.host or ""):
+            headers["x-ms-blob-type"] = "BlockBlob"
+
+        async def attempt() -> httpx.Response:
+            content = _stream(source) if isinstance(source, Path) else source
+            return await self._http.put(target, content=content, headers=headers)
+
+        what = f"the upload of {item.path}"
+        response = await self._gql.policy.send(attempt, idempotent=True, what=what)
+        if not response.is_success:
+            error: APIError = status_error(response, what)
+            raise error

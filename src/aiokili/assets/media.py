@@ -1,0 +1,279 @@
+"""Helpers of the asset methods: the asset listing (deferred step look-up, media download),
+pandas frames, and waiting for asynchronous imports. Uses the core only."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import mimetypes
+import os
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+from pydantic import BaseModel
+
+from .._core.base import Core, auth_headers
+from .._core.listing import Listing, ListingSpec
+from .._core.parsed_label import parse_label
+from .._generated.input_types import AssetWhere, NotificationWhere
+from ..errors import APIConnectionError, APIError, KiliInputError
+from ..models import Asset, InputType
+
+MEDIA_CONCURRENCY = 8
+"""Media files downloaded at once by one listing (each page's files go concurrently)."""
+T = TypeVar("T")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class AssetListing(Listing[Asset]):
+    """A :class:`~aiokili.Listing` of assets whose ``where`` may need a look-up first (step
+    names become ids), whose pages may have their media downloaded before they are yielded,
+    and whose labels may be parsed against the project's interface (fetched once)."""
+
+    def __init__(
+        self,
+        core: Core,
+        spec: ListingSpec[Asset],
+        where: BaseModel | None,
+        *,
+        resolve: Callable[[], Awaitable[BaseModel]] | None = None,
+        media: MediaDownloader | None = None,
+        interface: Callable[[], Awaitable[Any]] | None = None,
+        fields: Sequence[str] | None = None,
+        first: int | None = None,
+        skip: int = 0,
+    ) -> None:
+        super().__init__(core, spec, where or AssetWhere(), fields=fields, first=first, skip=skip)
+        self._resolve = resolve
+        self._media = media
+        self._load_interface = interface
+        self._interface: Any = None
+        self._ready = anyio.Lock()
+
+    async def _prepare(self) -> None:
+        async with self._ready:
+            if self._resolve is not None:
+                self._where = await self._resolve()
+                self._resolve = None
+            if self._media is not None:
+                await self._media.prepare()
+            if self._load_interface is not None:
+                self._interface = await self._load_interface()
+                self._load_interface = None
+
+    async def _total(self) -> int:
+        await self._prepare()
+        return await super()._total()
+
+    async def _fetch(self, skip: int, first: int) -> Sequence[Asset]:
+        await self._prepare()
+        page = await super()._fetch(skip, first)
+        if self._interface is not None:
+            for asset in page:
+                self._parse_labels(asset)
+        return page if self._media is None else await self._media.download(page)
+
+    def _parse_labels(self, asset: Asset) -> None:
+        """Replace the asset's labels (and latest label) by their parsed form."""
+        values = asset.__dict__  # set as is: the models validate assignments to their types
+        if values.get("labels") is not None:
+            values["labels"] = [parse_label(lb, self._interface) for lb in values["labels"]]
+        if values.get("latest_label") is not None:
+            values["latest_label"] = parse_label(values["latest_label"], self._interface)
+
+
+class MediaDownloader:
+    """Downloads each asset's media into a directory and points the asset at the files.
+
+    ``content`` becomes the local path; for VIDEO assets with frames, ``jsonContent``
+    becomes the JSON list of the frames' local paths; for TEXT rich text, the local path
+    of the JSON document. A file already there is not downloaded again.
+    """
+
+    def __init__(self, core: Core, project_id: str, directory: str | Path | None) -> None:
+        self._core = core
+        self._project_id = project_id
+        default = Path.home() / ".cache" / "kili" / "projects" / project_id / "assets"
+        self.directory = Path(directory) if directory is not None else default
+        self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
+        self._input_type: InputType | None = None
+        self._prepared = False
+        endpoint = httpx.URL(core.settings.endpoint)
+        self._origin = (endpoint.scheme, endpoint.host, endpoint.port)
+
+    async def prepare(self) -> None:
+        if not self._prepared:
+            self._input_type = await self._core.lookups.input_type(self._project_id)
+            await anyio.to_thread.run_sync(
+                lambda: self.directory.mkdir(parents=True, exist_ok=True)
+            )
+            self._prepared = True
+
+    async def download(self, page: Sequence[Asset]) -> list[Asset]:
+        out: list[Asset] = list(page)
+
+        async def one(index: int) -> None:
+            out[index] = await self._asset(page[index])
+
+        await _all([partial(one, i) for i in range(len(page))])
+        return out
+
+    async def _asset(self, asset: Asset) -> Asset:
+        name = getattr(asset, "external_id", None) or getattr(asset, "id", None)
+        if not name:  # fields= left both out: a name from the URL
+            name = hashlib.sha1(str(getattr(asset, "content", "")).encode()).hexdigest()[:16]
+        name = _UNSAFE.sub("_", name)
+        changes: dict[str, Any] = {}
+        json_content = getattr(asset, "json_content", None)
+        if isinstance(json_content, str) and json_content.startswith("http"):
+            if self._input_type == InputType.VIDEO:
+                try:
+                    frames = json.loads(await self._get(json_content))
+                    urls = [str(u) for u in (frames.values() if isinstance(frames, dict)
+                                             else frames)]  # fmt: skip
+                except (ValueError, TypeError, AttributeError):
+                    raise APIError(
+                        f"The jsonContent of asset {name} is not a list of video frames: "
+                        f"{json_content[:160]}."
+                    ) from None
+                width = len(str(len(urls)))
+                paths: list[str] = [""] * len(urls)
+
+                async def frame(i: int, url: str) -> None:
+                    paths[i] = await self._file(url, f"{name}_{str(i + 1).zfill(width)}")
+
+                await _all([partial(frame, i, u) for i, u in enumerate(urls)])
+                return asset.model_copy(update={"json_content": json.dumps(paths)})
+            if self._input_type == InputType.TEXT:
+                changes["json_content"] = await self._file(json_content, f"{name}.json")
+        content = getattr(asset, "content", None)
+        if isinstance(content, str) and content.startswith("http"):
+            changes["content"] = await self._file(content, name)
+        return asset.model_copy(update=changes) if changes else asset
+
+    def _headers(self, url: str) -> dict[str, str]:
+        target = httpx.URL(url)
+        if (target.scheme, target.host, target.port) == self._origin:
+            return auth_headers(self._core.settings.api_key)
+        return {}
+
+    async def _get(self, url: str) -> bytes:
+        async def once() -> bytes:
+            async with self._limiter:
+                response = await self._core.runtime.http.get(url, headers=self._headers(url))
+            _check(url, response)
+            return response.content
+
+        return await _twice(url, once)
+
+    async def _file(self, url: str, name: str) -> str:
+        """Download ``url`` to ``directory/name`` (plus the extension of its type)."""
+        return await _twice(url, lambda: self._file_once(url, name))
+
+    async def _file_once(self, url: str, name: str) -> str:
+        async with (
+            self._limiter,
+            self._core.runtime.http.stream("GET", url, headers=self._headers(url)) as response,
+        ):
+            _check(url, response)
+            kind = response.headers.get("content-type", "").split(";")[0].strip()
+            suffix = Path(name).suffix.lower()
+            if kind and not (suffix and suffix in mimetypes.types_map):
+                name += mimetypes.guess_extension(kind) or ""
+            path = self.directory / name
+            if not await anyio.Path(path).is_file():
+                partial = path.with_name(path.name + ".part")
+                async with await anyio.open_file(partial, "wb") as file:
+                    async for chunk in response.aiter_bytes(1 << 20):
+                        await file.write(chunk)
+                await anyio.Path(partial).replace(path)
+        return str(path.resolve())
+
+
+async def _all(jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    """Run ``jobs`` concurrently; the first failure cancels the rest and is raised as is
+    (not wrapped in an exception group)."""
+    failures: list[BaseException] = []
+
+    async with anyio.create_task_group() as tg:
+
+        async def run(job: Callable[[], Awaitable[None]]) -> None:
+            try:
+                await job()
+            except Exception as exc:
+                failures.append(exc)
+                tg.cancel_scope.cancel()
+
+        for job in jobs:
+            tg.start_soon(run, job)
+    if failures:
+        raise failures[0]
+
+
+def _check(url: str, response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise APIError(
+            f"Downloading the media {url[:160]} failed: HTTP {response.status_code}.",
+            status_code=response.status_code,
+        )
+
+
+async def _twice(url: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()``, tried again once after a network error; then APIConnectionError."""
+    try:
+        return await attempt()
+    except httpx.TransportError:
+        await anyio.sleep(0.5)
+    try:
+        return await attempt()
+    except httpx.TransportError as exc:
+        raise APIConnectionError(
+            f"Downloading the media {url[:160]} failed twice: {type(exc).__name__} {exc}. "
+            "Check that the URL is reachable from here."
+        ) from exc
+
+
+async def dataframe(listing: Listing[Asset]) -> Any:
+    """The listing's assets as a ``pandas.DataFrame``: one row per asset, one column per
+    field (its GraphQL name, e.g. ``externalId``), nested objects as dicts."""
+    pandas = _pandas()
+    rows = [asset.model_dump(by_alias=True) async for asset in listing]
+    return pandas.DataFrame(rows)
+
+
+def _pandas() -> Any:
+    try:
+        return importlib.import_module("pandas")
+    except ImportError:
+        raise ImportError("format='pandas' needs pandas: pip install 'aiokili[pandas]'.") from None
+
+
+async def wait_for_notification(core: Core, notification_id: str) -> None:
+    """Wait until an asynchronous import's notification says ``SUCCESS`` (backing off from
+    0.05 s to 2 s); ``FAILURE`` raises :class:`~aiokili.errors.APIError`."""
+    delay = 0.05
+    while True:
+        found = await core.gql.notification_status(where=NotificationWhere(id=notification_id))
+        status = found.data[0].status if found.data else None
+        if status == "SUCCESS":
+            return
+        if status == "FAILURE":
+            raise APIError(
+                f"The asynchronous import {notification_id} failed on the server "
+                "(notification status FAILURE). Nothing of that batch was imported."
+            )
+        await anyio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def check_media_dir(local_media_dir: Any) -> None:
+    if local_media_dir is not None and not isinstance(local_media_dir, (str, os.PathLike)):
+        raise KiliInputError(
+            f"local_media_dir must be a directory path (str or Path), got {local_media_dir!r}."
+        )

@@ -1,0 +1,517 @@
+"""Assets: list, count, import (URLs, raw text and local files via signed-URL upload)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Coroutine, Sequence
+from functools import partial
+from typing import Any, Literal, cast, overload
+
+from pydantic import with_config
+from typing_extensions import TypedDict, Unpack
+
+from .._core import constants as C
+from .._core.base import Domain
+from .._core.category_search import check_category_search
+from .._core.inputs import (
+    FILTERS_CONFIG,
+    as_list,
+    check_bools,
+    check_filters,
+    json_text,
+    where_from,
+)
+from .._core.listing import Listing, ListingSpec
+from .._generated.input_types import AssetWhere
+from .._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
+from ..errors import KiliInputError, NotFoundError
+from ..models import (
+    Asset,
+    AssetStatusName,
+    InputType,
+    IssueStatusName,
+    IssueTypeName,
+    LabelType,
+    LabelTypeName,
+    Status,
+    StatusInStep,
+    StepStatusName,
+)
+from .imports import Importer, check_frames, check_import, upload_type, with_processing_parameters
+from .media import AssetListing, MediaDownloader, check_media_dir, dataframe
+
+StepAndStatus = tuple[str, StatusInStep | StepStatusName]
+
+
+@with_config(FILTERS_CONFIG)
+class AssetFilters(TypedDict, total=False):
+    """Filters of :meth:`AssetMethods.assets` and :meth:`AssetMethods.count_assets`.
+
+    Names and meanings of ``kili==26.2.4``. The older seed's names are accepted too and
+    mean the same (bounds included): ``consensus_mark_gt``/``_lt`` → ``consensus_mark_gte``/
+    ``_lte``, and likewise ``honeypot_mark_*``, ``label_consensus_mark_*``,
+    ``label_honeypot_mark_*``, ``label_created_at_gt``/``_lt`` → ``label_created_at_gte``/
+    ``_lte``; ``external_id_contains`` → ``external_id_in``. Giving both spellings of one
+    filter is a :class:`~aiokili.errors.KiliInputError`. Dates: ``"YYYY-MM-DD"`` (the whole
+    day) or ISO-8601. ``label_*`` filters: one label must match all of them.
+    """
+
+    asset_id: str
+    asset_id_in: Sequence[str]
+    asset_id_not_in: Sequence[str]
+    external_id_in: Sequence[str]
+    """External ids containing any of these strings."""
+    external_id_contains: Sequence[str]
+    external_id_strictly_in: Sequence[str]
+    """External ids equal to any of these."""
+    status_in: Sequence[Status | AssetStatusName]
+    skipped: bool
+    metadata_where: dict[str, Any]
+    """``{"k": "v"}`` (equal), ``{"k": ["a", "b"]}`` (one of), ``{"k": [2, 10]}`` (range)."""
+    consensus_mark_gte: float
+    consensus_mark_lte: float
+    consensus_mark_gt: float
+    consensus_mark_lt: float
+    honeypot_mark_gte: float
+    honeypot_mark_lte: float
+    honeypot_mark_gt: float
+    honeypot_mark_lt: float
+    inference_mark_gte: float
+    inference_mark_lte: float
+    assignee_in: Sequence[str]
+    """Assigned to one of these users (id, email or name)."""
+    assignee_not_in: Sequence[str]
+    updated_at_gte: str
+    updated_at_lte: str
+    created_at_gte: str
+    created_at_lte: str
+    issue_type: IssueTypeName
+    """Has an issue of this type..."""
+    issue_status: IssueStatusName
+    """...and/or of this status."""
+    step_id_in: Sequence[str]
+    """Workflow (V2/V3) filters on the asset's current step; names are looked up as ids."""
+    step_id_not_in: Sequence[str]
+    step_name_in: Sequence[str]
+    step_name_not_in: Sequence[str]
+    step_status_in: Sequence[StatusInStep | StepStatusName]
+    step_status_not_in: Sequence[StatusInStep | StepStatusName]
+    step_id_and_status_in: Sequence[StepAndStatus]
+    step_id_and_status_not_in: Sequence[StepAndStatus]
+    step_name_and_status_in: Sequence[StepAndStatus]
+    step_name_and_status_not_in: Sequence[StepAndStatus]
+    group_name_in: Sequence[str]
+    group_name_not_in: Sequence[str]
+    label_author_in: Sequence[str]
+    """The asset has a label by one of these authors (name, email or id)..."""
+    label_labeler_in: Sequence[str]
+    label_labeler_not_in: Sequence[str]
+    label_reviewer_in: Sequence[str]
+    label_reviewer_not_in: Sequence[str]
+    label_consensus_mark_gte: float
+    label_consensus_mark_lte: float
+    label_consensus_mark_gt: float
+    label_consensus_mark_lt: float
+    label_honeypot_mark_gte: float
+    label_honeypot_mark_lte: float
+    label_honeypot_mark_gt: float
+    label_honeypot_mark_lt: float
+    label_created_at: str
+    label_created_at_gte: str
+    label_created_at_lte: str
+    label_created_at_gt: str
+    label_created_at_lt: str
+    label_type_in: Sequence[LabelType | LabelTypeName]
+    label_category_search: str
+    """...or a label matching ``"JOB.CATEGORY.count > 0 AND ..."``."""
+
+
+_SEED_NAMES = {
+    "external_id_contains": "external_id_in",
+    **{f"{mark}_mark_{old}": f"{mark}_mark_{old}e" for mark in
+       ("consensus", "honeypot", "label_consensus", "label_honeypot") for old in ("gt", "lt")},
+    "label_created_at_gt": "label_created_at_gte",
+    "label_created_at_lt": "label_created_at_lte",
+}  # fmt: skip
+"""The older seed's filter names → their ``kili==26.2.4`` names."""
+_STEP_NAMES = {
+    "step_name_in": "step_id_in",
+    "step_name_not_in": "step_id_not_in",
+    "step_name_and_status_in": "step_id_and_status_in",
+    "step_name_and_status_not_in": "step_id_and_status_not_in",
+}
+_WHERE = {
+    "asset_id": "id",
+    "asset_id_in": "id_in",
+    "asset_id_not_in": "id_not_in",
+    "external_id_in": "external_id_in",
+    "external_id_strictly_in": "external_id_strictly_in",
+    "status_in": "status_in",
+    "skipped": "skipped",
+    "metadata_where": "metadata",
+    "consensus_mark_gte": "consensus_mark_gte",
+    "consensus_mark_lte": "consensus_mark_lte",
+    "honeypot_mark_gte": "honeypot_mark_gte",
+    "honeypot_mark_lte": "honeypot_mark_lte",
+    "inference_mark_gte": "inference_mark_gte",
+    "inference_mark_lte": "inference_mark_lte",
+    "assignee_in": "assignee_in",
+    "assignee_not_in": "assignee_not_in",
+    "updated_at_gte": "updated_at_gte",
+    "updated_at_lte": "updated_at_lte",
+    "created_at_gte": "created_at_gte",
+    "created_at_lte": "created_at_lte",
+    "issue_type": "issue.type",
+    "issue_status": "issue.status",
+    "step_id_in": "step_id_in",
+    "step_id_not_in": "step_id_not_in",
+    "step_status_in": "step_status_in",
+    "step_status_not_in": "step_status_not_in",
+    "step_id_and_status_in": "step_id_and_status_in",
+    "step_id_and_status_not_in": "step_id_and_status_not_in",
+    "group_name_in": "group_name_in",
+    "group_name_not_in": "group_name_not_in",
+    "label_author_in": "label.author_in",
+    "label_labeler_in": "label.labeler_in",
+    "label_labeler_not_in": "label.labeler_not_in",
+    "label_reviewer_in": "label.reviewer_in",
+    "label_reviewer_not_in": "label.reviewer_not_in",
+    "label_consensus_mark_gte": "label.consensus_mark_gte",
+    "label_consensus_mark_lte": "label.consensus_mark_lte",
+    "label_honeypot_mark_gte": "label.honeypot_mark_gte",
+    "label_honeypot_mark_lte": "label.honeypot_mark_lte",
+    "label_created_at": "label.created_at",
+    "label_created_at_gte": "label.created_at_gte",
+    "label_created_at_lte": "label.created_at_lte",
+    "label_type_in": "label.type_in",
+    "label_category_search": "label.search",
+}
+_WHERE.update({old: _WHERE[new] for old, new in _SEED_NAMES.items()})
+_WHERE.update({name: _WHERE[ids] for name, ids in _STEP_NAMES.items()})
+
+ASSETS = ListingSpec(
+    model=Asset,
+    fragment="Asset",
+    page_document=ASSETS_GQL,
+    page_operation="Assets",
+    count_document=COUNT_ASSETS_GQL,
+    count_operation="CountAssets",
+)
+
+
+class _AssetsOptions(AssetFilters, total=False):
+    """The options of :meth:`AssetMethods.assets` besides ``format``, and its filters."""
+
+    fields: Sequence[str] | None
+    first: int | None
+    skip: int
+    disable_tqdm: bool | None
+    download_media: bool
+    local_media_dir: str | os.PathLike[str] | None
+    label_output_format: Literal["dict", "parsed_label"]
+    as_generator: bool
+
+
+_OPTIONS = frozenset(_AssetsOptions.__annotations__) - frozenset(AssetFilters.__annotations__)
+
+
+class AppendManyToDatasetResult(TypedDict):
+    """What :meth:`AssetMethods.append_many_to_dataset` returns."""
+
+    id: str
+    """The project id."""
+    asset_ids: list[str]
+    """Ids of the assets created by this call, in input order."""
+    skipped_external_ids: list[str]
+    """External ids already in the project, so not imported again."""
+
+
+def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """Filters checked locally, the seed's names turned into 26.2.4's."""
+    if not isinstance(project_id, str) or not project_id:
+        raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
+    checked: dict[str, Any] = dict(check_filters(AssetFilters, filters, method))
+    if "label_category_search" in checked:
+        check_category_search("label_category_search", checked["label_category_search"])
+    for old, new in (*_SEED_NAMES.items(), *_STEP_NAMES.items()):
+        if old in checked and new in checked:
+            raise KiliInputError(
+                f"{method}() got both {old} and {new}, two spellings of one filter: give one."
+            )
+        if old in checked and old in _SEED_NAMES:
+            checked[new] = checked.pop(old)
+    for key in ("step_status_in", "step_status_not_in"):
+        for old_name, new_name in (("DOING", "IN_PROGRESS"), ("REDO", "REWORK")):
+            if any(str(getattr(s, "value", s)) == old_name for s in checked.get(key, ())):
+                warnings.warn(f"{key}: step status {old_name!r} is deprecated, use "
+                              f"{new_name!r}.", DeprecationWarning, stacklevel=3)  # fmt: skip
+    for key in ("step_id_and_status_in", "step_id_and_status_not_in"):
+        if key in checked:
+            checked[key] = [{"step_id": i, "status": s} for i, s in checked[key]]
+    return checked
+
+
+def _build(project_id: str, checked: dict[str, Any]) -> AssetWhere:
+    return where_from(AssetWhere, checked, _WHERE, project={"id": project_id})
+
+
+def _has_step_names(checked: dict[str, Any]) -> bool:
+    return any(name in checked for name in _STEP_NAMES)
+
+
+def _random_hex(count: int, digits: int) -> list[str]:
+    """``count`` random hex strings of ``digits`` characters, from one read of the OS's
+    random source (a uuid4 per asset costs more than the rest of a URL import)."""
+    blob = os.urandom(count * digits // 2).hex()
+    return [blob[i : i + digits] for i in range(0, count * digits, digits)]
+
+
+class AssetMethods(Domain):
+    """Asset methods of :class:`~aiokili.AsyncKili`."""
+
+    @overload
+    def assets(
+        self, project_id: str, *, format: None = None, **kwargs: Unpack[_AssetsOptions]
+    ) -> Listing[Asset]: ...
+    @overload
+    def assets(
+        self, project_id: str, *, format: Literal["pandas"], **kwargs: Unpack[_AssetsOptions]
+    ) -> Coroutine[Any, Any, Any]: ...
+    def assets(
+        self,
+        project_id: str,
+        *,
+        format: Literal["pandas"] | None = None,
+        **kwargs: Unpack[_AssetsOptions],
+    ) -> Listing[Asset] | Coroutine[Any, Any, Any]:
+        """Assets of a project matching the filters, oldest first (see :class:`AssetFilters`).
+
+        ``async for asset in kili.assets(project_id): ...`` streams them, ``await`` gives a
+        list; with ``format="pandas"``, ``await`` gives a ``pandas.DataFrame``
+        (``pip install 'aiokili[pandas]'``).
+
+        Args:
+            project_id: the project.
+            fields: field paths (e.g. ``["id", "externalId", "labels.jsonResponse"]``);
+                default: every field of :class:`~aiokili.Asset`, with its labels.
+            first: maximum number of assets (default: all). skip: assets to skip.
+            download_media: download each asset's media (content; video frames; rich
+                text) into ``local_media_dir`` (default ``~/.cache/kili/projects/<id>/assets``),
+                files of a page fetched concurrently; the assets then point at the files.
+            label_output_format: ``"parsed_label"`` gives each asset's ``labels`` (and
+                ``latestLabel``) as :class:`~aiokili.ParsedLabel` (``isinstance`` narrows);
+                default ``"dict"``: plain :class:`~aiokili.Label` models.
+            as_generator, disable_tqdm: accepted for compatibility; the result streams
+                with ``async for`` and lists with ``await`` either way.
+        """
+        filters = {k: v for k, v in kwargs.items() if k not in _OPTIONS}
+        options = cast(dict[str, Any], {k: v for k, v in kwargs.items() if k in _OPTIONS})
+        if format not in (None, "pandas"):
+            raise KiliInputError(f"format must be None or 'pandas', got {format!r}.")
+        if format == "pandas" and options.get("as_generator"):
+            raise KiliInputError(
+                'Argument values as_generator==True and format=="pandas" are not compatible.'
+            )
+        parsed = options.get("label_output_format", "dict")
+        if parsed not in ("dict", "parsed_label"):
+            raise KiliInputError(
+                f"label_output_format must be 'dict' or 'parsed_label', got {parsed!r}."
+            )
+        parsed_fields = [f for f in options.get("fields") or ("labels.jsonResponse",)
+                         if f.startswith(("labels.", "latestLabel."))]  # fmt: skip
+        if parsed == "parsed_label" and not any(f.endswith(".jsonResponse") for f in parsed_fields):
+            raise KiliInputError(
+                "label_output_format='parsed_label' needs 'labels.jsonResponse' (or "
+                "'latestLabel.jsonResponse') in fields: add it."
+            )
+        check_bools(download_media=options.get("download_media"))
+        check_media_dir(options.get("local_media_dir"))
+        fields = options.get("fields")
+        if options.get("download_media") and fields is not None and "content" not in fields:
+            raise KiliInputError(
+                "download_media needs 'content' in fields= (and 'jsonContent' for video "
+                "frames or rich text): it is what points at the media."
+            )
+        checked = _checked("assets", project_id, filters)
+        where = None if _has_step_names(checked) else _build(project_id, checked)
+        media = None
+        if options.get("download_media"):
+            media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
+        interface = None
+        if parsed == "parsed_label":
+            interface = partial(self._core.lookups.json_interface, project_id)
+        plain = media is None and interface is None and format is None
+        if where is not None and plain:  # the plain listing
+            return self._core.listing(ASSETS, where, fields=options.get("fields"),
+                                      first=options.get("first"), skip=options.get("skip", 0))  # fmt: skip
+        listing = AssetListing(
+            self._core, ASSETS, where, media=media, interface=interface, fields=options.get("fields"),
+            first=options.get("first"), skip=options.get("skip", 0),
+            resolve=None if where else lambda: self._step_ids(project_id, checked),
+        )  # fmt: skip
+        return dataframe(listing) if format == "pandas" else listing
+
+    async def count_assets(self, project_id: str, **filters: Unpack[AssetFilters]) -> int:
+        """Number of assets matching the filters (see :class:`AssetFilters`)."""
+        checked = _checked("count_assets", project_id, dict(filters))
+        where = (
+            await self._step_ids(project_id, checked)
+            if _has_step_names(checked)
+            else _build(project_id, checked)
+        )
+        return (await self._core.gql.count_assets(where=where)).data
+
+    async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
+        """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
+        checked = dict(checked)
+        for name_key, id_key in _STEP_NAMES.items():
+            if name_key not in checked:
+                continue
+            values = checked.pop(name_key)
+            names = [value if isinstance(value, str) else value[0] for value in values]
+            steps = await self._core.lookups.step_ids(project_id, names, name_key)
+            ids: list[Any] = []
+            for value, name in zip(values, names, strict=True):
+                ids += [i if isinstance(value, str) else {"step_id": i, "status": value[1]}
+                        for i in steps[name]]  # fmt: skip
+            checked[id_key] = ids
+        return _build(project_id, checked)
+
+    async def get_asset(self, asset_id: str) -> Asset:
+        """The asset with this id (any project); NotFoundError naming it if there is none."""
+        if not isinstance(asset_id, str) or not asset_id:
+            raise KiliInputError(f"asset_id must be a non-empty string, got {asset_id!r}.")
+        found = (await self._core.gql.assets(where=AssetWhere(id=asset_id), first=1, skip=0)).data
+        if not found:
+            raise NotFoundError.from_message(
+                f'Asset "{asset_id}" not found. Check the id.', "NOT_FOUND"
+            )
+        return found[0]
+
+    async def get_asset_ids_for_external_ids(
+        self, project_id: str, external_ids: Sequence[str]
+    ) -> dict[str, str]:
+        """External id → asset id for those of ``external_ids`` in the project (the others
+        are left out); NotFoundError naming the project if it does not exist."""
+        wanted = as_list("external_ids", external_ids, str) or []
+        if not isinstance(project_id, str) or not project_id:
+            raise KiliInputError("project_id must be the id of the project to search.")
+        await self._core.lookups.input_type(project_id)  # NotFoundError naming the project
+        return await self._core.lookups.asset_ids_by_external_id(project_id, wanted)
+
+    async def append_many_to_dataset(
+        self,
+        project_id: str,
+        content_array: Sequence[str | os.PathLike[str]] | None = None,
+        external_id_array: Sequence[str] | None = None,
+        id_array: Sequence[str] | None = None,
+        is_honeypot_array: Sequence[bool] | None = None,
+        status_array: Sequence[str] | None = None,
+        json_content_array: Sequence[Any] | None = None,
+        json_metadata_array: Sequence[dict[str, Any]] | None = None,
+        disable_tqdm: bool | None = None,
+        *,
+        multi_layer_content_array: Sequence[Sequence[dict[str, Any]]] | None = None,
+        wait_until_availability: bool = True,
+        from_csv: str | os.PathLike[str] | None = None,
+        csv_separator: str = ",",
+    ) -> AppendManyToDatasetResult:
+        """Import assets into a project; return the ids of the created assets.
+
+        ``content_array`` items are URLs (kept as they are), local files (a path, or a
+        ``pathlib.Path``; uploaded through Kili's signed URLs), or, in TEXT projects, raw
+        text (uploaded too). Every array has one entry per asset. Assets whose external id
+        is already in the project are skipped, so an interrupted import can be run again.
+        Assets go in chunks of 100, ``concurrency`` chunks at a time; on partial failure
+        :class:`~aiokili.errors.BulkOperationError` lists each failed asset.
+
+        Video files, GEOSPATIAL assets, image layers and large or TIFF/JP2/NITF local images
+        take Kili's asynchronous import (``appendManyAssetsAsynchronously``), as with the
+        official SDK; the call waits for each such batch's notification to say SUCCESS
+        (unless ``wait_until_availability=False``), so the assets exist when it returns.
+
+        Args:
+            project_id: the project.
+            content_array: URLs, local paths or raw text.
+            external_id_array: your ids, non-empty strings (default: random).
+            id_array: Kili asset ids to use (default: generated client-side).
+            is_honeypot_array: True/False per asset.
+            status_array: deprecated and ignored (every asset starts as TODO).
+            json_content_array: VIDEO: a list of frames per asset (URLs or local images,
+                uploaded); TEXT: a rich-text document (dict or list); else JSON sent as text.
+            json_metadata_array: one metadata dict per asset.
+            disable_tqdm: accepted for compatibility; ``aiokili assets import`` shows progress.
+            multi_layer_content_array: IMAGE/GEOSPATIAL: per asset, a list of layer dicts
+                ``{"path": local file, "name": ...}``.
+            wait_until_availability: wait for asynchronous imports to finish (default).
+            from_csv, csv_separator: TEXT assets from a CSV file with ``content`` and
+                ``externalId`` columns (instead of content_array / external_id_array).
+        """
+        arrays = check_import(
+            content_array=content_array, external_id_array=external_id_array,
+            id_array=id_array, is_honeypot_array=is_honeypot_array, status_array=status_array,
+            json_content_array=json_content_array, json_metadata_array=json_metadata_array,
+            multi_layer_content_array=multi_layer_content_array, from_csv=from_csv,
+            csv_separator=csv_separator, wait_until_availability=wait_until_availability,
+        )  # fmt: skip
+        count, classified, layers = arrays.count, arrays.contents, arrays.layers
+        external_ids, ids, metadata = arrays.external_ids, arrays.ids, arrays.metadata
+        json_contents, honeypots = arrays.json_contents, arrays.honeypots
+        input_type = await self._core.lookups.input_type(project_id)
+        texts = [i for i, c in enumerate(classified) if c.kind == "text"]
+        if texts and input_type != InputType.TEXT:
+            raise KiliInputError(
+                f"content_array[{texts[0]}] is neither a URL nor an existing file, and project "
+                f"{project_id!r} is a {input_type.value if input_type else '?'} project (raw "
+                "text is only for TEXT projects). Nothing was imported."
+            )
+        if json_contents is not None and input_type == InputType.VIDEO:
+            json_contents = [
+                check_frames(i, v) if isinstance(v, list) else v
+                for i, v in enumerate(json_contents)
+            ]
+        if input_type == InputType.VIDEO:
+            metadata = [with_processing_parameters(m) for m in metadata or [{}] * count]
+        metadata_text = [json_text("json_metadata_array", m) for m in metadata or ()]
+        kinds = [
+            upload_type(input_type, classified[i], metadata[i] if metadata else None,
+                        layers is not None)
+            for i in range(count)
+        ]  # fmt: skip
+        external_ids = external_ids or _random_hex(count, 32)
+        ids = ids or ["c" + h for h in _random_hex(count, 24)]  # client-side, cuid-like
+        existing = await self._core.lookups.existing_external_ids(project_id, external_ids)
+        keep = [i for i in range(count) if external_ids[i] not in existing]
+        if id_array is not None:
+            taken = await self._core.lookups.existing_asset_ids(project_id, [ids[i] for i in keep])
+            if taken:
+                shown = ", ".join(map(repr, sorted(taken)[:5]))
+                raise KiliInputError(
+                    f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
+                    "Give new ids. Nothing was imported."
+                )
+        importer = Importer(
+            self._core, project_id, input_type, ids=ids, external_ids=external_ids,
+            contents=classified, json_contents=json_contents, layers=layers,
+            honeypots=honeypots, metadata=metadata_text, kinds=kinds,
+            wait=wait_until_availability,
+        )  # fmt: skip
+        # one bulk run per import path, so each chunk goes one way
+        outcome: list[tuple[int, str | None]] = []
+        for path_kind in dict.fromkeys(kinds[i] for i in keep):
+            chosen = [i for i in keep if kinds[i] == path_kind]
+            outcome += await self._core.bulk(
+                "append_many_to_dataset", chosen, importer.send,
+                keys=[external_ids[i] for i in chosen], indexes=chosen,
+                chunk_size=C.ASSETS_CHUNK, reconcile=importer.reconcile,
+            )  # fmt: skip
+        outcome.sort()
+        raced = {i for i, asset_id in outcome if asset_id is None}
+        return {
+            "id": project_id,
+            "asset_ids": [asset_id for _, asset_id in outcome if asset_id is not None],
+            "skipped_external_ids": [
+                e for i, e in enumerate(external_ids) if e in existing or i in raced
+            ],
+        }

@@ -1,0 +1,388 @@
+"""Label mutations: append, predictions, honeypots, deletions, updates (bulk, reconciled)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from .._core import constants as C
+from .._core.base import Domain
+from .._core.bulk import created_since
+from .._core.inputs import as_list, build, json_text, same_length
+from .._generated.append_many_labels import AppendManyLabels
+from .._generated.input_types import (
+    AppendManyLabelsData,
+    AppendToLabelsData,
+    AssetWhere,
+    CreateHoneypotData,
+    LabelData,
+    LabelWhere,
+    ProjectWhere,
+)
+from .._generated.labels_to_reconcile import LabelsToReconcileData
+from .._generated.operations import APPEND_MANY_LABELS_GQL
+from ..errors import KiliInputError, NotFoundError
+from ..models import Label, LabelType, LabelTypeName
+from .methods import step_ids
+
+
+class LabelMutationMethods(Domain):
+    """Label mutation methods of :class:`~aiokili.AsyncKili`."""
+
+    async def append_labels(
+        self,
+        asset_id_array: Sequence[str] | None = None,
+        json_response_array: Sequence[dict[str, Any]] = (),
+        author_id_array: Sequence[str] | None = None,
+        seconds_to_label_array: Sequence[float] | None = None,
+        model_name: str | None = None,
+        label_type: LabelType | LabelTypeName = "DEFAULT",
+        project_id: str | None = None,
+        asset_external_id_array: Sequence[str] | None = None,
+        disable_tqdm: bool | None = None,
+        overwrite: bool = False,
+        step_name: str | None = None,
+        reviewed_label_id_array: Sequence[str] | None = None,
+        step_id: str | None = None,
+        group_name: str | None = None,
+    ) -> list[str]:
+        """Append one label per asset; return the new label ids, in input order.
+
+        Assets are given by ``asset_id_array``, or by ``asset_external_id_array`` plus
+        ``project_id``. All arrays have one entry per label. Labels go in chunks of 100,
+        ``concurrency`` chunks at a time. If some chunks fail, the others are still
+        applied and :class:`~aiokili.errors.BulkOperationError` lists every failed item
+        (``.failures``, with its position in your arrays) and the ids created
+        (``.succeeded``).
+
+        Args:
+            json_response_array: the labels, one dict per asset (``{"JOB": {...}}``).
+            author_id_array: author user ids (default: the API key's user).
+            seconds_to_label_array: labelling time in seconds.
+            model_name: model name, for PREDICTION / INFERENCE labels.
+            label_type: "DEFAULT" (default), "REVIEW", "PREDICTION", "INFERENCE", "AUTOSAVE".
+            overwrite: for predictions/inferences, replace the asset's labels of the same
+                type and model name.
+            reviewed_label_id_array: for REVIEW labels, the label each one reviews.
+            step_id: the workflow step the labels are made at (e.g. the Review step's id: the
+                assets then leave review); default: the label type's step.
+            step_name: the same step given by name (``"Labeling"``, ``"Review"``), looked up
+                once in the project's steps. Not with ``step_id``.
+            group_name: multi-group (V3) workflows: not supported by the local server.
+        """
+        if group_name is not None:
+            raise KiliInputError(
+                "append_labels(group_name=) is for multi-group (V3) workflows, which aiokili "
+                "does not support: give step_id or step_name."
+            )
+        if step_name is not None and step_id is not None:
+            raise KiliInputError("append_labels() got both step_name and step_id: give one.")
+        if step_name is not None and (not isinstance(step_name, str) or not step_name):
+            raise KiliInputError(f"step_name must be a step's name, got {step_name!r}.")
+        responses = as_list("json_response_array", json_response_array, dict) or []
+        asset_ids = as_list("asset_id_array", asset_id_array, str)
+        external_ids = as_list("asset_external_id_array", asset_external_id_array, str)
+        authors = as_list("author_id_array", author_id_array, str)
+        seconds = as_list("seconds_to_label_array", seconds_to_label_array, int, float)
+        reviewed = as_list("reviewed_label_id_array", reviewed_label_id_array, str)
+        if not responses:
+            raise KiliInputError("json_response_array is empty: give at least one label to upload.")
+        if (asset_ids is None) == (external_ids is None):
+            raise KiliInputError(
+                "Give exactly one of asset_id_array or asset_external_id_array (with project_id)."
+            )
+        if external_ids is not None and not project_id:
+            raise KiliInputError("asset_external_id_array needs project_id.")
+        if not isinstance(overwrite, bool):
+            raise KiliInputError(f"overwrite must be True or False, got {overwrite!r}.")
+        count = same_length(
+            asset_id_array=asset_ids, asset_external_id_array=external_ids,
+            json_response_array=responses, author_id_array=authors,
+            seconds_to_label_array=seconds, reviewed_label_id_array=reviewed,
+        )  # fmt: skip
+        texts = [json_text(f"json_response_array[{i}]", r) for i, r in enumerate(responses)]
+        kind = build(AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
+        keys: list[str] = asset_ids if asset_ids is not None else external_ids or []
+        targets = keys if asset_ids is not None else await self._asset_ids(project_id or "", keys)
+        if step_name is not None:
+            step_project = project_id or await self._project_of(targets[0])
+            step_id = (await step_ids(self._core, step_project, [step_name], "step_name"))[0]
+        if model_name is not None and not isinstance(model_name, str):
+            raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
+        # Every value was checked above, so the labels go as plain AppendLabelData dicts
+        # (wire names): building a model per label would cost more than all the rest.
+        shared = {"modelName": model_name} if model_name is not None else {}
+        items: list[dict[str, Any]] = []
+        for i in range(count):
+            item = {"assetID": targets[i], "jsonResponse": texts[i], **shared}
+            if authors:
+                item["authorID"] = authors[i]
+            if seconds:
+                item["secondsToLabel"] = seconds[i]
+            if reviewed:
+                item["referencedLabelId"] = reviewed[i]
+            items.append(item)
+
+        async def send(chunk: Sequence[dict[str, Any]]) -> list[str]:
+            data = {"labelType": kind.value, "overwrite": overwrite, "labelsData": chunk}
+            if step_id is not None:
+                data["stepId"] = step_id
+            where = build(
+                AssetWhere,
+                id_in=[item["assetID"] for item in chunk],
+                project=ProjectWhere(id=project_id) if project_id else None,
+            )
+            result: AppendManyLabels = await self._core.gql.run_typed(
+                APPEND_MANY_LABELS_GQL, "AppendManyLabels", {"data": data, "where": where}
+            )
+            return [label.id for label in result.data]
+
+        since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
+
+        async def reconcile(chunk: Sequence[dict[str, Any]]) -> list[str | None]:
+            return await self._written_labels(chunk, kind, since)
+
+        return await self._core.bulk("append_labels", items, send, keys=list(keys),
+                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+
+    async def _project_of(self, asset_id: str) -> str:
+        """The project of an asset (a step name is looked up in it)."""
+        found = (await self._core.gql.label_asset_project(where=AssetWhere(id=asset_id))).data
+        project = found[0].project if found else None
+        if project is None:
+            raise NotFoundError.from_message(
+                f'Asset "{asset_id}" not found. Check the id.', "NOT_FOUND"
+            )
+        return project.id
+
+    async def _written_labels(
+        self, chunk: Sequence[dict[str, Any]], kind: LabelType, since: datetime
+    ) -> list[str | None]:
+        """After an unknown outcome: per item, the id of the label the API already wrote
+        (same asset, type, author and answer, created since the call began), else None."""
+        me = None
+        if any(item.get("authorID") is None for item in chunk):
+            me = (await self._core.gql.viewer()).data.id
+        assets = sorted({item["assetID"] for item in chunk})
+        where = LabelWhere(asset=AssetWhere(id_in=assets), type_in=[kind],
+                           created_at_gte=since.date().isoformat())  # fmt: skip
+        by_asset: dict[str, list[LabelsToReconcileData]] = {}
+        skip = 0
+        while True:
+            page = await self._core.gql.labels_to_reconcile(where=where, first=1000, skip=skip)
+            for label in page.data:
+                by_asset.setdefault(label.asset_id or "", []).append(label)
+            if len(page.data) < 1000:
+                break
+            skip += 1000
+
+        def written(item: dict[str, Any], label: LabelsToReconcileData) -> bool:
+            author = label.author.id if label.author else None
+            return (created_since(label.created_at, since)
+                    and author == (item.get("authorID") or me)
+                    and label.json_response == json.loads(item["jsonResponse"]))  # fmt: skip
+
+        found: list[str | None] = []
+        for item in chunk:
+            candidates = by_asset.get(item["assetID"], [])
+            match = next((lb for lb in candidates if written(item, lb)), None)
+            if match is not None:
+                candidates.remove(match)  # each written label accounts for one item
+            found.append(match.id if match else None)
+        return found
+
+    async def create_predictions(
+        self,
+        project_id: str,
+        external_id_array: Sequence[str] | None = None,
+        model_name_array: Sequence[str] | None = None,
+        json_response_array: Sequence[dict[str, Any]] | None = None,
+        model_name: str | None = None,
+        asset_id_array: Sequence[str] | None = None,
+        disable_tqdm: bool | None = None,
+        overwrite: bool = False,
+    ) -> dict[Literal["id"], str]:
+        """Create PREDICTION labels of model ``model_name`` on assets; return ``{"id": project_id}``.
+
+        Assets are given by ``asset_id_array`` or ``external_id_array`` (one per prediction).
+        ``overwrite=True`` first removes the assets' predictions of the same model.
+        ``model_name_array`` is deprecated (a DeprecationWarning): its one model name is used.
+        Sent like :meth:`append_labels` (chunks, :class:`~aiokili.errors.BulkOperationError`).
+        """
+        if not json_response_array:
+            raise KiliInputError(
+                "json_response_array is empty, you must provide at least one prediction to upload."
+            )
+        names = as_list("model_name_array", model_name_array, str)
+        if (asset_id_array is None) == (external_id_array is None):
+            raise KiliInputError(
+                "create_predictions() needs exactly one of asset_id_array or external_id_array."
+            )
+        same_length(
+            external_id_array=as_list("external_id_array", external_id_array, str),
+            json_response_array=list(json_response_array), model_name_array=names,
+            asset_id_array=as_list("asset_id_array", asset_id_array, str),
+        )  # fmt: skip
+        if model_name is None:
+            if names is None:
+                raise KiliInputError(
+                    "You must provide a model name with the `model_name` argument."
+                )
+            if len(set(names)) > 1:
+                raise KiliInputError(
+                    "model_name_array names several models: creating predictions from different "
+                    "models is not supported anymore. Separate your calls by models."
+                )
+            warnings.warn(
+                "The use of `model_name_array` is deprecated. Creating predictions from different "
+                "models is not supported anymore. Please use `model_name` argument instead to "
+                "provide the predictions model name.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            model_name = names[0]
+        await self.append_labels(
+            asset_id_array=asset_id_array,
+            json_response_array=json_response_array,
+            model_name=model_name,
+            label_type="PREDICTION",
+            project_id=project_id,
+            asset_external_id_array=None if asset_id_array is not None else external_id_array,
+            overwrite=overwrite,
+        )
+        return {"id": project_id}
+
+    async def create_honeypot(
+        self,
+        json_response: dict[str, Any],
+        asset_external_id: str | None = None,
+        asset_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Label:
+        """Make an asset a honeypot whose expected answer is ``json_response``; return its label.
+
+        The answer is stored as a REVIEW label; labels of the asset then get a honeypot mark
+        (their agreement with it, 0 to 1). Give ``asset_id``, or ``asset_external_id`` and
+        ``project_id``.
+        """
+        target = await self._one_asset("create_honeypot", asset_id, "asset_id",
+                                       asset_external_id, "asset_external_id", project_id)  # fmt: skip
+        data = CreateHoneypotData(json_response=json_text("json_response", json_response))
+        return (await self._core.gql.create_honeypot(data=data, where=AssetWhere(id=target))).data
+
+    async def append_to_labels(
+        self,
+        json_response: dict[str, Any],
+        author_id: str | None = None,
+        label_asset_external_id: str | None = None,
+        label_asset_id: str | None = None,
+        label_type: LabelType | LabelTypeName = "DEFAULT",
+        project_id: str | None = None,
+        seconds_to_label: float | None = 0,
+    ) -> Label:
+        """Deprecated (a DeprecationWarning): append one label; use :meth:`append_labels`.
+
+        Give ``label_asset_id``, or ``label_asset_external_id`` and ``project_id``.
+        ``author_id`` defaults to the API key's user; ``seconds_to_label`` to 0.
+        """
+        warnings.warn(
+            "append_to_labels method is deprecated. Please use append_labels instead. This new "
+            "function allows to import several labels 10 times faster.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        text = json_text("json_response", json_response)
+        data = build(AppendToLabelsData, author_id=author_id or "-", json_response=text,
+                     label_type=label_type, seconds_to_label=seconds_to_label)  # fmt: skip
+        target = await self._one_asset("append_to_labels", label_asset_id, "label_asset_id",
+                                       label_asset_external_id, "label_asset_external_id",
+                                       project_id)  # fmt: skip
+        if author_id is None:
+            viewer = (await self._core.gql.viewer()).data.id
+            data = data.model_copy(update={"author_id": viewer})
+        return (await self._core.gql.append_to_labels(data=data, where=AssetWhere(id=target))).data
+
+    async def delete_labels(
+        self, ids: Sequence[str], disable_tqdm: bool | None = None
+    ) -> list[str]:
+        """Delete labels by id; return the deleted ids, in input order.
+
+        Only PREDICTION and INFERENCE labels can be deleted (the server refuses others,
+        naming them). An empty ``ids`` warns and returns ``[]`` without a request.
+        Sent in chunks of 100 (:class:`~aiokili.errors.BulkOperationError` on failures).
+        """
+        items = as_list("ids", ids, str)
+        if not items:
+            warnings.warn("delete_labels() was called with an empty ids list: nothing to delete.",
+                          stacklevel=2)  # fmt: skip
+            return []
+
+        async def send(chunk: Sequence[str]) -> list[str]:
+            return (await self._core.gql.delete_labels(ids=list(chunk))).data
+
+        async def reconcile(chunk: Sequence[str]) -> list[str | None]:
+            """After an unknown outcome: the labels gone were deleted; resend the others."""
+            where = LabelWhere(id_in=list(chunk))
+            found = await self._core.gql.labels(where=where, first=len(chunk), skip=0)
+            still = {label.id for label in found.data}
+            return [None if label_id in still else label_id for label_id in chunk]
+
+        return await self._core.bulk("delete_labels", items, send, keys=items,
+                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+
+    async def update_properties_in_label(
+        self,
+        label_id: str,
+        seconds_to_label: float | None = None,
+        model_name: str | None = None,
+        json_response: dict[str, Any] | None = None,
+    ) -> Label:
+        """Change a label's time, model name or answer (the ones given); return the label.
+
+        In the seed SDK, not in kili 26.2.4; sent as the older SDK did
+        (``updatePropertiesInLabel(where: {id}, data: LabelData)``).
+        """
+        if not isinstance(label_id, str) or not label_id:
+            raise KiliInputError(f"label_id must be a label id (a string), got {label_id!r}.")
+        text = None if json_response is None else json_text("json_response", json_response)
+        data = build(LabelData, seconds_to_label=seconds_to_label, model_name=model_name,
+                     json_response=text)  # fmt: skip
+        result = await self._core.gql.update_properties_in_label(
+            where=LabelWhere(id=label_id), data=data
+        )
+        if result.data is None:
+            raise NotFoundError.from_message(f'Label "{label_id}" not found.', "NOT_FOUND")
+        return result.data
+
+    async def _one_asset(
+        self,
+        method: str,
+        asset_id: str | None,
+        id_name: str,
+        external_id: str | None,
+        external_name: str,
+        project_id: str | None,
+    ) -> str:
+        """The asset id given directly, or looked up from its external id in the project."""
+        if asset_id is not None:
+            if not isinstance(asset_id, str) or not asset_id:
+                raise KiliInputError(f"{id_name} must be an asset id (a string), got {asset_id!r}.")
+            return asset_id
+        if external_id is None or not project_id:
+            raise KiliInputError(f"{method}() needs {id_name}, or {external_name} and project_id.")
+        return (await self._asset_ids(project_id, [external_id]))[0]
+
+    async def _asset_ids(self, project_id: str, external_ids: list[str]) -> list[str]:
+        """Asset ids of ``external_ids`` in the project; KiliInputError naming unknown ones."""
+        found = await self._core.lookups.asset_ids_by_external_id(project_id, external_ids)
+        missing = [e for e in dict.fromkeys(external_ids) if e not in found]
+        if missing:
+            shown = ", ".join(map(repr, missing[:10])) + (" ..." if len(missing) > 10 else "")
+            raise KiliInputError(
+                f"{len(missing)} external id(s) not found in project {project_id!r}: {shown}. "
+                "Check the ids, or import those assets first. Nothing was written."
+            )
+        return [found[e] for e in external_ids]

@@ -1,0 +1,68 @@
+"""Storage of the local server: one repository per domain over one SQLite database.
+
+Repositories are synchronous and run in worker threads (see ``db.py``); they return
+plain dataclass rows, which the resolvers shape into GraphQL objects.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..live import events
+from . import assets, issues, labels, plugins, projects, steps, tags, users, workflow
+from .db import Database
+from .files import FILES_DDL, FileRepository
+
+
+class Store(Protocol):
+    """What the resolvers and routes need from storage."""
+
+    db: Database
+    users: users.UserRepository
+    projects: projects.ProjectRepository
+    assets: assets.AssetRepository
+    labels: labels.LabelRepository
+    issues: issues.IssueRepository
+    tags: tags.TagRepository
+    plugins: plugins.PluginRepository
+    files: FileRepository
+
+    def ensure_api_key(self, api_key: str | None) -> str: ...
+    def close(self) -> None: ...
+
+
+class SQLiteStore:
+    """The SQLite :class:`Store`: a file path, or ``":memory:"`` (a temporary file)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.db = Database(path)
+        for ddl in (
+            users.DDL,
+            projects.DDL,
+            assets.DDL,
+            labels.DDL,
+            issues.DDL,
+            tags.DDL,
+            FILES_DDL,
+            events.DDL,
+            steps.DDL,
+            workflow.DDL,
+            plugins.DDL,
+            events.LABEL_UPDATES_DDL,
+        ):
+            self.db.script(ddl)
+        self.users = users.UserRepository(self.db)
+        self.projects = projects.ProjectRepository(self.db)
+        self.assets = assets.AssetRepository(self.db)
+        self.labels = labels.LabelRepository(self.db)
+        self.issues = issues.IssueRepository(self.db)
+        self.tags = tags.TagRepository(self.db)
+        self.files = FileRepository(self.db)
+        self.plugins = plugins.PluginRepository(self.db)
+
+    def ensure_api_key(self, api_key: str | None) -> str:
+        """Create the first user and key if needed; return ``api_key`` or the stored key."""
+        return self.users.ensure_api_key(api_key)
+
+    def close(self) -> None:
+        self.db.close()

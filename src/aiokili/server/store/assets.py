@@ -1,0 +1,195 @@
+"""Storage of assets: listing, import (sync and async), upload URLs, notifications."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ServerError
+from . import steps
+from .db import Database, chunks, marks, now, read_project, require_project
+from .filters import Sql, asset_mark, asset_sql
+from .paging import PageCache, read_page
+
+if TYPE_CHECKING:
+    pass
+
+DDL = """
+CREATE TABLE IF NOT EXISTS assets (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, external_id TEXT,
+  content TEXT, json_content TEXT, json_metadata TEXT, status TEXT, is_honeypot INTEGER,
+  created_at TEXT, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS assets_project ON assets (project_id, seq);
+DROP INDEX IF EXISTS assets_external;
+CREATE UNIQUE INDEX IF NOT EXISTS assets_external_id ON assets (project_id, external_id);
+CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, created_at TEXT);
+"""
+# The marks computed from labels are in label_marks / asset_marks (marks.py); an asset's own
+# consensus_mark / honeypot_mark column (set through updatePropertiesInAssets) wins over the
+# computed one. Assignees are in asset_assignees (workflow.py).
+WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database files gain them
+    "skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0", "consensus_mark": "REAL",
+    "honeypot_mark": "REAL", "inference_mark": "REAL", "step_id": "TEXT", "step_status": "TEXT",
+    "step_group_name": "TEXT",
+}  # fmt: skip
+_COLUMNS = ("a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
+            "a.status, a.is_honeypot, a.created_at, a.updated_at, a.skipped, a.priority, "
+            f"{asset_mark('a', 'consensus')}, {asset_mark('a', 'honeypot')}, a.inference_mark, "
+            "a.step_id, (SELECT s.name FROM project_steps s WHERE s.id = a.step_id), "
+            "a.step_status, a.step_group_name")  # fmt: skip
+LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    id: str
+    project_id: str
+    external_id: str
+    content: str
+    json_content: str
+    json_metadata: str
+    status: str
+    is_honeypot: bool
+    created_at: str
+    updated_at: str
+    skipped: bool = False
+    priority: int = 0
+    consensus_mark: float | None = None
+    honeypot_mark: float | None = None
+    inference_mark: float | None = None
+    step_id: str | None = None  # where the asset is in its project's steps (steps.py)
+    step_name: str | None = None
+    step_status: str | None = None
+    step_group_name: str | None = None
+
+
+def _row(r: Sequence[Any]) -> AssetRow:
+    return AssetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9],
+                    bool(r[10]), r[11] or 0, r[12], r[13], r[14], r[15], r[16], r[17], r[18])  # fmt: skip
+
+
+def add_workflow_columns(db: Database) -> None:
+    """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files)."""
+    with db.write() as c:
+        have = {r[1] for r in c.execute("PRAGMA table_info(assets)")}
+        for name, kind in WORKFLOW_COLUMNS.items():
+            if name not in have:
+                c.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
+
+
+class AssetRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pages = PageCache(lambda: db.generation)
+        add_workflow_columns(db)
+
+    def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[AssetRow]:
+        q = self._where(where)
+        with self.db.read() as c, _missing_storage():
+            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, a.seq FROM assets a", q,
+                             "a.seq", skip, first)  # fmt: skip
+        return [_row(r) for r in rows]
+
+    def count(self, where: Mapping[str, Any]) -> int:
+        q = self._where(where)
+        with self.db.read() as c, _missing_storage():
+            return int(c.execute(f"SELECT COUNT(*) FROM assets a WHERE {q.sql}", q.args)
+                       .fetchone()[0])  # fmt: skip
+
+    def _where(self, where: Mapping[str, Any]) -> Sql:
+        q = asset_sql(dict(where))
+        project_id = (where.get("project") or {}).get("id")
+        if project_id is not None:
+            read_project(self.db, project_id)
+        return q
+
+    def by_ids(self, ids: Sequence[str]) -> dict[str, AssetRow]:
+        out: dict[str, AssetRow] = {}
+        with self.db.read() as c:
+            for part in chunks(list(set(ids))):
+                sql = f"SELECT {_COLUMNS} FROM assets a WHERE a.id IN ({marks(len(part))})"
+                out.update((r[0], _row(r)) for r in c.execute(sql, list(part)))
+        return out
+
+    def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> list[str]:
+        read_project(self.db, project_id)
+        found: set[str] = set()
+        with self.db.read() as c:
+            for part in chunks(external_ids):
+                sql = (f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
+                       f"({marks(len(part))})")  # fmt: skip
+                found.update(r[0] for r in c.execute(sql, [project_id, *part]))
+        return [e for e in external_ids if e in found]
+
+    def append(self, project_id: str, assets: Sequence[AssetRow]) -> list[AssetRow]:
+        """Insert the assets whose external id is new in the project; return those.
+
+        An asset id that is already taken refuses the whole call (nothing is written).
+        """
+        with self.db.write(append_only=True) as c:
+            require_project(c, project_id)
+            taken: set[str] = set()
+            for part in chunks([a.external_id for a in assets]):
+                sql = (f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
+                       f"({marks(len(part))})")  # fmt: skip
+                taken.update(r[0] for r in c.execute(sql, [project_id, *part]))
+            new: list[AssetRow] = []
+            for asset in assets:
+                if asset.external_id not in taken:
+                    taken.add(asset.external_id)
+                    new.append(replace(asset, project_id=project_id))
+            used: list[str] = []
+            for part in chunks([a.id for a in new]):
+                sql = f"SELECT id FROM assets WHERE id IN ({marks(len(part))})"
+                used += [r[0] for r in c.execute(sql, list(part))]
+            if used:
+                raise ServerError(f"idArray: asset id(s) already exist: {', '.join(sorted(used)[:5])}"
+                                  ". Use new ids; nothing was imported.")  # fmt: skip
+            step_id, step_name, step_status = steps.initial(c, project_id)
+            c.executemany(
+                "INSERT INTO assets (id, project_id, external_id, content, json_content, "
+                "json_metadata, status, is_honeypot, created_at, updated_at, step_id, "
+                "step_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(a.id, project_id, a.external_id, a.content, a.json_content, a.json_metadata,
+                  steps.TRANSITIONS["import"][0], int(a.is_honeypot), a.created_at,
+                  a.updated_at, step_id, step_status) for a in new],
+            )  # fmt: skip
+            new = [replace(a, step_id=step_id, step_name=step_name, step_status=step_status)
+                   for a in new]  # fmt: skip
+        return new
+
+    def add_notification(self, status: str) -> dict[str, Any]:
+        """A new notification (an asynchronous import's progress) with ``status``."""
+        notification = {"id": uuid.uuid4().hex, "status": status, "createdAt": now(), "url": None}
+        with self.db.write(append_only=True) as c:
+            c.execute("INSERT INTO notifications VALUES (?,?,?)",
+                      (notification["id"], status, notification["createdAt"]))  # fmt: skip
+        return notification
+
+    def set_notification(self, notification_id: str, status: str) -> None:
+        with self.db.write(append_only=True) as c:  # no listing pages notifications
+            c.execute("UPDATE notifications SET status = ? WHERE id = ?", (status, notification_id))
+
+    def notifications(self, notification_id: str | None) -> list[dict[str, Any]]:
+        sql, args = "SELECT id, status, created_at FROM notifications", []
+        if notification_id is not None:
+            sql, args = sql + " WHERE id = ?", [notification_id]
+        with self.db.read() as c:
+            return [{"id": r[0], "status": r[1], "createdAt": r[2], "url": None}
+                    for r in c.execute(sql + " ORDER BY created_at", args)]  # fmt: skip
+
+
+@contextmanager
+def _missing_storage() -> Iterator[None]:
+    """A filter on data this server does not store (e.g. no issues table) answers
+    NOT_IMPLEMENTED naming it, not an internal error."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "no such" not in str(exc):
+            raise
+        raise ServerError.not_implemented(f"A filter on data this server lacks ({exc})") from None

@@ -1,0 +1,147 @@
+"""The SQLite database: WAL file, one serialised writer, one reader per worker thread.
+
+Repositories call :meth:`Database.read` / :meth:`Database.write` from worker threads;
+resolvers get there through :func:`in_thread` / :func:`in_writer_thread`, so the event
+loop never waits on SQLite. ``":memory:"`` becomes a temporary file removed on close.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sqlite3
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from ..errors import ServerError
+
+T = TypeVar("T")
+
+CHUNK = 500  # ids per ``IN (...)`` list
+
+
+def now() -> str:
+    """Current UTC time in Kili's DateTime format."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def new_id() -> str:
+    """A fresh opaque id (cuid-like: a letter then 24 hex digits)."""
+    return "c" + uuid.uuid4().hex[:24]
+
+
+def marks(n: int) -> str:
+    """``?,?,?`` for ``n`` parameters (``NULL`` for none, so ``IN (NULL)`` matches nothing)."""
+    return ",".join("?" * n) or "NULL"
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` cut in slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Database:
+    """Connections to one SQLite file (see the module docstring)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self._tmp: str | None = None
+        if path == ":memory:":
+            self._tmp = tempfile.mkdtemp(prefix="aiokili-server-")
+            path = str(Path(self._tmp) / "kili.sqlite3")
+            self.files_dir = Path(self._tmp) / "files"
+        else:
+            self.files_dir = Path(path + ".files")
+        self.path = path
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = self._connect()
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._write_limiter: anyio.CapacityLimiter | None = None
+        self.generation = 0  # bumped by writes that change existing rows (see paging.py)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def script(self, ddl: str) -> None:
+        """Run DDL (``CREATE ... IF NOT EXISTS``) on the writer."""
+        with self._lock:
+            self._writer.executescript(ddl)
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """This thread's reader connection (autocommit: each statement sees the latest commit)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            conn.execute("PRAGMA query_only=ON")
+            with self._readers_lock:
+                self._readers.append(conn)
+        yield conn
+
+    @contextmanager
+    def write(self, *, append_only: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction on the writer; ``append_only`` writes keep paging caches valid."""
+        with self._lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+            if not append_only:
+                self.generation += 1
+
+    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a writing function in a worker thread, one at a time (no thread waits on the lock)."""
+        if self._write_limiter is None:
+            self._write_limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(
+            functools.partial(fn, *args), limiter=self._write_limiter
+        )
+
+    def close(self) -> None:
+        """Close every connection; remove the temporary files of a ``":memory:"`` database."""
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._lock:
+            self._writer.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run a reading function in a worker thread."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+def require_project(c: sqlite3.Connection, project_id: str | None) -> None:
+    """``NOT_FOUND`` naming ``project_id`` unless that project exists (None: no check)."""
+    if project_id is None:
+        return
+    if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
+        raise ServerError.not_found("Project", project_id)
+
+
+def read_project(db: Database, project_id: str) -> None:
+    """:func:`require_project` in a read transaction of its own."""
+    with db.read() as c:
+        require_project(c, project_id)

@@ -1,0 +1,205 @@
+"""Storage of issues and questions: raised on a label (and its asset) or on an asset, with a status.
+
+An issue is created OPEN; it can then be SOLVED or CANCELLED, and a solved or cancelled
+issue can be reopened (OPEN). Its ``text`` is its first comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ServerError
+from .db import Database, chunks, marks, new_id, now, require_project
+from .filters import Sql, asset_sql, given
+
+DDL = """
+CREATE TABLE IF NOT EXISTS issues (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, asset_id TEXT,
+  label_id TEXT, object_mid TEXT, type TEXT, status TEXT, text TEXT, author_id TEXT,
+  created_at TEXT, updated_at TEXT, issue_number INTEGER, has_been_seen INTEGER DEFAULT 0);
+CREATE INDEX IF NOT EXISTS issues_project ON issues (project_id, seq);
+CREATE INDEX IF NOT EXISTS issues_asset ON issues (asset_id);
+"""
+_COLUMNS = ("i.id, i.project_id, i.asset_id, i.label_id, i.object_mid, i.type, i.status, i.text, "
+            "i.author_id, i.created_at, i.updated_at, i.issue_number, i.has_been_seen")  # fmt: skip
+
+# status -> the statuses it may move to
+TRANSITIONS = {"OPEN": {"SOLVED", "CANCELLED"}, "SOLVED": {"OPEN"}, "CANCELLED": {"OPEN"}}
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    id: str
+    project_id: str
+    asset_id: str
+    label_id: str | None
+    object_mid: str | None
+    type: str
+    status: str
+    text: str | None
+    author_id: str
+    created_at: str
+    updated_at: str
+    issue_number: int
+    has_been_seen: bool
+
+
+def _row(r: Sequence[Any]) -> IssueRow:
+    return IssueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
+                    bool(r[12]))  # fmt: skip
+
+
+def issue_sql(where: Mapping[str, Any], arg: str = "where") -> Sql:
+    """``IssueWhere`` on ``issues i``."""
+    q = Sql()
+    if where.get("id") is not None:
+        q.add("i.id = ?", where["id"])
+    project_id = (where.get("project") or {}).get("id")
+    if project_id is not None:
+        q.add("i.project_id = ?", project_id)
+    q.add_in("i.asset_id", where.get("assetIn"), f"{arg}.assetIn")
+    if where.get("status") is not None:
+        q.add("i.status = ?", where["status"])
+    if where.get("type") is not None:
+        q.add("i.type = ?", where["type"])
+    asset = dict(where.get("asset") or {})
+    if given(asset):
+        aq = asset_sql(asset, "ax", f"{arg}.asset")
+        if aq.parts:
+            q.add(f"i.asset_id IN (SELECT ax.id FROM assets ax WHERE {aq.sql})", *aq.args)
+    return q
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    label_id: str | None
+    asset_id: str | None
+    object_mid: str | None
+    type: str
+    text: str | None
+
+
+class IssueRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _where(self, where: Mapping[str, Any]) -> Sql:
+        project_id = (where.get("project") or {}).get("id")
+        with self.db.read() as c:
+            require_project(c, project_id)
+        return issue_sql(where)
+
+    def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[IssueRow]:
+        q = self._where(where)
+        sql = f"SELECT {_COLUMNS} FROM issues i WHERE {q.sql} ORDER BY i.seq LIMIT ? OFFSET ?"
+        with self.db.read() as c:
+            return [
+                _row(r) for r in c.execute(sql, [*q.args, -1 if first is None else first, skip])
+            ]
+
+    def count(self, where: Mapping[str, Any]) -> int:
+        q = self._where(where)
+        with self.db.read() as c:
+            return int(c.execute(f"SELECT COUNT(*) FROM issues i WHERE {q.sql}", q.args)
+                       .fetchone()[0])  # fmt: skip
+
+    def create(
+        self,
+        project_id: str | None,
+        asset_id: str | None,
+        issues: Sequence[NewIssue],
+        author_id: str,
+    ) -> list[IssueRow]:
+        """Write issues (one transaction); refuse all if a label or asset is unknown.
+
+        ``project_id`` / ``asset_id`` come from the mutation's ``where``: each issue's
+        label and asset must be inside them.
+        """
+        at = now()
+        with self.db.write(append_only=True) as c:
+            label_ids = [i.label_id for i in issues if i.label_id]
+            labels: dict[str, tuple[str, str]] = {}  # label -> (asset, project)
+            for part in chunks(list(dict.fromkeys(label_ids))):
+                sql = (
+                    f"SELECT id, asset_id, project_id FROM labels WHERE id IN ({marks(len(part))})"
+                )
+                labels.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
+            asset_ids = [i.asset_id for i in issues if i.asset_id]
+            assets: dict[str, str] = {}  # asset -> project
+            for part in chunks(list(dict.fromkeys(asset_ids))):
+                sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
+                assets.update(c.execute(sql, list(part)).fetchall())
+            require_project(c, project_id)
+            resolved: list[tuple[str, str]] = []  # (asset, project) per issue
+            for index, issue in enumerate(issues):
+                where = f"issues[{index}]"
+                if issue.label_id is None and issue.asset_id is None:
+                    raise ServerError(f"{where} needs labelID or assetId: the label or asset "
+                                      "the issue is about.")  # fmt: skip
+                if issue.label_id is not None:
+                    if issue.label_id not in labels:
+                        raise ServerError(f'{where}: Label "{issue.label_id}" not found. '
+                                          "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                    label_asset, label_project = labels[issue.label_id]
+                    if issue.asset_id is not None and issue.asset_id != label_asset:
+                        raise ServerError(f"{where}: label {issue.label_id!r} is on asset "
+                                          f"{label_asset!r}, not on assetId {issue.asset_id!r}.")  # fmt: skip
+                    found = (label_asset, label_project)
+                else:
+                    assert issue.asset_id is not None
+                    if issue.asset_id not in assets:
+                        raise ServerError(f'{where}: Asset "{issue.asset_id}" not found. '
+                                          "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                    found = (issue.asset_id, assets[issue.asset_id])
+                if project_id is not None and found[1] != project_id:
+                    what = (
+                        f"label {issue.label_id!r}"
+                        if issue.label_id
+                        else f"asset {issue.asset_id!r}"
+                    )
+                    raise ServerError(f"{where}: {what} is not in project {project_id!r}. "
+                                      "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                if asset_id is not None and found[0] != asset_id:
+                    raise ServerError(f"{where} is about asset {found[0]!r}, outside where.id "
+                                      f"{asset_id!r}.")  # fmt: skip
+                resolved.append(found)
+            numbers: dict[str, int] = {}
+            rows = []
+            for issue, (a_id, p_id) in zip(issues, resolved, strict=True):
+                if p_id not in numbers:
+                    last = c.execute("SELECT max(issue_number) FROM issues WHERE project_id = ?",
+                                     (p_id,)).fetchone()[0]  # fmt: skip
+                    numbers[p_id] = last or 0
+                numbers[p_id] += 1
+                rows.append(IssueRow(new_id(), p_id, a_id, issue.label_id, issue.object_mid,
+                                     issue.type, "OPEN", issue.text, author_id, at, at,
+                                     numbers[p_id], False))  # fmt: skip
+            c.executemany(
+                "INSERT INTO issues (id, project_id, asset_id, label_id, object_mid, type, status,"
+                " text, author_id, created_at, updated_at, issue_number, has_been_seen)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(r.id, r.project_id, r.asset_id, r.label_id, r.object_mid, r.type, r.status,
+                  r.text, r.author_id, r.created_at, r.updated_at, r.issue_number, 0)
+                 for r in rows],
+            )  # fmt: skip
+        return rows
+
+    def get(self, issue_id: str) -> IssueRow:
+        with self.db.read() as c:
+            r = c.execute(f"SELECT {_COLUMNS} FROM issues i WHERE i.id = ?", (issue_id,)).fetchone()
+        if r is None:
+            raise ServerError.not_found("Issue", issue_id)
+        return _row(r)
+
+    def set_status(self, issue_id: str, status: str) -> IssueRow:
+        with self.db.write() as c:
+            current = self.get(issue_id)
+            if status != current.status and status not in TRANSITIONS[current.status]:
+                allowed = " or ".join(sorted(TRANSITIONS[current.status]))
+                raise ServerError(f'Issue "{issue_id}" is {current.status}: it can only become '
+                                  f"{allowed}, not {status}.")  # fmt: skip
+            c.execute("UPDATE issues SET status = ?, updated_at = ? WHERE id = ?",
+                      (status, now(), issue_id))  # fmt: skip
+        return self.get(issue_id)

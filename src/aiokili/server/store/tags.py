@@ -1,0 +1,90 @@
+"""Storage of tags: an organization's labels for projects (create, rename, delete, check on a project)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ServerError
+from .db import Database, new_id, now, require_project
+
+DDL = """
+CREATE TABLE IF NOT EXISTS tags (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, label TEXT, color TEXT,
+  organization_id TEXT, created_at TEXT);
+CREATE TABLE IF NOT EXISTS project_tags (
+  project_id TEXT, tag_id TEXT, PRIMARY KEY (project_id, tag_id)) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class TagRow:
+    id: str
+    label: str
+    color: str | None
+    organization_id: str
+    checked_for_projects: list[str]
+
+
+class TagRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _rows(self, sql: str, args: Sequence[Any]) -> list[TagRow]:
+        with self.db.read() as c:
+            found = c.execute(sql, list(args)).fetchall()
+            out = []
+            for r in found:
+                projects = [p[0] for p in c.execute(
+                    "SELECT project_id FROM project_tags WHERE tag_id = ? ORDER BY project_id",
+                    (r[0],))]  # fmt: skip
+                out.append(TagRow(r[0], r[1], r[2], r[3], projects))
+        return out
+
+    def of_organization(self, organization_id: str) -> list[TagRow]:
+        return self._rows("SELECT id, label, color, organization_id FROM tags "
+                          "WHERE organization_id = ? ORDER BY seq", [organization_id])  # fmt: skip
+
+    def of_project(self, project_id: str) -> list[TagRow]:
+        return self._rows("SELECT t.id, t.label, t.color, t.organization_id FROM tags t JOIN "
+                          "project_tags pt ON pt.tag_id = t.id WHERE pt.project_id = ? "
+                          "ORDER BY t.seq", [project_id])  # fmt: skip
+
+    def get(self, tag_id: str, organization_id: str) -> TagRow:
+        found = self._rows("SELECT id, label, color, organization_id FROM tags WHERE id = ? "
+                           "AND organization_id = ?", [tag_id, organization_id])  # fmt: skip
+        if not found:
+            raise ServerError.not_found("Tag", tag_id)
+        return found[0]
+
+    def create(self, label: str, color: str | None, organization_id: str) -> TagRow:
+        tag_id = new_id()
+        with self.db.write(append_only=True) as c:
+            c.execute("INSERT INTO tags (id, label, color, organization_id, created_at) "
+                      "VALUES (?,?,?,?,?)", (tag_id, label, color, organization_id, now()))  # fmt: skip
+        return self.get(tag_id, organization_id)
+
+    def rename(self, tag_id: str, label: str, organization_id: str) -> tuple[int, TagRow]:
+        self.get(tag_id, organization_id)
+        with self.db.write() as c:
+            changed = c.execute("UPDATE tags SET label = ? WHERE id = ?", (label, tag_id)).rowcount
+        return changed, self.get(tag_id, organization_id)
+
+    def delete(self, tag_id: str, organization_id: str) -> bool:
+        self.get(tag_id, organization_id)
+        with self.db.write() as c:
+            c.execute("DELETE FROM project_tags WHERE tag_id = ?", (tag_id,))
+            c.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        return True
+
+    def check(self, tag_id: str, project_id: str, organization_id: str, checked: bool) -> TagRow:
+        self.get(tag_id, organization_id)
+        with self.db.write() as c:
+            require_project(c, project_id)
+            if checked:
+                c.execute("INSERT OR IGNORE INTO project_tags VALUES (?, ?)", (project_id, tag_id))
+            else:
+                c.execute("DELETE FROM project_tags WHERE project_id = ? AND tag_id = ?",
+                          (project_id, tag_id))  # fmt: skip
+        return self.get(tag_id, organization_id)
