@@ -1,4 +1,4 @@
-"""Mistakes with asset queries that mypy must catch (checked by tests/test_assets_queries.py)."""
+"""Mistakes with asset queries that mypy must catch (checked by tests/client/assets/test_asset_queries.py)."""
 
 from __future__ import annotations
 

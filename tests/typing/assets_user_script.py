@@ -1,4 +1,4 @@
-"""Typed use of the asset queries and imports (checked by tests/test_assets_queries.py)."""
+"""Typed use of the asset queries and imports (checked by tests/client/assets/test_asset_queries.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Mistakes with issues and users that mypy must catch (checked by tests/test_issues.py)."""
+"""Mistakes with issues and users that mypy must catch (checked by tests/client/test_issues.py)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_official_sdk import answer, official_python, run_official
+from official_support import answer, official_python, run_official
 
 from aiokili.server import LocalServer
 

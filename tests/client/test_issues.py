@@ -262,7 +262,7 @@ def test_mypy_types_issue_and_user_calls() -> None:
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
 
     def mypy(script: str) -> str:
         result = subprocess.run(

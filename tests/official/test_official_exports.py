@@ -13,8 +13,8 @@ from typing import Any
 import anyio
 import pytest
 from exports_support import image_project
+from official_support import official_python, run_official
 from test_exports import normalize
-from test_official_sdk import official_python, run_official
 
 import aiokili
 from aiokili.server import LocalServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_official_sdk import official_python, run_official
+from official_support import official_python, run_official
 
 from aiokili.server import LocalServer
 

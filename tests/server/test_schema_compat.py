@@ -17,7 +17,7 @@ import graphql
 import official_env
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_DOCUMENTS = 117  # in kili 26.2.4 (official_env.KILI_VERSION)
 _OPERATION = re.compile(r"^\s*(query|mutation|subscription)\b[^{]*\{", re.S)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_official_sdk import official_python, run_official  # noqa: F401 (fixture)
+from official_support import official_python, run_official  # noqa: F401 (fixture)
 
 from aiokili.server import LocalServer
 

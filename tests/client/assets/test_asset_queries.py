@@ -386,7 +386,7 @@ def test_mypy_types_asset_calls() -> None:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
 
     def mypy(script: str) -> str:
         result = subprocess.run(

@@ -23,7 +23,7 @@ import aiokili
 from aiokili import ExportFormatError, KiliInputError, NotFoundError
 
 pytestmark = pytest.mark.anyio
-DATA = Path(__file__).parent / "data" / "exports"
+DATA = Path(__file__).resolve().parents[2] / "data" / "exports"
 _VOLATILE = {"createdAt", "date_created", "exportDate", "year"}
 _IDS = {"id", "assetId"}
 
