@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -47,3 +48,17 @@ def test_server_command_prints_endpoint_and_key(tmp_path: object) -> None:
 async def test_pytest_plugin_env_fixture(kili_env: LocalServer) -> None:
     async with aiokili.AsyncKili() as kili:  # key and endpoint from the environment
         assert await kili.count_projects(project_id="none") == 0
+
+
+def test_a_command_is_a_function_that_runs_alone(local_server: LocalServer) -> None:
+    """Each command is a module-level function: registered on an app of its own, it runs."""
+    import typer
+
+    from aiokili.cli.projects import list_
+
+    alone = typer.Typer()
+    alone.command()(list_)
+    env = {"KILI_API_KEY": local_server.api_key, "KILI_API_ENDPOINT": local_server.url}
+    result = CliRunner().invoke(alone, ["--json", "--fields", "id", "--first", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    assert isinstance(json.loads(result.stdout), list)

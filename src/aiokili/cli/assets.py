@@ -96,157 +96,178 @@ class _Rate(ProgressColumn):
         return Text(f"{speed:,.0f} assets/s" if speed else "- assets/s")
 
 
-def build() -> typer.Typer:
-    app = typer.Typer(
-        help="Import and list assets.",
-        epilog=EXIT_CODES,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-    )
+app = typer.Typer(
+    help="Import and list assets.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-    @app.command("import")
-    def import_(
-        ctx: typer.Context,
-        project_id: ProjectId,
-        source: Annotated[
-            Path,
-            typer.Argument(
-                metavar="SOURCE",
-                show_default=False,
-                help="A folder (each file an asset, external id = its path in the folder), "
-                "or a .csv/.tsv/.jsonl file with a url, text or content column, external_id "
-                "and an optional json_metadata.",
-            ),
-        ],
-        separator: Annotated[
-            str | None,
-            typer.Option(
-                "--separator",
-                show_default=False,
-                help="The CSV separator (default: ',' for .csv, tab for .tsv).",
-            ),
-        ] = None,
-        batch_size: Annotated[
-            int | None,
-            typer.Option(
-                "--batch-size",
-                min=1,
-                show_default=False,
-                help=f"Assets per progress step (default: {BATCH_SIZE}; {FILE_BATCH_SIZE} when "
-                "uploading files).",
-            ),
-        ] = None,
-        json_: Annotated[
-            bool, typer.Option("--json", help="A JSON summary on stdout (failures included).")
-        ] = False,
-        quiet: Annotated[
-            bool, typer.Option("--quiet", "-q", help="No progress bar, no summary line.")
-        ] = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Import SOURCE into PROJECT; what the project already has (same external id) is
-        skipped, so running the same command again finishes an interrupted import."""
-        if quiet:
-            settings(ctx).quiet = True
-        if separator is not None and len(separator) != 1:
-            fail(USAGE, f"--separator must be one character, got {separator!r}.")
-        try:
-            items = read_source(source, separator)
-        except SourceError as exc:
-            fail(USAGE, str(exc), "`aiokili assets import --help` describes SOURCE.")
-        summary = Summary(project_id, str(source), len(items))
-        if batch_size is None:
-            files = any(item.kind == "file" for item in items)
-            batch_size = FILE_BATCH_SIZE if files else BATCH_SIZE
-        step = batch_size
-        quiet = settings(ctx).quiet
 
-        async def work(kili: AsyncKili) -> None:
-            project = await kili.get_project(project_id)
-            _check_contents(items, project.input_type)
-            # which external ids the project has (filterExistingAssets: ~7x faster than
-            # get_asset_ids_for_external_ids, which also fetches the asset ids)
-            existing = await kili._core.lookups.existing_external_ids(
-                project_id, [item.external_id for item in items]
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    project_id: ProjectId,
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="SOURCE",
+            show_default=False,
+            help="A folder (each file an asset, external id = its path in the folder), "
+            "or a .csv/.tsv/.jsonl file with a url, text or content column, external_id "
+            "and an optional json_metadata.",
+        ),
+    ],
+    separator: Annotated[
+        str | None,
+        typer.Option(
+            "--separator",
+            show_default=False,
+            help="The CSV separator (default: ',' for .csv, tab for .tsv).",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            show_default=False,
+            help=f"Assets per progress step (default: {BATCH_SIZE}; {FILE_BATCH_SIZE} when "
+            "uploading files).",
+        ),
+    ] = None,
+    json_: Annotated[
+        bool, typer.Option("--json", help="A JSON summary on stdout (failures included).")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar, no summary line.")
+    ] = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Import SOURCE into PROJECT; what the project already has (same external id) is
+    skipped, so running the same command again finishes an interrupted import."""
+    if quiet:
+        settings(ctx).quiet = True
+    items = _read(source, separator)
+    summary = Summary(project_id, str(source), len(items))
+    step = batch_size or _default_batch_size(items)
+    quiet = settings(ctx).quiet
+
+    async def work(kili: AsyncKili) -> None:
+        todo = await _missing(kili, project_id, items, summary, quiet)
+        await _import(kili, project_id, todo, step, summary, quiet)
+
+    try:
+        run(ctx, work, api_key, endpoint, PROJECT_HINT, {"project_id": "PROJECT"})
+    except typer.Exit as exc:
+        if exc.exit_code in (INTERRUPTED, FAILED) and summary.imported:
+            err().print(
+                f"{summary.imported:,} assets were imported before this; run the same "
+                "command again to import the rest.",
+                markup=False,
             )
-            todo = [item for item in items if item.external_id not in existing]
-            summary.already_present = len(items) - len(todo)
-            if not todo:
-                return
-            if summary.already_present and not quiet:
-                err().print(
-                    f"{summary.already_present:,} of {len(items):,} assets are already in the "
-                    "project: importing the others.",
-                    markup=False,
-                )
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                console=err(), disable=quiet,
-            ) as bar:  # fmt: skip
-                task = bar.add_task("Importing", total=len(todo))
-                for start in range(0, len(todo), step):
-                    batch = todo[start : start + step]
-                    await _import_batch(kili, project_id, batch, summary)
-                    bar.advance(task, len(batch))
+        raise
+    _report(ctx, summary, json_)
 
-        try:
-            run(ctx, work, api_key, endpoint, PROJECT_HINT, {"project_id": "PROJECT"})
-        except typer.Exit as exc:
-            if exc.exit_code in (INTERRUPTED, FAILED) and summary.imported:
-                err().print(
-                    f"{summary.imported:,} assets were imported before this; run the same "
-                    "command again to import the rest.",
-                    markup=False,
-                )
-            raise
-        _report(ctx, summary, json_)
 
-    @app.command("list")
-    def list_(
-        ctx: typer.Context,
-        project_id: ProjectId,
-        fields: Fields = None,
-        first: First = None,
-        json_: Annotated[
-            bool,
-            typer.Option("--json", help="A JSON array on stdout (streamed: any number of assets)."),
-        ] = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """The project's assets, oldest first: a table (at most 1000 rows unless --first),
-        or --json (default fields: id, externalId, status, content, jsonMetadata)."""
-        chosen = split_fields(fields) or [*TABLE_FIELDS, "jsonMetadata"]
-        limit = first if first is not None or json_ else TABLE_LIMIT + 1
+def _read(source: Path, separator: str | None) -> list[Item]:
+    """SOURCE's assets, checked before any request (a mistake exits 2)."""
+    if separator is not None and len(separator) != 1:
+        fail(USAGE, f"--separator must be one character, got {separator!r}.")
+    try:
+        return read_source(source, separator)
+    except SourceError as exc:
+        fail(USAGE, str(exc), "`aiokili assets import --help` describes SOURCE.")
 
-        async def work(kili: AsyncKili) -> list[dict[str, Any]]:
-            if json_:
-                await stream_json(kili.assets(project_id, fields=chosen, first=first))
-                return []
-            found = await kili.assets(project_id, fields=chosen, first=limit)
-            return [dump(asset) for asset in found]
 
-        rows = run(ctx, work, api_key, endpoint, PROJECT_HINT,
-                   {"project_id": "PROJECT", "fields": "--fields"})  # fmt: skip
+def _default_batch_size(items: list[Item]) -> int:
+    return FILE_BATCH_SIZE if any(item.kind == "file" for item in items) else BATCH_SIZE
+
+
+async def _missing(
+    kili: AsyncKili, project_id: str, items: list[Item], summary: Summary, quiet: bool
+) -> list[Item]:
+    """The items whose external id the project does not have yet (their contents checked
+    against the project's input type)."""
+    project = await kili.get_project(project_id)
+    _check_contents(items, project.input_type)
+    # which external ids the project has (filterExistingAssets: ~7x faster than
+    # get_asset_ids_for_external_ids, which also fetches the asset ids)
+    existing = await kili._core.lookups.existing_external_ids(
+        project_id, [item.external_id for item in items]
+    )
+    todo = [item for item in items if item.external_id not in existing]
+    summary.already_present = len(items) - len(todo)
+    if todo and summary.already_present and not quiet:
+        err().print(
+            f"{summary.already_present:,} of {len(items):,} assets are already in the "
+            "project: importing the others.",
+            markup=False,
+        )
+    return todo
+
+
+async def _import(
+    kili: AsyncKili, project_id: str, todo: list[Item], step: int, summary: Summary, quiet: bool
+) -> None:
+    """Append ``todo`` in batches of ``step``, the progress bar advancing per batch."""
+    if not todo:
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=err(), disable=quiet,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("Importing", total=len(todo))
+        for start in range(0, len(todo), step):
+            batch = todo[start : start + step]
+            await _import_batch(kili, project_id, batch, summary)
+            bar.advance(task, len(batch))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    project_id: ProjectId,
+    fields: Fields = None,
+    first: First = None,
+    json_: Annotated[
+        bool,
+        typer.Option("--json", help="A JSON array on stdout (streamed: any number of assets)."),
+    ] = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """The project's assets, oldest first: a table (at most 1000 rows unless --first),
+    or --json (default fields: id, externalId, status, content, jsonMetadata)."""
+    chosen = split_fields(fields) or [*TABLE_FIELDS, "jsonMetadata"]
+    limit = first if first is not None or json_ else TABLE_LIMIT + 1
+
+    async def work(kili: AsyncKili) -> list[dict[str, Any]]:
         if json_:
-            return
-        if settings(ctx).quiet:
-            for row in rows[:TABLE_LIMIT] if first is None else rows:
-                out().print(row.get("id"), markup=False)
-            return
-        if not rows:
-            out().print("No assets.")
-            return
-        columns = split_fields(fields) or TABLE_FIELDS
-        shown = rows[:TABLE_LIMIT] if first is None else rows
-        out().print(table(f"Assets of project {escape(project_id)}", columns, shown))
-        if len(rows) > len(shown):
-            say(ctx, f"Only the first {TABLE_LIMIT} assets are shown: --first N shows more, "
-                     "--json all of them.")  # fmt: skip
+            await stream_json(kili.assets(project_id, fields=chosen, first=first))
+            return []
+        found = await kili.assets(project_id, fields=chosen, first=limit)
+        return [dump(asset) for asset in found]
 
-    return app
+    rows = run(ctx, work, api_key, endpoint, PROJECT_HINT,
+               {"project_id": "PROJECT", "fields": "--fields"})  # fmt: skip
+    if json_:
+        return
+    if settings(ctx).quiet:
+        for row in rows[:TABLE_LIMIT] if first is None else rows:
+            out().print(row.get("id"), markup=False)
+        return
+    if not rows:
+        out().print("No assets.")
+        return
+    columns = split_fields(fields) or TABLE_FIELDS
+    shown = rows[:TABLE_LIMIT] if first is None else rows
+    out().print(table(f"Assets of project {escape(project_id)}", columns, shown))
+    if len(rows) > len(shown):
+        say(ctx, f"Only the first {TABLE_LIMIT} assets are shown: --first N shows more, "
+                 "--json all of them.")  # fmt: skip
 
 
 def _check_contents(items: list[Item], input_type: InputType | None) -> None:

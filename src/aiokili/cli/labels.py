@@ -103,119 +103,116 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def build() -> typer.Typer:
-    app = typer.Typer(
-        help="Export and import labels.",
-        epilog=EXIT_CODES,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-    )
+app = typer.Typer(
+    help="Export and import labels.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-    @app.command("export")
-    def export(
-        ctx: typer.Context,
-        project: Project,
-        fmt: Annotated[
-            str,
-            typer.Option(
-                "--format", "-f", show_default=False, help=f"One of {', '.join(FORMATS)}."
-            ),
-        ],
-        output: Annotated[
-            Path, typer.Option("--output", "-o", show_default=False, help="The zip to write.")
-        ],
-        layout: Annotated[
-            str, typer.Option("--layout", help="split (a folder per job) or merged.")
-        ] = "split",
-        single_file: Annotated[
-            bool, typer.Option("--single-file", help="One data.json (kili, coco).")
-        ] = False,
-        with_assets: Annotated[
-            bool, typer.Option("--with-assets/--no-assets", help="Put the media in the zip.")
-        ] = False,
-        label_type: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--label-type",
-                show_default=False,
-                help="Label types exported (repeatable; default DEFAULT and REVIEW).",
-            ),
-        ] = None,
-        as_json: Json = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Export PROJECT's latest labels to --output in --format."""
-        with bar(ctx, "Exporting") as update:
-            seen = [0]
 
-            def progress(done: int, total: int) -> None:
-                seen[0] = done
-                update(done, total)
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    project: Project,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", show_default=False, help=f"One of {', '.join(FORMATS)}."),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", show_default=False, help="The zip to write.")
+    ],
+    layout: Annotated[
+        str, typer.Option("--layout", help="split (a folder per job) or merged.")
+    ] = "split",
+    single_file: Annotated[
+        bool, typer.Option("--single-file", help="One data.json (kili, coco).")
+    ] = False,
+    with_assets: Annotated[
+        bool, typer.Option("--with-assets/--no-assets", help="Put the media in the zip.")
+    ] = False,
+    label_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label-type",
+            show_default=False,
+            help="Label types exported (repeatable; default DEFAULT and REVIEW).",
+        ),
+    ] = None,
+    as_json: Json = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Export PROJECT's latest labels to --output in --format."""
+    with bar(ctx, "Exporting") as update:
+        seen = [0]
 
-            async def work(kili: AsyncKili) -> None:
-                await kili.export_labels(
-                    project, str(output), fmt, layout=layout,  # type: ignore[arg-type]
-                    single_file=single_file, with_assets=with_assets,
-                    label_type_in=label_type or None, progress=progress,
+        def progress(done: int, total: int) -> None:
+            seen[0] = done
+            update(done, total)
+
+        async def work(kili: AsyncKili) -> None:
+            await kili.export_labels(
+                project, str(output), fmt, layout=layout,  # type: ignore[arg-type]
+                single_file=single_file, with_assets=with_assets,
+                label_type_in=label_type or None, progress=progress,
+            )  # fmt: skip
+
+        # kili-formats print()s its skipped annotations: keep stdout for the result
+        with contextlib.redirect_stdout(sys.stderr):
+            run(ctx, work, api_key, endpoint, None, NAMES)
+    if as_json:
+        emit_json({"output": str(output), "format": fmt, "assets": seen[0]})
+    else:
+        say(ctx, f"Exported {seen[0]} asset(s) of {project} to {output} ({fmt}).")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    project: Project,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            show_default=False,
+            help='JSON array or JSONL of {"external_id" or "asset_id", "json_response"}.',
+        ),
+    ],
+    label_type: Annotated[
+        str, typer.Option("--label-type", help="DEFAULT, REVIEW, PREDICTION...")
+    ] = "DEFAULT",
+    model_name: Annotated[
+        str | None,
+        typer.Option("--model-name", show_default=False, help="For PREDICTION labels."),
+    ] = None,
+    as_json: Json = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Append the labels of FILE to PROJECT's assets."""
+    rows = _rows(file)
+    with bar(ctx, "Importing") as update:
+
+        async def work(kili: AsyncKili) -> list[str]:
+            ids: list[str] = []
+            update(0, len(rows))
+            for start in range(0, len(rows), IMPORT_CHUNK):
+                chunk = rows[start : start + IMPORT_CHUNK]
+                by_external = all(r.get("external_id") for r in chunk)
+                labels = await kili.append_labels(
+                    asset_id_array=None if by_external else [str(r["asset_id"]) for r in chunk],
+                    asset_external_id_array=[r["external_id"] for r in chunk]
+                    if by_external else None,
+                    json_response_array=[r["json_response"] for r in chunk],
+                    label_type=label_type,  # type: ignore[arg-type]
+                    model_name=model_name, project_id=project,
                 )  # fmt: skip
+                ids += labels
+                update(start + len(chunk), len(rows))
+            return ids
 
-            # kili-formats print()s its skipped annotations: keep stdout for the result
-            with contextlib.redirect_stdout(sys.stderr):
-                run(ctx, work, api_key, endpoint, None, NAMES)
-        if as_json:
-            emit_json({"output": str(output), "format": fmt, "assets": seen[0]})
-        else:
-            say(ctx, f"Exported {seen[0]} asset(s) of {project} to {output} ({fmt}).")
-
-    @app.command("import")
-    def import_(
-        ctx: typer.Context,
-        project: Project,
-        file: Annotated[
-            Path,
-            typer.Argument(
-                show_default=False,
-                help='JSON array or JSONL of {"external_id" or "asset_id", "json_response"}.',
-            ),
-        ],
-        label_type: Annotated[
-            str, typer.Option("--label-type", help="DEFAULT, REVIEW, PREDICTION...")
-        ] = "DEFAULT",
-        model_name: Annotated[
-            str | None,
-            typer.Option("--model-name", show_default=False, help="For PREDICTION labels."),
-        ] = None,
-        as_json: Json = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Append the labels of FILE to PROJECT's assets."""
-        rows = _rows(file)
-        with bar(ctx, "Importing") as update:
-
-            async def work(kili: AsyncKili) -> list[str]:
-                ids: list[str] = []
-                update(0, len(rows))
-                for start in range(0, len(rows), IMPORT_CHUNK):
-                    chunk = rows[start : start + IMPORT_CHUNK]
-                    by_external = all(r.get("external_id") for r in chunk)
-                    labels = await kili.append_labels(
-                        asset_id_array=None if by_external else [str(r["asset_id"]) for r in chunk],
-                        asset_external_id_array=[r["external_id"] for r in chunk]
-                        if by_external else None,
-                        json_response_array=[r["json_response"] for r in chunk],
-                        label_type=label_type,  # type: ignore[arg-type]
-                        model_name=model_name, project_id=project,
-                    )  # fmt: skip
-                    ids += labels
-                    update(start + len(chunk), len(rows))
-                return ids
-
-            created = run(ctx, work, api_key, endpoint, None, NAMES)
-        if as_json:
-            emit_json({"created": len(created), "label_ids": created})
-        else:
-            say(ctx, f"Imported {len(created)} label(s) into {project}.")
-
-    return app
+        created = run(ctx, work, api_key, endpoint, None, NAMES)
+    if as_json:
+        emit_json({"created": len(created), "label_ids": created})
+    else:
+        say(ctx, f"Imported {len(created)} label(s) into {project}.")

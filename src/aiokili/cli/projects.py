@@ -39,118 +39,116 @@ ProjectId = Annotated[
 ]
 
 
-def build() -> typer.Typer:
-    app = typer.Typer(
-        help="List, create and delete projects.",
-        epilog=EXIT_CODES,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-    )
+app = typer.Typer(
+    help="List, create and delete projects.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-    @app.command("list")
-    def list_(
-        ctx: typer.Context,
-        search: Annotated[
-            str | None,
-            typer.Option(
-                "--search",
-                "-s",
-                show_default=False,
-                help="Only titles matching this SQL LIKE pattern, e.g. 'cats%'.",
-            ),
-        ] = None,
-        fields: Fields = None,
-        first: First = None,
-        json_: Json = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """The projects the key can see, oldest first (a table, or --json: every field)."""
-        chosen = split_fields(fields)
-        filters: dict[str, Any] = {} if search is None else {"search_query": search}
 
-        async def work(kili: AsyncKili) -> list[dict[str, Any]]:
-            if json_:
-                await stream_json(kili.projects(fields=chosen, first=first, **filters))
-                return []
-            found = await kili.projects(fields=chosen or TABLE_FIELDS, first=first, **filters)
-            return [dump(p) for p in found]
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            "-s",
+            show_default=False,
+            help="Only titles matching this SQL LIKE pattern, e.g. 'cats%'.",
+        ),
+    ] = None,
+    fields: Fields = None,
+    first: First = None,
+    json_: Json = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """The projects the key can see, oldest first (a table, or --json: every field)."""
+    chosen = split_fields(fields)
+    filters: dict[str, Any] = {} if search is None else {"search_query": search}
 
-        rows = run(ctx, work, api_key, endpoint, None, {"fields": "--fields"})
+    async def work(kili: AsyncKili) -> list[dict[str, Any]]:
         if json_:
-            return
-        if settings(ctx).quiet:
-            for row in rows:
-                out().print(row.get("id"), markup=False)
-            return
-        if not rows:
-            out().print("No projects.")
-            return
-        out().print(table("Projects", chosen or TABLE_FIELDS, rows))
+            await stream_json(kili.projects(fields=chosen, first=first, **filters))
+            return []
+        found = await kili.projects(fields=chosen or TABLE_FIELDS, first=first, **filters)
+        return [dump(p) for p in found]
 
-    @app.command()
-    def create(
-        ctx: typer.Context,
-        title: Annotated[str, typer.Option("--title", "-t", show_default=False, help="Title.")],
-        input_type: Annotated[
-            InputType,
-            typer.Option("--input-type", "-i", show_default=False, help="What the assets are."),
-        ],
-        interface: Annotated[
-            str,
-            typer.Option(
-                "--interface",
-                show_default=False,
-                help='The ontology: a JSON file, or JSON text ({"jobs": {...}}).',
-            ),
-        ],
-        description: Annotated[str, typer.Option("--description", help="Free text.")] = "",
-        json_: Json = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Create a project; print its id (--json: the whole project)."""
-        json_interface = _interface(interface)
-        project = run(
-            ctx,
-            lambda kili: kili.create_project(
-                title=title,
-                description=description,
-                input_type=input_type,
-                json_interface=json_interface,
-            ),
-            api_key, endpoint, None, NAMES,
-        )  # fmt: skip
-        if json_:
-            emit_json(project)
-        elif settings(ctx).quiet:
-            out().print(project.id, markup=False)
-        else:
-            out().print(f'Project "{escape(project.title or "")}" created: {project.id}')
+    rows = run(ctx, work, api_key, endpoint, None, {"fields": "--fields"})
+    if json_:
+        return
+    if settings(ctx).quiet:
+        for row in rows:
+            out().print(row.get("id"), markup=False)
+        return
+    if not rows:
+        out().print("No projects.")
+        return
+    out().print(table("Projects", chosen or TABLE_FIELDS, rows))
 
-    @app.command()
-    def delete(
-        ctx: typer.Context,
-        project_id: ProjectId,
-        yes: Annotated[
-            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
-        ] = False,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Delete a project with all its assets and labels (asks first, unless --yes)."""
 
-        async def work(kili: AsyncKili) -> str:
-            project = await kili.get_project(project_id)
-            if not yes:
-                _confirm(project.title or "", project_id)
-            await kili.delete_project(project_id)
-            return project.title or ""
+@app.command()
+def create(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option("--title", "-t", show_default=False, help="Title.")],
+    input_type: Annotated[
+        InputType,
+        typer.Option("--input-type", "-i", show_default=False, help="What the assets are."),
+    ],
+    interface: Annotated[
+        str,
+        typer.Option(
+            "--interface",
+            show_default=False,
+            help='The ontology: a JSON file, or JSON text ({"jobs": {...}}).',
+        ),
+    ],
+    description: Annotated[str, typer.Option("--description", help="Free text.")] = "",
+    json_: Json = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Create a project; print its id (--json: the whole project)."""
+    json_interface = _interface(interface)
+    project = run(
+        ctx,
+        lambda kili: kili.create_project(
+            title=title,
+            description=description,
+            input_type=input_type,
+            json_interface=json_interface,
+        ),
+        api_key, endpoint, None, NAMES,
+    )  # fmt: skip
+    if json_:
+        emit_json(project)
+    elif settings(ctx).quiet:
+        out().print(project.id, markup=False)
+    else:
+        out().print(f'Project "{escape(project.title or "")}" created: {project.id}')
 
-        title = run(ctx, work, api_key, endpoint, NOT_FOUND_HINT, {"project_id": "PROJECT"})
-        say(ctx, f'Project "{escape(title)}" ({escape(project_id)}) deleted.')
 
-    return app
+@app.command()
+def delete(
+    ctx: typer.Context,
+    project_id: ProjectId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Delete a project with all its assets and labels (asks first, unless --yes)."""
+
+    async def work(kili: AsyncKili) -> str:
+        project = await kili.get_project(project_id)
+        if not yes:
+            _confirm(project.title or "", project_id)
+        await kili.delete_project(project_id)
+        return project.title or ""
+
+    title = run(ctx, work, api_key, endpoint, NOT_FOUND_HINT, {"project_id": "PROJECT"})
+    say(ctx, f'Project "{escape(title)}" ({escape(project_id)}) deleted.')
 
 
 def _can_ask() -> bool:

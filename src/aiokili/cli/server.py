@@ -4,99 +4,111 @@ from __future__ import annotations
 
 import errno
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from ..quickstart import QuickstartReport
+    from ..server import LocalServer
+
 
 def register(app: typer.Typer) -> None:
-    """Add ``server`` and ``quickstart`` to ``app``."""
+    """Add ``server`` and ``quickstart`` to ``app`` (the root application)."""
+    app.command("server")(serve)
+    app.command("quickstart")(quickstart)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(4000, help="Port; 0 picks a free one."),
+    db: str = typer.Option("aiokili.sqlite3", help="SQLite file, or :memory:."),
+    api_key: str = typer.Option(None, help="Also accept this API key."),
+    latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
+    log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
+    plugin_memory_mb: int | None = typer.Option(
+        None, min=1, help="Memory limit of each plugin run, in MB (default 512)."
+    ),
+    plugin_timeout_s: float | None = typer.Option(
+        None, min=0.001, help="Time limit of each plugin run, in seconds (default 60)."
+    ),
+    plugin_requirement: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A package every plugin gets (repeatable), e.g. kili==26.2.4 to run "
+            "plugins written for the official SDK."
+        ),
+    ] = None,
+) -> None:
+    """Run the local Kili-compatible server until Ctrl-C."""
+    import logging
+
+    from ..server import LocalServer
+
+    try:
+        server = LocalServer(
+            host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms,
+            log_level=log_level.lower(), plugin_memory_mb=plugin_memory_mb,
+            plugin_timeout_s=plugin_timeout_s, plugin_requirements=plugin_requirement,
+        )  # fmt: skip
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"Port {port} is already in use: pass --port N or --port 0", file=sys.stderr)
+        raise typer.Exit(1) from None
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokili.server").setLevel(log_level.upper())
+    server.serve_forever(on_ready=_print_ready)
+
+
+def _print_ready(server: LocalServer) -> None:
+    # one value per line: nothing wraps in an 80-column terminal
+    print(f"GraphQL endpoint: {server.url}", flush=True)
+    print(f"API key: {server.api_key}", flush=True)
+    print("Use them as KILI_API_ENDPOINT and KILI_API_KEY.", flush=True)
+
+
+def quickstart(
+    assets: int = typer.Option(10_000, min=1, help="Number of assets to import and label."),
+    concurrency: int = typer.Option(4, min=1, help="Requests in flight for bulk calls."),
+) -> None:
+    """Run the quickstart against an embedded local server and print what it did."""
+    import anyio
+
+    from ..client import AsyncKili
+    from ..quickstart import run_quickstart
+    from ..server import LocalServer
+
     console = Console()
+    with LocalServer() as srv:
+        console.print(f"Local Kili server on {srv.url}")
 
-    @app.command()
-    def server(
-        host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-        port: int = typer.Option(4000, help="Port; 0 picks a free one."),
-        db: str = typer.Option("aiokili.sqlite3", help="SQLite file, or :memory:."),
-        api_key: str = typer.Option(None, help="Also accept this API key."),
-        latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
-        log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
-        plugin_memory_mb: int | None = typer.Option(
-            None, min=1, help="Memory limit of each plugin run, in MB (default 512)."
-        ),
-        plugin_timeout_s: float | None = typer.Option(
-            None, min=0.001, help="Time limit of each plugin run, in seconds (default 60)."
-        ),
-        plugin_requirement: Annotated[
-            list[str] | None,
-            typer.Option(
-                help="A package every plugin gets (repeatable), e.g. kili==26.2.4 to run "
-                "plugins written for the official SDK."
-            ),
-        ] = None,
-    ) -> None:
-        """Run the local Kili-compatible server until Ctrl-C."""
-        import logging
+        async def go() -> QuickstartReport:
+            async with AsyncKili(
+                api_key=srv.api_key, api_endpoint=srv.url, concurrency=concurrency
+            ) as kili:
+                with console.status("starting") as status:
+                    return await run_quickstart(
+                        kili, assets, step=lambda s: status.update(s + "...")
+                    )
 
-        from ..server import LocalServer
+        report = anyio.run(go)
+    console.print(_steps_table(report))
+    console.print(
+        f"Imported {report.assets:,} assets, appended {report.labels:,} labels, "
+        f"streamed back {report.streamed:,} labels ({report.cats:,} CAT)."
+    )
 
-        def ready(srv: LocalServer) -> None:
-            # one value per line: nothing wraps in an 80-column terminal
-            print(f"GraphQL endpoint: {srv.url}", flush=True)
-            print(f"API key: {srv.api_key}", flush=True)
-            print("Use them as KILI_API_ENDPOINT and KILI_API_KEY.", flush=True)
 
-        try:
-            server = LocalServer(
-                host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms,
-                log_level=log_level.lower(), plugin_memory_mb=plugin_memory_mb,
-                plugin_timeout_s=plugin_timeout_s, plugin_requirements=plugin_requirement,
-            )  # fmt: skip
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            print(f"Port {port} is already in use: pass --port N or --port 0", file=sys.stderr)
-            raise typer.Exit(1) from None
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("aiokili.server").setLevel(log_level.upper())
-        server.serve_forever(on_ready=ready)
-
-    @app.command()
-    def quickstart(
-        assets: int = typer.Option(10_000, min=1, help="Number of assets to import and label."),
-        concurrency: int = typer.Option(4, min=1, help="Requests in flight for bulk calls."),
-    ) -> None:
-        """Run the quickstart against an embedded local server and print what it did."""
-        import anyio
-
-        from ..client import AsyncKili
-        from ..quickstart import run_quickstart
-        from ..server import LocalServer
-
-        with LocalServer() as srv:
-            console.print(f"Local Kili server on {srv.url}")
-
-            async def go() -> None:
-                async with AsyncKili(
-                    api_key=srv.api_key, api_endpoint=srv.url, concurrency=concurrency
-                ) as kili:
-                    with console.status("starting") as status:
-                        report = await run_quickstart(
-                            kili, assets, step=lambda s: status.update(s + "...")
-                        )
-                table = Table(title=f"aiokili quickstart (project {report.project_id})")
-                table.add_column("step")
-                table.add_column("seconds", justify="right")
-                table.add_column("items/s", justify="right")
-                for step in report.steps:
-                    rate = step.items / step.seconds if step.seconds else float("inf")
-                    table.add_row(step.name, f"{step.seconds:.2f}", f"{rate:,.0f}")
-                console.print(table)
-                console.print(
-                    f"Imported {report.assets:,} assets, appended {report.labels:,} labels, "
-                    f"streamed back {report.streamed:,} labels ({report.cats:,} CAT)."
-                )
-
-            anyio.run(go)
+def _steps_table(report: QuickstartReport) -> Table:
+    """Each step of the quickstart with its duration and rate."""
+    table = Table(title=f"aiokili quickstart (project {report.project_id})")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("items/s", justify="right")
+    for step in report.steps:
+        rate = step.items / step.seconds if step.seconds else float("inf")
+        table.add_row(step.name, f"{step.seconds:.2f}", f"{rate:,.0f}")
+    return table

@@ -51,58 +51,57 @@ EventMatchers = Annotated[
 ]
 
 
-def build() -> typer.Typer:
-    app = typer.Typer(
-        help="Register webhooks (then activate them like plugins).",
-        epilog=EXIT_CODES,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-    )
+app = typer.Typer(
+    help="Register webhooks (then activate them like plugins).",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-    @app.command()
-    def create(
-        ctx: typer.Context,
-        url: Url,
-        name: Name,
-        header: Header = None,
-        handler_type: HandlerTypes = None,
-        event_matcher: EventMatchers = None,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Register a webhook; `aiokili plugins activate NAME --project P` turns it on."""
-        run(
-            ctx,
-            lambda kili: kili.create_webhook(
-                url, name, header, True, _types(handler_type), event_matcher or None
-            ),
-            api_key, endpoint, None, NAMES,
-        )  # fmt: skip
-        say(ctx, f'Webhook "{escape(name)}" created; activate it with `aiokili plugins activate '
-                 f"{escape(name)} --project PROJECT_ID`.")  # fmt: skip
 
-    @app.command()
-    def update(
-        ctx: typer.Context,
-        url: Url,
-        name: Name,
-        header: Header = None,
-        handler_type: HandlerTypes = None,
-        event_matcher: EventMatchers = None,
-        api_key: ApiKey = None,
-        endpoint: Endpoint = None,
-    ) -> None:
-        """Change a webhook's URL, header and events."""
-        run(
-            ctx,
-            lambda kili: kili.update_webhook(
-                url, name, header, True, _types(handler_type), event_matcher or None
-            ),
-            api_key, endpoint, None, NAMES,
-        )  # fmt: skip
-        say(ctx, f'Webhook "{escape(name)}" updated.')
+@app.command()
+def create(
+    ctx: typer.Context,
+    url: Url,
+    name: Name,
+    header: Header = None,
+    handler_type: HandlerTypes = None,
+    event_matcher: EventMatchers = None,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Register a webhook; `aiokili plugins activate NAME --project P` turns it on."""
+    run(
+        ctx,
+        lambda kili: kili.create_webhook(
+            url, name, header, True, _types(handler_type), event_matcher or None
+        ),
+        api_key, endpoint, None, NAMES,
+    )  # fmt: skip
+    say(ctx, f'Webhook "{escape(name)}" created; activate it with `aiokili plugins activate '
+             f"{escape(name)} --project PROJECT_ID`.")  # fmt: skip
 
-    return app
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    url: Url,
+    name: Name,
+    header: Header = None,
+    handler_type: HandlerTypes = None,
+    event_matcher: EventMatchers = None,
+    api_key: ApiKey = None,
+    endpoint: Endpoint = None,
+) -> None:
+    """Change a webhook's URL, header and events."""
+    run(
+        ctx,
+        lambda kili: kili.update_webhook(
+            url, name, header, True, _types(handler_type), event_matcher or None
+        ),
+        api_key, endpoint, None, NAMES,
+    )  # fmt: skip
+    say(ctx, f'Webhook "{escape(name)}" updated.')
 
 
 def _types(values: list[str] | None) -> Any:
