@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+import pytest
 from exports_support import image_project, image_response
+from support import answer, import_images, new_project
 from typer.testing import CliRunner, Result
 
 import aiokili
 from aiokili.cli import _app
+from aiokili.cli import labels as labels_cli
+from aiokili.errors import APIConnectionError, BulkOperationError, ItemFailure
 from aiokili.server import LocalServer
 
 T = TypeVar("T")
@@ -142,3 +146,218 @@ def test_export_as_a_real_subprocess(local_server: LocalServer, tmp_path: Path) 
     with zipfile.ZipFile(out) as archive:
         coco = json.loads(archive.read("labels.json"))
     assert len(coco["images"]) == 2 and len(coco["annotations"]) == 4
+
+
+# ----------------------------------------------------------- import: checked first, resumable
+
+
+def assets_project(server: LocalServer, n: int) -> tuple[str, list[str]]:
+    """A new project with ``n`` assets img-0000...: its id and the asset ids."""
+
+    async def work(kili: aiokili.AsyncKili) -> tuple[str, list[str]]:
+        project_id = await new_project(kili)
+        return project_id, await import_images(kili, project_id, n)
+
+    return sdk(server, work)
+
+
+def write_labels(
+    path: Path, keys: list[str], key: str = "external_id", category: str = "A"
+) -> Path:
+    path.write_text("".join(json.dumps({key: k, "json_response": answer(category)}) + "\n"
+                            for k in keys))  # fmt: skip
+    return path
+
+
+def labels_per_asset(server: LocalServer, project_id: str) -> dict[str, int]:
+    """How many labels each asset has (by external id)."""
+
+    async def work(kili: aiokili.AsyncKili) -> dict[str, int]:
+        found: dict[str, int] = {}
+        async for label in kili.labels(project_id, fields=["labelOf.externalId"]):
+            assert label.label_of is not None
+            found[label.label_of.external_id or ""] = (
+                found.get(label.label_of.external_id or "", 0) + 1
+            )
+        return found
+
+    return sdk(server, work)
+
+
+def test_import_finds_every_asset_before_writing_anything(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent in batches of 5, the 11th label's unknown external id used to be found after
+    10 labels were written, and the message said "Nothing was written."."""
+    monkeypatch.setattr(labels_cli, "IMPORT_CHUNK", 5)
+    project_id, ids = assets_project(local_server, 10)
+    keys = [f"img-{i:04d}" for i in range(10)]
+    source = write_labels(tmp_path / "labels.jsonl", [*keys, "unknown"])
+    result = cli(local_server, "labels", "import", project_id, str(source))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"Error: FILE {source}: 1 of 11 labels name an external id that project {project_id} "
+        "does not have: 'unknown' (label 11). Nothing was written."
+    )
+    assert result.stderr.splitlines()[1] == (
+        "Hint: fix them, or import those assets first (`aiokili assets import`); "
+        f"`aiokili assets list {project_id}` shows the project's assets."
+    )
+    assert "Importing" not in result.stderr  # no progress bar: nothing was sent
+    assert labels_per_asset(local_server, project_id) == {}
+
+    by_id = write_labels(tmp_path / "ids.jsonl", [*ids[:7], "no-such-asset"], key="asset_id")
+    result = cli(local_server, "labels", "import", project_id, str(by_id))
+    assert result.exit_code == 2, result.output
+    assert "1 of 8 labels name an asset id that project" in result.stderr
+    assert "'no-such-asset' (label 8). Nothing was written." in result.stderr
+    assert labels_per_asset(local_server, project_id) == {}
+
+    unknown = cli(local_server, "labels", "import", "no-such-project", str(source))
+    assert unknown.exit_code == 4, unknown.output
+    assert "no-such-project" in unknown.stderr
+    assert "Hint: `aiokili projects list` shows the projects." in unknown.stderr
+    bad_type = cli(local_server, "labels", "import", project_id, str(source), "--label-type", "X")
+    assert bad_type.exit_code == 2
+    assert bad_type.stderr.startswith(
+        "Error: --label-type 'X' is not a label type: use one of AUTOSAVE, DEFAULT, "
+        "INFERENCE, PREDICTION, REVIEW."
+    )
+
+
+def test_running_an_import_again_writes_only_what_is_missing(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-running a file used to append every label again (6,000 labels for 3,000 assets)."""
+    monkeypatch.setattr(labels_cli, "IMPORT_CHUNK", 5)
+    project_id, _ = assets_project(local_server, 13)
+    keys = [f"img-{i:04d}" for i in range(13)]
+    source = write_labels(tmp_path / "labels.jsonl", keys[:10])
+    first = cli(local_server, "labels", "import", project_id, str(source))
+    assert first.exit_code == 0, first.output
+    assert f"Imported 10 label(s) into {project_id}." in first.stdout
+
+    again = cli(local_server, "labels", "import", project_id, str(source), "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == {
+        "total": 10, "already_present": 10, "created": 0, "label_ids": [], "failed": [],
+    }  # fmt: skip
+    human = cli(local_server, "labels", "import", project_id, str(source))
+    assert human.stdout.strip() == (
+        f"Nothing to import: all 10 labels are already in project {project_id}."
+    )
+    assert labels_per_asset(local_server, project_id) == dict.fromkeys(keys[:10], 1)
+
+    # 3 new assets, and another answer on img-0000: 4 labels are missing
+    grown = tmp_path / "grown.jsonl"
+    grown.write_text(source.read_text() + "".join(
+        json.dumps({"external_id": k, "json_response": answer("B" if k == keys[0] else "A")})
+        + "\n" for k in [keys[0], *keys[10:]]
+    ))  # fmt: skip
+    more = cli(local_server, "labels", "import", project_id, str(grown))
+    assert more.exit_code == 0, more.output
+    assert "10 of 14 labels are already in the project: importing the others." in more.stderr
+    assert f"Imported 4 label(s) into {project_id} (10 were already there)." in more.stdout
+    assert labels_per_asset(local_server, project_id) == {**dict.fromkeys(keys, 1), keys[0]: 2}
+
+    # another label type, or another model's predictions, are other labels
+    review = cli(local_server, "labels", "import", project_id, str(source), "--label-type",
+                 "REVIEW", "--json")  # fmt: skip
+    assert json.loads(review.stdout)["created"] == 10
+    for model in ("m1", "m1", "m2"):
+        cli(local_server, "labels", "import", project_id, str(source), "--label-type",
+            "PREDICTION", "--model-name", model)  # fmt: skip
+
+    async def predictions(kili: aiokili.AsyncKili) -> list[str | None]:
+        return sorted(p.model_name for p in await kili.predictions(project_id))
+
+    assert sdk(local_server, predictions) == ["m1"] * 10 + ["m2"] * 10
+
+
+def test_an_interrupted_import_says_what_was_written_and_finishes_when_run_again(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(labels_cli, "IMPORT_CHUNK", 5)
+    project_id, _ = assets_project(local_server, 15)
+    keys = [f"img-{i:04d}" for i in range(15)]
+    source = write_labels(tmp_path / "labels.jsonl", keys)
+    real = aiokili.AsyncKili.append_labels
+    calls = 0
+
+    async def interrupted(self: aiokili.AsyncKili, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt  # Ctrl-C while the third batch is being sent
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiokili.AsyncKili, "append_labels", interrupted)
+    first = cli(local_server, "labels", "import", project_id, str(source))
+    assert first.exit_code == 130, first.output
+    assert first.stderr.strip().splitlines()[-1] == (
+        "10 labels were written before this, and up to 5 of the batch being sent; run the "
+        "same command again: only the missing labels are imported."
+    )
+    assert sum(labels_per_asset(local_server, project_id).values()) == 10
+
+    monkeypatch.setattr(aiokili.AsyncKili, "append_labels", real)
+    second = cli(local_server, "labels", "import", project_id, str(source))
+    assert second.exit_code == 0, second.output
+    assert f"Imported 5 label(s) into {project_id} (10 were already there)." in second.stdout
+    assert labels_per_asset(local_server, project_id) == dict.fromkeys(keys, 1)
+
+
+def test_a_failed_import_says_exactly_how_many_labels_were_written(
+    local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed labels are listed by where they are in the file; the count written is exact."""
+    monkeypatch.setattr(labels_cli, "IMPORT_CHUNK", 4)
+    project_id, _ = assets_project(local_server, 8)
+    keys = [f"img-{i:04d}" for i in range(8)]
+    source = write_labels(tmp_path / "labels.jsonl", keys)
+    real = aiokili.AsyncKili.append_labels
+
+    async def partly(self: aiokili.AsyncKili, **kwargs: Any) -> Any:
+        """Every label but those of the third and sixth lines is written."""
+        responses = kwargs.pop("json_response_array")
+        assets = kwargs.pop("asset_id_array")
+        external = await self.assets(project_id, asset_id_in=assets, fields=["externalId"])
+        names = {a.id: a.external_id for a in external}
+        bad = [i for i, a in enumerate(assets) if names[a] in (keys[2], keys[5])]
+        good = [i for i in range(len(assets)) if i not in bad]
+        done = await real(self, asset_id_array=[assets[i] for i in good],
+                          json_response_array=[responses[i] for i in good],
+                          **kwargs) if good else []  # fmt: skip
+        failures = [ItemFailure(i, assets[i], ValueError("refused")) for i in bad]
+        raise BulkOperationError("append_labels", failures, done)
+
+    monkeypatch.setattr(aiokili.AsyncKili, "append_labels", partly)
+    result = cli(local_server, "labels", "import", project_id, str(source))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert "Error: 2 of 8 labels failed to import (6 written, 0 already in the project)." in lines
+    assert "  label 3 (img-0002): refused" in lines and "  label 6 (img-0005): refused" in lines
+    assert lines[-1] == (
+        "Hint: Fix them and run the same command again: only the missing labels are imported."
+    )
+    as_json = cli(local_server, "labels", "import", project_id, str(source), "--json")
+    summary = json.loads(as_json.stdout)
+    assert (summary["already_present"], summary["created"]) == (6, 0)
+    assert summary["failed"] == [
+        {"where": "label 3", "external_id": "img-0002", "error": "refused"},
+        {"where": "label 6", "external_id": "img-0005", "error": "refused"},
+    ]
+
+    async def unreachable(self: aiokili.AsyncKili, **kwargs: Any) -> Any:
+        down = APIConnectionError("Could not connect to the Kili API.")
+        failures = [ItemFailure(i, a, down) for i, a in enumerate(kwargs["asset_id_array"])]
+        raise BulkOperationError("append_labels", failures, [])
+
+    monkeypatch.setattr(aiokili.AsyncKili, "append_labels", unreachable)
+    down = cli(local_server, "labels", "import", project_id, str(source))
+    assert down.exit_code == 1, down.output
+    assert down.stderr.strip().splitlines()[-1] == "Nothing was written."
+    monkeypatch.setattr(aiokili.AsyncKili, "append_labels", real)
+    fixed = cli(local_server, "labels", "import", project_id, str(source))
+    assert f"Imported 2 label(s) into {project_id} (6 were already there)." in fixed.stdout
+    assert labels_per_asset(local_server, project_id) == dict.fromkeys(keys, 1)

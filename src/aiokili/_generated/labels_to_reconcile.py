@@ -18,6 +18,7 @@ class LabelsToReconcileData(BaseModel):
     id: str
     asset_id: Optional[str] = Field(alias="assetId")
     json_response: Optional[JSONText] = Field(alias="jsonResponse")
+    model_name: Optional[str] = Field(alias="modelName")
     created_at: Optional[datetime] = Field(alias="createdAt")
     author: Optional["LabelsToReconcileDataAuthor"]
 

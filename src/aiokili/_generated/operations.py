@@ -696,6 +696,7 @@ query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
     id
     assetId
     jsonResponse
+    modelName
     createdAt
     author {
       id

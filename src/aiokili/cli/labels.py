@@ -1,17 +1,24 @@
 """``aiokili labels export|import``: a project's labels to an archive in any export format,
-and labels from a JSON / JSONL file, both with a progress bar (rate and ETA)."""
+and labels from a JSON / JSONL file, both with a progress bar (rate and ETA).
+
+``import`` checks the whole file and finds every label's asset before writing anything,
+skips the labels the project already has (same asset, label type, model name and json
+response, by the API key's user), and appends the others in batches: running the same
+command again after an interruption or a failure imports only what is missing.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,12 +33,30 @@ from rich.progress import (
 from rich.text import Text
 
 from ..client import AsyncKili
+from ..errors import APIConnectionError, BulkOperationError, KiliInputError, NotFoundError
 from ..exports.formats import FORMATS
-from ._common import EXIT_CODES, USAGE, ApiKey, Endpoint, Json, emit_json, err, fail, run, say
+from ..models import LabelType
+from ._common import (
+    EXIT_CODES,
+    FAILED,
+    INTERRUPTED,
+    USAGE,
+    ApiKey,
+    Endpoint,
+    Hints,
+    Json,
+    emit_json,
+    err,
+    fail,
+    run,
+    say,
+)
 from ._common import settings as cli_settings
+from .label_files import LabelFile, LabelRow, read_labels
 
 IMPORT_CHUNK = 500
 """Labels sent per append_labels call by ``labels import`` (the bar moves per chunk)."""
+SHOWN_FAILURES = 20
 NAMES = {
     "fmt": "--format",
     "filename": "--output",
@@ -41,8 +66,10 @@ NAMES = {
     "label_type_in": "--label-type",
     "json_response_array": "json_response",
 }
+PROJECT_HINT: Hints = {NotFoundError: "`aiokili projects list` shows the projects."}
 
 Project = Annotated[str, typer.Argument(show_default=False, help="The project id.")]
+Update = Callable[[int, int], None]
 
 
 class Rate(ProgressColumn):
@@ -54,9 +81,10 @@ class Rate(ProgressColumn):
 
 
 @contextmanager
-def bar(ctx: typer.Context, description: str) -> Iterator[Any]:
-    """A progress bar on stderr with count, rate and ETA; ``update(done, total)`` moves it
-    (nothing is drawn with ``--quiet``)."""
+def bar(ctx: typer.Context, description: str) -> Iterator[Update]:
+    """A progress bar on stderr with count, rate and ETA; ``update(done, total)`` moves it.
+    It is drawn at the first ``update`` (an error found before is the only output), and
+    never with ``--quiet``."""
     if cli_settings(ctx).quiet:
         yield lambda done, total: None
         return
@@ -64,43 +92,17 @@ def bar(ctx: typer.Context, description: str) -> Iterator[Any]:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TaskProgressColumn(), Rate(), TimeElapsedColumn(), TimeRemainingColumn(),
     )  # fmt: skip
-    with Progress(*columns, console=err(), transient=False) as progress:
-        task = progress.add_task(description, total=None)
+    with ExitStack() as stack:
+        shown: list[tuple[Progress, Any]] = []
 
         def update(done: int, total: int) -> None:
+            if not shown:
+                progress = stack.enter_context(Progress(*columns, console=err()))
+                shown.append((progress, progress.add_task(description, total=None)))
+            progress, task = shown[0]
             progress.update(task, completed=done, total=total or None)
 
         yield update
-
-
-def _rows(path: Path) -> list[dict[str, Any]]:
-    """The labels of a JSON array or JSONL file, checked: each has ``json_response`` and
-    ``external_id`` or ``asset_id``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(USAGE, f"FILE {path}: cannot read it ({exc.strerror}).")
-    rows: Any
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith("["):
-            rows = json.loads(text)
-        else:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError as exc:
-        fail(USAGE, f"FILE {path}: not JSON or JSONL ({exc}).",
-             'One object per line: {"external_id": "a", "json_response": {...}}')  # fmt: skip
-    if not isinstance(rows, list):
-        fail(USAGE, f"FILE {path}: expected a list of labels.")
-    for i, row in enumerate(rows, 1):
-        if not isinstance(row, dict) or not isinstance(row.get("json_response"), dict):
-            fail(USAGE, f"FILE {path}: label {i} has no json_response object.",
-                 'Each label: {"external_id" or "asset_id": ..., "json_response": {...}}')  # fmt: skip
-        if bool(row.get("external_id")) == bool(row.get("asset_id")):
-            fail(USAGE, f"FILE {path}: label {i} needs exactly one of external_id, asset_id.")
-    if len({bool(row.get("external_id")) for row in rows}) > 1:
-        fail(USAGE, f"FILE {path}: use external_id for every label, or asset_id for every one.")
-    return rows
 
 
 app = typer.Typer(
@@ -144,27 +146,49 @@ def export(
     endpoint: Endpoint = None,
 ) -> None:
     """Export PROJECT's latest labels to --output in --format."""
-    with bar(ctx, "Exporting") as update:
-        seen = [0]
+    seen = [0]
 
-        def progress(done: int, total: int) -> None:
-            seen[0] = done
-            update(done, total)
+    async def work(kili: AsyncKili) -> None:
+        with bar(ctx, "Exporting") as update:
 
-        async def work(kili: AsyncKili) -> None:
+            def progress(done: int, total: int) -> None:
+                seen[0] = done
+                update(done, total)
+
             await kili.export_labels(
                 project, str(output), fmt, layout=layout,  # type: ignore[arg-type]
                 single_file=single_file, with_assets=with_assets,
                 label_type_in=label_type or None, progress=progress,
             )  # fmt: skip
 
-        # kili-formats print()s its skipped annotations: keep stdout for the result
-        with contextlib.redirect_stdout(sys.stderr):
-            run(ctx, work, api_key, endpoint, None, NAMES)
+    # kili-formats print()s its skipped annotations: keep stdout for the result
+    with contextlib.redirect_stdout(sys.stderr):
+        run(ctx, work, api_key, endpoint, PROJECT_HINT, NAMES)
     if as_json:
         emit_json({"output": str(output), "format": fmt, "assets": seen[0]})
     else:
         say(ctx, f"Exported {seen[0]} asset(s) of {project} to {output} ({fmt}).")
+
+
+@dataclass
+class Summary:
+    """What an import did (its --json output)."""
+
+    total: int
+    key_field: str  # "external_id" or "asset_id", as in the file
+    already_present: int = 0
+    label_ids: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    in_flight: int = 0  # labels of the batch being sent (unknown if interrupted)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "already_present": self.already_present,
+            "created": len(self.label_ids),
+            "label_ids": self.label_ids,
+            "failed": self.failed,
+        }
 
 
 @app.command("import")
@@ -190,29 +214,166 @@ def import_(
     endpoint: Endpoint = None,
 ) -> None:
     """Append the labels of FILE to PROJECT's assets."""
-    rows = _rows(file)
-    with bar(ctx, "Importing") as update:
+    labels = read_labels(file)
+    kind = _label_type(label_type)
+    summary = Summary(len(labels.rows), labels.key_field)
 
-        async def work(kili: AsyncKili) -> list[str]:
-            ids: list[str] = []
-            update(0, len(rows))
-            for start in range(0, len(rows), IMPORT_CHUNK):
-                chunk = rows[start : start + IMPORT_CHUNK]
-                by_external = all(r.get("external_id") for r in chunk)
-                labels = await kili.append_labels(
-                    asset_id_array=None if by_external else [str(r["asset_id"]) for r in chunk],
-                    asset_external_id_array=[r["external_id"] for r in chunk]
-                    if by_external else None,
-                    json_response_array=[r["json_response"] for r in chunk],
-                    label_type=label_type,  # type: ignore[arg-type]
-                    model_name=model_name, project_id=project,
-                )  # fmt: skip
-                ids += labels
-                update(start + len(chunk), len(rows))
-            return ids
+    async def work(kili: AsyncKili) -> None:
+        assets = await _asset_ids(kili, project, labels, file)
+        todo = await _missing(kili, labels.rows, assets, kind, model_name, summary)
+        if not todo:
+            return
+        if summary.already_present and not cli_settings(ctx).quiet:
+            err().print(f"{summary.already_present:,} of {summary.total:,} labels are already "
+                        "in the project: importing the others.", markup=False)  # fmt: skip
+        with bar(ctx, "Importing") as update:
+            await _append(kili, project, todo, kind, model_name, summary, update)
 
-        created = run(ctx, work, api_key, endpoint, None, NAMES)
-    if as_json:
-        emit_json({"created": len(created), "label_ids": created})
+    try:
+        run(ctx, work, api_key, endpoint, PROJECT_HINT, NAMES)
+    except typer.Exit as exc:
+        if exc.exit_code in (INTERRUPTED, FAILED):
+            err().print(_written_before(summary, exc.exit_code == INTERRUPTED), markup=False)
+        raise
+    _report(ctx, project, summary, as_json)
+
+
+def _label_type(value: str) -> LabelType:
+    try:
+        return LabelType(value)
+    except ValueError:
+        names = ", ".join(kind.value for kind in LabelType)
+        fail(USAGE, f"--label-type {value!r} is not a label type: use one of {names}.")
+
+
+async def _asset_ids(kili: AsyncKili, project: str, labels: LabelFile, file: Path) -> list[str]:
+    """Every label's asset id, all found in the project before anything is written."""
+    lookups = kili._core.lookups
+    await lookups.input_type(project)  # an unknown project is "not found", not unknown ids
+    keys = [row.asset_key for row in labels.rows]
+    if labels.by_external_id:
+        ids = await lookups.asset_ids_by_external_id(project, keys)
     else:
-        say(ctx, f"Imported {len(created)} label(s) into {project}.")
+        ids = {key: key for key in await lookups.existing_asset_ids(project, keys)}
+    unknown = [row for row in labels.rows if row.asset_key not in ids]
+    if unknown:
+        shown = ", ".join(f"{row.asset_key!r} ({row.where})" for row in unknown[:5])
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        raise KiliInputError(
+            f"FILE {file}: {len(unknown):,} of {len(keys):,} labels name an "
+            f"{labels.key_name} that project {project} does not have: {shown}{more}. Nothing "
+            "was written. Hint: fix them, or import those assets first (`aiokili assets "
+            f"import`); `aiokili assets list {project}` shows the project's assets."
+        )
+    return [ids[key] for key in keys]
+
+
+@dataclass(frozen=True)
+class _Todo:
+    row: LabelRow
+    asset_id: str
+
+
+async def _missing(
+    kili: AsyncKili,
+    rows: list[LabelRow],
+    assets: list[str],
+    kind: LabelType,
+    model_name: str | None,
+    summary: Summary,
+) -> list[_Todo]:
+    """The labels the project does not have yet (see the module's docstring)."""
+    responses = [row.json_response for row in rows]
+    present = await kili._existing_labels(assets, responses, kind, model_name)
+    summary.already_present = sum(1 for label_id in present if label_id is not None)
+    return [
+        _Todo(row, asset)
+        for row, asset, label_id in zip(rows, assets, present, strict=True)
+        if label_id is None
+    ]
+
+
+async def _append(
+    kili: AsyncKili,
+    project: str,
+    todo: list[_Todo],
+    kind: LabelType,
+    model_name: str | None,
+    summary: Summary,
+    update: Update,
+) -> None:
+    """Append ``todo`` in batches of :data:`IMPORT_CHUNK`; a batch's failed labels are
+    recorded and the next batch sent, unless the API is unreachable."""
+    update(0, len(todo))
+    for start in range(0, len(todo), IMPORT_CHUNK):
+        batch = todo[start : start + IMPORT_CHUNK]
+        summary.in_flight = len(batch)
+        try:
+            summary.label_ids += await kili.append_labels(
+                asset_id_array=[item.asset_id for item in batch],
+                json_response_array=[item.row.json_response for item in batch],
+                label_type=kind, model_name=model_name, project_id=project,
+            )  # fmt: skip
+        except BulkOperationError as exc:
+            summary.label_ids += exc.succeeded
+            summary.failed += [
+                {"where": batch[f.index].row.where, summary.key_field: batch[f.index].row.asset_key,
+                 "error": _one_line(f.error)}
+                for f in exc.failures
+            ]  # fmt: skip
+            if not exc.succeeded and all(
+                isinstance(f.error, APIConnectionError) for f in exc.failures
+            ):
+                summary.in_flight = 0
+                raise exc.failures[0].error from exc  # the API is unreachable: stop here
+        summary.in_flight = 0
+        update(start + len(batch), len(todo))
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _written_before(summary: Summary, interrupted: bool) -> str:
+    """How many labels were written before a failure or Ctrl-C (and what to do)."""
+    written = len(summary.label_ids)
+    if interrupted and summary.in_flight:
+        return (
+            f"{written:,} labels were written before this, and up to {summary.in_flight:,} "
+            "of the batch being sent; run the same command again: only the missing labels "
+            "are imported."
+        )
+    if not written:
+        return "Nothing was written."
+    return (
+        f"{written:,} labels were written before this; run the same command again: only the "
+        "missing labels are imported."
+    )
+
+
+def _report(ctx: typer.Context, project: str, summary: Summary, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary.as_json())
+    written, present = len(summary.label_ids), summary.already_present
+    if summary.failed:
+        details = [f"{f['where']} ({f[summary.key_field]}): {f['error']}"
+                   for f in summary.failed[:SHOWN_FAILURES]]  # fmt: skip
+        if len(summary.failed) > SHOWN_FAILURES:
+            details.append(f"... and {len(summary.failed) - SHOWN_FAILURES:,} more (--json "
+                           "lists them all).")  # fmt: skip
+        fail(
+            FAILED,
+            f"{len(summary.failed):,} of {summary.total:,} labels failed to import ({written:,} "
+            f"written, {present:,} already in the project).",
+            "Fix them and run the same command again: only the missing labels are imported.",
+            details,
+        )
+    if as_json:
+        return
+    if not written:
+        say(ctx, f"Nothing to import: all {summary.total:,} labels are already in project "
+                 f"{escape(project)}.")  # fmt: skip
+        return
+    there = f" ({present:,} were already there)" if present else ""
+    say(ctx, f"Imported {written} label(s) into {escape(project)}{there}.")

@@ -6,12 +6,14 @@ import json
 import warnings
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any, Literal
 
 from .._core import constants as C
 from .._core.base import Domain
-from .._core.bulk import created_since
+from .._core.bulk import chunked, created_since
 from .._core.inputs import as_list, build, json_text, same_length
+from .._core.tasks import gather_or_raise
 from .._generated.append_many_labels import AppendManyLabels
 from .._generated.input_types import (
     AppendManyLabelsData,
@@ -159,16 +161,19 @@ class LabelMutationMethods(Domain):
         return project.id
 
     async def _written_labels(
-        self, chunk: Sequence[dict[str, Any]], kind: LabelType, since: datetime
+        self, chunk: Sequence[dict[str, Any]], kind: LabelType, since: datetime | None
     ) -> list[str | None]:
-        """After an unknown outcome: per item, the id of the label the API already wrote
-        (same asset, type, author and answer, created since the call began), else None."""
+        """Per item, the id of a label the API already has for it (same asset, type,
+        author, model name and answer; created since ``since``, when given), each label
+        accounting for one item; else None. After an unknown outcome, ``since`` is when
+        the call began."""
         me = None
         if any(item.get("authorID") is None for item in chunk):
             me = (await self._core.gql.viewer()).data.id
         assets = sorted({item["assetID"] for item in chunk})
-        where = LabelWhere(asset=AssetWhere(id_in=assets), type_in=[kind],
-                           created_at_gte=since.date().isoformat())  # fmt: skip
+        day = since.date().isoformat() if since is not None else None
+        where = build(LabelWhere, asset=AssetWhere(id_in=assets), type_in=[kind],
+                      created_at_gte=day)  # fmt: skip
         by_asset: dict[str, list[LabelsToReconcileData]] = {}
         skip = 0
         while True:
@@ -181,8 +186,9 @@ class LabelMutationMethods(Domain):
 
         def written(item: dict[str, Any], label: LabelsToReconcileData) -> bool:
             author = label.author.id if label.author else None
-            return (created_since(label.created_at, since)
+            return ((since is None or created_since(label.created_at, since))
                     and author == (item.get("authorID") or me)
+                    and label.model_name == item.get("modelName")
                     and label.json_response == json.loads(item["jsonResponse"]))  # fmt: skip
 
         found: list[str | None] = []
@@ -192,6 +198,33 @@ class LabelMutationMethods(Domain):
             if match is not None:
                 candidates.remove(match)  # each written label accounts for one item
             found.append(match.id if match else None)
+        return found
+
+    async def _existing_labels(
+        self,
+        asset_ids: Sequence[str],
+        json_responses: Sequence[dict[str, Any]],
+        kind: LabelType,
+        model_name: str | None = None,
+    ) -> list[str | None]:
+        """Per label that ``append_labels`` would add by the API key's user, the id of one
+        the API already has (same asset, type, author, model name and json response), else
+        None; each existing label accounts for one. What ``aiokili labels import`` skips."""
+        shared = {"modelName": model_name} if model_name is not None else {}
+        items = [{"assetID": asset, "jsonResponse": json.dumps(response), **shared}
+                 for asset, response in zip(asset_ids, json_responses, strict=True)]  # fmt: skip
+        by_asset: dict[str, list[int]] = {}
+        for i, asset in enumerate(asset_ids):
+            by_asset.setdefault(asset, []).append(i)
+        groups = [[i for a in assets for i in by_asset[a]]  # an asset's labels stay together
+                  for assets in chunked(list(by_asset), C.EXTERNAL_IDS_CHUNK)]  # fmt: skip
+        jobs = [partial(self._written_labels, [items[i] for i in group], kind, None)
+                for group in groups]  # fmt: skip
+        found: list[str | None] = [None] * len(items)
+        for group, ids in zip(groups, await gather_or_raise(jobs, limit=C.LOOKUP_CONCURRENCY),
+                              strict=True):  # fmt: skip
+            for i, label_id in zip(group, ids, strict=True):
+                found[i] = label_id
         return found
 
     async def create_predictions(
