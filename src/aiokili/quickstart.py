@@ -33,6 +33,14 @@ class Step:
     items: int
     seconds: float
 
+    @property
+    def per_second(self) -> float | None:
+        """Items per second; None for a one-item step (creating the project), where a rate
+        means nothing."""
+        if self.items <= 1 or self.seconds <= 0:
+            return None
+        return self.items / self.seconds
+
 
 @dataclass
 class QuickstartReport:

@@ -21,6 +21,16 @@ def test_quickstart_prints_its_summary() -> None:
     assert "150 CAT" in result.output
 
 
+def test_quickstart_shows_a_rate_only_for_steps_of_many_items() -> None:
+    result = CliRunner().invoke(_app(), ["quickstart", "--assets", "20"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line.split("│")[3].strip()
+            for line in result.output.splitlines() if line.startswith("│")}  # fmt: skip
+    assert rows["create project"] == "-"  # one item: no "1/s"
+    assert rows["import 20 assets"].replace(",", "").isdigit()
+    assert rows["append 20 labels"].replace(",", "").isdigit()
+
+
 def test_quickstart_rejects_bad_input() -> None:
     result = CliRunner().invoke(_app(), ["quickstart", "--assets", "0"])
     assert result.exit_code != 0

@@ -175,6 +175,30 @@ def test_projects_create_usage_errors(local_server: LocalServer) -> None:
     assert unknown.exit_code == 2 and "Unknown field 'nope' in --fields" in one_error(unknown)
 
 
+def test_messages_are_about_the_cli(local_server: LocalServer) -> None:
+    """Hints name the command that ran; no message advises a Python call."""
+    blank = cli(local_server, "projects", "create", "-t", " ", "-i", "IMAGE",
+                "--interface", json.dumps(INTERFACE))  # fmt: skip
+    assert blank.stderr.strip().splitlines() == [
+        "Error: --title must be a non-empty string, got ' '.",
+        "Hint: `aiokili projects create --help` shows the arguments.",
+    ]
+    unknown = cli(local_server, "projects", "delete", "no-such-project", "--yes")
+    assert unknown.stderr.strip().splitlines() == [
+        'Error: Project "no-such-project" not found.',
+        "Hint: `aiokili projects list` shows the projects.",
+    ]
+    fields = cli(local_server, "projects", "list", "-f", "nope")
+    assert one_error(fields).startswith(
+        "Error: Unknown field 'nope' in --fields. Fields available here: archived,"
+    )
+    assert fields.stderr.strip().splitlines()[-1] == (
+        "Hint: `aiokili projects list --help` shows the arguments."
+    )
+    for result in (blank, unknown, fields):
+        assert "COMMAND" not in result.stderr and "()" not in result.stderr
+
+
 # ---------------------------------------------------------------------------- assets import
 
 

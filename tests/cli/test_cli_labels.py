@@ -83,6 +83,18 @@ def test_export_errors_are_one_line_with_exit_codes(
     assert not Path(out).exists()
 
 
+def test_a_failing_export_says_why_before_any_progress_bar(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "e.zip")
+    missing = cli(local_server, "labels", "export", "no-such-project", "-f", "kili", "-o", out)
+    assert missing.exit_code == 4
+    assert missing.stderr.strip().splitlines() == [
+        'Error: Project "no-such-project" not found.',
+        "Hint: `aiokili projects list` shows the projects.",
+    ]  # no "Exporting 0/?" bar, before nor after
+
+
 def test_import_json_and_jsonl_by_external_or_asset_id(
     local_server: LocalServer, tmp_path: Path
 ) -> None:

@@ -317,6 +317,15 @@ def test_unknown_plugin_or_project_exit_4(local_server: LocalServer) -> None:
     assert name in one_error(result)[0]
 
 
+def test_an_unknown_plugin_is_not_found_without_python_advice(local_server: LocalServer) -> None:
+    name = unique("nobody")
+    result = cli(local_server, "plugins", "status", name)
+    assert one_error(result) == (
+        f'Error: Plugin "{name}" not found.',
+        "Hint: `aiokili plugins list` shows the plugins.",
+    )
+
+
 def test_a_failing_build_exits_1_with_its_errors(local_server: LocalServer, tmp_path: Path) -> None:
     name = unique("badreq")
     folder = write_files(tmp_path / "badreq", {"main.py": RECORDER,
@@ -349,6 +358,11 @@ def test_a_deployment_over_the_timeout_exits_5(local_server: LocalServer, tmp_pa
     error, hint = one_error(result)
     assert error.startswith(f'Error: Plugin "{name}" was not active after 0.05 s')
     assert "aiokili plugins status" in hint
+    assert "get_plugin_status()" not in error
+    assert hint == (
+        f"Hint: It may still be deploying: `aiokili plugins status {name}`; or wait longer "
+        "with --timeout."
+    )
 
 
 # ----------------------------------------------------------------------------- the local harness
@@ -414,6 +428,41 @@ def test_plugins_test_label_sources(local_server: LocalServer, tmp_path: Path) -
     assert bare in error and "--label-json or --label-id" in hint
     bad_event = cli(local_server, *base, "--event", "on_click")
     assert bad_event.exit_code == 2 and "--event" in bad_event.output
+
+
+def test_plugins_test_on_an_unknown_asset_is_not_found(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = write_files(tmp_path, {"gate.py": SEND_BACK}) / "gate.py"
+    project_id, _ = unlabelled_asset(local_server)
+    for extra in ([], ["--label-json", json.dumps(answer("A"))]):
+        result = cli(local_server, "plugins", "test", str(path), "-p", project_id,
+                     "-a", "no-such-asset", *extra)  # fmt: skip
+        assert result.exit_code == 4, result.output
+        assert one_error(result) == (
+            f'Error: Asset "no-such-asset" not found in project {project_id}.',
+            f"Hint: `aiokili assets list {project_id}` shows its assets.",
+        )
+
+
+def test_plugins_test_takes_a_bare_json_response(local_server: LocalServer, tmp_path: Path) -> None:
+    path = write_files(tmp_path, {"gate.py": SEND_BACK}) / "gate.py"
+    project_id, asset_id, _ = labelled_asset(local_server, "A")
+    base = ["plugins", "test", str(path), "-p", project_id, "-a", asset_id, "--json"]
+    bare = cli(local_server, *base, "--label-json", json.dumps(answer("B")))
+    assert bare.exit_code == 0, bare.output
+    assert json.loads(bare.stdout)["returned"] == "sent back"
+    kept = cli(local_server, *base, "--label-json", json.dumps(answer("A")))
+    assert json.loads(kept.stdout)["returned"] == "kept"
+    not_object = cli(local_server, *base, "--label-json", "[1]")
+    assert one_error(not_object)[0] == (
+        "Error: --label-json must hold a JSON object: a label, or its json response."
+    )
+    shown = CliRunner().invoke(_app(), ["plugins", "test", "--help"], env={"COLUMNS": "200"})
+    assert (
+        """or only its json response, e.g. '{"JOB": {"categories": [{"name": "A"}]}}'."""
+        in " ".join(shown.stdout.split())
+    )
 
 
 def test_plugins_test_shows_the_handlers_traceback_and_exits_1(

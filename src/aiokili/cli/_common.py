@@ -147,16 +147,32 @@ def parse_since(value: str | None) -> datetime | None:
 
 
 _METHOD_PREFIX = re.compile(r"^\w+\(\): ")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_PYTHON_CALL = re.compile(r"[\w.]+\(\)")
 
 
 def _split(exc: BaseException) -> tuple[str, str | None]:
-    """The message's first line (without the SDK's ``method(): `` prefix) and its own hint."""
+    """The message's first line and its own hint, as the CLI says them: without the SDK's
+    ``method(): `` prefix, nor the sentences that advise a Python call
+    (``... or list them with kili.projects().``: the CLI's hint says what to run)."""
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, GraphQLError) and exc.errors:  # without the "Operation: " prefix
         text = exc.errors[0].message.strip() or text
     first = _METHOD_PREFIX.sub("", text.splitlines()[0])
     message, _, hint = first.partition(" Hint: ")
-    return message, hint or None
+    first_sentence, *others = _SENTENCE_END.split(message)
+    kept = [first_sentence, *(s for s in others if not _PYTHON_CALL.search(s))]
+    return " ".join(kept), hint or None
+
+
+def command_path(ctx: typer.Context | None) -> str:
+    """The command of ``ctx`` as a user types it, e.g. ``aiokili plugins upload``."""
+    names: list[str] = []
+    here: Any = ctx
+    while here is not None and here.parent is not None:
+        names.append(here.info_name or "")
+        here = here.parent
+    return " ".join(["aiokili", *reversed(names)])
 
 
 Hints = dict[type[BaseException], str]
@@ -175,31 +191,38 @@ def exit_code(exc: BaseException) -> int:
 
 
 DEFAULT_HINTS: Hints = {
-    PluginDeployTimeout: "It may still be deploying: `aiokili plugins status NAME`; or wait "
-    "longer with --timeout.",
+    PluginDeployTimeout: "It may still be deploying: `aiokili plugins status` shows it; or "
+    "wait longer with --timeout.",
     AuthenticationError: "Check the API key: --api-key or $KILI_API_KEY (and --endpoint or "
     "$KILI_API_ENDPOINT).",
     ConfigurationError: "Pass --api-key and --endpoint, or set $KILI_API_KEY and "
     "$KILI_API_ENDPOINT.",
     APIConnectionError: "Is the API at --endpoint ($KILI_API_ENDPOINT) reachable? "
     "`aiokili server` runs a local one.",
-    KiliInputError: "`aiokili COMMAND --help` shows the arguments.",
+    NotFoundError: "Check the name or id.",
 }
+"""Hints of the errors whose command gives none (a KiliInputError's: ``{command} --help``)."""
 
 
 def report(
-    exc: BaseException, hints: Hints | None = None, names: dict[str, str] | None = None
+    exc: BaseException,
+    hints: Hints | None = None,
+    names: dict[str, str] | None = None,
+    ctx: typer.Context | None = None,
 ) -> NoReturn:
     """Exit with ``exc`` as one line, a hint, and its exit code. ``names`` renames the SDK's
-    argument names in the message to the command's (``plugin_path`` -> ``PATH``)."""
+    argument names in the message to the command's (``plugin_path`` -> ``PATH``); ``ctx``
+    (the command's) names the command in the default hint of bad input."""
     message, own_hint = _split(exc)
-    for sdk_name, cli_name in (names or {}).items():
-        message = re.sub(rf"\b{sdk_name}\b", cli_name, message)
+    for sdk_name, cli_name in (names or {}).items():  # "in fields=." -> "in --fields."
+        message = re.sub(rf"\b{sdk_name}\b(=(?=[\s.,;:)]|$))?", cli_name, message)
     hint = own_hint
     for table in (hints or {}, DEFAULT_HINTS):
         if hint is not None:
             break
         hint = next((h for kind, h in table.items() if isinstance(exc, kind)), None)
+    if hint is None and isinstance(exc, KiliInputError):
+        hint = f"`{command_path(ctx)} --help` shows the arguments."
     details = None
     if isinstance(exc, PluginBuildError):  # the last build errors, as the server wrote them
         details = [str(getattr(e, "content", e)).strip() for e in exc.errors[-5:]]
@@ -227,7 +250,7 @@ def run(
     except (KeyboardInterrupt, asyncio.CancelledError):  # 3.10: Ctrl-C ends as a cancellation
         raise typer.Exit(INTERRUPTED) from None
     except (KiliError, APIError) as exc:
-        report(exc, hints, names)
+        report(exc, hints, names, ctx)
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]

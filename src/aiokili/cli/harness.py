@@ -97,8 +97,22 @@ async def stored_label(
     return found[-1]
 
 
-def given_label(label_json: str) -> dict[str, Any]:
-    """--label-json: a JSON file's content, or JSON text; a JSON object."""
+async def check_asset(kili: AsyncKili, project: str, asset: str) -> None:
+    """NotFoundError unless the project exists and has the asset."""
+    lookups = kili._core.lookups
+    await lookups.input_type(project)
+    if asset not in await lookups.existing_asset_ids(project, [asset]):
+        raise NotFoundError.from_message(
+            f'Asset "{asset}" not found in project {project}. Hint: `aiokili assets list '
+            f"{project}` shows its assets.",
+            "NOT_FOUND",
+        )
+
+
+def given_label(label_json: str, event: str) -> dict[str, Any]:
+    """--label-json: a JSON file's content, or JSON text, holding a label (an object with
+    ``jsonResponse``) or a bare json response, which becomes the ``jsonResponse`` of a
+    label of the event's type (no id: it is not in the API)."""
     source = Path(label_json)
     text = source.read_text() if _is_file(source) else label_json
     try:
@@ -108,8 +122,11 @@ def given_label(label_json: str) -> dict[str, Any]:
             f"--label-json is neither a JSON file nor JSON text ({exc})."
         ) from None
     if not isinstance(label, dict):
-        raise KiliInputError("--label-json must hold a JSON object (the label).")
-    return label
+        raise KiliInputError("--label-json must hold a JSON object: a label, or its json response.")
+    if "jsonResponse" in label:
+        return label
+    kind = "REVIEW" if event == "on_review" else "DEFAULT"
+    return {"id": None, "labelType": kind, "jsonResponse": label}
 
 
 def _folder_of(path: Path) -> Path:

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..client import AsyncKili
-from ..errors import KiliInputError, NotFoundError, PluginBuildError
+from ..errors import KiliInputError, NotFoundError, PluginBuildError, PluginDeployTimeout
 from ..plugins import PluginLog
 from ..plugins.files import plugin_files, plugin_name_of
 from ..plugins.methods import DEPLOY_TIMEOUT
@@ -37,7 +37,7 @@ from ._common import (
     say,
     settings,
 )
-from .harness import HandlerOutput, given_label, run_handler, stored_label
+from .harness import HandlerOutput, check_asset, given_label, run_handler, stored_label
 
 PLUGIN_NAMES = {
     "plugin_path": "PATH",
@@ -125,6 +125,8 @@ def _deploy_hints(path: Path, shown: str, update: bool) -> Hints:
     return {
         PluginBuildError: f"Fix the plugin, then `aiokili plugins update {path} --name "
         f"{shown}`; `aiokili plugins build-errors {shown}` lists every error.",
+        PluginDeployTimeout: f"It may still be deploying: `aiokili plugins status {shown}`; "
+        "or wait longer with --timeout.",
         **({} if not update else NOT_FOUND_HINT),
     }
 
@@ -338,7 +340,9 @@ def test_(
         typer.Option(
             "--label-json",
             show_default=False,
-            help="The label the handler gets: a JSON file or JSON text.",
+            help="The label the handler gets: a JSON file or JSON text holding a label "
+            '({"id": ..., "jsonResponse": {...}}) or only its json response, e.g. '
+            """'{"JOB": {"categories": [{"name": "A"}]}}'.""",
         ),
     ] = None,
     label_id: Annotated[
@@ -362,10 +366,11 @@ def test_(
     logged and returned; exit 1 with the traceback if it raised.
     """
     check_files(path)
-    given = _given_label(label_json, label_id)
+    given = _given_label(label_json, label_id, event.value)
     output = HandlerOutput(silent=json_ or settings(ctx).quiet)
 
     async def work(kili: AsyncKili) -> dict[str, Any]:
+        await check_asset(kili, project, asset)
         label = given
         if label is None:
             label = await stored_label(kili, project, asset, label_id, event.value)
@@ -375,14 +380,14 @@ def test_(
     _show_outcome(ctx, event.value, outcome, output, json_)
 
 
-def _given_label(label_json: str | None, label_id: str | None) -> dict[str, Any] | None:
+def _given_label(label_json: str | None, label_id: str | None, event: str) -> dict[str, Any] | None:
     """The label of --label-json, checked (None without it)."""
     if label_json is not None and label_id is not None:
         fail(USAGE, "give --label-json or --label-id, not both.")
     if label_json is None:
         return None
     try:
-        return given_label(label_json)
+        return given_label(label_json, event)
     except KiliInputError as exc:
         fail(USAGE, str(exc), "pass a file holding a JSON object, or the object itself.")
 

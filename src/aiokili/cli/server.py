@@ -103,12 +103,12 @@ def quickstart(
 
 
 def _steps_table(report: QuickstartReport) -> Table:
-    """Each step of the quickstart with its duration and rate."""
+    """Each step of the quickstart with its duration, and its rate if it has several items."""
     table = Table(title=f"aiokili quickstart (project {report.project_id})")
     table.add_column("step")
     table.add_column("seconds", justify="right")
     table.add_column("items/s", justify="right")
     for step in report.steps:
-        rate = step.items / step.seconds if step.seconds else float("inf")
-        table.add_row(step.name, f"{step.seconds:.2f}", f"{rate:,.0f}")
+        rate = "-" if step.per_second is None else f"{step.per_second:,.0f}"
+        table.add_row(step.name, f"{step.seconds:.2f}", rate)
     return table
