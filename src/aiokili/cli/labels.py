@@ -376,4 +376,4 @@ def _report(ctx: typer.Context, project: str, summary: Summary, as_json: bool) -
                  f"{escape(project)}.")  # fmt: skip
         return
     there = f" ({present:,} were already there)" if present else ""
-    say(ctx, f"Imported {written} label(s) into {escape(project)}{there}.")
+    say(ctx, f"Imported {written:,} label(s) into {escape(project)}{there}.")
