@@ -65,6 +65,28 @@ Endpoint = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
+SHOWN_FAILURES = 20
+"""Failed items an import lists on stderr (``--json`` lists them all)."""
+
+
+def command_group(help: str) -> typer.Typer:
+    """The typer app of a command group: its help, the exit codes, help when run bare."""
+    return typer.Typer(help=help, epilog=EXIT_CODES, no_args_is_help=True, rich_markup_mode=None)
+
+
+def one_line(error: BaseException) -> str:
+    """An item's error as one line (its first), for the list of failures."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def shown_failures(lines: list[str]) -> list[str]:
+    """The first :data:`SHOWN_FAILURES` lines, and how many more ``--json`` lists."""
+    more = len(lines) - SHOWN_FAILURES
+    tail = [f"... and {more:,} more (--json lists them all)."] if more > 0 else []
+    return lines[:SHOWN_FAILURES] + tail
+
+
 @dataclass
 class Settings:
     """The global options (``aiokili -q -v ...``), in ``ctx.obj``."""

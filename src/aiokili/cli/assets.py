@@ -30,20 +30,22 @@ from .._generated.enums import InputType
 from ..client import AsyncKili
 from ..errors import APIConnectionError, BulkOperationError, KiliInputError, NotFoundError
 from ._common import (
-    EXIT_CODES,
     FAILED,
     INTERRUPTED,
     USAGE,
     ApiKey,
     Endpoint,
     Hints,
+    command_group,
     emit_json,
     err,
     fail,
+    one_line,
     out,
     run,
     say,
     settings,
+    shown_failures,
 )
 from ._fields import Fields, First, dump, split_fields, stream_json, table
 from .sources import Item, SourceError, read_source
@@ -55,7 +57,6 @@ FILE_BATCH_SIZE = 100
 TABLE_FIELDS = ["id", "externalId", "status", "content"]
 TABLE_LIMIT = 1000
 """Rows a table shows when --first is not given (--json streams every asset)."""
-SHOWN_FAILURES = 20
 PROJECT_HINT: Hints = {NotFoundError: "`aiokili projects list` shows the projects."}
 _ARRAY_INDEX = re.compile(r"\b\w+_array\[(\d+)\]")
 
@@ -96,12 +97,7 @@ class _Rate(ProgressColumn):
         return Text(f"{speed:,.0f} assets/s" if speed else "- assets/s")
 
 
-app = typer.Typer(
-    help="Import and list assets.",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = command_group("Import and list assets.")
 
 
 @app.command("import")
@@ -306,7 +302,7 @@ async def _import_batch(
             item = batch[failure.index]
             summary.failed.append(
                 {"externalId": item.external_id, "where": item.where,
-                 "error": _one_line(failure.error)}
+                 "error": one_line(failure.error)}
             )  # fmt: skip
         if not exc.succeeded and all(isinstance(f.error, APIConnectionError)
                                      for f in exc.failures):  # fmt: skip
@@ -319,20 +315,13 @@ async def _import_batch(
     summary.already_present += len(result["skipped_external_ids"])  # imported meanwhile
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
-
-
 def _report(ctx: typer.Context, summary: Summary, json_: bool) -> None:
     if json_:
         emit_json(summary.as_json())
     failed = len(summary.failed)
     if failed:
-        details = [f"{f['where']} ({f['externalId']}): {f['error']}"
-                   for f in summary.failed[:SHOWN_FAILURES]]  # fmt: skip
-        if failed > SHOWN_FAILURES:
-            details.append(f"... and {failed - SHOWN_FAILURES} more (--json lists them all).")
+        details = shown_failures([f"{f['where']} ({f['externalId']}): {f['error']}"
+                                  for f in summary.failed])  # fmt: skip
         fail(
             FAILED,
             f"{failed:,} of {summary.total:,} assets failed to import ({summary.imported:,} "

@@ -37,7 +37,6 @@ from ..errors import APIConnectionError, BulkOperationError, KiliInputError, Not
 from ..exports.formats import FORMATS
 from ..models import LabelType
 from ._common import (
-    EXIT_CODES,
     FAILED,
     INTERRUPTED,
     USAGE,
@@ -45,18 +44,20 @@ from ._common import (
     Endpoint,
     Hints,
     Json,
+    command_group,
     emit_json,
     err,
     fail,
+    one_line,
     run,
     say,
+    shown_failures,
 )
 from ._common import settings as cli_settings
 from .label_files import LabelFile, LabelRow, read_labels
 
 IMPORT_CHUNK = 500
 """Labels sent per append_labels call by ``labels import`` (the bar moves per chunk)."""
-SHOWN_FAILURES = 20
 NAMES = {
     "fmt": "--format",
     "filename": "--output",
@@ -105,12 +106,7 @@ def bar(ctx: typer.Context, description: str) -> Iterator[Update]:
         yield update
 
 
-app = typer.Typer(
-    help="Export and import labels.",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = command_group("Export and import labels.")
 
 
 @app.command("export")
@@ -318,7 +314,7 @@ async def _append(
             summary.label_ids += exc.succeeded
             summary.failed += [
                 {"where": batch[f.index].row.where, summary.key_field: batch[f.index].row.asset_key,
-                 "error": _one_line(f.error)}
+                 "error": one_line(f.error)}
                 for f in exc.failures
             ]  # fmt: skip
             if not exc.succeeded and all(
@@ -328,11 +324,6 @@ async def _append(
                 raise exc.failures[0].error from exc  # the API is unreachable: stop here
         summary.in_flight = 0
         update(start + len(batch), len(todo))
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
 
 
 def _written_before(summary: Summary, interrupted: bool) -> str:
@@ -357,11 +348,8 @@ def _report(ctx: typer.Context, project: str, summary: Summary, as_json: bool) -
         emit_json(summary.as_json())
     written, present = len(summary.label_ids), summary.already_present
     if summary.failed:
-        details = [f"{f['where']} ({f[summary.key_field]}): {f['error']}"
-                   for f in summary.failed[:SHOWN_FAILURES]]  # fmt: skip
-        if len(summary.failed) > SHOWN_FAILURES:
-            details.append(f"... and {len(summary.failed) - SHOWN_FAILURES:,} more (--json "
-                           "lists them all).")  # fmt: skip
+        details = shown_failures([f"{f['where']} ({f[summary.key_field]}): {f['error']}"
+                                  for f in summary.failed])  # fmt: skip
         fail(
             FAILED,
             f"{len(summary.failed):,} of {summary.total:,} labels failed to import ({written:,} "

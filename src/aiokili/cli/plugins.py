@@ -18,13 +18,13 @@ from ..plugins import PluginLog
 from ..plugins.files import plugin_files, plugin_name_of
 from ..plugins.methods import DEPLOY_TIMEOUT
 from ._common import (
-    EXIT_CODES,
     FAILED,
     USAGE,
     ApiKey,
     Endpoint,
     Hints,
     Json,
+    command_group,
     emit_json,
     err,
     fail,
@@ -89,12 +89,7 @@ Since = Annotated[
 ]
 
 
-app = typer.Typer(
-    help="Upload, run and inspect plugins.",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = command_group("Upload, run and inspect plugins.")
 
 
 def deploy(

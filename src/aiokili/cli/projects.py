@@ -14,13 +14,13 @@ from .._generated.enums import InputType
 from ..client import AsyncKili
 from ..errors import NotFoundError
 from ._common import (
-    EXIT_CODES,
     FAILED,
     USAGE,
     ApiKey,
     Endpoint,
     Hints,
     Json,
+    command_group,
     emit_json,
     fail,
     out,
@@ -39,12 +39,7 @@ ProjectId = Annotated[
 ]
 
 
-app = typer.Typer(
-    help="List, create and delete projects.",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = command_group("List, create and delete projects.")
 
 
 @app.command("list")

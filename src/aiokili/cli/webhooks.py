@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from ._common import EXIT_CODES, ApiKey, Endpoint, run, say
+from ._common import ApiKey, Endpoint, command_group, run, say
 
 NAMES = {
     "webhook_url": "URL",
@@ -51,12 +51,7 @@ EventMatchers = Annotated[
 ]
 
 
-app = typer.Typer(
-    help="Register webhooks (then activate them like plugins).",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = command_group("Register webhooks (then activate them like plugins).")
 
 
 @app.command()
