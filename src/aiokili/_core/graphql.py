@@ -34,7 +34,8 @@ from ..errors import (
     NotFoundError,
 )
 from .calls import current
-from .http import RetryPolicy, path_hint, status_error
+from .failures import path_hint, status_error
+from .http import RetryPolicy
 from .settings import Endpoint
 
 _AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN_API_KEY"})

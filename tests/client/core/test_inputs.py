@@ -100,7 +100,7 @@ def test_bad_client_options(option: str, value: object, message: str) -> None:
         aiokili.AsyncKili(api_key="k", api_endpoint=URL, **{option: value})  # type: ignore[arg-type]
 
 
-FILTER_MESSAGES: list[tuple[Call, str]] = [
+INPUT_MESSAGES: list[tuple[Call, str]] = [
     (lambda k: k.count_assets("p", status="LABELED"),
      'count_assets() got an unknown filter "status": did you mean "status_in"?'),
     (lambda k: k.labels("p", auhtor_in=["x"]),
@@ -120,11 +120,14 @@ FILTER_MESSAGES: list[tuple[Call, str]] = [
     (lambda k: k.append_many_to_dataset("p", content_array="https://a/1.jpg"),
      "content_array must be a list, got str 'https://a/1.jpg': pass a list, e.g. "
      "content_array=['https://a/1.jpg']."),
+    (lambda k: k.append_many_to_dataset("p", content_array=["https://a/1.jpg", "no-dir/cat.jpg"]),
+     "content_array[1] looks like a file path, but there is no such file: 'no-dir/cat.jpg'. "
+     "Check the path. Nothing was imported."),  # once: it said "(nothing was imported)." too
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("call", "message"), FILTER_MESSAGES)
-async def test_filter_mistakes_say_the_fix(
+@pytest.mark.parametrize(("call", "message"), INPUT_MESSAGES)
+async def test_input_mistakes_say_the_fix_once(
     no_requests: respx.MockRouter, call: Call, message: str
 ) -> None:
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:

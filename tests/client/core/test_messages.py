@@ -21,6 +21,7 @@ import aiokili
 from aiokili._core import constants as C
 from aiokili._core import http as _http
 from aiokili._generated.input_types import ProjectWhere
+from aiokili.errors import ItemFailure
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -368,3 +369,15 @@ def test_every_public_method_names_itself() -> None:
     assert len(methods) > 50
     unnamed = [n for n in methods if not hasattr(getattr(aiokili.AsyncKili, n), "__wrapped__")]
     assert unnamed == []
+
+
+def test_a_bulk_error_quotes_its_first_failure_without_repeating_itself() -> None:
+    inner = aiokili.NotFoundError.from_message("Asset 'a1' not found.", "NOT_FOUND",
+                                               call="append_labels")  # fmt: skip
+    error = aiokili.BulkOperationError("append_labels", [ItemFailure(0, "a1", inner)], ["l2"])
+    assert str(inner) == "append_labels(): Asset 'a1' not found."
+    assert str(error) == (
+        "append_labels(): 1 item(s) failed, 1 succeeded; first error at index 0: Asset 'a1' "
+        "not found. Fix the failed items and call again with only those."
+    )
+    assert says_each_thing_once(str(error))
