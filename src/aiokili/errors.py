@@ -44,7 +44,9 @@ class APIError(KiliError):
 
     Attributes:
         status_code: HTTP status of the last response, or None if there was no response.
-        operation: the GraphQL operation name, when known.
+        operation: the GraphQL operation name, when known (e.g. ``"CountProjects"``).
+        call: the public method the request was made for, when known (e.g. ``"projects"``);
+            the message starts with it (``projects(): ...``).
         outcome_unknown: True when a mutation was sent and may or may not have been applied
             (a timeout after sending, a dropped connection, a 5xx); it was not resent.
     """
@@ -52,12 +54,18 @@ class APIError(KiliError):
     outcome_unknown = False
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, operation: str | None = None
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        operation: str | None = None,
+        call: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.operation = operation
+        self.call = call
 
 
 class APIConnectionError(APIError):
@@ -84,8 +92,9 @@ class HTTPStatusError(APIError):
         body: str = "",
         retry_after: float | None = None,
         operation: str | None = None,
+        call: str | None = None,
     ) -> None:
-        super().__init__(message, status_code=status_code, operation=operation)
+        super().__init__(message, status_code=status_code, operation=operation, call=call)
         self.body = body
         self.retry_after = retry_after
 
@@ -129,6 +138,9 @@ class GraphQLErrorDetail:
 class GraphQLError(APIError):
     """The API answered with GraphQL ``errors``.
 
+    The message is the first error's, after the call that failed (``projects(): ...``, or
+    the operation's name outside a public method) and before ``hint``, if any.
+
     Attributes:
         errors: every error the server returned, with message, path and extensions.
         data: the partial ``data`` that came with the errors (often None).
@@ -141,13 +153,17 @@ class GraphQLError(APIError):
         data: Any = None,
         status_code: int | None = None,
         operation: str | None = None,
+        call: str | None = None,
+        hint: str = "",
     ) -> None:
         self.errors = list(errors)
         self.data = data
         first = self.errors[0].message if self.errors else "GraphQL error"
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-        where = f"{operation}: " if operation else ""
-        super().__init__(f"{where}{first}{more}", status_code=status_code, operation=operation)
+        where = f"{call}(): " if call else f"{operation}: " if operation else ""
+        super().__init__(
+            f"{where}{first}{more}{hint}", status_code=status_code, operation=operation, call=call
+        )
 
     @property
     def code(self) -> str | None:
@@ -203,10 +219,13 @@ class BulkOperationError(KiliError):
         self.failures = list(failures)
         self.succeeded = list(succeeded)
         first = self.failures[0] if self.failures else None
-        reason = f"; first error at index {first.index}: {first.error}" if first else ""
+        reason = ""
+        if first is not None:  # its own message, without the call's name said twice
+            detail = str(first.error).removeprefix(f"{operation}(): ").rstrip(".")
+            reason = f"; first error at index {first.index}: {detail}"
         super().__init__(
-            f"{operation}: {len(self.failures)} item(s) failed, {len(self.succeeded)} succeeded"
-            f"{reason}. Fix the failed items and call again with only those."
+            f"{operation}(): {len(self.failures)} item(s) failed, {len(self.succeeded)} "
+            f"succeeded{reason}. Fix the failed items and call again with only those."
         )
 
 

@@ -42,6 +42,7 @@ from anyio.abc import TaskGroup
 
 from ._core import constants as C
 from ._core.base import Domain, auth_headers
+from ._core.calls import calling
 from ._core.graphql import graphql_error
 from ._core.http import backoff
 from ._generated.operations import (
@@ -160,9 +161,10 @@ class LabelSubscription:
                 with self._task_scope:
                     try:
                         async for label in self:
-                            result = callback(self.subscription_id, label)
-                            if inspect.isawaitable(result):
-                                await result
+                            with calling(None):  # the user's code: its calls name themselves
+                                result = callback(self.subscription_id, label)
+                                if inspect.isawaitable(result):
+                                    await result
                     finally:
                         if self._events is not None:
                             await self._events.aclose()

@@ -35,6 +35,20 @@ if TYPE_CHECKING:
 
 FRESH_MARKER = "kili_fresh_server"
 
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any]) -> Iterator[Any]:
+    """Without the ``server`` extra, this plugin's fixtures fail with one line saying which
+    extra to install (``aiokili.server`` raises it), not a traceback into aiokili."""
+    try:
+        return (yield)
+    except ModuleNotFoundError as exc:
+        if "aiokili[server]" not in str(exc):  # not aiokili.server's own message
+            raise
+        missing = str(exc)
+    pytest.fail(f"{fixturedef.argname}: {missing}", pytrace=False)  # without the chain
+
+
 #: The interface ``kili_project`` uses when given none: one single-choice classification job.
 DEFAULT_INTERFACE: dict[str, Any] = {
     "jobs": {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import anyio
 import pytest
@@ -115,3 +117,61 @@ async def test_runs_under_trio(local_server: LocalServer) -> None:
         await kili.append_labels(asset_id_array=ids, json_response_array=[answer("B")] * 12)
         labels = [label async for label in kili.labels(project_id)]
     assert len(labels) == 12 and labels[0].json_response == answer("B")
+
+
+BLOCK_SERVER_EXTRA = textwrap.dedent("""
+    import sys
+
+    class WithoutServerExtra:  # as if `pip install aiokili`: the extra's packages not core's
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] in ("ariadne", "starlette", "uvicorn"):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    sys.meta_path.insert(0, WithoutServerExtra())
+""")
+EXTRA_MISSING = re.compile(
+    r"aiokili\.server needs the 'server' extra \((starlette|ariadne|uvicorn) is not installed\): "
+    r"pip install 'aiokili\[server\]'$"
+)
+
+
+def test_without_the_server_extra_the_client_works_and_the_server_names_the_extra() -> None:
+    script = BLOCK_SERVER_EXTRA + textwrap.dedent("""
+        import anyio, httpx, aiokili
+
+        def answer(request):
+            return httpx.Response(200, json={"data": {"data": 3}})
+
+        async def main():
+            async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+                async with aiokili.AsyncKili(api_key="k", api_endpoint="https://k.example/",
+                                             http_client=http) as kili:
+                    print("projects:", await kili.count_projects())
+
+        anyio.run(main)
+        import aiokili.server
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.stdout == "projects: 3\n", run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: ") and EXTRA_MISSING.search(last), run.stderr
+
+
+def test_without_the_server_extra_the_fixtures_name_the_extra(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.anyio
+        async def test_count(kili):
+            await kili.count_projects()
+    """)
+    )
+    pytest_main = "import pytest; sys.exit(pytest.main(['-p', 'no:cacheprovider', '-q']))"
+    run = subprocess.run([sys.executable, "-c", BLOCK_SERVER_EXTRA + pytest_main],
+                         cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 1, run.stdout
+    errors = run.stdout.split(" ERRORS ")[1].split(" short test summary ")[0].splitlines()[1:-1]
+    assert len(errors) == 4, run.stdout  # per test: its title, then one line, no traceback
+    assert errors[1].startswith("kili_server: ") and EXTRA_MISSING.search(errors[1])
+    assert errors[3].startswith("kili: ") and EXTRA_MISSING.search(errors[3])  # cached failure

@@ -41,7 +41,7 @@ async def test_bad_project_input_is_rejected_before_any_request(kili: aiokili.As
         await kili.update_properties_in_project("p", review_coverage=150)
     with pytest.raises(aiokili.KiliInputError, match="use_honeypot must be True or False"):
         await kili.update_properties_in_project("p", use_honeypot="yes")  # type: ignore[arg-type]
-    with pytest.raises(aiokili.KiliInputError, match=r"unknown filter\(s\) titel"):
+    with pytest.raises(aiokili.KiliInputError, match=r'unknown filter "titel"'):
         kili.projects(titel="x")  # type: ignore[call-arg]
 
 

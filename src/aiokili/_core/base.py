@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from . import constants as C
 from .bulk import run_bulk
+from .calls import wrap_public_methods
 from .graphql import KiliGraphQLClient
 from .http import RetryPolicy
 from .listing import Listing, ListingSpec
@@ -69,6 +70,7 @@ class Core:
                 timeout=settings.timeout,
                 throttle=runtime.throttle,
             ),
+            endpoint=settings.target,
         )
         self.uploads = Uploader(
             self.gql, runtime.http, settings, runtime.upload_slots, auth_headers=headers
@@ -135,9 +137,17 @@ class Core:
 
 
 class Domain:
-    """Base of the domain method groups: they get the core and nothing else."""
+    """Base of the domain method groups: they get the core and nothing else.
+
+    Each public method of a subclass names itself while it runs, so errors name the call
+    the user made (``projects()``), not the operation it sent (see ``_core.calls``).
+    """
 
     _core: Core
 
     def __init__(self, core: Core) -> None:
         self._core = core
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_public_methods(cls)

@@ -31,6 +31,7 @@ import anyio
 
 from ..errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
 from . import constants as C
+from .calls import current
 from .tasks import gather
 from .throttle import Throttle
 
@@ -181,6 +182,6 @@ async def run_bulk(
             failures.extend(ItemFailure(indexes[i], keys[i], outcome) for i in span)
         else:
             succeeded.extend(outcome)
-    if failures:
-        raise BulkOperationError(operation, failures, succeeded)
+    if failures:  # named after the call the user made (create_predictions -> append_labels)
+        raise BulkOperationError(current() or operation, failures, succeeded)
     return succeeded

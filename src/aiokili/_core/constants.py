@@ -24,6 +24,12 @@ SLOW_REQUEST = 10.0
 """An answer taking this long or longer is logged at INFO (``aiokili.http``)."""
 MAX_RETRY_AFTER = 60.0
 """A server's ``Retry-After`` is honoured up to this many seconds."""
+LOOPBACK_RETRY_DELAYS = (0.1, 0.2, 0.4)
+"""Waits before each resend of a request refused by a loopback address (nothing listening
+on this machine): a local server that is starting gets 0.7 s, one that is not running is
+reported within a second."""
+API_PATH = "/api/label/v2/graphql"
+"""Path of Kili's GraphQL endpoint, on the cloud and on the local server."""
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -51,8 +57,9 @@ LABELS_CHUNK = 100
 SIGNED_URLS_CHUNK = 30
 """Paths per ``createUploadBucketSignedUrls`` request (Kili's limit)."""
 EXTERNAL_IDS_CHUNK = 1000
-LOOKUP_CONCURRENCY = 8  # look-up queries (read-only) in flight at once
 """External ids per ``filterExistingAssets`` / ``externalIdStrictlyIn`` request."""
+LOOKUP_CONCURRENCY = 8
+"""Look-up queries (read-only) in flight at once."""
 # Reconciling after an unknown outcome: writes dated up to this many seconds before the
 # call began (server clock ahead of ours) still count as the call's own.
 CLOCK_SKEW = 60.0

@@ -6,7 +6,9 @@ Here ``execute`` sends the request (retrying only what is safe for *this* operat
 decided from the parsed document) and ``get_data`` validates the body's bytes directly
 into the operation's result model (one pass in pydantic-core, no intermediate dicts);
 pydantic returns a model instance unchanged from ``model_validate``. Every failure is an
-:class:`~aiokili.errors.APIError`, including bodies that are not what the schema says.
+:class:`~aiokili.errors.APIError`, including bodies that are not what the schema says; its
+message starts with the public call the request was made for (``projects(): ...``, see
+``_core.calls``), or the operation's name when it was sent directly (``kili.graphql``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from ..errors import (
     InvalidResponseError,
     NotFoundError,
 )
-from .http import RetryPolicy, status_error
+from .calls import current
+from .failures import path_hint, status_error
+from .http import RetryPolicy
+from .settings import Endpoint
 
 _AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN_API_KEY"})
 _INPUT_CODES = frozenset(
@@ -39,6 +44,7 @@ _INPUT_CODES = frozenset(
      "QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP"}
 )  # fmt: skip
 _OPERATION_KEY = "aiokili.operation"
+_CALL_KEY = "aiokili.call"
 
 
 @lru_cache(maxsize=1024)
@@ -89,18 +95,40 @@ def _envelope(model: type[D]) -> type[_Response[D]]:
     return _Response[model]  # type: ignore[valid-type]
 
 
-def graphql_error(body: dict[str, Any], status: int, operation: str | None) -> GraphQLError:
-    """The typed error for a GraphQL body with ``errors``."""
+def subject(call: str | None, operation: str | None) -> str:
+    """Who made a request, as errors name it: the public call, else the operation."""
+    return f"{call}()" if call else operation or "the Kili API"
+
+
+def graphql_error(
+    body: dict[str, Any],
+    status: int,
+    operation: str | None,
+    call: str | None = None,
+    endpoint: Endpoint | None = None,
+) -> GraphQLError:
+    """The typed error for a GraphQL body with ``errors`` (an authentication error names
+    ``endpoint``, as a key works only on the server that issued it)."""
     details = [GraphQLErrorDetail.from_dict(e) for e in body["errors"]]
     codes = {d.code for d in details}
     cls: type[GraphQLError] = GraphQLError
+    hint = ""
     if status in (401, 403) or codes & _AUTH_CODES:
         cls = AuthenticationError
+        if endpoint is not None:
+            hint = f" The key was sent to {endpoint}."
     elif "NOT_FOUND" in codes:
         cls = NotFoundError
     elif codes & _INPUT_CODES:
         cls = InvalidRequestError
-    return cls(details, data=body.get("data"), status_code=status, operation=operation)
+    return cls(
+        details,
+        data=body.get("data"),
+        status_code=status,
+        operation=operation,
+        call=call,
+        hint=hint,
+    )
 
 
 def _graphql_body(response: httpx.Response) -> dict[str, Any] | None:
@@ -118,12 +146,18 @@ def _graphql_body(response: httpx.Response) -> dict[str, Any] | None:
 
 
 def read_result(
-    response: httpx.Response, operation: str | None, model: type[BaseModel] | None
+    response: httpx.Response,
+    operation: str | None,
+    model: type[BaseModel] | None,
+    *,
+    call: str | None = None,
+    endpoint: Endpoint | None = None,
 ) -> Any:
     """The ``data`` of a GraphQL answer, as ``model`` when given, else as a dict.
 
     Raises the matching :class:`~aiokili.errors.APIError` for errors, HTTP failures and
-    bodies that are not a valid answer.
+    bodies that are not a valid answer, naming ``call`` (else ``operation``) and
+    ``endpoint`` where it matters.
     """
     if model is not None and response.is_success:
         try:
@@ -133,27 +167,31 @@ def read_result(
         else:
             if not parsed.errors and parsed.data is not None:
                 return parsed.data
-    what = f"the Kili API ({operation})" if operation else "the Kili API"
+    who = subject(call, operation)
     body = _graphql_body(response)
     if body is None:
         if not response.is_success:
-            error = status_error(response, what)
-            error.operation = operation
+            error = status_error(response, who, endpoint)
+            error.operation, error.call = operation, call
             raise error
+        place = endpoint or "the Kili API"
+        hint = path_hint(endpoint) if endpoint is not None else ""
         raise InvalidResponseError(
-            f"{what} answered HTTP {response.status_code} with a body that is not a GraphQL "
-            f"result: {response.text[:200]!r}",
+            f"{who}: {place} answered HTTP {response.status_code} with a body that is not a "
+            f"GraphQL result: {response.text[:200]!r}.{hint}",
             status_code=response.status_code,
             operation=operation,
+            call=call,
         )
     if body.get("errors"):
-        raise graphql_error(body, response.status_code, operation)
+        raise graphql_error(body, response.status_code, operation, call, endpoint)
     data = body.get("data")
     if not isinstance(data, dict):
         raise InvalidResponseError(
-            f"{what} returned no data and no errors",
+            f"{who}: the Kili API returned no data and no errors",
             status_code=response.status_code,
             operation=operation,
+            call=call,
         )
     if model is None:
         return data
@@ -161,10 +199,11 @@ def read_result(
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidResponseError(
-            f"{what} answered with data that does not match the schema: "
+            f"{who}: the Kili API answered with data that does not match the schema: "
             f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
             status_code=response.status_code,
             operation=operation,
+            call=call,
         ) from None
 
 
@@ -173,12 +212,20 @@ class KiliGraphQLClient(GeneratedClient):
     sent with the client's retry policy and headers. Reached as ``kili.graphql``."""
 
     def __init__(
-        self, *, url: str, http: httpx.AsyncClient, headers: dict[str, str], policy: RetryPolicy
+        self,
+        *,
+        url: str,
+        http: httpx.AsyncClient,
+        headers: dict[str, str],
+        policy: RetryPolicy,
+        endpoint: Endpoint | None = None,
     ) -> None:
         super().__init__(url=url, http_client=cast(Any, http))
         self._http = http
         self._request_headers = headers  # holds the API key: never logged or shown
         self.policy = policy
+        self.endpoint = endpoint or Endpoint(url)
+        """``url`` and how it was chosen, as errors name it."""
 
     def __repr__(self) -> str:
         return f"KiliGraphQLClient(url={self.url!r})"
@@ -190,7 +237,8 @@ class KiliGraphQLClient(GeneratedClient):
         variables: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one operation; resend it only where that is safe (see ``aiokili._http``)."""
+        """Send one operation; resend it only where that is safe (see ``_core.http``)."""
+        call = current()
         payload: dict[str, Any] = {"query": query}
         if operation_name is not None:
             payload["operationName"] = operation_name
@@ -200,8 +248,10 @@ class KiliGraphQLClient(GeneratedClient):
             content = pydantic_core.to_json(payload, by_alias=True, exclude_none=True)
         except pydantic_core.PydanticSerializationError as exc:
             raise InvalidRequestError.from_message(
-                f"Variables of {operation_name or 'the operation'} are not JSON: {exc}",
+                f"{subject(call, operation_name)}: the request's variables are not JSON: {exc}",
                 "BAD_USER_INPUT",
+                operation=operation_name,
+                call=call,
             ) from None
         headers = {**self._request_headers, **kwargs.pop("headers", {})}
 
@@ -214,23 +264,31 @@ class KiliGraphQLClient(GeneratedClient):
                 attempt,
                 idempotent=operation_kind(query, operation_name) == "query",
                 what=what,
+                subject=subject(call, operation_name),
+                endpoint=self.endpoint,
                 is_answer=lambda r: _graphql_body(r) is not None,
             )
         except APIError as exc:
-            exc.operation = operation_name
+            exc.operation, exc.call = operation_name, call
             raise
         response.extensions[_OPERATION_KEY] = operation_name
+        response.extensions[_CALL_KEY] = call
         return response
+
+    def _read(self, response: httpx.Response, model: type[BaseModel] | None) -> Any:
+        operation = response.extensions.get(_OPERATION_KEY)
+        call = response.extensions.get(_CALL_KEY)
+        return read_result(response, operation, model, call=call, endpoint=self.endpoint)
 
     def get_data(self, response: Any) -> Any:
         """The operation's result model parsed from the response (raises typed errors)."""
         operation = response.extensions.get(_OPERATION_KEY)
-        return read_result(response, operation, result_models().get(operation or ""))
+        return self._read(response, result_models().get(operation or ""))
 
     async def run(self, document: str, operation: str | None, variables: dict[str, Any]) -> Any:
         """Run any document; return its ``data`` as a dict (raises typed errors)."""
         response = await self.execute(document, operation, variables)
-        return read_result(response, operation, None)
+        return self._read(response, None)
 
     async def run_typed(
         self,
@@ -242,7 +300,7 @@ class KiliGraphQLClient(GeneratedClient):
         """Run ``document``; return its ``data`` as ``model`` (default: the generated
         result model of ``operation``)."""
         response = await self.execute(document, operation, variables)
-        return read_result(response, operation, model or result_models()[operation])
+        return self._read(response, model or result_models()[operation])
 
     async def __aexit__(self, *_: object) -> None:
         """The HTTP pool belongs to the AsyncKili: leaving this client does not close it."""

@@ -1,4 +1,4 @@
-"""One retry policy for every HTTP request aiokili sends (GraphQL, uploads, downloads).
+"""One retry policy for the HTTP requests of the API: GraphQL requests and file uploads.
 
 A failed attempt is classified by what the server may have done:
 
@@ -10,7 +10,19 @@ A failed attempt is classified by what the server may have done:
 
 Each attempt has a whole-request deadline (``timeout``, not per read, so a trickling
 answer cannot hold a call forever). Waits are exponential with full jitter (0.5 s base,
-8 s cap), or the server's ``Retry-After`` in seconds (capped at 60 s).
+8 s cap), or the server's ``Retry-After`` in seconds (capped at 60 s), up to
+``max_retries`` resends; two failures are known not to heal with time, and are not given
+that much:
+
+* a connection **refused by a loopback address** (``localhost``, ``127.0.0.1``, ``::1``)
+  means nothing listens on this machine: resent at most 3 times, 0.1, 0.2 and 0.4 s
+  apart, so a local server that is starting gets 0.7 s and one that is not running is
+  reported within a second (refusals by other hosts, e.g. behind a restarting load
+  balancer, keep the normal waits);
+* a **host name that does not exist** (DNS "no such name") is reported at once; a
+  temporary DNS failure is resent as usual.
+
+What each failure says (the call, the endpoint and the fix) is in ``_core.failures``.
 
 Logged under ``aiokili.http`` (never a header, so never the key): each retry and each
 client-wide pause at INFO, answers slower than ``SLOW_REQUEST`` s at INFO, every answer's
@@ -20,7 +32,6 @@ status and time at DEBUG.
 from __future__ import annotations
 
 import logging
-import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,17 +39,13 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
-from ..errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    HTTPStatusError,
-    InvalidResponseError,
-    RateLimitError,
-)
+from ..errors import APIError, APITimeoutError
 from . import constants as C
+from .failures import Failure, retry_after, status_error, transport_failure
+from .settings import Endpoint
 from .throttle import Throttle
+
+__all__ = ["RetryPolicy", "backoff", "retry_after", "status_error", "wait_before_retry"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -50,52 +57,18 @@ def backoff(attempt: int) -> float:
     return random.uniform(0, min(C.RETRY_MAX_DELAY, C.RETRY_BASE_DELAY * 2**attempt))
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """The ``Retry-After`` header in seconds (clamped to 0–60), or None if absent/unusable."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # HTTP-date form: fall back to backoff
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), C.MAX_RETRY_AFTER)
+async def wait_before_retry(seconds: float) -> None:
+    """The one place the policy waits between attempts (a test's fake clock replaces it)."""
+    await anyio.sleep(seconds)
 
 
-def status_error(response: httpx.Response, what: str) -> APIError:
-    """The error for an HTTP error answer that carries no GraphQL result."""
-    status = response.status_code
-    try:
-        body = response.text[:500]
-    except Exception:  # an undecodable body: the status says enough
-        body = ""
-    message = f"HTTP {status} from {what}" + (f": {body}" if body else "")
-    if status in (401, 403):
-        return AuthenticationError.from_message(
-            f"{message}. Check KILI_API_KEY / api_key= and the endpoint.",
-            "UNAUTHENTICATED",
-            status_code=status,
-        )
-    cls = RateLimitError if status == 429 else HTTPStatusError
-    return cls(message, status_code=status, body=body, retry_after=retry_after(response))
-
-
-def _reason(error: APIError) -> str:
-    """A failed attempt in a few words for the logs (no body: it may be long)."""
+def _reason(error: APIError, subject: str) -> str:
+    """A failed attempt in a few words for the logs: no body (it may be long), no advice."""
     status = getattr(error, "status_code", None)
     if status:
         return f"HTTP {status}"
-    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-
-
-@dataclass
-class _Failure:
-    error: APIError
-    processed: bool  # the server may have acted on the request
-    wait: float | None = None
-    overloaded: bool = False  # 429, or 503 with Retry-After: the whole client backs off
+    text = str(error).removeprefix(f"{subject}: ")
+    return text.split(". ")[0].splitlines()[0][:200] if text else type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -112,10 +85,14 @@ class RetryPolicy:
         *,
         idempotent: bool,
         what: str,
+        subject: str | None = None,
+        endpoint: Endpoint | None = None,
         is_answer: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
         """Run ``attempt`` until it gets an answer, resending only what is safe.
 
+        ``what`` names the request in logs; ``subject`` (default ``what``) in errors, which
+        also name ``endpoint`` (the API's, with how to change it) when given.
         ``is_answer(response)`` says whether a response with a retryable status is
         nevertheless final (e.g. it carries a GraphQL result). Raises an
         :class:`~aiokili.errors.APIError` once retries are exhausted or not allowed.
@@ -127,7 +104,7 @@ class RetryPolicy:
                 await throttle.pause()
             epoch = throttle.epoch if throttle is not None else 0
             started = anyio.current_time()
-            outcome = await self._try(attempt, what, is_answer)
+            outcome = await self._try(attempt, subject or what, endpoint, is_answer)
             elapsed = anyio.current_time() - started
             if isinstance(outcome, httpx.Response):
                 if throttle is not None:
@@ -135,8 +112,15 @@ class RetryPolicy:
                 level = logging.INFO if elapsed >= C.SLOW_REQUEST else logging.DEBUG
                 log.log(level, "%s answered HTTP %d in %.2f s", what, outcome.status_code, elapsed)
                 return outcome
-            reason = _reason(outcome.error)
-            wait = outcome.wait if outcome.wait is not None else backoff(retries + 1)
+            reason = _reason(outcome.error, subject or what)
+            limit = self.max_retries
+            if outcome.delays is not None:  # a failure that waiting long will not heal
+                limit = min(limit, len(outcome.delays))
+                wait = outcome.delays[min(retries, limit - 1)] if limit else 0.0
+            elif outcome.wait is not None:
+                wait = outcome.wait
+            else:
+                wait = backoff(retries + 1)
             if outcome.overloaded and throttle is not None:
                 throttle.rate_limited(wait)
                 log.info("%s: %s, every request of the client pauses %.1f s", what, reason, wait)
@@ -145,49 +129,38 @@ class RetryPolicy:
                 log.info("%s: %s after %.2f s; not resent (it may have been applied)",
                          what, reason, elapsed)  # fmt: skip
                 raise outcome.error
-            if retries >= self.max_retries:
+            if retries >= limit:
                 log.info("%s: %s; giving up after %d retries", what, reason, retries)
                 raise outcome.error
             retries += 1
-            log.info("%s: %s; retry %d of %d in %.1f s", what, reason, retries,
-                     self.max_retries, wait)  # fmt: skip
-            await anyio.sleep(wait)
+            log.info("%s: %s; retry %d of %d in %.1f s", what, reason, retries, limit, wait)
+            await wait_before_retry(wait)
 
     async def _try(
         self,
         attempt: Callable[[], Awaitable[httpx.Response]],
-        what: str,
+        subject: str,
+        endpoint: Endpoint | None,
         is_answer: Callable[[httpx.Response], bool] | None,
-    ) -> httpx.Response | _Failure:
+    ) -> httpx.Response | Failure:
         response: httpx.Response | None = None
         with anyio.move_on_after(self.timeout):
             try:
                 response = await attempt()
-            except (httpx.ConnectTimeout, httpx.PoolTimeout):
-                return _Failure(APITimeoutError(f"Timed out connecting to {what}"), False)
-            except httpx.ConnectError as exc:
-                return _Failure(
-                    APIConnectionError(
-                        f"Could not connect to {what}: {exc}. Is the endpoint right and the "
-                        "server running?"
-                    ),
-                    False,
-                )
-            except httpx.TimeoutException:
-                return _Failure(
-                    APITimeoutError(f"{what} timed out after the request was sent"), True
-                )
-            except httpx.DecodingError as exc:
-                return _Failure(InvalidResponseError(f"Unreadable answer from {what}: {exc}"), True)
-            except httpx.TransportError as exc:
-                return _Failure(APIConnectionError(f"Connection to {what} failed: {exc!r}"), True)
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                return transport_failure(exc, subject, endpoint)
         if response is None:
-            return _Failure(
-                APITimeoutError(f"{what} gave no complete answer within {self.timeout:g} s"), True
+            place = str(endpoint) if endpoint is not None else "the server"
+            return Failure(
+                APITimeoutError(
+                    f"{subject}: {place} gave no complete answer within {self.timeout:g} s"
+                ),
+                True,
             )
         status = response.status_code
         if status not in RETRY_STATUSES or (is_answer is not None and is_answer(response)):
             return response
         wait = retry_after(response)
         overloaded = status == 429 or (status == 503 and wait is not None)
-        return _Failure(status_error(response, what), not overloaded, wait, overloaded)
+        error = status_error(response, subject, endpoint)
+        return Failure(error, not overloaded, wait, overloaded)

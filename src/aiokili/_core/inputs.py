@@ -6,6 +6,7 @@ the position in an array) and says how to fix it.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Hashable, Mapping, Sequence
@@ -31,14 +32,61 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+_EXPECTED = {
+    "bool_type": "True or False",
+    "string_type": "a str",
+    "int_type": "an int",
+    "float_type": "a number",
+    "dict_type": "a dict",
+}
+
+
+def _got(value: Any) -> str:
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def _in_list(name: str, value: Any) -> str:
+    """``name=['value']``: a short string argument as the list it should have been."""
+    shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "..."
+    return f"{name}=[{shown}]"
+
+
+def _problem(where: str, err: Any) -> str:
+    """One validation error as a sentence naming the argument, what it takes, and what it got."""
+    kind, value = err["type"], err.get("input")
+    name = where or "the value"
+    if kind == "sequence_str" or (kind == "is_instance_of" and "Sequence" in err["msg"]):
+        return (
+            f"{name} must be a list, got {_got(value)}: pass a list, e.g. {_in_list(where, value)}"
+        )
+    if kind in _EXPECTED:
+        return f"{name} must be {_EXPECTED[kind]}, got {_got(value)}"
+    if kind == "literal_error":
+        expected = err["msg"].removeprefix("Input should be ")
+        return f"{name} must be {expected}, got {value!r:.60}"
+    return f"{where}: {err['msg']}" if where else str(err["msg"])
+
+
 def _problems(exc: ValidationError) -> str:
     """One message per argument; for a union, the message of its Literal member wins."""
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}
     for err in exc.errors():
         where = _where(err["loc"])
         if where not in found or err["type"] == "literal_error":
-            found[where] = err["msg"]
-    return "; ".join(f"{where}: {msg}" if where else msg for where, msg in found.items())
+            found[where] = err
+    return "; ".join(_problem(where, err) for where, err in found.items())
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """``did you mean "status_in"?`` for a misspelt name (the closest known names, as mypy
+    suggests them), or "" when nothing is close."""
+    ratios = {k: difflib.SequenceMatcher(a=name, b=k).ratio() for k in known}
+    close = sorted((k for k, r in ratios.items() if r > 0.75), key=lambda k: (-ratios[k], k))
+    quoted = [f'"{k}"' for k in close[:3]]
+    if not quoted:
+        return ""
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"did you mean {listed}?"
 
 
 def build(model: type[M], **values: Any) -> M:
@@ -66,7 +114,8 @@ def _adapter(typed_dict: Any) -> TypeAdapter[Any]:
 def check_filters(typed_dict: type[T], values: Mapping[str, Any], method: str) -> T:
     """Validate keyword filters against their TypedDict (names, types, enum values).
 
-    Unknown names raise :class:`KiliInputError` listing the accepted ones; ``None``
+    An unknown name raises :class:`KiliInputError` suggesting the closest filter names, as
+    mypy does (``did you mean "status_in"?``), else listing the accepted ones; ``None``
     values mean "not given" and are dropped.
     """
     given = {k: v for k, v in values.items() if v is not None}
@@ -75,12 +124,23 @@ def check_filters(typed_dict: type[T], values: Mapping[str, Any], method: str) -
     except ValidationError as exc:
         unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
         if unknown:
-            known = ", ".join(sorted(typed_dict.__annotations__))
-            raise KiliInputError(
-                f"{method}() got unknown filter(s) {', '.join(unknown)}. Accepted: {known}."
-            ) from None
-        raise KiliInputError(f"{method}(): {_problems(exc)}") from None
+            raise KiliInputError(_unknown_filters(method, unknown, typed_dict)) from None
+        raise KiliInputError(f"{method}(): {_problems(exc)}.") from None
     return checked
+
+
+def _unknown_filters(method: str, unknown: Sequence[str], typed_dict: type[Any]) -> str:
+    known = sorted(typed_dict.__annotations__)
+    helps = {name: did_you_mean(name, known) for name in unknown}
+    if len(unknown) == 1:
+        head = f'{method}() got an unknown filter "{unknown[0]}"'
+        tail = f": {helps[unknown[0]]}" if helps[unknown[0]] else "."
+    else:
+        named = ", ".join(f'"{n}"' + (f" ({helps[n]})" if helps[n] else "") for n in unknown)
+        head, tail = f"{method}() got unknown filters {named}", "."
+    if all(helps.values()):
+        return head + tail
+    return f"{head}{tail} Filters of {method}(): {', '.join(known)}."
 
 
 def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
@@ -113,9 +173,7 @@ def as_list(name: str, value: Any, *kinds: type) -> list[Any] | None:
         return None
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise KiliInputError(
-            f"{name} must be a list, got {type(value).__name__}"
-            + (f" {value[:40]!r}: wrap a single value in a list" if isinstance(value, str) else "")
-            + "."
+            f"{name} must be a list, got {_got(value)}: pass a list, e.g. {_in_list(name, value)}."
         )
     items = list(value)
     for index, entry in enumerate(items):

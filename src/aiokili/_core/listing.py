@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from ..errors import KiliInputError
 from . import constants as C
+from .calls import calling, current
 from .graphql import KiliGraphQLClient
 from .inputs import check_int
 from .pagination import iterate_pages, page_plan
@@ -81,6 +82,7 @@ class Listing(Generic[M]):
         self._core = core
         self._spec = spec
         self._where = where  # or a coroutine function making it (look-ups), run once
+        self._call = current()  # the public call that made it: its requests' errors name it
         self._skip = check_int("skip", skip, 0)
         self._first = None if first is None else check_int("first", first, 0)
         self._selection: Selection | None = None
@@ -107,7 +109,8 @@ class Listing(Generic[M]):
 
     async def count(self) -> int:
         """How many items this listing yields (the filters' count, after ``skip``/``first``)."""
-        remaining = max(await self._total() - self._skip, 0)
+        with calling(self._call or current()):
+            remaining = max(await self._total() - self._skip, 0)
         return remaining if self._first is None else min(remaining, self._first)
 
     async def _fetch(self, skip: int, first: int) -> Sequence[M]:
@@ -121,6 +124,10 @@ class Listing(Generic[M]):
         page = await gql.run_typed(document, spec.page_operation, variables, model)
         return page.data  # type: ignore[no-any-return]
 
+    async def _fetch_for_call(self, skip: int, first: int) -> Sequence[M]:
+        with calling(self._call or current()):  # in a prefetch task, after the call returned
+            return await self._fetch(skip, first)
+
     async def _pages(self) -> AsyncGenerator[Sequence[M], None]:
         settings = self._core.settings
         if self._first is not None and self._first <= settings.page_size:
@@ -128,7 +135,7 @@ class Listing(Generic[M]):
         else:
             plan = page_plan(await self.count(), self._skip, settings.page_size)
         pages = iterate_pages(
-            self._fetch,
+            self._fetch_for_call,
             plan,
             initial=C.INITIAL_PREFETCH,
             prefetch=settings.prefetch,

@@ -6,13 +6,41 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from ..errors import ConfigurationError, KiliInputError
 from . import constants as C
 from .inputs import check_int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The GraphQL endpoint as error messages name it: its URL and how it was chosen."""
+
+    url: str
+    origin: Literal["argument", "environment", "default"] = "argument"
+
+    def __str__(self) -> str:
+        if self.origin == "default":
+            return f"{self.url} (Kili's cloud: {C.ENDPOINT_ENV} is not set)"
+        if self.origin == "environment":
+            return f"{self.url} (from {C.ENDPOINT_ENV})"
+        return self.url
+
+    @property
+    def change(self) -> str:
+        """How to point the client elsewhere, to end a sentence with."""
+        if self.origin == "default":
+            return f"set {C.ENDPOINT_ENV} or pass api_endpoint= to use another server"
+        if self.origin == "environment":
+            return f"correct {C.ENDPOINT_ENV} (or pass api_endpoint=)"
+        return "correct api_endpoint="
+
+    def with_path(self, path: str) -> str:
+        """The endpoint's URL with another path (e.g. :data:`~aiokili._core.constants.API_PATH`)."""
+        return str(httpx.URL(self.url).copy_with(path=path, query=None, fragment=None))
 
 
 @dataclass(frozen=True)
@@ -26,6 +54,8 @@ class Settings:
     page_size: int = C.DEFAULT_PAGE_SIZE
     prefetch: int = C.DEFAULT_PREFETCH
     concurrency: int = C.DEFAULT_CONCURRENCY
+    endpoint_origin: Literal["argument", "environment", "default"] = "argument"
+    """Where ``endpoint`` came from: ``api_endpoint=``, ``$KILI_API_ENDPOINT`` or the default."""
 
     def __post_init__(self) -> None:
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
@@ -50,17 +80,29 @@ class Settings:
                 f"No Kili API key: pass AsyncKili(api_key=...) or set {C.API_KEY_ENV}. "
                 "Create a key in Kili under My account > API key (`aiokili server` prints one)."
             )
-        endpoint = api_endpoint or os.environ.get(C.ENDPOINT_ENV) or C.DEFAULT_ENDPOINT
+        from_env = os.environ.get(C.ENDPOINT_ENV)
+        origin: Literal["argument", "environment", "default"] = (
+            "argument" if api_endpoint else "environment" if from_env else "default"
+        )
+        endpoint = api_endpoint or from_env or C.DEFAULT_ENDPOINT
         try:
             scheme = httpx.URL(endpoint).scheme
         except (httpx.InvalidURL, TypeError):
             scheme = ""
         if scheme not in ("http", "https"):
+            name = C.ENDPOINT_ENV if origin == "environment" else "api_endpoint"
             raise ConfigurationError(
-                f"api_endpoint must be an http(s) URL, got {endpoint!r} "
-                f"(e.g. {C.DEFAULT_ENDPOINT})."
+                f"{name} must be an http(s) URL, got {endpoint!r} (e.g. {C.DEFAULT_ENDPOINT}, "
+                f"or http://127.0.0.1:4000{C.API_PATH} for `aiokili server`)."
             )
-        return cls(endpoint=endpoint, api_key=key.strip(), **_given(options))
+        return cls(
+            endpoint=endpoint, api_key=key.strip(), endpoint_origin=origin, **_given(options)
+        )
+
+    @property
+    def target(self) -> Endpoint:
+        """The endpoint and where it came from, as error messages name it."""
+        return Endpoint(self.endpoint, self.endpoint_origin)
 
     def replace(self, **options: Any) -> Settings:
         """A copy with the given (non-None) options changed, validated."""

@@ -77,6 +77,6 @@ def classify(index: int, value: str | os.PathLike[str]) -> Content:
     if looks_like_path(value):
         raise KiliInputError(
             f"content_array[{index}] looks like a file path, but there is no such file: "
-            f"{value!r}. Check the path (nothing was imported)."
+            f"{value!r}. Check the path."
         )
     return Content("text", value)

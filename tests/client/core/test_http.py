@@ -58,7 +58,8 @@ async def test_graphql_errors_with_4xx_status_are_typed(api: respx.MockRouter) -
     assert err.errors[0].message == "Project not found"
     assert err.errors[0].path == ("data",)
     assert err.code == "NOT_FOUND"
-    assert err.operation == "CountProjects"
+    assert err.operation == "CountProjects" and err.call == "count_projects"
+    assert str(err) == "count_projects(): Project not found"  # the call made, not the operation
     assert route.call_count == 1  # a GraphQL answer is never retried
 
 
@@ -154,8 +155,12 @@ async def test_read_timeout_retried_for_queries_only(api: respx.MockRouter) -> N
 async def test_connection_refused_is_api_connection_error(api: respx.MockRouter) -> None:
     route = api.post(URL).mock(side_effect=httpx.ConnectError("refused"))
     async with client(max_retries=1) as kili:
-        with pytest.raises(aiokili.APIConnectionError, match="Could not connect"):
+        with pytest.raises(aiokili.APIConnectionError) as info:
             await kili.delete_project("p1")  # connect failures are safe to resend
+    assert str(info.value) == (
+        f"delete_project(): could not connect to {URL}: refused. Check that the server is "
+        "running and reachable, or correct api_endpoint=."
+    )
     assert route.call_count == 2
 
 
@@ -229,6 +234,8 @@ async def test_malformed_2xx_bodies_are_invalid_response(
         with pytest.raises(aiokili.InvalidResponseError) as info:
             await kili.count_projects()
     assert info.value.operation == "CountProjects"
+    assert info.value.call == "count_projects"
+    assert str(info.value).startswith("count_projects(): ")
 
 
 async def test_undecodable_gzip_answer_is_invalid_response(api: respx.MockRouter) -> None:
@@ -238,7 +245,7 @@ async def test_undecodable_gzip_answer_is_invalid_response(api: respx.MockRouter
         )
     )
     async with client(max_retries=1) as kili:
-        with pytest.raises(aiokili.InvalidResponseError, match="Unreadable"):
+        with pytest.raises(aiokili.InvalidResponseError, match="unreadable answer"):
             await kili.delete_project("p1")
     assert route.call_count == 1  # a mutation whose answer was lost is not resent
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import respx
 
@@ -52,7 +57,7 @@ CASES: list[tuple[str, Call, str]] = [
     ("negative first", lambda k: k.projects(first=-1), "first must be >= 0"),
     ("str for a list filter", lambda k: k.count_assets("p", external_id_strictly_in="img-1"),
      "external_id_strictly_in"),
-    ("unknown filter", lambda k: k.count_labels("p", auhtor_in=["x"]), r"unknown filter\(s\) auhtor_in"),
+    ("unknown filter", lambda k: k.count_labels("p", auhtor_in=["x"]), r'unknown filter "auhtor_in"'),
     ("int for a bool filter", lambda k: k.count_projects(archived=1), "archived"),
     ("bad status", lambda k: k.count_assets("p", status_in=["DONE"]), r"status_in\[0\]"),
 ]  # fmt: skip
@@ -93,3 +98,91 @@ async def test_bad_input_is_rejected_before_any_request(
 def test_bad_client_options(option: str, value: object, message: str) -> None:
     with pytest.raises(aiokili.KiliInputError, match=message):
         aiokili.AsyncKili(api_key="k", api_endpoint=URL, **{option: value})  # type: ignore[arg-type]
+
+
+INPUT_MESSAGES: list[tuple[Call, str]] = [
+    (lambda k: k.count_assets("p", status="LABELED"),
+     'count_assets() got an unknown filter "status": did you mean "status_in"?'),
+    (lambda k: k.labels("p", auhtor_in=["x"]),
+     'labels() got an unknown filter "auhtor_in": did you mean "author_in"?'),
+    (lambda k: k.count_assets("p", status_in="LABELED"),
+     "count_assets(): status_in must be a list, got str 'LABELED': pass a list, e.g. "
+     "status_in=['LABELED']."),
+    (lambda k: k.projects(tags_in="urgent"),
+     "projects(): tags_in must be a list, got str 'urgent': pass a list, e.g. tags_in=['urgent']."),
+    (lambda k: k.count_projects(archived="yes"),
+     "count_projects(): archived must be True or False, got str 'yes'."),
+    (lambda k: k.count_assets("p", status_in=["LABELLED"]),
+     "count_assets(): status_in[0] must be 'TODO', 'ONGOING', 'LABELED', 'REVIEWED' or "
+     "'TO_REVIEW', got 'LABELLED'."),
+    (lambda k: k.count_assets("p", consensus_mark_gt="high"),
+     "count_assets(): consensus_mark_gt must be a number, got str 'high'."),
+    (lambda k: k.append_many_to_dataset("p", content_array="https://a/1.jpg"),
+     "content_array must be a list, got str 'https://a/1.jpg': pass a list, e.g. "
+     "content_array=['https://a/1.jpg']."),
+    (lambda k: k.append_many_to_dataset("p", content_array=["https://a/1.jpg", "no-dir/cat.jpg"]),
+     "content_array[1] looks like a file path, but there is no such file: 'no-dir/cat.jpg'. "
+     "Check the path. Nothing was imported."),  # once: it said "(nothing was imported)." too
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "message"), INPUT_MESSAGES)
+async def test_input_mistakes_say_the_fix_once(
+    no_requests: respx.MockRouter, call: Call, message: str
+) -> None:
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(aiokili.KiliInputError) as info:
+            result = call(kili)
+            if isinstance(result, Awaitable):
+                await result
+    assert str(info.value) == message
+
+
+def test_an_unknown_filter_with_nothing_close_lists_the_filters() -> None:
+    kili = aiokili.AsyncKili(api_key="k", api_endpoint=URL)
+    with pytest.raises(aiokili.KiliInputError) as info:
+        kili.users(colour="red")  # type: ignore[call-overload]
+    message = str(info.value)
+    assert message.startswith('users() got an unknown filter "colour". Filters of users(): ')
+    assert "email" in message and "did you mean" not in message
+
+
+TYPOS = [  # (method, its positional arguments, a misspelt filter)
+    ("count_assets", '"p"', "statuss_in"), ("count_assets", '"p"', "status"),
+    ("count_assets", '"p"', "stepp"), ("count_labels", '"p"', "auhtor_in"),
+    ("count_projects", "", "archive"), ("count_issues", '"p"', "statuss"),
+    ("count_users", "", "emial"), ("count_projects", "", "colour"),
+]  # fmt: skip
+
+
+def test_runtime_suggestions_are_mypys(tmp_path: Path) -> None:
+    """A misspelt filter gets the suggestion mypy gives for the same line, or none if mypy
+    has none."""
+    calls = [
+        f"    await kili.{m}({args}{', ' if args else ''}{name}=None)" for m, args, name in TYPOS
+    ]
+    script = tmp_path / "typos.py"
+    script.write_text(
+        "import aiokili\n\n\nasync def main(kili: aiokili.AsyncKili) -> None:\n"
+        + "\n".join(calls)
+        + "\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(script)], cwd=root,
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    pattern = r":(\d+): error: Unexpected keyword argument [^;\n]*(?:; (did you mean [^\n]*?\?))?"
+    mypy_says = [m[2] for m in re.finditer(pattern, result.stdout)]
+    assert len(mypy_says) == len(TYPOS), result.stdout
+
+    async def runtime_says() -> list[str | None]:
+        said: list[str | None] = []
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            for method, args, name in TYPOS:
+                with pytest.raises(aiokili.KiliInputError) as info:
+                    await getattr(kili, method)(*(["p"] if args else []), **{name: ["x"]})
+                found = re.search(r"did you mean [^?]*\?", str(info.value))
+                said.append(found[0] if found else None)
+        return said
+
+    assert anyio.run(runtime_says) == mypy_says
+    assert mypy_says[:2] == ['did you mean "status_in"?'] * 2 and mypy_says[-1] is None

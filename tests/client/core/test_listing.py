@@ -62,7 +62,5 @@ async def test_bad_listing_arguments_raise_before_any_request(kili: aiokili.Asyn
         kili.assets("")
     with pytest.raises(aiokili.KiliInputError, match="page_size must be between 1 and 1000"):
         kili.with_options(page_size=5000)
-    with pytest.raises(
-        aiokili.KiliInputError, match=r"metadata_where: Input should be a valid dictionary"
-    ):
+    with pytest.raises(aiokili.KiliInputError, match=r"metadata_where must be a dict, got list"):
         kili.assets("p", metadata_where=["a"])  # type: ignore[typeddict-item]
