@@ -46,8 +46,10 @@ class Signer:
         """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``."""
         expires = str(int(time.time() + self.ttl_s))
         q = quote(key, safe="")
-        return (f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
-                f"&signature={self._signature(method, key, expires)}&id={q}")  # fmt: skip
+        return (
+            f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
+            f"&signature={self._signature(method, key, expires)}&id={q}"
+        )
 
     def upload_url(self, base: str, path: str) -> str:
         """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``)."""

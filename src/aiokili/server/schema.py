@@ -87,11 +87,20 @@ def build_schema() -> GraphQLSchema:
     """The executable schema: schema.graphql with the domains' resolvers."""
     schema = make_executable_schema(
         schema_sdl(),
-        *users.bindables, *projects.bindables, *assets.bindables, *labels.bindables,
-        *issues.bindables, *tags.bindables, *workflow.bindables, *plugins.bindables,
+        *users.bindables,
+        *projects.bindables,
+        *assets.bindables,
+        *labels.bindables,
+        *issues.bindables,
+        *tags.bindables,
+        *workflow.bindables,
+        *plugins.bindables,
         *label_feed.bindables,
-        page_size, json_scalar, json_string, date_time,
-    )  # fmt: skip
+        page_size,
+        json_scalar,
+        json_string,
+        date_time,
+    )
     apply_graphql_core_compat(schema)
     _bind_defaults(schema)
     return schema

@@ -27,10 +27,16 @@ T = TypeVar("T")
 query = QueryType()
 mutation = MutationType()
 asset_type = ObjectType("Asset")
-constants(asset_type, {
-    "resolution": None, "currentStep": None, "ocrMetadata": None,
-    "pageResolutions": [], "geospatialExportMetadata": None,
-})  # fmt: skip
+constants(
+    asset_type,
+    {
+        "resolution": None,
+        "currentStep": None,
+        "ocrMetadata": None,
+        "pageResolutions": [],
+        "geospatialExportMetadata": None,
+    },
+)
 
 
 @query.field("assets")
@@ -138,8 +144,10 @@ def _array(data: Mapping[str, Any], key: str, n: int, default: Any) -> list[Any]
     if values is None:
         return [default] * n
     if len(values) != n:
-        raise ServerError(f"{key} has {len(values)} entries but there are {n} assets: "
-                          "give one entry per asset in every array.")  # fmt: skip
+        raise ServerError(
+            f"{key} has {len(values)} entries but there are {n} assets: "
+            "give one entry per asset in every array."
+        )
     return [default if v is None else v for v in values]
 
 
@@ -159,8 +167,21 @@ def _new_assets(data: Mapping[str, Any]) -> list[AssetRow]:
         except (TypeError, ValueError):
             raise ServerError(f"jsonMetadataArray[{i}] is not valid JSON: {text[:80]!r}.") from None
     at = now()
-    return [AssetRow(ids[i], "", external[i], contents[i], json_contents[i], metadata[i], "TODO",
-                     bool(honeypots[i]), at, at) for i in range(n)]  # fmt: skip
+    return [
+        AssetRow(
+            ids[i],
+            "",
+            external[i],
+            contents[i],
+            json_contents[i],
+            metadata[i],
+            "TODO",
+            bool(honeypots[i]),
+            at,
+            at,
+        )
+        for i in range(n)
+    ]
 
 
 @mutation.field("appendManyAssets")
@@ -183,10 +204,14 @@ def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
     if layers is None:
         return dict(data)
     out = dict(data)
-    if not all(isinstance(item, list) and item and all(isinstance(x, dict) and x.get("url")
-                                                        for x in item) for item in layers):  # fmt: skip
-        raise ServerError("multiLayerContentArray: each asset needs a non-empty list of layers, "
-                          'each with a "url".')  # fmt: skip
+    if not all(
+        isinstance(item, list) and item and all(isinstance(x, dict) and x.get("url") for x in item)
+        for item in layers
+    ):
+        raise ServerError(
+            "multiLayerContentArray: each asset needs a non-empty list of layers, "
+            'each with a "url".'
+        )
     out["contentArray"] = [item[0]["url"] for item in layers]
     out["jsonContentArray"] = data.get("jsonContentArray") or [json.dumps(i) for i in layers]
     return out

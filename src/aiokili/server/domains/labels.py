@@ -24,12 +24,18 @@ if TYPE_CHECKING:
 query = QueryType()
 mutation = MutationType()
 label_type = ObjectType("Label")
-constants(label_type, {
-    "jsonResponseUrl": None, "isLastForStep": None, "isSentBackToQueue": False,
-    "inferenceMark": None, "annotations": [],
-    # the local server keeps no history of edits: each label is its author's latest
-    "isLatestLabelForUser": True,
-})  # fmt: skip
+constants(
+    label_type,
+    {
+        "jsonResponseUrl": None,
+        "isLastForStep": None,
+        "isSentBackToQueue": False,
+        "inferenceMark": None,
+        "annotations": [],
+        # the local server keeps no history of edits: each label is its author's latest
+        "isLatestLabelForUser": True,
+    },
+)
 
 
 @query.field("labels")
@@ -70,9 +76,17 @@ async def resolve_append_many_labels(
 ) -> list[LabelRow]:
     ctx = context(info)
     items = data["labelsData"]
-    labels = [NewLabel(item["assetID"], item.get("authorID") or ctx.user.id, data["labelType"],
-                       item["jsonResponse"], item.get("modelName"), item.get("secondsToLabel"))
-              for item in items]  # fmt: skip
+    labels = [
+        NewLabel(
+            item["assetID"],
+            item.get("authorID") or ctx.user.id,
+            data["labelType"],
+            item["jsonResponse"],
+            item.get("modelName"),
+            item.get("secondsToLabel"),
+        )
+        for item in items
+    ]
     if not labels:
         return []
     allowed = where.get("idIn")
@@ -82,8 +96,9 @@ async def resolve_append_many_labels(
             raise ServerError(f"labelsData names assets outside where.idIn: {outside[:5]}.")
     project_id = (where.get("project") or {}).get("id")
     overwrite = bool(data.get("overwrite"))
-    return await ctx.store.db.run_write(ctx.store.labels.append, project_id, labels, overwrite,
-                                        True, data.get("stepId"))  # fmt: skip
+    return await ctx.store.db.run_write(
+        ctx.store.labels.append, project_id, labels, overwrite, True, data.get("stepId")
+    )
 
 
 def _asset_id(where: Mapping[str, Any]) -> str:
@@ -106,8 +121,14 @@ async def resolve_append_to_labels(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> LabelRow:
     ctx = context(info)
-    label = NewLabel(_asset_id(where), data.get("authorID") or ctx.user.id, data["labelType"],
-                     data["jsonResponse"], None, data.get("secondsToLabel"))  # fmt: skip
+    label = NewLabel(
+        _asset_id(where),
+        data.get("authorID") or ctx.user.id,
+        data["labelType"],
+        data["jsonResponse"],
+        None,
+        data.get("secondsToLabel"),
+    )
     project_id = (where.get("project") or {}).get("id")
     row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label], False))[0]
     if data.get("skipped"):  # the labeller skipped the asset: it leaves the queue as skipped
@@ -124,8 +145,11 @@ async def resolve_update_properties_in_label(
         raise ServerError("where.id is required: give the label id.")
     if data.get("isSentBackToQueue"):
         raise ServerError.not_implemented("data.isSentBackToQueue=true")
-    names = {"jsonResponse": "json_response", "modelName": "model_name",
-             "secondsToLabel": "seconds_to_label"}  # fmt: skip
+    names = {
+        "jsonResponse": "json_response",
+        "modelName": "model_name",
+        "secondsToLabel": "seconds_to_label",
+    }
     changes = {column: data[key] for key, column in names.items() if data.get(key) is not None}
     return await ctx.store.db.run_write(ctx.store.labels.update, where["id"], changes)
 

@@ -155,9 +155,12 @@ def _webhook_url(data: dict[str, Any]) -> str:
 async def resolve_create_webhook(_: Any, info: Info, data: dict[str, Any]) -> str:
     ctx = context(info)
     name = _name(data)
-    webhook = (_webhook_url(data), data.get("header"),
-               _handlers(data, WEBHOOK_DEFAULT_HANDLERS) or [],
-               sorted(set(data.get("eventMatcher") or [])))  # fmt: skip
+    webhook = (
+        _webhook_url(data),
+        data.get("header"),
+        _handlers(data, WEBHOOK_DEFAULT_HANDLERS) or [],
+        sorted(set(data.get("eventMatcher") or [])),
+    )
     await ctx.store.db.run_write(
         ctx.store.plugins.create, name, ctx.user.organization_id, None, webhook
     )
@@ -170,10 +173,14 @@ async def resolve_update_webhook(_: Any, info: Info, data: dict[str, Any]) -> st
     name = _name(data)
     matcher = data.get("eventMatcher")
     await ctx.store.db.run_write(
-        ctx.store.plugins.update_webhook, name, ctx.user.organization_id, _webhook_url(data),
-        data.get("header"), _handlers(data, None),
+        ctx.store.plugins.update_webhook,
+        name,
+        ctx.user.organization_id,
+        _webhook_url(data),
+        data.get("header"),
+        _handlers(data, None),
         None if matcher is None else sorted(set(matcher)),
-    )  # fmt: skip
+    )
     return f"Webhook {name} updated"
 
 

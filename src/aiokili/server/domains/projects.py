@@ -18,8 +18,7 @@ query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
 project_user_type = ObjectType("ProjectUser")
-constants(project_type, {"stepGroups": [], "dataConnections": [],
-                         "enforceStepSeparation": False})  # fmt: skip
+constants(project_type, {"stepGroups": [], "dataConnections": [], "enforceStepSeparation": False})
 for _name, _default in PROJECT_DEFAULTS.items():
 
     def _resolve_prop(project: ProjectRow, _: Info, _n: str = _name, _d: Any = _default) -> Any:
@@ -66,8 +65,16 @@ async def resolve_project_roles(project: ProjectRow, info: Info) -> list[dict[st
     author = await resolve_project_author(project, info)
     if author is None:
         return []
-    return [{"id": f"{project.id}-{author.id}", "role": "ADMIN", "status": "ACTIVATED",
-             "activated": True, "projectId": project.id, "user": author}]  # fmt: skip
+    return [
+        {
+            "id": f"{project.id}-{author.id}",
+            "role": "ADMIN",
+            "status": "ACTIVATED",
+            "activated": True,
+            "projectId": project.id,
+            "user": author,
+        }
+    ]
 
 
 @project_user_type.field("starred")

@@ -40,9 +40,11 @@ async def resolve_tags_by_project(_: Any, info: Info, projectId: str) -> list[Ta
 async def resolve_create_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow:
     ctx = context(info)
     return await ctx.store.db.run_write(
-        ctx.store.tags.create, _label(data.get("label")), data.get("color"),
+        ctx.store.tags.create,
+        _label(data.get("label")),
+        data.get("color"),
         ctx.user.organization_id,
-    )  # fmt: skip
+    )
 
 
 @mutation.field("updateTag")

@@ -111,17 +111,24 @@ def resolve_page_resolutions(asset: AssetRow, info: Info) -> Any:
 
 
 # Legacy (V1) projects store no step: theirs is derived from the status.
-_STEPS = {"TODO": ("Labeling", "TO_DO"), "ONGOING": ("Labeling", "IN_PROGRESS"),
-          "LABELED": ("Labeling", "DONE"), "TO_REVIEW": ("Review", "TO_DO"),
-          "REVIEWED": ("Review", "DONE")}  # fmt: skip
+_STEPS = {
+    "TODO": ("Labeling", "TO_DO"),
+    "ONGOING": ("Labeling", "IN_PROGRESS"),
+    "LABELED": ("Labeling", "DONE"),
+    "TO_REVIEW": ("Review", "TO_DO"),
+    "REVIEWED": ("Review", "DONE"),
+}
 
 
 @asset_type.field("currentStep")
 def resolve_current_step(asset: AssetRow, info: Info) -> Any:
     """The step stored on the asset by ``steps.transition`` (what the step filters read)."""
     if asset.step_status is not None:
-        return {"name": asset.step_name, "status": asset.step_status,
-                "stepGroupName": asset.step_group_name}  # fmt: skip
+        return {
+            "name": asset.step_name,
+            "status": asset.step_status,
+            "stepGroupName": asset.step_group_name,
+        }
     name, status = _STEPS.get(asset.status, ("Labeling", "TO_DO"))
     if asset.status == "ONGOING" and asset.id in _repo(info).sent_back_assets:
         status = "REWORK"

@@ -121,12 +121,14 @@ class LabelFeed:
                 return [], consumed
             created = c.execute(
                 f"SELECT {_COLUMNS}, l.seq FROM {_FROM} WHERE l.seq > ? AND l.seq <= ? "
-                "ORDER BY l.seq LIMIT ?", (self._label_cursor, top, BATCH)
-            ).fetchall()  # fmt: skip
+                "ORDER BY l.seq LIMIT ?",
+                (self._label_cursor, top, BATCH),
+            ).fetchall()
             updated = c.execute(
                 "SELECT seq, label_id FROM label_updates WHERE seq > ? AND seq <= ? "
-                "ORDER BY seq LIMIT ?", (self._update_cursor, top_update, BATCH)
-            ).fetchall()  # fmt: skip
+                "ORDER BY seq LIMIT ?",
+                (self._update_cursor, top_update, BATCH),
+            ).fetchall()
             ids = list(dict.fromkeys(label_id for _, label_id in updated))
             rows = {}
             if ids:
@@ -201,8 +203,9 @@ async def label_events(
             raise ServerError(
                 f"This subscription fell more than {BUFFER} events behind and was stopped. "
                 "Subscribe again with updatedAtGte set to the updatedAt of the last label "
-                "received to resume.", LAGGING
-            )  # fmt: skip
+                "received to resume.",
+                LAGGING,
+            )
 
 
 @subscription.field("labelCreatedOrUpdated")

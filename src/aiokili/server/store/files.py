@@ -51,8 +51,9 @@ class FileRepository:
         """Move a fully received upload in place and record it."""
         os.replace(temp, self.blob(key))
         with self.db.write(append_only=True) as c:
-            c.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                      (key, content_type, size, now()))  # fmt: skip
+            c.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (key, content_type, size, now())
+            )
 
     def get(self, key: str) -> FileRow | None:
         with self.db.read() as c:

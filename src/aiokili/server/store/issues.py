@@ -22,8 +22,10 @@ CREATE TABLE IF NOT EXISTS issues (
 CREATE INDEX IF NOT EXISTS issues_project ON issues (project_id, seq);
 CREATE INDEX IF NOT EXISTS issues_asset ON issues (asset_id);
 """
-_COLUMNS = ("i.id, i.project_id, i.asset_id, i.label_id, i.object_mid, i.type, i.status, i.text, "
-            "i.author_id, i.created_at, i.updated_at, i.issue_number, i.has_been_seen")  # fmt: skip
+_COLUMNS = (
+    "i.id, i.project_id, i.asset_id, i.label_id, i.object_mid, i.type, i.status, i.text, "
+    "i.author_id, i.created_at, i.updated_at, i.issue_number, i.has_been_seen"
+)
 
 # status -> the statuses it may move to
 TRANSITIONS = {"OPEN": {"SOLVED", "CANCELLED"}, "SOLVED": {"OPEN"}, "CANCELLED": {"OPEN"}}
@@ -47,8 +49,9 @@ class IssueRow:
 
 
 def _row(r: Sequence[Any]) -> IssueRow:
-    return IssueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
-                    bool(r[12]))  # fmt: skip
+    return IssueRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12])
+    )
 
 
 def issue_sql(where: Mapping[str, Any], arg: str = "where") -> Sql:
@@ -102,8 +105,9 @@ class IssueRepository:
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM issues i WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM issues i WHERE {q.sql}", q.args).fetchone()[0]
+            )
 
     def create(
         self,
@@ -136,22 +140,29 @@ class IssueRepository:
             for index, issue in enumerate(issues):
                 where = f"issues[{index}]"
                 if issue.label_id is None and issue.asset_id is None:
-                    raise ServerError(f"{where} needs labelID or assetId: the label or asset "
-                                      "the issue is about.")  # fmt: skip
+                    raise ServerError(
+                        f"{where} needs labelID or assetId: the label or asset the issue is about."
+                    )
                 if issue.label_id is not None:
                     if issue.label_id not in labels:
-                        raise ServerError(f'{where}: Label "{issue.label_id}" not found. '
-                                          "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                        raise ServerError(
+                            f'{where}: Label "{issue.label_id}" not found. Nothing was written.',
+                            "NOT_FOUND",
+                        )
                     label_asset, label_project = labels[issue.label_id]
                     if issue.asset_id is not None and issue.asset_id != label_asset:
-                        raise ServerError(f"{where}: label {issue.label_id!r} is on asset "
-                                          f"{label_asset!r}, not on assetId {issue.asset_id!r}.")  # fmt: skip
+                        raise ServerError(
+                            f"{where}: label {issue.label_id!r} is on asset "
+                            f"{label_asset!r}, not on assetId {issue.asset_id!r}."
+                        )
                     found = (label_asset, label_project)
                 else:
                     assert issue.asset_id is not None
                     if issue.asset_id not in assets:
-                        raise ServerError(f'{where}: Asset "{issue.asset_id}" not found. '
-                                          "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                        raise ServerError(
+                            f'{where}: Asset "{issue.asset_id}" not found. Nothing was written.',
+                            "NOT_FOUND",
+                        )
                     found = (issue.asset_id, assets[issue.asset_id])
                 if project_id is not None and found[1] != project_id:
                     what = (
@@ -159,31 +170,64 @@ class IssueRepository:
                         if issue.label_id
                         else f"asset {issue.asset_id!r}"
                     )
-                    raise ServerError(f"{where}: {what} is not in project {project_id!r}. "
-                                      "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                    raise ServerError(
+                        f"{where}: {what} is not in project {project_id!r}. Nothing was written.",
+                        "NOT_FOUND",
+                    )
                 if asset_id is not None and found[0] != asset_id:
-                    raise ServerError(f"{where} is about asset {found[0]!r}, outside where.id "
-                                      f"{asset_id!r}.")  # fmt: skip
+                    raise ServerError(
+                        f"{where} is about asset {found[0]!r}, outside where.id {asset_id!r}."
+                    )
                 resolved.append(found)
             numbers: dict[str, int] = {}
             rows = []
             for issue, (a_id, p_id) in zip(issues, resolved, strict=True):
                 if p_id not in numbers:
-                    last = c.execute("SELECT max(issue_number) FROM issues WHERE project_id = ?",
-                                     (p_id,)).fetchone()[0]  # fmt: skip
+                    last = c.execute(
+                        "SELECT max(issue_number) FROM issues WHERE project_id = ?", (p_id,)
+                    ).fetchone()[0]
                     numbers[p_id] = last or 0
                 numbers[p_id] += 1
-                rows.append(IssueRow(new_id(), p_id, a_id, issue.label_id, issue.object_mid,
-                                     issue.type, "OPEN", issue.text, author_id, at, at,
-                                     numbers[p_id], False))  # fmt: skip
+                rows.append(
+                    IssueRow(
+                        new_id(),
+                        p_id,
+                        a_id,
+                        issue.label_id,
+                        issue.object_mid,
+                        issue.type,
+                        "OPEN",
+                        issue.text,
+                        author_id,
+                        at,
+                        at,
+                        numbers[p_id],
+                        False,
+                    )
+                )
             c.executemany(
                 "INSERT INTO issues (id, project_id, asset_id, label_id, object_mid, type, status,"
                 " text, author_id, created_at, updated_at, issue_number, has_been_seen)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(r.id, r.project_id, r.asset_id, r.label_id, r.object_mid, r.type, r.status,
-                  r.text, r.author_id, r.created_at, r.updated_at, r.issue_number, 0)
-                 for r in rows],
-            )  # fmt: skip
+                [
+                    (
+                        r.id,
+                        r.project_id,
+                        r.asset_id,
+                        r.label_id,
+                        r.object_mid,
+                        r.type,
+                        r.status,
+                        r.text,
+                        r.author_id,
+                        r.created_at,
+                        r.updated_at,
+                        r.issue_number,
+                        0,
+                    )
+                    for r in rows
+                ],
+            )
         return rows
 
     def get(self, issue_id: str) -> IssueRow:
@@ -198,8 +242,12 @@ class IssueRepository:
             current = self.get(issue_id)
             if status != current.status and status not in TRANSITIONS[current.status]:
                 allowed = " or ".join(sorted(TRANSITIONS[current.status]))
-                raise ServerError(f'Issue "{issue_id}" is {current.status}: it can only become '
-                                  f"{allowed}, not {status}.")  # fmt: skip
-            c.execute("UPDATE issues SET status = ?, updated_at = ? WHERE id = ?",
-                      (status, now(), issue_id))  # fmt: skip
+                raise ServerError(
+                    f'Issue "{issue_id}" is {current.status}: it can only become '
+                    f"{allowed}, not {status}."
+                )
+            c.execute(
+                "UPDATE issues SET status = ?, updated_at = ? WHERE id = ?",
+                (status, now(), issue_id),
+            )
         return self.get(issue_id)

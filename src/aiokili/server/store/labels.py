@@ -35,9 +35,11 @@ CREATE TABLE IF NOT EXISTS label_categories (
 """
     + label_marks.DDL
 )
-_COLUMNS = ("l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
-            "l.model_name, l.seconds_to_label, l.created_at, l.updated_at, "
-            "m.consensus_mark, m.honeypot_mark")  # fmt: skip
+_COLUMNS = (
+    "l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
+    "l.model_name, l.seconds_to_label, l.created_at, l.updated_at, "
+    "m.consensus_mark, m.honeypot_mark"
+)
 _FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"
 _DELETABLE = ("PREDICTION", "INFERENCE")
 # the workflow transition (steps.py) of an asset given a label made at a step of this type
@@ -86,22 +88,26 @@ class LabelRepository:
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:
         q = self._where(where)
         with self.db.read() as c:
-            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM {_FROM}", q,
-                             "l.seq", skip, first)  # fmt: skip
+            rows = read_page(
+                c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM {_FROM}", q, "l.seq", skip, first
+            )
         return [LabelRow(*r[:12]) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM labels l WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM labels l WHERE {q.sql}", q.args).fetchone()[0]
+            )
 
     def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[LabelRow]]:
         out: dict[str, list[LabelRow]] = {i: [] for i in asset_ids}
         with self.db.read() as c:
             for part in chunks(asset_ids):
-                sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.asset_id IN ({marks(len(part))})"
-                       " ORDER BY l.seq")  # fmt: skip
+                sql = (
+                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.asset_id IN ({marks(len(part))})"
+                    " ORDER BY l.seq"
+                )
                 for r in c.execute(sql, list(part)):
                     out[r[2]].append(LabelRow(*r))
         return out
@@ -133,32 +139,67 @@ class LabelRepository:
             for part in chunks(list({lb.asset_id for lb in labels})):
                 sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
                 projects.update(c.execute(sql, list(part)).fetchall())
-            missing = [lb.asset_id for lb in labels if lb.asset_id not in projects
-                       or project_id not in (None, projects[lb.asset_id])]  # fmt: skip
+            missing = [
+                lb.asset_id
+                for lb in labels
+                if lb.asset_id not in projects or project_id not in (None, projects[lb.asset_id])
+            ]
             if missing:
                 where = f" in project {project_id!r}" if project_id else ""
-                raise ServerError(f"{len(missing)} asset(s) not found{where}: "
-                                  f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
-                                  "NOT_FOUND")  # fmt: skip
+                raise ServerError(
+                    f"{len(missing)} asset(s) not found{where}: "
+                    f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
+                    "NOT_FOUND",
+                )
             kind = labels[0].label_type
             if step_id is not None:
                 step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
                 kind = step_kind if kind in _TRANSITION else kind
-            rows = [LabelRow(new_id(), projects[lb.asset_id], lb.asset_id, lb.author_id,
-                             lb.label_type, lb.json_response, lb.model_name, lb.seconds_to_label,
-                             at, at) for lb in labels]  # fmt: skip
+            rows = [
+                LabelRow(
+                    new_id(),
+                    projects[lb.asset_id],
+                    lb.asset_id,
+                    lb.author_id,
+                    lb.label_type,
+                    lb.json_response,
+                    lb.model_name,
+                    lb.seconds_to_label,
+                    at,
+                    at,
+                )
+                for lb in labels
+            ]
             if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
                 replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
                 delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
             c.executemany(
                 "INSERT INTO labels (id, project_id, asset_id, author_id, label_type, json_response,"
                 " model_name, seconds_to_label, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(r.id, r.project_id, r.asset_id, r.author_id, r.label_type, r.json_response,
-                  r.model_name, r.seconds_to_label, at, at) for r in rows],
-            )  # fmt: skip
-            c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
-                          [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
-                           for (job, cat), n in found.items()])  # fmt: skip
+                [
+                    (
+                        r.id,
+                        r.project_id,
+                        r.asset_id,
+                        r.author_id,
+                        r.label_type,
+                        r.json_response,
+                        r.model_name,
+                        r.seconds_to_label,
+                        at,
+                        at,
+                    )
+                    for r in rows
+                ],
+            )
+            c.executemany(
+                "INSERT INTO label_categories VALUES (?,?,?,?)",
+                [
+                    (r.id, job, cat, n)
+                    for r, found in zip(rows, counts, strict=True)
+                    for (job, cat), n in found.items()
+                ],
+            )
             move = _TRANSITION.get(kind) if set_status else None
             if move:
                 steps.transition(c, [r.asset_id for r in rows], move, at)
@@ -185,8 +226,10 @@ class LabelRepository:
             if "json_response" in changes:
                 counts = category_counts(_json(changes["json_response"], 0, "data.jsonResponse"))
                 c.execute("DELETE FROM label_categories WHERE label_id = ?", (label_id,))
-                c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
-                              [(label_id, job, cat, n) for (job, cat), n in counts.items()])  # fmt: skip
+                c.executemany(
+                    "INSERT INTO label_categories VALUES (?,?,?,?)",
+                    [(label_id, job, cat, n) for (job, cat), n in counts.items()],
+                )
             for column, value in changes.items():  # column names come from the resolver
                 c.execute(f"UPDATE labels SET {column} = ? WHERE id = ?", (value, label_id))
             c.execute("UPDATE labels SET updated_at = ? WHERE id = ?", (at, label_id))
@@ -205,14 +248,18 @@ class LabelRepository:
                 found.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
             unknown = [i for i in dict.fromkeys(ids) if i not in found]
             if unknown:
-                raise ServerError(f"{len(unknown)} label(s) not found: "
-                                  f"{', '.join(map(repr, unknown[:5]))}. Nothing was deleted.",
-                                  "NOT_FOUND")  # fmt: skip
+                raise ServerError(
+                    f"{len(unknown)} label(s) not found: "
+                    f"{', '.join(map(repr, unknown[:5]))}. Nothing was deleted.",
+                    "NOT_FOUND",
+                )
             kept = [f"{i!r} ({t})" for i, (t, _) in found.items() if t not in _DELETABLE]
             if kept:
-                raise ServerError(f"Only PREDICTION and INFERENCE labels can be deleted; "
-                                  f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
-                                  "Nothing was deleted.")  # fmt: skip
+                raise ServerError(
+                    f"Only PREDICTION and INFERENCE labels can be deleted; "
+                    f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
+                    "Nothing was deleted."
+                )
             delete_labels(c, "id = ?", [(i,) for i in found])
         return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
 

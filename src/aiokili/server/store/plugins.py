@@ -33,8 +33,10 @@ CREATE INDEX IF NOT EXISTS plugin_logs_name ON plugin_logs (plugin_name, kind, s
 # statuses as the official SDK's wait loop reads them: it stops on ACTIVE or FAILED
 UPLOADING, DEPLOYING, ACTIVE, FAILED = "UPLOADING", "DEPLOYING", "ACTIVE", "FAILED"
 WEBHOOK_DEFAULT_HANDLERS = ["onSubmit", "onReview"]
-_PLUGIN_COLUMNS = ("id, name, organization_id, status, handler_types, event_matcher, archive_key, "
-                   "version, webhook_url, webhook_header, created_at, updated_at")  # fmt: skip
+_PLUGIN_COLUMNS = (
+    "id, name, organization_id, status, handler_types, event_matcher, archive_key, "
+    "version, webhook_url, webhook_header, created_at, updated_at"
+)
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,30 @@ class PluginRepository:
             ).fetchall()
             out = []
             for r in found:
-                projects = [p[0] for p in c.execute(
-                    "SELECT project_id FROM plugin_projects WHERE plugin_id = ? ORDER BY project_id",
-                    (r[0],))]  # fmt: skip
-                out.append(PluginRow(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"),
-                                     json.loads(r[5] or "[]"), r[6], r[7], r[8], r[9], r[10],
-                                     r[11], projects))  # fmt: skip
+                projects = [
+                    p[0]
+                    for p in c.execute(
+                        "SELECT project_id FROM plugin_projects WHERE plugin_id = ? ORDER BY project_id",
+                        (r[0],),
+                    )
+                ]
+                out.append(
+                    PluginRow(
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        json.loads(r[4] or "[]"),
+                        json.loads(r[5] or "[]"),
+                        r[6],
+                        r[7],
+                        r[8],
+                        r[9],
+                        r[10],
+                        r[11],
+                        projects,
+                    )
+                )
         return out
 
     def get(self, name: str, organization_id: str | None = None) -> PluginRow:
@@ -125,8 +145,13 @@ class PluginRepository:
                     )
         return out
 
-    def create(self, name: str, organization_id: str, archive_key: str | None = None,
-               webhook: tuple[str, str | None, list[str], list[str]] | None = None) -> PluginRow:  # fmt: skip
+    def create(
+        self,
+        name: str,
+        organization_id: str,
+        archive_key: str | None = None,
+        webhook: tuple[str, str | None, list[str], list[str]] | None = None,
+    ) -> PluginRow:
         """A new plugin waiting for its archive, or (``webhook``) an ACTIVE webhook."""
         with self.db.write(append_only=True) as c:
             if c.execute("SELECT 1 FROM plugins WHERE name = ?", (name,)).fetchone():
@@ -138,10 +163,21 @@ class PluginRepository:
             stamp = now()
             c.execute(
                 f"INSERT INTO plugins ({_PLUGIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (new_id(), name, organization_id, ACTIVE if webhook else UPLOADING,
-                 json.dumps(handlers), json.dumps(matcher), archive_key, 0, url, header,
-                 stamp, stamp),
-            )  # fmt: skip
+                (
+                    new_id(),
+                    name,
+                    organization_id,
+                    ACTIVE if webhook else UPLOADING,
+                    json.dumps(handlers),
+                    json.dumps(matcher),
+                    archive_key,
+                    0,
+                    url,
+                    header,
+                    stamp,
+                    stamp,
+                ),
+            )
         return self.get(name)
 
     def set_archive_key(self, name: str, organization_id: str, key: str) -> PluginRow:
@@ -166,29 +202,48 @@ class PluginRepository:
                     f"No archive was uploaded for plugin {name!r}: PUT the zip to the URL of "
                     "createPlugin / generateUpdateUrl before creating or updating the runner."
                 )
-            c.execute("UPDATE plugins SET status = ?, handler_types = ?, event_matcher = ?, "
-                      "version = version + 1, updated_at = ? WHERE id = ?",
-                      (DEPLOYING, json.dumps(handlers), json.dumps(matcher), now(), plugin.id))  # fmt: skip
+            c.execute(
+                "UPDATE plugins SET status = ?, handler_types = ?, event_matcher = ?, "
+                "version = version + 1, updated_at = ? WHERE id = ?",
+                (DEPLOYING, json.dumps(handlers), json.dumps(matcher), now(), plugin.id),
+            )
             c.execute("DELETE FROM plugin_logs WHERE plugin_name = ? AND kind = 'build'", (name,))
         return self.get(name)
 
     def finish_deploy(self, plugin_id: str, version: int, status: str) -> None:
         """Record a build's outcome unless a newer upload started meanwhile."""
         with self.db.write() as c:
-            c.execute("UPDATE plugins SET status = ?, updated_at = ? WHERE id = ? AND version = ?",
-                      (status, now(), plugin_id, version))  # fmt: skip
+            c.execute(
+                "UPDATE plugins SET status = ?, updated_at = ? WHERE id = ? AND version = ?",
+                (status, now(), plugin_id, version),
+            )
 
-    def update_webhook(self, name: str, organization_id: str, url: str, header: str | None,
-                       handlers: list[str] | None, matcher: list[str] | None) -> PluginRow:  # fmt: skip
+    def update_webhook(
+        self,
+        name: str,
+        organization_id: str,
+        url: str,
+        header: str | None,
+        handlers: list[str] | None,
+        matcher: list[str] | None,
+    ) -> PluginRow:
         plugin = self.get(name, organization_id)
         if plugin.webhook_url is None:
             raise ServerError(f"{name!r} is a plugin, not a webhook: use update_plugin.")
         with self.db.write() as c:
-            c.execute("UPDATE plugins SET webhook_url = ?, webhook_header = COALESCE(?, "
-                      "webhook_header), handler_types = COALESCE(?, handler_types), event_matcher"
-                      " = COALESCE(?, event_matcher), updated_at = ? WHERE id = ?",
-                      (url, header, None if handlers is None else json.dumps(handlers),
-                       None if matcher is None else json.dumps(matcher), now(), plugin.id))  # fmt: skip
+            c.execute(
+                "UPDATE plugins SET webhook_url = ?, webhook_header = COALESCE(?, "
+                "webhook_header), handler_types = COALESCE(?, handler_types), event_matcher"
+                " = COALESCE(?, event_matcher), updated_at = ? WHERE id = ?",
+                (
+                    url,
+                    header,
+                    None if handlers is None else json.dumps(handlers),
+                    None if matcher is None else json.dumps(matcher),
+                    now(),
+                    plugin.id,
+                ),
+            )
         return self.get(name)
 
     def activate(self, name: str, project_id: str, organization_id: str, on: bool) -> PluginRow:
@@ -197,12 +252,17 @@ class PluginRepository:
             require_project(c, project_id)
             if on:
                 # events from now on only: what happened before is not this plugin's
-                c.execute("INSERT OR IGNORE INTO plugin_projects VALUES (?, ?, (SELECT "
-                          "COALESCE(MAX(seq), 0) FROM labels), (SELECT COALESCE(MAX(seq), 0) "
-                          "FROM events))", (plugin.id, project_id))  # fmt: skip
+                c.execute(
+                    "INSERT OR IGNORE INTO plugin_projects VALUES (?, ?, (SELECT "
+                    "COALESCE(MAX(seq), 0) FROM labels), (SELECT COALESCE(MAX(seq), 0) "
+                    "FROM events))",
+                    (plugin.id, project_id),
+                )
             else:
-                c.execute("DELETE FROM plugin_projects WHERE plugin_id = ? AND project_id = ?",
-                          (plugin.id, project_id))  # fmt: skip
+                c.execute(
+                    "DELETE FROM plugin_projects WHERE plugin_id = ? AND project_id = ?",
+                    (plugin.id, project_id),
+                )
         return self.get(name)
 
     def delete(self, name: str, organization_id: str) -> PluginRow:
@@ -219,14 +279,29 @@ class PluginRepository:
             c.executemany(
                 "INSERT INTO plugin_logs (plugin_name, kind, project_id, run_id, asset_id, "
                 "label_id, log_type, content, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(e.plugin_name, e.kind, e.project_id, e.run_id, e.asset_id, e.label_id,
-                  e.log_type, e.content, e.created_at or now()) for e in entries],
-            )  # fmt: skip
+                [
+                    (
+                        e.plugin_name,
+                        e.kind,
+                        e.project_id,
+                        e.run_id,
+                        e.asset_id,
+                        e.label_id,
+                        e.log_type,
+                        e.content,
+                        e.created_at or now(),
+                    )
+                    for e in entries
+                ],
+            )
 
-    def logs(self, name: str, kind: str, project_id: str | None, since: str | None,
-             limit: int, skip: int) -> list[LogEntry]:  # fmt: skip
-        sql = ("SELECT plugin_name, kind, log_type, content, project_id, run_id, asset_id, "
-               "label_id, created_at FROM plugin_logs WHERE plugin_name = ? AND kind = ?")  # fmt: skip
+    def logs(
+        self, name: str, kind: str, project_id: str | None, since: str | None, limit: int, skip: int
+    ) -> list[LogEntry]:
+        sql = (
+            "SELECT plugin_name, kind, log_type, content, project_id, run_id, asset_id, "
+            "label_id, created_at FROM plugin_logs WHERE plugin_name = ? AND kind = ?"
+        )
         args: list[Any] = [name, kind]
         if project_id is not None:
             sql += " AND project_id = ?"

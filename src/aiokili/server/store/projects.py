@@ -21,17 +21,28 @@ CREATE TABLE IF NOT EXISTS projects (
 CREATE TABLE IF NOT EXISTS project_stars (
   project_id TEXT, user_id TEXT, PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;
 """
-_COLUMNS = ("id, title, description, input_type, json_interface, author_id, archived, props, "
-            "created_at, updated_at")  # fmt: skip
+_COLUMNS = (
+    "id, title, description, input_type, json_interface, author_id, archived, props, "
+    "created_at, updated_at"
+)
 
 # Settings kept as a JSON object, with the values a new Kili project has.
 PROJECT_DEFAULTS: dict[str, Any] = {
-    "instructions": None, "consensusTotCoverage": 0, "minConsensusSize": 1,
-    "reviewCoverage": 0, "useHoneyPot": False, "metadataProperties": {},
-    "canNavigateBetweenAssets": True, "canSkipAsset": False, "consensusMark": None,
-    "honeypotMark": None, "shouldAutoAssign": False, "shouldRelaunchKpiComputation": False,
-    "complianceTags": [], "geospatialSettings": None,
-}  # fmt: skip
+    "instructions": None,
+    "consensusTotCoverage": 0,
+    "minConsensusSize": 1,
+    "reviewCoverage": 0,
+    "useHoneyPot": False,
+    "metadataProperties": {},
+    "canNavigateBetweenAssets": True,
+    "canSkipAsset": False,
+    "consensusMark": None,
+    "honeypotMark": None,
+    "shouldAutoAssign": False,
+    "shouldRelaunchKpiComputation": False,
+    "complianceTags": [],
+    "geospatialSettings": None,
+}
 
 
 @dataclass(frozen=True)
@@ -64,16 +75,27 @@ class ProjectRepository:
         props = {k: data[k] for k in PROJECT_DEFAULTS if data.get(k) is not None}
         if data.get("pixelLabeling"):
             if data.get("inputType") != "GEOSPATIAL":
-                raise ServerError("pixelLabeling is only available for GEOSPATIAL projects, "
-                                  f"not {data.get('inputType')}.")  # fmt: skip
+                raise ServerError(
+                    "pixelLabeling is only available for GEOSPATIAL projects, "
+                    f"not {data.get('inputType')}."
+                )
             props["geospatialSettings"] = {"labelingCRSCode": "PIXEL"}
         with self.db.write(append_only=True) as c:
             c.execute(
                 "INSERT INTO projects (id, title, description, input_type, json_interface, "
                 "author_id, props, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (project_id, data["title"], data.get("description") or "", data.get("inputType"),
-                 data.get("jsonInterface") or "{}", author_id, json.dumps(props), at, at),
-            )  # fmt: skip
+                (
+                    project_id,
+                    data["title"],
+                    data.get("description") or "",
+                    data.get("inputType"),
+                    data.get("jsonInterface") or "{}",
+                    author_id,
+                    json.dumps(props),
+                    at,
+                    at,
+                ),
+            )
             steps.create_default(c, project_id)
         return self.get(project_id)
 
@@ -100,12 +122,16 @@ class ProjectRepository:
             c.execute(
                 "UPDATE projects SET title = ?, description = ?, json_interface = ?, archived = ?,"
                 " props = ?, updated_at = ? WHERE id = ?",
-                (data.get("title") or current.title,
-                 current.description if data.get("description") is None else data["description"],
-                 data.get("jsonInterface") or current.json_interface,
-                 int(current.archived if data.get("archived") is None else data["archived"]),
-                 json.dumps(props), now(), project_id),
-            )  # fmt: skip
+                (
+                    data.get("title") or current.title,
+                    current.description if data.get("description") is None else data["description"],
+                    data.get("jsonInterface") or current.json_interface,
+                    int(current.archived if data.get("archived") is None else data["archived"]),
+                    json.dumps(props),
+                    now(),
+                    project_id,
+                ),
+            )
         return self.get(project_id)
 
     def delete(self, project_id: str) -> ProjectRow:
@@ -135,13 +161,20 @@ class ProjectRepository:
                     "INSERT OR IGNORE INTO project_stars VALUES (?, ?)", (project_id, user_id)
                 )
             else:
-                c.execute("DELETE FROM project_stars WHERE project_id = ? AND user_id = ?",
-                          (project_id, user_id))  # fmt: skip
+                c.execute(
+                    "DELETE FROM project_stars WHERE project_id = ? AND user_id = ?",
+                    (project_id, user_id),
+                )
 
     def starred(self, project_id: str, user_id: str) -> bool:
         with self.db.read() as c:
-            return c.execute("SELECT 1 FROM project_stars WHERE project_id = ? AND user_id = ?",
-                             (project_id, user_id)).fetchone() is not None  # fmt: skip
+            return (
+                c.execute(
+                    "SELECT 1 FROM project_stars WHERE project_id = ? AND user_id = ?",
+                    (project_id, user_id),
+                ).fetchone()
+                is not None
+            )
 
     def page(
         self, where: Mapping[str, Any], skip: int, first: int | None, viewer: str | None = None
@@ -154,5 +187,6 @@ class ProjectRepository:
     def count(self, where: Mapping[str, Any], viewer: str | None = None) -> int:
         q = project_sql(dict(where), viewer=viewer)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args).fetchone()[0]
+            )
