@@ -54,8 +54,8 @@ async def resolve_assets(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
         return rows, labels, projects
 
     rows, labels, projects = await in_thread(read)
-    ctx.labels_of_asset.prime(labels)  # the per-asset resolvers then answer synchronously
-    ctx.projects.prime(projects)
+    ctx.labels_of_asset.prime_many(labels)  # the per-asset resolvers then answer synchronously
+    ctx.projects.prime_many(projects)
     return rows
 
 

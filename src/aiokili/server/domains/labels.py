@@ -50,8 +50,8 @@ async def resolve_labels(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
         return rows, users, assets
 
     rows, users, assets = await in_thread(read)
-    ctx.users.prime(users)  # the per-label resolvers below then answer synchronously
-    ctx.assets.prime(assets)
+    ctx.users.prime_many(users)  # the per-label resolvers below then answer synchronously
+    ctx.assets.prime_many(assets)
     return rows
 
 
