@@ -34,7 +34,7 @@ def _bad(message: str) -> BodyError:
     return BodyError(400, "BAD_REQUEST", message)
 
 
-def _too_large(cap: int, inflated: bool) -> BodyError:
+def _too_large(cap: int, *, inflated: bool) -> BodyError:
     what = "inflated body" if inflated else "body"
     return BodyError(
         413,

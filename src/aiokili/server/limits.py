@@ -85,7 +85,7 @@ class _Walker:
     def _type(self, name: str) -> GraphQLNamedType | None:
         return self.schema.type_map.get(name)
 
-    def _multiplier(self, node: FieldNode, listed: bool) -> int:
+    def _multiplier(self, node: FieldNode, *, listed: bool) -> int:
         for arg in node.arguments or ():
             if arg.name.value == "first":
                 value: Any = arg.value
@@ -110,7 +110,7 @@ class _Walker:
                         sub_type = get_named_type(definition.type)
                 sub = self.selections(sel.selection_set, sub_type)
                 introspection = sel.name.value.startswith("__")
-                weight = 1 if introspection else self._multiplier(sel, listed)
+                weight = 1 if introspection else self._multiplier(sel, listed=listed)
                 depth = max(depth, 1 + sub.depth)
                 fields += 1 + sub.fields
                 cost += 1 + (0 if introspection else weight * sub.cost)

@@ -95,9 +95,12 @@ async def resolve_append_many_labels(
         if outside:
             raise ServerError(f"labelsData names assets outside where.idIn: {outside[:5]}.")
     project_id = (where.get("project") or {}).get("id")
-    overwrite = bool(data.get("overwrite"))
     return await ctx.store.db.run_write(
-        ctx.store.labels.append, project_id, labels, overwrite, True, data.get("stepId")
+        ctx.store.labels.append,
+        project_id,
+        labels,
+        overwrite=bool(data.get("overwrite")),
+        step_id=data.get("stepId"),
     )
 
 
@@ -130,7 +133,7 @@ async def resolve_append_to_labels(
         data.get("secondsToLabel"),
     )
     project_id = (where.get("project") or {}).get("id")
-    row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label], False))[0]
+    row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label]))[0]
     if data.get("skipped"):  # the labeller skipped the asset: it leaves the queue as skipped
         await ctx.store.db.run_write(ctx.store.labels.skip, row.asset_id)
     return row

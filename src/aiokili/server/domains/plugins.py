@@ -184,23 +184,23 @@ async def resolve_update_webhook(_: Any, info: Info, data: dict[str, Any]) -> st
     return f"Webhook {name} updated"
 
 
-async def _set_active(info: Info, where: dict[str, Any], on: bool) -> str:
+async def _set_active(info: Info, where: dict[str, Any], *, on: bool) -> str:
     ctx = context(info)
     name = _name(where)
     await ctx.store.db.run_write(
-        ctx.store.plugins.activate, name, where["projectId"], ctx.user.organization_id, on
+        ctx.store.plugins.activate, name, where["projectId"], ctx.user.organization_id, on=on
     )
     return f"Plugin {name} {'activated' if on else 'deactivated'} on project {where['projectId']}"
 
 
 @mutation.field("activatePluginOnProject")
 async def resolve_activate(_: Any, info: Info, where: dict[str, Any]) -> str:
-    return await _set_active(info, where, True)
+    return await _set_active(info, where, on=True)
 
 
 @mutation.field("deactivatePluginOnProject")
 async def resolve_deactivate(_: Any, info: Info, where: dict[str, Any]) -> str:
-    return await _set_active(info, where, False)
+    return await _set_active(info, where, on=False)
 
 
 @mutation.field("deletePlugin")

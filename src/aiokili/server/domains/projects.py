@@ -114,7 +114,7 @@ async def resolve_update_project_user(
         raise ServerError(f"Only the key's own membership can be changed, not {email!r}.")
     if data.get("starred") is not None:
         await ctx.store.db.run_write(
-            ctx.store.projects.star, project_id, ctx.user.id, bool(data["starred"])
+            ctx.store.projects.star, project_id, ctx.user.id, starred=bool(data["starred"])
         )
     else:
         await in_thread(ctx.store.projects.require, project_id)

@@ -66,7 +66,11 @@ async def resolve_delete_tag(_: Any, info: Info, tagId: str) -> bool:
 async def resolve_check_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow:
     ctx = context(info)
     return await ctx.store.db.run_write(
-        ctx.store.tags.check, data["tagId"], data["projectId"], ctx.user.organization_id, True
+        ctx.store.tags.check,
+        data["tagId"],
+        data["projectId"],
+        ctx.user.organization_id,
+        checked=True,
     )
 
 
@@ -74,7 +78,7 @@ async def resolve_check_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow:
 async def resolve_uncheck_tag(_: Any, info: Info, projectId: str, tagId: str) -> TagRow:
     ctx = context(info)
     return await ctx.store.db.run_write(
-        ctx.store.tags.check, tagId, projectId, ctx.user.organization_id, False
+        ctx.store.tags.check, tagId, projectId, ctx.user.organization_id, checked=False
     )
 
 

@@ -96,7 +96,7 @@ class LabelFeed:
                     await self._wake.wait()
 
     async def tick(self) -> None:
-        rows, consumed = await in_thread(self._read, bool(self._subscribers))
+        rows, consumed = await in_thread(self._read, wanted=bool(self._subscribers))
         for row in rows:
             for subscriber in list(self._subscribers.get(row.project_id, ())):
                 try:
@@ -109,7 +109,7 @@ class LabelFeed:
         if consumed:
             await self.store.db.run_write(self._prune, consumed)
 
-    def _read(self, wanted: bool) -> tuple[list[LabelRow], int]:
+    def _read(self, *, wanted: bool) -> tuple[list[LabelRow], int]:
         """Labels created or updated since the last call (none read if nobody listens), and
         the last ``label_updates`` row consumed (0: none)."""
         with self.store.db.read() as c:

@@ -62,7 +62,7 @@ class _Output:
             level = "WARNING"
         self.pending.append((level, content, now()))
 
-    async def flush(self, force: bool = False) -> None:
+    async def flush(self, *, force: bool = False) -> None:
         if self.pending and (force or time.monotonic() - self.last_flush >= FLUSH_S):
             batch, self.pending = self.pending, []
             self.last_flush = time.monotonic()

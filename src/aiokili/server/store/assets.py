@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ServerError
 from . import steps
 from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
 from .paging import PageCache, read_page
-
-if TYPE_CHECKING:
-    pass
 
 DDL = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -115,7 +110,7 @@ class AssetRepository:
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[AssetRow]:
         q = self._where(where)
-        with self.db.read() as c, _missing_storage():
+        with self.db.read() as c:
             rows = read_page(
                 c, self.pages, f"SELECT {_COLUMNS}, a.seq FROM assets a", q, "a.seq", skip, first
             )
@@ -123,7 +118,7 @@ class AssetRepository:
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
-        with self.db.read() as c, _missing_storage():
+        with self.db.read() as c:
             return int(
                 c.execute(f"SELECT COUNT(*) FROM assets a WHERE {q.sql}", q.args).fetchone()[0]
             )
@@ -235,15 +230,3 @@ class AssetRepository:
                 {"id": r[0], "status": r[1], "createdAt": r[2], "url": None}
                 for r in c.execute(sql + " ORDER BY created_at", args)
             ]
-
-
-@contextmanager
-def _missing_storage() -> Iterator[None]:
-    """A filter on data this server does not store (e.g. no issues table) answers
-    NOT_IMPLEMENTED naming it, not an internal error."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if "no such" not in str(exc):
-            raise
-        raise ServerError.not_implemented(f"A filter on data this server lacks ({exc})") from None

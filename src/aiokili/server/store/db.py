@@ -108,12 +108,12 @@ class Database:
             if not append_only:
                 self.generation += 1
 
-    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a writing function in a worker thread, one at a time (no thread waits on the lock)."""
         if self._write_limiter is None:
             self._write_limiter = anyio.CapacityLimiter(1)
         return await anyio.to_thread.run_sync(
-            functools.partial(fn, *args), limiter=self._write_limiter
+            functools.partial(fn, *args, **kwargs), limiter=self._write_limiter
         )
 
     def close(self) -> None:
@@ -128,9 +128,9 @@ class Database:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a reading function in a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
 def require_project(c: sqlite3.Connection, project_id: str | None) -> None:

@@ -31,7 +31,7 @@ class Sql:
         self.args.extend(args)
 
     def add_in(
-        self, column: str, values: Sequence[Any] | None, arg: str, negate: bool = False
+        self, column: str, values: Sequence[Any] | None, arg: str, *, negate: bool = False
     ) -> None:
         if values is None or (negate and not values):  # NOT IN (nothing): every row
             return
@@ -69,7 +69,7 @@ def given(value: Any) -> bool:
     return value is not None
 
 
-def _day_bound(value: str, upper: bool) -> str:
+def _day_bound(value: str, *, upper: bool) -> str:
     """A bare ``YYYY-MM-DD`` bound covers the whole day."""
     if len(value) == 10:
         return value + ("T23:59:59.999Z" if upper else "T00:00:00.000Z")
@@ -182,14 +182,16 @@ def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
             ]
     q.add_in(f"{a}.step_id", where.get("stepIdIn"), f"{arg}.stepIdIn")
     if where.get("stepIdNotIn") is not None:
-        q.add_in(f"coalesce({a}.step_id, '')", where["stepIdNotIn"], f"{arg}.stepIdNotIn", True)
+        q.add_in(
+            f"coalesce({a}.step_id, '')", where["stepIdNotIn"], f"{arg}.stepIdNotIn", negate=True
+        )
     q.add_in(f"{a}.step_status", where.get("stepStatusIn"), f"{arg}.stepStatusIn")
     if where.get("stepStatusNotIn") is not None:
         q.add_in(
             f"coalesce({a}.step_status, '')",
             where["stepStatusNotIn"],
             f"{arg}.stepStatusNotIn",
-            True,
+            negate=True,
         )
     for key, negate in (("stepIdAndStatusIn", False), ("stepIdAndStatusNotIn", True)):
         pairs = where.get(key)
@@ -209,7 +211,7 @@ def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
             f"coalesce({a}.step_group_name, '')",
             where["groupNameNotIn"],
             f"{arg}.groupNameNotIn",
-            True,
+            negate=True,
         )
 
 

@@ -121,7 +121,8 @@ class LabelRepository:
         self,
         project_id: str | None,
         labels: Sequence[NewLabel],
-        overwrite: bool,
+        *,
+        overwrite: bool = False,
         set_status: bool = True,
         step_id: str | None = None,
     ) -> list[LabelRow]:
@@ -209,7 +210,7 @@ class LabelRepository:
 
     def create_honeypot(self, label: NewLabel) -> LabelRow:
         """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], False, False)[0]
+        row = self.append(None, [label], set_status=False)[0]
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))

@@ -246,7 +246,7 @@ class PluginRepository:
             )
         return self.get(name)
 
-    def activate(self, name: str, project_id: str, organization_id: str, on: bool) -> PluginRow:
+    def activate(self, name: str, project_id: str, organization_id: str, *, on: bool) -> PluginRow:
         plugin = self.get(name, organization_id)
         with self.db.write() as c:
             require_project(c, project_id)

@@ -153,7 +153,7 @@ class ProjectRepository:
                 found = self.step_cache[project_id] = steps.of_projects(c, [project_id])[project_id]
         return [dict(step) for step in found]
 
-    def star(self, project_id: str, user_id: str, starred: bool) -> None:
+    def star(self, project_id: str, user_id: str, *, starred: bool) -> None:
         self.require(project_id)
         with self.db.write() as c:
             if starred:

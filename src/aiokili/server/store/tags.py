@@ -94,7 +94,7 @@ class TagRepository:
             c.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
         return True
 
-    def check(self, tag_id: str, project_id: str, organization_id: str, checked: bool) -> TagRow:
+    def check(self, tag_id: str, project_id: str, organization_id: str, *, checked: bool) -> TagRow:
         self.get(tag_id, organization_id)
         with self.db.write() as c:
             require_project(c, project_id)
