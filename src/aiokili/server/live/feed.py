@@ -38,7 +38,7 @@ from graphql import GraphQLResolveInfo
 from ..context import context
 from ..errors import ServerError
 from ..store.db import in_thread
-from ..store.labels import _COLUMNS, _FROM, LabelRow
+from ..store.labels import COLUMNS, FROM, LabelRow
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -120,7 +120,7 @@ class LabelFeed:
                 self._label_cursor, self._update_cursor = top, top_update
                 return [], consumed
             created = c.execute(
-                f"SELECT {_COLUMNS}, l.seq FROM {_FROM} WHERE l.seq > ? AND l.seq <= ? "
+                f"SELECT {COLUMNS.sql}, l.seq FROM {FROM} WHERE l.seq > ? AND l.seq <= ? "
                 "ORDER BY l.seq LIMIT ?",
                 (self._label_cursor, top, BATCH),
             ).fetchall()
@@ -133,12 +133,12 @@ class LabelFeed:
             rows = {}
             if ids:
                 marks = ",".join("?" * len(ids))
-                found = c.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.id IN ({marks})", ids)
-                rows = {r[0]: LabelRow(*r) for r in found}
+                found = c.execute(f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.id IN ({marks})", ids)
+                rows = {r[0]: COLUMNS.row(r) for r in found}
         self._label_cursor = created[-1][-1] if len(created) == BATCH else top
         consumed = updated[-1][0] if updated else 0
         self._update_cursor = consumed or self._update_cursor
-        new = [LabelRow(*r[:-1]) for r in created]
+        new = [COLUMNS.row(r) for r in created]
         new_ids = {r.id for r in new}  # created then updated in the same poll: sent once
         return new + [rows[i] for i in ids if i in rows and i not in new_ids], consumed
 
@@ -172,7 +172,7 @@ def replay(store: Store, project_id: str, since: str, after: tuple[str, int]) ->
     keyset ``after`` = (updated_at, seq); each row ends with its seq."""
     with store.db.read() as c:
         return c.execute(
-            f"SELECT {_COLUMNS}, l.seq FROM {_FROM} WHERE l.project_id = ? AND l.updated_at >= ? "
+            f"SELECT {COLUMNS.sql}, l.seq FROM {FROM} WHERE l.project_id = ? AND l.updated_at >= ? "
             "AND (l.updated_at > ? OR (l.updated_at = ? AND l.seq > ?)) "
             "ORDER BY l.updated_at, l.seq LIMIT ?",
             (project_id, since, after[0], after[0], after[1], REPLAY_PAGE),
@@ -195,8 +195,9 @@ async def label_events(
             after = ("", 0)
             while page := await in_thread(replay, store, projectID, updatedAtGte, after):
                 for raw in page:
-                    yield LabelRow(*raw[:-1])
-                after = (page[-1][9], page[-1][-1])
+                    row = COLUMNS.row(raw)
+                    yield row
+                after = (row.updated_at, page[-1][-1])
         async for row in subscriber.receive:
             yield row
         if subscriber.lagging:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ServerError
 from . import steps
+from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
 from .paging import PageCache, read_page
@@ -36,12 +37,19 @@ WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database fil
     "step_status": "TEXT",
     "step_group_name": "TEXT",
 }
-_COLUMNS = (
-    "a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
-    "a.status, a.is_honeypot, a.created_at, a.updated_at, a.skipped, a.priority, "
-    f"{asset_mark('a', 'consensus')}, {asset_mark('a', 'honeypot')}, a.inference_mark, "
-    "a.step_id, (SELECT s.name FROM project_steps s WHERE s.id = a.step_id), "
-    "a.step_status, a.step_group_name"
+_INSERTED = (  # the fields of a new AssetRow written by append (the others are defaults)
+    "id",
+    "project_id",
+    "external_id",
+    "content",
+    "json_content",
+    "json_metadata",
+    "status",
+    "is_honeypot",
+    "created_at",
+    "updated_at",
+    "step_id",
+    "step_status",
 )
 LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
 
@@ -69,28 +77,31 @@ class AssetRow:
     step_group_name: str | None = None
 
 
-def _row(r: Sequence[Any]) -> AssetRow:
-    return AssetRow(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        bool(r[7]),
-        r[8],
-        r[9],
-        bool(r[10]),
-        r[11] or 0,
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-    )
+COLUMNS = Columns(
+    AssetRow,
+    {
+        "id": "a.id",
+        "project_id": "a.project_id",
+        "external_id": "a.external_id",
+        "content": "a.content",
+        "json_content": "a.json_content",
+        "json_metadata": "a.json_metadata",
+        "status": "a.status",
+        "is_honeypot": "a.is_honeypot",
+        "created_at": "a.created_at",
+        "updated_at": "a.updated_at",
+        "skipped": "a.skipped",
+        "priority": "coalesce(a.priority, 0)",
+        "consensus_mark": asset_mark("a", "consensus"),
+        "honeypot_mark": asset_mark("a", "honeypot"),
+        "inference_mark": "a.inference_mark",
+        "step_id": "a.step_id",
+        "step_name": "(SELECT s.name FROM project_steps s WHERE s.id = a.step_id)",
+        "step_status": "a.step_status",
+        "step_group_name": "a.step_group_name",
+    },
+    convert={"is_honeypot": bool, "skipped": bool},
+)
 
 
 def add_workflow_columns(db: Database) -> None:
@@ -112,9 +123,9 @@ class AssetRepository:
         q = self._where(where)
         with self.db.read() as c:
             rows = read_page(
-                c, self.pages, f"SELECT {_COLUMNS}, a.seq FROM assets a", q, "a.seq", skip, first
+                c, self.pages, f"SELECT {COLUMNS.sql}, a.seq FROM assets a", q, "a.seq", skip, first
             )
-        return [_row(r) for r in rows]
+        return [COLUMNS.row(r) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
@@ -134,8 +145,8 @@ class AssetRepository:
         out: dict[str, AssetRow] = {}
         with self.db.read() as c:
             for part in chunks(list(set(ids))):
-                sql = f"SELECT {_COLUMNS} FROM assets a WHERE a.id IN ({marks(len(part))})"
-                out.update((r[0], _row(r)) for r in c.execute(sql, list(part)))
+                sql = f"SELECT {COLUMNS.sql} FROM assets a WHERE a.id IN ({marks(len(part))})"
+                out.update((r[0], COLUMNS.row(r)) for r in c.execute(sql, list(part)))
         return out
 
     def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> list[str]:
@@ -179,32 +190,17 @@ class AssetRepository:
                     ". Use new ids; nothing was imported."
                 )
             step_id, step_name, step_status = steps.initial(c, project_id)
-            c.executemany(
-                "INSERT INTO assets (id, project_id, external_id, content, json_content, "
-                "json_metadata, status, is_honeypot, created_at, updated_at, step_id, "
-                "step_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        a.id,
-                        project_id,
-                        a.external_id,
-                        a.content,
-                        a.json_content,
-                        a.json_metadata,
-                        steps.TRANSITIONS["import"][0],
-                        int(a.is_honeypot),
-                        a.created_at,
-                        a.updated_at,
-                        step_id,
-                        step_status,
-                    )
-                    for a in new
-                ],
-            )
             new = [
-                replace(a, step_id=step_id, step_name=step_name, step_status=step_status)
+                replace(
+                    a,
+                    status=steps.TRANSITIONS["import"][0],
+                    step_id=step_id,
+                    step_name=step_name,
+                    step_status=step_status,
+                )
                 for a in new
             ]
+            c.executemany(insert_sql("assets", _INSERTED), [vars(a) for a in new])
         return new
 
     def add_notification(self, status: str) -> dict[str, Any]:

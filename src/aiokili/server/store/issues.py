@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
+from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, asset_sql, given
 
@@ -22,11 +23,6 @@ CREATE TABLE IF NOT EXISTS issues (
 CREATE INDEX IF NOT EXISTS issues_project ON issues (project_id, seq);
 CREATE INDEX IF NOT EXISTS issues_asset ON issues (asset_id);
 """
-_COLUMNS = (
-    "i.id, i.project_id, i.asset_id, i.label_id, i.object_mid, i.type, i.status, i.text, "
-    "i.author_id, i.created_at, i.updated_at, i.issue_number, i.has_been_seen"
-)
-
 # status -> the statuses it may move to
 TRANSITIONS = {"OPEN": {"SOLVED", "CANCELLED"}, "SOLVED": {"OPEN"}, "CANCELLED": {"OPEN"}}
 
@@ -48,10 +44,7 @@ class IssueRow:
     has_been_seen: bool
 
 
-def _row(r: Sequence[Any]) -> IssueRow:
-    return IssueRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12])
-    )
+COLUMNS = Columns.named(IssueRow, "i", convert={"has_been_seen": bool})
 
 
 def issue_sql(where: Mapping[str, Any], arg: str = "where") -> Sql:
@@ -96,10 +89,11 @@ class IssueRepository:
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[IssueRow]:
         q = self._where(where)
-        sql = f"SELECT {_COLUMNS} FROM issues i WHERE {q.sql} ORDER BY i.seq LIMIT ? OFFSET ?"
+        sql = f"SELECT {COLUMNS.sql} FROM issues i WHERE {q.sql} ORDER BY i.seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
             return [
-                _row(r) for r in c.execute(sql, [*q.args, -1 if first is None else first, skip])
+                COLUMNS.row(r)
+                for r in c.execute(sql, [*q.args, -1 if first is None else first, skip])
             ]
 
     def count(self, where: Mapping[str, Any]) -> int:
@@ -190,52 +184,32 @@ class IssueRepository:
                 numbers[p_id] += 1
                 rows.append(
                     IssueRow(
-                        new_id(),
-                        p_id,
-                        a_id,
-                        issue.label_id,
-                        issue.object_mid,
-                        issue.type,
-                        "OPEN",
-                        issue.text,
-                        author_id,
-                        at,
-                        at,
-                        numbers[p_id],
-                        False,
+                        id=new_id(),
+                        project_id=p_id,
+                        asset_id=a_id,
+                        label_id=issue.label_id,
+                        object_mid=issue.object_mid,
+                        type=issue.type,
+                        status="OPEN",
+                        text=issue.text,
+                        author_id=author_id,
+                        created_at=at,
+                        updated_at=at,
+                        issue_number=numbers[p_id],
+                        has_been_seen=False,
                     )
                 )
-            c.executemany(
-                "INSERT INTO issues (id, project_id, asset_id, label_id, object_mid, type, status,"
-                " text, author_id, created_at, updated_at, issue_number, has_been_seen)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        r.id,
-                        r.project_id,
-                        r.asset_id,
-                        r.label_id,
-                        r.object_mid,
-                        r.type,
-                        r.status,
-                        r.text,
-                        r.author_id,
-                        r.created_at,
-                        r.updated_at,
-                        r.issue_number,
-                        0,
-                    )
-                    for r in rows
-                ],
-            )
+            c.executemany(insert_sql("issues", COLUMNS.names), [vars(r) for r in rows])
         return rows
 
     def get(self, issue_id: str) -> IssueRow:
         with self.db.read() as c:
-            r = c.execute(f"SELECT {_COLUMNS} FROM issues i WHERE i.id = ?", (issue_id,)).fetchone()
+            r = c.execute(
+                f"SELECT {COLUMNS.sql} FROM issues i WHERE i.id = ?", (issue_id,)
+            ).fetchone()
         if r is None:
             raise ServerError.not_found("Issue", issue_id)
-        return _row(r)
+        return COLUMNS.row(r)
 
     def set_status(self, issue_id: str, status: str) -> IssueRow:
         with self.db.write() as c:

@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ServerError
 from . import marks as label_marks
 from . import steps
 from .cascade import delete_labels
+from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, category_counts, label_sql
 from .paging import PageCache, read_page
-
-if TYPE_CHECKING:
-    pass
 
 DDL = (
     """
@@ -35,12 +33,6 @@ CREATE TABLE IF NOT EXISTS label_categories (
 """
     + label_marks.DDL
 )
-_COLUMNS = (
-    "l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
-    "l.model_name, l.seconds_to_label, l.created_at, l.updated_at, "
-    "m.consensus_mark, m.honeypot_mark"
-)
-_FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"
 _DELETABLE = ("PREDICTION", "INFERENCE")
 # the workflow transition (steps.py) of an asset given a label made at a step of this type
 _TRANSITION = {"DEFAULT": "label", "REVIEW": "review"}
@@ -60,6 +52,28 @@ class LabelRow:
     updated_at: str
     consensus_mark: float | None = None
     honeypot_mark: float | None = None
+
+
+COLUMNS = Columns(
+    LabelRow,
+    {
+        "id": "l.id",
+        "project_id": "l.project_id",
+        "asset_id": "l.asset_id",
+        "author_id": "l.author_id",
+        "label_type": "l.label_type",
+        "json_response": "l.json_response",
+        "model_name": "l.model_name",
+        "seconds_to_label": "l.seconds_to_label",
+        "created_at": "l.created_at",
+        "updated_at": "l.updated_at",
+        "consensus_mark": "m.consensus_mark",
+        "honeypot_mark": "m.honeypot_mark",
+    },
+)
+FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"  # what COLUMNS read
+_MARKS = ("consensus_mark", "honeypot_mark")  # in label_marks (marks.py), not in labels
+_INSERTED = [name for name in COLUMNS.names if name not in _MARKS]
 
 
 @dataclass(frozen=True)
@@ -89,9 +103,9 @@ class LabelRepository:
         q = self._where(where)
         with self.db.read() as c:
             rows = read_page(
-                c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM {_FROM}", q, "l.seq", skip, first
+                c, self.pages, f"SELECT {COLUMNS.sql}, l.seq FROM {FROM}", q, "l.seq", skip, first
             )
-        return [LabelRow(*r[:12]) for r in rows]
+        return [COLUMNS.row(r) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
@@ -105,11 +119,11 @@ class LabelRepository:
         with self.db.read() as c:
             for part in chunks(asset_ids):
                 sql = (
-                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.asset_id IN ({marks(len(part))})"
+                    f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.asset_id IN ({marks(len(part))})"
                     " ORDER BY l.seq"
                 )
                 for r in c.execute(sql, list(part)):
-                    out[r[2]].append(LabelRow(*r))
+                    out[r[2]].append(COLUMNS.row(r))
         return out
 
     def skip(self, asset_id: str) -> None:
@@ -158,41 +172,23 @@ class LabelRepository:
                 kind = step_kind if kind in _TRANSITION else kind
             rows = [
                 LabelRow(
-                    new_id(),
-                    projects[lb.asset_id],
-                    lb.asset_id,
-                    lb.author_id,
-                    lb.label_type,
-                    lb.json_response,
-                    lb.model_name,
-                    lb.seconds_to_label,
-                    at,
-                    at,
+                    id=new_id(),
+                    project_id=projects[lb.asset_id],
+                    asset_id=lb.asset_id,
+                    author_id=lb.author_id,
+                    label_type=lb.label_type,
+                    json_response=lb.json_response,
+                    model_name=lb.model_name,
+                    seconds_to_label=lb.seconds_to_label,
+                    created_at=at,
+                    updated_at=at,
                 )
                 for lb in labels
             ]
             if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
                 replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
                 delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
-            c.executemany(
-                "INSERT INTO labels (id, project_id, asset_id, author_id, label_type, json_response,"
-                " model_name, seconds_to_label, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        r.id,
-                        r.project_id,
-                        r.asset_id,
-                        r.author_id,
-                        r.label_type,
-                        r.json_response,
-                        r.model_name,
-                        r.seconds_to_label,
-                        at,
-                        at,
-                    )
-                    for r in rows
-                ],
-            )
+            c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
             c.executemany(
                 "INSERT INTO label_categories VALUES (?,?,?,?)",
                 [
@@ -235,8 +231,8 @@ class LabelRepository:
                 c.execute(f"UPDATE labels SET {column} = ? WHERE id = ?", (value, label_id))
             c.execute("UPDATE labels SET updated_at = ? WHERE id = ?", (at, label_id))
             label_marks.refresh(c, [found[0]])
-            row = c.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.id = ?", (label_id,))
-            return LabelRow(*row.fetchone())
+            row = c.execute(f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.id = ?", (label_id,))
+            return COLUMNS.row(row.fetchone())
 
     def delete(self, ids: Sequence[str]) -> list[str]:
         """Delete PREDICTION / INFERENCE labels; refuse all if one is unknown or of another type."""

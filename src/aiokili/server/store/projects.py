@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import ServerError
 from . import steps
 from .cascade import delete_assets
+from .columns import Columns
 from .db import Database, marks, new_id, now, require_project
 from .filters import project_sql
 
@@ -21,11 +22,6 @@ CREATE TABLE IF NOT EXISTS projects (
 CREATE TABLE IF NOT EXISTS project_stars (
   project_id TEXT, user_id TEXT, PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;
 """
-_COLUMNS = (
-    "id, title, description, input_type, json_interface, author_id, archived, props, "
-    "created_at, updated_at"
-)
-
 # Settings kept as a JSON object, with the values a new Kili project has.
 PROJECT_DEFAULTS: dict[str, Any] = {
     "instructions": None,
@@ -59,8 +55,7 @@ class ProjectRow:
     updated_at: str
 
 
-def _row(r: Sequence[Any]) -> ProjectRow:
-    return ProjectRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), json.loads(r[7]), r[8], r[9])
+COLUMNS = Columns.named(ProjectRow, "p", convert={"archived": bool, "props": json.loads})
 
 
 class ProjectRepository:
@@ -112,8 +107,8 @@ class ProjectRepository:
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, ProjectRow]:
         with self.db.read() as c:
-            sql = f"SELECT {_COLUMNS} FROM projects WHERE id IN ({marks(len(ids))})"
-            return {r[0]: _row(r) for r in c.execute(sql, list(ids))}
+            sql = f"SELECT {COLUMNS.sql} FROM projects p WHERE p.id IN ({marks(len(ids))})"
+            return {r[0]: COLUMNS.row(r) for r in c.execute(sql, list(ids))}
 
     def update(self, project_id: str, data: Mapping[str, Any]) -> ProjectRow:
         with self.db.write() as c:
@@ -180,9 +175,9 @@ class ProjectRepository:
         self, where: Mapping[str, Any], skip: int, first: int | None, viewer: str | None = None
     ) -> list[ProjectRow]:
         q = project_sql(dict(where), viewer=viewer)
-        sql = f"SELECT {_COLUMNS} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
+        sql = f"SELECT {COLUMNS.sql} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
-            return [_row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
 
     def count(self, where: Mapping[str, Any], viewer: str | None = None) -> int:
         q = project_sql(dict(where), viewer=viewer)
