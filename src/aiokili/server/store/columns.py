@@ -16,7 +16,7 @@ class Columns(Generic[R]):
     """The SELECT list of the row dataclass ``row``: ``{field: SQL expression}``.
 
     The mapping names ``row``'s fields in their order (checked here, so a field added to
-    one and not the other fails at import), which lets :meth:`row` build rows
+    one and not the other fails at import), which lets :attr:`row` build rows
     positionally, at the speed of ``Row(*values)``. ``convert`` maps a field to what turns
     its SQLite value into the field's type (e.g. ``bool`` for a 0/1 column).
     """
@@ -37,9 +37,10 @@ class Columns(Generic[R]):
         self.names = tuple(columns)
         self.sql = ", ".join(columns.values())
         """The expressions, comma-separated, to follow ``SELECT``."""
-        self._make = row
-        self._size = len(columns)
-        self._convert = [(names.index(f), fn) for f, fn in (convert or {}).items()]
+        self.row = _reader(
+            row, len(columns), [(names.index(f), fn) for f, fn in (convert or {}).items()]
+        )
+        """The row of a result that starts with these columns (any after them ignored)."""
 
     @classmethod
     def named(
@@ -54,16 +55,24 @@ class Columns(Generic[R]):
             row, {f.name: f"{alias}.{f.name}" for f in dataclasses.fields(row)}, convert=convert
         )
 
-    def row(self, values: Sequence[Any]) -> R:
-        """The row of a result that starts with these columns (any after them ignored)."""
-        if not self._convert:
-            return self._make(*values[: self._size])
-        fields = list(values[: self._size])
-        for index, fn in self._convert:
-            fields[index] = fn(fields[index])
-        return self._make(*fields)
-
 
 def insert_sql(table: str, names: Sequence[str]) -> str:
     """``INSERT INTO table (a, b) VALUES (:a, :b)``: rows are passed by name (e.g. ``vars(row)``)."""
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+
+
+def _reader(
+    make: type[R], size: int, convert: Sequence[tuple[int, Callable[[Any], Any]]]
+) -> Callable[[Sequence[Any]], R]:
+    """``values -> make(*values[:size])`` with the conversions (a closure: rows are built on
+    every listing's hot path)."""
+    if not convert:
+        return lambda values: make(*values[:size])
+
+    def read(values: Sequence[Any]) -> R:
+        fields = list(values[:size])
+        for index, fn in convert:
+            fields[index] = fn(fields[index])
+        return make(*fields)
+
+    return read
