@@ -1,8 +1,10 @@
-"""The SQLite database: WAL file, one serialised writer, one reader per worker thread.
+"""Storage's SQLite database: WAL file, one serialised writer, one reader per worker thread.
 
 Repositories call :meth:`Database.read` / :meth:`Database.write` from worker threads;
-resolvers get there through :func:`in_thread` / :func:`in_writer_thread`, so the event
-loop never waits on SQLite. ``":memory:"`` becomes a temporary file removed on close.
+resolvers reach them through :func:`in_thread` (reads) and :meth:`Database.run_write`
+(writes, one at a time), so the event loop never waits on SQLite. ``":memory:"`` becomes a
+temporary file removed on close; a file database is checkpointed on close (its ``-wal``
+file emptied).
 """
 
 from __future__ import annotations
@@ -117,12 +119,17 @@ class Database:
         )
 
     def close(self) -> None:
-        """Close every connection; remove the temporary files of a ``":memory:"`` database."""
+        """Checkpoint the WAL and close every connection; remove the temporary files of a
+        ``":memory:"`` database."""
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
         with self._lock:
+            try:  # fold the WAL into the database file, and empty it
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:  # e.g. another process writing: it checkpoints later
+                pass
             self._writer.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
