@@ -1,4 +1,5 @@
-"""Uploaded files: signed URLs, streamed PUT/GET, storage on disk next to the database.
+"""Uploaded files over HTTP: signed URLs and the streamed PUT / GET endpoint (the blobs
+are kept by ``store/files.py``, next to the database).
 
 A signed URL names an object key that embeds a server-made nonce, so an upload never
 overwrites another upload's object. A URL is bound to its method (PUT or GET) and

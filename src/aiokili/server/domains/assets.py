@@ -1,4 +1,5 @@
-"""Resolvers of assets: listing, import (sync and async), upload URLs, notifications."""
+"""GraphQL resolvers of assets: listings (with their labels and project read alongside),
+imports (at once, or in the background with a notification), signed upload and content URLs."""
 
 from __future__ import annotations
 

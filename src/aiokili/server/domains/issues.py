@@ -1,4 +1,5 @@
-"""Resolvers of issues and questions: raised on a label (and its asset) or on an asset, with a status.
+"""GraphQL resolvers of issues and questions: listing, creation, status changes, and an
+issue's author and comment.
 
 An issue is created OPEN; it can then be SOLVED or CANCELLED, and a solved or cancelled
 issue can be reopened (OPEN). Its ``text`` is its first comment.

@@ -1,6 +1,7 @@
-"""Resolvers of labels: listing, appending (with category counts for search), honeypots, updates, deletion.
+"""GraphQL resolvers of labels: listings (with their author and asset read alongside),
+``appendManyLabels`` / ``appendToLabels``, honeypot answers, updates, deletion.
 
-Marks (consensus, honeypot) are computed in ``store/marks.py`` whenever an asset's labels change.
+The marks they answer are computed by the store (``store/marks.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Resolvers of plugins and webhooks: upload URLs, runners, activation, build errors and run logs.
+"""GraphQL resolvers of plugins and webhooks: creation, upload URLs, runners, activation on
+projects, deletion, build errors and run logs.
 
 The resolvers only write rows; building (status ``DEPLOYING`` -> ``ACTIVE`` / ``FAILED``)
 and running plugins on new labels is the work of :mod:`aiokili.server.plugin_runtime`,

@@ -1,4 +1,5 @@
-"""Resolvers of projects: listing, creation, update, deletion."""
+"""GraphQL resolvers of projects: listing, creation, update, deletion, a project's steps,
+author and roles, and the viewer's star."""
 
 from __future__ import annotations
 

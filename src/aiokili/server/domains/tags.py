@@ -1,4 +1,5 @@
-"""Resolvers of tags: an organization's labels for projects (create, rename, delete, check on a project)."""
+"""GraphQL resolvers of tags (an organization's labels for its projects): listing,
+creation, renaming, deletion, checking on a project."""
 
 from __future__ import annotations
 

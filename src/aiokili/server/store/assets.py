@@ -1,4 +1,5 @@
-"""Storage of assets: listing, import (sync and async), upload URLs, notifications."""
+"""The ``assets`` table: listing and counting by filter, look-ups by id or external id,
+imports (new external ids only), and the ``notifications`` of background imports."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ class Columns(Generic[R]):
 
 
 def insert_sql(table: str, names: Sequence[str]) -> str:
-    """``INSERT INTO table (a, b) VALUES (:a, :b)``: rows are passed by name (e.g. ``vars(row)``)."""
+    """``INSERT INTO table (a, b) VALUES (:a, :b)``, to pass rows by name (``vars(row)``)."""
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
 
 

@@ -1,4 +1,5 @@
-"""Storage's SQLite database: WAL file, one serialised writer, one reader per worker thread.
+"""The SQLite database under the repositories: WAL mode, one serialised writer, one reader
+per worker thread.
 
 Repositories call :meth:`Database.read` / :meth:`Database.write` from worker threads;
 resolvers reach them through :func:`in_thread` (reads) and :meth:`Database.run_write`
@@ -111,7 +112,7 @@ class Database:
                 self.generation += 1
 
     async def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a writing function in a worker thread, one at a time (no thread waits on the lock)."""
+        """Run a writing function in a worker thread, one at a time (none waits on the lock)."""
         if self._write_limiter is None:
             self._write_limiter = anyio.CapacityLimiter(1)
         return await anyio.to_thread.run_sync(

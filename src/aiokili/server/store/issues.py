@@ -1,4 +1,5 @@
-"""Storage of issues and questions: raised on a label (and its asset) or on an asset, with a status.
+"""The ``issues`` table: issues and questions raised on a label (and its asset) or on an
+asset; listing, counting, creation and status changes.
 
 An issue is created OPEN; it can then be SOLVED or CANCELLED, and a solved or cancelled
 issue can be reopened (OPEN). Its ``text`` is its first comment.

@@ -1,6 +1,8 @@
-"""Storage of labels: listing, appending (with category counts for search), honeypots, updates, deletion.
+"""The ``labels`` table: listing and counting by filter, writing labels, honeypot answers,
+updates, deletion of predictions.
 
-Marks (consensus, honeypot) are computed in ``store/marks.py`` whenever an asset's labels change.
+A write also records each label's category counts (for ``searchQuery``), moves its asset
+through the workflow (``steps.py``) and recomputes the marks (``marks.py``).
 """
 
 from __future__ import annotations

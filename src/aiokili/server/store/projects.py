@@ -1,4 +1,5 @@
-"""Storage of projects: listing, creation, update, deletion."""
+"""The ``projects`` table: listing and counting by filter, creation (with the default
+settings and workflow steps), update, deletion (cascading), stars."""
 
 from __future__ import annotations
 

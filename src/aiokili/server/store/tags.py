@@ -1,4 +1,5 @@
-"""Storage of tags: an organization's labels for projects (create, rename, delete, check on a project)."""
+"""The tag tables: an organization's tags for its projects (create, rename, delete) and
+which projects each is checked on."""
 
 from __future__ import annotations
 

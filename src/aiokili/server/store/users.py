@@ -1,4 +1,5 @@
-"""Storage of users, organizations and API keys: ``viewer``, ``users``, ``organizations``, ``apiKeys``."""
+"""The user tables: users, organizations and API keys (the first user and key made on
+first start), searched by filter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Storage of asset mutations other than imports, and the workflow they move assets through.
+"""Writes to existing assets: property updates, deletions, and the legacy workflow's
+review and send-back actions.
 
 ``updatePropertiesInAssets`` (metadata, content, marks, honeypot, consensus use,
 assignees, resolutions, external ids unique per project), ``deleteAssets`` (cascading
@@ -260,14 +261,11 @@ class WorkflowRepository:
         with self.db.write() as c:
             labels: list[str] = []
             for part in chunks(ok):
-                labels += [
-                    r[0]
-                    for r in c.execute(
-                        f"SELECT id FROM labels WHERE asset_id IN ({marks(len(part))}) AND label_type "
-                        f"IN ({marks(len(_LABELS_KEPT))})",
-                        [*part, *_LABELS_KEPT],
-                    )
-                ]
+                sql = (
+                    f"SELECT id FROM labels WHERE asset_id IN ({marks(len(part))}) "
+                    f"AND label_type IN ({marks(len(_LABELS_KEPT))})"
+                )
+                labels += [r[0] for r in c.execute(sql, [*part, *_LABELS_KEPT])]
             steps.transition(c, ok, "send_back", at, extra="skipped = 0")
             events.record(c, events.SENT_BACK, ok)
             c.executemany("INSERT OR IGNORE INTO sent_back_assets VALUES (?)", [(i,) for i in ok])
