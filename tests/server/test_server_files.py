@@ -13,8 +13,10 @@ from support import gql
 from aiokili.server import LocalServer
 
 URLS = "query($p: [String!]) { data: createUploadBucketSignedUrls(filePaths: $p) }"
-APPEND = ("mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
-          "{ data: appendManyAssets(data: $d, where: $w) { id } }")  # fmt: skip
+APPEND = (
+    "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+    "{ data: appendManyAssets(data: $d, where: $w) { id } }"
+)
 
 
 def upload(server: LocalServer, path: str, content: bytes) -> str:
@@ -36,8 +38,9 @@ def test_a_refused_import_leaves_the_stored_file_untouched(local_server: LocalSe
     first = upload(local_server, path, b"first version")
     gql(local_server, APPEND, d={"contentArray": [first], "idArray": [asset_id]}, w={"id": project})
     second = upload(local_server, path, b"second version")  # a retried import of the same asset
-    refused = gql(local_server, APPEND, d={"contentArray": [second], "idArray": [asset_id]},
-                  w={"id": project})  # fmt: skip
+    refused = gql(
+        local_server, APPEND, d={"contentArray": [second], "idArray": [asset_id]}, w={"id": project}
+    )
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert keyed_get(local_server, first).content == b"first version"
     assert first.split("&id=")[0] != second.split("&id=")[0]
@@ -120,11 +123,9 @@ def test_a_clean_stop_checkpoints_the_wal(tmp_path: Path) -> None:
     watcher = sqlite3.connect(db)  # another reader: SQLite alone then leaves the WAL as is
     try:
         with LocalServer(db=str(db)) as server:
+            create = "mutation($d: CreateProjectData!) { createProject(data: $d) { id } }"
             for i in range(20):
-                gql(
-                    server,
-                    f'mutation {{ createProject(data: {{title: "p{i}", inputType: TEXT}}) {{ id }} }}',
-                )
+                gql(server, create, d={"title": f"p{i}", "inputType": "TEXT"})
             assert watcher.execute("SELECT count(*) FROM projects").fetchone() == (20,)
             assert wal.stat().st_size > 0
         assert not wal.exists() or wal.stat().st_size == 0

@@ -170,16 +170,16 @@ def _new_assets(data: Mapping[str, Any]) -> list[AssetRow]:
     at = now()
     return [
         AssetRow(
-            ids[i],
-            "",
-            external[i],
-            contents[i],
-            json_contents[i],
-            metadata[i],
-            "TODO",
-            bool(honeypots[i]),
-            at,
-            at,
+            id=ids[i],
+            project_id="",
+            external_id=external[i],
+            content=contents[i],
+            json_content=json_contents[i],
+            json_metadata=metadata[i],
+            status="TODO",
+            is_honeypot=bool(honeypots[i]),
+            created_at=at,
+            updated_at=at,
         )
         for i in range(n)
     ]

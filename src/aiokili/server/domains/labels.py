@@ -79,12 +79,12 @@ async def resolve_append_many_labels(
     items = data["labelsData"]
     labels = [
         NewLabel(
-            item["assetID"],
-            item.get("authorID") or ctx.user.id,
-            data["labelType"],
-            item["jsonResponse"],
-            item.get("modelName"),
-            item.get("secondsToLabel"),
+            asset_id=item["assetID"],
+            author_id=item.get("authorID") or ctx.user.id,
+            label_type=data["labelType"],
+            json_response=item["jsonResponse"],
+            model_name=item.get("modelName"),
+            seconds_to_label=item.get("secondsToLabel"),
         )
         for item in items
     ]
@@ -126,12 +126,11 @@ async def resolve_append_to_labels(
 ) -> LabelRow:
     ctx = context(info)
     label = NewLabel(
-        _asset_id(where),
-        data.get("authorID") or ctx.user.id,
-        data["labelType"],
-        data["jsonResponse"],
-        None,
-        data.get("secondsToLabel"),
+        asset_id=_asset_id(where),
+        author_id=data.get("authorID") or ctx.user.id,
+        label_type=data["labelType"],
+        json_response=data["jsonResponse"],
+        seconds_to_label=data.get("secondsToLabel"),
     )
     project_id = (where.get("project") or {}).get("id")
     row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label]))[0]

@@ -178,18 +178,10 @@ class Builder:
 
     async def pip(self, requirements: Path, target: Path) -> list[str]:
         """``pip install --target``; pip's message as the error if it fails or takes too long."""
+        pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--quiet",
-            "--target",
-            str(target),
-            "-r",
-            str(requirements),
+            *pip,
+            *("--no-input", "--quiet", "--target", str(target), "-r", str(requirements)),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

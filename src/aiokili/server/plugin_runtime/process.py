@@ -146,12 +146,7 @@ class Zygote:
         self.stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            _CHILD_BOOT,
-            str(_CHILD),
-            "--zygote",
-            str(theirs.fileno()),
+            *(sys.executable, "-c", _CHILD_BOOT, str(_CHILD), "--zygote", str(theirs.fileno())),
             pass_fds=[theirs.fileno()],
             env=_base_env([]),
             stdin=asyncio.subprocess.DEVNULL,
@@ -187,11 +182,7 @@ async def _spawn_fresh(
     src: Path, first: list[str], job: dict[str, Any], env: dict[str, str]
 ) -> _Spawned:
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _CHILD_BOOT,
-        str(_CHILD),
-        str(src),
+        *(sys.executable, "-c", _CHILD_BOOT, str(_CHILD), str(src)),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

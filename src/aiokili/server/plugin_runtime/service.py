@@ -241,14 +241,14 @@ class PluginService:
             handler = _HANDLERS.get(row["label_type"])
             out.append(
                 Event(
-                    row["project_id"],
-                    row["asset_id"],
-                    row["id"],
-                    handler,
-                    label_payload(row, reviewed) if handler else None,
-                    f"label.workflow.created.{str(row['label_type']).lower()}",
-                    row["author_id"],
-                    row["external_id"],
+                    project_id=row["project_id"],
+                    asset_id=row["asset_id"],
+                    label_id=row["id"],
+                    handler=handler,
+                    label=label_payload(row, reviewed) if handler else None,
+                    subject=f"label.workflow.created.{str(row['label_type']).lower()}",
+                    user_id=row["author_id"],
+                    external_id=row["external_id"],
                     label_seq=row["seq"],
                 )
             )
@@ -278,15 +278,15 @@ class PluginService:
         async def sink(lines: list[Line]) -> None:
             entries = [
                 LogEntry(
-                    plugin.name,
-                    "run",
-                    level,
-                    content,
-                    event.project_id,
-                    run_id,
-                    event.asset_id,
-                    event.label_id,
-                    at,
+                    plugin_name=plugin.name,
+                    kind="run",
+                    log_type=level,
+                    content=content,
+                    project_id=event.project_id,
+                    run_id=run_id,
+                    asset_id=event.asset_id,
+                    label_id=event.label_id,
+                    created_at=at,
                 )
                 for level, content, at in lines
             ]
