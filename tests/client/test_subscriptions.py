@@ -170,7 +170,7 @@ def _write_labels_offline(db: str, project_id: str, assets: list[str]) -> list[s
     try:
         rows = store.labels.append(project_id, [
             NewLabel(a, store.users.user_for_key(store.ensure_api_key(None)).id,  # type: ignore[union-attr]
-                     "DEFAULT", '{"JOB": {"categories": [{"name": "B"}]}}') for a in assets], False)  # fmt: skip
+                     "DEFAULT", '{"JOB": {"categories": [{"name": "B"}]}}') for a in assets])  # fmt: skip
     finally:
         store.close()
     return [row.id for row in rows]

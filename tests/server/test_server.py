@@ -15,11 +15,13 @@ import pytest
 from aiokili.server import LocalServer
 
 
-def gql(server: LocalServer, query: str, variables: dict[str, Any] | None = None,
-        key: str | None = None) -> httpx.Response:  # fmt: skip
+def gql(
+    server: LocalServer, query: str, variables: dict[str, Any] | None = None, key: str | None = None
+) -> httpx.Response:
     headers = {"Authorization": f"X-API-Key: {key or server.api_key}"}
-    return httpx.post(server.url, json={"query": query, "variables": variables or {}},
-                      headers=headers)  # fmt: skip
+    return httpx.post(
+        server.url, json={"query": query, "variables": variables or {}}, headers=headers
+    )
 
 
 def data(response: httpx.Response) -> Any:
@@ -52,18 +54,27 @@ def test_api_key_expiry_format(local_server: LocalServer) -> None:
 
 def _project(server: LocalServer) -> str:
     query = "mutation($d: CreateProjectData!) { data: createProject(data: $d) { id } }"
-    return str(data(gql(server, query, {"d": {"title": "s", "inputType": "TEXT",
-                                              "jsonInterface": "{}"}}))["data"]["id"])  # fmt: skip
+    return str(
+        data(gql(server, query, {"d": {"title": "s", "inputType": "TEXT", "jsonInterface": "{}"}}))[
+            "data"
+        ]["id"]
+    )
 
 
-APPEND = "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) { data: appendManyAssets(data: $d, where: $w) { id } }"
+APPEND = (
+    "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+    "{ data: appendManyAssets(data: $d, where: $w) { id } }"
+)
 COUNT = "query($w: AssetWhere!) { data: countAssets(where: $w) }"
 
 
 def test_import_errors_name_the_problem_and_write_nothing(local_server: LocalServer) -> None:
     project = _project(local_server)
-    bad = gql(local_server, APPEND, {"d": {"contentArray": ["a", "b"], "externalIDArray": ["x"]},
-                                     "w": {"id": project}})  # fmt: skip
+    bad = gql(
+        local_server,
+        APPEND,
+        {"d": {"contentArray": ["a", "b"], "externalIDArray": ["x"]}, "w": {"id": project}},
+    )
     assert "externalIDArray has 1 entries" in bad.json()["errors"][0]["message"]
     missing = gql(local_server, APPEND, {"d": {"contentArray": ["a"]}, "w": {"id": "nope"}})
     error = missing.json()["errors"][0]
@@ -75,26 +86,60 @@ def test_metadata_filter_grammar_and_paging(local_server: LocalServer) -> None:
     project = _project(local_server)
     n = 250
     meta = [json.dumps({"size": i % 20, "kind": "ab"[i % 2]}) for i in range(n)]
-    data(gql(local_server, APPEND, {"d": {"contentArray": [str(i) for i in range(n)],
-         "jsonMetadataArray": meta}, "w": {"id": project}}))  # fmt: skip
+    data(
+        gql(
+            local_server,
+            APPEND,
+            {
+                "d": {"contentArray": [str(i) for i in range(n)], "jsonMetadataArray": meta},
+                "w": {"id": project},
+            },
+        )
+    )
     where = {"project": {"id": project}, "metadata": {"size": [5, 9], "kind": "b"}}
     count = data(gql(local_server, COUNT, {"w": where}))["data"]
     assert count == sum(1 for i in range(n) if 5 <= i % 20 <= 9 and i % 2 == 1)
-    listing = "query($w: AssetWhere!, $f: PageSize!, $s: Int!) { data: assets(where: $w, first: $f, skip: $s) { content } }"
-    pages = [data(gql(local_server, listing, {"w": {"project": {"id": project}}, "f": 100, "s": s}))["data"]
-             for s in (0, 100, 200)]  # fmt: skip
+    listing = (
+        "query($w: AssetWhere!, $f: PageSize!, $s: Int!) "
+        "{ data: assets(where: $w, first: $f, skip: $s) { content } }"
+    )
+    pages = [
+        data(gql(local_server, listing, {"w": {"project": {"id": project}}, "f": 100, "s": s}))[
+            "data"
+        ]
+        for s in (0, 100, 200)
+    ]
     assert [a["content"] for page in pages for a in page] == [str(i) for i in range(n)]
 
 
 def test_category_search_grammar(local_server: LocalServer) -> None:
     project = _project(local_server)
-    (asset,) = data(gql(local_server, APPEND, {"d": {"contentArray": ["x"]},
-                                               "w": {"id": project}}))["data"]  # fmt: skip
-    label = json.dumps({"JOB": {"categories": [{"name": "A"}]},
-                        "BOX": {"annotations": [{"categories": [{"name": "C"}]}] * 3}})  # fmt: skip
-    append = "mutation($d: AppendManyLabelsData!, $w: AssetWhere!) { data: appendManyLabels(data: $d, where: $w) { id } }"
-    data(gql(local_server, append, {"d": {"labelType": "DEFAULT", "labelsData": [
-        {"assetID": asset["id"], "jsonResponse": label}]}, "w": {"project": {"id": project}}}))  # fmt: skip
+    (asset,) = data(
+        gql(local_server, APPEND, {"d": {"contentArray": ["x"]}, "w": {"id": project}})
+    )["data"]
+    label = json.dumps(
+        {
+            "JOB": {"categories": [{"name": "A"}]},
+            "BOX": {"annotations": [{"categories": [{"name": "C"}]}] * 3},
+        }
+    )
+    append = (
+        "mutation($d: AppendManyLabelsData!, $w: AssetWhere!) "
+        "{ data: appendManyLabels(data: $d, where: $w) { id } }"
+    )
+    data(
+        gql(
+            local_server,
+            append,
+            {
+                "d": {
+                    "labelType": "DEFAULT",
+                    "labelsData": [{"assetID": asset["id"], "jsonResponse": label}],
+                },
+                "w": {"project": {"id": project}},
+            },
+        )
+    )
 
     def search_matches(search: str) -> bool:
         count = "query($w: LabelWhere!) { data: countLabels(where: $w) }"
@@ -113,9 +158,15 @@ def test_category_search_grammar(local_server: LocalServer) -> None:
 
 def test_gzip_request_body(local_server: LocalServer) -> None:
     body = gzip.compress(json.dumps({"query": "{ viewer { email } }"}).encode())
-    response = httpx.post(local_server.url, content=body, headers={
-        "Authorization": f"X-API-Key: {local_server.api_key}", "Content-Encoding": "gzip",
-        "Content-Type": "application/json"})  # fmt: skip
+    response = httpx.post(
+        local_server.url,
+        content=body,
+        headers={
+            "Authorization": f"X-API-Key: {local_server.api_key}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },
+    )
     assert "@" in data(response)["viewer"]["email"]
 
 

@@ -11,15 +11,21 @@ from support import gql
 
 from aiokili.server import LocalServer
 
-APPEND = ("mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
-          "{ data: appendManyAssets(data: $d, where: $w) { id externalId } }")  # fmt: skip
-LABEL = ("mutation($d: AppendManyLabelsData!, $w: AssetWhere!) "
-         "{ data: appendManyLabels(data: $d, where: $w) { id } }")  # fmt: skip
+APPEND = (
+    "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+    "{ data: appendManyAssets(data: $d, where: $w) { id externalId } }"
+)
+LABEL = (
+    "mutation($d: AppendManyLabelsData!, $w: AssetWhere!) "
+    "{ data: appendManyLabels(data: $d, where: $w) { id } }"
+)
 COUNT_ASSETS = "query($w: AssetWhere!) { data: countAssets(where: $w) }"
 ASSETS = "query($w: AssetWhere!, $s: Int) { data: assets(where: $w, skip: $s) { externalId } }"
 COUNT_LABELS = "query($w: LabelWhere!) { data: countLabels(where: $w) }"
-LABELS = ("query($w: LabelWhere!, $s: Int, $f: PageSize) { data: labels(where: $w, skip: $s, "
-          "first: $f) { id } }")  # fmt: skip
+LABELS = (
+    "query($w: LabelWhere!, $s: Int, $f: PageSize) { data: labels(where: $w, skip: $s, "
+    "first: $f) { id } }"
+)
 
 
 def data(server: LocalServer, query: str, **variables: Any) -> Any:
@@ -43,8 +49,9 @@ def test_concurrent_imports_keep_external_ids_unique(local_server: LocalServer) 
 
     def append(offset: int) -> None:
         ids = [f"e{i}" for i in range(offset, offset + 1000)]
-        result = data(local_server, APPEND, d={"contentArray": ids, "externalIDArray": ids},
-                      w={"id": project})  # fmt: skip
+        result = data(
+            local_server, APPEND, d={"contentArray": ids, "externalIDArray": ids}, w={"id": project}
+        )
         created.append(len(result))
 
     threads = [threading.Thread(target=append, args=(o,)) for o in (0, 500, 1000, 1500)]
@@ -58,11 +65,22 @@ def test_concurrent_imports_keep_external_ids_unique(local_server: LocalServer) 
 
 def test_import_lists_only_created_assets_and_keeps_given_ids(local_server: LocalServer) -> None:
     project = new_project(local_server)
-    data(local_server, APPEND, d={"contentArray": ["a"], "externalIDArray": ["x1"]},
-         w={"id": project})  # fmt: skip
-    result = data(local_server, APPEND, w={"id": project}, d={
-        "contentArray": ["a", "b"], "externalIDArray": ["x1", "x2"],
-        "idArray": [f"{project}-1", f"{project}-2"]})  # fmt: skip
+    data(
+        local_server,
+        APPEND,
+        d={"contentArray": ["a"], "externalIDArray": ["x1"]},
+        w={"id": project},
+    )
+    result = data(
+        local_server,
+        APPEND,
+        w={"id": project},
+        d={
+            "contentArray": ["a", "b"],
+            "externalIDArray": ["x1", "x2"],
+            "idArray": [f"{project}-1", f"{project}-2"],
+        },
+    )
     assert result == [{"id": f"{project}-2", "externalId": "x2"}]
 
 
@@ -70,17 +88,29 @@ def test_import_lists_only_created_assets_and_keeps_given_ids(local_server: Loca
 def test_bad_id_array_refuses_everything(local_server: LocalServer, ids: list[str]) -> None:
     project = new_project(local_server)
     ids = [f"{project}-{i}" for i in ids]
-    data(local_server, APPEND, d={"contentArray": ["a"], "externalIDArray": ["t"],
-                                  "idArray": [f"{project}-taken"]}, w={"id": project})  # fmt: skip
-    body = gql(local_server, APPEND, w={"id": project},
-               d={"contentArray": ["a", "b"], "externalIDArray": ["n1", "n2"], "idArray": ids})  # fmt: skip
+    data(
+        local_server,
+        APPEND,
+        d={"contentArray": ["a"], "externalIDArray": ["t"], "idArray": [f"{project}-taken"]},
+        w={"id": project},
+    )
+    body = gql(
+        local_server,
+        APPEND,
+        w={"id": project},
+        d={"contentArray": ["a", "b"], "externalIDArray": ["n1", "n2"], "idArray": ids},
+    )
     assert code(body) == "BAD_USER_INPUT" and "idArray" in body["errors"][0]["message"]
     assert data(local_server, COUNT_ASSETS, w={"project": {"id": project}}) == 1
 
 
 def test_unknown_project_is_not_found_when_listing(local_server: LocalServer) -> None:
-    for query, where in [(COUNT_ASSETS, {"project": {"id": "xyz"}}), (ASSETS, {"project": {"id": "xyz"}}),
-                         (COUNT_LABELS, {"project": {"id": "xyz"}}), (LABELS, {"project": {"id": "xyz"}})]:  # fmt: skip
+    for query, where in [
+        (COUNT_ASSETS, {"project": {"id": "xyz"}}),
+        (ASSETS, {"project": {"id": "xyz"}}),
+        (COUNT_LABELS, {"project": {"id": "xyz"}}),
+        (LABELS, {"project": {"id": "xyz"}}),
+    ]:
         body = gql(local_server, query, w=where)
         assert (
             code(body) == "NOT_FOUND" and 'Project "xyz" not found' in body["errors"][0]["message"]
@@ -92,28 +122,64 @@ def test_unknown_project_is_not_found_when_listing(local_server: LocalServer) ->
 
 @pytest.fixture(scope="module")
 def filtered(local_server: LocalServer) -> str:
-    """60 assets with metadata; labels by the viewer on the first 30 (A or B), predictions on all."""
+    """60 assets with metadata; the viewer's labels on the first 30 (A or B), predictions on all."""
     project = new_project(local_server)
     n = 60
-    meta = [json.dumps({"size": i % 20, "kind": "ab"[i % 2], "ok": i % 3 == 0, "odd": "x\"y"})
-            for i in range(n)]  # fmt: skip
-    assets = data(local_server, APPEND, w={"id": project}, d={
-        "contentArray": [str(i) for i in range(n)], "externalIDArray": [f"a{i:02d}" for i in range(n)],
-        "jsonMetadataArray": meta})  # fmt: skip
+    meta = [
+        json.dumps({"size": i % 20, "kind": "ab"[i % 2], "ok": i % 3 == 0, "odd": 'x"y'})
+        for i in range(n)
+    ]
+    assets = data(
+        local_server,
+        APPEND,
+        w={"id": project},
+        d={
+            "contentArray": [str(i) for i in range(n)],
+            "externalIDArray": [f"a{i:02d}" for i in range(n)],
+            "jsonMetadataArray": meta,
+        },
+    )
     answers = [json.dumps({"JOB": {"categories": [{"name": "AB"[i % 2]}]}}) for i in range(30)]
-    data(local_server, LABEL, w={"project": {"id": project}}, d={"labelType": "DEFAULT",
-         "labelsData": [{"assetID": a["id"], "jsonResponse": r} for a, r in zip(assets, answers, strict=False)]})  # fmt: skip
-    data(local_server, LABEL, w={"project": {"id": project}}, d={"labelType": "PREDICTION",
-         "labelsData": [{"assetID": a["id"], "jsonResponse": "{}", "modelName": "m"} for a in assets]})  # fmt: skip
+    data(
+        local_server,
+        LABEL,
+        w={"project": {"id": project}},
+        d={
+            "labelType": "DEFAULT",
+            "labelsData": [
+                {"assetID": a["id"], "jsonResponse": r}
+                for a, r in zip(assets, answers, strict=False)
+            ],
+        },
+    )
+    data(
+        local_server,
+        LABEL,
+        w={"project": {"id": project}},
+        d={
+            "labelType": "PREDICTION",
+            "labelsData": [
+                {"assetID": a["id"], "jsonResponse": "{}", "modelName": "m"} for a in assets
+            ],
+        },
+    )
     return project
 
 
 @pytest.mark.parametrize(
     ("metadata", "expected"),
-    [({"kind": "b"}, 30), ({"size": [5, 9]}, 15), ({"size": [5, 9], "kind": "b"}, 9),
-     ({"kind": ["a", "z"]}, 30), ({"ok": True}, 20), ({"size": 3}, 3), ({"odd": "x\"y"}, 60),
-     ({"size": "3"}, 0), ({"missing": None}, 0)],
-)  # fmt: skip
+    [
+        ({"kind": "b"}, 30),
+        ({"size": [5, 9]}, 15),
+        ({"size": [5, 9], "kind": "b"}, 9),
+        ({"kind": ["a", "z"]}, 30),
+        ({"ok": True}, 20),
+        ({"size": 3}, 3),
+        ({"odd": 'x"y'}, 60),
+        ({"size": "3"}, 0),
+        ({"missing": None}, 0),
+    ],
+)
 def test_metadata_filter_in_sql(
     local_server: LocalServer, filtered: str, metadata: dict[str, Any], expected: int
 ) -> None:
@@ -124,8 +190,13 @@ def test_metadata_filter_in_sql(
 
 def test_author_and_search_filters_in_sql(local_server: LocalServer, filtered: str) -> None:
     viewer = data(local_server, "{ data: viewer { id email firstname lastname } }")
-    names = [viewer["id"], viewer["email"], viewer["firstname"], viewer["lastname"],
-             f"{viewer['firstname']} {viewer['lastname']}"]  # fmt: skip
+    names = [
+        viewer["id"],
+        viewer["email"],
+        viewer["firstname"],
+        viewer["lastname"],
+        f"{viewer['firstname']} {viewer['lastname']}",
+    ]
     for name in names:
         where = {"project": {"id": filtered}, "authorIn": [name]}
         assert data(local_server, COUNT_LABELS, w=where) == 90
@@ -134,15 +205,19 @@ def test_author_and_search_filters_in_sql(local_server: LocalServer, filtered: s
     )
     search = {"project": {"id": filtered}, "search": "JOB.A.count > 0 OR JOB.B.count >= 1"}
     assert data(local_server, COUNT_LABELS, w=search) == 30
-    asset_where = {"project": {"id": filtered}, "label": {"search": "JOB.B.count == 1",
-                                                          "authorIn": [viewer["email"]]}}  # fmt: skip
+    asset_where = {
+        "project": {"id": filtered},
+        "label": {"search": "JOB.B.count == 1", "authorIn": [viewer["email"]]},
+    }
     assert data(local_server, COUNT_ASSETS, w=asset_where) == 15
     assert len(data(local_server, ASSETS, w=asset_where)) == 15
 
 
 def test_latest_label_ignores_predictions(local_server: LocalServer, filtered: str) -> None:
-    query = ("query($w: AssetWhere!) { data: assets(where: $w, first: 100) { externalId "
-             "latestLabel { labelType } latestLabels { labelType } labels { labelType } } }")  # fmt: skip
+    query = (
+        "query($w: AssetWhere!) { data: assets(where: $w, first: 100) { externalId "
+        "latestLabel { labelType } latestLabels { labelType } labels { labelType } } }"
+    )
     assets = data(local_server, query, w={"project": {"id": filtered}})
     assert [a["latestLabel"]["labelType"] for a in assets[:30]] == ["DEFAULT"] * 30
     assert all(a["latestLabel"] is None and a["latestLabels"] == [] for a in assets[30:])
@@ -156,9 +231,8 @@ def test_offset_pages_stay_right_across_writes(local_server: LocalServer, filter
         lb["id"] for s in range(0, 90, 7) for lb in data(local_server, LABELS, w=where, s=s, f=7)
     ]
     assert pages == everything
-    deleted = data(
-        local_server, "mutation($i: [ID!]!) { data: deleteLabels(ids: $i) }", i=everything[33:35]
-    )  # fmt: skip (predictions: the deletable type)
+    delete = "mutation($i: [ID!]!) { data: deleteLabels(ids: $i) }"
+    deleted = data(local_server, delete, i=everything[33:35])  # predictions: the deletable type
     assert deleted == everything[33:35]
     after = [
         lb["id"] for s in range(0, 90, 7) for lb in data(local_server, LABELS, w=where, s=s, f=7)

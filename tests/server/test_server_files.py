@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,10 @@ from support import gql
 from aiokili.server import LocalServer
 
 URLS = "query($p: [String!]) { data: createUploadBucketSignedUrls(filePaths: $p) }"
-APPEND = ("mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
-          "{ data: appendManyAssets(data: $d, where: $w) { id } }")  # fmt: skip
+APPEND = (
+    "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+    "{ data: appendManyAssets(data: $d, where: $w) { id } }"
+)
 
 
 def upload(server: LocalServer, path: str, content: bytes) -> str:
@@ -35,8 +38,9 @@ def test_a_refused_import_leaves_the_stored_file_untouched(local_server: LocalSe
     first = upload(local_server, path, b"first version")
     gql(local_server, APPEND, d={"contentArray": [first], "idArray": [asset_id]}, w={"id": project})
     second = upload(local_server, path, b"second version")  # a retried import of the same asset
-    refused = gql(local_server, APPEND, d={"contentArray": [second], "idArray": [asset_id]},
-                  w={"id": project})  # fmt: skip
+    refused = gql(
+        local_server, APPEND, d={"contentArray": [second], "idArray": [asset_id]}, w={"id": project}
+    )
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert keyed_get(local_server, first).content == b"first version"
     assert first.split("&id=")[0] != second.split("&id=")[0]
@@ -89,3 +93,42 @@ def test_uploads_over_the_cap_are_413_and_store_nothing() -> None:
         assert keyed_get(server, url).status_code == 404
         assert not [p for p in server.store.db.files_dir.iterdir() if p.is_file()]
         assert httpx.put(target, content=b"x" * 1000).status_code == 200
+
+
+def test_uploads_are_sharded_and_a_flat_folder_of_an_older_version_still_serves(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "kili.sqlite3")
+    files = tmp_path / "kili.sqlite3.files"
+    with LocalServer(db=db) as first:
+        urls = [upload(first, f"file-{i}", f"content {i}".encode()) for i in range(20)]
+    blobs = [p for p in files.rglob("*") if p.is_file()]
+    assert len(blobs) == 20
+    for blob in blobs:  # <files>/ab/cd/abcd...: no folder of every upload
+        assert blob.relative_to(files).parts == (blob.name[:2], blob.name[2:4], blob.name)
+    for blob in blobs:  # the layout of the versions before: every blob in one folder
+        blob.rename(files / blob.name)
+    assert len([p for p in files.iterdir() if p.is_file()]) == 20
+    with LocalServer(db=db) as server:
+        port = str(server.port)
+        assert [keyed_get(server, u.replace(str(first.port), port)).content for u in urls] == [
+            f"content {i}".encode() for i in range(20)
+        ]
+    assert not [p for p in files.iterdir() if p.is_file()]  # moved into their shards
+
+
+def test_a_clean_stop_checkpoints_the_wal(tmp_path: Path) -> None:
+    db = tmp_path / "kili.sqlite3"
+    wal = tmp_path / "kili.sqlite3-wal"
+    watcher = sqlite3.connect(db)  # another reader: SQLite alone then leaves the WAL as is
+    try:
+        with LocalServer(db=str(db)) as server:
+            create = "mutation($d: CreateProjectData!) { createProject(data: $d) { id } }"
+            for i in range(20):
+                gql(server, create, d={"title": f"p{i}", "inputType": "TEXT"})
+            assert watcher.execute("SELECT count(*) FROM projects").fetchone() == (20,)
+            assert wal.stat().st_size > 0
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert watcher.execute("SELECT count(*) FROM projects").fetchone() == (20,)
+    finally:
+        watcher.close()

@@ -50,5 +50,6 @@ class Authenticator:
 
 def unauthorized() -> JSONResponse:
     """HTTP 401 with a GraphQL-shaped body (never echoing the key)."""
-    return JSONResponse({"data": None, **error_body(UNAUTHORIZED, "UNAUTHENTICATED")},
-                        status_code=401)  # fmt: skip
+    return JSONResponse(
+        {"data": None, **error_body(UNAUTHORIZED, "UNAUTHENTICATED")}, status_code=401
+    )

@@ -34,11 +34,14 @@ def _bad(message: str) -> BodyError:
     return BodyError(400, "BAD_REQUEST", message)
 
 
-def _too_large(cap: int, inflated: bool) -> BodyError:
+def _too_large(cap: int, *, inflated: bool) -> BodyError:
     what = "inflated body" if inflated else "body"
-    return BodyError(413, "PAYLOAD_TOO_LARGE",
-                     f"Request refused: the {what} is over the limit of {cap:,} bytes "
-                     "(max_body_bytes). Send smaller batches.")  # fmt: skip
+    return BodyError(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"Request refused: the {what} is over the limit of {cap:,} bytes "
+        "(max_body_bytes). Send smaller batches.",
+    )
 
 
 async def read_body(request: Request, cap: int) -> bytes:
@@ -48,8 +51,11 @@ async def read_body(request: Request, cap: int) -> bytes:
         raise _too_large(cap, inflated=False)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip", ""):
-        raise BodyError(415, "UNSUPPORTED_MEDIA_TYPE",
-                        f"Content-Encoding {encoding!r} is not supported: send gzip or plain.")  # fmt: skip
+        raise BodyError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"Content-Encoding {encoding!r} is not supported: send gzip or plain.",
+        )
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
     out, raw, broken = bytearray(), 0, False
     async for chunk in request.stream():

@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+import aiodataloader
 from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
 
+from .errors import ServerError
 from .store.db import in_thread
 
 if TYPE_CHECKING:
@@ -24,57 +26,50 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class DataLoader(Generic[K, V]):
-    """Batch the ``load(key)`` calls of one event-loop turn into one ``batch(keys)`` call.
+class DataLoader(aiodataloader.DataLoader[K, "V | None"]):
+    """Batch the ``load(key)`` calls of one event-loop turn into one read of their rows.
 
-    ``batch`` is synchronous (it reads SQLite) and runs in a worker thread; results are
-    cached for the request, so each key is read at most once.
+    ``read(keys)`` is synchronous (it reads SQLite) and runs in a worker thread; a key it
+    does not return is ``None``. Values are cached for the request, so each key is read at
+    most once. A read cancelled while it runs (the server stopping) fails its waiters with
+    :class:`ServerError` instead of leaving them pending.
     """
 
-    def __init__(self, batch: Callable[[Sequence[K]], Mapping[K, V]]) -> None:
-        self._batch = batch
-        self._futures: dict[K, asyncio.Future[V | None]] = {}
-        self._queue: list[K] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+    def __init__(self, read: Callable[[Sequence[K]], Mapping[K, V]]) -> None:
+        self._read = read
+        self.cached: dict[K, asyncio.Future[V | None]] = {}
+        super().__init__(self._load_batch, cache_map=self.cached)
 
-    def prime(self, values: Mapping[K, V], keys: Sequence[K] = ()) -> None:
-        """Seed the cache with values read alongside a page (``keys`` absent are ``None``)."""
-        for key in [*keys, *values]:
-            if key not in self._futures:
-                future = self._futures[key] = asyncio.get_running_loop().create_future()
-                future.set_result(values.get(key))
+    async def _load_batch(self, keys: list[K]) -> list[V | None]:
+        try:
+            found = await in_thread(self._read, keys)
+        except asyncio.CancelledError:
+            # Nobody awaits this batch's task: its waiters must hear of the cancellation.
+            raise ServerError("The server stopped while reading this field.") from None
+        return [found.get(key) for key in keys]
 
-    def get(self, key: K) -> V | None | asyncio.Future[V | None]:
+    def load(self, key: K | None) -> asyncio.Future[V | None]:
+        """A future for the value of ``key`` (``None`` if absent, or if ``key`` is None).
+
+        A waiter cancelled (its field abandoned) does not cancel the value the other
+        fields of the request wait for: each gets its own shield of the cached future.
+        """
+        if key is None:
+            future: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
+            future.set_result(None)
+            return future
+        future = super().load(key)
+        return future if future.done() else asyncio.shield(future)
+
+    def prime_many(self, values: Mapping[K, V]) -> None:
+        """Seed the cache with rows read alongside a page."""
+        for key, value in values.items():
+            self.prime(key, value)
+
+    def get(self, key: K | None) -> V | None | asyncio.Future[V | None]:
         """The value if known (no await needed: the fast, synchronous path), else a future."""
         future = self.load(key)
         return future.result() if future.done() else future
-
-    def load(self, key: K) -> asyncio.Future[V | None]:
-        """A future for the value of ``key`` (``None`` if absent)."""
-        found = self._futures.get(key)
-        if found is None:
-            loop = asyncio.get_running_loop()
-            found = self._futures[key] = loop.create_future()
-            if not self._queue:
-                loop.call_soon(self._dispatch)
-            self._queue.append(key)
-        return found
-
-    def _dispatch(self) -> None:
-        keys, self._queue = self._queue, []
-        task = asyncio.ensure_future(self._run(keys))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, keys: list[K]) -> None:
-        try:
-            values = await in_thread(self._batch, keys)
-        except Exception as exc:  # every waiter gets the error
-            for key in keys:
-                self._futures[key].set_exception(exc)
-            return
-        for key in keys:
-            self._futures[key].set_result(values.get(key))
 
 
 @dataclass

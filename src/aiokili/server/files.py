@@ -1,4 +1,5 @@
-"""Uploaded files: signed URLs, streamed PUT/GET, storage on disk next to the database.
+"""Uploaded files over HTTP: signed URLs and the streamed PUT / GET endpoint (the blobs
+are kept by ``store/files.py``, next to the database).
 
 A signed URL names an object key that embeds a server-made nonce, so an upload never
 overwrites another upload's object. A URL is bound to its method (PUT or GET) and
@@ -46,8 +47,10 @@ class Signer:
         """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``."""
         expires = str(int(time.time() + self.ttl_s))
         q = quote(key, safe="")
-        return (f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
-                f"&signature={self._signature(method, key, expires)}&id={q}")  # fmt: skip
+        return (
+            f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
+            f"&signature={self._signature(method, key, expires)}&id={q}"
+        )
 
     def upload_url(self, base: str, path: str) -> str:
         """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``)."""

@@ -55,8 +55,13 @@ class _Handler(GraphQLHTTPHandler):
                 ok = success or result.get("data") is not None
                 response = JSONResponse(result, status_code=200 if ok else 400)
                 operation, errors = ctx.operation, len(result.get("errors") or ())
-        logger.info("graphql %s status=%d %.1fms errors=%d", operation, response.status_code,
-                    (time.perf_counter() - started) * 1000, errors)  # fmt: skip
+        logger.info(
+            "graphql %s status=%d %.1fms errors=%d",
+            operation,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            errors,
+        )
         return response
 
 
@@ -64,9 +69,13 @@ class GraphQLEndpoint:
     """Builds the ariadne ``GraphQL`` ASGI app (HTTP, graphql-transport-ws and graphql-ws)."""
 
     def __init__(
-        self, schema: GraphQLSchema, store: Store, signer: Signer, auth: Authenticator,
+        self,
+        schema: GraphQLSchema,
+        store: Store,
+        signer: Signer,
+        auth: Authenticator,
         settings: Settings,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.store, self.signer, self.auth, self.settings = store, signer, auth, settings
         self.documents = DocumentCache(schema, settings.limits)
         self.app = GraphQL(

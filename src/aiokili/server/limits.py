@@ -64,23 +64,28 @@ def _error(message: str, code: str) -> GraphQLError:
 class _Walker:
     """Depth, expanded field count and cost of a document (memoized per fragment)."""
 
-    def __init__(self, schema: GraphQLSchema, doc: DocumentNode, variables: Mapping[str, Any],
-                 list_size: int) -> None:  # fmt: skip
+    def __init__(
+        self, schema: GraphQLSchema, doc: DocumentNode, variables: Mapping[str, Any], list_size: int
+    ) -> None:
         self.schema, self.variables, self.list_size = schema, variables, list_size
-        self.fragments = {d.name.value: d for d in doc.definitions
-                          if isinstance(d, FragmentDefinitionNode)}  # fmt: skip
+        self.fragments = {
+            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         self.memo: dict[str, Measure] = {}
         self.visiting: set[str] = set()
 
     def operation(self, op: OperationDefinitionNode) -> Measure:
-        root = {"query": self.schema.query_type, "mutation": self.schema.mutation_type,
-                "subscription": self.schema.subscription_type}[op.operation.value]  # fmt: skip
+        root = {
+            "query": self.schema.query_type,
+            "mutation": self.schema.mutation_type,
+            "subscription": self.schema.subscription_type,
+        }[op.operation.value]
         return self.selections(op.selection_set, root)
 
     def _type(self, name: str) -> GraphQLNamedType | None:
         return self.schema.type_map.get(name)
 
-    def _multiplier(self, node: FieldNode, listed: bool) -> int:
+    def _multiplier(self, node: FieldNode, *, listed: bool) -> int:
         for arg in node.arguments or ():
             if arg.name.value == "first":
                 value: Any = arg.value
@@ -105,7 +110,7 @@ class _Walker:
                         sub_type = get_named_type(definition.type)
                 sub = self.selections(sel.selection_set, sub_type)
                 introspection = sel.name.value.startswith("__")
-                weight = 1 if introspection else self._multiplier(sel, listed)
+                weight = 1 if introspection else self._multiplier(sel, listed=listed)
                 depth = max(depth, 1 + sub.depth)
                 fields += 1 + sub.fields
                 cost += 1 + (0 if introspection else weight * sub.cost)
@@ -134,8 +139,12 @@ class _Walker:
         return found
 
 
-def measure(schema: GraphQLSchema, doc: DocumentNode, variables: Mapping[str, Any] | None = None,
-            list_size: int = 10) -> Measure:  # fmt: skip
+def measure(
+    schema: GraphQLSchema,
+    doc: DocumentNode,
+    variables: Mapping[str, Any] | None = None,
+    list_size: int = 10,
+) -> Measure:
     """The maxima over the document's operations (fields and cost are summed)."""
     walker = _Walker(schema, doc, variables or {}, list_size)
     depth = fields = cost = 0
@@ -174,8 +183,10 @@ class DocumentCache:
                 doc = parse(text, max_tokens=limits.max_tokens)
             except GraphQLError as exc:
                 if "tokens" in exc.message:
-                    raise _error(f"Query too large: over max_tokens={limits.max_tokens} tokens.",
-                                 "QUERY_TOO_COMPLEX") from None  # fmt: skip
+                    raise _error(
+                        f"Query too large: over max_tokens={limits.max_tokens} tokens.",
+                        "QUERY_TOO_COMPLEX",
+                    ) from None
                 raise
             found = measure(self.schema, doc, variables, limits.list_size)
             self._check_shape(found)
@@ -187,20 +198,27 @@ class DocumentCache:
             self._docs.move_to_end(text)
             found = measure(self.schema, doc, variables, limits.list_size)
         if found.cost > limits.max_cost:
-            raise _error(f"Query too complex: estimated cost {found.cost:,} is over max_cost="
-                         f"{limits.max_cost:,} (list fields count `first` times, or "
-                         f"{limits.list_size} without it): ask smaller pages.",
-                         "QUERY_TOO_COMPLEX")  # fmt: skip
+            raise _error(
+                f"Query too complex: estimated cost {found.cost:,} is over max_cost="
+                f"{limits.max_cost:,} (list fields count `first` times, or "
+                f"{limits.list_size} without it): ask smaller pages.",
+                "QUERY_TOO_COMPLEX",
+            )
         return doc
 
     def _check_shape(self, found: Measure) -> None:
         limits = self.limits
         if found.depth > limits.max_depth:
-            raise _error(f"Query too deep: depth {found.depth} is over max_depth="
-                         f"{limits.max_depth}.", "QUERY_TOO_DEEP")  # fmt: skip
+            raise _error(
+                f"Query too deep: depth {found.depth} is over max_depth={limits.max_depth}.",
+                "QUERY_TOO_DEEP",
+            )
         if found.fields > limits.max_fields:
-            raise _error(f"Query too complex: {found.fields:,} fields (fragments expanded) is "
-                         f"over max_fields={limits.max_fields}.", "QUERY_TOO_COMPLEX")  # fmt: skip
+            raise _error(
+                f"Query too complex: {found.fields:,} fields (fragments expanded) is "
+                f"over max_fields={limits.max_fields}.",
+                "QUERY_TOO_COMPLEX",
+            )
 
     def query_parser(self, context: Any, data: dict[str, Any]) -> DocumentNode:
         doc = self.parse(data["query"], data.get("variables"))

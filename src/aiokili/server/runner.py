@@ -90,10 +90,15 @@ class LocalServer:
                 raise TypeError("plugin_requirements takes a list, e.g. ['kili==26.2.4']")
             plugins = replace(plugins, requirements=tuple(plugin_requirements))
         app = create_app(
-            self.store, latency_ms=latency_ms, max_body_bytes=max_body_bytes,
-            max_upload_bytes=max_upload_bytes, signed_url_ttl_s=signed_url_ttl_s,
-            plugin_limits=plugins, public_url=self.url, api_key=self.api_key,
-        )  # fmt: skip
+            self.store,
+            latency_ms=latency_ms,
+            max_body_bytes=max_body_bytes,
+            max_upload_bytes=max_upload_bytes,
+            signed_url_ttl_s=signed_url_ttl_s,
+            plugin_limits=plugins,
+            public_url=self.url,
+            api_key=self.api_key,
+        )
         config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

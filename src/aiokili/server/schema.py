@@ -16,6 +16,9 @@ from .domains import assets, issues, labels, plugins, projects, tags, users, wor
 from .errors import ServerError
 from .live import feed as label_feed
 
+# every module binding resolvers (a later one may add fields to an earlier one's types)
+_DOMAINS = (users, projects, assets, labels, issues, tags, workflow, plugins, label_feed)
+
 
 def schema_path() -> Path:
     """The SDL: ``aiokili/schema.graphql`` in an installed wheel (the build copies the
@@ -87,11 +90,9 @@ def build_schema() -> GraphQLSchema:
     """The executable schema: schema.graphql with the domains' resolvers."""
     schema = make_executable_schema(
         schema_sdl(),
-        *users.bindables, *projects.bindables, *assets.bindables, *labels.bindables,
-        *issues.bindables, *tags.bindables, *workflow.bindables, *plugins.bindables,
-        *label_feed.bindables,
-        page_size, json_scalar, json_string, date_time,
-    )  # fmt: skip
+        *[b for domain in _DOMAINS for b in domain.bindables],
+        *(page_size, json_scalar, json_string, date_time),
+    )
     apply_graphql_core_compat(schema)
     _bind_defaults(schema)
     return schema

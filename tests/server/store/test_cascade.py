@@ -16,8 +16,11 @@ def rows(server: LocalServer, table: str, column: str, ids: list[str]) -> int:
     db = server.store.db  # type: ignore[attr-defined]
     with db.read() as c:
         marks = ",".join("?" * len(ids))
-        return int(c.execute(f"SELECT count(*) FROM {table} WHERE {column} IN ({marks})",
-                             ids).fetchone()[0])  # fmt: skip
+        return int(
+            c.execute(f"SELECT count(*) FROM {table} WHERE {column} IN ({marks})", ids).fetchone()[
+                0
+            ]
+        )
 
 
 async def test_deleting_labels_and_assets_takes_their_issues_marks_and_counts_along(
@@ -25,11 +28,13 @@ async def test_deleting_labels_and_assets_takes_their_issues_marks_and_counts_al
 ) -> None:
     project = await new_project(kili)
     first, second = await import_images(kili, project, 2)
-    await kili.create_predictions(project, asset_id_array=[first], model_name="m",
-                                  json_response_array=[answer("A")])  # fmt: skip
+    await kili.create_predictions(
+        project, asset_id_array=[first], model_name="m", json_response_array=[answer("A")]
+    )
     (prediction,) = await kili.predictions(project, fields=["id"])
-    (default,) = await kili.append_labels(asset_id_array=[second],
-                                          json_response_array=[answer("B")])  # fmt: skip
+    (default,) = await kili.append_labels(
+        asset_id_array=[second], json_response_array=[answer("B")]
+    )
     await kili.create_issues(project, label_id_array=[prediction.id, default])
     assert await kili.count_issues(project) == 2
 
@@ -45,7 +50,10 @@ async def test_deleting_labels_and_assets_takes_their_issues_marks_and_counts_al
     assert rows(local_server, "asset_marks", "asset_id", [second]) == 0
 
     await kili.delete_project(project)
-    left = gql(local_server, "query($w: AssetWhere!) { countAssets(where: $w) }",
-               w={"project": {"id": project}})  # fmt: skip
+    left = gql(
+        local_server,
+        "query($w: AssetWhere!) { countAssets(where: $w) }",
+        w={"project": {"id": project}},
+    )
     assert left.get("errors") or left["data"]["countAssets"] == 0
     assert rows(local_server, "assets", "project_id", [project]) == 0

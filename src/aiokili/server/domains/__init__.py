@@ -1,1 +1,4 @@
-"""One module per domain: its rows, its storage (a repository) and its ariadne bindables."""
+"""The GraphQL resolvers, one module per domain, each exporting its ariadne ``bindables``.
+
+They read and write through the repositories of :mod:`aiokili.server.store`.
+"""

@@ -1,4 +1,5 @@
-"""Resolvers of assets: listing, import (sync and async), upload URLs, notifications."""
+"""GraphQL resolvers of assets: listings (with their labels and project read alongside),
+imports (at once, or in the background with a notification), signed upload and content URLs."""
 
 from __future__ import annotations
 
@@ -27,10 +28,16 @@ T = TypeVar("T")
 query = QueryType()
 mutation = MutationType()
 asset_type = ObjectType("Asset")
-constants(asset_type, {
-    "resolution": None, "currentStep": None, "ocrMetadata": None,
-    "pageResolutions": [], "geospatialExportMetadata": None,
-})  # fmt: skip
+constants(
+    asset_type,
+    {
+        "resolution": None,
+        "currentStep": None,
+        "ocrMetadata": None,
+        "pageResolutions": [],
+        "geospatialExportMetadata": None,
+    },
+)
 
 
 @query.field("assets")
@@ -48,8 +55,8 @@ async def resolve_assets(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
         return rows, labels, projects
 
     rows, labels, projects = await in_thread(read)
-    ctx.labels_of_asset.prime(labels)  # the per-asset resolvers then answer synchronously
-    ctx.projects.prime(projects)
+    ctx.labels_of_asset.prime_many(labels)  # the per-asset resolvers then answer synchronously
+    ctx.projects.prime_many(projects)
     return rows
 
 
@@ -138,8 +145,10 @@ def _array(data: Mapping[str, Any], key: str, n: int, default: Any) -> list[Any]
     if values is None:
         return [default] * n
     if len(values) != n:
-        raise ServerError(f"{key} has {len(values)} entries but there are {n} assets: "
-                          "give one entry per asset in every array.")  # fmt: skip
+        raise ServerError(
+            f"{key} has {len(values)} entries but there are {n} assets: "
+            "give one entry per asset in every array."
+        )
     return [default if v is None else v for v in values]
 
 
@@ -159,8 +168,21 @@ def _new_assets(data: Mapping[str, Any]) -> list[AssetRow]:
         except (TypeError, ValueError):
             raise ServerError(f"jsonMetadataArray[{i}] is not valid JSON: {text[:80]!r}.") from None
     at = now()
-    return [AssetRow(ids[i], "", external[i], contents[i], json_contents[i], metadata[i], "TODO",
-                     bool(honeypots[i]), at, at) for i in range(n)]  # fmt: skip
+    return [
+        AssetRow(
+            id=ids[i],
+            project_id="",
+            external_id=external[i],
+            content=contents[i],
+            json_content=json_contents[i],
+            json_metadata=metadata[i],
+            status="TODO",
+            is_honeypot=bool(honeypots[i]),
+            created_at=at,
+            updated_at=at,
+        )
+        for i in range(n)
+    ]
 
 
 @mutation.field("appendManyAssets")
@@ -183,10 +205,14 @@ def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
     if layers is None:
         return dict(data)
     out = dict(data)
-    if not all(isinstance(item, list) and item and all(isinstance(x, dict) and x.get("url")
-                                                        for x in item) for item in layers):  # fmt: skip
-        raise ServerError("multiLayerContentArray: each asset needs a non-empty list of layers, "
-                          'each with a "url".')  # fmt: skip
+    if not all(
+        isinstance(item, list) and item and all(isinstance(x, dict) and x.get("url") for x in item)
+        for item in layers
+    ):
+        raise ServerError(
+            "multiLayerContentArray: each asset needs a non-empty list of layers, "
+            'each with a "url".'
+        )
     out["contentArray"] = [item[0]["url"] for item in layers]
     out["jsonContentArray"] = data.get("jsonContentArray") or [json.dumps(i) for i in layers]
     return out

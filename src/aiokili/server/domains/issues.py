@@ -1,4 +1,5 @@
-"""Resolvers of issues and questions: raised on a label (and its asset) or on an asset, with a status.
+"""GraphQL resolvers of issues and questions: listing, creation, status changes, and an
+issue's author and comment.
 
 An issue is created OPEN; it can then be SOLVED or CANCELLED, and a solved or cancelled
 issue can be reopened (OPEN). Its ``text`` is its first comment.
@@ -46,8 +47,14 @@ def resolve_issue_author(issue: IssueRow, info: Info) -> Any:
 def resolve_issue_comments(issue: IssueRow, _: Info) -> list[dict[str, Any]]:
     if issue.text is None:
         return []
-    return [{"id": f"{issue.id}-0", "text": issue.text, "createdAt": issue.created_at,
-             "authorId": issue.author_id}]  # fmt: skip
+    return [
+        {
+            "id": f"{issue.id}-0",
+            "text": issue.text,
+            "createdAt": issue.created_at,
+            "authorId": issue.author_id,
+        }
+    ]
 
 
 @comment_type.field("author")
@@ -60,8 +67,10 @@ async def resolve_create_issues(
     _: Any, info: Info, issues: list[dict[str, Any]], where: dict[str, Any]
 ) -> list[IssueRow]:
     ctx = context(info)
-    items = [NewIssue(i.get("labelID"), i.get("assetId"), i.get("objectMid"), i["type"],
-                      i.get("text")) for i in issues]  # fmt: skip
+    items = [
+        NewIssue(i.get("labelID"), i.get("assetId"), i.get("objectMid"), i["type"], i.get("text"))
+        for i in issues
+    ]
     if not items:
         return []
     project_id = (where.get("project") or {}).get("id")

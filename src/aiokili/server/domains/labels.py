@@ -1,6 +1,7 @@
-"""Resolvers of labels: listing, appending (with category counts for search), honeypots, updates, deletion.
+"""GraphQL resolvers of labels: listings (with their author and asset read alongside),
+``appendManyLabels`` / ``appendToLabels``, honeypot answers, updates, deletion.
 
-Marks (consensus, honeypot) are computed in ``store/marks.py`` whenever an asset's labels change.
+The marks they answer are computed by the store (``store/marks.py``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ if TYPE_CHECKING:
 query = QueryType()
 mutation = MutationType()
 label_type = ObjectType("Label")
-constants(label_type, {
-    "jsonResponseUrl": None, "isLastForStep": None, "isSentBackToQueue": False,
-    "inferenceMark": None, "annotations": [],
-    # the local server keeps no history of edits: each label is its author's latest
-    "isLatestLabelForUser": True,
-})  # fmt: skip
+constants(
+    label_type,
+    {
+        "jsonResponseUrl": None,
+        "isLastForStep": None,
+        "isSentBackToQueue": False,
+        "inferenceMark": None,
+        "annotations": [],
+        # the local server keeps no history of edits: each label is its author's latest
+        "isLatestLabelForUser": True,
+    },
+)
 
 
 @query.field("labels")
@@ -44,8 +51,8 @@ async def resolve_labels(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
         return rows, users, assets
 
     rows, users, assets = await in_thread(read)
-    ctx.users.prime(users)  # the per-label resolvers below then answer synchronously
-    ctx.assets.prime(assets)
+    ctx.users.prime_many(users)  # the per-label resolvers below then answer synchronously
+    ctx.assets.prime_many(assets)
     return rows
 
 
@@ -70,9 +77,17 @@ async def resolve_append_many_labels(
 ) -> list[LabelRow]:
     ctx = context(info)
     items = data["labelsData"]
-    labels = [NewLabel(item["assetID"], item.get("authorID") or ctx.user.id, data["labelType"],
-                       item["jsonResponse"], item.get("modelName"), item.get("secondsToLabel"))
-              for item in items]  # fmt: skip
+    labels = [
+        NewLabel(
+            asset_id=item["assetID"],
+            author_id=item.get("authorID") or ctx.user.id,
+            label_type=data["labelType"],
+            json_response=item["jsonResponse"],
+            model_name=item.get("modelName"),
+            seconds_to_label=item.get("secondsToLabel"),
+        )
+        for item in items
+    ]
     if not labels:
         return []
     allowed = where.get("idIn")
@@ -81,9 +96,13 @@ async def resolve_append_many_labels(
         if outside:
             raise ServerError(f"labelsData names assets outside where.idIn: {outside[:5]}.")
     project_id = (where.get("project") or {}).get("id")
-    overwrite = bool(data.get("overwrite"))
-    return await ctx.store.db.run_write(ctx.store.labels.append, project_id, labels, overwrite,
-                                        True, data.get("stepId"))  # fmt: skip
+    return await ctx.store.db.run_write(
+        ctx.store.labels.append,
+        project_id,
+        labels,
+        overwrite=bool(data.get("overwrite")),
+        step_id=data.get("stepId"),
+    )
 
 
 def _asset_id(where: Mapping[str, Any]) -> str:
@@ -106,10 +125,15 @@ async def resolve_append_to_labels(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> LabelRow:
     ctx = context(info)
-    label = NewLabel(_asset_id(where), data.get("authorID") or ctx.user.id, data["labelType"],
-                     data["jsonResponse"], None, data.get("secondsToLabel"))  # fmt: skip
+    label = NewLabel(
+        asset_id=_asset_id(where),
+        author_id=data.get("authorID") or ctx.user.id,
+        label_type=data["labelType"],
+        json_response=data["jsonResponse"],
+        seconds_to_label=data.get("secondsToLabel"),
+    )
     project_id = (where.get("project") or {}).get("id")
-    row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label], False))[0]
+    row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label]))[0]
     if data.get("skipped"):  # the labeller skipped the asset: it leaves the queue as skipped
         await ctx.store.db.run_write(ctx.store.labels.skip, row.asset_id)
     return row
@@ -124,8 +148,11 @@ async def resolve_update_properties_in_label(
         raise ServerError("where.id is required: give the label id.")
     if data.get("isSentBackToQueue"):
         raise ServerError.not_implemented("data.isSentBackToQueue=true")
-    names = {"jsonResponse": "json_response", "modelName": "model_name",
-             "secondsToLabel": "seconds_to_label"}  # fmt: skip
+    names = {
+        "jsonResponse": "json_response",
+        "modelName": "model_name",
+        "secondsToLabel": "seconds_to_label",
+    }
     changes = {column: data[key] for key, column in names.items() if data.get(key) is not None}
     return await ctx.store.db.run_write(ctx.store.labels.update, where["id"], changes)
 

@@ -1,4 +1,5 @@
-"""Resolvers of plugins and webhooks: upload URLs, runners, activation, build errors and run logs.
+"""GraphQL resolvers of plugins and webhooks: creation, upload URLs, runners, activation on
+projects, deletion, build errors and run logs.
 
 The resolvers only write rows; building (status ``DEPLOYING`` -> ``ACTIVE`` / ``FAILED``)
 and running plugins on new labels is the work of :mod:`aiokili.server.plugin_runtime`,
@@ -155,9 +156,12 @@ def _webhook_url(data: dict[str, Any]) -> str:
 async def resolve_create_webhook(_: Any, info: Info, data: dict[str, Any]) -> str:
     ctx = context(info)
     name = _name(data)
-    webhook = (_webhook_url(data), data.get("header"),
-               _handlers(data, WEBHOOK_DEFAULT_HANDLERS) or [],
-               sorted(set(data.get("eventMatcher") or [])))  # fmt: skip
+    webhook = (
+        _webhook_url(data),
+        data.get("header"),
+        _handlers(data, WEBHOOK_DEFAULT_HANDLERS) or [],
+        sorted(set(data.get("eventMatcher") or [])),
+    )
     await ctx.store.db.run_write(
         ctx.store.plugins.create, name, ctx.user.organization_id, None, webhook
     )
@@ -170,30 +174,34 @@ async def resolve_update_webhook(_: Any, info: Info, data: dict[str, Any]) -> st
     name = _name(data)
     matcher = data.get("eventMatcher")
     await ctx.store.db.run_write(
-        ctx.store.plugins.update_webhook, name, ctx.user.organization_id, _webhook_url(data),
-        data.get("header"), _handlers(data, None),
+        ctx.store.plugins.update_webhook,
+        name,
+        ctx.user.organization_id,
+        _webhook_url(data),
+        data.get("header"),
+        _handlers(data, None),
         None if matcher is None else sorted(set(matcher)),
-    )  # fmt: skip
+    )
     return f"Webhook {name} updated"
 
 
-async def _set_active(info: Info, where: dict[str, Any], on: bool) -> str:
+async def _set_active(info: Info, where: dict[str, Any], *, on: bool) -> str:
     ctx = context(info)
     name = _name(where)
     await ctx.store.db.run_write(
-        ctx.store.plugins.activate, name, where["projectId"], ctx.user.organization_id, on
+        ctx.store.plugins.activate, name, where["projectId"], ctx.user.organization_id, on=on
     )
     return f"Plugin {name} {'activated' if on else 'deactivated'} on project {where['projectId']}"
 
 
 @mutation.field("activatePluginOnProject")
 async def resolve_activate(_: Any, info: Info, where: dict[str, Any]) -> str:
-    return await _set_active(info, where, True)
+    return await _set_active(info, where, on=True)
 
 
 @mutation.field("deactivatePluginOnProject")
 async def resolve_deactivate(_: Any, info: Info, where: dict[str, Any]) -> str:
-    return await _set_active(info, where, False)
+    return await _set_active(info, where, on=False)
 
 
 @mutation.field("deletePlugin")

@@ -1,4 +1,5 @@
-"""Resolvers of projects: listing, creation, update, deletion."""
+"""GraphQL resolvers of projects: listing, creation, update, deletion, a project's steps,
+author and roles, and the viewer's star."""
 
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
 project_user_type = ObjectType("ProjectUser")
-constants(project_type, {"stepGroups": [], "dataConnections": [],
-                         "enforceStepSeparation": False})  # fmt: skip
+constants(project_type, {"stepGroups": [], "dataConnections": [], "enforceStepSeparation": False})
 for _name, _default in PROJECT_DEFAULTS.items():
 
     def _resolve_prop(project: ProjectRow, _: Info, _n: str = _name, _d: Any = _default) -> Any:
@@ -66,8 +66,16 @@ async def resolve_project_roles(project: ProjectRow, info: Info) -> list[dict[st
     author = await resolve_project_author(project, info)
     if author is None:
         return []
-    return [{"id": f"{project.id}-{author.id}", "role": "ADMIN", "status": "ACTIVATED",
-             "activated": True, "projectId": project.id, "user": author}]  # fmt: skip
+    return [
+        {
+            "id": f"{project.id}-{author.id}",
+            "role": "ADMIN",
+            "status": "ACTIVATED",
+            "activated": True,
+            "projectId": project.id,
+            "user": author,
+        }
+    ]
 
 
 @project_user_type.field("starred")
@@ -107,7 +115,7 @@ async def resolve_update_project_user(
         raise ServerError(f"Only the key's own membership can be changed, not {email!r}.")
     if data.get("starred") is not None:
         await ctx.store.db.run_write(
-            ctx.store.projects.star, project_id, ctx.user.id, bool(data["starred"])
+            ctx.store.projects.star, project_id, ctx.user.id, starred=bool(data["starred"])
         )
     else:
         await in_thread(ctx.store.projects.require, project_id)

@@ -1,4 +1,5 @@
-"""Resolvers of tags: an organization's labels for projects (create, rename, delete, check on a project)."""
+"""GraphQL resolvers of tags (an organization's labels for its projects): listing,
+creation, renaming, deletion, checking on a project."""
 
 from __future__ import annotations
 
@@ -40,9 +41,11 @@ async def resolve_tags_by_project(_: Any, info: Info, projectId: str) -> list[Ta
 async def resolve_create_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow:
     ctx = context(info)
     return await ctx.store.db.run_write(
-        ctx.store.tags.create, _label(data.get("label")), data.get("color"),
+        ctx.store.tags.create,
+        _label(data.get("label")),
+        data.get("color"),
         ctx.user.organization_id,
-    )  # fmt: skip
+    )
 
 
 @mutation.field("updateTag")
@@ -64,7 +67,11 @@ async def resolve_delete_tag(_: Any, info: Info, tagId: str) -> bool:
 async def resolve_check_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow:
     ctx = context(info)
     return await ctx.store.db.run_write(
-        ctx.store.tags.check, data["tagId"], data["projectId"], ctx.user.organization_id, True
+        ctx.store.tags.check,
+        data["tagId"],
+        data["projectId"],
+        ctx.user.organization_id,
+        checked=True,
     )
 
 
@@ -72,7 +79,7 @@ async def resolve_check_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow:
 async def resolve_uncheck_tag(_: Any, info: Info, projectId: str, tagId: str) -> TagRow:
     ctx = context(info)
     return await ctx.store.db.run_write(
-        ctx.store.tags.check, tagId, projectId, ctx.user.organization_id, False
+        ctx.store.tags.check, tagId, projectId, ctx.user.organization_id, checked=False
     )
 
 

@@ -1,4 +1,5 @@
-"""Resolvers of users, organizations and API keys: ``viewer``, ``users``, ``organizations``, ``apiKeys``."""
+"""GraphQL resolvers of users, organizations and API keys: ``viewer``, ``users``,
+``organizations``, ``apiKeys`` and their counts."""
 
 from __future__ import annotations
 

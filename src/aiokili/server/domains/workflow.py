@@ -1,23 +1,10 @@
-"""Resolvers of asset mutations other than imports, and the workflow they move assets through.
+"""GraphQL resolvers of the asset mutations other than imports, and of the asset fields
+they change.
 
-``updatePropertiesInAssets`` (metadata, content, marks, honeypot, consensus use,
-assignees, resolutions, external ids unique per project), ``deleteAssets`` (cascading
-to labels, issues and uploaded files), ``addAssetsToReview`` and
-``sendAssetsBackToQueue`` (statuses, the current step, labels flagged as sent back).
-
-Actions answer an ``AssetActionOutcome`` naming every asset given exactly once:
-``succeeded`` (in the state asked for), ``declined`` (the action does not apply to it,
-e.g. an unlabelled asset to review), ``failed`` (its write failed).
-
-Legacy (V1) workflow, as the platform runs it::
-
-    TODO --label--> LABELED --add to review--> TO_REVIEW --review label--> REVIEWED
-      ^               |  ^----------- send back: ONGOING (labels flagged) ---|
-      '- nothing to send back (declined)
-
-Every status change goes through ``steps.transition``, which writes the asset's current
-step (``Labeling`` TO_DO / REWORK / DONE, then ``Review`` TO_DO / DONE) with its status;
-assets of legacy V1 projects have their step derived from the status.
+``updatePropertiesInAssets``, ``deleteAssets`` (its uploaded files deleted once the rows
+are), ``addAssetsToReview`` and ``sendAssetsBackToQueue``; an asset's priority, marks,
+consensus use, resolutions and current step, and a label's ``isSentBackToQueue``. The
+rules (what each action accepts, the legacy workflow) are in ``store/workflow.py``.
 """
 
 from __future__ import annotations
@@ -111,17 +98,24 @@ def resolve_page_resolutions(asset: AssetRow, info: Info) -> Any:
 
 
 # Legacy (V1) projects store no step: theirs is derived from the status.
-_STEPS = {"TODO": ("Labeling", "TO_DO"), "ONGOING": ("Labeling", "IN_PROGRESS"),
-          "LABELED": ("Labeling", "DONE"), "TO_REVIEW": ("Review", "TO_DO"),
-          "REVIEWED": ("Review", "DONE")}  # fmt: skip
+_STEPS = {
+    "TODO": ("Labeling", "TO_DO"),
+    "ONGOING": ("Labeling", "IN_PROGRESS"),
+    "LABELED": ("Labeling", "DONE"),
+    "TO_REVIEW": ("Review", "TO_DO"),
+    "REVIEWED": ("Review", "DONE"),
+}
 
 
 @asset_type.field("currentStep")
 def resolve_current_step(asset: AssetRow, info: Info) -> Any:
     """The step stored on the asset by ``steps.transition`` (what the step filters read)."""
     if asset.step_status is not None:
-        return {"name": asset.step_name, "status": asset.step_status,
-                "stepGroupName": asset.step_group_name}  # fmt: skip
+        return {
+            "name": asset.step_name,
+            "status": asset.step_status,
+            "stepGroupName": asset.step_group_name,
+        }
     name, status = _STEPS.get(asset.status, ("Labeling", "TO_DO"))
     if asset.status == "ONGOING" and asset.id in _repo(info).sent_back_assets:
         status = "REWORK"

@@ -48,8 +48,9 @@ def since(
     ``(seq, kind, project_id, asset_id, created_at)``."""
     return c.execute(
         "SELECT seq, kind, project_id, asset_id, created_at FROM events WHERE seq > ? AND "
-        "seq <= ? ORDER BY seq LIMIT ?", (seq, top, limit)
-    ).fetchall()  # fmt: skip
+        "seq <= ? ORDER BY seq LIMIT ?",
+        (seq, top, limit),
+    ).fetchall()
 
 
 def prune(c: sqlite3.Connection, seq: int) -> None:

@@ -38,7 +38,7 @@ from graphql import GraphQLResolveInfo
 from ..context import context
 from ..errors import ServerError
 from ..store.db import in_thread
-from ..store.labels import _COLUMNS, _FROM, LabelRow
+from ..store.labels import COLUMNS, FROM, LabelRow
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -96,7 +96,7 @@ class LabelFeed:
                     await self._wake.wait()
 
     async def tick(self) -> None:
-        rows, consumed = await in_thread(self._read, bool(self._subscribers))
+        rows, consumed = await in_thread(self._read, wanted=bool(self._subscribers))
         for row in rows:
             for subscriber in list(self._subscribers.get(row.project_id, ())):
                 try:
@@ -109,7 +109,7 @@ class LabelFeed:
         if consumed:
             await self.store.db.run_write(self._prune, consumed)
 
-    def _read(self, wanted: bool) -> tuple[list[LabelRow], int]:
+    def _read(self, *, wanted: bool) -> tuple[list[LabelRow], int]:
         """Labels created or updated since the last call (none read if nobody listens), and
         the last ``label_updates`` row consumed (0: none)."""
         with self.store.db.read() as c:
@@ -120,23 +120,25 @@ class LabelFeed:
                 self._label_cursor, self._update_cursor = top, top_update
                 return [], consumed
             created = c.execute(
-                f"SELECT {_COLUMNS}, l.seq FROM {_FROM} WHERE l.seq > ? AND l.seq <= ? "
-                "ORDER BY l.seq LIMIT ?", (self._label_cursor, top, BATCH)
-            ).fetchall()  # fmt: skip
+                f"SELECT {COLUMNS.sql}, l.seq FROM {FROM} WHERE l.seq > ? AND l.seq <= ? "
+                "ORDER BY l.seq LIMIT ?",
+                (self._label_cursor, top, BATCH),
+            ).fetchall()
             updated = c.execute(
                 "SELECT seq, label_id FROM label_updates WHERE seq > ? AND seq <= ? "
-                "ORDER BY seq LIMIT ?", (self._update_cursor, top_update, BATCH)
-            ).fetchall()  # fmt: skip
+                "ORDER BY seq LIMIT ?",
+                (self._update_cursor, top_update, BATCH),
+            ).fetchall()
             ids = list(dict.fromkeys(label_id for _, label_id in updated))
             rows = {}
             if ids:
                 marks = ",".join("?" * len(ids))
-                found = c.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.id IN ({marks})", ids)
-                rows = {r[0]: LabelRow(*r) for r in found}
+                found = c.execute(f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.id IN ({marks})", ids)
+                rows = {r[0]: COLUMNS.row(r) for r in found}
         self._label_cursor = created[-1][-1] if len(created) == BATCH else top
         consumed = updated[-1][0] if updated else 0
         self._update_cursor = consumed or self._update_cursor
-        new = [LabelRow(*r[:-1]) for r in created]
+        new = [COLUMNS.row(r) for r in created]
         new_ids = {r.id for r in new}  # created then updated in the same poll: sent once
         return new + [rows[i] for i in ids if i in rows and i not in new_ids], consumed
 
@@ -170,7 +172,7 @@ def replay(store: Store, project_id: str, since: str, after: tuple[str, int]) ->
     keyset ``after`` = (updated_at, seq); each row ends with its seq."""
     with store.db.read() as c:
         return c.execute(
-            f"SELECT {_COLUMNS}, l.seq FROM {_FROM} WHERE l.project_id = ? AND l.updated_at >= ? "
+            f"SELECT {COLUMNS.sql}, l.seq FROM {FROM} WHERE l.project_id = ? AND l.updated_at >= ? "
             "AND (l.updated_at > ? OR (l.updated_at = ? AND l.seq > ?)) "
             "ORDER BY l.updated_at, l.seq LIMIT ?",
             (project_id, since, after[0], after[0], after[1], REPLAY_PAGE),
@@ -193,16 +195,18 @@ async def label_events(
             after = ("", 0)
             while page := await in_thread(replay, store, projectID, updatedAtGte, after):
                 for raw in page:
-                    yield LabelRow(*raw[:-1])
-                after = (page[-1][9], page[-1][-1])
+                    row = COLUMNS.row(raw)
+                    yield row
+                after = (row.updated_at, page[-1][-1])
         async for row in subscriber.receive:
             yield row
         if subscriber.lagging:
             raise ServerError(
                 f"This subscription fell more than {BUFFER} events behind and was stopped. "
                 "Subscribe again with updatedAtGte set to the updatedAt of the last label "
-                "received to resume.", LAGGING
-            )  # fmt: skip
+                "received to resume.",
+                LAGGING,
+            )
 
 
 @subscription.field("labelCreatedOrUpdated")

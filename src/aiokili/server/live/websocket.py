@@ -58,7 +58,9 @@ class Refused(WebSocketConnectionError):
 def _too_many() -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = error_body(
         f"At most {MAX_OPERATIONS} operations run at once on one connection: complete one "
-        "first, or open another connection.", "BAD_USER_INPUT")["errors"]  # fmt: skip
+        "first, or open another connection.",
+        "BAD_USER_INPUT",
+    )["errors"]
     return errors
 
 

@@ -38,14 +38,17 @@ def unpack(archive: Path, dest: Path, limits: PluginLimits) -> None:
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
         if len(members) > limits.max_files:
-            raise BuildError(f"The archive holds {len(members)} files, over the limit of "
-                             f"{limits.max_files}.")  # fmt: skip
+            raise BuildError(
+                f"The archive holds {len(members)} files, over the limit of {limits.max_files}."
+            )
         total = 0
         for member in members:
             path = PurePosixPath(member.filename.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts or not path.parts:
-                raise BuildError(f"Refused archive member {member.filename!r}: its path "
-                                 "leaves the plugin folder.")  # fmt: skip
+                raise BuildError(
+                    f"Refused archive member {member.filename!r}: its path "
+                    "leaves the plugin folder."
+                )
             if (member.external_attr >> 16) & 0o170000 == 0o120000:
                 raise BuildError(f"Refused archive member {member.filename!r}: symbolic link.")
             target = dest.joinpath(*path.parts)
@@ -166,18 +169,22 @@ class Builder:
         requirements.write_text("\n".join(self.limits.requirements) + "\n", encoding="utf-8")
         errors = await self.pip(requirements, target)
         if errors:
-            return [f"The packages every plugin gets ({', '.join(self.limits.requirements)}) "
-                    f"could not be installed: {errors[0]}"]  # fmt: skip
+            return [
+                f"The packages every plugin gets ({', '.join(self.limits.requirements)}) "
+                f"could not be installed: {errors[0]}"
+            ]
         (target / ".installed").touch()
         return []
 
     async def pip(self, requirements: Path, target: Path) -> list[str]:
         """``pip install --target``; pip's message as the error if it fails or takes too long."""
+        pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-            "--quiet", "--target", str(target), "-r", str(requirements),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            *pip,
+            *("--no-input", "--quiet", "--target", str(target), "-r", str(requirements)),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         try:
             output, _ = await asyncio.wait_for(process.communicate(), self.limits.pip_timeout_s)
         except BaseException as exc:  # over time, or the server stops: pip stops too
@@ -185,10 +192,12 @@ class Builder:
             await asyncio.shield(process.wait())
             if not isinstance(exc, asyncio.TimeoutError):
                 raise
-            return [f"pip install -r {requirements.name} took over "
-                    f"{self.limits.pip_timeout_s:g} s."]  # fmt: skip
+            return [
+                f"pip install -r {requirements.name} took over {self.limits.pip_timeout_s:g} s."
+            ]
         if process.returncode != 0:
             message = output.decode(errors="replace").strip()
-            return [f"pip install -r {requirements.name} failed (exit {process.returncode}):\n"
-                    f"{message}"]  # fmt: skip
+            return [
+                f"pip install -r {requirements.name} failed (exit {process.returncode}):\n{message}"
+            ]
         return []

@@ -2,7 +2,8 @@
 
 The run's description (``{"method", "label", "assetId", "projectId", "memoryMb"}``) comes
 on stdin. (``--zygote <fd>``: a warm process that imports aiokili once and forks one child
-per run requested on the socket ``fd``; see ``process.Zygote``.) Before importing the plugin the memory cap is set (``RLIMIT_AS``); then
+per run requested on the socket ``fd``; see ``process.Zygote``.) Before importing the plugin
+the memory cap is set (``RLIMIT_AS``); then
 ``PluginHandler(kili, project_id, logger)`` is built and its handler called. Every log
 record, every ``print`` and any exception (with its traceback) leaves as one JSON line
 ``{"level", "content"}`` on the original stdout, which the server turns into log entries.

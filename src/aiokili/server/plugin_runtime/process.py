@@ -62,7 +62,7 @@ class _Output:
             level = "WARNING"
         self.pending.append((level, content, now()))
 
-    async def flush(self, force: bool = False) -> None:
+    async def flush(self, *, force: bool = False) -> None:
         if self.pending and (force or time.monotonic() - self.last_flush >= FLUSH_S):
             batch, self.pending = self.pending, []
             self.last_flush = time.monotonic()
@@ -146,10 +146,12 @@ class Zygote:
         self.stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _CHILD_BOOT, str(_CHILD), "--zygote", str(theirs.fileno()),
-            pass_fds=[theirs.fileno()], env=_base_env([]), stdin=asyncio.subprocess.DEVNULL,
+            *(sys.executable, "-c", _CHILD_BOOT, str(_CHILD), "--zygote", str(theirs.fileno())),
+            pass_fds=[theirs.fileno()],
+            env=_base_env([]),
+            stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
         theirs.close()
         self._channel = ours
 
@@ -180,11 +182,14 @@ async def _spawn_fresh(
     src: Path, first: list[str], job: dict[str, Any], env: dict[str, str]
 ) -> _Spawned:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _CHILD_BOOT, str(_CHILD), str(src),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={**_base_env(first), **env}, cwd=str(src),
+        *(sys.executable, "-c", _CHILD_BOOT, str(_CHILD), str(src)),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**_base_env(first), **env},
+        cwd=str(src),
         start_new_session=True,
-    )  # fmt: skip
+    )
     assert process.stdin and process.stdout and process.stderr
     process.stdin.write(json.dumps(job).encode())
     process.stdin.close()

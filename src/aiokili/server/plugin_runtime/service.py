@@ -51,8 +51,10 @@ _HANDLERS = {"DEFAULT": ("onSubmit", "on_submit"), "REVIEW": ("onReview", "on_re
 _SENT_BACK = ("onSendBackToQueue", "on_send_back_to_queue")
 BATCH = 256  # labels (and outbox events) read per poll
 BACKLOG = 512  # deliveries waiting or running past which no more events are read
-_LABEL_COLUMNS = ("id, project_id, asset_id, author_id, label_type, json_response, model_name, "
-                  "seconds_to_label, created_at, updated_at, seq")  # fmt: skip
+_LABEL_COLUMNS = (
+    "id, project_id, asset_id, author_id, label_type, json_response, model_name, "
+    "seconds_to_label, created_at, updated_at, seq"
+)
 
 
 @dataclass(frozen=True)
@@ -175,12 +177,16 @@ class PluginService:
         except Exception as exc:  # a server bug must still end the deploy
             errors = [f"Internal build error: {exc!r}"]
         if errors:
-            await self.store.db.run_write(self.store.plugins.add_logs, [
-                LogEntry(plugin.name, "build", "ERROR", text) for text in errors])  # fmt: skip
+            await self.store.db.run_write(
+                self.store.plugins.add_logs,
+                [LogEntry(plugin.name, "build", "ERROR", text) for text in errors],
+            )
         await self.store.db.run_write(
-            self.store.plugins.finish_deploy, plugin.id, plugin.version,
+            self.store.plugins.finish_deploy,
+            plugin.id,
+            plugin.version,
             FAILED if errors else ACTIVE,
-        )  # fmt: skip
+        )
         if not errors:  # older versions are no longer run
             for old in self.builder.folder(plugin.id, 0).parent.glob("*"):
                 if old.name.isdigit() and int(old.name) < plugin.version:
@@ -199,9 +205,11 @@ class PluginService:
                 return [], 0
             found, label_cursor = self._labels_since(c, self._label_cursor, top)
             outbox = events.since(c, self._event_cursor, last_event, BATCH)
-            found += [Event(project, asset, None, _SENT_BACK, None, None, event_seq=seq)
-                      for seq, kind, project, asset, _ in outbox
-                      if kind == events.SENT_BACK]  # fmt: skip
+            found += [
+                Event(project, asset, None, _SENT_BACK, None, None, event_seq=seq)
+                for seq, kind, project, asset, _ in outbox
+                if kind == events.SENT_BACK
+            ]
         consumed = outbox[-1][0] if outbox else 0
         self._label_cursor = label_cursor
         self._event_cursor = consumed or self._event_cursor
@@ -214,8 +222,9 @@ class PluginService:
         found = c.execute(
             f"SELECT {_LABEL_COLUMNS}, (SELECT external_id FROM assets WHERE id = asset_id) "
             "FROM labels WHERE seq > ? AND seq <= ? AND project_id IN "
-            "(SELECT project_id FROM plugin_projects) ORDER BY seq LIMIT ?", (start, top, BATCH)
-        ).fetchall()  # fmt: skip
+            "(SELECT project_id FROM plugin_projects) ORDER BY seq LIMIT ?",
+            (start, top, BATCH),
+        ).fetchall()
         cursor = found[-1][-2] if len(found) == BATCH else top
         names = [n.strip() for n in _LABEL_COLUMNS.split(",")] + ["external_id"]
         out = []
@@ -225,16 +234,24 @@ class PluginService:
             if row["label_type"] == "REVIEW":
                 hit = c.execute(
                     "SELECT id FROM labels WHERE asset_id = ? AND label_type = 'DEFAULT' AND "
-                    "seq < ? ORDER BY seq DESC LIMIT 1", (row["asset_id"], row["seq"])
-                ).fetchone()  # fmt: skip
+                    "seq < ? ORDER BY seq DESC LIMIT 1",
+                    (row["asset_id"], row["seq"]),
+                ).fetchone()
                 reviewed = hit[0] if hit else None
             handler = _HANDLERS.get(row["label_type"])
-            out.append(Event(
-                row["project_id"], row["asset_id"], row["id"], handler,
-                label_payload(row, reviewed) if handler else None,
-                f"label.workflow.created.{str(row['label_type']).lower()}",
-                row["author_id"], row["external_id"], label_seq=row["seq"],
-            ))  # fmt: skip
+            out.append(
+                Event(
+                    project_id=row["project_id"],
+                    asset_id=row["asset_id"],
+                    label_id=row["id"],
+                    handler=handler,
+                    label=label_payload(row, reviewed) if handler else None,
+                    subject=f"label.workflow.created.{str(row['label_type']).lower()}",
+                    user_id=row["author_id"],
+                    external_id=row["external_id"],
+                    label_seq=row["seq"],
+                )
+            )
         return out, cursor
 
     async def _dispatch(self, found: list[Event]) -> None:
@@ -259,17 +276,33 @@ class PluginService:
         run_id = new_id()
 
         async def sink(lines: list[Line]) -> None:
-            entries = [LogEntry(plugin.name, "run", level, content, event.project_id, run_id,
-                                event.asset_id, event.label_id, at)
-                       for level, content, at in lines]  # fmt: skip
+            entries = [
+                LogEntry(
+                    plugin_name=plugin.name,
+                    kind="run",
+                    log_type=level,
+                    content=content,
+                    project_id=event.project_id,
+                    run_id=run_id,
+                    asset_id=event.asset_id,
+                    label_id=event.label_id,
+                    created_at=at,
+                )
+                for level, content, at in lines
+            ]
             await self.store.db.run_write(self.store.plugins.add_logs, entries)
 
         if plugin.webhook_url is not None:
             await self.post_webhook(plugin, name, event, run_id, sink)
             return
-        job = {"method": method, "label": event.label, "assetId": event.asset_id,
-               "projectId": event.project_id, "pluginName": plugin.name,
-               "event": self._kili_event(plugin, event)}  # fmt: skip
+        job = {
+            "method": method,
+            "label": event.label,
+            "assetId": event.asset_id,
+            "projectId": event.project_id,
+            "pluginName": plugin.name,
+            "event": self._kili_event(plugin, event),
+        }
         env = {"KILI_API_ENDPOINT": self.api_url, "KILI_API_KEY": self.api_key}
         src = self.builder.folder(plugin.id, plugin.version) / "src"
         path = self.builder.import_path(plugin.id, plugin.version)
@@ -281,17 +314,27 @@ class PluginService:
         """The event as ``on_event`` gets it (kili-events' wire shape, camelCase)."""
         if event.subject is None or event.label_id is None:
             return None
-        return {"event": event.subject, "organizationId": plugin.organization_id,
-                "projectId": event.project_id, "userId": event.user_id,
-                "payload": {"assetId": event.asset_id, "labelId": event.label_id,
-                            "externalId": event.external_id}}  # fmt: skip
+        return {
+            "event": event.subject,
+            "organizationId": plugin.organization_id,
+            "projectId": event.project_id,
+            "userId": event.user_id,
+            "payload": {
+                "assetId": event.asset_id,
+                "labelId": event.label_id,
+                "externalId": event.external_id,
+            },
+        }
 
     async def post_webhook(
         self, plugin: PluginRow, name: str, event: Event, run_id: str, sink: Any
     ) -> None:
         """POST the event (retried by the core's policy); the outcome is logged like a run."""
-        body = {"eventType": name, "logPayload": {"runId": run_id, "projectId": event.project_id},
-                "payload": {"label": event.label, "asset_id": event.asset_id}}  # fmt: skip
+        body = {
+            "eventType": name,
+            "logPayload": {"runId": run_id, "projectId": event.project_id},
+            "payload": {"label": event.label, "asset_id": event.asset_id},
+        }
         headers = {"Authorization": plugin.webhook_header} if plugin.webhook_header else {}
         url = plugin.webhook_url or ""
         policy = RetryPolicy(self.limits.webhook_retries, self.limits.webhook_timeout_s)
@@ -300,8 +343,9 @@ class PluginService:
                 # deliveries are at least once: a 5xx or a lost answer is sent again
                 response = await policy.send(
                     lambda: http.post(url, json=body, headers=headers),
-                    idempotent=True, what=f"webhook {url}",
-                )  # fmt: skip
+                    idempotent=True,
+                    what=f"webhook {url}",
+                )
             except APIError as exc:
                 outcome = ("ERROR", f"Webhook {name} to {url} failed: {exc}")
             else:

@@ -1,4 +1,4 @@
-"""Storage of the local server: one repository per domain over one SQLite database.
+"""The local server's storage: one repository per domain over one SQLite database.
 
 Repositories are synchronous and run in worker threads (see ``db.py``); they return
 plain dataclass rows, which the resolvers shape into GraphQL objects.

@@ -1,22 +1,19 @@
-"""Storage of assets: listing, import (sync and async), upload URLs, notifications."""
+"""The ``assets`` table: listing and counting by filter, look-ups by id or external id,
+imports (new external ids only), and the ``notifications`` of background imports."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ServerError
 from . import steps
+from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
 from .paging import PageCache, read_page
-
-if TYPE_CHECKING:
-    pass
 
 DDL = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -32,15 +29,29 @@ CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, crea
 # consensus_mark / honeypot_mark column (set through updatePropertiesInAssets) wins over the
 # computed one. Assignees are in asset_assignees (workflow.py).
 WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database files gain them
-    "skipped": "INTEGER DEFAULT 0", "priority": "INTEGER DEFAULT 0", "consensus_mark": "REAL",
-    "honeypot_mark": "REAL", "inference_mark": "REAL", "step_id": "TEXT", "step_status": "TEXT",
+    "skipped": "INTEGER DEFAULT 0",
+    "priority": "INTEGER DEFAULT 0",
+    "consensus_mark": "REAL",
+    "honeypot_mark": "REAL",
+    "inference_mark": "REAL",
+    "step_id": "TEXT",
+    "step_status": "TEXT",
     "step_group_name": "TEXT",
-}  # fmt: skip
-_COLUMNS = ("a.id, a.project_id, a.external_id, a.content, a.json_content, a.json_metadata, "
-            "a.status, a.is_honeypot, a.created_at, a.updated_at, a.skipped, a.priority, "
-            f"{asset_mark('a', 'consensus')}, {asset_mark('a', 'honeypot')}, a.inference_mark, "
-            "a.step_id, (SELECT s.name FROM project_steps s WHERE s.id = a.step_id), "
-            "a.step_status, a.step_group_name")  # fmt: skip
+}
+_INSERTED = (  # the fields of a new AssetRow written by append (the others are defaults)
+    "id",
+    "project_id",
+    "external_id",
+    "content",
+    "json_content",
+    "json_metadata",
+    "status",
+    "is_honeypot",
+    "created_at",
+    "updated_at",
+    "step_id",
+    "step_status",
+)
 LATEST_TYPES = ("DEFAULT", "REVIEW")  # what latestLabel(s) consider: not predictions
 
 
@@ -67,9 +78,31 @@ class AssetRow:
     step_group_name: str | None = None
 
 
-def _row(r: Sequence[Any]) -> AssetRow:
-    return AssetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9],
-                    bool(r[10]), r[11] or 0, r[12], r[13], r[14], r[15], r[16], r[17], r[18])  # fmt: skip
+COLUMNS = Columns(
+    AssetRow,
+    {
+        "id": "a.id",
+        "project_id": "a.project_id",
+        "external_id": "a.external_id",
+        "content": "a.content",
+        "json_content": "a.json_content",
+        "json_metadata": "a.json_metadata",
+        "status": "a.status",
+        "is_honeypot": "a.is_honeypot",
+        "created_at": "a.created_at",
+        "updated_at": "a.updated_at",
+        "skipped": "a.skipped",
+        "priority": "coalesce(a.priority, 0)",
+        "consensus_mark": asset_mark("a", "consensus"),
+        "honeypot_mark": asset_mark("a", "honeypot"),
+        "inference_mark": "a.inference_mark",
+        "step_id": "a.step_id",
+        "step_name": "(SELECT s.name FROM project_steps s WHERE s.id = a.step_id)",
+        "step_status": "a.step_status",
+        "step_group_name": "a.step_group_name",
+    },
+    convert={"is_honeypot": bool, "skipped": bool},
+)
 
 
 def add_workflow_columns(db: Database) -> None:
@@ -89,16 +122,18 @@ class AssetRepository:
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[AssetRow]:
         q = self._where(where)
-        with self.db.read() as c, _missing_storage():
-            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, a.seq FROM assets a", q,
-                             "a.seq", skip, first)  # fmt: skip
-        return [_row(r) for r in rows]
+        with self.db.read() as c:
+            rows = read_page(
+                c, self.pages, f"SELECT {COLUMNS.sql}, a.seq FROM assets a", q, "a.seq", skip, first
+            )
+        return [COLUMNS.row(r) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
-        with self.db.read() as c, _missing_storage():
-            return int(c.execute(f"SELECT COUNT(*) FROM assets a WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+        with self.db.read() as c:
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM assets a WHERE {q.sql}", q.args).fetchone()[0]
+            )
 
     def _where(self, where: Mapping[str, Any]) -> Sql:
         q = asset_sql(dict(where))
@@ -111,8 +146,8 @@ class AssetRepository:
         out: dict[str, AssetRow] = {}
         with self.db.read() as c:
             for part in chunks(list(set(ids))):
-                sql = f"SELECT {_COLUMNS} FROM assets a WHERE a.id IN ({marks(len(part))})"
-                out.update((r[0], _row(r)) for r in c.execute(sql, list(part)))
+                sql = f"SELECT {COLUMNS.sql} FROM assets a WHERE a.id IN ({marks(len(part))})"
+                out.update((r[0], COLUMNS.row(r)) for r in c.execute(sql, list(part)))
         return out
 
     def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> list[str]:
@@ -120,8 +155,10 @@ class AssetRepository:
         found: set[str] = set()
         with self.db.read() as c:
             for part in chunks(external_ids):
-                sql = (f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
-                       f"({marks(len(part))})")  # fmt: skip
+                sql = (
+                    f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
+                    f"({marks(len(part))})"
+                )
                 found.update(r[0] for r in c.execute(sql, [project_id, *part]))
         return [e for e in external_ids if e in found]
 
@@ -134,8 +171,10 @@ class AssetRepository:
             require_project(c, project_id)
             taken: set[str] = set()
             for part in chunks([a.external_id for a in assets]):
-                sql = (f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
-                       f"({marks(len(part))})")  # fmt: skip
+                sql = (
+                    f"SELECT external_id FROM assets WHERE project_id = ? AND external_id IN "
+                    f"({marks(len(part))})"
+                )
                 taken.update(r[0] for r in c.execute(sql, [project_id, *part]))
             new: list[AssetRow] = []
             for asset in assets:
@@ -147,27 +186,32 @@ class AssetRepository:
                 sql = f"SELECT id FROM assets WHERE id IN ({marks(len(part))})"
                 used += [r[0] for r in c.execute(sql, list(part))]
             if used:
-                raise ServerError(f"idArray: asset id(s) already exist: {', '.join(sorted(used)[:5])}"
-                                  ". Use new ids; nothing was imported.")  # fmt: skip
+                raise ServerError(
+                    f"idArray: asset id(s) already exist: {', '.join(sorted(used)[:5])}"
+                    ". Use new ids; nothing was imported."
+                )
             step_id, step_name, step_status = steps.initial(c, project_id)
-            c.executemany(
-                "INSERT INTO assets (id, project_id, external_id, content, json_content, "
-                "json_metadata, status, is_honeypot, created_at, updated_at, step_id, "
-                "step_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(a.id, project_id, a.external_id, a.content, a.json_content, a.json_metadata,
-                  steps.TRANSITIONS["import"][0], int(a.is_honeypot), a.created_at,
-                  a.updated_at, step_id, step_status) for a in new],
-            )  # fmt: skip
-            new = [replace(a, step_id=step_id, step_name=step_name, step_status=step_status)
-                   for a in new]  # fmt: skip
+            new = [
+                replace(
+                    a,
+                    status=steps.TRANSITIONS["import"][0],
+                    step_id=step_id,
+                    step_name=step_name,
+                    step_status=step_status,
+                )
+                for a in new
+            ]
+            c.executemany(insert_sql("assets", _INSERTED), [vars(a) for a in new])
         return new
 
     def add_notification(self, status: str) -> dict[str, Any]:
         """A new notification (an asynchronous import's progress) with ``status``."""
         notification = {"id": uuid.uuid4().hex, "status": status, "createdAt": now(), "url": None}
         with self.db.write(append_only=True) as c:
-            c.execute("INSERT INTO notifications VALUES (?,?,?)",
-                      (notification["id"], status, notification["createdAt"]))  # fmt: skip
+            c.execute(
+                "INSERT INTO notifications VALUES (?,?,?)",
+                (notification["id"], status, notification["createdAt"]),
+            )
         return notification
 
     def set_notification(self, notification_id: str, status: str) -> None:
@@ -179,17 +223,7 @@ class AssetRepository:
         if notification_id is not None:
             sql, args = sql + " WHERE id = ?", [notification_id]
         with self.db.read() as c:
-            return [{"id": r[0], "status": r[1], "createdAt": r[2], "url": None}
-                    for r in c.execute(sql + " ORDER BY created_at", args)]  # fmt: skip
-
-
-@contextmanager
-def _missing_storage() -> Iterator[None]:
-    """A filter on data this server does not store (e.g. no issues table) answers
-    NOT_IMPLEMENTED naming it, not an internal error."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if "no such" not in str(exc):
-            raise
-        raise ServerError.not_implemented(f"A filter on data this server lacks ({exc})") from None
+            return [
+                {"id": r[0], "status": r[1], "createdAt": r[2], "url": None}
+                for r in c.execute(sql + " ORDER BY created_at", args)
+            ]

@@ -13,8 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 LABEL_TABLES = ("label_categories", "label_marks", "sent_back_labels", "issues")  # label_id
-ASSET_TABLES = ("issues", "asset_assignees", "asset_properties", "sent_back_assets",
-                "asset_marks", "honeypots")  # asset_id  # fmt: skip
+ASSET_TABLES = (
+    "issues",
+    "asset_assignees",
+    "asset_properties",
+    "sent_back_assets",
+    "asset_marks",
+    "honeypots",
+)  # asset_id
 
 
 def _existing(c: sqlite3.Connection, tables: Sequence[str]) -> list[str]:

@@ -1,8 +1,11 @@
-"""The SQLite database: WAL file, one serialised writer, one reader per worker thread.
+"""The SQLite database under the repositories: WAL mode, one serialised writer, one reader
+per worker thread.
 
 Repositories call :meth:`Database.read` / :meth:`Database.write` from worker threads;
-resolvers get there through :func:`in_thread` / :func:`in_writer_thread`, so the event
-loop never waits on SQLite. ``":memory:"`` becomes a temporary file removed on close.
+resolvers reach them through :func:`in_thread` (reads) and :meth:`Database.run_write`
+(writes, one at a time), so the event loop never waits on SQLite. ``":memory:"`` becomes a
+temporary file removed on close; a file database is checkpointed on close (its ``-wal``
+file emptied).
 """
 
 from __future__ import annotations
@@ -108,29 +111,34 @@ class Database:
             if not append_only:
                 self.generation += 1
 
-    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a writing function in a worker thread, one at a time (no thread waits on the lock)."""
+    async def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a writing function in a worker thread, one at a time (none waits on the lock)."""
         if self._write_limiter is None:
             self._write_limiter = anyio.CapacityLimiter(1)
         return await anyio.to_thread.run_sync(
-            functools.partial(fn, *args), limiter=self._write_limiter
+            functools.partial(fn, *args, **kwargs), limiter=self._write_limiter
         )
 
     def close(self) -> None:
-        """Close every connection; remove the temporary files of a ``":memory:"`` database."""
+        """Checkpoint the WAL and close every connection; remove the temporary files of a
+        ``":memory:"`` database."""
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
         with self._lock:
+            try:  # fold the WAL into the database file, and empty it
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:  # e.g. another process writing: it checkpoints later
+                pass
             self._writer.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a reading function in a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
 def require_project(c: sqlite3.Connection, project_id: str | None) -> None:

@@ -1,9 +1,15 @@
-"""Uploaded files' records (the ``files`` table) and their blobs under ``Database.files_dir``."""
+"""Storage of uploaded files: their records (the ``files`` table) and their blobs on disk.
+
+A blob lives at ``<files_dir>/ab/cd/abcd...`` (two levels of its SHA-256 prefix, so no
+folder holds more than a few hundred entries however many files are uploaded). Blobs of
+the former flat layout (``<files_dir>/abcd...``) are moved into place on start.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -11,6 +17,7 @@ from pathlib import Path
 
 from .db import Database, now
 
+_DIGEST = re.compile("[0-9a-f]{64}")
 FILES_DDL = """
 CREATE TABLE IF NOT EXISTS files (
   key TEXT PRIMARY KEY, content_type TEXT, size INTEGER, created_at TEXT);
@@ -31,6 +38,15 @@ class FileRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._shard_flat_blobs()
+
+    def _shard_flat_blobs(self) -> None:
+        """Move the blobs a former version left flat in ``files_dir`` to their shard."""
+        for path in self.db.files_dir.iterdir():
+            if _DIGEST.fullmatch(path.name) and path.is_file():
+                target = self._path(path.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
 
     def secret(self) -> bytes:
         """The URL-signing secret, created on first use."""
@@ -42,17 +58,24 @@ class FileRepository:
         return bytes.fromhex(row[0])
 
     def blob(self, key: str) -> Path:
-        return self.db.files_dir / hashlib.sha256(key.encode()).hexdigest()
+        """Where the content of ``key`` is (or goes)."""
+        return self._path(hashlib.sha256(key.encode()).hexdigest())
+
+    def _path(self, digest: str) -> Path:
+        return self.db.files_dir / digest[:2] / digest[2:4] / digest
 
     def temp(self) -> Path:
         return self.db.files_dir / f".{uuid.uuid4().hex}.part"
 
     def commit(self, key: str, content_type: str, size: int, temp: Path) -> None:
         """Move a fully received upload in place and record it."""
-        os.replace(temp, self.blob(key))
+        blob = self.blob(key)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, blob)
         with self.db.write(append_only=True) as c:
-            c.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                      (key, content_type, size, now()))  # fmt: skip
+            c.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (key, content_type, size, now())
+            )
 
     def get(self, key: str) -> FileRow | None:
         with self.db.read() as c:

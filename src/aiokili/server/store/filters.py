@@ -31,7 +31,7 @@ class Sql:
         self.args.extend(args)
 
     def add_in(
-        self, column: str, values: Sequence[Any] | None, arg: str, negate: bool = False
+        self, column: str, values: Sequence[Any] | None, arg: str, *, negate: bool = False
     ) -> None:
         if values is None or (negate and not values):  # NOT IN (nothing): every row
             return
@@ -69,7 +69,7 @@ def given(value: Any) -> bool:
     return value is not None
 
 
-def _day_bound(value: str, upper: bool) -> str:
+def _day_bound(value: str, *, upper: bool) -> str:
     """A bare ``YYYY-MM-DD`` bound covers the whole day."""
     if len(value) == 10:
         return value + ("T23:59:59.999Z" if upper else "T00:00:00.000Z")
@@ -91,13 +91,19 @@ def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> 
     if where.get("starred") is not None:
         if viewer is None:
             raise ServerError.not_implemented(f"The filter {arg}.starred")
-        q.add(f"p.id {'' if where['starred'] else 'NOT '}IN "
-              "(SELECT s.project_id FROM project_stars s WHERE s.user_id = ?)", viewer)  # fmt: skip
+        q.add(
+            f"p.id {'' if where['starred'] else 'NOT '}IN "
+            "(SELECT s.project_id FROM project_stars s WHERE s.user_id = ?)",
+            viewer,
+        )
     tag_ids = where.get("tagIds")
     if tag_ids is not None:
         check_list(tag_ids, f"{arg}.tagIds")
-        q.add(f"p.id IN (SELECT pt.project_id FROM project_tags pt "
-              f"WHERE pt.tag_id IN ({marks(len(tag_ids))}))", *tag_ids)  # fmt: skip
+        q.add(
+            f"p.id IN (SELECT pt.project_id FROM project_tags pt "
+            f"WHERE pt.tag_id IN ({marks(len(tag_ids))}))",
+            *tag_ids,
+        )
     if where.get("id") is not None:
         q.add("p.id = ?", where["id"])
     if where.get("searchQuery"):
@@ -108,8 +114,10 @@ def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> 
         wanted = "true" if where["shouldRelaunchKpiComputation"] else "false"
         q.add("coalesce(json_type(p.props, '$.shouldRelaunchKpiComputation'), 'false') = ?", wanted)
     if where.get("organizationId") is not None:
-        q.add("p.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
-              where["organizationId"])  # fmt: skip
+        q.add(
+            "p.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
+            where["organizationId"],
+        )
     q.range("p.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
     q.range("p.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
     return q
@@ -128,8 +136,10 @@ def _mark_range(q: Sql, column: str, where: Where, name: str) -> None:
 def asset_mark(a: str, kind: str) -> str:
     """SQL of an asset's ``kind`` mark ("consensus" / "honeypot"): its own column (set by
     updatePropertiesInAssets), else the one computed from its labels (``asset_marks``)."""
-    return (f"coalesce({a}.{kind}_mark, (SELECT am.{kind}_mark FROM asset_marks am "
-            f"WHERE am.asset_id = {a}.id))")  # fmt: skip
+    return (
+        f"coalesce({a}.{kind}_mark, (SELECT am.{kind}_mark FROM asset_marks am "
+        f"WHERE am.asset_id = {a}.id))"
+    )
 
 
 def _user_ids(names: Sequence[str], arg: str) -> Sql:
@@ -138,9 +148,11 @@ def _user_ids(names: Sequence[str], arg: str) -> Sql:
     m = marks(len(names))
     full = "trim(coalesce(u.firstname, '') || ' ' || coalesce(u.lastname, ''))"
     q = Sql()
-    q.add(f"SELECT u.id FROM users u WHERE u.id IN ({m}) OR u.email IN ({m}) "
-          f"OR u.firstname IN ({m}) OR u.lastname IN ({m}) OR {full} IN ({m})",
-          *(list(names) * 5))  # fmt: skip
+    q.add(
+        f"SELECT u.id FROM users u WHERE u.id IN ({m}) OR u.email IN ({m}) "
+        f"OR u.firstname IN ({m}) OR u.lastname IN ({m}) OR {full} IN ({m})",
+        *(list(names) * 5),
+    )
     return q
 
 
@@ -162,15 +174,25 @@ def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
             where[key] = _step_statuses(where[key])
     for key in ("stepIdAndStatusIn", "stepIdAndStatusNotIn"):
         if isinstance(where.get(key), list):
-            where[key] = [{**p, "status": _STEP_STATUS_ALIASES.get(p["status"], p["status"])}
-                          if isinstance(p, dict) else p for p in where[key]]  # fmt: skip
+            where[key] = [
+                {**p, "status": _STEP_STATUS_ALIASES.get(p["status"], p["status"])}
+                if isinstance(p, dict)
+                else p
+                for p in where[key]
+            ]
     q.add_in(f"{a}.step_id", where.get("stepIdIn"), f"{arg}.stepIdIn")
     if where.get("stepIdNotIn") is not None:
-        q.add_in(f"coalesce({a}.step_id, '')", where["stepIdNotIn"], f"{arg}.stepIdNotIn", True)
+        q.add_in(
+            f"coalesce({a}.step_id, '')", where["stepIdNotIn"], f"{arg}.stepIdNotIn", negate=True
+        )
     q.add_in(f"{a}.step_status", where.get("stepStatusIn"), f"{arg}.stepStatusIn")
     if where.get("stepStatusNotIn") is not None:
-        q.add_in(f"coalesce({a}.step_status, '')", where["stepStatusNotIn"],
-                 f"{arg}.stepStatusNotIn", True)  # fmt: skip
+        q.add_in(
+            f"coalesce({a}.step_status, '')",
+            where["stepStatusNotIn"],
+            f"{arg}.stepStatusNotIn",
+            negate=True,
+        )
     for key, negate in (("stepIdAndStatusIn", False), ("stepIdAndStatusNotIn", True)):
         pairs = where.get(key)
         if pairs is None:
@@ -178,13 +200,19 @@ def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
         check_list(pairs, f"{arg}.{key}")
         one = f"({a}.step_id = ? AND {a}.step_status = ?)"
         any_ = "(" + (" OR ".join([one] * len(pairs)) or "0") + ")"
-        q.add(f"coalesce(NOT {any_}, 1)" if negate else any_,
-              *[x for p in pairs for x in (p["stepId"], p["status"])])  # fmt: skip
+        q.add(
+            f"coalesce(NOT {any_}, 1)" if negate else any_,
+            *[x for p in pairs for x in (p["stepId"], p["status"])],
+        )
     if where.get("groupNameIn"):
         q.add_in(f"{a}.step_group_name", where["groupNameIn"], f"{arg}.groupNameIn")
     if where.get("groupNameNotIn"):
-        q.add_in(f"coalesce({a}.step_group_name, '')", where["groupNameNotIn"],
-                 f"{arg}.groupNameNotIn", True)  # fmt: skip
+        q.add_in(
+            f"coalesce({a}.step_group_name, '')",
+            where["groupNameNotIn"],
+            f"{arg}.groupNameNotIn",
+            negate=True,
+        )
 
 
 def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
@@ -202,8 +230,10 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
     contains = where.get("externalIdIn")
     if contains is not None:
         check_list(contains, f"{arg}.externalIdIn")
-        q.add("(" + (" OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) or "0")
-              + ")", *contains)  # fmt: skip
+        q.add(
+            "(" + (" OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) or "0") + ")",
+            *contains,
+        )
     q.add_in(f"{a}.status", where.get("statusIn"), f"{arg}.statusIn")
     if where.get("skipped") is not None:
         q.add(f"coalesce({a}.skipped, 0) = ?", int(where["skipped"]))
@@ -213,8 +243,11 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
     for key, negate in (("assigneeIn", False), ("assigneeNotIn", True)):
         if where.get(key) is not None:
             users = _user_ids(where[key], f"{arg}.{key}")
-            q.add(f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM asset_assignees aa WHERE "
-                  f"aa.asset_id = {a}.id AND aa.user_id IN ({users.sql}))", *users.args)  # fmt: skip
+            q.add(
+                f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM asset_assignees aa WHERE "
+                f"aa.asset_id = {a}.id AND aa.user_id IN ({users.sql}))",
+                *users.args,
+            )
     _steps(q, where, a, arg)
     q.range(f"{a}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
     q.range(f"{a}.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
@@ -227,13 +260,14 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
             iq.add("ix.type = ?", issue["type"])
         if "status" in issue:
             iq.add("ix.status = ?", issue["status"])
-        q.add(f"EXISTS (SELECT 1 FROM issues ix WHERE ix.asset_id = {a}.id AND {iq.sql})",
-              *iq.args)  # fmt: skip
+        q.add(f"EXISTS (SELECT 1 FROM issues ix WHERE ix.asset_id = {a}.id AND {iq.sql})", *iq.args)
     label = where.get("label") or {}
     if given(label):
         inner = label_conditions(label, "lx", f"{arg}.label")
-        q.add(f"EXISTS (SELECT 1 FROM labels lx WHERE lx.asset_id = {a}.id AND {inner.sql})",
-              *inner.args)  # fmt: skip
+        q.add(
+            f"EXISTS (SELECT 1 FROM labels lx WHERE lx.asset_id = {a}.id AND {inner.sql})",
+            *inner.args,
+        )
     return q
 
 
@@ -279,13 +313,20 @@ def metadata_sql(column: str, metadata: Any, arg: str) -> Sql:
         value_sql, type_sql, path = _json_value(column, key)
         where = f"{arg}.{key}"
         if isinstance(wanted, list) and len(wanted) == 2 and all(map(_number, wanted)):
-            q.add(f"{type_sql} IN ('integer', 'real') AND {value_sql} BETWEEN ? AND ?",
-                  *path, *path, wanted[0], wanted[1])  # fmt: skip
+            q.add(
+                f"{type_sql} IN ('integer', 'real') AND {value_sql} BETWEEN ? AND ?",
+                *path,
+                *path,
+                wanted[0],
+                wanted[1],
+            )
         elif isinstance(wanted, list):
             check_list(wanted, where)
             terms = [_equals(value_sql, type_sql, path, v, where) for v in wanted]
-            q.add("(" + (" OR ".join(f"({t.sql})" for t in terms) or "0") + ")",
-                  *[x for t in terms for x in t.args])  # fmt: skip
+            q.add(
+                "(" + (" OR ".join(f"({t.sql})" for t in terms) or "0") + ")",
+                *[x for t in terms for x in t.args],
+            )
         else:
             q.merge(_equals(value_sql, type_sql, path, wanted, where))
     return q
@@ -326,8 +367,12 @@ def label_conditions(where: Where, lb: str, arg: str) -> Sql:
     q.add_in(f"{lb}.label_type", where.get("typeIn"), f"{arg}.typeIn")
     if where.get("authorIn") is not None:
         q.merge(author_sql(f"{lb}.author_id", where["authorIn"], f"{arg}.authorIn"))
-    for name, review, negate in (("labelerIn", False, False), ("labelerNotIn", False, True),
-                                 ("reviewerIn", True, False), ("reviewerNotIn", True, True)):  # fmt: skip
+    for name, review, negate in (
+        ("labelerIn", False, False),
+        ("labelerNotIn", False, True),
+        ("reviewerIn", True, False),
+        ("reviewerNotIn", True, True),
+    ):
         if where.get(name) is None:
             continue
         authors = author_sql(f"{lb}.author_id", where[name], f"{arg}.{name}")
@@ -337,8 +382,9 @@ def label_conditions(where: Where, lb: str, arg: str) -> Sql:
         else:
             q.add(f"{kind} AND {authors.sql}", *authors.args)
     for kind in ("consensus", "honeypot"):
-        q.merge(mark_sql("label", lb, kind, where.get(f"{kind}MarkGte"),
-                         where.get(f"{kind}MarkLte")))  # fmt: skip
+        q.merge(
+            mark_sql("label", lb, kind, where.get(f"{kind}MarkGte"), where.get(f"{kind}MarkLte"))
+        )
     if where.get("createdAt"):
         q.range(f"{lb}.created_at", where["createdAt"][:10], where["createdAt"][:10])
     q.range(f"{lb}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
@@ -364,8 +410,10 @@ def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
         q.add("0")
     organization = (user.get("organization") or {}).get("id")
     if organization is not None:
-        q.add(f"{lb}.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
-              organization)  # fmt: skip
+        q.add(
+            f"{lb}.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
+            organization,
+        )
     if user.get("id") is not None:
         q.add(f"{lb}.author_id = ?", user["id"])
     q.add_in(f"{lb}.author_id", user.get("idIn"), f"{arg}.user.idIn")
@@ -401,8 +449,10 @@ def search_sql(query: str, lb: str, arg: str) -> Sql:
     def compile_node(node: Node) -> str:
         if isinstance(node, Count):
             args.extend((node.job, node.category, node.value))
-            return (f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
-                    f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[node.op]} ?")  # fmt: skip
+            return (
+                f"coalesce((SELECT lc.count FROM label_categories lc WHERE lc.label_id = {lb}.id"
+                f" AND lc.job = ? AND lc.category = ?), 0) {_SQL_OPS[node.op]} ?"
+            )
         return "(" + f" {node.operator} ".join(compile_node(p) for p in node.parts) + ")"
 
     q = Sql()

@@ -1,4 +1,5 @@
-"""Storage of issues and questions: raised on a label (and its asset) or on an asset, with a status.
+"""The ``issues`` table: issues and questions raised on a label (and its asset) or on an
+asset; listing, counting, creation and status changes.
 
 An issue is created OPEN; it can then be SOLVED or CANCELLED, and a solved or cancelled
 issue can be reopened (OPEN). Its ``text`` is its first comment.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
+from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, asset_sql, given
 
@@ -22,9 +24,6 @@ CREATE TABLE IF NOT EXISTS issues (
 CREATE INDEX IF NOT EXISTS issues_project ON issues (project_id, seq);
 CREATE INDEX IF NOT EXISTS issues_asset ON issues (asset_id);
 """
-_COLUMNS = ("i.id, i.project_id, i.asset_id, i.label_id, i.object_mid, i.type, i.status, i.text, "
-            "i.author_id, i.created_at, i.updated_at, i.issue_number, i.has_been_seen")  # fmt: skip
-
 # status -> the statuses it may move to
 TRANSITIONS = {"OPEN": {"SOLVED", "CANCELLED"}, "SOLVED": {"OPEN"}, "CANCELLED": {"OPEN"}}
 
@@ -46,9 +45,7 @@ class IssueRow:
     has_been_seen: bool
 
 
-def _row(r: Sequence[Any]) -> IssueRow:
-    return IssueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
-                    bool(r[12]))  # fmt: skip
+COLUMNS = Columns.named(IssueRow, "i", convert={"has_been_seen": bool})
 
 
 def issue_sql(where: Mapping[str, Any], arg: str = "where") -> Sql:
@@ -93,17 +90,19 @@ class IssueRepository:
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[IssueRow]:
         q = self._where(where)
-        sql = f"SELECT {_COLUMNS} FROM issues i WHERE {q.sql} ORDER BY i.seq LIMIT ? OFFSET ?"
+        sql = f"SELECT {COLUMNS.sql} FROM issues i WHERE {q.sql} ORDER BY i.seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
             return [
-                _row(r) for r in c.execute(sql, [*q.args, -1 if first is None else first, skip])
+                COLUMNS.row(r)
+                for r in c.execute(sql, [*q.args, -1 if first is None else first, skip])
             ]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM issues i WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM issues i WHERE {q.sql}", q.args).fetchone()[0]
+            )
 
     def create(
         self,
@@ -136,22 +135,29 @@ class IssueRepository:
             for index, issue in enumerate(issues):
                 where = f"issues[{index}]"
                 if issue.label_id is None and issue.asset_id is None:
-                    raise ServerError(f"{where} needs labelID or assetId: the label or asset "
-                                      "the issue is about.")  # fmt: skip
+                    raise ServerError(
+                        f"{where} needs labelID or assetId: the label or asset the issue is about."
+                    )
                 if issue.label_id is not None:
                     if issue.label_id not in labels:
-                        raise ServerError(f'{where}: Label "{issue.label_id}" not found. '
-                                          "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                        raise ServerError(
+                            f'{where}: Label "{issue.label_id}" not found. Nothing was written.',
+                            "NOT_FOUND",
+                        )
                     label_asset, label_project = labels[issue.label_id]
                     if issue.asset_id is not None and issue.asset_id != label_asset:
-                        raise ServerError(f"{where}: label {issue.label_id!r} is on asset "
-                                          f"{label_asset!r}, not on assetId {issue.asset_id!r}.")  # fmt: skip
+                        raise ServerError(
+                            f"{where}: label {issue.label_id!r} is on asset "
+                            f"{label_asset!r}, not on assetId {issue.asset_id!r}."
+                        )
                     found = (label_asset, label_project)
                 else:
                     assert issue.asset_id is not None
                     if issue.asset_id not in assets:
-                        raise ServerError(f'{where}: Asset "{issue.asset_id}" not found. '
-                                          "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                        raise ServerError(
+                            f'{where}: Asset "{issue.asset_id}" not found. Nothing was written.',
+                            "NOT_FOUND",
+                        )
                     found = (issue.asset_id, assets[issue.asset_id])
                 if project_id is not None and found[1] != project_id:
                     what = (
@@ -159,47 +165,64 @@ class IssueRepository:
                         if issue.label_id
                         else f"asset {issue.asset_id!r}"
                     )
-                    raise ServerError(f"{where}: {what} is not in project {project_id!r}. "
-                                      "Nothing was written.", "NOT_FOUND")  # fmt: skip
+                    raise ServerError(
+                        f"{where}: {what} is not in project {project_id!r}. Nothing was written.",
+                        "NOT_FOUND",
+                    )
                 if asset_id is not None and found[0] != asset_id:
-                    raise ServerError(f"{where} is about asset {found[0]!r}, outside where.id "
-                                      f"{asset_id!r}.")  # fmt: skip
+                    raise ServerError(
+                        f"{where} is about asset {found[0]!r}, outside where.id {asset_id!r}."
+                    )
                 resolved.append(found)
             numbers: dict[str, int] = {}
             rows = []
             for issue, (a_id, p_id) in zip(issues, resolved, strict=True):
                 if p_id not in numbers:
-                    last = c.execute("SELECT max(issue_number) FROM issues WHERE project_id = ?",
-                                     (p_id,)).fetchone()[0]  # fmt: skip
+                    last = c.execute(
+                        "SELECT max(issue_number) FROM issues WHERE project_id = ?", (p_id,)
+                    ).fetchone()[0]
                     numbers[p_id] = last or 0
                 numbers[p_id] += 1
-                rows.append(IssueRow(new_id(), p_id, a_id, issue.label_id, issue.object_mid,
-                                     issue.type, "OPEN", issue.text, author_id, at, at,
-                                     numbers[p_id], False))  # fmt: skip
-            c.executemany(
-                "INSERT INTO issues (id, project_id, asset_id, label_id, object_mid, type, status,"
-                " text, author_id, created_at, updated_at, issue_number, has_been_seen)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(r.id, r.project_id, r.asset_id, r.label_id, r.object_mid, r.type, r.status,
-                  r.text, r.author_id, r.created_at, r.updated_at, r.issue_number, 0)
-                 for r in rows],
-            )  # fmt: skip
+                rows.append(
+                    IssueRow(
+                        id=new_id(),
+                        project_id=p_id,
+                        asset_id=a_id,
+                        label_id=issue.label_id,
+                        object_mid=issue.object_mid,
+                        type=issue.type,
+                        status="OPEN",
+                        text=issue.text,
+                        author_id=author_id,
+                        created_at=at,
+                        updated_at=at,
+                        issue_number=numbers[p_id],
+                        has_been_seen=False,
+                    )
+                )
+            c.executemany(insert_sql("issues", COLUMNS.names), [vars(r) for r in rows])
         return rows
 
     def get(self, issue_id: str) -> IssueRow:
         with self.db.read() as c:
-            r = c.execute(f"SELECT {_COLUMNS} FROM issues i WHERE i.id = ?", (issue_id,)).fetchone()
+            r = c.execute(
+                f"SELECT {COLUMNS.sql} FROM issues i WHERE i.id = ?", (issue_id,)
+            ).fetchone()
         if r is None:
             raise ServerError.not_found("Issue", issue_id)
-        return _row(r)
+        return COLUMNS.row(r)
 
     def set_status(self, issue_id: str, status: str) -> IssueRow:
         with self.db.write() as c:
             current = self.get(issue_id)
             if status != current.status and status not in TRANSITIONS[current.status]:
                 allowed = " or ".join(sorted(TRANSITIONS[current.status]))
-                raise ServerError(f'Issue "{issue_id}" is {current.status}: it can only become '
-                                  f"{allowed}, not {status}.")  # fmt: skip
-            c.execute("UPDATE issues SET status = ?, updated_at = ? WHERE id = ?",
-                      (status, now(), issue_id))  # fmt: skip
+                raise ServerError(
+                    f'Issue "{issue_id}" is {current.status}: it can only become '
+                    f"{allowed}, not {status}."
+                )
+            c.execute(
+                "UPDATE issues SET status = ?, updated_at = ? WHERE id = ?",
+                (status, now(), issue_id),
+            )
         return self.get(issue_id)

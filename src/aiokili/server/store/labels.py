@@ -1,6 +1,8 @@
-"""Storage of labels: listing, appending (with category counts for search), honeypots, updates, deletion.
+"""The ``labels`` table: listing and counting by filter, writing labels, honeypot answers,
+updates, deletion of predictions.
 
-Marks (consensus, honeypot) are computed in ``store/marks.py`` whenever an asset's labels change.
+A write also records each label's category counts (for ``searchQuery``), moves its asset
+through the workflow (``steps.py``) and recomputes the marks (``marks.py``).
 """
 
 from __future__ import annotations
@@ -8,18 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ServerError
 from . import marks as label_marks
 from . import steps
 from .cascade import delete_labels
+from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, category_counts, label_sql
 from .paging import PageCache, read_page
-
-if TYPE_CHECKING:
-    pass
 
 DDL = (
     """
@@ -35,10 +35,6 @@ CREATE TABLE IF NOT EXISTS label_categories (
 """
     + label_marks.DDL
 )
-_COLUMNS = ("l.id, l.project_id, l.asset_id, l.author_id, l.label_type, l.json_response, "
-            "l.model_name, l.seconds_to_label, l.created_at, l.updated_at, "
-            "m.consensus_mark, m.honeypot_mark")  # fmt: skip
-_FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"
 _DELETABLE = ("PREDICTION", "INFERENCE")
 # the workflow transition (steps.py) of an asset given a label made at a step of this type
 _TRANSITION = {"DEFAULT": "label", "REVIEW": "review"}
@@ -58,6 +54,28 @@ class LabelRow:
     updated_at: str
     consensus_mark: float | None = None
     honeypot_mark: float | None = None
+
+
+COLUMNS = Columns(
+    LabelRow,
+    {
+        "id": "l.id",
+        "project_id": "l.project_id",
+        "asset_id": "l.asset_id",
+        "author_id": "l.author_id",
+        "label_type": "l.label_type",
+        "json_response": "l.json_response",
+        "model_name": "l.model_name",
+        "seconds_to_label": "l.seconds_to_label",
+        "created_at": "l.created_at",
+        "updated_at": "l.updated_at",
+        "consensus_mark": "m.consensus_mark",
+        "honeypot_mark": "m.honeypot_mark",
+    },
+)
+FROM = "labels l LEFT JOIN label_marks m ON m.label_id = l.id"  # what COLUMNS read
+_MARKS = ("consensus_mark", "honeypot_mark")  # in label_marks (marks.py), not in labels
+_INSERTED = [name for name in COLUMNS.names if name not in _MARKS]
 
 
 @dataclass(frozen=True)
@@ -86,24 +104,28 @@ class LabelRepository:
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:
         q = self._where(where)
         with self.db.read() as c:
-            rows = read_page(c, self.pages, f"SELECT {_COLUMNS}, l.seq FROM {_FROM}", q,
-                             "l.seq", skip, first)  # fmt: skip
-        return [LabelRow(*r[:12]) for r in rows]
+            rows = read_page(
+                c, self.pages, f"SELECT {COLUMNS.sql}, l.seq FROM {FROM}", q, "l.seq", skip, first
+            )
+        return [COLUMNS.row(r) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = self._where(where)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM labels l WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM labels l WHERE {q.sql}", q.args).fetchone()[0]
+            )
 
     def of_assets(self, asset_ids: Sequence[str]) -> dict[str, list[LabelRow]]:
         out: dict[str, list[LabelRow]] = {i: [] for i in asset_ids}
         with self.db.read() as c:
             for part in chunks(asset_ids):
-                sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.asset_id IN ({marks(len(part))})"
-                       " ORDER BY l.seq")  # fmt: skip
+                sql = (
+                    f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.asset_id IN ({marks(len(part))})"
+                    " ORDER BY l.seq"
+                )
                 for r in c.execute(sql, list(part)):
-                    out[r[2]].append(LabelRow(*r))
+                    out[r[2]].append(COLUMNS.row(r))
         return out
 
     def skip(self, asset_id: str) -> None:
@@ -115,7 +137,8 @@ class LabelRepository:
         self,
         project_id: str | None,
         labels: Sequence[NewLabel],
-        overwrite: bool,
+        *,
+        overwrite: bool = False,
         set_status: bool = True,
         step_id: str | None = None,
     ) -> list[LabelRow]:
@@ -133,32 +156,49 @@ class LabelRepository:
             for part in chunks(list({lb.asset_id for lb in labels})):
                 sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
                 projects.update(c.execute(sql, list(part)).fetchall())
-            missing = [lb.asset_id for lb in labels if lb.asset_id not in projects
-                       or project_id not in (None, projects[lb.asset_id])]  # fmt: skip
+            missing = [
+                lb.asset_id
+                for lb in labels
+                if lb.asset_id not in projects or project_id not in (None, projects[lb.asset_id])
+            ]
             if missing:
                 where = f" in project {project_id!r}" if project_id else ""
-                raise ServerError(f"{len(missing)} asset(s) not found{where}: "
-                                  f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
-                                  "NOT_FOUND")  # fmt: skip
+                raise ServerError(
+                    f"{len(missing)} asset(s) not found{where}: "
+                    f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
+                    "NOT_FOUND",
+                )
             kind = labels[0].label_type
             if step_id is not None:
                 step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
                 kind = step_kind if kind in _TRANSITION else kind
-            rows = [LabelRow(new_id(), projects[lb.asset_id], lb.asset_id, lb.author_id,
-                             lb.label_type, lb.json_response, lb.model_name, lb.seconds_to_label,
-                             at, at) for lb in labels]  # fmt: skip
+            rows = [
+                LabelRow(
+                    id=new_id(),
+                    project_id=projects[lb.asset_id],
+                    asset_id=lb.asset_id,
+                    author_id=lb.author_id,
+                    label_type=lb.label_type,
+                    json_response=lb.json_response,
+                    model_name=lb.model_name,
+                    seconds_to_label=lb.seconds_to_label,
+                    created_at=at,
+                    updated_at=at,
+                )
+                for lb in labels
+            ]
             if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
                 replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
                 delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
+            c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
             c.executemany(
-                "INSERT INTO labels (id, project_id, asset_id, author_id, label_type, json_response,"
-                " model_name, seconds_to_label, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(r.id, r.project_id, r.asset_id, r.author_id, r.label_type, r.json_response,
-                  r.model_name, r.seconds_to_label, at, at) for r in rows],
-            )  # fmt: skip
-            c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
-                          [(r.id, job, cat, n) for r, found in zip(rows, counts, strict=True)
-                           for (job, cat), n in found.items()])  # fmt: skip
+                "INSERT INTO label_categories VALUES (?,?,?,?)",
+                [
+                    (r.id, job, cat, n)
+                    for r, found in zip(rows, counts, strict=True)
+                    for (job, cat), n in found.items()
+                ],
+            )
             move = _TRANSITION.get(kind) if set_status else None
             if move:
                 steps.transition(c, [r.asset_id for r in rows], move, at)
@@ -168,7 +208,7 @@ class LabelRepository:
 
     def create_honeypot(self, label: NewLabel) -> LabelRow:
         """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], False, False)[0]
+        row = self.append(None, [label], set_status=False)[0]
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
@@ -185,14 +225,16 @@ class LabelRepository:
             if "json_response" in changes:
                 counts = category_counts(_json(changes["json_response"], 0, "data.jsonResponse"))
                 c.execute("DELETE FROM label_categories WHERE label_id = ?", (label_id,))
-                c.executemany("INSERT INTO label_categories VALUES (?,?,?,?)",
-                              [(label_id, job, cat, n) for (job, cat), n in counts.items()])  # fmt: skip
+                c.executemany(
+                    "INSERT INTO label_categories VALUES (?,?,?,?)",
+                    [(label_id, job, cat, n) for (job, cat), n in counts.items()],
+                )
             for column, value in changes.items():  # column names come from the resolver
                 c.execute(f"UPDATE labels SET {column} = ? WHERE id = ?", (value, label_id))
             c.execute("UPDATE labels SET updated_at = ? WHERE id = ?", (at, label_id))
             label_marks.refresh(c, [found[0]])
-            row = c.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE l.id = ?", (label_id,))
-            return LabelRow(*row.fetchone())
+            row = c.execute(f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.id = ?", (label_id,))
+            return COLUMNS.row(row.fetchone())
 
     def delete(self, ids: Sequence[str]) -> list[str]:
         """Delete PREDICTION / INFERENCE labels; refuse all if one is unknown or of another type."""
@@ -205,14 +247,18 @@ class LabelRepository:
                 found.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
             unknown = [i for i in dict.fromkeys(ids) if i not in found]
             if unknown:
-                raise ServerError(f"{len(unknown)} label(s) not found: "
-                                  f"{', '.join(map(repr, unknown[:5]))}. Nothing was deleted.",
-                                  "NOT_FOUND")  # fmt: skip
+                raise ServerError(
+                    f"{len(unknown)} label(s) not found: "
+                    f"{', '.join(map(repr, unknown[:5]))}. Nothing was deleted.",
+                    "NOT_FOUND",
+                )
             kept = [f"{i!r} ({t})" for i, (t, _) in found.items() if t not in _DELETABLE]
             if kept:
-                raise ServerError(f"Only PREDICTION and INFERENCE labels can be deleted; "
-                                  f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
-                                  "Nothing was deleted.")  # fmt: skip
+                raise ServerError(
+                    f"Only PREDICTION and INFERENCE labels can be deleted; "
+                    f"{len(kept)} label(s) are not: {', '.join(kept[:5])}. "
+                    "Nothing was deleted."
+                )
             delete_labels(c, "id = ?", [(i,) for i in found])
         return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
 

@@ -117,17 +117,25 @@ def refresh(c: sqlite3.Connection, asset_ids: Iterable[str]) -> None:
         m, args = marks(len(part)), list(part)
         c.execute(f"DELETE FROM label_marks WHERE asset_id IN ({m})", args)
         c.execute(f"DELETE FROM asset_marks WHERE asset_id IN ({m})", args)
-        todo = [r[0] for r in c.execute(
-            f"SELECT asset_id FROM labels WHERE asset_id IN ({m}) AND label_type IN "
-            f"('DEFAULT', 'REVIEW') GROUP BY asset_id HAVING COUNT(DISTINCT author_id) > 1 "
-            f"UNION SELECT asset_id FROM honeypots WHERE asset_id IN ({m})", args + args)]  # fmt: skip
+        todo = [
+            r[0]
+            for r in c.execute(
+                f"SELECT asset_id FROM labels WHERE asset_id IN ({m}) AND label_type IN "
+                f"('DEFAULT', 'REVIEW') GROUP BY asset_id HAVING COUNT(DISTINCT author_id) > 1 "
+                f"UNION SELECT asset_id FROM honeypots WHERE asset_id IN ({m})",
+                args + args,
+            )
+        ]
         for asset_id in todo:
             _compute(c, asset_id)
 
 
 def _compute(c: sqlite3.Connection, asset_id: str) -> None:
-    reference = c.execute("SELECT h.label_id, l.json_response FROM honeypots h JOIN labels l "
-                          "ON l.id = h.label_id WHERE h.asset_id = ?", (asset_id,)).fetchone()  # fmt: skip
+    reference = c.execute(
+        "SELECT h.label_id, l.json_response FROM honeypots h JOIN labels l "
+        "ON l.id = h.label_id WHERE h.asset_id = ?",
+        (asset_id,),
+    ).fetchone()
     rows = [
         (label_id, author, _decode(text))
         for label_id, author, text in c.execute(
@@ -149,15 +157,19 @@ def _compute(c: sqlite3.Connection, asset_id: str) -> None:
     c.executemany("INSERT OR REPLACE INTO label_marks VALUES (?,?,?,?)", label_marks)
     pairs = [agreement(x[1], y[1]) for x, y in combinations(latest.values(), 2)]
     honeypots = [agreement(t, truth) for _, t in latest.values()] if truth is not None else []
-    c.execute("INSERT OR REPLACE INTO asset_marks VALUES (?,?,?)",
-              (asset_id, _mean(pairs), _mean(honeypots)))  # fmt: skip
+    c.execute(
+        "INSERT OR REPLACE INTO asset_marks VALUES (?,?,?)",
+        (asset_id, _mean(pairs), _mean(honeypots)),
+    )
 
 
 def asset_marks(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
     """Asset id -> (consensus mark, honeypot mark), for the assets that have marks."""
     out: dict[str, tuple[Any, Any]] = {}
     for part in chunks(list(asset_ids)):
-        sql = ("SELECT asset_id, consensus_mark, honeypot_mark FROM asset_marks "
-               f"WHERE asset_id IN ({marks(len(part))})")  # fmt: skip
+        sql = (
+            "SELECT asset_id, consensus_mark, honeypot_mark FROM asset_marks "
+            f"WHERE asset_id IN ({marks(len(part))})"
+        )
         out.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
     return out

@@ -1,8 +1,8 @@
-"""Storage of plugins and webhooks: upload URLs, runners, activation, build errors and run logs.
+"""The plugin tables: plugins and webhooks (version, deploy status, handlers), their
+activations on projects (with the event cursors a run resumes from), build and run logs.
 
-The resolvers only write rows; building (status ``DEPLOYING`` -> ``ACTIVE`` / ``FAILED``)
-and running plugins on new labels is the work of :mod:`aiokili.server.plugin_runtime`,
-a service started by the app's lifespan, so no mutation ever waits for a build or a run.
+Building and running plugins is :mod:`aiokili.server.plugin_runtime`'s work, which reads
+and updates these rows.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
+from .columns import Columns, insert_sql
 from .db import Database, new_id, now, require_project
 
 DDL = """
@@ -33,8 +34,6 @@ CREATE INDEX IF NOT EXISTS plugin_logs_name ON plugin_logs (plugin_name, kind, s
 # statuses as the official SDK's wait loop reads them: it stops on ACTIVE or FAILED
 UPLOADING, DEPLOYING, ACTIVE, FAILED = "UPLOADING", "DEPLOYING", "ACTIVE", "FAILED"
 WEBHOOK_DEFAULT_HANDLERS = ["onSubmit", "onReview"]
-_PLUGIN_COLUMNS = ("id, name, organization_id, status, handler_types, event_matcher, archive_key, "
-                   "version, webhook_url, webhook_header, created_at, updated_at")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,36 @@ class PluginRow:
     created_at: str
     updated_at: str
     project_ids: list[str]
+
+
+def _list(text: str | None) -> list[str]:
+    return list(json.loads(text or "[]"))
+
+
+COLUMNS = Columns(
+    PluginRow,
+    {
+        "id": "p.id",
+        "name": "p.name",
+        "organization_id": "p.organization_id",
+        "status": "p.status",
+        "handler_types": "p.handler_types",
+        "event_matcher": "p.event_matcher",
+        "archive_key": "p.archive_key",
+        "version": "p.version",
+        "webhook_url": "p.webhook_url",
+        "webhook_header": "p.webhook_header",
+        "created_at": "p.created_at",
+        "updated_at": "p.updated_at",
+        "project_ids": "(SELECT json_group_array(pp.project_id) FROM plugin_projects pp "
+        "WHERE pp.plugin_id = p.id)",
+    },
+    convert={
+        "handler_types": _list,
+        "event_matcher": _list,
+        "project_ids": lambda text: sorted(_list(text)),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -83,19 +112,9 @@ class PluginRepository:
         self.db = db
 
     def _rows(self, where: str, args: Sequence[Any]) -> list[PluginRow]:
+        sql = f"SELECT {COLUMNS.sql} FROM plugins p WHERE {where} ORDER BY p.seq"
         with self.db.read() as c:
-            found = c.execute(
-                f"SELECT {_PLUGIN_COLUMNS} FROM plugins WHERE {where} ORDER BY seq", list(args)
-            ).fetchall()
-            out = []
-            for r in found:
-                projects = [p[0] for p in c.execute(
-                    "SELECT project_id FROM plugin_projects WHERE plugin_id = ? ORDER BY project_id",
-                    (r[0],))]  # fmt: skip
-                out.append(PluginRow(r[0], r[1], r[2], r[3], json.loads(r[4] or "[]"),
-                                     json.loads(r[5] or "[]"), r[6], r[7], r[8], r[9], r[10],
-                                     r[11], projects))  # fmt: skip
-        return out
+            return [COLUMNS.row(r) for r in c.execute(sql, list(args))]
 
     def get(self, name: str, organization_id: str | None = None) -> PluginRow:
         found = self._rows("name = ?", [name])
@@ -125,8 +144,13 @@ class PluginRepository:
                     )
         return out
 
-    def create(self, name: str, organization_id: str, archive_key: str | None = None,
-               webhook: tuple[str, str | None, list[str], list[str]] | None = None) -> PluginRow:  # fmt: skip
+    def create(
+        self,
+        name: str,
+        organization_id: str,
+        archive_key: str | None = None,
+        webhook: tuple[str, str | None, list[str], list[str]] | None = None,
+    ) -> PluginRow:
         """A new plugin waiting for its archive, or (``webhook``) an ACTIVE webhook."""
         with self.db.write(append_only=True) as c:
             if c.execute("SELECT 1 FROM plugins WHERE name = ?", (name,)).fetchone():
@@ -136,12 +160,21 @@ class PluginRepository:
                 )
             url, header, handlers, matcher = webhook or (None, None, [], [])
             stamp = now()
-            c.execute(
-                f"INSERT INTO plugins ({_PLUGIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (new_id(), name, organization_id, ACTIVE if webhook else UPLOADING,
-                 json.dumps(handlers), json.dumps(matcher), archive_key, 0, url, header,
-                 stamp, stamp),
-            )  # fmt: skip
+            row = {
+                "id": new_id(),
+                "name": name,
+                "organization_id": organization_id,
+                "status": ACTIVE if webhook else UPLOADING,
+                "handler_types": json.dumps(handlers),
+                "event_matcher": json.dumps(matcher),
+                "archive_key": archive_key,
+                "version": 0,
+                "webhook_url": url,
+                "webhook_header": header,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            c.execute(insert_sql("plugins", list(row)), row)
         return self.get(name)
 
     def set_archive_key(self, name: str, organization_id: str, key: str) -> PluginRow:
@@ -166,43 +199,67 @@ class PluginRepository:
                     f"No archive was uploaded for plugin {name!r}: PUT the zip to the URL of "
                     "createPlugin / generateUpdateUrl before creating or updating the runner."
                 )
-            c.execute("UPDATE plugins SET status = ?, handler_types = ?, event_matcher = ?, "
-                      "version = version + 1, updated_at = ? WHERE id = ?",
-                      (DEPLOYING, json.dumps(handlers), json.dumps(matcher), now(), plugin.id))  # fmt: skip
+            c.execute(
+                "UPDATE plugins SET status = ?, handler_types = ?, event_matcher = ?, "
+                "version = version + 1, updated_at = ? WHERE id = ?",
+                (DEPLOYING, json.dumps(handlers), json.dumps(matcher), now(), plugin.id),
+            )
             c.execute("DELETE FROM plugin_logs WHERE plugin_name = ? AND kind = 'build'", (name,))
         return self.get(name)
 
     def finish_deploy(self, plugin_id: str, version: int, status: str) -> None:
         """Record a build's outcome unless a newer upload started meanwhile."""
         with self.db.write() as c:
-            c.execute("UPDATE plugins SET status = ?, updated_at = ? WHERE id = ? AND version = ?",
-                      (status, now(), plugin_id, version))  # fmt: skip
+            c.execute(
+                "UPDATE plugins SET status = ?, updated_at = ? WHERE id = ? AND version = ?",
+                (status, now(), plugin_id, version),
+            )
 
-    def update_webhook(self, name: str, organization_id: str, url: str, header: str | None,
-                       handlers: list[str] | None, matcher: list[str] | None) -> PluginRow:  # fmt: skip
+    def update_webhook(
+        self,
+        name: str,
+        organization_id: str,
+        url: str,
+        header: str | None,
+        handlers: list[str] | None,
+        matcher: list[str] | None,
+    ) -> PluginRow:
         plugin = self.get(name, organization_id)
         if plugin.webhook_url is None:
             raise ServerError(f"{name!r} is a plugin, not a webhook: use update_plugin.")
         with self.db.write() as c:
-            c.execute("UPDATE plugins SET webhook_url = ?, webhook_header = COALESCE(?, "
-                      "webhook_header), handler_types = COALESCE(?, handler_types), event_matcher"
-                      " = COALESCE(?, event_matcher), updated_at = ? WHERE id = ?",
-                      (url, header, None if handlers is None else json.dumps(handlers),
-                       None if matcher is None else json.dumps(matcher), now(), plugin.id))  # fmt: skip
+            c.execute(
+                "UPDATE plugins SET webhook_url = ?, webhook_header = COALESCE(?, "
+                "webhook_header), handler_types = COALESCE(?, handler_types), event_matcher"
+                " = COALESCE(?, event_matcher), updated_at = ? WHERE id = ?",
+                (
+                    url,
+                    header,
+                    None if handlers is None else json.dumps(handlers),
+                    None if matcher is None else json.dumps(matcher),
+                    now(),
+                    plugin.id,
+                ),
+            )
         return self.get(name)
 
-    def activate(self, name: str, project_id: str, organization_id: str, on: bool) -> PluginRow:
+    def activate(self, name: str, project_id: str, organization_id: str, *, on: bool) -> PluginRow:
         plugin = self.get(name, organization_id)
         with self.db.write() as c:
             require_project(c, project_id)
             if on:
                 # events from now on only: what happened before is not this plugin's
-                c.execute("INSERT OR IGNORE INTO plugin_projects VALUES (?, ?, (SELECT "
-                          "COALESCE(MAX(seq), 0) FROM labels), (SELECT COALESCE(MAX(seq), 0) "
-                          "FROM events))", (plugin.id, project_id))  # fmt: skip
+                c.execute(
+                    "INSERT OR IGNORE INTO plugin_projects VALUES (?, ?, (SELECT "
+                    "COALESCE(MAX(seq), 0) FROM labels), (SELECT COALESCE(MAX(seq), 0) "
+                    "FROM events))",
+                    (plugin.id, project_id),
+                )
             else:
-                c.execute("DELETE FROM plugin_projects WHERE plugin_id = ? AND project_id = ?",
-                          (plugin.id, project_id))  # fmt: skip
+                c.execute(
+                    "DELETE FROM plugin_projects WHERE plugin_id = ? AND project_id = ?",
+                    (plugin.id, project_id),
+                )
         return self.get(name)
 
     def delete(self, name: str, organization_id: str) -> PluginRow:
@@ -219,14 +276,29 @@ class PluginRepository:
             c.executemany(
                 "INSERT INTO plugin_logs (plugin_name, kind, project_id, run_id, asset_id, "
                 "label_id, log_type, content, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(e.plugin_name, e.kind, e.project_id, e.run_id, e.asset_id, e.label_id,
-                  e.log_type, e.content, e.created_at or now()) for e in entries],
-            )  # fmt: skip
+                [
+                    (
+                        e.plugin_name,
+                        e.kind,
+                        e.project_id,
+                        e.run_id,
+                        e.asset_id,
+                        e.label_id,
+                        e.log_type,
+                        e.content,
+                        e.created_at or now(),
+                    )
+                    for e in entries
+                ],
+            )
 
-    def logs(self, name: str, kind: str, project_id: str | None, since: str | None,
-             limit: int, skip: int) -> list[LogEntry]:  # fmt: skip
-        sql = ("SELECT plugin_name, kind, log_type, content, project_id, run_id, asset_id, "
-               "label_id, created_at FROM plugin_logs WHERE plugin_name = ? AND kind = ?")  # fmt: skip
+    def logs(
+        self, name: str, kind: str, project_id: str | None, since: str | None, limit: int, skip: int
+    ) -> list[LogEntry]:
+        sql = (
+            "SELECT plugin_name, kind, log_type, content, project_id, run_id, asset_id, "
+            "label_id, created_at FROM plugin_logs WHERE plugin_name = ? AND kind = ?"
+        )
         args: list[Any] = [name, kind]
         if project_id is not None:
             sql += " AND project_id = ?"

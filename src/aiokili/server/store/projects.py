@@ -1,4 +1,5 @@
-"""Storage of projects: listing, creation, update, deletion."""
+"""The ``projects`` table: listing and counting by filter, creation (with the default
+settings and workflow steps), update, deletion (cascading), stars."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from ..errors import ServerError
 from . import steps
 from .cascade import delete_assets
+from .columns import Columns
 from .db import Database, marks, new_id, now, require_project
 from .filters import project_sql
 
@@ -21,17 +23,23 @@ CREATE TABLE IF NOT EXISTS projects (
 CREATE TABLE IF NOT EXISTS project_stars (
   project_id TEXT, user_id TEXT, PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;
 """
-_COLUMNS = ("id, title, description, input_type, json_interface, author_id, archived, props, "
-            "created_at, updated_at")  # fmt: skip
-
 # Settings kept as a JSON object, with the values a new Kili project has.
 PROJECT_DEFAULTS: dict[str, Any] = {
-    "instructions": None, "consensusTotCoverage": 0, "minConsensusSize": 1,
-    "reviewCoverage": 0, "useHoneyPot": False, "metadataProperties": {},
-    "canNavigateBetweenAssets": True, "canSkipAsset": False, "consensusMark": None,
-    "honeypotMark": None, "shouldAutoAssign": False, "shouldRelaunchKpiComputation": False,
-    "complianceTags": [], "geospatialSettings": None,
-}  # fmt: skip
+    "instructions": None,
+    "consensusTotCoverage": 0,
+    "minConsensusSize": 1,
+    "reviewCoverage": 0,
+    "useHoneyPot": False,
+    "metadataProperties": {},
+    "canNavigateBetweenAssets": True,
+    "canSkipAsset": False,
+    "consensusMark": None,
+    "honeypotMark": None,
+    "shouldAutoAssign": False,
+    "shouldRelaunchKpiComputation": False,
+    "complianceTags": [],
+    "geospatialSettings": None,
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,7 @@ class ProjectRow:
     updated_at: str
 
 
-def _row(r: Sequence[Any]) -> ProjectRow:
-    return ProjectRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), json.loads(r[7]), r[8], r[9])
+COLUMNS = Columns.named(ProjectRow, "p", convert={"archived": bool, "props": json.loads})
 
 
 class ProjectRepository:
@@ -64,16 +71,27 @@ class ProjectRepository:
         props = {k: data[k] for k in PROJECT_DEFAULTS if data.get(k) is not None}
         if data.get("pixelLabeling"):
             if data.get("inputType") != "GEOSPATIAL":
-                raise ServerError("pixelLabeling is only available for GEOSPATIAL projects, "
-                                  f"not {data.get('inputType')}.")  # fmt: skip
+                raise ServerError(
+                    "pixelLabeling is only available for GEOSPATIAL projects, "
+                    f"not {data.get('inputType')}."
+                )
             props["geospatialSettings"] = {"labelingCRSCode": "PIXEL"}
         with self.db.write(append_only=True) as c:
             c.execute(
                 "INSERT INTO projects (id, title, description, input_type, json_interface, "
                 "author_id, props, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (project_id, data["title"], data.get("description") or "", data.get("inputType"),
-                 data.get("jsonInterface") or "{}", author_id, json.dumps(props), at, at),
-            )  # fmt: skip
+                (
+                    project_id,
+                    data["title"],
+                    data.get("description") or "",
+                    data.get("inputType"),
+                    data.get("jsonInterface") or "{}",
+                    author_id,
+                    json.dumps(props),
+                    at,
+                    at,
+                ),
+            )
             steps.create_default(c, project_id)
         return self.get(project_id)
 
@@ -90,8 +108,8 @@ class ProjectRepository:
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, ProjectRow]:
         with self.db.read() as c:
-            sql = f"SELECT {_COLUMNS} FROM projects WHERE id IN ({marks(len(ids))})"
-            return {r[0]: _row(r) for r in c.execute(sql, list(ids))}
+            sql = f"SELECT {COLUMNS.sql} FROM projects p WHERE p.id IN ({marks(len(ids))})"
+            return {r[0]: COLUMNS.row(r) for r in c.execute(sql, list(ids))}
 
     def update(self, project_id: str, data: Mapping[str, Any]) -> ProjectRow:
         with self.db.write() as c:
@@ -100,12 +118,16 @@ class ProjectRepository:
             c.execute(
                 "UPDATE projects SET title = ?, description = ?, json_interface = ?, archived = ?,"
                 " props = ?, updated_at = ? WHERE id = ?",
-                (data.get("title") or current.title,
-                 current.description if data.get("description") is None else data["description"],
-                 data.get("jsonInterface") or current.json_interface,
-                 int(current.archived if data.get("archived") is None else data["archived"]),
-                 json.dumps(props), now(), project_id),
-            )  # fmt: skip
+                (
+                    data.get("title") or current.title,
+                    current.description if data.get("description") is None else data["description"],
+                    data.get("jsonInterface") or current.json_interface,
+                    int(current.archived if data.get("archived") is None else data["archived"]),
+                    json.dumps(props),
+                    now(),
+                    project_id,
+                ),
+            )
         return self.get(project_id)
 
     def delete(self, project_id: str) -> ProjectRow:
@@ -127,7 +149,7 @@ class ProjectRepository:
                 found = self.step_cache[project_id] = steps.of_projects(c, [project_id])[project_id]
         return [dict(step) for step in found]
 
-    def star(self, project_id: str, user_id: str, starred: bool) -> None:
+    def star(self, project_id: str, user_id: str, *, starred: bool) -> None:
         self.require(project_id)
         with self.db.write() as c:
             if starred:
@@ -135,24 +157,32 @@ class ProjectRepository:
                     "INSERT OR IGNORE INTO project_stars VALUES (?, ?)", (project_id, user_id)
                 )
             else:
-                c.execute("DELETE FROM project_stars WHERE project_id = ? AND user_id = ?",
-                          (project_id, user_id))  # fmt: skip
+                c.execute(
+                    "DELETE FROM project_stars WHERE project_id = ? AND user_id = ?",
+                    (project_id, user_id),
+                )
 
     def starred(self, project_id: str, user_id: str) -> bool:
         with self.db.read() as c:
-            return c.execute("SELECT 1 FROM project_stars WHERE project_id = ? AND user_id = ?",
-                             (project_id, user_id)).fetchone() is not None  # fmt: skip
+            return (
+                c.execute(
+                    "SELECT 1 FROM project_stars WHERE project_id = ? AND user_id = ?",
+                    (project_id, user_id),
+                ).fetchone()
+                is not None
+            )
 
     def page(
         self, where: Mapping[str, Any], skip: int, first: int | None, viewer: str | None = None
     ) -> list[ProjectRow]:
         q = project_sql(dict(where), viewer=viewer)
-        sql = f"SELECT {_COLUMNS} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
+        sql = f"SELECT {COLUMNS.sql} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
-            return [_row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
 
     def count(self, where: Mapping[str, Any], viewer: str | None = None) -> int:
         q = project_sql(dict(where), viewer=viewer)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args).fetchone()[0]
+            )

@@ -43,15 +43,21 @@ TRANSITIONS: Mapping[str, tuple[str, str, str]] = {
 }
 """Transition -> (legacy status, type of the step the asset is then in, its step status)."""
 
-_STEP_OF = ("(SELECT s.id FROM project_steps s WHERE s.project_id = assets.project_id "
-            "AND s.type = ? ORDER BY s.position LIMIT 1)")  # fmt: skip
+_STEP_OF = (
+    "(SELECT s.id FROM project_steps s WHERE s.project_id = assets.project_id "
+    "AND s.type = ? ORDER BY s.position LIMIT 1)"
+)
 
 
 def create_default(c: sqlite3.Connection, project_id: str) -> None:
     """Give a new project its steps (``Labeling``, ``Review``)."""
-    c.executemany("INSERT INTO project_steps VALUES (?, ?, ?, ?, ?)",
-                  [(new_id(), project_id, name, kind, position)
-                   for position, (name, kind) in enumerate(DEFAULT_STEPS)])  # fmt: skip
+    c.executemany(
+        "INSERT INTO project_steps VALUES (?, ?, ?, ?, ?)",
+        [
+            (new_id(), project_id, name, kind, position)
+            for position, (name, kind) in enumerate(DEFAULT_STEPS)
+        ],
+    )
 
 
 def of_projects(
@@ -60,19 +66,25 @@ def of_projects(
     """Project id -> its steps (``ProjectStep`` objects, in order; ``[]``: legacy V1)."""
     out: dict[str, list[dict[str, Any]]] = {p: [] for p in project_ids}
     for part in chunks(list(project_ids)):
-        sql = (f"SELECT id, project_id, name, type FROM project_steps WHERE project_id IN "
-               f"({marks(len(part))}) ORDER BY project_id, position")  # fmt: skip
+        sql = (
+            f"SELECT id, project_id, name, type FROM project_steps WHERE project_id IN "
+            f"({marks(len(part))}) ORDER BY project_id, position"
+        )
         for step_id, project_id, name, kind in c.execute(sql, list(part)):
-            out[project_id].append({"id": step_id, "name": name, "type": kind,
-                                    "stepGroupId": None, "assignees": []})  # fmt: skip
+            out[project_id].append(
+                {"id": step_id, "name": name, "type": kind, "stepGroupId": None, "assignees": []}
+            )
     return out
 
 
 def initial(c: sqlite3.Connection, project_id: str) -> tuple[str | None, str | None, str | None]:
     """``(step_id, step_name, step_status)`` of a newly imported asset (``None``s on V1)."""
     _, kind, status = TRANSITIONS["import"]
-    row = c.execute("SELECT id, name FROM project_steps WHERE project_id = ? AND type = ? "
-                    "ORDER BY position LIMIT 1", (project_id, kind)).fetchone()  # fmt: skip
+    row = c.execute(
+        "SELECT id, name FROM project_steps WHERE project_id = ? AND type = ? "
+        "ORDER BY position LIMIT 1",
+        (project_id, kind),
+    ).fetchone()
     return (row[0], row[1], status) if row else (None, None, None)
 
 
@@ -93,23 +105,31 @@ def transition(
     """
     status, kind, step_status = TRANSITIONS[name]
     condition = f" AND status IN ({marks(len(only_from))})" if only_from else ""
-    sets = (f"status = ?, updated_at = ?, step_id = {_STEP_OF}, step_status = CASE WHEN "
-            f"{_STEP_OF} IS NULL THEN NULL ELSE ? END, step_group_name = NULL"
-            f"{', ' + extra if extra else ''}")  # fmt: skip
+    sets = (
+        f"status = ?, updated_at = ?, step_id = {_STEP_OF}, step_status = CASE WHEN "
+        f"{_STEP_OF} IS NULL THEN NULL ELSE ? END, step_group_name = NULL"
+        f"{', ' + extra if extra else ''}"
+    )
     for part in chunks(list(asset_ids)):
-        c.execute(f"UPDATE assets SET {sets} WHERE id IN ({marks(len(part))}){condition}",
-                  [status, at, kind, kind, step_status, *part, *(only_from or ())])  # fmt: skip
+        c.execute(
+            f"UPDATE assets SET {sets} WHERE id IN ({marks(len(part))}){condition}",
+            [status, at, kind, kind, step_status, *part, *(only_from or ())],
+        )
 
 
 def step_type(c: sqlite3.Connection, step_id: str, project_ids: Sequence[str]) -> str:
     """The type of step ``step_id``, which must be a step of each of ``project_ids``."""
-    row = c.execute("SELECT project_id, type FROM project_steps WHERE id = ?",
-                    (step_id,)).fetchone()  # fmt: skip
+    row = c.execute(
+        "SELECT project_id, type FROM project_steps WHERE id = ?", (step_id,)
+    ).fetchone()
     others = sorted(set(project_ids) - {row[0]}) if row else []
     if row is None or others:
         where = f" of project {others[0]!r}" if others else ""
-        raise ServerError(f'data.stepId: no step "{step_id}"{where}. Give the id of one of '
-                          "the project's steps (Project.steps).", "NOT_FOUND")  # fmt: skip
+        raise ServerError(
+            f'data.stepId: no step "{step_id}"{where}. Give the id of one of '
+            "the project's steps (Project.steps).",
+            "NOT_FOUND",
+        )
     return str(row[1])
 
 

@@ -1,4 +1,5 @@
-"""Storage of tags: an organization's labels for projects (create, rename, delete, check on a project)."""
+"""The tag tables: an organization's tags for its projects (create, rename, delete) and
+which projects each is checked on."""
 
 from __future__ import annotations
 
@@ -36,24 +37,37 @@ class TagRepository:
             found = c.execute(sql, list(args)).fetchall()
             out = []
             for r in found:
-                projects = [p[0] for p in c.execute(
-                    "SELECT project_id FROM project_tags WHERE tag_id = ? ORDER BY project_id",
-                    (r[0],))]  # fmt: skip
+                projects = [
+                    p[0]
+                    for p in c.execute(
+                        "SELECT project_id FROM project_tags WHERE tag_id = ? ORDER BY project_id",
+                        (r[0],),
+                    )
+                ]
                 out.append(TagRow(r[0], r[1], r[2], r[3], projects))
         return out
 
     def of_organization(self, organization_id: str) -> list[TagRow]:
-        return self._rows("SELECT id, label, color, organization_id FROM tags "
-                          "WHERE organization_id = ? ORDER BY seq", [organization_id])  # fmt: skip
+        return self._rows(
+            "SELECT id, label, color, organization_id FROM tags "
+            "WHERE organization_id = ? ORDER BY seq",
+            [organization_id],
+        )
 
     def of_project(self, project_id: str) -> list[TagRow]:
-        return self._rows("SELECT t.id, t.label, t.color, t.organization_id FROM tags t JOIN "
-                          "project_tags pt ON pt.tag_id = t.id WHERE pt.project_id = ? "
-                          "ORDER BY t.seq", [project_id])  # fmt: skip
+        return self._rows(
+            "SELECT t.id, t.label, t.color, t.organization_id FROM tags t JOIN "
+            "project_tags pt ON pt.tag_id = t.id WHERE pt.project_id = ? "
+            "ORDER BY t.seq",
+            [project_id],
+        )
 
     def get(self, tag_id: str, organization_id: str) -> TagRow:
-        found = self._rows("SELECT id, label, color, organization_id FROM tags WHERE id = ? "
-                           "AND organization_id = ?", [tag_id, organization_id])  # fmt: skip
+        found = self._rows(
+            "SELECT id, label, color, organization_id FROM tags WHERE id = ? "
+            "AND organization_id = ?",
+            [tag_id, organization_id],
+        )
         if not found:
             raise ServerError.not_found("Tag", tag_id)
         return found[0]
@@ -61,8 +75,11 @@ class TagRepository:
     def create(self, label: str, color: str | None, organization_id: str) -> TagRow:
         tag_id = new_id()
         with self.db.write(append_only=True) as c:
-            c.execute("INSERT INTO tags (id, label, color, organization_id, created_at) "
-                      "VALUES (?,?,?,?,?)", (tag_id, label, color, organization_id, now()))  # fmt: skip
+            c.execute(
+                "INSERT INTO tags (id, label, color, organization_id, created_at) "
+                "VALUES (?,?,?,?,?)",
+                (tag_id, label, color, organization_id, now()),
+            )
         return self.get(tag_id, organization_id)
 
     def rename(self, tag_id: str, label: str, organization_id: str) -> tuple[int, TagRow]:
@@ -78,13 +95,15 @@ class TagRepository:
             c.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
         return True
 
-    def check(self, tag_id: str, project_id: str, organization_id: str, checked: bool) -> TagRow:
+    def check(self, tag_id: str, project_id: str, organization_id: str, *, checked: bool) -> TagRow:
         self.get(tag_id, organization_id)
         with self.db.write() as c:
             require_project(c, project_id)
             if checked:
                 c.execute("INSERT OR IGNORE INTO project_tags VALUES (?, ?)", (project_id, tag_id))
             else:
-                c.execute("DELETE FROM project_tags WHERE project_id = ? AND tag_id = ?",
-                          (project_id, tag_id))  # fmt: skip
+                c.execute(
+                    "DELETE FROM project_tags WHERE project_id = ? AND tag_id = ?",
+                    (project_id, tag_id),
+                )
         return self.get(tag_id, organization_id)

@@ -1,4 +1,5 @@
-"""Storage of users, organizations and API keys: ``viewer``, ``users``, ``organizations``, ``apiKeys``."""
+"""The user tables: users, organizations and API keys (the first user and key made on
+first start), searched by filter."""
 
 from __future__ import annotations
 
@@ -62,8 +63,10 @@ class UserRepository:
             if user is None:
                 org_id, user_id, at = new_id(), new_id(), now()
                 c.execute("INSERT INTO organizations VALUES (?,?,?)", (org_id, "aiokili", at))
-                c.execute("INSERT INTO users VALUES (?,?,?,?,?,?)",
-                          (user_id, "admin@aiokili.local", "Ada", "Admin", org_id, at))  # fmt: skip
+                c.execute(
+                    "INSERT INTO users VALUES (?,?,?,?,?,?)",
+                    (user_id, "admin@aiokili.local", "Ada", "Admin", org_id, at),
+                )
             else:
                 user_id = user[0]
             if api_key is None:
@@ -71,8 +74,10 @@ class UserRepository:
                 if found is not None:
                     return str(found[0])
                 api_key = secrets.token_urlsafe(24)
-            c.execute("INSERT OR IGNORE INTO api_keys VALUES (?,?,?,?,?)",
-                      (api_key, new_id(), "development key", user_id, now()))  # fmt: skip
+            c.execute(
+                "INSERT OR IGNORE INTO api_keys VALUES (?,?,?,?,?)",
+                (api_key, new_id(), "development key", user_id, now()),
+            )
         return api_key
 
     def user_for_key(self, api_key: str) -> UserRow | None:
@@ -107,24 +112,30 @@ class UserRepository:
     def count(self, org: str, where: Mapping[str, Any]) -> int:
         q = user_sql(where, org)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM users u WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM users u WHERE {q.sql}", q.args).fetchone()[0]
+            )
 
     def search_organizations(
         self, org: str, where: Mapping[str, Any], skip: int = 0, first: int | None = None
     ) -> list[OrganizationRow]:
         """Organization ``org`` if it matches an ``OrganizationWhere`` (a key sees its own)."""
         q = organization_sql(where, org)
-        sql = (f"SELECT o.* FROM organizations o WHERE {q.sql} ORDER BY o.created_at, o.id "
-               "LIMIT ? OFFSET ?")  # fmt: skip
+        sql = (
+            f"SELECT o.* FROM organizations o WHERE {q.sql} ORDER BY o.created_at, o.id "
+            "LIMIT ? OFFSET ?"
+        )
         with self.db.read() as c:
             return [OrganizationRow(*r) for r in c.execute(sql, [*q.args, first or -1, skip])]
 
     def count_organizations(self, org: str, where: Mapping[str, Any]) -> int:
         q = organization_sql(where, org)
         with self.db.read() as c:
-            return int(c.execute(f"SELECT COUNT(*) FROM organizations o WHERE {q.sql}", q.args)
-                       .fetchone()[0])  # fmt: skip
+            return int(
+                c.execute(f"SELECT COUNT(*) FROM organizations o WHERE {q.sql}", q.args).fetchone()[
+                    0
+                ]
+            )
 
     def organizations(self, ids: Sequence[str]) -> dict[str, OrganizationRow]:
         with self.db.read() as c:

@@ -1,4 +1,5 @@
-"""Storage of asset mutations other than imports, and the workflow they move assets through.
+"""Writes to existing assets: property updates, deletions, and the legacy workflow's
+review and send-back actions.
 
 ``updatePropertiesInAssets`` (metadata, content, marks, honeypot, consensus use,
 assignees, resolutions, external ids unique per project), ``deleteAssets`` (cascading
@@ -71,22 +72,33 @@ class WorkflowRepository:
             self.sent_back_assets = {
                 r[0] for r in c.execute("SELECT asset_id FROM sent_back_assets")
             }
-            self.marks = {r[0]: dict(zip(_MARKS, r[1:], strict=True)) for r in c.execute(
-                "SELECT id, priority, consensus_mark, honeypot_mark FROM assets WHERE "
-                "coalesce(priority, 0) != 0 OR consensus_mark IS NOT NULL "
-                "OR honeypot_mark IS NOT NULL")}  # fmt: skip
-            self.properties = {r[0]: (r[1], _loads(r[2]), _loads(r[3])) for r in c.execute(
-                "SELECT asset_id, is_used_for_consensus, resolution, page_resolutions "
-                "FROM asset_properties")}  # fmt: skip
+            self.marks = {
+                r[0]: dict(zip(_MARKS, r[1:], strict=True))
+                for r in c.execute(
+                    "SELECT id, priority, consensus_mark, honeypot_mark FROM assets WHERE "
+                    "coalesce(priority, 0) != 0 OR consensus_mark IS NOT NULL "
+                    "OR honeypot_mark IS NOT NULL"
+                )
+            }
+            self.properties = {
+                r[0]: (r[1], _loads(r[2]), _loads(r[3]))
+                for r in c.execute(
+                    "SELECT asset_id, is_used_for_consensus, resolution, page_resolutions "
+                    "FROM asset_properties"
+                )
+            }
 
     # ------------------------------------------------------------------ updates
 
-    def update(self, wheres: Sequence[Mapping[str, Any]], data: Sequence[Mapping[str, Any]]
-               ) -> list[str]:  # fmt: skip
+    def update(
+        self, wheres: Sequence[Mapping[str, Any]], data: Sequence[Mapping[str, Any]]
+    ) -> list[str]:
         """Apply ``data[i]`` to asset ``wheres[i].id``; all or nothing. Return the ids."""
         if len(wheres) != len(data):
-            raise ServerError(f"where has {len(wheres)} items but data has {len(data)}: give "
-                              "one data item per asset.")  # fmt: skip
+            raise ServerError(
+                f"where has {len(wheres)} items but data has {len(data)}: give "
+                "one data item per asset."
+            )
         ids = []
         for i, where in enumerate(wheres):
             if not where.get("id") or set(k for k, v in where.items() if v is not None) != {"id"}:
@@ -101,21 +113,26 @@ class WorkflowRepository:
             found = _projects_of(c, ids)
             missing = [i for i in ids if i not in found]
             if missing:
-                raise ServerError(f"{len(missing)} asset(s) not found: "
-                                  f"{', '.join(map(repr, missing[:5]))}. Nothing was updated.",
-                                  "NOT_FOUND")  # fmt: skip
+                raise ServerError(
+                    f"{len(missing)} asset(s) not found: "
+                    f"{', '.join(map(repr, missing[:5]))}. Nothing was updated.",
+                    "NOT_FOUND",
+                )
             assignees = [_user_ids(c, i, d) for i, d in enumerate(checked)]
             props: dict[str, tuple[bool | None, Any, Any]] = {}
             self._rename(c, ids, checked, found)
             for asset_id, d, users in zip(ids, checked, assignees, strict=True):
                 sets = {col: d[key] for key, col in _ASSET_FIELDS.items() if key in d}
                 sets["updated_at"] = at
-                c.execute(f"UPDATE assets SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                          [*sets.values(), asset_id])  # fmt: skip
+                c.execute(
+                    f"UPDATE assets SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                    [*sets.values(), asset_id],
+                )
                 if users is not None:
                     c.execute("DELETE FROM asset_assignees WHERE asset_id = ?", (asset_id,))
-                    c.executemany("INSERT INTO asset_assignees VALUES (?, ?)",
-                                  [(asset_id, u) for u in users])  # fmt: skip
+                    c.executemany(
+                        "INSERT INTO asset_assignees VALUES (?, ?)", [(asset_id, u) for u in users]
+                    )
                 if any(k in d for k in _PROPERTIES):
                     old = self.properties.get(asset_id, (None, None, None))
                     props[asset_id] = new = (
@@ -123,47 +140,67 @@ class WorkflowRepository:
                         d.get("resolution", old[1]),
                         d.get("pageResolutions", old[2]),
                     )
-                    c.execute("INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
-                              (asset_id, new[0], _dumps(new[1]), _dumps(new[2])))  # fmt: skip
-            rows = {r[0]: dict(zip(_MARKS, r[1:], strict=True)) for part in chunks(ids)
-                    for r in c.execute(f"SELECT id, {', '.join(_MARKS)} FROM assets WHERE id IN "
-                                       f"({marks(len(part))})", list(part))}  # fmt: skip
+                    c.execute(
+                        "INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
+                        (asset_id, new[0], _dumps(new[1]), _dumps(new[2])),
+                    )
+            rows = {
+                r[0]: dict(zip(_MARKS, r[1:], strict=True))
+                for part in chunks(ids)
+                for r in c.execute(
+                    f"SELECT id, {', '.join(_MARKS)} FROM assets WHERE id IN ({marks(len(part))})",
+                    list(part),
+                )
+            }
         self.marks.update(rows)  # committed: mirror what changed
         self.properties.update(props)
         return ids
 
-    def _rename(self, c: sqlite3.Connection, ids: Sequence[str],
-                data: Sequence[Mapping[str, Any]], projects: Mapping[str, str]) -> None:  # fmt: skip
+    def _rename(
+        self,
+        c: sqlite3.Connection,
+        ids: Sequence[str],
+        data: Sequence[Mapping[str, Any]],
+        projects: Mapping[str, str],
+    ) -> None:
         """Give the assets their new external ids (unique per project), or refuse them all."""
         renames = {a: d["externalId"] for a, d in zip(ids, data, strict=True) if "externalId" in d}
         if not renames:
             return
         clashes: list[str] = []
         claimed: dict[tuple[str, str], str] = {}
-        for index, (asset_id, new) in enumerate(zip(ids, (d.get("externalId") for d in data),
-                                                    strict=True)):  # fmt: skip
+        for index, (asset_id, new) in enumerate(
+            zip(ids, (d.get("externalId") for d in data), strict=True)
+        ):
             if new is None:
                 continue
             key = (projects[asset_id], new)
             if key in claimed:
-                clashes.append(f'data[{index}].externalId "{new}" is also given to asset '
-                               f'"{claimed[key]}"')  # fmt: skip
+                clashes.append(
+                    f'data[{index}].externalId "{new}" is also given to asset "{claimed[key]}"'
+                )
                 continue
             claimed[key] = asset_id
-            owner = c.execute("SELECT id FROM assets WHERE project_id = ? AND external_id = ?",
-                              key).fetchone()  # fmt: skip
+            owner = c.execute(
+                "SELECT id FROM assets WHERE project_id = ? AND external_id = ?", key
+            ).fetchone()
             if owner is not None and owner[0] != asset_id and owner[0] not in renames:
                 clashes.append(
                     f'data[{index}].externalId "{new}" (asset "{asset_id}") is already '
                     f'the external id of asset "{owner[0]}" in project "{key[0]}"'
                 )
         if clashes:
-            raise ServerError("; ".join(clashes[:5]) + ". External ids are unique in a project: "
-                              "nothing was updated.")  # fmt: skip
-        c.executemany("UPDATE assets SET external_id = ? WHERE id = ?",
-                      [(_TEMP + a, a) for a in renames])  # fmt: skip
-        c.executemany("UPDATE assets SET external_id = ? WHERE id = ?",
-                      [(new, a) for a, new in renames.items()])  # fmt: skip
+            raise ServerError(
+                "; ".join(clashes[:5]) + ". External ids are unique in a project: "
+                "nothing was updated."
+            )
+        c.executemany(
+            "UPDATE assets SET external_id = ? WHERE id = ?", [(_TEMP + a, a) for a in renames]
+        )
+        c.executemany(
+            "UPDATE assets SET external_id = ? WHERE id = ?",
+            [(new, a) for a, new in renames.items()],
+        )
 
     # ------------------------------------------------------------------ actions
 
@@ -174,8 +211,9 @@ class WorkflowRepository:
             raise ServerError("where.idIn is required: give the ids of the assets (at most 1000).")
         q = asset_sql(dict(where))
         with self.db.read() as c:
-            rows = c.execute(f"SELECT a.id, a.external_id, a.status FROM assets a WHERE {q.sql}",
-                             q.args).fetchall()  # fmt: skip
+            rows = c.execute(
+                f"SELECT a.id, a.external_id, a.status FROM assets a WHERE {q.sql}", q.args
+            ).fetchall()
         return list(dict.fromkeys(given)), rows
 
     def delete(self, where: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -183,8 +221,11 @@ class WorkflowRepository:
         given, _ = self.targets(where)
         q = asset_sql(dict(where))
         with self.db.write() as c:
-            rows = c.execute(f"SELECT a.id, a.external_id, a.content, a.json_content FROM assets a"
-                             f" WHERE {q.sql}", q.args).fetchall()  # fmt: skip
+            rows = c.execute(
+                f"SELECT a.id, a.external_id, a.content, a.json_content FROM assets a"
+                f" WHERE {q.sql}",
+                q.args,
+            ).fetchall()
             ids = [r[0] for r in rows]
             keys = [k for r in rows for k in (_file_key(r[2]), _file_key(r[3])) if k]
             _cascade(c, ids, keys)
@@ -206,8 +247,11 @@ class WorkflowRepository:
         ok = [i for i in given if i in found and found[i][2] in _REVIEWABLE]
         # unlabelled (TODO), being labelled (ONGOING) or unknown: the action does not apply
         no = [i for i in given if i not in ok]
-        return _outcome([(i, found[i][1]) for i in ok],
-                        [(i, found[i][1] if i in found else None) for i in no], [])  # fmt: skip
+        return _outcome(
+            [(i, found[i][1]) for i in ok],
+            [(i, found[i][1] if i in found else None) for i in no],
+            [],
+        )
 
     def back_to_queue(self, where: Mapping[str, Any]) -> dict[str, Any]:
         given, rows = self.targets(where)
@@ -217,27 +261,38 @@ class WorkflowRepository:
         with self.db.write() as c:
             labels: list[str] = []
             for part in chunks(ok):
-                labels += [r[0] for r in c.execute(
-                    f"SELECT id FROM labels WHERE asset_id IN ({marks(len(part))}) AND label_type "
-                    f"IN ({marks(len(_LABELS_KEPT))})", [*part, *_LABELS_KEPT])]  # fmt: skip
+                sql = (
+                    f"SELECT id FROM labels WHERE asset_id IN ({marks(len(part))}) "
+                    f"AND label_type IN ({marks(len(_LABELS_KEPT))})"
+                )
+                labels += [r[0] for r in c.execute(sql, [*part, *_LABELS_KEPT])]
             steps.transition(c, ok, "send_back", at, extra="skipped = 0")
             events.record(c, events.SENT_BACK, ok)
             c.executemany("INSERT OR IGNORE INTO sent_back_assets VALUES (?)", [(i,) for i in ok])
-            c.executemany("INSERT OR IGNORE INTO sent_back_labels VALUES (?)",
-                          [(i,) for i in labels])  # fmt: skip
+            c.executemany(
+                "INSERT OR IGNORE INTO sent_back_labels VALUES (?)", [(i,) for i in labels]
+            )
         self.sent_back_assets.update(ok)
         self.sent_back_labels.update(labels)
         # nothing to send back from an asset still to be labelled, or unknown
         no = [i for i in given if i not in set(ok)]
-        return _outcome([(i, found[i][1]) for i in ok],
-                        [(i, found[i][1] if i in found else None) for i in no], [])  # fmt: skip
+        return _outcome(
+            [(i, found[i][1]) for i in ok],
+            [(i, found[i][1] if i in found else None) for i in no],
+            [],
+        )
 
 
 # AssetData key -> assets column (externalId is written by _rename)
-_ASSET_FIELDS = {"priority": "priority", "jsonMetadata": "json_metadata",
-                 "consensusMark": "consensus_mark", "honeypotMark": "honeypot_mark",
-                 "content": "content", "jsonContent": "json_content",
-                 "isHoneypot": "is_honeypot"}  # fmt: skip
+_ASSET_FIELDS = {
+    "priority": "priority",
+    "jsonMetadata": "json_metadata",
+    "consensusMark": "consensus_mark",
+    "honeypotMark": "honeypot_mark",
+    "content": "content",
+    "jsonContent": "json_content",
+    "isHoneypot": "is_honeypot",
+}
 
 
 def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -252,8 +307,10 @@ def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):
-            raise ServerError(f"{name}.jsonMetadata must be the JSON text of an object, got "
-                              f"{str(d['jsonMetadata'])[:80]!r}.")  # fmt: skip
+            raise ServerError(
+                f"{name}.jsonMetadata must be the JSON text of an object, got "
+                f"{str(d['jsonMetadata'])[:80]!r}."
+            )
     for key in ("consensusMark", "honeypotMark"):
         if key in d and not (math.isfinite(d[key]) and 0 <= d[key] <= 1):
             raise ServerError(f"{name}.{key} must be between 0 and 1, got {d[key]}.")
@@ -266,8 +323,9 @@ def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
         if not (size["width"] > 0 and size["height"] > 0):
             raise ServerError(f"{name}: resolutions need a width and height > 0, got {size}.")
     if "pageResolutions" in d:
-        d["pageResolutions"] = sorted((dict(p) for p in d["pageResolutions"]),
-                                      key=lambda p: p["pageNumber"])  # fmt: skip
+        d["pageResolutions"] = sorted(
+            (dict(p) for p in d["pageResolutions"]), key=lambda p: p["pageNumber"]
+        )
     if "resolution" in d:
         d["resolution"] = dict(d["resolution"])
     return d
@@ -282,8 +340,11 @@ def _user_ids(c: sqlite3.Connection, index: int, data: Mapping[str, Any]) -> lis
     for who in given:
         row = c.execute("SELECT id FROM users WHERE id = ? OR email = ?", (who, who)).fetchone()
         if row is None:
-            raise ServerError(f'data[{index}].toBeLabeledBy: no user "{who}". Give the emails of '
-                              "users of the organization. Nothing was updated.", "NOT_FOUND")  # fmt: skip
+            raise ServerError(
+                f'data[{index}].toBeLabeledBy: no user "{who}". Give the emails of '
+                "users of the organization. Nothing was updated.",
+                "NOT_FOUND",
+            )
         found.append(row[0])
     return list(dict.fromkeys(found))
 
@@ -320,8 +381,11 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _outcome(succeeded: Sequence[tuple[str, str | None]], declined: Sequence[tuple[str, str | None]],
-             failed: Sequence[tuple[str, str | None, str]]) -> dict[str, Any]:  # fmt: skip
+def _outcome(
+    succeeded: Sequence[tuple[str, str | None]],
+    declined: Sequence[tuple[str, str | None]],
+    failed: Sequence[tuple[str, str | None, str]],
+) -> dict[str, Any]:
     return {
         "succeeded": [{"assetId": a, "externalId": e} for a, e in succeeded],
         "declined": [{"assetId": a, "externalId": e} for a, e in declined],
