@@ -7,7 +7,7 @@ from typing import Optional
 from pydantic import Field
 
 from .base_model import BaseModel
-from .scalars import JSONText
+from .scalars import JSONObject
 
 
 class LabelsToReconcile(BaseModel):
@@ -16,9 +16,9 @@ class LabelsToReconcile(BaseModel):
 
 class LabelsToReconcileData(BaseModel):
     id: str
-    asset_id: Optional[str] = Field(alias="assetId")
-    json_response: Optional[JSONText] = Field(alias="jsonResponse")
-    created_at: Optional[datetime] = Field(alias="createdAt")
+    asset_id: str = Field(alias="assetId")
+    json_response: JSONObject = Field(alias="jsonResponse")
+    created_at: datetime = Field(alias="createdAt")
     author: Optional["LabelsToReconcileDataAuthor"]
 
 
