@@ -1,4 +1,5 @@
-"""Standing checks: generated client in sync, mypy --strict, ruff."""
+"""Standing checks: generated client in sync, mypy --strict (the package, a user's script,
+every docs sample), ruff."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ def test_generated_client_matches_schema_and_queries(tmp_path: Path) -> None:
 
 
 def test_mypy_strict_on_package_and_user_script() -> None:
+    """The user's script indexes ``json_response``, reads ``asset.status.value``, parses
+    labels... with no cast and no ``type: ignore``."""
+    script = (ROOT / "tests/typing/user_script.py").read_text()
+    assert "# type: ignore" not in script and "cast(" not in script
+    assert 'json_response["JOB"]' in script and "asset.status.value" in script
+    assert 'output_format="parsed_label"' in script
     result = run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -53,6 +60,33 @@ def test_mypy_catches_mistakes_in_user_code() -> None:
     assert 'Unexpected keyword argument "auhtor_in"' in result.stdout  # filters are typed
     assert "Literal['DONE']" in result.stdout
     assert '(expression has type "list[Label]", variable has type "list[Asset]")' in result.stdout
+    assert '"dict[str, Any]" has no attribute "split"' in result.stdout  # a dict, not Any
+    assert '(expression has type "None", variable has type "Status")' in result.stdout
+    assert "Found 7 errors in 1 file" in result.stdout  # and nothing else
+
+
+def test_mypy_strict_on_every_docs_sample(tmp_path: Path) -> None:
+    """Each ```python sample of docs/*.md, on its own (as copied alone into a file), passes
+    ``mypy --strict`` with the project's settings. Samples marked ``no-run`` are the
+    official SDK's code (``kili``, not installed here), so they are not checked."""
+    from test_docs import DOCS, samples
+
+    names: dict[str, str] = {}
+    for page in sorted(DOCS.glob("*.md")):
+        for sample in samples(page):
+            if sample.kind == "no-run":
+                continue
+            name = f"docs_{page.stem.replace('-', '_')}_{sample.line}.py"
+            (tmp_path / name).write_text(sample.code)
+            names[name] = f"docs/{page.name}, the sample at line {sample.line}"
+    assert len(names) >= 20, names
+    result = run(
+        sys.executable, "-m", "mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"),
+        "--cache-dir", str(ROOT / ".mypy_cache"), *sorted(names), cwd=tmp_path,
+    )  # fmt: skip
+    failing = sorted({names[line.split(":")[0]] for line in result.stdout.splitlines()
+                      if line.split(":")[0] in names})  # fmt: skip
+    assert result.returncode == 0 and not failing, "\n".join(failing) + "\n" + result.stdout
 
 
 @pytest.mark.parametrize("command", [("check",), ("format", "--check")])

@@ -1,8 +1,36 @@
 """Public, stable names for the typed models (generated from schema.graphql + queries/).
 
 Results of listings are instances of these classes, so ``isinstance(label, aiokili.Label)``
-holds and IDEs complete ``label.author.email``. ``json_response``, ``json_metadata`` and
-``json_interface`` are decoded into Python objects (``{}`` when empty).
+holds and IDEs complete ``label.author.email``. Typed for ``mypy --strict`` with no casts:
+
+* JSON documents (``Label.json_response``, ``Asset.json_metadata``,
+  ``Project.json_interface``) are ``dict[str, Any]``, ``{}`` when empty:
+  ``label.json_response["JOB"]`` needs no check.
+* Enums (``Status``, ``LabelType``...) print as their value: ``str(asset.status)`` and
+  ``f"{asset.status}"`` are ``"LABELED"``; ``asset.status.value`` and
+  ``asset.status == "LABELED"`` work too.
+* A field the API always fills is not ``Optional``: ids, ``external_id``, ``content``,
+  ``status``, ``label_type``, ``asset_id``, ``created_at``/``updated_at``, ``labels``,
+  ``title``, ``steps``... The fields that stay ``Optional`` are those the API leaves null:
+
+  | Model | Optional fields | None when |
+  | --- | --- | --- |
+  | `Label` | `model_name` | not a prediction or inference |
+  | `Label` | `seconds_to_label` | the labelling time was not reported |
+  | `Label` | `consensus_mark`, `honeypot_mark`, `inference_mark` (and on `Asset`) | not computed: no consensus, honeypot or inference on it |
+  | `Label` | `is_last_for_step` | not computed for the label's step |
+  | `Label` | `author` | the author id names no user of your organization (any id is accepted on import) |
+  | `Label` | `label_of` | the asset is gone (a live event about a deleted asset) |
+  | `User` | `firstname`, `lastname` | the user gave none |
+  | `Asset` | `resolution` | the media's size is not known (set it with `update_properties_in_assets`) |
+  | `Asset` | `current_step` | the project is on the legacy V1 workflow (no steps) |
+  | `Project` | `input_type` | the project was created without one |
+  | `Project` | `instructions`, `consensus_tot_coverage`, `min_consensus_size`, `review_coverage`, `use_honey_pot` | the setting was never set, or set to null |
+  | `Issue` | `label_id`, `object_mid` | a question about an asset, an issue about no object |
+  | `PluginLog` | `project_id`, `run_id`, `asset_id`, `label_id`, `metadata` | a build log, or a run about no asset or label |
+
+* With ``fields=``, a field left out is not there: reading it raises ``AttributeError``
+  naming what to add to ``fields=`` (``id`` is always fetched).
 """
 
 from typing import Literal

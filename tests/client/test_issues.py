@@ -108,7 +108,8 @@ async def test_issues_paging_and_fields(kili: aiokili.AsyncKili) -> None:
     narrow = await kili.issues(project_id, fields=["status", "author.email"], first=2)
     assert narrow[0].status is IssueStatus.OPEN
     assert narrow[0].author is not None and narrow[0].author.email == "admin@aiokili.local"
-    assert narrow[0].label_id is None  # not selected
+    with pytest.raises(AttributeError, match="add 'labelId' to fields="):
+        _ = narrow[0].label_id  # not selected
     assert await kili.issues(project_id).count() == 50
 
 

@@ -362,10 +362,11 @@ def test_subscriptions_need_asyncio(local_server: LocalServer) -> None:
 
 
 def _fake_label(label_id: str, updated_at: str) -> dict[str, Any]:
-    keys = ("assetId labelType jsonResponse modelName secondsToLabel createdAt isLatestLabelForUser "
-            "isLastForStep isSentBackToQueue consensusMark honeypotMark inferenceMark author "
-            "labelOf").split()  # fmt: skip
-    return {"id": label_id, "updatedAt": updated_at, **dict.fromkeys(keys)}
+    keys = ("jsonResponse modelName secondsToLabel isLastForStep consensusMark honeypotMark "
+            "inferenceMark author labelOf").split()  # fmt: skip
+    return {"id": label_id, "updatedAt": updated_at, "createdAt": updated_at, "assetId": "A1",
+            "labelType": "DEFAULT", "isLatestLabelForUser": True, "isSentBackToQueue": False,
+            **dict.fromkeys(keys)}  # fmt: skip
 
 
 async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(

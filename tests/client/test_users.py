@@ -88,7 +88,8 @@ async def test_users_paging_and_fields(kili: aiokili.AsyncKili, world: World) ->
     assert [u.id for u in await kili.users(first=1)] == [world.admin]
     narrow = await kili.users(fields=["email"])
     assert [u.email for u in narrow] == ["admin@aiokili.local", "bob@aiokili.local"]
-    assert narrow[1].firstname is None  # not selected
+    with pytest.raises(AttributeError, match="add 'firstname' to fields="):
+        _ = narrow[1].firstname  # not selected
     assert await kili.users(email="bob@aiokili.local").count() == 1
 
 

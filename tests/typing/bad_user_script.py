@@ -13,3 +13,6 @@ async def main(kili: aiokili.AsyncKili) -> None:
     await kili.count_assets("p", status_in=["DONE"])  # error: not a status
     labels: list[aiokili.Asset] = await kili.labels("p")  # error: Label is not Asset
     print(labels)
+    async for asset in kili.assets("p"):
+        _ = asset.json_metadata.split  # error: a dict (not Any): has no attribute "split"
+        asset.status = None  # error: always fetched, never None

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from ..errors import KiliError
 from ..models import Label
 from .listing import Listing, ListingSource, ListingSpec
+from .selection import Unselected
 
 __all__ = [
     "Annotation",
@@ -177,8 +178,11 @@ class ParsedJobs(Mapping[str, ParsedJob]):
         return f"ParsedJobs({self._jobs!r})"
 
 
-class ParsedLabel(Label):
-    """A :class:`~aiokili.Label` with its jsonResponse parsed into typed :attr:`jobs`."""
+class ParsedLabel(Unselected, Label):
+    """A :class:`~aiokili.Label` with its jsonResponse parsed into typed :attr:`jobs`.
+
+    With ``fields=``, the fields left out are not there (reading one raises
+    ``AttributeError``), as on the labels it is made from."""
 
     jobs: ParsedJobs
 
@@ -338,11 +342,11 @@ def top_level_jobs(interface: Any) -> list[str]:
 
 def parse_label(label: BaseModel, interface: Any) -> ParsedLabel:
     """``label`` (a Label, or a fields= selection of one) with its jobs parsed."""
-    values: dict[str, Any] = {name: getattr(label, name, None) for name in Label.model_fields}
+    values: dict[str, Any] = {name: value for name, value in label if name in Label.model_fields}
     parser = _Parser(interface, str(values.get("id")))
     jobs = parser.jobs_of(values.get("json_response"), top_level_jobs(interface), "jsonResponse")
-    return ParsedLabel.model_construct(
-        _fields_set=set(getattr(label, "model_fields_set", ())) | {"jobs"}, **values, jobs=jobs
+    return ParsedLabel.model_construct(  # the fields not fetched stay absent
+        _fields_set=set(label.model_fields_set) | {"jobs"}, **values, jobs=jobs
     )
 
 

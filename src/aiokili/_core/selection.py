@@ -3,13 +3,16 @@
 Kili methods take ``fields=["id", "author.email", ...]``. Each dotted path is checked
 against the generated pydantic model of the full fragment (itself generated from
 ``schema.graphql``); the selection is emitted from the model's own GraphQL names, so
-no user text reaches the document. Non-null fields (``id``...) are always selected.
+no user text reaches the document. ``id`` is always selected; an object field named alone
+(``"author"``) selects all of its fields.
 
 Answers are validated straight from the response bytes into a subclass of the model made
-for the selection (:func:`page_model`): the same fields and types, with the fields left
-out defaulting to ``None``. So results are instances of the public models
+for the selection (:func:`page_model`). So results are instances of the public models
 (``isinstance(label, aiokili.Label)``), typed the same, and ``model_fields_set`` says
-which fields were selected.
+which fields were selected. A field left out is not there, whatever its type: reading it
+raises ``AttributeError`` naming what to add to ``fields=`` (as the official SDK's dicts
+raise ``KeyError``), never a ``None`` or ``{}`` that could pass for the real value.
+``model_dump()`` leaves it out.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union, cast
 
 from pydantic import BaseModel, Field, create_model
 
@@ -56,15 +59,42 @@ def _is_model(tp: Any) -> bool:
 
 @dataclass(frozen=True)
 class Selection:
-    """A validated selection: its GraphQL text, the fields left out, the nested ones."""
+    """A validated selection: its GraphQL text, the (Python names of the) fields left out,
+    the nested selections by GraphQL name, and its path from the top (``"author."``)."""
 
     text: str
-    defaults: dict[str, None]
+    left_out: tuple[str, ...]
     nested: dict[str, Selection]
+    path: str = ""
+
+
+class Unselected:
+    """Base of the models of a selection: a field left out is absent from the instance, and
+    reading it raises ``AttributeError`` saying what to add to ``fields=``."""
+
+    _left_out: ClassVar[tuple[str, ...]] = ()
+    _path: ClassVar[str] = ""
+
+    def model_post_init(self, context: Any, /) -> None:
+        for name in self._left_out:  # validated with a default, then removed: not fetched
+            self.__dict__.pop(name, None)
+
+    if not TYPE_CHECKING:  # mypy keeps reporting unknown attributes
+
+        def __getattr__(self, name: str) -> Any:
+            field = type(self).model_fields.get(name)
+            if field is not None and name not in self.__dict__:
+                wanted = self._path + (field.alias or name)
+                raise AttributeError(
+                    f"{name} was not fetched: add {wanted!r} to fields= to read it."
+                )
+            return super().__getattr__(name)
 
 
 def _build(model: type[BaseModel], tree: dict[str, Any], path: str) -> Selection:
     by_alias = {(f.alias or name): f for name, f in model.model_fields.items()}
+    if not tree:  # an object field named alone: all of its fields
+        tree = {alias: {} for alias in by_alias}
     parts: list[str] = []
     nested: dict[str, Selection] = {}
     for alias, sub in tree.items():
@@ -76,19 +106,18 @@ def _build(model: type[BaseModel], tree: dict[str, Any], path: str) -> Selection
             )
         inner, _ = _unwrap(field.annotation, model)
         if _is_model(inner):
-            child = _build(inner, sub or {}, f"{path}{alias}.")
+            child = _build(inner, sub, f"{path}{alias}.")
             nested[alias] = child
             parts.append(f"{alias} {{ {child.text} }}")
         elif sub:
             raise KiliInputError(f"Field {path + alias!r} has no sub-fields; select it alone.")
         else:
             parts.append(alias)
-    for alias, field in by_alias.items():
-        inner, nullable = _unwrap(field.annotation, model)
-        if not nullable and not _is_model(inner) and alias not in tree:
-            parts.insert(0, alias)  # non-null leaves (ids) are always selected
-    defaults = {alias: None for alias in by_alias if alias not in tree}
-    return Selection(" ".join(parts), defaults, nested)
+    if "id" in by_alias and "id" not in tree:
+        parts.insert(0, "id")  # ids are always selected
+    left_out = tuple(name for name, f in model.model_fields.items()
+                     if (f.alias or name) not in tree and (f.alias or name) != "id")  # fmt: skip
+    return Selection(" ".join(parts), left_out, nested, path)
 
 
 @lru_cache(maxsize=256)
@@ -155,18 +184,19 @@ def _swap(annotation: Any, old: type, new: type) -> Any:
 
 def _narrowed(model: type[M], selection: Selection) -> type[M]:
     fields: dict[str, Any] = {}
+    for name in selection.left_out:
+        field = model.model_fields[name]
+        fields[name] = (field.annotation, Field(default=None, alias=field.alias))
     for name, field in model.model_fields.items():
-        alias = field.alias or name
-        if alias in selection.defaults:
-            fields[name] = (field.annotation, Field(default=None, alias=field.alias))
-        elif alias in selection.nested:
+        if (field.alias or name) in selection.nested:
             inner, _ = _unwrap(field.annotation, model)
-            sub = _narrowed(inner, selection.nested[alias])
+            sub = _narrowed(inner, selection.nested[field.alias or name])
             fields[name] = (_swap(field.annotation, inner, sub), Field(alias=field.alias))
-    narrowed: type[M] = create_model(
-        model.__name__, __base__=model, __module__=model.__module__, **fields
-    )
-    return narrowed
+    bases: Any = (Unselected, model)  # Unselected first: its __getattr__ and post-init win
+    narrowed = create_model(model.__name__, __base__=bases, __module__=model.__module__, **fields)
+    marks = cast("type[Unselected]", narrowed)
+    marks._left_out, marks._path = selection.left_out, selection.path
+    return cast("type[M]", narrowed)
 
 
 _PAGE_MODELS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {}
@@ -174,8 +204,8 @@ _PAGE_MODELS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {}
 
 def page_model(model: type[M], selection: Selection) -> type[BaseModel]:
     """The model of a page answer (``{"data": [...]}``) for ``selection`` of ``model``
-    (cached): its items are instances of a subclass of ``model`` whose unselected fields
-    default to None."""
+    (cached): its items are instances of a subclass of ``model`` without the fields left
+    out (see :class:`Unselected`)."""
     key = (model, selection.text)
     if key not in _PAGE_MODELS:
         item = _narrowed(model, selection)

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .base_model import BaseModel
 from .enums import InputType
-from .scalars import JSONText
+from .scalars import JSONObject
 
 
 class ExportProject(BaseModel):
@@ -16,10 +16,10 @@ class ExportProject(BaseModel):
 
 class ExportProjectData(BaseModel):
     id: str
-    title: Optional[str]
-    description: Optional[str]
+    title: str
+    description: str
     input_type: Optional[InputType] = Field(alias="inputType")
-    json_interface: Optional[JSONText] = Field(alias="jsonInterface")
+    json_interface: JSONObject = Field(alias="jsonInterface")
     data_connections: Optional[list["ExportProjectDataDataConnections"]] = Field(
         alias="dataConnections"
     )

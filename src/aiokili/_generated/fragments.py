@@ -19,7 +19,8 @@ from .enums import (
     StepType,
     WorkflowVersion,
 )
-from .scalars import JSONText
+from .mixins import PluginLogIds
+from .scalars import JSONObject
 
 
 class User(BaseModel):
@@ -31,16 +32,16 @@ class User(BaseModel):
 
 class Label(BaseModel):
     id: str
-    asset_id: Optional[str] = Field(alias="assetId")
-    label_type: Optional[LabelType] = Field(alias="labelType")
-    json_response: Optional[JSONText] = Field(alias="jsonResponse")
+    asset_id: str = Field(alias="assetId")
+    label_type: LabelType = Field(alias="labelType")
+    json_response: JSONObject = Field(alias="jsonResponse")
     model_name: Optional[str] = Field(alias="modelName")
     seconds_to_label: Optional[float] = Field(alias="secondsToLabel")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
-    is_latest_label_for_user: Optional[bool] = Field(alias="isLatestLabelForUser")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    is_latest_label_for_user: bool = Field(alias="isLatestLabelForUser")
     is_last_for_step: Optional[bool] = Field(alias="isLastForStep")
-    is_sent_back_to_queue: Optional[bool] = Field(alias="isSentBackToQueue")
+    is_sent_back_to_queue: bool = Field(alias="isSentBackToQueue")
     consensus_mark: Optional[float] = Field(alias="consensusMark")
     honeypot_mark: Optional[float] = Field(alias="honeypotMark")
     inference_mark: Optional[float] = Field(alias="inferenceMark")
@@ -54,28 +55,28 @@ class LabelAuthor(User):
 
 class LabelLabelOf(BaseModel):
     id: str
-    external_id: Optional[str] = Field(alias="externalId")
+    external_id: str = Field(alias="externalId")
 
 
 class Asset(BaseModel):
     id: str
-    external_id: Optional[str] = Field(alias="externalId")
-    content: Optional[str]
-    json_content: Optional[str] = Field(alias="jsonContent")
-    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
-    status: Optional[Status]
-    is_honeypot: Optional[bool] = Field(alias="isHoneypot")
-    is_used_for_consensus: Optional[bool] = Field(alias="isUsedForConsensus")
-    skipped: Optional[bool]
-    priority: Optional[int]
+    external_id: str = Field(alias="externalId")
+    content: str
+    json_content: str = Field(alias="jsonContent")
+    json_metadata: JSONObject = Field(alias="jsonMetadata")
+    status: Status
+    is_honeypot: bool = Field(alias="isHoneypot")
+    is_used_for_consensus: bool = Field(alias="isUsedForConsensus")
+    skipped: bool
+    priority: int
     consensus_mark: Optional[float] = Field(alias="consensusMark")
     honeypot_mark: Optional[float] = Field(alias="honeypotMark")
     inference_mark: Optional[float] = Field(alias="inferenceMark")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
     resolution: Optional["AssetResolution"]
     current_step: Optional["AssetCurrentStep"] = Field(alias="currentStep")
-    labels: Optional[list["AssetLabels"]]
+    labels: list["AssetLabels"]
 
 
 class AssetResolution(BaseModel):
@@ -84,8 +85,8 @@ class AssetResolution(BaseModel):
 
 
 class AssetCurrentStep(BaseModel):
-    name: Optional[str]
-    status: Optional[StatusInStep]
+    name: str
+    status: StatusInStep
     step_group_name: Optional[str] = Field(alias="stepGroupName")
 
 
@@ -117,13 +118,13 @@ class AssetActionOutcomeFailed(BaseModel):
 
 class ExportLabel(BaseModel):
     id: str
-    label_type: Optional[LabelType] = Field(alias="labelType")
-    json_response: Optional[JSONText] = Field(alias="jsonResponse")
+    label_type: LabelType = Field(alias="labelType")
+    json_response: JSONObject = Field(alias="jsonResponse")
     json_response_url: Optional[str] = Field(alias="jsonResponseUrl")
-    created_at: Optional[datetime] = Field(alias="createdAt")
+    created_at: datetime = Field(alias="createdAt")
     model_name: Optional[str] = Field(alias="modelName")
-    is_latest_label_for_user: Optional[bool] = Field(alias="isLatestLabelForUser")
-    is_sent_back_to_queue: Optional[bool] = Field(alias="isSentBackToQueue")
+    is_latest_label_for_user: bool = Field(alias="isLatestLabelForUser")
+    is_sent_back_to_queue: bool = Field(alias="isSentBackToQueue")
     author: Optional["ExportLabelAuthor"]
 
 
@@ -136,11 +137,11 @@ class ExportLabelAuthor(BaseModel):
 
 class ExportAsset(BaseModel):
     id: str
-    external_id: Optional[str] = Field(alias="externalId")
-    content: Optional[str]
-    json_content: Optional[str] = Field(alias="jsonContent")
-    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
-    status: Optional[Status]
+    external_id: str = Field(alias="externalId")
+    content: str
+    json_content: str = Field(alias="jsonContent")
+    json_metadata: JSONObject = Field(alias="jsonMetadata")
+    status: Status
     resolution: Optional["ExportAssetResolution"]
     page_resolutions: Optional[list["ExportAssetPageResolutions"]] = Field(
         alias="pageResolutions"
@@ -166,16 +167,16 @@ class ExportAssetLatestLabel(ExportLabel):
 
 class ExportAssetAllLabels(BaseModel):
     id: str
-    external_id: Optional[str] = Field(alias="externalId")
-    content: Optional[str]
-    json_content: Optional[str] = Field(alias="jsonContent")
-    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
-    status: Optional[Status]
+    external_id: str = Field(alias="externalId")
+    content: str
+    json_content: str = Field(alias="jsonContent")
+    json_metadata: JSONObject = Field(alias="jsonMetadata")
+    status: Status
     resolution: Optional["ExportAssetAllLabelsResolution"]
     page_resolutions: Optional[list["ExportAssetAllLabelsPageResolutions"]] = Field(
         alias="pageResolutions"
     )
-    labels: Optional[list["ExportAssetAllLabelsLabels"]]
+    labels: list["ExportAssetAllLabelsLabels"]
 
 
 class ExportAssetAllLabelsResolution(BaseModel):
@@ -196,18 +197,18 @@ class ExportAssetAllLabelsLabels(ExportLabel):
 
 class Issue(BaseModel):
     id: str
-    type_: Optional[IssueType] = Field(alias="type")
-    status: Optional[IssueStatus]
-    asset_id: Optional[str] = Field(alias="assetId")
+    type_: IssueType = Field(alias="type")
+    status: IssueStatus
+    asset_id: str = Field(alias="assetId")
     label_id: Optional[str] = Field(alias="labelId")
     object_mid: Optional[str] = Field(alias="objectMid")
-    project_id: Optional[str] = Field(alias="projectId")
-    issue_number: Optional[int] = Field(alias="issueNumber")
-    has_been_seen: Optional[bool] = Field(alias="hasBeenSeen")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
-    author: Optional["IssueAuthor"]
-    comments: Optional[list["IssueComments"]]
+    project_id: str = Field(alias="projectId")
+    issue_number: int = Field(alias="issueNumber")
+    has_been_seen: bool = Field(alias="hasBeenSeen")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    author: "IssueAuthor"
+    comments: list["IssueComments"]
 
 
 class IssueAuthor(User):
@@ -216,35 +217,35 @@ class IssueAuthor(User):
 
 class IssueComments(BaseModel):
     id: str
-    text: Optional[str]
-    created_at: Optional[datetime] = Field(alias="createdAt")
+    text: str
+    created_at: datetime = Field(alias="createdAt")
 
 
 class Organization(BaseModel):
     id: str
-    name: Optional[str]
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    license: Optional["OrganizationLicense"]
+    name: str
+    created_at: datetime = Field(alias="createdAt")
+    license: "OrganizationLicense"
 
 
 class OrganizationLicense(BaseModel):
-    upload_local_data: Optional[bool] = Field(alias="uploadLocalData")
+    upload_local_data: bool = Field(alias="uploadLocalData")
 
 
 class Plugin(BaseModel):
     id: str
     name: str
-    project_ids: Optional[list[str]] = Field(alias="projectIds")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
+    project_ids: list[str] = Field(alias="projectIds")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
 
 
-class PluginLog(BaseModel):
-    content: Optional[str]
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    log_type: Optional[str] = Field(alias="logType")
+class PluginLog(BaseModel, PluginLogIds):
+    content: str
+    created_at: datetime = Field(alias="createdAt")
+    log_type: str = Field(alias="logType")
     metadata: Optional["PluginLogMetadata"]
-    plugin_name: Optional[str] = Field(alias="pluginName")
+    plugin_name: str = Field(alias="pluginName")
     project_id: Optional[str] = Field(alias="projectId")
     run_id: Optional[str] = Field(alias="runId")
 
@@ -256,34 +257,34 @@ class PluginLogMetadata(BaseModel):
 
 class Project(BaseModel):
     id: str
-    title: Optional[str]
-    description: Optional[str]
+    title: str
+    description: str
     input_type: Optional[InputType] = Field(alias="inputType")
-    json_interface: Optional[JSONText] = Field(alias="jsonInterface")
+    json_interface: JSONObject = Field(alias="jsonInterface")
     instructions: Optional[str]
-    archived: Optional[bool]
+    archived: bool
     consensus_tot_coverage: Optional[int] = Field(alias="consensusTotCoverage")
     min_consensus_size: Optional[int] = Field(alias="minConsensusSize")
     review_coverage: Optional[int] = Field(alias="reviewCoverage")
     use_honey_pot: Optional[bool] = Field(alias="useHoneyPot")
     metadata_properties: Optional[Any] = Field(alias="metadataProperties")
-    workflow_version: Optional[WorkflowVersion] = Field(alias="workflowVersion")
-    steps: Optional[list["ProjectSteps"]]
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
-    roles: Optional[list["ProjectRoles"]]
+    workflow_version: WorkflowVersion = Field(alias="workflowVersion")
+    steps: list["ProjectSteps"]
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    roles: list["ProjectRoles"]
 
 
 class ProjectSteps(BaseModel):
     id: str
     name: str
-    type_: Optional[StepType] = Field(alias="type")
+    type_: StepType = Field(alias="type")
 
 
 class ProjectRoles(BaseModel):
     id: str
-    role: Optional[ProjectRole]
-    user: Optional["ProjectRolesUser"]
+    role: ProjectRole
+    user: "ProjectRolesUser"
 
 
 class ProjectRolesUser(User):
@@ -292,7 +293,7 @@ class ProjectRolesUser(User):
 
 class UpdatedAsset(BaseModel):
     id: str
-    external_id: Optional[str] = Field(alias="externalId")
+    external_id: str = Field(alias="externalId")
 
 
 class UserProfile(BaseModel):
@@ -300,11 +301,11 @@ class UserProfile(BaseModel):
     email: str
     firstname: Optional[str]
     lastname: Optional[str]
-    activated: Optional[bool]
-    organization_role: Optional[OrganizationRole] = Field(alias="organizationRole")
-    organization_id: Optional[str] = Field(alias="organizationId")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
+    activated: bool
+    organization_role: OrganizationRole = Field(alias="organizationRole")
+    organization_id: str = Field(alias="organizationId")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
 
 
 User.model_rebuild()

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .base_model import BaseModel
 from .enums import InputType
-from .scalars import JSONText
+from .scalars import JSONObject
 
 
 class LabelProjectInterface(BaseModel):
@@ -17,7 +17,7 @@ class LabelProjectInterface(BaseModel):
 class LabelProjectInterfaceData(BaseModel):
     id: str
     input_type: Optional[InputType] = Field(alias="inputType")
-    json_interface: Optional[JSONText] = Field(alias="jsonInterface")
+    json_interface: JSONObject = Field(alias="jsonInterface")
 
 
 LabelProjectInterface.model_rebuild()

@@ -7,7 +7,7 @@ from typing import Optional
 from pydantic import Field
 
 from .base_model import BaseModel
-from .scalars import JSONText
+from .scalars import JSONObject
 
 
 class LabelsToReconcile(BaseModel):
@@ -16,10 +16,10 @@ class LabelsToReconcile(BaseModel):
 
 class LabelsToReconcileData(BaseModel):
     id: str
-    asset_id: Optional[str] = Field(alias="assetId")
-    json_response: Optional[JSONText] = Field(alias="jsonResponse")
+    asset_id: str = Field(alias="assetId")
+    json_response: JSONObject = Field(alias="jsonResponse")
     model_name: Optional[str] = Field(alias="modelName")
-    created_at: Optional[datetime] = Field(alias="createdAt")
+    created_at: datetime = Field(alias="createdAt")
     author: Optional["LabelsToReconcileDataAuthor"]
 
 

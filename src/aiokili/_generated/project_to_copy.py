@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .base_model import BaseModel
 from .enums import InputType
-from .scalars import JSONText
+from .scalars import JSONObject
 
 
 class ProjectToCopy(BaseModel):
@@ -17,7 +17,7 @@ class ProjectToCopy(BaseModel):
 class ProjectToCopyData(BaseModel):
     id: str
     input_type: Optional[InputType] = Field(alias="inputType")
-    json_interface: Optional[JSONText] = Field(alias="jsonInterface")
+    json_interface: JSONObject = Field(alias="jsonInterface")
     instructions: Optional[str]
     geospatial_settings: Optional[Any] = Field(alias="geospatialSettings")
 

@@ -3,7 +3,7 @@
 """Custom scalar types and hooks for the generated client (copied into aiokili._generated)."""
 
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, Json
 
@@ -15,16 +15,25 @@ def serialize_datetime(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
-def _empty_document(_: str) -> dict[str, Any]:
+def _empty_document(_: object) -> dict[str, Any]:
     return {}
 
 
-JSONText = Annotated[
-    Union[Json[Any], Annotated[Literal[""], AfterValidator(_empty_document)], Any],
-    Field(union_mode="left_to_right"),
-]
-"""A JSONString (JSON text on the wire) decoded into Python objects, in pydantic-core.
+if TYPE_CHECKING:
+    JSONObject = dict[str, Any]
+else:
+    JSONObject = Annotated[
+        Union[
+            Json[dict[str, Any]],
+            Annotated[Literal[""], AfterValidator(_empty_document)],
+            Annotated[None, AfterValidator(_empty_document)],
+            dict[str, Any],
+        ],
+        Field(union_mode="left_to_right"),
+    ]
+"""A JSONString (the JSON text of an object on the wire) decoded into a ``dict``.
 
-An empty string gives ``{}`` (what Kili means by it); text that is not JSON, or a value
-that was already decoded, is kept as it is so no data is lost.
+Decoded in pydantic-core. An empty string or null gives ``{}`` (what Kili means by them); a
+value already decoded is kept. Text that is not the JSON of an object fails validation
+instead of giving a value of another type than the one declared.
 """

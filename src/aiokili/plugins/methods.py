@@ -266,7 +266,8 @@ class PluginMethods(Domain):
 
         Args:
             fields: field paths (default ``name``, ``projectIds``, ``id``, ``createdAt``,
-                ``updatedAt``: every field of :class:`Plugin`); unselected ones are None.
+                ``updatedAt``: every field of :class:`Plugin`); reading one left out raises
+                ``AttributeError``.
         """
         if fields is None:
             return list((await self._core.gql.list_plugins()).data)

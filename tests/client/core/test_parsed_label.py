@@ -125,7 +125,8 @@ async def test_every_job_type_parses_typed(kili: aiokili.AsyncKili) -> None:
     some = await kili.labels(project.id, output_format="parsed_label", fields=["jsonResponse"],
                              first=1)  # fmt: skip
     assert some[0].jobs["POINT"].annotations[0].point == Point(0.5, 0.25)
-    assert some[0].author is None  # not selected
+    with pytest.raises(AttributeError, match="author was not fetched: add 'author' to fields="):
+        _ = some[0].author  # not selected: not there, as on the labels it is parsed from
     async for streamed in kili.labels(project.id, output_format="parsed_label", as_generator=True):
         assert streamed.jobs["SINGLE"] is not None
 
@@ -143,9 +144,10 @@ async def test_every_job_type_parses_typed(kili: aiokili.AsyncKili) -> None:
 )  # fmt: skip
 def test_labels_that_do_not_match_the_interface(response: Any, message: str) -> None:
     label = aiokili.Label.model_validate({
-        "id": "L1", "assetId": None, "labelType": None, "jsonResponse": response,
-        "modelName": None, "secondsToLabel": None, "createdAt": None, "updatedAt": None,
-        "isLatestLabelForUser": None, "isLastForStep": None, "isSentBackToQueue": None,
+        "id": "L1", "assetId": "A1", "labelType": "DEFAULT", "jsonResponse": response,
+        "modelName": None, "secondsToLabel": None, "createdAt": "2024-01-01T00:00:00Z",
+        "updatedAt": "2024-01-01T00:00:00Z", "isLatestLabelForUser": True,
+        "isLastForStep": None, "isSentBackToQueue": False,
         "consensusMark": None, "honeypotMark": None, "inferenceMark": None, "author": None,
         "labelOf": None})  # fmt: skip
     with pytest.raises(aiokili.LabelParsingError, match=message) as raised:

@@ -1,5 +1,5 @@
 """``fields=`` selections: checked against the models, answers parsed straight from the
-bytes into subclasses of the public models whose unselected fields read as None."""
+bytes into subclasses of the public models without the fields left out."""
 
 from __future__ import annotations
 
@@ -54,15 +54,39 @@ async def test_selected_pages_equal_the_full_models_of_the_same_data(
             }
 
 
-async def test_unselected_fields_read_as_none(kili: aiokili.AsyncKili) -> None:
+async def test_a_field_left_out_is_not_there_and_says_what_to_select(
+    kili: aiokili.AsyncKili,
+) -> None:
     project_id = await new_project(kili)
     ids = await import_images(kili, project_id, 2)
     await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 2)
     (asset, _) = await kili.assets(project_id, fields=["externalId", "labels.author.email"])
-    assert asset.external_id == "img-0000" and asset.content is None and asset.id
-    assert asset.labels is not None and asset.labels[0].json_response is None
-    assert asset.labels[0].author is not None and asset.labels[0].author.firstname is None
-    assert "@" in asset.labels[0].author.email
+    assert asset.external_id == "img-0000" and asset.id == ids[0]  # ids are always fetched
+    assert "@" in asset.labels[0].author.email  # type: ignore[union-attr]
+    # Not None, {} or a default: whatever its type, a field left out raises, naming the fix.
+    with pytest.raises(AttributeError, match=r"^status was not fetched: add 'status' to fields="):
+        _ = asset.status
+    with pytest.raises(AttributeError, match=r"add 'jsonMetadata' to fields="):
+        _ = asset.json_metadata
+    with pytest.raises(AttributeError, match=r"add 'content' to fields="):
+        _ = asset.content  # Optional in the model: still not a silent None
+    with pytest.raises(AttributeError, match=r"add 'labels.jsonResponse' to fields="):
+        _ = asset.labels[0].json_response
+    with pytest.raises(AttributeError, match=r"add 'labels.author.firstname' to fields="):
+        _ = asset.labels[0].author.firstname  # type: ignore[union-attr]
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        _ = asset.nope  # type: ignore[attr-defined]
+    assert not hasattr(asset, "status") and getattr(asset, "status", "absent") == "absent"
+    assert asset.model_dump(by_alias=True) == {
+        "id": ids[0], "externalId": "img-0000",
+        "labels": [{"id": asset.labels[0].id, "author": asset.labels[0].author.model_dump()}],  # type: ignore[union-attr]
+    }  # fmt: skip
+    asset.priority = 3  # assigning a field makes it there
+    assert asset.priority == 3
+
+    (bare,) = await kili.labels(project_id, fields=["author"], first=1)  # an object alone: all
+    assert bare.author is not None and bare.author.email
+    assert bare.author.model_fields_set == {"id", "email", "firstname", "lastname"}
 
 
 @pytest.mark.parametrize(

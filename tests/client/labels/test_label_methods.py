@@ -60,7 +60,8 @@ async def test_predictions_and_inferences(kili: aiokili.AsyncKili) -> None:
     assert all(p.label_type == aiokili.LabelType.PREDICTION for p in predictions)
     assert predictions[0].json_response == answer("B")
     assert predictions[0].author is not None and predictions[0].author.email
-    assert predictions[0].created_at is None  # not in the default fields (as in the SDK)
+    with pytest.raises(AttributeError, match="add 'createdAt' to fields="):
+        _ = predictions[0].created_at  # not in the default fields (as in the SDK)
     assert len(await kili.predictions(project_id, fields=None)) == 3
     assert await kili.count_labels(project_id, type_in=["PREDICTION"]) == len(predictions)
     inferences = await kili.inferences(project_id, asset_id=ids[0])

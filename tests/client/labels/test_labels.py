@@ -55,9 +55,10 @@ async def test_fields_selection(kili: aiokili.AsyncKili) -> None:
         "img-0001",
         "img-0002",
     ]
-    assert labels[0].id  # non-null fields are always selected
-    assert labels[0].json_response is None  # not selected
-    assert labels[0].author is not None and labels[0].author.firstname is None
+    assert labels[0].id  # ids are always selected
+    with pytest.raises(AttributeError, match="add 'jsonResponse' to fields="):
+        _ = labels[0].json_response  # not selected: not there (never a {} that looks empty)
+    assert labels[0].author is not None and "firstname" not in labels[0].author.model_fields_set
 
     with pytest.raises(aiokili.KiliInputError, match="jsonRespons"):
         kili.labels(project_id, fields=["jsonRespons"])

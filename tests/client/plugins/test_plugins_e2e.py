@@ -202,7 +202,10 @@ async def test_acceptance_a_folder_plugin_sends_back_the_asset_failing_its_rule(
     assert len({e.run_id for e in run}) == 1 and run[0].run_id
     for entry in run:
         assert entry.project_id == project_id and entry.plugin_name == "gatekeeper"
-        assert entry.metadata and entry.metadata.asset_id == bad
+        assert (entry.asset_id, entry.label_id, entry.run_id) == (bad, bad_label, run[0].run_id)
+        assert entry.metadata and entry.metadata.asset_id == bad  # where the API puts them
+        dumped = entry.model_dump(by_alias=True)  # in dumps too (the CLI's --json)
+        assert (dumped["assetId"], dumped["labelId"]) == (bad, bad_label)
         assert entry.created_at and entry.created_at.tzinfo is not None
         assert abs((datetime.now(timezone.utc) - entry.created_at).total_seconds()) < 600
     accepted = of_label(entries, good_label)
@@ -216,6 +219,8 @@ async def test_acceptance_a_folder_plugin_sends_back_the_asset_failing_its_rule(
     )
     (back,) = [e for e in entries if e.content == f"{bad} is back in the queue"]
     assert back.metadata and back.metadata.asset_id == bad and back.metadata.label_id is None
+    assert (back.asset_id, back.label_id) == (bad, None)
+    assert back.run_id and back.run_id != run[0].run_id  # a run of its own
 
     # a review: on_review gets the reviewed label's id
     review_label = await submit(kili, good, "A", "REVIEW")
@@ -323,7 +328,9 @@ async def test_list_plugins_default_and_selected_fields(
     assert full.id and full.project_ids == [] and full.created_at and full.updated_at
     narrow = await kili.list_plugins(fields=["name"])
     assert "listed.py" in [p.name for p in narrow]
-    assert all(p.project_ids is None and p.created_at is None for p in narrow)
+    assert all(p.model_fields_set == {"id", "name"} for p in narrow)
+    with pytest.raises(AttributeError, match="add 'projectIds' to fields="):
+        _ = narrow[0].project_ids
 
 
 async def test_uploading_an_existing_name_points_to_update_plugin(
@@ -383,6 +390,7 @@ async def test_a_build_failure_raises_with_pips_message(
     assert await kili.get_plugin_status("badreq") == "FAILED"
     errors = await kili.get_plugin_build_errors("badreq")
     assert contents(errors) == contents(caught.value.errors)
+    assert all(e.asset_id is None and e.label_id is None and e.run_id is None for e in errors)
     assert errors[0].plugin_name == "badreq"
 
 
