@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
 from typing import Any, Literal, cast, overload
 
@@ -22,7 +21,8 @@ from .._core.inputs import (
     json_text,
     where_from,
 )
-from .._core.listing import Listing, ListingSpec
+from .._core.listing import Lazy, Listing, ListingSpec
+from .._core.steps import warn_deprecated_step_statuses
 from .._generated.input_types import AssetWhere
 from .._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
 from ..errors import KiliInputError, NotFoundError
@@ -242,10 +242,7 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
         if old in checked and old in _SEED_NAMES:
             checked[new] = checked.pop(old)
     for key in ("step_status_in", "step_status_not_in"):
-        for old_name, new_name in (("DOING", "IN_PROGRESS"), ("REDO", "REWORK")):
-            if any(str(getattr(s, "value", s)) == old_name for s in checked.get(key, ())):
-                warnings.warn(f"{key}: step status {old_name!r} is deprecated, use "
-                              f"{new_name!r}.", DeprecationWarning, stacklevel=3)  # fmt: skip
+        warn_deprecated_step_statuses(key, checked.get(key, ()), stacklevel=4)  # the user's call
     for key in ("step_id_and_status_in", "step_id_and_status_not_in"):
         if key in checked:
             checked[key] = [{"step_id": i, "status": s} for i, s in checked[key]]
@@ -256,8 +253,37 @@ def _build(project_id: str, checked: dict[str, Any]) -> AssetWhere:
     return where_from(AssetWhere, checked, _WHERE, project={"id": project_id})
 
 
-def _has_step_names(checked: dict[str, Any]) -> bool:
-    return any(name in checked for name in _STEP_NAMES)
+def _check_options(format: object, options: dict[str, Any]) -> None:
+    """The options of :meth:`AssetMethods.assets` besides its filters, checked together."""
+    if format not in (None, "pandas"):
+        raise KiliInputError(f"format must be None or 'pandas', got {format!r}.")
+    if format == "pandas" and options.get("as_generator"):
+        raise KiliInputError(
+            'Argument values as_generator==True and format=="pandas" are not compatible.'
+        )
+    parsed = options.get("label_output_format", "dict")
+    if parsed not in ("dict", "parsed_label"):
+        raise KiliInputError(
+            f"label_output_format must be 'dict' or 'parsed_label', got {parsed!r}."
+        )
+    label_fields = [
+        field
+        for field in options.get("fields") or ("labels.jsonResponse",)
+        if field.startswith(("labels.", "latestLabel."))
+    ]
+    if parsed == "parsed_label" and not any(f.endswith(".jsonResponse") for f in label_fields):
+        raise KiliInputError(
+            "label_output_format='parsed_label' needs 'labels.jsonResponse' (or "
+            "'latestLabel.jsonResponse') in fields: add it."
+        )
+    check_bools(download_media=options.get("download_media"))
+    check_media_dir(options.get("local_media_dir"))
+    fields = options.get("fields")
+    if options.get("download_media") and fields is not None and "content" not in fields:
+        raise KiliInputError(
+            "download_media needs 'content' in fields= (and 'jsonContent' for video "
+            "frames or rich text): it is what points at the media."
+        )
 
 
 def _random_hex(count: int, digits: int) -> list[str]:
@@ -307,60 +333,39 @@ class AssetMethods(Domain):
         """
         filters = {k: v for k, v in kwargs.items() if k not in _OPTIONS}
         options = cast(dict[str, Any], {k: v for k, v in kwargs.items() if k in _OPTIONS})
-        if format not in (None, "pandas"):
-            raise KiliInputError(f"format must be None or 'pandas', got {format!r}.")
-        if format == "pandas" and options.get("as_generator"):
-            raise KiliInputError(
-                'Argument values as_generator==True and format=="pandas" are not compatible.'
-            )
-        parsed = options.get("label_output_format", "dict")
-        if parsed not in ("dict", "parsed_label"):
-            raise KiliInputError(
-                f"label_output_format must be 'dict' or 'parsed_label', got {parsed!r}."
-            )
-        parsed_fields = [f for f in options.get("fields") or ("labels.jsonResponse",)
-                         if f.startswith(("labels.", "latestLabel."))]  # fmt: skip
-        if parsed == "parsed_label" and not any(f.endswith(".jsonResponse") for f in parsed_fields):
-            raise KiliInputError(
-                "label_output_format='parsed_label' needs 'labels.jsonResponse' (or "
-                "'latestLabel.jsonResponse') in fields: add it."
-            )
-        check_bools(download_media=options.get("download_media"))
-        check_media_dir(options.get("local_media_dir"))
-        fields = options.get("fields")
-        if options.get("download_media") and fields is not None and "content" not in fields:
-            raise KiliInputError(
-                "download_media needs 'content' in fields= (and 'jsonContent' for video "
-                "frames or rich text): it is what points at the media."
-            )
-        checked = _checked("assets", project_id, filters)
-        where = None if _has_step_names(checked) else _build(project_id, checked)
-        media = None
+        _check_options(format, options)
+        where = self._where("assets", project_id, filters)
+        paging: dict[str, Any] = {
+            "fields": options.get("fields"),
+            "first": options.get("first"),
+            "skip": options.get("skip", 0),
+        }
+        media = interface = None
         if options.get("download_media"):
             media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
-        interface = None
-        if parsed == "parsed_label":
+        if options.get("label_output_format") == "parsed_label":
             interface = partial(self._core.lookups.json_interface, project_id)
-        plain = media is None and interface is None and format is None
-        if where is not None and plain:  # the plain listing
-            return self._core.listing(ASSETS, where, fields=options.get("fields"),
-                                      first=options.get("first"), skip=options.get("skip", 0))  # fmt: skip
+        if media is None and interface is None and format is None:
+            return self._core.listing(ASSETS, where, **paging)
         listing = AssetListing(
-            self._core, ASSETS, where, media=media, interface=interface, fields=options.get("fields"),
-            first=options.get("first"), skip=options.get("skip", 0),
-            resolve=None if where else lambda: self._step_ids(project_id, checked),
-        )  # fmt: skip
+            self._core, ASSETS, where, media=media, interface=interface, **paging
+        )
         return dataframe(listing) if format == "pandas" else listing
 
     async def count_assets(self, project_id: str, **filters: Unpack[AssetFilters]) -> int:
         """Number of assets matching the filters (see :class:`AssetFilters`)."""
-        checked = _checked("count_assets", project_id, dict(filters))
-        where = (
-            await self._step_ids(project_id, checked)
-            if _has_step_names(checked)
-            else _build(project_id, checked)
-        )
+        where = await Lazy(self._where("count_assets", project_id, dict(filters))).get()
         return (await self._core.gql.count_assets(where=where)).data
+
+    def _where(
+        self, method: str, project_id: str, filters: dict[str, Any]
+    ) -> AssetWhere | Callable[[], Awaitable[AssetWhere]]:
+        """The filters' where, checked now; with step names, a coroutine function that
+        first looks their ids up."""
+        checked = _checked(method, project_id, filters)
+        if any(name in checked for name in _STEP_NAMES):
+            return partial(self._step_ids, project_id, checked)
+        return _build(project_id, checked)
 
     async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
         """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
@@ -368,14 +373,14 @@ class AssetMethods(Domain):
         for name_key, id_key in _STEP_NAMES.items():
             if name_key not in checked:
                 continue
-            values = checked.pop(name_key)
+            values = checked.pop(name_key)  # names, or (name, status) pairs
             names = [value if isinstance(value, str) else value[0] for value in values]
             steps = await self._core.lookups.step_ids(project_id, names, name_key)
-            ids: list[Any] = []
-            for value, name in zip(values, names, strict=True):
-                ids += [i if isinstance(value, str) else {"step_id": i, "status": value[1]}
-                        for i in steps[name]]  # fmt: skip
-            checked[id_key] = ids
+            checked[id_key] = [
+                step_id if isinstance(value, str) else {"step_id": step_id, "status": value[1]}
+                for value, ids in zip(values, steps, strict=True)
+                for step_id in ids
+            ]
         return _build(project_id, checked)
 
     async def get_asset(self, asset_id: str) -> Asset:

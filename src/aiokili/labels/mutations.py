@@ -26,7 +26,6 @@ from .._generated.labels_to_reconcile import LabelsToReconcileData
 from .._generated.operations import APPEND_MANY_LABELS_GQL
 from ..errors import KiliInputError, NotFoundError
 from ..models import Label, LabelType, LabelTypeName
-from .methods import step_ids
 
 
 class LabelMutationMethods(Domain):
@@ -109,7 +108,8 @@ class LabelMutationMethods(Domain):
         targets = keys if asset_ids is not None else await self._asset_ids(project_id or "", keys)
         if step_name is not None:
             step_project = project_id or await self._project_of(targets[0])
-            step_id = (await step_ids(self._core, step_project, [step_name], "step_name"))[0]
+            steps = await self._core.lookups.step_ids(step_project, [step_name], "step_name")
+            step_id = steps[0][0]
         if model_name is not None and not isinstance(model_name, str):
             raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
         # Every value was checked above, so the labels go as plain AppendLabelData dicts
