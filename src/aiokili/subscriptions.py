@@ -321,14 +321,23 @@ class LabelSubscription:
         codes = {detail.code for detail in error.errors}
         if _LAGGING in codes:
             raise _Reconnect("the server dropped this slow subscriber", immediately=True)
-        if (
-            self._resume_from is not None
-            and self._resumable
-            and any("updatedAtGte" in detail.message for detail in error.errors)
-        ):  # a server that cannot replay (Kili's API): subscribe without it
+        if self._resume_from is not None and self._resumable and _replay_refused(error):
+            # a server that cannot replay (Kili's API): subscribe without it
             self._resumable = False
             raise _Reconnect("the server does not replay events", immediately=True)
         raise error
+
+
+def _replay_refused(error: GraphQLError) -> bool:
+    """Whether the server refused the resume document, whose only difference from the plain
+    one is its ``updatedAtGte`` argument: a validation failure, told by its code. A server
+    that sends no code (graphql-ws servers need not) is believed when its message names
+    the argument."""
+    return any(
+        detail.code == "GRAPHQL_VALIDATION_FAILED"
+        or (detail.code is None and "updatedAtGte" in detail.message)
+        for detail in error.errors
+    )
 
 
 class SubscriptionMethods(Domain):
