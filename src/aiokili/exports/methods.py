@@ -19,12 +19,14 @@ from .._core.base import Domain, auth_headers
 from .._core.inputs import where_from
 from .._core.listing import ListingSpec
 from .._core.lookups import project_not_found
-from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel
+from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel, ExportLabelRow
 from .._generated.input_types import AssetWhere, LabelWhere, ProjectWhere
 from .._generated.operations import (
     COUNT_EXPORT_ASSETS_GQL,
+    COUNT_LABELS_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
+    EXPORT_LABEL_ROWS_GQL,
 )
 from ..errors import APIError, KiliInputError, NotFoundError
 from ..models import LabelTypeName
@@ -55,6 +57,15 @@ EXPORT_ASSETS = ListingSpec(
     count_document=COUNT_EXPORT_ASSETS_GQL,
     count_operation="CountExportAssets",
 )
+EXPORT_LABEL_ROWS = ListingSpec(
+    model=ExportLabelRow,
+    fragment="ExportLabelRow",
+    page_document=EXPORT_LABEL_ROWS_GQL,
+    page_operation="ExportLabelRows",
+    count_document=COUNT_LABELS_GQL,
+    count_operation="CountLabels",
+)
+"""Labels with every field a frame of :meth:`ExportMethods.export_labels_as_df` may take."""
 EXPORT_ASSETS_ALL_LABELS = ListingSpec(
     model=ExportAssetAllLabels,
     fragment="ExportAssetAllLabels",
@@ -474,34 +485,34 @@ class ExportMethods(Domain):
     ) -> Any:
         """The project's labels as a pandas DataFrame (needs the ``pandas`` extra): one row
         per label, columns ``fields`` (dotted, as the API names them) then ``labelOf.<f>``
-        for each of ``asset_fields``."""
-        try:
-            pd = importlib.import_module("pandas")
-        except ImportError:
-            raise ImportError(
-                "export_labels_as_df needs pandas: pip install 'aiokili[pandas]'"
-            ) from None
+        for each of ``asset_fields``; values as JSON has them (dates as ISO-8601 text)."""
+        pandas = _pandas()
         for name, value in (("fields", fields), ("asset_fields", asset_fields)):
             if isinstance(value, str) or not all(isinstance(f, str) and f for f in value):
                 raise KiliInputError(f"{name} must be a list of field names; got {value!r}.")
         if not isinstance(project_id, str) or not project_id:
             raise KiliInputError("export_labels_as_df() needs project_id.")
+        columns = [*fields, *(f"labelOf.{f}" for f in asset_fields)]
+        where = LabelWhere(project=ProjectWhere(id=project_id))
+        listing = self._core.listing(EXPORT_LABEL_ROWS, where, fields=columns, first=None, skip=0)
         await self._export_project(project_id)  # NotFoundError for an unknown project
-        document, columns = _df_document(list(fields), list(asset_fields))
-        where = LabelWhere.model_validate({"project": {"id": project_id}})
-        where_json = where.model_dump(by_alias=True, exclude_none=True)
-        rows: list[dict[str, Any]] = []
-        skip, size = 0, self._core.settings.page_size
-        while True:
-            data = await self._core.gql.run(
-                document, "ExportLabelsFrame", {"where": where_json, "first": size, "skip": skip}
-            )
-            page = data["data"]
-            rows.extend({c: _dig(item, c) for c in columns} for item in page)
-            if len(page) < size:
-                break
-            skip += size
-        return pd.DataFrame(rows, columns=columns)
+        rows = [_row(label, columns) async for label in listing]
+        return pandas.DataFrame(rows, columns=columns)
+
+
+def _pandas() -> Any:
+    try:
+        return importlib.import_module("pandas")
+    except ImportError:
+        raise ImportError(
+            "export_labels_as_df needs pandas: pip install 'aiokili[pandas]'"
+        ) from None
+
+
+def _row(label: ExportLabelRow, columns: Sequence[str]) -> dict[str, Any]:
+    """The label's value of each (dotted) column."""
+    values = label.model_dump(mode="json", by_alias=True)
+    return {column: _dig(values, column) for column in columns}
 
 
 def _write_page(writer: Any, archive: Archive, assets: list[dict[str, Any]], folder: str) -> None:
@@ -511,29 +522,6 @@ def _write_page(writer: Any, archive: Archive, assets: list[dict[str, Any]], fol
         if local:
             archive.write_file(f"{folder}/{Path(local).name}", local)
             Path(local).unlink(missing_ok=True)
-
-
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-
-def _df_document(fields: list[str], asset_fields: list[str]) -> tuple[str, list[str]]:
-    columns = [*fields, *(f"labelOf.{f}" for f in asset_fields)]
-    tree: dict[str, Any] = {}
-    for column in columns:
-        if not _FIELD.match(column):
-            raise KiliInputError(f"fields: {column!r} is not a field name.")
-        node = tree
-        for part in column.split("."):
-            node = node.setdefault(part, {})
-
-    def render(node: dict[str, Any]) -> str:
-        return " ".join(k + (" { " + render(v) + " }" if v else "") for k, v in node.items())
-
-    document = (
-        "query ExportLabelsFrame($where: LabelWhere!, $first: PageSize!, $skip: Int!) "
-        "{ data: labels(where: $where, first: $first, skip: $skip) { " + render(tree) + " } }"
-    )
-    return document, columns
 
 
 def _dig(item: Any, path: str) -> Any:
