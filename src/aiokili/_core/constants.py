@@ -51,8 +51,9 @@ LABELS_CHUNK = 100
 SIGNED_URLS_CHUNK = 30
 """Paths per ``createUploadBucketSignedUrls`` request (Kili's limit)."""
 EXTERNAL_IDS_CHUNK = 1000
-LOOKUP_CONCURRENCY = 8  # look-up queries (read-only) in flight at once
 """External ids per ``filterExistingAssets`` / ``externalIdStrictlyIn`` request."""
+LOOKUP_CONCURRENCY = 8
+"""Look-up queries (read-only) in flight at once."""
 # Reconciling after an unknown outcome: writes dated up to this many seconds before the
 # call began (server clock ahead of ours) still count as the call's own.
 CLOCK_SKEW = 60.0
