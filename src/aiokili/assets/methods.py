@@ -18,7 +18,6 @@ from .._core.inputs import (
     as_list,
     check_bools,
     check_filters,
-    json_text,
     where_from,
 )
 from .._core.listing import Lazy, Listing, ListingSpec
@@ -29,7 +28,6 @@ from ..errors import KiliInputError, NotFoundError
 from ..models import (
     Asset,
     AssetStatusName,
-    InputType,
     IssueStatusName,
     IssueTypeName,
     LabelType,
@@ -38,7 +36,7 @@ from ..models import (
     StatusInStep,
     StepStatusName,
 )
-from .imports import Importer, check_frames, check_import, upload_type, with_processing_parameters
+from .imports import Importer, Outcome, check_import, plan_import
 from .media import AssetListing, MediaDownloader, check_media_dir, dataframe
 
 StepAndStatus = tuple[str, StatusInStep | StepStatusName]
@@ -286,13 +284,6 @@ def _check_options(format: object, options: dict[str, Any]) -> None:
         )
 
 
-def _random_hex(count: int, digits: int) -> list[str]:
-    """``count`` random hex strings of ``digits`` characters, from one read of the OS's
-    random source (a uuid4 per asset costs more than the rest of a URL import)."""
-    blob = os.urandom(count * digits // 2).hex()
-    return [blob[i : i + digits] for i in range(0, count * digits, digits)]
-
-
 class AssetMethods(Domain):
     """Asset methods of :class:`~aiokili.AsyncKili`."""
 
@@ -460,63 +451,42 @@ class AssetMethods(Domain):
             multi_layer_content_array=multi_layer_content_array, from_csv=from_csv,
             csv_separator=csv_separator, wait_until_availability=wait_until_availability,
         )  # fmt: skip
-        count, classified, layers = arrays.count, arrays.contents, arrays.layers
-        external_ids, ids, metadata = arrays.external_ids, arrays.ids, arrays.metadata
-        json_contents, honeypots = arrays.json_contents, arrays.honeypots
         input_type = await self._core.lookups.input_type(project_id)
-        texts = [i for i, c in enumerate(classified) if c.kind == "text"]
-        if texts and input_type != InputType.TEXT:
-            raise KiliInputError(
-                f"content_array[{texts[0]}] is neither a URL nor an existing file, and project "
-                f"{project_id!r} is a {input_type.value if input_type else '?'} project (raw "
-                "text is only for TEXT projects). Nothing was imported."
-            )
-        if json_contents is not None and input_type == InputType.VIDEO:
-            json_contents = [
-                check_frames(i, v) if isinstance(v, list) else v
-                for i, v in enumerate(json_contents)
-            ]
-        if input_type == InputType.VIDEO:
-            metadata = [with_processing_parameters(m) for m in metadata or [{}] * count]
-        metadata_text = [json_text("json_metadata_array", m) for m in metadata or ()]
-        kinds = [
-            upload_type(input_type, classified[i], metadata[i] if metadata else None,
-                        layers is not None)
-            for i in range(count)
-        ]  # fmt: skip
-        external_ids = external_ids or _random_hex(count, 32)
-        ids = ids or ["c" + h for h in _random_hex(count, 24)]  # client-side, cuid-like
-        existing = await self._core.lookups.existing_external_ids(project_id, external_ids)
-        keep = [i for i in range(count) if external_ids[i] not in existing]
+        plan = plan_import(project_id, input_type, arrays)
+        existing = await self._core.lookups.existing_external_ids(project_id, plan.external_ids)
+        new = [i for i, external_id in enumerate(plan.external_ids) if external_id not in existing]
         if id_array is not None:
-            taken = await self._core.lookups.existing_asset_ids(project_id, [ids[i] for i in keep])
-            if taken:
-                shown = ", ".join(map(repr, sorted(taken)[:5]))
-                raise KiliInputError(
-                    f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
-                    "Give new ids. Nothing was imported."
-                )
-        importer = Importer(
-            self._core, project_id, input_type, ids=ids, external_ids=external_ids,
-            contents=classified, json_contents=json_contents, layers=layers,
-            honeypots=honeypots, metadata=metadata_text, kinds=kinds,
-            wait=wait_until_availability,
-        )  # fmt: skip
-        # one bulk run per import path, so each chunk goes one way
-        outcome: list[tuple[int, str | None]] = []
-        for path_kind in dict.fromkeys(kinds[i] for i in keep):
-            chosen = [i for i in keep if kinds[i] == path_kind]
-            outcome += await self._core.bulk(
-                "append_many_to_dataset", chosen, importer.send,
-                keys=[external_ids[i] for i in chosen], indexes=chosen,
-                chunk_size=C.ASSETS_CHUNK, reconcile=importer.reconcile,
-            )  # fmt: skip
-        outcome.sort()
+            await self._refuse_taken_ids(project_id, [plan.ids[i] for i in new])
+        importer = Importer(self._core, project_id, input_type, plan, wait_until_availability)
+        outcome = await self._import(importer, new)
         raced = {i for i, asset_id in outcome if asset_id is None}
         return {
             "id": project_id,
             "asset_ids": [asset_id for _, asset_id in outcome if asset_id is not None],
             "skipped_external_ids": [
-                e for i, e in enumerate(external_ids) if e in existing or i in raced
+                e for i, e in enumerate(plan.external_ids) if e in existing or i in raced
             ],
         }
+
+    async def _refuse_taken_ids(self, project_id: str, ids: list[str]) -> None:
+        """A KiliInputError naming the ones of ``ids`` already used in the project."""
+        taken = await self._core.lookups.existing_asset_ids(project_id, ids)
+        if taken:
+            shown = ", ".join(map(repr, sorted(taken)[:5]))
+            raise KiliInputError(
+                f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
+                "Give new ids. Nothing was imported."
+            )
+
+    async def _import(self, importer: Importer, indexes: list[int]) -> list[Outcome]:
+        """Import the plan's assets ``indexes``: one bulk run per import path, so that each
+        chunk goes one way; the outcomes in input order."""
+        plan, outcome = importer.plan, []
+        for path in dict.fromkeys(plan.kinds[i] for i in indexes):
+            chosen = [i for i in indexes if plan.kinds[i] == path]
+            outcome += await self._core.bulk(
+                "append_many_to_dataset", chosen, importer.send,
+                keys=[plan.external_ids[i] for i in chosen], indexes=chosen,
+                chunk_size=C.ASSETS_CHUNK, reconcile=importer.reconcile,
+            )  # fmt: skip
+        return sorted(outcome)
