@@ -7,7 +7,10 @@ import importlib
 import json
 import mimetypes
 import re
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from functools import partial
 from pathlib import Path
 from typing import Any, get_args
@@ -17,7 +20,7 @@ import httpx
 
 from .._core.base import Domain, auth_headers
 from .._core.inputs import where_from
-from .._core.listing import ListingSpec
+from .._core.listing import Listing, ListingSpec
 from .._core.lookups import project_not_found
 from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel, ExportLabelRow
 from .._generated.input_types import AssetWhere, LabelWhere, ProjectWhere
@@ -361,31 +364,10 @@ class ExportMethods(Domain):
             NotFoundError: unknown project or external ids.
         """
         check_options(fmt, layout, single_file, normalized_coordinates, filename)
-        for name, flag in (("with_assets", with_assets),):
-            if not isinstance(flag, bool):
-                raise KiliInputError(f"{name} must be True or False; got {flag!r}.")
-        if include_sent_back_labels is not None and not isinstance(include_sent_back_labels, bool):
-            raise KiliInputError(
-                f"include_sent_back_labels must be True, False or None; got "
-                f"{include_sent_back_labels!r}."
-            )
-        if not isinstance(project_id, str) or not project_id:
-            raise KiliInputError("export_labels() needs project_id, the id of the project.")
-        ids = sequence_of_str("asset_ids", asset_ids)
-        externals = sequence_of_str("external_ids", external_ids)
-        types = sequence_of_str("label_type_in", label_type_in) or list(DEFAULT_LABEL_TYPES)
-        bad = [t for t in types if t not in get_args(LabelTypeName)]
-        if bad:
-            raise KiliInputError(
-                f"label_type_in: unknown label type(s) {bad}; use one of "
-                f"{', '.join(get_args(LabelTypeName))}."
-            )
-        if annotation_modifier is not None and not callable(annotation_modifier):
-            raise KiliInputError("annotation_modifier must be a function (COCO export only).")
-        if asset_filter_kwargs is not None and not isinstance(asset_filter_kwargs, Mapping):
-            raise KiliInputError("asset_filter_kwargs must be a dict of kili.assets() filters.")
-        include_sent_back = include_sent_back_labels is not False
-
+        ids, externals, types = _check_export(
+            project_id, with_assets, include_sent_back_labels, asset_ids, external_ids,
+            label_type_in, annotation_modifier, asset_filter_kwargs,
+        )  # fmt: skip
         project = await self._export_project(project_id)
         check_project(fmt, project)
         if with_assets and project["dataConnections"]:
@@ -394,87 +376,21 @@ class ExportMethods(Domain):
                 "export with with_assets=False."
             )
         where = await self._asset_where(project_id, ids, externals, types, asset_filter_kwargs)
-        export_type = "normal" if fmt == "llm_v1" else "latest"
-        spec: ListingSpec[Any] = (
-            EXPORT_ASSETS_ALL_LABELS if export_type == "normal" else EXPORT_ASSETS
-        )
         options = Options(
             fmt=fmt, layout=layout, single_file=single_file,
             with_assets=with_assets or fmt == "llm_v1",
             normalized_coordinates=normalized_coordinates,
             annotation_modifier=annotation_modifier, endpoint=self._core.settings.endpoint,
         )  # fmt: skip
-        ctx = Context(project=project, options=options, export_type=export_type)
-        listing = self._core.listing(spec, where, fields=None, first=None, skip=0)
+        ctx = Context(project, options, export_type="normal" if fmt == "llm_v1" else "latest")
+        spec = EXPORT_ASSETS_ALL_LABELS if ctx.export_type == "normal" else EXPORT_ASSETS
+        listing: Listing[Any] = self._core.listing(spec, where, fields=None, first=None, skip=0)
         total = await listing.count() if progress is not None else 0
-
+        run = _ExportRun(self._core, ctx, listing, types, include_sent_back_labels is not False)
         if fmt == "llm_v1":
-            return await self._export_llm(ctx, listing, filename, types, include_sent_back,
-                                          progress, total)  # fmt: skip
-
+            return await run.llm(filename, progress, total)
         assert filename is not None
-        archive = await anyio.to_thread.run_sync(Archive, Path(filename))
-        try:
-            writer = await anyio.to_thread.run_sync(writer_for, ctx, archive)
-            media = _Media(self._core, Path(archive.temp_dir)) if with_assets else None
-            done = 0
-            async with listing:
-                async for page in listing.pages():
-                    assets = [_asset_dict(a) for a in page]
-                    kept = [a for a in (_keep(a, types, include_sent_back) for a in assets) if a]
-                    if media is not None:
-                        await media.fetch_all(kept)
-                    await anyio.to_thread.run_sync(
-                        partial(_write_page, writer, archive, kept, media_dir(fmt))
-                    )
-                    done += len(page)
-                    if progress is not None:
-                        progress(done, total)
-            await anyio.to_thread.run_sync(writer.finish)
-            archive.write("README.kili.txt", readme(project, fmt, export_type))
-            await anyio.to_thread.run_sync(archive.close)
-        except BaseException:
-            await anyio.to_thread.run_sync(archive.discard)
-            raise
-        return None
-
-    async def _export_llm(
-        self,
-        ctx: Context,
-        listing: Any,
-        filename: str | Path | None,
-        types: Sequence[str],
-        include_sent_back: bool,
-        progress: Progress | None,
-        total: int,
-    ) -> list[dict[str, Any]] | None:
-        import tempfile
-
-        temp = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="aiokili-llm-"))
-        writer = LlmWriter(ctx, None)
-        media = _Media(self._core, Path(temp))
-        done = 0
-        try:
-            async with listing:
-                async for page in listing.pages():
-                    kept = [
-                        a
-                        for a in (_keep(_asset_dict(a), types, include_sent_back) for a in page)
-                        if a
-                    ]
-                    await media.fetch_all(kept)
-                    await anyio.to_thread.run_sync(writer.add, kept)
-                    done += len(page)
-                    if progress is not None:
-                        progress(done, total)
-        finally:
-            import shutil
-
-            await anyio.to_thread.run_sync(partial(shutil.rmtree, temp, ignore_errors=True))
-        if filename is None:
-            return writer.items
-        text = json.dumps(writer.items, sort_keys=True, indent=4)
-        await anyio.Path(filename).write_text(text, encoding="utf-8")
+        await run.archive(Path(filename), progress, total)
         return None
 
     async def export_labels_as_df(
@@ -513,6 +429,114 @@ def _row(label: ExportLabelRow, columns: Sequence[str]) -> dict[str, Any]:
     """The label's value of each (dotted) column."""
     values = label.model_dump(mode="json", by_alias=True)
     return {column: _dig(values, column) for column in columns}
+
+
+def _check_export(
+    project_id: object,
+    with_assets: object,
+    include_sent_back_labels: object,
+    asset_ids: object,
+    external_ids: object,
+    label_type_in: object,
+    annotation_modifier: object,
+    asset_filter_kwargs: object,
+) -> tuple[list[str] | None, list[str] | None, list[str]]:
+    """``export_labels``' arguments checked, besides the format's options: the asset ids,
+    the external ids and the label types (default DEFAULT and REVIEW) to export."""
+    if not isinstance(with_assets, bool):
+        raise KiliInputError(f"with_assets must be True or False; got {with_assets!r}.")
+    if include_sent_back_labels is not None and not isinstance(include_sent_back_labels, bool):
+        raise KiliInputError(
+            f"include_sent_back_labels must be True, False or None; got "
+            f"{include_sent_back_labels!r}."
+        )
+    if not isinstance(project_id, str) or not project_id:
+        raise KiliInputError("export_labels() needs project_id, the id of the project.")
+    ids = sequence_of_str("asset_ids", asset_ids)
+    externals = sequence_of_str("external_ids", external_ids)
+    types = sequence_of_str("label_type_in", label_type_in) or list(DEFAULT_LABEL_TYPES)
+    bad = [t for t in types if t not in get_args(LabelTypeName)]
+    if bad:
+        raise KiliInputError(
+            f"label_type_in: unknown label type(s) {bad}; use one of "
+            f"{', '.join(get_args(LabelTypeName))}."
+        )
+    if annotation_modifier is not None and not callable(annotation_modifier):
+        raise KiliInputError("annotation_modifier must be a function (COCO export only).")
+    if asset_filter_kwargs is not None and not isinstance(asset_filter_kwargs, Mapping):
+        raise KiliInputError("asset_filter_kwargs must be a dict of kili.assets() filters.")
+    return ids, externals, types
+
+
+class _ExportRun:
+    """One ``export_labels`` call, checked and looked up: its pages of assets, as they
+    arrive, converted and kept or not (label types, sent back), their media downloaded,
+    then written."""
+
+    def __init__(
+        self,
+        core: Any,
+        ctx: Context,
+        listing: Listing[Any],
+        types: Sequence[str],
+        include_sent_back: bool,
+    ) -> None:
+        self._core, self._ctx, self._listing = core, ctx, listing
+        self._types, self._include_sent_back = types, include_sent_back
+
+    async def _pages(
+        self, media: _Media | None, progress: Progress | None, total: int
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The assets to export of each page; ``progress`` is told once a page is written."""
+        done = 0
+        async for page in self._listing.pages():
+            assets = (_keep(_asset_dict(a), self._types, self._include_sent_back) for a in page)
+            kept = [asset for asset in assets if asset]
+            if media is not None:
+                await media.fetch_all(kept)
+            yield kept
+            done += len(page)
+            if progress is not None:
+                progress(done, total)
+
+    async def archive(self, filename: Path, progress: Progress | None, total: int) -> None:
+        """Write the zip archive (completed under a temporary name, removed on failure)."""
+        ctx = self._ctx
+        archive = await anyio.to_thread.run_sync(Archive, filename)
+        try:
+            writer = await anyio.to_thread.run_sync(writer_for, ctx, archive)
+            media = _Media(self._core, Path(archive.temp_dir)) if ctx.options.with_assets else None
+            folder = media_dir(ctx.options.fmt)
+            async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
+                async for kept in pages:
+                    await anyio.to_thread.run_sync(
+                        partial(_write_page, writer, archive, kept, folder)
+                    )
+            await anyio.to_thread.run_sync(writer.finish)
+            archive.write("README.kili.txt", readme(ctx.project, ctx.options.fmt, ctx.export_type))
+            await anyio.to_thread.run_sync(archive.close)
+        except BaseException:
+            await anyio.to_thread.run_sync(archive.discard)
+            raise
+
+    async def llm(
+        self, filename: str | Path | None, progress: Progress | None, total: int
+    ) -> list[dict[str, Any]] | None:
+        """The conversations (``filename`` None), or write them to ``filename`` as JSON."""
+        temp = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="aiokili-llm-"))
+        writer = LlmWriter(self._ctx, None)
+        media = _Media(self._core, Path(temp))
+        try:
+            async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
+                async for kept in pages:
+                    await anyio.to_thread.run_sync(writer.add, kept)
+        finally:
+            await anyio.to_thread.run_sync(partial(shutil.rmtree, temp, ignore_errors=True))
+        if filename is None:
+            return writer.items
+        text = json.dumps(writer.items, sort_keys=True, indent=4)
+        await anyio.Path(filename).write_text(text, encoding="utf-8")
+        return None
 
 
 def _write_page(writer: Any, archive: Archive, assets: list[dict[str, Any]], folder: str) -> None:
