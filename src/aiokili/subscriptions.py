@@ -213,9 +213,10 @@ class LabelSubscription:
                 if code in _AUTH_CLOSE_CODES:
                     raise AuthenticationError.from_message(
                         f"The subscription was refused: {reason or 'invalid API key'}. "
-                        "Check KILI_API_KEY / api_key=.", "UNAUTHENTICATED",
+                        "Check KILI_API_KEY / api_key=.",
+                        "UNAUTHENTICATED",
                         operation="labelCreatedOrUpdated",
-                    ) from None  # fmt: skip
+                    ) from None
                 if code in _FATAL_CLOSE_CODES:
                     raise InvalidResponseError(
                         f"The server closed the subscription (code {code}: {reason})."
@@ -225,9 +226,10 @@ class LabelSubscription:
                 if exc.response.status_code in (401, 403):
                     raise AuthenticationError.from_message(
                         f"The websocket handshake was refused (HTTP {exc.response.status_code})"
-                        ". Check KILI_API_KEY / api_key= and the endpoint.", "UNAUTHENTICATED",
+                        ". Check KILI_API_KEY / api_key= and the endpoint.",
+                        "UNAUTHENTICATED",
                         status_code=exc.response.status_code,
-                    ) from None  # fmt: skip
+                    ) from None
                 error = exc
             except _Reconnect as exc:
                 if exc.immediately:
@@ -249,9 +251,17 @@ class LabelSubscription:
             self.reconnections += 1
 
     async def _handshake(self, ws: Any) -> None:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {
-            "Authorization": f"X-API-Key: {self._settings.api_key}",
-            "headers": auth_headers(self._settings.api_key)}}))  # fmt: skip
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {
+                        "Authorization": f"X-API-Key: {self._settings.api_key}",
+                        "headers": auth_headers(self._settings.api_key),
+                    },
+                }
+            )
+        )
         with anyio.fail_after(C.CONNECT_TIMEOUT):
             while True:
                 message = json.loads(await ws.recv())
@@ -266,10 +276,19 @@ class LabelSubscription:
             margin = REPLAY_MARGIN if self._seen else timedelta(0)  # exact before any label
             variables["updatedAtGte"] = serialize_datetime(self._resume_from - margin)
         elif self._resume_from is not None:
-            logger.warning("label subscription: the server cannot replay missed events; "
-                           "labels written while disconnected may be missing")  # fmt: skip
-        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {
-            "query": document, "operationName": name, "variables": variables}}))  # fmt: skip
+            logger.warning(
+                "label subscription: the server cannot replay missed events; "
+                "labels written while disconnected may be missing"
+            )
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "subscribe",
+                    "id": "1",
+                    "payload": {"query": document, "operationName": name, "variables": variables},
+                }
+            )
+        )
 
     async def _receive(self, ws: Any) -> AsyncIterator[Label]:
         try:

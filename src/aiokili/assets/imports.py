@@ -165,11 +165,15 @@ def check_import(
     if contents is not None and layers is not None:
         raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
     count = same_length(
-        content_array=contents, external_id_array=external_ids, id_array=ids,
-        is_honeypot_array=honeypots, json_content_array=json_contents,
-        json_metadata_array=metadata, multi_layer_content_array=layers,
+        content_array=contents,
+        external_id_array=external_ids,
+        id_array=ids,
+        is_honeypot_array=honeypots,
+        json_content_array=json_contents,
+        json_metadata_array=metadata,
+        multi_layer_content_array=layers,
         status_array=statuses,
-    )  # fmt: skip
+    )
     if statuses is not None:
         warnings.warn(
             "status_array is ignored: imported assets always start as TODO.",
@@ -357,8 +361,9 @@ def _json_texts(
         text = json_text(f"json_content_array[{i}]", value, objects_only=False)
         texts.append(text)
         if input_type in (InputType.VIDEO, InputType.TEXT):
-            document = UploadItem(f"{base[slot]}/jsonContent", text.encode(),
-                                  "text/plain; charset=utf-8")  # fmt: skip
+            document = UploadItem(
+                f"{base[slot]}/jsonContent", text.encode(), "text/plain; charset=utf-8"
+            )
             documents.append((slot, document))
     return texts, documents
 
@@ -390,16 +395,22 @@ class Importer:
         kind = plan.kinds[indexes[0]]
         if kind is None:
             honeypots = [plan.honeypots[i] for i in indexes] if plan.honeypots else None
-            data = build(AppendManyAssetsData, content_array=sent.contents,
-                         is_honeypot_array=honeypots, **common)  # fmt: skip
+            data = build(
+                AppendManyAssetsData,
+                content_array=sent.contents,
+                is_honeypot_array=honeypots,
+                **common,
+            )
             result = await self.core.gql.append_many_assets(data=data, where=where)
             created = {asset.id for asset in result.data}
             return [(i, plan.ids[i] if plan.ids[i] in created else None) for i in indexes]
         data_async = build(
-            AppendManyAssetsAsynchronouslyData, upload_type=kind, **common,
+            AppendManyAssetsAsynchronouslyData,
+            upload_type=kind,
+            **common,
             content_array=None if sent.layers else sent.contents,
             multi_layer_content_array=sent.layers,
-        )  # fmt: skip
+        )
         notification = await self.core.gql.append_many_assets_asynchronously(
             data=data_async, where=where
         )

@@ -124,8 +124,9 @@ class MediaDownloader:
             if self._input_type == InputType.VIDEO:
                 try:
                     frames = json.loads(await self._get(json_content))
-                    urls = [str(u) for u in (frames.values() if isinstance(frames, dict)
-                                             else frames)]  # fmt: skip
+                    urls = [
+                        str(u) for u in (frames.values() if isinstance(frames, dict) else frames)
+                    ]
                 except (ValueError, TypeError, AttributeError):
                     raise APIError(
                         f"The jsonContent of asset {name} is not a list of video frames: "

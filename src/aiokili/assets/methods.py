@@ -127,11 +127,14 @@ class AssetFilters(TypedDict, total=False):
 
 _SEED_NAMES = {
     "external_id_contains": "external_id_in",
-    **{f"{mark}_mark_{old}": f"{mark}_mark_{old}e" for mark in
-       ("consensus", "honeypot", "label_consensus", "label_honeypot") for old in ("gt", "lt")},
+    **{
+        f"{mark}_mark_{old}": f"{mark}_mark_{old}e"
+        for mark in ("consensus", "honeypot", "label_consensus", "label_honeypot")
+        for old in ("gt", "lt")
+    },
     "label_created_at_gt": "label_created_at_gte",
     "label_created_at_lt": "label_created_at_lte",
-}  # fmt: skip
+}
 """The older seed's filter names → their ``kili==26.2.4`` names."""
 _STEP_NAMES = {
     "step_name_in": "step_id_in",
@@ -445,12 +448,18 @@ class AssetMethods(Domain):
                 ``externalId`` columns (instead of content_array / external_id_array).
         """
         arrays = check_import(
-            content_array=content_array, external_id_array=external_id_array,
-            id_array=id_array, is_honeypot_array=is_honeypot_array, status_array=status_array,
-            json_content_array=json_content_array, json_metadata_array=json_metadata_array,
-            multi_layer_content_array=multi_layer_content_array, from_csv=from_csv,
-            csv_separator=csv_separator, wait_until_availability=wait_until_availability,
-        )  # fmt: skip
+            content_array=content_array,
+            external_id_array=external_id_array,
+            id_array=id_array,
+            is_honeypot_array=is_honeypot_array,
+            status_array=status_array,
+            json_content_array=json_content_array,
+            json_metadata_array=json_metadata_array,
+            multi_layer_content_array=multi_layer_content_array,
+            from_csv=from_csv,
+            csv_separator=csv_separator,
+            wait_until_availability=wait_until_availability,
+        )
         input_type = await self._core.lookups.input_type(project_id)
         plan = plan_import(project_id, input_type, arrays)
         existing = await self._core.lookups.existing_external_ids(project_id, plan.external_ids)
@@ -485,8 +494,12 @@ class AssetMethods(Domain):
         for path in dict.fromkeys(plan.kinds[i] for i in indexes):
             chosen = [i for i in indexes if plan.kinds[i] == path]
             outcome += await self._core.bulk(
-                "append_many_to_dataset", chosen, importer.send,
-                keys=[plan.external_ids[i] for i in chosen], indexes=chosen,
-                chunk_size=C.ASSETS_CHUNK, reconcile=importer.reconcile,
-            )  # fmt: skip
+                "append_many_to_dataset",
+                chosen,
+                importer.send,
+                keys=[plan.external_ids[i] for i in chosen],
+                indexes=chosen,
+                chunk_size=C.ASSETS_CHUNK,
+                reconcile=importer.reconcile,
+            )
         return sorted(outcome)

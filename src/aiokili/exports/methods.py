@@ -292,9 +292,12 @@ class ExportMethods(Domain):
             )
         given = {k: v for k, v in filters.items() if v is not None}
         where = where_from(
-            AssetWhere, given, _ASSET_FILTERS, project={"id": project_id},
+            AssetWhere,
+            given,
+            _ASSET_FILTERS,
+            project={"id": project_id},
             label={"type_in": list(label_types)},
-        )  # fmt: skip
+        )
         if external_ids is not None and asset_ids is None:
             found = await self._core.lookups.asset_ids_by_external_id(project_id, external_ids)
             missing = [e for e in external_ids if e not in found]
@@ -365,9 +368,15 @@ class ExportMethods(Domain):
         """
         check_options(fmt, layout, single_file, normalized_coordinates, filename)
         ids, externals, types = _check_export(
-            project_id, with_assets, include_sent_back_labels, asset_ids, external_ids,
-            label_type_in, annotation_modifier, asset_filter_kwargs,
-        )  # fmt: skip
+            project_id,
+            with_assets,
+            include_sent_back_labels,
+            asset_ids,
+            external_ids,
+            label_type_in,
+            annotation_modifier,
+            asset_filter_kwargs,
+        )
         project = await self._export_project(project_id)
         check_project(fmt, project)
         if with_assets and project["dataConnections"]:
@@ -377,11 +386,14 @@ class ExportMethods(Domain):
             )
         where = await self._asset_where(project_id, ids, externals, types, asset_filter_kwargs)
         options = Options(
-            fmt=fmt, layout=layout, single_file=single_file,
+            fmt=fmt,
+            layout=layout,
+            single_file=single_file,
             with_assets=with_assets or fmt == "llm_v1",
             normalized_coordinates=normalized_coordinates,
-            annotation_modifier=annotation_modifier, endpoint=self._core.settings.endpoint,
-        )  # fmt: skip
+            annotation_modifier=annotation_modifier,
+            endpoint=self._core.settings.endpoint,
+        )
         ctx = Context(project, options, export_type="normal" if fmt == "llm_v1" else "latest")
         spec = EXPORT_ASSETS_ALL_LABELS if ctx.export_type == "normal" else EXPORT_ASSETS
         listing: Listing[Any] = self._core.listing(spec, where, fields=None, first=None, skip=0)

@@ -280,8 +280,9 @@ class LabelMethods(Domain):
         ``fields`` defaults to :data:`PREDICTION_FIELDS` (``None``: every field); the
         filters are those of :class:`PredictionFilters`.
         """
-        return self._typed_labels("predictions", "PREDICTION", project_id, fields, first, skip,
-                                  dict(filters))  # fmt: skip
+        return self._typed_labels(
+            "predictions", "PREDICTION", project_id, fields, first, skip, dict(filters)
+        )
 
     def inferences(
         self,
@@ -299,8 +300,9 @@ class LabelMethods(Domain):
         ``fields`` defaults to :data:`PREDICTION_FIELDS` (``None``: every field); the
         filters are those of :class:`PredictionFilters`.
         """
-        return self._typed_labels("inferences", "INFERENCE", project_id, fields, first, skip,
-                                  dict(filters))  # fmt: skip
+        return self._typed_labels(
+            "inferences", "INFERENCE", project_id, fields, first, skip, dict(filters)
+        )
 
     def _typed_labels(
         self,

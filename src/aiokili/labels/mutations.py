@@ -106,10 +106,13 @@ def _check_new_labels(
     if not isinstance(overwrite, bool):
         raise KiliInputError(f"overwrite must be True or False, got {overwrite!r}.")
     same_length(
-        asset_id_array=asset_ids, asset_external_id_array=external_ids,
-        json_response_array=responses, author_id_array=authors,
-        seconds_to_label_array=seconds, reviewed_label_id_array=reviewed,
-    )  # fmt: skip
+        asset_id_array=asset_ids,
+        asset_external_id_array=external_ids,
+        json_response_array=responses,
+        author_id_array=authors,
+        seconds_to_label_array=seconds,
+        reviewed_label_id_array=reviewed,
+    )
     texts = [json_text(f"json_response_array[{i}]", r) for i, r in enumerate(responses)]
     kind = build(AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
     if model_name is not None and not isinstance(model_name, str):
@@ -215,9 +218,13 @@ class LabelMutationMethods(Domain):
             return await self._written_labels(chunk, kind, since)
 
         return await self._core.bulk(
-            "append_labels", items, send, keys=list(keys), chunk_size=C.LABELS_CHUNK,
+            "append_labels",
+            items,
+            send,
+            keys=list(keys),
+            chunk_size=C.LABELS_CHUNK,
             reconcile=reconcile,
-        )  # fmt: skip
+        )
 
     async def _project_of(self, asset_id: str) -> str:
         """The project of an asset (a step name is looked up in it)."""
@@ -238,8 +245,9 @@ class LabelMutationMethods(Domain):
         if any(item.get("authorID") is None for item in chunk):
             me = (await self._core.gql.viewer()).data.id
         assets = sorted({item["assetID"] for item in chunk})
-        where = LabelWhere(asset=AssetWhere(id_in=assets), type_in=[kind],
-                           created_at_gte=since.date().isoformat())  # fmt: skip
+        where = LabelWhere(
+            asset=AssetWhere(id_in=assets), type_in=[kind], created_at_gte=since.date().isoformat()
+        )
         by_asset: dict[str, list[LabelsToReconcileData]] = {}
         skip = 0
         while True:
@@ -252,9 +260,11 @@ class LabelMutationMethods(Domain):
 
         def written(item: dict[str, Any], label: LabelsToReconcileData) -> bool:
             author = label.author.id if label.author else None
-            return (created_since(label.created_at, since)
-                    and author == (item.get("authorID") or me)
-                    and label.json_response == json.loads(item["jsonResponse"]))  # fmt: skip
+            return (
+                created_since(label.created_at, since)
+                and author == (item.get("authorID") or me)
+                and label.json_response == json.loads(item["jsonResponse"])
+            )
 
         found: list[str | None] = []
         for item in chunk:
@@ -294,9 +304,10 @@ class LabelMutationMethods(Domain):
             )
         same_length(
             external_id_array=as_list("external_id_array", external_id_array, str),
-            json_response_array=list(json_response_array), model_name_array=names,
+            json_response_array=list(json_response_array),
+            model_name_array=names,
             asset_id_array=as_list("asset_id_array", asset_id_array, str),
-        )  # fmt: skip
+        )
         if model_name is None:
             if names is None:
                 raise KiliInputError(
@@ -339,8 +350,14 @@ class LabelMutationMethods(Domain):
         (their agreement with it, 0 to 1). Give ``asset_id``, or ``asset_external_id`` and
         ``project_id``.
         """
-        target = await self._one_asset("create_honeypot", asset_id, "asset_id",
-                                       asset_external_id, "asset_external_id", project_id)  # fmt: skip
+        target = await self._one_asset(
+            "create_honeypot",
+            asset_id,
+            "asset_id",
+            asset_external_id,
+            "asset_external_id",
+            project_id,
+        )
         data = CreateHoneypotData(json_response=json_text("json_response", json_response))
         return (await self._core.gql.create_honeypot(data=data, where=AssetWhere(id=target))).data
 
@@ -366,11 +383,21 @@ class LabelMutationMethods(Domain):
             stacklevel=2,
         )
         text = json_text("json_response", json_response)
-        data = build(AppendToLabelsData, author_id=author_id or "-", json_response=text,
-                     label_type=label_type, seconds_to_label=seconds_to_label)  # fmt: skip
-        target = await self._one_asset("append_to_labels", label_asset_id, "label_asset_id",
-                                       label_asset_external_id, "label_asset_external_id",
-                                       project_id)  # fmt: skip
+        data = build(
+            AppendToLabelsData,
+            author_id=author_id or "-",
+            json_response=text,
+            label_type=label_type,
+            seconds_to_label=seconds_to_label,
+        )
+        target = await self._one_asset(
+            "append_to_labels",
+            label_asset_id,
+            "label_asset_id",
+            label_asset_external_id,
+            "label_asset_external_id",
+            project_id,
+        )
         if author_id is None:
             viewer = (await self._core.gql.viewer()).data.id
             data = data.model_copy(update={"author_id": viewer})
@@ -387,8 +414,10 @@ class LabelMutationMethods(Domain):
         """
         items = as_list("ids", ids, str)
         if not items:
-            warnings.warn("delete_labels() was called with an empty ids list: nothing to delete.",
-                          stacklevel=2)  # fmt: skip
+            warnings.warn(
+                "delete_labels() was called with an empty ids list: nothing to delete.",
+                stacklevel=2,
+            )
             return []
 
         async def send(chunk: Sequence[str]) -> list[str]:
@@ -401,8 +430,9 @@ class LabelMutationMethods(Domain):
             still = {label.id for label in found.data}
             return [None if label_id in still else label_id for label_id in chunk]
 
-        return await self._core.bulk("delete_labels", items, send, keys=items,
-                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+        return await self._core.bulk(
+            "delete_labels", items, send, keys=items, chunk_size=C.LABELS_CHUNK, reconcile=reconcile
+        )
 
     async def update_properties_in_label(
         self,
@@ -419,8 +449,9 @@ class LabelMutationMethods(Domain):
         if not isinstance(label_id, str) or not label_id:
             raise KiliInputError(f"label_id must be a label id (a string), got {label_id!r}.")
         text = None if json_response is None else json_text("json_response", json_response)
-        data = build(LabelData, seconds_to_label=seconds_to_label, model_name=model_name,
-                     json_response=text)  # fmt: skip
+        data = build(
+            LabelData, seconds_to_label=seconds_to_label, model_name=model_name, json_response=text
+        )
         result = await self._core.gql.update_properties_in_label(
             where=LabelWhere(id=label_id), data=data
         )
