@@ -55,6 +55,7 @@ from .errors import (
     ConfigurationError,
     GraphQLError,
     InvalidResponseError,
+    KiliError,
     KiliInputError,
 )
 from .models import Label
@@ -94,6 +95,34 @@ def _require_asyncio() -> None:
             "Subscriptions need an asyncio event loop (the websockets package runs on "
             "asyncio only, not on trio)."
         ) from None
+
+
+def _refusal(exc: Exception) -> KiliError | None:
+    """The error that ends the subscription for good, if a failed connection means one: the
+    API key refused (at the handshake or by closing), a protocol error (a bug, not a blip)."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    if isinstance(exc, ConnectionClosed) and exc.rcvd is not None:
+        code, reason = exc.rcvd.code, exc.rcvd.reason
+        if code in _AUTH_CLOSE_CODES:
+            return AuthenticationError.from_message(
+                f"The subscription was refused: {reason or 'invalid API key'}. "
+                "Check KILI_API_KEY / api_key=.",
+                "UNAUTHENTICATED",
+                operation="labelCreatedOrUpdated",
+            )
+        if code in _FATAL_CLOSE_CODES:
+            return InvalidResponseError(
+                f"The server closed the subscription (code {code}: {reason})."
+            )
+    if isinstance(exc, InvalidStatus) and exc.response.status_code in (401, 403):
+        return AuthenticationError.from_message(
+            f"The websocket handshake was refused (HTTP {exc.response.status_code})"
+            ". Check KILI_API_KEY / api_key= and the endpoint.",
+            "UNAUTHENTICATED",
+            status_code=exc.response.status_code,
+        )
+    return None
 
 
 class LabelSubscription:
@@ -188,7 +217,7 @@ class LabelSubscription:
         _require_asyncio()
         try:
             from websockets.asyncio.client import connect
-            from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+            from websockets.exceptions import ConnectionClosed, InvalidHandshake
         except ImportError as exc:  # pragma: no cover - a dependency of aiokili
             raise ConfigurationError("Subscriptions need the 'websockets' package.") from exc
         failures = 0
@@ -207,37 +236,16 @@ class LabelSubscription:
                     async for label in self._receive(ws):
                         yield label
                     return  # the server completed the subscription
-            except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd is not None else None
-                reason = exc.rcvd.reason if exc.rcvd is not None else ""
-                if code in _AUTH_CLOSE_CODES:
-                    raise AuthenticationError.from_message(
-                        f"The subscription was refused: {reason or 'invalid API key'}. "
-                        "Check KILI_API_KEY / api_key=.",
-                        "UNAUTHENTICATED",
-                        operation="labelCreatedOrUpdated",
-                    ) from None
-                if code in _FATAL_CLOSE_CODES:
-                    raise InvalidResponseError(
-                        f"The server closed the subscription (code {code}: {reason})."
-                    ) from None
-                error: Exception = exc
-            except InvalidStatus as exc:
-                if exc.response.status_code in (401, 403):
-                    raise AuthenticationError.from_message(
-                        f"The websocket handshake was refused (HTTP {exc.response.status_code})"
-                        ". Check KILI_API_KEY / api_key= and the endpoint.",
-                        "UNAUTHENTICATED",
-                        status_code=exc.response.status_code,
-                    ) from None
-                error = exc
             except _Reconnect as exc:
                 if exc.immediately:
                     self.reconnections += 1
                     logger.info("label subscription: %s; resuming", exc)
                     continue
-                error = exc
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
+                error: Exception = exc
+            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake) as exc:
+                refused = _refusal(exc)
+                if refused is not None:
+                    raise refused from None
                 error = exc
             failures += 1
             if failures > self._settings.max_retries:

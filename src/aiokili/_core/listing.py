@@ -165,7 +165,7 @@ class Listing(Generic[M]):
             async for page in pages:
                 yield page
         finally:
-            await pages.aclose()  # type: ignore[attr-defined]
+            await pages.aclose()
 
     def _track(self, generator: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
         self._open.add(generator)

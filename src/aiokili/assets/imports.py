@@ -142,12 +142,9 @@ def check_import(
 ) -> ImportArrays:
     """Every local check of ``append_many_to_dataset``'s arguments, before any request."""
     if from_csv is not None:
-        if content_array is not None or external_id_array is not None:
-            raise KiliInputError(
-                "from_csv gives the contents and external ids: leave content_array and "
-                "external_id_array out."
-            )
-        content_array, external_id_array = read_csv(from_csv, csv_separator)
+        content_array, external_id_array = _csv(
+            from_csv, csv_separator, content_array, external_id_array
+        )
     contents = as_list("content_array", content_array, str, os.PathLike)
     external_ids = as_list("external_id_array", external_id_array, str)
     ids = as_list("id_array", id_array, str)
@@ -180,11 +177,8 @@ def check_import(
             DeprecationWarning,
             stacklevel=3,
         )
-    for name, values in (("external_id_array", external_ids), ("id_array", ids)):
-        empty = [i for i, v in enumerate(values or ()) if not v.strip()]
-        if empty:
-            raise KiliInputError(f"{name}[{empty[0]}] is empty: give a non-empty id.")
-        no_duplicates(name, values)
+    _check_ids("external_id_array", external_ids)
+    _check_ids("id_array", ids)
     layers = [check_layers(i, x) for i, x in enumerate(layers)] if layers else None
     for i, m in enumerate(metadata or ()):
         json_text(f"json_metadata_array[{i}]", m)
@@ -193,6 +187,26 @@ def check_import(
     return ImportArrays(
         count, classified, external_ids, ids, honeypots, metadata, json_contents, layers
     )
+
+
+def _csv(
+    path: Any, separator: str, content_array: Any, external_id_array: Any
+) -> tuple[list[str], list[str]]:
+    """The contents and external ids of ``from_csv`` (then given by no other argument)."""
+    if content_array is not None or external_id_array is not None:
+        raise KiliInputError(
+            "from_csv gives the contents and external ids: leave content_array and "
+            "external_id_array out."
+        )
+    return read_csv(path, separator)
+
+
+def _check_ids(name: str, values: list[str] | None) -> None:
+    """Ids given by the user: none empty, none twice."""
+    empty = [i for i, v in enumerate(values or ()) if not v.strip()]
+    if empty:
+        raise KiliInputError(f"{name}[{empty[0]}] is empty: give a non-empty id.")
+    no_duplicates(name, values)
 
 
 def _classify(contents: Sequence[str | os.PathLike[str]]) -> list[Content]:

@@ -121,6 +121,26 @@ def _check_new_labels(
     return _NewLabels(keys, asset_ids is None, texts, authors, seconds, reviewed, kind, model_name)
 
 
+def _one_model_name(names: list[str] | None) -> str:
+    """The model name of ``create_predictions`` given by ``model_name_array`` (deprecated:
+    a DeprecationWarning), which must name one model."""
+    if names is None:
+        raise KiliInputError("You must provide a model name with the `model_name` argument.")
+    if len(set(names)) > 1:
+        raise KiliInputError(
+            "model_name_array names several models: creating predictions from different "
+            "models is not supported anymore. Separate your calls by models."
+        )
+    warnings.warn(
+        "The use of `model_name_array` is deprecated. Creating predictions from different "
+        "models is not supported anymore. Please use `model_name` argument instead to "
+        "provide the predictions model name.",
+        DeprecationWarning,
+        stacklevel=3,  # the user's call of create_predictions
+    )
+    return names[0]
+
+
 class LabelMutationMethods(Domain):
     """Label mutation methods of :class:`~aiokili.AsyncKili`."""
 
@@ -309,23 +329,7 @@ class LabelMutationMethods(Domain):
             asset_id_array=as_list("asset_id_array", asset_id_array, str),
         )
         if model_name is None:
-            if names is None:
-                raise KiliInputError(
-                    "You must provide a model name with the `model_name` argument."
-                )
-            if len(set(names)) > 1:
-                raise KiliInputError(
-                    "model_name_array names several models: creating predictions from different "
-                    "models is not supported anymore. Separate your calls by models."
-                )
-            warnings.warn(
-                "The use of `model_name_array` is deprecated. Creating predictions from different "
-                "models is not supported anymore. Please use `model_name` argument instead to "
-                "provide the predictions model name.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            model_name = names[0]
+            model_name = _one_model_name(names)
         await self.append_labels(
             asset_id_array=asset_id_array,
             json_response_array=json_response_array,
