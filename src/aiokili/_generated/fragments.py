@@ -194,52 +194,13 @@ class ExportAssetAllLabelsLabels(ExportLabel):
     pass
 
 
-class ExportLabelRow(BaseModel):
-    id: str
-    asset_id: Optional[str] = Field(alias="assetId")
-    label_type: Optional[LabelType] = Field(alias="labelType")
-    json_response: Optional[JSONText] = Field(alias="jsonResponse")
+class ExportLabelRow(Label):
     json_response_url: Optional[str] = Field(alias="jsonResponseUrl")
-    model_name: Optional[str] = Field(alias="modelName")
-    seconds_to_label: Optional[float] = Field(alias="secondsToLabel")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
-    is_latest_label_for_user: Optional[bool] = Field(alias="isLatestLabelForUser")
-    is_last_for_step: Optional[bool] = Field(alias="isLastForStep")
-    is_sent_back_to_queue: Optional[bool] = Field(alias="isSentBackToQueue")
-    consensus_mark: Optional[float] = Field(alias="consensusMark")
-    honeypot_mark: Optional[float] = Field(alias="honeypotMark")
-    inference_mark: Optional[float] = Field(alias="inferenceMark")
-    author: Optional["ExportLabelRowAuthor"]
     label_of: Optional["ExportLabelRowLabelOf"] = Field(alias="labelOf")
 
 
-class ExportLabelRowAuthor(User):
+class ExportLabelRowLabelOf(Asset):
     pass
-
-
-class ExportLabelRowLabelOf(BaseModel):
-    id: str
-    external_id: Optional[str] = Field(alias="externalId")
-    content: Optional[str]
-    json_content: Optional[str] = Field(alias="jsonContent")
-    json_metadata: Optional[JSONText] = Field(alias="jsonMetadata")
-    status: Optional[Status]
-    is_honeypot: Optional[bool] = Field(alias="isHoneypot")
-    is_used_for_consensus: Optional[bool] = Field(alias="isUsedForConsensus")
-    skipped: Optional[bool]
-    priority: Optional[int]
-    consensus_mark: Optional[float] = Field(alias="consensusMark")
-    honeypot_mark: Optional[float] = Field(alias="honeypotMark")
-    inference_mark: Optional[float] = Field(alias="inferenceMark")
-    created_at: Optional[datetime] = Field(alias="createdAt")
-    updated_at: Optional[datetime] = Field(alias="updatedAt")
-    resolution: Optional["ExportLabelRowLabelOfResolution"]
-
-
-class ExportLabelRowLabelOfResolution(BaseModel):
-    width: Optional[float]
-    height: Optional[float]
 
 
 class Issue(BaseModel):

@@ -300,12 +300,49 @@ query ExportLabelRows($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
   }
 }
 
+fragment Asset on Asset {
+  id
+  externalId
+  content
+  jsonContent
+  jsonMetadata
+  status
+  isHoneypot
+  isUsedForConsensus
+  skipped
+  priority
+  consensusMark
+  honeypotMark
+  inferenceMark
+  createdAt
+  updatedAt
+  resolution {
+    width
+    height
+  }
+  currentStep {
+    name
+    status
+    stepGroupName
+  }
+  labels {
+    ...Label
+  }
+}
+
 fragment ExportLabelRow on Label {
+  ...Label
+  jsonResponseUrl
+  labelOf {
+    ...Asset
+  }
+}
+
+fragment Label on Label {
   id
   assetId
   labelType
   jsonResponse
-  jsonResponseUrl
   modelName
   secondsToLabel
   createdAt
@@ -322,23 +359,6 @@ fragment ExportLabelRow on Label {
   labelOf {
     id
     externalId
-    content
-    jsonContent
-    jsonMetadata
-    status
-    isHoneypot
-    isUsedForConsensus
-    skipped
-    priority
-    consensusMark
-    honeypotMark
-    inferenceMark
-    createdAt
-    updatedAt
-    resolution {
-      width
-      height
-    }
   }
 }
 
