@@ -11,6 +11,8 @@ import shutil
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
+from datetime import datetime
+from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import Any, get_args
@@ -31,6 +33,7 @@ from .._generated.operations import (
     EXPORT_ASSETS_GQL,
     EXPORT_LABEL_ROWS_GQL,
 )
+from .._generated.scalars import serialize_datetime
 from ..errors import APIError, KiliInputError, NotFoundError
 from ..models import LabelTypeName
 from .archive import Archive
@@ -413,7 +416,8 @@ class ExportMethods(Domain):
     ) -> Any:
         """The project's labels as a pandas DataFrame (needs the ``pandas`` extra): one row
         per label, columns ``fields`` (dotted, as the API names them) then ``labelOf.<f>``
-        for each of ``asset_fields``; values as JSON has them (dates as ISO-8601 text)."""
+        for each of ``asset_fields``; values as the API sends them (dates as ISO-8601 text),
+        but a ``jsonResponse`` is a dict."""
         pandas = _pandas()
         for name, value in (("fields", fields), ("asset_fields", asset_fields)):
             if isinstance(value, str) or not all(isinstance(f, str) and f for f in value):
@@ -438,9 +442,22 @@ def _pandas() -> Any:
 
 
 def _row(label: ExportLabelRow, columns: Sequence[str]) -> dict[str, Any]:
-    """The label's value of each (dotted) column."""
-    values = label.model_dump(mode="json", by_alias=True)
-    return {column: _dig(values, column) for column in columns}
+    """The label's value of each (dotted) column, as the API sent it."""
+    values = label.model_dump(by_alias=True)
+    return {column: _as_sent(_dig(values, column)) for column in columns}
+
+
+def _as_sent(value: Any) -> Any:
+    """A value as the API sends it: dates in Kili's format, enums as their names."""
+    if isinstance(value, datetime):
+        return serialize_datetime(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _as_sent(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_sent(item) for item in value]
+    return value
 
 
 def _check_export(

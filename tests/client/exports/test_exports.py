@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -363,9 +364,20 @@ async def test_export_labels_as_df_spans_pages_and_checks_fields_first(
     ids = await import_images(kili, project_id, 45)
     created = await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 45)
     frame = await kili.export_labels_as_df(
-        project_id, fields=["id", "jsonResponse"], asset_fields=["externalId", "content"]
+        project_id,
+        fields=["id", "jsonResponse", "createdAt", "labelType"],
+        asset_fields=["externalId", "content"],
     )
-    assert list(frame.columns) == ["id", "jsonResponse", "labelOf.externalId", "labelOf.content"]
+    assert list(frame.columns) == [
+        "id",
+        "jsonResponse",
+        "createdAt",
+        "labelType",
+        "labelOf.externalId",
+        "labelOf.content",
+    ]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", frame["createdAt"][0])
+    assert set(frame["labelType"]) == {"DEFAULT"} and type(frame["labelType"][0]) is str
     assert list(frame["id"]) == created
     assert list(frame["labelOf.externalId"]) == [f"img-{i:04d}" for i in range(45)]
     assert frame["labelOf.content"][44] == "https://images.example/44.jpg"
