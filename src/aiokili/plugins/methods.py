@@ -62,6 +62,11 @@ too). Kili sends no error code of its own for it (the official SDK, too, tells i
 text), so it is told by the start of the error's message."""
 
 
+class PluginNameTaken(KiliInputError):
+    """``upload_plugin`` with the name of a plugin already uploaded (its ``__cause__`` is
+    the API's error); the message points to ``update_plugin``."""
+
+
 # ----------------------------------------------------------------------------- the domain
 
 
@@ -105,7 +110,7 @@ class PluginMethods(Domain):
         except GraphQLError as err:
             if not _name_taken(err):
                 raise
-            raise KiliInputError(
+            raise PluginNameTaken(
                 f'A plugin named "{name}" already exists. Hint: A plugin with this name already '
                 "exist, if you want to override it you can use the command "
                 f'kili.update_plugin(plugin_path="{path}", plugin_name="{name}")'
