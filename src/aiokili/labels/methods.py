@@ -170,11 +170,6 @@ def _lookup_where(
     return resolve
 
 
-def _warn_deprecated_step_statuses(filters: dict[str, Any], stacklevel: int) -> None:
-    statuses = filters.get("asset_step_status_in") or ()
-    warn_deprecated_step_statuses("asset_step_status_in", statuses, stacklevel + 1)
-
-
 class LabelMethods(Domain):
     """Label methods of :class:`~aiokili.AsyncKili`."""
 
@@ -241,7 +236,9 @@ class LabelMethods(Domain):
             raise KiliInputError(
                 f'output_format must be "dict" or "parsed_label", got {output_format!r}.'
             )
-        _warn_deprecated_step_statuses(dict(filters), stacklevel=2)
+        warn_deprecated_step_statuses(
+            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=2
+        )
         where = _lookup_where(self._core, "labels", project_id, dict(filters))
         listing = self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)
         if output_format == "dict":
@@ -259,7 +256,9 @@ class LabelMethods(Domain):
 
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:
         """Number of labels matching the filters (see :class:`LabelFilters`)."""
-        _warn_deprecated_step_statuses(dict(filters), stacklevel=2)
+        warn_deprecated_step_statuses(
+            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=2
+        )
         where = _lookup_where(self._core, "count_labels", project_id, dict(filters))
         where = where if isinstance(where, LabelWhere) else await where()
         return (await self._core.gql.count_labels(where=where)).data
@@ -320,6 +319,8 @@ class LabelMethods(Domain):
                     f"{method}() does not take {name}: it lists {kind} labels only; use "
                     "labels() for other filters."
                 )
-        _warn_deprecated_step_statuses(filters, stacklevel=3)
+        warn_deprecated_step_statuses(
+            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=3
+        )
         where = _lookup_where(self._core, method, project_id, {**filters, "type_in": [kind]})
         return self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)
