@@ -57,8 +57,11 @@ _WHERE = {name: name for name in ProjectFilters.__annotations__} | {
     "tags_in": "tag_ids",
 }
 _METADATA_DEFAULTS = {
-    "filterable": True, "type": "string", "visibleByLabeler": True, "visibleByReviewer": True,
-}  # fmt: skip
+    "filterable": True,
+    "type": "string",
+    "visibleByLabeler": True,
+    "visibleByReviewer": True,
+}
 
 PROJECTS = ListingSpec(
     model=Project,
@@ -105,6 +108,87 @@ def _compliance_tags(value: Any) -> list[str] | None:
     return as_list("compliance_tags", value, str)
 
 
+def _check_new_project(
+    title: object,
+    input_type: object,
+    json_interface: object,
+    from_demo_project: object,
+    project_id: object,
+    pixel_labeling: object,
+) -> None:
+    """``create_project``'s local checks: a title, what the project is made from (an input
+    type and an interface, a demo project or a project to copy), pixel labelling's terms."""
+    if not isinstance(title, str) or not title.strip():
+        raise KiliInputError(f"title must be a non-empty string, got {title!r}.")
+    check_bools(pixel_labeling=pixel_labeling)
+    if project_id is not None and (not isinstance(project_id, str) or not project_id):
+        raise KiliInputError(
+            f"project_id (the project to copy) must be a non-empty string, got {project_id!r}."
+        )
+    if pixel_labeling:
+        if project_id is not None or from_demo_project is not None:
+            raise KiliInputError(
+                "pixel_labeling cannot be combined with project_id (a copy keeps the "
+                "labelling mode of its source) nor with from_demo_project."
+            )
+        if str(getattr(input_type, "value", input_type)) != "GEOSPATIAL":
+            raise KiliInputError(
+                f"pixel_labeling is only for input_type='GEOSPATIAL', got {input_type!r}."
+            )
+    if project_id is not None and (input_type is not None or json_interface is not None):
+        raise KiliInputError(
+            "create_project(project_id=...) copies that project's input_type and "
+            "json_interface: do not give them too."
+        )
+    if (
+        project_id is None
+        and from_demo_project is None
+        and (input_type is None or json_interface is None)
+    ):
+        raise KiliInputError(
+            "create_project needs input_type (e.g. 'IMAGE') and json_interface "
+            "(e.g. {'jobs': {...}}), unless from_demo_project or project_id is given."
+        )
+
+
+_DEPRECATED_PROJECT_ARGUMENTS = {
+    "input_type": "a project's input type cannot change; it is ignored.",
+    "metadata_types": "use metadata_properties.",
+    "seconds_to_label_before_auto_assign": "use should_auto_assign.",
+}
+
+
+def _warn_deprecated(given: dict[str, object], stacklevel: int) -> None:
+    """A DeprecationWarning for each deprecated argument given (not None) of
+    ``update_properties_in_project``, pointing ``stacklevel`` frames up from the caller."""
+    for name, use in _DEPRECATED_PROJECT_ARGUMENTS.items():
+        if given.get(name) is not None:
+            warnings.warn(
+                f"{name} is deprecated: {use}", DeprecationWarning, stacklevel=stacklevel + 1
+            )
+
+
+def _check_settings(
+    consensus_tot_coverage: object,
+    review_coverage: object,
+    min_consensus_size: object,
+    consensus_mark: object,
+    honeypot_mark: object,
+) -> None:
+    """Percentages 0-100, a consensus size 1-10, marks 0-1 (None: not changed)."""
+    for name, value in (
+        ("consensus_tot_coverage", consensus_tot_coverage),
+        ("review_coverage", review_coverage),
+    ):
+        if value is not None:
+            check_int(name, value, 0, 100)
+    if min_consensus_size is not None:
+        check_int("min_consensus_size", min_consensus_size, 1, 10)
+    for name, mark in (("consensus_mark", consensus_mark), ("honeypot_mark", honeypot_mark)):
+        if mark is not None:
+            check_number(name, mark, 0, 1)
+
+
 class ProjectMethods(Domain):
     """Project methods of :class:`~aiokili.AsyncKili`."""
 
@@ -142,38 +226,10 @@ class ProjectMethods(Domain):
         Raises:
             NotFoundError: ``project_id`` or a tag does not exist.
         """
-        if not isinstance(title, str) or not title.strip():
-            raise KiliInputError(f"title must be a non-empty string, got {title!r}.")
-        check_bools(pixel_labeling=pixel_labeling)
-        if project_id is not None and (not isinstance(project_id, str) or not project_id):
-            raise KiliInputError(
-                f"project_id (the project to copy) must be a non-empty string, got {project_id!r}."
-            )
+        _check_new_project(
+            title, input_type, json_interface, from_demo_project, project_id, pixel_labeling
+        )
         tag_labels = as_list("tags", tags, str)
-        if pixel_labeling:
-            if project_id is not None or from_demo_project is not None:
-                raise KiliInputError(
-                    "pixel_labeling cannot be combined with project_id (a copy keeps the "
-                    "labelling mode of its source) nor with from_demo_project."
-                )
-            if str(getattr(input_type, "value", input_type)) != "GEOSPATIAL":
-                raise KiliInputError(
-                    f"pixel_labeling is only for input_type='GEOSPATIAL', got {input_type!r}."
-                )
-        if project_id is not None and (input_type is not None or json_interface is not None):
-            raise KiliInputError(
-                "create_project(project_id=...) copies that project's input_type and "
-                "json_interface: do not give them too."
-            )
-        if (
-            project_id is None
-            and from_demo_project is None
-            and (input_type is None or json_interface is None)
-        ):
-            raise KiliInputError(
-                "create_project needs input_type (e.g. 'IMAGE') and json_interface "
-                "(e.g. {'jobs': {...}}), unless from_demo_project or project_id is given."
-            )
         tag_ids = None if tag_labels is None else await self._tag_ids(tag_labels)
         if project_id is not None:
             return await self._copy_project(
@@ -344,34 +400,26 @@ class ProjectMethods(Domain):
         into ``metadata_properties``), ``seconds_to_label_before_auto_assign`` (any value
         means ``should_auto_assign=True`` unless that is given).
         """
-        for name, value in (("input_type", input_type), ("metadata_types", metadata_types),
-                            ("seconds_to_label_before_auto_assign",
-                             seconds_to_label_before_auto_assign)):  # fmt: skip
-            if value is not None:
-                warnings.warn(
-                    f"{name} is deprecated: "
-                    + {
-                        "input_type": "a project's input type cannot change; it is ignored.",
-                        "metadata_types": "use metadata_properties.",
-                        "seconds_to_label_before_auto_assign": "use should_auto_assign.",
-                    }[name],
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
+        _warn_deprecated(
+            {
+                "input_type": input_type,
+                "metadata_types": metadata_types,
+                "seconds_to_label_before_auto_assign": seconds_to_label_before_auto_assign,
+            },
+            stacklevel=2,
+        )
         if seconds_to_label_before_auto_assign is not None:
             check_int("seconds_to_label_before_auto_assign", seconds_to_label_before_auto_assign, 0)
             if should_auto_assign is None:
                 should_auto_assign = True
         metadata_properties = _metadata_properties(metadata_properties, metadata_types)
-        for name, value in (("consensus_tot_coverage", consensus_tot_coverage),
-                            ("review_coverage", review_coverage)):  # fmt: skip
-            if value is not None:
-                check_int(name, value, 0, 100)
-        if min_consensus_size is not None:
-            check_int("min_consensus_size", min_consensus_size, 1, 10)
-        for name, mark in (("consensus_mark", consensus_mark), ("honeypot_mark", honeypot_mark)):
-            if mark is not None:
-                check_number(name, mark, 0, 1)
+        _check_settings(
+            consensus_tot_coverage,
+            review_coverage,
+            min_consensus_size,
+            consensus_mark,
+            honeypot_mark,
+        )
         check_bools(
             can_navigate_between_assets=can_navigate_between_assets,
             can_skip_asset=can_skip_asset,

@@ -56,6 +56,7 @@ from .errors import (
     ConfigurationError,
     GraphQLError,
     InvalidResponseError,
+    KiliError,
     KiliInputError,
 )
 from .models import Label
@@ -95,6 +96,34 @@ def _require_asyncio() -> None:
             "Subscriptions need an asyncio event loop (the websockets package runs on "
             "asyncio only, not on trio)."
         ) from None
+
+
+def _refusal(exc: Exception) -> KiliError | None:
+    """The error that ends the subscription for good, if a failed connection means one: the
+    API key refused (at the handshake or by closing), a protocol error (a bug, not a blip)."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    if isinstance(exc, ConnectionClosed) and exc.rcvd is not None:
+        code, reason = exc.rcvd.code, exc.rcvd.reason
+        if code in _AUTH_CLOSE_CODES:
+            return AuthenticationError.from_message(
+                f"The subscription was refused: {reason or 'invalid API key'}. "
+                "Check KILI_API_KEY / api_key=.",
+                "UNAUTHENTICATED",
+                operation="labelCreatedOrUpdated",
+            )
+        if code in _FATAL_CLOSE_CODES:
+            return InvalidResponseError(
+                f"The server closed the subscription (code {code}: {reason})."
+            )
+    if isinstance(exc, InvalidStatus) and exc.response.status_code in (401, 403):
+        return AuthenticationError.from_message(
+            f"The websocket handshake was refused (HTTP {exc.response.status_code})"
+            ". Check KILI_API_KEY / api_key= and the endpoint.",
+            "UNAUTHENTICATED",
+            status_code=exc.response.status_code,
+        )
+    return None
 
 
 class LabelSubscription:
@@ -190,7 +219,7 @@ class LabelSubscription:
         _require_asyncio()
         try:
             from websockets.asyncio.client import connect
-            from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+            from websockets.exceptions import ConnectionClosed, InvalidHandshake
         except ImportError as exc:  # pragma: no cover - a dependency of aiokili
             raise ConfigurationError("Subscriptions need the 'websockets' package.") from exc
         failures = 0
@@ -209,35 +238,16 @@ class LabelSubscription:
                     async for label in self._receive(ws):
                         yield label
                     return  # the server completed the subscription
-            except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd is not None else None
-                reason = exc.rcvd.reason if exc.rcvd is not None else ""
-                if code in _AUTH_CLOSE_CODES:
-                    raise AuthenticationError.from_message(
-                        f"The subscription was refused: {reason or 'invalid API key'}. "
-                        "Check KILI_API_KEY / api_key=.", "UNAUTHENTICATED",
-                        operation="labelCreatedOrUpdated",
-                    ) from None  # fmt: skip
-                if code in _FATAL_CLOSE_CODES:
-                    raise InvalidResponseError(
-                        f"The server closed the subscription (code {code}: {reason})."
-                    ) from None
-                error: Exception = exc
-            except InvalidStatus as exc:
-                if exc.response.status_code in (401, 403):
-                    raise AuthenticationError.from_message(
-                        f"The websocket handshake was refused (HTTP {exc.response.status_code})"
-                        ". Check KILI_API_KEY / api_key= and the endpoint.", "UNAUTHENTICATED",
-                        status_code=exc.response.status_code,
-                    ) from None  # fmt: skip
-                error = exc
             except _Reconnect as exc:
                 if exc.immediately:
                     self.reconnections += 1
                     logger.info("label subscription: %s; resuming", exc)
                     continue
-                error = exc
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
+                error: Exception = exc
+            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake) as exc:
+                refused = _refusal(exc)
+                if refused is not None:
+                    raise refused from None
                 error = exc
             failures += 1
             if failures > self._settings.max_retries:
@@ -251,9 +261,17 @@ class LabelSubscription:
             self.reconnections += 1
 
     async def _handshake(self, ws: Any) -> None:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {
-            "Authorization": f"X-API-Key: {self._settings.api_key}",
-            "headers": auth_headers(self._settings.api_key)}}))  # fmt: skip
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {
+                        "Authorization": f"X-API-Key: {self._settings.api_key}",
+                        "headers": auth_headers(self._settings.api_key),
+                    },
+                }
+            )
+        )
         with anyio.fail_after(C.CONNECT_TIMEOUT):
             while True:
                 message = json.loads(await ws.recv())
@@ -268,10 +286,19 @@ class LabelSubscription:
             margin = REPLAY_MARGIN if self._seen else timedelta(0)  # exact before any label
             variables["updatedAtGte"] = serialize_datetime(self._resume_from - margin)
         elif self._resume_from is not None:
-            logger.warning("label subscription: the server cannot replay missed events; "
-                           "labels written while disconnected may be missing")  # fmt: skip
-        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {
-            "query": document, "operationName": name, "variables": variables}}))  # fmt: skip
+            logger.warning(
+                "label subscription: the server cannot replay missed events; "
+                "labels written while disconnected may be missing"
+            )
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "subscribe",
+                    "id": "1",
+                    "payload": {"query": document, "operationName": name, "variables": variables},
+                }
+            )
+        )
 
     async def _receive(self, ws: Any) -> AsyncIterator[Label]:
         try:
@@ -323,14 +350,23 @@ class LabelSubscription:
         codes = {detail.code for detail in error.errors}
         if _LAGGING in codes:
             raise _Reconnect("the server dropped this slow subscriber", immediately=True)
-        if (
-            self._resume_from is not None
-            and self._resumable
-            and any("updatedAtGte" in detail.message for detail in error.errors)
-        ):  # a server that cannot replay (Kili's API): subscribe without it
+        if self._resume_from is not None and self._resumable and _replay_refused(error):
+            # a server that cannot replay (Kili's API): subscribe without it
             self._resumable = False
             raise _Reconnect("the server does not replay events", immediately=True)
         raise error
+
+
+def _replay_refused(error: GraphQLError) -> bool:
+    """Whether the server refused the resume document, whose only difference from the plain
+    one is its ``updatedAtGte`` argument: a validation failure, told by its code. A server
+    that sends no code (graphql-ws servers need not) is believed when its message names
+    the argument."""
+    return any(
+        detail.code == "GRAPHQL_VALIDATION_FAILED"
+        or (detail.code is None and "updatedAtGte" in detail.message)
+        for detail in error.errors
+    )
 
 
 class SubscriptionMethods(Domain):

@@ -369,8 +369,20 @@ def _fake_label(label_id: str, updated_at: str) -> dict[str, Any]:
             **dict.fromkeys(keys)}  # fmt: skip
 
 
+_UNKNOWN_ARGUMENT = 'Unknown argument "updatedAtGte" on field "Subscription.labelCreatedOrUpdated".'
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        {"message": _UNKNOWN_ARGUMENT, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}},
+        {"message": "Validation failed.", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}},
+        {"message": _UNKNOWN_ARGUMENT},  # a server that sends no codes
+    ],
+    ids=["code", "code, other words", "no code"],
+)
 async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, refusal: dict[str, Any]
 ) -> None:
     """A graphql-transport-ws server that knows no ``updatedAtGte`` (as Kili's API): the
     socket it drops is reopened, the refused replay argument is left out (with a warning),
@@ -398,10 +410,7 @@ async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(
             await ws.close(1011)  # dropped by the server
         elif len(operations) == 2:
             assert subscribe["payload"]["variables"]["updatedAtGte"] == "2023-12-31T23:59:55.000Z"
-            await ws.send(json.dumps({"type": "error", "id": sid, "payload": [{
-                "message": 'Unknown argument "updatedAtGte" on field '
-                           '"Subscription.labelCreatedOrUpdated".',
-                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]}))  # fmt: skip
+            await ws.send(json.dumps({"type": "error", "id": sid, "payload": [refusal]}))
             await ws.wait_closed()
         else:
             await next_({"data": {"data": first}})  # already received: dropped
@@ -425,6 +434,38 @@ async def test_against_a_server_without_replay_dropped_sockets_and_event_errors(
     ]  # fmt: skip
     assert subscription.reconnections == 2
     assert any("cannot replay" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_refused_replay_value_is_raised_not_dropped() -> None:
+    """An error about ``updatedAtGte`` that is not a validation failure (the server knows
+    the argument but refuses this value) is raised: the replay is not given up silently."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    operations: list[str] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.recv()
+        await ws.send(json.dumps({"type": "connection_ack"}))
+        subscribe = json.loads(await ws.recv())
+        operations.append(subscribe["payload"]["operationName"])
+        await ws.send(json.dumps({"type": "error", "id": subscribe["id"], "payload": [{
+            "message": "updatedAtGte is more than 7 days ago: events are kept 7 days.",
+            "extensions": {"code": "BAD_USER_INPUT"}}]}))  # fmt: skip
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"]) as server:  # type: ignore[list-item]
+        port = next(iter(server.sockets)).getsockname()[1]
+        endpoint = f"http://127.0.0.1:{port}/api/label/v2/graphql"
+        async with aiokili.AsyncKili(api_key="key", api_endpoint=endpoint) as kili:
+            old = datetime(2020, 1, 1, tzinfo=timezone.utc)
+            subscription = kili.label_created_or_updated("P", updated_at_gte=old)
+            with (
+                anyio.fail_after(TIMEOUT),
+                pytest.raises(aiokili.InvalidRequestError, match="more than 7 days ago"),
+            ):
+                async for _ in subscription:
+                    pass
+    assert operations == ["ResumeLabelCreatedOrUpdated"]
 
 
 async def _open(server: LocalServer, protocol: str, key: str) -> Any:

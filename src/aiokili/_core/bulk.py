@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
+from functools import partial
 from typing import Generic, TypeVar
 
 import anyio
@@ -125,48 +126,9 @@ async def run_bulk(
     applied it or None; ``send`` must then return one result per item, in order. With
     ``idempotent``, such a chunk is sent again as it is, once.
     """
-    throttle = throttle or Throttle()
-    window = Window(concurrency)
-    unreachable: list[APIConnectionError] = []
-
-    async def settle(chunk: Sequence[T], error: APIError) -> Sequence[R]:
-        assert reconcile is not None
-        found = list(await reconcile(chunk))
-        missing = [i for i, result in enumerate(found) if result is None]
-        if missing:
-            try:
-                again = await send([chunk[i] for i in missing])
-            except Exception as exc:
-                raise _Partial(found, exc) from exc
-            for i, result in zip(missing, again, strict=True):
-                found[i] = result
-        return found  # type: ignore[return-value]  # no None left
-
-    def job(chunk: Sequence[T]) -> Callable[[], Awaitable[Sequence[R]]]:
-        async def run() -> Sequence[R]:
-            if unreachable:
-                raise unreachable[0]  # the API is down: do not queue more retries
-            try:
-                async with throttle.slot(window.current):
-                    if unreachable:
-                        raise unreachable[0]
-                    started = anyio.current_time()
-                    results = await send(chunk)
-                    window.answered(anyio.current_time() - started)
-                    return results
-            except APIError as exc:
-                if exc.outcome_unknown and idempotent:
-                    return await send(chunk)
-                if reconcile is not None and exc.outcome_unknown:
-                    return await settle(chunk, exc)
-                if isinstance(exc, APIConnectionError):
-                    unreachable.append(exc)
-                raise
-
-        return run
-
-    chunks = chunked(items, chunk_size)
-    outcomes = await gather([job(c) for c in chunks], limit=concurrency)
+    bulk = _Bulk(send, Window(concurrency), throttle or Throttle(), reconcile, idempotent)
+    jobs = [partial(bulk.run, chunk) for chunk in chunked(items, chunk_size)]
+    outcomes = await gather(jobs, limit=concurrency)
     succeeded: list[R] = []
     failures: list[ItemFailure] = []
     for number, outcome in enumerate(outcomes):
@@ -185,3 +147,59 @@ async def run_bulk(
     if failures:  # named after the call the user made (create_predictions -> append_labels)
         raise BulkOperationError(current() or operation, failures, succeeded)
     return succeeded
+
+
+class _Bulk(Generic[T, R]):
+    """The chunks of one bulk call: each sent through the throttle and the window, then,
+    for an unknown outcome, sent again (``idempotent``) or reconciled."""
+
+    def __init__(
+        self,
+        send: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
+        window: Window,
+        throttle: Throttle,
+        reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None,
+        idempotent: bool,
+    ) -> None:
+        self._send, self._window, self._throttle = send, window, throttle
+        self._reconcile, self._idempotent = reconcile, idempotent
+        self._unreachable: list[APIConnectionError] = []
+
+    async def run(self, chunk: Sequence[T]) -> Sequence[R]:
+        """Send one chunk; its results, one per item."""
+        if self._unreachable:
+            raise self._unreachable[0]  # the API is down: do not queue more retries
+        try:
+            async with self._throttle.slot(self._window.current):
+                if self._unreachable:
+                    raise self._unreachable[0]
+                started = anyio.current_time()
+                results = await self._send(chunk)
+                self._window.answered(anyio.current_time() - started)
+                return results
+        except APIError as exc:
+            if exc.outcome_unknown and self._idempotent:
+                return await self._send(chunk)
+            if exc.outcome_unknown and self._reconcile is not None:
+                return await self._settle(chunk, self._reconcile)
+            if isinstance(exc, APIConnectionError):
+                self._unreachable.append(exc)
+            raise
+
+    async def _settle(
+        self,
+        chunk: Sequence[T],
+        reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]],
+    ) -> Sequence[R]:
+        """After an unknown outcome: the results of the items the API applied, and of the
+        others sent again, once (:class:`_Partial` if that fails)."""
+        found = list(await reconcile(chunk))
+        missing = [i for i, result in enumerate(found) if result is None]
+        if missing:
+            try:
+                again = await self._send([chunk[i] for i in missing])
+            except Exception as exc:
+                raise _Partial(found, exc) from exc
+            for i, result in zip(missing, again, strict=True):
+                found[i] = result
+        return found  # type: ignore[return-value]  # no None left

@@ -1,4 +1,5 @@
-"""One retry policy for the HTTP requests of the API: GraphQL requests and file uploads.
+"""One retry policy for the requests to the API: GraphQL calls and signed-URL uploads
+(media downloads try twice on their own; websockets reconnect with :func:`backoff`).
 
 A failed attempt is classified by what the server may have done:
 

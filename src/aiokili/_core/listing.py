@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
+import anyio
 from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
@@ -34,6 +35,7 @@ from .selection import Selection, build_selection, page_model, with_selection
 from .settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class ListingSource(Protocol):
@@ -61,6 +63,35 @@ class ListingSpec(Generic[M]):
     count_operation: str
 
 
+class Lazy(Generic[T]):
+    """A value a listing needs before its first request, made once on first use, however
+    many of its pages ask at the same time (the look-up of a ``where``, an interface...).
+
+    Given a value, :meth:`get` returns it; given a coroutine function, the first
+    :meth:`get` awaits it (the others wait for that one) and every later one returns its
+    result. A failed attempt is not kept: the next :meth:`get` tries again.
+    """
+
+    def __init__(self, value: T | Callable[[], Awaitable[T]]) -> None:
+        self._make: Callable[[], Awaitable[T]] | None = None
+        if callable(value):
+            self._make = value
+        else:
+            self._value = value
+        self._lock: anyio.Lock | None = None  # made on first use, in the caller's event loop
+
+    async def get(self) -> T:
+        if self._make is None:
+            return self._value
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self._make is not None:  # not made by the task this one waited for
+                self._value = await self._make()
+                self._make = None
+        return self._value
+
+
 class Listing(Generic[M]):
     """The items of a list call: ``async for`` streams them, ``await`` gives a list.
 
@@ -73,7 +104,7 @@ class Listing(Generic[M]):
         self,
         core: ListingSource,
         spec: ListingSpec[M],
-        where: BaseModel | Callable[[], Awaitable[BaseModel]],
+        where: BaseModel | Callable[[], Awaitable[BaseModel]] | Lazy[BaseModel],
         *,
         fields: Sequence[str] | None = None,
         first: int | None = None,
@@ -81,7 +112,8 @@ class Listing(Generic[M]):
     ) -> None:
         self._core = core
         self._spec = spec
-        self._where = where  # or a coroutine function making it (look-ups), run once
+        # or a coroutine function making it (look-ups), run once before the first request
+        self._where = where if isinstance(where, Lazy) else Lazy(where)
         self._call = current()  # the public call that made it: its requests' errors name it
         self._skip = check_int("skip", skip, 0)
         self._first = None if first is None else check_int("first", first, 0)
@@ -95,15 +127,10 @@ class Listing(Generic[M]):
     def __repr__(self) -> str:
         return f"<Listing of {self._spec.model.__name__}: skip={self._skip} first={self._first}>"
 
-    async def _where_model(self) -> BaseModel:
-        if not isinstance(self._where, BaseModel):
-            self._where = await self._where()
-        return self._where
-
     async def _total(self) -> int:
         spec = self._spec
         result = await self._core.gql.run_typed(
-            spec.count_document, spec.count_operation, {"where": await self._where_model()}
+            spec.count_document, spec.count_operation, {"where": await self._where.get()}
         )
         return int(result.data)
 
@@ -114,7 +141,7 @@ class Listing(Generic[M]):
         return remaining if self._first is None else min(remaining, self._first)
 
     async def _fetch(self, skip: int, first: int) -> Sequence[M]:
-        variables = {"where": await self._where_model(), "first": first, "skip": skip}
+        variables = {"where": await self._where.get(), "first": first, "skip": skip}
         spec, gql = self._spec, self._core.gql
         if self._selection is None:
             page = await gql.run_typed(spec.page_document, spec.page_operation, variables)
@@ -145,7 +172,7 @@ class Listing(Generic[M]):
             async for page in pages:
                 yield page
         finally:
-            await pages.aclose()  # type: ignore[attr-defined]
+            await pages.aclose()
 
     def _track(self, generator: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
         self._open.add(generator)

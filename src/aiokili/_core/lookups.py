@@ -47,11 +47,10 @@ class Lookups:
             steps.setdefault(step.name, []).append(step.id)
         return steps
 
-    async def step_ids(
-        self, project_id: str, names: Sequence[str], arg: str
-    ) -> dict[str, list[str]]:
-        """The project's steps (name → ids), checked to hold every one of ``names``:
-        else a KiliInputError naming ``arg``, the unknown name and the project's steps."""
+    async def step_ids(self, project_id: str, names: Sequence[str], arg: str) -> list[list[str]]:
+        """The ids of the project's steps of each of ``names``, in order (one look-up; a name
+        may belong to several steps); a KiliInputError naming ``arg``, the unknown name and
+        the project's steps if one is not there."""
         steps = await self.steps(project_id)
         for name in names:
             if name not in steps:
@@ -59,7 +58,7 @@ class Lookups:
                 raise KiliInputError(
                     f"{arg}: project {project_id!r} has no step named {name!r}. Its steps: {known}."
                 )
-        return steps
+        return [steps[name] for name in names]
 
     async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
         """The subset of ``external_ids`` already used in the project."""

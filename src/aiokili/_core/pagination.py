@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import anyio
@@ -112,28 +112,45 @@ def page_plan(total: int, skip: int, page_size: int) -> list[tuple[int, int]]:
     ]
 
 
-async def iterate_pages(
+def iterate_pages(
     fetch: PageFetcher[T],
     plan: Sequence[tuple[int, int]],
     *,
     initial: int,
     prefetch: int,
     task_group: TaskGroup | None,
-) -> AsyncIterator[Sequence[T]]:
-    """Yield every page of ``plan`` in order, fetching ahead concurrently.
+) -> AsyncGenerator[Sequence[T], None]:
+    """Yield every page of ``plan`` in order, fetching ahead concurrently in ``task_group``
+    (one after the other without one).
 
     Stops after a short page (the data changed under the listing). An error of any page
     is raised when the consumer reaches that page; pages still in flight are cancelled
     when the generator is closed.
     """
     if task_group is None:
-        for skip, first in plan:
-            items = await fetch(skip, first)
-            yield items
-            if len(items) < first:
-                return
-        return
+        return _one_by_one(fetch, plan)
+    return _prefetched(fetch, plan, initial, prefetch, task_group)
 
+
+async def _one_by_one(
+    fetch: PageFetcher[T], plan: Sequence[tuple[int, int]]
+) -> AsyncGenerator[Sequence[T], None]:
+    for skip, first in plan:
+        items = await fetch(skip, first)
+        yield items
+        if len(items) < first:
+            return
+
+
+async def _prefetched(
+    fetch: PageFetcher[T],
+    plan: Sequence[tuple[int, int]],
+    initial: int,
+    prefetch: int,
+    task_group: TaskGroup,
+) -> AsyncGenerator[Sequence[T], None]:
+    """The pages, up to ``window`` requests in flight (from ``initial``, widened up to
+    ``prefetch`` while the consumer waits idle), at most ``2 * prefetch`` pages held."""
     todo = deque(plan)
     pending: deque[_Slot[T]] = deque()  # in plan order: in flight, or arrived and unread
     window = max(1, min(initial, prefetch))

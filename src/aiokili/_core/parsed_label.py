@@ -26,12 +26,11 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 from pydantic import BaseModel
 
 from ..errors import KiliError
 from ..models import Label
-from .listing import Listing, ListingSource, ListingSpec
+from .listing import Lazy, Listing, ListingSource, ListingSpec
 from .selection import Unselected
 
 __all__ = [
@@ -363,17 +362,9 @@ class ParsedLabelListing(Listing[ParsedLabel]):
     ) -> None:
         super().__init__(core, spec, labels._where, first=labels._first, skip=labels._skip)
         self._labels = labels
-        self._load_interface = interface
-        self._interface: Any = None
-        self._lock = anyio.Lock()
-
-    async def _parsing_interface(self) -> Any:
-        async with self._lock:
-            if self._interface is None:
-                self._interface = await self._load_interface()
-        return self._interface
+        self._interface = Lazy(interface)
 
     async def _fetch(self, skip: int, first: int) -> Sequence[ParsedLabel]:
-        interface = await self._parsing_interface()
+        interface = await self._interface.get()
         page = await self._labels._fetch(skip, first)
         return [parse_label(label, interface) for label in page]

@@ -103,10 +103,12 @@ class _FileReads:
                 await busy.wait()
                 continue
             batch = [
-                j for j in range(index, len(self._items))
+                j
+                for j in range(index, len(self._items))
                 if isinstance(self._items[j].source, Path)
-                and j not in self._ready and j not in self._reading
-            ][: self.FILES]  # fmt: skip
+                and j not in self._ready
+                and j not in self._reading
+            ][: self.FILES]
             done = anyio.Event()
             for j in batch:
                 self._reading[j] = done

@@ -65,6 +65,7 @@ from .exceptions import (
 )
 from .export_assets import ExportAssets, ExportAssetsData
 from .export_assets_all_labels import ExportAssetsAllLabels, ExportAssetsAllLabelsData
+from .export_label_rows import ExportLabelRows, ExportLabelRowsData
 from .export_project import (
     ExportProject,
     ExportProjectData,
@@ -90,6 +91,8 @@ from .fragments import (
     ExportAssetResolution,
     ExportLabel,
     ExportLabelAuthor,
+    ExportLabelRow,
+    ExportLabelRowLabelOf,
     Issue,
     IssueAuthor,
     IssueComments,
@@ -202,6 +205,7 @@ from .operations import (
     DELETE_PROJECT_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
+    EXPORT_LABEL_ROWS_GQL,
     EXPORT_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     GENERATE_UPDATE_URL_GQL,
@@ -373,6 +377,7 @@ __all__ = [
     "DemoProjectType",
     "EXPORT_ASSETS_ALL_LABELS_GQL",
     "EXPORT_ASSETS_GQL",
+    "EXPORT_LABEL_ROWS_GQL",
     "EXPORT_PROJECT_GQL",
     "ExportAsset",
     "ExportAssetAllLabels",
@@ -388,6 +393,10 @@ __all__ = [
     "ExportAssetsData",
     "ExportLabel",
     "ExportLabelAuthor",
+    "ExportLabelRow",
+    "ExportLabelRowLabelOf",
+    "ExportLabelRows",
+    "ExportLabelRowsData",
     "ExportProject",
     "ExportProjectData",
     "ExportProjectDataDataConnections",

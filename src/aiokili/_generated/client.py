@@ -38,6 +38,7 @@ from .delete_plugin import DeletePlugin
 from .delete_project import DeleteProject
 from .export_assets import ExportAssets
 from .export_assets_all_labels import ExportAssetsAllLabels
+from .export_label_rows import ExportLabelRows
 from .export_project import ExportProject
 from .filter_existing_assets import FilterExistingAssets
 from .generate_update_url import GenerateUpdateUrl
@@ -117,6 +118,7 @@ from .operations import (
     DELETE_PROJECT_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
+    EXPORT_LABEL_ROWS_GQL,
     EXPORT_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     GENERATE_UPDATE_URL_GQL,
@@ -339,6 +341,19 @@ class GeneratedClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return NotificationStatus.model_validate(data)
+
+    async def export_label_rows(
+        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
+    ) -> ExportLabelRows:
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=EXPORT_LABEL_ROWS_GQL,
+            operation_name="ExportLabelRows",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ExportLabelRows.model_validate(data)
 
     async def export_assets(
         self, where: AssetWhere, first: int, skip: int, **kwargs: Any

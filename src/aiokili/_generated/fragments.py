@@ -195,6 +195,15 @@ class ExportAssetAllLabelsLabels(ExportLabel):
     pass
 
 
+class ExportLabelRow(Label):
+    json_response_url: Optional[str] = Field(alias="jsonResponseUrl")
+    label_of: Optional["ExportLabelRowLabelOf"] = Field(alias="labelOf")
+
+
+class ExportLabelRowLabelOf(Asset):
+    pass
+
+
 class Issue(BaseModel):
     id: str
     type_: IssueType = Field(alias="type")
@@ -315,6 +324,7 @@ AssetActionOutcome.model_rebuild()
 ExportLabel.model_rebuild()
 ExportAsset.model_rebuild()
 ExportAssetAllLabels.model_rebuild()
+ExportLabelRow.model_rebuild()
 Issue.model_rebuild()
 Organization.model_rebuild()
 Plugin.model_rebuild()

@@ -34,6 +34,7 @@ __all__ = [
     "DELETE_PROJECT_GQL",
     "EXPORT_ASSETS_ALL_LABELS_GQL",
     "EXPORT_ASSETS_GQL",
+    "EXPORT_LABEL_ROWS_GQL",
     "EXPORT_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "GENERATE_UPDATE_URL_GQL",
@@ -289,6 +290,83 @@ query NotificationStatus($where: NotificationWhere!) {
     id
     status
   }
+}
+"""
+
+EXPORT_LABEL_ROWS_GQL = """
+query ExportLabelRows($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
+  data: labels(where: $where, first: $first, skip: $skip) {
+    ...ExportLabelRow
+  }
+}
+
+fragment Asset on Asset {
+  id
+  externalId
+  content
+  jsonContent
+  jsonMetadata
+  status
+  isHoneypot
+  isUsedForConsensus
+  skipped
+  priority
+  consensusMark
+  honeypotMark
+  inferenceMark
+  createdAt
+  updatedAt
+  resolution {
+    width
+    height
+  }
+  currentStep {
+    name
+    status
+    stepGroupName
+  }
+  labels {
+    ...Label
+  }
+}
+
+fragment ExportLabelRow on Label {
+  ...Label
+  jsonResponseUrl
+  labelOf {
+    ...Asset
+  }
+}
+
+fragment Label on Label {
+  id
+  assetId
+  labelType
+  jsonResponse
+  modelName
+  secondsToLabel
+  createdAt
+  updatedAt
+  isLatestLabelForUser
+  isLastForStep
+  isSentBackToQueue
+  consensusMark
+  honeypotMark
+  inferenceMark
+  author {
+    ...User
+  }
+  labelOf {
+    id
+    externalId
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
 }
 """
 

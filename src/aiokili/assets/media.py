@@ -1,5 +1,5 @@
-"""Helpers of the asset methods: the asset listing (deferred step look-up, media download),
-pandas frames, and waiting for asynchronous imports. Uses the core only."""
+"""Helpers of the asset methods: the asset listing (media download, parsed labels), pandas
+frames, and waiting for asynchronous imports. Uses the core only."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ import httpx
 from pydantic import BaseModel
 
 from .._core.base import Core, auth_headers
-from .._core.listing import Listing, ListingSpec
+from .._core.listing import Lazy, Listing, ListingSpec
 from .._core.parsed_label import parse_label
-from .._generated.input_types import AssetWhere, NotificationWhere
+from .._generated.input_types import NotificationWhere
 from ..errors import APIConnectionError, APIError, KiliInputError
 from ..models import Asset, InputType
 
@@ -32,60 +32,49 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class AssetListing(Listing[Asset]):
-    """A :class:`~aiokili.Listing` of assets whose ``where`` may need a look-up first (step
-    names become ids), whose pages may have their media downloaded before they are yielded,
-    and whose labels may be parsed against the project's interface (fetched once)."""
+    """A :class:`~aiokili.Listing` of assets whose pages may have their media downloaded
+    before they are yielded, and whose labels may be parsed against the project's interface
+    (fetched once). Its ``where`` may need a look-up first, as any listing's."""
 
     def __init__(
         self,
         core: Core,
         spec: ListingSpec[Asset],
-        where: BaseModel | None,
+        where: BaseModel | Callable[[], Awaitable[BaseModel]],
         *,
-        resolve: Callable[[], Awaitable[BaseModel]] | None = None,
         media: MediaDownloader | None = None,
         interface: Callable[[], Awaitable[Any]] | None = None,
         fields: Sequence[str] | None = None,
         first: int | None = None,
         skip: int = 0,
     ) -> None:
-        super().__init__(core, spec, where or AssetWhere(), fields=fields, first=first, skip=skip)
-        self._resolve = resolve
+        super().__init__(core, spec, where, fields=fields, first=first, skip=skip)
         self._media = media
-        self._load_interface = interface
-        self._interface: Any = None
-        self._ready = anyio.Lock()
-
-    async def _prepare(self) -> None:
-        async with self._ready:
-            if self._resolve is not None:
-                self._where = await self._resolve()
-                self._resolve = None
-            if self._media is not None:
-                await self._media.prepare()
-            if self._load_interface is not None:
-                self._interface = await self._load_interface()
-                self._load_interface = None
+        self._interface = None if interface is None else Lazy(interface)
 
     async def _total(self) -> int:
-        await self._prepare()
+        if self._media is not None:
+            await self._media.prepare()  # an unknown project fails here, before counting
         return await super()._total()
 
     async def _fetch(self, skip: int, first: int) -> Sequence[Asset]:
-        await self._prepare()
+        if self._media is not None:
+            await self._media.prepare()
+        interface = None if self._interface is None else await self._interface.get()
         page = await super()._fetch(skip, first)
-        if self._interface is not None:
+        if interface is not None:
             for asset in page:
-                self._parse_labels(asset)
+                _parse_labels(asset, interface)
         return page if self._media is None else await self._media.download(page)
 
-    def _parse_labels(self, asset: Asset) -> None:
-        """Replace the asset's labels (and latest label) by their parsed form."""
-        values = asset.__dict__  # set as is: the models validate assignments to their types
-        if values.get("labels") is not None:
-            values["labels"] = [parse_label(lb, self._interface) for lb in values["labels"]]
-        if values.get("latest_label") is not None:
-            values["latest_label"] = parse_label(values["latest_label"], self._interface)
+
+def _parse_labels(asset: Asset, interface: Any) -> None:
+    """Replace the asset's labels (and latest label) by their parsed form."""
+    values = asset.__dict__  # set as is: the models validate assignments to their types
+    if values.get("labels") is not None:
+        values["labels"] = [parse_label(lb, interface) for lb in values["labels"]]
+    if values.get("latest_label") is not None:
+        values["latest_label"] = parse_label(values["latest_label"], interface)
 
 
 class MediaDownloader:
@@ -103,17 +92,17 @@ class MediaDownloader:
         self.directory = Path(directory) if directory is not None else default
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
         self._input_type: InputType | None = None
-        self._prepared = False
+        self._prepared: Lazy[None] = Lazy(self._prepare)
         endpoint = httpx.URL(core.settings.endpoint)
         self._origin = (endpoint.scheme, endpoint.host, endpoint.port)
 
     async def prepare(self) -> None:
-        if not self._prepared:
-            self._input_type = await self._core.lookups.input_type(self._project_id)
-            await anyio.to_thread.run_sync(
-                lambda: self.directory.mkdir(parents=True, exist_ok=True)
-            )
-            self._prepared = True
+        """Look up the project's input type and make the directory (once)."""
+        await self._prepared.get()
+
+    async def _prepare(self) -> None:
+        self._input_type = await self._core.lookups.input_type(self._project_id)
+        await anyio.to_thread.run_sync(lambda: self.directory.mkdir(parents=True, exist_ok=True))
 
     async def download(self, page: Sequence[Asset]) -> list[Asset]:
         out: list[Asset] = list(page)
@@ -135,8 +124,9 @@ class MediaDownloader:
             if self._input_type == InputType.VIDEO:
                 try:
                     frames = json.loads(await self._get(json_content))
-                    urls = [str(u) for u in (frames.values() if isinstance(frames, dict)
-                                             else frames)]  # fmt: skip
+                    urls = [
+                        str(u) for u in (frames.values() if isinstance(frames, dict) else frames)
+                    ]
                 except (ValueError, TypeError, AttributeError):
                     raise APIError(
                         f"The jsonContent of asset {name} is not a list of video frames: "

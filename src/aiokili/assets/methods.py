@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
 from typing import Any, Literal, cast, overload
 
@@ -19,17 +18,16 @@ from .._core.inputs import (
     as_list,
     check_bools,
     check_filters,
-    json_text,
     where_from,
 )
-from .._core.listing import Listing, ListingSpec
+from .._core.listing import Lazy, Listing, ListingSpec
+from .._core.steps import warn_deprecated_step_statuses
 from .._generated.input_types import AssetWhere
 from .._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
 from ..errors import KiliInputError, NotFoundError
 from ..models import (
     Asset,
     AssetStatusName,
-    InputType,
     IssueStatusName,
     IssueTypeName,
     LabelType,
@@ -38,7 +36,7 @@ from ..models import (
     StatusInStep,
     StepStatusName,
 )
-from .imports import Importer, check_frames, check_import, upload_type, with_processing_parameters
+from .imports import Importer, Outcome, check_import, plan_import
 from .media import AssetListing, MediaDownloader, check_media_dir, dataframe
 
 StepAndStatus = tuple[str, StatusInStep | StepStatusName]
@@ -129,11 +127,14 @@ class AssetFilters(TypedDict, total=False):
 
 _SEED_NAMES = {
     "external_id_contains": "external_id_in",
-    **{f"{mark}_mark_{old}": f"{mark}_mark_{old}e" for mark in
-       ("consensus", "honeypot", "label_consensus", "label_honeypot") for old in ("gt", "lt")},
+    **{
+        f"{mark}_mark_{old}": f"{mark}_mark_{old}e"
+        for mark in ("consensus", "honeypot", "label_consensus", "label_honeypot")
+        for old in ("gt", "lt")
+    },
     "label_created_at_gt": "label_created_at_gte",
     "label_created_at_lt": "label_created_at_lte",
-}  # fmt: skip
+}
 """The older seed's filter names → their ``kili==26.2.4`` names."""
 _STEP_NAMES = {
     "step_name_in": "step_id_in",
@@ -242,10 +243,7 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
         if old in checked and old in _SEED_NAMES:
             checked[new] = checked.pop(old)
     for key in ("step_status_in", "step_status_not_in"):
-        for old_name, new_name in (("DOING", "IN_PROGRESS"), ("REDO", "REWORK")):
-            if any(str(getattr(s, "value", s)) == old_name for s in checked.get(key, ())):
-                warnings.warn(f"{key}: step status {old_name!r} is deprecated, use "
-                              f"{new_name!r}.", DeprecationWarning, stacklevel=3)  # fmt: skip
+        warn_deprecated_step_statuses(key, checked.get(key, ()), stacklevel=4)  # the user's call
     for key in ("step_id_and_status_in", "step_id_and_status_not_in"):
         if key in checked:
             checked[key] = [{"step_id": i, "status": s} for i, s in checked[key]]
@@ -256,15 +254,37 @@ def _build(project_id: str, checked: dict[str, Any]) -> AssetWhere:
     return where_from(AssetWhere, checked, _WHERE, project={"id": project_id})
 
 
-def _has_step_names(checked: dict[str, Any]) -> bool:
-    return any(name in checked for name in _STEP_NAMES)
-
-
-def _random_hex(count: int, digits: int) -> list[str]:
-    """``count`` random hex strings of ``digits`` characters, from one read of the OS's
-    random source (a uuid4 per asset costs more than the rest of a URL import)."""
-    blob = os.urandom(count * digits // 2).hex()
-    return [blob[i : i + digits] for i in range(0, count * digits, digits)]
+def _check_options(format: object, options: dict[str, Any]) -> None:
+    """The options of :meth:`AssetMethods.assets` besides its filters, checked together."""
+    if format not in (None, "pandas"):
+        raise KiliInputError(f"format must be None or 'pandas', got {format!r}.")
+    if format == "pandas" and options.get("as_generator"):
+        raise KiliInputError(
+            'Argument values as_generator==True and format=="pandas" are not compatible.'
+        )
+    parsed = options.get("label_output_format", "dict")
+    if parsed not in ("dict", "parsed_label"):
+        raise KiliInputError(
+            f"label_output_format must be 'dict' or 'parsed_label', got {parsed!r}."
+        )
+    label_fields = [
+        field
+        for field in options.get("fields") or ("labels.jsonResponse",)
+        if field.startswith(("labels.", "latestLabel."))
+    ]
+    if parsed == "parsed_label" and not any(f.endswith(".jsonResponse") for f in label_fields):
+        raise KiliInputError(
+            "label_output_format='parsed_label' needs 'labels.jsonResponse' (or "
+            "'latestLabel.jsonResponse') in fields: add it."
+        )
+    check_bools(download_media=options.get("download_media"))
+    check_media_dir(options.get("local_media_dir"))
+    fields = options.get("fields")
+    if options.get("download_media") and fields is not None and "content" not in fields:
+        raise KiliInputError(
+            "download_media needs 'content' in fields= (and 'jsonContent' for video "
+            "frames or rich text): it is what points at the media."
+        )
 
 
 class AssetMethods(Domain):
@@ -307,60 +327,39 @@ class AssetMethods(Domain):
         """
         filters = {k: v for k, v in kwargs.items() if k not in _OPTIONS}
         options = cast(dict[str, Any], {k: v for k, v in kwargs.items() if k in _OPTIONS})
-        if format not in (None, "pandas"):
-            raise KiliInputError(f"format must be None or 'pandas', got {format!r}.")
-        if format == "pandas" and options.get("as_generator"):
-            raise KiliInputError(
-                'Argument values as_generator==True and format=="pandas" are not compatible.'
-            )
-        parsed = options.get("label_output_format", "dict")
-        if parsed not in ("dict", "parsed_label"):
-            raise KiliInputError(
-                f"label_output_format must be 'dict' or 'parsed_label', got {parsed!r}."
-            )
-        parsed_fields = [f for f in options.get("fields") or ("labels.jsonResponse",)
-                         if f.startswith(("labels.", "latestLabel."))]  # fmt: skip
-        if parsed == "parsed_label" and not any(f.endswith(".jsonResponse") for f in parsed_fields):
-            raise KiliInputError(
-                "label_output_format='parsed_label' needs 'labels.jsonResponse' (or "
-                "'latestLabel.jsonResponse') in fields: add it."
-            )
-        check_bools(download_media=options.get("download_media"))
-        check_media_dir(options.get("local_media_dir"))
-        fields = options.get("fields")
-        if options.get("download_media") and fields is not None and "content" not in fields:
-            raise KiliInputError(
-                "download_media needs 'content' in fields= (and 'jsonContent' for video "
-                "frames or rich text): it is what points at the media."
-            )
-        checked = _checked("assets", project_id, filters)
-        where = None if _has_step_names(checked) else _build(project_id, checked)
-        media = None
+        _check_options(format, options)
+        where = self._where("assets", project_id, filters)
+        paging: dict[str, Any] = {
+            "fields": options.get("fields"),
+            "first": options.get("first"),
+            "skip": options.get("skip", 0),
+        }
+        media = interface = None
         if options.get("download_media"):
             media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
-        interface = None
-        if parsed == "parsed_label":
+        if options.get("label_output_format") == "parsed_label":
             interface = partial(self._core.lookups.json_interface, project_id)
-        plain = media is None and interface is None and format is None
-        if where is not None and plain:  # the plain listing
-            return self._core.listing(ASSETS, where, fields=options.get("fields"),
-                                      first=options.get("first"), skip=options.get("skip", 0))  # fmt: skip
+        if media is None and interface is None and format is None:
+            return self._core.listing(ASSETS, where, **paging)
         listing = AssetListing(
-            self._core, ASSETS, where, media=media, interface=interface, fields=options.get("fields"),
-            first=options.get("first"), skip=options.get("skip", 0),
-            resolve=None if where else lambda: self._step_ids(project_id, checked),
-        )  # fmt: skip
+            self._core, ASSETS, where, media=media, interface=interface, **paging
+        )
         return dataframe(listing) if format == "pandas" else listing
 
     async def count_assets(self, project_id: str, **filters: Unpack[AssetFilters]) -> int:
         """Number of assets matching the filters (see :class:`AssetFilters`)."""
-        checked = _checked("count_assets", project_id, dict(filters))
-        where = (
-            await self._step_ids(project_id, checked)
-            if _has_step_names(checked)
-            else _build(project_id, checked)
-        )
+        where = await Lazy(self._where("count_assets", project_id, dict(filters))).get()
         return (await self._core.gql.count_assets(where=where)).data
+
+    def _where(
+        self, method: str, project_id: str, filters: dict[str, Any]
+    ) -> AssetWhere | Callable[[], Awaitable[AssetWhere]]:
+        """The filters' where, checked now; with step names, a coroutine function that
+        first looks their ids up."""
+        checked = _checked(method, project_id, filters)
+        if any(name in checked for name in _STEP_NAMES):
+            return partial(self._step_ids, project_id, checked)
+        return _build(project_id, checked)
 
     async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
         """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
@@ -368,14 +367,14 @@ class AssetMethods(Domain):
         for name_key, id_key in _STEP_NAMES.items():
             if name_key not in checked:
                 continue
-            values = checked.pop(name_key)
+            values = checked.pop(name_key)  # names, or (name, status) pairs
             names = [value if isinstance(value, str) else value[0] for value in values]
             steps = await self._core.lookups.step_ids(project_id, names, name_key)
-            ids: list[Any] = []
-            for value, name in zip(values, names, strict=True):
-                ids += [i if isinstance(value, str) else {"step_id": i, "status": value[1]}
-                        for i in steps[name]]  # fmt: skip
-            checked[id_key] = ids
+            checked[id_key] = [
+                step_id if isinstance(value, str) else {"step_id": step_id, "status": value[1]}
+                for value, ids in zip(values, steps, strict=True)
+                for step_id in ids
+            ]
         return _build(project_id, checked)
 
     async def get_asset(self, asset_id: str) -> Asset:
@@ -449,69 +448,58 @@ class AssetMethods(Domain):
                 ``externalId`` columns (instead of content_array / external_id_array).
         """
         arrays = check_import(
-            content_array=content_array, external_id_array=external_id_array,
-            id_array=id_array, is_honeypot_array=is_honeypot_array, status_array=status_array,
-            json_content_array=json_content_array, json_metadata_array=json_metadata_array,
-            multi_layer_content_array=multi_layer_content_array, from_csv=from_csv,
-            csv_separator=csv_separator, wait_until_availability=wait_until_availability,
-        )  # fmt: skip
-        count, classified, layers = arrays.count, arrays.contents, arrays.layers
-        external_ids, ids, metadata = arrays.external_ids, arrays.ids, arrays.metadata
-        json_contents, honeypots = arrays.json_contents, arrays.honeypots
+            content_array=content_array,
+            external_id_array=external_id_array,
+            id_array=id_array,
+            is_honeypot_array=is_honeypot_array,
+            status_array=status_array,
+            json_content_array=json_content_array,
+            json_metadata_array=json_metadata_array,
+            multi_layer_content_array=multi_layer_content_array,
+            from_csv=from_csv,
+            csv_separator=csv_separator,
+            wait_until_availability=wait_until_availability,
+        )
         input_type = await self._core.lookups.input_type(project_id)
-        texts = [i for i, c in enumerate(classified) if c.kind == "text"]
-        if texts and input_type != InputType.TEXT:
-            raise KiliInputError(
-                f"content_array[{texts[0]}] is neither a URL nor an existing file, and project "
-                f"{project_id!r} is a {input_type.value if input_type else '?'} project (raw "
-                "text is only for TEXT projects). Nothing was imported."
-            )
-        if json_contents is not None and input_type == InputType.VIDEO:
-            json_contents = [
-                check_frames(i, v) if isinstance(v, list) else v
-                for i, v in enumerate(json_contents)
-            ]
-        if input_type == InputType.VIDEO:
-            metadata = [with_processing_parameters(m) for m in metadata or [{}] * count]
-        metadata_text = [json_text("json_metadata_array", m) for m in metadata or ()]
-        kinds = [
-            upload_type(input_type, classified[i], metadata[i] if metadata else None,
-                        layers is not None)
-            for i in range(count)
-        ]  # fmt: skip
-        external_ids = external_ids or _random_hex(count, 32)
-        ids = ids or ["c" + h for h in _random_hex(count, 24)]  # client-side, cuid-like
-        existing = await self._core.lookups.existing_external_ids(project_id, external_ids)
-        keep = [i for i in range(count) if external_ids[i] not in existing]
+        plan = plan_import(project_id, input_type, arrays)
+        existing = await self._core.lookups.existing_external_ids(project_id, plan.external_ids)
+        new = [i for i, external_id in enumerate(plan.external_ids) if external_id not in existing]
         if id_array is not None:
-            taken = await self._core.lookups.existing_asset_ids(project_id, [ids[i] for i in keep])
-            if taken:
-                shown = ", ".join(map(repr, sorted(taken)[:5]))
-                raise KiliInputError(
-                    f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
-                    "Give new ids. Nothing was imported."
-                )
-        importer = Importer(
-            self._core, project_id, input_type, ids=ids, external_ids=external_ids,
-            contents=classified, json_contents=json_contents, layers=layers,
-            honeypots=honeypots, metadata=metadata_text, kinds=kinds,
-            wait=wait_until_availability,
-        )  # fmt: skip
-        # one bulk run per import path, so each chunk goes one way
-        outcome: list[tuple[int, str | None]] = []
-        for path_kind in dict.fromkeys(kinds[i] for i in keep):
-            chosen = [i for i in keep if kinds[i] == path_kind]
-            outcome += await self._core.bulk(
-                "append_many_to_dataset", chosen, importer.send,
-                keys=[external_ids[i] for i in chosen], indexes=chosen,
-                chunk_size=C.ASSETS_CHUNK, reconcile=importer.reconcile,
-            )  # fmt: skip
-        outcome.sort()
+            await self._refuse_taken_ids(project_id, [plan.ids[i] for i in new])
+        importer = Importer(self._core, project_id, input_type, plan, wait_until_availability)
+        outcome = await self._import(importer, new)
         raced = {i for i, asset_id in outcome if asset_id is None}
         return {
             "id": project_id,
             "asset_ids": [asset_id for _, asset_id in outcome if asset_id is not None],
             "skipped_external_ids": [
-                e for i, e in enumerate(external_ids) if e in existing or i in raced
+                e for i, e in enumerate(plan.external_ids) if e in existing or i in raced
             ],
         }
+
+    async def _refuse_taken_ids(self, project_id: str, ids: list[str]) -> None:
+        """A KiliInputError naming the ones of ``ids`` already used in the project."""
+        taken = await self._core.lookups.existing_asset_ids(project_id, ids)
+        if taken:
+            shown = ", ".join(map(repr, sorted(taken)[:5]))
+            raise KiliInputError(
+                f"id_array: asset id(s) already in project {project_id!r}: {shown}. "
+                "Give new ids. Nothing was imported."
+            )
+
+    async def _import(self, importer: Importer, indexes: list[int]) -> list[Outcome]:
+        """Import the plan's assets ``indexes``: one bulk run per import path, so that each
+        chunk goes one way; the outcomes in input order."""
+        plan, outcome = importer.plan, []
+        for path in dict.fromkeys(plan.kinds[i] for i in indexes):
+            chosen = [i for i in indexes if plan.kinds[i] == path]
+            outcome += await self._core.bulk(
+                "append_many_to_dataset",
+                chosen,
+                importer.send,
+                keys=[plan.external_ids[i] for i in chosen],
+                indexes=chosen,
+                chunk_size=C.ASSETS_CHUNK,
+                reconcile=importer.reconcile,
+            )
+        return sorted(outcome)

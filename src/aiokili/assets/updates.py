@@ -14,7 +14,7 @@ import json
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .._core import constants as C
@@ -182,6 +182,84 @@ def _page_resolutions(name: str, value: Any) -> list[PageResolutionInput] | None
     return out
 
 
+@dataclass(frozen=True)
+class _Properties:
+    """The per-asset arrays of ``update_properties_in_assets``, checked (None: not given;
+    a None entry: leave that asset's value as it is)."""
+
+    priorities: list[Any] | None
+    json_metadatas: list[Any] | None
+    consensus_marks: list[Any] | None
+    honeypot_marks: list[Any] | None
+    to_be_labeled_by_array: list[Any] | None
+    contents: list[Any] | None
+    json_contents: list[Any] | None
+    status_array: list[Any] | None
+    is_used_for_consensus_array: list[Any] | None
+    is_honeypot_array: list[Any] | None
+    resolution_array: list[Any] | None
+    page_resolutions_array: list[Any] | None
+
+    @classmethod
+    def checked(cls, **given: Any) -> _Properties:
+        """Each array checked to be a list of its kind (or None entries)."""
+        arrays = {
+            "priorities": _optional("priorities", given["priorities"], int),
+            "json_metadatas": _optional("json_metadatas", given["json_metadatas"], dict, str),
+            "consensus_marks": _optional("consensus_marks", given["consensus_marks"], float, int),
+            "honeypot_marks": _optional("honeypot_marks", given["honeypot_marks"], float, int),
+            "to_be_labeled_by_array": _optional(
+                "to_be_labeled_by_array", given["to_be_labeled_by_array"], list, tuple
+            ),
+            "contents": _optional("contents", given["contents"], str),
+            "json_contents": _optional("json_contents", given["json_contents"], str, dict, list),
+            "is_used_for_consensus_array": _optional(
+                "is_used_for_consensus_array", given["is_used_for_consensus_array"], bool
+            ),
+            "is_honeypot_array": _optional("is_honeypot_array", given["is_honeypot_array"], bool),
+            "resolution_array": _optional("resolution_array", given["resolution_array"], Mapping),
+            "page_resolutions_array": _optional(
+                "page_resolutions_array", given["page_resolutions_array"], list, tuple
+            ),
+            "status_array": as_list("status_array", given["status_array"], str, type(None)),
+        }
+        return cls(**arrays)
+
+    def arrays(self) -> dict[str, list[Any] | None]:
+        """Name → array, in the order of the method's arguments."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    def data(self, i: int) -> AssetData:
+        """What changes on asset ``i`` (its values checked)."""
+
+        def entry(values: list[Any] | None) -> Any:
+            return None if values is None else values[i]
+
+        who = entry(self.to_be_labeled_by_array)
+        if who is not None:
+            who = as_list(f"to_be_labeled_by_array[{i}]", who, str)
+        text = entry(self.json_contents)
+        if text is not None and not isinstance(text, str):
+            text = json_text(f"json_contents[{i}]", text, objects_only=False)
+        return build(
+            AssetData,
+            priority=entry(self.priorities),
+            json_metadata=_metadata(i, entry(self.json_metadatas)),
+            consensus_mark=_number(f"consensus_marks[{i}]", entry(self.consensus_marks)),
+            honeypot_mark=_number(f"honeypot_marks[{i}]", entry(self.honeypot_marks)),
+            to_be_labeled_by=who,
+            should_reset_to_be_labeled_by=(not who) if who is not None else None,
+            content=entry(self.contents),
+            json_content=text,
+            is_used_for_consensus=entry(self.is_used_for_consensus_array),
+            is_honeypot=entry(self.is_honeypot_array),
+            resolution=_resolution(f"resolution_array[{i}]", entry(self.resolution_array)),
+            page_resolutions=_page_resolutions(
+                f"page_resolutions_array[{i}]", entry(self.page_resolutions_array)
+            ),
+        )
+
+
 class AssetUpdateMethods(Domain):
     """Asset update and workflow methods of :class:`~aiokili.AsyncKili`."""
 
@@ -212,9 +290,14 @@ class AssetUpdateMethods(Domain):
         return [known[i] for i in ids]
 
     async def _update(
-        self, method: str, targets: Sequence[_Target], data: Sequence[AssetData],
-        *, failures: Sequence[ItemFailure] = (), chunk_size: int = C.ASSETS_CHUNK,
-    ) -> list[UpdatedAsset]:  # fmt: skip
+        self,
+        method: str,
+        targets: Sequence[_Target],
+        data: Sequence[AssetData],
+        *,
+        failures: Sequence[ItemFailure] = (),
+        chunk_size: int = C.ASSETS_CHUNK,
+    ) -> list[UpdatedAsset]:
         """Send ``data[i]`` to ``targets[i]`` in chunks; failures so far are reported too."""
         keep = [i for i in range(len(targets)) if i not in {f.index for f in failures}]
 
@@ -227,9 +310,14 @@ class AssetUpdateMethods(Domain):
 
         try:
             done = await self._core.bulk(
-                method, keep, send, keys=[targets[i].id for i in keep], indexes=keep,
-                chunk_size=chunk_size, idempotent=True,  # values set by asset id
-            )  # fmt: skip
+                method,
+                keep,
+                send,
+                keys=[targets[i].id for i in keep],
+                indexes=keep,
+                chunk_size=chunk_size,
+                idempotent=True,  # values set by asset id
+            )
         except BulkOperationError as exc:
             every = sorted([*failures, *exc.failures], key=lambda f: f.index)
             raise BulkOperationError(method, every, exc.succeeded) from None
@@ -296,56 +384,22 @@ class AssetUpdateMethods(Domain):
         ):
             if given is not None:
                 warnings.warn(f"{name} is {why}.", DeprecationWarning, stacklevel=2)
-        prios = _optional("priorities", priorities, int)
-        metas = _optional("json_metadatas", json_metadatas, dict, str)
-        consensus = _optional("consensus_marks", consensus_marks, float, int)
-        honeypot = _optional("honeypot_marks", honeypot_marks, float, int)
-        labelers = _optional("to_be_labeled_by_array", to_be_labeled_by_array, list, tuple)
-        content = _optional("contents", contents, str)
-        rich = _optional("json_contents", json_contents, str, dict, list)
-        for_consensus = _optional("is_used_for_consensus_array", is_used_for_consensus_array, bool)
-        honeypots = _optional("is_honeypot_array", is_honeypot_array, bool)
-        sizes = _optional("resolution_array", resolution_array, Mapping)
-        pages = _optional("page_resolutions_array", page_resolutions_array, list, tuple)
-        as_list("status_array", status_array, str, type(None))
-        count = same_length(
-            asset_ids=ids, external_ids=external, priorities=prios, json_metadatas=metas,
-            consensus_marks=consensus, honeypot_marks=honeypot,
-            to_be_labeled_by_array=labelers, contents=content, json_contents=rich,
-            status_array=status_array, is_used_for_consensus_array=for_consensus,
-            is_honeypot_array=honeypots, resolution_array=sizes, page_resolutions_array=pages,
-        )  # fmt: skip
-
-        def entry(values: list[Any] | None, i: int) -> Any:
-            return None if values is None else values[i]
-
-        data: list[AssetData] = []
-        for i in range(count):
-            who = entry(labelers, i)
-            if who is not None:
-                who = as_list(f"to_be_labeled_by_array[{i}]", who, str)
-            text = entry(rich, i)
-            data.append(
-                build(
-                    AssetData,
-                    priority=entry(prios, i),
-                    json_metadata=_metadata(i, entry(metas, i)),
-                    consensus_mark=_number(f"consensus_marks[{i}]", entry(consensus, i)),
-                    honeypot_mark=_number(f"honeypot_marks[{i}]", entry(honeypot, i)),
-                    to_be_labeled_by=who,
-                    should_reset_to_be_labeled_by=(not who) if who is not None else None,
-                    content=entry(content, i),
-                    json_content=text
-                    if text is None or isinstance(text, str)
-                    else json_text(f"json_contents[{i}]", text, objects_only=False),
-                    is_used_for_consensus=entry(for_consensus, i),
-                    is_honeypot=entry(honeypots, i),
-                    resolution=_resolution(f"resolution_array[{i}]", entry(sizes, i)),
-                    page_resolutions=_page_resolutions(
-                        f"page_resolutions_array[{i}]", entry(pages, i)
-                    ),
-                )
-            )
+        properties = _Properties.checked(
+            priorities=priorities,
+            json_metadatas=json_metadatas,
+            consensus_marks=consensus_marks,
+            honeypot_marks=honeypot_marks,
+            to_be_labeled_by_array=to_be_labeled_by_array,
+            contents=contents,
+            json_contents=json_contents,
+            status_array=status_array,
+            is_used_for_consensus_array=is_used_for_consensus_array,
+            is_honeypot_array=is_honeypot_array,
+            resolution_array=resolution_array,
+            page_resolutions_array=page_resolutions_array,
+        )
+        count = same_length(asset_ids=ids, external_ids=external, **properties.arrays())
+        data = [properties.data(i) for i in range(count)]
         targets = await self._targets(ids, external, project_id)
         return await self._update(method, targets, data)
 
@@ -421,19 +475,26 @@ class AssetUpdateMethods(Domain):
                     failed[i] = owner
                     changed = True
         failures = [
-            ItemFailure(i, targets[i].id, KiliInputError(
-                f"new_external_ids[{i}]: {new[i]!r} is already the external id of asset "
-                f"{owner!r} in project {targets[i].project_id!r}; asset {targets[i].id!r} was "
-                "not renamed."
-            ))
+            ItemFailure(
+                i,
+                targets[i].id,
+                KiliInputError(
+                    f"new_external_ids[{i}]: {new[i]!r} is already the external id of asset "
+                    f"{owner!r} in project {targets[i].project_id!r}; asset {targets[i].id!r} was "
+                    "not renamed."
+                ),
+            )
             for i, owner in sorted(failed.items())
-        ]  # fmt: skip
+        ]
         return failures, any(i not in failed for i in holder)
 
     async def _action(
-        self, method: str, asset_ids: Sequence[str] | None, external_ids: Sequence[str] | None,
+        self,
+        method: str,
+        asset_ids: Sequence[str] | None,
+        external_ids: Sequence[str] | None,
         project_id: str | None,
-    ) -> AssetActionOutcome:  # fmt: skip
+    ) -> AssetActionOutcome:
         if _empty(method, "asset_ids", asset_ids) or _empty(method, "external_ids", external_ids):
             return AssetActionOutcome(succeeded=[], declined=[], failed=[])
         ids, external = _identify(method, asset_ids, external_ids, project_id)

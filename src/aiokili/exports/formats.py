@@ -16,23 +16,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ..errors import KiliInputError
 
 ExportFormat = Literal[
-    "raw", "kili", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8", "coco", "pascal_voc",
-    "geojson", "llm_v1", "llm_dynamic_v1",
-]  # fmt: skip
+    "raw",
+    "kili",
+    "yolo_v4",
+    "yolo_v5",
+    "yolo_v7",
+    "yolo_v8",
+    "coco",
+    "pascal_voc",
+    "geojson",
+    "llm_v1",
+    "llm_dynamic_v1",
+]
 """The formats of :meth:`~aiokili.AsyncKili.export_labels`."""
 Layout = Literal["split", "merged"]
 CocoAnnotationModifier = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]]
 """``(coco_annotation, coco_image, kili_annotation) -> coco_annotation``."""
 
-FORMATS: tuple[str, ...] = (
-    "raw", "kili", "yolo_v4", "yolo_v5", "yolo_v7", "yolo_v8", "coco", "pascal_voc",
-    "geojson", "llm_v1", "llm_dynamic_v1",
-)  # fmt: skip
+FORMATS: tuple[str, ...] = get_args(ExportFormat)
 IMAGE_EXTENSIONS = {".jpeg", ".jpg", ".png", ".bmp", ".gif", ".webp", ".ico"}
 
 
@@ -105,8 +111,12 @@ def job_compatible(fmt: str, job: dict[str, Any]) -> bool:
         return _detection(job) and "rectangle" in _tools(job)
     if fmt == "geojson":
         return _detection(job) and _tools(job) <= {
-            "rectangle", "polygon", "semantic", "marker", "polyline",
-        }  # fmt: skip
+            "rectangle",
+            "polygon",
+            "semantic",
+            "marker",
+            "polyline",
+        }
     return False
 
 
@@ -256,9 +266,10 @@ class KiliWriter(Writer):
         input_type = self.ctx.input_type
         if input_type in ("IMAGE", "PDF", "VIDEO"):
             self.kf.convert_to_pixel_coords(
-                asset, self.ctx.project,
+                asset,
+                self.ctx.project,
                 normalized_coordinates=self.ctx.options.normalized_coordinates,
-            )  # fmt: skip
+            )
         self.kf.clean_json_response(asset)
         return asset
 
@@ -293,11 +304,16 @@ class CocoWriter(Writer):
         else:
             self.groups = [(f"{n}/labels.json", {n: j}, False) for n, j in jobs.items()]
         self.state = [
-            {"images": archive.spool(name + ".images"), "annotations":
-             archive.spool(name + ".annotations"), "n_images": 0, "n_annotations": 0,
-             "offset": 0, "head": None}
+            {
+                "images": archive.spool(name + ".images"),
+                "annotations": archive.spool(name + ".annotations"),
+                "n_images": 0,
+                "n_annotations": 0,
+                "offset": 0,
+                "head": None,
+            }
             for name, _, _ in self.groups
-        ]  # fmt: skip
+        ]
 
     def add(self, assets: list[dict[str, Any]]) -> None:
         for asset in assets:
@@ -309,10 +325,13 @@ class CocoWriter(Writer):
             image_offset, ann_offset = state["n_images"], state["offset"]
             modifier = self._modifier(image_offset, ann_offset)
             result = self.kf.convert_from_kili_to_coco_format(
-                jobs=jobs, assets=page, title=self.ctx.project.get("title"),
-                project_input_type=self.ctx.input_type, annotation_modifier=modifier,
+                jobs=jobs,
+                assets=page,
+                title=self.ctx.project.get("title"),
+                project_input_type=self.ctx.input_type,
+                annotation_modifier=modifier,
                 merged=merged,
-            )  # fmt: skip
+            )
             if state["head"] is None:
                 state["head"] = {k: result[k] for k in ("info", "licenses", "categories")}
             for image in result["images"]:
@@ -342,8 +361,11 @@ class CocoWriter(Writer):
             annotation: dict[str, Any], image: dict[str, Any], kili: dict[str, Any]
         ) -> dict[str, Any]:
             shown_image = {**image, "id": image["id"] + image_offset}
-            shown = {**annotation, "id": annotation["id"] + ann_offset,
-                     "image_id": annotation["image_id"] + image_offset}  # fmt: skip
+            shown = {
+                **annotation,
+                "id": annotation["id"] + ann_offset,
+                "image_id": annotation["image_id"] + image_offset,
+            }
             result = dict(user(shown, shown_image, kili))
             result["id"] = result.get("id", shown["id"]) - ann_offset
             result["image_id"] = result.get("image_id", shown["image_id"]) - image_offset
@@ -356,10 +378,13 @@ class CocoWriter(Writer):
             head = state["head"]
             if head is None:
                 empty = self.kf.convert_from_kili_to_coco_format(
-                    jobs=jobs, assets=[], title=self.ctx.project.get("title"),
-                    project_input_type=self.ctx.input_type, annotation_modifier=None,
+                    jobs=jobs,
+                    assets=[],
+                    title=self.ctx.project.get("title"),
+                    project_input_type=self.ctx.input_type,
+                    annotation_modifier=None,
                     merged=merged,
-                )  # fmt: skip
+                )
                 head = {k: empty[k] for k in ("info", "licenses", "categories")}
             out = self.archive.spool(name)
             out.write(json.dumps(head)[:-1] + ', "images": [')
@@ -535,10 +560,17 @@ class LlmWriter(Writer):
 
 
 WRITERS: dict[str, type[Writer]] = {
-    "raw": KiliWriter, "kili": KiliWriter, "coco": CocoWriter, "yolo_v4": YoloWriter,
-    "yolo_v5": YoloWriter, "yolo_v7": YoloWriter, "yolo_v8": YoloWriter,
-    "pascal_voc": VocWriter, "geojson": GeoJsonWriter, "llm_v1": LlmWriter,
-}  # fmt: skip
+    "raw": KiliWriter,
+    "kili": KiliWriter,
+    "coco": CocoWriter,
+    "yolo_v4": YoloWriter,
+    "yolo_v5": YoloWriter,
+    "yolo_v7": YoloWriter,
+    "yolo_v8": YoloWriter,
+    "pascal_voc": VocWriter,
+    "geojson": GeoJsonWriter,
+    "llm_v1": LlmWriter,
+}
 
 
 def writer_for(ctx: Context, archive: Any) -> Writer:

@@ -7,7 +7,12 @@ import importlib
 import json
 import mimetypes
 import re
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from contextlib import aclosing
+from datetime import datetime
+from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import Any, get_args
@@ -17,15 +22,18 @@ import httpx
 
 from .._core.base import Domain, auth_headers
 from .._core.inputs import where_from
-from .._core.listing import ListingSpec
+from .._core.listing import Listing, ListingSpec
 from .._core.lookups import project_not_found
-from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel
+from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel, ExportLabelRow
 from .._generated.input_types import AssetWhere, LabelWhere, ProjectWhere
 from .._generated.operations import (
     COUNT_EXPORT_ASSETS_GQL,
+    COUNT_LABELS_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
+    EXPORT_LABEL_ROWS_GQL,
 )
+from .._generated.scalars import serialize_datetime
 from ..errors import APIError, KiliInputError, NotFoundError
 from ..models import LabelTypeName
 from .archive import Archive
@@ -55,6 +63,15 @@ EXPORT_ASSETS = ListingSpec(
     count_document=COUNT_EXPORT_ASSETS_GQL,
     count_operation="CountExportAssets",
 )
+EXPORT_LABEL_ROWS = ListingSpec(
+    model=ExportLabelRow,
+    fragment="ExportLabelRow",
+    page_document=EXPORT_LABEL_ROWS_GQL,
+    page_operation="ExportLabelRows",
+    count_document=COUNT_LABELS_GQL,
+    count_operation="CountLabels",
+)
+"""Labels with every field a frame of :meth:`ExportMethods.export_labels_as_df` may take."""
 EXPORT_ASSETS_ALL_LABELS = ListingSpec(
     model=ExportAssetAllLabels,
     fragment="ExportAssetAllLabels",
@@ -278,9 +295,12 @@ class ExportMethods(Domain):
             )
         given = {k: v for k, v in filters.items() if v is not None}
         where = where_from(
-            AssetWhere, given, _ASSET_FILTERS, project={"id": project_id},
+            AssetWhere,
+            given,
+            _ASSET_FILTERS,
+            project={"id": project_id},
             label={"type_in": list(label_types)},
-        )  # fmt: skip
+        )
         if external_ids is not None and asset_ids is None:
             found = await self._core.lookups.asset_ids_by_external_id(project_id, external_ids)
             missing = [e for e in external_ids if e not in found]
@@ -350,31 +370,16 @@ class ExportMethods(Domain):
             NotFoundError: unknown project or external ids.
         """
         check_options(fmt, layout, single_file, normalized_coordinates, filename)
-        for name, flag in (("with_assets", with_assets),):
-            if not isinstance(flag, bool):
-                raise KiliInputError(f"{name} must be True or False; got {flag!r}.")
-        if include_sent_back_labels is not None and not isinstance(include_sent_back_labels, bool):
-            raise KiliInputError(
-                f"include_sent_back_labels must be True, False or None; got "
-                f"{include_sent_back_labels!r}."
-            )
-        if not isinstance(project_id, str) or not project_id:
-            raise KiliInputError("export_labels() needs project_id, the id of the project.")
-        ids = sequence_of_str("asset_ids", asset_ids)
-        externals = sequence_of_str("external_ids", external_ids)
-        types = sequence_of_str("label_type_in", label_type_in) or list(DEFAULT_LABEL_TYPES)
-        bad = [t for t in types if t not in get_args(LabelTypeName)]
-        if bad:
-            raise KiliInputError(
-                f"label_type_in: unknown label type(s) {bad}; use one of "
-                f"{', '.join(get_args(LabelTypeName))}."
-            )
-        if annotation_modifier is not None and not callable(annotation_modifier):
-            raise KiliInputError("annotation_modifier must be a function (COCO export only).")
-        if asset_filter_kwargs is not None and not isinstance(asset_filter_kwargs, Mapping):
-            raise KiliInputError("asset_filter_kwargs must be a dict of kili.assets() filters.")
-        include_sent_back = include_sent_back_labels is not False
-
+        ids, externals, types = _check_export(
+            project_id,
+            with_assets,
+            include_sent_back_labels,
+            asset_ids,
+            external_ids,
+            label_type_in,
+            annotation_modifier,
+            asset_filter_kwargs,
+        )
         project = await self._export_project(project_id)
         check_project(fmt, project)
         if with_assets and project["dataConnections"]:
@@ -383,87 +388,24 @@ class ExportMethods(Domain):
                 "export with with_assets=False."
             )
         where = await self._asset_where(project_id, ids, externals, types, asset_filter_kwargs)
-        export_type = "normal" if fmt == "llm_v1" else "latest"
-        spec: ListingSpec[Any] = (
-            EXPORT_ASSETS_ALL_LABELS if export_type == "normal" else EXPORT_ASSETS
-        )
         options = Options(
-            fmt=fmt, layout=layout, single_file=single_file,
+            fmt=fmt,
+            layout=layout,
+            single_file=single_file,
             with_assets=with_assets or fmt == "llm_v1",
             normalized_coordinates=normalized_coordinates,
-            annotation_modifier=annotation_modifier, endpoint=self._core.settings.endpoint,
-        )  # fmt: skip
-        ctx = Context(project=project, options=options, export_type=export_type)
-        listing = self._core.listing(spec, where, fields=None, first=None, skip=0)
+            annotation_modifier=annotation_modifier,
+            endpoint=self._core.settings.endpoint,
+        )
+        ctx = Context(project, options, export_type="normal" if fmt == "llm_v1" else "latest")
+        spec = EXPORT_ASSETS_ALL_LABELS if ctx.export_type == "normal" else EXPORT_ASSETS
+        listing: Listing[Any] = self._core.listing(spec, where, fields=None, first=None, skip=0)
         total = await listing.count() if progress is not None else 0
-
+        run = _ExportRun(self._core, ctx, listing, types, include_sent_back_labels is not False)
         if fmt == "llm_v1":
-            return await self._export_llm(ctx, listing, filename, types, include_sent_back,
-                                          progress, total)  # fmt: skip
-
+            return await run.llm(filename, progress, total)
         assert filename is not None
-        archive = await anyio.to_thread.run_sync(Archive, Path(filename))
-        try:
-            writer = await anyio.to_thread.run_sync(writer_for, ctx, archive)
-            media = _Media(self._core, Path(archive.temp_dir)) if with_assets else None
-            done = 0
-            async with listing:
-                async for page in listing.pages():
-                    assets = [_asset_dict(a) for a in page]
-                    kept = [a for a in (_keep(a, types, include_sent_back) for a in assets) if a]
-                    if media is not None:
-                        await media.fetch_all(kept)
-                    await anyio.to_thread.run_sync(
-                        partial(_write_page, writer, archive, kept, media_dir(fmt))
-                    )
-                    done += len(page)
-                    if progress is not None:
-                        progress(done, total)
-            await anyio.to_thread.run_sync(writer.finish)
-            archive.write("README.kili.txt", readme(project, fmt, export_type))
-            await anyio.to_thread.run_sync(archive.close)
-        except BaseException:
-            await anyio.to_thread.run_sync(archive.discard)
-            raise
-        return None
-
-    async def _export_llm(
-        self,
-        ctx: Context,
-        listing: Any,
-        filename: str | Path | None,
-        types: Sequence[str],
-        include_sent_back: bool,
-        progress: Progress | None,
-        total: int,
-    ) -> list[dict[str, Any]] | None:
-        import tempfile
-
-        temp = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="aiokili-llm-"))
-        writer = LlmWriter(ctx, None)
-        media = _Media(self._core, Path(temp))
-        done = 0
-        try:
-            async with listing:
-                async for page in listing.pages():
-                    kept = [
-                        a
-                        for a in (_keep(_asset_dict(a), types, include_sent_back) for a in page)
-                        if a
-                    ]
-                    await media.fetch_all(kept)
-                    await anyio.to_thread.run_sync(writer.add, kept)
-                    done += len(page)
-                    if progress is not None:
-                        progress(done, total)
-        finally:
-            import shutil
-
-            await anyio.to_thread.run_sync(partial(shutil.rmtree, temp, ignore_errors=True))
-        if filename is None:
-            return writer.items
-        text = json.dumps(writer.items, sort_keys=True, indent=4)
-        await anyio.Path(filename).write_text(text, encoding="utf-8")
+        await run.archive(Path(filename), progress, total)
         return None
 
     async def export_labels_as_df(
@@ -474,34 +416,156 @@ class ExportMethods(Domain):
     ) -> Any:
         """The project's labels as a pandas DataFrame (needs the ``pandas`` extra): one row
         per label, columns ``fields`` (dotted, as the API names them) then ``labelOf.<f>``
-        for each of ``asset_fields``."""
-        try:
-            pd = importlib.import_module("pandas")
-        except ImportError:
-            raise ImportError(
-                "export_labels_as_df needs pandas: pip install 'aiokili[pandas]'"
-            ) from None
+        for each of ``asset_fields``; values as the API sends them (dates as ISO-8601 text),
+        but a ``jsonResponse`` is a dict."""
+        pandas = _pandas()
         for name, value in (("fields", fields), ("asset_fields", asset_fields)):
             if isinstance(value, str) or not all(isinstance(f, str) and f for f in value):
                 raise KiliInputError(f"{name} must be a list of field names; got {value!r}.")
         if not isinstance(project_id, str) or not project_id:
             raise KiliInputError("export_labels_as_df() needs project_id.")
+        columns = [*fields, *(f"labelOf.{f}" for f in asset_fields)]
+        where = LabelWhere(project=ProjectWhere(id=project_id))
+        listing = self._core.listing(EXPORT_LABEL_ROWS, where, fields=columns, first=None, skip=0)
         await self._export_project(project_id)  # NotFoundError for an unknown project
-        document, columns = _df_document(list(fields), list(asset_fields))
-        where = LabelWhere.model_validate({"project": {"id": project_id}})
-        where_json = where.model_dump(by_alias=True, exclude_none=True)
-        rows: list[dict[str, Any]] = []
-        skip, size = 0, self._core.settings.page_size
-        while True:
-            data = await self._core.gql.run(
-                document, "ExportLabelsFrame", {"where": where_json, "first": size, "skip": skip}
-            )
-            page = data["data"]
-            rows.extend({c: _dig(item, c) for c in columns} for item in page)
-            if len(page) < size:
-                break
-            skip += size
-        return pd.DataFrame(rows, columns=columns)
+        rows = [_row(label, columns) async for label in listing]
+        return pandas.DataFrame(rows, columns=columns)
+
+
+def _pandas() -> Any:
+    try:
+        return importlib.import_module("pandas")
+    except ImportError:
+        raise ImportError(
+            "export_labels_as_df needs pandas: pip install 'aiokili[pandas]'"
+        ) from None
+
+
+def _row(label: ExportLabelRow, columns: Sequence[str]) -> dict[str, Any]:
+    """The label's value of each (dotted) column, as the API sent it."""
+    values = label.model_dump(by_alias=True)
+    return {column: _as_sent(_dig(values, column)) for column in columns}
+
+
+def _as_sent(value: Any) -> Any:
+    """A value as the API sends it: dates in Kili's format, enums as their names."""
+    if isinstance(value, datetime):
+        return serialize_datetime(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _as_sent(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_sent(item) for item in value]
+    return value
+
+
+def _check_export(
+    project_id: object,
+    with_assets: object,
+    include_sent_back_labels: object,
+    asset_ids: object,
+    external_ids: object,
+    label_type_in: object,
+    annotation_modifier: object,
+    asset_filter_kwargs: object,
+) -> tuple[list[str] | None, list[str] | None, list[str]]:
+    """``export_labels``' arguments checked, besides the format's options: the asset ids,
+    the external ids and the label types (default DEFAULT and REVIEW) to export."""
+    if not isinstance(with_assets, bool):
+        raise KiliInputError(f"with_assets must be True or False; got {with_assets!r}.")
+    if include_sent_back_labels is not None and not isinstance(include_sent_back_labels, bool):
+        raise KiliInputError(
+            f"include_sent_back_labels must be True, False or None; got "
+            f"{include_sent_back_labels!r}."
+        )
+    if not isinstance(project_id, str) or not project_id:
+        raise KiliInputError("export_labels() needs project_id, the id of the project.")
+    ids = sequence_of_str("asset_ids", asset_ids)
+    externals = sequence_of_str("external_ids", external_ids)
+    types = sequence_of_str("label_type_in", label_type_in) or list(DEFAULT_LABEL_TYPES)
+    bad = [t for t in types if t not in get_args(LabelTypeName)]
+    if bad:
+        raise KiliInputError(
+            f"label_type_in: unknown label type(s) {bad}; use one of "
+            f"{', '.join(get_args(LabelTypeName))}."
+        )
+    if annotation_modifier is not None and not callable(annotation_modifier):
+        raise KiliInputError("annotation_modifier must be a function (COCO export only).")
+    if asset_filter_kwargs is not None and not isinstance(asset_filter_kwargs, Mapping):
+        raise KiliInputError("asset_filter_kwargs must be a dict of kili.assets() filters.")
+    return ids, externals, types
+
+
+class _ExportRun:
+    """One ``export_labels`` call, checked and looked up: its pages of assets, as they
+    arrive, converted and kept or not (label types, sent back), their media downloaded,
+    then written."""
+
+    def __init__(
+        self,
+        core: Any,
+        ctx: Context,
+        listing: Listing[Any],
+        types: Sequence[str],
+        include_sent_back: bool,
+    ) -> None:
+        self._core, self._ctx, self._listing = core, ctx, listing
+        self._types, self._include_sent_back = types, include_sent_back
+
+    async def _pages(
+        self, media: _Media | None, progress: Progress | None, total: int
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The assets to export of each page; ``progress`` is told once a page is written."""
+        done = 0
+        async for page in self._listing.pages():
+            assets = (_keep(_asset_dict(a), self._types, self._include_sent_back) for a in page)
+            kept = [asset for asset in assets if asset]
+            if media is not None:
+                await media.fetch_all(kept)
+            yield kept
+            done += len(page)
+            if progress is not None:
+                progress(done, total)
+
+    async def archive(self, filename: Path, progress: Progress | None, total: int) -> None:
+        """Write the zip archive (completed under a temporary name, removed on failure)."""
+        ctx = self._ctx
+        archive = await anyio.to_thread.run_sync(Archive, filename)
+        try:
+            writer = await anyio.to_thread.run_sync(writer_for, ctx, archive)
+            media = _Media(self._core, Path(archive.temp_dir)) if ctx.options.with_assets else None
+            folder = media_dir(ctx.options.fmt)
+            async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
+                async for kept in pages:
+                    await anyio.to_thread.run_sync(
+                        partial(_write_page, writer, archive, kept, folder)
+                    )
+            await anyio.to_thread.run_sync(writer.finish)
+            archive.write("README.kili.txt", readme(ctx.project, ctx.options.fmt, ctx.export_type))
+            await anyio.to_thread.run_sync(archive.close)
+        except BaseException:
+            await anyio.to_thread.run_sync(archive.discard)
+            raise
+
+    async def llm(
+        self, filename: str | Path | None, progress: Progress | None, total: int
+    ) -> list[dict[str, Any]] | None:
+        """The conversations (``filename`` None), or write them to ``filename`` as JSON."""
+        temp = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="aiokili-llm-"))
+        writer = LlmWriter(self._ctx, None)
+        media = _Media(self._core, Path(temp))
+        try:
+            async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
+                async for kept in pages:
+                    await anyio.to_thread.run_sync(writer.add, kept)
+        finally:
+            await anyio.to_thread.run_sync(partial(shutil.rmtree, temp, ignore_errors=True))
+        if filename is None:
+            return writer.items
+        text = json.dumps(writer.items, sort_keys=True, indent=4)
+        await anyio.Path(filename).write_text(text, encoding="utf-8")
+        return None
 
 
 def _write_page(writer: Any, archive: Archive, assets: list[dict[str, Any]], folder: str) -> None:
@@ -511,29 +575,6 @@ def _write_page(writer: Any, archive: Archive, assets: list[dict[str, Any]], fol
         if local:
             archive.write_file(f"{folder}/{Path(local).name}", local)
             Path(local).unlink(missing_ok=True)
-
-
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-
-def _df_document(fields: list[str], asset_fields: list[str]) -> tuple[str, list[str]]:
-    columns = [*fields, *(f"labelOf.{f}" for f in asset_fields)]
-    tree: dict[str, Any] = {}
-    for column in columns:
-        if not _FIELD.match(column):
-            raise KiliInputError(f"fields: {column!r} is not a field name.")
-        node = tree
-        for part in column.split("."):
-            node = node.setdefault(part, {})
-
-    def render(node: dict[str, Any]) -> str:
-        return " ".join(k + (" { " + render(v) + " }" if v else "") for k, v in node.items())
-
-    document = (
-        "query ExportLabelsFrame($where: LabelWhere!, $first: PageSize!, $skip: Int!) "
-        "{ data: labels(where: $where, first: $first, skip: $skip) { " + render(tree) + " } }"
-    )
-    return document, columns
 
 
 def _dig(item: Any, path: str) -> Any:

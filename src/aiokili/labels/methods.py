@@ -1,9 +1,8 @@
-"""Labels: list (as models or parsed against the interface), count, append, predictions,
-honeypots, updates, deletion."""
+"""Label queries: list (as models or parsed against the interface), count, predictions and
+inferences. The mutations (append, honeypots, updates, deletion) are in :mod:`.mutations`."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal, cast, overload
@@ -16,6 +15,7 @@ from .._core.category_search import check_category_search
 from .._core.inputs import FILTERS_CONFIG, project_where
 from .._core.listing import Listing, ListingSpec
 from .._core.parsed_label import ParsedLabel, ParsedLabelListing
+from .._core.steps import warn_deprecated_step_statuses
 from .._generated.input_types import LabelWhere
 from .._generated.operations import COUNT_LABELS_GQL, LABELS_GQL
 from ..errors import KiliInputError
@@ -146,13 +146,6 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
     return project_where(LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
 
 
-async def step_ids(core: Core, project_id: str, names: Sequence[str], arg: str) -> list[str]:
-    """The ids of the project's steps named ``names`` (one look-up); ``KiliInputError``
-    naming ``arg`` and the unknown name, listing the project's steps."""
-    steps = await core.lookups.step_ids(project_id, names, arg)
-    return [i for name in dict.fromkeys(names) for i in steps[name]]
-
-
 def _lookup_where(
     core: Core, method: str, project_id: str, filters: dict[str, Any]
 ) -> LabelWhere | Callable[[], Awaitable[LabelWhere]]:
@@ -170,17 +163,11 @@ def _lookup_where(
     names = list(filters.pop("asset_step_name_in"))
 
     async def resolve() -> LabelWhere:
-        ids = await step_ids(core, project_id, names, "asset_step_name_in")
+        steps = await core.lookups.step_ids(project_id, names, "asset_step_name_in")
+        ids = list(dict.fromkeys(i for ids in steps for i in ids))
         return _where(method, project_id, {**filters, "asset_step_id_in": ids})
 
     return resolve
-
-
-def _warn_deprecated_step_statuses(filters: dict[str, Any]) -> None:
-    for old, new in (("DOING", "IN_PROGRESS"), ("REDO", "REWORK")):
-        if old in [getattr(s, "value", s) for s in filters.get("asset_step_status_in") or ()]:
-            warnings.warn(f"Step status {old!r} is deprecated, use {new!r} instead",
-                          DeprecationWarning, stacklevel=3)  # fmt: skip
 
 
 class LabelMethods(Domain):
@@ -249,7 +236,9 @@ class LabelMethods(Domain):
             raise KiliInputError(
                 f'output_format must be "dict" or "parsed_label", got {output_format!r}.'
             )
-        _warn_deprecated_step_statuses(dict(filters))
+        warn_deprecated_step_statuses(
+            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=2
+        )
         where = _lookup_where(self._core, "labels", project_id, dict(filters))
         listing = self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)
         if output_format == "dict":
@@ -267,7 +256,9 @@ class LabelMethods(Domain):
 
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:
         """Number of labels matching the filters (see :class:`LabelFilters`)."""
-        _warn_deprecated_step_statuses(dict(filters))
+        warn_deprecated_step_statuses(
+            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=2
+        )
         where = _lookup_where(self._core, "count_labels", project_id, dict(filters))
         where = where if isinstance(where, LabelWhere) else await where()
         return (await self._core.gql.count_labels(where=where)).data
@@ -288,8 +279,9 @@ class LabelMethods(Domain):
         ``fields`` defaults to :data:`PREDICTION_FIELDS` (``None``: every field); the
         filters are those of :class:`PredictionFilters`.
         """
-        return self._typed_labels("predictions", "PREDICTION", project_id, fields, first, skip,
-                                  dict(filters))  # fmt: skip
+        return self._typed_labels(
+            "predictions", "PREDICTION", project_id, fields, first, skip, dict(filters)
+        )
 
     def inferences(
         self,
@@ -307,8 +299,9 @@ class LabelMethods(Domain):
         ``fields`` defaults to :data:`PREDICTION_FIELDS` (``None``: every field); the
         filters are those of :class:`PredictionFilters`.
         """
-        return self._typed_labels("inferences", "INFERENCE", project_id, fields, first, skip,
-                                  dict(filters))  # fmt: skip
+        return self._typed_labels(
+            "inferences", "INFERENCE", project_id, fields, first, skip, dict(filters)
+        )
 
     def _typed_labels(
         self,
@@ -326,6 +319,8 @@ class LabelMethods(Domain):
                     f"{method}() does not take {name}: it lists {kind} labels only; use "
                     "labels() for other filters."
                 )
-        _warn_deprecated_step_statuses(filters)
+        warn_deprecated_step_statuses(
+            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=3
+        )
         where = _lookup_where(self._core, method, project_id, {**filters, "type_in": [kind]})
         return self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any, Literal
@@ -28,7 +29,118 @@ from .._generated.labels_to_reconcile import LabelsToReconcileData
 from .._generated.operations import APPEND_MANY_LABELS_GQL
 from ..errors import KiliInputError, NotFoundError
 from ..models import Label, LabelType, LabelTypeName
-from .methods import step_ids
+
+
+@dataclass(frozen=True)
+class _NewLabels:
+    """The labels of one ``append_labels`` call, checked: one entry per label."""
+
+    keys: list[str]
+    """The assets as given: their ids, or their external ids (``by_external_id``)."""
+    by_external_id: bool
+    texts: list[str]
+    """Each label's json response, as JSON text."""
+    authors: list[str] | None
+    seconds: list[float] | None
+    reviewed: list[str] | None
+    kind: LabelType
+    model_name: str | None
+
+    def items(self, asset_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each label as an ``AppendLabelData`` dict (wire names), on ``asset_ids[i]``.
+
+        Every value was checked, so plain dicts go: building a model per label would cost
+        more than all the rest."""
+        shared = {"modelName": self.model_name} if self.model_name is not None else {}
+        items: list[dict[str, Any]] = []
+        for i, asset_id in enumerate(asset_ids):
+            item: dict[str, Any] = {"assetID": asset_id, "jsonResponse": self.texts[i], **shared}
+            if self.authors:
+                item["authorID"] = self.authors[i]
+            if self.seconds:
+                item["secondsToLabel"] = self.seconds[i]
+            if self.reviewed:
+                item["referencedLabelId"] = self.reviewed[i]
+            items.append(item)
+        return items
+
+
+def _check_new_labels(
+    *,
+    asset_id_array: Any,
+    json_response_array: Any,
+    author_id_array: Any,
+    seconds_to_label_array: Any,
+    model_name: Any,
+    label_type: Any,
+    project_id: str | None,
+    asset_external_id_array: Any,
+    overwrite: Any,
+    step_name: Any,
+    reviewed_label_id_array: Any,
+    step_id: str | None,
+    group_name: str | None,
+) -> _NewLabels:
+    """Every local check of ``append_labels``' arguments, before any request."""
+    if group_name is not None:
+        raise KiliInputError(
+            "append_labels(group_name=) is for multi-group (V3) workflows, which aiokili "
+            "does not support: give step_id or step_name."
+        )
+    if step_name is not None and step_id is not None:
+        raise KiliInputError("append_labels() got both step_name and step_id: give one.")
+    if step_name is not None and (not isinstance(step_name, str) or not step_name):
+        raise KiliInputError(f"step_name must be a step's name, got {step_name!r}.")
+    responses = as_list("json_response_array", json_response_array, dict) or []
+    asset_ids = as_list("asset_id_array", asset_id_array, str)
+    external_ids = as_list("asset_external_id_array", asset_external_id_array, str)
+    authors = as_list("author_id_array", author_id_array, str)
+    seconds = as_list("seconds_to_label_array", seconds_to_label_array, int, float)
+    reviewed = as_list("reviewed_label_id_array", reviewed_label_id_array, str)
+    if not responses:
+        raise KiliInputError("json_response_array is empty: give at least one label to upload.")
+    if (asset_ids is None) == (external_ids is None):
+        raise KiliInputError(
+            "Give exactly one of asset_id_array or asset_external_id_array (with project_id)."
+        )
+    if external_ids is not None and not project_id:
+        raise KiliInputError("asset_external_id_array needs project_id.")
+    if not isinstance(overwrite, bool):
+        raise KiliInputError(f"overwrite must be True or False, got {overwrite!r}.")
+    same_length(
+        asset_id_array=asset_ids,
+        asset_external_id_array=external_ids,
+        json_response_array=responses,
+        author_id_array=authors,
+        seconds_to_label_array=seconds,
+        reviewed_label_id_array=reviewed,
+    )
+    texts = [json_text(f"json_response_array[{i}]", r) for i, r in enumerate(responses)]
+    kind = build(AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
+    if model_name is not None and not isinstance(model_name, str):
+        raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
+    keys = asset_ids if asset_ids is not None else external_ids or []
+    return _NewLabels(keys, asset_ids is None, texts, authors, seconds, reviewed, kind, model_name)
+
+
+def _one_model_name(names: list[str] | None) -> str:
+    """The model name of ``create_predictions`` given by ``model_name_array`` (deprecated:
+    a DeprecationWarning), which must name one model."""
+    if names is None:
+        raise KiliInputError("You must provide a model name with the `model_name` argument.")
+    if len(set(names)) > 1:
+        raise KiliInputError(
+            "model_name_array names several models: creating predictions from different "
+            "models is not supported anymore. Separate your calls by models."
+        )
+    warnings.warn(
+        "The use of `model_name_array` is deprecated. Creating predictions from different "
+        "models is not supported anymore. Please use `model_name` argument instead to "
+        "provide the predictions model name.",
+        DeprecationWarning,
+        stacklevel=3,  # the user's call of create_predictions
+    )
+    return names[0]
 
 
 class LabelMutationMethods(Domain):
@@ -75,80 +187,66 @@ class LabelMutationMethods(Domain):
                 once in the project's steps. Not with ``step_id``.
             group_name: multi-group (V3) workflows: not supported by the local server.
         """
-        if group_name is not None:
-            raise KiliInputError(
-                "append_labels(group_name=) is for multi-group (V3) workflows, which aiokili "
-                "does not support: give step_id or step_name."
-            )
-        if step_name is not None and step_id is not None:
-            raise KiliInputError("append_labels() got both step_name and step_id: give one.")
-        if step_name is not None and (not isinstance(step_name, str) or not step_name):
-            raise KiliInputError(f"step_name must be a step's name, got {step_name!r}.")
-        responses = as_list("json_response_array", json_response_array, dict) or []
-        asset_ids = as_list("asset_id_array", asset_id_array, str)
-        external_ids = as_list("asset_external_id_array", asset_external_id_array, str)
-        authors = as_list("author_id_array", author_id_array, str)
-        seconds = as_list("seconds_to_label_array", seconds_to_label_array, int, float)
-        reviewed = as_list("reviewed_label_id_array", reviewed_label_id_array, str)
-        if not responses:
-            raise KiliInputError("json_response_array is empty: give at least one label to upload.")
-        if (asset_ids is None) == (external_ids is None):
-            raise KiliInputError(
-                "Give exactly one of asset_id_array or asset_external_id_array (with project_id)."
-            )
-        if external_ids is not None and not project_id:
-            raise KiliInputError("asset_external_id_array needs project_id.")
-        if not isinstance(overwrite, bool):
-            raise KiliInputError(f"overwrite must be True or False, got {overwrite!r}.")
-        count = same_length(
-            asset_id_array=asset_ids, asset_external_id_array=external_ids,
-            json_response_array=responses, author_id_array=authors,
-            seconds_to_label_array=seconds, reviewed_label_id_array=reviewed,
-        )  # fmt: skip
-        texts = [json_text(f"json_response_array[{i}]", r) for i, r in enumerate(responses)]
-        kind = build(AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
-        keys: list[str] = asset_ids if asset_ids is not None else external_ids or []
-        targets = keys if asset_ids is not None else await self._asset_ids(project_id or "", keys)
+        new = _check_new_labels(
+            asset_id_array=asset_id_array,
+            json_response_array=json_response_array,
+            author_id_array=author_id_array,
+            seconds_to_label_array=seconds_to_label_array,
+            model_name=model_name,
+            label_type=label_type,
+            project_id=project_id,
+            asset_external_id_array=asset_external_id_array,
+            overwrite=overwrite,
+            step_name=step_name,
+            reviewed_label_id_array=reviewed_label_id_array,
+            step_id=step_id,
+            group_name=group_name,
+        )
+        targets = new.keys
+        if new.by_external_id:
+            targets = await self._asset_ids(project_id or "", new.keys)
         if step_name is not None:
             step_project = project_id or await self._project_of(targets[0])
-            step_id = (await step_ids(self._core, step_project, [step_name], "step_name"))[0]
-        if model_name is not None and not isinstance(model_name, str):
-            raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
-        # Every value was checked above, so the labels go as plain AppendLabelData dicts
-        # (wire names): building a model per label would cost more than all the rest.
-        shared = {"modelName": model_name} if model_name is not None else {}
-        items: list[dict[str, Any]] = []
-        for i in range(count):
-            item = {"assetID": targets[i], "jsonResponse": texts[i], **shared}
-            if authors:
-                item["authorID"] = authors[i]
-            if seconds:
-                item["secondsToLabel"] = seconds[i]
-            if reviewed:
-                item["referencedLabelId"] = reviewed[i]
-            items.append(item)
+            steps = await self._core.lookups.step_ids(step_project, [step_name], "step_name")
+            step_id = steps[0][0]
+        data: dict[str, Any] = {"labelType": new.kind.value, "overwrite": overwrite}
+        if step_id is not None:
+            data["stepId"] = step_id
+        return await self._append(new.items(targets), new.keys, new.kind, data, project_id)
+
+    async def _append(
+        self,
+        items: Sequence[dict[str, Any]],
+        keys: Sequence[str],
+        kind: LabelType,
+        data: dict[str, Any],
+        project_id: str | None,
+    ) -> list[str]:
+        """Send the labels ``items`` of type ``kind`` in chunks (``data``: what every chunk
+        shares); after an unknown outcome, look up which ones were written before sending
+        the others again."""
+        since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
+        project = ProjectWhere(id=project_id) if project_id else None
 
         async def send(chunk: Sequence[dict[str, Any]]) -> list[str]:
-            data = {"labelType": kind.value, "overwrite": overwrite, "labelsData": chunk}
-            if step_id is not None:
-                data["stepId"] = step_id
-            where = build(
-                AssetWhere,
-                id_in=[item["assetID"] for item in chunk],
-                project=ProjectWhere(id=project_id) if project_id else None,
-            )
+            where = build(AssetWhere, id_in=[item["assetID"] for item in chunk], project=project)
+            variables = {"data": {**data, "labelsData": chunk}, "where": where}
             result: AppendManyLabels = await self._core.gql.run_typed(
-                APPEND_MANY_LABELS_GQL, "AppendManyLabels", {"data": data, "where": where}
+                APPEND_MANY_LABELS_GQL, "AppendManyLabels", variables
             )
             return [label.id for label in result.data]
-
-        since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
 
         async def reconcile(chunk: Sequence[dict[str, Any]]) -> list[str | None]:
             return await self._written_labels(chunk, kind, since)
 
-        return await self._core.bulk("append_labels", items, send, keys=list(keys),
-                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+        return await self._core.bulk(
+            "append_labels",
+            items,
+            send,
+            keys=list(keys),
+            chunk_size=C.LABELS_CHUNK,
+            reconcile=reconcile,
+        )
 
     async def _project_of(self, asset_id: str) -> str:
         """The project of an asset (a step name is looked up in it)."""
@@ -172,8 +270,9 @@ class LabelMutationMethods(Domain):
             me = (await self._core.gql.viewer()).data.id
         assets = sorted({item["assetID"] for item in chunk})
         day = since.date().isoformat() if since is not None else None
-        where = build(LabelWhere, asset=AssetWhere(id_in=assets), type_in=[kind],
-                      created_at_gte=day)  # fmt: skip
+        where = build(
+            LabelWhere, asset=AssetWhere(id_in=assets), type_in=[kind], created_at_gte=day
+        )
         by_asset: dict[str, list[LabelsToReconcileData]] = {}
         skip = 0
         while True:
@@ -186,10 +285,12 @@ class LabelMutationMethods(Domain):
 
         def written(item: dict[str, Any], label: LabelsToReconcileData) -> bool:
             author = label.author.id if label.author else None
-            return ((since is None or created_since(label.created_at, since))
-                    and author == (item.get("authorID") or me)
-                    and label.model_name == item.get("modelName")
-                    and label.json_response == json.loads(item["jsonResponse"]))  # fmt: skip
+            return (
+                (since is None or created_since(label.created_at, since))
+                and author == (item.get("authorID") or me)
+                and label.model_name == item.get("modelName")
+                and label.json_response == json.loads(item["jsonResponse"])
+            )
 
         found: list[str | None] = []
         for item in chunk:
@@ -256,27 +357,12 @@ class LabelMutationMethods(Domain):
             )
         same_length(
             external_id_array=as_list("external_id_array", external_id_array, str),
-            json_response_array=list(json_response_array), model_name_array=names,
+            json_response_array=list(json_response_array),
+            model_name_array=names,
             asset_id_array=as_list("asset_id_array", asset_id_array, str),
-        )  # fmt: skip
+        )
         if model_name is None:
-            if names is None:
-                raise KiliInputError(
-                    "You must provide a model name with the `model_name` argument."
-                )
-            if len(set(names)) > 1:
-                raise KiliInputError(
-                    "model_name_array names several models: creating predictions from different "
-                    "models is not supported anymore. Separate your calls by models."
-                )
-            warnings.warn(
-                "The use of `model_name_array` is deprecated. Creating predictions from different "
-                "models is not supported anymore. Please use `model_name` argument instead to "
-                "provide the predictions model name.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            model_name = names[0]
+            model_name = _one_model_name(names)
         await self.append_labels(
             asset_id_array=asset_id_array,
             json_response_array=json_response_array,
@@ -301,8 +387,14 @@ class LabelMutationMethods(Domain):
         (their agreement with it, 0 to 1). Give ``asset_id``, or ``asset_external_id`` and
         ``project_id``.
         """
-        target = await self._one_asset("create_honeypot", asset_id, "asset_id",
-                                       asset_external_id, "asset_external_id", project_id)  # fmt: skip
+        target = await self._one_asset(
+            "create_honeypot",
+            asset_id,
+            "asset_id",
+            asset_external_id,
+            "asset_external_id",
+            project_id,
+        )
         data = CreateHoneypotData(json_response=json_text("json_response", json_response))
         return (await self._core.gql.create_honeypot(data=data, where=AssetWhere(id=target))).data
 
@@ -328,11 +420,21 @@ class LabelMutationMethods(Domain):
             stacklevel=2,
         )
         text = json_text("json_response", json_response)
-        data = build(AppendToLabelsData, author_id=author_id or "-", json_response=text,
-                     label_type=label_type, seconds_to_label=seconds_to_label)  # fmt: skip
-        target = await self._one_asset("append_to_labels", label_asset_id, "label_asset_id",
-                                       label_asset_external_id, "label_asset_external_id",
-                                       project_id)  # fmt: skip
+        data = build(
+            AppendToLabelsData,
+            author_id=author_id or "-",
+            json_response=text,
+            label_type=label_type,
+            seconds_to_label=seconds_to_label,
+        )
+        target = await self._one_asset(
+            "append_to_labels",
+            label_asset_id,
+            "label_asset_id",
+            label_asset_external_id,
+            "label_asset_external_id",
+            project_id,
+        )
         if author_id is None:
             viewer = (await self._core.gql.viewer()).data.id
             data = data.model_copy(update={"author_id": viewer})
@@ -349,8 +451,10 @@ class LabelMutationMethods(Domain):
         """
         items = as_list("ids", ids, str)
         if not items:
-            warnings.warn("delete_labels() was called with an empty ids list: nothing to delete.",
-                          stacklevel=2)  # fmt: skip
+            warnings.warn(
+                "delete_labels() was called with an empty ids list: nothing to delete.",
+                stacklevel=2,
+            )
             return []
 
         async def send(chunk: Sequence[str]) -> list[str]:
@@ -363,8 +467,9 @@ class LabelMutationMethods(Domain):
             still = {label.id for label in found.data}
             return [None if label_id in still else label_id for label_id in chunk]
 
-        return await self._core.bulk("delete_labels", items, send, keys=items,
-                                     chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+        return await self._core.bulk(
+            "delete_labels", items, send, keys=items, chunk_size=C.LABELS_CHUNK, reconcile=reconcile
+        )
 
     async def update_properties_in_label(
         self,
@@ -381,8 +486,9 @@ class LabelMutationMethods(Domain):
         if not isinstance(label_id, str) or not label_id:
             raise KiliInputError(f"label_id must be a label id (a string), got {label_id!r}.")
         text = None if json_response is None else json_text("json_response", json_response)
-        data = build(LabelData, seconds_to_label=seconds_to_label, model_name=model_name,
-                     json_response=text)  # fmt: skip
+        data = build(
+            LabelData, seconds_to_label=seconds_to_label, model_name=model_name, json_response=text
+        )
         result = await self._core.gql.update_properties_in_label(
             where=LabelWhere(id=label_id), data=data
         )

@@ -23,16 +23,27 @@ HANDLERS = {
 SKIPPED_DIRS = {"__pycache__", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 
 
+class PluginArgumentError(KiliInputError, TypeError):
+    """A plugin argument missing or misnamed. A :class:`~aiokili.KiliInputError` like every
+    bad argument, and a ``TypeError`` as the official SDK raises there, so code catching
+    either keeps working."""
+
+
 def plugin_path_of(method: str, plugin_path: object, kwargs: dict[str, Any]) -> Path:
-    """The seeds' checks, with their messages (``TypeError``) then the path's type."""
+    """The seeds' checks (a :class:`PluginArgumentError`, ``file_path`` with the seed's
+    message), then the path's type."""
     if kwargs.get("file_path"):
-        raise TypeError(
+        raise PluginArgumentError(
             '"file_path" has been deprecated for "plugin_path", please use "plugin_path" instead'
         )
     if kwargs:
-        raise TypeError(f"{method}() got unexpected keyword argument(s) {', '.join(kwargs)}")
+        raise PluginArgumentError(
+            f"{method}() got unexpected keyword argument(s) {', '.join(kwargs)}"
+        )
     if not plugin_path:
-        raise TypeError('"plugin_path is nullish, please provide a value')
+        raise PluginArgumentError(
+            f"{method}() needs plugin_path: a .py file, or a folder holding a main.py."
+        )
     if not isinstance(plugin_path, (str, Path)):
         raise KiliInputError(
             f"{method}(): plugin_path must be a str or Path, got {type(plugin_path).__name__}."

@@ -37,6 +37,7 @@ from .._generated.operations import LIST_PLUGINS_GQL
 from ..errors import GraphQLError, KiliInputError, PluginBuildError, PluginDeployTimeout
 from .files import (
     HANDLERS,
+    PluginArgumentError,
     check_page,
     check_text,
     handler_types,
@@ -55,6 +56,15 @@ DEPLOY_TIMEOUT = 600.0
 """Default seconds ``upload_plugin`` / ``update_plugin`` wait for an active plugin."""
 POLL_FIRST, POLL_MOST = 0.1, 0.5
 """Status polling: first interval, then doubling up to this many seconds."""
+NAME_TAKEN = "an entity Plugin already exists with value"
+"""How Kili's answer to ``createPlugin`` with a name already used begins (the local server's
+too). Kili sends no error code of its own for it (the official SDK, too, tells it by this
+text), so it is told by the start of the error's message."""
+
+
+class PluginNameTaken(KiliInputError):
+    """``upload_plugin`` with the name of a plugin already uploaded (its ``__cause__`` is
+    the API's error); the message points to ``update_plugin``."""
 
 
 # ----------------------------------------------------------------------------- the domain
@@ -98,9 +108,9 @@ class PluginMethods(Domain):
         try:
             url = (await self._core.gql.create_plugin(CreatePluginData(plugin_name=name))).data
         except GraphQLError as err:
-            if "already exist" not in str(err):
+            if not _name_taken(err):
                 raise
-            raise KiliInputError(
+            raise PluginNameTaken(
                 f'A plugin named "{name}" already exists. Hint: A plugin with this name already '
                 "exist, if you want to override it you can use the command "
                 f'kili.update_plugin(plugin_path="{path}", plugin_name="{name}")'
@@ -126,7 +136,10 @@ class PluginMethods(Domain):
         """
         path = plugin_path_of("update_plugin", plugin_path, kwargs)
         if not plugin_name:
-            raise TypeError('"plugin_name is nullish, please provide a value')
+            raise PluginArgumentError(
+                "update_plugin() needs plugin_name, the name of the plugin to update (its "
+                "file's or folder's name unless given at upload; list_plugins() lists them)."
+            )
         files = await anyio.to_thread.run_sync(plugin_files, "update_plugin", path)
         name = plugin_name_of("update_plugin", path, plugin_name)
         _timeout("update_plugin", deploy_timeout)
@@ -310,6 +323,12 @@ def _runner(method: str, name: str, main: bytes, event_matcher: object) -> Plugi
             "ever run it: define one, or pass event_matcher=[...] for on_event plugins."
         )
     return PluginRunnerData(plugin_name=name, handler_types=kinds)
+
+
+def _name_taken(error: GraphQLError) -> bool:
+    """Whether ``createPlugin`` failed because a plugin of that name exists (see
+    :data:`NAME_TAKEN`)."""
+    return any(detail.message.startswith(NAME_TAKEN) for detail in error.errors)
 
 
 def _timeout(method: str, value: object) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import anyio
+import httpx
 import pytest
 from support import answer, import_images, new_project
 
 import aiokili
+from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
 
@@ -64,3 +67,38 @@ async def test_bad_listing_arguments_raise_before_any_request(kili: aiokili.Asyn
         kili.with_options(page_size=5000)
     with pytest.raises(aiokili.KiliInputError, match=r"metadata_where must be a dict, got list"):
         kili.assets("p", metadata_where=["a"])  # type: ignore[typeddict-item]
+
+
+async def test_a_where_needing_a_look_up_is_looked_up_once_however_many_ask(
+    local_server: LocalServer, labelled: tuple[str, list[str]]
+) -> None:
+    """Step names become ids with one look-up, even when the count and two iterations of
+    one listing (each page fetched concurrently) all need the ids at the same time."""
+    project_id, created = labelled
+    look_ups = 0
+
+    async def count_look_ups(request: httpx.Request) -> None:
+        nonlocal look_ups
+        look_ups += b"StepsOfProject" in request.content
+
+    async with (
+        httpx.AsyncClient(event_hooks={"request": [count_look_ups]}) as http,
+        aiokili.AsyncKili(
+            api_key=local_server.api_key, api_endpoint=local_server.url, http_client=http,
+            page_size=20,
+        ) as kili,
+    ):  # fmt: skip
+        listing = kili.labels(project_id, asset_step_name_in=["Labeling", "Review"])
+        got: dict[str, object] = {}
+
+        async def collect(key: str) -> None:
+            got[key] = [label.id async for label in listing]
+
+        async def count() -> None:
+            got["count"] = await listing.count()
+
+        async with anyio.create_task_group() as group:
+            for job in (count, lambda: collect("a"), lambda: collect("b")):
+                group.start_soon(job)
+    assert got == {"count": 250, "a": created, "b": created}
+    assert look_ups == 1

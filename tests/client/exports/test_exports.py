@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from exports_support import IMAGE_INTERFACE, TEXT_INTERFACE, image_project, image_response
+from support import answer, import_images, new_project
 
 import aiokili
 from aiokili import ExportFormatError, KiliInputError, NotFoundError
@@ -351,6 +353,37 @@ async def test_export_labels_as_df(kili: aiokili.AsyncKili, project: tuple[str, 
         await kili.export_labels_as_df(project_id, fields="id")
     with pytest.raises(NotFoundError):
         await kili.export_labels_as_df("nope")
+
+
+async def test_export_labels_as_df_spans_pages_and_checks_fields_first(
+    kili: aiokili.AsyncKili,
+) -> None:
+    """Many pages (of 20 here), in label order; fields checked against the schema before
+    any request, asset fields beyond the external id."""
+    project_id = await new_project(kili)
+    ids = await import_images(kili, project_id, 45)
+    created = await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 45)
+    frame = await kili.export_labels_as_df(
+        project_id,
+        fields=["id", "jsonResponse", "createdAt", "labelType"],
+        asset_fields=["externalId", "content"],
+    )
+    assert list(frame.columns) == [
+        "id",
+        "jsonResponse",
+        "createdAt",
+        "labelType",
+        "labelOf.externalId",
+        "labelOf.content",
+    ]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", frame["createdAt"][0])
+    assert set(frame["labelType"]) == {"DEFAULT"} and type(frame["labelType"][0]) is str
+    assert list(frame["id"]) == created
+    assert list(frame["labelOf.externalId"]) == [f"img-{i:04d}" for i in range(45)]
+    assert frame["labelOf.content"][44] == "https://images.example/44.jpg"
+    assert frame["jsonResponse"][0] == answer("A")
+    with pytest.raises(KiliInputError, match=r"Unknown field 'labelOf\.contnet'"):
+        await kili.export_labels_as_df("no-request-made", asset_fields=["contnet"])
 
 
 LLM_INTERFACE: dict[str, Any] = {

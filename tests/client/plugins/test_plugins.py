@@ -64,9 +64,10 @@ Call = Callable[[aiokili.AsyncKili, Path], Awaitable[Any]]
 BAD: list[tuple[str, Call, type[Exception], str]] = [
     ("file_path deprecated", lambda k, d: k.upload_plugin(file_path=str(d / "p.py")),
      TypeError, '"file_path" has been deprecated for "plugin_path", please use "plugin_path"'),
-    ("no path", lambda k, d: k.upload_plugin(), TypeError, "plugin_path is nullish"),
+    ("no path", lambda k, d: k.upload_plugin(), TypeError,
+     r"^upload_plugin\(\) needs plugin_path: a \.py file, or a folder holding a main\.py\.$"),
     ("update without name", lambda k, d: k.update_plugin(d / "good.py"),
-     TypeError, "plugin_name is nullish"),
+     TypeError, r"^update_plugin\(\) needs plugin_name, the name of the plugin to update"),
     ("update file_path", lambda k, d: k.update_plugin(file_path="x", plugin_name="n"),
      TypeError, "file_path"),
     ("unknown kwarg", lambda k, d: k.upload_plugin(d / "good.py", plugin_nme="x"),
@@ -157,6 +158,28 @@ async def test_bad_input_is_rejected_before_any_request(
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
         with pytest.raises(error, match=message):
             await call(kili, plugin_dir)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda k, d: k.upload_plugin(),
+        lambda k, d: k.update_plugin(d / "good.py"),
+        lambda k, d: k.upload_plugin(file_path=str(d / "good.py")),
+        lambda k, d: k.update_plugin(d / "good.py", "n", plugin_nme="x"),
+    ],
+    ids=["no path", "update without name", "file_path", "unknown kwarg"],
+)
+async def test_missing_or_misnamed_arguments_are_input_errors_and_type_errors(
+    no_requests: respx.MockRouter, plugin_dir: Path, call: Call
+) -> None:
+    """In the error tree (``except aiokili.KiliInputError``), and a TypeError as the
+    official SDK raises there (``except TypeError`` keeps working)."""
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+        with pytest.raises(aiokili.KiliInputError) as caught:
+            await call(kili, plugin_dir)
+    assert isinstance(caught.value, TypeError)
+    assert not str(caught.value).startswith('"plugin_')
 
 
 def test_file_path_message_is_the_seeds() -> None:
@@ -449,3 +472,30 @@ async def test_the_archive_upload_is_retried_through_the_core_policy(
             assert await kili.upload_plugin(path) == "Plugin created successfully"
     assert len(api.uploads) == 2
     assert _members(api.uploads[1].content) == {"main.py": GOOD.encode()}
+
+
+# respx: the local server answers a taken name one way only; Kili may fail otherwise
+@pytest.mark.parametrize(
+    ("message", "hint"),
+    [
+        ("an entity Plugin already exists with value `rule.py` for the field name", True),
+        ("a file already exists at this key: storage is read-only", False),
+    ],
+)
+async def test_only_a_taken_name_points_to_update_plugin(
+    tmp_path: Path, message: str, hint: bool
+) -> None:
+    """Kili's answer to a taken name (it sends no code of its own for it: told by how its
+    message begins) becomes the hint to use update_plugin; any other createPlugin error,
+    even one saying "already exists", is raised as it came."""
+    path = write_files(tmp_path, {"rule.py": GOOD}) / "rule.py"
+    with respx.mock(assert_all_called=False) as router:
+        api = Api(router, ["ACTIVE"])
+        api.errors["CreatePlugin"] = message
+        async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
+            with pytest.raises(aiokili.GraphQLError if not hint else aiokili.KiliInputError) as e:
+                await kili.upload_plugin(path)
+    assert ("kili.update_plugin(" in str(e.value)) is hint
+    assert isinstance(e.value, aiokili.GraphQLError) is not hint
+    assert isinstance(e.value, plugin_methods.PluginNameTaken) is hint
+    assert api.names() == ["CreatePlugin"]

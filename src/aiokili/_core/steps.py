@@ -1,0 +1,22 @@
+"""Workflow step statuses, as the asset and label filters take them."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+
+DEPRECATED_STEP_STATUSES = {"DOING": "IN_PROGRESS", "REDO": "REWORK"}
+"""Old step status names (still accepted, meaning their successor) → their successor."""
+
+
+def warn_deprecated_step_statuses(arg: str, statuses: Iterable[object], stacklevel: int) -> None:
+    """A DeprecationWarning for each old status name among ``statuses`` (argument ``arg``),
+    pointing ``stacklevel`` frames up from the caller, as :func:`warnings.warn` counts."""
+    given = {str(getattr(status, "value", status)) for status in statuses}
+    for old, new in DEPRECATED_STEP_STATUSES.items():
+        if old in given:
+            warnings.warn(
+                f"{arg}: step status {old!r} is deprecated, use {new!r} instead.",
+                DeprecationWarning,
+                stacklevel=stacklevel + 1,
+            )
