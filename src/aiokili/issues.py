@@ -13,6 +13,7 @@ from typing_extensions import TypedDict, Unpack
 from ._core import constants as C
 from ._core.base import Domain
 from ._core.bulk import created_since
+from ._core.calls import user_stacklevel
 from ._core.inputs import FILTERS_CONFIG, as_list, build, project_where, same_length
 from ._core.listing import Listing, ListingSpec
 from ._generated.input_types import (
@@ -233,7 +234,7 @@ class IssueMethods(Domain):
             "append_to_issues is deprecated: use create_issues, which creates many issues "
             "in one call.",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         if not isinstance(label_id, str) or not label_id:
             raise KiliInputError("append_to_issues() needs label_id, the id of a label.")

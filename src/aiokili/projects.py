@@ -10,6 +10,7 @@ from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from ._core.base import Domain
+from ._core.calls import user_stacklevel
 from ._core.inputs import (
     FILTERS_CONFIG,
     as_list,
@@ -158,13 +159,13 @@ _DEPRECATED_PROJECT_ARGUMENTS = {
 }
 
 
-def _warn_deprecated(given: dict[str, object], stacklevel: int) -> None:
+def _warn_deprecated(given: dict[str, object]) -> None:
     """A DeprecationWarning for each deprecated argument given (not None) of
-    ``update_properties_in_project``, pointing ``stacklevel`` frames up from the caller."""
+    ``update_properties_in_project``, pointing at the user's line."""
     for name, use in _DEPRECATED_PROJECT_ARGUMENTS.items():
         if given.get(name) is not None:
             warnings.warn(
-                f"{name} is deprecated: {use}", DeprecationWarning, stacklevel=stacklevel + 1
+                f"{name} is deprecated: {use}", DeprecationWarning, stacklevel=user_stacklevel()
             )
 
 
@@ -405,8 +406,7 @@ class ProjectMethods(Domain):
                 "input_type": input_type,
                 "metadata_types": metadata_types,
                 "seconds_to_label_before_auto_assign": seconds_to_label_before_auto_assign,
-            },
-            stacklevel=2,
+            }
         )
         if seconds_to_label_before_auto_assign is not None:
             check_int("seconds_to_label_before_auto_assign", seconds_to_label_before_auto_assign, 0)

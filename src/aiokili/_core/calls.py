@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -82,3 +83,18 @@ def wrap_public_methods(cls: type) -> None:
     for attr, value in list(vars(cls).items()):
         if not attr.startswith("_") and inspect.isfunction(value):
             setattr(cls, attr, public(value))
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes :func:`warnings.warn`, called by the caller of this
+    function, point at the user's line: the first frame outside aiokili (the wrappers of
+    :func:`public` and internal helpers are skipped however many there are)."""
+    frame = sys._getframe(1)
+    level = 1
+    while (
+        frame.f_back is not None
+        and frame.f_globals.get("__name__", "").partition(".")[0] == "aiokili"
+    ):
+        frame = frame.f_back
+        level += 1
+    return level

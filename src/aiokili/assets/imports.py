@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from .._core.base import Core
+from .._core.calls import user_stacklevel
 from .._core.inputs import as_list, build, check_bools, json_text, no_duplicates, same_length
 from .._core.uploads import UploadItem
 from .._generated.input_types import (
@@ -175,7 +176,7 @@ def check_import(
         warnings.warn(
             "status_array is ignored: imported assets always start as TODO.",
             DeprecationWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     _check_ids("external_id_array", external_ids)
     _check_ids("id_array", ids)

@@ -243,7 +243,7 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
         if old in checked and old in _SEED_NAMES:
             checked[new] = checked.pop(old)
     for key in ("step_status_in", "step_status_not_in"):
-        warn_deprecated_step_statuses(key, checked.get(key, ()), stacklevel=4)  # the user's call
+        warn_deprecated_step_statuses(key, checked.get(key, ()))
     for key in ("step_id_and_status_in", "step_id_and_status_not_in"):
         if key in checked:
             checked[key] = [{"step_id": i, "status": s} for i, s in checked[key]]

@@ -20,6 +20,7 @@ from typing import Any
 from .._core import constants as C
 from .._core.base import Domain
 from .._core.bulk import chunked
+from .._core.calls import user_stacklevel
 from .._core.inputs import as_list, build, check_number, json_text, same_length
 from .._generated.fragments import (
     AssetActionOutcome,
@@ -60,7 +61,11 @@ class _Target:
 def _empty(method: str, name: str, values: Sequence[Any] | None) -> bool:
     """True (with a warning naming the argument) if ``values`` is an empty list."""
     if values is not None and len(values) == 0:
-        warnings.warn(f"{method}: {name} is empty, so nothing was done.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{method}: {name} is empty, so nothing was done.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
         return True
     return False
 
@@ -372,7 +377,7 @@ class AssetUpdateMethods(Domain):
                 "properties of which assets to update. Please use `kili.change_asset_external_ids()`"
                 " method instead to change asset external IDs.",
                 DeprecationWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         if _empty(method, "asset_ids", asset_ids) or _empty(method, "external_ids", external_ids):
             return []
@@ -383,7 +388,7 @@ class AssetUpdateMethods(Domain):
             ("to_be_labeled_by_array", to_be_labeled_by_array, "deprecated: assign assets instead"),
         ):
             if given is not None:
-                warnings.warn(f"{name} is {why}.", DeprecationWarning, stacklevel=2)
+                warnings.warn(f"{name} is {why}.", DeprecationWarning, stacklevel=user_stacklevel())
         properties = _Properties.checked(
             priorities=priorities,
             json_metadatas=json_metadatas,

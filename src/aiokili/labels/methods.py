@@ -237,7 +237,7 @@ class LabelMethods(Domain):
                 f'output_format must be "dict" or "parsed_label", got {output_format!r}.'
             )
         warn_deprecated_step_statuses(
-            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=2
+            "asset_step_status_in", filters.get("asset_step_status_in") or ()
         )
         where = _lookup_where(self._core, "labels", project_id, dict(filters))
         listing = self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)
@@ -257,7 +257,7 @@ class LabelMethods(Domain):
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:
         """Number of labels matching the filters (see :class:`LabelFilters`)."""
         warn_deprecated_step_statuses(
-            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=2
+            "asset_step_status_in", filters.get("asset_step_status_in") or ()
         )
         where = _lookup_where(self._core, "count_labels", project_id, dict(filters))
         where = where if isinstance(where, LabelWhere) else await where()
@@ -320,7 +320,7 @@ class LabelMethods(Domain):
                     "labels() for other filters."
                 )
         warn_deprecated_step_statuses(
-            "asset_step_status_in", filters.get("asset_step_status_in") or (), stacklevel=3
+            "asset_step_status_in", filters.get("asset_step_status_in") or ()
         )
         where = _lookup_where(self._core, method, project_id, {**filters, "type_in": [kind]})
         return self._core.listing(LABELS, where, fields=fields, first=first, skip=skip)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from .._core import constants as C
 from .._core.base import Domain
 from .._core.bulk import chunked, created_since
+from .._core.calls import user_stacklevel
 from .._core.inputs import as_list, build, json_text, same_length
 from .._core.tasks import gather_or_raise
 from .._generated.append_many_labels import AppendManyLabels
@@ -138,7 +139,7 @@ def _one_model_name(names: list[str] | None) -> str:
         "models is not supported anymore. Please use `model_name` argument instead to "
         "provide the predictions model name.",
         DeprecationWarning,
-        stacklevel=3,  # the user's call of create_predictions
+        stacklevel=user_stacklevel(),
     )
     return names[0]
 
@@ -417,7 +418,7 @@ class LabelMutationMethods(Domain):
             "append_to_labels method is deprecated. Please use append_labels instead. This new "
             "function allows to import several labels 10 times faster.",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         text = json_text("json_response", json_response)
         data = build(
@@ -453,7 +454,7 @@ class LabelMutationMethods(Domain):
         if not items:
             warnings.warn(
                 "delete_labels() was called with an empty ids list: nothing to delete.",
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
             return []
 
