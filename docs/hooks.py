@@ -61,8 +61,8 @@ def _form(name: str, function: Any) -> tuple[str, str]:
     if listings:
         items = " or ".join(f"`{item}`" for item in listings)
         rest = [m for m in members if not m.startswith("Listing[")]
-        rest = [f"an awaitable of {m[10:-1].split(', ')[-1]}" if m.startswith("Coroutine[") else m
-                for m in rest]  # fmt: skip
+        rest = [f"an awaitable of `{m[10:-1].split(', ')[-1]}`" if m.startswith("Coroutine[")
+                else f"`{m}`" for m in rest]  # fmt: skip
         extra = f"; with other options (see its docs) {' or '.join(rest)}" if rest else ""
         return f"`async for x in {call}` or `await {call}`", f"{items} items{extra}"
     if inspect.isasyncgenfunction(function) or returns.startswith("AsyncIterator["):
@@ -97,7 +97,8 @@ def methods_table() -> str:
             form, returns = _form(name, methods[name])
         else:
             form, returns = "not in aiokili yet", ""
-        rows.append(f"| `{name}` | {seed} | {form} | {returns.replace('|', '&#124;')} |")
+        # A `|` inside backticks is code, not a column break, for the tables extension.
+        rows.append(f"| `{name}` | {seed} | {form} | {returns} |")
     return "\n".join(rows)
 
 

@@ -38,3 +38,19 @@ async def wait_logs(
 
 def contents(entries: list[PluginLog]) -> list[str]:
     return [e.content or "" for e in entries]
+
+
+def of_label(entries: list[PluginLog], label_id: str) -> list[PluginLog]:
+    """The entries of the runs for ``label_id``."""
+    return [e for e in entries if e.metadata and e.metadata.label_id == label_id]
+
+
+def run_over(label_id: str, method: str = "on_submit") -> Callable[[list[PluginLog]], bool]:
+    """Whether the run for ``label_id`` has logged its last entry ("Run ... finished/failed")."""
+
+    def over(entries: list[PluginLog]) -> bool:
+        return any(
+            (e.content or "").startswith(f"Run {method} ") for e in of_label(entries, label_id)
+        )
+
+    return over

@@ -57,3 +57,22 @@ def run_official(
     results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert len(results) == 1, report
     return json.loads(results[0].removeprefix("RESULT "))
+
+
+def official_output(script: str, server: str = "local_server") -> Any:
+    """A module-scoped fixture: what ``scripts/<script>`` printed, the script run once (against
+    the session fixture named ``server``) for all the module's tests, each asserting one topic.
+    A failing script fails each of them with its report."""
+
+    @pytest.fixture(scope="module")
+    def output(
+        official_python: Path,
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Any:
+        target: LocalServer = request.getfixturevalue(server)
+        return run_official(
+            official_python, script, target, tmp_path_factory.mktemp(Path(script).stem)
+        )
+
+    return output

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from official_support import official_python, run_official  # noqa: F401 (fixture)
+from official_support import official_output, official_python
 
 from aiokili.server import LocalServer
 
+__all__ = ["official_python"]  # the fixture, imported for pytest
 
-def test_official_sdk_asset_mutations(
-    official_python: Path,  # noqa: F811
-    local_server: LocalServer,
-    tmp_path: Path,
-) -> None:
-    out = run_official(official_python, "asset_updates.py", local_server, tmp_path)
-    a, b, c, d = out["ids"]
+out = official_output("asset_updates.py")
+
+
+def test_assignees_and_consensus_are_written(out: Any, local_server: LocalServer) -> None:
+    a, b, _, _ = out["ids"]
     with local_server.store.db.read() as conn:
         assigned = conn.execute(
             "SELECT a.asset_id, u.email FROM asset_assignees a JOIN users u ON u.id = a.user_id "
@@ -31,10 +30,17 @@ def test_official_sdk_asset_mutations(
         )
     assert assigned == [(a, out["email"])]  # b: None resets (as the official SDK means it)
     assert for_consensus == {a: 1, b: 0}
+
+
+def test_updates_and_renames_return_the_ids(out: Any) -> None:
+    a, b, _, _ = out["ids"]
     assert out["updated"] == [{"id": a}, {"id": b}]
     assert out["renamed"] == [{"id": a}]
     assert out["renamed_by_external_id"] == [{"id": b}]
 
+
+def test_review_send_back_and_delete_report_each_asset(out: Any) -> None:
+    a, b, c, d = out["ids"]
     assert out["review"] == {
         "succeeded": [{"assetId": a, "externalId": "a2"}],
         "declined": [{"assetId": d, "externalId": "d"}],  # no label: nothing to review
@@ -49,6 +55,9 @@ def test_official_sdk_asset_mutations(
     assert out["count_assets_after"] == 3
     assert out["ongoing"] == 1
 
+
+def test_the_assets_read_back_as_updated(out: Any) -> None:
+    a, b, _, d = out["ids"]
     assets = out["assets"]
     assert set(assets) == {a, b, d}
     assert assets[a]["externalId"] == "a2"

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from official_support import official_python, run_official
+from official_support import official_output, official_python
 
-from aiokili.server import LocalServer
+__all__ = ["official_python"]  # the fixture, imported for pytest
 
-__all__ = ["official_python"]  # the fixture, shared with test_official_sdk
+out = official_output("issues_methods.py")
 
 
-def test_official_sdk_issues_users_and_project_parameters(
-    official_python: Path, local_server: LocalServer, tmp_path: Path
-) -> None:
-    out = run_official(official_python, "issues_methods.py", local_server, tmp_path)
+def test_issues_come_back_as_written(out: Any) -> None:
     assets, labels = out["asset_ids"], out["label_ids"]
-
-    # issues: what was written comes back, counts equal lists
     created = [c["id"] for c in out["created"]]
     question = out["question"]["id"]
     appended = out["appended"]["id"]
@@ -32,6 +27,11 @@ def test_official_sdk_issues_users_and_project_parameters(
     assert issues[question]["type"] == "QUESTION" and issues[question]["labelId"] == labels[0]
     assert issues[question]["assetId"] == assets[0]
     assert set(out["issues_default_fields"][0]) == {"id", "createdAt", "status", "type", "assetId"}
+
+
+def test_issue_counts_and_filters(out: Any) -> None:
+    created = [c["id"] for c in out["created"]]
+    appended = out["appended"]["id"]
     assert out["count_issues"] == len(out["issues"]) == 4
     assert out["count_issues_open"] == 3
     assert out["count_issues_question"] == 1
@@ -40,7 +40,8 @@ def test_official_sdk_issues_users_and_project_parameters(
     assert out["issues_asset_in"] == [created[1], appended]
     assert out["issues_solved"] == [created[0]]
 
-    # users and organizations
+
+def test_users_and_organizations(out: Any) -> None:
     me = out["me"]
     assert me["email"] == "admin@aiokili.local" and me["organizationId"]
     users = out["users"]  # other tests may have added members to the session's server
@@ -52,12 +53,16 @@ def test_official_sdk_issues_users_and_project_parameters(
     assert out["organizations"] == [{"id": me["organizationId"], "name": "aiokili"}]
     assert out["count_organizations"] == out["count_organizations_email"] == 1
 
-    # projects: copy, tags, filters, deprecated update parameters
-    tagged, copy = out["tagged_ids"]
+
+def test_a_project_copy_keeps_its_interface_and_tags(out: Any) -> None:
     assert out["copy"]["title"] == "copy" and out["copy"]["inputType"] == "TEXT"
     assert out["copy"]["instructions"] == "https://docs.example/x"
     assert out["copy"]["jsonInterface"]["jobs"]["JOB"]["mlTask"] == "CLASSIFICATION"
     assert out["tags_of_copy"] == ["official-red"]
+
+
+def test_project_filters_and_counts(out: Any) -> None:
+    tagged, copy = out["tagged_ids"]
     assert out["projects_tags_in"] == [tagged, copy]
     assert out["count_projects_tags_in"] == 2 and out["count_projects_blue"] == 0
     assert out["count_projects_org"] == out["count_projects_all"] >= 3
@@ -66,6 +71,10 @@ def test_official_sdk_issues_users_and_project_parameters(
         out["count_projects_unstarred"] + out["count_projects_starred"] == out["count_projects_all"]
     )
     assert out["count_projects_deleted"] == 0
+
+
+def test_deprecated_update_parameters_are_applied(out: Any) -> None:
+    tagged, _ = out["tagged_ids"]
     assert out["updated"]["id"] == tagged
     assert out["after_update"] == {
         "metadataProperties": {"score": {"filterable": True, "type": "number",

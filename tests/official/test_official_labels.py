@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from official_support import answer, official_python, run_official
+from official_support import answer, official_output, official_python
 
-from aiokili.server import LocalServer
+__all__ = ["official_python"]  # the fixture, imported for pytest
 
-__all__ = ["official_python"]  # the fixture, shared
+out = official_output("labels_methods.py")
 
 
-def test_official_sdk_label_methods(
-    official_python: Path, local_server: LocalServer, tmp_path: Path
-) -> None:
-    out = run_official(official_python, "labels_methods.py", local_server, tmp_path)
-    ids = out["asset_ids"]
+def test_appends_predictions_and_inferences(out: Any) -> None:
     assert len(out["appended"]) == 3
     assert out["create_predictions"] == {"id": out["project_id"]}  # as the SDK returns
-
     predictions = out["predictions"]
     assert [(p["labelType"], p["modelName"], p["jsonResponse"]) for p in predictions] == [
         ("PREDICTION", "m1", answer("B"))
     ] * 2
     assert out["inferences"] == [{"labelType": "INFERENCE", "modelName": "m2"}]
+
+
+def test_honeypot_and_append_to_labels(out: Any) -> None:
+    ids = out["asset_ids"]
     assert out["honeypot"]["id"] and out["append_to_labels"]["id"]
     assert out["append_to_labels_warned"]
-
-    labels = out["labels"]
-    by_id = {lb["id"]: lb for lb in labels}
+    by_id = {lb["id"]: lb for lb in out["labels"]}
     assert by_id[out["honeypot"]["id"]]["labelType"] == "REVIEW"
     assert by_id[out["honeypot"]["id"]]["assetId"] == ids[2]
     assert by_id[out["append_to_labels"]["id"]]["jsonResponse"] == answer("B")
     assert by_id[out["appended"][2]]["honeypotMark"] == 1.0  # A on the honeypot answered A
+
+
+def test_label_counts_and_filters(out: Any) -> None:
+    labels = out["labels"]
     assert out["count_labels"] == len(labels) == 8
     assert out["count_by_type"] == {"DEFAULT": 4, "REVIEW": 1, "PREDICTION": 2, "INFERENCE": 1}
     assert out["count_honeypot_gte"] == 1
@@ -43,10 +44,15 @@ def test_official_sdk_label_methods(
     assert out["count_status_in"] == 8  # every asset is LABELED (the honeypot's too: labelled)
     assert out["count_created_at"] == 8
     assert out["predictions_asset_id"] == 1
+
+
+def test_generator_and_parsed_labels(out: Any) -> None:
     assert out["generator"] == 3
     assert out["parsed"] == ["A", "B", "A", "B"]
 
-    assert out["deleted"] == [p["id"] for p in predictions]
+
+def test_delete_labels(out: Any) -> None:
+    assert out["deleted"] == [p["id"] for p in out["predictions"]]
     assert out["predictions_after"] == 0
     assert "Only PREDICTION and INFERENCE" in out["delete_default"]
     assert out["count_after"] == 6

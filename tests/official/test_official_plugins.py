@@ -3,19 +3,16 @@ plugin it uploads (written for the official SDK) runs with the real ``kili`` pac
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from official_support import official_python, run_official  # noqa: F401 (fixture)
+from official_support import official_output, official_python
 
-from aiokili.server import LocalServer
+__all__ = ["official_python"]  # the fixture, imported for pytest
+
+out = official_output("plugins_server.py", server="kili_plugin_server")
 
 
-def test_official_sdk_plugin_lifecycle(
-    official_python: Path,  # noqa: F811
-    kili_plugin_server: LocalServer,
-    tmp_path: Path,
-) -> None:
-    out = run_official(official_python, "plugins_server.py", kili_plugin_server, tmp_path)
+def test_upload_update_and_list(out: Any) -> None:
     assert out["upload"] == "Plugin created successfully"
     assert out["status"] == "ACTIVE"
     assert out["update"] == "Plugin updated successfully"
@@ -24,6 +21,8 @@ def test_official_sdk_plugin_lifecycle(
     assert {"id", "createdAt", "updatedAt"} <= set(listed)
     assert {"name": "official_plugin", "projectIds": [out["project_id"]]} in out["listed_names"]
 
+
+def test_the_plugin_runs_with_the_official_client_and_logs(out: Any) -> None:
     # the plugin ran with the official client: the failing asset is back in the queue
     assert out["statuses"] == {"good": "LABELED", "bad": "ONGOING"}
     logs = out["logs"]
@@ -35,15 +34,22 @@ def test_official_sdk_plugin_lifecycle(
     assert len({e["runId"] for e in logs}) == 2
     assert out["logs_page"] == [e for e in logs if e["createdAt"] >= logs[0]["createdAt"]][1:2]
 
+
+def test_an_event_plugin_gets_its_events(out: Any) -> None:
     assert out["events_upload"] == "Plugin created successfully"
     assert any(
         e["content"].startswith("event label.workflow.created.default ") for e in out["event_logs"]
     ), out["event_logs"]
 
+
+def test_a_failed_build_raises_and_reports_why(out: Any) -> None:
     assert out["bad_raised"] == "PluginCreationError"
     assert out["bad_status"] == "FAILED"
     assert "Invalid requirement" in out["bad_errors"][0]["content"]
     assert out["bad_errors_later"] == []  # start_date after the build
+
+
+def test_webhooks_deactivation_and_deletion(out: Any) -> None:
     assert out["webhook"] and out["webhook_update"]
     assert out["deactivate"] and out["delete"]
     assert "official_plugin" not in out["names_after"]

@@ -4,29 +4,35 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
-from official_support import answer, official_python, run_official
+from official_support import answer, official_output, official_python
 
-from aiokili.server import LocalServer
+__all__ = ["official_python"]  # the fixture, imported for pytest
 
-__all__ = ["official_python"]  # the fixture, shared
+out = official_output("subscriptions_methods.py")
 
 
-def test_official_sdk_label_created_or_updated(
-    official_python: Path, local_server: LocalServer, tmp_path: Path
-) -> None:
-    out = run_official(official_python, "subscriptions_methods.py", local_server, tmp_path)
+def labels(out: Any) -> list[dict[str, Any]]:
+    """The labels of the frames the SDK handed its callback."""
+    return [frame["message"]["payload"]["data"]["data"] for frame in out["received"]]
+
+
+def test_one_subscription_over_graphql_ws(out: Any) -> None:
     assert out["protocol"] == "graphql-ws"
     received = out["received"]
-    # each appended label once, in order, in the frame shape the SDK hands its callback
-    labels = [frame["message"]["payload"]["data"]["data"] for frame in received]
-    assert [label["id"] for label in labels] == out["appended"]
     assert {frame["message"]["type"] for frame in received} == {"data"}
     assert len({frame["id"] for frame in received}) == 1  # one subscription
-    assert [label["labelOf"]["id"] for label in labels] == out["asset_ids"]
-    assert [json.loads(label["jsonResponse"]) for label in labels] == [
+
+
+def test_each_appended_label_arrives_once_in_order(out: Any) -> None:
+    assert [label["id"] for label in labels(out)] == out["appended"]
+    assert [label["labelOf"]["id"] for label in labels(out)] == out["asset_ids"]
+
+
+def test_the_labels_carry_what_was_written(out: Any) -> None:
+    assert [json.loads(label["jsonResponse"]) for label in labels(out)] == [
         answer("A"), answer("B"), answer("A")
     ]  # fmt: skip
-    assert {label["labelType"] for label in labels} == {"DEFAULT"}
-    assert {label["author"]["email"] for label in labels} == {"admin@aiokili.local"}
+    assert {label["labelType"] for label in labels(out)} == {"DEFAULT"}
+    assert {label["author"]["email"] for label in labels(out)} == {"admin@aiokili.local"}

@@ -15,18 +15,19 @@ import pytest
 
 from aiokili.server import LocalServer
 
-KEY = "http-key"
+KEY = "http-key"  # of the servers tests start for themselves
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with LocalServer(api_key=KEY) as srv:
-        yield srv
+@pytest.fixture
+def server(kili_server: LocalServer) -> LocalServer:
+    """The test session's local server (aiokili's pytest plugin)."""
+    return kili_server
 
 
 @pytest.fixture
 def client(server: LocalServer) -> Iterator[httpx.Client]:
-    with httpx.Client(headers={"Authorization": f"X-API-Key: {KEY}"}, timeout=60) as http:
+    headers = {"Authorization": f"X-API-Key: {server.api_key}"}
+    with httpx.Client(headers=headers, timeout=60) as http:
         yield http
 
 
@@ -190,7 +191,7 @@ def test_one_log_line_per_request(
     assert lines[0].startswith("graphql Me status=200 ") and lines[0].endswith("errors=0")
     assert "ms" in lines[0] and lines[1].startswith("graphql countAssets status=400")
     assert lines[1].endswith("errors=1")
-    assert not any(KEY in line or "s3cr3t" in line for line in lines)
+    assert not any(server.api_key in line or "s3cr3t" in line for line in lines)
 
 
 def test_missing_root_fields_are_not_implemented(server: LocalServer, client: httpx.Client) -> None:
@@ -203,16 +204,17 @@ def test_missing_root_fields_are_not_implemented(server: LocalServer, client: ht
 def test_a_slow_request_does_not_stall_the_others(
     server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = threading.Event()
+    entered, release = threading.Event(), threading.Event()
     original = server.store.projects.count
 
     def slow(where: Any, *rest: Any) -> int:  # runs in a worker thread, like a big SQL scan
+        entered.set()
         release.wait(30)
         return original(where, *rest)
 
     monkeypatch.setattr(server.store.projects, "count", slow)
     done: list[str] = []
-    headers = {"Authorization": f"X-API-Key: {KEY}"}
+    headers = {"Authorization": f"X-API-Key: {server.api_key}"}
 
     def slow_request() -> None:
         httpx.post(server.url, json={"query": "{ countProjects(where: {}) }"}, headers=headers,
@@ -221,7 +223,7 @@ def test_a_slow_request_does_not_stall_the_others(
 
     thread = threading.Thread(target=slow_request)
     thread.start()
-    time.sleep(0.3)  # the slow request is in flight
+    assert entered.wait(30)  # the slow request is in flight, holding its worker thread
     version = httpx.get(server.url.replace("/graphql", "/version"), timeout=10)
     viewer = httpx.post(
         server.url, json={"query": "{ viewer { id } }"}, headers=headers, timeout=10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -108,17 +109,24 @@ class Settings:
         """A copy with the given (non-None) options changed, validated."""
         return dataclasses.replace(self, **_given(options))
 
-    def owns(self, url: str) -> bool:
+    def owns(self, url: str | httpx.URL) -> bool:
         """Whether ``url`` is under the API's own prefix (``…/api/label/v2``), so it may
-        receive the API key. Compared on parsed scheme, host, port and path, never on text."""
+        receive the API key. Compared on parsed scheme, host, port and path, never on text.
+        The one rule of every request that is not a GraphQL call (uploads, media downloads)."""
         try:
-            target, api = httpx.URL(url), httpx.URL(self.endpoint)
+            target = httpx.URL(url)
         except httpx.InvalidURL:
             return False
-        prefix = api.path.rsplit("/graphql", 1)[0].rstrip("/") + "/"
-        return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port) and (
+        scheme, host, port, prefix = self._api_root
+        return (target.scheme, target.host, target.port) == (scheme, host, port) and (
             target.path + "/"
         ).startswith(prefix)
+
+    @functools.cached_property
+    def _api_root(self) -> tuple[str, str, int | None, str]:
+        """The endpoint's scheme, host, port and path prefix, parsed once."""
+        api = httpx.URL(self.endpoint)
+        return api.scheme, api.host, api.port, api.path.rsplit("/graphql", 1)[0].rstrip("/") + "/"
 
 
 def _given(options: dict[str, Any]) -> dict[str, Any]:

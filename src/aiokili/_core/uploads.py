@@ -183,7 +183,6 @@ class Uploader:
         self._settings = settings
         self._slots = slots
         self._auth_headers = auth_headers
-        self._api: httpx.URL | None = None
 
     async def signed_urls(self, paths: Sequence[str]) -> list[str]:
         """One signed URL per bucket path, in order.
@@ -226,16 +225,6 @@ class Uploader:
         await gather_or_raise(jobs, limit=slots.most)  # no more tasks than slots can run
         return urls
 
-    def _owns(self, target: httpx.URL) -> bool:
-        """``Settings.owns`` on an already parsed URL (the endpoint parsed once)."""
-        if self._api is None:
-            self._api = httpx.URL(self._settings.endpoint)
-        api = self._api
-        prefix = api.path.rsplit("/graphql", 1)[0].rstrip("/") + "/"
-        return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port) and (
-            target.path + "/"
-        ).startswith(prefix)
-
     async def put(self, signed_url: str, item: UploadItem, *, read: Read | None = None) -> None:
         """PUT ``item`` to ``signed_url`` (without its ``id`` parameter), with retries.
 
@@ -251,7 +240,7 @@ class Uploader:
             headers["Content-Length"] = str(size)
             if data is not None:  # fits in one chunk: no stream (one thread hop, not four)
                 source = data
-        if self._owns(target):  # the key, never the API's JSON content type
+        if self._settings.owns(target):  # the key, never the API's JSON content type
             headers.update(
                 (k, v) for k, v in self._auth_headers.items() if k.lower() != "content-type"
             )

@@ -93,8 +93,6 @@ class MediaDownloader:
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
         self._input_type: InputType | None = None
         self._prepared: Lazy[None] = Lazy(self._prepare)
-        endpoint = httpx.URL(core.settings.endpoint)
-        self._origin = (endpoint.scheme, endpoint.host, endpoint.port)
 
     async def prepare(self) -> None:
         """Look up the project's input type and make the directory (once)."""
@@ -148,8 +146,8 @@ class MediaDownloader:
         return asset.model_copy(update=changes) if changes else asset
 
     def _headers(self, url: str) -> dict[str, str]:
-        target = httpx.URL(url)
-        if (target.scheme, target.host, target.port) == self._origin:
+        """The API key for the API's own URLs only (``Settings.owns``)."""
+        if self._core.settings.owns(url):
             return auth_headers(self._core.settings.api_key)
         return {}
 

@@ -209,12 +209,10 @@ class _Media:
         self._core = core
         self._dir = directory
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
-        endpoint = httpx.URL(core.settings.endpoint)
-        self._origin = (endpoint.scheme, endpoint.host, endpoint.port)
 
     def _headers(self, url: str) -> dict[str, str]:
-        target = httpx.URL(url)
-        if (target.scheme, target.host, target.port) == self._origin:
+        """The API key for the API's own URLs only (``Settings.owns``)."""
+        if self._core.settings.owns(url):
             return auth_headers(self._core.settings.api_key)
         return {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import anyio
 import httpx
@@ -11,6 +12,9 @@ import respx
 
 import aiokili
 from aiokili._core import http as _http
+from aiokili._core.uploads import UploadItem
+from aiokili.server import LocalServer
+from aiokili.testing import ProjectFactory
 
 URL = "https://kili.example/api/label/v2/graphql"
 KEY = "secret-key-do-not-leak"
@@ -344,17 +348,41 @@ class _Stream(httpx.AsyncByteStream):
             yield chunk
 
 
-@pytest.mark.parametrize(
-    ("url", "gets_key"),
-    [
-        ("https://kili.example/api/label/v2/files?path=a", True),
-        ("https://kili.example/api/label/v2", True),
-        ("https://kili.example/api/label/v2x/files", False),  # a prefix of the text only
-        ("http://kili.example/api/label/v2/files", False),  # other scheme
-        ("https://kili.example:8443/api/label/v2/files", False),  # other port
-        ("https://kili.example.evil.com/api/label/v2/files", False),
-        ("https://bucket.example/api/label/v2/files", False),
-    ],
-)
-def test_the_key_goes_only_to_the_apis_own_urls(url: str, gets_key: bool) -> None:
-    assert client()._core.settings.owns(url) is gets_key
+# Where the API key may go: each URL (the API's own origin is the local server's) and whether
+# it gets the key.
+KEY_SCOPE = {
+    "the API's files": ("http://{host}:{port}/api/label/v2/files?path=a", True),
+    "the API's root": ("http://{host}:{port}/api/label/v2", True),
+    "a path the API's only begins": ("http://{host}:{port}/api/label/v2x/files", False),
+    "another scheme": ("https://{host}:{port}/api/label/v2/files", False),
+    "another port": ("http://{host}:{other_port}/api/label/v2/files", False),
+    "a host under another domain": ("http://{host}.evil.com:{port}/api/label/v2/files", False),
+    "a bucket": ("https://bucket.example/api/label/v2/files", False),
+}
+
+
+@pytest.mark.parametrize("case", KEY_SCOPE)
+async def test_the_key_goes_only_to_the_apis_own_urls(
+    case: str,
+    kili: aiokili.AsyncKili,
+    kili_server: LocalServer,
+    kili_project: ProjectFactory,
+    tmp_path: Path,
+) -> None:
+    """An upload, a media download and an export with media each send the key to the API's
+    own URLs only (the GraphQL calls go to the local server; the URLs are mocked)."""
+    api = httpx.URL(kili_server.url)
+    template, gets_key = KEY_SCOPE[case]
+    url = template.format(host=api.host, port=api.port, other_port=(api.port or 80) + 1)
+    project_id = await kili_project()
+    (asset_id,) = (await kili.append_many_to_dataset(project_id, content_array=[url]))["asset_ids"]
+    cat = {"CLASSIFICATION_JOB": {"categories": [{"name": "CAT"}]}}
+    await kili.append_labels(asset_id_array=[asset_id], json_response_array=[cat])
+    with respx.mock(assert_all_called=False) as router:
+        media = router.route(url=url).respond(200, content=b"media")
+        router.route().pass_through()
+        await kili._core.uploads.put(url, UploadItem("a.txt", b"text", "text/plain"))
+        await kili.assets(project_id, download_media=True, local_media_dir=tmp_path / "media")
+        await kili.export_labels(project_id, tmp_path / "export.zip", "kili", with_assets=True)
+    assert [call.request.method for call in media.calls] == ["PUT", "GET", "GET"]
+    assert ["Authorization" in call.request.headers for call in media.calls] == [gets_key] * 3

@@ -5,7 +5,8 @@ Every test goes through ``AsyncKili`` (``upload_plugin``, ``activate_plugin_on_p
 on the project, its typed log entries, the errors raised. The server builds and runs the
 plugins for real (a subprocess per run, under the memory and time limits).
 
-Waits poll with generous deadlines; plugin names are unique within the module's server.
+Waits poll with generous deadlines; plugin names are unique within the test session's
+server (``kili_server``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
-from plugin_support import contents, wait_logs, write_files
+from plugin_support import contents, of_label, run_over, wait_logs, write_files
 from support import answer, import_images, new_project
 
 import aiokili
@@ -43,14 +44,11 @@ T = TypeVar("T")
 # ----------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    """One server for the module, with the platform's limits (512 MB, 60 s per run)."""
-    with LocalServer() as srv:
-        yield srv
+# The tests use aiokili's pytest plugin: ``kili`` on the session's ``kili_server``, which has
+# the platform's limits (512 MB, 60 s per run).
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def slow_server() -> Iterator[LocalServer]:
     """A server whose plugin runs are killed after ``RUN_TIMEOUT_S`` seconds."""
     with LocalServer(plugin_timeout_s=RUN_TIMEOUT_S) as srv:
@@ -59,12 +57,6 @@ def slow_server() -> Iterator[LocalServer]:
 
 def client_of(server: LocalServer) -> aiokili.AsyncKili:
     return aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url)
-
-
-@pytest.fixture
-async def kili(server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
-    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as client:
-        yield client
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -107,21 +99,6 @@ async def poll(probe: Callable[[], Awaitable[T]], until: Callable[[T], bool]) ->
             return value
         assert time.monotonic() < deadline, value
         await anyio.sleep(0.05)
-
-
-def of_label(entries: Entries, label_id: str) -> Entries:
-    return [e for e in entries if e.metadata and e.metadata.label_id == label_id]
-
-
-def run_over(label_id: str, method: str = "on_submit") -> Callable[[Entries], bool]:
-    """Whether the run for ``label_id`` has logged its last entry ("Run ... finished/failed")."""
-
-    def over(entries: Entries) -> bool:
-        return any(
-            (e.content or "").startswith(f"Run {method} ") for e in of_label(entries, label_id)
-        )
-
-    return over
 
 
 # ----------------------------------------------------------------------------- acceptance
@@ -297,7 +274,10 @@ async def test_deactivate_stops_runs_on_that_project_only(
     on_p2 = await wait_logs(kili, p2, "two_projects.py", run_over(l2))
     assert contents(of_label(on_p2, l2))[0] == f"ran on {a2}"  # still runs on p2
     await wait_logs(kili, p1, "witness.py", run_over(l1))  # p1's label was seen and run...
-    await anyio.sleep(0.5)
+    # ...and a later one too: runs start in the order of their events, so once the witness's
+    # run for this later label is over, a run of the deactivated plugin for l1 would be logged.
+    later = await submit(kili, a1, "B")
+    await wait_logs(kili, p1, "witness.py", run_over(later))
     assert await all_logs(kili, p1, "two_projects.py") == []  # ...but not by the deactivated one
 
 
@@ -559,15 +539,19 @@ async def test_a_webhook_receives_the_event_with_its_header_and_follows_updates(
     )
     resubmitted = await submit(kili, asset_id, "B")  # onSubmit is no longer selected
     reviewed = await submit(kili, asset_id, "A", "REVIEW")
-    entries = await wait_logs(kili, project_id, "hook", lambda es: len(es) >= 2)
-    await anyio.sleep(0.5)
-    assert await all_logs(kili, project_id, "hook") == entries  # no delivery for the submit
+    await wait_logs(kili, project_id, "hook", lambda es: len(es) >= 2)
+    # The witness: a review sent once the first one was delivered, so after a delivery for the
+    # submit would have been; once it is delivered too, that one would have shown.
+    witness = await submit(kili, asset_id, "B", "REVIEW")
+    entries = await wait_logs(kili, project_id, "hook", lambda es: len(es) >= 3)
+    assert len(entries) == 3  # no delivery for the submit
     assert entries[1].content == f"Webhook onReview delivered to {receiver.base}/hook2 (HTTP 200)."
     assert len(receiver.on("/hook")) == 1
-    ((headers, body),) = receiver.on("/hook2")
+    (headers, body), (_, witnessed) = receiver.on("/hook2")
     assert headers["Authorization"] == "Bearer n3w"
     assert body["eventType"] == "onReview" and body["payload"]["label"]["id"] == reviewed
     assert body["payload"]["label"]["reviewedLabel"] == {"id": resubmitted}
+    assert witnessed["payload"]["label"]["id"] == witness
 
 
 async def test_a_webhook_answering_503_once_is_delivered_after_a_retry(
@@ -632,13 +616,21 @@ async def test_event_matchers_replace_handler_types(
     assert delivered.content == (
         f"Webhook label.workflow.created.default delivered to {url} (HTTP 200)."
     )
-    await anyio.sleep(0.5)
-    # on_submit is not run (the matchers replace the handler types); one run, one POST
+    # The witnesses: a submit and a review sent once both were handled, so after a run for the
+    # submit and a POST for the review would have been; once they are handled too, those
+    # would have shown.
+    later = await submit(kili, asset_id, "B")
+    later_review = await submit(kili, asset_id, "B", "REVIEW")
+    await wait_logs(kili, project_id, "on_events.py", run_over(later_review, "on_event"))
+    posts = await wait_logs(kili, project_id, "event_hook", lambda es: len(es) >= 2)
+    # on_submit is not run (the matchers replace the handler types); a POST per submit only
     assert of_label(await all_logs(kili, project_id, "on_events.py"), submitted) == []
-    assert len(await all_logs(kili, project_id, "event_hook")) == 1
-    ((_, body),) = receiver.on("/events")
+    assert of_label(await all_logs(kili, project_id, "on_events.py"), later) == []
+    assert len(posts) == 2  # for the two submits: none for the reviews
+    (_, body), (_, later_body) = receiver.on("/events")
     assert body["eventType"] == "label.workflow.created.default"
     assert body["payload"]["label"]["id"] == submitted
+    assert later_body["payload"]["label"]["id"] == later
 
 
 # ----------------------------------------------------------------------------- logs
@@ -685,9 +677,11 @@ async def test_iter_plugin_logs_pages_through_all_and_follows_new_runs(
 # ----------------------------------------------------------------------------- clients
 
 
-async def test_two_clients_at_once_on_the_same_server(server: LocalServer, tmp_path: Path) -> None:
+async def test_two_clients_at_once_on_the_same_server(
+    kili_server: LocalServer, tmp_path: Path
+) -> None:
     path = plugin_file(tmp_path, "shared.py", PRINT_VERSION.format(version="shared run"))
-    async with client_of(server) as author, client_of(server) as operator:
+    async with client_of(kili_server) as author, client_of(kili_server) as operator:
         project_id, (asset_id,) = await project_with_assets(operator)
         uploaded: list[str] = []
 
@@ -712,11 +706,11 @@ async def test_two_clients_at_once_on_the_same_server(server: LocalServer, tmp_p
 
 
 async def test_errors_are_caught_the_way_users_write_them(
-    server: LocalServer, tmp_path: Path
+    kili_server: LocalServer, tmp_path: Path
 ) -> None:
     caught: list[Exception] = []
     try:
-        async with client_of(server) as kili:
+        async with client_of(kili_server) as kili:
             await kili.upload_plugin(tmp_path / "missing_plugin.py")
     except aiokili.KiliInputError as err:
         caught.append(err)
@@ -724,7 +718,7 @@ async def test_errors_are_caught_the_way_users_write_them(
 
     path = plugin_file(tmp_path, "twice.py", PRINT_VERSION.format(version="x"))
     try:
-        async with client_of(server) as kili:
+        async with client_of(kili_server) as kili:
             await kili.upload_plugin(path)
             await kili.upload_plugin(path)  # the server refuses the name
     except aiokili.KiliInputError as err:
@@ -737,7 +731,7 @@ async def test_errors_are_caught_the_way_users_write_them(
         "requirements.txt": "not a requirement ==\n",
     })  # fmt: skip
     try:
-        async with client_of(server) as kili:
+        async with client_of(kili_server) as kili:
             await kili.upload_plugin(bad)
     except aiokili.PluginBuildError as err:
         caught.append(err)

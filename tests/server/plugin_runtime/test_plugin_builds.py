@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,16 +26,10 @@ pytestmark = pytest.mark.anyio
 HEADER = "from aiokili.plugins import PluginCore\n"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as srv:
-        yield srv
-
-
 @pytest.fixture
-async def kili(server: LocalServer) -> Any:
-    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as client:
-        yield client
+def server(kili_server: LocalServer) -> LocalServer:
+    """The test session's local server (aiokili's pytest plugin; ``kili`` is a client on it)."""
+    return kili_server
 
 
 def zip_of(files: dict[str, str]) -> bytes:

@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import pytest
-from plugin_support import contents, wait_logs
+from plugin_support import contents, run_over, wait_logs
 from support import answer, import_images, new_project
 
 import aiokili
@@ -28,17 +27,11 @@ from aiokili.server.settings import PluginLimits
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    limits = PluginLimits(max_log_bytes=20_000)
-    with LocalServer(plugin_limits=limits) as srv:
-        yield srv
-
-
 @pytest.fixture
-async def kili(server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
-    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as client:
-        yield client
+def kili_fresh_server() -> Iterator[LocalServer]:
+    """The server of tests marked ``kili_fresh_server``: one whose runs may log 20 kB each."""
+    with LocalServer(plugin_limits=PluginLimits(max_log_bytes=20_000)) as srv:
+        yield srv
 
 
 def plugin(tmp_path: Path, name: str, source: str) -> Path:
@@ -113,6 +106,7 @@ async def test_a_runs_entries_are_readable_while_it_runs(
     assert seen[:2] == ["started", "done"] and seen[2].startswith("Run on_submit finished")
 
 
+@pytest.mark.kili_fresh_server
 async def test_what_one_run_logs_is_capped(kili: aiokili.AsyncKili, tmp_path: Path) -> None:
     source = (
         "from aiokili.plugins import PluginCore\n\n"
@@ -144,10 +138,15 @@ async def test_only_events_after_the_activation_run_the_plugin(
     (before,) = await kili.append_labels(asset_id_array=[first], json_response_array=[answer("A")])
     await kili.activate_plugin_on_project("fresh", project_id)  # right after: same poll
     (after,) = await kili.append_labels(asset_id_array=[second], json_response_array=[answer("A")])
-    await wait_logs(kili, project_id, "fresh", finished)
-    await anyio.sleep(0.5)  # a run for the earlier label would be logged by now
-    ran = [c for c in contents(await kili.get_plugin_logs(project_id, "fresh")) if "ran on" in c]
-    assert ran == [f"ran on {after}"], (before, ran)
+    await wait_logs(kili, project_id, "fresh", run_over(after))
+    # The witness: a label submitted once that run is over. Runs start in the order of their
+    # events, so when the witness's run is over too, a run for `before` would be logged.
+    (witness,) = await kili.append_labels(
+        asset_id_array=[second], json_response_array=[answer("B")]
+    )
+    entries = await wait_logs(kili, project_id, "fresh", run_over(witness))
+    ran = [c for c in contents(entries) if "ran on" in c]
+    assert ran == [f"ran on {after}", f"ran on {witness}"], (before, ran)
 
 
 async def test_a_failed_runs_traceback_starts_in_the_plugin(
