@@ -118,3 +118,19 @@ async def image_project(
         label_type="PREDICTION", model_name="m1",
     )  # fmt: skip
     return project.id, ids
+
+
+_VOLATILE = {"createdAt", "date_created", "exportDate", "year"}
+_IDS = {"id", "assetId"}
+
+
+def normalize(value: Any) -> Any:
+    """Ids and dates replaced by placeholders (they change with every run)."""
+    if isinstance(value, dict):
+        return {
+            k: f"<{k}>" if (k in _VOLATILE or (k in _IDS and isinstance(v, str))) else normalize(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    return value

@@ -12,9 +12,8 @@ from typing import Any
 
 import anyio
 import pytest
-from exports_support import image_project
+from exports_support import image_project, normalize
 from official_support import official_python, run_official
-from test_exports import normalize
 
 import aiokili
 from aiokili.server import LocalServer

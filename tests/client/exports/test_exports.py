@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exports_support import IMAGE_INTERFACE, TEXT_INTERFACE, image_project, image_response
+from exports_support import (
+    IMAGE_INTERFACE,
+    TEXT_INTERFACE,
+    image_project,
+    image_response,
+    normalize,
+)
 from support import answer, import_images, new_project
 
 import aiokili
@@ -26,20 +32,6 @@ from aiokili import ExportFormatError, KiliInputError, NotFoundError
 
 pytestmark = pytest.mark.anyio
 DATA = Path(__file__).resolve().parents[2] / "data" / "exports"
-_VOLATILE = {"createdAt", "date_created", "exportDate", "year"}
-_IDS = {"id", "assetId"}
-
-
-def normalize(value: Any) -> Any:
-    """Ids and dates replaced by placeholders (they change with every run)."""
-    if isinstance(value, dict):
-        return {
-            k: f"<{k}>" if (k in _VOLATILE or (k in _IDS and isinstance(v, str))) else normalize(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    return value
 
 
 def members(path: Path) -> dict[str, str]:
