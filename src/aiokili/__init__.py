@@ -9,66 +9,145 @@ async with AsyncKili() as kili:
 ```
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._core.constants import VERSION as __version__
-from ._core.listing import Listing
-from ._core.parsed_label import Annotation as ParsedAnnotation
-from ._core.parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
-from ._core.parsed_label import Category as ParsedCategory
-from .assets.methods import AppendManyToDatasetResult, AssetFilters
-from .client import AsyncKili
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BulkOperationError,
-    ConfigurationError,
-    GraphQLError,
-    GraphQLErrorDetail,
-    HTTPStatusError,
-    InvalidRequestError,
-    InvalidResponseError,
-    ItemFailure,
-    KiliError,
-    KiliInputError,
-    NotFoundError,
-    PluginBuildError,
-    PluginDeployTimeout,
-    RateLimitError,
-)
-from .exports.formats import ExportFormatError
-from .issues import IssueFilters
-from .labels.methods import LabelFilters, PredictionFilters
-from .models import (
-    Asset,
-    AssetActionOutcome,
-    AssetCurrentStep,
-    ComplianceTag,
-    InputType,
-    Issue,
-    IssueComment,
-    IssueStatus,
-    IssueType,
-    Label,
-    LabelAsset,
-    LabelType,
-    License,
-    Organization,
-    OrganizationRole,
-    Project,
-    ProjectMember,
-    ProjectRole,
-    Resolution,
-    Status,
-    StatusInStep,
-    UpdatedAsset,
-    User,
-    UserProfile,
-    WorkflowVersion,
-)
-from .projects import ProjectFilters
-from .subscriptions import LabelSubscription
-from .users import OrganizationFilters, UserFilters
+
+if TYPE_CHECKING:
+    from ._core.listing import Listing
+    from ._core.parsed_label import Annotation as ParsedAnnotation
+    from ._core.parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
+    from ._core.parsed_label import Category as ParsedCategory
+    from .assets.methods import AppendManyToDatasetResult, AssetFilters
+    from .client import AsyncKili
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BulkOperationError,
+        ConfigurationError,
+        GraphQLError,
+        GraphQLErrorDetail,
+        HTTPStatusError,
+        InvalidRequestError,
+        InvalidResponseError,
+        ItemFailure,
+        KiliError,
+        KiliInputError,
+        NotFoundError,
+        PluginBuildError,
+        PluginDeployTimeout,
+        RateLimitError,
+    )
+    from .exports.formats import ExportFormatError
+    from .issues import IssueFilters
+    from .labels.methods import LabelFilters, PredictionFilters
+    from .models import (
+        Asset,
+        AssetActionOutcome,
+        AssetCurrentStep,
+        ComplianceTag,
+        InputType,
+        Issue,
+        IssueComment,
+        IssueStatus,
+        IssueType,
+        Label,
+        LabelAsset,
+        LabelType,
+        License,
+        Organization,
+        OrganizationRole,
+        Project,
+        ProjectMember,
+        ProjectRole,
+        Resolution,
+        Status,
+        StatusInStep,
+        UpdatedAsset,
+        User,
+        UserProfile,
+        WorkflowVersion,
+    )
+    from .projects import ProjectFilters
+    from .subscriptions import LabelSubscription
+    from .users import OrganizationFilters, UserFilters
+
+# Where each public name lives. Loaded on first use (PEP 562 ``__getattr__``): a bare
+# ``import aiokili`` builds no model and imports no HTTP stack, export or server module.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    ".client": ("AsyncKili",),
+    ".errors": (
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BulkOperationError",
+        "ConfigurationError",
+        "GraphQLError",
+        "GraphQLErrorDetail",
+        "HTTPStatusError",
+        "InvalidRequestError",
+        "InvalidResponseError",
+        "ItemFailure",
+        "KiliError",
+        "KiliInputError",
+        "NotFoundError",
+        "PluginBuildError",
+        "PluginDeployTimeout",
+        "RateLimitError",
+    ),
+    ".models": (
+        "Asset",
+        "AssetActionOutcome",
+        "AssetCurrentStep",
+        "ComplianceTag",
+        "InputType",
+        "Issue",
+        "IssueComment",
+        "IssueStatus",
+        "IssueType",
+        "Label",
+        "LabelAsset",
+        "LabelType",
+        "License",
+        "Organization",
+        "OrganizationRole",
+        "Project",
+        "ProjectMember",
+        "ProjectRole",
+        "Resolution",
+        "Status",
+        "StatusInStep",
+        "UpdatedAsset",
+        "User",
+        "UserProfile",
+        "WorkflowVersion",
+    ),
+    "._core.listing": ("Listing",),
+    "._core.parsed_label": (
+        "BoundingPoly",
+        "LabelParsingError",
+        "ParsedAnnotation",
+        "ParsedCategory",
+        "ParsedJob",
+        "ParsedLabel",
+        "Point",
+    ),
+    ".projects": ("ProjectFilters",),
+    ".assets.methods": ("AppendManyToDatasetResult", "AssetFilters"),
+    ".labels.methods": ("LabelFilters", "PredictionFilters"),
+    ".issues": ("IssueFilters",),
+    ".users": ("OrganizationFilters", "UserFilters"),
+    ".subscriptions": ("LabelSubscription",),
+    ".exports.formats": ("ExportFormatError",),
+}
+_RENAMED = {"ParsedAnnotation": "Annotation", "ParsedCategory": "Category"}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
 __all__ = [
     "APIConnectionError",
@@ -135,3 +214,16 @@ __all__ = [
     "WorkflowVersion",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiokili' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), _RENAMED.get(name, name))
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

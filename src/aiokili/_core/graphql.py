@@ -11,7 +11,8 @@ pydantic returns a model instance unchanged from ``model_validate``. Every failu
 
 from __future__ import annotations
 
-import collections.abc
+import importlib
+import re
 import typing
 from functools import cache, lru_cache
 from typing import Any, cast
@@ -58,20 +59,27 @@ def operation_kind(document: str, operation_name: str | None) -> str | None:
     return ops[0].operation.value if len(ops) == 1 else None
 
 
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?=[A-Z][a-z]|\d|\W|_|$)|\d+")
+
+
 @cache
-def result_models() -> dict[str, type[BaseModel]]:
-    """Operation name → generated result model (of each event for subscriptions), read off
-    the generated client's methods."""
-    models: dict[str, type[BaseModel]] = {}
-    for name, method in vars(GeneratedClient).items():
-        if name.startswith("_") or not callable(method):
-            continue
-        result = typing.get_type_hints(method).get("return")
-        if typing.get_origin(result) is collections.abc.AsyncIterator:  # a subscription
-            result = typing.get_args(result)[0]
-        if isinstance(result, type) and issubclass(result, BaseModel):
-            models[result.__name__] = result
-    return models
+def result_model(operation: str) -> type[BaseModel] | None:
+    """The generated result model of ``operation`` (of each event for subscriptions), or
+    None if the generated client has no such operation.
+
+    Imported on first use: codegen writes ``CountProjects`` to ``count_projects.py``, so a
+    program loads the models of the operations it sends, not all of them."""
+    module = f"{__package__.rpartition('.')[0]}._generated." + "_".join(
+        word.lower() for word in _WORD.findall(operation)
+    )
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+    model = getattr(found, operation, None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 D = typing.TypeVar("D", bound=BaseModel)
@@ -225,7 +233,7 @@ class KiliGraphQLClient(GeneratedClient):
     def get_data(self, response: Any) -> Any:
         """The operation's result model parsed from the response (raises typed errors)."""
         operation = response.extensions.get(_OPERATION_KEY)
-        return read_result(response, operation, result_models().get(operation or ""))
+        return read_result(response, operation, result_model(operation) if operation else None)
 
     async def run(self, document: str, operation: str | None, variables: dict[str, Any]) -> Any:
         """Run any document; return its ``data`` as a dict (raises typed errors)."""
@@ -242,7 +250,7 @@ class KiliGraphQLClient(GeneratedClient):
         """Run ``document``; return its ``data`` as ``model`` (default: the generated
         result model of ``operation``)."""
         response = await self.execute(document, operation, variables)
-        return read_result(response, operation, model or result_models()[operation])
+        return read_result(response, operation, model or result_model(operation))
 
     async def __aexit__(self, *_: object) -> None:
         """The HTTP pool belongs to the AsyncKili: leaving this client does not close it."""

@@ -15,6 +15,3 @@ class AppendManyAssets(BaseModel):
 class AppendManyAssetsData(BaseModel):
     id: str
     external_id: Optional[str] = Field(alias="externalId")
-
-
-AppendManyAssets.model_rebuild()

@@ -15,6 +15,3 @@ class AssetIds(BaseModel):
 class AssetIdsData(BaseModel):
     id: str
     external_id: Optional[str] = Field(alias="externalId")
-
-
-AssetIds.model_rebuild()

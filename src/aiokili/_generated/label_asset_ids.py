@@ -15,6 +15,3 @@ class LabelAssetIds(BaseModel):
 class LabelAssetIdsData(BaseModel):
     id: str
     asset_id: Optional[str] = Field(alias="assetId")
-
-
-LabelAssetIds.model_rebuild()
