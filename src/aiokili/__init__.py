@@ -12,6 +12,7 @@ async with AsyncKili() as kili:
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ._core.constants import VERSION as __version__
@@ -214,6 +215,28 @@ __all__ = [
     "WorkflowVersion",
     "__version__",
 ]
+
+
+class _WithoutHttpxCli:
+    """Keeps ``import httpx`` from importing httpx's command line (click, rich, pygments:
+    ~40 ms) when those happen to be installed (encode/httpx#3547).
+
+    While httpx's ``__init__`` runs, ``httpx._main`` is made unimportable, so httpx defines
+    its fallback ``main`` instead (``httpx.main`` in this process only; the ``httpx``
+    command is a process of its own). The finder then steps aside for good.
+    """
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "httpx._main":
+            sys.meta_path.remove(self)
+            spec = getattr(sys.modules.get("httpx"), "__spec__", None)
+            if getattr(spec, "_initializing", False):
+                raise ModuleNotFoundError(f"{name} not needed by aiokili", name=name)
+        return None
+
+
+if "httpx" not in sys.modules:
+    sys.meta_path.insert(0, _WithoutHttpxCli())
 
 
 def __getattr__(name: str) -> Any:
