@@ -42,21 +42,51 @@ _INPUT_CODES = frozenset(
 _OPERATION_KEY = "aiokili.operation"
 
 
+# Tokens that matter to find a document's operations: strings and comments (skipped whole,
+# so that nothing inside them counts), brackets, names, directives.
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n\r]*|[{}()]|@?[_A-Za-z]\w*'
+)
+_KINDS = frozenset({"query", "mutation", "subscription"})
+
+
 @lru_cache(maxsize=1024)
 def operation_kind(document: str, operation_name: str | None) -> str | None:
     """``"query"``, ``"mutation"`` or ``"subscription"`` for the operation that
-    ``operation_name`` selects in ``document``; None if that cannot be told."""
-    from graphql import GraphQLError as SyntaxFailure
-    from graphql import OperationDefinitionNode, parse
+    ``operation_name`` selects in ``document``; None if that cannot be told.
 
-    try:
-        parsed = parse(document, no_location=True)
-    except SyntaxFailure:
+    Read from the top-level tokens (``query Name``, ``{ ... }`` for an anonymous query,
+    fragments skipped): the kind decides whether a failed request may be resent, and needs
+    no GraphQL parser (graphql-core comes with the ``server`` extra only)."""
+    operations: list[tuple[str, str | None]] = []
+    depth = 0
+    keyword: str | None = None  # of the top-level definition being read
+    name: str | None = None
+    for token in _TOKEN.findall(document):
+        if token[0] in '"#':
+            continue
+        if token in "({":
+            if depth == 0 and token == "{" and keyword is None:
+                keyword = "query"  # the `{ ... }` shorthand
+            depth += 1
+        elif token in ")}":
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0 and token == "}":
+                if keyword in _KINDS:
+                    operations.append((keyword, name))
+                keyword = name = None
+        elif depth == 0 and not token.startswith("@"):
+            if keyword is None:
+                keyword = token
+            elif name is None and keyword in _KINDS | {"fragment"}:
+                name = token
+    if depth != 0:
         return None
-    ops = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
-        ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
-    return ops[0].operation.value if len(ops) == 1 else None
+        operations = [op for op in operations if op[1] == operation_name]
+    return operations[0][0] if len(operations) == 1 else None
 
 
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?=[A-Z][a-z]|\d|\W|_|$)|\d+")
