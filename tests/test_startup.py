@@ -101,3 +101,47 @@ def test_httpx_command_line_module_still_imports_when_asked_for() -> None:
     pytest.importorskip("rich")
     code = "from aiokili import AsyncKili\nimport httpx._main\nassert callable(httpx._main.main)"
     _loaded_after(code)
+
+
+GROUP_MODULES = [
+    f"aiokili.cli.{g}" for g in ("projects", "assets", "plugins", "webhooks", "labels")
+]
+
+
+def _cli_loads(*args: str) -> tuple[str, set[str]]:
+    """What ``aiokili ARGS`` printed, and which aiokili modules it had imported by then."""
+    code = (f"import sys\nsys.argv = ['aiokili', *{list(args)!r}]\n"
+            "from aiokili.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('aiokili')))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    *printed, modules = done.stdout.splitlines()
+    return "\n".join(printed), set(ast.literal_eval(modules))
+
+
+def test_cli_version_imports_neither_the_sdk_nor_the_command_groups() -> None:
+    printed, modules = _cli_loads("--version")
+    assert printed == f"aiokili {aiokili.__version__}"
+    assert not modules & {"aiokili.client", "aiokili.cli._app", *GROUP_MODULES}
+
+
+def test_cli_imports_only_the_group_a_command_names() -> None:
+    printed, modules = _cli_loads("webhooks", "--help")
+    assert "Usage: aiokili webhooks" in printed
+    assert modules & set(GROUP_MODULES) == {"aiokili.cli.webhooks"}
+
+
+def test_cli_help_still_lists_every_command_in_order() -> None:
+    printed, modules = _cli_loads("--help")
+    commands = printed.split("Commands:\n")[1].split("\n\n")[0]
+    listed = [line.split()[0] for line in commands.splitlines()]
+    assert listed == ["server", "quickstart", "projects", "assets", "plugins", "webhooks", "labels"]
+    assert set(GROUP_MODULES) <= modules
+
+
+def test_cli_suggests_a_group_not_loaded_yet() -> None:
+    code = "from typer.testing import CliRunner\nfrom aiokili.cli import _app\n" \
+           "print(CliRunner().invoke(_app(), ['projets']).output)"  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    assert "Did you mean 'projects'?" in done.stdout
