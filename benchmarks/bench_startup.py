@@ -10,7 +10,8 @@ Every case runs ``--runs`` times per contender, contenders alternating, each run
 included, ``python -c pass`` is given for scale), CPU time is the child's user + system.
 By default the bytecode is cached (as after ``pip install``): ``PYTHONPYCACHEPREFIX`` points
 to a temporary folder, warmed by one untimed run; ``--no-bytecode-cache`` measures with
-``PYTHONDONTWRITEBYTECODE=1``, every module compiled on each start.
+``PYTHONDONTWRITEBYTECODE=1``, aiokili's modules compiled on each start (the installed
+packages keep the bytecode pip compiled). Both clients run from copies of their sources.
 
 "first calls" imports the client, then against a ``LocalServer`` (in this process) runs
 ``count_projects()`` and lists ``projects()`` twice: the first time pays for what was left
@@ -29,6 +30,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -130,7 +132,9 @@ def main() -> None:
             base["PYTHONDONTWRITEBYTECODE"] = "1"
         else:
             base["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-        contenders = {"this tree": {**base, "PYTHONPATH": str(ROOT / "src")}}
+        here = Path(tmp) / "this" / "src"  # a copy without __pycache__ folders
+        shutil.copytree(ROOT / "src", here, ignore=shutil.ignore_patterns("__pycache__"))
+        contenders = {"this tree": {**base, "PYTHONPATH": str(here)}}
         if options.before:
             src = client_from(options.before, Path(tmp) / "before")
             contenders[f"before ({options.before})"] = {**base, "PYTHONPATH": src}
