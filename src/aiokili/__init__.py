@@ -223,14 +223,15 @@ class _WithoutHttpxCli:
 
     While httpx's ``__init__`` runs, ``httpx._main`` is made unimportable, so httpx defines
     its fallback ``main`` instead (``httpx.main`` in this process only; the ``httpx``
-    command is a process of its own). The finder then steps aside for good.
+    command is a process of its own), and the finder steps aside. Asked for
+    ``httpx._main`` at any other time, it finds nothing and the usual finders find it.
     """
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
         if name == "httpx._main":
-            sys.meta_path.remove(self)
             spec = getattr(sys.modules.get("httpx"), "__spec__", None)
             if getattr(spec, "_initializing", False):
+                sys.meta_path.remove(self)  # the error ends this search: no finder skipped
                 raise ModuleNotFoundError(f"{name} not needed by aiokili", name=name)
         return None
 
