@@ -17,7 +17,7 @@ from aiokili.server import LocalServer
 
 NEVER_AT_IMPORT = ["aiokili.server", "rich", "pandas", "websockets", "kili_formats",
                    "aiokili.exports.formats", "aiokili.client", "httpx", "pydantic"]  # fmt: skip
-NEVER_IN_THE_CLIENT = ["aiokili.server", "aiokili.cli", "rich", "click", "pandas",
+NEVER_IN_THE_CLIENT = ["aiokili.server", "aiokili.cli", "rich", "click", "pandas", "websockets",
                        "kili_formats", "graphql", "ariadne", "starlette", "uvicorn"]  # fmt: skip
 
 
@@ -76,6 +76,18 @@ async def main():
 anyio.run(main)
 """
     _loaded_after(code, kili_server.url, kili_server.api_key)
+
+
+@pytest.mark.anyio
+async def test_the_generated_subscription_method_points_to_the_facade(
+    kili: aiokili.AsyncKili,
+) -> None:
+    # the generated client's base has no websocket transport (kept off start-up)
+    with pytest.raises(
+        aiokili.KiliInputError, match=r"kili\.label_created_or_updated\(project_id\)"
+    ):
+        async for _ in kili.graphql.label_created_or_updated(project_id="p"):
+            pass
 
 
 def test_every_public_name_loads_on_first_use() -> None:

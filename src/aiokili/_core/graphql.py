@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import re
 import typing
+from collections.abc import AsyncIterator
 from functools import cache, lru_cache
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from ..errors import (
     GraphQLErrorDetail,
     InvalidRequestError,
     InvalidResponseError,
+    KiliInputError,
     NotFoundError,
 )
 from .http import RetryPolicy, status_error
@@ -281,6 +283,13 @@ class KiliGraphQLClient(GeneratedClient):
         result model of ``operation``)."""
         response = await self.execute(document, operation, variables)
         return read_result(response, operation, model or result_model(operation))
+
+    def execute_ws(self, query: str, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """Subscriptions are not opened here (the generated method would call this)."""
+        raise KiliInputError(
+            "kili.graphql does not open subscriptions: use "
+            "`kili.label_created_or_updated(project_id)` (iterate it, or pass a callback)."
+        )
 
     async def __aexit__(self, *_: object) -> None:
         """The HTTP pool belongs to the AsyncKili: leaving this client does not close it."""

@@ -87,7 +87,7 @@ if TYPE_CHECKING:
         AssetsToUpdateData,
         AssetsToUpdateDataProject,
     )
-    from .async_base_client import AsyncBaseClient
+    from .base_client import KiliBaseClient
     from .base_model import BaseModel, Upload
     from .check_tag import CheckTag, CheckTagData
     from .client import GeneratedClient
@@ -126,13 +126,6 @@ if TYPE_CHECKING:
         StepType,
         UploadType,
         WorkflowVersion,
-    )
-    from .exceptions import (
-        GraphQLClientError,
-        GraphQLClientGraphQLError,
-        GraphQLClientGraphQLMultiError,
-        GraphQLClientHttpError,
-        GraphQLClientInvalidResponseError,
     )
     from .export_assets import ExportAssets, ExportAssetsData
     from .export_assets_all_labels import (
@@ -318,7 +311,6 @@ _LAZY_IMPORTS = {
     "AssetsToUpdate": ".assets_to_update",
     "AssetsToUpdateData": ".assets_to_update",
     "AssetsToUpdateDataProject": ".assets_to_update",
-    "AsyncBaseClient": ".async_base_client",
     "BaseModel": ".base_model",
     "CheckTag": ".check_tag",
     "CheckTagData": ".check_tag",
@@ -377,11 +369,6 @@ _LAZY_IMPORTS = {
     "GetPluginLogs": ".get_plugin_logs",
     "GetPluginLogsData": ".get_plugin_logs",
     "GetPluginRunnerStatus": ".get_plugin_runner_status",
-    "GraphQLClientError": ".exceptions",
-    "GraphQLClientGraphQLError": ".exceptions",
-    "GraphQLClientGraphQLMultiError": ".exceptions",
-    "GraphQLClientHttpError": ".exceptions",
-    "GraphQLClientInvalidResponseError": ".exceptions",
     "InputType": ".enums",
     "Issue": ".fragments",
     "IssueAuthor": ".fragments",
@@ -393,6 +380,7 @@ _LAZY_IMPORTS = {
     "IssueWhere": ".input_types",
     "Issues": ".issues",
     "IssuesData": ".issues",
+    "KiliBaseClient": ".base_client",
     "Label": ".fragments",
     "LabelAssetIds": ".label_asset_ids",
     "LabelAssetIdsData": ".label_asset_ids",
@@ -549,7 +537,6 @@ __all__ = [
     "AssetsToUpdate",
     "AssetsToUpdateData",
     "AssetsToUpdateDataProject",
-    "AsyncBaseClient",
     "BaseModel",
     "CHECK_TAG_GQL",
     "COUNT_ASSETS_GQL",
@@ -639,11 +626,6 @@ __all__ = [
     "GetPluginLogs",
     "GetPluginLogsData",
     "GetPluginRunnerStatus",
-    "GraphQLClientError",
-    "GraphQLClientGraphQLError",
-    "GraphQLClientGraphQLMultiError",
-    "GraphQLClientHttpError",
-    "GraphQLClientInvalidResponseError",
     "ISSUES_GQL",
     "InputType",
     "Issue",
@@ -656,6 +638,7 @@ __all__ = [
     "IssueWhere",
     "Issues",
     "IssuesData",
+    "KiliBaseClient",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
     "LABEL_ASSET_IDS_GQL",

@@ -4,7 +4,7 @@
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from .async_base_client import AsyncBaseClient
+from .base_client import KiliBaseClient
 from .base_model import UNSET
 from .operations import (
     ACTIVATE_PLUGIN_ON_PROJECT_GQL,
@@ -174,7 +174,7 @@ def gql(q: str) -> str:
     return q
 
 
-class GeneratedClient(AsyncBaseClient):
+class GeneratedClient(KiliBaseClient):
     async def update_properties_in_assets(
         self, where: list["AssetWhere"], data: list["AssetData"], **kwargs: Any
     ) -> "UpdatePropertiesInAssets":
