@@ -50,6 +50,7 @@ _TOKEN = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n\r]*|[{}()]|@?[_A-Za-z]\w*'
 )
 _KINDS = frozenset({"query", "mutation", "subscription"})
+_NAMED = _KINDS | {"fragment"}  # definitions whose name follows their keyword
 
 
 @lru_cache(maxsize=1024)
@@ -82,7 +83,7 @@ def operation_kind(document: str, operation_name: str | None) -> str | None:
         elif depth == 0 and not token.startswith("@"):
             if keyword is None:
                 keyword = token
-            elif name is None and keyword in _KINDS | {"fragment"}:
+            elif name is None and keyword in _NAMED:
                 name = token
     if depth != 0:
         return None
@@ -91,6 +92,7 @@ def operation_kind(document: str, operation_name: str | None) -> str | None:
     return operations[0][0] if len(operations) == 1 else None
 
 
+# The words of an operation name, split as ariadne-codegen names its modules after them.
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?=[A-Z][a-z]|\d|\W|_|$)|\d+")
 
 
