@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 import aiokili
@@ -29,13 +30,62 @@ def _run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_sample_user_project_passes_with_the_plugin(tmp_path: Path) -> None:
-    project = tmp_path / "pet_triage"
-    shutil.copytree(SAMPLE, project)  # outside the repository: nothing of ours but the plugin
-    result = _run_pytest(project, "-W", "error::pytest.PytestUnknownMarkWarning")
+# How a user of each pytest plugin writes the sample project: (the test module's mark, the
+# decorator of their own async fixture, pytest options).
+RUNNERS = {
+    "anyio": ("pytest.mark.anyio", "@pytest.fixture", []),
+    "pytest-asyncio-strict": (
+        "pytest.mark.asyncio", "@pytest_asyncio.fixture", ["-o", "asyncio_mode=strict"],
+    ),
+    "pytest-asyncio-auto": (None, "@pytest.fixture", ["-o", "asyncio_mode=auto"]),
+}  # fmt: skip
+
+
+def _sample_for(runner: str, where: Path) -> Path:
+    """The sample project, copied outside the repository (nothing of ours but the plugin),
+    with the marks and decorators a user of ``runner`` writes."""
+    mark, decorator, _ = RUNNERS[runner]
+    project = where / "pet_triage"
+    shutil.copytree(SAMPLE, project)
+    tests = project / "tests" / "test_pet_triage.py"
+    source = tests.read_text()
+    assert "pytestmark = pytest.mark.anyio" in source
+    line = "" if mark is None else f"pytestmark = {mark}"
+    tests.write_text(re.sub(r"^pytestmark = pytest\.mark\.anyio.*$", line, source, flags=re.M))
+    conftest = project / "tests" / "conftest.py"
+    source = conftest.read_text()
+    assert source.count("@pytest.fixture  # with pytest-asyncio") == 1
+    source = re.sub(r"^@pytest\.fixture  # with pytest-asyncio.*$", decorator, source, flags=re.M)
+    conftest.write_text("import pytest_asyncio\n" + source)
+    return project
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_sample_user_project_passes_with_the_plugin(tmp_path: Path, runner: str) -> None:
+    project = _sample_for(runner, tmp_path)
+    result = _run_pytest(
+        project,
+        *RUNNERS[runner][2],
+        "-o", "asyncio_default_fixture_loop_scope=function",
+        "-W", "error::pytest.PytestUnknownMarkWarning",
+        "-W", "error::pytest.PytestDeprecationWarning",  # e.g. an unmarked async fixture
+    )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert re.search(r"\b4 passed\b", output), output
+    assert re.search(r"\b5 passed\b", output), output
+
+
+def test_a_sync_test_asking_for_kili_is_told_how_to_mark_it(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x(kili):\n    pass\n")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    result = _run_pytest(tmp_path)
+    assert result.returncode != 0
+    assert (
+        "the kili fixture is async: request it from an `async def` test marked "
+        "`@pytest.mark.anyio` (anyio's plugin) or `@pytest.mark.asyncio` (pytest-asyncio)"
+    ) in result.stdout
 
 
 def test_plugin_is_loaded_from_its_entry_point(tmp_path: Path) -> None:
@@ -83,3 +133,22 @@ async def test_kili_project_creates_and_cleans_up(kili: aiokili.AsyncKili) -> No
 async def test_kili_project_rejects_a_bad_input_type(kili_project: ProjectFactory) -> None:
     with pytest.raises(aiokili.KiliInputError, match="input_type"):
         await kili_project(input_type="SOUND")
+
+
+async def test_the_client_can_be_left_in_another_task_than_it_entered(
+    kili_server: LocalServer, kili_project: ProjectFactory
+) -> None:
+    # what pytest-asyncio does with an async fixture (setup and teardown in two tasks)
+    project_id = await kili_project()
+    client = aiokili.AsyncKili(
+        api_key=kili_server.api_key, api_endpoint=kili_server.url, page_size=10
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(client.__aenter__)
+    await client.append_many_to_dataset(
+        project_id, content_array=["https://e.com/x.jpg"] * 35, external_id_array=None
+    )
+    listing = client.assets(project_id)
+    assert len([a async for a in listing]) == 35  # pages prefetched in the background
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(client.__aexit__, None, None, None)  # raised RuntimeError before

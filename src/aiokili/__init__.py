@@ -9,66 +9,146 @@ async with AsyncKili() as kili:
 ```
 """
 
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
 from ._core.constants import VERSION as __version__
-from ._core.listing import Listing
-from ._core.parsed_label import Annotation as ParsedAnnotation
-from ._core.parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
-from ._core.parsed_label import Category as ParsedCategory
-from .assets.methods import AppendManyToDatasetResult, AssetFilters
-from .client import AsyncKili
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BulkOperationError,
-    ConfigurationError,
-    GraphQLError,
-    GraphQLErrorDetail,
-    HTTPStatusError,
-    InvalidRequestError,
-    InvalidResponseError,
-    ItemFailure,
-    KiliError,
-    KiliInputError,
-    NotFoundError,
-    PluginBuildError,
-    PluginDeployTimeout,
-    RateLimitError,
-)
-from .exports.formats import ExportFormatError
-from .issues import IssueFilters
-from .labels.methods import LabelFilters, PredictionFilters
-from .models import (
-    Asset,
-    AssetActionOutcome,
-    AssetCurrentStep,
-    ComplianceTag,
-    InputType,
-    Issue,
-    IssueComment,
-    IssueStatus,
-    IssueType,
-    Label,
-    LabelAsset,
-    LabelType,
-    License,
-    Organization,
-    OrganizationRole,
-    Project,
-    ProjectMember,
-    ProjectRole,
-    Resolution,
-    Status,
-    StatusInStep,
-    UpdatedAsset,
-    User,
-    UserProfile,
-    WorkflowVersion,
-)
-from .projects import ProjectFilters
-from .subscriptions import LabelSubscription
-from .users import OrganizationFilters, UserFilters
+
+if TYPE_CHECKING:
+    from ._core.listing import Listing
+    from ._core.parsed_label import Annotation as ParsedAnnotation
+    from ._core.parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
+    from ._core.parsed_label import Category as ParsedCategory
+    from .assets.methods import AppendManyToDatasetResult, AssetFilters
+    from .client import AsyncKili
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BulkOperationError,
+        ConfigurationError,
+        GraphQLError,
+        GraphQLErrorDetail,
+        HTTPStatusError,
+        InvalidRequestError,
+        InvalidResponseError,
+        ItemFailure,
+        KiliError,
+        KiliInputError,
+        NotFoundError,
+        PluginBuildError,
+        PluginDeployTimeout,
+        RateLimitError,
+    )
+    from .exports.formats import ExportFormatError
+    from .issues import IssueFilters
+    from .labels.methods import LabelFilters, PredictionFilters
+    from .models import (
+        Asset,
+        AssetActionOutcome,
+        AssetCurrentStep,
+        ComplianceTag,
+        InputType,
+        Issue,
+        IssueComment,
+        IssueStatus,
+        IssueType,
+        Label,
+        LabelAsset,
+        LabelType,
+        License,
+        Organization,
+        OrganizationRole,
+        Project,
+        ProjectMember,
+        ProjectRole,
+        Resolution,
+        Status,
+        StatusInStep,
+        UpdatedAsset,
+        User,
+        UserProfile,
+        WorkflowVersion,
+    )
+    from .projects import ProjectFilters
+    from .subscriptions import LabelSubscription
+    from .users import OrganizationFilters, UserFilters
+
+# Where each public name lives. Loaded on first use (PEP 562 ``__getattr__``): a bare
+# ``import aiokili`` builds no model and imports no HTTP stack, export or server module.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    ".client": ("AsyncKili",),
+    ".errors": (
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BulkOperationError",
+        "ConfigurationError",
+        "GraphQLError",
+        "GraphQLErrorDetail",
+        "HTTPStatusError",
+        "InvalidRequestError",
+        "InvalidResponseError",
+        "ItemFailure",
+        "KiliError",
+        "KiliInputError",
+        "NotFoundError",
+        "PluginBuildError",
+        "PluginDeployTimeout",
+        "RateLimitError",
+    ),
+    ".models": (
+        "Asset",
+        "AssetActionOutcome",
+        "AssetCurrentStep",
+        "ComplianceTag",
+        "InputType",
+        "Issue",
+        "IssueComment",
+        "IssueStatus",
+        "IssueType",
+        "Label",
+        "LabelAsset",
+        "LabelType",
+        "License",
+        "Organization",
+        "OrganizationRole",
+        "Project",
+        "ProjectMember",
+        "ProjectRole",
+        "Resolution",
+        "Status",
+        "StatusInStep",
+        "UpdatedAsset",
+        "User",
+        "UserProfile",
+        "WorkflowVersion",
+    ),
+    "._core.listing": ("Listing",),
+    "._core.parsed_label": (
+        "BoundingPoly",
+        "LabelParsingError",
+        "ParsedAnnotation",
+        "ParsedCategory",
+        "ParsedJob",
+        "ParsedLabel",
+        "Point",
+    ),
+    ".projects": ("ProjectFilters",),
+    ".assets.methods": ("AppendManyToDatasetResult", "AssetFilters"),
+    ".labels.methods": ("LabelFilters", "PredictionFilters"),
+    ".issues": ("IssueFilters",),
+    ".users": ("OrganizationFilters", "UserFilters"),
+    ".subscriptions": ("LabelSubscription",),
+    ".exports.formats": ("ExportFormatError",),
+}
+_RENAMED = {"ParsedAnnotation": "Annotation", "ParsedCategory": "Category"}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
 __all__ = [
     "APIConnectionError",
@@ -135,3 +215,39 @@ __all__ = [
     "WorkflowVersion",
     "__version__",
 ]
+
+
+class _WithoutHttpxCli:
+    """Keeps ``import httpx`` from importing httpx's command line (click, rich, pygments:
+    ~40 ms) when those happen to be installed (encode/httpx#3547).
+
+    While httpx's ``__init__`` runs, ``httpx._main`` is made unimportable, so httpx defines
+    its fallback ``main`` instead (``httpx.main`` in this process only; the ``httpx``
+    command is a process of its own), and the finder steps aside. Asked for
+    ``httpx._main`` at any other time, it finds nothing and the usual finders find it.
+    """
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "httpx._main":
+            spec = getattr(sys.modules.get("httpx"), "__spec__", None)
+            if getattr(spec, "_initializing", False):
+                sys.meta_path.remove(self)  # the error ends this search: no finder skipped
+                raise ModuleNotFoundError(f"{name} not needed by aiokili", name=name)
+        return None
+
+
+if "httpx" not in sys.modules:
+    sys.meta_path.insert(0, _WithoutHttpxCli())
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiokili' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), _RENAMED.get(name, name))
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import TracebackType
 
-import anyio
 import httpx
 
+from ._core.background import Background
 from ._core.base import Core, Domain
 from ._core.graphql import KiliGraphQLClient
 from ._core.settings import Settings
@@ -122,9 +122,9 @@ class AsyncKili(
         return clone
 
     async def __aenter__(self) -> AsyncKili:
-        task_group = anyio.create_task_group()
-        await task_group.__aenter__()
-        self._core.runtime.task_group = task_group
+        background = Background()
+        await background.start()
+        self._core.runtime.background = background
         return self
 
     async def __aexit__(
@@ -133,15 +133,14 @@ class AsyncKili(
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # May run in another task than __aenter__ (e.g. a pytest-asyncio fixture's
+        # teardown): the background task group lives in a task of its own. Prefetches
+        # nobody will read are cancelled; the block's own exception propagates as itself.
         runtime = self._core.runtime
-        task_group, runtime.task_group = runtime.task_group, None
+        background, runtime.background = runtime.background, None
         try:
-            if task_group is not None:
-                # Stop prefetches nobody will read. The block's own exception is not passed
-                # to the task group, which would wrap it in an ExceptionGroup: it propagates
-                # as itself once this method returns.
-                task_group.cancel_scope.cancel()
-                await task_group.__aexit__(None, None, None)
+            if background is not None:
+                await background.stop()
         finally:
             await self.aclose()
 

@@ -1,9 +1,10 @@
 """pytest plugin: test your own Kili code against the local server, with no mocks.
 
 Installed with aiokili (needs the ``server`` extra) and loaded by pytest automatically
-(entry point ``pytest11``). Async fixtures run under anyio's pytest plugin: mark your tests
-``@pytest.mark.anyio`` (and define an ``anyio_backend`` fixture returning ``"asyncio"`` to run
-them on asyncio only).
+(entry point ``pytest11``). The async fixtures (``kili``, ``kili_project``) run under the
+plugin that runs the test: anyio's (tests marked ``@pytest.mark.anyio``; an ``anyio_backend``
+fixture returning ``"asyncio"`` runs them on asyncio only) or pytest-asyncio's, in strict
+mode (tests marked ``@pytest.mark.asyncio``) as in auto mode.
 
 Fixtures:
 
@@ -28,6 +29,11 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
+
+try:
+    import pytest_asyncio
+except ImportError:  # pytest-asyncio is optional: anyio's plugin comes with aiokili
+    pytest_asyncio = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from .client import AsyncKili
@@ -121,17 +127,55 @@ def kili_client_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def kili(
-    request: pytest.FixtureRequest, kili_client_options: dict[str, Any]
+def kili(request: pytest.FixtureRequest) -> AsyncKili:
+    """An ``AsyncKili`` bound to the local server (a fresh one for marked tests), closed
+    after the test."""
+    client: AsyncKili = request.getfixturevalue(_for_runner(request, "kili"))
+    return client
+
+
+@contextlib.asynccontextmanager
+async def _client(
+    request: pytest.FixtureRequest, options: dict[str, Any]
 ) -> AsyncIterator[AsyncKili]:
-    """An ``AsyncKili`` bound to the local server (a fresh one for marked tests)."""
     from .client import AsyncKili
 
     server = _server_for(request)
-    async with AsyncKili(
-        api_key=server.api_key, api_endpoint=server.url, **kili_client_options
-    ) as client:
+    async with AsyncKili(api_key=server.api_key, api_endpoint=server.url, **options) as client:
         yield client
+
+
+def _for_runner(request: pytest.FixtureRequest, fixture: str) -> str:
+    """The async fixture behind ``fixture`` for the plugin that runs this test: the same
+    body, declared once for anyio's plugin and once for pytest-asyncio (whose strict mode
+    sets up only the fixtures declared with ``pytest_asyncio.fixture``)."""
+    if pytest_asyncio is not None and pytest_asyncio.is_async_test(request.node):
+        return f"_{fixture}_on_pytest_asyncio"
+    if "anyio_backend" not in request.fixturenames:
+        pytest.fail(
+            f"the {fixture} fixture is async: request it from an `async def` test marked "
+            "`@pytest.mark.anyio` (anyio's plugin) or `@pytest.mark.asyncio` (pytest-asyncio)",
+            pytrace=False,
+        )
+    return f"_{fixture}_on_anyio"
+
+
+@pytest.fixture
+async def _kili_on_anyio(
+    request: pytest.FixtureRequest, kili_client_options: dict[str, Any]
+) -> AsyncIterator[AsyncKili]:
+    async with _client(request, kili_client_options) as client:
+        yield client
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def _kili_on_pytest_asyncio(
+        request: pytest.FixtureRequest, kili_client_options: dict[str, Any]
+    ) -> AsyncIterator[AsyncKili]:
+        async with _client(request, kili_client_options) as client:
+            yield client
 
 
 @contextlib.asynccontextmanager
@@ -166,14 +210,28 @@ async def project_factory(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
 
 
 @pytest.fixture
-async def kili_project(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
+def kili_project(request: pytest.FixtureRequest) -> ProjectFactory:
     """``await kili_project(json_interface=..., input_type="IMAGE")`` -> a new project's id.
 
     ``json_interface`` defaults to :data:`DEFAULT_INTERFACE`; other keyword arguments go to
     ``create_project``. The projects are deleted after the test.
     """
+    factory: ProjectFactory = request.getfixturevalue(_for_runner(request, "kili_project"))
+    return factory
+
+
+@pytest.fixture
+async def _kili_project_on_anyio(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
     async with project_factory(kili) as create:
         yield create
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def _kili_project_on_pytest_asyncio(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
+        async with project_factory(kili) as create:
+            yield create
 
 
 @pytest.fixture

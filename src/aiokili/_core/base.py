@@ -17,6 +17,7 @@ from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
 from . import constants as C
+from .background import Background
 from .bulk import run_bulk
 from .calls import wrap_public_methods
 from .graphql import KiliGraphQLClient
@@ -45,11 +46,12 @@ def auth_headers(api_key: str) -> dict[str, str]:
 
 @dataclass
 class Runtime:
-    """What clients made by ``with_options`` share: the connection pool and task group."""
+    """What clients made by ``with_options`` share: the connection pool and the background
+    task group (open inside ``async with``)."""
 
     http: httpx.AsyncClient
     owns_http: bool
-    task_group: TaskGroup | None = None
+    background: Background | None = None
     upload_slots: UploadSlots = field(default_factory=UploadSlots)
     throttle: Throttle = field(default_factory=Throttle)
 
@@ -92,7 +94,9 @@ class Core:
 
     @property
     def task_group(self) -> TaskGroup | None:
-        return self.runtime.task_group
+        """Where prefetches and callbacks run; None outside ``async with`` (no prefetch)."""
+        background = self.runtime.background
+        return None if background is None else background.task_group
 
     def listing(
         self,

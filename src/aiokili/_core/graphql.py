@@ -13,8 +13,10 @@ message starts with the public call the request was made for (``projects(): ...`
 
 from __future__ import annotations
 
-import collections.abc
+import importlib
+import re
 import typing
+from collections.abc import AsyncIterator
 from functools import cache, lru_cache
 from typing import Any, cast
 
@@ -31,6 +33,7 @@ from ..errors import (
     GraphQLErrorDetail,
     InvalidRequestError,
     InvalidResponseError,
+    KiliInputError,
     NotFoundError,
 )
 from .calls import current
@@ -47,37 +50,76 @@ _OPERATION_KEY = "aiokili.operation"
 _CALL_KEY = "aiokili.call"
 
 
+# Tokens that matter to find a document's operations: strings and comments (skipped whole,
+# so that nothing inside them counts), brackets, names, directives.
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n\r]*|[{}()]|@?[_A-Za-z]\w*'
+)
+_KINDS = frozenset({"query", "mutation", "subscription"})
+_NAMED = _KINDS | {"fragment"}  # definitions whose name follows their keyword
+
+
 @lru_cache(maxsize=1024)
 def operation_kind(document: str, operation_name: str | None) -> str | None:
     """``"query"``, ``"mutation"`` or ``"subscription"`` for the operation that
-    ``operation_name`` selects in ``document``; None if that cannot be told."""
-    from graphql import GraphQLError as SyntaxFailure
-    from graphql import OperationDefinitionNode, parse
+    ``operation_name`` selects in ``document``; None if that cannot be told.
 
-    try:
-        parsed = parse(document, no_location=True)
-    except SyntaxFailure:
+    Read from the top-level tokens (``query Name``, ``{ ... }`` for an anonymous query,
+    fragments skipped): the kind decides whether a failed request may be resent, and needs
+    no GraphQL parser (graphql-core comes with the ``server`` extra only)."""
+    operations: list[tuple[str, str | None]] = []
+    depth = 0
+    keyword: str | None = None  # of the top-level definition being read
+    name: str | None = None
+    for token in _TOKEN.findall(document):
+        if token[0] in '"#':
+            continue
+        if token in "({":
+            if depth == 0 and token == "{" and keyword is None:
+                keyword = "query"  # the `{ ... }` shorthand
+            depth += 1
+        elif token in ")}":
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0 and token == "}":
+                if keyword in _KINDS:
+                    operations.append((keyword, name))
+                keyword = name = None
+        elif depth == 0 and not token.startswith("@"):
+            if keyword is None:
+                keyword = token
+            elif name is None and keyword in _NAMED:
+                name = token
+    if depth != 0:
         return None
-    ops = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
-        ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
-    return ops[0].operation.value if len(ops) == 1 else None
+        operations = [op for op in operations if op[1] == operation_name]
+    return operations[0][0] if len(operations) == 1 else None
+
+
+# The words of an operation name, split as ariadne-codegen names its modules after them.
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?=[A-Z][a-z]|\d|\W|_|$)|\d+")
 
 
 @cache
-def result_models() -> dict[str, type[BaseModel]]:
-    """Operation name → generated result model (of each event for subscriptions), read off
-    the generated client's methods."""
-    models: dict[str, type[BaseModel]] = {}
-    for name, method in vars(GeneratedClient).items():
-        if name.startswith("_") or not callable(method):
-            continue
-        result = typing.get_type_hints(method).get("return")
-        if typing.get_origin(result) is collections.abc.AsyncIterator:  # a subscription
-            result = typing.get_args(result)[0]
-        if isinstance(result, type) and issubclass(result, BaseModel):
-            models[result.__name__] = result
-    return models
+def result_model(operation: str) -> type[BaseModel] | None:
+    """The generated result model of ``operation`` (of each event for subscriptions), or
+    None if the generated client has no such operation.
+
+    Imported on first use: codegen writes ``CountProjects`` to ``count_projects.py``, so a
+    program loads the models of the operations it sends, not all of them."""
+    module = f"{__package__.rpartition('.')[0]}._generated." + "_".join(
+        word.lower() for word in _WORD.findall(operation)
+    )
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+    model = getattr(found, operation, None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 D = typing.TypeVar("D", bound=BaseModel)
@@ -283,7 +325,7 @@ class KiliGraphQLClient(GeneratedClient):
     def get_data(self, response: Any) -> Any:
         """The operation's result model parsed from the response (raises typed errors)."""
         operation = response.extensions.get(_OPERATION_KEY)
-        return self._read(response, result_models().get(operation or ""))
+        return self._read(response, result_model(operation) if operation else None)
 
     async def run(self, document: str, operation: str | None, variables: dict[str, Any]) -> Any:
         """Run any document; return its ``data`` as a dict (raises typed errors)."""
@@ -300,7 +342,14 @@ class KiliGraphQLClient(GeneratedClient):
         """Run ``document``; return its ``data`` as ``model`` (default: the generated
         result model of ``operation``)."""
         response = await self.execute(document, operation, variables)
-        return self._read(response, model or result_models()[operation])
+        return self._read(response, model or result_model(operation))
+
+    def execute_ws(self, query: str, *args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """Subscriptions are not opened here (the generated method would call this)."""
+        raise KiliInputError(
+            "kili.graphql does not open subscriptions: use "
+            "`kili.label_created_or_updated(project_id)` (iterate it, or pass a callback)."
+        )
 
     async def __aexit__(self, *_: object) -> None:
         """The HTTP pool belongs to the AsyncKili: leaving this client does not close it."""

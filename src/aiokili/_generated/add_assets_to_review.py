@@ -10,4 +10,3 @@ class AddAssetsToReview(BaseModel):
 
 
 AddAssetsToReviewData = AssetActionOutcome
-AddAssetsToReview.model_rebuild()

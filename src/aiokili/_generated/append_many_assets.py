@@ -13,6 +13,3 @@ class AppendManyAssets(BaseModel):
 class AppendManyAssetsData(BaseModel):
     id: str
     external_id: str = Field(alias="externalId")
-
-
-AppendManyAssets.model_rebuild()

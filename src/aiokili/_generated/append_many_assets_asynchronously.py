@@ -13,6 +13,3 @@ class AppendManyAssetsAsynchronously(BaseModel):
 class AppendManyAssetsAsynchronouslyData(BaseModel):
     id: str
     status: Optional[str]
-
-
-AppendManyAssetsAsynchronously.model_rebuild()

@@ -10,6 +10,3 @@ class AppendManyLabels(BaseModel):
 
 class AppendManyLabelsData(BaseModel):
     id: str
-
-
-AppendManyLabels.model_rebuild()

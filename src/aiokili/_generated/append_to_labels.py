@@ -10,4 +10,3 @@ class AppendToLabels(BaseModel):
 
 
 AppendToLabelsData = Label
-AppendToLabels.model_rebuild()

@@ -13,6 +13,3 @@ class AssetIds(BaseModel):
 class AssetIdsData(BaseModel):
     id: str
     external_id: str = Field(alias="externalId")
-
-
-AssetIds.model_rebuild()

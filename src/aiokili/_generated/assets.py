@@ -10,4 +10,3 @@ class Assets(BaseModel):
 
 
 AssetsData = Asset
-Assets.model_rebuild()

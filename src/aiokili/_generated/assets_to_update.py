@@ -17,7 +17,3 @@ class AssetsToUpdateData(UpdatedAsset):
 
 class AssetsToUpdateDataProject(BaseModel):
     id: str
-
-
-AssetsToUpdate.model_rebuild()
-AssetsToUpdateData.model_rebuild()

@@ -10,6 +10,3 @@ class CheckTag(BaseModel):
 
 class CheckTagData(BaseModel):
     id: str
-
-
-CheckTag.model_rebuild()

@@ -2,89 +2,10 @@
 # Source: queries
 
 from collections.abc import AsyncIterator
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-from .activate_plugin_on_project import ActivatePluginOnProject
-from .add_assets_to_review import AddAssetsToReview
-from .append_many_assets import AppendManyAssets
-from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
-from .append_many_labels import AppendManyLabels
-from .append_to_labels import AppendToLabels
-from .asset_ids import AssetIds
-from .assets import Assets
-from .assets_to_update import AssetsToUpdate
-from .async_base_client import AsyncBaseClient
-from .base_model import UNSET, UnsetType
-from .check_tag import CheckTag
-from .count_assets import CountAssets
-from .count_export_assets import CountExportAssets
-from .count_issues import CountIssues
-from .count_labels import CountLabels
-from .count_organizations import CountOrganizations
-from .count_projects import CountProjects
-from .count_users import CountUsers
-from .create_honeypot import CreateHoneypot
-from .create_issues import CreateIssues
-from .create_plugin import CreatePlugin
-from .create_plugin_runner import CreatePluginRunner
-from .create_project import CreateProject
-from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
-from .create_webhook import CreateWebhook
-from .current_user import CurrentUser
-from .deactivate_plugin_on_project import DeactivatePluginOnProject
-from .delete_assets import DeleteAssets
-from .delete_labels import DeleteLabels
-from .delete_plugin import DeletePlugin
-from .delete_project import DeleteProject
-from .export_assets import ExportAssets
-from .export_assets_all_labels import ExportAssetsAllLabels
-from .export_label_rows import ExportLabelRows
-from .export_project import ExportProject
-from .filter_existing_assets import FilterExistingAssets
-from .generate_update_url import GenerateUpdateUrl
-from .get_plugin_build_errors import GetPluginBuildErrors
-from .get_plugin_logs import GetPluginLogs
-from .get_plugin_runner_status import GetPluginRunnerStatus
-from .input_types import (
-    AppendManyAssetsAsynchronouslyData,
-    AppendManyAssetsData,
-    AppendManyLabelsData,
-    AppendToLabelsData,
-    AssetData,
-    AssetWhere,
-    CheckedTagData,
-    CreateHoneypotData,
-    CreatePluginData,
-    CreateProjectData,
-    GenerateUpdateUrlData,
-    IssueData,
-    IssueToCreate,
-    IssueWhere,
-    LabelData,
-    LabelWhere,
-    NotificationWhere,
-    OrganizationWhere,
-    PluginBuildErrorsData,
-    PluginLogsData,
-    PluginNameWhere,
-    PluginProjectWhere,
-    PluginRunnerData,
-    ProjectData,
-    ProjectWhere,
-    UserWhere,
-    WebhookData,
-)
-from .issues import Issues
-from .label_asset_ids import LabelAssetIds
-from .label_asset_project import LabelAssetProject
-from .label_created_or_updated import LabelCreatedOrUpdated
-from .label_project_interface import LabelProjectInterface
-from .labels import Labels
-from .labels_to_reconcile import LabelsToReconcile
-from .list_plugins import ListPlugins
-from .list_tags_by_org import ListTagsByOrg
-from .list_tags_by_project import ListTagsByProject
-from .notification_status import NotificationStatus
+from .base_client import KiliBaseClient
+from .base_model import UNSET
 from .operations import (
     ACTIVATE_PLUGIN_ON_PROJECT_GQL,
     ADD_ASSETS_TO_REVIEW_GQL,
@@ -152,31 +73,115 @@ from .operations import (
     USERS_GQL,
     VIEWER_GQL,
 )
-from .organizations import Organizations
-from .project_input_type import ProjectInputType
-from .project_to_copy import ProjectToCopy
-from .projects import Projects
-from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
-from .send_assets_back_to_queue import SendAssetsBackToQueue
-from .steps_of_project import StepsOfProject
-from .update_plugin_runner import UpdatePluginRunner
-from .update_properties_in_assets import UpdatePropertiesInAssets
-from .update_properties_in_issue import UpdatePropertiesInIssue
-from .update_properties_in_label import UpdatePropertiesInLabel
-from .update_properties_in_project import UpdatePropertiesInProject
-from .update_webhook import UpdateWebhook
-from .users import Users
-from .viewer import Viewer
+
+if TYPE_CHECKING:
+    from .activate_plugin_on_project import ActivatePluginOnProject
+    from .add_assets_to_review import AddAssetsToReview
+    from .append_many_assets import AppendManyAssets
+    from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
+    from .append_many_labels import AppendManyLabels
+    from .append_to_labels import AppendToLabels
+    from .asset_ids import AssetIds
+    from .assets import Assets
+    from .assets_to_update import AssetsToUpdate
+    from .base_model import UnsetType
+    from .check_tag import CheckTag
+    from .count_assets import CountAssets
+    from .count_export_assets import CountExportAssets
+    from .count_issues import CountIssues
+    from .count_labels import CountLabels
+    from .count_organizations import CountOrganizations
+    from .count_projects import CountProjects
+    from .count_users import CountUsers
+    from .create_honeypot import CreateHoneypot
+    from .create_issues import CreateIssues
+    from .create_plugin import CreatePlugin
+    from .create_plugin_runner import CreatePluginRunner
+    from .create_project import CreateProject
+    from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+    from .create_webhook import CreateWebhook
+    from .current_user import CurrentUser
+    from .deactivate_plugin_on_project import DeactivatePluginOnProject
+    from .delete_assets import DeleteAssets
+    from .delete_labels import DeleteLabels
+    from .delete_plugin import DeletePlugin
+    from .delete_project import DeleteProject
+    from .export_assets import ExportAssets
+    from .export_assets_all_labels import ExportAssetsAllLabels
+    from .export_label_rows import ExportLabelRows
+    from .export_project import ExportProject
+    from .filter_existing_assets import FilterExistingAssets
+    from .generate_update_url import GenerateUpdateUrl
+    from .get_plugin_build_errors import GetPluginBuildErrors
+    from .get_plugin_logs import GetPluginLogs
+    from .get_plugin_runner_status import GetPluginRunnerStatus
+    from .input_types import (
+        AppendManyAssetsAsynchronouslyData,
+        AppendManyAssetsData,
+        AppendManyLabelsData,
+        AppendToLabelsData,
+        AssetData,
+        AssetWhere,
+        CheckedTagData,
+        CreateHoneypotData,
+        CreatePluginData,
+        CreateProjectData,
+        GenerateUpdateUrlData,
+        IssueData,
+        IssueToCreate,
+        IssueWhere,
+        LabelData,
+        LabelWhere,
+        NotificationWhere,
+        OrganizationWhere,
+        PluginBuildErrorsData,
+        PluginLogsData,
+        PluginNameWhere,
+        PluginProjectWhere,
+        PluginRunnerData,
+        ProjectData,
+        ProjectWhere,
+        UserWhere,
+        WebhookData,
+    )
+    from .issues import Issues
+    from .label_asset_ids import LabelAssetIds
+    from .label_asset_project import LabelAssetProject
+    from .label_created_or_updated import LabelCreatedOrUpdated
+    from .label_project_interface import LabelProjectInterface
+    from .labels import Labels
+    from .labels_to_reconcile import LabelsToReconcile
+    from .list_plugins import ListPlugins
+    from .list_tags_by_org import ListTagsByOrg
+    from .list_tags_by_project import ListTagsByProject
+    from .notification_status import NotificationStatus
+    from .organizations import Organizations
+    from .project_input_type import ProjectInputType
+    from .project_to_copy import ProjectToCopy
+    from .projects import Projects
+    from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
+    from .send_assets_back_to_queue import SendAssetsBackToQueue
+    from .steps_of_project import StepsOfProject
+    from .update_plugin_runner import UpdatePluginRunner
+    from .update_properties_in_assets import UpdatePropertiesInAssets
+    from .update_properties_in_issue import UpdatePropertiesInIssue
+    from .update_properties_in_label import UpdatePropertiesInLabel
+    from .update_properties_in_project import UpdatePropertiesInProject
+    from .update_webhook import UpdateWebhook
+    from .users import Users
+    from .viewer import Viewer
 
 
 def gql(q: str) -> str:
     return q
 
 
-class GeneratedClient(AsyncBaseClient):
+class GeneratedClient(KiliBaseClient):
     async def update_properties_in_assets(
-        self, where: list[AssetWhere], data: list[AssetData], **kwargs: Any
-    ) -> UpdatePropertiesInAssets:
+        self, where: list["AssetWhere"], data: list["AssetData"], **kwargs: Any
+    ) -> "UpdatePropertiesInAssets":
+        from .update_properties_in_assets import UpdatePropertiesInAssets
+
         variables: dict[str, object] = {"where": where, "data": data}
         response = await self.execute(
             query=UPDATE_PROPERTIES_IN_ASSETS_GQL,
@@ -187,7 +192,9 @@ class GeneratedClient(AsyncBaseClient):
         _data = self.get_data(response)
         return UpdatePropertiesInAssets.model_validate(_data)
 
-    async def delete_assets(self, where: AssetWhere, **kwargs: Any) -> DeleteAssets:
+    async def delete_assets(self, where: "AssetWhere", **kwargs: Any) -> "DeleteAssets":
+        from .delete_assets import DeleteAssets
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=DELETE_ASSETS_GQL,
@@ -199,8 +206,10 @@ class GeneratedClient(AsyncBaseClient):
         return DeleteAssets.model_validate(data)
 
     async def add_assets_to_review(
-        self, where: AssetWhere, **kwargs: Any
-    ) -> AddAssetsToReview:
+        self, where: "AssetWhere", **kwargs: Any
+    ) -> "AddAssetsToReview":
+        from .add_assets_to_review import AddAssetsToReview
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=ADD_ASSETS_TO_REVIEW_GQL,
@@ -212,8 +221,10 @@ class GeneratedClient(AsyncBaseClient):
         return AddAssetsToReview.model_validate(data)
 
     async def send_assets_back_to_queue(
-        self, where: AssetWhere, **kwargs: Any
-    ) -> SendAssetsBackToQueue:
+        self, where: "AssetWhere", **kwargs: Any
+    ) -> "SendAssetsBackToQueue":
+        from .send_assets_back_to_queue import SendAssetsBackToQueue
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=SEND_ASSETS_BACK_TO_QUEUE_GQL,
@@ -225,8 +236,10 @@ class GeneratedClient(AsyncBaseClient):
         return SendAssetsBackToQueue.model_validate(data)
 
     async def assets_to_update(
-        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
-    ) -> AssetsToUpdate:
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "AssetsToUpdate":
+        from .assets_to_update import AssetsToUpdate
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=ASSETS_TO_UPDATE_GQL,
@@ -238,8 +251,10 @@ class GeneratedClient(AsyncBaseClient):
         return AssetsToUpdate.model_validate(data)
 
     async def assets(
-        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
-    ) -> Assets:
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "Assets":
+        from .assets import Assets
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=ASSETS_GQL, operation_name="Assets", variables=variables, **kwargs
@@ -247,7 +262,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return Assets.model_validate(data)
 
-    async def count_assets(self, where: AssetWhere, **kwargs: Any) -> CountAssets:
+    async def count_assets(self, where: "AssetWhere", **kwargs: Any) -> "CountAssets":
+        from .count_assets import CountAssets
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_ASSETS_GQL,
@@ -260,7 +277,9 @@ class GeneratedClient(AsyncBaseClient):
 
     async def filter_existing_assets(
         self, project_id: str, external_ids: list[str], **kwargs: Any
-    ) -> FilterExistingAssets:
+    ) -> "FilterExistingAssets":
+        from .filter_existing_assets import FilterExistingAssets
+
         variables: dict[str, object] = {
             "projectId": project_id,
             "externalIds": external_ids,
@@ -275,8 +294,10 @@ class GeneratedClient(AsyncBaseClient):
         return FilterExistingAssets.model_validate(data)
 
     async def create_upload_bucket_signed_urls(
-        self, file_paths: Union[Optional[list[str]], UnsetType] = UNSET, **kwargs: Any
-    ) -> CreateUploadBucketSignedUrls:
+        self, file_paths: Union[Optional[list[str]], "UnsetType"] = UNSET, **kwargs: Any
+    ) -> "CreateUploadBucketSignedUrls":
+        from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+
         variables: dict[str, object] = {"filePaths": file_paths}
         response = await self.execute(
             query=CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
@@ -288,8 +309,10 @@ class GeneratedClient(AsyncBaseClient):
         return CreateUploadBucketSignedUrls.model_validate(data)
 
     async def append_many_assets(
-        self, data: AppendManyAssetsData, where: ProjectWhere, **kwargs: Any
-    ) -> AppendManyAssets:
+        self, data: "AppendManyAssetsData", where: "ProjectWhere", **kwargs: Any
+    ) -> "AppendManyAssets":
+        from .append_many_assets import AppendManyAssets
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=APPEND_MANY_ASSETS_GQL,
@@ -301,8 +324,10 @@ class GeneratedClient(AsyncBaseClient):
         return AppendManyAssets.model_validate(_data)
 
     async def asset_ids(
-        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
-    ) -> AssetIds:
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "AssetIds":
+        from .asset_ids import AssetIds
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=ASSET_IDS_GQL,
@@ -315,10 +340,12 @@ class GeneratedClient(AsyncBaseClient):
 
     async def append_many_assets_asynchronously(
         self,
-        data: AppendManyAssetsAsynchronouslyData,
-        where: ProjectWhere,
+        data: "AppendManyAssetsAsynchronouslyData",
+        where: "ProjectWhere",
         **kwargs: Any,
-    ) -> AppendManyAssetsAsynchronously:
+    ) -> "AppendManyAssetsAsynchronously":
+        from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
@@ -330,8 +357,10 @@ class GeneratedClient(AsyncBaseClient):
         return AppendManyAssetsAsynchronously.model_validate(_data)
 
     async def notification_status(
-        self, where: NotificationWhere, **kwargs: Any
-    ) -> NotificationStatus:
+        self, where: "NotificationWhere", **kwargs: Any
+    ) -> "NotificationStatus":
+        from .notification_status import NotificationStatus
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=NOTIFICATION_STATUS_GQL,
@@ -343,8 +372,10 @@ class GeneratedClient(AsyncBaseClient):
         return NotificationStatus.model_validate(data)
 
     async def export_label_rows(
-        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
-    ) -> ExportLabelRows:
+        self, where: "LabelWhere", first: int, skip: int, **kwargs: Any
+    ) -> "ExportLabelRows":
+        from .export_label_rows import ExportLabelRows
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=EXPORT_LABEL_ROWS_GQL,
@@ -356,8 +387,10 @@ class GeneratedClient(AsyncBaseClient):
         return ExportLabelRows.model_validate(data)
 
     async def export_assets(
-        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
-    ) -> ExportAssets:
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "ExportAssets":
+        from .export_assets import ExportAssets
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=EXPORT_ASSETS_GQL,
@@ -369,8 +402,10 @@ class GeneratedClient(AsyncBaseClient):
         return ExportAssets.model_validate(data)
 
     async def export_assets_all_labels(
-        self, where: AssetWhere, first: int, skip: int, **kwargs: Any
-    ) -> ExportAssetsAllLabels:
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "ExportAssetsAllLabels":
+        from .export_assets_all_labels import ExportAssetsAllLabels
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=EXPORT_ASSETS_ALL_LABELS_GQL,
@@ -382,8 +417,10 @@ class GeneratedClient(AsyncBaseClient):
         return ExportAssetsAllLabels.model_validate(data)
 
     async def count_export_assets(
-        self, where: AssetWhere, **kwargs: Any
-    ) -> CountExportAssets:
+        self, where: "AssetWhere", **kwargs: Any
+    ) -> "CountExportAssets":
+        from .count_export_assets import CountExportAssets
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_EXPORT_ASSETS_GQL,
@@ -394,7 +431,11 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return CountExportAssets.model_validate(data)
 
-    async def export_project(self, where: ProjectWhere, **kwargs: Any) -> ExportProject:
+    async def export_project(
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "ExportProject":
+        from .export_project import ExportProject
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=EXPORT_PROJECT_GQL,
@@ -406,8 +447,10 @@ class GeneratedClient(AsyncBaseClient):
         return ExportProject.model_validate(data)
 
     async def issues(
-        self, where: IssueWhere, first: int, skip: int, **kwargs: Any
-    ) -> Issues:
+        self, where: "IssueWhere", first: int, skip: int, **kwargs: Any
+    ) -> "Issues":
+        from .issues import Issues
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=ISSUES_GQL, operation_name="Issues", variables=variables, **kwargs
@@ -415,7 +458,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return Issues.model_validate(data)
 
-    async def count_issues(self, where: IssueWhere, **kwargs: Any) -> CountIssues:
+    async def count_issues(self, where: "IssueWhere", **kwargs: Any) -> "CountIssues":
+        from .count_issues import CountIssues
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_ISSUES_GQL,
@@ -427,8 +472,10 @@ class GeneratedClient(AsyncBaseClient):
         return CountIssues.model_validate(data)
 
     async def create_issues(
-        self, issues: list[IssueToCreate], where: AssetWhere, **kwargs: Any
-    ) -> CreateIssues:
+        self, issues: list["IssueToCreate"], where: "AssetWhere", **kwargs: Any
+    ) -> "CreateIssues":
+        from .create_issues import CreateIssues
+
         variables: dict[str, object] = {"issues": issues, "where": where}
         response = await self.execute(
             query=CREATE_ISSUES_GQL,
@@ -440,8 +487,10 @@ class GeneratedClient(AsyncBaseClient):
         return CreateIssues.model_validate(data)
 
     async def update_properties_in_issue(
-        self, data: IssueData, where: IssueWhere, **kwargs: Any
-    ) -> UpdatePropertiesInIssue:
+        self, data: "IssueData", where: "IssueWhere", **kwargs: Any
+    ) -> "UpdatePropertiesInIssue":
+        from .update_properties_in_issue import UpdatePropertiesInIssue
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=UPDATE_PROPERTIES_IN_ISSUE_GQL,
@@ -453,8 +502,10 @@ class GeneratedClient(AsyncBaseClient):
         return UpdatePropertiesInIssue.model_validate(_data)
 
     async def label_asset_ids(
-        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
-    ) -> LabelAssetIds:
+        self, where: "LabelWhere", first: int, skip: int, **kwargs: Any
+    ) -> "LabelAssetIds":
+        from .label_asset_ids import LabelAssetIds
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=LABEL_ASSET_IDS_GQL,
@@ -466,8 +517,10 @@ class GeneratedClient(AsyncBaseClient):
         return LabelAssetIds.model_validate(data)
 
     async def labels(
-        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
-    ) -> Labels:
+        self, where: "LabelWhere", first: int, skip: int, **kwargs: Any
+    ) -> "Labels":
+        from .labels import Labels
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=LABELS_GQL, operation_name="Labels", variables=variables, **kwargs
@@ -475,7 +528,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return Labels.model_validate(data)
 
-    async def count_labels(self, where: LabelWhere, **kwargs: Any) -> CountLabels:
+    async def count_labels(self, where: "LabelWhere", **kwargs: Any) -> "CountLabels":
+        from .count_labels import CountLabels
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_LABELS_GQL,
@@ -487,8 +542,10 @@ class GeneratedClient(AsyncBaseClient):
         return CountLabels.model_validate(data)
 
     async def append_many_labels(
-        self, data: AppendManyLabelsData, where: AssetWhere, **kwargs: Any
-    ) -> AppendManyLabels:
+        self, data: "AppendManyLabelsData", where: "AssetWhere", **kwargs: Any
+    ) -> "AppendManyLabels":
+        from .append_many_labels import AppendManyLabels
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=APPEND_MANY_LABELS_GQL,
@@ -499,7 +556,9 @@ class GeneratedClient(AsyncBaseClient):
         _data = self.get_data(response)
         return AppendManyLabels.model_validate(_data)
 
-    async def delete_labels(self, ids: list[str], **kwargs: Any) -> DeleteLabels:
+    async def delete_labels(self, ids: list[str], **kwargs: Any) -> "DeleteLabels":
+        from .delete_labels import DeleteLabels
+
         variables: dict[str, object] = {"ids": ids}
         response = await self.execute(
             query=DELETE_LABELS_GQL,
@@ -511,8 +570,10 @@ class GeneratedClient(AsyncBaseClient):
         return DeleteLabels.model_validate(data)
 
     async def create_honeypot(
-        self, data: CreateHoneypotData, where: AssetWhere, **kwargs: Any
-    ) -> CreateHoneypot:
+        self, data: "CreateHoneypotData", where: "AssetWhere", **kwargs: Any
+    ) -> "CreateHoneypot":
+        from .create_honeypot import CreateHoneypot
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=CREATE_HONEYPOT_GQL,
@@ -524,8 +585,10 @@ class GeneratedClient(AsyncBaseClient):
         return CreateHoneypot.model_validate(_data)
 
     async def append_to_labels(
-        self, data: AppendToLabelsData, where: AssetWhere, **kwargs: Any
-    ) -> AppendToLabels:
+        self, data: "AppendToLabelsData", where: "AssetWhere", **kwargs: Any
+    ) -> "AppendToLabels":
+        from .append_to_labels import AppendToLabels
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=APPEND_TO_LABELS_GQL,
@@ -537,8 +600,10 @@ class GeneratedClient(AsyncBaseClient):
         return AppendToLabels.model_validate(_data)
 
     async def update_properties_in_label(
-        self, where: LabelWhere, data: LabelData, **kwargs: Any
-    ) -> UpdatePropertiesInLabel:
+        self, where: "LabelWhere", data: "LabelData", **kwargs: Any
+    ) -> "UpdatePropertiesInLabel":
+        from .update_properties_in_label import UpdatePropertiesInLabel
+
         variables: dict[str, object] = {"where": where, "data": data}
         response = await self.execute(
             query=UPDATE_PROPERTIES_IN_LABEL_GQL,
@@ -550,8 +615,10 @@ class GeneratedClient(AsyncBaseClient):
         return UpdatePropertiesInLabel.model_validate(_data)
 
     async def label_project_interface(
-        self, where: ProjectWhere, **kwargs: Any
-    ) -> LabelProjectInterface:
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "LabelProjectInterface":
+        from .label_project_interface import LabelProjectInterface
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=LABEL_PROJECT_INTERFACE_GQL,
@@ -563,8 +630,10 @@ class GeneratedClient(AsyncBaseClient):
         return LabelProjectInterface.model_validate(data)
 
     async def labels_to_reconcile(
-        self, where: LabelWhere, first: int, skip: int, **kwargs: Any
-    ) -> LabelsToReconcile:
+        self, where: "LabelWhere", first: int, skip: int, **kwargs: Any
+    ) -> "LabelsToReconcile":
+        from .labels_to_reconcile import LabelsToReconcile
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=LABELS_TO_RECONCILE_GQL,
@@ -576,8 +645,10 @@ class GeneratedClient(AsyncBaseClient):
         return LabelsToReconcile.model_validate(data)
 
     async def label_asset_project(
-        self, where: AssetWhere, **kwargs: Any
-    ) -> LabelAssetProject:
+        self, where: "AssetWhere", **kwargs: Any
+    ) -> "LabelAssetProject":
+        from .label_asset_project import LabelAssetProject
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=LABEL_ASSET_PROJECT_GQL,
@@ -588,7 +659,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return LabelAssetProject.model_validate(data)
 
-    async def list_plugins(self, **kwargs: Any) -> ListPlugins:
+    async def list_plugins(self, **kwargs: Any) -> "ListPlugins":
+        from .list_plugins import ListPlugins
+
         variables: dict[str, object] = {}
         response = await self.execute(
             query=LIST_PLUGINS_GQL,
@@ -601,7 +674,9 @@ class GeneratedClient(AsyncBaseClient):
 
     async def get_plugin_runner_status(
         self, name: str, **kwargs: Any
-    ) -> GetPluginRunnerStatus:
+    ) -> "GetPluginRunnerStatus":
+        from .get_plugin_runner_status import GetPluginRunnerStatus
+
         variables: dict[str, object] = {"name": name}
         response = await self.execute(
             query=GET_PLUGIN_RUNNER_STATUS_GQL,
@@ -613,8 +688,10 @@ class GeneratedClient(AsyncBaseClient):
         return GetPluginRunnerStatus.model_validate(data)
 
     async def get_plugin_build_errors(
-        self, data: PluginBuildErrorsData, **kwargs: Any
-    ) -> GetPluginBuildErrors:
+        self, data: "PluginBuildErrorsData", **kwargs: Any
+    ) -> "GetPluginBuildErrors":
+        from .get_plugin_build_errors import GetPluginBuildErrors
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=GET_PLUGIN_BUILD_ERRORS_GQL,
@@ -626,8 +703,10 @@ class GeneratedClient(AsyncBaseClient):
         return GetPluginBuildErrors.model_validate(_data)
 
     async def get_plugin_logs(
-        self, data: PluginLogsData, **kwargs: Any
-    ) -> GetPluginLogs:
+        self, data: "PluginLogsData", **kwargs: Any
+    ) -> "GetPluginLogs":
+        from .get_plugin_logs import GetPluginLogs
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=GET_PLUGIN_LOGS_GQL,
@@ -639,8 +718,10 @@ class GeneratedClient(AsyncBaseClient):
         return GetPluginLogs.model_validate(_data)
 
     async def create_plugin(
-        self, data: CreatePluginData, **kwargs: Any
-    ) -> CreatePlugin:
+        self, data: "CreatePluginData", **kwargs: Any
+    ) -> "CreatePlugin":
+        from .create_plugin import CreatePlugin
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=CREATE_PLUGIN_GQL,
@@ -652,8 +733,10 @@ class GeneratedClient(AsyncBaseClient):
         return CreatePlugin.model_validate(_data)
 
     async def generate_update_url(
-        self, data: GenerateUpdateUrlData, **kwargs: Any
-    ) -> GenerateUpdateUrl:
+        self, data: "GenerateUpdateUrlData", **kwargs: Any
+    ) -> "GenerateUpdateUrl":
+        from .generate_update_url import GenerateUpdateUrl
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=GENERATE_UPDATE_URL_GQL,
@@ -665,8 +748,10 @@ class GeneratedClient(AsyncBaseClient):
         return GenerateUpdateUrl.model_validate(_data)
 
     async def create_plugin_runner(
-        self, data: PluginRunnerData, **kwargs: Any
-    ) -> CreatePluginRunner:
+        self, data: "PluginRunnerData", **kwargs: Any
+    ) -> "CreatePluginRunner":
+        from .create_plugin_runner import CreatePluginRunner
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=CREATE_PLUGIN_RUNNER_GQL,
@@ -678,8 +763,10 @@ class GeneratedClient(AsyncBaseClient):
         return CreatePluginRunner.model_validate(_data)
 
     async def update_plugin_runner(
-        self, data: PluginRunnerData, **kwargs: Any
-    ) -> UpdatePluginRunner:
+        self, data: "PluginRunnerData", **kwargs: Any
+    ) -> "UpdatePluginRunner":
+        from .update_plugin_runner import UpdatePluginRunner
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=UPDATE_PLUGIN_RUNNER_GQL,
@@ -691,8 +778,10 @@ class GeneratedClient(AsyncBaseClient):
         return UpdatePluginRunner.model_validate(_data)
 
     async def activate_plugin_on_project(
-        self, where: PluginProjectWhere, **kwargs: Any
-    ) -> ActivatePluginOnProject:
+        self, where: "PluginProjectWhere", **kwargs: Any
+    ) -> "ActivatePluginOnProject":
+        from .activate_plugin_on_project import ActivatePluginOnProject
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=ACTIVATE_PLUGIN_ON_PROJECT_GQL,
@@ -704,8 +793,10 @@ class GeneratedClient(AsyncBaseClient):
         return ActivatePluginOnProject.model_validate(data)
 
     async def deactivate_plugin_on_project(
-        self, where: PluginProjectWhere, **kwargs: Any
-    ) -> DeactivatePluginOnProject:
+        self, where: "PluginProjectWhere", **kwargs: Any
+    ) -> "DeactivatePluginOnProject":
+        from .deactivate_plugin_on_project import DeactivatePluginOnProject
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=DEACTIVATE_PLUGIN_ON_PROJECT_GQL,
@@ -717,8 +808,10 @@ class GeneratedClient(AsyncBaseClient):
         return DeactivatePluginOnProject.model_validate(data)
 
     async def delete_plugin(
-        self, where: PluginNameWhere, **kwargs: Any
-    ) -> DeletePlugin:
+        self, where: "PluginNameWhere", **kwargs: Any
+    ) -> "DeletePlugin":
+        from .delete_plugin import DeletePlugin
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=DELETE_PLUGIN_GQL,
@@ -729,7 +822,11 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return DeletePlugin.model_validate(data)
 
-    async def create_webhook(self, data: WebhookData, **kwargs: Any) -> CreateWebhook:
+    async def create_webhook(
+        self, data: "WebhookData", **kwargs: Any
+    ) -> "CreateWebhook":
+        from .create_webhook import CreateWebhook
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=CREATE_WEBHOOK_GQL,
@@ -740,7 +837,11 @@ class GeneratedClient(AsyncBaseClient):
         _data = self.get_data(response)
         return CreateWebhook.model_validate(_data)
 
-    async def update_webhook(self, data: WebhookData, **kwargs: Any) -> UpdateWebhook:
+    async def update_webhook(
+        self, data: "WebhookData", **kwargs: Any
+    ) -> "UpdateWebhook":
+        from .update_webhook import UpdateWebhook
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=UPDATE_WEBHOOK_GQL,
@@ -752,8 +853,10 @@ class GeneratedClient(AsyncBaseClient):
         return UpdateWebhook.model_validate(_data)
 
     async def create_project(
-        self, data: CreateProjectData, **kwargs: Any
-    ) -> CreateProject:
+        self, data: "CreateProjectData", **kwargs: Any
+    ) -> "CreateProject":
+        from .create_project import CreateProject
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=CREATE_PROJECT_GQL,
@@ -765,8 +868,10 @@ class GeneratedClient(AsyncBaseClient):
         return CreateProject.model_validate(_data)
 
     async def projects(
-        self, where: ProjectWhere, first: int, skip: int, **kwargs: Any
-    ) -> Projects:
+        self, where: "ProjectWhere", first: int, skip: int, **kwargs: Any
+    ) -> "Projects":
+        from .projects import Projects
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=PROJECTS_GQL, operation_name="Projects", variables=variables, **kwargs
@@ -774,7 +879,11 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return Projects.model_validate(data)
 
-    async def count_projects(self, where: ProjectWhere, **kwargs: Any) -> CountProjects:
+    async def count_projects(
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "CountProjects":
+        from .count_projects import CountProjects
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_PROJECTS_GQL,
@@ -786,8 +895,10 @@ class GeneratedClient(AsyncBaseClient):
         return CountProjects.model_validate(data)
 
     async def update_properties_in_project(
-        self, data: ProjectData, where: ProjectWhere, **kwargs: Any
-    ) -> UpdatePropertiesInProject:
+        self, data: "ProjectData", where: "ProjectWhere", **kwargs: Any
+    ) -> "UpdatePropertiesInProject":
+        from .update_properties_in_project import UpdatePropertiesInProject
+
         variables: dict[str, object] = {"data": data, "where": where}
         response = await self.execute(
             query=UPDATE_PROPERTIES_IN_PROJECT_GQL,
@@ -798,7 +909,11 @@ class GeneratedClient(AsyncBaseClient):
         _data = self.get_data(response)
         return UpdatePropertiesInProject.model_validate(_data)
 
-    async def delete_project(self, where: ProjectWhere, **kwargs: Any) -> DeleteProject:
+    async def delete_project(
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "DeleteProject":
+        from .delete_project import DeleteProject
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=DELETE_PROJECT_GQL,
@@ -810,8 +925,10 @@ class GeneratedClient(AsyncBaseClient):
         return DeleteProject.model_validate(data)
 
     async def project_input_type(
-        self, where: ProjectWhere, **kwargs: Any
-    ) -> ProjectInputType:
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "ProjectInputType":
+        from .project_input_type import ProjectInputType
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=PROJECT_INPUT_TYPE_GQL,
@@ -823,8 +940,10 @@ class GeneratedClient(AsyncBaseClient):
         return ProjectInputType.model_validate(data)
 
     async def project_to_copy(
-        self, where: ProjectWhere, **kwargs: Any
-    ) -> ProjectToCopy:
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "ProjectToCopy":
+        from .project_to_copy import ProjectToCopy
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=PROJECT_TO_COPY_GQL,
@@ -835,7 +954,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return ProjectToCopy.model_validate(data)
 
-    async def list_tags_by_org(self, **kwargs: Any) -> ListTagsByOrg:
+    async def list_tags_by_org(self, **kwargs: Any) -> "ListTagsByOrg":
+        from .list_tags_by_org import ListTagsByOrg
+
         variables: dict[str, object] = {}
         response = await self.execute(
             query=LIST_TAGS_BY_ORG_GQL,
@@ -848,7 +969,9 @@ class GeneratedClient(AsyncBaseClient):
 
     async def list_tags_by_project(
         self, project_id: str, **kwargs: Any
-    ) -> ListTagsByProject:
+    ) -> "ListTagsByProject":
+        from .list_tags_by_project import ListTagsByProject
+
         variables: dict[str, object] = {"projectId": project_id}
         response = await self.execute(
             query=LIST_TAGS_BY_PROJECT_GQL,
@@ -859,7 +982,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return ListTagsByProject.model_validate(data)
 
-    async def check_tag(self, data: CheckedTagData, **kwargs: Any) -> CheckTag:
+    async def check_tag(self, data: "CheckedTagData", **kwargs: Any) -> "CheckTag":
+        from .check_tag import CheckTag
+
         variables: dict[str, object] = {"data": data}
         response = await self.execute(
             query=CHECK_TAG_GQL,
@@ -871,8 +996,10 @@ class GeneratedClient(AsyncBaseClient):
         return CheckTag.model_validate(_data)
 
     async def steps_of_project(
-        self, where: ProjectWhere, **kwargs: Any
-    ) -> StepsOfProject:
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "StepsOfProject":
+        from .steps_of_project import StepsOfProject
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=STEPS_OF_PROJECT_GQL,
@@ -885,7 +1012,9 @@ class GeneratedClient(AsyncBaseClient):
 
     async def label_created_or_updated(
         self, project_id: str, **kwargs: Any
-    ) -> AsyncIterator[LabelCreatedOrUpdated]:
+    ) -> AsyncIterator["LabelCreatedOrUpdated"]:
+        from .label_created_or_updated import LabelCreatedOrUpdated
+
         variables: dict[str, object] = {"projectID": project_id}
         async for data in self.execute_ws(
             query=LABEL_CREATED_OR_UPDATED_GQL,
@@ -898,9 +1027,11 @@ class GeneratedClient(AsyncBaseClient):
     async def resume_label_created_or_updated(
         self,
         project_id: str,
-        updated_at_gte: Union[Optional[str], UnsetType] = UNSET,
+        updated_at_gte: Union[Optional[str], "UnsetType"] = UNSET,
         **kwargs: Any,
-    ) -> AsyncIterator[ResumeLabelCreatedOrUpdated]:
+    ) -> AsyncIterator["ResumeLabelCreatedOrUpdated"]:
+        from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
+
         variables: dict[str, object] = {
             "projectID": project_id,
             "updatedAtGte": updated_at_gte,
@@ -913,7 +1044,9 @@ class GeneratedClient(AsyncBaseClient):
         ):
             yield ResumeLabelCreatedOrUpdated.model_validate(data)
 
-    async def viewer(self, **kwargs: Any) -> Viewer:
+    async def viewer(self, **kwargs: Any) -> "Viewer":
+        from .viewer import Viewer
+
         variables: dict[str, object] = {}
         response = await self.execute(
             query=VIEWER_GQL, operation_name="Viewer", variables=variables, **kwargs
@@ -921,7 +1054,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return Viewer.model_validate(data)
 
-    async def current_user(self, **kwargs: Any) -> CurrentUser:
+    async def current_user(self, **kwargs: Any) -> "CurrentUser":
+        from .current_user import CurrentUser
+
         variables: dict[str, object] = {}
         response = await self.execute(
             query=CURRENT_USER_GQL,
@@ -933,8 +1068,10 @@ class GeneratedClient(AsyncBaseClient):
         return CurrentUser.model_validate(data)
 
     async def users(
-        self, where: UserWhere, first: int, skip: int, **kwargs: Any
-    ) -> Users:
+        self, where: "UserWhere", first: int, skip: int, **kwargs: Any
+    ) -> "Users":
+        from .users import Users
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=USERS_GQL, operation_name="Users", variables=variables, **kwargs
@@ -942,7 +1079,9 @@ class GeneratedClient(AsyncBaseClient):
         data = self.get_data(response)
         return Users.model_validate(data)
 
-    async def count_users(self, where: UserWhere, **kwargs: Any) -> CountUsers:
+    async def count_users(self, where: "UserWhere", **kwargs: Any) -> "CountUsers":
+        from .count_users import CountUsers
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_USERS_GQL,
@@ -954,8 +1093,10 @@ class GeneratedClient(AsyncBaseClient):
         return CountUsers.model_validate(data)
 
     async def organizations(
-        self, where: OrganizationWhere, first: int, skip: int, **kwargs: Any
-    ) -> Organizations:
+        self, where: "OrganizationWhere", first: int, skip: int, **kwargs: Any
+    ) -> "Organizations":
+        from .organizations import Organizations
+
         variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
         response = await self.execute(
             query=ORGANIZATIONS_GQL,
@@ -967,8 +1108,10 @@ class GeneratedClient(AsyncBaseClient):
         return Organizations.model_validate(data)
 
     async def count_organizations(
-        self, where: OrganizationWhere, **kwargs: Any
-    ) -> CountOrganizations:
+        self, where: "OrganizationWhere", **kwargs: Any
+    ) -> "CountOrganizations":
+        from .count_organizations import CountOrganizations
+
         variables: dict[str, object] = {"where": where}
         response = await self.execute(
             query=COUNT_ORGANIZATIONS_GQL,

@@ -10,4 +10,3 @@ class CreateHoneypot(BaseModel):
 
 
 CreateHoneypotData = Label
-CreateHoneypot.model_rebuild()

@@ -10,6 +10,3 @@ class CreateIssues(BaseModel):
 
 class CreateIssuesData(BaseModel):
     id: str
-
-
-CreateIssues.model_rebuild()

@@ -10,4 +10,3 @@ class CreateProject(BaseModel):
 
 
 CreateProjectData = Project
-CreateProject.model_rebuild()

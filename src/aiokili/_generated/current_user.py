@@ -10,4 +10,3 @@ class CurrentUser(BaseModel):
 
 
 CurrentUserData = UserProfile
-CurrentUser.model_rebuild()

@@ -10,4 +10,3 @@ class DeleteAssets(BaseModel):
 
 
 DeleteAssetsData = AssetActionOutcome
-DeleteAssets.model_rebuild()

@@ -10,4 +10,3 @@ class ExportAssets(BaseModel):
 
 
 ExportAssetsData = ExportAsset
-ExportAssets.model_rebuild()

@@ -10,4 +10,3 @@ class ExportAssetsAllLabels(BaseModel):
 
 
 ExportAssetsAllLabelsData = ExportAssetAllLabels
-ExportAssetsAllLabels.model_rebuild()

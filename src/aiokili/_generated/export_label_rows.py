@@ -10,4 +10,3 @@ class ExportLabelRows(BaseModel):
 
 
 ExportLabelRowsData = ExportLabelRow
-ExportLabelRows.model_rebuild()

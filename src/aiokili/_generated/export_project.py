@@ -27,7 +27,3 @@ class ExportProjectData(BaseModel):
 
 class ExportProjectDataDataConnections(BaseModel):
     id: str
-
-
-ExportProject.model_rebuild()
-ExportProjectData.model_rebuild()

@@ -10,4 +10,3 @@ class GetPluginBuildErrors(BaseModel):
 
 
 GetPluginBuildErrorsData = PluginLog
-GetPluginBuildErrors.model_rebuild()

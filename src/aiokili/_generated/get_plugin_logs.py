@@ -10,4 +10,3 @@ class GetPluginLogs(BaseModel):
 
 
 GetPluginLogsData = PluginLog
-GetPluginLogs.model_rebuild()

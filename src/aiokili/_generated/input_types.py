@@ -391,12 +391,3 @@ class IssueData(BaseModel):
 class CheckedTagData(BaseModel):
     tag_id: str = Field(alias="tagId")
     project_id: str = Field(alias="projectId")
-
-
-LabelWhere.model_rebuild()
-AssetWhere.model_rebuild()
-UserWhere.model_rebuild()
-OrganizationWhere.model_rebuild()
-IssueWhere.model_rebuild()
-AppendManyLabelsData.model_rebuild()
-AssetData.model_rebuild()

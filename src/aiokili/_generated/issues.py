@@ -10,4 +10,3 @@ class Issues(BaseModel):
 
 
 IssuesData = Issue
-Issues.model_rebuild()

@@ -13,6 +13,3 @@ class LabelAssetIds(BaseModel):
 class LabelAssetIdsData(BaseModel):
     id: str
     asset_id: str = Field(alias="assetId")
-
-
-LabelAssetIds.model_rebuild()

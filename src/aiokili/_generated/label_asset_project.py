@@ -17,7 +17,3 @@ class LabelAssetProjectData(BaseModel):
 
 class LabelAssetProjectDataProject(BaseModel):
     id: str
-
-
-LabelAssetProject.model_rebuild()
-LabelAssetProjectData.model_rebuild()

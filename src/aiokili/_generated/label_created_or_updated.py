@@ -12,4 +12,3 @@ class LabelCreatedOrUpdated(BaseModel):
 
 
 LabelCreatedOrUpdatedData = Label
-LabelCreatedOrUpdated.model_rebuild()

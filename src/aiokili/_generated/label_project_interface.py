@@ -18,6 +18,3 @@ class LabelProjectInterfaceData(BaseModel):
     id: str
     input_type: Optional[InputType] = Field(alias="inputType")
     json_interface: JSONObject = Field(alias="jsonInterface")
-
-
-LabelProjectInterface.model_rebuild()

@@ -10,4 +10,3 @@ class Labels(BaseModel):
 
 
 LabelsData = Label
-Labels.model_rebuild()

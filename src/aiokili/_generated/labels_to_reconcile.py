@@ -25,7 +25,3 @@ class LabelsToReconcileData(BaseModel):
 
 class LabelsToReconcileDataAuthor(BaseModel):
     id: str
-
-
-LabelsToReconcile.model_rebuild()
-LabelsToReconcileData.model_rebuild()

@@ -10,4 +10,3 @@ class ListPlugins(BaseModel):
 
 
 ListPluginsData = Plugin
-ListPlugins.model_rebuild()

@@ -13,6 +13,3 @@ class ListTagsByOrg(BaseModel):
 class ListTagsByOrgData(BaseModel):
     id: str
     label: Optional[str]
-
-
-ListTagsByOrg.model_rebuild()

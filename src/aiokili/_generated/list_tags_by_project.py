@@ -13,6 +13,3 @@ class ListTagsByProject(BaseModel):
 class ListTagsByProjectData(BaseModel):
     id: str
     label: Optional[str]
-
-
-ListTagsByProject.model_rebuild()

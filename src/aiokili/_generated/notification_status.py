@@ -13,6 +13,3 @@ class NotificationStatus(BaseModel):
 class NotificationStatusData(BaseModel):
     id: str
     status: Optional[str]
-
-
-NotificationStatus.model_rebuild()

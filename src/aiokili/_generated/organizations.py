@@ -10,4 +10,3 @@ class Organizations(BaseModel):
 
 
 OrganizationsData = Organization
-Organizations.model_rebuild()

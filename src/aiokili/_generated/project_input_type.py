@@ -16,6 +16,3 @@ class ProjectInputType(BaseModel):
 class ProjectInputTypeData(BaseModel):
     id: str
     input_type: Optional[InputType] = Field(alias="inputType")
-
-
-ProjectInputType.model_rebuild()

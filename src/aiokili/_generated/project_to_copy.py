@@ -20,6 +20,3 @@ class ProjectToCopyData(BaseModel):
     json_interface: JSONObject = Field(alias="jsonInterface")
     instructions: Optional[str]
     geospatial_settings: Optional[Any] = Field(alias="geospatialSettings")
-
-
-ProjectToCopy.model_rebuild()

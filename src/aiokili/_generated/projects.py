@@ -10,4 +10,3 @@ class Projects(BaseModel):
 
 
 ProjectsData = Project
-Projects.model_rebuild()

@@ -12,4 +12,3 @@ class ResumeLabelCreatedOrUpdated(BaseModel):
 
 
 ResumeLabelCreatedOrUpdatedData = Label
-ResumeLabelCreatedOrUpdated.model_rebuild()

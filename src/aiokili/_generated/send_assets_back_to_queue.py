@@ -10,4 +10,3 @@ class SendAssetsBackToQueue(BaseModel):
 
 
 SendAssetsBackToQueueData = AssetActionOutcome
-SendAssetsBackToQueue.model_rebuild()

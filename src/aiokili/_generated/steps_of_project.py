@@ -16,7 +16,3 @@ class StepsOfProjectData(BaseModel):
 class StepsOfProjectDataSteps(BaseModel):
     id: str
     name: str
-
-
-StepsOfProject.model_rebuild()
-StepsOfProjectData.model_rebuild()

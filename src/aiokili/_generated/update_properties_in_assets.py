@@ -10,4 +10,3 @@ class UpdatePropertiesInAssets(BaseModel):
 
 
 UpdatePropertiesInAssetsData = UpdatedAsset
-UpdatePropertiesInAssets.model_rebuild()

@@ -10,4 +10,3 @@ class UpdatePropertiesInIssue(BaseModel):
 
 
 UpdatePropertiesInIssueData = Issue
-UpdatePropertiesInIssue.model_rebuild()

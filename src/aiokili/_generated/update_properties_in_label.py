@@ -12,4 +12,3 @@ class UpdatePropertiesInLabel(BaseModel):
 
 
 UpdatePropertiesInLabelData = Label
-UpdatePropertiesInLabel.model_rebuild()

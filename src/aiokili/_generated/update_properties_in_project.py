@@ -10,4 +10,3 @@ class UpdatePropertiesInProject(BaseModel):
 
 
 UpdatePropertiesInProjectData = Project
-UpdatePropertiesInProject.model_rebuild()

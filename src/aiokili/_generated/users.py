@@ -10,4 +10,3 @@ class Users(BaseModel):
 
 
 UsersData = UserProfile
-Users.model_rebuild()

@@ -10,4 +10,3 @@ class Viewer(BaseModel):
 
 
 ViewerData = User
-Viewer.model_rebuild()

@@ -22,6 +22,11 @@ def main() -> None:
         import typer  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the install
         sys.exit("The aiokili command needs the cli extra: pip install 'aiokili[cli]'")
+    if sys.argv[1:] == ["--version"]:  # what the app's --version prints, without the SDK
+        from .._core.constants import VERSION
+
+        print(f"aiokili {VERSION}")
+        return
     _app()()
 
 

@@ -1,14 +1,49 @@
-"""The ``aiokili`` application: global options, then one sub-application per command group."""
+"""The ``aiokili`` application: global options, then one sub-application per command group.
+
+A group's module is imported when a command line names it (``--help`` lists them all), so
+``aiokili --version`` or ``aiokili server`` import none of them.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from .._core.constants import VERSION
-from . import assets, labels, plugins, projects, server, webhooks
+from . import server
 from ._common import EXIT_CODES, Settings, configure_logging
+
+GROUPS = ("projects", "assets", "plugins", "webhooks", "labels")
+"""The command groups, in their ``--help`` order: ``aiokili.cli.<group>.app`` is each."""
+ROOT: dict[str, Any] = {"rich_markup_mode": None}
+"""Options of the root Typer that typer passes down to its groups."""
+
+
+class _LazyGroups(TyperGroup):
+    """The root command, whose groups are imported and converted on first look-up, exactly
+    as ``add_typer`` + typer's conversion would have done it at start-up. (Contexts and
+    commands are typed ``Any``: click's, or the copy of click that recent typers carry.)"""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*(name for name in self.commands if name not in GROUPS), *GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in GROUPS and cmd_name not in self.commands:
+            holder = typer.Typer(**ROOT)
+            holder.add_typer(
+                importlib.import_module(f".{cmd_name}", __package__).app, name=cmd_name
+            )
+            self.add_command(typer.main.get_group(holder).commands[cmd_name], cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in GROUPS:
+            for name in GROUPS:  # an unknown name: "did you mean" weighs every group
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 def _version(value: bool) -> None:
@@ -47,16 +82,12 @@ def root(
 def build_app() -> typer.Typer:
     """The root application: its options, ``server``, ``quickstart`` and the command groups."""
     app = typer.Typer(
+        cls=_LazyGroups,
         help="aiokili: async Kili SDK and local Kili server.",
         epilog=EXIT_CODES,
         no_args_is_help=True,
-        rich_markup_mode=None,
+        **ROOT,
     )
     app.callback()(root)
-    server.register(app)
-    app.add_typer(projects.app, name="projects")
-    app.add_typer(assets.app, name="assets")
-    app.add_typer(plugins.app, name="plugins")
-    app.add_typer(webhooks.app, name="webhooks")
-    app.add_typer(labels.app, name="labels")
+    server.register(app)  # `server` and `quickstart`; the groups load when named
     return app

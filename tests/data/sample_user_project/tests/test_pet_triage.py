@@ -3,7 +3,7 @@
 import pet_triage
 import pytest
 
-pytestmark = pytest.mark.anyio
+pytestmark = pytest.mark.anyio  # pytest-asyncio: pytest.mark.asyncio in strict mode, none in auto
 
 
 async def test_prelabel_labels_only_unlabelled_assets(kili, kili_project):
@@ -53,3 +53,13 @@ async def test_the_app_sees_a_bad_project_id(kili):
 
     with pytest.raises(KiliError):
         await pet_triage.prelabel(kili, "no-such-project")
+
+
+async def test_the_apps_own_client_in_a_fixture(app_kili, kili_project):
+    project_id = await kili_project()
+    await app_kili.append_many_to_dataset(
+        project_id,
+        content_array=[f"https://example.com/{i}.jpg" for i in range(250)],
+        external_id_array=[f"cat-{i}" for i in range(250)],
+    )
+    assert await pet_triage.prelabel(app_kili.with_options(page_size=100), project_id) == 250
