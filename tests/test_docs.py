@@ -187,8 +187,11 @@ def test_the_pytest_page_lists_the_plugins_fixtures_and_its_marker() -> None:
     fixtures = {
         name
         for name, value in vars(plugin).items()
-        if type(value).__name__ == "FixtureFunctionDefinition"  # pytest >= 8.4
-        or hasattr(value, "_pytestfixturefunction")
+        if not name.startswith("_")  # the per-plugin copies behind `kili` and `kili_project`
+        and (
+            type(value).__name__ == "FixtureFunctionDefinition"  # pytest >= 8.4
+            or hasattr(value, "_pytestfixturefunction")
+        )
     }
     assert "kili_fresh_server" in fixtures
     assert sorted(tables["Fixture"]) == sorted(fixtures)

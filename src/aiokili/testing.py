@@ -52,7 +52,9 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any]) -> Iterator[Any]:
         if "aiokili[server]" not in str(exc):  # not aiokili.server's own message
             raise
         missing = str(exc)
-    pytest.fail(f"{fixturedef.argname}: {missing}", pytrace=False)  # without the chain
+    # the public fixture's name (``kili``), not that of its copy per async plugin
+    name = fixturedef.argname.lstrip("_").partition("_on_")[0]
+    pytest.fail(f"{name}: {missing}", pytrace=False)  # without the chain
 
 
 #: The interface ``kili_project`` uses when given none: one single-choice classification job.
