@@ -40,8 +40,10 @@ if TYPE_CHECKING:
         KiliError,
         KiliInputError,
         NotFoundError,
+        PluginArgumentError,
         PluginBuildError,
         PluginDeployTimeout,
+        PluginNameTaken,
         RateLimitError,
     )
     from .exports.formats import ExportFormatError
@@ -98,8 +100,10 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "KiliError",
         "KiliInputError",
         "NotFoundError",
+        "PluginArgumentError",
         "PluginBuildError",
         "PluginDeployTimeout",
+        "PluginNameTaken",
         "RateLimitError",
     ),
     ".models": (
@@ -196,8 +200,10 @@ __all__ = [
     "ParsedCategory",
     "ParsedJob",
     "ParsedLabel",
+    "PluginArgumentError",
     "PluginBuildError",
     "PluginDeployTimeout",
+    "PluginNameTaken",
     "Point",
     "PredictionFilters",
     "Project",

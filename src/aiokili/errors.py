@@ -4,6 +4,8 @@
 KiliError
 ├── ConfigurationError            no API key, bad endpoint (raised before any request)
 ├── KiliInputError (ValueError)   bad arguments, checked locally or against the API
+│   ├── PluginArgumentError       a plugin argument missing or misnamed (also a TypeError)
+│   └── PluginNameTaken           upload_plugin with a name already used (→ update_plugin)
 ├── APIError                      a request was made and failed
 │   ├── APIConnectionError        network failure → APITimeoutError
 │   ├── HTTPStatusError           non-GraphQL error body with a 4xx/5xx status → RateLimitError
@@ -267,3 +269,14 @@ class PluginDeployTimeout(KiliError):
             f"{status}). It may still be deploying: check get_plugin_status(), or wait longer "
             "with deploy_timeout=."
         )
+
+
+class PluginArgumentError(KiliInputError, TypeError):
+    """A plugin argument missing or misnamed. A :class:`KiliInputError` like every bad
+    argument, and a ``TypeError`` as the official SDK raises there, so code catching either
+    keeps working."""
+
+
+class PluginNameTaken(KiliInputError):
+    """``upload_plugin`` with the name of a plugin already uploaded (its ``__cause__`` is
+    the API's error); the message points to ``update_plugin``."""

@@ -13,7 +13,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..client import AsyncKili
-from ..errors import KiliInputError, NotFoundError, PluginBuildError, PluginDeployTimeout
+from ..errors import (
+    KiliInputError,
+    NotFoundError,
+    PluginBuildError,
+    PluginDeployTimeout,
+    PluginNameTaken,
+)
 from ..plugins import PluginLog
 from ..plugins.files import plugin_files, plugin_name_of
 from ..plugins.methods import DEPLOY_TIMEOUT
@@ -142,9 +148,7 @@ async def _deploy(
         if update:
             return await kili.update_plugin(path, name, True, matchers, deploy_timeout=timeout)
         return await kili.upload_plugin(path, name, True, matchers, deploy_timeout=timeout)
-    except KiliInputError as exc:
-        if "already exists" not in str(exc):
-            raise
+    except PluginNameTaken as exc:
         raise KiliInputError(
             f'A plugin named "{shown}" already exists. Hint: `aiokili plugins '
             f"update {path} --name {shown}` replaces its code."

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .._generated.enums import PluginHandlerType
-from ..errors import KiliInputError
+from ..errors import KiliInputError, PluginArgumentError
 
 HANDLERS = {
     "on_submit": PluginHandlerType.onSubmit,
@@ -21,12 +21,6 @@ HANDLERS = {
 }
 """Handler method name → the handler type registered for it."""
 SKIPPED_DIRS = {"__pycache__", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
-
-
-class PluginArgumentError(KiliInputError, TypeError):
-    """A plugin argument missing or misnamed. A :class:`~aiokili.KiliInputError` like every
-    bad argument, and a ``TypeError`` as the official SDK raises there, so code catching
-    either keeps working."""
 
 
 def plugin_path_of(method: str, plugin_path: object, kwargs: dict[str, Any]) -> Path:

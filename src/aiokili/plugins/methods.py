@@ -34,10 +34,16 @@ from .._generated.input_types import (
     PluginRunnerData,
 )
 from .._generated.operations import LIST_PLUGINS_GQL
-from ..errors import GraphQLError, KiliInputError, PluginBuildError, PluginDeployTimeout
+from ..errors import (
+    GraphQLError,
+    KiliInputError,
+    PluginArgumentError,
+    PluginBuildError,
+    PluginDeployTimeout,
+    PluginNameTaken,
+)
 from .files import (
     HANDLERS,
-    PluginArgumentError,
     check_page,
     check_text,
     handler_types,
@@ -60,11 +66,6 @@ NAME_TAKEN = "an entity Plugin already exists with value"
 """How Kili's answer to ``createPlugin`` with a name already used begins (the local server's
 too). Kili sends no error code of its own for it (the official SDK, too, tells it by this
 text), so it is told by the start of the error's message."""
-
-
-class PluginNameTaken(KiliInputError):
-    """``upload_plugin`` with the name of a plugin already uploaded (its ``__cause__`` is
-    the API's error); the message points to ``update_plugin``."""
 
 
 # ----------------------------------------------------------------------------- the domain

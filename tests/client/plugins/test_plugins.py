@@ -497,5 +497,5 @@ async def test_only_a_taken_name_points_to_update_plugin(
                 await kili.upload_plugin(path)
     assert ("kili.update_plugin(" in str(e.value)) is hint
     assert isinstance(e.value, aiokili.GraphQLError) is not hint
-    assert isinstance(e.value, plugin_methods.PluginNameTaken) is hint
+    assert isinstance(e.value, aiokili.PluginNameTaken) is hint
     assert api.names() == ["CreatePlugin"]
