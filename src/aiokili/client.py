@@ -80,9 +80,14 @@ class AsyncKili(
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         settings = Settings.resolve(
-            api_key, api_endpoint, timeout=timeout, max_retries=max_retries,
-            page_size=page_size, prefetch=prefetch, concurrency=concurrency,
-        )  # fmt: skip
+            api_key,
+            api_endpoint,
+            timeout=timeout,
+            max_retries=max_retries,
+            page_size=page_size,
+            prefetch=prefetch,
+            concurrency=concurrency,
+        )
         super().__init__(Core.create(settings, http_client))
 
     def __repr__(self) -> str:
@@ -115,10 +120,13 @@ class AsyncKili(
         Domain.__init__(
             clone,
             self._core.with_settings(
-                timeout=timeout, max_retries=max_retries, page_size=page_size,
-                prefetch=prefetch, concurrency=concurrency,
+                timeout=timeout,
+                max_retries=max_retries,
+                page_size=page_size,
+                prefetch=prefetch,
+                concurrency=concurrency,
             ),
-        )  # fmt: skip
+        )
         return clone
 
     async def __aenter__(self) -> AsyncKili:

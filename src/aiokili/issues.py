@@ -175,14 +175,23 @@ class IssueMethods(Domain):
         async def reconcile(chunk: Sequence[IssueToCreate]) -> list[str | None]:
             return await self._written_issues(project_id, chunk, assets, since)
 
-        ids = await self._core.bulk("create_issues", items, send, keys=labels,
-                                    chunk_size=C.LABELS_CHUNK, reconcile=reconcile)  # fmt: skip
+        ids = await self._core.bulk(
+            "create_issues",
+            items,
+            send,
+            keys=labels,
+            chunk_size=C.LABELS_CHUNK,
+            reconcile=reconcile,
+        )
         return [{"id": issue_id} for issue_id in ids]
 
     async def _written_issues(
-        self, project_id: str, chunk: Sequence[IssueToCreate], assets: dict[str, str],
+        self,
+        project_id: str,
+        chunk: Sequence[IssueToCreate],
+        assets: dict[str, str],
         since: datetime,
-    ) -> list[str | None]:  # fmt: skip
+    ) -> list[str | None]:
         """After an unknown outcome: per item, the id of the issue the API already created
         (same label, object, type, text and author, created since the call began)."""
         me = (await self._core.gql.viewer()).data.id
@@ -197,10 +206,12 @@ class IssueMethods(Domain):
 
         def written(item: IssueToCreate, issue: Issue) -> bool:
             text = issue.comments[0].text if issue.comments else None
-            return (created_since(issue.created_at, since)
-                    and (issue.author.id if issue.author else None) == me
-                    and (issue.label_id, issue.object_mid, issue.type_, text)
-                    == (item.label_id, item.object_mid, item.type_, item.text))  # fmt: skip
+            return (
+                created_since(issue.created_at, since)
+                and (issue.author.id if issue.author else None) == me
+                and (issue.label_id, issue.object_mid, issue.type_, text)
+                == (item.label_id, item.object_mid, item.type_, item.text)
+            )
 
         result: list[str | None] = []
         for item in chunk:

@@ -81,9 +81,16 @@ IssueTypeName = Literal["ISSUE", "QUESTION"]
 IssueStatusName = Literal["CANCELLED", "OPEN", "SOLVED"]
 """Names of :class:`IssueStatus`."""
 InputTypeName = Literal[
-    "IMAGE", "GEOSPATIAL", "PDF", "TEXT", "VIDEO", "LLM_RLHF", "LLM_INSTR_FOLLOWING",
-    "LLM_STATIC", "AUDIO",
-]  # fmt: skip
+    "IMAGE",
+    "GEOSPATIAL",
+    "PDF",
+    "TEXT",
+    "VIDEO",
+    "LLM_RLHF",
+    "LLM_INSTR_FOLLOWING",
+    "LLM_STATIC",
+    "AUDIO",
+]
 """Names of :class:`InputType`."""
 ComplianceTagName = Literal["PHI", "PII"]
 """Names of :class:`ComplianceTag`."""

@@ -90,9 +90,15 @@ class WebhookMethods(Domain):
                 of handler types.
         """
         data = _webhook(
-            "create_webhook", "webhook_url", webhook_url, plugin_name, "header", header,
-            handler_types, event_matcher,
-        )  # fmt: skip
+            "create_webhook",
+            "webhook_url",
+            webhook_url,
+            plugin_name,
+            "header",
+            header,
+            handler_types,
+            event_matcher,
+        )
         return (await self._core.gql.create_webhook(data)).data
 
     async def update_webhook(
@@ -108,7 +114,13 @@ class WebhookMethods(Domain):
 
         ``handler_types`` default ``["onSubmit", "onReview"]``."""
         data = _webhook(
-            "update_webhook", "new_webhook_url", new_webhook_url, plugin_name, "new_header",
-            new_header, handler_types, event_matcher,
-        )  # fmt: skip
+            "update_webhook",
+            "new_webhook_url",
+            new_webhook_url,
+            plugin_name,
+            "new_header",
+            new_header,
+            handler_types,
+            event_matcher,
+        )
         return (await self._core.gql.update_webhook(data)).data

@@ -43,9 +43,15 @@ from .settings import Endpoint
 
 _AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN_API_KEY"})
 _INPUT_CODES = frozenset(
-    {"BAD_USER_INPUT", "BAD_REQUEST", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED",
-     "QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP"}
-)  # fmt: skip
+    {
+        "BAD_USER_INPUT",
+        "BAD_REQUEST",
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+        "QUERY_TOO_COMPLEX",
+        "QUERY_TOO_DEEP",
+    }
+)
 _OPERATION_KEY = "aiokili.operation"
 _CALL_KEY = "aiokili.call"
 

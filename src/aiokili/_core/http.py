@@ -127,8 +127,12 @@ class RetryPolicy:
                 log.info("%s: %s, every request of the client pauses %.1f s", what, reason, wait)
             if outcome.processed and not idempotent:
                 outcome.error.outcome_unknown = True
-                log.info("%s: %s after %.2f s; not resent (it may have been applied)",
-                         what, reason, elapsed)  # fmt: skip
+                log.info(
+                    "%s: %s after %.2f s; not resent (it may have been applied)",
+                    what,
+                    reason,
+                    elapsed,
+                )
                 raise outcome.error
             if retries >= limit:
                 log.info("%s: %s; giving up after %d retries", what, reason, retries)

@@ -259,10 +259,14 @@ class _Parser:
             child_names = [c for c in declared.get("children") or [] if c in self.jobs]
             children = self.jobs_of(item.get("children"), child_names, f"{job}.{name}.children")
             confidence = item.get("confidence")
-            out.append(Category(
-                name, str(declared.get("name") or name),
-                float(confidence) if isinstance(confidence, (int, float)) else None, children,
-            ))  # fmt: skip
+            out.append(
+                Category(
+                    name,
+                    str(declared.get("name") or name),
+                    float(confidence) if isinstance(confidence, (int, float)) else None,
+                    children,
+                )
+            )
         return out
 
     def annotation(self, job: str, spec: Mapping[str, Any], raw: Any, index: int) -> Annotation:
@@ -277,8 +281,11 @@ class _Parser:
             )
         categories = self.categories(job, spec, raw.get("categories"))
         names = [c for category in categories for c in _declared_children(spec, category.name)]
-        children = self.jobs_of(raw.get("children"), [n for n in names if n in self.jobs],
-                                f"{job}.annotations[{index}].children")  # fmt: skip
+        children = self.jobs_of(
+            raw.get("children"),
+            [n for n in names if n in self.jobs],
+            f"{job}.annotations[{index}].children",
+        )
         polys = [
             BoundingPoly(_points(p.get("normalizedVertices")))
             for p in raw.get("boundingPoly") or []
@@ -294,13 +301,18 @@ class _Parser:
         return Annotation(
             mid=str(raw["mid"]) if raw.get("mid") is not None else None,
             type=kind if isinstance(kind, str) else None,
-            categories=categories, children=children, bounding_poly=polys, point=point,
+            categories=categories,
+            children=children,
+            bounding_poly=polys,
+            point=point,
             polyline=_points(raw.get("polyline")),
             begin_offset=begin if isinstance(begin, int) else None,
             end_offset=end if isinstance(end, int) else None,
             content=content if isinstance(content, str) else None,
-            start_entities=start, end_entities=stop, raw=raw,
-        )  # fmt: skip
+            start_entities=start,
+            end_entities=stop,
+            raw=raw,
+        )
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -115,8 +115,11 @@ def _build(model: type[BaseModel], tree: dict[str, Any], path: str) -> Selection
             parts.append(alias)
     if "id" in by_alias and "id" not in tree:
         parts.insert(0, "id")  # ids are always selected
-    left_out = tuple(name for name, f in model.model_fields.items()
-                     if (f.alias or name) not in tree and (f.alias or name) != "id")  # fmt: skip
+    left_out = tuple(
+        name
+        for name, f in model.model_fields.items()
+        if (f.alias or name) not in tree and (f.alias or name) != "id"
+    )
     return Selection(" ".join(parts), left_out, nested, path)
 
 
@@ -155,9 +158,10 @@ def with_selection(document: str, fragment: str, selection: str) -> str:
     fields = parse(f"{{ {selection} }}", no_location=True).definitions[0]
     new_selections = fields.selection_set.selections  # type: ignore[attr-defined]
     (operation,) = [
-        d for d in parse(document, no_location=True).definitions
+        d
+        for d in parse(document, no_location=True).definitions
         if isinstance(d, OperationDefinitionNode)
-    ]  # fmt: skip
+    ]
     root = operation.selection_set.selections[0]
     if not isinstance(root, FieldNode) or root.selection_set is None:  # pragma: no cover
         raise RuntimeError(f"{operation.name} has no root field with a selection")

@@ -211,10 +211,16 @@ async def _import(
     if not todo:
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=err(), disable=quiet,
-    ) as bar:  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _Rate(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err(),
+        disable=quiet,
+    ) as bar:
         task = bar.add_task("Importing", total=len(todo))
         for start in range(0, len(todo), step):
             batch = todo[start : start + step]
@@ -247,8 +253,9 @@ def list_(
         found = await kili.assets(project_id, fields=chosen, first=limit)
         return [dump(asset) for asset in found]
 
-    rows = run(ctx, work, api_key, endpoint, PROJECT_HINT,
-               {"project_id": "PROJECT", "fields": "--fields"})  # fmt: skip
+    rows = run(
+        ctx, work, api_key, endpoint, PROJECT_HINT, {"project_id": "PROJECT", "fields": "--fields"}
+    )
     if json_:
         return
     if settings(ctx).quiet:
@@ -262,8 +269,11 @@ def list_(
     shown = rows[:TABLE_LIMIT] if first is None else rows
     out().print(table(f"Assets of project {escape(project_id)}", columns, shown))
     if len(rows) > len(shown):
-        say(ctx, f"Only the first {TABLE_LIMIT} assets are shown: --first N shows more, "
-                 "--json all of them.")  # fmt: skip
+        say(
+            ctx,
+            f"Only the first {TABLE_LIMIT} assets are shown: --first N shows more, "
+            "--json all of them.",
+        )
 
 
 def _check_contents(items: list[Item], input_type: InputType | None) -> None:
@@ -301,11 +311,13 @@ async def _import_batch(
         for failure in exc.failures:
             item = batch[failure.index]
             summary.failed.append(
-                {"externalId": item.external_id, "where": item.where,
-                 "error": one_line(failure.error)}
-            )  # fmt: skip
-        if not exc.succeeded and all(isinstance(f.error, APIConnectionError)
-                                     for f in exc.failures):  # fmt: skip
+                {
+                    "externalId": item.external_id,
+                    "where": item.where,
+                    "error": one_line(failure.error),
+                }
+            )
+        if not exc.succeeded and all(isinstance(f.error, APIConnectionError) for f in exc.failures):
             raise exc.failures[0].error from exc  # the API is unreachable: stop here
         return
     except KiliInputError as exc:  # content_array[3] -> the line it came from
@@ -320,8 +332,9 @@ def _report(ctx: typer.Context, summary: Summary, json_: bool) -> None:
         emit_json(summary.as_json())
     failed = len(summary.failed)
     if failed:
-        details = shown_failures([f"{f['where']} ({f['externalId']}): {f['error']}"
-                                  for f in summary.failed])  # fmt: skip
+        details = shown_failures(
+            [f"{f['where']} ({f['externalId']}): {f['error']}" for f in summary.failed]
+        )
         fail(
             FAILED,
             f"{failed:,} of {summary.total:,} assets failed to import ({summary.imported:,} "
@@ -332,11 +345,16 @@ def _report(ctx: typer.Context, summary: Summary, json_: bool) -> None:
     if json_:
         return
     if not summary.imported:
-        say(ctx, f"Nothing to import: all {summary.total:,} assets are already in project "
-                 f"{escape(summary.project_id)}.")  # fmt: skip
+        say(
+            ctx,
+            f"Nothing to import: all {summary.total:,} assets are already in project "
+            f"{escape(summary.project_id)}.",
+        )
         return
     present = (
         f" ({summary.already_present:,} were already there)" if summary.already_present else ""
     )
-    say(ctx, f"Imported {summary.imported:,} assets into project "
-             f"{escape(summary.project_id)}{present}.")  # fmt: skip
+    say(
+        ctx,
+        f"Imported {summary.imported:,} assets into project {escape(summary.project_id)}{present}.",
+    )

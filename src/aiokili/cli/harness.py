@@ -13,13 +13,13 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 
 from ..client import AsyncKili
 from ..errors import GraphQLError, KiliInputError, NotFoundError
-from ..plugins.handler import run_locally
+from ..plugins.handler import Event, run_locally
 
 SEND_BACK_TO_QUEUE = "on_send_back_to_queue"
 
@@ -62,9 +62,14 @@ async def run_handler(
     try:
         with contextlib.redirect_stdout(printed):
             result = await run_locally(
-                path, label, asset, project, kili=kili, event=event,  # type: ignore[arg-type]
+                path,
+                label,
+                asset,
+                project,
+                kili=kili,
+                event=cast(Event, event),  # checked by run_locally, naming the events
                 logger=output.logger(f"plugin.{path.stem}"),
-            )  # fmt: skip
+            )
     except Exception as exc:
         plugin_tb = _plugin_traceback(exc, folder)
         if plugin_tb is None:

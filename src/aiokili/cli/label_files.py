@@ -42,8 +42,11 @@ def read_labels(path: Path) -> LabelFile:
     rows: list[LabelRow] = []
     for i, row in enumerate(data, 1):
         if not isinstance(row, dict) or not isinstance(row.get("json_response"), dict):
-            fail(USAGE, f"FILE {path}: label {i} has no json_response object.",
-                 'Each label: {"external_id" or "asset_id": ..., "json_response": {...}}')  # fmt: skip
+            fail(
+                USAGE,
+                f"FILE {path}: label {i} has no json_response object.",
+                'Each label: {"external_id" or "asset_id": ..., "json_response": {...}}',
+            )
         if bool(row.get("external_id")) == bool(row.get("asset_id")):
             fail(USAGE, f"FILE {path}: label {i} needs exactly one of external_id, asset_id.")
         key = row.get("external_id") or row.get("asset_id")
@@ -71,8 +74,11 @@ def _load(path: Path) -> list[Any]:
         else:
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     except ValueError as exc:
-        fail(USAGE, f"FILE {path}: not JSON or JSONL ({exc}).",
-             'One object per line: {"external_id": "a", "json_response": {...}}')  # fmt: skip
+        fail(
+            USAGE,
+            f"FILE {path}: not JSON or JSONL ({exc}).",
+            'One object per line: {"external_id": "a", "json_response": {...}}',
+        )
     if not isinstance(rows, list):
         fail(USAGE, f"FILE {path}: expected a list of labels.")
     return rows

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
@@ -34,7 +34,7 @@ from rich.text import Text
 
 from ..client import AsyncKili
 from ..errors import APIConnectionError, BulkOperationError, KiliInputError, NotFoundError
-from ..exports.formats import FORMATS
+from ..exports.formats import FORMATS, ExportFormat, Layout
 from ..models import LabelType
 from ._common import (
     FAILED,
@@ -90,9 +90,14 @@ def bar(ctx: typer.Context, description: str) -> Iterator[Update]:
         yield lambda done, total: None
         return
     columns = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TaskProgressColumn(), Rate(), TimeElapsedColumn(), TimeRemainingColumn(),
-    )  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        Rate(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with ExitStack() as stack:
         shown: list[tuple[Progress, Any]] = []
 
@@ -152,10 +157,15 @@ def export(
                 update(done, total)
 
             await kili.export_labels(
-                project, str(output), fmt, layout=layout,  # type: ignore[arg-type]
-                single_file=single_file, with_assets=with_assets,
-                label_type_in=label_type or None, progress=progress,
-            )  # fmt: skip
+                project,
+                str(output),
+                cast(ExportFormat, fmt),  # both checked by export_labels, naming the choices
+                layout=cast(Layout, layout),
+                single_file=single_file,
+                with_assets=with_assets,
+                label_type_in=label_type or None,
+                progress=progress,
+            )
 
     # kili-formats print()s its skipped annotations: keep stdout for the result
     with contextlib.redirect_stdout(sys.stderr):
@@ -220,8 +230,11 @@ def import_(
         if not todo:
             return
         if summary.already_present and not cli_settings(ctx).quiet:
-            err().print(f"{summary.already_present:,} of {summary.total:,} labels are already "
-                        "in the project: importing the others.", markup=False)  # fmt: skip
+            err().print(
+                f"{summary.already_present:,} of {summary.total:,} labels are already "
+                "in the project: importing the others.",
+                markup=False,
+            )
         with bar(ctx, "Importing") as update:
             await _append(kili, project, todo, kind, model_name, summary, update)
 
@@ -308,15 +321,20 @@ async def _append(
             summary.label_ids += await kili.append_labels(
                 asset_id_array=[item.asset_id for item in batch],
                 json_response_array=[item.row.json_response for item in batch],
-                label_type=kind, model_name=model_name, project_id=project,
-            )  # fmt: skip
+                label_type=kind,
+                model_name=model_name,
+                project_id=project,
+            )
         except BulkOperationError as exc:
             summary.label_ids += exc.succeeded
             summary.failed += [
-                {"where": batch[f.index].row.where, summary.key_field: batch[f.index].row.asset_key,
-                 "error": one_line(f.error)}
+                {
+                    "where": batch[f.index].row.where,
+                    summary.key_field: batch[f.index].row.asset_key,
+                    "error": one_line(f.error),
+                }
                 for f in exc.failures
-            ]  # fmt: skip
+            ]
             if not exc.succeeded and all(
                 isinstance(f.error, APIConnectionError) for f in exc.failures
             ):
@@ -348,8 +366,9 @@ def _report(ctx: typer.Context, project: str, summary: Summary, as_json: bool) -
         emit_json(summary.as_json())
     written, present = len(summary.label_ids), summary.already_present
     if summary.failed:
-        details = shown_failures([f"{f['where']} ({f[summary.key_field]}): {f['error']}"
-                                  for f in summary.failed])  # fmt: skip
+        details = shown_failures(
+            [f"{f['where']} ({f[summary.key_field]}): {f['error']}" for f in summary.failed]
+        )
         fail(
             FAILED,
             f"{len(summary.failed):,} of {summary.total:,} labels failed to import ({written:,} "
@@ -360,8 +379,11 @@ def _report(ctx: typer.Context, project: str, summary: Summary, as_json: bool) -
     if as_json:
         return
     if not written:
-        say(ctx, f"Nothing to import: all {summary.total:,} labels are already in project "
-                 f"{escape(project)}.")  # fmt: skip
+        say(
+            ctx,
+            f"Nothing to import: all {summary.total:,} labels are already in project "
+            f"{escape(project)}.",
+        )
         return
     there = f" ({present:,} were already there)" if present else ""
     say(ctx, f"Imported {written:,} label(s) into {escape(project)}{there}.")

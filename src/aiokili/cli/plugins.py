@@ -200,9 +200,13 @@ def activate(
 ) -> None:
     """Run the plugin on a project's events."""
     run(
-        ctx, lambda kili: kili.activate_plugin_on_project(name, project), api_key,
-        endpoint, _project_hint(), NAME_NAMES,
-    )  # fmt: skip
+        ctx,
+        lambda kili: kili.activate_plugin_on_project(name, project),
+        api_key,
+        endpoint,
+        _project_hint(),
+        NAME_NAMES,
+    )
     say(ctx, f'Plugin "{escape(name)}" active on project {escape(project)}.')
 
 
@@ -216,9 +220,13 @@ def deactivate(
 ) -> None:
     """Stop running the plugin on a project (it stays active on its other projects)."""
     run(
-        ctx, lambda kili: kili.deactivate_plugin_on_project(name, project), api_key,
-        endpoint, _project_hint(), NAME_NAMES,
-    )  # fmt: skip
+        ctx,
+        lambda kili: kili.deactivate_plugin_on_project(name, project),
+        api_key,
+        endpoint,
+        _project_hint(),
+        NAME_NAMES,
+    )
     say(ctx, f'Plugin "{escape(name)}" deactivated on project {escape(project)}.')
 
 
@@ -227,8 +235,7 @@ def delete(
     ctx: typer.Context, name: Name, api_key: ApiKey = None, endpoint: Endpoint = None
 ) -> None:
     """Delete the plugin (it is deactivated on every project)."""
-    run(ctx, lambda kili: kili.delete_plugin(name), api_key, endpoint, NOT_FOUND_HINT,
-        NAME_NAMES)  # fmt: skip
+    run(ctx, lambda kili: kili.delete_plugin(name), api_key, endpoint, NOT_FOUND_HINT, NAME_NAMES)
     say(ctx, f'Plugin "{escape(name)}" deleted.')
 
 
@@ -252,9 +259,11 @@ def list_(
     table.add_column("id", overflow="fold")
     for plugin in found:
         table.add_row(
-            plugin.name, ", ".join(plugin.project_ids or []) or "-",
-            _when(plugin.updated_at), plugin.id,
-        )  # fmt: skip
+            plugin.name,
+            ", ".join(plugin.project_ids or []) or "-",
+            _when(plugin.updated_at),
+            plugin.id,
+        )
     out().print(table if found else "No plugins.")
 
 
@@ -267,8 +276,14 @@ def status(
     endpoint: Endpoint = None,
 ) -> None:
     """The plugin's deployment status: DEPLOYING, ACTIVE or FAILED."""
-    found = run(ctx, lambda kili: kili.get_plugin_status(name), api_key, endpoint,
-                NOT_FOUND_HINT, NAME_NAMES)  # fmt: skip
+    found = run(
+        ctx,
+        lambda kili: kili.get_plugin_status(name),
+        api_key,
+        endpoint,
+        NOT_FOUND_HINT,
+        NAME_NAMES,
+    )
     if json_:
         emit_json({"name": name, "status": found})
     else:
@@ -286,8 +301,14 @@ def build_errors(
 ) -> None:
     """The plugin's build errors (the reason a deployment FAILED)."""
     start = parse_since(since)
-    found = run(ctx, lambda kili: kili.get_plugin_build_errors(name, start), api_key,
-                endpoint, NOT_FOUND_HINT, NAME_NAMES)  # fmt: skip
+    found = run(
+        ctx,
+        lambda kili: kili.get_plugin_build_errors(name, start),
+        api_key,
+        endpoint,
+        NOT_FOUND_HINT,
+        NAME_NAMES,
+    )
     if json_:
         emit_json(found)
         return

@@ -115,8 +115,11 @@ def create(
             input_type=input_type,
             json_interface=json_interface,
         ),
-        api_key, endpoint, None, NAMES,
-    )  # fmt: skip
+        api_key,
+        endpoint,
+        None,
+        NAMES,
+    )
     if json_:
         emit_json(project)
     elif settings(ctx).quiet:

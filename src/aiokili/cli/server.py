@@ -49,10 +49,16 @@ def serve(
 
     try:
         server = LocalServer(
-            host=host, port=port, db=db, api_key=api_key, latency_ms=latency_ms,
-            log_level=log_level.lower(), plugin_memory_mb=plugin_memory_mb,
-            plugin_timeout_s=plugin_timeout_s, plugin_requirements=plugin_requirement,
-        )  # fmt: skip
+            host=host,
+            port=port,
+            db=db,
+            api_key=api_key,
+            latency_ms=latency_ms,
+            log_level=log_level.lower(),
+            plugin_memory_mb=plugin_memory_mb,
+            plugin_timeout_s=plugin_timeout_s,
+            plugin_requirements=plugin_requirement,
+        )
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise

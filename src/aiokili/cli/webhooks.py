@@ -71,10 +71,16 @@ def create(
         lambda kili: kili.create_webhook(
             url, name, header, True, _types(handler_type), event_matcher or None
         ),
-        api_key, endpoint, None, NAMES,
-    )  # fmt: skip
-    say(ctx, f'Webhook "{escape(name)}" created; activate it with `aiokili plugins activate '
-             f"{escape(name)} --project PROJECT_ID`.")  # fmt: skip
+        api_key,
+        endpoint,
+        None,
+        NAMES,
+    )
+    say(
+        ctx,
+        f'Webhook "{escape(name)}" created; activate it with `aiokili plugins activate '
+        f"{escape(name)} --project PROJECT_ID`.",
+    )
 
 
 @app.command()
@@ -94,8 +100,11 @@ def update(
         lambda kili: kili.update_webhook(
             url, name, header, True, _types(handler_type), event_matcher or None
         ),
-        api_key, endpoint, None, NAMES,
-    )  # fmt: skip
+        api_key,
+        endpoint,
+        None,
+        NAMES,
+    )
     say(ctx, f'Webhook "{escape(name)}" updated.')
 
 

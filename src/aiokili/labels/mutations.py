@@ -313,18 +313,24 @@ class LabelMutationMethods(Domain):
         the API already has (same asset, type, author, model name and json response), else
         None; each existing label accounts for one. What ``aiokili labels import`` skips."""
         shared = {"modelName": model_name} if model_name is not None else {}
-        items = [{"assetID": asset, "jsonResponse": json.dumps(response), **shared}
-                 for asset, response in zip(asset_ids, json_responses, strict=True)]  # fmt: skip
+        items = [
+            {"assetID": asset, "jsonResponse": json.dumps(response), **shared}
+            for asset, response in zip(asset_ids, json_responses, strict=True)
+        ]
         by_asset: dict[str, list[int]] = {}
         for i, asset in enumerate(asset_ids):
             by_asset.setdefault(asset, []).append(i)
-        groups = [[i for a in assets for i in by_asset[a]]  # an asset's labels stay together
-                  for assets in chunked(list(by_asset), C.EXTERNAL_IDS_CHUNK)]  # fmt: skip
-        jobs = [partial(self._written_labels, [items[i] for i in group], kind, None)
-                for group in groups]  # fmt: skip
+        groups = [
+            [i for a in assets for i in by_asset[a]]  # an asset's labels stay together
+            for assets in chunked(list(by_asset), C.EXTERNAL_IDS_CHUNK)
+        ]
+        jobs = [
+            partial(self._written_labels, [items[i] for i in group], kind, None) for group in groups
+        ]
         found: list[str | None] = [None] * len(items)
-        for group, ids in zip(groups, await gather_or_raise(jobs, limit=C.LOOKUP_CONCURRENCY),
-                              strict=True):  # fmt: skip
+        for group, ids in zip(
+            groups, await gather_or_raise(jobs, limit=C.LOOKUP_CONCURRENCY), strict=True
+        ):
             for i, label_id in zip(group, ids, strict=True):
                 found[i] = label_id
         return found
