@@ -19,11 +19,14 @@ NEVER_AT_IMPORT = ["aiokili.server", "rich", "pandas", "websockets", "kili_forma
                    "aiokili.exports.formats", "aiokili.client", "httpx", "pydantic"]  # fmt: skip
 NEVER_IN_THE_CLIENT = ["aiokili.server", "aiokili.cli", "rich", "click", "pandas", "websockets",
                        "kili_formats", "graphql", "ariadne", "starlette", "uvicorn"]  # fmt: skip
+# loaded by the call that needs them: output_format="parsed_label", a category search, a
+# "did you mean" on a misspelt filter
+NOT_BEFORE_USED = ["aiokili._core.parsed_label", "aiokili._core.category_search", "difflib"]
 
 
 def _loaded_after(code: str, *args: str) -> dict[str, bool]:
     """Which of the watched modules a fresh interpreter has loaded after running ``code``."""
-    watched = sorted({*NEVER_AT_IMPORT, *NEVER_IN_THE_CLIENT})
+    watched = sorted({*NEVER_AT_IMPORT, *NEVER_IN_THE_CLIENT, *NOT_BEFORE_USED, "asyncio"})
     probe = (f"{code}\nimport json, sys\n"
              f"print(json.dumps({{m: m in sys.modules for m in {watched!r}}}))")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
@@ -36,6 +39,12 @@ def _loaded_after(code: str, *args: str) -> dict[str, bool]:
 def test_import_aiokili_loads_none_of_the_heavy_modules() -> None:
     loaded = _loaded_after("import aiokili")
     assert not [m for m in NEVER_AT_IMPORT if loaded[m]]
+
+
+def test_the_client_class_loads_no_event_loop_and_nothing_a_call_loads_when_used() -> None:
+    # asyncio is the event loop's to import (anyio.run, asyncio.run): a trio program never does
+    loaded = _loaded_after("from aiokili import AsyncKili")
+    assert not [m for m in [*NOT_BEFORE_USED, "asyncio"] if loaded[m]]
 
 
 def test_the_client_and_its_first_calls_load_no_server_cli_or_export_module(
@@ -54,7 +63,23 @@ async def main():
 anyio.run(main)
 """
     loaded = _loaded_after(code, kili_server.url, kili_server.api_key)
-    assert not [m for m in NEVER_IN_THE_CLIENT if loaded[m]]
+    assert not [m for m in [*NEVER_IN_THE_CLIENT, *NOT_BEFORE_USED] if loaded[m]]
+
+
+def test_a_trio_program_never_imports_asyncio(kili_server: LocalServer) -> None:
+    code = """
+import sys
+import anyio
+from aiokili import AsyncKili
+
+async def main():
+    async with AsyncKili(api_key=sys.argv[2], api_endpoint=sys.argv[1]) as kili:
+        await kili.count_projects()
+        [p async for p in kili.projects()]  # its pages prefetched in the client's task group
+
+anyio.run(main, backend="trio")
+"""
+    assert not _loaded_after(code, kili_server.url, kili_server.api_key)["asyncio"]
 
 
 def test_calls_work_without_the_server_extras_modules(kili_server: LocalServer) -> None:

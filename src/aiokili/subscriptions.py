@@ -26,7 +26,6 @@ async with kili.label_created_or_updated(project_id) as labels:
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import inspect
 import json
@@ -89,6 +88,8 @@ def ws_url(endpoint: str) -> str:
 
 
 def _require_asyncio() -> None:
+    import asyncio  # here, not at import: ~10 ms that a trio program need not pay
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -11,7 +11,7 @@ stops it, from whichever tasks it likes.
 
 from __future__ import annotations
 
-import asyncio
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -69,12 +69,18 @@ class Background:
 
 
 def _spawn(host: Callable[[], Coroutine[Any, Any, None]]) -> object:
-    """Run ``host()`` as a new top-level task of the running event loop."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # not asyncio: anyio's other backend, trio
-        import trio
+    """Run ``host()`` as a new top-level task of the running event loop (asyncio or trio).
 
-        trio.lowlevel.spawn_system_task(host)
-        return None
-    return loop.create_task(host())
+    asyncio is not imported here unless it already is (an asyncio loop runs only then):
+    importing it costs ~10 ms, which a trio program need not pay."""
+    if "asyncio" in sys.modules:
+        import asyncio
+
+        try:
+            return asyncio.get_running_loop().create_task(host())
+        except RuntimeError:  # no asyncio loop running in this thread
+            pass
+    import trio  # anyio's other backend
+
+    trio.lowlevel.spawn_system_task(host)
+    return None

@@ -6,7 +6,6 @@ the position in an array) and says how to fix it.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from collections.abc import Hashable, Mapping, Sequence
@@ -80,6 +79,8 @@ def _problems(exc: ValidationError) -> str:
 def did_you_mean(name: str, known: Sequence[str]) -> str:
     """``did you mean "status_in"?`` for a misspelt name (the closest known names, as mypy
     suggests them), or "" when nothing is close."""
+    import difflib  # only on a mistake
+
     ratios = {k: difflib.SequenceMatcher(a=name, b=k).ratio() for k in known}
     close = sorted((k for k, r in ratios.items() if r > 0.75), key=lambda k: (-ratios[k], k))
     quoted = [f'"{k}"' for k in close[:3]]

@@ -23,8 +23,8 @@ it). A label naming a job or category the interface does not have raises
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -368,10 +368,10 @@ class ParsedLabelListing(Listing[ParsedLabel]):
     def __init__(
         self,
         core: ListingSource,
-        spec: ListingSpec[ParsedLabel],
         labels: Listing[Label],
         interface: Callable[[], Awaitable[Any]],
     ) -> None:
+        spec = cast(ListingSpec[ParsedLabel], replace(labels._spec, model=ParsedLabel))
         super().__init__(core, spec, labels._where, first=labels._first, skip=labels._skip)
         self._labels = labels
         self._interface = Lazy(interface)

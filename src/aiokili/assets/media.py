@@ -20,7 +20,6 @@ from pydantic import BaseModel
 
 from .._core.base import Core, auth_headers
 from .._core.listing import Lazy, Listing, ListingSpec
-from .._core.parsed_label import parse_label
 from .._generated.input_types import NotificationWhere
 from ..errors import APIConnectionError, APIError, KiliInputError
 from ..models import Asset, InputType
@@ -70,6 +69,8 @@ class AssetListing(Listing[Asset]):
 
 def _parse_labels(asset: Asset, interface: Any) -> None:
     """Replace the asset's labels (and latest label) by their parsed form."""
+    from .._core.parsed_label import parse_label  # loaded when used
+
     values = asset.__dict__  # set as is: the models validate assignments to their types
     if values.get("labels") is not None:
         values["labels"] = [parse_label(lb, interface) for lb in values["labels"]]

@@ -12,7 +12,6 @@ from typing_extensions import TypedDict, Unpack
 
 from .._core import constants as C
 from .._core.base import Domain
-from .._core.category_search import check_category_search
 from .._core.inputs import (
     FILTERS_CONFIG,
     as_list,
@@ -234,6 +233,8 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
         raise KiliInputError(f"{method}() needs project_id, the id of the project to search.")
     checked: dict[str, Any] = dict(check_filters(AssetFilters, filters, method))
     if "label_category_search" in checked:
+        from .._core.category_search import check_category_search  # the parser, when used
+
         check_category_search("label_category_search", checked["label_category_search"])
     for old, new in (*_SEED_NAMES.items(), *_STEP_NAMES.items()):
         if old in checked and new in checked:

@@ -4,17 +4,14 @@ inferences. The mutations (append, honeypots, updates, deletion) are in :mod:`.m
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
-from typing import Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
 from .._core.base import Core, Domain
-from .._core.category_search import check_category_search
 from .._core.inputs import FILTERS_CONFIG, project_where
 from .._core.listing import Listing, ListingSpec
-from .._core.parsed_label import ParsedLabel, ParsedLabelListing
 from .._core.steps import warn_deprecated_step_statuses
 from .._generated.input_types import LabelWhere
 from .._generated.operations import COUNT_LABELS_GQL, LABELS_GQL
@@ -28,6 +25,9 @@ from ..models import (
     StatusInStep,
     StepStatusName,
 )
+
+if TYPE_CHECKING:
+    from .._core.parsed_label import ParsedLabel
 
 OutputFormat = Literal["dict", "parsed_label"]
 
@@ -134,7 +134,6 @@ LABELS = ListingSpec(
     count_document=COUNT_LABELS_GQL,
     count_operation="CountLabels",
 )
-PARSED_LABELS = cast(ListingSpec[ParsedLabel], replace(LABELS, model=ParsedLabel))
 
 
 def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
@@ -142,6 +141,8 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
         if isinstance(filters.get(name), (list, tuple)) and not filters[name]:
             del filters[name]
     if filters.get("category_search") is not None:
+        from .._core.category_search import check_category_search  # the parser, when used
+
         check_category_search("category_search", filters["category_search"])
     return project_where(LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
 
@@ -247,9 +248,10 @@ class LabelMethods(Domain):
             raise KiliInputError(
                 'output_format="parsed_label" needs "jsonResponse" in fields: add it.'
             )
+        from .._core.parsed_label import ParsedLabelListing  # loaded when used
+
         return ParsedLabelListing(
             self._core,
-            PARSED_LABELS,
             listing,
             lambda: self._core.lookups.json_interface(project_id),
         )

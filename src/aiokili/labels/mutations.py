@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._core import constants as C
 from .._core.base import Domain
@@ -16,7 +16,6 @@ from .._core.bulk import chunked, created_since
 from .._core.calls import user_stacklevel
 from .._core.inputs import as_list, build, json_text, same_length
 from .._core.tasks import gather_or_raise
-from .._generated.append_many_labels import AppendManyLabels
 from .._generated.input_types import (
     AppendManyLabelsData,
     AppendToLabelsData,
@@ -26,10 +25,13 @@ from .._generated.input_types import (
     LabelWhere,
     ProjectWhere,
 )
-from .._generated.labels_to_reconcile import LabelsToReconcileData
 from .._generated.operations import APPEND_MANY_LABELS_GQL
 from ..errors import KiliInputError, NotFoundError
 from ..models import Label, LabelType, LabelTypeName
+
+if TYPE_CHECKING:  # result models, loaded when their operation's answer is read
+    from .._generated.append_many_labels import AppendManyLabels
+    from .._generated.labels_to_reconcile import LabelsToReconcileData
 
 
 @dataclass(frozen=True)
