@@ -15,7 +15,9 @@ packages keep the bytecode pip compiled). Both clients run from copies of their 
 
 "first calls" imports the client, then against a ``LocalServer`` (in this process) runs
 ``count_projects()`` and lists ``projects()`` twice: the first time pays for what was left
-lazy (models built on first use), the second does not. ``--importtime N`` prints the N
+lazy (models built on first use), the second does not; the time the garbage collector took
+in each part is given too (a process's first full collection falls wherever allocations
+cross its thresholds: in the import for one tree, in the first calls for another). ``--importtime N`` prints the N
 costliest packages of ``from aiokili import AsyncKili`` (``python -X importtime``, self
 times summed per package, minimum of 3 runs) for each contender.
 
@@ -43,23 +45,33 @@ from _helpers import ROOT, client_from, machine_note
 from aiokili.server import LocalServer
 
 FIRST_CALLS = """
-import json, sys, time
+import gc, json, sys, time
 import anyio
-t0 = time.perf_counter()
+in_gc = [0.0, 0.0]  # seconds spent in the garbage collector so far, start of the current pass
+
+def timed(phase, info):
+    if phase == "start":
+        in_gc[1] = time.perf_counter()
+    else:
+        in_gc[0] += time.perf_counter() - in_gc[1]
+
+gc.callbacks.append(timed)
+t0, gc0 = time.perf_counter(), in_gc[0]
 from aiokili import AsyncKili
-t1 = time.perf_counter()
+t1, gc1 = time.perf_counter(), in_gc[0]
 
 async def calls(kili):
-    start = time.perf_counter()
+    start, gc_start = time.perf_counter(), in_gc[0]
     await kili.count_projects()
     [p async for p in kili.projects()]
-    return time.perf_counter() - start
+    return time.perf_counter() - start, in_gc[0] - gc_start
 
 async def main():
     async with AsyncKili(api_key=sys.argv[2], api_endpoint=sys.argv[1]) as kili:
-        first = await calls(kili)
-        second = await calls(kili)
-    print(json.dumps({"import": t1 - t0, "first": first, "second": second}))
+        first, first_gc = await calls(kili)
+        second, second_gc = await calls(kili)
+    print(json.dumps({"import": t1 - t0, "import_gc": gc1 - gc0, "first": first,
+                      "first_gc": first_gc, "second": second, "second_gc": second_gc}))
 
 anyio.run(main)
 """
@@ -158,12 +170,17 @@ def main() -> None:
                 runs = results[case, name]
                 walls, cpus = [r["wall"] for r in runs], [r["cpu"] for r in runs]
                 print(f"| {case} | {name} | {ms(walls)} | {ms(cpus)} |")
-        print("\nInside the first-calls process (ms, min / median):\n")
+        print("\nInside the first-calls process (ms, min / median; in brackets, the median time")
+        print("spent in the garbage collector, which runs where allocations cross its thresholds:")
+        print("a process's first full collection may fall in the import or in the first calls):\n")
         print("| contender | import the client | first calls | same calls again |")
         print("|---|---:|---:|---:|")
         for name in contenders:
             runs = results["first calls", name]
-            split = [ms([r[key] for r in runs]) for key in ("import", "first", "second")]
+            split = []
+            for key in ("import", "first", "second"):
+                in_gc = statistics.median(r[f"{key}_gc"] for r in runs)
+                split.append(f"{ms([r[key] for r in runs])} ({in_gc * 1000:.0f})")
             print(f"| {name} | {' | '.join(split)} |")
         if options.importtime:
             for name, env in contenders.items():

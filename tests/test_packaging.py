@@ -124,7 +124,8 @@ def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
         metadata = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
         entry_points = zf.read(f"{dist_info}/entry_points.txt").decode()
     for shipped in ("aiokili/schema.graphql", "aiokili/py.typed", "aiokili/server/app.py",
-                    "aiokili/_generated/client.py", "aiokili/cli/__init__.py",
+                    "aiokili/_generated/client.py", "aiokili/_generated/inputs/asset_where.py",
+                    "aiokili/cli/__init__.py",
                     "aiokili/cli/__main__.py", "aiokili/cli/plugins.py"):  # fmt: skip
         assert shipped in names, shipped
     assert not [n for n in names if n.startswith(("tests/", "src/")) or "__pycache__" in n]

@@ -20,8 +20,11 @@ NEVER_AT_IMPORT = ["aiokili.server", "rich", "pandas", "websockets", "kili_forma
 NEVER_IN_THE_CLIENT = ["aiokili.server", "aiokili.cli", "rich", "click", "pandas", "websockets",
                        "kili_formats", "graphql", "ariadne", "starlette", "uvicorn"]  # fmt: skip
 # loaded by the call that needs them: output_format="parsed_label", a category search, a
-# "did you mean" on a misspelt filter
-NOT_BEFORE_USED = ["aiokili._core.parsed_label", "aiokili._core.category_search", "difflib"]
+# "did you mean" on a misspelt filter, an export archive, the input types of what is sent
+NOT_BEFORE_USED = ["aiokili._core.parsed_label", "aiokili._core.category_search", "difflib",
+                   "aiokili.exports.archive", "pickle",
+                   "aiokili._generated.inputs.asset_where", "aiokili._generated.inputs.label_where",
+                   "aiokili._generated.inputs.plugin_runner_data"]  # fmt: skip
 
 
 def _loaded_after(code: str, *args: str) -> dict[str, bool]:
@@ -113,6 +116,23 @@ async def test_the_generated_subscription_method_points_to_the_facade(
     ):
         async for _ in kili.graphql.label_created_or_updated(project_id="p"):
             pass
+
+
+def test_an_input_type_loads_with_the_types_it_refers_to_and_no_other() -> None:
+    code = ("import json, sys\nfrom aiokili._generated import input_types\ninput_types.LabelWhere\n"
+            "print(json.dumps([m.rsplit('.', 1)[1] for m in sys.modules if '.inputs.' in m]))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    loaded = set(json.loads(done.stdout))
+    assert {"label_where", "asset_where", "project_where"} <= loaded  # LabelWhere.asset...
+    assert not loaded & {"project_data", "webhook_data", "issue_where"}
+
+
+def test_every_input_type_builds() -> None:
+    from aiokili._generated import input_types
+
+    for name in input_types.__all__:  # each module imports the types its fields refer to
+        getattr(input_types, name).model_rebuild(force=True)
 
 
 def test_every_public_name_loads_on_first_use() -> None:

@@ -16,14 +16,7 @@ from ._core.bulk import created_since
 from ._core.calls import user_stacklevel
 from ._core.inputs import FILTERS_CONFIG, as_list, build, project_where, same_length
 from ._core.listing import Listing, ListingSpec
-from ._generated.input_types import (
-    AssetWhere,
-    IssueData,
-    IssueToCreate,
-    IssueWhere,
-    LabelWhere,
-    ProjectWhere,
-)
+from ._generated import input_types as inputs
 from ._generated.operations import COUNT_ISSUES_GQL, ISSUES_GQL
 from .errors import KiliInputError, NotFoundError
 from .models import Issue, IssueStatus, IssueStatusName, IssueType, IssueTypeName
@@ -60,13 +53,13 @@ ISSUES = ListingSpec(
 )
 
 
-def _where(method: str, project_id: str, filters: dict[str, Any]) -> IssueWhere:
+def _where(method: str, project_id: str, filters: dict[str, Any]) -> inputs.IssueWhere:
     if filters.get("asset_id") is not None and filters.get("asset_id_in") is not None:
         raise KiliInputError(
             f"{method}() got both asset_id and asset_id_in: give one of them "
             "(asset_id_in=[asset_id] for several)."
         )
-    return project_where(IssueWhere, IssueFilters, _WHERE, method, project_id, filters)
+    return project_where(inputs.IssueWhere, IssueFilters, _WHERE, method, project_id, filters)
 
 
 def _optional_texts(name: str, values: Any) -> list[str | None] | None:
@@ -112,7 +105,7 @@ class IssueMethods(Domain):
         unique = list(dict.fromkeys(label_ids))
         for start in range(0, len(unique), C.EXTERNAL_IDS_CHUNK):
             chunk = unique[start : start + C.EXTERNAL_IDS_CHUNK]
-            where = LabelWhere(project=ProjectWhere(id=project_id), id_in=chunk)
+            where = inputs.LabelWhere(project=inputs.ProjectWhere(id=project_id), id_in=chunk)
             page = await self._core.gql.label_asset_ids(where=where, first=len(chunk), skip=0)
             found.update((label.id, label.asset_id or "") for label in page.data)
         missing = [i for i in unique if i not in found]
@@ -158,7 +151,7 @@ class IssueMethods(Domain):
         since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
         items = [
             build(
-                IssueToCreate,
+                inputs.IssueToCreate,
                 label_id=labels[i],
                 object_mid=None if mids is None else mids[i],
                 text=None if texts is None else texts[i],
@@ -166,13 +159,13 @@ class IssueMethods(Domain):
             )
             for i in range(n)
         ]
-        where = AssetWhere(project=ProjectWhere(id=project_id))
+        where = inputs.AssetWhere(project=inputs.ProjectWhere(id=project_id))
 
-        async def send(chunk: Sequence[IssueToCreate]) -> list[str]:
+        async def send(chunk: Sequence[inputs.IssueToCreate]) -> list[str]:
             result = await self._core.gql.create_issues(issues=list(chunk), where=where)
             return [issue.id for issue in result.data]
 
-        async def reconcile(chunk: Sequence[IssueToCreate]) -> list[str | None]:
+        async def reconcile(chunk: Sequence[inputs.IssueToCreate]) -> list[str | None]:
             return await self._written_issues(project_id, chunk, assets, since)
 
         ids = await self._core.bulk(
@@ -188,7 +181,7 @@ class IssueMethods(Domain):
     async def _written_issues(
         self,
         project_id: str,
-        chunk: Sequence[IssueToCreate],
+        chunk: Sequence[inputs.IssueToCreate],
         assets: dict[str, str],
         since: datetime,
     ) -> list[str | None]:
@@ -196,7 +189,7 @@ class IssueMethods(Domain):
         (same label, object, type, text and author, created since the call began)."""
         me = (await self._core.gql.viewer()).data.id
         on = sorted({assets[item.label_id or ""] for item in chunk})
-        where = IssueWhere(project=ProjectWhere(id=project_id), asset_in=on)
+        where = inputs.IssueWhere(project=inputs.ProjectWhere(id=project_id), asset_in=on)
         found: list[Issue] = []
         while True:
             page = await self._core.gql.issues(where=where, first=1000, skip=len(found))
@@ -204,7 +197,7 @@ class IssueMethods(Domain):
             if len(page.data) < 1000:
                 break
 
-        def written(item: IssueToCreate, issue: Issue) -> bool:
+        def written(item: inputs.IssueToCreate, issue: Issue) -> bool:
             text = issue.comments[0].text if issue.comments else None
             return (
                 created_since(issue.created_at, since)
@@ -256,10 +249,14 @@ class IssueMethods(Domain):
                 raise KiliInputError(f"{name} must be a string, got {type(value).__name__}.")
         if type_ not in ("ISSUE", "QUESTION"):  # IssueType members are str too
             raise KiliInputError(f"type_ must be 'ISSUE' or 'QUESTION', got {type_!r}.")
-        item = build(IssueToCreate, label_id=label_id, object_mid=object_mid, text=text, type=type_)
+        item = build(
+            inputs.IssueToCreate, label_id=label_id, object_mid=object_mid, text=text, type=type_
+        )
         asset_id = (await self._label_assets(project_id, [label_id]))[label_id]
         item.asset_id = asset_id
-        result = await self._core.gql.create_issues(issues=[item], where=AssetWhere(id=asset_id))
+        result = await self._core.gql.create_issues(
+            issues=[item], where=inputs.AssetWhere(id=asset_id)
+        )
         return {"id": result.data[0].id}
 
     async def update_issue_status(
@@ -271,8 +268,8 @@ class IssueMethods(Domain):
         """
         if not isinstance(issue_id, str) or not issue_id:
             raise KiliInputError("update_issue_status() needs issue_id, the id of an issue.")
-        data = build(IssueData, status=status)
+        data = build(inputs.IssueData, status=status)
         result = await self._core.gql.update_properties_in_issue(
-            data=data, where=IssueWhere(id=issue_id)
+            data=data, where=inputs.IssueWhere(id=issue_id)
         )
         return result.data

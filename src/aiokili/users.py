@@ -12,7 +12,7 @@ from ._core.base import Domain
 from ._core.inputs import FILTERS_CONFIG, check_filters, where_from
 from ._core.listing import Listing, ListingSpec
 from ._core.selection import build_selection
-from ._generated.input_types import OrganizationWhere, UserWhere
+from ._generated import input_types as inputs
 from ._generated.operations import (
     COUNT_ORGANIZATIONS_GQL,
     COUNT_USERS_GQL,
@@ -79,13 +79,13 @@ ORGANIZATIONS = ListingSpec(
 )
 
 
-def _user_where(method: str, filters: dict[str, Any]) -> UserWhere:
-    return where_from(UserWhere, check_filters(UserFilters, filters, method), _USER_WHERE)
+def _user_where(method: str, filters: dict[str, Any]) -> inputs.UserWhere:
+    return where_from(inputs.UserWhere, check_filters(UserFilters, filters, method), _USER_WHERE)
 
 
-def _organization_where(method: str, filters: dict[str, Any]) -> OrganizationWhere:
+def _organization_where(method: str, filters: dict[str, Any]) -> inputs.OrganizationWhere:
     checked = check_filters(OrganizationFilters, filters, method)
-    return where_from(OrganizationWhere, checked, _ORGANIZATION_WHERE)
+    return where_from(inputs.OrganizationWhere, checked, _ORGANIZATION_WHERE)
 
 
 class UserMethods(Domain):

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 
 from ._core.base import Domain
 from ._core.inputs import event_matchers
+from ._generated import input_types as inputs
 from ._generated.enums import PluginHandlerType
-from ._generated.input_types import WebhookData
 from .errors import KiliInputError
 
 HandlerTypeName = Literal["onSubmit", "onReview", "onCustomInterfaceClick", "onSendBackToQueue"]
@@ -27,7 +27,7 @@ def _webhook(
     header: object,
     handler_types: object,
     event_matcher: object,
-) -> WebhookData:
+) -> inputs.WebhookData:
     if not isinstance(url, str) or urlparse(url).scheme not in ("http", "https"):
         raise KiliInputError(
             f"{method}(): {url_name} must be an http(s) URL, e.g. 'https://example.com/hook', "
@@ -41,7 +41,7 @@ def _webhook(
     if matcher is not None:
         if handler_types is not None:
             raise KiliInputError(f"{method}(): give handler_types or event_matcher, not both.")
-        return WebhookData(
+        return inputs.WebhookData(
             plugin_name=plugin_name, webhook_url=url, header=header, event_matcher=matcher
         )
     if handler_types is None:
@@ -63,7 +63,9 @@ def _webhook(
                 raise KiliInputError(
                     f"{method}(): handler_types[{index}] is {value!r}; use one of {known}."
                 ) from None
-    return WebhookData(plugin_name=plugin_name, webhook_url=url, header=header, handler_types=types)
+    return inputs.WebhookData(
+        plugin_name=plugin_name, webhook_url=url, header=header, handler_types=types
+    )
 
 
 class WebhookMethods(Domain):

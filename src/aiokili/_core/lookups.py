@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from .._generated.input_types import AssetWhere, ProjectWhere
+from .._generated import input_types as inputs
 from ..errors import KiliInputError, NotFoundError
 from ..models import InputType
 from . import constants as C
@@ -25,21 +25,23 @@ class Lookups:
 
     async def input_type(self, project_id: str) -> InputType | None:
         """The project's input type; NotFoundError naming the id if there is no such project."""
-        found = (await self._gql.project_input_type(where=ProjectWhere(id=project_id))).data
+        found = (await self._gql.project_input_type(where=inputs.ProjectWhere(id=project_id))).data
         if not found:
             raise project_not_found(project_id)
         return found[0].input_type
 
     async def json_interface(self, project_id: str) -> Any:
         """The project's json interface (a dict); NotFoundError naming an unknown project."""
-        found = (await self._gql.label_project_interface(where=ProjectWhere(id=project_id))).data
+        found = (
+            await self._gql.label_project_interface(where=inputs.ProjectWhere(id=project_id))
+        ).data
         if not found:
             raise project_not_found(project_id)
         return found[0].json_interface or {}
 
     async def steps(self, project_id: str) -> dict[str, list[str]]:
         """Step name → step ids of the project's workflow (empty for a legacy V1 project)."""
-        found = (await self._gql.steps_of_project(where=ProjectWhere(id=project_id))).data
+        found = (await self._gql.steps_of_project(where=inputs.ProjectWhere(id=project_id))).data
         if not found:
             raise project_not_found(project_id)
         steps: dict[str, list[str]] = {}
@@ -77,8 +79,8 @@ class Lookups:
         """External id → asset id, for those of ``external_ids`` found in the project."""
 
         async def look_up(chunk: Sequence[str]) -> list[tuple[str, str]]:
-            where = AssetWhere(
-                project=ProjectWhere(id=project_id), external_id_strictly_in=list(chunk)
+            where = inputs.AssetWhere(
+                project=inputs.ProjectWhere(id=project_id), external_id_strictly_in=list(chunk)
             )
             page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
             return [(a.external_id, a.id) for a in page.data if a.external_id is not None]
@@ -90,7 +92,7 @@ class Lookups:
         """The subset of ``asset_ids`` that already exist in the project."""
 
         async def look_up(chunk: Sequence[str]) -> list[str]:
-            where = AssetWhere(project=ProjectWhere(id=project_id), id_in=list(chunk))
+            where = inputs.AssetWhere(project=inputs.ProjectWhere(id=project_id), id_in=list(chunk))
             page = await self._gql.asset_ids(where=where, first=len(chunk), skip=0)
             return [a.id for a in page.data]
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from .._core.base import Core, auth_headers
 from .._core.listing import Lazy, Listing, ListingSpec
-from .._generated.input_types import NotificationWhere
+from .._generated import input_types as inputs
 from ..errors import APIConnectionError, APIError, KiliInputError
 from ..models import Asset, InputType
 
@@ -248,7 +248,9 @@ async def wait_for_notification(core: Core, notification_id: str) -> None:
     0.05 s to 2 s); ``FAILURE`` raises :class:`~aiokili.errors.APIError`."""
     delay = 0.05
     while True:
-        found = await core.gql.notification_status(where=NotificationWhere(id=notification_id))
+        found = await core.gql.notification_status(
+            where=inputs.NotificationWhere(id=notification_id)
+        )
         status = found.data[0].status if found.data else None
         if status == "SUCCESS":
             return

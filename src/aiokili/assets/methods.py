@@ -21,7 +21,7 @@ from .._core.inputs import (
 )
 from .._core.listing import Lazy, Listing, ListingSpec
 from .._core.steps import warn_deprecated_step_statuses
-from .._generated.input_types import AssetWhere
+from .._generated import input_types as inputs
 from .._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
 from ..errors import KiliInputError, NotFoundError
 from ..models import (
@@ -251,8 +251,8 @@ def _checked(method: str, project_id: Any, filters: dict[str, Any]) -> dict[str,
     return checked
 
 
-def _build(project_id: str, checked: dict[str, Any]) -> AssetWhere:
-    return where_from(AssetWhere, checked, _WHERE, project={"id": project_id})
+def _build(project_id: str, checked: dict[str, Any]) -> inputs.AssetWhere:
+    return where_from(inputs.AssetWhere, checked, _WHERE, project={"id": project_id})
 
 
 def _check_options(format: object, options: dict[str, Any]) -> None:
@@ -354,7 +354,7 @@ class AssetMethods(Domain):
 
     def _where(
         self, method: str, project_id: str, filters: dict[str, Any]
-    ) -> AssetWhere | Callable[[], Awaitable[AssetWhere]]:
+    ) -> inputs.AssetWhere | Callable[[], Awaitable[inputs.AssetWhere]]:
         """The filters' where, checked now; with step names, a coroutine function that
         first looks their ids up."""
         checked = _checked(method, project_id, filters)
@@ -362,7 +362,7 @@ class AssetMethods(Domain):
             return partial(self._step_ids, project_id, checked)
         return _build(project_id, checked)
 
-    async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> AssetWhere:
+    async def _step_ids(self, project_id: str, checked: dict[str, Any]) -> inputs.AssetWhere:
         """``step_name_*`` filters turned into ``step_id_*`` with the project's steps."""
         checked = dict(checked)
         for name_key, id_key in _STEP_NAMES.items():
@@ -382,7 +382,9 @@ class AssetMethods(Domain):
         """The asset with this id (any project); NotFoundError naming it if there is none."""
         if not isinstance(asset_id, str) or not asset_id:
             raise KiliInputError(f"asset_id must be a non-empty string, got {asset_id!r}.")
-        found = (await self._core.gql.assets(where=AssetWhere(id=asset_id), first=1, skip=0)).data
+        found = (
+            await self._core.gql.assets(where=inputs.AssetWhere(id=asset_id), first=1, skip=0)
+        ).data
         if not found:
             raise NotFoundError.from_message(
                 f'Asset "{asset_id}" not found. Check the id.', "NOT_FOUND"

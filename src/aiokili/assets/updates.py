@@ -22,19 +22,13 @@ from .._core.base import Domain
 from .._core.bulk import chunked
 from .._core.calls import user_stacklevel
 from .._core.inputs import as_list, build, check_number, json_text, same_length
+from .._generated import input_types as inputs
 from .._generated.fragments import (
     AssetActionOutcome,
     AssetActionOutcomeDeclined,
     AssetActionOutcomeFailed,
     AssetActionOutcomeSucceeded,
     UpdatedAsset,
-)
-from .._generated.input_types import (
-    AssetData,
-    AssetWhere,
-    PageResolutionInput,
-    ProjectWhere,
-    ResolutionInput,
 )
 from ..errors import BulkOperationError, ItemFailure, KiliInputError, NotFoundError
 
@@ -147,21 +141,21 @@ def _number(name: str, value: Any) -> float | None:
     return None if value is None else check_number(name, value, 0, 1)
 
 
-def _resolution(name: str, value: Any) -> ResolutionInput | None:
+def _resolution(name: str, value: Any) -> inputs.ResolutionInput | None:
     if value is None:
         return None
     if not isinstance(value, Mapping) or not {"width", "height"} <= set(value):
         raise KiliInputError(f"{name} must be a dict with width and height, got {value!r:.60}.")
     width = check_number(f"{name}['width']", value["width"], 1e-9, float("inf"))
     height = check_number(f"{name}['height']", value["height"], 1e-9, float("inf"))
-    return ResolutionInput(width=width, height=height)
+    return inputs.ResolutionInput(width=width, height=height)
 
 
-def _page_resolutions(name: str, value: Any) -> list[PageResolutionInput] | None:
+def _page_resolutions(name: str, value: Any) -> list[inputs.PageResolutionInput] | None:
     if value is None:
         return None
     pages = as_list(name, value, Mapping, object)
-    out: list[PageResolutionInput] = []
+    out: list[inputs.PageResolutionInput] = []
     for page_index, page in enumerate(pages or []):
         where = f"{name}[{page_index}]"
         if not isinstance(page, Mapping):  # e.g. kili.utils.assets.PageResolution
@@ -180,7 +174,7 @@ def _page_resolutions(name: str, value: Any) -> list[PageResolutionInput] | None
                 f"{where}['rotation'] must be 0, 90, 180 or 270, got {rotation!r}."
             )
         out.append(
-            PageResolutionInput(
+            inputs.PageResolutionInput(
                 page_number=number, width=size.width, height=size.height, rotation=rotation
             )
         )
@@ -234,7 +228,7 @@ class _Properties:
         """Name → array, in the order of the method's arguments."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
-    def data(self, i: int) -> AssetData:
+    def data(self, i: int) -> inputs.AssetData:
         """What changes on asset ``i`` (its values checked)."""
 
         def entry(values: list[Any] | None) -> Any:
@@ -247,7 +241,7 @@ class _Properties:
         if text is not None and not isinstance(text, str):
             text = json_text(f"json_contents[{i}]", text, objects_only=False)
         return build(
-            AssetData,
+            inputs.AssetData,
             priority=entry(self.priorities),
             json_metadata=_metadata(i, entry(self.json_metadatas)),
             consensus_mark=_number(f"consensus_marks[{i}]", entry(self.consensus_marks)),
@@ -282,9 +276,9 @@ class AssetUpdateMethods(Domain):
         assert ids is not None
         known: dict[str, _Target] = {}
         for chunk in chunked(ids, C.EXTERNAL_IDS_CHUNK):
-            where = AssetWhere(
+            where = inputs.AssetWhere(
                 id_in=list(chunk),
-                project=ProjectWhere(id=project_id) if project_id is not None else None,
+                project=inputs.ProjectWhere(id=project_id) if project_id is not None else None,
             )
             page = await self._core.gql.assets_to_update(where=where, first=len(chunk), skip=0)
             for a in page.data:
@@ -298,7 +292,7 @@ class AssetUpdateMethods(Domain):
         self,
         method: str,
         targets: Sequence[_Target],
-        data: Sequence[AssetData],
+        data: Sequence[inputs.AssetData],
         *,
         failures: Sequence[ItemFailure] = (),
         chunk_size: int = C.ASSETS_CHUNK,
@@ -308,7 +302,7 @@ class AssetUpdateMethods(Domain):
 
         async def send(indexes: Sequence[int]) -> list[UpdatedAsset]:
             result = await self._core.gql.update_properties_in_assets(
-                where=[AssetWhere(id=targets[i].id) for i in indexes],
+                where=[inputs.AssetWhere(id=targets[i].id) for i in indexes],
                 data=[data[i] for i in indexes],
             )
             return list(result.data)
@@ -448,7 +442,7 @@ class AssetUpdateMethods(Domain):
                     "in the same project: external ids are unique in a project."
                 )
         failures, linked = await self._rename_clashes(targets, new)
-        data = [AssetData(external_id=name) for name in new]
+        data = [inputs.AssetData(external_id=name) for name in new]
         chunk = len(targets) if linked and len(targets) <= C.EXTERNAL_IDS_CHUNK else C.ASSETS_CHUNK
         return await self._update(method, targets, data, failures=failures, chunk_size=chunk)
 
@@ -507,7 +501,7 @@ class AssetUpdateMethods(Domain):
         gql = self._core.gql
 
         async def send(chunk: Sequence[_Target]) -> list[AssetActionOutcome]:
-            where = AssetWhere(id_in=[t.id for t in chunk])
+            where = inputs.AssetWhere(id_in=[t.id for t in chunk])
             outcome: AssetActionOutcome
             if method == "delete_many_from_dataset":
                 outcome = (await gql.delete_assets(where=where)).data

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 import httpx
@@ -24,8 +24,8 @@ from .._core.base import Domain, auth_headers
 from .._core.inputs import where_from
 from .._core.listing import Listing, ListingSpec
 from .._core.lookups import project_not_found
+from .._generated import input_types as inputs
 from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel, ExportLabelRow
-from .._generated.input_types import AssetWhere, LabelWhere, ProjectWhere
 from .._generated.operations import (
     COUNT_EXPORT_ASSETS_GQL,
     COUNT_LABELS_GQL,
@@ -36,7 +36,6 @@ from .._generated.operations import (
 from .._generated.scalars import serialize_datetime
 from ..errors import APIError, KiliInputError, NotFoundError
 from ..models import LabelTypeName
-from .archive import Archive
 from .formats import (
     CocoAnnotationModifier,
     Context,
@@ -52,6 +51,9 @@ from .formats import (
     sequence_of_str,
     writer_for,
 )
+
+if TYPE_CHECKING:
+    from .archive import Archive
 
 __all__ = ["CocoAnnotationModifier", "ExportFormat", "ExportFormatError", "ExportMethods", "Layout"]
 
@@ -260,7 +262,7 @@ class ExportMethods(Domain):
     """``export_labels``, ``export_labels_as_df``."""
 
     async def _export_project(self, project_id: str) -> dict[str, Any]:
-        found = (await self._core.gql.export_project(where=ProjectWhere(id=project_id))).data
+        found = (await self._core.gql.export_project(where=inputs.ProjectWhere(id=project_id))).data
         if not found:
             raise project_not_found(project_id)
         project = found[0]
@@ -283,7 +285,7 @@ class ExportMethods(Domain):
         external_ids: list[str] | None,
         label_types: Sequence[str],
         asset_filter_kwargs: Mapping[str, Any] | None,
-    ) -> AssetWhere:
+    ) -> inputs.AssetWhere:
         filters = dict(asset_filter_kwargs or {})
         unknown = sorted(set(filters) - set(_ASSET_FILTERS))
         if unknown:
@@ -293,7 +295,7 @@ class ExportMethods(Domain):
             )
         given = {k: v for k, v in filters.items() if v is not None}
         where = where_from(
-            AssetWhere,
+            inputs.AssetWhere,
             given,
             _ASSET_FILTERS,
             project={"id": project_id},
@@ -423,7 +425,7 @@ class ExportMethods(Domain):
         if not isinstance(project_id, str) or not project_id:
             raise KiliInputError("export_labels_as_df() needs project_id.")
         columns = [*fields, *(f"labelOf.{f}" for f in asset_fields)]
-        where = LabelWhere(project=ProjectWhere(id=project_id))
+        where = inputs.LabelWhere(project=inputs.ProjectWhere(id=project_id))
         listing = self._core.listing(EXPORT_LABEL_ROWS, where, fields=columns, first=None, skip=0)
         await self._export_project(project_id)  # NotFoundError for an unknown project
         rows = [_row(label, columns) async for label in listing]
@@ -528,6 +530,8 @@ class _ExportRun:
 
     async def archive(self, filename: Path, progress: Progress | None, total: int) -> None:
         """Write the zip archive (completed under a temporary name, removed on failure)."""
+        from .archive import Archive  # with pickle, loaded by the first export
+
         ctx = self._ctx
         archive = await anyio.to_thread.run_sync(Archive, filename)
         try:

@@ -13,7 +13,7 @@ from .._core.base import Core, Domain
 from .._core.inputs import FILTERS_CONFIG, project_where
 from .._core.listing import Listing, ListingSpec
 from .._core.steps import warn_deprecated_step_statuses
-from .._generated.input_types import LabelWhere
+from .._generated import input_types as inputs
 from .._generated.operations import COUNT_LABELS_GQL, LABELS_GQL
 from ..errors import KiliInputError
 from ..models import (
@@ -136,7 +136,7 @@ LABELS = ListingSpec(
 )
 
 
-def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
+def _where(method: str, project_id: str, filters: dict[str, Any]) -> inputs.LabelWhere:
     for name in _EMPTY_MEANS_ALL:
         if isinstance(filters.get(name), (list, tuple)) and not filters[name]:
             del filters[name]
@@ -144,12 +144,12 @@ def _where(method: str, project_id: str, filters: dict[str, Any]) -> LabelWhere:
         from .._core.category_search import check_category_search  # the parser, when used
 
         check_category_search("category_search", filters["category_search"])
-    return project_where(LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
+    return project_where(inputs.LabelWhere, LabelFilters, _WHERE, method, project_id, filters)
 
 
 def _lookup_where(
     core: Core, method: str, project_id: str, filters: dict[str, Any]
-) -> LabelWhere | Callable[[], Awaitable[LabelWhere]]:
+) -> inputs.LabelWhere | Callable[[], Awaitable[inputs.LabelWhere]]:
     """The where of the filters, checked now; with ``asset_step_name_in``, a coroutine
     function that first turns the names into step ids."""
     filters = dict(filters)
@@ -163,7 +163,7 @@ def _lookup_where(
         return where
     names = list(filters.pop("asset_step_name_in"))
 
-    async def resolve() -> LabelWhere:
+    async def resolve() -> inputs.LabelWhere:
         steps = await core.lookups.step_ids(project_id, names, "asset_step_name_in")
         ids = list(dict.fromkeys(i for ids in steps for i in ids))
         return _where(method, project_id, {**filters, "asset_step_id_in": ids})
@@ -262,7 +262,7 @@ class LabelMethods(Domain):
             "asset_step_status_in", filters.get("asset_step_status_in") or ()
         )
         where = _lookup_where(self._core, "count_labels", project_id, dict(filters))
-        where = where if isinstance(where, LabelWhere) else await where()
+        where = where if isinstance(where, inputs.LabelWhere) else await where()
         return (await self._core.gql.count_labels(where=where)).data
 
     def predictions(

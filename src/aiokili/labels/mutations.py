@@ -16,15 +16,7 @@ from .._core.bulk import chunked, created_since
 from .._core.calls import user_stacklevel
 from .._core.inputs import as_list, build, json_text, same_length
 from .._core.tasks import gather_or_raise
-from .._generated.input_types import (
-    AppendManyLabelsData,
-    AppendToLabelsData,
-    AssetWhere,
-    CreateHoneypotData,
-    LabelData,
-    LabelWhere,
-    ProjectWhere,
-)
+from .._generated import input_types as inputs
 from .._generated.operations import APPEND_MANY_LABELS_GQL
 from ..errors import KiliInputError, NotFoundError
 from ..models import Label, LabelType, LabelTypeName
@@ -119,7 +111,7 @@ def _check_new_labels(
         reviewed_label_id_array=reviewed,
     )
     texts = [json_text(f"json_response_array[{i}]", r) for i, r in enumerate(responses)]
-    kind = build(AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
+    kind = build(inputs.AppendManyLabelsData, label_type=label_type, labels_data=[]).label_type
     if model_name is not None and not isinstance(model_name, str):
         raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
     keys = asset_ids if asset_ids is not None else external_ids or []
@@ -229,10 +221,12 @@ class LabelMutationMethods(Domain):
         shares); after an unknown outcome, look up which ones were written before sending
         the others again."""
         since = datetime.now(timezone.utc) - timedelta(seconds=C.CLOCK_SKEW)
-        project = ProjectWhere(id=project_id) if project_id else None
+        project = inputs.ProjectWhere(id=project_id) if project_id else None
 
         async def send(chunk: Sequence[dict[str, Any]]) -> list[str]:
-            where = build(AssetWhere, id_in=[item["assetID"] for item in chunk], project=project)
+            where = build(
+                inputs.AssetWhere, id_in=[item["assetID"] for item in chunk], project=project
+            )
             variables = {"data": {**data, "labelsData": chunk}, "where": where}
             result: AppendManyLabels = await self._core.gql.run_typed(
                 APPEND_MANY_LABELS_GQL, "AppendManyLabels", variables
@@ -253,7 +247,9 @@ class LabelMutationMethods(Domain):
 
     async def _project_of(self, asset_id: str) -> str:
         """The project of an asset (a step name is looked up in it)."""
-        found = (await self._core.gql.label_asset_project(where=AssetWhere(id=asset_id))).data
+        found = (
+            await self._core.gql.label_asset_project(where=inputs.AssetWhere(id=asset_id))
+        ).data
         project = found[0].project if found else None
         if project is None:
             raise NotFoundError.from_message(
@@ -274,7 +270,10 @@ class LabelMutationMethods(Domain):
         assets = sorted({item["assetID"] for item in chunk})
         day = since.date().isoformat() if since is not None else None
         where = build(
-            LabelWhere, asset=AssetWhere(id_in=assets), type_in=[kind], created_at_gte=day
+            inputs.LabelWhere,
+            asset=inputs.AssetWhere(id_in=assets),
+            type_in=[kind],
+            created_at_gte=day,
         )
         by_asset: dict[str, list[LabelsToReconcileData]] = {}
         skip = 0
@@ -404,8 +403,10 @@ class LabelMutationMethods(Domain):
             "asset_external_id",
             project_id,
         )
-        data = CreateHoneypotData(json_response=json_text("json_response", json_response))
-        return (await self._core.gql.create_honeypot(data=data, where=AssetWhere(id=target))).data
+        data = inputs.CreateHoneypotData(json_response=json_text("json_response", json_response))
+        return (
+            await self._core.gql.create_honeypot(data=data, where=inputs.AssetWhere(id=target))
+        ).data
 
     async def append_to_labels(
         self,
@@ -430,7 +431,7 @@ class LabelMutationMethods(Domain):
         )
         text = json_text("json_response", json_response)
         data = build(
-            AppendToLabelsData,
+            inputs.AppendToLabelsData,
             author_id=author_id or "-",
             json_response=text,
             label_type=label_type,
@@ -447,7 +448,9 @@ class LabelMutationMethods(Domain):
         if author_id is None:
             viewer = (await self._core.gql.viewer()).data.id
             data = data.model_copy(update={"author_id": viewer})
-        return (await self._core.gql.append_to_labels(data=data, where=AssetWhere(id=target))).data
+        return (
+            await self._core.gql.append_to_labels(data=data, where=inputs.AssetWhere(id=target))
+        ).data
 
     async def delete_labels(
         self, ids: Sequence[str], disable_tqdm: bool | None = None
@@ -471,7 +474,7 @@ class LabelMutationMethods(Domain):
 
         async def reconcile(chunk: Sequence[str]) -> list[str | None]:
             """After an unknown outcome: the labels gone were deleted; resend the others."""
-            where = LabelWhere(id_in=list(chunk))
+            where = inputs.LabelWhere(id_in=list(chunk))
             found = await self._core.gql.labels(where=where, first=len(chunk), skip=0)
             still = {label.id for label in found.data}
             return [None if label_id in still else label_id for label_id in chunk]
@@ -496,10 +499,13 @@ class LabelMutationMethods(Domain):
             raise KiliInputError(f"label_id must be a label id (a string), got {label_id!r}.")
         text = None if json_response is None else json_text("json_response", json_response)
         data = build(
-            LabelData, seconds_to_label=seconds_to_label, model_name=model_name, json_response=text
+            inputs.LabelData,
+            seconds_to_label=seconds_to_label,
+            model_name=model_name,
+            json_response=text,
         )
         result = await self._core.gql.update_properties_in_label(
-            where=LabelWhere(id=label_id), data=data
+            where=inputs.LabelWhere(id=label_id), data=data
         )
         if result.data is None:
             raise NotFoundError.from_message(f'Label "{label_id}" not found.', "NOT_FOUND")

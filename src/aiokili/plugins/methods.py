@@ -23,16 +23,8 @@ from .._core.base import Domain
 from .._core.inputs import event_matchers
 from .._core.selection import build_selection, page_model, with_selection
 from .._core.uploads import UploadItem
+from .._generated import input_types as inputs
 from .._generated.fragments import Plugin, PluginLog
-from .._generated.input_types import (
-    CreatePluginData,
-    GenerateUpdateUrlData,
-    PluginBuildErrorsData,
-    PluginLogsData,
-    PluginNameWhere,
-    PluginProjectWhere,
-    PluginRunnerData,
-)
 from .._generated.operations import LIST_PLUGINS_GQL
 from ..errors import (
     GraphQLError,
@@ -107,7 +99,9 @@ class PluginMethods(Domain):
         _timeout("upload_plugin", deploy_timeout)
         runner = _runner("upload_plugin", name, files["main.py"], event_matcher)
         try:
-            url = (await self._core.gql.create_plugin(CreatePluginData(plugin_name=name))).data
+            url = (
+                await self._core.gql.create_plugin(inputs.CreatePluginData(plugin_name=name))
+            ).data
         except GraphQLError as err:
             if not _name_taken(err):
                 raise
@@ -145,7 +139,7 @@ class PluginMethods(Domain):
         name = plugin_name_of("update_plugin", path, plugin_name)
         _timeout("update_plugin", deploy_timeout)
         runner = _runner("update_plugin", name, files["main.py"], event_matcher)
-        data = GenerateUpdateUrlData(plugin_name=name)
+        data = inputs.GenerateUpdateUrlData(plugin_name=name)
         url = (await self._core.gql.generate_update_url(data)).data
         await self._deploy(url, files, runner, verbose, create=False)
         await self._wait_active(name, deploy_timeout, verbose)
@@ -155,7 +149,7 @@ class PluginMethods(Domain):
         self,
         url: str,
         files: dict[str, bytes],
-        runner: PluginRunnerData,
+        runner: inputs.PluginRunnerData,
         verbose: bool,
         *,
         create: bool,
@@ -209,7 +203,7 @@ class PluginMethods(Domain):
         """The plugin's build errors, since ``start_date`` (default: its creation)."""
         check_text("get_plugin_build_errors", "plugin_name", plugin_name)
         check_page("get_plugin_build_errors", start_date, limit, skip)
-        data = PluginBuildErrorsData(
+        data = inputs.PluginBuildErrorsData(
             plugin_name=plugin_name, created_at=start_date, limit=limit, skip=skip
         )
         return list((await self._core.gql.get_plugin_build_errors(data)).data)
@@ -237,7 +231,7 @@ class PluginMethods(Domain):
     async def _logs(
         self, project_id: str, plugin_name: str, start: datetime | None, limit: int, skip: int
     ) -> list[PluginLog]:
-        data = PluginLogsData(
+        data = inputs.PluginLogsData(
             project_id=project_id, plugin_name=plugin_name, created_at=start, limit=limit, skip=skip
         )
         return list((await self._core.gql.get_plugin_logs(data)).data)
@@ -308,22 +302,22 @@ class PluginMethods(Domain):
     async def delete_plugin(self, plugin_name: str) -> str | None:
         """Delete the plugin; it is deactivated on every project."""
         check_text("delete_plugin", "plugin_name", plugin_name)
-        where = PluginNameWhere(plugin_name=plugin_name)
+        where = inputs.PluginNameWhere(plugin_name=plugin_name)
         return (await self._core.gql.delete_plugin(where)).data
 
 
-def _runner(method: str, name: str, main: bytes, event_matcher: object) -> PluginRunnerData:
+def _runner(method: str, name: str, main: bytes, event_matcher: object) -> inputs.PluginRunnerData:
     """What the runner registers: the event matchers given, else the ``on_*`` handlers."""
     matcher = event_matchers(method, event_matcher)
     if matcher is not None:
-        return PluginRunnerData(plugin_name=name, event_matcher=matcher)
+        return inputs.PluginRunnerData(plugin_name=name, event_matcher=matcher)
     kinds = handler_types(main)
     if not kinds:
         raise KiliInputError(
             f"{method}(): PluginHandler defines none of {', '.join(HANDLERS)}, so nothing would "
             "ever run it: define one, or pass event_matcher=[...] for on_event plugins."
         )
-    return PluginRunnerData(plugin_name=name, handler_types=kinds)
+    return inputs.PluginRunnerData(plugin_name=name, handler_types=kinds)
 
 
 def _name_taken(error: GraphQLError) -> bool:
@@ -337,7 +331,7 @@ def _timeout(method: str, value: object) -> None:
         raise KiliInputError(f"{method}(): deploy_timeout must be a number of seconds > 0.")
 
 
-def _project_where(method: str, plugin_name: str, project_id: str) -> PluginProjectWhere:
+def _project_where(method: str, plugin_name: str, project_id: str) -> inputs.PluginProjectWhere:
     check_text(method, "plugin_name", plugin_name)
     check_text(method, "project_id", project_id)
-    return PluginProjectWhere(plugin_name=plugin_name, project_id=project_id)
+    return inputs.PluginProjectWhere(plugin_name=plugin_name, project_id=project_id)
