@@ -157,7 +157,7 @@ class InputTypesOnFirstUse(Plugin):
         for name, group in groups.items():
             body: list[ast.stmt] = [_one_level_down(i) for i in imports]
             needed: dict[str, list[str]] = {}
-            for dep in sorted(set().union(*(_references(c, module_of) for c in group))):
+            for dep in sorted(set().union(*(_references(c, set(module_of)) for c in group))):
                 if module_of[dep] != name:
                     needed.setdefault(module_of[dep], []).append(dep)
             body += [
@@ -181,18 +181,22 @@ class InputTypesOnFirstUse(Plugin):
         path.write_text(comment + "\n\n" + format_code(code), encoding="utf-8")
 
 
-def _references(class_def: ast.ClassDef, known: dict[str, str]) -> set[str]:
-    """The other known classes ``class_def`` refers to (ariadne-codegen writes a forward
-    reference as a name in quotes)."""
+def _references(class_def: ast.ClassDef, known: set[str]) -> set[str]:
+    """The other ``known`` classes ``class_def`` refers to, by name or forward reference
+    (ariadne-codegen writes one as a name in quotes; a string constant is read too)."""
     found = {n.id.strip('"') for n in ast.walk(class_def) if isinstance(n, ast.Name)}
-    return (found & known.keys()) - {class_def.name}
+    found |= {
+        n.value
+        for n in ast.walk(class_def)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    return (found & known) - {class_def.name}
 
 
 def _module_groups(classes: list[ast.ClassDef]) -> dict[str, list[ast.ClassDef]]:
     """Module name -> its classes: one class per module, classes in a reference cycle
     together (named after the first), in the order of the generated module."""
-    names = {c.name: c.name for c in classes}
-    refs = {c.name: _references(c, names) for c in classes}
+    refs = {c.name: _references(c, {c.name for c in classes}) for c in classes}
     reach: dict[str, set[str]] = {}
     for start in refs:
         seen: set[str] = set()
