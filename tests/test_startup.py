@@ -20,9 +20,9 @@ NEVER_AT_IMPORT = ["aiokili.server", "rich", "pandas", "websockets", "kili_forma
 NEVER_IN_THE_CLIENT = ["aiokili.server", "aiokili.cli", "rich", "click", "pandas", "websockets",
                        "kili_formats", "graphql", "ariadne", "starlette", "uvicorn"]  # fmt: skip
 # loaded by the call that needs them: output_format="parsed_label", a category search, a
-# "did you mean" on a misspelt filter, an export archive, the input types of what is sent
+# "did you mean" on a misspelt filter, an asset import, an export archive, the input types
 NOT_BEFORE_USED = ["aiokili._core.parsed_label", "aiokili._core.category_search", "difflib",
-                   "aiokili.exports.archive", "pickle",
+                   "aiokili.assets.imports", "aiokili.exports.archive", "pickle",
                    "aiokili._generated.inputs.asset_where", "aiokili._generated.inputs.label_where",
                    "aiokili._generated.inputs.plugin_runner_data"]  # fmt: skip
 

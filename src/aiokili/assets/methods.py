@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
-from typing import Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
@@ -35,8 +35,10 @@ from ..models import (
     StatusInStep,
     StepStatusName,
 )
-from .imports import Importer, Outcome, check_import, plan_import
 from .media import AssetListing, MediaDownloader, check_media_dir, dataframe
+
+if TYPE_CHECKING:
+    from .imports import Importer, Outcome
 
 StepAndStatus = tuple[str, StatusInStep | StepStatusName]
 
@@ -450,6 +452,8 @@ class AssetMethods(Domain):
             from_csv, csv_separator: TEXT assets from a CSV file with ``content`` and
                 ``externalId`` columns (instead of content_array / external_id_array).
         """
+        from .imports import Importer, check_import, plan_import  # loaded by the first import
+
         arrays = check_import(
             content_array=content_array,
             external_id_array=external_id_array,
