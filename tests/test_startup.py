@@ -1,6 +1,8 @@
 """Start-up: ``import aiokili`` loads nothing a program did not touch (the public names
-load on first use), and the client loads neither the server, the CLI, the exports nor
-graphql-core, before or after its first calls. Speed: ``benchmarks/bench_startup.py``."""
+load on first use); the client loads neither the server, the CLI, the exports nor
+graphql-core, before or after its first calls; what only some calls need (a parser, the
+asset import machinery, an input type) is loaded by the first call that needs it; asyncio
+is the event loop's to import. Speed: ``benchmarks/bench_startup.py``."""
 
 from __future__ import annotations
 
