@@ -152,6 +152,10 @@ class OrganizationWhere(BaseModel):
     user: Optional["UserEmailWhere"] = None
 
 
+class ProjectVersionWhere(BaseModel):
+    project_id: Optional[str] = Field(alias="projectId", default=None)
+
+
 class NotificationWhere(BaseModel):
     id: Optional[str] = None
 
@@ -202,6 +206,13 @@ class LabelData(BaseModel):
     json_response: Optional[str] = Field(alias="jsonResponse", default=None)
     model_name: Optional[str] = Field(alias="modelName", default=None)
     seconds_to_label: Optional[float] = Field(alias="secondsToLabel", default=None)
+
+
+class CopyLabelsInput(BaseModel):
+    src_asset_id: str = Field(alias="srcAssetId")
+    dst_asset_id: str = Field(alias="dstAssetId")
+    project_id: str = Field(alias="projectId")
+    skip_rebuilds: Optional[bool] = Field(alias="skipRebuilds", default=None)
 
 
 class AppendManyAssetsData(BaseModel):
@@ -322,6 +333,17 @@ class ProjectData(BaseModel):
     use_honey_pot: Optional[bool] = Field(alias="useHoneyPot", default=None)
 
 
+class CopyProjectData(BaseModel):
+    project_id: str = Field(alias="projectId")
+    should_copy_assets: Optional[bool] = Field(alias="shouldCopyAssets", default=None)
+    should_copy_users: Optional[bool] = Field(alias="shouldCopyUsers", default=None)
+
+
+class UpdateProjectAnonymizationInput(BaseModel):
+    id: str
+    should_anonymize: bool = Field(alias="shouldAnonymize")
+
+
 class CreatePluginData(BaseModel):
     plugin_name: str = Field(alias="pluginName")
 
@@ -386,6 +408,15 @@ class IssueToCreate(BaseModel):
 
 class IssueData(BaseModel):
     status: Optional[IssueStatus] = None
+
+
+class TagData(BaseModel):
+    label: str
+    color: Optional[str] = None
+
+
+class UpdateTagData(BaseModel):
+    label: str
 
 
 class CheckedTagData(BaseModel):
