@@ -33,11 +33,11 @@ class ProjectVersionMethods(Domain):
     def project_version(
         self,
         project_id: str,
+        *,
         first: int | None = None,
         skip: int = 0,
         fields: Sequence[str] | None = None,
         disable_tqdm: bool | None = None,
-        *,
         as_generator: bool = False,
     ) -> Listing[ProjectVersion]:
         """The project's versions, oldest first (``async for`` or ``await`` for a list).
