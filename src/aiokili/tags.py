@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from ._core.base import Domain
 from ._core.inputs import as_list, check_bools
-from ._core.selection import build_selection
+from ._core.selection import build_selection, page_model, with_selection
 from ._generated.input_types import CheckedTagData, TagData, UpdateTagData
+from ._generated.operations import LIST_TAGS_BY_ORG_GQL, LIST_TAGS_BY_PROJECT_GQL
 from .errors import KiliInputError, NotFoundError
 from .models import Tag
 
@@ -39,17 +40,28 @@ class TagMethods(Domain):
 
         Args:
             project_id: only the tags on this project (NotFoundError if it does not exist).
-            fields: accepted for compatibility and checked against :class:`~aiokili.Tag`
-                (an unknown field is a KiliInputError); tags are small, all of each is
-                fetched.
+            fields: field paths (e.g. ``["id", "label"]``); default: every field of
+                :class:`~aiokili.Tag`. A field left out is not there (``id`` always is).
         """
-        if fields is not None:
+        if project_id is None:
+            document, operation, variables = LIST_TAGS_BY_ORG_GQL, "ListTagsByOrg", {}
+        else:
+            variables = {"projectId": _name("project_id", project_id)}
+            document, operation = LIST_TAGS_BY_PROJECT_GQL, "ListTagsByProject"
+        if fields is None:
+            result = await self._core.gql.run_typed(document, operation, variables)
+        else:
             if isinstance(fields, str) or not isinstance(fields, Sequence):
                 raise KiliInputError("fields= takes a list of field names, e.g. ['id', 'label'].")
-            build_selection(Tag, tuple(fields))
-        if project_id is None:
-            return (await self._core.gql.list_tags_by_org()).data
-        return (await self._core.gql.list_tags_by_project(_name("project_id", project_id))).data
+            selection = build_selection(Tag, tuple(fields))
+            result = await self._core.gql.run_typed(
+                with_selection(document, "Tag", selection.text),
+                operation,
+                variables,
+                page_model(Tag, selection),
+            )
+        tags: list[Tag] = result.data
+        return tags
 
     async def create_tag(self, name: str, color: str | None = None) -> Tag:
         """Create a tag in the organization (proposed for all its projects); return it.

@@ -63,9 +63,14 @@ async def test_copy_with_assets_and_labels(kili: aiokili.AsyncKili) -> None:
         asset_id_array=[asset_ids[1]], json_response_array=[answer("A")], label_type="REVIEW"
     )
 
+    await kili.update_properties_in_assets(
+        asset_ids=[asset_ids[2]], resolution_array=[{"width": 640, "height": 480}]
+    )
     assets_only = await kili.copy_project(source, copy_assets=True)
     copied = await kili.assets(assets_only.id)
     originals = await kili.assets(source)
+    assert [a.resolution for a in copied] == [a.resolution for a in originals]
+    assert copied[2].resolution is not None and copied[2].resolution.width == 640
     assert [a.external_id for a in copied] == [a.external_id for a in originals]
     assert [a.json_metadata for a in copied] == [a.json_metadata for a in originals]
     assert [a.content for a in copied] == [a.content for a in originals]

@@ -95,6 +95,9 @@ async def test_tag_mistakes_are_named(kili: aiokili.AsyncKili) -> None:
         await kili.tags("no-such-project")
     with pytest.raises(KiliInputError, match="nope"):
         await kili.tags(fields=["id", "nope"])
-    assert [t.id for t in await kili.tags(project_id, fields=["id", "label"])] == [second.id]
+    (narrow,) = await kili.tags(project_id, fields=["label"])
+    assert (narrow.id, narrow.label) == (second.id, label)
+    with pytest.raises(AttributeError, match="color"):
+        _ = narrow.color  # left out of fields=
     for tag in (first, second):
         await kili.delete_tag(tag_id=tag.id)
