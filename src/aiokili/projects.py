@@ -166,9 +166,16 @@ _DEPRECATED_PROJECT_ARGUMENTS = {
 }
 
 
-def _warn_deprecated(given: dict[str, object]) -> None:
+def _warn_deprecated(
+    input_type: object, metadata_types: object, seconds_to_label_before_auto_assign: object
+) -> None:
     """A DeprecationWarning for each deprecated argument given (not None) of
     ``update_properties_in_project``, pointing at the user's line."""
+    given = {
+        "input_type": input_type,
+        "metadata_types": metadata_types,
+        "seconds_to_label_before_auto_assign": seconds_to_label_before_auto_assign,
+    }
     for name, use in _DEPRECATED_PROJECT_ARGUMENTS.items():
         if given.get(name) is not None:
             warnings.warn(
@@ -176,14 +183,26 @@ def _warn_deprecated(given: dict[str, object]) -> None:
             )
 
 
+def _auto_assign(should_auto_assign: bool | None, seconds: int | None) -> bool | None:
+    """``should_auto_assign``, or True if only the deprecated
+    ``seconds_to_label_before_auto_assign`` (an int >= 0) is given."""
+    if seconds is None:
+        return should_auto_assign
+    check_int("seconds_to_label_before_auto_assign", seconds, 0)
+    return True if should_auto_assign is None else should_auto_assign
+
+
 def _check_settings(
+    *,
     consensus_tot_coverage: object,
     review_coverage: object,
     min_consensus_size: object,
     consensus_mark: object,
     honeypot_mark: object,
+    **flags: object,
 ) -> None:
-    """Percentages 0-100, a consensus size 1-10, marks 0-1 (None: not changed)."""
+    """Percentages 0-100, a consensus size 1-10, marks 0-1, ``flags`` True or False (None:
+    not changed)."""
     for name, value in (
         ("consensus_tot_coverage", consensus_tot_coverage),
         ("review_coverage", review_coverage),
@@ -195,6 +214,7 @@ def _check_settings(
     for name, mark in (("consensus_mark", consensus_mark), ("honeypot_mark", honeypot_mark)):
         if mark is not None:
             check_number(name, mark, 0, 1)
+    check_bools(**flags)
 
 
 class ProjectMethods(Domain):
@@ -388,26 +408,15 @@ class ProjectMethods(Domain):
         into ``metadata_properties``), ``seconds_to_label_before_auto_assign`` (any value
         means ``should_auto_assign=True`` unless that is given).
         """
-        _warn_deprecated(
-            {
-                "input_type": input_type,
-                "metadata_types": metadata_types,
-                "seconds_to_label_before_auto_assign": seconds_to_label_before_auto_assign,
-            }
-        )
-        if seconds_to_label_before_auto_assign is not None:
-            check_int("seconds_to_label_before_auto_assign", seconds_to_label_before_auto_assign, 0)
-            if should_auto_assign is None:
-                should_auto_assign = True
+        _warn_deprecated(input_type, metadata_types, seconds_to_label_before_auto_assign)
+        should_auto_assign = _auto_assign(should_auto_assign, seconds_to_label_before_auto_assign)
         metadata_properties = _metadata_properties(metadata_properties, metadata_types)
         _check_settings(
-            consensus_tot_coverage,
-            review_coverage,
-            min_consensus_size,
-            consensus_mark,
-            honeypot_mark,
-        )
-        check_bools(
+            consensus_tot_coverage=consensus_tot_coverage,
+            review_coverage=review_coverage,
+            min_consensus_size=min_consensus_size,
+            consensus_mark=consensus_mark,
+            honeypot_mark=honeypot_mark,
             can_navigate_between_assets=can_navigate_between_assets,
             can_skip_asset=can_skip_asset,
             should_relaunch_kpi_computation=should_relaunch_kpi_computation,
