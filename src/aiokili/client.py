@@ -18,14 +18,20 @@ from .labels.methods import LabelMethods
 from .labels.mutations import LabelMutationMethods
 from .models import User
 from .plugins.methods import PluginMethods
+from .project_copy import ProjectCopyMethods
+from .project_versions import ProjectVersionMethods
 from .projects import ProjectMethods
 from .subscriptions import SubscriptionMethods
+from .tags import TagMethods
 from .users import UserMethods
 from .webhooks import WebhookMethods
 
 
 class AsyncKili(
     ProjectMethods,
+    ProjectCopyMethods,
+    ProjectVersionMethods,
+    TagMethods,
     AssetMethods,
     AssetUpdateMethods,
     LabelMethods,

@@ -28,6 +28,7 @@ holds and IDEs complete ``label.author.email``. Typed for ``mypy --strict`` with
   | `Project` | `instructions`, `consensus_tot_coverage`, `min_consensus_size`, `review_coverage`, `use_honey_pot` | the setting was never set, or set to null |
   | `Issue` | `label_id`, `object_mid` | a question about an asset, an issue about no object |
   | `PluginLog` | `project_id`, `run_id`, `asset_id`, `label_id`, `metadata` | a build log, or a run about no asset or label |
+  | `ProjectVersion` | `content` | no link to download the version was set |
 
 * With ``fields=``, a field left out is not there: reading it raises ``AttributeError``
   naming what to add to ``fields=`` (``id`` is always fetched).
@@ -55,6 +56,8 @@ from ._generated.fragments import (
     Label,
     Organization,
     Project,
+    ProjectVersion,
+    Tag,
     UpdatedAsset,
     User,
     UserProfile,
@@ -121,10 +124,12 @@ __all__ = [
     "Project",
     "ProjectMember",
     "ProjectRole",
+    "ProjectVersion",
     "Resolution",
     "Status",
     "StatusInStep",
     "StepStatusName",
+    "Tag",
     "UpdatedAsset",
     "User",
     "UserProfile",

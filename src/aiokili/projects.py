@@ -1,4 +1,5 @@
-"""Projects: create (or copy), list, count, get, update, delete; tags on projects."""
+"""Projects: create (or copy), list, count, get, update, archive, anonymize, delete; tags on
+new projects."""
 
 from __future__ import annotations
 
@@ -24,9 +25,15 @@ from ._core.inputs import (
 )
 from ._core.listing import Listing, ListingSpec
 from ._core.lookups import project_not_found
-from ._generated.input_types import CheckedTagData, CreateProjectData, ProjectData, ProjectWhere
+from ._generated.input_types import (
+    CheckedTagData,
+    CreateProjectData,
+    ProjectData,
+    ProjectWhere,
+    UpdateProjectAnonymizationInput,
+)
 from ._generated.operations import COUNT_PROJECTS_GQL, PROJECTS_GQL
-from .errors import KiliInputError, NotFoundError
+from .errors import KiliInputError
 from .models import ComplianceTagName, InputType, InputTypeName, Project
 
 
@@ -159,9 +166,16 @@ _DEPRECATED_PROJECT_ARGUMENTS = {
 }
 
 
-def _warn_deprecated(given: dict[str, object]) -> None:
+def _warn_deprecated(
+    input_type: object, metadata_types: object, seconds_to_label_before_auto_assign: object
+) -> None:
     """A DeprecationWarning for each deprecated argument given (not None) of
     ``update_properties_in_project``, pointing at the user's line."""
+    given = {
+        "input_type": input_type,
+        "metadata_types": metadata_types,
+        "seconds_to_label_before_auto_assign": seconds_to_label_before_auto_assign,
+    }
     for name, use in _DEPRECATED_PROJECT_ARGUMENTS.items():
         if given.get(name) is not None:
             warnings.warn(
@@ -169,14 +183,26 @@ def _warn_deprecated(given: dict[str, object]) -> None:
             )
 
 
+def _auto_assign(should_auto_assign: bool | None, seconds: int | None) -> bool | None:
+    """``should_auto_assign``, or True if only the deprecated
+    ``seconds_to_label_before_auto_assign`` (an int >= 0) is given."""
+    if seconds is None:
+        return should_auto_assign
+    check_int("seconds_to_label_before_auto_assign", seconds, 0)
+    return True if should_auto_assign is None else should_auto_assign
+
+
 def _check_settings(
+    *,
     consensus_tot_coverage: object,
     review_coverage: object,
     min_consensus_size: object,
     consensus_mark: object,
     honeypot_mark: object,
+    **flags: object,
 ) -> None:
-    """Percentages 0-100, a consensus size 1-10, marks 0-1 (None: not changed)."""
+    """Percentages 0-100, a consensus size 1-10, marks 0-1, ``flags`` True or False (None:
+    not changed)."""
     for name, value in (
         ("consensus_tot_coverage", consensus_tot_coverage),
         ("review_coverage", review_coverage),
@@ -188,6 +214,7 @@ def _check_settings(
     for name, mark in (("consensus_mark", consensus_mark), ("honeypot_mark", honeypot_mark)):
         if mark is not None:
             check_number(name, mark, 0, 1)
+    check_bools(**flags)
 
 
 class ProjectMethods(Domain):
@@ -231,7 +258,7 @@ class ProjectMethods(Domain):
             title, input_type, json_interface, from_demo_project, project_id, pixel_labeling
         )
         tag_labels = as_list("tags", tags, str)
-        tag_ids = None if tag_labels is None else await self._tag_ids(tag_labels)
+        tag_ids = None if tag_labels is None else await self._core.lookups.tag_ids(tag_labels)
         if project_id is not None:
             return await self._copy_project(
                 project_id, title, description, _compliance_tags(compliance_tags), tag_ids
@@ -287,26 +314,6 @@ class ProjectMethods(Domain):
         await self._tag_project(project.id, [t.id for t in source_tags] + (tag_ids or []))
         return project
 
-    async def _tag_ids(self, labels: Sequence[str]) -> list[str]:
-        """Ids of the organization's tags with these labels; NotFoundError naming a missing one."""
-        by_label: dict[str, list[str]] = {}
-        for tag in (await self._core.gql.list_tags_by_org()).data:
-            by_label.setdefault(tag.label or "", []).append(tag.id)
-        missing = [label for label in labels if label not in by_label]
-        if missing:
-            raise NotFoundError.from_message(
-                f"Tag(s) {', '.join(map(repr, missing))} not found in the organization. "
-                f"Existing tags: {', '.join(map(repr, sorted(by_label))) or 'none'}.",
-                "NOT_FOUND",
-            )
-        ambiguous = [label for label in labels if len(by_label[label]) > 1]
-        if ambiguous:
-            raise KiliInputError(
-                f"Several tags have the label {ambiguous[0]!r} ({by_label[ambiguous[0]]}); "
-                "rename one of them."
-            )
-        return [by_label[label][0] for label in labels]
-
     async def _tag_project(self, project_id: str, tag_ids: Sequence[str]) -> None:
         current = {t.id for t in (await self._core.gql.list_tags_by_project(project_id)).data}
         for tag_id in dict.fromkeys(tag_ids):
@@ -317,7 +324,7 @@ class ProjectMethods(Domain):
     async def _project_where(self, method: str, filters: dict[str, Any]) -> ProjectWhere:
         checked = _checked(method, filters)
         if "tags_in" in checked:
-            checked["tags_in"] = await self._tag_ids(list(checked["tags_in"]))
+            checked["tags_in"] = await self._core.lookups.tag_ids(list(checked["tags_in"]))
         return where_from(ProjectWhere, checked, _WHERE)
 
     async def get_project(self, project_id: str) -> Project:
@@ -401,26 +408,15 @@ class ProjectMethods(Domain):
         into ``metadata_properties``), ``seconds_to_label_before_auto_assign`` (any value
         means ``should_auto_assign=True`` unless that is given).
         """
-        _warn_deprecated(
-            {
-                "input_type": input_type,
-                "metadata_types": metadata_types,
-                "seconds_to_label_before_auto_assign": seconds_to_label_before_auto_assign,
-            }
-        )
-        if seconds_to_label_before_auto_assign is not None:
-            check_int("seconds_to_label_before_auto_assign", seconds_to_label_before_auto_assign, 0)
-            if should_auto_assign is None:
-                should_auto_assign = True
+        _warn_deprecated(input_type, metadata_types, seconds_to_label_before_auto_assign)
+        should_auto_assign = _auto_assign(should_auto_assign, seconds_to_label_before_auto_assign)
         metadata_properties = _metadata_properties(metadata_properties, metadata_types)
         _check_settings(
-            consensus_tot_coverage,
-            review_coverage,
-            min_consensus_size,
-            consensus_mark,
-            honeypot_mark,
-        )
-        check_bools(
+            consensus_tot_coverage=consensus_tot_coverage,
+            review_coverage=review_coverage,
+            min_consensus_size=min_consensus_size,
+            consensus_mark=consensus_mark,
+            honeypot_mark=honeypot_mark,
             can_navigate_between_assets=can_navigate_between_assets,
             can_skip_asset=can_skip_asset,
             should_relaunch_kpi_computation=should_relaunch_kpi_computation,
@@ -452,6 +448,44 @@ class ProjectMethods(Domain):
             data=data, where=ProjectWhere(id=project_id)
         )
         return result.data
+
+    async def _set_archived(self, project_id: str, archived: bool) -> Project:
+        if not isinstance(project_id, str) or not project_id:
+            raise KiliInputError(f"project_id must be a non-empty string, got {project_id!r}.")
+        result = await self._core.gql.update_properties_in_project(
+            data=ProjectData(archived=archived), where=ProjectWhere(id=project_id)
+        )
+        return result.data
+
+    async def archive_project(self, project_id: str) -> Project:
+        """Archive a project; return it.
+
+        Archived projects leave the list of active projects (``projects(archived=False)``)
+        for ``projects(archived=True)``; ``projects()`` with no ``archived`` filter lists
+        both, as on the platform. An archived project still works (assets, labels...).
+        """
+        return await self._set_archived(project_id, True)
+
+    async def unarchive_project(self, project_id: str) -> Project:
+        """Bring an archived project back among the active ones; return it."""
+        return await self._set_archived(project_id, False)
+
+    async def update_project_anonymization(
+        self, project_id: str, should_anonymize: bool = True
+    ) -> Project:
+        """Show (True, the default) or stop showing the names of the project's labelers and
+        reviewers as "Anonymized"; return the project.
+
+        The platform anonymizes names in its interface (queue, explore, labeling,
+        analytics). The local server does it in the API: the ``firstname`` of the authors
+        of the project's labels and issues reads "Anonymized" (no ``lastname``); their
+        id and email are kept.
+        """
+        if not isinstance(project_id, str) or not project_id:
+            raise KiliInputError(f"project_id must be a non-empty string, got {project_id!r}.")
+        check_bools(should_anonymize=should_anonymize)
+        data = UpdateProjectAnonymizationInput(id=project_id, should_anonymize=should_anonymize)
+        return (await self._core.gql.update_project_anonymization(input=data)).data
 
     async def delete_project(self, project_id: str) -> str:
         """Delete a project with all its assets and labels; return the server's answer."""

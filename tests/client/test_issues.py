@@ -233,6 +233,42 @@ async def test_server_refuses_issues_without_label_or_asset(local_server: LocalS
     assert '"nope"' in body["errors"][0]["message"]
 
 
+async def test_server_checks_each_issue_against_its_label_and_the_where(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    """A label must be on the assetId given with it, inside where's project and asset; one
+    refused issue refuses the call; issues are numbered in their own project."""
+    project_id, asset_ids, label_ids = await _project_with_labels(kili, 2)
+    other_project, _, other_labels = await _project_with_labels(kili, 1)
+    create = "mutation($i:[IssueToCreate!]!,$w:AssetWhere!){createIssues(issues:$i,where:$w){id}}"
+
+    def refused(issues: list[dict[str, Any]], where: dict[str, Any]) -> str:
+        body = gql(local_server, create, i=[{"type": "ISSUE", **i} for i in issues], w=where)
+        return str(body["errors"][0]["message"])
+
+    mismatch = [{"labelID": label_ids[0]}, {"labelID": label_ids[0], "assetId": asset_ids[1]}]
+    assert refused(mismatch, {}) == (
+        f"issues[1]: label {label_ids[0]!r} is on asset {asset_ids[0]!r}, "
+        f"not on assetId {asset_ids[1]!r}."
+    )
+    assert refused([{"labelID": label_ids[1]}], {"id": asset_ids[0]}) == (
+        f"issues[0] is about asset {asset_ids[1]!r}, outside where.id {asset_ids[0]!r}."
+    )
+    outside = [{"assetId": asset_ids[0]}, {"labelID": other_labels[0]}]
+    assert refused(outside, {"project": {"id": project_id}}) == (
+        f"issues[1]: label {other_labels[0]!r} is not in project {project_id!r}. "
+        "Nothing was written."
+    )
+    assert await kili.count_issues(project_id) == 0
+
+    mixed = [{"labelID": label_ids[0]}, {"labelID": other_labels[0]}, {"assetId": asset_ids[1]}]
+    body = gql(local_server, create, i=[{"type": "ISSUE", **i} for i in mixed], w={})
+    assert "errors" not in body, body
+    ours = sorted(i.issue_number for i in await kili.issues(project_id))
+    theirs = [i.issue_number for i in await kili.issues(other_project)]
+    assert (ours, theirs) == ([1, 2], [1])
+
+
 async def test_deleting_a_project_deletes_its_issues(kili: aiokili.AsyncKili) -> None:
     project_id, _, label_ids = await _project_with_labels(kili, 1)
     (created,) = await kili.create_issues(project_id, label_id_array=label_ids)

@@ -14,6 +14,8 @@ DEFAULT_TIMEOUT = 120.0
 """Deadline of one request attempt, from sending to the last byte of the answer."""
 CONNECT_TIMEOUT = 10.0
 """Deadline to open a connection (a request that never connected is safe to resend)."""
+COPY_PROJECT_TIMEOUT = 600.0
+"""Deadline of ``copyProject`` (a large project takes minutes), unless ``timeout`` is longer."""
 DEFAULT_MAX_RETRIES = 4
 RETRY_BASE_DELAY = 0.5
 RETRY_MAX_DELAY = 8.0

@@ -1,4 +1,5 @@
-"""Look-ups several domains need: a project's input type and interface, assets by external id."""
+"""Look-ups several domains need: a project's input type and interface, assets by external
+id, tags by label."""
 
 from __future__ import annotations
 
@@ -61,6 +62,27 @@ class Lookups:
                     f"{arg}: project {project_id!r} has no step named {name!r}. Its steps: {known}."
                 )
         return [steps[name] for name in names]
+
+    async def tag_ids(self, labels: Sequence[str]) -> list[str]:
+        """Ids of the organization's tags with these labels, in order; NotFoundError naming a
+        missing label (and the existing ones), KiliInputError for a label several tags share."""
+        by_label: dict[str, list[str]] = {}
+        for tag in (await self._gql.list_tags_by_org()).data:
+            by_label.setdefault(tag.label, []).append(tag.id)
+        missing = [label for label in labels if label not in by_label]
+        if missing:
+            raise NotFoundError.from_message(
+                f"Tag(s) {', '.join(map(repr, missing))} not found in the organization. "
+                f"Existing tags: {', '.join(map(repr, sorted(by_label))) or 'none'}.",
+                "NOT_FOUND",
+            )
+        ambiguous = [label for label in labels if len(by_label[label]) > 1]
+        if ambiguous:
+            raise KiliInputError(
+                f"Several tags have the label {ambiguous[0]!r} ({by_label[ambiguous[0]]}); "
+                "rename one of them."
+            )
+        return [by_label[label][0] for label in labels]
 
     async def existing_external_ids(self, project_id: str, external_ids: Sequence[str]) -> set[str]:
         """The subset of ``external_ids`` already used in the project."""

@@ -2,11 +2,11 @@
 # Source: queries
 
 from .base_model import BaseModel
+from .fragments import Tag
 
 
 class CheckTag(BaseModel):
     data: "CheckTagData"
 
 
-class CheckTagData(BaseModel):
-    id: str
+CheckTagData = Tag

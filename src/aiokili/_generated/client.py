@@ -17,11 +17,17 @@ from .operations import (
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
     CHECK_TAG_GQL,
+    COPIED_ASSETS_GQL,
+    COPIED_LABELS_GQL,
+    COPY_LABELS_GQL,
+    COPY_PROJECT_GQL,
+    COPY_SOURCE_GQL,
     COUNT_ASSETS_GQL,
     COUNT_EXPORT_ASSETS_GQL,
     COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
     COUNT_ORGANIZATIONS_GQL,
+    COUNT_PROJECT_VERSIONS_GQL,
     COUNT_PROJECTS_GQL,
     COUNT_USERS_GQL,
     CREATE_HONEYPOT_GQL,
@@ -29,6 +35,7 @@ from .operations import (
     CREATE_PLUGIN_GQL,
     CREATE_PLUGIN_RUNNER_GQL,
     CREATE_PROJECT_GQL,
+    CREATE_TAG_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
     CREATE_WEBHOOK_GQL,
     CURRENT_USER_GQL,
@@ -37,6 +44,7 @@ from .operations import (
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
+    DELETE_TAG_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
     EXPORT_LABEL_ROWS_GQL,
@@ -59,16 +67,22 @@ from .operations import (
     NOTIFICATION_STATUS_GQL,
     ORGANIZATIONS_GQL,
     PROJECT_INPUT_TYPE_GQL,
+    PROJECT_TITLES_GQL,
     PROJECT_TO_COPY_GQL,
+    PROJECT_VERSIONS_GQL,
     PROJECTS_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
+    UNCHECK_TAG_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
+    UPDATE_PROJECT_ANONYMIZATION_GQL,
     UPDATE_PROPERTIES_IN_ASSETS_GQL,
     UPDATE_PROPERTIES_IN_ISSUE_GQL,
     UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
+    UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL,
+    UPDATE_TAG_GQL,
     UPDATE_WEBHOOK_GQL,
     USERS_GQL,
     VIEWER_GQL,
@@ -86,11 +100,17 @@ if TYPE_CHECKING:
     from .assets_to_update import AssetsToUpdate
     from .base_model import UnsetType
     from .check_tag import CheckTag
+    from .copied_assets import CopiedAssets
+    from .copied_labels import CopiedLabels
+    from .copy_labels import CopyLabels
+    from .copy_project import CopyProject
+    from .copy_source import CopySource
     from .count_assets import CountAssets
     from .count_export_assets import CountExportAssets
     from .count_issues import CountIssues
     from .count_labels import CountLabels
     from .count_organizations import CountOrganizations
+    from .count_project_versions import CountProjectVersions
     from .count_projects import CountProjects
     from .count_users import CountUsers
     from .create_honeypot import CreateHoneypot
@@ -98,6 +118,7 @@ if TYPE_CHECKING:
     from .create_plugin import CreatePlugin
     from .create_plugin_runner import CreatePluginRunner
     from .create_project import CreateProject
+    from .create_tag import CreateTag
     from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
     from .create_webhook import CreateWebhook
     from .current_user import CurrentUser
@@ -106,6 +127,7 @@ if TYPE_CHECKING:
     from .delete_labels import DeleteLabels
     from .delete_plugin import DeletePlugin
     from .delete_project import DeleteProject
+    from .delete_tag import DeleteTag
     from .export_assets import ExportAssets
     from .export_assets_all_labels import ExportAssetsAllLabels
     from .export_label_rows import ExportLabelRows
@@ -123,6 +145,8 @@ if TYPE_CHECKING:
         AssetData,
         AssetWhere,
         CheckedTagData,
+        CopyLabelsInput,
+        CopyProjectData,
         CreateHoneypotData,
         CreatePluginData,
         CreateProjectData,
@@ -140,7 +164,11 @@ if TYPE_CHECKING:
         PluginProjectWhere,
         PluginRunnerData,
         ProjectData,
+        ProjectVersionWhere,
         ProjectWhere,
+        TagData,
+        UpdateProjectAnonymizationInput,
+        UpdateTagData,
         UserWhere,
         WebhookData,
     )
@@ -157,16 +185,22 @@ if TYPE_CHECKING:
     from .notification_status import NotificationStatus
     from .organizations import Organizations
     from .project_input_type import ProjectInputType
+    from .project_titles import ProjectTitles
     from .project_to_copy import ProjectToCopy
+    from .project_versions import ProjectVersions
     from .projects import Projects
     from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
     from .send_assets_back_to_queue import SendAssetsBackToQueue
     from .steps_of_project import StepsOfProject
+    from .uncheck_tag import UncheckTag
     from .update_plugin_runner import UpdatePluginRunner
+    from .update_project_anonymization import UpdateProjectAnonymization
     from .update_properties_in_assets import UpdatePropertiesInAssets
     from .update_properties_in_issue import UpdatePropertiesInIssue
     from .update_properties_in_label import UpdatePropertiesInLabel
     from .update_properties_in_project import UpdatePropertiesInProject
+    from .update_properties_in_project_version import UpdatePropertiesInProjectVersion
+    from .update_tag import UpdateTag
     from .update_webhook import UpdateWebhook
     from .users import Users
     from .viewer import Viewer
@@ -852,6 +886,139 @@ class GeneratedClient(KiliBaseClient):
         _data = self.get_data(response)
         return UpdateWebhook.model_validate(_data)
 
+    async def copy_source(self, where: "ProjectWhere", **kwargs: Any) -> "CopySource":
+        from .copy_source import CopySource
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COPY_SOURCE_GQL,
+            operation_name="CopySource",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CopySource.model_validate(data)
+
+    async def copy_project(
+        self, data: "CopyProjectData", **kwargs: Any
+    ) -> "CopyProject":
+        from .copy_project import CopyProject
+
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=COPY_PROJECT_GQL,
+            operation_name="CopyProject",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CopyProject.model_validate(_data)
+
+    async def copy_labels(self, data: "CopyLabelsInput", **kwargs: Any) -> "CopyLabels":
+        from .copy_labels import CopyLabels
+
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=COPY_LABELS_GQL,
+            operation_name="CopyLabels",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CopyLabels.model_validate(_data)
+
+    async def project_titles(
+        self, where: "ProjectWhere", first: int, skip: int, **kwargs: Any
+    ) -> "ProjectTitles":
+        from .project_titles import ProjectTitles
+
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=PROJECT_TITLES_GQL,
+            operation_name="ProjectTitles",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ProjectTitles.model_validate(data)
+
+    async def copied_assets(
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "CopiedAssets":
+        from .copied_assets import CopiedAssets
+
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=COPIED_ASSETS_GQL,
+            operation_name="CopiedAssets",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CopiedAssets.model_validate(data)
+
+    async def copied_labels(
+        self, where: "LabelWhere", first: int, skip: int, **kwargs: Any
+    ) -> "CopiedLabels":
+        from .copied_labels import CopiedLabels
+
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=COPIED_LABELS_GQL,
+            operation_name="CopiedLabels",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CopiedLabels.model_validate(data)
+
+    async def project_versions(
+        self, where: "ProjectVersionWhere", first: int, skip: int, **kwargs: Any
+    ) -> "ProjectVersions":
+        from .project_versions import ProjectVersions
+
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=PROJECT_VERSIONS_GQL,
+            operation_name="ProjectVersions",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ProjectVersions.model_validate(data)
+
+    async def count_project_versions(
+        self, where: "ProjectVersionWhere", **kwargs: Any
+    ) -> "CountProjectVersions":
+        from .count_project_versions import CountProjectVersions
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COUNT_PROJECT_VERSIONS_GQL,
+            operation_name="CountProjectVersions",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CountProjectVersions.model_validate(data)
+
+    async def update_properties_in_project_version(
+        self, id: str, content: Union[Optional[str], "UnsetType"] = UNSET, **kwargs: Any
+    ) -> "UpdatePropertiesInProjectVersion":
+        from .update_properties_in_project_version import (
+            UpdatePropertiesInProjectVersion,
+        )
+
+        variables: dict[str, object] = {"id": id, "content": content}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL,
+            operation_name="UpdatePropertiesInProjectVersion",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UpdatePropertiesInProjectVersion.model_validate(data)
+
     async def create_project(
         self, data: "CreateProjectData", **kwargs: Any
     ) -> "CreateProject":
@@ -954,46 +1121,20 @@ class GeneratedClient(KiliBaseClient):
         data = self.get_data(response)
         return ProjectToCopy.model_validate(data)
 
-    async def list_tags_by_org(self, **kwargs: Any) -> "ListTagsByOrg":
-        from .list_tags_by_org import ListTagsByOrg
+    async def update_project_anonymization(
+        self, input: "UpdateProjectAnonymizationInput", **kwargs: Any
+    ) -> "UpdateProjectAnonymization":
+        from .update_project_anonymization import UpdateProjectAnonymization
 
-        variables: dict[str, object] = {}
+        variables: dict[str, object] = {"input": input}
         response = await self.execute(
-            query=LIST_TAGS_BY_ORG_GQL,
-            operation_name="ListTagsByOrg",
+            query=UPDATE_PROJECT_ANONYMIZATION_GQL,
+            operation_name="UpdateProjectAnonymization",
             variables=variables,
             **kwargs,
         )
         data = self.get_data(response)
-        return ListTagsByOrg.model_validate(data)
-
-    async def list_tags_by_project(
-        self, project_id: str, **kwargs: Any
-    ) -> "ListTagsByProject":
-        from .list_tags_by_project import ListTagsByProject
-
-        variables: dict[str, object] = {"projectId": project_id}
-        response = await self.execute(
-            query=LIST_TAGS_BY_PROJECT_GQL,
-            operation_name="ListTagsByProject",
-            variables=variables,
-            **kwargs,
-        )
-        data = self.get_data(response)
-        return ListTagsByProject.model_validate(data)
-
-    async def check_tag(self, data: "CheckedTagData", **kwargs: Any) -> "CheckTag":
-        from .check_tag import CheckTag
-
-        variables: dict[str, object] = {"data": data}
-        response = await self.execute(
-            query=CHECK_TAG_GQL,
-            operation_name="CheckTag",
-            variables=variables,
-            **kwargs,
-        )
-        _data = self.get_data(response)
-        return CheckTag.model_validate(_data)
+        return UpdateProjectAnonymization.model_validate(data)
 
     async def steps_of_project(
         self, where: "ProjectWhere", **kwargs: Any
@@ -1043,6 +1184,103 @@ class GeneratedClient(KiliBaseClient):
             **kwargs,
         ):
             yield ResumeLabelCreatedOrUpdated.model_validate(data)
+
+    async def list_tags_by_org(self, **kwargs: Any) -> "ListTagsByOrg":
+        from .list_tags_by_org import ListTagsByOrg
+
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=LIST_TAGS_BY_ORG_GQL,
+            operation_name="ListTagsByOrg",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ListTagsByOrg.model_validate(data)
+
+    async def list_tags_by_project(
+        self, project_id: str, **kwargs: Any
+    ) -> "ListTagsByProject":
+        from .list_tags_by_project import ListTagsByProject
+
+        variables: dict[str, object] = {"projectId": project_id}
+        response = await self.execute(
+            query=LIST_TAGS_BY_PROJECT_GQL,
+            operation_name="ListTagsByProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ListTagsByProject.model_validate(data)
+
+    async def create_tag(self, data: "TagData", **kwargs: Any) -> "CreateTag":
+        from .create_tag import CreateTag
+
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CREATE_TAG_GQL,
+            operation_name="CreateTag",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreateTag.model_validate(_data)
+
+    async def check_tag(self, data: "CheckedTagData", **kwargs: Any) -> "CheckTag":
+        from .check_tag import CheckTag
+
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CHECK_TAG_GQL,
+            operation_name="CheckTag",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CheckTag.model_validate(_data)
+
+    async def uncheck_tag(
+        self, project_id: str, tag_id: str, **kwargs: Any
+    ) -> "UncheckTag":
+        from .uncheck_tag import UncheckTag
+
+        variables: dict[str, object] = {"projectId": project_id, "tagId": tag_id}
+        response = await self.execute(
+            query=UNCHECK_TAG_GQL,
+            operation_name="UncheckTag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UncheckTag.model_validate(data)
+
+    async def update_tag(
+        self, tag_id: str, data: "UpdateTagData", **kwargs: Any
+    ) -> "UpdateTag":
+        from .update_tag import UpdateTag
+
+        variables: dict[str, object] = {"tagId": tag_id, "data": data}
+        response = await self.execute(
+            query=UPDATE_TAG_GQL,
+            operation_name="UpdateTag",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdateTag.model_validate(_data)
+
+    async def delete_tag(self, tag_id: str, **kwargs: Any) -> "DeleteTag":
+        from .delete_tag import DeleteTag
+
+        variables: dict[str, object] = {"tagId": tag_id}
+        response = await self.execute(
+            query=DELETE_TAG_GQL,
+            operation_name="DeleteTag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteTag.model_validate(data)
 
     async def viewer(self, **kwargs: Any) -> "Viewer":
         from .viewer import Viewer

@@ -116,6 +116,49 @@ class AssetActionOutcomeFailed(BaseModel):
     details: Optional[str]
 
 
+class CopiedAsset(BaseModel):
+    id: str
+    external_id: str = Field(alias="externalId")
+    labels: list["CopiedAssetLabels"]
+
+
+class CopiedAssetLabels(BaseModel):
+    id: str
+
+
+class CopiedLabel(BaseModel):
+    id: str
+    author: Optional["CopiedLabelAuthor"]
+    json_response: JSONObject = Field(alias="jsonResponse")
+    seconds_to_label: Optional[float] = Field(alias="secondsToLabel")
+    is_latest_label_for_user: bool = Field(alias="isLatestLabelForUser")
+    label_type: LabelType = Field(alias="labelType")
+    model_name: Optional[str] = Field(alias="modelName")
+    label_of: Optional["CopiedLabelLabelOf"] = Field(alias="labelOf")
+
+
+class CopiedLabelAuthor(BaseModel):
+    id: str
+
+
+class CopiedLabelLabelOf(BaseModel):
+    external_id: str = Field(alias="externalId")
+
+
+class CopiedProject(BaseModel):
+    id: str
+    title: str
+    input_type: Optional[InputType] = Field(alias="inputType")
+    workflow_version: WorkflowVersion = Field(alias="workflowVersion")
+    data_connections: Optional[list["CopiedProjectDataConnections"]] = Field(
+        alias="dataConnections"
+    )
+
+
+class CopiedProjectDataConnections(BaseModel):
+    id: str
+
+
 class ExportLabel(BaseModel):
     id: str
     label_type: LabelType = Field(alias="labelType")
@@ -298,6 +341,27 @@ class ProjectRoles(BaseModel):
 
 class ProjectRolesUser(User):
     pass
+
+
+class ProjectTitle(BaseModel):
+    id: str
+    title: str
+
+
+class ProjectVersion(BaseModel):
+    id: str
+    name: str
+    content: Optional[str]
+    created_at: datetime = Field(alias="createdAt")
+    project_id: str = Field(alias="projectId")
+
+
+class Tag(BaseModel):
+    id: str
+    label: str
+    color: str
+    organization_id: str = Field(alias="organizationId")
+    checked_for_projects: list[str] = Field(alias="checkedForProjects")
 
 
 class UpdatedAsset(BaseModel):

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .inputs.asset_label_where import AssetLabelWhere
     from .inputs.asset_where import AssetWhere
     from .inputs.checked_tag_data import CheckedTagData
+    from .inputs.copy_labels_input import CopyLabelsInput
+    from .inputs.copy_project_data import CopyProjectData
     from .inputs.create_honeypot_data import CreateHoneypotData
     from .inputs.create_plugin_data import CreatePluginData
     from .inputs.create_project_data import CreateProjectData
@@ -43,9 +45,15 @@ if TYPE_CHECKING:
     from .inputs.plugin_project_where import PluginProjectWhere
     from .inputs.plugin_runner_data import PluginRunnerData
     from .inputs.project_data import ProjectData
+    from .inputs.project_version_where import ProjectVersionWhere
     from .inputs.project_where import ProjectWhere
     from .inputs.resolution_input import ResolutionInput
     from .inputs.step_id_and_status import StepIdAndStatus
+    from .inputs.tag_data import TagData
+    from .inputs.update_project_anonymization_input import (
+        UpdateProjectAnonymizationInput,
+    )
+    from .inputs.update_tag_data import UpdateTagData
     from .inputs.user_email_where import UserEmailWhere
     from .inputs.user_where import UserWhere
     from .inputs.webhook_data import WebhookData
@@ -60,6 +68,8 @@ _MODULES = {
     "AssetLabelWhere": ".inputs.asset_label_where",
     "AssetWhere": ".inputs.asset_where",
     "CheckedTagData": ".inputs.checked_tag_data",
+    "CopyLabelsInput": ".inputs.copy_labels_input",
+    "CopyProjectData": ".inputs.copy_project_data",
     "CreateHoneypotData": ".inputs.create_honeypot_data",
     "CreatePluginData": ".inputs.create_plugin_data",
     "CreateProjectData": ".inputs.create_project_data",
@@ -79,9 +89,13 @@ _MODULES = {
     "PluginProjectWhere": ".inputs.plugin_project_where",
     "PluginRunnerData": ".inputs.plugin_runner_data",
     "ProjectData": ".inputs.project_data",
+    "ProjectVersionWhere": ".inputs.project_version_where",
     "ProjectWhere": ".inputs.project_where",
     "ResolutionInput": ".inputs.resolution_input",
     "StepIdAndStatus": ".inputs.step_id_and_status",
+    "TagData": ".inputs.tag_data",
+    "UpdateProjectAnonymizationInput": ".inputs.update_project_anonymization_input",
+    "UpdateTagData": ".inputs.update_tag_data",
     "UserEmailWhere": ".inputs.user_email_where",
     "UserWhere": ".inputs.user_where",
     "WebhookData": ".inputs.webhook_data",
@@ -112,6 +126,8 @@ __all__ = [
     "AssetLabelWhere",
     "AssetWhere",
     "CheckedTagData",
+    "CopyLabelsInput",
+    "CopyProjectData",
     "CreateHoneypotData",
     "CreatePluginData",
     "CreateProjectData",
@@ -131,9 +147,13 @@ __all__ = [
     "PluginProjectWhere",
     "PluginRunnerData",
     "ProjectData",
+    "ProjectVersionWhere",
     "ProjectWhere",
     "ResolutionInput",
     "StepIdAndStatus",
+    "TagData",
+    "UpdateProjectAnonymizationInput",
+    "UpdateTagData",
     "UserEmailWhere",
     "UserWhere",
     "WebhookData",

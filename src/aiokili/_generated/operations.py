@@ -12,18 +12,25 @@ __all__ = [
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
     "CHECK_TAG_GQL",
+    "COPIED_ASSETS_GQL",
+    "COPIED_LABELS_GQL",
+    "COPY_LABELS_GQL",
+    "COPY_PROJECT_GQL",
+    "COPY_SOURCE_GQL",
     "COUNT_ASSETS_GQL",
     "COUNT_EXPORT_ASSETS_GQL",
     "COUNT_ISSUES_GQL",
     "COUNT_LABELS_GQL",
     "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
+    "COUNT_PROJECT_VERSIONS_GQL",
     "COUNT_USERS_GQL",
     "CREATE_HONEYPOT_GQL",
     "CREATE_ISSUES_GQL",
     "CREATE_PLUGIN_GQL",
     "CREATE_PLUGIN_RUNNER_GQL",
     "CREATE_PROJECT_GQL",
+    "CREATE_TAG_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
     "CREATE_WEBHOOK_GQL",
     "CURRENT_USER_GQL",
@@ -32,6 +39,7 @@ __all__ = [
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
+    "DELETE_TAG_GQL",
     "EXPORT_ASSETS_ALL_LABELS_GQL",
     "EXPORT_ASSETS_GQL",
     "EXPORT_LABEL_ROWS_GQL",
@@ -55,15 +63,21 @@ __all__ = [
     "ORGANIZATIONS_GQL",
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
+    "PROJECT_TITLES_GQL",
     "PROJECT_TO_COPY_GQL",
+    "PROJECT_VERSIONS_GQL",
     "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
+    "UNCHECK_TAG_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
+    "UPDATE_PROJECT_ANONYMIZATION_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
+    "UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL",
+    "UPDATE_TAG_GQL",
     "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
     "VIEWER_GQL",
@@ -912,6 +926,129 @@ mutation UpdateWebhook($data: WebhookData!) {
 }
 """
 
+COPY_SOURCE_GQL = """
+query CopySource($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    ...CopiedProject
+  }
+}
+
+fragment CopiedProject on Project {
+  id
+  title
+  inputType
+  workflowVersion
+  dataConnections {
+    id
+  }
+}
+"""
+
+COPY_PROJECT_GQL = """
+mutation CopyProject($data: CopyProjectData!) {
+  data: copyProject(data: $data)
+}
+"""
+
+COPY_LABELS_GQL = """
+mutation CopyLabels($data: CopyLabelsInput!) {
+  data: copyLabels(data: $data)
+}
+"""
+
+PROJECT_TITLES_GQL = """
+query ProjectTitles($where: ProjectWhere!, $first: PageSize!, $skip: Int!) {
+  data: projects(where: $where, first: $first, skip: $skip) {
+    ...ProjectTitle
+  }
+}
+
+fragment ProjectTitle on Project {
+  id
+  title
+}
+"""
+
+COPIED_ASSETS_GQL = """
+query CopiedAssets($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    ...CopiedAsset
+  }
+}
+
+fragment CopiedAsset on Asset {
+  id
+  externalId
+  labels {
+    id
+  }
+}
+"""
+
+COPIED_LABELS_GQL = """
+query CopiedLabels($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
+  data: labels(where: $where, first: $first, skip: $skip) {
+    ...CopiedLabel
+  }
+}
+
+fragment CopiedLabel on Label {
+  id
+  author {
+    id
+  }
+  jsonResponse
+  secondsToLabel
+  isLatestLabelForUser
+  labelType
+  modelName
+  labelOf {
+    externalId
+  }
+}
+"""
+
+PROJECT_VERSIONS_GQL = """
+query ProjectVersions($where: ProjectVersionWhere!, $first: PageSize!, $skip: Int!) {
+  data: projectVersions(where: $where, first: $first, skip: $skip) {
+    ...ProjectVersion
+  }
+}
+
+fragment ProjectVersion on ProjectVersion {
+  id
+  name
+  content
+  createdAt
+  projectId
+}
+"""
+
+COUNT_PROJECT_VERSIONS_GQL = """
+query CountProjectVersions($where: ProjectVersionWhere!) {
+  data: countProjectVersions(where: $where)
+}
+"""
+
+UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL = """
+mutation UpdatePropertiesInProjectVersion($id: ID!, $content: String) {
+  data: updatePropertiesInProjectVersion(
+    where: {id: $id}
+    data: {content: $content}
+  ) {
+    ...ProjectVersion
+  }
+}
+
+fragment ProjectVersion on ProjectVersion {
+  id
+  name
+  content
+  createdAt
+  projectId
+}
+"""
+
 CREATE_PROJECT_GQL = """
 mutation CreateProject($data: CreateProjectData!) {
   data: createProject(data: $data) {
@@ -1080,29 +1217,48 @@ query ProjectToCopy($where: ProjectWhere!) {
 }
 """
 
-LIST_TAGS_BY_ORG_GQL = """
-query ListTagsByOrg {
-  data: listTagsByOrg {
-    id
-    label
+UPDATE_PROJECT_ANONYMIZATION_GQL = """
+mutation UpdateProjectAnonymization($input: UpdateProjectAnonymizationInput!) {
+  data: updateProjectAnonymization(input: $input) {
+    ...Project
   }
 }
-"""
 
-LIST_TAGS_BY_PROJECT_GQL = """
-query ListTagsByProject($projectId: ID!) {
-  data: listTagsByProject(projectId: $projectId) {
+fragment Project on Project {
+  id
+  title
+  description
+  inputType
+  jsonInterface
+  instructions
+  archived
+  consensusTotCoverage
+  minConsensusSize
+  reviewCoverage
+  useHoneyPot
+  metadataProperties
+  workflowVersion
+  steps {
     id
-    label
+    name
+    type
+  }
+  createdAt
+  updatedAt
+  roles {
+    id
+    role
+    user {
+      ...User
+    }
   }
 }
-"""
 
-CHECK_TAG_GQL = """
-mutation CheckTag($data: CheckedTagData!) {
-  data: checkTag(data: $data) {
-    id
-  }
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
 }
 """
 
@@ -1193,6 +1349,111 @@ fragment User on User {
   email
   firstname
   lastname
+}
+"""
+
+LIST_TAGS_BY_ORG_GQL = """
+query ListTagsByOrg {
+  data: listTagsByOrg {
+    ...Tag
+  }
+}
+
+fragment Tag on Tag {
+  id
+  label
+  color
+  organizationId
+  checkedForProjects
+}
+"""
+
+LIST_TAGS_BY_PROJECT_GQL = """
+query ListTagsByProject($projectId: ID!) {
+  data: listTagsByProject(projectId: $projectId) {
+    ...Tag
+  }
+}
+
+fragment Tag on Tag {
+  id
+  label
+  color
+  organizationId
+  checkedForProjects
+}
+"""
+
+CREATE_TAG_GQL = """
+mutation CreateTag($data: TagData!) {
+  data: createTag(data: $data) {
+    ...Tag
+  }
+}
+
+fragment Tag on Tag {
+  id
+  label
+  color
+  organizationId
+  checkedForProjects
+}
+"""
+
+CHECK_TAG_GQL = """
+mutation CheckTag($data: CheckedTagData!) {
+  data: checkTag(data: $data) {
+    ...Tag
+  }
+}
+
+fragment Tag on Tag {
+  id
+  label
+  color
+  organizationId
+  checkedForProjects
+}
+"""
+
+UNCHECK_TAG_GQL = """
+mutation UncheckTag($projectId: ID!, $tagId: ID!) {
+  data: uncheckTag(projectId: $projectId, tagId: $tagId) {
+    ...Tag
+  }
+}
+
+fragment Tag on Tag {
+  id
+  label
+  color
+  organizationId
+  checkedForProjects
+}
+"""
+
+UPDATE_TAG_GQL = """
+mutation UpdateTag($tagId: ID!, $data: UpdateTagData!) {
+  data: updateTag(tagId: $tagId, data: $data) {
+    affectedRows
+    updatedTag {
+      ...Tag
+    }
+  }
+}
+
+fragment Tag on Tag {
+  id
+  label
+  color
+  organizationId
+  checkedForProjects
+}
+"""
+
+DELETE_TAG_GQL = """
+mutation DeleteTag($tagId: ID!) {
+  data: deleteTag(tagId: $tagId)
 }
 """
 

@@ -155,13 +155,7 @@ def check_import(
     layers = as_list("multi_layer_content_array", multi_layer_content_array, list)
     statuses = as_list("status_array", status_array, str)
     check_bools(wait_until_availability=wait_until_availability)
-    if contents is None and json_contents is None and layers is None:
-        raise KiliInputError(
-            "Give content_array (URLs, paths or text), json_content_array or "
-            "multi_layer_content_array."
-        )
-    if contents is not None and layers is not None:
-        raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
+    _check_sources(contents, json_contents, layers)
     count = same_length(
         content_array=contents,
         external_id_array=external_ids,
@@ -173,20 +167,36 @@ def check_import(
         status_array=statuses,
     )
     if statuses is not None:
-        warnings.warn(
-            "status_array is ignored: imported assets always start as TODO.",
-            DeprecationWarning,
-            stacklevel=user_stacklevel(),
-        )
+        _warn_status_ignored()
     _check_ids("external_id_array", external_ids)
     _check_ids("id_array", ids)
     layers = [check_layers(i, x) for i, x in enumerate(layers)] if layers else None
     for i, m in enumerate(metadata or ()):
         json_text(f"json_metadata_array[{i}]", m)
     classified = _classify(contents if contents is not None else [""] * count)
-
     return ImportArrays(
         count, classified, external_ids, ids, honeypots, metadata, json_contents, layers
+    )
+
+
+def _check_sources(
+    contents: list[Any] | None, json_contents: list[Any] | None, layers: list[Any] | None
+) -> None:
+    """The assets are made of contents, JSON contents or layers (contents and layers: not both)."""
+    if contents is None and json_contents is None and layers is None:
+        raise KiliInputError(
+            "Give content_array (URLs, paths or text), json_content_array or "
+            "multi_layer_content_array."
+        )
+    if contents is not None and layers is not None:
+        raise KiliInputError("Give content_array or multi_layer_content_array, not both.")
+
+
+def _warn_status_ignored() -> None:
+    warnings.warn(
+        "status_array is ignored: imported assets always start as TODO.",
+        DeprecationWarning,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 
 import anyio
@@ -43,8 +43,37 @@ def create_app(
     Its lifespan runs the plugin service (builds and runs, see ``plugin_runtime``); the
     plugin processes reach the server at ``public_url`` (the GraphQL endpoint) with ``api_key``.
     """
+    settings = _settings(
+        latency_ms, max_body_bytes, max_upload_bytes, signed_url_ttl_s, limits, plugin_limits
+    )
+    schema = build_schema()
+    signer = Signer(store.files.secret(), settings.signed_url_ttl_s)
+    auth = Authenticator(store)
+    graphql = GraphQLEndpoint(schema, store, signer, auth, settings)
+    routes = _Routes(settings, FilesEndpoint(store, signer, auth, settings))
+    return Starlette(
+        lifespan=_lifespan(store, public_url, api_key, settings.plugins),
+        routes=[
+            Route(f"{PREFIX}/graphql", graphql.app),
+            WebSocketRoute(f"{PREFIX}/graphql", graphql.app),
+            Route(f"{PREFIX}/version", routes.version, methods=["GET"]),
+            Route(f"{PREFIX}/files", routes.files, methods=["GET", "PUT"]),
+            Route("/healthz", _health, methods=["GET"]),
+        ],
+    )
+
+
+def _settings(
+    latency_ms: float,
+    max_body_bytes: int | None,
+    max_upload_bytes: int | None,
+    signed_url_ttl_s: float | None,
+    limits: QueryLimits | None,
+    plugin_limits: PluginLimits | None,
+) -> Settings:
+    """The default settings, with what ``create_app`` was given (None or 0: the default)."""
     defaults = Settings()
-    settings = replace(
+    return replace(
         defaults,
         latency_ms=latency_ms,
         max_body_bytes=max_body_bytes or defaults.max_body_bytes,
@@ -53,31 +82,41 @@ def create_app(
         limits=limits or defaults.limits,
         plugins=plugin_limits or defaults.plugins,
     )
-    schema = build_schema()
-    version = hashlib.sha256(schema_sdl().encode()).hexdigest()[:12]
-    signer = Signer(store.files.secret(), settings.signed_url_ttl_s)
-    auth = Authenticator(store)
-    graphql = GraphQLEndpoint(schema, store, signer, auth, settings)
-    files = FilesEndpoint(store, signer, auth, settings)
 
-    async def delay() -> None:
-        if settings.latency_ms > 0:
-            await anyio.sleep(settings.latency_ms / 1000)
 
-    async def version_route(request: Request) -> Response:
-        await delay()
-        return Response(f'{{"version":"{version}"}}', media_type="application/json")
+class _Routes:
+    """The version and files routes, each answering after the simulated latency."""
 
-    async def files_route(request: Request) -> Response:
-        await delay()
-        return await files(request)
+    def __init__(self, settings: Settings, files: FilesEndpoint) -> None:
+        self.latency_ms = settings.latency_ms
+        self.files_endpoint = files
+        self.schema_version = hashlib.sha256(schema_sdl().encode()).hexdigest()[:12]
 
-    async def health(request: Request) -> Response:
-        return PlainTextResponse("ok")
+    async def _delay(self) -> None:
+        if self.latency_ms > 0:
+            await anyio.sleep(self.latency_ms / 1000)
+
+    async def version(self, request: Request) -> Response:
+        await self._delay()
+        return Response(f'{{"version":"{self.schema_version}"}}', media_type="application/json")
+
+    async def files(self, request: Request) -> Response:
+        await self._delay()
+        return await self.files_endpoint(request)
+
+
+async def _health(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def _lifespan(
+    store: Store, public_url: str, api_key: str, limits: PluginLimits
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the plugin service and the label feed run while it is up."""
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        service = PluginService(store, public_url, api_key, settings.plugins)
+        service = PluginService(store, public_url, api_key, limits)
         feed = LabelFeed(store)  # Subscription.labelCreatedOrUpdated
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(service.run)
@@ -85,13 +124,4 @@ def create_app(
             yield
             tasks.cancel_scope.cancel()
 
-    return Starlette(
-        lifespan=lifespan,
-        routes=[
-            Route(f"{PREFIX}/graphql", graphql.app),
-            WebSocketRoute(f"{PREFIX}/graphql", graphql.app),
-            Route(f"{PREFIX}/version", version_route, methods=["GET"]),
-            Route(f"{PREFIX}/files", files_route, methods=["GET", "PUT"]),
-            Route("/healthz", health, methods=["GET"]),
-        ],
-    )
+    return lifespan

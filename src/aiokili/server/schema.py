@@ -12,12 +12,12 @@ from ariadne.utils import convert_camel_case_to_snake
 from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 
 from .compat import apply_graphql_core_compat
-from .domains import assets, issues, labels, plugins, projects, tags, users, workflow
+from .domains import assets, issues, labels, plugins, projects, tags, users, versions, workflow
 from .errors import ServerError
 from .live import feed as label_feed
 
 # every module binding resolvers (a later one may add fields to an earlier one's types)
-_DOMAINS = (users, projects, assets, labels, issues, tags, workflow, plugins, label_feed)
+_DOMAINS = (users, projects, versions, assets, labels, issues, tags, workflow, plugins, label_feed)
 
 
 def schema_path() -> Path:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import dataclasses
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ariadne import ObjectType
 
 from ..errors import ServerError
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..store.users import UserRow
+
+ANONYMIZED = "Anonymized"
+"""The name the authors of an anonymized project's labels and issues show."""
 
 
 def page(kw: Mapping[str, Any]) -> tuple[int, int | None]:
@@ -33,3 +41,22 @@ def required_id(where: Mapping[str, Any], what: str = "project") -> str:
     if not where.get("id"):
         raise ServerError(f"where.id is required: give the {what} id.")
     return str(where["id"])
+
+
+def shown_author(ctx: Context, project_id: str, author: Any) -> Any:
+    """``author`` (a user row, None, or an awaitable of either) as the project shows it:
+    with ``firstname`` "Anonymized" and no ``lastname`` when the project is anonymized
+    (``updateProjectAnonymization``); its id and email are kept."""
+    if project_id not in ctx.store.projects.anonymized:
+        return author
+    if isinstance(author, Awaitable):
+
+        async def later() -> UserRow | None:
+            return _anonymous(await author)
+
+        return later()
+    return _anonymous(author)
+
+
+def _anonymous(user: UserRow | None) -> UserRow | None:
+    return None if user is None else dataclasses.replace(user, firstname=ANONYMIZED, lastname=None)

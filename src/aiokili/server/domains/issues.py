@@ -15,7 +15,7 @@ from graphql import GraphQLResolveInfo as Info
 from ..context import context
 from ..store.db import in_thread
 from ..store.issues import IssueRow, NewIssue
-from .common import page, required_id
+from .common import page, required_id, shown_author
 
 query = QueryType()
 mutation = MutationType()
@@ -40,7 +40,8 @@ def resolve_issue_type(issue: IssueRow, _: Info) -> str:
 
 @issue_type.field("author")
 def resolve_issue_author(issue: IssueRow, info: Info) -> Any:
-    return context(info).users.get(issue.author_id)
+    ctx = context(info)
+    return shown_author(ctx, issue.project_id, ctx.users.get(issue.author_id))
 
 
 @issue_type.field("comments")
@@ -53,13 +54,15 @@ def resolve_issue_comments(issue: IssueRow, _: Info) -> list[dict[str, Any]]:
             "text": issue.text,
             "createdAt": issue.created_at,
             "authorId": issue.author_id,
+            "projectId": issue.project_id,
         }
     ]
 
 
 @comment_type.field("author")
 def resolve_comment_author(comment: dict[str, Any], info: Info) -> Any:
-    return context(info).users.get(comment["authorId"])
+    ctx = context(info)
+    return shown_author(ctx, comment["projectId"], ctx.users.get(comment["authorId"]))
 
 
 @mutation.field("createIssues")

@@ -16,7 +16,7 @@ from ..context import context, selected
 from ..errors import ServerError
 from ..store.db import in_thread
 from ..store.labels import LabelRow, NewLabel
-from .common import constants, page
+from .common import constants, page, shown_author
 
 if TYPE_CHECKING:
     from ..store.assets import AssetRow
@@ -63,7 +63,8 @@ async def resolve_count_labels(_: Any, info: Info, where: dict[str, Any]) -> int
 
 @label_type.field("author")
 def resolve_label_author(label: LabelRow, info: Info) -> Any:
-    return context(info).users.get(label.author_id)
+    ctx = context(info)
+    return shown_author(ctx, label.project_id, ctx.users.get(label.author_id))
 
 
 @label_type.field("labelOf")

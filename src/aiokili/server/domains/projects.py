@@ -1,5 +1,6 @@
-"""GraphQL resolvers of projects: listing, creation, update, deletion, a project's steps,
-author and roles, and the viewer's star."""
+"""GraphQL resolvers of projects: listing, creation, update, copy (and copies of an
+asset's labels), anonymization, deletion, a project's steps, author and roles, and the
+viewer's star."""
 
 from __future__ import annotations
 
@@ -122,6 +123,39 @@ async def resolve_update_project_user(
     project = await in_thread(ctx.store.projects.get, project_id)
     roles: list[dict[str, Any]] = await resolve_project_roles(project, info)
     return roles[0]
+
+
+@mutation.field("copyProject")
+async def resolve_copy_project(_: Any, info: Info, data: dict[str, Any]) -> str:
+    """A copy of ``data.projectId`` (settings, steps, tags; its assets with
+    ``shouldCopyAssets``, its members with ``shouldCopyUsers``): the new project's id."""
+    ctx = context(info)
+    return await ctx.store.db.run_write(
+        ctx.store.copies.copy_project,
+        data["projectId"],
+        ctx.user.id,
+        with_assets=bool(data.get("shouldCopyAssets")),
+        with_members=bool(data.get("shouldCopyUsers")),
+    )
+
+
+@mutation.field("copyLabels")
+async def resolve_copy_labels(_: Any, info: Info, data: dict[str, Any]) -> bool:
+    """The labels of ``srcAssetId`` copied onto ``dstAssetId`` (of ``projectId``), whose
+    state is then rebuilt at once (``skipRebuilds`` defers nothing: no state is shared
+    between the assets of a project here)."""
+    ctx = context(info)
+    return await ctx.store.db.run_write(
+        ctx.store.copies.copy_labels, data["srcAssetId"], data["dstAssetId"], data["projectId"]
+    )
+
+
+@mutation.field("updateProjectAnonymization")
+async def resolve_update_anonymization(_: Any, info: Info, input: dict[str, Any]) -> ProjectRow:
+    ctx = context(info)
+    return await ctx.store.db.run_write(
+        ctx.store.projects.set_anonymized, input["id"], bool(input["shouldAnonymize"])
+    )
 
 
 @mutation.field("deleteProjectAsynchronously")

@@ -18,6 +18,17 @@ mutation = MutationType()
 tag_type = ObjectType("Tag")
 
 
+DEFAULT_COLOR = "#1F6FEB"
+"""The color of a tag created without one (the platform picks a default it does not
+document: this is the local server's)."""
+
+
+def _color(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_COLOR
+    return str(value).strip()
+
+
 def _label(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ServerError("data.label is required: give the tag a non-empty label.")
@@ -43,7 +54,7 @@ async def resolve_create_tag(_: Any, info: Info, data: dict[str, Any]) -> TagRow
     return await ctx.store.db.run_write(
         ctx.store.tags.create,
         _label(data.get("label")),
-        data.get("color"),
+        _color(data.get("color")),
         ctx.user.organization_id,
     )
 

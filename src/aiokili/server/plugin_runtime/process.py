@@ -215,53 +215,73 @@ async def run_handler(
     job = {**job, "memoryMb": limits.memory_mb, "appendPath": last}
     output = _Output(sink, limits.max_log_bytes)
     started = time.monotonic()
-    run: _Spawned | None = None
-    if zygote is not None and not first:
-        with contextlib.suppress(OSError):
-            run = await zygote.spawn(src, job, env)
-    if run is None:
-        run = await _spawn_fresh(src, first, job, env)
+    run = await _spawn(src, first, job, env, zygote)
     stderr = asyncio.ensure_future(_read_all(run.stderr, limits.max_log_bytes))
-    killed, code = False, None
     try:
-        with contextlib.suppress(asyncio.TimeoutError):
-            code = await asyncio.wait_for(_stream(run.stdout, output), limits.timeout_s)
-        remaining = limits.timeout_s - (time.monotonic() - started)
-        if run.process is not None:
-            await asyncio.wait_for(run.process.wait(), max(remaining, 0.01))
-            code = run.process.returncode
-        elif remaining <= 0:
-            raise asyncio.TimeoutError
-    except asyncio.TimeoutError:
-        killed = True
-        run.kill()
-        if run.process is not None:
-            await run.process.wait()
+        code, killed = await _wait(run, output, limits.timeout_s, started + limits.timeout_s)
     except BaseException:  # the server stops: no run outlives it
         run.kill()
         stderr.cancel()
         run.close()
         raise
+    if killed:
+        run.kill()
+        if run.process is not None:
+            await run.process.wait()
     err = (await stderr).decode(errors="replace").strip()
     run.close()
     if err:
         output.add("ERROR", err[-65536:], always=True)
-    if killed:
-        output.add(
-            "ERROR", f"Run killed: over the time limit of {limits.timeout_s:g} s.", always=True
-        )
-    elif code == EXIT_MEMORY:
-        output.add(
-            "ERROR", f"Run killed: over the memory limit of {limits.memory_mb} MB.", always=True
-        )
-    elif code not in (0, EXIT_RAISED):
-        output.add("ERROR", f"Run ended with exit code {code}.", always=True)
+    failure = _failure(killed, code, limits)
+    if failure is not None:
+        output.add("ERROR", failure, always=True)
     ok = code == 0 and not killed
     outcome = "finished" if ok else f"failed (exit code {code})"
     took = time.monotonic() - started
     summary = f"Run {job['method']} {outcome} in {took:.2f} s."
     output.add("INFO" if ok else "ERROR", summary, always=True)
     await output.flush(force=True)
+
+
+async def _spawn(
+    src: Path, first: list[str], job: dict[str, Any], env: dict[str, str], zygote: Zygote | None
+) -> _Spawned:
+    """Fork the run from the zygote when there is one and nothing goes ahead of the
+    server's packages; otherwise (or if the zygote fails) start a fresh interpreter."""
+    if zygote is not None and not first:
+        with contextlib.suppress(OSError):
+            return await zygote.spawn(src, job, env)
+    return await _spawn_fresh(src, first, job, env)
+
+
+async def _wait(
+    run: _Spawned, output: _Output, timeout_s: float, deadline: float
+) -> tuple[int | None, bool]:
+    """Stream the run's output (for ``timeout_s`` at most) until it ends: its exit code, and
+    whether it is over its time limit (still running at ``deadline``, a ``time.monotonic()``:
+    to be killed; the code is then the last one it reported)."""
+    code = None
+    with contextlib.suppress(asyncio.TimeoutError):
+        code = await asyncio.wait_for(_stream(run.stdout, output), timeout_s)
+    remaining = deadline - time.monotonic()
+    if run.process is None:
+        return code, remaining <= 0
+    try:
+        await asyncio.wait_for(run.process.wait(), max(remaining, 0.01))
+    except asyncio.TimeoutError:
+        return code, True
+    return run.process.returncode, False
+
+
+def _failure(killed: bool, code: int | None, limits: PluginLimits) -> str | None:
+    """Why the run failed, when its code says more than "it raised" (None: it did not)."""
+    if killed:
+        return f"Run killed: over the time limit of {limits.timeout_s:g} s."
+    if code == EXIT_MEMORY:
+        return f"Run killed: over the memory limit of {limits.memory_mb} MB."
+    if code not in (0, EXIT_RAISED):
+        return f"Run ended with exit code {code}."
+    return None
 
 
 async def _stream(stream: asyncio.StreamReader, output: _Output) -> int | None:

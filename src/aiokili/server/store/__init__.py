@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..live import events
-from . import assets, issues, labels, plugins, projects, steps, tags, users, workflow
+from . import assets, issues, labels, plugins, projects, steps, tags, users, versions, workflow
+from .copies import CopyRepository
 from .db import Database
 from .files import FILES_DDL, FileRepository
 
@@ -24,6 +25,8 @@ class Store(Protocol):
     labels: labels.LabelRepository
     issues: issues.IssueRepository
     tags: tags.TagRepository
+    versions: versions.VersionRepository
+    copies: CopyRepository
     plugins: plugins.PluginRepository
     files: FileRepository
 
@@ -43,6 +46,7 @@ class SQLiteStore:
             labels.DDL,
             issues.DDL,
             tags.DDL,
+            versions.DDL,
             FILES_DDL,
             events.DDL,
             steps.DDL,
@@ -59,6 +63,8 @@ class SQLiteStore:
         self.tags = tags.TagRepository(self.db)
         self.files = FileRepository(self.db)
         self.plugins = plugins.PluginRepository(self.db)
+        self.versions = versions.VersionRepository(self.db)
+        self.copies = CopyRepository(self.db, self.files, self.projects)
 
     def ensure_api_key(self, api_key: str | None) -> str:
         """Create the first user and key if needed; return ``api_key`` or the stored key."""

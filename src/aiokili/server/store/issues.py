@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
 from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, asset_sql, given
+
+if TYPE_CHECKING:
+    import sqlite3
 
 DDL = """
 CREATE TABLE IF NOT EXISTS issues (
@@ -118,88 +121,27 @@ class IssueRepository:
         """
         at = now()
         with self.db.write(append_only=True) as c:
-            label_ids = [i.label_id for i in issues if i.label_id]
-            labels: dict[str, tuple[str, str]] = {}  # label -> (asset, project)
-            for part in chunks(list(dict.fromkeys(label_ids))):
-                sql = (
-                    f"SELECT id, asset_id, project_id FROM labels WHERE id IN ({marks(len(part))})"
+            targets = _Targets.read(c, issues, project_id, asset_id)
+            places = [targets.place(index, issue) for index, issue in enumerate(issues)]
+            numbers = _numbers(c, [p_id for _, p_id in places])
+            rows = [
+                IssueRow(
+                    id=new_id(),
+                    project_id=p_id,
+                    asset_id=a_id,
+                    label_id=issue.label_id,
+                    object_mid=issue.object_mid,
+                    type=issue.type,
+                    status="OPEN",
+                    text=issue.text,
+                    author_id=author_id,
+                    created_at=at,
+                    updated_at=at,
+                    issue_number=number,
+                    has_been_seen=False,
                 )
-                labels.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
-            asset_ids = [i.asset_id for i in issues if i.asset_id]
-            assets: dict[str, str] = {}  # asset -> project
-            for part in chunks(list(dict.fromkeys(asset_ids))):
-                sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
-                assets.update(c.execute(sql, list(part)).fetchall())
-            require_project(c, project_id)
-            resolved: list[tuple[str, str]] = []  # (asset, project) per issue
-            for index, issue in enumerate(issues):
-                where = f"issues[{index}]"
-                if issue.label_id is None and issue.asset_id is None:
-                    raise ServerError(
-                        f"{where} needs labelID or assetId: the label or asset the issue is about."
-                    )
-                if issue.label_id is not None:
-                    if issue.label_id not in labels:
-                        raise ServerError(
-                            f'{where}: Label "{issue.label_id}" not found. Nothing was written.',
-                            "NOT_FOUND",
-                        )
-                    label_asset, label_project = labels[issue.label_id]
-                    if issue.asset_id is not None and issue.asset_id != label_asset:
-                        raise ServerError(
-                            f"{where}: label {issue.label_id!r} is on asset "
-                            f"{label_asset!r}, not on assetId {issue.asset_id!r}."
-                        )
-                    found = (label_asset, label_project)
-                else:
-                    assert issue.asset_id is not None
-                    if issue.asset_id not in assets:
-                        raise ServerError(
-                            f'{where}: Asset "{issue.asset_id}" not found. Nothing was written.',
-                            "NOT_FOUND",
-                        )
-                    found = (issue.asset_id, assets[issue.asset_id])
-                if project_id is not None and found[1] != project_id:
-                    what = (
-                        f"label {issue.label_id!r}"
-                        if issue.label_id
-                        else f"asset {issue.asset_id!r}"
-                    )
-                    raise ServerError(
-                        f"{where}: {what} is not in project {project_id!r}. Nothing was written.",
-                        "NOT_FOUND",
-                    )
-                if asset_id is not None and found[0] != asset_id:
-                    raise ServerError(
-                        f"{where} is about asset {found[0]!r}, outside where.id {asset_id!r}."
-                    )
-                resolved.append(found)
-            numbers: dict[str, int] = {}
-            rows = []
-            for issue, (a_id, p_id) in zip(issues, resolved, strict=True):
-                if p_id not in numbers:
-                    last = c.execute(
-                        "SELECT max(issue_number) FROM issues WHERE project_id = ?", (p_id,)
-                    ).fetchone()[0]
-                    numbers[p_id] = last or 0
-                numbers[p_id] += 1
-                rows.append(
-                    IssueRow(
-                        id=new_id(),
-                        project_id=p_id,
-                        asset_id=a_id,
-                        label_id=issue.label_id,
-                        object_mid=issue.object_mid,
-                        type=issue.type,
-                        status="OPEN",
-                        text=issue.text,
-                        author_id=author_id,
-                        created_at=at,
-                        updated_at=at,
-                        issue_number=numbers[p_id],
-                        has_been_seen=False,
-                    )
-                )
+                for issue, (a_id, p_id), number in zip(issues, places, numbers, strict=True)
+            ]
             c.executemany(insert_sql("issues", COLUMNS.names), [vars(r) for r in rows])
         return rows
 
@@ -226,3 +168,92 @@ class IssueRepository:
                 (status, now(), issue_id),
             )
         return self.get(issue_id)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What the issues of one ``create`` may be about: the labels and assets they name (as
+    read in its transaction) and the mutation's ``where``."""
+
+    labels: dict[str, tuple[str, str]]  # label -> (asset, project)
+    assets: dict[str, str]  # asset -> project
+    project_id: str | None
+    asset_id: str | None
+
+    @classmethod
+    def read(
+        cls,
+        c: sqlite3.Connection,
+        issues: Sequence[NewIssue],
+        project_id: str | None,
+        asset_id: str | None,
+    ) -> _Targets:
+        """Read the labels and assets the issues name; the ``where`` project must exist."""
+        labels: dict[str, tuple[str, str]] = {}
+        for part in chunks(list(dict.fromkeys(i.label_id for i in issues if i.label_id))):
+            sql = f"SELECT id, asset_id, project_id FROM labels WHERE id IN ({marks(len(part))})"
+            labels.update((r[0], (r[1], r[2])) for r in c.execute(sql, list(part)))
+        assets: dict[str, str] = {}
+        for part in chunks(list(dict.fromkeys(i.asset_id for i in issues if i.asset_id))):
+            sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
+            assets.update(c.execute(sql, list(part)).fetchall())
+        require_project(c, project_id)
+        return cls(labels, assets, project_id, asset_id)
+
+    def place(self, index: int, issue: NewIssue) -> tuple[str, str]:
+        """The ``(asset, project)`` of ``issues[index]``, checked against the ``where``."""
+        where = f"issues[{index}]"
+        if issue.label_id is not None:
+            found = self._of_label(where, issue.label_id, issue.asset_id)
+        elif issue.asset_id is not None:
+            found = self._of_asset(where, issue.asset_id)
+        else:
+            raise ServerError(
+                f"{where} needs labelID or assetId: the label or asset the issue is about."
+            )
+        if self.project_id is not None and found[1] != self.project_id:
+            what = f"label {issue.label_id!r}" if issue.label_id else f"asset {issue.asset_id!r}"
+            raise ServerError(
+                f"{where}: {what} is not in project {self.project_id!r}. Nothing was written.",
+                "NOT_FOUND",
+            )
+        if self.asset_id is not None and found[0] != self.asset_id:
+            raise ServerError(
+                f"{where} is about asset {found[0]!r}, outside where.id {self.asset_id!r}."
+            )
+        return found
+
+    def _of_label(self, where: str, label_id: str, asset_id: str | None) -> tuple[str, str]:
+        if label_id not in self.labels:
+            raise ServerError(
+                f'{where}: Label "{label_id}" not found. Nothing was written.', "NOT_FOUND"
+            )
+        label_asset, label_project = self.labels[label_id]
+        if asset_id is not None and asset_id != label_asset:
+            raise ServerError(
+                f"{where}: label {label_id!r} is on asset "
+                f"{label_asset!r}, not on assetId {asset_id!r}."
+            )
+        return label_asset, label_project
+
+    def _of_asset(self, where: str, asset_id: str) -> tuple[str, str]:
+        if asset_id not in self.assets:
+            raise ServerError(
+                f'{where}: Asset "{asset_id}" not found. Nothing was written.', "NOT_FOUND"
+            )
+        return asset_id, self.assets[asset_id]
+
+
+def _numbers(c: sqlite3.Connection, project_ids: Sequence[str]) -> list[int]:
+    """The issue number of each new issue: the next ones of its project, in order."""
+    last: dict[str, int] = {}
+    numbers = []
+    for p_id in project_ids:
+        if p_id not in last:
+            found = c.execute(
+                "SELECT max(issue_number) FROM issues WHERE project_id = ?", (p_id,)
+            ).fetchone()[0]
+            last[p_id] = found or 0
+        last[p_id] += 1
+        numbers.append(last[p_id])
+    return numbers

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
 from . import marks as label_marks
@@ -20,6 +20,9 @@ from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, category_counts, label_sql
 from .paging import PageCache, read_page
+
+if TYPE_CHECKING:
+    import sqlite3
 
 DDL = (
     """
@@ -152,22 +155,7 @@ class LabelRepository:
         counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
         at = now()
         with self.db.write() as c:
-            projects: dict[str, str] = {}
-            for part in chunks(list({lb.asset_id for lb in labels})):
-                sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
-                projects.update(c.execute(sql, list(part)).fetchall())
-            missing = [
-                lb.asset_id
-                for lb in labels
-                if lb.asset_id not in projects or project_id not in (None, projects[lb.asset_id])
-            ]
-            if missing:
-                where = f" in project {project_id!r}" if project_id else ""
-                raise ServerError(
-                    f"{len(missing)} asset(s) not found{where}: "
-                    f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
-                    "NOT_FOUND",
-                )
+            projects = _projects(c, project_id, [lb.asset_id for lb in labels])
             kind = labels[0].label_type
             if step_id is not None:
                 step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
@@ -187,18 +175,11 @@ class LabelRepository:
                 )
                 for lb in labels
             ]
-            if overwrite and labels[0].label_type in ("PREDICTION", "INFERENCE"):
+            if overwrite and labels[0].label_type in _DELETABLE:
                 replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
                 delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
             c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
-            c.executemany(
-                "INSERT INTO label_categories VALUES (?,?,?,?)",
-                [
-                    (r.id, job, cat, n)
-                    for r, found in zip(rows, counts, strict=True)
-                    for (job, cat), n in found.items()
-                ],
-            )
+            _insert_categories(c, [r.id for r in rows], counts)
             move = _TRANSITION.get(kind) if set_status else None
             if move:
                 steps.transition(c, [r.asset_id for r in rows], move, at)
@@ -225,10 +206,7 @@ class LabelRepository:
             if "json_response" in changes:
                 counts = category_counts(_json(changes["json_response"], 0, "data.jsonResponse"))
                 c.execute("DELETE FROM label_categories WHERE label_id = ?", (label_id,))
-                c.executemany(
-                    "INSERT INTO label_categories VALUES (?,?,?,?)",
-                    [(label_id, job, cat, n) for (job, cat), n in counts.items()],
-                )
+                _insert_categories(c, [label_id], [counts])
             for column, value in changes.items():  # column names come from the resolver
                 c.execute(f"UPDATE labels SET {column} = ? WHERE id = ?", (value, label_id))
             c.execute("UPDATE labels SET updated_at = ? WHERE id = ?", (at, label_id))
@@ -261,6 +239,39 @@ class LabelRepository:
                 )
             delete_labels(c, "id = ?", [(i,) for i in found])
         return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
+
+
+def _projects(
+    c: sqlite3.Connection, project_id: str | None, asset_ids: Sequence[str]
+) -> dict[str, str]:
+    """The project of each asset; refuse all if one is unknown or outside ``project_id``."""
+    projects: dict[str, str] = {}
+    for part in chunks(list(set(asset_ids))):
+        sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
+        projects.update(c.execute(sql, list(part)).fetchall())
+    missing = [a for a in asset_ids if a not in projects or project_id not in (None, projects[a])]
+    if missing:
+        where = f" in project {project_id!r}" if project_id else ""
+        raise ServerError(
+            f"{len(missing)} asset(s) not found{where}: "
+            f"{', '.join(repr(m) for m in missing[:5])}. Nothing was written.",
+            "NOT_FOUND",
+        )
+    return projects
+
+
+def _insert_categories(
+    c: sqlite3.Connection, label_ids: Sequence[str], counts: Sequence[Mapping[tuple[str, str], int]]
+) -> None:
+    """Record the category counts of each label (``searchQuery`` reads them)."""
+    c.executemany(
+        "INSERT INTO label_categories VALUES (?,?,?,?)",
+        [
+            (label_id, job, cat, n)
+            for label_id, found in zip(label_ids, counts, strict=True)
+            for (job, cat), n in found.items()
+        ],
+    )
 
 
 def _json(text: str, index: int, arg: str = "") -> Any:

@@ -1,5 +1,5 @@
 """The ``projects`` table: listing and counting by filter, creation (with the default
-settings and workflow steps), update, deletion (cascading), stars."""
+settings and workflow steps), update, anonymization, deletion (cascading), stars."""
 
 from __future__ import annotations
 
@@ -65,6 +65,14 @@ class ProjectRepository:
         self.step_cache: dict[
             str, list[dict[str, Any]]
         ] = {}  # project id -> steps (they never change)
+        db.script(DDL)
+        with db.read() as c:  # read by every label author resolved: mirrored in memory
+            self.anonymized = {
+                r[0]
+                for r in c.execute(
+                    "SELECT id FROM projects WHERE json_extract(props, '$.shouldAnonymize')"
+                )
+            }
 
     def create(self, data: Mapping[str, Any], author_id: str) -> ProjectRow:
         project_id, at = new_id(), now()
@@ -130,15 +138,39 @@ class ProjectRepository:
             )
         return self.get(project_id)
 
+    def set_anonymized(self, project_id: str, anonymized: bool) -> ProjectRow:
+        """Show (or stop showing) the names of the project's label and issue authors as
+        "Anonymized" (``shouldAnonymize``, kept with the settings: a copy keeps it)."""
+        with self.db.write() as c:
+            require_project(c, project_id)
+            c.execute(
+                "UPDATE projects SET props = json_set(props, '$.shouldAnonymize', json(?)), "
+                "updated_at = ? WHERE id = ?",
+                (json.dumps(anonymized), now(), project_id),
+            )
+        if anonymized:
+            self.anonymized.add(project_id)
+        else:
+            self.anonymized.discard(project_id)
+        return self.get(project_id)
+
     def delete(self, project_id: str) -> ProjectRow:
         project = self.get(project_id)
         with self.db.write() as c:
             delete_assets(c, "project_id = ?", [(project_id,)])
-            for table in ("issues", "project_tags", "project_stars", "labels", "projects"):
+            for table in (
+                "issues",
+                "project_tags",
+                "project_stars",
+                "project_versions",
+                "labels",
+                "projects",
+            ):
                 column = "id" if table == "projects" else "project_id"
                 c.execute(f"DELETE FROM {table} WHERE {column} = ?", (project_id,))
             steps.delete_project(c, project_id)
         self.step_cache.pop(project_id, None)
+        self.anonymized.discard(project_id)
         return project
 
     def steps_of(self, project_id: str) -> list[dict[str, Any]]:

@@ -94,67 +94,40 @@ class WorkflowRepository:
         self, wheres: Sequence[Mapping[str, Any]], data: Sequence[Mapping[str, Any]]
     ) -> list[str]:
         """Apply ``data[i]`` to asset ``wheres[i].id``; all or nothing. Return the ids."""
-        if len(wheres) != len(data):
-            raise ServerError(
-                f"where has {len(wheres)} items but data has {len(data)}: give "
-                "one data item per asset."
-            )
-        ids = []
-        for i, where in enumerate(wheres):
-            if not where.get("id") or set(k for k, v in where.items() if v is not None) != {"id"}:
-                raise ServerError(f"where[{i}] must be {{id: <asset id>}}.")
-            ids.append(str(where["id"]))
-        if len(set(ids)) != len(ids):
-            dup = sorted(i for i, n in Counter(ids).items() if n > 1)
-            raise ServerError(f"where names asset(s) {dup[:5]} more than once: one update each.")
+        ids = _asset_ids(wheres, data)
         checked = [_check_data(i, d) for i, d in enumerate(data)]
         at = now()
         with self.db.write() as c:
             found = _projects_of(c, ids)
-            missing = [i for i in ids if i not in found]
-            if missing:
-                raise ServerError(
-                    f"{len(missing)} asset(s) not found: "
-                    f"{', '.join(map(repr, missing[:5]))}. Nothing was updated.",
-                    "NOT_FOUND",
-                )
             assignees = [_user_ids(c, i, d) for i, d in enumerate(checked)]
             props: dict[str, tuple[bool | None, Any, Any]] = {}
             self._rename(c, ids, checked, found)
             for asset_id, d, users in zip(ids, checked, assignees, strict=True):
-                sets = {col: d[key] for key, col in _ASSET_FIELDS.items() if key in d}
-                sets["updated_at"] = at
-                c.execute(
-                    f"UPDATE assets SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                    [*sets.values(), asset_id],
-                )
+                _write_fields(c, asset_id, d, at)
                 if users is not None:
-                    c.execute("DELETE FROM asset_assignees WHERE asset_id = ?", (asset_id,))
-                    c.executemany(
-                        "INSERT INTO asset_assignees VALUES (?, ?)", [(asset_id, u) for u in users]
-                    )
+                    _write_assignees(c, asset_id, users)
                 if any(k in d for k in _PROPERTIES):
-                    old = self.properties.get(asset_id, (None, None, None))
-                    props[asset_id] = new = (
-                        d.get("isUsedForConsensus", old[0]),
-                        d.get("resolution", old[1]),
-                        d.get("pageResolutions", old[2]),
-                    )
-                    c.execute(
-                        "INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
-                        (asset_id, new[0], _dumps(new[1]), _dumps(new[2])),
-                    )
-            rows = {
-                r[0]: dict(zip(_MARKS, r[1:], strict=True))
-                for part in chunks(ids)
-                for r in c.execute(
-                    f"SELECT id, {', '.join(_MARKS)} FROM assets WHERE id IN ({marks(len(part))})",
-                    list(part),
-                )
-            }
+                    props[asset_id] = self._write_properties(c, asset_id, d)
+            rows = _marks_of(c, ids)
         self.marks.update(rows)  # committed: mirror what changed
         self.properties.update(props)
         return ids
+
+    def _write_properties(
+        self, c: sqlite3.Connection, asset_id: str, data: Mapping[str, Any]
+    ) -> tuple[bool | None, Any, Any]:
+        """Write the asset's consensus use and resolutions, the given ones over the others."""
+        old = self.properties.get(asset_id, (None, None, None))
+        new = (
+            data.get("isUsedForConsensus", old[0]),
+            data.get("resolution", old[1]),
+            data.get("pageResolutions", old[2]),
+        )
+        c.execute(
+            "INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
+            (asset_id, new[0], _dumps(new[1]), _dumps(new[2])),
+        )
+        return new
 
     def _rename(
         self,
@@ -295,6 +268,23 @@ _ASSET_FIELDS = {
 }
 
 
+def _asset_ids(wheres: Sequence[Mapping[str, Any]], data: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The asset of each update: ``wheres[i]`` is ``{id}``, one per data item, each once."""
+    if len(wheres) != len(data):
+        raise ServerError(
+            f"where has {len(wheres)} items but data has {len(data)}: give one data item per asset."
+        )
+    ids = []
+    for i, where in enumerate(wheres):
+        if not where.get("id") or set(k for k, v in where.items() if v is not None) != {"id"}:
+            raise ServerError(f"where[{i}] must be {{id: <asset id>}}.")
+        ids.append(str(where["id"]))
+    if len(set(ids)) != len(ids):
+        dup = sorted(i for i, n in Counter(ids).items() if n > 1)
+        raise ServerError(f"where names asset(s) {dup[:5]} more than once: one update each.")
+    return ids
+
+
 def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
     """The given (non-null) keys of ``data[index]``, checked."""
     d = {k: v for k, v in data.items() if v is not None}
@@ -349,11 +339,46 @@ def _user_ids(c: sqlite3.Connection, index: int, data: Mapping[str, Any]) -> lis
     return list(dict.fromkeys(found))
 
 
+def _write_fields(c: sqlite3.Connection, asset_id: str, data: Mapping[str, Any], at: str) -> None:
+    """Write the given columns of the ``assets`` row (external ids aside), and its update time."""
+    sets = {col: data[key] for key, col in _ASSET_FIELDS.items() if key in data}
+    sets["updated_at"] = at
+    c.execute(
+        f"UPDATE assets SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+        [*sets.values(), asset_id],
+    )
+
+
+def _marks_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The marks (priority, consensus, honeypot) of the assets, as ``WorkflowRepository.marks``."""
+    return {
+        r[0]: dict(zip(_MARKS, r[1:], strict=True))
+        for part in chunks(ids)
+        for r in c.execute(
+            f"SELECT id, {', '.join(_MARKS)} FROM assets WHERE id IN ({marks(len(part))})",
+            list(part),
+        )
+    }
+
+
+def _write_assignees(c: sqlite3.Connection, asset_id: str, users: Sequence[str]) -> None:
+    c.execute("DELETE FROM asset_assignees WHERE asset_id = ?", (asset_id,))
+    c.executemany("INSERT INTO asset_assignees VALUES (?, ?)", [(asset_id, u) for u in users])
+
+
 def _projects_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The project of each asset; refuse all if one is unknown."""
     found: dict[str, str] = {}
     for part in chunks(list(ids)):
         sql = f"SELECT id, project_id FROM assets WHERE id IN ({marks(len(part))})"
         found.update(c.execute(sql, list(part)).fetchall())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ServerError(
+            f"{len(missing)} asset(s) not found: "
+            f"{', '.join(map(repr, missing[:5]))}. Nothing was updated.",
+            "NOT_FOUND",
+        )
     return found
 
 
