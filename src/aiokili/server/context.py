@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .store import Store
     from .store.assets import AssetRow
     from .store.labels import LabelRow
+    from .store.members import MemberRow
     from .store.projects import ProjectRow
     from .store.users import UserRow
 
@@ -93,6 +94,10 @@ class Context:
     @cached_property
     def assets(self) -> DataLoader[str, AssetRow]:
         return DataLoader(self.store.assets.by_ids)
+
+    @cached_property
+    def members_of_project(self) -> DataLoader[str, list[MemberRow]]:
+        return DataLoader(self.store.members.of_projects)
 
     @cached_property
     def labels_of_asset(self) -> DataLoader[str, list[LabelRow]]:
