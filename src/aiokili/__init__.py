@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         KiliError,
         KiliInputError,
         NotFoundError,
+        PermissionDeniedError,
         PluginArgumentError,
         PluginBuildError,
         PluginDeployTimeout,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .exports.formats import ExportFormatError
     from .issues import IssueFilters
     from .labels.methods import LabelFilters, PredictionFilters
+    from .members import ProjectUserFilters
     from .models import (
         Asset,
         AssetActionOutcome,
@@ -64,10 +66,13 @@ if TYPE_CHECKING:
         LabelType,
         License,
         Organization,
+        OrganizationMetrics,
         OrganizationRole,
         Project,
         ProjectMember,
         ProjectRole,
+        ProjectUser,
+        ProjectUserStatus,
         Resolution,
         Status,
         StatusInStep,
@@ -76,9 +81,10 @@ if TYPE_CHECKING:
         UserProfile,
         WorkflowVersion,
     )
+    from .organizations import OrganizationFilters
     from .projects import ProjectFilters
     from .subscriptions import LabelSubscription
-    from .users import OrganizationFilters, UserFilters
+    from .users import UserFilters
 
 # Where each public name lives. Loaded on first use (PEP 562 ``__getattr__``): a bare
 # ``import aiokili`` builds no model and imports no HTTP stack, export or server module.
@@ -100,6 +106,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "KiliError",
         "KiliInputError",
         "NotFoundError",
+        "PermissionDeniedError",
         "PluginArgumentError",
         "PluginBuildError",
         "PluginDeployTimeout",
@@ -121,10 +128,13 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "LabelType",
         "License",
         "Organization",
+        "OrganizationMetrics",
         "OrganizationRole",
         "Project",
         "ProjectMember",
         "ProjectRole",
+        "ProjectUser",
+        "ProjectUserStatus",
         "Resolution",
         "Status",
         "StatusInStep",
@@ -147,7 +157,9 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".assets.methods": ("AppendManyToDatasetResult", "AssetFilters"),
     ".labels.methods": ("LabelFilters", "PredictionFilters"),
     ".issues": ("IssueFilters",),
-    ".users": ("OrganizationFilters", "UserFilters"),
+    ".members": ("ProjectUserFilters",),
+    ".organizations": ("OrganizationFilters",),
+    ".users": ("UserFilters",),
     ".subscriptions": ("LabelSubscription",),
     ".exports.formats": ("ExportFormatError",),
 }
@@ -195,11 +207,13 @@ __all__ = [
     "NotFoundError",
     "Organization",
     "OrganizationFilters",
+    "OrganizationMetrics",
     "OrganizationRole",
     "ParsedAnnotation",
     "ParsedCategory",
     "ParsedJob",
     "ParsedLabel",
+    "PermissionDeniedError",
     "PluginArgumentError",
     "PluginBuildError",
     "PluginDeployTimeout",
@@ -210,6 +224,9 @@ __all__ = [
     "ProjectFilters",
     "ProjectMember",
     "ProjectRole",
+    "ProjectUser",
+    "ProjectUserFilters",
+    "ProjectUserStatus",
     "RateLimitError",
     "Resolution",
     "Status",

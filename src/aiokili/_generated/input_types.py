@@ -10,11 +10,15 @@ from .base_model import BaseModel
 from .enums import (
     ComplianceTag,
     DemoProjectType,
+    HubspotSubscriptionStatus,
     InputType,
     IssueStatus,
     IssueType,
     LabelType,
+    OrganizationRole,
     PluginHandlerType,
+    ProjectRole,
+    ProjectUserStatus,
     Status,
     StatusInStep,
     UploadType,
@@ -150,6 +154,30 @@ class UserEmailWhere(BaseModel):
 class OrganizationWhere(BaseModel):
     id: Optional[str] = None
     user: Optional["UserEmailWhere"] = None
+
+
+class OrganizationMetricsWhere(BaseModel):
+    organization_id: str = Field(alias="organizationId")
+    start_date: Annotated[datetime, PlainSerializer(serialize_datetime)] = Field(
+        alias="startDate"
+    )
+    end_date: Annotated[datetime, PlainSerializer(serialize_datetime)] = Field(
+        alias="endDate"
+    )
+
+
+class ProjectUserUserWhere(BaseModel):
+    email: Optional[str] = None
+    organization: Optional["OrganizationIdWhere"] = None
+
+
+class ProjectUserWhere(BaseModel):
+    id: Optional[str] = None
+    status: Optional[ProjectUserStatus] = None
+    active_in_project: Optional[bool] = Field(alias="activeInProject", default=None)
+    deleted: Optional[bool] = None
+    project: Optional["ProjectWhere"] = None
+    user: Optional["ProjectUserUserWhere"] = None
 
 
 class NotificationWhere(BaseModel):
@@ -320,6 +348,50 @@ class ProjectData(BaseModel):
     )
     title: Optional[str] = None
     use_honey_pot: Optional[bool] = Field(alias="useHoneyPot", default=None)
+
+
+class AppendToRolesData(BaseModel):
+    role: ProjectRole
+    user_email: str = Field(alias="userEmail")
+
+
+class RoleData(BaseModel):
+    role: ProjectRole
+    project_id: Optional[str] = Field(alias="projectID", default=None)
+    user_id: Optional[str] = Field(alias="userID", default=None)
+
+
+class CreateUserData(BaseModel):
+    email: str
+    firstname: Optional[str] = None
+    lastname: Optional[str] = None
+    password: Optional[str] = None
+    organization_role: OrganizationRole = Field(alias="organizationRole")
+
+
+class UserData(BaseModel):
+    activated: Optional[bool] = None
+    api_key: Optional[str] = Field(alias="apiKey", default=None)
+    email: Optional[str] = None
+    firstname: Optional[str] = None
+    has_completed_labeling_tour: Optional[bool] = Field(
+        alias="hasCompletedLabelingTour", default=None
+    )
+    hubspot_subscription_status: Optional[HubspotSubscriptionStatus] = Field(
+        alias="hubspotSubscriptionStatus", default=None
+    )
+    lastname: Optional[str] = None
+    organization: Optional[str] = None
+    organization_id: Optional[str] = Field(alias="organizationId", default=None)
+    organization_role: Optional[OrganizationRole] = Field(
+        alias="organizationRole", default=None
+    )
+
+
+class UpdatePasswordData(BaseModel):
+    old_password: str = Field(alias="oldPassword")
+    new_password_1: str = Field(alias="newPassword1")
+    new_password_2: str = Field(alias="newPassword2")
 
 
 class CreatePluginData(BaseModel):

@@ -8,6 +8,7 @@ __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "APPEND_TO_LABELS_GQL",
+    "APPEND_TO_ROLES_GQL",
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
@@ -18,6 +19,7 @@ __all__ = [
     "COUNT_LABELS_GQL",
     "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
+    "COUNT_PROJECT_USERS_GQL",
     "COUNT_USERS_GQL",
     "CREATE_HONEYPOT_GQL",
     "CREATE_ISSUES_GQL",
@@ -25,10 +27,12 @@ __all__ = [
     "CREATE_PLUGIN_RUNNER_GQL",
     "CREATE_PROJECT_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
+    "CREATE_USER_GQL",
     "CREATE_WEBHOOK_GQL",
     "CURRENT_USER_GQL",
     "DEACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "DELETE_ASSETS_GQL",
+    "DELETE_FROM_ROLES_GQL",
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
@@ -38,6 +42,7 @@ __all__ = [
     "EXPORT_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "GENERATE_UPDATE_URL_GQL",
+    "GET_ORGANIZATION_METRICS_GQL",
     "GET_PLUGIN_BUILD_ERRORS_GQL",
     "GET_PLUGIN_LOGS_GQL",
     "GET_PLUGIN_RUNNER_STATUS_GQL",
@@ -56,14 +61,18 @@ __all__ = [
     "PROJECTS_GQL",
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_TO_COPY_GQL",
+    "PROJECT_USERS_GQL",
     "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
+    "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
     "UPDATE_PROPERTIES_IN_ISSUE_GQL",
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
+    "UPDATE_PROPERTIES_IN_ROLE_GQL",
+    "UPDATE_PROPERTIES_IN_USER_GQL",
     "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
     "VIEWER_GQL",
@@ -794,6 +803,104 @@ query LabelAssetProject($where: AssetWhere!) {
 }
 """
 
+PROJECT_USERS_GQL = """
+query ProjectUsers($where: ProjectUserWhere!, $first: PageSize!, $skip: Int!) {
+  data: projectUsers(where: $where, first: $first, skip: $skip) {
+    ...ProjectUser
+  }
+}
+
+fragment ProjectUser on ProjectUser {
+  id
+  role
+  status
+  activated
+  starred
+  isAuthor
+  user {
+    ...User
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+COUNT_PROJECT_USERS_GQL = """
+query CountProjectUsers($where: ProjectUserWhere!) {
+  data: countProjectUsers(where: $where)
+}
+"""
+
+APPEND_TO_ROLES_GQL = """
+mutation AppendToRoles($data: AppendToRolesData!, $where: ProjectWhere!) {
+  data: appendToRoles(data: $data, where: $where) {
+    id
+    roles {
+      ...ProjectUser
+    }
+  }
+}
+
+fragment ProjectUser on ProjectUser {
+  id
+  role
+  status
+  activated
+  starred
+  isAuthor
+  user {
+    ...User
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+UPDATE_PROPERTIES_IN_ROLE_GQL = """
+mutation UpdatePropertiesInRole($data: RoleData!, $where: ProjectUserWhere!) {
+  data: updatePropertiesInRole(data: $data, where: $where) {
+    ...ProjectUser
+  }
+}
+
+fragment ProjectUser on ProjectUser {
+  id
+  role
+  status
+  activated
+  starred
+  isAuthor
+  user {
+    ...User
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+DELETE_FROM_ROLES_GQL = """
+mutation DeleteFromRoles($where: ProjectUserWhere!) {
+  data: deleteFromRoles(where: $where) {
+    id
+  }
+}
+"""
+
 LIST_PLUGINS_GQL = """
 query ListPlugins {
   data: listPlugins {
@@ -1277,5 +1384,79 @@ fragment Organization on Organization {
 COUNT_ORGANIZATIONS_GQL = """
 query CountOrganizations($where: OrganizationWhere!) {
   data: countOrganizations(where: $where)
+}
+"""
+
+GET_ORGANIZATION_METRICS_GQL = """
+query GetOrganizationMetrics($where: OrganizationMetricsWhere!) {
+  data: organizationMetrics(where: $where) {
+    ...OrganizationMetrics
+  }
+}
+
+fragment OrganizationMetrics on OrganizationMetrics {
+  numberOfAnnotations
+  numberOfHours
+  numberOfLabeledAssets
+}
+"""
+
+CREATE_USER_GQL = """
+mutation CreateUser($data: CreateUserData!) {
+  data: createUser(data: $data) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
+}
+"""
+
+UPDATE_PROPERTIES_IN_USER_GQL = """
+mutation UpdatePropertiesInUser($data: UserData!, $where: UserWhere!) {
+  data: updatePropertiesInUser(data: $data, where: $where) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
+}
+"""
+
+UPDATE_PASSWORD_GQL = """
+mutation UpdatePassword($data: UpdatePasswordData!, $where: UserWhere!) {
+  data: updatePassword(data: $data, where: $where) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
 }
 """

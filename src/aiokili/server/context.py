@@ -85,7 +85,14 @@ class Context:
 
     @cached_property
     def users(self) -> DataLoader[str, UserRow]:
-        return DataLoader(self.store.users.by_ids)
+        """Users by id: those of the caller's organization (a label's author id may name
+        anyone: another organization's user reads as no user)."""
+        read, organization = self.store.users.by_ids, self.user.organization_id
+
+        def of_organization(ids: Sequence[str]) -> dict[str, UserRow]:
+            return {k: u for k, u in read(ids).items() if u.organization_id == organization}
+
+        return DataLoader(of_organization)
 
     @cached_property
     def projects(self) -> DataLoader[str, ProjectRow]:

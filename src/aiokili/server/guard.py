@@ -169,7 +169,7 @@ def locate(c: sqlite3.Connection, caller: Access, rule: Rule, name: str, args: A
         else:
             organizations = _rows(c, _IN_ORGANIZATION[find.kind], keys)
             for key in keys:
-                if organizations.get(key) != caller.organization_id:
+                if organizations.get(key) != caller.organization_id and not find.missing_ok:
                     raise ServerError.not_found(shown, key)
     return Call(name, caller, args, roles, c)
 
@@ -178,16 +178,20 @@ def authorize(rule: Rule, call: Call) -> None:
     """Refuse the call unless the caller has the role the rule needs."""
     need = rule.needed(call.args, call.caller)
     if need == ORG_ADMIN and not call.caller.org_admin:
-        raise denied(f"{call.name} needs the organization role ADMIN: you are USER.")
+        raise denied(
+            f"{call.name} needs the organization role ADMIN (you are USER): ask an ADMIN of "
+            "the organization."
+        )
     if need in RANK:
         if not call.roles and not rule.scoped:
             paths = ", ".join(f.path for f in rule.find) or "its arguments"
             raise ServerError(f"{call.name} names no project, asset or label: give one ({paths}).")
         for project_id, role in call.roles.items():
             if RANK[role] < RANK[need]:
+                least = need if need == "ADMIN" else f"{need} or above"
                 raise denied(
-                    f'{call.name} needs the project role {need} or above in project "{project_id}"'
-                    f": you are {role}."
+                    f'{call.name} needs the project role {least} in project "{project_id}" '
+                    f"(you are {role}): ask an ADMIN of the project or of the organization."
                 )
     if rule.check is not None:
         rule.check(call)

@@ -76,13 +76,26 @@ def _invite(info: Info, email: str) -> UserRow:
     if user is not None and user.organization_id == ctx.user.organization_id:
         return user
     caller = current()
-    if user is None and caller is not None and caller.org_admin:
-        return ctx.store.users.create_user(ctx.user.organization_id, email, "USER")
+    if caller is not None and caller.org_admin:
+        if user is None:
+            return ctx.store.users.create_user(ctx.user.organization_id, email, "USER")
+        raise ServerError(f'"{email}" cannot join your organization: the email is taken.')
     raise ServerError(
-        f'No user "{email}" in your organization: an organization ADMIN adds users '
-        "(create_user, or append_to_roles, which invites them).",
-        "NOT_FOUND",
+        f'[accessDenied] "{email}" is not a user of your organization: inviting one needs the '
+        "organization role ADMIN (you are USER).",
+        "FORBIDDEN",
     )
+
+
+@member_type.field("isAuthor")
+async def resolve_member_is_author(member: MemberRow, info: Info) -> bool:
+    project = await context(info).projects.load(member.project_id)
+    return project is not None and project.author_id == member.user_id
+
+
+@member_type.field("project")
+def resolve_member_project(member: MemberRow, info: Info) -> Any:
+    return context(info).projects.get(member.project_id)
 
 
 @mutation.field("appendToRoles")

@@ -2,8 +2,9 @@
 role (ADMIN, TEAM_MANAGER, REVIEWER, LABELER), listed by filter, added, changed, removed.
 
 A project's creator is its first ADMIN member. An organization ADMIN reaches every project of
-its organization without being listed. A member whose user is deactivated is
-``ORG_SUSPENDED``; the others are ``ACTIVATED``.
+its organization without being listed. A member's status (as the official SDK documents it):
+``ORG_SUSPENDED`` when its user is deactivated, else ``ORG_ADMIN`` for an organization ADMIN,
+else ``ACTIVATED``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ CREATE TABLE IF NOT EXISTS project_users (
 CREATE INDEX IF NOT EXISTS project_users_user ON project_users (user_id, project_id);
 """
 MAX_MEMBERS = 100  # per project, as on the platform
-_STATUS = "CASE WHEN coalesce(u.activated, 1) = 1 THEN 'ACTIVATED' ELSE 'ORG_SUSPENDED' END"
+_STATUS = (
+    "CASE WHEN coalesce(u.activated, 1) = 0 THEN 'ORG_SUSPENDED' "
+    "WHEN coalesce(u.organization_role, 'USER') = 'ADMIN' THEN 'ORG_ADMIN' ELSE 'ACTIVATED' END"
+)
 
 
 @dataclass(frozen=True)
