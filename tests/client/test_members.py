@@ -216,3 +216,30 @@ async def test_every_listing_takes_as_generator(kili: aiokili.AsyncKili) -> None
     ]
     assert await kili.issues(project_id, as_generator=True) == []
     assert len(await kili.project_users(project_id, as_generator=False)) == 1
+
+
+async def test_a_reviewer_reviews_and_a_labeler_may_not(
+    kili: aiokili.AsyncKili, kili_user: UserFactory
+) -> None:
+    project_id = await new_project(kili)
+    reviewer = await kili_user(role="REVIEWER", project_id=project_id)
+    labeler = await kili_user(role="LABELER", project_id=project_id)
+    asset_ids = await import_images(kili, project_id, 2)
+    written = await labeler.append_labels(
+        asset_id_array=asset_ids, json_response_array=[answer("A"), answer("B")]
+    )
+    assert len(await reviewer.labels(project_id)) == 2  # a reviewer reads every label
+    outcome = await reviewer.add_to_review(asset_ids, project_id=project_id)
+    assert len(outcome.succeeded) == 2
+    reviewed = await reviewer.append_labels(
+        asset_id_array=asset_ids[:1], json_response_array=[answer("B")], label_type="REVIEW"
+    )
+    assert len(reviewed) == 1
+    with pytest.raises(BulkOperationError) as caught:
+        await labeler.append_labels(
+            asset_id_array=asset_ids[1:], json_response_array=[answer("A")], label_type="REVIEW"
+        )
+    assert "needs the project role REVIEWER or above" in str(caught.value.failures[0].error)
+    with pytest.raises(PermissionDeniedError, match="TEAM_MANAGER"):
+        await reviewer.append_to_roles(project_id, email("helper"))
+    assert [label.id for label in await labeler.labels(project_id)] == written

@@ -63,3 +63,11 @@ def test_server_side_accounts(tmp_path: Path) -> None:
             body = gql(server, key, "{ viewer { organizationId } }")
             assert body == {"data": {"viewer": {"organizationId": org}}}
         assert lea.organization_id != acme.organization_id
+
+
+def test_me_answers_as_viewer() -> None:
+    with LocalServer() as server:
+        body = gql(server, server.api_key, "{ me { id email } viewer { id email } }")
+        data = body["data"]
+        assert isinstance(data, dict) and data["me"] == data["viewer"]
+        assert data["me"]["email"] == "admin@aiokili.local"
