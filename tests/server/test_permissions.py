@@ -78,3 +78,5 @@ def test_rules_name_known_kinds_and_roles() -> None:
         assert {f.kind for f in rule.find} <= kinds, key
         if isinstance(rule.need, str):
             assert rule.need in {guard.ANY, guard.ORG_ADMIN, *PROJECT_ROLES}, key
+        if rule.need in PROJECT_ROLES or callable(rule.need):  # a project role: where it is held
+            assert any(f.kind in guard._IN_PROJECT for f in rule.find), key

@@ -184,7 +184,7 @@ def authorize(rule: Rule, call: Call) -> None:
         )
     if need in RANK:
         if not call.roles and not rule.scoped:
-            paths = ", ".join(f.path for f in rule.find) or "its arguments"
+            paths = ", ".join(f.path for f in rule.find if f.kind in _IN_PROJECT)
             raise ServerError(f"{call.name} names no project, asset or label: give one ({paths}).")
         for project_id, role in call.roles.items():
             if RANK[role] < RANK[need]:
