@@ -204,60 +204,99 @@ RULES: dict[str, Rule] = {
     # users and organizations
     "Query.viewer": Rule(ANY),
     "Query.me": Rule(ANY),
-    "Query.users": Rule(ANY, scoped=True, why="a USER lists itself and the members of its projects"),
+    "Query.users": Rule(
+        ANY, scoped=True, why="a USER lists itself and the members of its projects"
+    ),
     "Query.countUsers": Rule(ANY, scoped=True),
     "Query.organizations": Rule(ANY, scoped=True),
     "Query.countOrganizations": Rule(ANY, scoped=True),
-    "Query.organizationMetrics": Rule(ORG_ADMIN, (Find("Organization", "where.organizationId", True),),
-                                      why="the organization's activity: its ADMINs"),
+    "Query.organizationMetrics": Rule(
+        ORG_ADMIN,
+        (Find("Organization", "where.organizationId", True),),
+        why="the organization's activity: its ADMINs",
+    ),
     "Query.apiKeys": Rule(ANY, scoped=True, why="your own keys only"),
     "Query.countApiKeys": Rule(ANY, scoped=True),
     "Mutation.createUser": Rule(ORG_ADMIN),
     "Mutation.updatePropertiesInUser": Rule(ANY, _USER_WHERE, check=_user_rule(_update_user)),
-    "Mutation.updatePassword": Rule(ANY, _USER_WHERE, check=_user_rule(_own_password),
-                                    why="your own password only, even for an ADMIN"),
+    "Mutation.updatePassword": Rule(
+        ANY,
+        _USER_WHERE,
+        check=_user_rule(_own_password),
+        why="your own password only, even for an ADMIN",
+    ),
     "Mutation.resetPassword": Rule(ORG_ADMIN, _USER_WHERE, check=_needs_where_user),
     "Mutation.createOrganization": Rule(ORG_ADMIN, why="the local server's operators: ADMINs"),
-    "Mutation.updatePropertiesInOrganization": Rule(ORG_ADMIN, (Find("Organization", "where.id", True),)),
+    "Mutation.updatePropertiesInOrganization": Rule(
+        ORG_ADMIN, (Find("Organization", "where.id", True),)
+    ),
     # projects and members
     "Query.projects": Rule(ANY, scoped=True),
     "Query.countProjects": Rule(ANY, scoped=True),
     "Mutation.createProject": Rule(ANY),
-    "Mutation.updatePropertiesInProject": Rule("ADMIN", (_project("where.id", required=True),),
-                                               check=_update_project),
-    "Mutation.deleteProject": Rule("ADMIN", (_project("where.id", required=True),),
-                                   check=_delete_project),
-    "Mutation.deleteProjectAsynchronously": Rule("ADMIN", (_project("where.id", required=True),),
-                                                 check=_delete_project),
-    "Mutation.copyProject": Rule("ADMIN", (_project("data.projectId", required=True),),
-                                 why="copying everything of a project: its ADMINs"),
+    "Mutation.updatePropertiesInProject": Rule(
+        "ADMIN", (_project("where.id", required=True),), check=_update_project
+    ),
+    "Mutation.deleteProject": Rule(
+        "ADMIN", (_project("where.id", required=True),), check=_delete_project
+    ),
+    "Mutation.deleteProjectAsynchronously": Rule(
+        "ADMIN", (_project("where.id", required=True),), check=_delete_project
+    ),
+    "Mutation.copyProject": Rule(
+        "ADMIN",
+        (_project("data.projectId", required=True),),
+        why="copying everything of a project: its ADMINs",
+    ),
     "Mutation.updateProjectAnonymization": Rule("ADMIN", (_project("input.id", required=True),)),
-    "Query.projectUsers": Rule(ANY, (_project("where.project.id"), Find("ProjectUser", "where.id")),
-                               scoped=True, why="LABELERs and REVIEWERs see their own membership"),
-    "Query.countProjectUsers": Rule(ANY, (_project("where.project.id"), Find("ProjectUser", "where.id")),
-                                    scoped=True),
-    "Mutation.appendToRoles": Rule("TEAM_MANAGER", (_project("where.id", required=True),),
-                                   check=_append_to_roles),
+    "Query.projectUsers": Rule(
+        ANY,
+        (_project("where.project.id"), Find("ProjectUser", "where.id")),
+        scoped=True,
+        why="LABELERs and REVIEWERs see their own membership",
+    ),
+    "Query.countProjectUsers": Rule(
+        ANY, (_project("where.project.id"), Find("ProjectUser", "where.id")), scoped=True
+    ),
+    "Mutation.appendToRoles": Rule(
+        "TEAM_MANAGER", (_project("where.id", required=True),), check=_append_to_roles
+    ),
     "Mutation.updatePropertiesInRole": Rule(
         "TEAM_MANAGER",
-        (Find("ProjectUser", "where.id"), _project("where.project.id"), _project("data.projectID"),
-         Find("User", "data.userID")),
+        (
+            Find("ProjectUser", "where.id"),
+            _project("where.project.id"),
+            _project("data.projectID"),
+            Find("User", "data.userID"),
+        ),
         check=_change_role,
     ),
     "Mutation.deleteFromRoles": Rule(
-        "TEAM_MANAGER", (Find("ProjectUser", "where.id"), _project("where.project.id")),
+        "TEAM_MANAGER",
+        (Find("ProjectUser", "where.id"), _project("where.project.id")),
         check=_remove_member,
     ),
-    "Mutation.updatePropertiesInProjectUser": Rule(_READ, (_project("where.project.id", required=True),),
-                                                   why="starring: your own membership"),
+    "Mutation.updatePropertiesInProjectUser": Rule(
+        _READ, (_project("where.project.id", required=True),), why="starring: your own membership"
+    ),
     "Query.projectVersions": Rule("TEAM_MANAGER", (_project("where.projectId", required=True),)),
-    "Query.countProjectVersions": Rule("TEAM_MANAGER", (_project("where.projectId", required=True),)),
-    "Mutation.updatePropertiesInProjectVersion": Rule("ADMIN", (Find("ProjectVersion", "where.id", True),)),
+    "Query.countProjectVersions": Rule(
+        "TEAM_MANAGER", (_project("where.projectId", required=True),)
+    ),
+    "Mutation.updatePropertiesInProjectVersion": Rule(
+        "ADMIN", (Find("ProjectVersion", "where.id", True),)
+    ),
     # workflow settings
-    "Mutation.editProjectWorkflowSettings": Rule("ADMIN", (_project("input.projectId", required=True),)),
+    "Mutation.editProjectWorkflowSettings": Rule(
+        "ADMIN", (_project("input.projectId", required=True),)
+    ),
     "Mutation.addReviewStep": Rule("ADMIN", (_project("input.projectId", required=True),)),
-    "Mutation.updateLabelingStepProperties": Rule("ADMIN", (_project("input.projectId", required=True),)),
-    "Mutation.updateReviewStepProperties": Rule("ADMIN", (_project("input.projectId", required=True),)),
+    "Mutation.updateLabelingStepProperties": Rule(
+        "ADMIN", (_project("input.projectId", required=True),)
+    ),
+    "Mutation.updateReviewStepProperties": Rule(
+        "ADMIN", (_project("input.projectId", required=True),)
+    ),
     "Mutation.deleteStep": Rule("ADMIN", (_project("input.projectId", required=True),)),
     "Mutation.renameStep": Rule("ADMIN", (_project("input.projectId", required=True),)),
     # assets
@@ -268,12 +307,19 @@ RULES: dict[str, Rule] = {
     "Query.filterExistingAssets": Rule(_READ, (_project("projectID", required=True),)),
     "Query.notifications": Rule(ANY, scoped=True, why="your organization's imports"),
     "Query.countNotifications": Rule(ANY, scoped=True),
-    "Mutation.appendManyAssets": Rule("ADMIN", (_project("where.id", required=True),),
-                                      why="importing data: ADMINs"),
-    "Mutation.appendManyAssetsAsynchronously": Rule("ADMIN", (_project("where.id", required=True),)),
+    "Mutation.appendManyAssets": Rule(
+        "ADMIN", (_project("where.id", required=True),), why="importing data: ADMINs"
+    ),
+    "Mutation.appendManyAssetsAsynchronously": Rule(
+        "ADMIN", (_project("where.id", required=True),)
+    ),
     "Mutation.updatePropertiesInAssets": Rule(
-        "TEAM_MANAGER", (_project("where[].project.id"), *_assets("where[].id", "where[].idIn[]"),
-                         Find("UserRef", "data[].toBeLabeledBy[]")),
+        "TEAM_MANAGER",
+        (
+            _project("where[].project.id"),
+            *_assets("where[].id", "where[].idIn[]"),
+            Find("UserRef", "data[].toBeLabeledBy[]"),
+        ),
     ),
     "Mutation.deleteAssets": Rule("ADMIN", _OUTCOME, scoped=True),
     "Mutation.addAssetsToReview": Rule("REVIEWER", _OUTCOME, scoped=True),
@@ -281,81 +327,138 @@ RULES: dict[str, Rule] = {
     "Mutation.setAssetsPriority": Rule("TEAM_MANAGER", _ASSET_ACTION),
     "Mutation.assignAssets": Rule("TEAM_MANAGER", (*_ASSET_ACTION, Find("User", "userIds[]"))),
     "Mutation.skipAsset": Rule(_READ, _ASSET_ACTION),
-    "Mutation.unskipAsset": Rule(_READ, (_project("projectId", required=True), *_assets("assetId"))),
-    "Mutation.setAssetConsensus": Rule("TEAM_MANAGER", (_project("projectId", required=True),
-                                                        *_assets("assetId"))),
+    "Mutation.unskipAsset": Rule(
+        _READ, (_project("projectId", required=True), *_assets("assetId"))
+    ),
+    "Mutation.setAssetConsensus": Rule(
+        "TEAM_MANAGER", (_project("projectId", required=True), *_assets("assetId"))
+    ),
     # labels
-    "Query.labels": Rule(_READ, (_project("where.project.id"), _project("where.asset.project.id")),
-                         scoped=True, why="a LABELER reads the labels they wrote"),
-    "Query.countLabels": Rule(_READ, (_project("where.project.id"), _project("where.asset.project.id")),
-                              scoped=True),
-    "Query.annotationFileUrl": Rule(_READ, (_project("projectId", required=True), *_assets("assetId"))),
-    "Mutation.appendManyLabels": Rule(_label_need, (_project("where.project.id"),
-                                                    *_assets("data.labelsData[].assetID", *_ASSET_WHERE),
-                                                    Find("User", "data.labelsData[].authorID", missing_ok=True))),
-    "Mutation.appendToLabels": Rule(_label_need, (_project("where.project.id"), *_assets(*_ASSET_WHERE),
-                                                  Find("User", "data.authorID", missing_ok=True))),
+    "Query.labels": Rule(
+        _READ,
+        (_project("where.project.id"), _project("where.asset.project.id")),
+        scoped=True,
+        why="a LABELER reads the labels they wrote",
+    ),
+    "Query.countLabels": Rule(
+        _READ, (_project("where.project.id"), _project("where.asset.project.id")), scoped=True
+    ),
+    "Query.annotationFileUrl": Rule(
+        _READ, (_project("projectId", required=True), *_assets("assetId"))
+    ),
+    "Mutation.appendManyLabels": Rule(
+        _label_need,
+        (
+            _project("where.project.id"),
+            *_assets("data.labelsData[].assetID", *_ASSET_WHERE),
+            Find("User", "data.labelsData[].authorID", missing_ok=True),
+        ),
+    ),
+    "Mutation.appendToLabels": Rule(
+        _label_need,
+        (
+            _project("where.project.id"),
+            *_assets(*_ASSET_WHERE),
+            Find("User", "data.authorID", missing_ok=True),
+        ),
+    ),
     "Mutation.createHoneypot": Rule("TEAM_MANAGER", (*_assets(*_ASSET_WHERE),)),
     "Mutation.deleteLabels": Rule("TEAM_MANAGER", (Find("Label", "ids[]"),)),
-    "Mutation.updatePropertiesInLabel": Rule("REVIEWER", (Find("Label", "where.id", True),),
-                                             why="editing a label: REVIEWERs"),
-    "Mutation.copyLabels": Rule("ADMIN", (_project("data.projectId", required=True),
-                                          *_assets("data.srcAssetId", "data.dstAssetId"))),
-    "Mutation.createAnnotationFileUpload": Rule(_READ, (_project("projectId", required=True),
-                                                        *_assets("assetId"))),
+    "Mutation.updatePropertiesInLabel": Rule(
+        "REVIEWER", (Find("Label", "where.id", True),), why="editing a label: REVIEWERs"
+    ),
+    "Mutation.copyLabels": Rule(
+        "ADMIN",
+        (_project("data.projectId", required=True), *_assets("data.srcAssetId", "data.dstAssetId")),
+    ),
+    "Mutation.createAnnotationFileUpload": Rule(
+        _READ, (_project("projectId", required=True), *_assets("assetId"))
+    ),
     # issues
     "Query.issues": Rule(_READ, (_project("where.project.id"),), scoped=True),
     "Query.countIssues": Rule(_READ, (_project("where.project.id"),), scoped=True),
-    "Mutation.createIssues": Rule(_issue_need, (
-        _project("where.project.id"), *_assets(*_ASSET_WHERE, "issues[].assetId"),
-        Find("Label", "issues[].labelID"),
-    )),
-    "Mutation.updatePropertiesInIssue": Rule("REVIEWER", (Find("Issue", "where.id", True),),
-                                             why="solving, cancelling, reopening: REVIEWERs"),
+    "Mutation.createIssues": Rule(
+        _issue_need,
+        (
+            _project("where.project.id"),
+            *_assets(*_ASSET_WHERE, "issues[].assetId"),
+            Find("Label", "issues[].labelID"),
+        ),
+    ),
+    "Mutation.updatePropertiesInIssue": Rule(
+        "REVIEWER",
+        (Find("Issue", "where.id", True),),
+        why="solving, cancelling, reopening: REVIEWERs",
+    ),
     # tags (the organization's)
     "Query.listTagsByOrg": Rule(ANY),
     "Query.listTagsByProject": Rule(_READ, (_project("projectId", required=True),)),
     "Mutation.createTag": Rule(ORG_ADMIN, why="organization-wide"),
     "Mutation.updateTag": Rule(ORG_ADMIN, (Find("Tag", "tagId", True),)),
     "Mutation.deleteTag": Rule(ORG_ADMIN, (Find("Tag", "tagId", True),)),
-    "Mutation.checkTag": Rule("ADMIN", (_project("data.projectId", required=True), Find("Tag", "data.tagId"))),
-    "Mutation.uncheckTag": Rule("ADMIN", (_project("projectId", required=True), Find("Tag", "tagId"))),
+    "Mutation.checkTag": Rule(
+        "ADMIN", (_project("data.projectId", required=True), Find("Tag", "data.tagId"))
+    ),
+    "Mutation.uncheckTag": Rule(
+        "ADMIN", (_project("projectId", required=True), Find("Tag", "tagId"))
+    ),
     # plugins and webhooks (the organization's)
     "Query.listPlugins": Rule(ORG_ADMIN, why="plugins are managed by organization ADMINs"),
     "Query.countPlugins": Rule(ORG_ADMIN, (Find("PluginId", "where.id"),)),
     "Query.getPluginRunnerStatus": Rule(ORG_ADMIN, (Find("Plugin", "name", True),)),
     "Query.getPluginBuildErrors": Rule(ORG_ADMIN, (Find("Plugin", "data.pluginName", True),)),
-    "Query.getPluginLogs": Rule("ADMIN", (_project("data.projectId", required=True),
-                                          Find("Plugin", "data.pluginName"))),
+    "Query.getPluginLogs": Rule(
+        "ADMIN", (_project("data.projectId", required=True), Find("Plugin", "data.pluginName"))
+    ),
     "Mutation.createPlugin": Rule(ORG_ADMIN),
     "Mutation.generateUpdateUrl": Rule(ORG_ADMIN, (Find("Plugin", "data.pluginName", True),)),
     "Mutation.createPluginRunner": Rule(ORG_ADMIN, (Find("Plugin", "data.pluginName", True),)),
     "Mutation.updatePluginRunner": Rule(ORG_ADMIN, (Find("Plugin", "data.pluginName", True),)),
     "Mutation.createWebhook": Rule(ORG_ADMIN),
     "Mutation.updateWebhook": Rule(ORG_ADMIN, (Find("Plugin", "data.pluginName", True),)),
-    "Mutation.activatePluginOnProject": Rule("ADMIN", (_project("where.projectId", required=True),
-                                                       Find("Plugin", "where.pluginName"))),
-    "Mutation.deactivatePluginOnProject": Rule("ADMIN", (_project("where.projectId", required=True),
-                                                         Find("Plugin", "where.pluginName"))),
+    "Mutation.activatePluginOnProject": Rule(
+        "ADMIN", (_project("where.projectId", required=True), Find("Plugin", "where.pluginName"))
+    ),
+    "Mutation.deactivatePluginOnProject": Rule(
+        "ADMIN", (_project("where.projectId", required=True), Find("Plugin", "where.pluginName"))
+    ),
     "Mutation.deletePlugin": Rule(ORG_ADMIN, (Find("Plugin", "where.pluginName", True),)),
     # cloud storage (organization ADMINs manage integrations; connections are project settings)
-    "Query.dataIntegrations": Rule(ORG_ADMIN, (Find("Organization", "where.organizationId"),
-                                               _project("where.projectId")), scoped=True),
-    "Query.countDataIntegrations": Rule(ORG_ADMIN, (Find("Organization", "where.organizationId"),
-                                                    _project("where.projectId")), scoped=True),
+    "Query.dataIntegrations": Rule(
+        ORG_ADMIN,
+        (Find("Organization", "where.organizationId"), _project("where.projectId")),
+        scoped=True,
+    ),
+    "Query.countDataIntegrations": Rule(
+        ORG_ADMIN,
+        (Find("Organization", "where.organizationId"), _project("where.projectId")),
+        scoped=True,
+    ),
     "Query.dataConnections": Rule("ADMIN", (_project("where.projectId"),), scoped=True),
     "Query.dataConnection": Rule(ORG_ADMIN),
-    "Mutation.createDataIntegration": Rule(ORG_ADMIN, (Find("Organization", "data.organizationId"),)),
-    "Mutation.updatePropertiesInDataIntegration": Rule(ORG_ADMIN, (Find("Organization", "data.organizationId"),
-                                                                   Find("Organization", "where.organizationId"))),
-    "Mutation.deleteDataIntegration": Rule(ORG_ADMIN, (Find("Organization", "where.organizationId"),)),
+    "Mutation.createDataIntegration": Rule(
+        ORG_ADMIN, (Find("Organization", "data.organizationId"),)
+    ),
+    "Mutation.updatePropertiesInDataIntegration": Rule(
+        ORG_ADMIN,
+        (Find("Organization", "data.organizationId"), Find("Organization", "where.organizationId")),
+    ),
+    "Mutation.deleteDataIntegration": Rule(
+        ORG_ADMIN, (Find("Organization", "where.organizationId"),)
+    ),
     "Mutation.addDataConnection": Rule("ADMIN", (_project("data.projectId", required=True),)),
     "Mutation.computeDifferences": Rule(ORG_ADMIN),
     "Mutation.validateDataDifferences": Rule(ORG_ADMIN),
     # activity and LLM projects
-    "Query.events": Rule(ORG_ADMIN, (Find("Organization", "where.organizationId"),
-                                     _project("where.projectId"), Find("User", "where.userId")),
-                         scoped=True),
+    "Query.events": Rule(
+        ORG_ADMIN,
+        (
+            Find("Organization", "where.organizationId"),
+            _project("where.projectId"),
+            Find("User", "where.userId"),
+        ),
+        scoped=True,
+    ),
     "Query.models": Rule(ORG_ADMIN, (Find("Organization", "where.organizationId"),), scoped=True),
     "Query.model": Rule(ORG_ADMIN),
     "Query.projectModels": Rule("ADMIN", (_project("where.projectId"),), scoped=True),
@@ -366,10 +469,11 @@ RULES: dict[str, Rule] = {
     "Mutation.createProjectModel": Rule("ADMIN", (_project("input.projectId", required=True),)),
     "Mutation.updateProjectModel": Rule(ORG_ADMIN),
     "Mutation.deleteProjectModel": Rule(ORG_ADMIN),
-    "Mutation.createLLMAsset": Rule("ADMIN", (_project("where.id", required=True),
-                                              Find("User", "data.authorId"))),
+    "Mutation.createLLMAsset": Rule(
+        "ADMIN", (_project("where.id", required=True), Find("User", "data.authorId"))
+    ),
     "Mutation.createChatItem": Rule(_READ, _assets(*_ASSET_WHERE)),
     "Mutation.importConversations": Rule("ADMIN", (_project("where.id", required=True),)),
     # live
     "Subscription.labelCreatedOrUpdated": Rule(_READ, (_project("projectID", required=True),)),
-}  # fmt: skip
+}
