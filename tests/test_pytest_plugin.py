@@ -72,7 +72,7 @@ def test_sample_user_project_passes_with_the_plugin(tmp_path: Path, runner: str)
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert re.search(r"\b5 passed\b", output), output
+    assert re.search(r"\b6 passed\b", output), output
 
 
 def test_a_sync_test_asking_for_kili_is_told_how_to_mark_it(tmp_path: Path) -> None:

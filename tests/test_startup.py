@@ -163,7 +163,8 @@ def test_httpx_command_line_module_still_imports_when_asked_for() -> None:
 
 
 GROUP_MODULES = [
-    f"aiokili.cli.{g}" for g in ("projects", "assets", "plugins", "webhooks", "labels")
+    f"aiokili.cli.{g}"
+    for g in ("projects", "assets", "plugins", "webhooks", "labels", "users", "orgs")
 ]
 
 
@@ -194,7 +195,8 @@ def test_cli_help_still_lists_every_command_in_order() -> None:
     printed, modules = _cli_loads("--help")
     commands = printed.split("Commands:\n")[1].split("\n\n")[0]
     listed = [line.split()[0] for line in commands.splitlines()]
-    assert listed == ["server", "quickstart", "projects", "assets", "plugins", "webhooks", "labels"]
+    assert listed == ["server", "quickstart", "projects", "assets", "plugins", "webhooks", "labels",
+                      "users", "orgs"]  # fmt: skip
     assert set(GROUP_MODULES) <= modules
 
 

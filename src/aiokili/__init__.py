@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         KiliError,
         KiliInputError,
         NotFoundError,
+        PermissionDeniedError,
         PluginArgumentError,
         PluginBuildError,
         PluginDeployTimeout,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .exports.formats import ExportFormatError
     from .issues import IssueFilters
     from .labels.methods import LabelFilters, PredictionFilters
+    from .members import ProjectUserFilters
     from .models import (
         Asset,
         AssetActionOutcome,
@@ -64,10 +66,13 @@ if TYPE_CHECKING:
         LabelType,
         License,
         Organization,
+        OrganizationMetrics,
         OrganizationRole,
         Project,
         ProjectMember,
         ProjectRole,
+        ProjectUser,
+        ProjectUserStatus,
         ProjectVersion,
         Resolution,
         Status,
@@ -78,9 +83,10 @@ if TYPE_CHECKING:
         UserProfile,
         WorkflowVersion,
     )
+    from .organizations import OrganizationFilters
     from .projects import ProjectFilters
     from .subscriptions import LabelSubscription
-    from .users import OrganizationFilters, UserFilters
+    from .users import UserFilters
 
 # Where each public name lives. Loaded on first use (PEP 562 ``__getattr__``): a bare
 # ``import aiokili`` builds no model and imports no HTTP stack, export or server module.
@@ -102,6 +108,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "KiliError",
         "KiliInputError",
         "NotFoundError",
+        "PermissionDeniedError",
         "PluginArgumentError",
         "PluginBuildError",
         "PluginDeployTimeout",
@@ -123,11 +130,14 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "LabelType",
         "License",
         "Organization",
+        "OrganizationMetrics",
         "OrganizationRole",
         "Project",
         "ProjectMember",
         "ProjectRole",
         "ProjectVersion",
+        "ProjectUser",
+        "ProjectUserStatus",
         "Resolution",
         "Status",
         "StatusInStep",
@@ -151,7 +161,9 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".assets.methods": ("AppendManyToDatasetResult", "AssetFilters"),
     ".labels.methods": ("LabelFilters", "PredictionFilters"),
     ".issues": ("IssueFilters",),
-    ".users": ("OrganizationFilters", "UserFilters"),
+    ".members": ("ProjectUserFilters",),
+    ".organizations": ("OrganizationFilters",),
+    ".users": ("UserFilters",),
     ".subscriptions": ("LabelSubscription",),
     ".exports.formats": ("ExportFormatError",),
 }
@@ -199,11 +211,13 @@ __all__ = [
     "NotFoundError",
     "Organization",
     "OrganizationFilters",
+    "OrganizationMetrics",
     "OrganizationRole",
     "ParsedAnnotation",
     "ParsedCategory",
     "ParsedJob",
     "ParsedLabel",
+    "PermissionDeniedError",
     "PluginArgumentError",
     "PluginBuildError",
     "PluginDeployTimeout",
@@ -214,6 +228,9 @@ __all__ = [
     "ProjectFilters",
     "ProjectMember",
     "ProjectRole",
+    "ProjectUser",
+    "ProjectUserFilters",
+    "ProjectUserStatus",
     "ProjectVersion",
     "RateLimitError",
     "Resolution",

@@ -16,7 +16,9 @@ from .exports.methods import ExportMethods
 from .issues import IssueMethods
 from .labels.methods import LabelMethods
 from .labels.mutations import LabelMutationMethods
+from .members import MemberMethods
 from .models import User
+from .organizations import OrganizationMethods
 from .plugins.methods import PluginMethods
 from .project_copy import ProjectCopyMethods
 from .project_versions import ProjectVersionMethods
@@ -37,7 +39,9 @@ class AsyncKili(
     LabelMethods,
     LabelMutationMethods,
     IssueMethods,
+    MemberMethods,
     UserMethods,
+    OrganizationMethods,
     PluginMethods,
     WebhookMethods,
     ExportMethods,

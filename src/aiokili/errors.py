@@ -13,6 +13,7 @@ KiliError
 │   └── GraphQLError              the API answered with ``errors`` (any status)
 │       ├── AuthenticationError   missing, wrong or expired API key
 │       ├── NotFoundError         the object named in the request does not exist
+│       ├── PermissionDeniedError the key's user lacks the role the call needs
 │       └── InvalidRequestError   the API rejected the request's input (also a KiliInputError)
 ├── BulkOperationError            some items of a bulk call failed; the rest were done
 ├── PluginBuildError              an uploaded plugin failed to build (carries the build errors)
@@ -184,6 +185,12 @@ class AuthenticationError(GraphQLError):
 
 class NotFoundError(GraphQLError):
     """An object named in the request (project, asset, label...) does not exist."""
+
+
+class PermissionDeniedError(GraphQLError):
+    """The key's user lacks the role the call needs (``[accessDenied]``, ``FORBIDDEN``): the
+    message names the role (a project role such as ``TEAM_MANAGER``, or the organization
+    role ``ADMIN``). Ask an ADMIN of the project or organization to give it."""
 
 
 class InvalidRequestError(GraphQLError, KiliInputError):

@@ -77,6 +77,7 @@ class IssueMethods(Domain):
         first: int | None = None,
         skip: int = 0,
         disable_tqdm: bool | None = None,
+        as_generator: bool = False,
         **filters: Unpack[IssueFilters],
     ) -> Listing[Issue]:
         """Issues and questions of a project, oldest first (see :class:`IssueFilters`).
@@ -89,7 +90,8 @@ class IssueMethods(Domain):
             fields: field paths (e.g. ``["id", "status", "author.email"]``); default:
                 every field of :class:`~aiokili.Issue`.
             first: maximum number of issues (default: all). skip: issues to skip.
-            disable_tqdm: accepted for compatibility; listings show no progress bar.
+            disable_tqdm, as_generator: accepted for compatibility: a listing streams
+                (``async for``) or gives a list (``await``).
         """
         where = _where("issues", project_id, dict(filters))
         return self._core.listing(ISSUES, where, fields=fields, first=first, skip=skip)

@@ -345,6 +345,7 @@ class ProjectMethods(Domain):
         first: int | None = None,
         skip: int = 0,
         disable_tqdm: bool | None = None,
+        as_generator: bool = False,
         **filters: Unpack[ProjectFilters],
     ) -> Listing[Project]:
         """Projects matching the filters, oldest first (see :class:`ProjectFilters`).
@@ -355,7 +356,8 @@ class ProjectMethods(Domain):
             fields: field paths to fetch (e.g. ``["id", "title", "roles.user.email"]``);
                 default: every field of :class:`~aiokili.Project`.
             first: maximum number of projects (default: all). skip: projects to skip.
-            disable_tqdm: accepted for compatibility; listings show no progress bar.
+            disable_tqdm, as_generator: accepted for compatibility: a listing streams
+                (``async for``) or gives a list (``await``).
         """
         checked = _checked("projects", dict(filters))
         if "tags_in" in checked:  # tag labels -> ids: one look-up, before the first page

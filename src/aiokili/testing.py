@@ -20,6 +20,16 @@ Fixtures:
   creates a project and returns its id; the projects are deleted after the test.
 * ``kili_env`` (function): sets ``KILI_API_ENDPOINT`` and ``KILI_API_KEY`` for one test, so
   ``AsyncKili()`` (and the official ``Kili()``) built by your own code reach the server.
+* ``kili_user`` (function): ``await kili_user(role="LABELER", project_id=p)`` creates a user
+  of the server's organization, makes it a member of the project with that role (through
+  ``kili``, the organization's admin) and returns an ``AsyncKili`` logged in as it, closed
+  after the test. Without ``project_id``: a user of the organization only
+  (``organization_role="USER"`` or ``"ADMIN"``).
+* ``kili_other_organization`` (function): an ``AsyncKili`` logged in as the ADMIN of a new,
+  second organization of the same server (nothing of the first is visible to it).
+
+The keys of the users these fixtures make are made on the server side (``LocalServer.
+create_user``): the API stores keys hashed and has no way to hand one out.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ except ImportError:  # pytest-asyncio is optional: anyio's plugin comes with aio
 
 if TYPE_CHECKING:
     from .client import AsyncKili
+    from .models import ProjectRole
     from .server import LocalServer
 
 FRESH_MARKER = "kili_fresh_server"
@@ -88,6 +99,24 @@ class ProjectFactory(Protocol):
         title: str | None = None,
         **kwargs: Any,
     ) -> Awaitable[str]: ...
+
+
+class UserFactory(Protocol):
+    """The ``kili_user`` fixture: a new user, and a client logged in as it.
+
+    ``role``: a project role (``"LABELER"``, ``"REVIEWER"``, ``"TEAM_MANAGER"``, ``"ADMIN"``)
+    in ``project_id``, given by the organization's admin; ``organization_role``: ``"USER"``
+    (default) or ``"ADMIN"``; ``email``: default a new one.
+    """
+
+    def __call__(
+        self,
+        role: ProjectRole | str | None = None,
+        *,
+        project_id: str | None = None,
+        organization_role: str = "USER",
+        email: str | None = None,
+    ) -> Awaitable[AsyncKili]: ...
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -234,6 +263,104 @@ if pytest_asyncio is not None:
     async def _kili_project_on_pytest_asyncio(kili: AsyncKili) -> AsyncIterator[ProjectFactory]:
         async with project_factory(kili) as create:
             yield create
+
+
+@contextlib.asynccontextmanager
+async def user_factory(
+    server: LocalServer, admin: AsyncKili, options: dict[str, Any]
+) -> AsyncIterator[UserFactory]:
+    """What ``kili_user`` gives, outside pytest too: a function making users (see
+    :class:`UserFactory`) whose clients are closed on exit."""
+    import secrets
+
+    from .client import AsyncKili
+
+    async with contextlib.AsyncExitStack() as clients:
+
+        async def create(
+            role: ProjectRole | str | None = None,
+            *,
+            project_id: str | None = None,
+            organization_role: str = "USER",
+            email: str | None = None,
+        ) -> AsyncKili:
+            if (role is None) != (project_id is None):
+                raise TypeError(
+                    "kili_user: give role and project_id together (a project role is held "
+                    "in a project), or neither for a user of the organization only."
+                )
+            name = str(getattr(role, "value", role) or organization_role).lower()
+            address = email or f"{name}-{secrets.token_hex(4)}@aiokili.test"
+            account = server.create_user(address, organization_role)
+            if role is not None and project_id is not None:
+                await admin.append_to_roles(project_id, account.email, role)  # type: ignore[arg-type]
+            client = AsyncKili(api_key=account.api_key, api_endpoint=server.url, **options)
+            return await clients.enter_async_context(client)
+
+        yield create
+
+
+@pytest.fixture
+def kili_user(request: pytest.FixtureRequest) -> UserFactory:
+    """``await kili_user(role="LABELER", project_id=p)`` -> an ``AsyncKili`` logged in as a
+    new member of the project with that role (see :class:`UserFactory`)."""
+    factory: UserFactory = request.getfixturevalue(_for_runner(request, "kili_user"))
+    return factory
+
+
+@pytest.fixture
+async def _kili_user_on_anyio(
+    request: pytest.FixtureRequest, kili: AsyncKili, kili_client_options: dict[str, Any]
+) -> AsyncIterator[UserFactory]:
+    async with user_factory(_server_for(request), kili, kili_client_options) as create:
+        yield create
+
+
+@pytest.fixture
+def kili_other_organization(request: pytest.FixtureRequest) -> AsyncKili:
+    """An ``AsyncKili`` logged in as the ADMIN of a new organization of the same server."""
+    client: AsyncKili = request.getfixturevalue(_for_runner(request, "kili_other_organization"))
+    return client
+
+
+@contextlib.asynccontextmanager
+async def other_organization(
+    server: LocalServer, options: dict[str, Any]
+) -> AsyncIterator[AsyncKili]:
+    """What ``kili_other_organization`` gives, outside pytest too."""
+    import secrets
+
+    from .client import AsyncKili
+
+    tag = secrets.token_hex(4)
+    account = server.create_organization(f"other organization {tag}", f"admin-{tag}@other.test")
+    async with AsyncKili(api_key=account.api_key, api_endpoint=server.url, **options) as client:
+        yield client
+
+
+@pytest.fixture
+async def _kili_other_organization_on_anyio(
+    request: pytest.FixtureRequest, kili_client_options: dict[str, Any]
+) -> AsyncIterator[AsyncKili]:
+    async with other_organization(_server_for(request), kili_client_options) as client:
+        yield client
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def _kili_user_on_pytest_asyncio(
+        request: pytest.FixtureRequest, kili: AsyncKili, kili_client_options: dict[str, Any]
+    ) -> AsyncIterator[UserFactory]:
+        async with user_factory(_server_for(request), kili, kili_client_options) as create:
+            yield create
+
+    @pytest_asyncio.fixture
+    async def _kili_other_organization_on_pytest_asyncio(
+        request: pytest.FixtureRequest, kili_client_options: dict[str, Any]
+    ) -> AsyncIterator[AsyncKili]:
+        async with other_organization(_server_for(request), kili_client_options) as client:
+            yield client
 
 
 @pytest.fixture

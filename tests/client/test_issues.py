@@ -222,7 +222,7 @@ async def test_server_refuses_issues_without_label_or_asset(local_server: LocalS
         w={},
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "issues[0] needs labelID or assetId" in body["errors"][0]["message"]
+    assert "issues[].labelID" in body["errors"][0]["message"]  # what names its project
     body = gql(
         local_server,
         "mutation($i:[IssueToCreate!]!,$w:AssetWhere!){createIssues(issues:$i,where:$w){id}}",

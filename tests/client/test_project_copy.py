@@ -10,6 +10,7 @@ from support import INTERFACE, answer, download, import_images
 import aiokili
 from aiokili import KiliInputError, NotFoundError
 from aiokili.server import LocalServer
+from aiokili.testing import UserFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -168,3 +169,24 @@ async def test_the_server_refuses_what_it_does_not_copy(kili: aiokili.AsyncKili)
             "mutation($d: CopyProjectData!) { copyProject(data: $d) }",
             {"d": {"projectId": llm.id}},
         )
+
+
+async def test_copy_members_as_asked(kili: aiokili.AsyncKili, kili_user: UserFactory) -> None:
+    """copy_members=True: the source's members join the copy with their roles; False: only
+    the caller, as the copy's ADMIN. Either way the copy is in the caller's organization."""
+    source = await source_project(kili, f"members {uuid.uuid4().hex[:8]}")
+    labeler = await kili_user("LABELER", project_id=source)
+    email = (await labeler.get_current_user()).email
+
+    with_members = await kili.copy_project(source)
+    without = await kili.copy_project(source, copy_members=False)
+
+    def roles(members: list[aiokili.ProjectUser]) -> dict[str, str]:
+        return {m.user.email: m.role.value for m in members}
+
+    admin = (await kili.get_current_user()).email
+    assert roles(await kili.project_users(with_members.id)) == {admin: "ADMIN", email: "LABELER"}
+    assert roles(await kili.project_users(without.id)) == {admin: "ADMIN"}
+    # the member sees the copy it was copied into, and not the other one
+    assert [p.id for p in await labeler.projects(project_id=with_members.id)] == [with_members.id]
+    assert await labeler.count_projects(project_id=without.id) == 0

@@ -28,17 +28,13 @@ class World:
 def world() -> Iterator[World]:
     """A server whose key's organization has 2 members, plus another organization."""
     with LocalServer() as server:
-        with server.store.db.write() as c:
+        users = server.store.users
+        with server.store.db.read() as c:
             admin, org = c.execute("SELECT id, organization_id FROM users").fetchone()
-            c.execute("INSERT INTO users VALUES (?,?,?,?,?,?)",
-                      ("u-colleague", "bob@aiokili.local", "Bob", "Builder", org,
-                       "2030-01-01T00:00:00.000Z"))  # fmt: skip
-            c.execute("INSERT INTO organizations VALUES (?,?,?)",
-                      ("o-other", "elsewhere", "2030-01-01T00:00:00.000Z"))  # fmt: skip
-            c.execute("INSERT INTO users VALUES (?,?,?,?,?,?)",
-                      ("u-stranger", "eve@else.where", "Eve", None, "o-other",
-                       "2030-01-02T00:00:00.000Z"))  # fmt: skip
-        yield World(server, org, admin, "u-colleague", "o-other", "u-stranger")
+        colleague = users.create_user(org, "bob@aiokili.local", "USER", "Bob", "Builder")
+        other = users.create_organization("elsewhere")
+        stranger = users.create_user(other.id, "eve@else.where", "ADMIN", "Eve")
+        yield World(server, org, admin, colleague.id, other.id, stranger.id)
 
 
 @pytest.fixture

@@ -31,13 +31,21 @@ def official_python() -> Path:
 
 
 def run_official(
-    python: Path, script: str, server: LocalServer, tmp_path: Path, *, api_key: bool = True
+    python: Path,
+    script: str,
+    server: LocalServer,
+    tmp_path: Path,
+    *,
+    api_key: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Any:
-    """Run ``tests/official/scripts/<script>`` with the official SDK; return what it printed."""
+    """Run ``tests/official/scripts/<script>`` with the official SDK; return what it printed.
+    ``env``: more variables for the script (the keys of other users...)."""
     env = official_env.clean_env(
         KILI_API_ENDPOINT=server.url,
         AIOKILI_SCHEMA_CACHE_DIR=str(tmp_path / "schema-cache"),
         **({"KILI_API_KEY": server.api_key} if api_key else {}),
+        **(env or {}),
     )
     cwd = tmp_path / "cwd"  # no kili-sdk-config.json from elsewhere
     cwd.mkdir()

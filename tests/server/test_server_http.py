@@ -132,8 +132,11 @@ def test_introspection_passes_the_limits_and_hides_directive_definition(
 def test_user_mistakes_are_bad_user_input(server: LocalServer, client: httpx.Client) -> None:
     listing = "query($f: PageSize) { data: projects(where: {}, first: $f) { id } }"
     literal = "{ data: projects(where: {}, first: 5000) { id } }"
+    create = 'mutation { data: createProject(data: {title: "t", inputType: TEXT}) { id } }'
+    project = post(client, server, create).json()["data"]["data"]["id"]
     existing = (
-        'query($e: [String!]!) { data: filterExistingAssets(projectID: "p", externalIDs: $e) }'
+        f'query($e: [String!]!) {{ data: filterExistingAssets(projectID: "{project}", '
+        "externalIDs: $e) }"
     )
     strictly = "query($w: AssetWhere!) { data: countAssets(where: $w) }"
     labels = "query($w: LabelWhere!) { data: countLabels(where: $w) }"
@@ -196,7 +199,7 @@ def test_one_log_line_per_request(
 
 def test_missing_root_fields_are_not_implemented(server: LocalServer, client: httpx.Client) -> None:
     for query, name in [("{ countPlugins(where: {}) }", "countPlugins"),
-                        ("mutation { skipAsset(reason: \"r\", where: {id: \"a\"}) { id } }", "skipAsset")]:  # fmt: skip
+                        ('mutation { deleteModel(id: "m") }', "deleteModel")]:  # fmt: skip
         found = error(post(client, server, query))
         assert found["extensions"]["code"] == "NOT_IMPLEMENTED" and name in found["message"]
 

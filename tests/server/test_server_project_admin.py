@@ -47,11 +47,17 @@ async def test_copy_labels_checks_both_assets(
     assert (copied.current_step.name, f"{copied.current_step.status}") == ("Labeling", "DONE")
 
 
-async def test_versions_need_a_project_and_a_name(local_server: LocalServer) -> None:
+async def test_versions_need_a_project_and_a_name(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
     body = gql(local_server, "query { projectVersions(where: {}) { id } }")
     assert error(body) == ("BAD_USER_INPUT", "where.projectId is required: give the project id.")
-    body = gql(local_server, "mutation { createProjectVersion(data: {projectId: \"p\", "
-                             "name: \" \"}) { id } }")  # fmt: skip
+    project_id = await new_project(kili)
+    body = gql(
+        local_server,
+        'mutation($p: ID!) { createProjectVersion(data: {projectId: $p, name: " "}) { id } }',
+        p=project_id,
+    )
     assert "data.name cannot be empty" in error(body)[1]
     body = gql(local_server, 'mutation { createProjectVersion(data: {projectId: "nope"}) { id } }')
     assert error(body)[0] == "NOT_FOUND"

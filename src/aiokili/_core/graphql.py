@@ -35,6 +35,7 @@ from ..errors import (
     InvalidResponseError,
     KiliInputError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from .calls import current
 from .failures import path_hint, status_error
@@ -167,6 +168,8 @@ def graphql_error(
             hint = f" The key was sent to {endpoint}."
     elif "NOT_FOUND" in codes:
         cls = NotFoundError
+    elif "FORBIDDEN" in codes:
+        cls = PermissionDeniedError
     elif codes & _INPUT_CODES:
         cls = InvalidRequestError
     return cls(

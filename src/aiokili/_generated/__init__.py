@@ -10,6 +10,7 @@ from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
+    APPEND_TO_ROLES_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
@@ -24,6 +25,7 @@ from .operations import (
     COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
     COUNT_ORGANIZATIONS_GQL,
+    COUNT_PROJECT_USERS_GQL,
     COUNT_PROJECT_VERSIONS_GQL,
     COUNT_PROJECTS_GQL,
     COUNT_USERS_GQL,
@@ -34,10 +36,12 @@ from .operations import (
     CREATE_PROJECT_GQL,
     CREATE_TAG_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    CREATE_USER_GQL,
     CREATE_WEBHOOK_GQL,
     CURRENT_USER_GQL,
     DEACTIVATE_PLUGIN_ON_PROJECT_GQL,
     DELETE_ASSETS_GQL,
+    DELETE_FROM_ROLES_GQL,
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
@@ -48,6 +52,7 @@ from .operations import (
     EXPORT_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     GENERATE_UPDATE_URL_GQL,
+    GET_ORGANIZATION_METRICS_GQL,
     GET_PLUGIN_BUILD_ERRORS_GQL,
     GET_PLUGIN_LOGS_GQL,
     GET_PLUGIN_RUNNER_STATUS_GQL,
@@ -66,12 +71,14 @@ from .operations import (
     PROJECT_INPUT_TYPE_GQL,
     PROJECT_TITLES_GQL,
     PROJECT_TO_COPY_GQL,
+    PROJECT_USERS_GQL,
     PROJECT_VERSIONS_GQL,
     PROJECTS_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
     UPDATE_PROJECT_ANONYMIZATION_GQL,
     UPDATE_PROPERTIES_IN_ASSETS_GQL,
@@ -79,6 +86,8 @@ from .operations import (
     UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL,
+    UPDATE_PROPERTIES_IN_ROLE_GQL,
+    UPDATE_PROPERTIES_IN_USER_GQL,
     UPDATE_TAG_GQL,
     UPDATE_WEBHOOK_GQL,
     USERS_GQL,
@@ -95,6 +104,11 @@ if TYPE_CHECKING:
     )
     from .append_many_labels import AppendManyLabels, AppendManyLabelsData
     from .append_to_labels import AppendToLabels, AppendToLabelsData
+    from .append_to_roles import (
+        AppendToRoles,
+        AppendToRolesData,
+        AppendToRolesDataRoles,
+    )
     from .asset_ids import AssetIds, AssetIdsData
     from .assets import Assets, AssetsData
     from .assets_to_update import (
@@ -116,6 +130,7 @@ if TYPE_CHECKING:
     from .count_issues import CountIssues
     from .count_labels import CountLabels
     from .count_organizations import CountOrganizations
+    from .count_project_users import CountProjectUsers
     from .count_project_versions import CountProjectVersions
     from .count_projects import CountProjects
     from .count_users import CountUsers
@@ -126,10 +141,12 @@ if TYPE_CHECKING:
     from .create_project import CreateProject, CreateProjectData
     from .create_tag import CreateTag, CreateTagData
     from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+    from .create_user import CreateUser, CreateUserData
     from .create_webhook import CreateWebhook
     from .current_user import CurrentUser, CurrentUserData
     from .deactivate_plugin_on_project import DeactivatePluginOnProject
     from .delete_assets import DeleteAssets, DeleteAssetsData
+    from .delete_from_roles import DeleteFromRoles, DeleteFromRolesData
     from .delete_labels import DeleteLabels
     from .delete_plugin import DeletePlugin
     from .delete_project import DeleteProject
@@ -137,6 +154,7 @@ if TYPE_CHECKING:
     from .enums import (
         ComplianceTag,
         DemoProjectType,
+        HubspotSubscriptionStatus,
         InputType,
         IssueStatus,
         IssueType,
@@ -144,6 +162,7 @@ if TYPE_CHECKING:
         OrganizationRole,
         PluginHandlerType,
         ProjectRole,
+        ProjectUserStatus,
         Status,
         StatusInStep,
         StepType,
@@ -198,6 +217,7 @@ if TYPE_CHECKING:
         LabelLabelOf,
         Organization,
         OrganizationLicense,
+        OrganizationMetrics,
         Plugin,
         PluginLog,
         PluginLogMetadata,
@@ -206,6 +226,8 @@ if TYPE_CHECKING:
         ProjectRolesUser,
         ProjectSteps,
         ProjectTitle,
+        ProjectUser,
+        ProjectUserUser,
         ProjectVersion,
         Tag,
         UpdatedAsset,
@@ -213,6 +235,10 @@ if TYPE_CHECKING:
         UserProfile,
     )
     from .generate_update_url import GenerateUpdateUrl
+    from .get_organization_metrics import (
+        GetOrganizationMetrics,
+        GetOrganizationMetricsData,
+    )
     from .get_plugin_build_errors import GetPluginBuildErrors, GetPluginBuildErrorsData
     from .get_plugin_logs import GetPluginLogs, GetPluginLogsData
     from .get_plugin_runner_status import GetPluginRunnerStatus
@@ -222,6 +248,7 @@ if TYPE_CHECKING:
         AppendManyAssetsData,
         AppendManyLabelsData,
         AppendToLabelsData,
+        AppendToRolesData,
         AssetData,
         AssetIssueWhere,
         AssetLabelWhere,
@@ -232,6 +259,7 @@ if TYPE_CHECKING:
         CreateHoneypotData,
         CreatePluginData,
         CreateProjectData,
+        CreateUserData,
         GenerateUpdateUrlData,
         IssueData,
         IssueToCreate,
@@ -240,6 +268,7 @@ if TYPE_CHECKING:
         LabelWhere,
         NotificationWhere,
         OrganizationIdWhere,
+        OrganizationMetricsWhere,
         OrganizationWhere,
         PageResolutionInput,
         PluginBuildErrorsData,
@@ -248,13 +277,18 @@ if TYPE_CHECKING:
         PluginProjectWhere,
         PluginRunnerData,
         ProjectData,
+        ProjectUserUserWhere,
+        ProjectUserWhere,
         ProjectVersionWhere,
         ProjectWhere,
         ResolutionInput,
+        RoleData,
         StepIdAndStatus,
         TagData,
+        UpdatePasswordData,
         UpdateProjectAnonymizationInput,
         UpdateTagData,
+        UserData,
         UserEmailWhere,
         UserWhere,
         WebhookData,
@@ -288,6 +322,7 @@ if TYPE_CHECKING:
     from .project_input_type import ProjectInputType, ProjectInputTypeData
     from .project_titles import ProjectTitles, ProjectTitlesData
     from .project_to_copy import ProjectToCopy, ProjectToCopyData
+    from .project_users import ProjectUsers, ProjectUsersData
     from .project_versions import ProjectVersions, ProjectVersionsData
     from .projects import Projects, ProjectsData
     from .resume_label_created_or_updated import (
@@ -304,6 +339,7 @@ if TYPE_CHECKING:
         StepsOfProjectDataSteps,
     )
     from .uncheck_tag import UncheckTag, UncheckTagData
+    from .update_password import UpdatePassword, UpdatePasswordData
     from .update_plugin_runner import UpdatePluginRunner
     from .update_project_anonymization import (
         UpdateProjectAnonymization,
@@ -329,6 +365,14 @@ if TYPE_CHECKING:
         UpdatePropertiesInProjectVersion,
         UpdatePropertiesInProjectVersionData,
     )
+    from .update_properties_in_role import (
+        UpdatePropertiesInRole,
+        UpdatePropertiesInRoleData,
+    )
+    from .update_properties_in_user import (
+        UpdatePropertiesInUser,
+        UpdatePropertiesInUserData,
+    )
     from .update_tag import UpdateTag, UpdateTagData, UpdateTagDataUpdatedTag
     from .update_webhook import UpdateWebhook
     from .users import Users, UsersData
@@ -346,6 +390,9 @@ _LAZY_IMPORTS = {
     "AppendManyLabelsData": ".input_types",
     "AppendToLabels": ".append_to_labels",
     "AppendToLabelsData": ".input_types",
+    "AppendToRoles": ".append_to_roles",
+    "AppendToRolesData": ".input_types",
+    "AppendToRolesDataRoles": ".append_to_roles",
     "Asset": ".fragments",
     "AssetActionOutcome": ".fragments",
     "AssetActionOutcomeDeclined": ".fragments",
@@ -392,6 +439,7 @@ _LAZY_IMPORTS = {
     "CountIssues": ".count_issues",
     "CountLabels": ".count_labels",
     "CountOrganizations": ".count_organizations",
+    "CountProjectUsers": ".count_project_users",
     "CountProjectVersions": ".count_project_versions",
     "CountProjects": ".count_projects",
     "CountUsers": ".count_users",
@@ -407,12 +455,16 @@ _LAZY_IMPORTS = {
     "CreateTag": ".create_tag",
     "CreateTagData": ".create_tag",
     "CreateUploadBucketSignedUrls": ".create_upload_bucket_signed_urls",
+    "CreateUser": ".create_user",
+    "CreateUserData": ".input_types",
     "CreateWebhook": ".create_webhook",
     "CurrentUser": ".current_user",
     "CurrentUserData": ".current_user",
     "DeactivatePluginOnProject": ".deactivate_plugin_on_project",
     "DeleteAssets": ".delete_assets",
     "DeleteAssetsData": ".delete_assets",
+    "DeleteFromRoles": ".delete_from_roles",
+    "DeleteFromRolesData": ".delete_from_roles",
     "DeleteLabels": ".delete_labels",
     "DeletePlugin": ".delete_plugin",
     "DeleteProject": ".delete_project",
@@ -443,11 +495,14 @@ _LAZY_IMPORTS = {
     "GenerateUpdateUrl": ".generate_update_url",
     "GenerateUpdateUrlData": ".input_types",
     "GeneratedClient": ".client",
+    "GetOrganizationMetrics": ".get_organization_metrics",
+    "GetOrganizationMetricsData": ".get_organization_metrics",
     "GetPluginBuildErrors": ".get_plugin_build_errors",
     "GetPluginBuildErrorsData": ".get_plugin_build_errors",
     "GetPluginLogs": ".get_plugin_logs",
     "GetPluginLogsData": ".get_plugin_logs",
     "GetPluginRunnerStatus": ".get_plugin_runner_status",
+    "HubspotSubscriptionStatus": ".enums",
     "InputType": ".enums",
     "Issue": ".fragments",
     "IssueAuthor": ".fragments",
@@ -492,6 +547,8 @@ _LAZY_IMPORTS = {
     "Organization": ".fragments",
     "OrganizationIdWhere": ".input_types",
     "OrganizationLicense": ".fragments",
+    "OrganizationMetrics": ".fragments",
+    "OrganizationMetricsWhere": ".input_types",
     "OrganizationRole": ".enums",
     "OrganizationWhere": ".input_types",
     "Organizations": ".organizations",
@@ -519,6 +576,13 @@ _LAZY_IMPORTS = {
     "ProjectTitlesData": ".project_titles",
     "ProjectToCopy": ".project_to_copy",
     "ProjectToCopyData": ".project_to_copy",
+    "ProjectUser": ".fragments",
+    "ProjectUserStatus": ".enums",
+    "ProjectUserUser": ".fragments",
+    "ProjectUserUserWhere": ".input_types",
+    "ProjectUserWhere": ".input_types",
+    "ProjectUsers": ".project_users",
+    "ProjectUsersData": ".project_users",
     "ProjectVersion": ".fragments",
     "ProjectVersionWhere": ".input_types",
     "ProjectVersions": ".project_versions",
@@ -529,6 +593,7 @@ _LAZY_IMPORTS = {
     "ResolutionInput": ".input_types",
     "ResumeLabelCreatedOrUpdated": ".resume_label_created_or_updated",
     "ResumeLabelCreatedOrUpdatedData": ".resume_label_created_or_updated",
+    "RoleData": ".input_types",
     "SendAssetsBackToQueue": ".send_assets_back_to_queue",
     "SendAssetsBackToQueueData": ".send_assets_back_to_queue",
     "Status": ".enums",
@@ -542,6 +607,8 @@ _LAZY_IMPORTS = {
     "TagData": ".input_types",
     "UncheckTag": ".uncheck_tag",
     "UncheckTagData": ".uncheck_tag",
+    "UpdatePassword": ".update_password",
+    "UpdatePasswordData": ".input_types",
     "UpdatePluginRunner": ".update_plugin_runner",
     "UpdateProjectAnonymization": ".update_project_anonymization",
     "UpdateProjectAnonymizationData": ".update_project_anonymization",
@@ -556,6 +623,10 @@ _LAZY_IMPORTS = {
     "UpdatePropertiesInProjectData": ".update_properties_in_project",
     "UpdatePropertiesInProjectVersion": ".update_properties_in_project_version",
     "UpdatePropertiesInProjectVersionData": ".update_properties_in_project_version",
+    "UpdatePropertiesInRole": ".update_properties_in_role",
+    "UpdatePropertiesInRoleData": ".update_properties_in_role",
+    "UpdatePropertiesInUser": ".update_properties_in_user",
+    "UpdatePropertiesInUserData": ".update_properties_in_user",
     "UpdateTag": ".update_tag",
     "UpdateTagData": ".input_types",
     "UpdateTagDataUpdatedTag": ".update_tag",
@@ -564,6 +635,7 @@ _LAZY_IMPORTS = {
     "Upload": ".base_model",
     "UploadType": ".enums",
     "User": ".fragments",
+    "UserData": ".input_types",
     "UserEmailWhere": ".input_types",
     "UserProfile": ".fragments",
     "UserWhere": ".input_types",
@@ -597,6 +669,7 @@ __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "APPEND_TO_LABELS_GQL",
+    "APPEND_TO_ROLES_GQL",
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
@@ -616,6 +689,10 @@ __all__ = [
     "AppendToLabels",
     "AppendToLabelsData",
     "AppendToLabelsData",
+    "AppendToRoles",
+    "AppendToRolesData",
+    "AppendToRolesData",
+    "AppendToRolesDataRoles",
     "Asset",
     "AssetActionOutcome",
     "AssetActionOutcomeDeclined",
@@ -648,6 +725,7 @@ __all__ = [
     "COUNT_LABELS_GQL",
     "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
+    "COUNT_PROJECT_USERS_GQL",
     "COUNT_PROJECT_VERSIONS_GQL",
     "COUNT_USERS_GQL",
     "CREATE_HONEYPOT_GQL",
@@ -657,6 +735,7 @@ __all__ = [
     "CREATE_PROJECT_GQL",
     "CREATE_TAG_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
+    "CREATE_USER_GQL",
     "CREATE_WEBHOOK_GQL",
     "CURRENT_USER_GQL",
     "CheckTag",
@@ -685,6 +764,7 @@ __all__ = [
     "CountIssues",
     "CountLabels",
     "CountOrganizations",
+    "CountProjectUsers",
     "CountProjectVersions",
     "CountProjects",
     "CountUsers",
@@ -702,11 +782,15 @@ __all__ = [
     "CreateTag",
     "CreateTagData",
     "CreateUploadBucketSignedUrls",
+    "CreateUser",
+    "CreateUserData",
+    "CreateUserData",
     "CreateWebhook",
     "CurrentUser",
     "CurrentUserData",
     "DEACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "DELETE_ASSETS_GQL",
+    "DELETE_FROM_ROLES_GQL",
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
@@ -714,6 +798,8 @@ __all__ = [
     "DeactivatePluginOnProject",
     "DeleteAssets",
     "DeleteAssetsData",
+    "DeleteFromRoles",
+    "DeleteFromRolesData",
     "DeleteLabels",
     "DeletePlugin",
     "DeleteProject",
@@ -747,17 +833,21 @@ __all__ = [
     "FILTER_EXISTING_ASSETS_GQL",
     "FilterExistingAssets",
     "GENERATE_UPDATE_URL_GQL",
+    "GET_ORGANIZATION_METRICS_GQL",
     "GET_PLUGIN_BUILD_ERRORS_GQL",
     "GET_PLUGIN_LOGS_GQL",
     "GET_PLUGIN_RUNNER_STATUS_GQL",
     "GenerateUpdateUrl",
     "GenerateUpdateUrlData",
     "GeneratedClient",
+    "GetOrganizationMetrics",
+    "GetOrganizationMetricsData",
     "GetPluginBuildErrors",
     "GetPluginBuildErrorsData",
     "GetPluginLogs",
     "GetPluginLogsData",
     "GetPluginRunnerStatus",
+    "HubspotSubscriptionStatus",
     "ISSUES_GQL",
     "InputType",
     "Issue",
@@ -814,6 +904,8 @@ __all__ = [
     "Organization",
     "OrganizationIdWhere",
     "OrganizationLicense",
+    "OrganizationMetrics",
+    "OrganizationMetricsWhere",
     "OrganizationRole",
     "OrganizationWhere",
     "Organizations",
@@ -822,6 +914,7 @@ __all__ = [
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_TITLES_GQL",
     "PROJECT_TO_COPY_GQL",
+    "PROJECT_USERS_GQL",
     "PROJECT_VERSIONS_GQL",
     "PageResolutionInput",
     "Plugin",
@@ -846,6 +939,13 @@ __all__ = [
     "ProjectTitlesData",
     "ProjectToCopy",
     "ProjectToCopyData",
+    "ProjectUser",
+    "ProjectUserStatus",
+    "ProjectUserUser",
+    "ProjectUserUserWhere",
+    "ProjectUserWhere",
+    "ProjectUsers",
+    "ProjectUsersData",
     "ProjectVersion",
     "ProjectVersionWhere",
     "ProjectVersions",
@@ -857,6 +957,7 @@ __all__ = [
     "ResolutionInput",
     "ResumeLabelCreatedOrUpdated",
     "ResumeLabelCreatedOrUpdatedData",
+    "RoleData",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
     "SendAssetsBackToQueue",
@@ -871,6 +972,7 @@ __all__ = [
     "Tag",
     "TagData",
     "UNCHECK_TAG_GQL",
+    "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROJECT_ANONYMIZATION_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
@@ -878,11 +980,16 @@ __all__ = [
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL",
+    "UPDATE_PROPERTIES_IN_ROLE_GQL",
+    "UPDATE_PROPERTIES_IN_USER_GQL",
     "UPDATE_TAG_GQL",
     "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
     "UncheckTag",
     "UncheckTagData",
+    "UpdatePassword",
+    "UpdatePasswordData",
+    "UpdatePasswordData",
     "UpdatePluginRunner",
     "UpdateProjectAnonymization",
     "UpdateProjectAnonymizationData",
@@ -897,6 +1004,10 @@ __all__ = [
     "UpdatePropertiesInProjectData",
     "UpdatePropertiesInProjectVersion",
     "UpdatePropertiesInProjectVersionData",
+    "UpdatePropertiesInRole",
+    "UpdatePropertiesInRoleData",
+    "UpdatePropertiesInUser",
+    "UpdatePropertiesInUserData",
     "UpdateTag",
     "UpdateTagData",
     "UpdateTagData",
@@ -906,6 +1017,7 @@ __all__ = [
     "Upload",
     "UploadType",
     "User",
+    "UserData",
     "UserEmailWhere",
     "UserProfile",
     "UserWhere",

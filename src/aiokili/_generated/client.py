@@ -13,6 +13,7 @@ from .operations import (
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
     APPEND_TO_LABELS_GQL,
+    APPEND_TO_ROLES_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
     ASSETS_TO_UPDATE_GQL,
@@ -27,6 +28,7 @@ from .operations import (
     COUNT_ISSUES_GQL,
     COUNT_LABELS_GQL,
     COUNT_ORGANIZATIONS_GQL,
+    COUNT_PROJECT_USERS_GQL,
     COUNT_PROJECT_VERSIONS_GQL,
     COUNT_PROJECTS_GQL,
     COUNT_USERS_GQL,
@@ -37,10 +39,12 @@ from .operations import (
     CREATE_PROJECT_GQL,
     CREATE_TAG_GQL,
     CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL,
+    CREATE_USER_GQL,
     CREATE_WEBHOOK_GQL,
     CURRENT_USER_GQL,
     DEACTIVATE_PLUGIN_ON_PROJECT_GQL,
     DELETE_ASSETS_GQL,
+    DELETE_FROM_ROLES_GQL,
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
@@ -51,6 +55,7 @@ from .operations import (
     EXPORT_PROJECT_GQL,
     FILTER_EXISTING_ASSETS_GQL,
     GENERATE_UPDATE_URL_GQL,
+    GET_ORGANIZATION_METRICS_GQL,
     GET_PLUGIN_BUILD_ERRORS_GQL,
     GET_PLUGIN_LOGS_GQL,
     GET_PLUGIN_RUNNER_STATUS_GQL,
@@ -69,12 +74,14 @@ from .operations import (
     PROJECT_INPUT_TYPE_GQL,
     PROJECT_TITLES_GQL,
     PROJECT_TO_COPY_GQL,
+    PROJECT_USERS_GQL,
     PROJECT_VERSIONS_GQL,
     PROJECTS_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
     UPDATE_PROJECT_ANONYMIZATION_GQL,
     UPDATE_PROPERTIES_IN_ASSETS_GQL,
@@ -82,6 +89,8 @@ from .operations import (
     UPDATE_PROPERTIES_IN_LABEL_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_GQL,
     UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL,
+    UPDATE_PROPERTIES_IN_ROLE_GQL,
+    UPDATE_PROPERTIES_IN_USER_GQL,
     UPDATE_TAG_GQL,
     UPDATE_WEBHOOK_GQL,
     USERS_GQL,
@@ -95,6 +104,7 @@ if TYPE_CHECKING:
     from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
     from .append_many_labels import AppendManyLabels
     from .append_to_labels import AppendToLabels
+    from .append_to_roles import AppendToRoles
     from .asset_ids import AssetIds
     from .assets import Assets
     from .assets_to_update import AssetsToUpdate
@@ -110,6 +120,7 @@ if TYPE_CHECKING:
     from .count_issues import CountIssues
     from .count_labels import CountLabels
     from .count_organizations import CountOrganizations
+    from .count_project_users import CountProjectUsers
     from .count_project_versions import CountProjectVersions
     from .count_projects import CountProjects
     from .count_users import CountUsers
@@ -120,10 +131,12 @@ if TYPE_CHECKING:
     from .create_project import CreateProject
     from .create_tag import CreateTag
     from .create_upload_bucket_signed_urls import CreateUploadBucketSignedUrls
+    from .create_user import CreateUser
     from .create_webhook import CreateWebhook
     from .current_user import CurrentUser
     from .deactivate_plugin_on_project import DeactivatePluginOnProject
     from .delete_assets import DeleteAssets
+    from .delete_from_roles import DeleteFromRoles
     from .delete_labels import DeleteLabels
     from .delete_plugin import DeletePlugin
     from .delete_project import DeleteProject
@@ -134,6 +147,7 @@ if TYPE_CHECKING:
     from .export_project import ExportProject
     from .filter_existing_assets import FilterExistingAssets
     from .generate_update_url import GenerateUpdateUrl
+    from .get_organization_metrics import GetOrganizationMetrics
     from .get_plugin_build_errors import GetPluginBuildErrors
     from .get_plugin_logs import GetPluginLogs
     from .get_plugin_runner_status import GetPluginRunnerStatus
@@ -142,6 +156,7 @@ if TYPE_CHECKING:
         AppendManyAssetsData,
         AppendManyLabelsData,
         AppendToLabelsData,
+        AppendToRolesData,
         AssetData,
         AssetWhere,
         CheckedTagData,
@@ -150,6 +165,7 @@ if TYPE_CHECKING:
         CreateHoneypotData,
         CreatePluginData,
         CreateProjectData,
+        CreateUserData,
         GenerateUpdateUrlData,
         IssueData,
         IssueToCreate,
@@ -157,6 +173,7 @@ if TYPE_CHECKING:
         LabelData,
         LabelWhere,
         NotificationWhere,
+        OrganizationMetricsWhere,
         OrganizationWhere,
         PluginBuildErrorsData,
         PluginLogsData,
@@ -164,11 +181,15 @@ if TYPE_CHECKING:
         PluginProjectWhere,
         PluginRunnerData,
         ProjectData,
+        ProjectUserWhere,
         ProjectVersionWhere,
         ProjectWhere,
+        RoleData,
         TagData,
+        UpdatePasswordData,
         UpdateProjectAnonymizationInput,
         UpdateTagData,
+        UserData,
         UserWhere,
         WebhookData,
     )
@@ -187,12 +208,14 @@ if TYPE_CHECKING:
     from .project_input_type import ProjectInputType
     from .project_titles import ProjectTitles
     from .project_to_copy import ProjectToCopy
+    from .project_users import ProjectUsers
     from .project_versions import ProjectVersions
     from .projects import Projects
     from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
     from .send_assets_back_to_queue import SendAssetsBackToQueue
     from .steps_of_project import StepsOfProject
     from .uncheck_tag import UncheckTag
+    from .update_password import UpdatePassword
     from .update_plugin_runner import UpdatePluginRunner
     from .update_project_anonymization import UpdateProjectAnonymization
     from .update_properties_in_assets import UpdatePropertiesInAssets
@@ -200,6 +223,8 @@ if TYPE_CHECKING:
     from .update_properties_in_label import UpdatePropertiesInLabel
     from .update_properties_in_project import UpdatePropertiesInProject
     from .update_properties_in_project_version import UpdatePropertiesInProjectVersion
+    from .update_properties_in_role import UpdatePropertiesInRole
+    from .update_properties_in_user import UpdatePropertiesInUser
     from .update_tag import UpdateTag
     from .update_webhook import UpdateWebhook
     from .users import Users
@@ -692,6 +717,81 @@ class GeneratedClient(KiliBaseClient):
         )
         data = self.get_data(response)
         return LabelAssetProject.model_validate(data)
+
+    async def project_users(
+        self, where: "ProjectUserWhere", first: int, skip: int, **kwargs: Any
+    ) -> "ProjectUsers":
+        from .project_users import ProjectUsers
+
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=PROJECT_USERS_GQL,
+            operation_name="ProjectUsers",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ProjectUsers.model_validate(data)
+
+    async def count_project_users(
+        self, where: "ProjectUserWhere", **kwargs: Any
+    ) -> "CountProjectUsers":
+        from .count_project_users import CountProjectUsers
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=COUNT_PROJECT_USERS_GQL,
+            operation_name="CountProjectUsers",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CountProjectUsers.model_validate(data)
+
+    async def append_to_roles(
+        self, data: "AppendToRolesData", where: "ProjectWhere", **kwargs: Any
+    ) -> "AppendToRoles":
+        from .append_to_roles import AppendToRoles
+
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=APPEND_TO_ROLES_GQL,
+            operation_name="AppendToRoles",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return AppendToRoles.model_validate(_data)
+
+    async def update_properties_in_role(
+        self, data: "RoleData", where: "ProjectUserWhere", **kwargs: Any
+    ) -> "UpdatePropertiesInRole":
+        from .update_properties_in_role import UpdatePropertiesInRole
+
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_ROLE_GQL,
+            operation_name="UpdatePropertiesInRole",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInRole.model_validate(_data)
+
+    async def delete_from_roles(
+        self, where: "ProjectUserWhere", **kwargs: Any
+    ) -> "DeleteFromRoles":
+        from .delete_from_roles import DeleteFromRoles
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=DELETE_FROM_ROLES_GQL,
+            operation_name="DeleteFromRoles",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteFromRoles.model_validate(data)
 
     async def list_plugins(self, **kwargs: Any) -> "ListPlugins":
         from .list_plugins import ListPlugins
@@ -1359,3 +1459,61 @@ class GeneratedClient(KiliBaseClient):
         )
         data = self.get_data(response)
         return CountOrganizations.model_validate(data)
+
+    async def get_organization_metrics(
+        self, where: "OrganizationMetricsWhere", **kwargs: Any
+    ) -> "GetOrganizationMetrics":
+        from .get_organization_metrics import GetOrganizationMetrics
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=GET_ORGANIZATION_METRICS_GQL,
+            operation_name="GetOrganizationMetrics",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GetOrganizationMetrics.model_validate(data)
+
+    async def create_user(self, data: "CreateUserData", **kwargs: Any) -> "CreateUser":
+        from .create_user import CreateUser
+
+        variables: dict[str, object] = {"data": data}
+        response = await self.execute(
+            query=CREATE_USER_GQL,
+            operation_name="CreateUser",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return CreateUser.model_validate(_data)
+
+    async def update_properties_in_user(
+        self, data: "UserData", where: "UserWhere", **kwargs: Any
+    ) -> "UpdatePropertiesInUser":
+        from .update_properties_in_user import UpdatePropertiesInUser
+
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=UPDATE_PROPERTIES_IN_USER_GQL,
+            operation_name="UpdatePropertiesInUser",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePropertiesInUser.model_validate(_data)
+
+    async def update_password(
+        self, data: "UpdatePasswordData", where: "UserWhere", **kwargs: Any
+    ) -> "UpdatePassword":
+        from .update_password import UpdatePassword
+
+        variables: dict[str, object] = {"data": data, "where": where}
+        response = await self.execute(
+            query=UPDATE_PASSWORD_GQL,
+            operation_name="UpdatePassword",
+            variables=variables,
+            **kwargs,
+        )
+        _data = self.get_data(response)
+        return UpdatePassword.model_validate(_data)

@@ -55,6 +55,12 @@ class OrganizationRole(StrEnum):
     USER = "USER"
 
 
+class ProjectUserStatus(StrEnum):
+    ACTIVATED = "ACTIVATED"
+    ORG_ADMIN = "ORG_ADMIN"
+    ORG_SUSPENDED = "ORG_SUSPENDED"
+
+
 class WorkflowVersion(StrEnum):
     V1 = "V1"
     V2 = "V2"
@@ -94,6 +100,11 @@ class UploadType(StrEnum):
     TILED_IMAGE = "TILED_IMAGE"
     NATIVE_VIDEO = "NATIVE_VIDEO"
     FRAME_VIDEO = "FRAME_VIDEO"
+
+
+class HubspotSubscriptionStatus(StrEnum):
+    SUBSCRIBED = "SUBSCRIBED"
+    UNSUBSCRIBED = "UNSUBSCRIBED"
 
 
 class DemoProjectType(StrEnum):

@@ -14,6 +14,7 @@ from .enums import (
     LabelType,
     OrganizationRole,
     ProjectRole,
+    ProjectUserStatus,
     Status,
     StatusInStep,
     StepType,
@@ -284,6 +285,12 @@ class OrganizationLicense(BaseModel):
     upload_local_data: bool = Field(alias="uploadLocalData")
 
 
+class OrganizationMetrics(BaseModel):
+    number_of_annotations: int = Field(alias="numberOfAnnotations")
+    number_of_hours: float = Field(alias="numberOfHours")
+    number_of_labeled_assets: int = Field(alias="numberOfLabeledAssets")
+
+
 class Plugin(BaseModel):
     id: str
     name: str
@@ -346,6 +353,20 @@ class ProjectRolesUser(User):
 class ProjectTitle(BaseModel):
     id: str
     title: str
+
+
+class ProjectUser(BaseModel):
+    id: str
+    role: ProjectRole
+    status: ProjectUserStatus
+    activated: bool
+    starred: bool
+    is_author: bool = Field(alias="isAuthor")
+    user: "ProjectUserUser"
+
+
+class ProjectUserUser(User):
+    pass
 
 
 class ProjectVersion(BaseModel):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .inputs.append_many_assets_data import AppendManyAssetsData
     from .inputs.append_many_labels_data import AppendManyLabelsData
     from .inputs.append_to_labels_data import AppendToLabelsData
+    from .inputs.append_to_roles_data import AppendToRolesData
     from .inputs.asset_data import AssetData
     from .inputs.asset_issue_where import AssetIssueWhere
     from .inputs.asset_label_where import AssetLabelWhere
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .inputs.create_honeypot_data import CreateHoneypotData
     from .inputs.create_plugin_data import CreatePluginData
     from .inputs.create_project_data import CreateProjectData
+    from .inputs.create_user_data import CreateUserData
     from .inputs.generate_update_url_data import GenerateUpdateUrlData
     from .inputs.issue_data import IssueData
     from .inputs.issue_to_create import IssueToCreate
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from .inputs.label_where import LabelWhere
     from .inputs.notification_where import NotificationWhere
     from .inputs.organization_id_where import OrganizationIdWhere
+    from .inputs.organization_metrics_where import OrganizationMetricsWhere
     from .inputs.organization_where import OrganizationWhere
     from .inputs.page_resolution_input import PageResolutionInput
     from .inputs.plugin_build_errors_data import PluginBuildErrorsData
@@ -45,15 +48,20 @@ if TYPE_CHECKING:
     from .inputs.plugin_project_where import PluginProjectWhere
     from .inputs.plugin_runner_data import PluginRunnerData
     from .inputs.project_data import ProjectData
+    from .inputs.project_user_user_where import ProjectUserUserWhere
+    from .inputs.project_user_where import ProjectUserWhere
     from .inputs.project_version_where import ProjectVersionWhere
     from .inputs.project_where import ProjectWhere
     from .inputs.resolution_input import ResolutionInput
+    from .inputs.role_data import RoleData
     from .inputs.step_id_and_status import StepIdAndStatus
     from .inputs.tag_data import TagData
+    from .inputs.update_password_data import UpdatePasswordData
     from .inputs.update_project_anonymization_input import (
         UpdateProjectAnonymizationInput,
     )
     from .inputs.update_tag_data import UpdateTagData
+    from .inputs.user_data import UserData
     from .inputs.user_email_where import UserEmailWhere
     from .inputs.user_where import UserWhere
     from .inputs.webhook_data import WebhookData
@@ -63,6 +71,7 @@ _MODULES = {
     "AppendManyAssetsData": ".inputs.append_many_assets_data",
     "AppendManyLabelsData": ".inputs.append_many_labels_data",
     "AppendToLabelsData": ".inputs.append_to_labels_data",
+    "AppendToRolesData": ".inputs.append_to_roles_data",
     "AssetData": ".inputs.asset_data",
     "AssetIssueWhere": ".inputs.asset_issue_where",
     "AssetLabelWhere": ".inputs.asset_label_where",
@@ -73,6 +82,7 @@ _MODULES = {
     "CreateHoneypotData": ".inputs.create_honeypot_data",
     "CreatePluginData": ".inputs.create_plugin_data",
     "CreateProjectData": ".inputs.create_project_data",
+    "CreateUserData": ".inputs.create_user_data",
     "GenerateUpdateUrlData": ".inputs.generate_update_url_data",
     "IssueData": ".inputs.issue_data",
     "IssueToCreate": ".inputs.issue_to_create",
@@ -81,6 +91,7 @@ _MODULES = {
     "LabelWhere": ".inputs.label_where",
     "NotificationWhere": ".inputs.notification_where",
     "OrganizationIdWhere": ".inputs.organization_id_where",
+    "OrganizationMetricsWhere": ".inputs.organization_metrics_where",
     "OrganizationWhere": ".inputs.organization_where",
     "PageResolutionInput": ".inputs.page_resolution_input",
     "PluginBuildErrorsData": ".inputs.plugin_build_errors_data",
@@ -89,13 +100,18 @@ _MODULES = {
     "PluginProjectWhere": ".inputs.plugin_project_where",
     "PluginRunnerData": ".inputs.plugin_runner_data",
     "ProjectData": ".inputs.project_data",
+    "ProjectUserUserWhere": ".inputs.project_user_user_where",
+    "ProjectUserWhere": ".inputs.project_user_where",
     "ProjectVersionWhere": ".inputs.project_version_where",
     "ProjectWhere": ".inputs.project_where",
     "ResolutionInput": ".inputs.resolution_input",
+    "RoleData": ".inputs.role_data",
     "StepIdAndStatus": ".inputs.step_id_and_status",
     "TagData": ".inputs.tag_data",
+    "UpdatePasswordData": ".inputs.update_password_data",
     "UpdateProjectAnonymizationInput": ".inputs.update_project_anonymization_input",
     "UpdateTagData": ".inputs.update_tag_data",
+    "UserData": ".inputs.user_data",
     "UserEmailWhere": ".inputs.user_email_where",
     "UserWhere": ".inputs.user_where",
     "WebhookData": ".inputs.webhook_data",
@@ -121,6 +137,7 @@ __all__ = [
     "AppendManyAssetsData",
     "AppendManyLabelsData",
     "AppendToLabelsData",
+    "AppendToRolesData",
     "AssetData",
     "AssetIssueWhere",
     "AssetLabelWhere",
@@ -131,6 +148,7 @@ __all__ = [
     "CreateHoneypotData",
     "CreatePluginData",
     "CreateProjectData",
+    "CreateUserData",
     "GenerateUpdateUrlData",
     "IssueData",
     "IssueToCreate",
@@ -139,6 +157,7 @@ __all__ = [
     "LabelWhere",
     "NotificationWhere",
     "OrganizationIdWhere",
+    "OrganizationMetricsWhere",
     "OrganizationWhere",
     "PageResolutionInput",
     "PluginBuildErrorsData",
@@ -147,13 +166,18 @@ __all__ = [
     "PluginProjectWhere",
     "PluginRunnerData",
     "ProjectData",
+    "ProjectUserUserWhere",
+    "ProjectUserWhere",
     "ProjectVersionWhere",
     "ProjectWhere",
     "ResolutionInput",
+    "RoleData",
     "StepIdAndStatus",
     "TagData",
+    "UpdatePasswordData",
     "UpdateProjectAnonymizationInput",
     "UpdateTagData",
+    "UserData",
     "UserEmailWhere",
     "UserWhere",
     "WebhookData",

@@ -8,6 +8,7 @@ __all__ = [
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
     "APPEND_TO_LABELS_GQL",
+    "APPEND_TO_ROLES_GQL",
     "ASSETS_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
@@ -23,6 +24,7 @@ __all__ = [
     "COUNT_LABELS_GQL",
     "COUNT_ORGANIZATIONS_GQL",
     "COUNT_PROJECTS_GQL",
+    "COUNT_PROJECT_USERS_GQL",
     "COUNT_PROJECT_VERSIONS_GQL",
     "COUNT_USERS_GQL",
     "CREATE_HONEYPOT_GQL",
@@ -32,10 +34,12 @@ __all__ = [
     "CREATE_PROJECT_GQL",
     "CREATE_TAG_GQL",
     "CREATE_UPLOAD_BUCKET_SIGNED_URLS_GQL",
+    "CREATE_USER_GQL",
     "CREATE_WEBHOOK_GQL",
     "CURRENT_USER_GQL",
     "DEACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "DELETE_ASSETS_GQL",
+    "DELETE_FROM_ROLES_GQL",
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
@@ -46,6 +50,7 @@ __all__ = [
     "EXPORT_PROJECT_GQL",
     "FILTER_EXISTING_ASSETS_GQL",
     "GENERATE_UPDATE_URL_GQL",
+    "GET_ORGANIZATION_METRICS_GQL",
     "GET_PLUGIN_BUILD_ERRORS_GQL",
     "GET_PLUGIN_LOGS_GQL",
     "GET_PLUGIN_RUNNER_STATUS_GQL",
@@ -65,11 +70,13 @@ __all__ = [
     "PROJECT_INPUT_TYPE_GQL",
     "PROJECT_TITLES_GQL",
     "PROJECT_TO_COPY_GQL",
+    "PROJECT_USERS_GQL",
     "PROJECT_VERSIONS_GQL",
     "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
     "UNCHECK_TAG_GQL",
+    "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROJECT_ANONYMIZATION_GQL",
     "UPDATE_PROPERTIES_IN_ASSETS_GQL",
@@ -77,6 +84,8 @@ __all__ = [
     "UPDATE_PROPERTIES_IN_LABEL_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_GQL",
     "UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL",
+    "UPDATE_PROPERTIES_IN_ROLE_GQL",
+    "UPDATE_PROPERTIES_IN_USER_GQL",
     "UPDATE_TAG_GQL",
     "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
@@ -804,6 +813,104 @@ query LabelAssetProject($where: AssetWhere!) {
     project {
       id
     }
+  }
+}
+"""
+
+PROJECT_USERS_GQL = """
+query ProjectUsers($where: ProjectUserWhere!, $first: PageSize!, $skip: Int!) {
+  data: projectUsers(where: $where, first: $first, skip: $skip) {
+    ...ProjectUser
+  }
+}
+
+fragment ProjectUser on ProjectUser {
+  id
+  role
+  status
+  activated
+  starred
+  isAuthor
+  user {
+    ...User
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+COUNT_PROJECT_USERS_GQL = """
+query CountProjectUsers($where: ProjectUserWhere!) {
+  data: countProjectUsers(where: $where)
+}
+"""
+
+APPEND_TO_ROLES_GQL = """
+mutation AppendToRoles($data: AppendToRolesData!, $where: ProjectWhere!) {
+  data: appendToRoles(data: $data, where: $where) {
+    id
+    roles {
+      ...ProjectUser
+    }
+  }
+}
+
+fragment ProjectUser on ProjectUser {
+  id
+  role
+  status
+  activated
+  starred
+  isAuthor
+  user {
+    ...User
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+UPDATE_PROPERTIES_IN_ROLE_GQL = """
+mutation UpdatePropertiesInRole($data: RoleData!, $where: ProjectUserWhere!) {
+  data: updatePropertiesInRole(data: $data, where: $where) {
+    ...ProjectUser
+  }
+}
+
+fragment ProjectUser on ProjectUser {
+  id
+  role
+  status
+  activated
+  starred
+  isAuthor
+  user {
+    ...User
+  }
+}
+
+fragment User on User {
+  id
+  email
+  firstname
+  lastname
+}
+"""
+
+DELETE_FROM_ROLES_GQL = """
+mutation DeleteFromRoles($where: ProjectUserWhere!) {
+  data: deleteFromRoles(where: $where) {
+    id
   }
 }
 """
@@ -1538,5 +1645,79 @@ fragment Organization on Organization {
 COUNT_ORGANIZATIONS_GQL = """
 query CountOrganizations($where: OrganizationWhere!) {
   data: countOrganizations(where: $where)
+}
+"""
+
+GET_ORGANIZATION_METRICS_GQL = """
+query GetOrganizationMetrics($where: OrganizationMetricsWhere!) {
+  data: organizationMetrics(where: $where) {
+    ...OrganizationMetrics
+  }
+}
+
+fragment OrganizationMetrics on OrganizationMetrics {
+  numberOfAnnotations
+  numberOfHours
+  numberOfLabeledAssets
+}
+"""
+
+CREATE_USER_GQL = """
+mutation CreateUser($data: CreateUserData!) {
+  data: createUser(data: $data) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
+}
+"""
+
+UPDATE_PROPERTIES_IN_USER_GQL = """
+mutation UpdatePropertiesInUser($data: UserData!, $where: UserWhere!) {
+  data: updatePropertiesInUser(data: $data, where: $where) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
+}
+"""
+
+UPDATE_PASSWORD_GQL = """
+mutation UpdatePassword($data: UpdatePasswordData!, $where: UserWhere!) {
+  data: updatePassword(data: $data, where: $where) {
+    ...UserProfile
+  }
+}
+
+fragment UserProfile on User {
+  id
+  email
+  firstname
+  lastname
+  activated
+  organizationRole
+  organizationId
+  createdAt
+  updatedAt
 }
 """

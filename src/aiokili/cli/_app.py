@@ -16,7 +16,7 @@ from .._core.constants import VERSION
 from . import server
 from ._common import EXIT_CODES, Settings, configure_logging
 
-GROUPS = ("projects", "assets", "plugins", "webhooks", "labels")
+GROUPS = ("projects", "assets", "plugins", "webhooks", "labels", "users", "orgs")
 """The command groups, in their ``--help`` order: ``aiokili.cli.<group>.app`` is each."""
 ROOT: dict[str, Any] = {"rich_markup_mode": None}
 """Options of the root Typer that typer passes down to its groups."""

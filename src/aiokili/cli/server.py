@@ -74,6 +74,7 @@ def _print_ready(server: LocalServer) -> None:
     print(f"GraphQL endpoint: {server.url}", flush=True)
     print(f"API key: {server.api_key}", flush=True)
     print("Use them as KILI_API_ENDPOINT and KILI_API_KEY.", flush=True)
+    print("Keys are stored hashed: each start without --api-key prints a new one.", flush=True)
 
 
 def quickstart(

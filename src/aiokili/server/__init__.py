@@ -7,6 +7,7 @@ _EXTRA_MODULES = frozenset({"ariadne", "starlette", "uvicorn"})
 """Top-level modules of the ``server`` extra's packages."""
 
 try:
+    from .accounts import Account
     from .app import create_app
     from .runner import LocalServer
     from .store import SQLiteStore, Store
@@ -19,4 +20,4 @@ except ModuleNotFoundError as exc:
         name=exc.name,
     ) from exc
 
-__all__ = ["LocalServer", "SQLiteStore", "Store", "create_app"]
+__all__ = ["Account", "LocalServer", "SQLiteStore", "Store", "create_app"]

@@ -1,4 +1,9 @@
-"""API-key authentication: ``Authorization: X-API-Key: <key>``."""
+"""API-key authentication: ``Authorization: X-API-Key: <key>``.
+
+Keys are stored hashed (``store/users.py``); the owner of a key is remembered by the key's
+hash. The user itself is read from the user repository, whose copy every change refreshes:
+a deactivated user's keys are refused from the next request on.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from starlette.responses import JSONResponse
 
 from .errors import error_body
 from .store.db import in_thread
+from .store.users import hash_key
 
 if TYPE_CHECKING:
     from .store import Store
@@ -17,6 +23,10 @@ if TYPE_CHECKING:
 UNAUTHORIZED = (
     "Missing or invalid API key. Send the header 'Authorization: X-API-Key: <key>' "
     "(set KILI_API_KEY or pass api_key=); `aiokili server` prints a key."
+)
+DEACTIVATED = (
+    "The user of this API key is deactivated: its keys are refused. An organization admin "
+    "can activate it again (update_properties_in_user(email, activated=True))."
 )
 
 
@@ -27,29 +37,45 @@ def api_key_of(request: Request) -> str:
 
 
 class Authenticator:
-    """Key -> user, cached in memory once found (keys are never revoked locally)."""
+    """Key -> user (see the module docstring)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._known: dict[str, UserRow] = {}
+        self._owners: dict[str, str] = {}  # key hash -> user id
 
     async def user(self, request: Request) -> UserRow | None:
-        """The user whose key the request carries, or ``None``."""
+        """The activated user whose key the request carries, or ``None``."""
         return await self.user_for_key(api_key_of(request))
 
     async def user_for_key(self, key: str) -> UserRow | None:
+        """The activated owner of ``key``, or ``None``."""
+        owner = await self.owner(key)
+        return owner if owner is not None and owner.activated else None
+
+    async def owner(self, key: str) -> UserRow | None:
+        """The owner of ``key``, activated or not; ``None`` for an unknown key."""
         if not key:
             return None
-        user = self._known.get(key)
+        digest = hash_key(key)
+        user_id = self._owners.get(digest)
+        if user_id is None:
+            user_id = await in_thread(self._store.users.user_id_for_key, key)
+            if user_id is None:
+                return None
+            self._owners[digest] = user_id
+        user = self._store.users.cached(user_id)
         if user is None:
-            user = await in_thread(self._store.users.user_for_key, key)
-            if user is not None:
-                self._known[key] = user
+            user = (await in_thread(self._store.users.by_ids, [user_id])).get(user_id)
         return user
 
 
-def unauthorized() -> JSONResponse:
+def refusal(owner: UserRow | None) -> str:
+    """Why a request with the key of ``owner`` (None: an unknown key) is refused."""
+    return UNAUTHORIZED if owner is None else DEACTIVATED
+
+
+def unauthorized(owner: UserRow | None = None) -> JSONResponse:
     """HTTP 401 with a GraphQL-shaped body (never echoing the key)."""
     return JSONResponse(
-        {"data": None, **error_body(UNAUTHORIZED, "UNAUTHENTICATED")}, status_code=401
+        {"data": None, **error_body(refusal(owner), "UNAUTHENTICATED")}, status_code=401
     )

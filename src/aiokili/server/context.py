@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .store import Store
     from .store.assets import AssetRow
     from .store.labels import LabelRow
+    from .store.members import MemberRow
     from .store.projects import ProjectRow
     from .store.users import UserRow
 
@@ -84,7 +85,14 @@ class Context:
 
     @cached_property
     def users(self) -> DataLoader[str, UserRow]:
-        return DataLoader(self.store.users.by_ids)
+        """Users by id: those of the caller's organization (a label's author id may name
+        anyone: another organization's user reads as no user)."""
+        read, organization = self.store.users.by_ids, self.user.organization_id
+
+        def of_organization(ids: Sequence[str]) -> dict[str, UserRow]:
+            return {k: u for k, u in read(ids).items() if u.organization_id == organization}
+
+        return DataLoader(of_organization)
 
     @cached_property
     def projects(self) -> DataLoader[str, ProjectRow]:
@@ -93,6 +101,10 @@ class Context:
     @cached_property
     def assets(self) -> DataLoader[str, AssetRow]:
         return DataLoader(self.store.assets.by_ids)
+
+    @cached_property
+    def members_of_project(self) -> DataLoader[str, list[MemberRow]]:
+        return DataLoader(self.store.members.of_projects)
 
     @cached_property
     def labels_of_asset(self) -> DataLoader[str, list[LabelRow]]:

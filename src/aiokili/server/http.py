@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
-from .auth import UNAUTHORIZED, Authenticator, unauthorized
+from .auth import Authenticator, api_key_of, refusal, unauthorized
 from .body import BodyError, decode_operation, read_body
 from .context import Context
 from .errors import ErrorLog, format_error, logger
@@ -42,8 +42,8 @@ class _Handler(GraphQLHTTPHandler):
         operation, errors = "-", 1
         if request.method != "POST":
             response: Response = Response(status_code=405, headers={"Allow": "POST"})
-        elif (user := await endpoint.auth.user(request)) is None:
-            response = unauthorized()
+        elif (user := await endpoint.auth.owner(api_key_of(request))) is None or not user.activated:
+            response = unauthorized(user)
         else:
             try:
                 data = decode_operation(await read_body(request, endpoint.settings.max_body_bytes))
@@ -101,9 +101,9 @@ class GraphQLEndpoint:
         payload = payload if isinstance(payload, dict) else {}
         header = payload.get("Authorization") or (payload.get("headers") or {}).get("Authorization")
         key = str(header or "").split("X-API-Key:", 1)[-1].strip()
-        user = await self.auth.user_for_key(key) if key else None
-        if user is None:
-            raise Refused(UNAUTHORIZED)
+        user = await self.auth.owner(key) if key else None
+        if user is None or not user.activated:
+            raise Refused(refusal(user))
         websocket.state.user = user
 
     def _ws_context(self, connection: HTTPConnection, _data: Any) -> Context:

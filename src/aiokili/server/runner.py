@@ -11,6 +11,8 @@ from types import TracebackType
 
 import uvicorn
 
+from . import accounts
+from .accounts import Account
 from .app import PREFIX, create_app
 from .settings import PluginLimits
 from .store import SQLiteStore, Store
@@ -107,6 +109,36 @@ class LocalServer:
     def url(self) -> str:
         """The GraphQL endpoint, e.g. ``http://127.0.0.1:4000/api/label/v2/graphql``."""
         return f"http://{self.host}:{self.port}{PREFIX}/graphql"
+
+    def create_user(
+        self,
+        email: str,
+        organization_role: str = "USER",
+        *,
+        organization_id: str | None = None,
+        firstname: str | None = None,
+        lastname: str | None = None,
+        password: str | None = None,
+    ) -> Account:
+        """A new user (of ``organization_id``, default the server's first organization)
+        with an API key: ``AsyncKili(api_key=account.api_key, api_endpoint=server.url)``."""
+        return accounts.add_user(
+            self.store,
+            email,
+            organization_role,
+            organization_id=organization_id,
+            firstname=firstname,
+            lastname=lastname,
+            password=password,
+        )
+
+    def create_organization(self, name: str, admin_email: str) -> Account:
+        """A new organization, its first ADMIN (``admin_email``) and that admin's key."""
+        return accounts.add_organization(self.store, name, admin_email)
+
+    def create_api_key(self, email: str) -> str:
+        """Another API key of the user with this email (shown once: stored hashed)."""
+        return accounts.add_key(self.store, email).api_key
 
     def start(self) -> LocalServer:
         """Serve in a daemon thread; return once connections are accepted."""

@@ -11,13 +11,37 @@ from ariadne import ScalarType, make_executable_schema
 from ariadne.utils import convert_camel_case_to_snake
 from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 
+from . import guard, permissions
 from .compat import apply_graphql_core_compat
-from .domains import assets, issues, labels, plugins, projects, tags, users, versions, workflow
+from .domains import (
+    assets,
+    issues,
+    labels,
+    members,
+    plugins,
+    projects,
+    tags,
+    users,
+    versions,
+    workflow,
+)
 from .errors import ServerError
 from .live import feed as label_feed
 
 # every module binding resolvers (a later one may add fields to an earlier one's types)
-_DOMAINS = (users, projects, versions, assets, labels, issues, tags, workflow, plugins, label_feed)
+_DOMAINS = (
+    users,
+    projects,
+    versions,
+    members,
+    assets,
+    labels,
+    issues,
+    tags,
+    workflow,
+    plugins,
+    label_feed,
+)
 
 
 def schema_path() -> Path:
@@ -95,4 +119,5 @@ def build_schema() -> GraphQLSchema:
     )
     apply_graphql_core_compat(schema)
     _bind_defaults(schema)
+    guard.apply(schema, permissions.RULES)  # every root field behind its rule
     return schema

@@ -13,19 +13,17 @@ from support import answer, gql, import_images, new_project
 
 import aiokili
 from aiokili.server import LocalServer
-from aiokili.server.store.db import new_id, now
+from aiokili.server.store.db import new_id
 
 pytestmark = pytest.mark.anyio
 
 
 def add_user(server: LocalServer, first: str, last: str) -> str:
-    """A user of the server's organization (the local server has no user creation yet)."""
-    user_id = new_id()
-    with server.store.db.write() as c:
+    """A user of the server's organization."""
+    with server.store.db.read() as c:
         org = c.execute("SELECT organization_id FROM users LIMIT 1").fetchone()[0]
-        c.execute("INSERT INTO users VALUES (?,?,?,?,?,?)",
-                  (user_id, f"{first.lower()}.{user_id}@example.test", first, last, org, now()))  # fmt: skip
-    return user_id
+    email = f"{first.lower()}.{new_id()}@example.test"
+    return server.store.users.create_user(org, email, "USER", first, last).id
 
 
 def data(server: LocalServer, query: str, **variables: Any) -> Any:

@@ -302,3 +302,23 @@ async def test_an_on_kili_event_plugin_gets_typed_events(
         (asset,) = await kili.assets(project_id, asset_id=asset_id)
         expected = f"label.workflow.created.default {label_id} {asset_id} {asset.external_id}"
         assert expected in contents(entries), contents(entries)
+
+
+async def test_a_plugin_of_another_organization_runs_as_one_of_its_admins(
+    kili_other_organization: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    source = (
+        "from aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n"
+        "    async def on_submit(self, label, asset_id):\n"
+        "        project = await self.kili.get_project(self.project_id)\n"
+        "        me = await self.kili.get_current_user()\n"
+        "        self.logger.info(f'{project.title} seen by {me.email}')\n"
+    )
+    other = kili_other_organization
+    project_id, (asset_id,) = await deployed(other, plugin(tmp_path, "theirs", source))
+    await other.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+    entries = await wait_logs(other, project_id, "theirs", finished)
+    admin = (await other.get_current_user()).email
+    project = await other.get_project(project_id)
+    assert f"{project.title} seen by {admin}" in contents(entries), contents(entries)

@@ -1,6 +1,6 @@
 """GraphQL resolvers of projects: listing, creation, update, copy (and copies of an
-asset's labels), anonymization, deletion, a project's steps, author and roles, and the
-viewer's star."""
+asset's labels), anonymization, deletion, a project's steps and author (its members:
+``members.py``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from .common import constants, page, required_id
 query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
-project_user_type = ObjectType("ProjectUser")
 constants(project_type, {"stepGroups": [], "dataConnections": [], "enforceStepSeparation": False})
 for _name, _default in PROJECT_DEFAULTS.items():
 
@@ -62,30 +61,6 @@ async def resolve_project_author(project: ProjectRow, info: Info) -> UserRow | N
     return await context(info).users.load(project.author_id)
 
 
-@project_type.field("roles")
-async def resolve_project_roles(project: ProjectRow, info: Info) -> list[dict[str, Any]]:
-    author = await resolve_project_author(project, info)
-    if author is None:
-        return []
-    return [
-        {
-            "id": f"{project.id}-{author.id}",
-            "role": "ADMIN",
-            "status": "ACTIVATED",
-            "activated": True,
-            "projectId": project.id,
-            "user": author,
-        }
-    ]
-
-
-@project_user_type.field("starred")
-async def resolve_project_user_starred(member: dict[str, Any], info: Info) -> bool:
-    """Read only when selected: whether this member starred the project."""
-    store = context(info).store
-    return await in_thread(store.projects.starred, member["projectId"], member["user"].id)
-
-
 @mutation.field("createProject")
 async def resolve_create_project(_: Any, info: Info, data: dict[str, Any]) -> ProjectRow:
     if not (data.get("title") or "").strip():
@@ -100,29 +75,6 @@ async def resolve_update_project(
 ) -> ProjectRow:
     ctx = context(info)
     return await ctx.store.db.run_write(ctx.store.projects.update, required_id(where), data)
-
-
-@mutation.field("updatePropertiesInProjectUser")
-async def resolve_update_project_user(
-    _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
-) -> dict[str, Any]:
-    """Star or unstar a project for the key's user (``where.project.id``)."""
-    ctx = context(info)
-    project_id = (where.get("project") or {}).get("id")
-    if not project_id:
-        raise ServerError("where.project.id is required: give the project id.")
-    email = (where.get("user") or {}).get("email")
-    if email is not None and email.lower() != ctx.user.email:
-        raise ServerError(f"Only the key's own membership can be changed, not {email!r}.")
-    if data.get("starred") is not None:
-        await ctx.store.db.run_write(
-            ctx.store.projects.star, project_id, ctx.user.id, starred=bool(data["starred"])
-        )
-    else:
-        await in_thread(ctx.store.projects.require, project_id)
-    project = await in_thread(ctx.store.projects.get, project_id)
-    roles: list[dict[str, Any]] = await resolve_project_roles(project, info)
-    return roles[0]
 
 
 @mutation.field("copyProject")
@@ -170,4 +122,4 @@ async def resolve_delete_project(_: Any, info: Info, where: dict[str, Any]) -> P
     return await ctx.store.db.run_write(ctx.store.projects.delete, required_id(where))
 
 
-bindables = [query, mutation, project_type, project_user_type]
+bindables = [query, mutation, project_type]

@@ -37,6 +37,7 @@ from graphql import GraphQLResolveInfo
 
 from ..context import context
 from ..errors import ServerError
+from ..store import access
 from ..store.db import in_thread
 from ..store.labels import COLUMNS, FROM, LabelRow
 
@@ -179,6 +180,15 @@ def replay(store: Store, project_id: str, since: str, after: tuple[str, int]) ->
         ).fetchall()
 
 
+def _own_labels_only(store: Store, project_id: str) -> str | None:
+    """The caller's id if it is a LABELER of the project (it reads its own labels only)."""
+    caller = access.current()
+    if caller is None:
+        return None
+    with store.db.read() as c:
+        return caller.user_id if access.role_in(c, project_id, caller) == "LABELER" else None
+
+
 subscription = SubscriptionType()
 
 
@@ -188,18 +198,20 @@ async def label_events(
 ) -> AsyncGenerator[LabelRow, None]:
     store = context(info).store
     feed = LabelFeed.of(store)
-    if not await in_thread(store.projects.by_ids, [projectID]):
-        raise ServerError.not_found("Project", projectID)
+    await in_thread(store.projects.require, projectID)  # the guard found it: still there?
+    author = await in_thread(_own_labels_only, store, projectID)
     with feed.subscribe(projectID) as subscriber:  # attached first: no gap after the replay
         if updatedAtGte:
             after = ("", 0)
             while page := await in_thread(replay, store, projectID, updatedAtGte, after):
                 for raw in page:
                     row = COLUMNS.row(raw)
-                    yield row
+                    if author in (None, row.author_id):
+                        yield row
                 after = (row.updated_at, page[-1][-1])
         async for row in subscriber.receive:
-            yield row
+            if author in (None, row.author_id):
+                yield row
         if subscriber.lagging:
             raise ServerError(
                 f"This subscription fell more than {BUFFER} events behind and was stopped. "

@@ -125,6 +125,7 @@ class PluginService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._building: set[str] = set()
         self.zygote = Zygote() if limits.warm_start else None
+        self._keys: dict[str, str] = {}  # organization id -> the key its plugins run with
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -303,11 +304,30 @@ class PluginService:
             "pluginName": plugin.name,
             "event": self._kili_event(plugin, event),
         }
-        env = {"KILI_API_ENDPOINT": self.api_url, "KILI_API_KEY": self.api_key}
+        env = {
+            "KILI_API_ENDPOINT": self.api_url,
+            "KILI_API_KEY": await self._key_for(plugin.organization_id),
+        }
         src = self.builder.folder(plugin.id, plugin.version) / "src"
         path = self.builder.import_path(plugin.id, plugin.version)
         async with self._runs:
             await run_handler(src, path, job, env, self.limits, sink, self.zygote)
+
+    async def _key_for(self, organization_id: str) -> str:
+        """The key a plugin of the organization runs with: the server's key for its own
+        organization; for another, one of that organization's first activated ADMIN, made
+        on its first run (keys are stored hashed: none can be read back), or the server's
+        key when it has no ADMIN."""
+        if organization_id not in self._keys:
+            users = self.store.users
+            owner = await in_thread(users.user_for_key, self.api_key)
+            admins = await in_thread(users.admins, organization_id)
+            if (owner is not None and owner.organization_id == organization_id) or not admins:
+                self._keys[organization_id] = self.api_key
+            else:
+                made = await self.store.db.run_write(users.create_key, admins[0].id, "plugin runs")
+                self._keys[organization_id] = made[1]
+        return self._keys[organization_id]
 
     @staticmethod
     def _kili_event(plugin: PluginRow, event: Event) -> dict[str, Any] | None:

@@ -9,7 +9,19 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..live import events
-from . import assets, issues, labels, plugins, projects, steps, tags, users, versions, workflow
+from . import (
+    assets,
+    issues,
+    labels,
+    members,
+    plugins,
+    projects,
+    steps,
+    tags,
+    users,
+    versions,
+    workflow,
+)
 from .copies import CopyRepository
 from .db import Database
 from .files import FILES_DDL, FileRepository
@@ -21,6 +33,7 @@ class Store(Protocol):
     db: Database
     users: users.UserRepository
     projects: projects.ProjectRepository
+    members: members.MemberRepository
     assets: assets.AssetRepository
     labels: labels.LabelRepository
     issues: issues.IssueRepository
@@ -42,6 +55,7 @@ class SQLiteStore:
         for ddl in (
             users.DDL,
             projects.DDL,
+            members.DDL,
             assets.DDL,
             labels.DDL,
             issues.DDL,
@@ -57,6 +71,7 @@ class SQLiteStore:
             self.db.script(ddl)
         self.users = users.UserRepository(self.db)
         self.projects = projects.ProjectRepository(self.db)
+        self.members = members.MemberRepository(self.db)
         self.assets = assets.AssetRepository(self.db)
         self.labels = labels.LabelRepository(self.db)
         self.issues = issues.IssueRepository(self.db)
@@ -67,7 +82,8 @@ class SQLiteStore:
         self.copies = CopyRepository(self.db, self.files, self.projects)
 
     def ensure_api_key(self, api_key: str | None) -> str:
-        """Create the first user and key if needed; return ``api_key`` or the stored key."""
+        """Create the first organization and admin if needed; return ``api_key`` (accepted
+        from now on) or a new key of that admin (stored keys are hashes: not shown again)."""
         return self.users.ensure_api_key(api_key)
 
     def close(self) -> None:

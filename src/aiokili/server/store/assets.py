@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ServerError
-from . import steps
+from . import access, steps
 from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
@@ -106,12 +106,15 @@ COLUMNS = Columns(
 
 
 def add_workflow_columns(db: Database) -> None:
-    """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files)."""
+    """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files), and
+    ``notifications`` the organization whose import each reports."""
     with db.write() as c:
         have = {r[1] for r in c.execute("PRAGMA table_info(assets)")}
         for name, kind in WORKFLOW_COLUMNS.items():
             if name not in have:
                 c.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
+        if "organization_id" not in {r[1] for r in c.execute("PRAGMA table_info(notifications)")}:
+            c.execute("ALTER TABLE notifications ADD COLUMN organization_id TEXT")
 
 
 class AssetRepository:
@@ -140,6 +143,8 @@ class AssetRepository:
         project_id = (where.get("project") or {}).get("id")
         if project_id is not None:
             read_project(self.db, project_id)
+        else:
+            access.scope(q, "a.project_id")
         return q
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, AssetRow]:
@@ -207,10 +212,17 @@ class AssetRepository:
     def add_notification(self, status: str) -> dict[str, Any]:
         """A new notification (an asynchronous import's progress) with ``status``."""
         notification = {"id": uuid.uuid4().hex, "status": status, "createdAt": now(), "url": None}
+        caller = access.current()
         with self.db.write(append_only=True) as c:
             c.execute(
-                "INSERT INTO notifications VALUES (?,?,?)",
-                (notification["id"], status, notification["createdAt"]),
+                "INSERT INTO notifications (id, status, created_at, organization_id) "
+                "VALUES (?,?,?,?)",
+                (
+                    notification["id"],
+                    status,
+                    notification["createdAt"],
+                    caller and caller.organization_id,
+                ),
             )
         return notification
 
@@ -219,9 +231,12 @@ class AssetRepository:
             c.execute("UPDATE notifications SET status = ? WHERE id = ?", (status, notification_id))
 
     def notifications(self, notification_id: str | None) -> list[dict[str, Any]]:
-        sql, args = "SELECT id, status, created_at FROM notifications", []
+        sql, args = "SELECT id, status, created_at FROM notifications WHERE 1", []
         if notification_id is not None:
-            sql, args = sql + " WHERE id = ?", [notification_id]
+            sql, args = sql + " AND id = ?", [notification_id]
+        caller = access.current()
+        if caller is not None:  # the caller's organization's imports
+            sql, args = sql + " AND organization_id IS ?", [*args, caller.organization_id]
         with self.db.read() as c:
             return [
                 {"id": r[0], "status": r[1], "createdAt": r[2], "url": None}

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from ..errors import ServerError
 from . import marks as label_marks
-from . import steps
+from . import members, steps
 from .db import Database, new_id, now, require_project
 from .files import FileRepository
 from .projects import ProjectRepository
@@ -65,10 +65,22 @@ class CopyRepository:
                 )
             c.execute(
                 "INSERT INTO projects (id, title, description, input_type, json_interface, "
-                "author_id, archived, props, created_at, updated_at) "
-                "VALUES (?,?,'',?,?,?,0,?,?,?)",
-                (project_id, source[0], source[1], source[2], author_id, source[3], at, at),
+                "author_id, archived, props, created_at, updated_at, organization_id) "
+                "VALUES (?,?,'',?,?,?,0,?,?,?,"
+                "(SELECT organization_id FROM projects WHERE id = ?))",
+                (
+                    project_id,
+                    source[0],
+                    source[1],
+                    source[2],
+                    author_id,
+                    source[3],
+                    at,
+                    at,
+                    source_id,
+                ),
             )
+            members.add_creator(c, project_id, author_id)
             _copy_steps(c, source_id, project_id)
             c.execute(
                 "INSERT INTO project_tags SELECT ?, tag_id FROM project_tags WHERE project_id = ?",
@@ -209,11 +221,17 @@ def _copy_steps(c: sqlite3.Connection, source_id: str, project_id: str) -> None:
 
 
 def _copy_members(c: sqlite3.Connection, source_id: str, project_id: str) -> None:
-    """``shouldCopyUsers``: the source's members join the copy with their roles.
-
-    On this server a project's only member is its author (its ADMIN), who is the caller
-    for a copy: there is no one else to copy until project members are stored.
-    """
+    """``shouldCopyUsers``: the source's members join the copy with their roles (the
+    caller, already the copy's ADMIN, keeps that role)."""
+    rows = c.execute(
+        "SELECT user_id, role FROM project_users WHERE project_id = ?", (source_id,)
+    ).fetchall()
+    at = now()
+    c.executemany(
+        "INSERT OR IGNORE INTO project_users (id, project_id, user_id, role, created_at) "
+        "VALUES (?,?,?,?,?)",
+        [(new_id(), project_id, user_id, role, at) for user_id, role in rows],
+    )
 
 
 def _upload_key(stored: str | None) -> str | None:

@@ -26,6 +26,7 @@ import anyio
 import anyio.to_thread
 
 from ..errors import ServerError
+from .access import reaches
 
 T = TypeVar("T")
 
@@ -73,6 +74,7 @@ class Database:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._write_limiter: anyio.CapacityLimiter | None = None
+        self._ordered_limiter: anyio.CapacityLimiter | None = None
         self.generation = 0  # bumped by writes that change existing rows (see paging.py)
 
     def _connect(self) -> sqlite3.Connection:
@@ -119,6 +121,15 @@ class Database:
             functools.partial(fn, *args, **kwargs), limiter=self._write_limiter
         )
 
+    async def run_ordered(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a short reading function in a worker thread, one at a time in the order of
+        the calls (the permission checks: requests reach the writer in the order they came)."""
+        if self._ordered_limiter is None:
+            self._ordered_limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(
+            functools.partial(fn, *args), limiter=self._ordered_limiter
+        )
+
     def close(self) -> None:
         """Checkpoint the WAL and close every connection; remove the temporary files of a
         ``":memory:"`` database."""
@@ -142,10 +153,12 @@ async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def require_project(c: sqlite3.Connection, project_id: str | None) -> None:
-    """``NOT_FOUND`` naming ``project_id`` unless that project exists (None: no check)."""
+    """``NOT_FOUND`` naming ``project_id`` unless the caller reaches that project: it exists,
+    in the caller's organization, and the caller is a member or an organization admin
+    (``access.py``; None: no check)."""
     if project_id is None:
         return
-    if c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
+    if not reaches(c, project_id):
         raise ServerError.not_found("Project", project_id)
 
 

@@ -114,10 +114,7 @@ def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> 
         wanted = "true" if where["shouldRelaunchKpiComputation"] else "false"
         q.add("coalesce(json_type(p.props, '$.shouldRelaunchKpiComputation'), 'false') = ?", wanted)
     if where.get("organizationId") is not None:
-        q.add(
-            "p.author_id IN (SELECT u.id FROM users u WHERE u.organization_id = ?)",
-            where["organizationId"],
-        )
+        q.add("p.organization_id = ?", where["organizationId"])
     q.range("p.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
     q.range("p.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
     return q

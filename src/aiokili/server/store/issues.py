@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
+from . import access
 from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, asset_sql, given
@@ -89,7 +90,10 @@ class IssueRepository:
         project_id = (where.get("project") or {}).get("id")
         with self.db.read() as c:
             require_project(c, project_id)
-        return issue_sql(where)
+        q = issue_sql(where)
+        if project_id is None:
+            access.scope(q, "i.project_id")
+        return q
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[IssueRow]:
         q = self._where(where)

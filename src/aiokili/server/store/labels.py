@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
+from . import access, steps
 from . import marks as label_marks
-from . import steps
 from .cascade import delete_labels
 from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, new_id, now, require_project
@@ -102,6 +102,7 @@ class LabelRepository:
         project_id = project_id or ((where.get("asset") or {}).get("project") or {}).get("id")
         with self.db.read() as c:
             require_project(c, project_id)
+            access.limit_labels(c, q, "l", project_id)
         return q
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[LabelRow]:
@@ -123,11 +124,11 @@ class LabelRepository:
         out: dict[str, list[LabelRow]] = {i: [] for i in asset_ids}
         with self.db.read() as c:
             for part in chunks(asset_ids):
-                sql = (
-                    f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.asset_id IN ({marks(len(part))})"
-                    " ORDER BY l.seq"
-                )
-                for r in c.execute(sql, list(part)):
+                q = Sql()
+                q.add(f"l.asset_id IN ({marks(len(part))})", *part)
+                access.limit_labels(c, q, "l")
+                sql = f"SELECT {COLUMNS.sql} FROM {FROM} WHERE {q.sql} ORDER BY l.seq"
+                for r in c.execute(sql, q.args):
                     out[r[2]].append(COLUMNS.row(r))
         return out
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
-from . import steps
+from . import access, members, steps
 from .cascade import delete_assets
 from .columns import Columns
 from .db import Database, marks, new_id, now, require_project
@@ -19,7 +19,7 @@ DDL = """
 CREATE TABLE IF NOT EXISTS projects (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, title TEXT, description TEXT,
   input_type TEXT, json_interface TEXT, author_id TEXT, archived INTEGER DEFAULT 0,
-  props TEXT DEFAULT '{}', created_at TEXT, updated_at TEXT);
+  props TEXT DEFAULT '{}', created_at TEXT, updated_at TEXT, organization_id TEXT);
 CREATE TABLE IF NOT EXISTS project_stars (
   project_id TEXT, user_id TEXT, PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;
 """
@@ -59,9 +59,24 @@ class ProjectRow:
 COLUMNS = Columns.named(ProjectRow, "p", convert={"archived": bool, "props": json.loads})
 
 
+def add_organization_column(db: Database) -> None:
+    """Projects of older files gain ``organization_id``: their author's organization."""
+    with db.write() as c:
+        if "organization_id" not in {r[1] for r in c.execute("PRAGMA table_info(projects)")}:
+            c.execute("ALTER TABLE projects ADD COLUMN organization_id TEXT")
+        c.execute(
+            "CREATE INDEX IF NOT EXISTS projects_organization ON projects (organization_id, seq)"
+        )
+        c.execute(
+            "UPDATE projects SET organization_id = (SELECT u.organization_id FROM users u "
+            "WHERE u.id = projects.author_id) WHERE organization_id IS NULL"
+        )
+
+
 class ProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        add_organization_column(db)
         self.step_cache: dict[
             str, list[dict[str, Any]]
         ] = {}  # project id -> steps (they never change)
@@ -87,7 +102,8 @@ class ProjectRepository:
         with self.db.write(append_only=True) as c:
             c.execute(
                 "INSERT INTO projects (id, title, description, input_type, json_interface, "
-                "author_id, props, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                "author_id, props, created_at, updated_at, organization_id) "
+                "VALUES (?,?,?,?,?,?,?,?,?,(SELECT organization_id FROM users WHERE id = ?))",
                 (
                     project_id,
                     data["title"],
@@ -98,12 +114,16 @@ class ProjectRepository:
                     json.dumps(props),
                     at,
                     at,
+                    author_id,
                 ),
             )
             steps.create_default(c, project_id)
+            members.add_creator(c, project_id, author_id)
         return self.get(project_id)
 
     def get(self, project_id: str) -> ProjectRow:
+        """The project, if the caller reaches it (``access.py``); else ``NOT_FOUND``."""
+        self.require(project_id)
         found = self.by_ids([project_id]).get(project_id)
         if found is None:
             raise ServerError.not_found("Project", project_id)
@@ -163,6 +183,7 @@ class ProjectRepository:
                 "project_tags",
                 "project_stars",
                 "project_versions",
+                "project_users",
                 "labels",
                 "projects",
             ):
@@ -208,12 +229,14 @@ class ProjectRepository:
         self, where: Mapping[str, Any], skip: int, first: int | None, viewer: str | None = None
     ) -> list[ProjectRow]:
         q = project_sql(dict(where), viewer=viewer)
+        access.scope(q, "p.id")
         sql = f"SELECT {COLUMNS.sql} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
             return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
 
     def count(self, where: Mapping[str, Any], viewer: str | None = None) -> int:
         q = project_sql(dict(where), viewer=viewer)
+        access.scope(q, "p.id")
         with self.db.read() as c:
             return int(
                 c.execute(f"SELECT COUNT(*) FROM projects p WHERE {q.sql}", q.args).fetchone()[0]

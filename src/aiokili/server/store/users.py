@@ -1,14 +1,27 @@
-"""The user tables: users, organizations and API keys (the first user and key made on
-first start), searched by filter."""
+"""The user tables: organizations, their users (with an organization role, activated or not,
+a password hash) and the users' API keys, stored hashed.
+
+An API key is shown once, when it is made (:meth:`UserRepository.create_key`); the table
+keeps its SHA-256 (keys are 32 random bytes: a slow hash adds nothing). Passwords are kept
+as scrypt hashes, salted. The first start of a database makes an organization and its
+admin (:meth:`UserRepository.ensure_api_key`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ServerError
+from . import access
+from .columns import Columns
 from .db import Database, chunks, marks, new_id, now
 from .filters import Sql
 
@@ -17,9 +30,23 @@ CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT, create
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY, email TEXT UNIQUE, firstname TEXT, lastname TEXT,
   organization_id TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS api_keys (
-  key TEXT PRIMARY KEY, id TEXT, name TEXT, user_id TEXT, created_at TEXT);
 """
+USER_COLUMNS = {  # added to ``users`` (ALTER TABLE), so older database files gain them
+    "organization_role": "TEXT DEFAULT 'ADMIN'",  # the one user of an older file: its admin
+    "activated": "INTEGER DEFAULT 1",
+    "updated_at": "TEXT",
+    "password_hash": "TEXT",
+}
+KEYS_DDL = """
+CREATE TABLE IF NOT EXISTS api_keys (
+  key_hash TEXT PRIMARY KEY, id TEXT UNIQUE, name TEXT, user_id TEXT, created_at TEXT,
+  revoked INTEGER DEFAULT 0);
+CREATE INDEX IF NOT EXISTS api_keys_user ON api_keys (user_id);
+"""
+FIRST_ORGANIZATION = "aiokili"
+FIRST_ADMIN = "admin@aiokili.local"
+ORGANIZATION_ROLES = ("ADMIN", "USER")
+MIN_PASSWORD = 8
 
 
 @dataclass(frozen=True)
@@ -30,6 +57,26 @@ class UserRow:
     lastname: str | None
     organization_id: str
     created_at: str
+    organization_role: str = "USER"
+    activated: bool = True
+    updated_at: str = ""
+
+
+COLUMNS = Columns(
+    UserRow,
+    {
+        "id": "u.id",
+        "email": "u.email",
+        "firstname": "u.firstname",
+        "lastname": "u.lastname",
+        "organization_id": "u.organization_id",
+        "created_at": "u.created_at",
+        "organization_role": "coalesce(u.organization_role, 'USER')",
+        "activated": "coalesce(u.activated, 1)",
+        "updated_at": "coalesce(u.updated_at, u.created_at)",
+    },
+    convert={"activated": bool},
+)
 
 
 @dataclass(frozen=True)
@@ -41,49 +88,269 @@ class OrganizationRow:
 
 @dataclass(frozen=True)
 class ApiKeyRow:
-    key: str
     id: str
     name: str
     user_id: str
     created_at: str
+    revoked: bool = False
+
+
+def hash_key(key: str) -> str:
+    """What the table keeps of an API key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash, ``scrypt$<salt>$<hash>`` in hex."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str | None) -> bool:
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, salt, digest = stored.split("$")
+    found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return hmac.compare_digest(found.hex(), digest)
+
+
+def check_password(password: object, what: str = "password") -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ServerError(f"{what} must have at least {MIN_PASSWORD} characters.")
+    return password
+
+
+def clean_email(email: object) -> str:
+    """An email as stored: trimmed, lower-cased; refused unless it looks like one."""
+    text = str(email or "").strip().lower()
+    name, at, domain = text.partition("@")
+    if not (name and at and domain) or any(c.isspace() for c in text):
+        raise ServerError(f"{email!r} is not an email address: give one like name@example.com.")
+    return text
+
+
+def _migrate(db: Database) -> None:
+    """Older files: the users' new columns; API keys stored in clear become hashes."""
+    with db.write() as c:
+        have = {r[1] for r in c.execute("PRAGMA table_info(users)")}
+        for name, kind in USER_COLUMNS.items():
+            if name not in have:
+                c.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
+        keys = {r[1] for r in c.execute("PRAGMA table_info(api_keys)")}
+        if "key" in keys:  # the clear-text table of older files
+            plain = c.execute("SELECT key, id, name, user_id, created_at FROM api_keys").fetchall()
+            c.execute("DROP TABLE api_keys")
+            _keys_table(c)
+            c.executemany(
+                "INSERT OR IGNORE INTO api_keys (key_hash, id, name, user_id, created_at) "
+                "VALUES (?,?,?,?,?)",
+                [(hash_key(k), i, n, u, at) for k, i, n, u, at in plain],
+            )
+
+
+def _keys_table(c: sqlite3.Connection) -> None:
+    for statement in KEYS_DDL.split(";"):
+        if statement.strip():
+            c.execute(statement)
 
 
 class UserRepository:
-    """Users (cached in memory: few, never changed locally), organizations and keys."""
+    """Users (cached in memory by id, refreshed on every change made here), organizations
+    and API keys."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[str, UserRow] = {}
         self._lock = threading.Lock()
+        db.script(DDL)
+        _migrate(db)
+        db.script(KEYS_DDL)
 
+    # ---------------------------------------------------------------- first start, keys
     def ensure_api_key(self, api_key: str | None) -> str:
-        """Create the organization, admin user and a key on first start; return a key."""
+        """Make the first organization and its admin on first start; return a key of that
+        admin: ``api_key`` (accepted from now on), else a new one (keys are stored hashed:
+        one made earlier cannot be shown again)."""
         with self.db.write(append_only=True) as c:
-            user = c.execute("SELECT id FROM users ORDER BY created_at LIMIT 1").fetchone()
-            if user is None:
-                org_id, user_id, at = new_id(), new_id(), now()
-                c.execute("INSERT INTO organizations VALUES (?,?,?)", (org_id, "aiokili", at))
-                c.execute(
-                    "INSERT INTO users VALUES (?,?,?,?,?,?)",
-                    (user_id, "admin@aiokili.local", "Ada", "Admin", org_id, at),
-                )
+            admin = c.execute(
+                "SELECT u.id FROM users u JOIN organizations o ON o.id = u.organization_id "
+                "WHERE coalesce(u.organization_role, 'USER') = 'ADMIN' "
+                "AND coalesce(u.activated, 1) = 1 ORDER BY o.created_at, u.created_at LIMIT 1"
+            ).fetchone()
+            if admin is None:
+                organization = self._insert_organization(c, FIRST_ORGANIZATION)
+                user_id = self._insert_user(
+                    c, organization.id, FIRST_ADMIN, "ADMIN", "Ada", "Admin", None
+                ).id
             else:
-                user_id = user[0]
-            if api_key is None:
-                found = c.execute("SELECT key FROM api_keys ORDER BY created_at LIMIT 1").fetchone()
-                if found is not None:
-                    return str(found[0])
-                api_key = secrets.token_urlsafe(24)
+                user_id = admin[0]
+            key = api_key or secrets.token_urlsafe(32)
             c.execute(
-                "INSERT OR IGNORE INTO api_keys VALUES (?,?,?,?,?)",
-                (api_key, new_id(), "development key", user_id, now()),
+                "INSERT OR IGNORE INTO api_keys (key_hash, id, name, user_id, created_at) "
+                "VALUES (?,?,?,?,?)",
+                (hash_key(key), new_id(), "development key", user_id, now()),
             )
-        return api_key
+        return key
+
+    def create_key(self, user_id: str, name: str = "api key") -> tuple[ApiKeyRow, str]:
+        """A new key of the user: its row, and the key itself (shown this once)."""
+        key = secrets.token_urlsafe(32)
+        row = ApiKeyRow(new_id(), name, user_id, now())
+        with self.db.write(append_only=True) as c:
+            if c.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+                raise ServerError.not_found("User", user_id)
+            c.execute(
+                "INSERT INTO api_keys (key_hash, id, name, user_id, created_at) VALUES (?,?,?,?,?)",
+                (hash_key(key), row.id, row.name, row.user_id, row.created_at),
+            )
+        return row, key
+
+    def user_id_for_key(self, api_key: str) -> str | None:
+        """The owner of a key that is not revoked, or ``None``."""
+        with self.db.read() as c:
+            row = c.execute(
+                "SELECT user_id FROM api_keys WHERE key_hash = ? AND coalesce(revoked, 0) = 0",
+                (hash_key(api_key),),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def user_for_key(self, api_key: str) -> UserRow | None:
+        user_id = self.user_id_for_key(api_key)
+        return None if user_id is None else self.by_ids([user_id]).get(user_id)
+
+    def api_keys(self, user_id: str, key: str | None = None) -> list[ApiKeyRow]:
+        """The user's keys (``key``: only that one), oldest first."""
+        sql, args = (
+            "SELECT id, name, user_id, created_at, revoked FROM api_keys WHERE user_id = ?",
+            [user_id],
+        )
+        if key is not None:
+            sql, args = sql + " AND key_hash = ?", [*args, hash_key(key)]
         with self.db.read() as c:
-            row = c.execute("SELECT user_id FROM api_keys WHERE key = ?", (api_key,)).fetchone()
-        return None if row is None else self.by_ids([row[0]]).get(row[0])
+            return [
+                ApiKeyRow(i, n, u, at, bool(r))
+                for i, n, u, at, r in c.execute(sql + " ORDER BY created_at, id", args)
+            ]
+
+    # ---------------------------------------------------------------- organizations, users
+    @staticmethod
+    def _insert_organization(c: sqlite3.Connection, name: str) -> OrganizationRow:
+        row = OrganizationRow(new_id(), name, now())
+        c.execute("INSERT INTO organizations VALUES (?,?,?)", (row.id, row.name, row.created_at))
+        return row
+
+    @staticmethod
+    def _insert_user(
+        c: sqlite3.Connection,
+        organization_id: str,
+        email: str,
+        role: str,
+        firstname: str | None,
+        lastname: str | None,
+        password: str | None,
+    ) -> UserRow:
+        if role not in ORGANIZATION_ROLES:
+            raise ServerError(f"organizationRole must be ADMIN or USER, got {role!r}.")
+        email = clean_email(email)
+        if c.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
+            raise ServerError(f'A user with the email "{email}" already exists: use another.')
+        at = now()
+        row = UserRow(new_id(), email, firstname, lastname, organization_id, at, role, True, at)
+        c.execute(
+            "INSERT INTO users (id, email, firstname, lastname, organization_id, created_at, "
+            "organization_role, activated, updated_at, password_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                *(row.id, row.email, firstname, lastname, organization_id, at, role, 1, at),
+                None if password is None else hash_password(password),
+            ),
+        )
+        return row
+
+    def create_organization(self, name: str) -> OrganizationRow:
+        if not name.strip():
+            raise ServerError("name is required: give the organization a non-empty name.")
+        with self.db.write(append_only=True) as c:
+            return self._insert_organization(c, name.strip())
+
+    def create_user(
+        self,
+        organization_id: str,
+        email: str,
+        role: str = "USER",
+        firstname: str | None = None,
+        lastname: str | None = None,
+        password: str | None = None,
+    ) -> UserRow:
+        """A new activated user of the organization (emails are unique across organizations)."""
+        if password is not None:
+            check_password(password)
+        with self.db.write(append_only=True) as c:
+            if not c.execute(
+                "SELECT 1 FROM organizations WHERE id = ?", (organization_id,)
+            ).fetchone():
+                raise ServerError.not_found("Organization", organization_id)
+            row = self._insert_user(c, organization_id, email, role, firstname, lastname, password)
+        with self._lock:
+            self._cache[row.id] = row
+        return row
+
+    def update(self, user_id: str, changes: Mapping[str, Any]) -> UserRow:
+        """Set columns of ``users`` (``email``, ``firstname``, ``lastname``,
+        ``organization_role``, ``activated``, ``organization_id``) of one user."""
+        allowed = {"email", "firstname", "lastname", "organization_role", "activated"}
+        unknown = set(changes) - allowed - {"organization_id"}
+        if unknown:
+            raise ValueError(f"not user columns: {unknown}")
+        values = dict(changes)
+        if "email" in values:
+            values["email"] = clean_email(values["email"])
+        if "activated" in values:
+            values["activated"] = int(bool(values["activated"]))
+        with self.db.write() as c:
+            if (
+                "email" in values
+                and c.execute(
+                    "SELECT 1 FROM users WHERE email = ? AND id <> ?", (values["email"], user_id)
+                ).fetchone()
+            ):
+                raise ServerError(f'A user with the email "{values["email"]}" already exists.')
+            if values:
+                sets = ", ".join(f"{name} = ?" for name in values)
+                c.execute(
+                    f"UPDATE users SET {sets}, updated_at = ? WHERE id = ?",
+                    (*values.values(), now(), user_id),
+                )
+        self._forget(user_id)
+        return self.get(user_id)
+
+    def set_password(self, user_id: str, password: str) -> UserRow:
+        with self.db.write() as c:
+            c.execute(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                (hash_password(check_password(password)), now(), user_id),
+            )
+        self._forget(user_id)
+        return self.get(user_id)
+
+    def password_matches(self, user_id: str, password: str) -> bool:
+        with self.db.read() as c:
+            row = c.execute("SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()
+        return row is not None and password_matches(password, row[0])
+
+    def _forget(self, user_id: str) -> None:
+        with self._lock:
+            self._cache.pop(user_id, None)
+
+    def get(self, user_id: str) -> UserRow:
+        found = self.by_ids([user_id]).get(user_id)
+        if found is None:
+            raise ServerError.not_found("User", user_id)
+        return found
+
+    def cached(self, user_id: str) -> UserRow | None:
+        """The user if it is in memory (no read)."""
+        return self._cache.get(user_id)
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, UserRow]:
         missing = [i for i in set(ids) if i and i not in self._cache]
@@ -91,20 +358,44 @@ class UserRepository:
             rows: list[UserRow] = []
             with self.db.read() as c:
                 for part in chunks(missing):
-                    sql = f"SELECT * FROM users WHERE id IN ({marks(len(part))})"
-                    rows += [UserRow(*r) for r in c.execute(sql, list(part))]
+                    sql = f"SELECT {COLUMNS.sql} FROM users u WHERE u.id IN ({marks(len(part))})"
+                    rows += [COLUMNS.row(r) for r in c.execute(sql, list(part))]
             with self._lock:
                 self._cache.update((u.id, u) for u in rows)
         return {i: self._cache[i] for i in ids if i in self._cache}
+
+    def by_email(self, email: str) -> UserRow | None:
+        """The user with this email, in any organization (callers check which)."""
+        with self.db.read() as c:
+            row = c.execute(
+                f"SELECT {COLUMNS.sql} FROM users u WHERE u.email = ?", (email.strip().lower(),)
+            ).fetchone()
+        return None if row is None else COLUMNS.row(row)
+
+    def admins(self, organization_id: str) -> list[UserRow]:
+        """The activated ADMINs of the organization, oldest first."""
+        with self.db.read() as c:
+            return [
+                COLUMNS.row(r)
+                for r in c.execute(
+                    f"SELECT {COLUMNS.sql} FROM users u WHERE u.organization_id = ? "
+                    "AND coalesce(u.organization_role, 'USER') = 'ADMIN' "
+                    "AND coalesce(u.activated, 1) = 1 ORDER BY u.created_at, u.id",
+                    (organization_id,),
+                )
+            ]
 
     def search(
         self, org: str, where: Mapping[str, Any], skip: int = 0, first: int | None = None
     ) -> list[UserRow]:
         """Users of organization ``org`` matching a ``UserWhere``, oldest first."""
         q = user_sql(where, org)
-        sql = f"SELECT u.* FROM users u WHERE {q.sql} ORDER BY u.created_at, u.id LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT {COLUMNS.sql} FROM users u WHERE {q.sql} ORDER BY u.created_at, u.id "
+            "LIMIT ? OFFSET ?"
+        )
         with self.db.read() as c:
-            rows = [UserRow(*r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            rows = [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
         with self._lock:
             self._cache.update((u.id, u) for u in rows)
         return rows
@@ -131,43 +422,69 @@ class UserRepository:
     def count_organizations(self, org: str, where: Mapping[str, Any]) -> int:
         q = organization_sql(where, org)
         with self.db.read() as c:
-            return int(
-                c.execute(f"SELECT COUNT(*) FROM organizations o WHERE {q.sql}", q.args).fetchone()[
-                    0
-                ]
-            )
+            found = c.execute(f"SELECT COUNT(*) FROM organizations o WHERE {q.sql}", q.args)
+            return int(found.fetchone()[0])
 
     def organizations(self, ids: Sequence[str]) -> dict[str, OrganizationRow]:
         with self.db.read() as c:
             sql = f"SELECT * FROM organizations WHERE id IN ({marks(len(ids))})"
             return {r[0]: OrganizationRow(*r) for r in c.execute(sql, list(ids))}
 
-    def api_keys(self, key: str | None, user_id: str | None) -> list[ApiKeyRow]:
-        sql, args = "SELECT * FROM api_keys WHERE 1", []
-        if key is not None:
-            sql, args = sql + " AND key = ?", [key]
-        if user_id is not None:
-            sql, args = sql + " AND user_id = ?", [*args, user_id]
+    def metrics(self, organization_id: str, start: str, end: str) -> dict[str, Any]:
+        """What the organization's members did between ``start`` and ``end`` (ISO-8601):
+        annotations (categories given, in classifications and objects) and hours spent in
+        the labels written then, and the assets those labels are on."""
+        window = (
+            "FROM labels l JOIN projects p ON p.id = l.project_id WHERE p.organization_id = ? "
+            "AND l.created_at >= ? AND l.created_at <= ? AND l.label_type IN "
+            "('DEFAULT', 'REVIEW', 'AUTOSAVE')"
+        )
+        args = (organization_id, start, end)
         with self.db.read() as c:
-            return [ApiKeyRow(*r) for r in c.execute(sql + " ORDER BY created_at", args)]
+            seconds, assets = c.execute(
+                f"SELECT coalesce(sum(l.seconds_to_label), 0), count(DISTINCT l.asset_id) {window}",
+                args,
+            ).fetchone()
+            annotations = c.execute(
+                "SELECT coalesce(sum(lc.count), 0) FROM label_categories lc WHERE lc.label_id IN "
+                f"(SELECT l.id {window})",
+                args,
+            ).fetchone()[0]
+        return {
+            "numberOfAnnotations": int(annotations),
+            "numberOfHours": round(float(seconds) / 3600, 4),
+            "numberOfLabeledAssets": int(assets),
+        }
 
 
 def user_sql(where: Mapping[str, Any], org: str) -> Sql:
-    """``UserWhere`` on ``users u``, within organization ``org`` (what a key can see)."""
+    """``UserWhere`` on ``users u``, within organization ``org``. A caller who is not an
+    organization admin sees itself and the members of its projects."""
     q = Sql()
     q.add("u.organization_id = ?", org)
+    caller = access.current()
+    if caller is not None and not caller.org_admin:
+        q.add(
+            "(u.id = ? OR u.id IN (SELECT m.user_id FROM project_users m WHERE m.project_id IN "
+            "(SELECT mine.project_id FROM project_users mine WHERE mine.user_id = ?)))",
+            caller.user_id,
+            caller.user_id,
+        )
     if where.get("id") is not None:
         q.add("u.id = ?", where["id"])
     q.add_in("u.id", where.get("idIn"), "where.idIn")
     if where.get("email") is not None:
-        q.add("u.email = ?", str(where["email"]).lower())
-    if where.get("activated") is False:
-        q.add("0")  # every local user is activated
+        q.add("u.email = ?", str(where["email"]).strip().lower())
+    if where.get("activated") is not None:
+        q.add("coalesce(u.activated, 1) = ?", int(bool(where["activated"])))
     organization_id = (where.get("organization") or {}).get("id")
     if organization_id is not None:
         q.add("u.organization_id = ?", organization_id)
     if where.get("apiKey") is not None:
-        q.add("u.id IN (SELECT k.user_id FROM api_keys k WHERE k.key = ?)", where["apiKey"])
+        q.add(
+            "u.id IN (SELECT k.user_id FROM api_keys k WHERE k.key_hash = ?)",
+            hash_key(str(where["apiKey"])),
+        )
     return q
 
 

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import ServerError
 from ..live import events
-from . import steps
+from . import access, steps
 from .cascade import delete_assets
 from .db import Database, chunks, marks, now
 from .filters import asset_sql
@@ -183,6 +183,7 @@ class WorkflowRepository:
         if not given:
             raise ServerError("where.idIn is required: give the ids of the assets (at most 1000).")
         q = asset_sql(dict(where))
+        access.scope(q, "a.project_id")  # another organization's asset: as if absent
         with self.db.read() as c:
             rows = c.execute(
                 f"SELECT a.id, a.external_id, a.status FROM assets a WHERE {q.sql}", q.args
@@ -193,6 +194,7 @@ class WorkflowRepository:
         """Delete the assets (cascading); the outcome and the keys of their uploaded files."""
         given, _ = self.targets(where)
         q = asset_sql(dict(where))
+        access.scope(q, "a.project_id")  # another organization's asset: as if absent
         with self.db.write() as c:
             rows = c.execute(
                 f"SELECT a.id, a.external_id, a.content, a.json_content FROM assets a"

@@ -63,3 +63,20 @@ async def test_the_apps_own_client_in_a_fixture(app_kili, kili_project):
         external_id_array=[f"cat-{i}" for i in range(250)],
     )
     assert await pet_triage.prelabel(app_kili.with_options(page_size=100), project_id) == 250
+
+
+async def test_the_app_works_for_a_labeler_and_not_for_another_organization(
+    kili, kili_project, kili_user, kili_other_organization
+):
+    from aiokili import NotFoundError, PermissionDeniedError
+
+    project_id = await kili_project()
+    await kili.append_many_to_dataset(
+        project_id, content_array=["https://example.com/a.jpg"], external_id_array=["cat-1.jpg"]
+    )
+    labeler = await kili_user(role="LABELER", project_id=project_id)
+    assert await pet_triage.prelabel(labeler, project_id) == 1  # a labeler labels
+    with pytest.raises(PermissionDeniedError, match="ADMIN"):
+        await labeler.delete_project(project_id)  # but cannot delete the project
+    with pytest.raises(NotFoundError):
+        await pet_triage.prelabel(kili_other_organization, project_id)

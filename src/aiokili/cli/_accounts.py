@@ -1,0 +1,78 @@
+"""What ``aiokili users`` and ``aiokili orgs`` share: the server's database, opened on this
+machine (they work on the server side, where a new API key can be shown once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from ._common import NOT_FOUND, USAGE, emit_json, fail, out, settings
+
+if TYPE_CHECKING:
+    from ..server import Account, Store
+
+T = TypeVar("T")
+
+Database = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        help="The local server's SQLite file (`aiokili server --db`); it may be running.",
+    ),
+]
+DEFAULT_DB = Path("aiokili.sqlite3")
+
+
+@contextmanager
+def database(path: Path) -> Iterator[Store]:
+    """The store of an existing database file (a new file would be an empty server)."""
+    from ..server import SQLiteStore
+
+    if not path.is_file():
+        fail(
+            USAGE,
+            f"No local server database at {path}.",
+            "Give the file `aiokili server --db FILE` uses (--db); an in-memory server has none.",
+        )
+    store = SQLiteStore(str(path))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def on_database(path: Path, work: Callable[[Store], T]) -> T:
+    """``work(store)``; a refusal of the server (a taken email...) exits with its message."""
+    from ..server.errors import ServerError
+
+    with database(path) as store:
+        try:
+            return work(store)
+        except ServerError as exc:
+            fail(NOT_FOUND if exc.code == "NOT_FOUND" else USAGE, str(exc))
+
+
+def show(ctx: typer.Context, account: Account, what: str, as_json: bool) -> None:
+    """The new key, once (``--json``: with the account's ids)."""
+    if as_json:
+        emit_json(
+            {
+                "userId": account.user_id,
+                "email": account.email,
+                "organizationId": account.organization_id,
+                "organizationRole": account.organization_role,
+                "apiKey": account.api_key,
+            }
+        )
+        return
+    quiet = settings(ctx).quiet
+    console = out()
+    if not quiet:
+        console.print(what, markup=False)
+    console.print(f"API key: {account.api_key}", markup=False)
+    if not quiet:
+        console.print("Shown once: the server keeps only its hash.", markup=False)
