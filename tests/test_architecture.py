@@ -27,7 +27,7 @@ from aiokili.labels import methods as label_methods
 PACKAGE = Path(aiokili.__file__).parent
 CLIENT_DOMAINS = {"projects", "project_copy", "project_versions", "tags", "assets", "labels",
                   "issues", "users", "plugins", "webhooks", "exports", "subscriptions",
-                  "members", "organizations"}  # fmt: skip
+                  "members", "organizations", "workflow"}  # fmt: skip
 # What is neither the core nor a domain: what combines, serves or tests the domains.
 CLIENT_OUTSIDE = {"__init__", "__main__", "client", "cli", "errors", "models", "quickstart",
                   "testing", "server", "_generated"}  # fmt: skip

@@ -74,9 +74,13 @@ if TYPE_CHECKING:
         ProjectUser,
         ProjectUserStatus,
         ProjectVersion,
+        ProjectWorkflow,
         Resolution,
         Status,
         StatusInStep,
+        Step,
+        StepAssignee,
+        StepType,
         Tag,
         UpdatedAsset,
         User,
@@ -87,6 +91,7 @@ if TYPE_CHECKING:
     from .projects import ProjectFilters
     from .subscriptions import LabelSubscription
     from .users import UserFilters
+    from .workflow import WorkflowStepCreate, WorkflowStepDesignation, WorkflowStepUpdate
 
 # Where each public name lives. Loaded on first use (PEP 562 ``__getattr__``): a bare
 # ``import aiokili`` builds no model and imports no HTTP stack, export or server module.
@@ -138,9 +143,13 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "ProjectVersion",
         "ProjectUser",
         "ProjectUserStatus",
+        "ProjectWorkflow",
         "Resolution",
         "Status",
         "StatusInStep",
+        "Step",
+        "StepAssignee",
+        "StepType",
         "Tag",
         "UpdatedAsset",
         "User",
@@ -166,6 +175,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".users": ("UserFilters",),
     ".subscriptions": ("LabelSubscription",),
     ".exports.formats": ("ExportFormatError",),
+    ".workflow": ("WorkflowStepCreate", "WorkflowStepDesignation", "WorkflowStepUpdate"),
 }
 _RENAMED = {"ParsedAnnotation": "Annotation", "ParsedCategory": "Category"}
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
@@ -232,15 +242,22 @@ __all__ = [
     "ProjectUserFilters",
     "ProjectUserStatus",
     "ProjectVersion",
+    "ProjectWorkflow",
     "RateLimitError",
     "Resolution",
     "Status",
     "StatusInStep",
+    "Step",
+    "StepAssignee",
+    "StepType",
     "Tag",
     "UpdatedAsset",
     "User",
     "UserFilters",
     "UserProfile",
+    "WorkflowStepCreate",
+    "WorkflowStepDesignation",
+    "WorkflowStepUpdate",
     "WorkflowVersion",
     "__version__",
 ]

@@ -27,6 +27,7 @@ from .subscriptions import SubscriptionMethods
 from .tags import TagMethods
 from .users import UserMethods
 from .webhooks import WebhookMethods
+from .workflow import WorkflowCopyMethods, WorkflowMethods
 
 
 class AsyncKili(
@@ -46,6 +47,8 @@ class AsyncKili(
     WebhookMethods,
     ExportMethods,
     SubscriptionMethods,
+    WorkflowMethods,
+    WorkflowCopyMethods,
 ):
     """Async client of the Kili GraphQL API.
 

@@ -29,6 +29,10 @@ holds and IDEs complete ``label.author.email``. Typed for ``mypy --strict`` with
   | `Issue` | `label_id`, `object_mid` | a question about an asset, an issue about no object |
   | `PluginLog` | `project_id`, `run_id`, `asset_id`, `label_id`, `metadata` | a build log, or a run about no asset or label |
   | `ProjectVersion` | `content` | no link to download the version was set |
+  | `Step` | `consensus_coverage`, `number_of_expected_labels_for_consensus` | a review step, or a labeling step without consensus |
+  | `Step` | `step_coverage`, `send_back_step_id` | the labeling step; a review step sending back to the labeling step |
+  | `Step` | `use_honeypot` | never set on the step |
+  | `Step` | `step_group_id` | not the multi-group workflow (V3) |
 
 * With ``fields=``, a field left out is not there: reading it raises ``AttributeError``
   naming what to add to ``fields=`` (``id`` is always fetched).
@@ -48,6 +52,7 @@ from ._generated.enums import (
     ProjectUserStatus,
     Status,
     StatusInStep,
+    StepType,
     WorkflowVersion,
 )
 from ._generated.fragments import (
@@ -60,6 +65,8 @@ from ._generated.fragments import (
     Project,
     ProjectUser,
     ProjectVersion,
+    ProjectWorkflow,
+    Step,
     Tag,
     UpdatedAsset,
     User,
@@ -71,6 +78,7 @@ from ._generated.fragments import IssueComments as IssueComment
 from ._generated.fragments import LabelLabelOf as LabelAsset
 from ._generated.fragments import OrganizationLicense as License
 from ._generated.fragments import ProjectRoles as ProjectMember
+from ._generated.fragments import StepAssignees as StepAssignee
 
 # The enums' values as literal types, for arguments that take either (``status_in=["LABELED"]``
 # or ``[Status.LABELED]``); tests/test_architecture.py keeps each in step with its enum.
@@ -131,10 +139,14 @@ __all__ = [
     "ProjectUser",
     "ProjectUserStatus",
     "ProjectVersion",
+    "ProjectWorkflow",
     "Resolution",
     "Status",
     "StatusInStep",
+    "Step",
+    "StepAssignee",
     "StepStatusName",
+    "StepType",
     "Tag",
     "UpdatedAsset",
     "User",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from .operations import (
     ACTIVATE_PLUGIN_ON_PROJECT_GQL,
     ADD_ASSETS_TO_REVIEW_GQL,
+    ADD_REVIEW_STEP_GQL,
     APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
@@ -45,7 +46,9 @@ from .operations import (
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
+    DELETE_STEP_GQL,
     DELETE_TAG_GQL,
+    EDIT_PROJECT_WORKFLOW_SETTINGS_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
     EXPORT_LABEL_ROWS_GQL,
@@ -74,10 +77,12 @@ from .operations import (
     PROJECT_USERS_GQL,
     PROJECT_VERSIONS_GQL,
     PROJECTS_GQL,
+    RENAME_STEP_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UPDATE_LABELING_STEP_PROPERTIES_GQL,
     UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
     UPDATE_PROJECT_ANONYMIZATION_GQL,
@@ -88,15 +93,18 @@ from .operations import (
     UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL,
     UPDATE_PROPERTIES_IN_ROLE_GQL,
     UPDATE_PROPERTIES_IN_USER_GQL,
+    UPDATE_REVIEW_STEP_PROPERTIES_GQL,
     UPDATE_TAG_GQL,
     UPDATE_WEBHOOK_GQL,
     USERS_GQL,
     VIEWER_GQL,
+    WORKFLOW_OF_PROJECT_GQL,
 )
 
 if TYPE_CHECKING:
     from .activate_plugin_on_project import ActivatePluginOnProject
     from .add_assets_to_review import AddAssetsToReview, AddAssetsToReviewData
+    from .add_review_step import AddReviewStep, AddReviewStepData
     from .append_many_assets import AppendManyAssets, AppendManyAssetsData
     from .append_many_assets_asynchronously import (
         AppendManyAssetsAsynchronously,
@@ -150,7 +158,12 @@ if TYPE_CHECKING:
     from .delete_labels import DeleteLabels
     from .delete_plugin import DeletePlugin
     from .delete_project import DeleteProject
+    from .delete_step import DeleteStep, DeleteStepData
     from .delete_tag import DeleteTag
+    from .edit_project_workflow_settings import (
+        EditProjectWorkflowSettings,
+        EditProjectWorkflowSettingsData,
+    )
     from .enums import (
         ComplianceTag,
         DemoProjectType,
@@ -229,6 +242,10 @@ if TYPE_CHECKING:
         ProjectUser,
         ProjectUserUser,
         ProjectVersion,
+        ProjectWorkflow,
+        ProjectWorkflowSteps,
+        Step,
+        StepAssignees,
         Tag,
         UpdatedAsset,
         User,
@@ -243,6 +260,7 @@ if TYPE_CHECKING:
     from .get_plugin_logs import GetPluginLogs, GetPluginLogsData
     from .get_plugin_runner_status import GetPluginRunnerStatus
     from .input_types import (
+        AddReviewStepInput,
         AppendLabelData,
         AppendManyAssetsAsynchronouslyData,
         AppendManyAssetsData,
@@ -260,6 +278,8 @@ if TYPE_CHECKING:
         CreatePluginData,
         CreateProjectData,
         CreateUserData,
+        DeleteStepInput,
+        EditProjectWorkflowSettingsInput,
         GenerateUpdateUrlData,
         IssueData,
         IssueToCreate,
@@ -281,17 +301,22 @@ if TYPE_CHECKING:
         ProjectUserWhere,
         ProjectVersionWhere,
         ProjectWhere,
+        RenameStepInput,
         ResolutionInput,
         RoleData,
         StepIdAndStatus,
         TagData,
+        UpdateLabelingStepPropertiesInput,
         UpdatePasswordData,
         UpdateProjectAnonymizationInput,
+        UpdateReviewStepPropertiesInput,
         UpdateTagData,
         UserData,
         UserEmailWhere,
         UserWhere,
         WebhookData,
+        WorkflowStepInput,
+        WorkflowStepsInput,
     )
     from .issues import Issues, IssuesData
     from .label_asset_ids import LabelAssetIds, LabelAssetIdsData
@@ -325,6 +350,7 @@ if TYPE_CHECKING:
     from .project_users import ProjectUsers, ProjectUsersData
     from .project_versions import ProjectVersions, ProjectVersionsData
     from .projects import Projects, ProjectsData
+    from .rename_step import RenameStep, RenameStepData
     from .resume_label_created_or_updated import (
         ResumeLabelCreatedOrUpdated,
         ResumeLabelCreatedOrUpdatedData,
@@ -339,6 +365,10 @@ if TYPE_CHECKING:
         StepsOfProjectDataSteps,
     )
     from .uncheck_tag import UncheckTag, UncheckTagData
+    from .update_labeling_step_properties import (
+        UpdateLabelingStepProperties,
+        UpdateLabelingStepPropertiesData,
+    )
     from .update_password import UpdatePassword, UpdatePasswordData
     from .update_plugin_runner import UpdatePluginRunner
     from .update_project_anonymization import (
@@ -373,14 +403,22 @@ if TYPE_CHECKING:
         UpdatePropertiesInUser,
         UpdatePropertiesInUserData,
     )
+    from .update_review_step_properties import (
+        UpdateReviewStepProperties,
+        UpdateReviewStepPropertiesData,
+    )
     from .update_tag import UpdateTag, UpdateTagData, UpdateTagDataUpdatedTag
     from .update_webhook import UpdateWebhook
     from .users import Users, UsersData
     from .viewer import Viewer, ViewerData
+    from .workflow_of_project import WorkflowOfProject, WorkflowOfProjectData
 _LAZY_IMPORTS = {
     "ActivatePluginOnProject": ".activate_plugin_on_project",
     "AddAssetsToReview": ".add_assets_to_review",
     "AddAssetsToReviewData": ".add_assets_to_review",
+    "AddReviewStep": ".add_review_step",
+    "AddReviewStepData": ".add_review_step",
+    "AddReviewStepInput": ".input_types",
     "AppendLabelData": ".input_types",
     "AppendManyAssets": ".append_many_assets",
     "AppendManyAssetsAsynchronously": ".append_many_assets_asynchronously",
@@ -468,8 +506,14 @@ _LAZY_IMPORTS = {
     "DeleteLabels": ".delete_labels",
     "DeletePlugin": ".delete_plugin",
     "DeleteProject": ".delete_project",
+    "DeleteStep": ".delete_step",
+    "DeleteStepData": ".delete_step",
+    "DeleteStepInput": ".input_types",
     "DeleteTag": ".delete_tag",
     "DemoProjectType": ".enums",
+    "EditProjectWorkflowSettings": ".edit_project_workflow_settings",
+    "EditProjectWorkflowSettingsData": ".edit_project_workflow_settings",
+    "EditProjectWorkflowSettingsInput": ".input_types",
     "ExportAsset": ".fragments",
     "ExportAssetAllLabels": ".fragments",
     "ExportAssetAllLabelsLabels": ".fragments",
@@ -588,8 +632,13 @@ _LAZY_IMPORTS = {
     "ProjectVersions": ".project_versions",
     "ProjectVersionsData": ".project_versions",
     "ProjectWhere": ".input_types",
+    "ProjectWorkflow": ".fragments",
+    "ProjectWorkflowSteps": ".fragments",
     "Projects": ".projects",
     "ProjectsData": ".projects",
+    "RenameStep": ".rename_step",
+    "RenameStepData": ".rename_step",
+    "RenameStepInput": ".input_types",
     "ResolutionInput": ".input_types",
     "ResumeLabelCreatedOrUpdated": ".resume_label_created_or_updated",
     "ResumeLabelCreatedOrUpdatedData": ".resume_label_created_or_updated",
@@ -598,6 +647,8 @@ _LAZY_IMPORTS = {
     "SendAssetsBackToQueueData": ".send_assets_back_to_queue",
     "Status": ".enums",
     "StatusInStep": ".enums",
+    "Step": ".fragments",
+    "StepAssignees": ".fragments",
     "StepIdAndStatus": ".input_types",
     "StepType": ".enums",
     "StepsOfProject": ".steps_of_project",
@@ -607,6 +658,9 @@ _LAZY_IMPORTS = {
     "TagData": ".input_types",
     "UncheckTag": ".uncheck_tag",
     "UncheckTagData": ".uncheck_tag",
+    "UpdateLabelingStepProperties": ".update_labeling_step_properties",
+    "UpdateLabelingStepPropertiesData": ".update_labeling_step_properties",
+    "UpdateLabelingStepPropertiesInput": ".input_types",
     "UpdatePassword": ".update_password",
     "UpdatePasswordData": ".input_types",
     "UpdatePluginRunner": ".update_plugin_runner",
@@ -627,6 +681,9 @@ _LAZY_IMPORTS = {
     "UpdatePropertiesInRoleData": ".update_properties_in_role",
     "UpdatePropertiesInUser": ".update_properties_in_user",
     "UpdatePropertiesInUserData": ".update_properties_in_user",
+    "UpdateReviewStepProperties": ".update_review_step_properties",
+    "UpdateReviewStepPropertiesData": ".update_review_step_properties",
+    "UpdateReviewStepPropertiesInput": ".input_types",
     "UpdateTag": ".update_tag",
     "UpdateTagData": ".input_types",
     "UpdateTagDataUpdatedTag": ".update_tag",
@@ -644,6 +701,10 @@ _LAZY_IMPORTS = {
     "Viewer": ".viewer",
     "ViewerData": ".viewer",
     "WebhookData": ".input_types",
+    "WorkflowOfProject": ".workflow_of_project",
+    "WorkflowOfProjectData": ".workflow_of_project",
+    "WorkflowStepInput": ".input_types",
+    "WorkflowStepsInput": ".input_types",
     "WorkflowVersion": ".enums",
 }
 
@@ -665,6 +726,7 @@ def __dir__():
 __all__ = [
     "ACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "ADD_ASSETS_TO_REVIEW_GQL",
+    "ADD_REVIEW_STEP_GQL",
     "APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL",
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
@@ -676,6 +738,9 @@ __all__ = [
     "ActivatePluginOnProject",
     "AddAssetsToReview",
     "AddAssetsToReviewData",
+    "AddReviewStep",
+    "AddReviewStepData",
+    "AddReviewStepInput",
     "AppendLabelData",
     "AppendManyAssets",
     "AppendManyAssetsAsynchronously",
@@ -794,6 +859,7 @@ __all__ = [
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
+    "DELETE_STEP_GQL",
     "DELETE_TAG_GQL",
     "DeactivatePluginOnProject",
     "DeleteAssets",
@@ -803,12 +869,19 @@ __all__ = [
     "DeleteLabels",
     "DeletePlugin",
     "DeleteProject",
+    "DeleteStep",
+    "DeleteStepData",
+    "DeleteStepInput",
     "DeleteTag",
     "DemoProjectType",
+    "EDIT_PROJECT_WORKFLOW_SETTINGS_GQL",
     "EXPORT_ASSETS_ALL_LABELS_GQL",
     "EXPORT_ASSETS_GQL",
     "EXPORT_LABEL_ROWS_GQL",
     "EXPORT_PROJECT_GQL",
+    "EditProjectWorkflowSettings",
+    "EditProjectWorkflowSettingsData",
+    "EditProjectWorkflowSettingsInput",
     "ExportAsset",
     "ExportAssetAllLabels",
     "ExportAssetAllLabelsLabels",
@@ -951,9 +1024,15 @@ __all__ = [
     "ProjectVersions",
     "ProjectVersionsData",
     "ProjectWhere",
+    "ProjectWorkflow",
+    "ProjectWorkflowSteps",
     "Projects",
     "ProjectsData",
+    "RENAME_STEP_GQL",
     "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
+    "RenameStep",
+    "RenameStepData",
+    "RenameStepInput",
     "ResolutionInput",
     "ResumeLabelCreatedOrUpdated",
     "ResumeLabelCreatedOrUpdatedData",
@@ -964,6 +1043,8 @@ __all__ = [
     "SendAssetsBackToQueueData",
     "Status",
     "StatusInStep",
+    "Step",
+    "StepAssignees",
     "StepIdAndStatus",
     "StepType",
     "StepsOfProject",
@@ -972,6 +1053,7 @@ __all__ = [
     "Tag",
     "TagData",
     "UNCHECK_TAG_GQL",
+    "UPDATE_LABELING_STEP_PROPERTIES_GQL",
     "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROJECT_ANONYMIZATION_GQL",
@@ -982,11 +1064,15 @@ __all__ = [
     "UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL",
     "UPDATE_PROPERTIES_IN_ROLE_GQL",
     "UPDATE_PROPERTIES_IN_USER_GQL",
+    "UPDATE_REVIEW_STEP_PROPERTIES_GQL",
     "UPDATE_TAG_GQL",
     "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
     "UncheckTag",
     "UncheckTagData",
+    "UpdateLabelingStepProperties",
+    "UpdateLabelingStepPropertiesData",
+    "UpdateLabelingStepPropertiesInput",
     "UpdatePassword",
     "UpdatePasswordData",
     "UpdatePasswordData",
@@ -1008,6 +1094,9 @@ __all__ = [
     "UpdatePropertiesInRoleData",
     "UpdatePropertiesInUser",
     "UpdatePropertiesInUserData",
+    "UpdateReviewStepProperties",
+    "UpdateReviewStepPropertiesData",
+    "UpdateReviewStepPropertiesInput",
     "UpdateTag",
     "UpdateTagData",
     "UpdateTagData",
@@ -1026,6 +1115,11 @@ __all__ = [
     "VIEWER_GQL",
     "Viewer",
     "ViewerData",
+    "WORKFLOW_OF_PROJECT_GQL",
     "WebhookData",
+    "WorkflowOfProject",
+    "WorkflowOfProjectData",
+    "WorkflowStepInput",
+    "WorkflowStepsInput",
     "WorkflowVersion",
 ]

@@ -9,6 +9,7 @@ from .base_model import UNSET
 from .operations import (
     ACTIVATE_PLUGIN_ON_PROJECT_GQL,
     ADD_ASSETS_TO_REVIEW_GQL,
+    ADD_REVIEW_STEP_GQL,
     APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL,
     APPEND_MANY_ASSETS_GQL,
     APPEND_MANY_LABELS_GQL,
@@ -48,7 +49,9 @@ from .operations import (
     DELETE_LABELS_GQL,
     DELETE_PLUGIN_GQL,
     DELETE_PROJECT_GQL,
+    DELETE_STEP_GQL,
     DELETE_TAG_GQL,
+    EDIT_PROJECT_WORKFLOW_SETTINGS_GQL,
     EXPORT_ASSETS_ALL_LABELS_GQL,
     EXPORT_ASSETS_GQL,
     EXPORT_LABEL_ROWS_GQL,
@@ -77,10 +80,12 @@ from .operations import (
     PROJECT_USERS_GQL,
     PROJECT_VERSIONS_GQL,
     PROJECTS_GQL,
+    RENAME_STEP_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UPDATE_LABELING_STEP_PROPERTIES_GQL,
     UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
     UPDATE_PROJECT_ANONYMIZATION_GQL,
@@ -91,15 +96,18 @@ from .operations import (
     UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL,
     UPDATE_PROPERTIES_IN_ROLE_GQL,
     UPDATE_PROPERTIES_IN_USER_GQL,
+    UPDATE_REVIEW_STEP_PROPERTIES_GQL,
     UPDATE_TAG_GQL,
     UPDATE_WEBHOOK_GQL,
     USERS_GQL,
     VIEWER_GQL,
+    WORKFLOW_OF_PROJECT_GQL,
 )
 
 if TYPE_CHECKING:
     from .activate_plugin_on_project import ActivatePluginOnProject
     from .add_assets_to_review import AddAssetsToReview
+    from .add_review_step import AddReviewStep
     from .append_many_assets import AppendManyAssets
     from .append_many_assets_asynchronously import AppendManyAssetsAsynchronously
     from .append_many_labels import AppendManyLabels
@@ -140,7 +148,9 @@ if TYPE_CHECKING:
     from .delete_labels import DeleteLabels
     from .delete_plugin import DeletePlugin
     from .delete_project import DeleteProject
+    from .delete_step import DeleteStep
     from .delete_tag import DeleteTag
+    from .edit_project_workflow_settings import EditProjectWorkflowSettings
     from .export_assets import ExportAssets
     from .export_assets_all_labels import ExportAssetsAllLabels
     from .export_label_rows import ExportLabelRows
@@ -152,6 +162,7 @@ if TYPE_CHECKING:
     from .get_plugin_logs import GetPluginLogs
     from .get_plugin_runner_status import GetPluginRunnerStatus
     from .input_types import (
+        AddReviewStepInput,
         AppendManyAssetsAsynchronouslyData,
         AppendManyAssetsData,
         AppendManyLabelsData,
@@ -166,6 +177,8 @@ if TYPE_CHECKING:
         CreatePluginData,
         CreateProjectData,
         CreateUserData,
+        DeleteStepInput,
+        EditProjectWorkflowSettingsInput,
         GenerateUpdateUrlData,
         IssueData,
         IssueToCreate,
@@ -184,10 +197,13 @@ if TYPE_CHECKING:
         ProjectUserWhere,
         ProjectVersionWhere,
         ProjectWhere,
+        RenameStepInput,
         RoleData,
         TagData,
+        UpdateLabelingStepPropertiesInput,
         UpdatePasswordData,
         UpdateProjectAnonymizationInput,
+        UpdateReviewStepPropertiesInput,
         UpdateTagData,
         UserData,
         UserWhere,
@@ -211,10 +227,12 @@ if TYPE_CHECKING:
     from .project_users import ProjectUsers
     from .project_versions import ProjectVersions
     from .projects import Projects
+    from .rename_step import RenameStep
     from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
     from .send_assets_back_to_queue import SendAssetsBackToQueue
     from .steps_of_project import StepsOfProject
     from .uncheck_tag import UncheckTag
+    from .update_labeling_step_properties import UpdateLabelingStepProperties
     from .update_password import UpdatePassword
     from .update_plugin_runner import UpdatePluginRunner
     from .update_project_anonymization import UpdateProjectAnonymization
@@ -225,10 +243,12 @@ if TYPE_CHECKING:
     from .update_properties_in_project_version import UpdatePropertiesInProjectVersion
     from .update_properties_in_role import UpdatePropertiesInRole
     from .update_properties_in_user import UpdatePropertiesInUser
+    from .update_review_step_properties import UpdateReviewStepProperties
     from .update_tag import UpdateTag
     from .update_webhook import UpdateWebhook
     from .users import Users
     from .viewer import Viewer
+    from .workflow_of_project import WorkflowOfProject
 
 
 def gql(q: str) -> str:
@@ -1517,3 +1537,108 @@ class GeneratedClient(KiliBaseClient):
         )
         _data = self.get_data(response)
         return UpdatePassword.model_validate(_data)
+
+    async def workflow_of_project(
+        self, where: "ProjectWhere", **kwargs: Any
+    ) -> "WorkflowOfProject":
+        from .workflow_of_project import WorkflowOfProject
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=WORKFLOW_OF_PROJECT_GQL,
+            operation_name="WorkflowOfProject",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return WorkflowOfProject.model_validate(data)
+
+    async def edit_project_workflow_settings(
+        self, input: "EditProjectWorkflowSettingsInput", **kwargs: Any
+    ) -> "EditProjectWorkflowSettings":
+        from .edit_project_workflow_settings import EditProjectWorkflowSettings
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=EDIT_PROJECT_WORKFLOW_SETTINGS_GQL,
+            operation_name="EditProjectWorkflowSettings",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return EditProjectWorkflowSettings.model_validate(data)
+
+    async def add_review_step(
+        self, input: "AddReviewStepInput", **kwargs: Any
+    ) -> "AddReviewStep":
+        from .add_review_step import AddReviewStep
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=ADD_REVIEW_STEP_GQL,
+            operation_name="AddReviewStep",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AddReviewStep.model_validate(data)
+
+    async def update_labeling_step_properties(
+        self, input: "UpdateLabelingStepPropertiesInput", **kwargs: Any
+    ) -> "UpdateLabelingStepProperties":
+        from .update_labeling_step_properties import UpdateLabelingStepProperties
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=UPDATE_LABELING_STEP_PROPERTIES_GQL,
+            operation_name="UpdateLabelingStepProperties",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UpdateLabelingStepProperties.model_validate(data)
+
+    async def update_review_step_properties(
+        self, input: "UpdateReviewStepPropertiesInput", **kwargs: Any
+    ) -> "UpdateReviewStepProperties":
+        from .update_review_step_properties import UpdateReviewStepProperties
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=UPDATE_REVIEW_STEP_PROPERTIES_GQL,
+            operation_name="UpdateReviewStepProperties",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UpdateReviewStepProperties.model_validate(data)
+
+    async def delete_step(
+        self, input: "DeleteStepInput", **kwargs: Any
+    ) -> "DeleteStep":
+        from .delete_step import DeleteStep
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=DELETE_STEP_GQL,
+            operation_name="DeleteStep",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return DeleteStep.model_validate(data)
+
+    async def rename_step(
+        self, input: "RenameStepInput", **kwargs: Any
+    ) -> "RenameStep":
+        from .rename_step import RenameStep
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=RENAME_STEP_GQL,
+            operation_name="RenameStep",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return RenameStep.model_validate(data)

@@ -377,6 +377,37 @@ class ProjectVersion(BaseModel):
     project_id: str = Field(alias="projectId")
 
 
+class Step(BaseModel):
+    id: str
+    name: str
+    type_: StepType = Field(alias="type")
+    step_group_id: Optional[str] = Field(alias="stepGroupId")
+    consensus_coverage: Optional[int] = Field(alias="consensusCoverage")
+    number_of_expected_labels_for_consensus: Optional[int] = Field(
+        alias="numberOfExpectedLabelsForConsensus"
+    )
+    step_coverage: Optional[int] = Field(alias="stepCoverage")
+    send_back_step_id: Optional[str] = Field(alias="sendBackStepId")
+    use_honeypot: Optional[bool] = Field(alias="useHoneypot")
+    assignees: list["StepAssignees"]
+
+
+class StepAssignees(BaseModel):
+    id: str
+    email: Optional[str]
+
+
+class ProjectWorkflow(BaseModel):
+    id: str
+    workflow_version: WorkflowVersion = Field(alias="workflowVersion")
+    enforce_step_separation: bool = Field(alias="enforceStepSeparation")
+    steps: list["ProjectWorkflowSteps"]
+
+
+class ProjectWorkflowSteps(Step):
+    pass
+
+
 class Tag(BaseModel):
     id: str
     label: str

@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .inputs.add_review_step_input import AddReviewStepInput
     from .inputs.append_label_data import AppendLabelData
     from .inputs.append_many_assets_asynchronously_data import (
         AppendManyAssetsAsynchronouslyData,
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from .inputs.create_plugin_data import CreatePluginData
     from .inputs.create_project_data import CreateProjectData
     from .inputs.create_user_data import CreateUserData
+    from .inputs.delete_step_input import DeleteStepInput
+    from .inputs.edit_project_workflow_settings_input import (
+        EditProjectWorkflowSettingsInput,
+    )
     from .inputs.generate_update_url_data import GenerateUpdateUrlData
     from .inputs.issue_data import IssueData
     from .inputs.issue_to_create import IssueToCreate
@@ -52,20 +57,30 @@ if TYPE_CHECKING:
     from .inputs.project_user_where import ProjectUserWhere
     from .inputs.project_version_where import ProjectVersionWhere
     from .inputs.project_where import ProjectWhere
+    from .inputs.rename_step_input import RenameStepInput
     from .inputs.resolution_input import ResolutionInput
     from .inputs.role_data import RoleData
     from .inputs.step_id_and_status import StepIdAndStatus
     from .inputs.tag_data import TagData
+    from .inputs.update_labeling_step_properties_input import (
+        UpdateLabelingStepPropertiesInput,
+    )
     from .inputs.update_password_data import UpdatePasswordData
     from .inputs.update_project_anonymization_input import (
         UpdateProjectAnonymizationInput,
+    )
+    from .inputs.update_review_step_properties_input import (
+        UpdateReviewStepPropertiesInput,
     )
     from .inputs.update_tag_data import UpdateTagData
     from .inputs.user_data import UserData
     from .inputs.user_email_where import UserEmailWhere
     from .inputs.user_where import UserWhere
     from .inputs.webhook_data import WebhookData
+    from .inputs.workflow_step_input import WorkflowStepInput
+    from .inputs.workflow_steps_input import WorkflowStepsInput
 _MODULES = {
+    "AddReviewStepInput": ".inputs.add_review_step_input",
     "AppendLabelData": ".inputs.append_label_data",
     "AppendManyAssetsAsynchronouslyData": ".inputs.append_many_assets_asynchronously_data",
     "AppendManyAssetsData": ".inputs.append_many_assets_data",
@@ -83,6 +98,8 @@ _MODULES = {
     "CreatePluginData": ".inputs.create_plugin_data",
     "CreateProjectData": ".inputs.create_project_data",
     "CreateUserData": ".inputs.create_user_data",
+    "DeleteStepInput": ".inputs.delete_step_input",
+    "EditProjectWorkflowSettingsInput": ".inputs.edit_project_workflow_settings_input",
     "GenerateUpdateUrlData": ".inputs.generate_update_url_data",
     "IssueData": ".inputs.issue_data",
     "IssueToCreate": ".inputs.issue_to_create",
@@ -104,17 +121,22 @@ _MODULES = {
     "ProjectUserWhere": ".inputs.project_user_where",
     "ProjectVersionWhere": ".inputs.project_version_where",
     "ProjectWhere": ".inputs.project_where",
+    "RenameStepInput": ".inputs.rename_step_input",
     "ResolutionInput": ".inputs.resolution_input",
     "RoleData": ".inputs.role_data",
     "StepIdAndStatus": ".inputs.step_id_and_status",
     "TagData": ".inputs.tag_data",
+    "UpdateLabelingStepPropertiesInput": ".inputs.update_labeling_step_properties_input",
     "UpdatePasswordData": ".inputs.update_password_data",
     "UpdateProjectAnonymizationInput": ".inputs.update_project_anonymization_input",
+    "UpdateReviewStepPropertiesInput": ".inputs.update_review_step_properties_input",
     "UpdateTagData": ".inputs.update_tag_data",
     "UserData": ".inputs.user_data",
     "UserEmailWhere": ".inputs.user_email_where",
     "UserWhere": ".inputs.user_where",
     "WebhookData": ".inputs.webhook_data",
+    "WorkflowStepInput": ".inputs.workflow_step_input",
+    "WorkflowStepsInput": ".inputs.workflow_steps_input",
 }
 
 
@@ -132,6 +154,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AddReviewStepInput",
     "AppendLabelData",
     "AppendManyAssetsAsynchronouslyData",
     "AppendManyAssetsData",
@@ -149,6 +172,8 @@ __all__ = [
     "CreatePluginData",
     "CreateProjectData",
     "CreateUserData",
+    "DeleteStepInput",
+    "EditProjectWorkflowSettingsInput",
     "GenerateUpdateUrlData",
     "IssueData",
     "IssueToCreate",
@@ -170,15 +195,20 @@ __all__ = [
     "ProjectUserWhere",
     "ProjectVersionWhere",
     "ProjectWhere",
+    "RenameStepInput",
     "ResolutionInput",
     "RoleData",
     "StepIdAndStatus",
     "TagData",
+    "UpdateLabelingStepPropertiesInput",
     "UpdatePasswordData",
     "UpdateProjectAnonymizationInput",
+    "UpdateReviewStepPropertiesInput",
     "UpdateTagData",
     "UserData",
     "UserEmailWhere",
     "UserWhere",
     "WebhookData",
+    "WorkflowStepInput",
+    "WorkflowStepsInput",
 ]

@@ -4,6 +4,7 @@
 __all__ = [
     "ACTIVATE_PLUGIN_ON_PROJECT_GQL",
     "ADD_ASSETS_TO_REVIEW_GQL",
+    "ADD_REVIEW_STEP_GQL",
     "APPEND_MANY_ASSETS_ASYNCHRONOUSLY_GQL",
     "APPEND_MANY_ASSETS_GQL",
     "APPEND_MANY_LABELS_GQL",
@@ -43,7 +44,9 @@ __all__ = [
     "DELETE_LABELS_GQL",
     "DELETE_PLUGIN_GQL",
     "DELETE_PROJECT_GQL",
+    "DELETE_STEP_GQL",
     "DELETE_TAG_GQL",
+    "EDIT_PROJECT_WORKFLOW_SETTINGS_GQL",
     "EXPORT_ASSETS_ALL_LABELS_GQL",
     "EXPORT_ASSETS_GQL",
     "EXPORT_LABEL_ROWS_GQL",
@@ -72,10 +75,12 @@ __all__ = [
     "PROJECT_TO_COPY_GQL",
     "PROJECT_USERS_GQL",
     "PROJECT_VERSIONS_GQL",
+    "RENAME_STEP_GQL",
     "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
     "STEPS_OF_PROJECT_GQL",
     "UNCHECK_TAG_GQL",
+    "UPDATE_LABELING_STEP_PROPERTIES_GQL",
     "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROJECT_ANONYMIZATION_GQL",
@@ -86,10 +91,12 @@ __all__ = [
     "UPDATE_PROPERTIES_IN_PROJECT_VERSION_GQL",
     "UPDATE_PROPERTIES_IN_ROLE_GQL",
     "UPDATE_PROPERTIES_IN_USER_GQL",
+    "UPDATE_REVIEW_STEP_PROPERTIES_GQL",
     "UPDATE_TAG_GQL",
     "UPDATE_WEBHOOK_GQL",
     "USERS_GQL",
     "VIEWER_GQL",
+    "WORKFLOW_OF_PROJECT_GQL",
 ]
 
 UPDATE_PROPERTIES_IN_ASSETS_GQL = """
@@ -1719,5 +1726,236 @@ fragment UserProfile on User {
   organizationId
   createdAt
   updatedAt
+}
+"""
+
+WORKFLOW_OF_PROJECT_GQL = """
+query WorkflowOfProject($where: ProjectWhere!) {
+  data: projects(where: $where, first: 1, skip: 0) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
+}
+"""
+
+EDIT_PROJECT_WORKFLOW_SETTINGS_GQL = """
+mutation EditProjectWorkflowSettings($input: EditProjectWorkflowSettingsInput!) {
+  data: editProjectWorkflowSettings(input: $input) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
+}
+"""
+
+ADD_REVIEW_STEP_GQL = """
+mutation AddReviewStep($input: AddReviewStepInput!) {
+  data: addReviewStep(input: $input) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
+}
+"""
+
+UPDATE_LABELING_STEP_PROPERTIES_GQL = """
+mutation UpdateLabelingStepProperties($input: UpdateLabelingStepPropertiesInput!) {
+  data: updateLabelingStepProperties(input: $input) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
+}
+"""
+
+UPDATE_REVIEW_STEP_PROPERTIES_GQL = """
+mutation UpdateReviewStepProperties($input: UpdateReviewStepPropertiesInput!) {
+  data: updateReviewStepProperties(input: $input) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
+}
+"""
+
+DELETE_STEP_GQL = """
+mutation DeleteStep($input: DeleteStepInput!) {
+  data: deleteStep(input: $input) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
+}
+"""
+
+RENAME_STEP_GQL = """
+mutation RenameStep($input: RenameStepInput!) {
+  data: renameStep(input: $input) {
+    ...ProjectWorkflow
+  }
+}
+
+fragment ProjectWorkflow on Project {
+  id
+  workflowVersion
+  enforceStepSeparation
+  steps {
+    ...Step
+  }
+}
+
+fragment Step on ProjectStep {
+  id
+  name
+  type
+  stepGroupId
+  consensusCoverage
+  numberOfExpectedLabelsForConsensus
+  stepCoverage
+  sendBackStepId
+  useHoneypot
+  assignees {
+    id
+    email
+  }
 }
 """

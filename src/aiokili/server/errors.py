@@ -12,11 +12,18 @@ logger = logging.getLogger("aiokili.server")
 
 
 class ServerError(Exception):
-    """A user-facing error: the message says what is wrong and how to fix it."""
+    """A user-facing error: the message says what is wrong and how to fix it.
 
-    def __init__(self, message: str, code: str = "BAD_USER_INPUT") -> None:
+    ``context``: sent as ``extensions.context`` (the platform's lock reasons,
+    ``{"reason": "NotInStepAssignees"}``, which the official SDK reads).
+    """
+
+    def __init__(
+        self, message: str, code: str = "BAD_USER_INPUT", context: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.context = context
 
     @classmethod
     def not_found(cls, kind: str, ident: str) -> ServerError:
@@ -59,6 +66,8 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         formatted["message"] = "Internal server error: the local server failed on this request."
         code = "INTERNAL_SERVER_ERROR"
     formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    if isinstance(original, ServerError) and original.context:
+        formatted["extensions"]["context"] = dict(original.context)
     return formatted
 
 

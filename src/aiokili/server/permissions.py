@@ -62,6 +62,19 @@ def _label_need(args: Args, caller: Access) -> str:
     return need
 
 
+def _workflow_need(args: Args, _: Access) -> str:
+    """Workflow settings: ADMIN; a change of steps' assignees only (managing labelers and
+    reviewers): TEAM_MANAGER."""
+    data = args.get("input") or {}
+    given = {k for k, v in data.items() if v is not None} - {"projectId", "stepId"}
+    steps = data.get("steps") or {}
+    if given == {"steps"} and not steps.get("creates") and not steps.get("deletes"):
+        updates = steps.get("updates") or []
+        if updates and all(set(u) <= {"id", "assignees"} for u in updates):
+            return "TEAM_MANAGER"
+    return "TEAM_MANAGER" if given == {"assignees"} else "ADMIN"
+
+
 def _issue_need(args: Args, _: Access) -> str:
     """Questions: any member; issues (about someone's label): REVIEWER or above."""
     kinds = {str(i.get("type")) for i in args.get("issues") or []}
@@ -117,6 +130,24 @@ def _membership(call: Call) -> tuple[str, str | None]:
             "where.user.email."
         )
     return str(project_id), _member_role(call, str(project_id), email, data.get("userID"))
+
+
+def _label_step(call: Call) -> None:
+    """Labels made at a review step (``data.stepId``): REVIEWER or above."""
+    step_id = (call.args.get("data") or {}).get("stepId")
+    if not step_id:
+        return
+    row = call.c.execute(
+        "SELECT project_id, name, type FROM project_steps WHERE id = ?", (step_id,)
+    ).fetchone()
+    if row is None or row[2] != "REVIEW":
+        return  # an unknown step: the resolver names it
+    role = call.roles.get(row[0])
+    if role is not None and RANK[role] < RANK["REVIEWER"]:
+        raise denied(
+            f'{call.name} at step "{row[1]}", a review step, needs the project role REVIEWER or '
+            f'above in project "{row[0]}" (you are {role}): ask an ADMIN of the project.'
+        )
 
 
 def _change_role(call: Call) -> None:
@@ -288,16 +319,20 @@ RULES: dict[str, Rule] = {
     "Mutation.updatePropertiesInProjectVersion": Rule(
         "ADMIN", (Find("ProjectVersion", "where.id", True),)
     ),
-    # workflow settings
+    # workflow settings; a step's assignees: labelers and reviewers, a TEAM_MANAGER's
     "Mutation.editProjectWorkflowSettings": Rule(
-        "ADMIN", (_project("input.projectId", required=True),)
+        _workflow_need,
+        (_project("input.projectId", required=True),),
+        why="assignees only: TEAM_MANAGER",
     ),
     "Mutation.addReviewStep": Rule("ADMIN", (_project("input.projectId", required=True),)),
     "Mutation.updateLabelingStepProperties": Rule(
         "ADMIN", (_project("input.projectId", required=True),)
     ),
     "Mutation.updateReviewStepProperties": Rule(
-        "ADMIN", (_project("input.projectId", required=True),)
+        _workflow_need,
+        (_project("input.projectId", required=True),),
+        why="assignees only: TEAM_MANAGER",
     ),
     "Mutation.deleteStep": Rule("ADMIN", (_project("input.projectId", required=True),)),
     "Mutation.renameStep": Rule("ADMIN", (_project("input.projectId", required=True),)),
@@ -355,6 +390,8 @@ RULES: dict[str, Rule] = {
             *_assets("data.labelsData[].assetID", *_ASSET_WHERE),
             Find("User", "data.labelsData[].authorID", missing_ok=True),
         ),
+        check=_label_step,
+        why="at a step: its assignees (store/step_work.py)",
     ),
     "Mutation.appendToLabels": Rule(
         _label_need,

@@ -20,6 +20,7 @@ from .domains import (
     members,
     plugins,
     projects,
+    steps,
     tags,
     users,
     versions,
@@ -39,6 +40,7 @@ _DOMAINS = (
     issues,
     tags,
     workflow,
+    steps,
     plugins,
     label_feed,
 )

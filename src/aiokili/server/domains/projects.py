@@ -19,7 +19,7 @@ from .common import constants, page, required_id
 query = QueryType()
 mutation = MutationType()
 project_type = ObjectType("Project")
-constants(project_type, {"stepGroups": [], "dataConnections": [], "enforceStepSeparation": False})
+constants(project_type, {"stepGroups": [], "dataConnections": []})
 for _name, _default in PROJECT_DEFAULTS.items():
 
     def _resolve_prop(project: ProjectRow, _: Info, _n: str = _name, _d: Any = _default) -> Any:

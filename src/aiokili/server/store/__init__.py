@@ -69,6 +69,7 @@ class SQLiteStore:
             events.LABEL_UPDATES_DDL,
         ):
             self.db.script(ddl)
+        steps.add_columns(self.db)  # older files
         self.users = users.UserRepository(self.db)
         self.projects = projects.ProjectRepository(self.db)
         self.members = members.MemberRepository(self.db)

@@ -12,7 +12,13 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-LABEL_TABLES = ("label_categories", "label_marks", "sent_back_labels", "issues")  # label_id
+LABEL_TABLES = (
+    "label_categories",
+    "label_marks",
+    "sent_back_labels",
+    "issues",
+    "label_steps",
+)  # label_id
 ASSET_TABLES = (
     "issues",
     "asset_assignees",

@@ -2,9 +2,9 @@
 
 A project copy, made in one transaction, has the source's input type, json interface,
 settings (instructions, quality settings, metadata properties, compliance tags,
-anonymization...), workflow steps (new ids, same names and order) and tags; its title is
-the source's (the SDKs then set the title they chose), its description is empty, it is not
-archived, and its author is the caller. With assets, each asset is copied with its content,
+anonymization...), workflow steps (new ids; same names, order, settings and assignees)
+and tags; its title is the source's (the SDKs then set the title they chose), its
+description is empty, it is not archived, and its author is the caller. With assets, each asset is copied with its content,
 json content, metadata, external id, honeypot flag and properties (resolution, page
 resolutions, consensus use), as a new import: To do in the first step, no labels, no
 assignees, default priority. An uploaded file gets a copy of its own (a hard link when the
@@ -81,13 +81,13 @@ class CopyRepository:
                 ),
             )
             members.add_creator(c, project_id, author_id)
-            _copy_steps(c, source_id, project_id)
             c.execute(
                 "INSERT INTO project_tags SELECT ?, tag_id FROM project_tags WHERE project_id = ?",
                 (project_id, source_id),
             )
             if with_members:
                 _copy_members(c, source_id, project_id)
+            steps.copy_steps(c, source_id, project_id)
             if with_assets:
                 properties = self._copy_assets(c, source_id, project_id, at)
         if source_id in self.projects.anonymized:
@@ -208,16 +208,6 @@ class CopyRepository:
             )
             label_marks.refresh(c, [dst_asset_id])
         return True
-
-
-def _copy_steps(c: sqlite3.Connection, source_id: str, project_id: str) -> None:
-    """The source's workflow steps, with new ids (none: the copy is legacy V1 too)."""
-    c.execute(
-        "INSERT INTO project_steps (id, project_id, name, type, position) "
-        "SELECT 'c' || lower(hex(randomblob(12))), ?, name, type, position "
-        "FROM project_steps WHERE project_id = ? ORDER BY position",
-        (project_id, source_id),
-    )
 
 
 def _copy_members(c: sqlite3.Connection, source_id: str, project_id: str) -> None:

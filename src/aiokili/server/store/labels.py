@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
-from . import access, steps
+from . import access, step_work, steps
 from . import marks as label_marks
 from .cascade import delete_labels
 from .columns import Columns, insert_sql
@@ -39,8 +39,6 @@ CREATE TABLE IF NOT EXISTS label_categories (
     + label_marks.DDL
 )
 _DELETABLE = ("PREDICTION", "INFERENCE")
-# the workflow transition (steps.py) of an asset given a label made at a step of this type
-_TRANSITION = {"DEFAULT": "label", "REVIEW": "review"}
 
 
 @dataclass(frozen=True)
@@ -148,19 +146,17 @@ class LabelRepository:
     ) -> list[LabelRow]:
         """Write labels (one transaction); refuse all if an asset is missing.
 
-        DEFAULT / REVIEW labels move their asset through the ``label`` / ``review``
-        transition of ``steps.py`` (unless not ``set_status``: a honeypot answer leaves the
-        asset in the queue). ``step_id``: the step the labels are made at (checked); its
-        type, not the label type, then picks the transition.
+        DEFAULT / REVIEW labels are made at a step, which the caller must be allowed to
+        work at, and move their asset on from it (``step_work.py``; unless not
+        ``set_status``: a honeypot answer leaves the asset in the queue). ``step_id``: the
+        step the labels are made at (checked).
         """
         counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
         at = now()
         with self.db.write() as c:
             projects = _projects(c, project_id, [lb.asset_id for lb in labels])
-            kind = labels[0].label_type
             if step_id is not None:
-                step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
-                kind = step_kind if kind in _TRANSITION else kind
+                steps.step_type(c, step_id, sorted(set(projects.values())))
             rows = [
                 LabelRow(
                     id=new_id(),
@@ -181,9 +177,8 @@ class LabelRepository:
                 delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
             c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
             _insert_categories(c, [r.id for r in rows], counts)
-            move = _TRANSITION.get(kind) if set_status else None
-            if move:
-                steps.transition(c, [r.asset_id for r in rows], move, at)
+            work = [step_work.Work(r.id, r.asset_id, r.author_id, r.project_id) for r in rows]
+            step_work.record(c, work, labels[0].label_type, step_id, at, move=set_status)
             if labels[0].label_type in label_marks.MARKED_TYPES:
                 label_marks.refresh(c, [r.asset_id for r in rows])
         return rows
