@@ -14,7 +14,8 @@ runs (V2: one labeling step, first, then review steps), or nothing is written:
 * coverages are percentages (0-100): ``consensusCoverage`` of the labeling step (with
   ``numberOfExpectedLabelsForConsensus`` >= 2 when above 0; 0 or null turns consensus
   off and clears both), ``stepCoverage`` of a review step;
-* a review step sends assets back (``sendBackStepId``) to a step before it;
+* a review step sends assets back (``sendBackStepId``) to a step before it (the labeling
+  step when none is set, or when its send-back step is deleted);
 * assignees are user ids of members of the project, and a review step takes no LABELER;
 * step groups (``stepGroupId``) are the multi-group workflow's (V3): refused.
 
@@ -107,6 +108,9 @@ class Workflow:
             )
         self.drafts.remove(draft)
         self.deleted.append(draft.id)
+        for other in self.drafts:  # they send assets back to the labeling step again
+            if other.send_back_step_id == draft.id:
+                other.send_back_step_id = None
 
     def update(self, data: Mapping[str, Any], arg: str) -> Draft:
         draft = self.step(data.get("id"), f"{arg}.id")
