@@ -42,7 +42,7 @@ async def test_get_steps(kili: aiokili.AsyncKili, local_server: LocalServer) -> 
     assert [s.name for s in await kili.get_steps(project_id, fields=["name"])] == [
         "Labeling", "Review"
     ]  # fmt: skip
-    with pytest.raises(KiliInputError, match="Unknown field 'steps.nmae'"):
+    with pytest.raises(KiliInputError, match=r"Unknown field 'steps\.nmae'"):
         await kili.get_steps(project_id, fields=["nmae"])
     with pytest.raises(NotFoundError, match="does not exist"):
         await kili.get_steps("no-such-project")
