@@ -112,17 +112,25 @@ def _check(
             role = access.role_in(c, project_id, caller)
             if role not in ("LABELER", "REVIEWER"):
                 continue
-            for item in (w for w in work if w.project_id == project_id):
-                _assigned(c, made_at[item.asset_id], caller.user_id, role)
+            at = {made_at[w.asset_id].id: made_at[w.asset_id] for w in work
+                  if w.project_id == project_id}  # fmt: skip
+            listed = steps.assignees(c, list(at))
+            for step_id, step in at.items():
+                _assigned(c, step, listed[step_id], caller.user_id, role)
     separated = {p for p in {w.project_id for w in work} if _separated(c, p)}
     for item in work:
         if item.project_id in separated:
             _not_elsewhere(c, item, made_at[item.asset_id], flows[item.project_id])
 
 
-def _assigned(c: sqlite3.Connection, step: steps.Step, user_id: str, role: str) -> None:
+def _assigned(
+    c: sqlite3.Connection,
+    step: steps.Step,
+    listed: Sequence[dict[str, str]],
+    user_id: str,
+    role: str,
+) -> None:
     """Refuse a LABELER / REVIEWER who is not among the step's assignees (if it has any)."""
-    listed = steps.assignees(c, [step.id])[step.id]
     if not listed or any(a["id"] == user_id for a in listed):
         return
     email = _email(c, user_id)

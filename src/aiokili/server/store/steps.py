@@ -88,7 +88,7 @@ class Step:
         """Whether this review step's coverage takes the asset (a stable share: see the
         module docstring)."""
         coverage = 100 if self.step_coverage is None else self.step_coverage
-        return _bucket(self.id, asset_id) < coverage
+        return coverage >= 100 or (coverage > 0 and _bucket(self.id, asset_id) < coverage)
 
     def in_consensus(self, asset_id: str, flagged: bool | None) -> bool:
         """Whether the asset needs several labels at this labeling step: ``flagged`` (its
@@ -261,14 +261,21 @@ def _after(flow: Flow, done: Step, asset_id: str) -> Place:
 
 
 def _write(c: sqlite3.Connection, places: Mapping[str, Place], at: str, extra: str = "") -> None:
-    c.executemany(
-        "UPDATE assets SET status = ?, updated_at = ?, step_id = ?, step_status = ?, "
-        f"step_group_name = NULL{', ' + extra if extra else ''} WHERE id = ?",
-        [
-            (status, at, step.id if step else None, step_status if step else None, asset_id)
-            for asset_id, (status, step, step_status) in places.items()
-        ],
+    """Write the places: one ``UPDATE`` per distinct place."""
+    groups: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for asset_id, (status, step, step_status) in places.items():
+        key = (status, step.id if step else None, step_status if step else None)
+        groups.setdefault(key, []).append(asset_id)
+    sets = (
+        "status = ?, updated_at = ?, step_id = ?, step_status = ?, step_group_name = NULL"
+        f"{', ' + extra if extra else ''}"
     )
+    for (status, step_id, step_status), ids in groups.items():
+        for part in chunks(ids):
+            c.execute(
+                f"UPDATE assets SET {sets} WHERE id IN ({marks(len(part))})",
+                [status, at, step_id, step_status, *part],
+            )
 
 
 def _located(
