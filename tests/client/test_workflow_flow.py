@@ -233,3 +233,18 @@ async def test_managers_write_at_any_step(kili: aiokili.AsyncKili, team: Team) -
     await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")],
                              label_type="REVIEW")  # fmt: skip
     assert (await _where(kili, p))["img-0000"] == ("TO_REVIEW", "Review 2", "TO_DO")
+
+
+async def test_a_honeypot_answer_is_work_at_no_step(kili: aiokili.AsyncKili, team: Team) -> None:
+    """With enforce_step_separation, a honeypot's answer does not bind its author to a step."""
+    p = team.project_id
+    await kili.update_project_workflow(p, enforce_step_separation=True)
+    ids = await import_images(kili, p, 1)
+    await kili.create_honeypot(answer("A"), asset_id=ids[0])
+    assert (await _where(kili, p))["img-0000"] == ("TODO", "Labeling", "TO_DO")  # still queued
+    await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")])
+    assert (await _where(kili, p))["img-0000"] == ("TO_REVIEW", "Review 1", "TO_DO")
+    with pytest.raises(BulkOperationError, match="already worked on another step"):
+        await kili.append_labels(
+            asset_id_array=ids, json_response_array=[answer("A")], label_type="REVIEW"
+        )

@@ -4,7 +4,7 @@ where the asset goes next.
 A DEFAULT or REVIEW label is made at a step: the one ``stepId`` names, else the labeling
 step for a DEFAULT label, and for a REVIEW label the review step the asset waits in (the
 first review step if it waits in none). The step is recorded with the label
-(``label_steps``).
+(``label_steps``; ``''`` for a honeypot's answer, made at no step).
 
 Who may write there, besides the role the permission table asks (``permissions.py``: a
 REVIEWER at a review step), follows the platform's lock reasons (``extensions.context.
@@ -51,10 +51,15 @@ def record(
     *,
     move: bool,
 ) -> None:
-    """Check and record the step of each label (see the module docstring); with ``move``,
-    move each asset on from it. Refuses all (nothing is written) if one label may not be
-    made."""
+    """Check and record the step of each label (see the module docstring) and move each
+    asset on from it. Refuses all (nothing is written) if one label may not be made. Not
+    ``move``: labels made at no step (a honeypot's answer), recorded as such."""
     if label_type not in WORK_TYPES or not work:
+        return
+    if not move:
+        c.executemany(
+            "INSERT OR REPLACE INTO label_steps VALUES (?, '')", [(w.label_id,) for w in work]
+        )
         return
     flows = steps.Flows(c)
     current = _current_steps(c, [w.asset_id for w in work])
@@ -73,10 +78,8 @@ def record(
             "INSERT OR REPLACE INTO label_steps VALUES (?, ?)",
             [(w.label_id, made_at[w.asset_id].id) for w in work if w.asset_id in made_at],
         )
-    if move:
-        steps.advance(c, made_at, flows, at)
-        name = "review" if label_type == "REVIEW" else "label"
-        steps.transition(c, legacy, name, at)
+    steps.advance(c, made_at, flows, at)
+    steps.transition(c, legacy, "review" if label_type == "REVIEW" else "label", at)
 
 
 def _step_of(
@@ -160,6 +163,8 @@ def _not_elsewhere(c: sqlite3.Connection, item: Work, step: steps.Step, flow: st
         (item.asset_id, item.author_id, item.label_id),
     ).fetchall()
     for label_type, step_id in rows:
+        if step_id == "":  # a honeypot's answer: made at no step
+            continue
         if step_id is None:  # written before steps were recorded: the step of its type
             made = first if label_type == "DEFAULT" else review
             step_id = made.id if made else None
