@@ -14,9 +14,12 @@ logger = logging.getLogger("aiokili.server")
 class ServerError(Exception):
     """A user-facing error: the message says what is wrong and how to fix it."""
 
-    def __init__(self, message: str, code: str = "BAD_USER_INPUT") -> None:
+    def __init__(
+        self, message: str, code: str = "BAD_USER_INPUT", context: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.context = context  # ``extensions.context`` (e.g. a lock's ``reason``)
 
     @classmethod
     def not_found(cls, kind: str, ident: str) -> ServerError:
@@ -51,6 +54,11 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, ServerError):
         code = original.code
+        if original.context is not None:
+            formatted["extensions"] = {
+                **(formatted.get("extensions") or {}),
+                "context": original.context,
+            }
     elif original is None:
         code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
     elif _is_user_error(error):  # a scalar parser refusing a value (PageSize...)

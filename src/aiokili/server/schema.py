@@ -14,6 +14,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 from . import guard, permissions
 from .compat import apply_graphql_core_compat
 from .domains import (
+    asset_admin,
     assets,
     issues,
     labels,
@@ -39,6 +40,7 @@ _DOMAINS = (
     issues,
     tags,
     workflow,
+    asset_admin,
     plugins,
     label_feed,
 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
-from . import access, steps
+from . import access, admin, steps
 from . import marks as label_marks
 from .cascade import delete_labels
 from .columns import Columns, insert_sql
@@ -157,6 +157,9 @@ class LabelRepository:
         at = now()
         with self.db.write() as c:
             projects = _projects(c, project_id, [lb.asset_id for lb in labels])
+            admin.refuse_locked(
+                c, [(lb.asset_id, lb.author_id) for lb in labels], labels[0].label_type
+            )
             kind = labels[0].label_type
             if step_id is not None:
                 step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
