@@ -13,7 +13,9 @@ from .operations import (
     APPEND_TO_ROLES_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    ASSETS_METADATA_GQL,
     ASSETS_TO_UPDATE_GQL,
+    ASSIGN_ASSETS_GQL,
     CHECK_TAG_GQL,
     COPIED_ASSETS_GQL,
     COPIED_LABELS_GQL,
@@ -76,8 +78,12 @@ from .operations import (
     PROJECTS_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    SET_ASSET_CONSENSUS_GQL,
+    SET_ASSETS_PRIORITY_GQL,
+    SKIP_ASSET_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UNSKIP_ASSET_GQL,
     UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
     UPDATE_PROJECT_ANONYMIZATION_GQL,
@@ -111,11 +117,13 @@ if TYPE_CHECKING:
     )
     from .asset_ids import AssetIds, AssetIdsData
     from .assets import Assets, AssetsData
+    from .assets_metadata import AssetsMetadata, AssetsMetadataData
     from .assets_to_update import (
         AssetsToUpdate,
         AssetsToUpdateData,
         AssetsToUpdateDataProject,
     )
+    from .assign_assets import AssignAssets, AssignAssetsData
     from .base_client import KiliBaseClient
     from .base_model import BaseModel, Upload
     from .check_tag import CheckTag, CheckTagData
@@ -333,12 +341,16 @@ if TYPE_CHECKING:
         SendAssetsBackToQueue,
         SendAssetsBackToQueueData,
     )
+    from .set_asset_consensus import SetAssetConsensus
+    from .set_assets_priority import SetAssetsPriority, SetAssetsPriorityData
+    from .skip_asset import SkipAsset, SkipAssetData
     from .steps_of_project import (
         StepsOfProject,
         StepsOfProjectData,
         StepsOfProjectDataSteps,
     )
     from .uncheck_tag import UncheckTag, UncheckTagData
+    from .unskip_asset import UnskipAsset
     from .update_password import UpdatePassword, UpdatePasswordData
     from .update_plugin_runner import UpdatePluginRunner
     from .update_project_anonymization import (
@@ -409,9 +421,13 @@ _LAZY_IMPORTS = {
     "AssetWhere": ".input_types",
     "Assets": ".assets",
     "AssetsData": ".assets",
+    "AssetsMetadata": ".assets_metadata",
+    "AssetsMetadataData": ".assets_metadata",
     "AssetsToUpdate": ".assets_to_update",
     "AssetsToUpdateData": ".assets_to_update",
     "AssetsToUpdateDataProject": ".assets_to_update",
+    "AssignAssets": ".assign_assets",
+    "AssignAssetsData": ".assign_assets",
     "BaseModel": ".base_model",
     "CheckTag": ".check_tag",
     "CheckTagData": ".check_tag",
@@ -596,6 +612,11 @@ _LAZY_IMPORTS = {
     "RoleData": ".input_types",
     "SendAssetsBackToQueue": ".send_assets_back_to_queue",
     "SendAssetsBackToQueueData": ".send_assets_back_to_queue",
+    "SetAssetConsensus": ".set_asset_consensus",
+    "SetAssetsPriority": ".set_assets_priority",
+    "SetAssetsPriorityData": ".set_assets_priority",
+    "SkipAsset": ".skip_asset",
+    "SkipAssetData": ".skip_asset",
     "Status": ".enums",
     "StatusInStep": ".enums",
     "StepIdAndStatus": ".input_types",
@@ -607,6 +628,7 @@ _LAZY_IMPORTS = {
     "TagData": ".input_types",
     "UncheckTag": ".uncheck_tag",
     "UncheckTagData": ".uncheck_tag",
+    "UnskipAsset": ".unskip_asset",
     "UpdatePassword": ".update_password",
     "UpdatePasswordData": ".input_types",
     "UpdatePluginRunner": ".update_plugin_runner",
@@ -671,8 +693,10 @@ __all__ = [
     "APPEND_TO_LABELS_GQL",
     "APPEND_TO_ROLES_GQL",
     "ASSETS_GQL",
+    "ASSETS_METADATA_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
+    "ASSIGN_ASSETS_GQL",
     "ActivatePluginOnProject",
     "AddAssetsToReview",
     "AddAssetsToReviewData",
@@ -709,9 +733,13 @@ __all__ = [
     "AssetWhere",
     "Assets",
     "AssetsData",
+    "AssetsMetadata",
+    "AssetsMetadataData",
     "AssetsToUpdate",
     "AssetsToUpdateData",
     "AssetsToUpdateDataProject",
+    "AssignAssets",
+    "AssignAssetsData",
     "BaseModel",
     "CHECK_TAG_GQL",
     "COPIED_ASSETS_GQL",
@@ -959,9 +987,17 @@ __all__ = [
     "ResumeLabelCreatedOrUpdatedData",
     "RoleData",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
+    "SET_ASSETS_PRIORITY_GQL",
+    "SET_ASSET_CONSENSUS_GQL",
+    "SKIP_ASSET_GQL",
     "STEPS_OF_PROJECT_GQL",
     "SendAssetsBackToQueue",
     "SendAssetsBackToQueueData",
+    "SetAssetConsensus",
+    "SetAssetsPriority",
+    "SetAssetsPriorityData",
+    "SkipAsset",
+    "SkipAssetData",
     "Status",
     "StatusInStep",
     "StepIdAndStatus",
@@ -972,6 +1008,7 @@ __all__ = [
     "Tag",
     "TagData",
     "UNCHECK_TAG_GQL",
+    "UNSKIP_ASSET_GQL",
     "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
     "UPDATE_PROJECT_ANONYMIZATION_GQL",
@@ -987,6 +1024,7 @@ __all__ = [
     "USERS_GQL",
     "UncheckTag",
     "UncheckTagData",
+    "UnskipAsset",
     "UpdatePassword",
     "UpdatePasswordData",
     "UpdatePasswordData",

@@ -35,7 +35,7 @@ with warnings.catch_warnings():
     )
 try:  # a project with workflow steps: update_asset_consensus instead
     client.update_properties_in_assets(asset_ids=[a], is_used_for_consensus_array=[True])
-except Exception as exc:  # noqa: BLE001 - its type and message are the result
+except Exception as exc:  # its type and message are the result
     out["consensus_refused"] = [type(exc).__name__, str(exc)]
 out["renamed"] = client.change_asset_external_ids(new_external_ids=["a2"], asset_ids=[a])
 out["renamed_by_external_id"] = client.change_asset_external_ids(
