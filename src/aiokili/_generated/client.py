@@ -1381,6 +1381,7 @@ class GeneratedClient(KiliBaseClient):
         self,
         project_id: str,
         updated_at_gte: Union[Optional[str], "UnsetType"] = UNSET,
+        after: Union[Optional[str], "UnsetType"] = UNSET,
         **kwargs: Any,
     ) -> AsyncIterator["ResumeLabelCreatedOrUpdated"]:
         from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
@@ -1388,6 +1389,7 @@ class GeneratedClient(KiliBaseClient):
         variables: dict[str, object] = {
             "projectID": project_id,
             "updatedAtGte": updated_at_gte,
+            "after": after,
         }
         async for data in self.execute_ws(
             query=RESUME_LABEL_CREATED_OR_UPDATED_GQL,

@@ -1509,8 +1509,12 @@ fragment User on User {
 """
 
 RESUME_LABEL_CREATED_OR_UPDATED_GQL = """
-subscription ResumeLabelCreatedOrUpdated($projectID: ID!, $updatedAtGte: String) {
-  data: labelCreatedOrUpdated(projectID: $projectID, updatedAtGte: $updatedAtGte) {
+subscription ResumeLabelCreatedOrUpdated($projectID: ID!, $updatedAtGte: String, $after: String) {
+  data: labelCreatedOrUpdated(
+    projectID: $projectID
+    updatedAtGte: $updatedAtGte
+    after: $after
+  ) {
     ...Label
   }
 }
