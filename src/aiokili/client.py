@@ -10,6 +10,7 @@ from ._core.background import Background
 from ._core.base import Core, Domain
 from ._core.graphql import KiliGraphQLClient
 from ._core.settings import Settings
+from .assets.admin import AssetAdminMethods
 from .assets.methods import AssetMethods
 from .assets.updates import AssetUpdateMethods
 from .exports.methods import ExportMethods
@@ -36,6 +37,7 @@ class AsyncKili(
     ProjectVersionMethods,
     TagMethods,
     AssetMethods,
+    AssetAdminMethods,
     AssetUpdateMethods,
     LabelMethods,
     LabelMutationMethods,

@@ -13,12 +13,16 @@ async with kili.label_created_or_updated(project_id) as labels:
 * A lost connection is reopened with the client's retry policy: ``max_retries``
   consecutive failed attempts, full-jitter exponential waits between them (the counter
   starts again once a connection is acknowledged); then ``APIConnectionError``.
+* Only what changes after the subscription starts: a label written just before is not
+  delivered (the local server's ``connection_ack`` says where its label feed stands, and
+  aiokili subscribes from exactly there).
 * Resuming: on reconnection aiokili asks the server to replay the project's labels updated
   since the last one received (``updatedAtGte``, minus a small margin for writes committed
-  out of timestamp order) and drops those it already gave you (same ``id`` and
-  ``updatedAt``): nothing lost, nothing repeated. A server without that argument (Kili's
-  own API) is subscribed to again without it, and a warning says events sent during the
-  gap may be missing.
+  out of timestamp order), never those changed before the subscription started (the same
+  feed position; or ``updated_at_gte`` if you gave one), and drops those it already gave
+  you (same ``id`` and ``updatedAt``): nothing lost, nothing repeated. A server without
+  those arguments (Kili's own API) is subscribed to again without them, and a warning says
+  events sent during the gap may be missing.
 * Breaking out, ``aclose()``, leaving ``async with`` or cancelling the task closes the
   websocket (``complete`` then a normal close).
 * Needs an asyncio event loop (the ``websockets`` package does not run on trio).
@@ -140,6 +144,9 @@ class LabelSubscription:
         self.project_id = project_id
         self.subscription_id = f"labels-{project_id}"
         self._resume_from = updated_at_gte
+        self._floor = updated_at_gte  # nothing older is ever replayed
+        self._feed_start: str | None = None  # the server's label feed cursor when it started
+        self._acknowledged = False
         self._resumable = True
         self._seen: collections.OrderedDict[tuple[str, datetime], None] = collections.OrderedDict()
         self._events: AsyncGenerator[Label, None] | None = None
@@ -277,15 +284,18 @@ class LabelSubscription:
             while True:
                 message = json.loads(await ws.recv())
                 if message.get("type") == "connection_ack":
+                    self._acknowledged_by(message.get("payload"))
                     break
                 if message.get("type") == "ping":
                     await ws.send(json.dumps({"type": "pong"}))
         variables: dict[str, Any] = {"projectID": self.project_id}
         document, name = LABEL_CREATED_OR_UPDATED_GQL, "LabelCreatedOrUpdated"
-        if self._resume_from is not None and self._resumable:
+        if (self._resume_from is not None or self._feed_start is not None) and self._resumable:
             document, name = RESUME_LABEL_CREATED_OR_UPDATED_GQL, "ResumeLabelCreatedOrUpdated"
-            margin = REPLAY_MARGIN if self._seen else timedelta(0)  # exact before any label
-            variables["updatedAtGte"] = serialize_datetime(self._resume_from - margin)
+            if self._feed_start is not None:  # only labels changed after the subscription started
+                variables["after"] = self._feed_start
+            if self._resume_from is not None:
+                variables["updatedAtGte"] = serialize_datetime(self._replay_since())
         elif self._resume_from is not None:
             logger.warning(
                 "label subscription: the server cannot replay missed events; "
@@ -300,6 +310,23 @@ class LabelSubscription:
                 }
             )
         )
+
+    def _acknowledged_by(self, payload: Any) -> None:
+        """The first ``connection_ack``: where the server's label feed stands (the local
+        server says; Kili's API does not), unless ``updated_at_gte`` asked for history."""
+        if self._acknowledged:
+            return
+        self._acknowledged = True
+        found = payload.get("labelFeedCursor") if isinstance(payload, dict) else None
+        if isinstance(found, str) and self._floor is None:
+            self._feed_start = found
+
+    def _replay_since(self) -> datetime:
+        """Where a resumed subscription's replay starts: the last label received, minus
+        the margin (exactly ``updated_at_gte`` before any), never before ``updated_at_gte``."""
+        assert self._resume_from is not None
+        since = self._resume_from - (REPLAY_MARGIN if self._seen else timedelta(0))
+        return max(since, self._floor) if self._floor is not None else since
 
     async def _receive(self, ws: Any) -> AsyncIterator[Label]:
         try:
@@ -351,7 +378,8 @@ class LabelSubscription:
         codes = {detail.code for detail in error.errors}
         if _LAGGING in codes:
             raise _Reconnect("the server dropped this slow subscriber", immediately=True)
-        if self._resume_from is not None and self._resumable and _replay_refused(error):
+        resuming = self._resume_from is not None or self._feed_start is not None
+        if resuming and self._resumable and _replay_refused(error):
             # a server that cannot replay (Kili's API): subscribe without it
             self._resumable = False
             raise _Reconnect("the server does not replay events", immediately=True)
@@ -360,12 +388,12 @@ class LabelSubscription:
 
 def _replay_refused(error: GraphQLError) -> bool:
     """Whether the server refused the resume document, whose only difference from the plain
-    one is its ``updatedAtGte`` argument: a validation failure, told by its code. A server
-    that sends no code (graphql-ws servers need not) is believed when its message names
-    the argument."""
+    one is its ``updatedAtGte`` and ``after`` arguments: a validation failure, told by its
+    code. A server that sends no code (graphql-ws servers need not) is believed when its
+    message names an argument."""
     return any(
         detail.code == "GRAPHQL_VALIDATION_FAILED"
-        or (detail.code is None and "updatedAtGte" in detail.message)
+        or (detail.code is None and ("updatedAtGte" in detail.message or "after" in detail.message))
         for detail in error.errors
     )
 

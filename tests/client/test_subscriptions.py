@@ -4,7 +4,7 @@ subscribers, reconnection without loss nor repeats, clean closing, typed errors.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -311,6 +311,124 @@ async def test_updated_at_gte_replays_then_follows(
                     asset_id_array=assets[2:], json_response_array=[answer("B")]
                 )
     assert [label.id for label in got] == before + after
+
+
+async def _listen(
+    subscription: aiokili.LabelSubscription,
+    server: LocalServer,
+    project_id: str,
+    write: Callable[[], Awaitable[list[str]]],
+    last: Callable[[], Awaitable[str]],
+) -> list[aiokili.Label]:
+    """Subscribe; once subscribed, ``write`` (the ids it should bring); once they all came,
+    ``last`` (one more label's id): return every label that came up to it. Polls are read
+    in order, so a label that should not have come would be among them."""
+    got: list[aiokili.Label] = []
+
+    async def listen() -> None:
+        async for label in subscription:
+            got.append(label)
+
+    def arrived(ids: Sequence[str]) -> bool:
+        return set(ids) <= {label.id for label in got}
+
+    with anyio.fail_after(TIMEOUT):
+        async with subscription, anyio.create_task_group() as tasks:
+            tasks.start_soon(listen)
+            await until(lambda: subscribers(server, project_id) == 1, "subscribed")
+            expected = await write()
+            await until(lambda: arrived(expected), "the labels written")
+            sentinel = await last()
+            await until(lambda: arrived([sentinel]), "the last label")
+            tasks.cancel_scope.cancel()
+    return got
+
+
+async def test_a_new_subscription_gets_only_what_is_written_after_it_starts(
+    kili: aiokili.AsyncKili, other: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    """Labels appended (and updated) just before subscribing are not delivered, even those
+    within a poll or the resume margin of the start."""
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 5)
+    before = await other.append_labels(
+        asset_id_array=assets[:2], json_response_array=[answer("A")] * 2
+    )
+    await other.update_properties_in_label(before[0], json_response=answer("B"))
+
+    written: list[str] = []
+
+    async def write() -> list[str]:
+        written.extend(await other.append_labels(assets[2:4], [answer("A")] * 2))
+        await other.update_properties_in_label(before[1], json_response=answer("B"))
+        written.append(before[1])
+        return written
+
+    async def last() -> str:
+        return (await other.append_labels(assets[4:], [answer("B")]))[0]
+
+    got = await _listen(kili.label_created_or_updated(project_id), local_server, project_id,
+                        write, last)  # fmt: skip
+    ids = [label.id for label in got]
+    assert sorted(ids[:3]) == sorted(written) and len(ids) == 4  # then the last one
+    updated = next(label for label in got if label.id == before[1])
+    assert updated.json_response == answer("B")  # an older label updated afterwards: its update
+
+
+async def test_a_resumed_subscription_replays_nothing_from_before_it_started(
+    kili: aiokili.AsyncKili,
+    other: aiokili.AsyncKili,
+    local_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dropped for lagging, the subscription resumes from the last label minus the margin:
+    the labels written just before it started are within that margin, and stay out."""
+    monkeypatch.setattr(feed_module, "BUFFER", 2)
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 13)
+    before = await other.append_labels(
+        asset_id_array=assets[:2], json_response_array=[answer("A")] * 2
+    )
+
+    async def write() -> list[str]:
+        return await other.append_labels(assets[2:12], [answer("A")] * 10)
+
+    async def last() -> str:
+        return (await other.append_labels(assets[12:], [answer("B")]))[0]
+
+    subscription = kili.label_created_or_updated(project_id)
+    got = await _listen(subscription, local_server, project_id, write, last)
+    assert subscription.reconnections >= 1  # it was dropped, and resumed
+    ids = [label.id for label in got]
+    assert not set(before) & set(ids)
+    assert len(ids) == len(set(ids)) == 11  # the 10 written after it started, the last one
+
+
+async def test_a_replay_asked_from_an_instant_never_goes_before_it_on_resuming(
+    kili: aiokili.AsyncKili,
+    other: aiokili.AsyncKili,
+    local_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(feed_module, "BUFFER", 2)
+    project_id = await new_project(kili)
+    assets = await import_images(kili, project_id, 14)
+    early = await other.append_labels(assets[:1], [answer("A")])
+    since = datetime.now(timezone.utc)
+    wanted = await other.append_labels(assets[1:3], [answer("A")] * 2)
+
+    async def write() -> list[str]:
+        return [*wanted, *await other.append_labels(assets[3:13], [answer("A")] * 10)]
+
+    async def last() -> str:
+        return (await other.append_labels(assets[13:], [answer("B")]))[0]
+
+    subscription = kili.label_created_or_updated(project_id, updated_at_gte=since)
+    got = await _listen(subscription, local_server, project_id, write, last)
+    assert subscription.reconnections >= 1
+    ids = [label.id for label in got]
+    assert early[0] not in ids
+    assert len(ids) == len(set(ids)) == 13  # 2 replayed, 10 live, the last one
 
 
 async def test_a_wrong_key_raises_authentication_error(local_server: LocalServer) -> None:

@@ -13,7 +13,7 @@ __all__ = ["official_python"]  # the fixture, imported for pytest
 out = official_output("asset_updates.py")
 
 
-def test_assignees_and_consensus_are_written(out: Any, local_server: LocalServer) -> None:
+def test_assignees_are_written(out: Any, local_server: LocalServer) -> None:
     a, b, _, _ = out["ids"]
     with local_server.store.db.read() as conn:
         assigned = conn.execute(
@@ -21,15 +21,15 @@ def test_assignees_and_consensus_are_written(out: Any, local_server: LocalServer
             "WHERE a.asset_id IN (?, ?)",
             (a, b),
         ).fetchall()
-        for_consensus = dict(
-            conn.execute(
-                "SELECT asset_id, is_used_for_consensus FROM asset_properties "
-                "WHERE asset_id IN (?, ?)",
-                (a, b),
-            ).fetchall()
-        )
     assert assigned == [(a, out["email"])]  # b: None resets (as the official SDK means it)
-    assert for_consensus == {a: 1, b: 0}
+
+
+def test_consensus_use_is_refused_on_a_project_with_steps(out: Any) -> None:
+    """As the platform: ``[deprecated]``, which the SDK raises as DeprecatedArgumentError
+    naming its own method."""
+    kind, message = out["consensus_refused"]
+    assert kind == "DeprecatedArgumentError"
+    assert "`update_asset_consensus`" in message and "[deprecated]" not in message
 
 
 def test_updates_and_renames_return_the_ids(out: Any) -> None:

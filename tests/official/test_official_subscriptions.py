@@ -26,7 +26,9 @@ def test_one_subscription_over_graphql_ws(out: Any) -> None:
 
 
 def test_each_appended_label_arrives_once_in_order(out: Any) -> None:
+    """Only those appended after subscribing: not those appended just before."""
     assert [label["id"] for label in labels(out)] == out["appended"]
+    assert len(out["before"]) == 2 and not set(out["before"]) & {lb["id"] for lb in labels(out)}
     assert [label["labelOf"]["id"] for label in labels(out)] == out["asset_ids"]
 
 

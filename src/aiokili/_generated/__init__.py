@@ -14,7 +14,9 @@ from .operations import (
     APPEND_TO_ROLES_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    ASSETS_METADATA_GQL,
     ASSETS_TO_UPDATE_GQL,
+    ASSIGN_ASSETS_GQL,
     CHECK_TAG_GQL,
     COPIED_ASSETS_GQL,
     COPIED_LABELS_GQL,
@@ -80,8 +82,12 @@ from .operations import (
     RENAME_STEP_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    SET_ASSET_CONSENSUS_GQL,
+    SET_ASSETS_PRIORITY_GQL,
+    SKIP_ASSET_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UNSKIP_ASSET_GQL,
     UPDATE_LABELING_STEP_PROPERTIES_GQL,
     UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
@@ -119,11 +125,13 @@ if TYPE_CHECKING:
     )
     from .asset_ids import AssetIds, AssetIdsData
     from .assets import Assets, AssetsData
+    from .assets_metadata import AssetsMetadata, AssetsMetadataData
     from .assets_to_update import (
         AssetsToUpdate,
         AssetsToUpdateData,
         AssetsToUpdateDataProject,
     )
+    from .assign_assets import AssignAssets, AssignAssetsData
     from .base_client import KiliBaseClient
     from .base_model import BaseModel, Upload
     from .check_tag import CheckTag, CheckTagData
@@ -359,12 +367,16 @@ if TYPE_CHECKING:
         SendAssetsBackToQueue,
         SendAssetsBackToQueueData,
     )
+    from .set_asset_consensus import SetAssetConsensus
+    from .set_assets_priority import SetAssetsPriority, SetAssetsPriorityData
+    from .skip_asset import SkipAsset, SkipAssetData
     from .steps_of_project import (
         StepsOfProject,
         StepsOfProjectData,
         StepsOfProjectDataSteps,
     )
     from .uncheck_tag import UncheckTag, UncheckTagData
+    from .unskip_asset import UnskipAsset
     from .update_labeling_step_properties import (
         UpdateLabelingStepProperties,
         UpdateLabelingStepPropertiesData,
@@ -447,9 +459,13 @@ _LAZY_IMPORTS = {
     "AssetWhere": ".input_types",
     "Assets": ".assets",
     "AssetsData": ".assets",
+    "AssetsMetadata": ".assets_metadata",
+    "AssetsMetadataData": ".assets_metadata",
     "AssetsToUpdate": ".assets_to_update",
     "AssetsToUpdateData": ".assets_to_update",
     "AssetsToUpdateDataProject": ".assets_to_update",
+    "AssignAssets": ".assign_assets",
+    "AssignAssetsData": ".assign_assets",
     "BaseModel": ".base_model",
     "CheckTag": ".check_tag",
     "CheckTagData": ".check_tag",
@@ -645,6 +661,11 @@ _LAZY_IMPORTS = {
     "RoleData": ".input_types",
     "SendAssetsBackToQueue": ".send_assets_back_to_queue",
     "SendAssetsBackToQueueData": ".send_assets_back_to_queue",
+    "SetAssetConsensus": ".set_asset_consensus",
+    "SetAssetsPriority": ".set_assets_priority",
+    "SetAssetsPriorityData": ".set_assets_priority",
+    "SkipAsset": ".skip_asset",
+    "SkipAssetData": ".skip_asset",
     "Status": ".enums",
     "StatusInStep": ".enums",
     "Step": ".fragments",
@@ -658,6 +679,7 @@ _LAZY_IMPORTS = {
     "TagData": ".input_types",
     "UncheckTag": ".uncheck_tag",
     "UncheckTagData": ".uncheck_tag",
+    "UnskipAsset": ".unskip_asset",
     "UpdateLabelingStepProperties": ".update_labeling_step_properties",
     "UpdateLabelingStepPropertiesData": ".update_labeling_step_properties",
     "UpdateLabelingStepPropertiesInput": ".input_types",
@@ -733,8 +755,10 @@ __all__ = [
     "APPEND_TO_LABELS_GQL",
     "APPEND_TO_ROLES_GQL",
     "ASSETS_GQL",
+    "ASSETS_METADATA_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
+    "ASSIGN_ASSETS_GQL",
     "ActivatePluginOnProject",
     "AddAssetsToReview",
     "AddAssetsToReviewData",
@@ -774,9 +798,13 @@ __all__ = [
     "AssetWhere",
     "Assets",
     "AssetsData",
+    "AssetsMetadata",
+    "AssetsMetadataData",
     "AssetsToUpdate",
     "AssetsToUpdateData",
     "AssetsToUpdateDataProject",
+    "AssignAssets",
+    "AssignAssetsData",
     "BaseModel",
     "CHECK_TAG_GQL",
     "COPIED_ASSETS_GQL",
@@ -1038,9 +1066,17 @@ __all__ = [
     "ResumeLabelCreatedOrUpdatedData",
     "RoleData",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
+    "SET_ASSETS_PRIORITY_GQL",
+    "SET_ASSET_CONSENSUS_GQL",
+    "SKIP_ASSET_GQL",
     "STEPS_OF_PROJECT_GQL",
     "SendAssetsBackToQueue",
     "SendAssetsBackToQueueData",
+    "SetAssetConsensus",
+    "SetAssetsPriority",
+    "SetAssetsPriorityData",
+    "SkipAsset",
+    "SkipAssetData",
     "Status",
     "StatusInStep",
     "Step",
@@ -1053,6 +1089,7 @@ __all__ = [
     "Tag",
     "TagData",
     "UNCHECK_TAG_GQL",
+    "UNSKIP_ASSET_GQL",
     "UPDATE_LABELING_STEP_PROPERTIES_GQL",
     "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
@@ -1070,6 +1107,7 @@ __all__ = [
     "USERS_GQL",
     "UncheckTag",
     "UncheckTagData",
+    "UnskipAsset",
     "UpdateLabelingStepProperties",
     "UpdateLabelingStepPropertiesData",
     "UpdateLabelingStepPropertiesInput",

@@ -17,7 +17,9 @@ from .operations import (
     APPEND_TO_ROLES_GQL,
     ASSET_IDS_GQL,
     ASSETS_GQL,
+    ASSETS_METADATA_GQL,
     ASSETS_TO_UPDATE_GQL,
+    ASSIGN_ASSETS_GQL,
     CHECK_TAG_GQL,
     COPIED_ASSETS_GQL,
     COPIED_LABELS_GQL,
@@ -83,8 +85,12 @@ from .operations import (
     RENAME_STEP_GQL,
     RESUME_LABEL_CREATED_OR_UPDATED_GQL,
     SEND_ASSETS_BACK_TO_QUEUE_GQL,
+    SET_ASSET_CONSENSUS_GQL,
+    SET_ASSETS_PRIORITY_GQL,
+    SKIP_ASSET_GQL,
     STEPS_OF_PROJECT_GQL,
     UNCHECK_TAG_GQL,
+    UNSKIP_ASSET_GQL,
     UPDATE_LABELING_STEP_PROPERTIES_GQL,
     UPDATE_PASSWORD_GQL,
     UPDATE_PLUGIN_RUNNER_GQL,
@@ -115,7 +121,9 @@ if TYPE_CHECKING:
     from .append_to_roles import AppendToRoles
     from .asset_ids import AssetIds
     from .assets import Assets
+    from .assets_metadata import AssetsMetadata
     from .assets_to_update import AssetsToUpdate
+    from .assign_assets import AssignAssets
     from .base_model import UnsetType
     from .check_tag import CheckTag
     from .copied_assets import CopiedAssets
@@ -230,8 +238,12 @@ if TYPE_CHECKING:
     from .rename_step import RenameStep
     from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
     from .send_assets_back_to_queue import SendAssetsBackToQueue
+    from .set_asset_consensus import SetAssetConsensus
+    from .set_assets_priority import SetAssetsPriority
+    from .skip_asset import SkipAsset
     from .steps_of_project import StepsOfProject
     from .uncheck_tag import UncheckTag
+    from .unskip_asset import UnskipAsset
     from .update_labeling_step_properties import UpdateLabelingStepProperties
     from .update_password import UpdatePassword
     from .update_plugin_runner import UpdatePluginRunner
@@ -256,6 +268,106 @@ def gql(q: str) -> str:
 
 
 class GeneratedClient(KiliBaseClient):
+    async def assign_assets(
+        self, where: "AssetWhere", user_ids: list[str], **kwargs: Any
+    ) -> "AssignAssets":
+        from .assign_assets import AssignAssets
+
+        variables: dict[str, object] = {"where": where, "userIds": user_ids}
+        response = await self.execute(
+            query=ASSIGN_ASSETS_GQL,
+            operation_name="AssignAssets",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AssignAssets.model_validate(data)
+
+    async def set_assets_priority(
+        self, where: "AssetWhere", priority: int, **kwargs: Any
+    ) -> "SetAssetsPriority":
+        from .set_assets_priority import SetAssetsPriority
+
+        variables: dict[str, object] = {"where": where, "priority": priority}
+        response = await self.execute(
+            query=SET_ASSETS_PRIORITY_GQL,
+            operation_name="SetAssetsPriority",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SetAssetsPriority.model_validate(data)
+
+    async def skip_asset(
+        self, reason: str, where: "AssetWhere", **kwargs: Any
+    ) -> "SkipAsset":
+        from .skip_asset import SkipAsset
+
+        variables: dict[str, object] = {"reason": reason, "where": where}
+        response = await self.execute(
+            query=SKIP_ASSET_GQL,
+            operation_name="SkipAsset",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SkipAsset.model_validate(data)
+
+    async def unskip_asset(
+        self, project_id: str, asset_id: str, **kwargs: Any
+    ) -> "UnskipAsset":
+        from .unskip_asset import UnskipAsset
+
+        variables: dict[str, object] = {"projectId": project_id, "assetId": asset_id}
+        response = await self.execute(
+            query=UNSKIP_ASSET_GQL,
+            operation_name="UnskipAsset",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UnskipAsset.model_validate(data)
+
+    async def set_asset_consensus(
+        self,
+        project_id: str,
+        is_consensus: bool,
+        asset_id: Union[Optional[str], "UnsetType"] = UNSET,
+        external_id: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "SetAssetConsensus":
+        from .set_asset_consensus import SetAssetConsensus
+
+        variables: dict[str, object] = {
+            "assetId": asset_id,
+            "externalId": external_id,
+            "projectId": project_id,
+            "isConsensus": is_consensus,
+        }
+        response = await self.execute(
+            query=SET_ASSET_CONSENSUS_GQL,
+            operation_name="SetAssetConsensus",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return SetAssetConsensus.model_validate(data)
+
+    async def assets_metadata(
+        self, where: "AssetWhere", first: int, skip: int, **kwargs: Any
+    ) -> "AssetsMetadata":
+        from .assets_metadata import AssetsMetadata
+
+        variables: dict[str, object] = {"where": where, "first": first, "skip": skip}
+        response = await self.execute(
+            query=ASSETS_METADATA_GQL,
+            operation_name="AssetsMetadata",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AssetsMetadata.model_validate(data)
+
     async def update_properties_in_assets(
         self, where: list["AssetWhere"], data: list["AssetData"], **kwargs: Any
     ) -> "UpdatePropertiesInAssets":
@@ -1289,6 +1401,7 @@ class GeneratedClient(KiliBaseClient):
         self,
         project_id: str,
         updated_at_gte: Union[Optional[str], "UnsetType"] = UNSET,
+        after: Union[Optional[str], "UnsetType"] = UNSET,
         **kwargs: Any,
     ) -> AsyncIterator["ResumeLabelCreatedOrUpdated"]:
         from .resume_label_created_or_updated import ResumeLabelCreatedOrUpdated
@@ -1296,6 +1409,7 @@ class GeneratedClient(KiliBaseClient):
         variables: dict[str, object] = {
             "projectID": project_id,
             "updatedAtGte": updated_at_gte,
+            "after": after,
         }
         async for data in self.execute_ws(
             query=RESUME_LABEL_CREATED_OR_UPDATED_GQL,

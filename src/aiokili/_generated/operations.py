@@ -11,8 +11,10 @@ __all__ = [
     "APPEND_TO_LABELS_GQL",
     "APPEND_TO_ROLES_GQL",
     "ASSETS_GQL",
+    "ASSETS_METADATA_GQL",
     "ASSETS_TO_UPDATE_GQL",
     "ASSET_IDS_GQL",
+    "ASSIGN_ASSETS_GQL",
     "CHECK_TAG_GQL",
     "COPIED_ASSETS_GQL",
     "COPIED_LABELS_GQL",
@@ -78,8 +80,12 @@ __all__ = [
     "RENAME_STEP_GQL",
     "RESUME_LABEL_CREATED_OR_UPDATED_GQL",
     "SEND_ASSETS_BACK_TO_QUEUE_GQL",
+    "SET_ASSETS_PRIORITY_GQL",
+    "SET_ASSET_CONSENSUS_GQL",
+    "SKIP_ASSET_GQL",
     "STEPS_OF_PROJECT_GQL",
     "UNCHECK_TAG_GQL",
+    "UNSKIP_ASSET_GQL",
     "UPDATE_LABELING_STEP_PROPERTIES_GQL",
     "UPDATE_PASSWORD_GQL",
     "UPDATE_PLUGIN_RUNNER_GQL",
@@ -98,6 +104,88 @@ __all__ = [
     "VIEWER_GQL",
     "WORKFLOW_OF_PROJECT_GQL",
 ]
+
+ASSIGN_ASSETS_GQL = """
+mutation AssignAssets($where: AssetWhere!, $userIds: [String!]!) {
+  data: assignAssets(where: $where, userIds: $userIds) {
+    ...AssetActionOutcome
+  }
+}
+
+fragment AssetActionOutcome on AssetActionOutcome {
+  succeeded {
+    assetId
+    externalId
+  }
+  declined {
+    assetId
+    externalId
+  }
+  failed {
+    assetId
+    externalId
+    details
+  }
+}
+"""
+
+SET_ASSETS_PRIORITY_GQL = """
+mutation SetAssetsPriority($where: AssetWhere!, $priority: Int!) {
+  data: setAssetsPriority(where: $where, priority: $priority) {
+    ...AssetActionOutcome
+  }
+}
+
+fragment AssetActionOutcome on AssetActionOutcome {
+  succeeded {
+    assetId
+    externalId
+  }
+  declined {
+    assetId
+    externalId
+  }
+  failed {
+    assetId
+    externalId
+    details
+  }
+}
+"""
+
+SKIP_ASSET_GQL = """
+mutation SkipAsset($reason: String!, $where: AssetWhere!) {
+  data: skipAsset(reason: $reason, where: $where) {
+    id
+  }
+}
+"""
+
+UNSKIP_ASSET_GQL = """
+mutation UnskipAsset($projectId: ID!, $assetId: ID!) {
+  data: unskipAsset(projectId: $projectId, assetId: $assetId)
+}
+"""
+
+SET_ASSET_CONSENSUS_GQL = """
+mutation SetAssetConsensus($assetId: ID, $externalId: String, $projectId: ID!, $isConsensus: Boolean!) {
+  data: setAssetConsensus(
+    assetId: $assetId
+    externalId: $externalId
+    projectId: $projectId
+    isConsensus: $isConsensus
+  )
+}
+"""
+
+ASSETS_METADATA_GQL = """
+query AssetsMetadata($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    id
+    jsonMetadata
+  }
+}
+"""
 
 UPDATE_PROPERTIES_IN_ASSETS_GQL = """
 mutation UpdatePropertiesInAssets($where: [AssetWhere!]!, $data: [AssetData!]!) {
@@ -1428,8 +1516,12 @@ fragment User on User {
 """
 
 RESUME_LABEL_CREATED_OR_UPDATED_GQL = """
-subscription ResumeLabelCreatedOrUpdated($projectID: ID!, $updatedAtGte: String) {
-  data: labelCreatedOrUpdated(projectID: $projectID, updatedAtGte: $updatedAtGte) {
+subscription ResumeLabelCreatedOrUpdated($projectID: ID!, $updatedAtGte: String, $after: String) {
+  data: labelCreatedOrUpdated(
+    projectID: $projectID
+    updatedAtGte: $updatedAtGte
+    after: $after
+  ) {
     ...Label
   }
 }

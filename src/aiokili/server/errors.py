@@ -19,7 +19,7 @@ class ServerError(Exception):
     """
 
     def __init__(
-        self, message: str, code: str = "BAD_USER_INPUT", context: dict[str, str] | None = None
+        self, message: str, code: str = "BAD_USER_INPUT", context: dict[str, Any] | None = None
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -58,6 +58,11 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, ServerError):
         code = original.code
+        if original.context is not None:
+            formatted["extensions"] = {
+                **(formatted.get("extensions") or {}),
+                "context": original.context,
+            }
     elif original is None:
         code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
     elif _is_user_error(error):  # a scalar parser refusing a value (PageSize...)

@@ -19,7 +19,9 @@ from .body import BodyError, decode_operation, read_body
 from .context import Context
 from .errors import ErrorLog, format_error, logger
 from .limits import DocumentCache
+from .live.feed import feed_cursor
 from .live.websocket import DualProtocolHandler, Refused
+from .store.db import in_thread
 
 if TYPE_CHECKING:
     from .files import Signer
@@ -105,6 +107,8 @@ class GraphQLEndpoint:
         if user is None or not user.activated:
             raise Refused(refusal(user))
         websocket.state.user = user
+        # where the label feed stands: a subscription can start exactly there (feed.py)
+        websocket.state.ack_payload = {"labelFeedCursor": await in_thread(feed_cursor, self.store)}
 
     def _ws_context(self, connection: HTTPConnection, _data: Any) -> Context:
         return self.context(connection, connection.state.user)

@@ -14,6 +14,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
 from . import guard, permissions
 from .compat import apply_graphql_core_compat
 from .domains import (
+    asset_admin,
     assets,
     issues,
     labels,
@@ -41,6 +42,7 @@ _DOMAINS = (
     tags,
     workflow,
     steps,
+    asset_admin,
     plugins,
     label_feed,
 )

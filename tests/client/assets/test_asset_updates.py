@@ -56,8 +56,18 @@ async def test_update_properties_by_ids_and_none_skips(kili: aiokili.AsyncKili) 
     assert second.resolution is None
 
 
-async def test_update_by_external_ids_metadata_text_and_pages(kili: aiokili.AsyncKili) -> None:
-    project_id, ids = await _setup(kili, 2)
+async def _legacy(kili: aiokili.AsyncKili, server: LocalServer, n: int) -> tuple[str, list[str]]:
+    """A project of the legacy (V1) workflow, as older database files have: no steps."""
+    project_id = await new_project(kili)
+    with server.store.db.write() as c:
+        c.execute("DELETE FROM project_steps WHERE project_id = ?", (project_id,))
+    return project_id, await import_images(kili, project_id, n)
+
+
+async def test_update_by_external_ids_metadata_text_and_pages(
+    kili: aiokili.AsyncKili, local_server: LocalServer
+) -> None:
+    project_id, ids = await _legacy(kili, local_server, 2)  # isUsedForConsensus: legacy only
     updated = await kili.update_properties_in_assets(
         external_ids=["img-0001"],
         project_id=project_id,

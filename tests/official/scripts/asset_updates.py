@@ -31,9 +31,12 @@ with warnings.catch_warnings():
         is_honeypot_array=[False, True],
         priorities=[2, 0],
         resolution_array=[{"width": 640, "height": 480}, {"width": 10, "height": 20}],
-        is_used_for_consensus_array=[True, False],
         to_be_labeled_by_array=[[email], None],
     )
+try:  # a project with workflow steps: update_asset_consensus instead
+    client.update_properties_in_assets(asset_ids=[a], is_used_for_consensus_array=[True])
+except Exception as exc:  # its type and message are the result
+    out["consensus_refused"] = [type(exc).__name__, str(exc)]
 out["renamed"] = client.change_asset_external_ids(new_external_ids=["a2"], asset_ids=[a])
 out["renamed_by_external_id"] = client.change_asset_external_ids(
     new_external_ids=["b2"], external_ids=["b"], project_id=project_id

@@ -13,8 +13,13 @@ from _common import INTERFACE, answer, emit, kili
 client = kili()
 project_id = client.create_project(title="subs", input_type="TEXT", json_interface=INTERFACE)["id"]
 asset_ids = client.append_many_to_dataset(
-    project_id, content_array=["one", "two", "three"], external_id_array=["a", "b", "c"]
+    project_id,
+    content_array=["one", "two", "three", "four", "five"],
+    external_id_array=["a", "b", "c", "d", "e"],
 )["asset_ids"]
+earlier = asset_ids[3:]  # labelled just before subscribing: not delivered
+before = client.append_labels(asset_id_array=earlier, json_response_array=[answer("B")] * 2)
+asset_ids = asset_ids[:3]
 
 received: list[dict[str, Any]] = []
 lock = threading.Lock()
@@ -42,6 +47,7 @@ with lock:
 websocket._subscription_running = False  # the SDK's own stop flag, then close
 websocket.close()
 emit({
+    "before": [label["id"] for label in before],
     "appended": [label["id"] for label in appended],
     "asset_ids": asset_ids,
     "received": got,

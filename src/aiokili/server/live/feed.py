@@ -6,24 +6,37 @@ Where the changes come from, without touching the label write paths:
   does: a bulk import of 100,000 labels writes no extra rows);
 * updated labels are recorded by a SQLite trigger on ``labels.updated_at`` in
   ``label_updates`` (one row per update, whatever writes it), read by ``seq`` and pruned
-  once read.
+  once read; the trigger also keeps each label's last update in ``label_changes``.
+
+The feed's position is a **cursor** ``"<labels seq>.<label_updates seq>"``: a label is
+changed *after* a cursor when it was created after it, or updated after it. A
+subscription starts at the cursor read once it is attached to the feed, and delivers only
+the labels changed after it: nothing written before it started, however recently.
 
 :class:`LabelFeed` (started by the app's lifespan) polls both every ``poll_s`` and hands
-each changed label row to the subscribers of its project (a new subscriber may also get
-labels written up to one idle poll before it came), through a bounded buffer per
-subscriber: a subscriber that falls ``BUFFER`` events behind gets a ``SUBSCRIBER_LAGGING``
-error and is dropped (it re-subscribes with ``updatedAtGte`` to catch up).
+each changed label row to the subscribers of its project (in a poll, the created labels
+first, then the updated ones), through a bounded buffer per subscriber: a subscriber that
+falls ``BUFFER`` events behind gets a ``SUBSCRIBER_LAGGING`` error and is dropped (it
+re-subscribes with ``updatedAtGte`` to catch up).
 
-``labelCreatedOrUpdated(projectID, updatedAtGte)``: with ``updatedAtGte`` (an additive
-argument; Kili's own API has none), the labels of the project updated at or after that
-instant are replayed first (oldest first), then live events follow with no gap: the
-subscriber is attached to the feed before the replay is read. A client resuming after a
-lost connection passes the ``updatedAt`` of the last label it got, and drops the labels it
-already has (same ``id`` and ``updatedAt``).
+``labelCreatedOrUpdated(projectID, updatedAtGte, after)``, two additive arguments (Kili's
+own API has neither), replay first (oldest first), then live events follow with no gap
+(the subscriber is attached to the feed before the replay is read):
+
+* ``updatedAtGte``: the project's labels updated at or after that instant;
+* ``after``: a cursor: the labels changed after it (with ``updatedAtGte``: those of them
+  updated at or after that instant).
+
+A graphql-transport-ws connection's ``connection_ack`` carries the cursor of that moment
+(``payload.labelFeedCursor``). aiokili subscribes with it as ``after``, and resumes a lost
+connection with that same ``after`` plus ``updatedAtGte`` (the ``updatedAt`` of the last
+label it got, minus a margin), dropping the labels it already has (same ``id`` and
+``updatedAt``): every label changed after the subscription started, once, and none before.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import weakref
 from collections.abc import AsyncGenerator, Iterator
@@ -53,12 +66,51 @@ LAGGING = "SUBSCRIBER_LAGGING"
 _feeds: weakref.WeakKeyDictionary[Any, LabelFeed] = weakref.WeakKeyDictionary()
 
 
+Cursor = tuple[int, int]
+"""A position of the feed: the last ``labels`` seq and the last ``label_updates`` seq."""
+Event = tuple[LabelRow, int, int]
+"""A changed label, its ``labels`` seq if created in this poll (else 0), and the seq of its
+last update in this poll (else 0)."""
+
+
+def cursor(c: sqlite3.Connection) -> Cursor:
+    """The feed's position now: every label created or updated so far is at or before it."""
+    found = dict(
+        c.execute(
+            "SELECT name, seq FROM sqlite_sequence WHERE name IN ('labels', 'label_updates')"
+        ).fetchall()
+    )
+    return int(found.get("labels") or 0), int(found.get("label_updates") or 0)
+
+
+def format_cursor(position: Cursor) -> str:
+    return f"{position[0]}.{position[1]}"
+
+
+def parse_cursor(text: str) -> Cursor:
+    """``"<labels seq>.<label_updates seq>"`` (what ``connection_ack`` gave) as a cursor."""
+    try:
+        labels, updates = (int(part) for part in text.split("."))
+    except ValueError:
+        raise ServerError(
+            f"after must be a label feed cursor (<labels seq>.<updates seq>, as "
+            f"connection_ack's payload.labelFeedCursor gives), got {text[:40]!r}."
+        ) from None
+    return labels, updates
+
+
+def changed_since(event: Event, position: Cursor) -> bool:
+    """Whether the event changed its label after ``position``."""
+    _, created, updated = event
+    return created > position[0] or updated > position[1]
+
+
 class _Subscriber:
     def __init__(self, project_id: str) -> None:
         self.project_id = project_id
-        self.send: MemoryObjectSendStream[LabelRow]
-        self.receive: MemoryObjectReceiveStream[LabelRow]
-        self.send, self.receive = anyio.create_memory_object_stream[LabelRow](BUFFER)
+        self.send: MemoryObjectSendStream[Event]
+        self.receive: MemoryObjectReceiveStream[Event]
+        self.send, self.receive = anyio.create_memory_object_stream[Event](BUFFER)
         self.lagging = False
 
 
@@ -97,11 +149,11 @@ class LabelFeed:
                     await self._wake.wait()
 
     async def tick(self) -> None:
-        rows, consumed = await in_thread(self._read, wanted=bool(self._subscribers))
-        for row in rows:
-            for subscriber in list(self._subscribers.get(row.project_id, ())):
+        changes, consumed = await in_thread(self._read)
+        for change in changes:
+            for subscriber in list(self._subscribers.get(change[0].project_id, ())):
                 try:
-                    subscriber.send.send_nowait(row)
+                    subscriber.send.send_nowait(change)
                 except anyio.WouldBlock:  # too far behind: drop it (it resumes by itself)
                     subscriber.lagging = True
                     self._detach(subscriber)
@@ -110,12 +162,14 @@ class LabelFeed:
         if consumed:
             await self.store.db.run_write(self._prune, consumed)
 
-    def _read(self, *, wanted: bool) -> tuple[list[LabelRow], int]:
+    def _read(self) -> tuple[list[Event], int]:
         """Labels created or updated since the last call (none read if nobody listens), and
         the last ``label_updates`` row consumed (0: none)."""
         with self.store.db.read() as c:
             top = c.execute("SELECT COALESCE(MAX(seq), 0) FROM labels").fetchone()[0]
             top_update = c.execute("SELECT COALESCE(MAX(seq), 0) FROM label_updates").fetchone()[0]
+            # asked after the tops are read: one attached later starts after them (its cursor)
+            wanted = bool(self._subscribers)
             if self._label_cursor is None or self._update_cursor is None or not wanted:
                 consumed = top_update if top_update != self._update_cursor else 0
                 self._label_cursor, self._update_cursor = top, top_update
@@ -139,9 +193,14 @@ class LabelFeed:
         self._label_cursor = created[-1][-1] if len(created) == BATCH else top
         consumed = updated[-1][0] if updated else 0
         self._update_cursor = consumed or self._update_cursor
-        new = [COLUMNS.row(r) for r in created]
-        new_ids = {r.id for r in new}  # created then updated in the same poll: sent once
-        return new + [rows[i] for i in ids if i in rows and i not in new_ids], consumed
+        last_update = {label_id: seq for seq, label_id in updated}
+        new: list[Event] = [
+            (COLUMNS.row(r), r[-1], last_update.get(r[0], 0)) for r in created
+        ]  # created then updated in the same poll: one event
+        new_ids = {event[0].id for event in new}
+        return new + [
+            (rows[i], 0, last_update[i]) for i in ids if i in rows and i not in new_ids
+        ], consumed
 
     def _prune(self, seq: int) -> None:
         with self.store.db.write(append_only=True) as c:
@@ -168,16 +227,37 @@ class LabelFeed:
         subscriber.send.close()
 
 
-def replay(store: Store, project_id: str, since: str, after: tuple[str, int]) -> list[Any]:
-    """A page of the project's labels updated at or after ``since``, oldest first, after the
-    keyset ``after`` = (updated_at, seq); each row ends with its seq."""
+def replay(
+    store: Store, project_id: str, since: str, changed_after: Cursor | None, page: tuple[str, int]
+) -> list[Any]:
+    """A page of the project's labels updated at or after ``since`` (and changed after the
+    cursor ``changed_after``, if given), oldest first, after the keyset ``page`` =
+    (updated_at, seq); each row ends with its seq."""
+    changed, args = "", [project_id, since, page[0], page[0], page[1]]
+    if changed_after is not None:
+        changed = (
+            " AND (l.seq > ? OR l.id IN (SELECT ch.label_id FROM label_changes ch "
+            "WHERE ch.seq > ?))"
+        )
+        args += list(changed_after)
     with store.db.read() as c:
         return c.execute(
             f"SELECT {COLUMNS.sql}, l.seq FROM {FROM} WHERE l.project_id = ? AND l.updated_at >= ? "
-            "AND (l.updated_at > ? OR (l.updated_at = ? AND l.seq > ?)) "
+            f"AND (l.updated_at > ? OR (l.updated_at = ? AND l.seq > ?)){changed} "
             "ORDER BY l.updated_at, l.seq LIMIT ?",
-            (project_id, since, after[0], after[0], after[1], REPLAY_PAGE),
+            [*args, REPLAY_PAGE],
         ).fetchall()
+
+
+def feed_cursor(store: Store) -> str:
+    """The feed's position now, as a cursor string (``connection_ack``'s payload)."""
+    with store.db.read() as c:
+        return format_cursor(cursor(c))
+
+
+def _cursor_of(store: Store) -> Cursor:
+    with store.db.read() as c:
+        return cursor(c)
 
 
 def _own_labels_only(store: Store, project_id: str) -> str | None:
@@ -194,24 +274,32 @@ subscription = SubscriptionType()
 
 @subscription.source("labelCreatedOrUpdated")
 async def label_events(
-    _: Any, info: GraphQLResolveInfo, projectID: str, updatedAtGte: str | None = None
+    _: Any,
+    info: GraphQLResolveInfo,
+    projectID: str,
+    updatedAtGte: str | None = None,
+    after: str | None = None,
 ) -> AsyncGenerator[LabelRow, None]:
     store = context(info).store
     feed = LabelFeed.of(store)
+    changed_after = parse_cursor(after) if after else None
     await in_thread(store.projects.require, projectID)  # the guard found it: still there?
     author = await in_thread(_own_labels_only, store, projectID)
     with feed.subscribe(projectID) as subscriber:  # attached first: no gap after the replay
-        if updatedAtGte:
-            after = ("", 0)
-            while page := await in_thread(replay, store, projectID, updatedAtGte, after):
-                for raw in page:
+        started = await in_thread(_cursor_of, store)  # live: only what changes after this
+        if updatedAtGte or changed_after is not None:
+            page: tuple[str, int] = ("", 0)
+            while rows := await in_thread(
+                replay, store, projectID, updatedAtGte or "", changed_after, page
+            ):
+                for raw in rows:
                     row = COLUMNS.row(raw)
                     if author in (None, row.author_id):
                         yield row
-                after = (row.updated_at, page[-1][-1])
-        async for row in subscriber.receive:
-            if author in (None, row.author_id):
-                yield row
+                page = (row.updated_at, rows[-1][-1])
+        async for event in subscriber.receive:
+            if changed_since(event, started) and author in (None, event[0].author_id):
+                yield event[0]
         if subscriber.lagging:
             raise ServerError(
                 f"This subscription fell more than {BUFFER} events behind and was stopped. "

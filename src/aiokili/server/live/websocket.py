@@ -7,7 +7,8 @@
   or, without a websocket library for uvicorn, a 403).
 
 Both authenticate in ``connection_init`` (``payload.Authorization`` or
-``payload.headers.Authorization``: ``X-API-Key: <key>``). A refused key closes a
+``payload.headers.Authorization``: ``X-API-Key: <key>``); ``on_connect`` may leave a
+``connection_ack`` payload in ``websocket.state.ack_payload`` (``graphql-transport-ws``). A refused key closes a
 ``graphql-transport-ws`` connection with code 4403 and the reason, and answers
 ``connection_error`` on ``graphql-ws``. A connection runs at most ``MAX_OPERATIONS``
 operations at once, must send ``connection_init`` within ``INIT_WAIT_S`` seconds, and the
@@ -79,7 +80,10 @@ class _TransportWS(GraphQLTransportWSHandler):
         except Refused:
             await websocket.close(code=4403, reason=REFUSED_REASON)  # 4403: Forbidden
             return
-        await websocket.send_json({"type": self.GQL_CONNECTION_ACK})
+        ack: dict[str, Any] = {"type": self.GQL_CONNECTION_ACK}
+        if (payload := getattr(websocket.state, "ack_payload", None)) is not None:
+            ack["payload"] = payload  # e.g. the label feed's cursor (feed.py)
+        await websocket.send_json(ack)
         client_context.connection_acknowledged = True
 
     async def handle_websocket_subscribe(

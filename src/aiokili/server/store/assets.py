@@ -3,6 +3,7 @@ imports (new external ids only), and the ``notifications`` of background imports
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -13,7 +14,7 @@ from . import access, steps
 from .columns import Columns, insert_sql
 from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
-from .paging import PageCache, read_page
+from .paging import PageCache, read_ordered_page, read_page
 
 DDL = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -105,6 +106,16 @@ COLUMNS = Columns(
 )
 
 
+QUEUE_ORDER = ("-coalesce(a.priority, 0)", "a.seq")
+"""A labeler's queue: the highest priority first, equal priorities in import order."""
+
+
+def _queue(c: sqlite3.Connection, where: Mapping[str, Any]) -> bool:
+    """Whether the caller lists a project's assets as a LABELER of it (their queue)."""
+    caller, project_id = access.current(), (where.get("project") or {}).get("id")
+    return bool(caller and project_id and access.role_in(c, project_id, caller) == "LABELER")
+
+
 def add_workflow_columns(db: Database) -> None:
     """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files), and
     ``notifications`` the organization whose import each reports."""
@@ -124,11 +135,16 @@ class AssetRepository:
         add_workflow_columns(db)
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[AssetRow]:
+        """A page of the assets under ``where``, in import order; a LABELER's listing of a
+        project is their queue: highest priority first, then import order (``admin.py``)."""
         q = self._where(where)
         with self.db.read() as c:
-            rows = read_page(
-                c, self.pages, f"SELECT {COLUMNS.sql}, a.seq FROM assets a", q, "a.seq", skip, first
-            )
+            if _queue(c, where):
+                select = f"SELECT {COLUMNS.sql}, {', '.join(QUEUE_ORDER)} FROM assets a"
+                rows = read_ordered_page(c, self.pages, select, q, QUEUE_ORDER, skip, first)
+            else:
+                select = f"SELECT {COLUMNS.sql}, a.seq FROM assets a"
+                rows = read_page(c, self.pages, select, q, "a.seq", skip, first)
         return [COLUMNS.row(r) for r in rows]
 
     def count(self, where: Mapping[str, Any]) -> int:

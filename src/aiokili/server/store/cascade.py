@@ -1,9 +1,10 @@
 """Deletions that cascade as on the platform, in one place.
 
-A label takes with it its category counts, marks, send-back flag and issues. An asset takes
-its labels (and theirs), issues, assignees, properties, marks and honeypot answer. Tables a
-domain creates lazily are skipped while they do not exist. Uploaded files are the asset
-domain's to delete once the transaction has committed.
+A label takes with it its category counts, marks, send-back flag, issues and the last
+update the label feed recorded. An asset takes its labels (and theirs), issues, assignees,
+properties, marks and honeypot answer. Tables a domain creates lazily are skipped while they
+do not exist. Uploaded files are the asset domain's to delete once the transaction has
+committed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ LABEL_TABLES = (
     "sent_back_labels",
     "issues",
     "label_steps",
+    "label_changes",
 )  # label_id
 ASSET_TABLES = (
     "issues",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
-from . import access, step_work, steps
+from . import access, admin, step_work, steps
 from . import marks as label_marks
 from .cascade import delete_labels
 from .columns import Columns, insert_sql
@@ -155,6 +155,9 @@ class LabelRepository:
         at = now()
         with self.db.write() as c:
             projects = _projects(c, project_id, [lb.asset_id for lb in labels])
+            admin.refuse_locked(
+                c, [(lb.asset_id, lb.author_id) for lb in labels], labels[0].label_type
+            )
             if step_id is not None:
                 steps.step_type(c, step_id, sorted(set(projects.values())))
             rows = [

@@ -13,7 +13,9 @@ mark is the mean of the marks of each author's latest label.
 
 **Consensus mark** of a DEFAULT / REVIEW label, when at least two authors labelled the asset:
 its mean agreement with the latest label of each other author. The asset's consensus mark
-is the mean agreement over the pairs of the authors' latest labels.
+is the mean agreement over the pairs of the authors' latest labels. An asset taken out of
+consensus (``isUsedForConsensus`` false: ``setAssetConsensus``, or ``updatePropertiesInAssets``
+on a legacy project) has no consensus marks, nor have its labels.
 
 Predictions, inferences and autosaves get no marks; ``NULL`` (``None``) when not computable.
 Marks live in ``label_marks`` / ``asset_marks``; :func:`refresh` recomputes them for the
@@ -149,13 +151,19 @@ def _compute(c: sqlite3.Connection, asset_id: str) -> None:
     for label_id, author, found in rows:
         latest[author] = (label_id, found)
     truth = _decode(reference[1]) if reference is not None else None
+    excluded = c.execute(
+        "SELECT 1 FROM asset_properties WHERE asset_id = ? AND is_used_for_consensus = 0",
+        (asset_id,),
+    ).fetchone()
     label_marks: list[tuple[str, str, float | None, float | None]] = []
     for label_id, author, found in rows:
-        others = [agreement(found, t) for a, (_, t) in latest.items() if a != author]
+        others = (
+            [] if excluded else [agreement(found, t) for a, (_, t) in latest.items() if a != author]
+        )
         honeypot = agreement(found, truth) if truth is not None else None
         label_marks.append((label_id, asset_id, _mean(others), honeypot))
     c.executemany("INSERT OR REPLACE INTO label_marks VALUES (?,?,?,?)", label_marks)
-    pairs = [agreement(x[1], y[1]) for x, y in combinations(latest.values(), 2)]
+    pairs = [] if excluded else [agreement(x[1], y[1]) for x, y in combinations(latest.values(), 2)]
     honeypots = [agreement(t, truth) for _, t in latest.values()] if truth is not None else []
     c.execute(
         "INSERT OR REPLACE INTO asset_marks VALUES (?,?,?)",

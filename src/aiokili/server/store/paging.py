@@ -26,13 +26,14 @@ MAX_BOUNDARIES = 20_000  # per listing: 2M rows in pages of 100
 class _Boundaries:
     def __init__(self) -> None:
         self.skips: list[int] = [0]
-        self.seqs: list[int] = [0]  # seq 0: before every row (seq starts at 1)
+        # seq 0: before every row (seq starts at 1); a keyset listing keeps tuples of keys
+        self.seqs: list[Any] = [0]
 
-    def nearest(self, skip: int) -> tuple[int, int]:
+    def nearest(self, skip: int) -> tuple[int, Any]:
         i = bisect.bisect_right(self.skips, skip) - 1
         return self.skips[i], self.seqs[i]
 
-    def add(self, skip: int, seq: int) -> None:
+    def add(self, skip: int, seq: Any) -> None:
         i = bisect.bisect_left(self.skips, skip)
         if i < len(self.skips) and self.skips[i] == skip:
             return
@@ -64,13 +65,13 @@ class PageCache:
             self._listings.move_to_end(key)
         return found
 
-    def start(self, key: Hashable, skip: int) -> tuple[int, int, int]:
+    def start(self, key: Hashable, skip: int) -> tuple[Any, int, int]:
         """``(seq_after, offset, generation)`` to read the page at ``skip``."""
         with self._lock:
             known_skip, seq = self._listing(key).nearest(skip)
             return seq, skip - known_skip, self._seen
 
-    def record(self, key: Hashable, generation: int, end: int, last_seq: int) -> None:
+    def record(self, key: Hashable, generation: int, end: int, last_seq: Any) -> None:
         """The row before position ``end`` of the listing has ``last_seq``."""
         with self._lock:
             if generation == self._seen == self._generation():
@@ -95,4 +96,28 @@ def read_page(
     ).fetchall()
     if rows:
         cache.record(key, generation, skip + len(rows), rows[-1][-1])
+    return rows
+
+
+def read_ordered_page(
+    conn: sqlite3.Connection,
+    cache: PageCache,
+    select: str,
+    where: Sql,
+    keys: tuple[str, ...],
+    skip: int,
+    first: int | None,
+) -> list[Any]:
+    """Rows of ``select`` (whose last columns are the ``keys``, the last one unique) under
+    ``where``, ordered by the keys: :func:`read_page` for another order than ``seq``."""
+    key = (select, where.sql, tuple(where.args), keys)
+    after, offset, generation = cache.start(key, skip)
+    since, args = "", list(where.args)
+    if after != 0:
+        since = f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
+        args += list(after)
+    sql = f"{select} WHERE {where.sql}{since} ORDER BY {', '.join(keys)} LIMIT ? OFFSET ?"
+    rows = conn.execute(sql, [*args, -1 if first is None else first, offset]).fetchall()
+    if rows:
+        cache.record(key, generation, skip + len(rows), tuple(rows[-1][-len(keys) :]))
     return rows

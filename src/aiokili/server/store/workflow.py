@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 from ..errors import ServerError
 from ..live import events
 from . import access, steps
+from . import marks as label_marks
 from .cascade import delete_assets
 from .db import Database, chunks, marks, now
 from .filters import asset_sql
@@ -101,6 +102,7 @@ class WorkflowRepository:
             found = _projects_of(c, ids)
             assignees = [_user_ids(c, i, d) for i, d in enumerate(checked)]
             props: dict[str, tuple[bool | None, Any, Any]] = {}
+            _consensus_on_legacy_only(c, ids, checked, found)
             self._rename(c, ids, checked, found)
             for asset_id, d, users in zip(ids, checked, assignees, strict=True):
                 _write_fields(c, asset_id, d, at)
@@ -109,6 +111,9 @@ class WorkflowRepository:
                 if any(k in d for k in _PROPERTIES):
                     props[asset_id] = self._write_properties(c, asset_id, d)
             rows = _marks_of(c, ids)
+            label_marks.refresh(
+                c, [a for a, d in zip(ids, checked, strict=True) if "isUsedForConsensus" in d]
+            )
         self.marks.update(rows)  # committed: mirror what changed
         self.properties.update(props)
         return ids
@@ -321,6 +326,26 @@ def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
     if "resolution" in d:
         d["resolution"] = dict(d["resolution"])
     return d
+
+
+def _consensus_on_legacy_only(
+    c: sqlite3.Connection,
+    ids: Sequence[str],
+    data: Sequence[Mapping[str, Any]],
+    projects: Mapping[str, str],
+) -> None:
+    """``isUsedForConsensus`` is for legacy (V1) projects: on a project with workflow steps
+    the platform answers ``[deprecated]`` naming ``setAssetConsensus``."""
+    asked = sorted(
+        {projects[a] for a, d in zip(ids, data, strict=True) if "isUsedForConsensus" in d}
+    )
+    for project_id in asked:
+        if c.execute("SELECT 1 FROM project_steps WHERE project_id = ?", (project_id,)).fetchone():
+            raise ServerError(
+                "[deprecated] `updatePropertiesInAssets` no longer sets isUsedForConsensus on a "
+                f'project with workflow steps (project "{project_id}"): use `setAssetConsensus`, '
+                "one asset at a time. Nothing was updated."
+            )
 
 
 def _user_ids(c: sqlite3.Connection, index: int, data: Mapping[str, Any]) -> list[str] | None:
