@@ -62,3 +62,18 @@ async def download(url: str, server: LocalServer) -> bytes:
         got = await http.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
     got.raise_for_status()
     return got.content
+
+
+def answer_interface_lookups(router: Any, url: str, interface: Any = None) -> None:
+    """Have a respx ``router`` answer the look-ups ``append_labels`` makes before sending
+    (the first asset's project, then its interface: ``INTERFACE`` by default), so a mock
+    that plays ``appendManyLabels`` sees only the labels."""
+    import json
+
+    router.post(url, json__operationName="LabelAssetProject").respond(
+        json={"data": {"data": [{"id": "a0", "project": {"id": "p"}}]}}
+    )
+    project = {"id": "p", "inputType": "IMAGE", "jsonInterface": json.dumps(interface or INTERFACE)}
+    router.post(url, json__operationName="LabelProjectInterface").respond(
+        json={"data": {"data": [project]}}
+    )

@@ -18,9 +18,18 @@ from typing import TYPE_CHECKING, Any
 from ._core.constants import VERSION as __version__
 
 if TYPE_CHECKING:
+    from ._core.interface import Interface, Job, JobCategory, JobContent, JobInput, MLTask, Tool
     from ._core.listing import Listing
     from ._core.parsed_label import Annotation as ParsedAnnotation
-    from ._core.parsed_label import BoundingPoly, LabelParsingError, ParsedJob, ParsedLabel, Point
+    from ._core.parsed_label import (
+        BoundingPoly,
+        LabelParsingError,
+        ParsedJob,
+        ParsedLabel,
+        ParsedLabelListing,
+        Point,
+        SkippedLabel,
+    )
     from ._core.parsed_label import Category as ParsedCategory
     from .assets.methods import AppendManyToDatasetResult, AssetFilters
     from .client import AsyncKili
@@ -34,11 +43,13 @@ if TYPE_CHECKING:
         GraphQLError,
         GraphQLErrorDetail,
         HTTPStatusError,
+        InvalidInterfaceError,
         InvalidRequestError,
         InvalidResponseError,
         ItemFailure,
         KiliError,
         KiliInputError,
+        MalformedLabelError,
         NotFoundError,
         PermissionDeniedError,
         PluginArgumentError,
@@ -102,11 +113,13 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "GraphQLError",
         "GraphQLErrorDetail",
         "HTTPStatusError",
+        "InvalidInterfaceError",
         "InvalidRequestError",
         "InvalidResponseError",
         "ItemFailure",
         "KiliError",
         "KiliInputError",
+        "MalformedLabelError",
         "NotFoundError",
         "PermissionDeniedError",
         "PluginArgumentError",
@@ -148,6 +161,15 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "WorkflowVersion",
     ),
     "._core.listing": ("Listing",),
+    "._core.interface": (
+        "Interface",
+        "Job",
+        "JobCategory",
+        "JobContent",
+        "JobInput",
+        "MLTask",
+        "Tool",
+    ),
     "._core.parsed_label": (
         "BoundingPoly",
         "LabelParsingError",
@@ -155,7 +177,9 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "ParsedCategory",
         "ParsedJob",
         "ParsedLabel",
+        "ParsedLabelListing",
         "Point",
+        "SkippedLabel",
     ),
     ".projects": ("ProjectFilters",),
     ".assets.methods": ("AppendManyToDatasetResult", "AssetFilters"),
@@ -190,6 +214,8 @@ __all__ = [
     "GraphQLErrorDetail",
     "HTTPStatusError",
     "InputType",
+    "Interface",
+    "InvalidInterfaceError",
     "InvalidRequestError",
     "InvalidResponseError",
     "Issue",
@@ -198,6 +224,10 @@ __all__ = [
     "IssueStatus",
     "IssueType",
     "ItemFailure",
+    "Job",
+    "JobCategory",
+    "JobContent",
+    "JobInput",
     "KiliError",
     "KiliInputError",
     "Label",
@@ -208,6 +238,8 @@ __all__ = [
     "LabelType",
     "License",
     "Listing",
+    "MLTask",
+    "MalformedLabelError",
     "NotFoundError",
     "Organization",
     "OrganizationFilters",
@@ -217,6 +249,7 @@ __all__ = [
     "ParsedCategory",
     "ParsedJob",
     "ParsedLabel",
+    "ParsedLabelListing",
     "PermissionDeniedError",
     "PluginArgumentError",
     "PluginBuildError",
@@ -234,9 +267,11 @@ __all__ = [
     "ProjectVersion",
     "RateLimitError",
     "Resolution",
+    "SkippedLabel",
     "Status",
     "StatusInStep",
     "Tag",
+    "Tool",
     "UpdatedAsset",
     "User",
     "UserFilters",

@@ -61,6 +61,7 @@ from .operations import (
     LABEL_ASSET_PROJECT_GQL,
     LABEL_CREATED_OR_UPDATED_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
+    LABEL_PROJECT_OF_LABEL_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_PLUGINS_GQL,
@@ -308,6 +309,12 @@ if TYPE_CHECKING:
         LabelProjectInterface,
         LabelProjectInterfaceData,
     )
+    from .label_project_of_label import (
+        LabelProjectOfLabel,
+        LabelProjectOfLabelData,
+        LabelProjectOfLabelDataLabelOf,
+        LabelProjectOfLabelDataLabelOfProject,
+    )
     from .labels import Labels, LabelsData
     from .labels_to_reconcile import (
         LabelsToReconcile,
@@ -528,6 +535,10 @@ _LAZY_IMPORTS = {
     "LabelLabelOf": ".fragments",
     "LabelProjectInterface": ".label_project_interface",
     "LabelProjectInterfaceData": ".label_project_interface",
+    "LabelProjectOfLabel": ".label_project_of_label",
+    "LabelProjectOfLabelData": ".label_project_of_label",
+    "LabelProjectOfLabelDataLabelOf": ".label_project_of_label",
+    "LabelProjectOfLabelDataLabelOfProject": ".label_project_of_label",
     "LabelType": ".enums",
     "LabelWhere": ".input_types",
     "Labels": ".labels",
@@ -867,6 +878,7 @@ __all__ = [
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_CREATED_OR_UPDATED_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LABEL_PROJECT_OF_LABEL_GQL",
     "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
@@ -883,6 +895,10 @@ __all__ = [
     "LabelLabelOf",
     "LabelProjectInterface",
     "LabelProjectInterfaceData",
+    "LabelProjectOfLabel",
+    "LabelProjectOfLabelData",
+    "LabelProjectOfLabelDataLabelOf",
+    "LabelProjectOfLabelDataLabelOfProject",
     "LabelType",
     "LabelWhere",
     "Labels",

@@ -64,6 +64,7 @@ from .operations import (
     LABEL_ASSET_PROJECT_GQL,
     LABEL_CREATED_OR_UPDATED_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
+    LABEL_PROJECT_OF_LABEL_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_PLUGINS_GQL,
@@ -198,6 +199,7 @@ if TYPE_CHECKING:
     from .label_asset_project import LabelAssetProject
     from .label_created_or_updated import LabelCreatedOrUpdated
     from .label_project_interface import LabelProjectInterface
+    from .label_project_of_label import LabelProjectOfLabel
     from .labels import Labels
     from .labels_to_reconcile import LabelsToReconcile
     from .list_plugins import ListPlugins
@@ -717,6 +719,21 @@ class GeneratedClient(KiliBaseClient):
         )
         data = self.get_data(response)
         return LabelAssetProject.model_validate(data)
+
+    async def label_project_of_label(
+        self, where: "LabelWhere", **kwargs: Any
+    ) -> "LabelProjectOfLabel":
+        from .label_project_of_label import LabelProjectOfLabel
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_PROJECT_OF_LABEL_GQL,
+            operation_name="LabelProjectOfLabel",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelProjectOfLabel.model_validate(data)
 
     async def project_users(
         self, where: "ProjectUserWhere", first: int, skip: int, **kwargs: Any

@@ -61,6 +61,7 @@ __all__ = [
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_CREATED_OR_UPDATED_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LABEL_PROJECT_OF_LABEL_GQL",
     "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
@@ -812,6 +813,20 @@ query LabelAssetProject($where: AssetWhere!) {
     id
     project {
       id
+    }
+  }
+}
+"""
+
+LABEL_PROJECT_OF_LABEL_GQL = """
+query LabelProjectOfLabel($where: LabelWhere!) {
+  data: labels(where: $where, first: 1, skip: 0) {
+    id
+    labelOf {
+      id
+      project {
+        id
+      }
     }
   }
 }
