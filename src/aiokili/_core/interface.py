@@ -211,21 +211,26 @@ class Interface(BaseModel):
         return found
 
 
+def a(word: str) -> str:
+    """``word`` with its indefinite article (``an OBJECT_DETECTION``, ``a TRANSCRIPTION``)."""
+    return f"{'an' if word[:1].upper() in 'AEIOU' else 'a'} {word}"
+
+
 def _job_problems(interface: Interface, name: str, job: Job) -> list[str]:
     found: list[str] = []
     task, given = job.ml_task, job.content.input
     if task in CHOICE_TASKS and given is not None and given not in CHOICE_INPUTS:
         found.append(
-            f"content.input: a {task} job is answered with categories: use one of "
+            f"content.input: {a(task)} job is answered with categories: use one of "
             f"{', '.join(CHOICE_INPUTS)}, not {given!r}."
         )
     if task in TEXT_TASKS and given is not None and given not in TEXT_INPUTS:
         found.append(
-            f"content.input: a {task} job is answered with text: use one of "
+            f"content.input: {a(task)} job is answered with text: use one of "
             f"{', '.join(TEXT_INPUTS)}, not {given!r}."
         )
     if task in TOOL_TASKS and not job.tools:
-        found.append(f"tools: a {task} job needs at least one tool (e.g. ['rectangle']).")
+        found.append(f"tools: {a(task)} job needs at least one tool (e.g. ['rectangle']).")
     if task == "CLASSIFICATION" and not job.content.categories:
         found.append("content.categories: a CLASSIFICATION job needs at least one category.")
     for key, category in job.content.categories.items():

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .interface import CHOICE_TASKS, SINGLE_CHOICE_INPUTS, TEXT_TASKS, Interface, Job
+from .interface import CHOICE_TASKS, SINGLE_CHOICE_INPUTS, TEXT_TASKS, Interface, Job, a
 
 __all__ = ["IGNORED_KEYS", "LabelProblem", "is_video_response", "label_problem"]
 
@@ -83,7 +83,7 @@ def is_video_response(response: Mapping[str, Any], input_type: str | None) -> bo
 
 
 def _names(values: Sequence[str] | Mapping[str, Any]) -> str:
-    return ", ".join(values) or "(none)"
+    return ", ".join(values) or "none"
 
 
 class _Check:
@@ -113,9 +113,11 @@ class _Check:
             return
         self.jobs_of(response, None, "")
 
-    def jobs_of(self, answers: Any, allowed: Sequence[str] | None, prefix: str) -> None:
+    def jobs_of(
+        self, answers: Any, allowed: Sequence[str] | None, prefix: str, parent: str = ""
+    ) -> None:
         """``answers``: job name → answer; ``allowed``: the child jobs of the categories
-        they are under (None: the top level, any job)."""
+        they are under, described by ``parent`` (None: the top level, any job)."""
         if answers is None:
             return
         if not isinstance(answers, dict):
@@ -140,8 +142,8 @@ class _Check:
             if allowed is not None and name not in allowed:
                 raise self.fail(
                     path,
-                    f"job {name!r} is not a child job of the category it is under (its "
-                    f"children: {_names(allowed)}).",
+                    f"job {name!r} is not a child job of {parent} (its children: "
+                    f"{_names(allowed)}).",
                     job=name,
                     name=name,
                     accepted=allowed,
@@ -153,7 +155,9 @@ class _Check:
             return
         if not isinstance(answer, dict):
             raise self.fail(
-                path, f"job {name!r}: its answer must be an object, got {type(answer).__name__}."
+                path,
+                f"job {name!r}: its answer must be an object, got {type(answer).__name__}.",
+                job=name,
             )
         spec = self.jobs[name]
         categories = answer.get("categories")
@@ -182,7 +186,7 @@ class _Check:
             if spec.ml_task in CHOICE_TASKS:
                 raise self.fail(
                     f"{path}.text",
-                    f"job {name!r} is a {spec.ml_task} job: it is answered with "
+                    f"job {name!r} is {a(spec.ml_task)} job: it is answered with "
                     f"{'annotations' if spec.ml_task != 'CLASSIFICATION' else 'categories'}, "
                     "not text.",
                     job=name,
@@ -218,7 +222,7 @@ class _Check:
                 hint = (
                     f"categories: {_names(known)}"
                     if known
-                    else f"a {spec.ml_task} job has no categories"
+                    else f"{a(spec.ml_task)} job has no categories"
                     + (": answer it with text" if spec.ml_task in TEXT_TASKS else "")
                 )
                 raise self.fail(
@@ -228,7 +232,12 @@ class _Check:
                     name,
                     list(known),
                 )
-            self.jobs_of(item.get("children"), known[name].children, f"{path}[{i}].children.")
+            self.jobs_of(
+                item.get("children"),
+                known[name].children,
+                f"{path}[{i}].children.",
+                f"category {name!r} of job {job!r}",
+            )
 
     def annotation(self, job: str, spec: Job, raw: Any, index: int, path: str) -> None:
         if not isinstance(raw, dict):
@@ -251,4 +260,9 @@ class _Check:
         chosen = raw.get("categories") or []
         known = spec.content.categories
         children = [c for item in chosen for c in known[item["name"]].children]
-        self.jobs_of(raw.get("children"), children, f"{path}.children.")
+        self.jobs_of(
+            raw.get("children"),
+            children,
+            f"{path}.children.",
+            f"the categories of annotations[{index}] of job {job!r}",
+        )

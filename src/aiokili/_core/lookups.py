@@ -140,6 +140,17 @@ class Lookups:
         pairs = await _each_chunk(list(dict.fromkeys(external_ids)), look_up)
         return dict(pair for found in pairs for pair in found)
 
+    async def projects_of_assets(self, asset_ids: Sequence[str]) -> dict[str, str]:
+        """Asset id → its project's id, for those of ``asset_ids`` the key reaches."""
+
+        async def look_up(chunk: Sequence[str]) -> list[tuple[str, str]]:
+            where = inputs.AssetWhere(id_in=list(chunk))
+            page = await self._gql.label_assets_projects(where=where, first=len(chunk))
+            return [(a.id, a.project.id) for a in page.data if a.project is not None]
+
+        pairs = await _each_chunk(list(dict.fromkeys(asset_ids)), look_up)
+        return dict(pair for found in pairs for pair in found)
+
     async def existing_asset_ids(self, project_id: str, asset_ids: Sequence[str]) -> set[str]:
         """The subset of ``asset_ids`` that already exist in the project."""
 

@@ -59,6 +59,7 @@ from .operations import (
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
+    LABEL_ASSETS_PROJECTS_GQL,
     LABEL_CREATED_OR_UPDATED_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
     LABEL_PROJECT_OF_LABEL_GQL,
@@ -301,6 +302,11 @@ if TYPE_CHECKING:
         LabelAssetProjectData,
         LabelAssetProjectDataProject,
     )
+    from .label_assets_projects import (
+        LabelAssetsProjects,
+        LabelAssetsProjectsData,
+        LabelAssetsProjectsDataProject,
+    )
     from .label_created_or_updated import (
         LabelCreatedOrUpdated,
         LabelCreatedOrUpdatedData,
@@ -528,6 +534,9 @@ _LAZY_IMPORTS = {
     "LabelAssetProject": ".label_asset_project",
     "LabelAssetProjectData": ".label_asset_project",
     "LabelAssetProjectDataProject": ".label_asset_project",
+    "LabelAssetsProjects": ".label_assets_projects",
+    "LabelAssetsProjectsData": ".label_assets_projects",
+    "LabelAssetsProjectsDataProject": ".label_assets_projects",
     "LabelAuthor": ".fragments",
     "LabelCreatedOrUpdated": ".label_created_or_updated",
     "LabelCreatedOrUpdatedData": ".label_created_or_updated",
@@ -874,6 +883,7 @@ __all__ = [
     "KiliBaseClient",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
+    "LABEL_ASSETS_PROJECTS_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_CREATED_OR_UPDATED_GQL",
@@ -888,6 +898,9 @@ __all__ = [
     "LabelAssetProject",
     "LabelAssetProjectData",
     "LabelAssetProjectDataProject",
+    "LabelAssetsProjects",
+    "LabelAssetsProjectsData",
+    "LabelAssetsProjectsDataProject",
     "LabelAuthor",
     "LabelCreatedOrUpdated",
     "LabelCreatedOrUpdatedData",

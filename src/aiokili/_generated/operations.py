@@ -57,6 +57,7 @@ __all__ = [
     "ISSUES_GQL",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
+    "LABEL_ASSETS_PROJECTS_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_CREATED_OR_UPDATED_GQL",
@@ -801,6 +802,17 @@ query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
     modelName
     createdAt
     author {
+      id
+    }
+  }
+}
+"""
+
+LABEL_ASSETS_PROJECTS_GQL = """
+query LabelAssetsProjects($where: AssetWhere!, $first: PageSize!) {
+  data: assets(where: $where, first: $first, skip: 0) {
+    id
+    project {
       id
     }
   }

@@ -22,7 +22,6 @@ from ..errors import KiliInputError, MalformedLabelError, NotFoundError
 from ..models import Label, LabelType, LabelTypeName
 
 if TYPE_CHECKING:  # result models, loaded when their operation's answer is read
-    from .._core.label_validation import LabelProblem
     from .._core.lookups import ProjectInterface
     from .._generated.append_many_labels import AppendManyLabels
     from .._generated.labels_to_reconcile import LabelsToReconcileData
@@ -205,12 +204,10 @@ class LabelMutationMethods(Domain):
         targets = new.keys
         if new.by_external_id:
             targets = await self._asset_ids(project_id or "", new.keys)
-        project = project_id or await self._project_of(targets[0])
-        await self._check_answers(
-            "json_response_array", targets, new.responses, project_id, project
-        )
+        await self._check_answers("json_response_array", targets, new.responses, project_id)
         if step_name is not None:
-            steps = await self._core.lookups.step_ids(project, [step_name], "step_name")
+            step_project = project_id or await self._project_of(targets[0])
+            steps = await self._core.lookups.step_ids(step_project, [step_name], "step_name")
             step_id = steps[0][0]
         data: dict[str, Any] = {"labelType": new.kind.value, "overwrite": overwrite}
         if step_id is not None:
@@ -259,29 +256,27 @@ class LabelMutationMethods(Domain):
         asset_ids: Sequence[str],
         responses: Sequence[dict[str, Any]],
         project_id: str | None,
-        first: str | None = None,
     ) -> None:
         """:class:`~aiokili.errors.MalformedLabelError` for the first of ``responses``
-        (answers on ``asset_ids``) that does not match its project's interface, read once:
-        ``project_id``'s, or the first asset's (``first``, when already known; an answer
-        that does not match it is checked against its own asset's project before being
-        refused)."""
+        (answers on ``asset_ids``) that does not match its project's interface (read once
+        per project): ``project_id``'s, or else each asset's own (looked up; an asset not
+        found is left to the API, which names it)."""
         from .._core.label_validation import label_problem  # the check, when used
 
-        first = first or project_id or await self._project_of(asset_ids[0])
+        if project_id is not None:
+            projects: dict[str, str] = dict.fromkeys(asset_ids, project_id)
+        elif len(set(asset_ids)) == 1:
+            projects = {asset_ids[0]: await self._project_of(asset_ids[0])}
+        else:
+            projects = await self._core.lookups.projects_of_assets(asset_ids)
         interfaces: dict[str, ProjectInterface] = {}
-
-        async def problem_in(project: str, response: dict[str, Any]) -> LabelProblem | None:
-            if project not in interfaces:
-                interfaces[project] = await self._core.lookups.interface(project)
-            found = interfaces[project]
-            return label_problem(found.interface, response, found.input_type)
-
-        for i, response in enumerate(responses):
-            problem = await problem_in(first, response)
-            if problem is not None and project_id is None:
-                own = await self._project_of(asset_ids[i])
-                problem = problem if own == first else await problem_in(own, response)
+        for project in dict.fromkeys(projects.values()):
+            interfaces[project] = await self._core.lookups.interface(project)
+        for i, (asset_id, response) in enumerate(zip(asset_ids, responses, strict=True)):
+            found = interfaces.get(projects.get(asset_id, ""))
+            if found is None:
+                continue
+            problem = label_problem(found.interface, response, found.input_type)
             if problem is not None:
                 where = f"{arg}[{i}]" if arg.endswith("_array") else arg
                 raise MalformedLabelError(
