@@ -106,7 +106,11 @@ def labels_aiokili(task: dict[str, Any]) -> dict[str, Any]:
     answers = [answer(i) for i in range(len(ids))]
 
     async def body(kili: AsyncKili) -> int:
-        return len(await kili.append_labels(asset_id_array=ids, json_response_array=answers))
+        return len(
+            await kili.append_labels(
+                asset_id_array=ids, json_response_array=answers, project_id=task["project_id"]
+            )
+        )
 
     return _run_aiokili(task, body)  # type: ignore[no-any-return]
 

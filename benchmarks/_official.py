@@ -84,7 +84,11 @@ def main() -> None:
                    for i in range(len(ids))]  # fmt: skip
 
         def work() -> int:
-            return len(kili.append_labels(asset_id_array=ids, json_response_array=answers))
+            return len(
+                kili.append_labels(
+                    asset_id_array=ids, json_response_array=answers, project_id=task["project_id"]
+                )
+            )
 
     elif task["kind"] == "i6-list":
 

@@ -62,3 +62,21 @@ async def download(url: str, server: LocalServer) -> bytes:
         got = await http.get(url, headers={"Authorization": f"X-API-Key: {server.api_key}"})
     got.raise_for_status()
     return got.content
+
+
+def answer_interface_lookups(router: Any, url: str, interface: Any = None) -> None:
+    """Have a respx ``router`` answer the look-ups ``append_labels`` makes before sending
+    (the assets' project "p", then its interface: ``INTERFACE`` by default), so a mock that
+    plays ``appendManyLabels`` sees only the labels."""
+    import json
+
+    def projects(request: httpx.Request) -> httpx.Response:
+        ids = json.loads(request.content)["variables"]["where"]["idIn"]
+        found = [{"id": i, "project": {"id": "p"}} for i in ids]
+        return httpx.Response(200, json={"data": {"data": found}})
+
+    router.post(url, json__operationName="LabelAssetsProjects").mock(side_effect=projects)
+    project = {"id": "p", "inputType": "IMAGE", "jsonInterface": json.dumps(interface or INTERFACE)}
+    router.post(url, json__operationName="LabelProjectInterface").respond(
+        json={"data": {"data": [project]}}
+    )

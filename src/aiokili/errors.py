@@ -5,6 +5,8 @@ KiliError
 ├── ConfigurationError            no API key, bad endpoint (raised before any request)
 ├── KiliInputError (ValueError)   bad arguments, checked locally or against the API
 │   ├── PluginArgumentError       a plugin argument missing or misnamed (also a TypeError)
+│   ├── InvalidInterfaceError     a json interface the platform would refuse
+│   ├── MalformedLabelError       a label that does not match its project's json interface
 │   └── PluginNameTaken           upload_plugin with a name already used (→ update_plugin)
 ├── APIError                      a request was made and failed
 │   ├── APIConnectionError        network failure → APITimeoutError
@@ -276,6 +278,51 @@ class PluginDeployTimeout(KiliError):
             f"{status}). It may still be deploying: check get_plugin_status(), or wait longer "
             "with deploy_timeout=."
         )
+
+
+class InvalidInterfaceError(KiliInputError):
+    """A json interface the platform would refuse (an unknown ML task, input or tool, a
+    child job that does not exist...), found before any request.
+
+    Attributes:
+        problems: one line per problem, each starting with where it is
+            (``jobs.BOX.tools[0]: ...``).
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class MalformedLabelError(KiliInputError):
+    """A label's json response does not match its project's json interface (the platform
+    answers such a label with ``jsonResponseMalformed``); found before any request, nothing
+    was written.
+
+    Attributes:
+        index: position of the label in the call's arrays (0 for single-label calls).
+        job: the job at fault, when there is one.
+        name: the unknown job, category or tool, when that is the problem.
+        accepted: what the interface accepts there (its jobs, the job's categories or tools).
+        path: where in the json response (``BOX.annotations[0].type``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: int,
+        job: str | None,
+        name: str | None,
+        accepted: Sequence[str],
+        path: str,
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.job = job
+        self.name = name
+        self.accepted = tuple(accepted)
+        self.path = path
 
 
 class PluginArgumentError(KiliInputError, TypeError):

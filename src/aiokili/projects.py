@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
@@ -33,8 +33,11 @@ from ._generated.input_types import (
     UpdateProjectAnonymizationInput,
 )
 from ._generated.operations import COUNT_PROJECTS_GQL, PROJECTS_GQL
-from .errors import KiliInputError
+from .errors import InvalidInterfaceError, KiliInputError
 from .models import ComplianceTagName, InputType, InputTypeName, Project
+
+if TYPE_CHECKING:
+    from ._core.interface import Interface
 
 
 @with_config(FILTERS_CONFIG)
@@ -110,6 +113,23 @@ def _metadata_properties(
             "{'score': {'type': 'number', 'filterable': True}}."
         )
     return {key: {**_METADATA_DEFAULTS, **props} for key, props in metadata_properties.items()}
+
+
+def _interface_text(value: object) -> str | None:
+    """The ``json_interface`` argument (a dict or an :class:`~aiokili.Interface`) as the JSON
+    text to send, checked: :class:`~aiokili.errors.InvalidInterfaceError` listing what the
+    platform would refuse."""
+    if value is None:
+        return None
+    from ._core.interface import Interface  # the models, built when first used
+
+    given = value.to_json() if isinstance(value, Interface) else value
+    text = json_text("json_interface", given)
+    try:
+        Interface.from_json(value if isinstance(value, Interface) else text)
+    except InvalidInterfaceError as exc:
+        raise InvalidInterfaceError(f"json_interface: {exc}", exc.problems) from None
+    return text
 
 
 def _compliance_tags(value: Any) -> list[str] | None:
@@ -225,7 +245,7 @@ class ProjectMethods(Domain):
         title: str,
         description: str = "",
         input_type: InputType | InputTypeName | None = None,
-        json_interface: dict[str, Any] | None = None,
+        json_interface: dict[str, Any] | Interface | None = None,
         compliance_tags: Sequence[ComplianceTagName] | None = None,
         from_demo_project: str | None = None,
         project_id: str | None = None,
@@ -239,8 +259,9 @@ class ProjectMethods(Domain):
             description: free text, default "".
             input_type: e.g. "IMAGE", "TEXT", "PDF", "VIDEO"; required unless
                 ``from_demo_project`` or ``project_id`` is given.
-            json_interface: the ontology, a dict (``{"jobs": {...}}``); required unless
-                ``from_demo_project`` or ``project_id`` is given.
+            json_interface: the ontology: an :class:`~aiokili.Interface` or its dict
+                (``{"jobs": {...}}``); required unless ``from_demo_project`` or
+                ``project_id`` is given.
             compliance_tags: subset of ["PHI", "PII"].
             from_demo_project: name of a Kili demo project to copy.
             project_id: a project to copy: its input type, json interface, instructions,
@@ -253,10 +274,14 @@ class ProjectMethods(Domain):
 
         Raises:
             NotFoundError: ``project_id`` or a tag does not exist.
+            InvalidInterfaceError: the interface has what the platform would refuse (an
+                unknown ML task, input or tool, a child job that does not exist...), before
+                any request.
         """
         _check_new_project(
             title, input_type, json_interface, from_demo_project, project_id, pixel_labeling
         )
+        interface_text = _interface_text(json_interface)
         tag_labels = as_list("tags", tags, str)
         tag_ids = None if tag_labels is None else await self._core.lookups.tag_ids(tag_labels)
         if project_id is not None:
@@ -268,9 +293,7 @@ class ProjectMethods(Domain):
             title=title,
             description=description,
             input_type=input_type,
-            json_interface=None
-            if json_interface is None
-            else json_text("json_interface", json_interface),
+            json_interface=interface_text,
             compliance_tags=_compliance_tags(compliance_tags),
             from_demo_project=from_demo_project,
             pixel_labeling=True if pixel_labeling else None,
@@ -338,6 +361,18 @@ class ProjectMethods(Domain):
             raise project_not_found(project_id)
         return found[0]
 
+    async def get_interface(self, project_id: str) -> Interface:
+        """The project's json interface as typed models (:class:`~aiokili.Interface`:
+        ``.jobs["JOB"].content.categories``...); NotFoundError naming an unknown project.
+
+        The counterpart of Labelbox's ``get_ontology``: a Kili project holds its ontology.
+        Change it and give it back with ``update_properties_in_project(project_id,
+        json_interface=interface)``.
+        """
+        if not isinstance(project_id, str) or not project_id:
+            raise KiliInputError(f"project_id must be a non-empty string, got {project_id!r}.")
+        return (await self._core.lookups.interface(project_id)).interface
+
     def projects(
         self,
         *,
@@ -386,7 +421,7 @@ class ProjectMethods(Domain):
         description: str | None = None,
         honeypot_mark: float | None = None,
         instructions: str | None = None,
-        json_interface: dict[str, Any] | None = None,
+        json_interface: dict[str, Any] | Interface | None = None,
         min_consensus_size: int | None = None,
         review_coverage: int | None = None,
         should_relaunch_kpi_computation: bool | None = None,
@@ -409,6 +444,9 @@ class ProjectMethods(Domain):
         type cannot change: not sent), ``metadata_types`` (``{"name": "number"}``, turned
         into ``metadata_properties``), ``seconds_to_label_before_auto_assign`` (any value
         means ``should_auto_assign=True`` unless that is given).
+
+        ``json_interface`` (an :class:`~aiokili.Interface` or its dict) is checked first:
+        :class:`~aiokili.errors.InvalidInterfaceError` for what the platform would refuse.
         """
         _warn_deprecated(input_type, metadata_types, seconds_to_label_before_auto_assign)
         should_auto_assign = _auto_assign(should_auto_assign, seconds_to_label_before_auto_assign)
@@ -435,9 +473,7 @@ class ProjectMethods(Domain):
             description=description,
             honeypot_mark=honeypot_mark,
             instructions=instructions,
-            json_interface=None
-            if json_interface is None
-            else json_text("json_interface", json_interface),
+            json_interface=_interface_text(json_interface),
             min_consensus_size=min_consensus_size,
             review_coverage=review_coverage,
             should_relaunch_kpi_computation=should_relaunch_kpi_computation,

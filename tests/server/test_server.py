@@ -52,13 +52,15 @@ def test_api_key_expiry_format(local_server: LocalServer) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", keys[0]["expiryDate"])
 
 
-def _project(server: LocalServer) -> str:
+def _project(server: LocalServer, interface: Any = None) -> str:
     query = "mutation($d: CreateProjectData!) { data: createProject(data: $d) { id } }"
-    return str(
-        data(gql(server, query, {"d": {"title": "s", "inputType": "TEXT", "jsonInterface": "{}"}}))[
-            "data"
-        ]["id"]
-    )
+    d = {"title": "s", "inputType": "TEXT", "jsonInterface": json.dumps(interface or {})}
+    return str(data(gql(server, query, {"d": d}))["data"]["id"])
+
+
+def _job(task: str, *categories: str) -> dict[str, Any]:
+    content = {"input": "radio", "categories": {c: {"name": c} for c in categories}}
+    return {"mlTask": task, "required": 0, "isChild": False, "content": content}
 
 
 APPEND = (
@@ -113,7 +115,11 @@ def test_metadata_filter_grammar_and_paging(local_server: LocalServer) -> None:
 
 
 def test_category_search_grammar(local_server: LocalServer) -> None:
-    project = _project(local_server)
+    jobs = {
+        "JOB": _job("CLASSIFICATION", "A", "B"),
+        "BOX": _job("NAMED_ENTITIES_RECOGNITION", "C"),
+    }
+    project = _project(local_server, {"jobs": jobs})
     (asset,) = data(
         gql(local_server, APPEND, {"d": {"contentArray": ["x"]}, "w": {"id": project}})
     )["data"]

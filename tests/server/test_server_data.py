@@ -38,9 +38,16 @@ def code(body: dict[str, Any]) -> str:
     return str(body["errors"][0]["extensions"]["code"])
 
 
+INTERFACE = json.dumps(
+    {"jobs": {"JOB": {"mlTask": "CLASSIFICATION", "required": 0, "isChild": False,
+                      "content": {"input": "radio", "categories": {"A": {}, "B": {}}}}}}
+)  # fmt: skip
+
+
 def new_project(server: LocalServer) -> str:
     create = "mutation($d: CreateProjectData!) { data: createProject(data: $d) { id } }"
-    return str(data(server, create, d={"title": "t", "inputType": "TEXT"})["id"])
+    d = {"title": "t", "inputType": "TEXT", "jsonInterface": INTERFACE}
+    return str(data(server, create, d=d)["id"])
 
 
 def test_concurrent_imports_keep_external_ids_unique(local_server: LocalServer) -> None:

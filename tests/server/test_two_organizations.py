@@ -41,7 +41,9 @@ SCHEMA = build_schema()
 SECRET = "b-secret"  # in every name, title, email and text of the other organization
 INTERFACE = json.dumps(
     {"jobs": {"JOB": {"mlTask": "CLASSIFICATION", "required": 1, "isChild": False,
-                      "content": {"input": "radio", "categories": {"A": {"name": "A"}}}}}}
+                      "content": {"input": "radio", "categories": {"A": {"name": "A"}}}},
+              "NOTE": {"mlTask": "TRANSCRIPTION", "required": 0, "isChild": False,
+                       "content": {"input": "textField"}}}}
 )  # fmt: skip
 
 
@@ -90,7 +92,7 @@ def populate(server: LocalServer, key: str, prefix: str, member_email: str) -> O
         "mutation($d: AppendManyLabelsData!, $w: AssetWhere!) "
         "{ data: appendManyLabels(data: $d, where: $w) { id } }",
         d={"labelType": "DEFAULT", "labelsData": [{"assetID": assets[0]["id"], "jsonResponse":
-           json.dumps({"JOB": {"categories": [{"name": "A"}]}, "NOTE": f"{prefix} answer"})}]},
+           json.dumps({"JOB": {"categories": [{"name": "A"}]}, "NOTE": {"text": f"{prefix} answer"}})}]},
         w={"project": {"id": project}},
     )[0]["id"]  # fmt: skip
     issue = q(

@@ -17,15 +17,43 @@ from aiokili.plugins import Plugin, PluginCore, PluginLog, run_locally
 
 async def main() -> None:
     async with aiokili.AsyncKili() as kili:
-        project: aiokili.Project = await kili.create_project(
-            title="typed", input_type="TEXT", json_interface={"jobs": {}}
+        interface = aiokili.Interface(
+            jobs={
+                "JOB": aiokili.Job(
+                    ml_task="CLASSIFICATION",
+                    required=1,
+                    content=aiokili.JobContent(
+                        input="radio",
+                        categories={"A": aiokili.JobCategory(name="A", children=["WHY"])},
+                    ),
+                ),
+                "WHY": aiokili.Job(
+                    ml_task="TRANSCRIPTION",
+                    is_child=True,
+                    content=aiokili.JobContent(input="textField"),
+                ),
+                "OBJECTS": aiokili.Job(
+                    ml_task="OBJECT_DETECTION",
+                    tools=["rectangle", "marker"],
+                    content=aiokili.JobContent(categories={"CAR": aiokili.JobCategory()}),
+                ),
+            }
         )
+        project: aiokili.Project = await kili.create_project(
+            title="typed", input_type="TEXT", json_interface=interface
+        )
+        stored: aiokili.Interface = await kili.get_interface(project.id)
+        task: aiokili.MLTask = stored.jobs["JOB"].ml_task
+        tools: list[aiokili.Tool] = stored.jobs["OBJECTS"].tools
+        children: list[str] = stored.jobs["JOB"].content.categories["A"].children
+        print(task, tools, children, stored.top_level_jobs, stored.to_json()["jobs"])
+        await kili.update_properties_in_project(project.id, json_interface=stored)
         result = await kili.append_many_to_dataset(
             project.id, content_array=["some text", Path("notes.txt")]
         )
         asset_ids: list[str] = result["asset_ids"]
         label_ids: list[str] = await kili.append_labels(
-            asset_id_array=asset_ids, json_response_array=[{"JOB": {"text": "hi"}}]
+            asset_id_array=asset_ids, json_response_array=[{"JOB": {"categories": [{"name": "A"}]}}]
         )
         print(len(label_ids))
         async for label in kili.labels(project.id, type_in=["DEFAULT"], author_in=["Ada"]):
@@ -52,6 +80,17 @@ async def main() -> None:
         remaining: int = await kili.assets(project.id, skip=5).count()
         quick = kili.with_options(timeout=5.0, max_retries=0)
         print(total, remaining, await quick.count_projects(archived=False))
+        lenient = kili.labels(project.id, output_format="parsed_label", on_unparsable="skip")
+        kept: list[aiokili.ParsedLabel] = await lenient
+        skipped: list[str] = [s.id for s in lenient.skipped]
+        why: str | None = lenient.skipped[0].error.job if lenient.skipped else None
+        print(len(kept), skipped, why)
+        try:
+            await kili.append_labels(asset_id_array=asset_ids, json_response_array=[{"NOPE": {}}])
+        except aiokili.MalformedLabelError as refused:
+            where: int = refused.index
+            accepted: tuple[str, ...] = refused.accepted
+            print(where, refused.job, refused.name, accepted)
         async for parsed in kili.labels(project.id, output_format="parsed_label"):
             choice: str = parsed.jobs["JOB"].category.name
             text: str | None = parsed.jobs["TRANSCRIPTION"].text

@@ -4,8 +4,9 @@ id, tags by label."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._generated import input_types as inputs
 from ..errors import KiliInputError, NotFoundError
@@ -15,7 +16,19 @@ from .bulk import chunked
 from .graphql import KiliGraphQLClient
 from .tasks import gather_or_raise
 
+if TYPE_CHECKING:
+    from .interface import Interface
+
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ProjectInterface:
+    """A project's json interface, read into models, and its input type."""
+
+    project_id: str
+    interface: Interface
+    input_type: str | None
 
 
 class Lookups:
@@ -39,6 +52,23 @@ class Lookups:
         if not found:
             raise project_not_found(project_id)
         return found[0].json_interface or {}
+
+    async def interface(self, project_id: str) -> ProjectInterface:
+        """The project's json interface as an :class:`~aiokili.Interface` (read as stored)
+        and its input type; NotFoundError naming an unknown project."""
+        from .interface import Interface  # the models, built when first used
+
+        found = (
+            await self._gql.label_project_interface(where=inputs.ProjectWhere(id=project_id))
+        ).data
+        if not found:
+            raise project_not_found(project_id)
+        kind = found[0].input_type
+        return ProjectInterface(
+            project_id,
+            Interface.read(found[0].json_interface or {}),
+            None if kind is None else kind.value,
+        )
 
     async def steps(self, project_id: str) -> dict[str, list[str]]:
         """Step name → step ids of the project's workflow (empty for a legacy V1 project)."""
@@ -108,6 +138,17 @@ class Lookups:
             return [(a.external_id, a.id) for a in page.data if a.external_id is not None]
 
         pairs = await _each_chunk(list(dict.fromkeys(external_ids)), look_up)
+        return dict(pair for found in pairs for pair in found)
+
+    async def projects_of_assets(self, asset_ids: Sequence[str]) -> dict[str, str]:
+        """Asset id → its project's id, for those of ``asset_ids`` the key reaches."""
+
+        async def look_up(chunk: Sequence[str]) -> list[tuple[str, str]]:
+            where = inputs.AssetWhere(id_in=list(chunk))
+            page = await self._gql.label_assets_projects(where=where, first=len(chunk))
+            return [(a.id, a.project.id) for a in page.data if a.project is not None]
+
+        pairs = await _each_chunk(list(dict.fromkeys(asset_ids)), look_up)
         return dict(pair for found in pairs for pair in found)
 
     async def existing_asset_ids(self, project_id: str, asset_ids: Sequence[str]) -> set[str]:

@@ -16,21 +16,27 @@ async for label in kili.labels(project_id, output_format="parsed_label"):
 ```
 
 Every non-child job of the interface is in ``jobs`` (empty when the label does not answer
-it). A label naming a job or category the interface does not have raises
-:class:`LabelParsingError` naming the label, the job and what the interface accepts.
+it). A VIDEO label answered frame by frame has its frames in ``frames`` (``frames[i]``: the
+jobs of frame ``i``) and its asset-level jobs in ``jobs``. A label that does not match the
+interface (the check of ``label_validation.py``, the one append_labels makes) raises
+:class:`LabelParsingError` naming the label, the job and what the interface accepts; or,
+with ``on_unparsable="skip"``, is left out and listed in the listing's ``skipped``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..errors import KiliError
 from ..models import Label
+from .interface import Interface, Job
+from .label_validation import ASSET_LEVEL, IGNORED_KEYS, is_video_response, label_problem
 from .listing import Lazy, Listing, ListingSource, ListingSpec
+from .lookups import ProjectInterface
 from .selection import Unselected
 
 __all__ = [
@@ -38,17 +44,54 @@ __all__ = [
     "BoundingPoly",
     "Category",
     "LabelParsingError",
+    "OnUnparsable",
     "ParsedJob",
     "ParsedJobs",
     "ParsedLabel",
+    "ParsedLabelListing",
     "Point",
+    "SkippedLabel",
 ]
 
-_SINGLE_CHOICE = {"radio", "singleDropdown"}
+OnUnparsable = Literal["raise", "skip"]
+"""What a ``parsed_label`` listing does with a label that does not match the interface."""
 
 
 class LabelParsingError(KiliError, ValueError):
-    """A label does not match its project's json interface."""
+    """A label does not match its project's json interface.
+
+    Attributes (None / empty when not about one label's answer):
+        label_id: the label. job: the job at fault. name: the unknown job, category or
+        tool. accepted: what the interface accepts there. path: where in the json
+        response (``BOX.annotations[0].type``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        label_id: str | None = None,
+        job: str | None = None,
+        name: str | None = None,
+        accepted: Sequence[str] = (),
+        path: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.label_id = label_id
+        self.job = job
+        self.name = name
+        self.accepted = tuple(accepted)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class SkippedLabel:
+    """A label a ``parsed_label`` listing left out (``on_unparsable="skip"``)."""
+
+    id: str
+    """The label's id."""
+    error: LabelParsingError
+    """Why it does not parse."""
 
 
 @dataclass(frozen=True)
@@ -184,145 +227,93 @@ class ParsedLabel(Unselected, Label):
     ``AttributeError``), as on the labels it is made from."""
 
     jobs: ParsedJobs
+    frames: list[ParsedJobs] = Field(default_factory=list)
+    """VIDEO labels answered frame by frame: the jobs of each frame (``frames[i]``: frame
+    ``i``; empty for other labels)."""
 
 
 # ------------------------------------------------------------------ parsing
+def as_project_interface(interface: Any) -> ProjectInterface:
+    """A :class:`ProjectInterface` from one, an :class:`Interface` or a dict (no input type)."""
+    if isinstance(interface, ProjectInterface):
+        return interface
+    if not isinstance(interface, Interface):
+        interface = Interface.read(interface if isinstance(interface, (dict, str)) else {})
+    return ProjectInterface("", interface, None)
+
+
 class _Parser:
-    def __init__(self, interface: Any, label_id: str) -> None:
-        jobs = interface.get("jobs") if isinstance(interface, dict) else None
-        self.jobs: dict[str, Any] = jobs if isinstance(jobs, dict) else {}
-        self.label_id = label_id
+    """Builds the parsed jobs of a response already checked by ``label_problem``."""
 
-    def fail(self, message: str) -> LabelParsingError:
-        return LabelParsingError(f"label {self.label_id!r}: {message}")
+    def __init__(self, interface: Interface) -> None:
+        self.jobs = interface.jobs
 
-    def jobs_of(self, response: Any, names: Sequence[str], where: str) -> ParsedJobs:
-        if response is None:
-            response = {}
-        if not isinstance(response, dict):
-            raise self.fail(f"{where} must be an object of jobs, got {type(response).__name__}.")
+    def jobs_of(self, response: Any, names: Sequence[str]) -> ParsedJobs:
         parsed: dict[str, ParsedJob] = {name: self.job(name, None) for name in names}
-        for name, value in response.items():
-            if name not in self.jobs:
-                raise self.fail(
-                    f"job {name!r} is not in the project's json interface "
-                    f"(jobs: {', '.join(self.jobs) or '(none)'})."
-                )
-            parsed[name] = self.job(name, value)
+        for name, value in (response or {}).items():
+            if name not in IGNORED_KEYS:
+                parsed[name] = self.job(name, value)
         return ParsedJobs(parsed, names)
 
     def job(self, name: str, value: Any) -> ParsedJob:
-        spec = self.jobs[name] if isinstance(self.jobs.get(name), dict) else {}
-        task = str(spec.get("mlTask") or "")
+        spec = self.jobs[name]
         if value is None:
-            return ParsedJob(name, task)
-        if not isinstance(value, dict):
-            raise self.fail(f"job {name!r} must be an object, got {type(value).__name__}.")
-        categories = self.categories(name, spec, value.get("categories"))
-        content = _dict(spec.get("content"))
-        if (
-            content.get("input") in _SINGLE_CHOICE
-            and len(categories) > 1
-            and not value.get("annotations")
-        ):
-            raise self.fail(
-                f"job {name!r} is single-choice ({content.get('input')}) but the label "
-                f"chooses {len(categories)} categories."
-            )
+            return ParsedJob(name, spec.ml_task)
         text = value.get("text")
-        annotations = [
-            self.annotation(name, spec, raw, i)
-            for i, raw in enumerate(value.get("annotations") or [])
-        ]
         return ParsedJob(
-            name, task, categories, text if isinstance(text, str) else None, annotations
+            name,
+            spec.ml_task,
+            self.categories(spec, value.get("categories")),
+            text if isinstance(text, str) else None,
+            [self.annotation(spec, raw) for raw in value.get("annotations") or []],
         )
 
-    def categories(self, job: str, spec: Mapping[str, Any], raw: Any) -> list[Category]:
-        if not raw:
-            return []
-        if not isinstance(raw, list):
-            raise self.fail(f"job {job!r}: categories must be a list.")
-        content = _dict(spec.get("content"))
-        known = _dict(content.get("categories"))
+    def categories(self, spec: Job, raw: Any) -> list[Category]:
         out: list[Category] = []
-        for item in raw:
-            name = item.get("name") if isinstance(item, dict) else None
-            if not isinstance(name, str):
-                raise self.fail(f"job {job!r}: each category needs a name, got {item!r}.")
-            if name not in known:
-                raise self.fail(
-                    f"job {job!r} has no category {name!r} "
-                    f"(categories: {', '.join(known) or '(none)'})."
-                )
-            declared = known[name] if isinstance(known[name], dict) else {}
-            child_names = [c for c in declared.get("children") or [] if c in self.jobs]
-            children = self.jobs_of(item.get("children"), child_names, f"{job}.{name}.children")
+        for item in raw or []:
+            name = item["name"]
+            declared = spec.content.categories[name]
+            children = self.jobs_of(item.get("children"), declared.children)
             confidence = item.get("confidence")
             out.append(
                 Category(
                     name,
-                    str(declared.get("name") or name),
+                    declared.name or name,
                     float(confidence) if isinstance(confidence, (int, float)) else None,
                     children,
                 )
             )
         return out
 
-    def annotation(self, job: str, spec: Mapping[str, Any], raw: Any, index: int) -> Annotation:
-        if not isinstance(raw, dict):
-            raise self.fail(f"job {job!r}: annotations[{index}] must be an object.")
+    def annotation(self, spec: Job, raw: dict[str, Any]) -> Annotation:
         kind = raw.get("type")
-        tools = spec.get("tools")
-        if isinstance(kind, str) and isinstance(tools, list) and tools and kind not in tools:
-            raise self.fail(
-                f"job {job!r}: annotations[{index}] is a {kind!r}; the job's tools are "
-                f"{', '.join(map(str, tools))}."
-            )
-        categories = self.categories(job, spec, raw.get("categories"))
-        names = [c for category in categories for c in _declared_children(spec, category.name)]
-        children = self.jobs_of(
-            raw.get("children"),
-            [n for n in names if n in self.jobs],
-            f"{job}.annotations[{index}].children",
-        )
+        categories = self.categories(spec, raw.get("categories"))
+        known = spec.content.categories
+        names = [c for category in categories for c in known[category.name].children]
         polys = [
             BoundingPoly(_points(p.get("normalizedVertices")))
             for p in raw.get("boundingPoly") or []
             if isinstance(p, dict)
         ]
-        point = _point(raw.get("point"))
         begin, end = raw.get("beginOffset"), raw.get("endOffset")
         if end is None and isinstance(begin, int) and isinstance(raw.get("content"), str):
             end = begin + len(raw["content"])
-        start = _mids(raw.get("startEntities")) or _mids(raw.get("startObjects"))
-        stop = _mids(raw.get("endEntities")) or _mids(raw.get("endObjects"))
         content = raw.get("content")
         return Annotation(
             mid=str(raw["mid"]) if raw.get("mid") is not None else None,
             type=kind if isinstance(kind, str) else None,
             categories=categories,
-            children=children,
+            children=self.jobs_of(raw.get("children"), names),
             bounding_poly=polys,
-            point=point,
+            point=_point(raw.get("point")),
             polyline=_points(raw.get("polyline")),
             begin_offset=begin if isinstance(begin, int) else None,
             end_offset=end if isinstance(end, int) else None,
             content=content if isinstance(content, str) else None,
-            start_entities=start,
-            end_entities=stop,
+            start_entities=_mids(raw.get("startEntities")) or _mids(raw.get("startObjects")),
+            end_entities=_mids(raw.get("endEntities")) or _mids(raw.get("endObjects")),
             raw=raw,
         )
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _declared_children(spec: Mapping[str, Any], category: str) -> list[str]:
-    content = _dict(spec.get("content"))
-    declared = (content.get("categories") or {}).get(category)
-    return list(declared.get("children") or []) if isinstance(declared, dict) else []
 
 
 def _point(raw: Any) -> Point | None:
@@ -343,40 +334,81 @@ def _mids(raw: Any) -> list[str]:
 
 def top_level_jobs(interface: Any) -> list[str]:
     """Names of the jobs of an interface that are not children of another job."""
-    jobs = interface.get("jobs") if isinstance(interface, dict) else None
-    if not isinstance(jobs, dict):
-        return []
-    return [
-        name for name, spec in jobs.items() if not (isinstance(spec, dict) and spec.get("isChild"))
-    ]
+    return as_project_interface(interface).interface.top_level_jobs
 
 
 def parse_label(label: BaseModel, interface: Any) -> ParsedLabel:
-    """``label`` (a Label, or a fields= selection of one) with its jobs parsed."""
+    """``label`` (a Label, or a fields= selection of one) with its jobs parsed against
+    ``interface`` (a :class:`ProjectInterface`, an :class:`Interface` or a dict);
+    :class:`LabelParsingError` if it does not match."""
+    project = as_project_interface(interface)
     values: dict[str, Any] = {name: value for name, value in label if name in Label.model_fields}
-    parser = _Parser(interface, str(values.get("id")))
-    jobs = parser.jobs_of(values.get("json_response"), top_level_jobs(interface), "jsonResponse")
+    label_id = str(values.get("id"))
+    response = values.get("json_response")
+    response = {} if response is None else response
+    problem = label_problem(project.interface, response, project.input_type)
+    if problem is not None:
+        raise LabelParsingError(
+            f"label {label_id!r}: {problem.message}",
+            label_id=label_id,
+            job=problem.job,
+            name=problem.name,
+            accepted=problem.accepted,
+            path=problem.path,
+        )
+    parser, names = _Parser(project.interface), project.interface.top_level_jobs
+    frames: list[ParsedJobs] = Field(default_factory=list)
+    if is_video_response(response, project.input_type):
+        numbers = [int(k) for k in response if k.isdigit()]
+        frames = [parser.jobs_of(response.get(str(i)), names) for i in range(max(numbers) + 1)]
+        response = response.get(ASSET_LEVEL)
+    jobs = parser.jobs_of(response, names)
     return ParsedLabel.model_construct(  # the fields not fetched stay absent
-        _fields_set=set(label.model_fields_set) | {"jobs"}, **values, jobs=jobs
+        _fields_set=set(label.model_fields_set) | {"jobs", "frames"},
+        **values,
+        jobs=jobs,
+        frames=frames,
     )
 
 
 # ------------------------------------------------------------------ listing
 class ParsedLabelListing(Listing[ParsedLabel]):
-    """The labels of an inner listing, parsed against the interface fetched once."""
+    """The labels of an inner listing, parsed against the interface fetched once.
+
+    With ``on_unparsable="skip"``, a label that does not parse is left out (so a page may
+    hold fewer labels, and :meth:`count` counts it) and listed in :attr:`skipped`.
+    """
 
     def __init__(
         self,
         core: ListingSource,
         labels: Listing[Label],
-        interface: Callable[[], Awaitable[Any]],
+        interface: Callable[[], Awaitable[ProjectInterface]],
+        on_unparsable: OnUnparsable = "raise",
     ) -> None:
         spec = cast(ListingSpec[ParsedLabel], replace(labels._spec, model=ParsedLabel))
         super().__init__(core, spec, labels._where, first=labels._first, skip=labels._skip)
         self._labels = labels
-        self._interface = Lazy(interface)
+        self._interface: Lazy[ProjectInterface] = Lazy(interface)
+        self._on_unparsable = on_unparsable
+        self._skipped: dict[int, list[SkippedLabel]] = {}
+
+    @property
+    def skipped(self) -> list[SkippedLabel]:
+        """The labels left out so far (``on_unparsable="skip"``), in listing order."""
+        return [label for _, page in sorted(self._skipped.items()) for label in page]
 
     async def _fetch(self, skip: int, first: int) -> Sequence[ParsedLabel]:
         interface = await self._interface.get()
         page = await self._labels._fetch(skip, first)
-        return [parse_label(label, interface) for label in page]
+        if self._on_unparsable == "raise":
+            return [parse_label(label, interface) for label in page]
+        parsed: list[ParsedLabel] = []
+        skipped: list[SkippedLabel] = []
+        for label in page:
+            try:
+                parsed.append(parse_label(label, interface))
+            except LabelParsingError as error:
+                skipped.append(SkippedLabel(error.label_id or "", error))
+        self._skipped[skip] = skipped
+        return parsed

@@ -64,8 +64,10 @@ from .operations import (
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
+    LABEL_ASSETS_PROJECTS_GQL,
     LABEL_CREATED_OR_UPDATED_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
+    LABEL_PROJECT_OF_LABEL_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_PLUGINS_GQL,
@@ -333,6 +335,11 @@ if TYPE_CHECKING:
         LabelAssetProjectData,
         LabelAssetProjectDataProject,
     )
+    from .label_assets_projects import (
+        LabelAssetsProjects,
+        LabelAssetsProjectsData,
+        LabelAssetsProjectsDataProject,
+    )
     from .label_created_or_updated import (
         LabelCreatedOrUpdated,
         LabelCreatedOrUpdatedData,
@@ -340,6 +347,12 @@ if TYPE_CHECKING:
     from .label_project_interface import (
         LabelProjectInterface,
         LabelProjectInterfaceData,
+    )
+    from .label_project_of_label import (
+        LabelProjectOfLabel,
+        LabelProjectOfLabelData,
+        LabelProjectOfLabelDataLabelOf,
+        LabelProjectOfLabelDataLabelOfProject,
     )
     from .labels import Labels, LabelsData
     from .labels_to_reconcile import (
@@ -581,6 +594,9 @@ _LAZY_IMPORTS = {
     "LabelAssetProject": ".label_asset_project",
     "LabelAssetProjectData": ".label_asset_project",
     "LabelAssetProjectDataProject": ".label_asset_project",
+    "LabelAssetsProjects": ".label_assets_projects",
+    "LabelAssetsProjectsData": ".label_assets_projects",
+    "LabelAssetsProjectsDataProject": ".label_assets_projects",
     "LabelAuthor": ".fragments",
     "LabelCreatedOrUpdated": ".label_created_or_updated",
     "LabelCreatedOrUpdatedData": ".label_created_or_updated",
@@ -588,6 +604,10 @@ _LAZY_IMPORTS = {
     "LabelLabelOf": ".fragments",
     "LabelProjectInterface": ".label_project_interface",
     "LabelProjectInterfaceData": ".label_project_interface",
+    "LabelProjectOfLabel": ".label_project_of_label",
+    "LabelProjectOfLabelData": ".label_project_of_label",
+    "LabelProjectOfLabelDataLabelOf": ".label_project_of_label",
+    "LabelProjectOfLabelDataLabelOfProject": ".label_project_of_label",
     "LabelType": ".enums",
     "LabelWhere": ".input_types",
     "Labels": ".labels",
@@ -964,10 +984,12 @@ __all__ = [
     "KiliBaseClient",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
+    "LABEL_ASSETS_PROJECTS_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_CREATED_OR_UPDATED_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LABEL_PROJECT_OF_LABEL_GQL",
     "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
@@ -977,6 +999,9 @@ __all__ = [
     "LabelAssetProject",
     "LabelAssetProjectData",
     "LabelAssetProjectDataProject",
+    "LabelAssetsProjects",
+    "LabelAssetsProjectsData",
+    "LabelAssetsProjectsDataProject",
     "LabelAuthor",
     "LabelCreatedOrUpdated",
     "LabelCreatedOrUpdatedData",
@@ -984,6 +1009,10 @@ __all__ = [
     "LabelLabelOf",
     "LabelProjectInterface",
     "LabelProjectInterfaceData",
+    "LabelProjectOfLabel",
+    "LabelProjectOfLabelData",
+    "LabelProjectOfLabelDataLabelOf",
+    "LabelProjectOfLabelDataLabelOfProject",
     "LabelType",
     "LabelWhere",
     "Labels",

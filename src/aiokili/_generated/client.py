@@ -67,8 +67,10 @@ from .operations import (
     ISSUES_GQL,
     LABEL_ASSET_IDS_GQL,
     LABEL_ASSET_PROJECT_GQL,
+    LABEL_ASSETS_PROJECTS_GQL,
     LABEL_CREATED_OR_UPDATED_GQL,
     LABEL_PROJECT_INTERFACE_GQL,
+    LABEL_PROJECT_OF_LABEL_GQL,
     LABELS_GQL,
     LABELS_TO_RECONCILE_GQL,
     LIST_PLUGINS_GQL,
@@ -220,8 +222,10 @@ if TYPE_CHECKING:
     from .issues import Issues
     from .label_asset_ids import LabelAssetIds
     from .label_asset_project import LabelAssetProject
+    from .label_assets_projects import LabelAssetsProjects
     from .label_created_or_updated import LabelCreatedOrUpdated
     from .label_project_interface import LabelProjectInterface
+    from .label_project_of_label import LabelProjectOfLabel
     from .labels import Labels
     from .labels_to_reconcile import LabelsToReconcile
     from .list_plugins import ListPlugins
@@ -835,6 +839,21 @@ class GeneratedClient(KiliBaseClient):
         data = self.get_data(response)
         return LabelsToReconcile.model_validate(data)
 
+    async def label_assets_projects(
+        self, where: "AssetWhere", first: int, **kwargs: Any
+    ) -> "LabelAssetsProjects":
+        from .label_assets_projects import LabelAssetsProjects
+
+        variables: dict[str, object] = {"where": where, "first": first}
+        response = await self.execute(
+            query=LABEL_ASSETS_PROJECTS_GQL,
+            operation_name="LabelAssetsProjects",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelAssetsProjects.model_validate(data)
+
     async def label_asset_project(
         self, where: "AssetWhere", **kwargs: Any
     ) -> "LabelAssetProject":
@@ -849,6 +868,21 @@ class GeneratedClient(KiliBaseClient):
         )
         data = self.get_data(response)
         return LabelAssetProject.model_validate(data)
+
+    async def label_project_of_label(
+        self, where: "LabelWhere", **kwargs: Any
+    ) -> "LabelProjectOfLabel":
+        from .label_project_of_label import LabelProjectOfLabel
+
+        variables: dict[str, object] = {"where": where}
+        response = await self.execute(
+            query=LABEL_PROJECT_OF_LABEL_GQL,
+            operation_name="LabelProjectOfLabel",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LabelProjectOfLabel.model_validate(data)
 
     async def project_users(
         self, where: "ProjectUserWhere", first: int, skip: int, **kwargs: Any

@@ -62,10 +62,12 @@ __all__ = [
     "ISSUES_GQL",
     "LABELS_GQL",
     "LABELS_TO_RECONCILE_GQL",
+    "LABEL_ASSETS_PROJECTS_GQL",
     "LABEL_ASSET_IDS_GQL",
     "LABEL_ASSET_PROJECT_GQL",
     "LABEL_CREATED_OR_UPDATED_GQL",
     "LABEL_PROJECT_INTERFACE_GQL",
+    "LABEL_PROJECT_OF_LABEL_GQL",
     "LIST_PLUGINS_GQL",
     "LIST_TAGS_BY_ORG_GQL",
     "LIST_TAGS_BY_PROJECT_GQL",
@@ -901,12 +903,37 @@ query LabelsToReconcile($where: LabelWhere!, $first: PageSize!, $skip: Int!) {
 }
 """
 
+LABEL_ASSETS_PROJECTS_GQL = """
+query LabelAssetsProjects($where: AssetWhere!, $first: PageSize!) {
+  data: assets(where: $where, first: $first, skip: 0) {
+    id
+    project {
+      id
+    }
+  }
+}
+"""
+
 LABEL_ASSET_PROJECT_GQL = """
 query LabelAssetProject($where: AssetWhere!) {
   data: assets(where: $where, first: 1, skip: 0) {
     id
     project {
       id
+    }
+  }
+}
+"""
+
+LABEL_PROJECT_OF_LABEL_GQL = """
+query LabelProjectOfLabel($where: LabelWhere!) {
+  data: labels(where: $where, first: 1, skip: 0) {
+    id
+    labelOf {
+      id
+      project {
+        id
+      }
     }
   }
 }

@@ -341,7 +341,7 @@ class AssetMethods(Domain):
         if options.get("download_media"):
             media = MediaDownloader(self._core, project_id, options.get("local_media_dir"))
         if options.get("label_output_format") == "parsed_label":
-            interface = partial(self._core.lookups.json_interface, project_id)
+            interface = partial(self._core.lookups.interface, project_id)
         if media is None and interface is None and format is None:
             return self._core.listing(ASSETS, where, **paging)
         listing = AssetListing(

@@ -35,6 +35,10 @@ ExportFormat = Literal[
 ]
 """The formats of :meth:`~aiokili.AsyncKili.export_labels`."""
 Layout = Literal["split", "merged"]
+ExportType = Literal["latest", "latest_from_last_step", "latest_from_all_steps", "normal"]
+"""Which labels of each asset are exported: ``latest`` (its latest DEFAULT or REVIEW label)
+or ``normal`` (every label; the kili / raw format); the two step-based types of 26.2.4 are
+not supported."""
 CocoAnnotationModifier = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], dict[str, Any]]
 """``(coco_annotation, coco_image, kili_annotation) -> coco_annotation``."""
 
@@ -142,10 +146,26 @@ def check_options(
     single_file: Any,
     normalized_coordinates: Any,
     filename: Any,
+    export_type: Any = "latest",
 ) -> None:
     """Option mistakes, before any request (KiliInputError naming the argument)."""
     if fmt not in FORMATS:
         raise KiliInputError(f"fmt must be one of {', '.join(FORMATS)}; got {fmt!r}.")
+    if export_type not in get_args(ExportType):
+        raise KiliInputError(
+            f"export_type must be one of {', '.join(get_args(ExportType))}; got {export_type!r}."
+        )
+    if export_type in ("latest_from_last_step", "latest_from_all_steps"):
+        raise KiliInputError(
+            f"export_type={export_type!r} is not supported by aiokili yet: use 'latest' (each "
+            "asset's latest label) or 'normal' (every label)."
+        )
+    if export_type == "normal" and fmt not in ("raw", "kili", "llm_v1"):
+        raise KiliInputError(
+            f"export_type='normal' exports every label of each asset, which only the kili "
+            f"(raw) format holds; the {fmt} format takes each asset's latest label: use "
+            "export_type='latest'."
+        )
     if layout not in ("split", "merged"):
         raise KiliInputError(f"layout must be 'split' or 'merged'; got {layout!r}.")
     for name, value in (("single_file", single_file),):

@@ -41,6 +41,7 @@ from .formats import (
     Context,
     ExportFormat,
     ExportFormatError,
+    ExportType,
     Layout,
     LlmWriter,
     Options,
@@ -55,7 +56,14 @@ from .formats import (
 if TYPE_CHECKING:
     from .archive import Archive
 
-__all__ = ["CocoAnnotationModifier", "ExportFormat", "ExportFormatError", "ExportMethods", "Layout"]
+__all__ = [
+    "CocoAnnotationModifier",
+    "ExportFormat",
+    "ExportFormatError",
+    "ExportMethods",
+    "ExportType",
+    "Layout",
+]
 
 EXPORT_ASSETS = ListingSpec(
     model=ExportAsset,
@@ -331,14 +339,16 @@ class ExportMethods(Domain):
         normalized_coordinates: bool | None = None,
         label_type_in: list[str] | None = None,
         include_sent_back_labels: bool | None = None,
+        export_type: ExportType = "latest",
         *,
         progress: Progress | None = None,
     ) -> list[dict[str, Any]] | None:
         """Export the project's labels to ``filename`` (a zip archive) in format ``fmt``.
 
         Each asset's latest label (of type DEFAULT or REVIEW, as the platform picks it) is
-        exported; ``llm_v1`` exports every label. Pages of assets are fetched concurrently
-        and written to the archive as they arrive, so memory stays flat whatever the size.
+        exported, or every label with ``export_type="normal"``; ``llm_v1`` exports every
+        label. Pages of assets are fetched concurrently and written to the archive as they
+        arrive, so memory stays flat whatever the size.
 
         Args:
             project_id: the project.
@@ -361,6 +371,10 @@ class ExportMethods(Domain):
                 vertices; otherwise pixel coordinates are added.
             label_type_in: label types exported (default DEFAULT and REVIEW).
             include_sent_back_labels: export labels sent back to the queue (default True).
+            export_type: ``"latest"`` (default): each asset's latest label, under
+                ``latestLabel``; ``"normal"``: every label of each asset (of the types of
+                ``label_type_in``), under ``labels``, kili (raw) format only. The step-based
+                ``"latest_from_last_step"`` / ``"latest_from_all_steps"`` are refused.
             progress: called with ``(assets done, total)`` after each page.
 
         Raises:
@@ -369,7 +383,7 @@ class ExportMethods(Domain):
                 (before anything is written).
             NotFoundError: unknown project or external ids.
         """
-        check_options(fmt, layout, single_file, normalized_coordinates, filename)
+        check_options(fmt, layout, single_file, normalized_coordinates, filename, export_type)
         ids, externals, types = _check_export(
             project_id,
             with_assets,
@@ -397,7 +411,7 @@ class ExportMethods(Domain):
             annotation_modifier=annotation_modifier,
             endpoint=self._core.settings.endpoint,
         )
-        ctx = Context(project, options, export_type="normal" if fmt == "llm_v1" else "latest")
+        ctx = Context(project, options, export_type="normal" if fmt == "llm_v1" else export_type)
         spec = EXPORT_ASSETS_ALL_LABELS if ctx.export_type == "normal" else EXPORT_ASSETS
         listing: Listing[Any] = self._core.listing(spec, where, fields=None, first=None, skip=0)
         total = await listing.count() if progress is not None else 0

@@ -27,7 +27,7 @@ from ..models import (
 )
 
 if TYPE_CHECKING:
-    from .._core.parsed_label import ParsedLabel
+    from .._core.parsed_label import OnUnparsable, ParsedLabelListing
 
 OutputFormat = Literal["dict", "parsed_label"]
 
@@ -199,8 +199,9 @@ class LabelMethods(Domain):
         disable_tqdm: bool | None = None,
         output_format: Literal["parsed_label"],
         as_generator: bool = False,
+        on_unparsable: OnUnparsable = "raise",
         **filters: Unpack[LabelFilters],
-    ) -> Listing[ParsedLabel]: ...
+    ) -> ParsedLabelListing: ...
 
     def labels(
         self,
@@ -212,8 +213,9 @@ class LabelMethods(Domain):
         disable_tqdm: bool | None = None,
         output_format: OutputFormat = "dict",
         as_generator: bool = False,
+        on_unparsable: OnUnparsable = "raise",
         **filters: Unpack[LabelFilters],
-    ) -> Listing[Label] | Listing[ParsedLabel]:
+    ) -> Listing[Label] | ParsedLabelListing:
         """Labels of a project matching the filters, oldest first (see :class:`LabelFilters`).
 
         ``async for label in kili.labels(project_id): label.json_response ...``, or
@@ -232,10 +234,22 @@ class LabelMethods(Domain):
                 (``label.jobs["JOB"].category.name``); needs ``jsonResponse`` in ``fields``.
             as_generator: accepted for compatibility: a listing is both (``async for`` or
                 ``await``).
+            on_unparsable: with ``"parsed_label"``, what to do with a label that does not
+                match the interface (written before labels were checked, or by another
+                tool): ``"raise"`` (default) :class:`~aiokili.LabelParsingError`;
+                ``"skip"`` leaves it out and lists it in the listing's ``skipped``
+                (:class:`~aiokili.SkippedLabel`: ``.id``, ``.error``).
         """
         if output_format not in ("dict", "parsed_label"):
             raise KiliInputError(
                 f'output_format must be "dict" or "parsed_label", got {output_format!r}.'
+            )
+        if on_unparsable not in ("raise", "skip"):
+            raise KiliInputError(f'on_unparsable must be "raise" or "skip", got {on_unparsable!r}.')
+        if on_unparsable != "raise" and output_format != "parsed_label":
+            raise KiliInputError(
+                'on_unparsable is for output_format="parsed_label": a "dict" listing parses '
+                "nothing."
             )
         warn_deprecated_step_statuses(
             "asset_step_status_in", filters.get("asset_step_status_in") or ()
@@ -253,7 +267,8 @@ class LabelMethods(Domain):
         return ParsedLabelListing(
             self._core,
             listing,
-            lambda: self._core.lookups.json_interface(project_id),
+            lambda: self._core.lookups.interface(project_id),
+            on_unparsable,
         )
 
     async def count_labels(self, project_id: str, **filters: Unpack[LabelFilters]) -> int:

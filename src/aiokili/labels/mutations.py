@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._core import constants as C
 from .._core.base import Domain
 from .._core.bulk import chunked, created_since
-from .._core.calls import user_stacklevel
+from .._core.calls import current, user_stacklevel
 from .._core.inputs import as_list, build, json_text, same_length
 from .._core.tasks import gather_or_raise
 from .._generated import input_types as inputs
 from .._generated.operations import APPEND_MANY_LABELS_GQL
-from ..errors import KiliInputError, NotFoundError
+from ..errors import KiliInputError, MalformedLabelError, NotFoundError
 from ..models import Label, LabelType, LabelTypeName
 
 if TYPE_CHECKING:  # result models, loaded when their operation's answer is read
+    from .._core.lookups import ProjectInterface
     from .._generated.append_many_labels import AppendManyLabels
     from .._generated.labels_to_reconcile import LabelsToReconcileData
 
@@ -33,6 +34,7 @@ class _NewLabels:
     keys: list[str]
     """The assets as given: their ids, or their external ids (``by_external_id``)."""
     by_external_id: bool
+    responses: list[dict[str, Any]]
     texts: list[str]
     """Each label's json response, as JSON text."""
     authors: list[str] | None
@@ -115,7 +117,9 @@ def _check_new_labels(
     if model_name is not None and not isinstance(model_name, str):
         raise KiliInputError(f"model_name must be a str, got {type(model_name).__name__}.")
     keys = asset_ids if asset_ids is not None else external_ids or []
-    return _NewLabels(keys, asset_ids is None, texts, authors, seconds, reviewed, kind, model_name)
+    return _NewLabels(
+        keys, asset_ids is None, responses, texts, authors, seconds, reviewed, kind, model_name
+    )
 
 
 def _one_model_name(names: list[str] | None) -> str:
@@ -200,6 +204,7 @@ class LabelMutationMethods(Domain):
         targets = new.keys
         if new.by_external_id:
             targets = await self._asset_ids(project_id or "", new.keys)
+        await self._check_answers("json_response_array", targets, new.responses, project_id)
         if step_name is not None:
             step_project = project_id or await self._project_of(targets[0])
             steps = await self._core.lookups.step_ids(step_project, [step_name], "step_name")
@@ -244,6 +249,45 @@ class LabelMutationMethods(Domain):
             chunk_size=C.LABELS_CHUNK,
             reconcile=reconcile,
         )
+
+    async def _check_answers(
+        self,
+        arg: str,
+        asset_ids: Sequence[str],
+        responses: Sequence[dict[str, Any]],
+        project_id: str | None,
+    ) -> None:
+        """:class:`~aiokili.errors.MalformedLabelError` for the first of ``responses``
+        (answers on ``asset_ids``) that does not match its project's interface (read once
+        per project): ``project_id``'s, or else each asset's own (looked up; an asset not
+        found is left to the API, which names it)."""
+        from .._core.label_validation import label_problem  # the check, when used
+
+        if project_id is not None:
+            projects: dict[str, str] = dict.fromkeys(asset_ids, project_id)
+        elif len(set(asset_ids)) == 1:
+            projects = {asset_ids[0]: await self._project_of(asset_ids[0])}
+        else:
+            projects = await self._core.lookups.projects_of_assets(asset_ids)
+        interfaces: dict[str, ProjectInterface] = {}
+        for project in dict.fromkeys(projects.values()):
+            interfaces[project] = await self._core.lookups.interface(project)
+        for i, (asset_id, response) in enumerate(zip(asset_ids, responses, strict=True)):
+            found = interfaces.get(projects.get(asset_id, ""))
+            if found is None:
+                continue
+            problem = label_problem(found.interface, response, found.input_type)
+            if problem is not None:
+                where = f"{arg}[{i}]" if arg.endswith("_array") else arg
+                raise MalformedLabelError(
+                    f"{current() or 'append_labels'}(): {where}: {problem.message} "
+                    "Nothing was written.",
+                    index=i,
+                    job=problem.job,
+                    name=problem.name,
+                    accepted=problem.accepted,
+                    path=problem.path,
+                )
 
     async def _project_of(self, asset_id: str) -> str:
         """The project of an asset (a step name is looked up in it)."""
@@ -403,7 +447,9 @@ class LabelMutationMethods(Domain):
             "asset_external_id",
             project_id,
         )
-        data = inputs.CreateHoneypotData(json_response=json_text("json_response", json_response))
+        text = json_text("json_response", json_response)
+        await self._check_answers("json_response", [target], [json_response], project_id)
+        data = inputs.CreateHoneypotData(json_response=text)
         return (
             await self._core.gql.create_honeypot(data=data, where=inputs.AssetWhere(id=target))
         ).data
@@ -445,6 +491,7 @@ class LabelMutationMethods(Domain):
             "label_asset_external_id",
             project_id,
         )
+        await self._check_answers("json_response", [target], [json_response], project_id)
         if author_id is None:
             viewer = (await self._core.gql.viewer()).data.id
             data = data.model_copy(update={"author_id": viewer})
@@ -498,6 +545,15 @@ class LabelMutationMethods(Domain):
         if not isinstance(label_id, str) or not label_id:
             raise KiliInputError(f"label_id must be a label id (a string), got {label_id!r}.")
         text = None if json_response is None else json_text("json_response", json_response)
+        if json_response is not None:
+            found = (
+                await self._core.gql.label_project_of_label(where=inputs.LabelWhere(id=label_id))
+            ).data
+            asset = found[0].label_of if found else None
+            if asset is not None and asset.project is not None:
+                await self._check_answers(
+                    "json_response", [asset.id], [json_response], asset.project.id
+                )
         data = build(
             inputs.LabelData,
             seconds_to_label=seconds_to_label,

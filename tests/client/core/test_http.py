@@ -9,6 +9,7 @@ import anyio
 import httpx
 import pytest
 import respx
+from support import answer_interface_lookups
 
 import aiokili
 from aiokili._core import http as _http
@@ -305,6 +306,7 @@ async def test_timeout_is_a_deadline_for_the_whole_answer(api: respx.MockRouter)
 
 
 async def test_bulk_call_fails_fast_when_the_endpoint_is_down(api: respx.MockRouter) -> None:
+    answer_interface_lookups(api, URL)  # answered; then the endpoint goes down
     route = api.post(URL).mock(side_effect=httpx.ConnectError("refused"))
     labels = [{"JOB": {"categories": [{"name": "A"}]}}] * 1000
     async with client(max_retries=2, concurrency=4) as kili:

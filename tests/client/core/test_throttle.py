@@ -12,6 +12,7 @@ import anyio
 import httpx
 import pytest
 import respx
+from support import answer_interface_lookups
 
 import aiokili
 
@@ -56,6 +57,7 @@ async def test_a_429_pauses_the_client_and_narrows_bulk_concurrency_then_recover
     api: respx.MockRouter,
 ) -> None:
     server = RateLimitedServer()
+    answer_interface_lookups(api, URL)
     api.post(URL).mock(side_effect=server)
     answer = {"JOB": {"categories": [{"name": "A"}]}}
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL, concurrency=4) as kili:
@@ -138,6 +140,7 @@ async def test_bulk_concurrency_adapts_to_how_the_api_answers(
     api: respx.MockRouter, base: float, per_request: float, count: int, lowest: int, highest: int
 ) -> None:
     server = LatencyServer(base, per_request)
+    answer_interface_lookups(api, URL)
     api.post(URL).mock(side_effect=server)
     answer = {"JOB": {"categories": [{"name": "A"}]}}
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default ceiling 16

@@ -193,6 +193,46 @@ async def test_label_type_in_exports_predictions(
     assert sorted(members(out)) == ["labels/img-2.json"]
 
 
+async def test_export_type_normal_exports_every_label_of_each_asset(
+    kili: aiokili.AsyncKili, project: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    project_id, _ = project
+    out = tmp_path / "n.zip"
+    await kili.export_labels(project_id, out, "kili", with_assets=False, export_type="normal")
+    got = members(out)
+    assert sorted(got) == ["labels/img-1.json", "labels/img-2.json"]
+    img2 = json.loads(got["labels/img-2.json"])
+    assert "latestLabel" not in img2
+    assert [label["labelType"] for label in img2["labels"]] == ["DEFAULT", "REVIEW"]
+    with zipfile.ZipFile(out) as archive:
+        assert "- Exported labels: normal\n" in archive.read("README.kili.txt").decode()
+    await kili.export_labels(
+        project_id, out, "raw", with_assets=False, export_type="normal", single_file=True,
+        label_type_in=["PREDICTION"],
+    )  # fmt: skip
+    (img3,) = json.loads(members(out)["data.json"])
+    assert img3["externalId"] == "img-3"
+    assert [label["labelType"] for label in img3["labels"]] == ["PREDICTION"]
+    await kili.export_labels(project_id, out, "kili", with_assets=False, export_type="latest")
+    assert json.loads(members(out)["labels/img-2.json"])["latestLabel"]["labelType"] == "REVIEW"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "export_type", "message"),
+    [
+        ("yolo_v8", "normal", "export_type='normal' exports every label of each asset"),
+        ("kili", "latest_from_last_step", "'latest_from_last_step' is not supported"),
+        ("kili", "everything", "export_type must be one of latest, latest_from_last_step"),
+    ],
+)
+async def test_export_types_aiokili_cannot_write_are_refused_first(
+    kili: aiokili.AsyncKili, tmp_path: Path, fmt: str, export_type: str, message: str
+) -> None:
+    with pytest.raises(KiliInputError, match=message):
+        await kili.export_labels("no-request", tmp_path / "x.zip", fmt, export_type=export_type)  # type: ignore[arg-type]
+    assert not (tmp_path / "x.zip").exists()
+
+
 async def test_asset_ids_external_ids_and_asset_filters(
     kili: aiokili.AsyncKili, project: tuple[str, list[str]], tmp_path: Path
 ) -> None:

@@ -134,7 +134,8 @@ async def resolve_append_to_labels(
         seconds_to_label=data.get("secondsToLabel"),
     )
     project_id = (where.get("project") or {}).get("id")
-    row = (await ctx.store.db.run_write(ctx.store.labels.append, project_id, [label]))[0]
+    append = ctx.store.labels.append
+    row = (await ctx.store.db.run_write(append, project_id, [label], arg="data.jsonResponse"))[0]
     if data.get("skipped"):  # the labeller skipped the asset: it leaves the queue as skipped
         await ctx.store.db.run_write(ctx.store.labels.skip, row.asset_id)
     return row

@@ -13,6 +13,7 @@ from ..context import context
 from ..errors import ServerError
 from ..store.db import in_thread
 from ..store.projects import PROJECT_DEFAULTS, ProjectRow
+from ..store.responses import check_interface
 from ..store.users import UserRow
 from .common import constants, page, required_id
 
@@ -65,6 +66,7 @@ async def resolve_project_author(project: ProjectRow, info: Info) -> UserRow | N
 async def resolve_create_project(_: Any, info: Info, data: dict[str, Any]) -> ProjectRow:
     if not (data.get("title") or "").strip():
         raise ServerError("title is required and cannot be empty.")
+    check_interface(data.get("jsonInterface"), "data.jsonInterface")
     ctx = context(info)
     return await ctx.store.db.run_write(ctx.store.projects.create, data, ctx.user.id)
 
@@ -73,6 +75,7 @@ async def resolve_create_project(_: Any, info: Info, data: dict[str, Any]) -> Pr
 async def resolve_update_project(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> ProjectRow:
+    check_interface(data.get("jsonInterface"), "data.jsonInterface")
     ctx = context(info)
     return await ctx.store.db.run_write(ctx.store.projects.update, required_id(where), data)
 

@@ -7,13 +7,12 @@ through the workflow (``steps.py``) and recomputes the marks (``marks.py``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ServerError
-from . import access, admin, step_work, steps
+from . import access, admin, responses, step_work, steps
 from . import marks as label_marks
 from .cascade import delete_labels
 from .columns import Columns, insert_sql
@@ -143,21 +142,26 @@ class LabelRepository:
         overwrite: bool = False,
         set_status: bool = True,
         step_id: str | None = None,
+        arg: str = "labelsData[{}].jsonResponse",
     ) -> list[LabelRow]:
-        """Write labels (one transaction); refuse all if an asset is missing.
+        """Write labels (one transaction); refuse all if an asset is missing or a label does
+        not match its project's interface (``responses.py``; ``arg``, formatted with the
+        label's index, names it).
 
         DEFAULT / REVIEW labels are made at a step, which the caller must be allowed to
         work at, and move their asset on from it (``step_work.py``; unless not
         ``set_status``: a honeypot answer leaves the asset in the queue). ``step_id``: the
         step the labels are made at (checked).
         """
-        counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
+        answers = [responses.parse(lb.json_response, arg.format(i)) for i, lb in enumerate(labels)]
+        counts = [category_counts(answer) for answer in answers]
         at = now()
         with self.db.write() as c:
             projects = _projects(c, project_id, [lb.asset_id for lb in labels])
             admin.refuse_locked(
                 c, [(lb.asset_id, lb.author_id) for lb in labels], labels[0].label_type
             )
+            responses.check(c, [projects[lb.asset_id] for lb in labels], answers, arg.format)
             if step_id is not None:
                 steps.step_type(c, step_id, sorted(set(projects.values())))
             rows = [
@@ -188,7 +192,7 @@ class LabelRepository:
 
     def create_honeypot(self, label: NewLabel) -> LabelRow:
         """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], set_status=False)[0]
+        row = self.append(None, [label], set_status=False, arg="data.jsonResponse")[0]
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
@@ -199,11 +203,15 @@ class LabelRepository:
         """Change a label's jsonResponse / modelName / secondsToLabel; its marks follow."""
         at = now()
         with self.db.write() as c:
-            found = c.execute("SELECT asset_id FROM labels WHERE id = ?", (label_id,)).fetchone()
+            found = c.execute(
+                "SELECT asset_id, project_id FROM labels WHERE id = ?", (label_id,)
+            ).fetchone()
             if found is None:
                 raise ServerError.not_found("Label", label_id)
             if "json_response" in changes:
-                counts = category_counts(_json(changes["json_response"], 0, "data.jsonResponse"))
+                answer = responses.parse(changes["json_response"], "data.jsonResponse")
+                responses.check(c, [found[1]], [answer], lambda _: "data.jsonResponse")
+                counts = category_counts(answer)
                 c.execute("DELETE FROM label_categories WHERE label_id = ?", (label_id,))
                 _insert_categories(c, [label_id], [counts])
             for column, value in changes.items():  # column names come from the resolver
@@ -271,11 +279,3 @@ def _insert_categories(
             for (job, cat), n in found.items()
         ],
     )
-
-
-def _json(text: str, index: int, arg: str = "") -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        name = arg or f"labelsData[{index}].jsonResponse"
-        raise ServerError(f"{name} is not valid JSON: {text[:80]!r}.") from None
