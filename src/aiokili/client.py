@@ -14,6 +14,7 @@ from .assets.methods import AssetMethods
 from .assets.updates import AssetUpdateMethods
 from .exports.methods import ExportMethods
 from .issues import IssueMethods
+from .labels.geo import GeoLabelMethods
 from .labels.methods import LabelMethods
 from .labels.mutations import LabelMutationMethods
 from .members import MemberMethods
@@ -37,6 +38,7 @@ class AsyncKili(
     AssetMethods,
     AssetUpdateMethods,
     LabelMethods,
+    GeoLabelMethods,
     LabelMutationMethods,
     IssueMethods,
     MemberMethods,
