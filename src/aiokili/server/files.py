@@ -66,11 +66,20 @@ class Signer:
         return hmac.compare_digest(params.get("signature", ""), expected)
 
     def download_url(self, base: str, stored: str | None) -> str | None:
-        """A fresh GET URL for content that is one of our upload URLs; anything else as is."""
-        if not stored or f"{PREFIX}/files?" not in stored:
-            return stored
-        key = (parse_qs(urlsplit(stored).query).get("path") or [""])[0]
-        return self.url(base, key, "GET") if key.startswith("uploads/") else stored
+        """A fresh GET URL for content that is one of our files (an upload, or tiles made
+        from one); anything else as is."""
+        key = stored_key(stored)
+        return self.url(base, key, "GET") if key else stored
+
+
+def stored_key(stored: str | None) -> str | None:
+    """The object key of a URL of ours (``.../files?path=<key>`` or ``?id=<key>``) naming an
+    upload or tiles made from one; None for anything else (hosted URLs, inline JSON)."""
+    if not stored or f"{PREFIX}/files?" not in stored:
+        return None
+    query = parse_qs(urlsplit(stored).query)
+    key = (query.get("path") or query.get("id") or [""])[0]
+    return key if key.startswith(("uploads/", "tiles/")) else None
 
 
 def _too_large(cap: int) -> JSONResponse:
