@@ -103,3 +103,96 @@ def vertices(points: list[list[float]]) -> list[dict[str, float]]:
     """``[{"x", "y"}]`` of a ring, without its closing point."""
     ring = points[:-1] if points[0] == points[-1] else points
     return [{"x": x, "y": y} for x, y in ring]
+
+
+MERCATOR_CITIES = [(2.3522, 48.8566), (-0.1276, 51.5072)]
+"""Paris and London (longitude, latitude), written in EPSG:3857 by :func:`write_all`."""
+
+
+def write_all(folder: Path) -> dict[str, Any]:
+    """Every file of the compatibility tests, in ``folder``, and the calls to make with them:
+    ``{"interface": ..., "calls": {asset external id: (method, kwargs)}}`` (paths as str),
+    also written to ``folder / "calls.json"`` for the official SDK's script."""
+    import pyproj
+
+    to_mercator = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    mixed = write_geojson(folder / "mixed.geojson", mixed_features())
+    waters = write_geojson(folder / "waters.geojson", [feature("Polygon", [SQUARE, HOLE])])
+    props = write_geojson(
+        folder / "props.geojson",
+        [
+            feature(
+                "Point",
+                [5.0, 45.0],
+                kili={"job": "POINTS", "type": "marker", "categories": [{"name": "POLE"}]},
+            ),
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {"kili": {"job": "WEATHER", "categories": [{"name": "SUNNY"}]}},
+            },
+        ],
+    )
+    trees = write_shapefile(folder / "trees", shapefile.POINT, [(2.1, 48.1), (2.2, 48.2)])
+    roads = write_shapefile(
+        folder / "roads", shapefile.POLYLINE, [[[[0, 0], [1, 1]], [[2, 2], [3, 3], [4, 2]]]]
+    )
+    lakes = write_shapefile(
+        folder / "lakes", shapefile.POLYGON, [[clockwise(SQUARE), counter_clockwise(HOLE)]]
+    )
+    cars = write_shapefile(folder / "cars", shapefile.POLYGON, [[clockwise(TRIANGLE)]])
+    cities = write_shapefile(
+        folder / "cities",
+        shapefile.POINT,
+        [to_mercator.transform(*p) for p in MERCATOR_CITIES],
+    )
+    calls: dict[str, Any] = {
+        "auto": ("append_labels_from_geojson_files", {"geojson_file_paths": [mixed]}),
+        "mapped": (
+            "append_labels_from_geojson_files",
+            {
+                "geojson_file_paths": [waters, mixed],
+                "job_names": ["MASKS", "AREAS"],
+                "category_names": ["WATER", "FIELD"],
+            },
+        ),
+        "properties": ("append_labels_from_geojson_files", {"geojson_file_paths": [props]}),
+        "shapes": (
+            "append_labels_from_shapefiles",
+            {
+                "shapefile_paths": [trees, roads, lakes, cars],
+                "job_names": ["POINTS", "LINES", "MASKS", "BOXES"],
+                "category_names": ["POLE", "ROAD", "WATER", "CAR"],
+            },
+        ),
+        "mercator": (
+            "append_labels_from_shapefiles",
+            {
+                "shapefile_paths": [cities],
+                "job_names": ["POINTS"],
+                "category_names": ["TREE"],
+                "from_epsgs": [3857],
+            },
+        ),
+    }
+    plan = json.loads(json.dumps({"interface": GEO_INTERFACE, "calls": calls}, default=str))
+    (folder / "calls.json").write_text(json.dumps(plan))
+    return plan
+
+
+def comparable(response: dict[str, Any]) -> dict[str, Any]:
+    """A json response without what differs between two imports of the same files: mids
+    (random), and the keys one SDK writes and the other leaves out (``children: {}``,
+    ``labelVersion``)."""
+    out: dict[str, Any] = {}
+    for job, answer in response.items():
+        out[job] = {
+            key: [
+                {k: v for k, v in a.items() if k not in ("mid", "children", "labelVersion")}
+                for a in value
+            ]
+            if key == "annotations"
+            else value
+            for key, value in answer.items()
+        }
+    return out
