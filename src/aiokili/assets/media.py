@@ -84,7 +84,10 @@ class MediaDownloader:
 
     ``content`` becomes the local path; for VIDEO assets with frames, ``jsonContent``
     becomes the JSON list of the frames' local paths; for TEXT rich text, the local path
-    of the JSON document. A file already there is not downloaded again.
+    of the JSON document; for IMAGE (and GEOSPATIAL) assets whose ``jsonContent`` is a URL,
+    its document, the tiles of a tiled image downloaded (``<name>_tiles/<z>/<x>/<y>.png``)
+    and its ``tileLayerUrl`` the local path template. A file already there is not
+    downloaded again.
     """
 
     def __init__(self, core: Core, project_id: str, directory: str | Path | None) -> None:
