@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -123,7 +125,13 @@ class FilesEndpoint:
         found = await in_thread(self.store.files.get, key)
         if found is None:
             return JSONResponse(error_body(f"No file at {key!r}.", "NOT_FOUND"), status_code=404)
-        return FileResponse(self.store.files.blob(key), media_type=found.content_type)
+        blob = self.store.files.blob(key)
+        if key.startswith("tiles/") and key.endswith("/tiles.json"):
+            base = str(request.base_url).rstrip("/")
+            return Response(
+                await in_thread(_tiles_document, blob, base), media_type="application/json"
+            )
+        return FileResponse(blob, media_type=found.content_type)
 
     async def _put(self, request: Request, key: str) -> Response:
         cap = self.settings.max_upload_bytes
@@ -142,6 +150,18 @@ class FilesEndpoint:
         finally:
             temp.unlink(missing_ok=True)
         return Response(status_code=200)
+
+
+def _tiles_document(blob: Path, base: str) -> bytes:
+    """A tiled image's document (``tiling.py``) with its tile URLs on this server's current
+    address (the server may have moved since it tiled the image: another port, a proxy)."""
+    layers = json.loads(blob.read_bytes())
+    for layer in layers:
+        url = layer.get("tileLayerUrl") or ""
+        _, found, rest = url.partition(f"{PREFIX}/files?")
+        if found:
+            layer["tileLayerUrl"] = f"{base}{PREFIX}/files?{rest}"
+    return json.dumps(layers).encode()
 
 
 def _forbidden(why: str) -> JSONResponse:

@@ -126,3 +126,20 @@ async def test_without_libvips_a_large_image_is_refused_naming_the_extra(
     assert await kili.count_assets(project_id) == 0
     await kili.append_many_to_dataset(project_id, content_array=[small])  # small: kept
     assert await kili.count_assets(project_id) == 1
+
+
+async def test_tiles_stay_reachable_when_the_server_moves(tmp_path: Path) -> None:
+    image = make_image(tmp_path / "large.tif", 700, 300)
+    db = str(tmp_path / "kili.sqlite3")
+    with LocalServer(db=db, tile_threshold_bytes=THRESHOLD) as first:
+        async with aiokili.AsyncKili(api_key=first.api_key, api_endpoint=first.url) as kili:
+            project_id = await image_project(kili)
+            await kili.append_many_to_dataset(project_id, content_array=[image])
+    with LocalServer(db=db) as second:  # another port, the same database
+        assert second.port != first.port
+        async with aiokili.AsyncKili(api_key=second.api_key, api_endpoint=second.url) as kili:
+            (asset,) = await kili.assets(project_id)
+        async with reader(second) as http:
+            (layer,) = (await http.get(asset.json_content)).json()
+            assert layer["tileLayerUrl"].startswith(f"http://127.0.0.1:{second.port}/")
+            assert same_pixels(layer, (await top_tiles(http, layer)).__getitem__, image)
