@@ -66,8 +66,12 @@ class Candidate:
 
 
 def pixel_size(path: Path) -> tuple[int, int] | None:
-    """Width and height from the image's header (None if it is not an image we know)."""
-    imagesize = importlib.import_module("imagesize")
+    """Width and height from the image's header (None if it is not an image we know, or
+    imagesize, of the ``server`` extra, is missing: then only the bytes count)."""
+    try:
+        imagesize = importlib.import_module("imagesize")
+    except ImportError:
+        return None
     try:
         width, height = imagesize.get(str(path))
     except (OSError, ValueError):

@@ -143,3 +143,15 @@ async def test_tiles_stay_reachable_when_the_server_moves(tmp_path: Path) -> Non
             (layer,) = (await http.get(asset.json_content)).json()
             assert layer["tileLayerUrl"].startswith(f"http://127.0.0.1:{second.port}/")
             assert same_pixels(layer, (await top_tiles(http, layer)).__getitem__, image)
+
+
+async def test_an_image_libvips_cannot_read_fails_the_import(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(b"II*\x00" + bytes(THRESHOLD))  # a TIFF header, then nothing valid
+    project_id = await image_project(kili)
+    with pytest.raises(BulkOperationError) as caught:
+        await kili.append_many_to_dataset(project_id, content_array=[broken])
+    assert "notification status FAILURE" in str(caught.value)
+    assert await kili.count_assets(project_id) == 0
