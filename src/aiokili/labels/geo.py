@@ -85,12 +85,20 @@ def _check_label_arguments(
     )
 
 
-def _nothing_left(paths: Sequence[Path]) -> KiliInputError:
+_GEOJSON_HINT = (
+    "Check the jobs' tools (Point: marker, LineString: polyline, Polygon: polygon or "
+    "semantic, MultiPolygon: semantic) or give job_names and category_names."
+)
+_SHAPEFILE_HINT = (
+    "A file's geometries become its job's first tool: points a marker, lines a polyline, "
+    "polygons a rectangle, polygon or semantic mask."
+)
+
+
+def _nothing_left(paths: Sequence[Path], hint: str) -> KiliInputError:
     names = ", ".join(p.name for p in paths)
     return KiliInputError(
-        f"No geometry of {names} fits a job of the project: nothing was written. Check "
-        "the jobs' tools (Point: marker, LineString: polyline, Polygon: polygon or "
-        "semantic, MultiPolygon: semantic) or give job_names and category_names."
+        f"No geometry of {names} fits a job of the project: nothing was written. {hint}"
     )
 
 
@@ -156,7 +164,7 @@ class GeoLabelMethods(LabelMutationMethods):
             geojson.merge(response, geojson.to_json_response(features, str(path)))
         _warn_dropped(dropped, "feature(s)")
         if not response:
-            raise _nothing_left(paths)
+            raise _nothing_left(paths, _GEOJSON_HINT)
         return await self._append_one(
             project_id, asset, response, label_type, step_name, model_name, step_id, group_name
         )
@@ -215,7 +223,7 @@ class GeoLabelMethods(LabelMutationMethods):
                 geojson.merge(response, {jobs[index]: {"annotations": made}})
         _warn_dropped(dropped, "geometries")
         if not response:
-            raise _nothing_left(paths)
+            raise _nothing_left(paths, _SHAPEFILE_HINT)
         return await self._append_one(
             project_id, asset, response, label_type, step_name, model_name, step_id, group_name
         )

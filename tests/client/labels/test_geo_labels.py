@@ -362,3 +362,16 @@ async def test_a_missing_library_names_the_extra(
         await kili.append_labels_from_shapefiles("no-such-project", "a", [path], ["J"], ["C"])
     with pytest.raises(ImportError, match=r"needs kili-formats: pip install 'aiokili\[geo\]'"):
         await kili.append_labels_from_geojson_files("no-such-project", "a", [geojson])
+
+
+async def test_nothing_written_when_no_shapefile_geometry_fits(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    project_id = await geo_project(kili)
+    lines = write_shapefile(tmp_path / "lines", shapefile.POLYLINE, [[[[0, 0], [1, 1]]]])
+    with (
+        pytest.raises(KiliInputError, match=r"No geometry of lines\.shp .* points a marker"),
+        pytest.warns(UserWarning, match="1 geometries"),
+    ):
+        await kili.append_labels_from_shapefiles(project_id, "paris", [lines], ["POINTS"], ["TREE"])
+    assert await kili.count_labels(project_id) == 0
