@@ -3,9 +3,11 @@
 The official SDK cannot share our environment (through ``gql`` it pins graphql-core < 3.2.7,
 while the server and ariadne-codegen need a newer one), and it must not: what the
 compatibility tests have to catch is how *its* dependencies see our server. So it lives in
-``$AIOKILI_CACHE_DIR/official-kili-<version>-py<X.Y>`` (default cache directory:
-``$XDG_CACHE_HOME/aiokili``, else ``~/.cache/aiokili``), with only ``kili==<version>``
-installed and its dependencies resolved by pip.
+``$AIOKILI_CACHE_DIR/official-kili-<version>-<extras>-py<X.Y>`` (default cache directory:
+``$XDG_CACHE_HOME/aiokili``, else ``~/.cache/aiokili``), with only ``kili[<extras>]==<version>``
+installed and its dependencies resolved by pip. The extras are the official SDK's own:
+``image`` (``imagesize``: without it the SDK cannot import a local image) and ``gis``
+(``shapely``, ``pyproj``: ``append_labels_from_shapefiles``).
 
 Creation happens once, under a lock file, so concurrent test runs or benchmarks wait for one
 another instead of racing; a venv counts as ready only once a marker file is written at the
@@ -33,7 +35,8 @@ from pathlib import Path
 from typing import IO
 
 KILI_VERSION = "26.2.4"
-REQUIREMENT = f"kili=={KILI_VERSION}"
+KILI_EXTRAS = ("gis", "image")
+REQUIREMENT = f"kili[{','.join(KILI_EXTRAS)}]=={KILI_VERSION}"
 SKIP_VARIABLE = "AIOKILI_SKIP_OFFICIAL"
 _MARKER = "aiokili-official-env.json"
 _PIP_TIMEOUT = 1200  # seconds, for the whole install
@@ -52,7 +55,8 @@ def cache_root() -> Path:
 
 def venv_dir() -> Path:
     major, minor = sys.version_info[:2]
-    return cache_root() / f"official-kili-{KILI_VERSION}-py{major}.{minor}"
+    extras = "-".join(KILI_EXTRAS)  # in the name: a venv without them is another one
+    return cache_root() / f"official-kili-{KILI_VERSION}-{extras}-py{major}.{minor}"
 
 
 def _python_in(venv: Path) -> Path:

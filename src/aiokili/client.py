@@ -15,6 +15,7 @@ from .assets.methods import AssetMethods
 from .assets.updates import AssetUpdateMethods
 from .exports.methods import ExportMethods
 from .issues import IssueMethods
+from .labels.geo import GeoLabelMethods
 from .labels.methods import LabelMethods
 from .labels.mutations import LabelMutationMethods
 from .members import MemberMethods
@@ -40,6 +41,7 @@ class AsyncKili(
     AssetAdminMethods,
     AssetUpdateMethods,
     LabelMethods,
+    GeoLabelMethods,
     LabelMutationMethods,
     IssueMethods,
     MemberMethods,

@@ -28,6 +28,7 @@ MEDIA_CONCURRENCY = 8
 """Media files downloaded at once by one listing (each page's files go concurrently)."""
 T = TypeVar("T")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_TILE_SUFFIX = re.compile(r"\{y\}(\.[A-Za-z0-9]+)")
 
 
 class AssetListing(Listing[Asset]):
@@ -83,7 +84,10 @@ class MediaDownloader:
 
     ``content`` becomes the local path; for VIDEO assets with frames, ``jsonContent``
     becomes the JSON list of the frames' local paths; for TEXT rich text, the local path
-    of the JSON document. A file already there is not downloaded again.
+    of the JSON document; for IMAGE (and GEOSPATIAL) assets whose ``jsonContent`` is a URL,
+    its document, the tiles of a tiled image downloaded (``<name>_tiles/<z>/<x>/<y>.png``)
+    and its ``tileLayerUrl`` the local path template. A file already there is not
+    downloaded again.
     """
 
     def __init__(self, core: Core, project_id: str, directory: str | Path | None) -> None:
@@ -141,10 +145,40 @@ class MediaDownloader:
                 return asset.model_copy(update={"json_content": json.dumps(paths)})
             if self._input_type == InputType.TEXT:
                 changes["json_content"] = await self._file(json_content, f"{name}.json")
+            if self._input_type in (InputType.IMAGE, InputType.GEOSPATIAL):
+                changes["json_content"] = await self._layers(json_content, name)
         content = getattr(asset, "content", None)
         if isinstance(content, str) and content.startswith("http"):
             changes["content"] = await self._file(content, name)
         return asset.model_copy(update=changes) if changes else asset
+
+    async def _layers(self, url: str, name: str) -> str:
+        """An image's jsonContent document (its layers), as JSON text; the tiles of a tiled
+        image downloaded to ``<name>_tiles/<z>/<x>/<y>.<ext>``, its ``tileLayerUrl`` then
+        the local path template."""
+        try:
+            layers = json.loads(await self._get(url))
+        except ValueError:
+            raise APIError(f"The jsonContent of asset {name} is not JSON: {url[:160]}.") from None
+        if not isinstance(layers, list):
+            return json.dumps(layers)
+        out = []
+        for index, layer in enumerate(layers):
+            tiles = layer.get("tiles") if isinstance(layer, dict) else None
+            template = layer.get("tileLayerUrl") if isinstance(layer, dict) else None
+            if not isinstance(tiles, list) or not isinstance(template, str):
+                out.append(layer)
+                continue
+            folder = f"{name}_tiles" if len(layers) == 1 else f"{name}_tiles_{index}"
+            suffix = _TILE_SUFFIX.search(template)
+            local = f"{folder}/{{z}}/{{x}}/{{y}}{suffix.group(1) if suffix else '.png'}"
+            await _all([partial(self._tile, template, local, *t) for t in tiles])
+            out.append({**layer, "tileLayerUrl": str(self.directory.resolve() / local)})
+        return json.dumps(out)
+
+    async def _tile(self, template: str, local: str, z: Any, x: Any, y: Any) -> None:
+        at = {"z": int(z), "x": int(x), "y": int(y)}
+        await self._file(template.format(**at), local.format(**at))
 
     def _headers(self, url: str) -> dict[str, str]:
         """The API key for the API's own URLs only (``Settings.owns``)."""
@@ -176,6 +210,8 @@ class MediaDownloader:
             if kind and not (suffix and suffix in mimetypes.types_map):
                 name += mimetypes.guess_extension(kind) or ""
             path = self.directory / name
+            if "/" in name:  # tiles: <name>_tiles/<z>/<x>/<y>.png
+                await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
             if not await anyio.Path(path).is_file():
                 partial = path.with_name(path.name + ".part")
                 async with await anyio.open_file(partial, "wb") as file:

@@ -286,7 +286,7 @@ def _check_options(format: object, options: dict[str, Any]) -> None:
     if options.get("download_media") and fields is not None and "content" not in fields:
         raise KiliInputError(
             "download_media needs 'content' in fields= (and 'jsonContent' for video "
-            "frames or rich text): it is what points at the media."
+            "frames, rich text or image tiles): it is what points at the media."
         )
 
 
@@ -320,7 +320,7 @@ class AssetMethods(Domain):
                 default: every field of :class:`~aiokili.Asset`, with its labels.
             first: maximum number of assets (default: all). skip: assets to skip.
             download_media: download each asset's media (content; video frames; rich
-                text) into ``local_media_dir`` (default ``~/.cache/kili/projects/<id>/assets``),
+                text; the tiles of a tiled image) into ``local_media_dir`` (default ``~/.cache/kili/projects/<id>/assets``),
                 files of a page fetched concurrently; the assets then point at the files.
             label_output_format: ``"parsed_label"`` gives each asset's ``labels`` (and
                 ``latestLabel``) as :class:`~aiokili.ParsedLabel` (``isinstance`` narrows);

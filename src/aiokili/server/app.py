@@ -37,6 +37,7 @@ def create_app(
     plugin_limits: PluginLimits | None = None,
     public_url: str = "",
     api_key: str = "",
+    tile_threshold_bytes: int | None = None,
 ) -> Starlette:
     """The local Kili server as an ASGI app over ``store`` (see :class:`Settings`).
 
@@ -46,6 +47,8 @@ def create_app(
     settings = _settings(
         latency_ms, max_body_bytes, max_upload_bytes, signed_url_ttl_s, limits, plugin_limits
     )
+    if tile_threshold_bytes:
+        settings = replace(settings, tile_threshold_bytes=tile_threshold_bytes)
     schema = build_schema()
     signer = Signer(store.files.secret(), settings.signed_url_ttl_s)
     auth = Authenticator(store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
@@ -12,6 +12,7 @@ import aiodataloader
 from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
 
 from .errors import ServerError
+from .settings import Settings
 from .store.db import in_thread
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class Context:
     signer: Signer
     base_url: str  # e.g. http://127.0.0.1:4000 (no trailing slash)
     operation: str = "-"  # for the request log line
+    settings: Settings = field(default_factory=Settings)
 
     @cached_property
     def users(self) -> DataLoader[str, UserRow]:

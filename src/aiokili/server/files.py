@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -66,11 +68,20 @@ class Signer:
         return hmac.compare_digest(params.get("signature", ""), expected)
 
     def download_url(self, base: str, stored: str | None) -> str | None:
-        """A fresh GET URL for content that is one of our upload URLs; anything else as is."""
-        if not stored or f"{PREFIX}/files?" not in stored:
-            return stored
-        key = (parse_qs(urlsplit(stored).query).get("path") or [""])[0]
-        return self.url(base, key, "GET") if key.startswith("uploads/") else stored
+        """A fresh GET URL for content that is one of our files (an upload, or tiles made
+        from one); anything else as is."""
+        key = stored_key(stored)
+        return self.url(base, key, "GET") if key else stored
+
+
+def stored_key(stored: str | None) -> str | None:
+    """The object key of a URL of ours (``.../files?path=<key>`` or ``?id=<key>``) naming an
+    upload or tiles made from one; None for anything else (hosted URLs, inline JSON)."""
+    if not stored or f"{PREFIX}/files?" not in stored:
+        return None
+    query = parse_qs(urlsplit(stored).query)
+    key = (query.get("path") or query.get("id") or [""])[0]
+    return key if key.startswith(("uploads/", "tiles/")) else None
 
 
 def _too_large(cap: int) -> JSONResponse:
@@ -114,7 +125,13 @@ class FilesEndpoint:
         found = await in_thread(self.store.files.get, key)
         if found is None:
             return JSONResponse(error_body(f"No file at {key!r}.", "NOT_FOUND"), status_code=404)
-        return FileResponse(self.store.files.blob(key), media_type=found.content_type)
+        blob = self.store.files.blob(key)
+        if key.startswith("tiles/") and key.endswith("/tiles.json"):
+            base = str(request.base_url).rstrip("/")
+            return Response(
+                await in_thread(_tiles_document, blob, base), media_type="application/json"
+            )
+        return FileResponse(blob, media_type=found.content_type)
 
     async def _put(self, request: Request, key: str) -> Response:
         cap = self.settings.max_upload_bytes
@@ -133,6 +150,18 @@ class FilesEndpoint:
         finally:
             temp.unlink(missing_ok=True)
         return Response(status_code=200)
+
+
+def _tiles_document(blob: Path, base: str) -> bytes:
+    """A tiled image's document (``tiling.py``) with its tile URLs on this server's current
+    address (the server may have moved since it tiled the image: another port, a proxy)."""
+    layers = json.loads(blob.read_bytes())
+    for layer in layers:
+        url = layer.get("tileLayerUrl") or ""
+        _, found, rest = url.partition(f"{PREFIX}/files?")
+        if found:
+            layer["tileLayerUrl"] = f"{base}{PREFIX}/files?{rest}"
+    return json.dumps(layers).encode()
 
 
 def _forbidden(why: str) -> JSONResponse:

@@ -96,7 +96,7 @@ class GraphQLEndpoint:
         base = str(connection.base_url).rstrip("/")
         if base.startswith("ws"):
             base = "http" + base[2:]
-        return Context(self.store, user, self.signer, base)
+        return Context(self.store, user, self.signer, base, settings=self.settings)
 
     async def _ws_connect(self, websocket: WebSocket, payload: Any) -> None:
         """Subscriptions authenticate with ``connection_init.payload.Authorization``."""

@@ -48,6 +48,8 @@ class LocalServer:
             platform preinstalls it).
         plugin_limits: every plugin limit at once (see :class:`PluginLimits`); the
             arguments above override its fields.
+        tile_threshold_bytes: images imported asynchronously are tiled from this size
+            (default 30 MiB, the platform's; see :class:`Settings`).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class LocalServer:
         plugin_timeout_s: float | None = None,
         plugin_requirements: Sequence[str] | None = None,
         plugin_limits: PluginLimits | None = None,
+        tile_threshold_bytes: int | None = None,
     ) -> None:
         self.host = host
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
@@ -100,6 +103,7 @@ class LocalServer:
             plugin_limits=plugins,
             public_url=self.url,
             api_key=self.api_key,
+            tile_threshold_bytes=tile_threshold_bytes,
         )
         config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)

@@ -55,6 +55,10 @@ class Settings:
         signed_url_ttl_s: lifetime of the signed URLs the server hands out.
         limits: depth / field / cost limits of GraphQL documents.
         plugins: memory / time / archive limits of plugin builds and runs.
+        tile_threshold_bytes / tile_threshold_side: an image imported asynchronously
+            (``TILED_IMAGE``) is tiled from this many bytes (30 MiB, the platform's
+            threshold) or pixels on a side (10000); see ``server/tiling.py``.
+        tile_size: the side of a tile, in pixels.
     """
 
     latency_ms: float = 0.0
@@ -63,3 +67,6 @@ class Settings:
     signed_url_ttl_s: float = 3600.0
     limits: QueryLimits = field(default_factory=QueryLimits)
     plugins: PluginLimits = field(default_factory=PluginLimits)
+    tile_threshold_bytes: int = 30 * MiB
+    tile_threshold_side: int = 10_000
+    tile_size: int = 256

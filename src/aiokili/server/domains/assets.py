@@ -7,13 +7,15 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import tiling
 from ..context import context, selected
-from ..errors import ServerError
+from ..errors import ServerError, logger
 from ..store.assets import LATEST_TYPES, AssetRow
 from ..store.db import in_thread, now, read_project
 from ..store.filters import check_list
@@ -223,19 +225,30 @@ async def resolve_append_many_assets_async(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> dict[str, Any]:
     """Check the input now, import in the background; the notification says when it is done
-    (``PENDING``, then ``SUCCESS`` or ``FAILURE``)."""
+    (``PENDING``, then ``SUCCESS`` or ``FAILURE``). Large images are tiled first
+    (``server/tiling.py``)."""
     ctx = context(info)
     project_id = required_id(where)
     assets = _new_assets(_layers_content(data))
     await in_thread(read_project, ctx.store.db, project_id)
+    large = await in_thread(tiling.candidates, ctx.store, data, assets, ctx.settings)
     repo, db = ctx.store.assets, ctx.store.db
     notification = await db.run_write(repo.add_notification, "PENDING")
 
     async def run() -> str:
         try:
-            await db.run_write(repo.append, project_id, assets)
+            imported = list(assets)
+            for found in large:  # the tiles exist before the assets do
+                asset = imported[found.index]
+                document = await in_thread(
+                    tiling.tile_asset, ctx.store, found, asset.id, ctx.base_url, ctx.settings
+                )
+                url = ctx.signer.url(ctx.base_url, document, "GET")
+                imported[found.index] = replace(asset, json_content=url)
+            await db.run_write(repo.append, project_id, imported)
             status = "SUCCESS"
         except Exception:  # the notification reports it; nobody awaits this task
+            logger.exception("asynchronous import %s failed", notification["id"])
             status = "FAILURE"
         await db.run_write(repo.set_notification, notification["id"], status)
         return status

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,19 @@ class FileRepository:
             c.execute(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (key, content_type, size, now())
             )
+
+    def commit_many(self, files: Sequence[tuple[str, str, Path]]) -> None:
+        """Move finished files (``(key, content_type, path)``) in place; record them in one
+        transaction."""
+        rows = []
+        for key, content_type, path in files:
+            size = path.stat().st_size
+            blob = self.blob(key)
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, blob)
+            rows.append((key, content_type, size, now()))
+        with self.db.write(append_only=True) as c:
+            c.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?)", rows)
 
     def get(self, key: str) -> FileRow | None:
         with self.db.read() as c:
