@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import Any, TypeVar, overload
 
 import httpx
 
 from ._core.background import Background
 from ._core.base import Core, Domain
 from ._core.graphql import KiliGraphQLClient
+from ._core.results import format_result
 from ._core.settings import Settings
 from .assets.admin import AssetAdminMethods
 from .assets.methods import AssetMethods
@@ -30,6 +33,8 @@ from .tags import TagMethods
 from .users import UserMethods
 from .webhooks import WebhookMethods
 from .workflow import WorkflowCopyMethods, WorkflowMethods
+
+T = TypeVar("T")
 
 
 class AsyncKili(
@@ -192,3 +197,22 @@ class AsyncKili(
         """
         result: dict[str, object] = await self._core.gql.run(query, None, dict(variables or {}))
         return result
+
+    @overload
+    async def format_result(self, name: str, result: Mapping[str, Any]) -> Any: ...
+    @overload
+    async def format_result(
+        self, name: str, result: Mapping[str, Any], object_: Callable[[Any], T]
+    ) -> T | list[T]: ...
+    async def format_result(
+        self, name: str, result: Mapping[str, Any], object_: Callable[[Any], T] | None = None
+    ) -> Any:
+        """``result[name]`` with its JSON fields parsed, as the official ``format_result``.
+
+        For raw results of :meth:`execute`: ``jsonInterface``, ``jsonMetadata`` and
+        ``jsonResponse`` at any depth become dicts (``{}`` when empty; a URL's JSON document
+        is fetched, the key sent only to the API's own URLs). ``object_`` builds each element
+        of a list, or the value itself. Raises KiliInputError for a missing ``name`` or a
+        field that is not JSON.
+        """
+        return await format_result(self._core, name, result, object_)

@@ -246,10 +246,10 @@ class ProjectMethods(Domain):
         description: str = "",
         input_type: InputType | InputTypeName | None = None,
         json_interface: dict[str, Any] | Interface | None = None,
-        compliance_tags: Sequence[ComplianceTagName] | None = None,
-        from_demo_project: str | None = None,
         project_id: str | None = None,
         tags: Sequence[str] | None = None,
+        compliance_tags: Sequence[ComplianceTagName] | None = None,
+        from_demo_project: str | None = None,
         pixel_labeling: bool = False,
     ) -> Project:
         """Create a project (or a copy of ``project_id``) and return it.
@@ -421,17 +421,17 @@ class ProjectMethods(Domain):
         description: str | None = None,
         honeypot_mark: float | None = None,
         instructions: str | None = None,
+        input_type: InputType | InputTypeName | None = None,
         json_interface: dict[str, Any] | Interface | None = None,
         min_consensus_size: int | None = None,
         review_coverage: int | None = None,
         should_relaunch_kpi_computation: bool | None = None,
-        use_honeypot: bool | None = None,
         title: str | None = None,
-        metadata_properties: dict[str, Any] | None = None,
-        should_auto_assign: bool | None = None,
-        input_type: InputType | InputTypeName | None = None,
+        use_honeypot: bool | None = None,
         metadata_types: dict[str, str] | None = None,
+        metadata_properties: dict[str, Any] | None = None,
         seconds_to_label_before_auto_assign: int | None = None,
+        should_auto_assign: bool | None = None,
     ) -> Project:
         """Update the given properties of a project (None = leave unchanged); return it.
 

@@ -408,6 +408,8 @@ class AssetMethods(Domain):
         self,
         project_id: str,
         content_array: Sequence[str | os.PathLike[str]] | None = None,
+        *,
+        multi_layer_content_array: Sequence[Sequence[dict[str, Any]]] | None = None,
         external_id_array: Sequence[str] | None = None,
         id_array: Sequence[str] | None = None,
         is_honeypot_array: Sequence[bool] | None = None,
@@ -415,8 +417,6 @@ class AssetMethods(Domain):
         json_content_array: Sequence[Any] | None = None,
         json_metadata_array: Sequence[dict[str, Any]] | None = None,
         disable_tqdm: bool | None = None,
-        *,
-        multi_layer_content_array: Sequence[Sequence[dict[str, Any]]] | None = None,
         wait_until_availability: bool = True,
         from_csv: str | os.PathLike[str] | None = None,
         csv_separator: str = ",",
@@ -434,6 +434,10 @@ class AssetMethods(Domain):
         take Kili's asynchronous import (``appendManyAssetsAsynchronously``), as with the
         official SDK; the call waits for each such batch's notification to say SUCCESS
         (unless ``wait_until_availability=False``), so the assets exist when it returns.
+
+        Arguments after ``content_array`` are keyword-only: the third positional one was
+        ``external_id_array`` in older Kili SDKs and ``multi_layer_content_array`` in 26.x, so
+        a positional call could not mean the same thing to both.
 
         Args:
             project_id: the project.
