@@ -7,7 +7,8 @@ compatibility tests have to catch is how *its* dependencies see our server. So i
 ``$XDG_CACHE_HOME/aiokili``, else ``~/.cache/aiokili``), with only ``kili[<extras>]==<version>``
 installed and its dependencies resolved by pip. The extras are the official SDK's own:
 ``image`` (``imagesize``: without it the SDK cannot import a local image) and ``gis``
-(``shapely``, ``pyproj``: ``append_labels_from_shapefiles``).
+(``shapely``, ``pyproj``: ``append_labels_from_shapefiles``) and ``pandas``
+(``export_labels_as_df``).
 
 Creation happens once, under a lock file, so concurrent test runs or benchmarks wait for one
 another instead of racing; a venv counts as ready only once a marker file is written at the
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import IO
 
 KILI_VERSION = "26.2.4"
-KILI_EXTRAS = ("gis", "image")
+KILI_EXTRAS = ("gis", "image", "pandas")
 REQUIREMENT = f"kili[{','.join(KILI_EXTRAS)}]=={KILI_VERSION}"
 SKIP_VARIABLE = "AIOKILI_SKIP_OFFICIAL"
 _MARKER = "aiokili-official-env.json"

@@ -56,3 +56,15 @@ def test_delete_labels(out: Any) -> None:
     assert out["predictions_after"] == 0
     assert "Only PREDICTION and INFERENCE" in out["delete_default"]
     assert out["count_after"] == 6
+
+
+def test_export_labels_as_df(out: Any) -> None:
+    """The official DataFrame: one row per label, its default label fields (``author``
+    nested) and the asset's external id, with the columns aiokili's has."""
+    frame = out["as_df"]
+    assert frame["columns"] == sorted(
+        ["author", "createdAt", "id", "labelType", "asset_externalId"]
+    )
+    assert frame["author_keys"] == ["email", "id"]
+    assert len(frame["types"]) == out["count_labels"]
+    assert frame["external_ids"] == ["a", "b", "c"]

@@ -428,10 +428,12 @@ class ExportMethods(Domain):
         fields: Sequence[str] = ("author.email", "author.id", "createdAt", "id", "labelType"),
         asset_fields: Sequence[str] = ("externalId",),
     ) -> Any:
-        """The project's labels as a pandas DataFrame (needs the ``pandas`` extra): one row
-        per label, columns ``fields`` (dotted, as the API names them) then ``labelOf.<f>``
-        for each of ``asset_fields``; values as the API sends them (dates as ISO-8601 text),
-        but a ``jsonResponse`` is a dict."""
+        """The project's labels as a pandas DataFrame (needs the ``pandas`` extra), shaped
+        as the official SDK's: one row per label, a column per top-level field of
+        ``fields`` (dotted fields nest: ``author.email`` and ``author.id`` make one
+        ``author`` column of dicts), then ``asset_<field>`` for each of ``asset_fields``;
+        values as the API sends them (dates as ISO-8601 text), but a ``jsonResponse`` is a
+        dict."""
         pandas = _pandas()
         for name, value in (("fields", fields), ("asset_fields", asset_fields)):
             if isinstance(value, str) or not all(isinstance(f, str) and f for f in value):
@@ -442,8 +444,8 @@ class ExportMethods(Domain):
         where = inputs.LabelWhere(project=inputs.ProjectWhere(id=project_id))
         listing = self._core.listing(EXPORT_LABEL_ROWS, where, fields=columns, first=None, skip=0)
         await self._export_project(project_id)  # NotFoundError for an unknown project
-        rows = [_row(label, columns) async for label in listing]
-        return pandas.DataFrame(rows, columns=columns)
+        rows = [_row(label, fields, asset_fields) async for label in listing]
+        return pandas.DataFrame(rows)
 
 
 def _pandas() -> Any:
@@ -455,10 +457,26 @@ def _pandas() -> Any:
         ) from None
 
 
-def _row(label: ExportLabelRow, columns: Sequence[str]) -> dict[str, Any]:
-    """The label's value of each (dotted) column, as the API sent it."""
+def _row(
+    label: ExportLabelRow, fields: Sequence[str], asset_fields: Sequence[str]
+) -> dict[str, Any]:
+    """The label's fields nested as the API sends them, then its asset's as ``asset_<f>``."""
     values = label.model_dump(by_alias=True)
-    return {column: _as_sent(_dig(values, column)) for column in columns}
+    row: dict[str, Any] = {}
+    for field in fields:
+        _put(row, field, _as_sent(_dig(values, field)))
+    asset: dict[str, Any] = {}
+    for field in asset_fields:
+        _put(asset, field, _as_sent(_dig(values, f"labelOf.{field}")))
+    row.update({f"asset_{key}": value for key, value in asset.items()})
+    return row
+
+
+def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for parent in parents:
+        target = target.setdefault(parent, {})
+    target[last] = value
 
 
 def _as_sent(value: Any) -> Any:

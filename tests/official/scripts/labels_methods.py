@@ -53,6 +53,13 @@ labels = client.labels(
 )
 out["labels"] = labels
 out["count_labels"] = client.count_labels(project_id)
+frame = client.export_labels_as_df(project_id)
+out["as_df"] = {
+    "columns": sorted(frame.columns),
+    "types": sorted(frame["labelType"]),
+    "external_ids": sorted(set(frame["asset_externalId"])),
+    "author_keys": sorted(frame["author"][0]),
+}
 out["count_by_type"] = {
     t: client.count_labels(project_id, type_in=[t])
     for t in ("DEFAULT", "REVIEW", "PREDICTION", "INFERENCE")
