@@ -14,6 +14,7 @@ import uvicorn
 from . import accounts
 from .accounts import Account
 from .app import PREFIX, create_app
+from .faults import Faults, FaultSpec, RateLimit
 from .settings import PluginLimits
 from .store import SQLiteStore, Store
 
@@ -48,6 +49,11 @@ class LocalServer:
             platform preinstalls it).
         plugin_limits: every plugin limit at once (see :class:`PluginLimits`); the
             arguments above override its fields.
+        faults: faults to inject into GraphQL requests, e.g. ``"503=0.05,reset_after=0.02;
+            seed=7"`` (syntax in the docs' "Faults" page); a bad spec raises
+            :class:`~aiokili.server.faults.FaultSpecError` naming the part to fix.
+        rate_limit: requests allowed per API key, e.g. ``"600/min"``; past it, HTTP 429
+            with ``Retry-After``.
     """
 
     def __init__(
@@ -67,7 +73,11 @@ class LocalServer:
         plugin_timeout_s: float | None = None,
         plugin_requirements: Sequence[str] | None = None,
         plugin_limits: PluginLimits | None = None,
+        faults: FaultSpec | str | None = None,
+        rate_limit: RateLimit | str | None = None,
     ) -> None:
+        self.faults = Faults.of(faults, rate_limit)  # checked before the port is taken
+        """What this server injects, and the counts (``.summary()``, ``.summary_text()``)."""
         self.host = host
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -100,6 +110,7 @@ class LocalServer:
             plugin_limits=plugins,
             public_url=self.url,
             api_key=self.api_key,
+            faults=self.faults,
         )
         config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
