@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -80,11 +81,17 @@ def serve(
         raise typer.Exit(1) from None
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokili.server").setLevel(log_level.upper())
+    if faults or rate_limit:  # stop (and print the summary) on SIGTERM as on Ctrl-C
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever(on_ready=_print_ready)
     finally:
         if faults or rate_limit:
             print(server.faults.summary_text(), flush=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_ready(server: LocalServer) -> None:
