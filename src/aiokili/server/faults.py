@@ -146,9 +146,7 @@ class FaultSpec:
                 body = ",".join(f"{kind}=0" for kind in KINDS)
             parsed = [_rule(part, where) for part in body.split(",") if part.strip()]
             if not parsed:
-                raise FaultSpecError(
-                    f"{where}: no KIND=RATE (or off) after the operation names."
-                )
+                raise FaultSpecError(f"{where}: no KIND=RATE (or off) after the operation names.")
             for operation in operations:
                 for found in parsed:
                     rules.setdefault(operation, {})[found.kind] = found
