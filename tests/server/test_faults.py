@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 import pytest
@@ -12,20 +13,45 @@ from aiokili.server import LocalServer
 from aiokili.server.faults import FaultSpec, FaultSpecError, RateLimit
 
 COUNT = {"query": "query CountProjects { countProjects(where: {}) }"}
-CREATE = {
-    "query": "mutation CreateProject($data: CreateProjectData!) { createProject(data: $data) "
-    "{ id } }",
-    "variables": {"data": {"title": "t", "inputType": "TEXT", "jsonInterface": "{}"}},
+CASES = {  # an operation of its own per fault, all on one server
+    "Fail500": "500=1",
+    "Fail502": "502=1",
+    "Fail503": "503=1",
+    "Fail503Later": "503=1:2s",
+    "Fail429": "429=1",
+    "Fail429Now": "429=1:0",
+    "Slow": "slow=1:10ms",
+    "Malformed": "malformed=1",
+    "Reset": "reset=1",
+    "ResetAfter": "reset_after=1",
+    "Truncated": "truncated=1",
 }
 
 
-def post(server: LocalServer, body: dict[str, object], operation: str) -> httpx.Response:
+def create(operation: str) -> dict[str, object]:
+    """A createProject request named ``operation``."""
+    return {
+        "query": f"mutation {operation}($data: CreateProjectData!) {{ createProject(data: "
+        "$data) { id } }",
+        "variables": {"data": {"title": "t", "inputType": "TEXT", "jsonInterface": "{}"}},
+    }
+
+
+def post(
+    server: LocalServer,
+    body: Mapping[str, object],
+    operation: str,
+    http: httpx.Client | None = None,
+) -> httpx.Response:
     headers = {"Authorization": f"X-API-Key: {server.api_key}"}
-    return httpx.post(server.url, json={**body, "operationName": operation}, headers=headers)
+    payload = {**body, "operationName": operation}
+    if http is not None:
+        return http.post(server.url, json=payload, headers=headers)
+    return httpx.post(server.url, json=payload, headers=headers)
 
 
-def summary(server: LocalServer) -> dict[str, object]:
-    found: dict[str, object] = httpx.get(server.url.split("/api/")[0] + "/faults").json()
+def summary(server: LocalServer) -> dict[str, Any]:
+    found: dict[str, Any] = httpx.get(server.url.split("/api/")[0] + "/faults").json()
     return found
 
 
@@ -43,6 +69,12 @@ def serve() -> Iterator[type[LocalServer]]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[LocalServer]:
+    with LocalServer(faults="; ".join(f"{op}: {rule}" for op, rule in CASES.items())) as server:
+        yield server
+
+
 def projects(server: LocalServer) -> int:
     server.faults.enabled = False
     try:
@@ -53,43 +85,46 @@ def projects(server: LocalServer) -> int:
 
 
 @pytest.mark.parametrize(
-    ("spec", "status", "retry_after", "created"),
+    ("operation", "status", "retry_after", "created"),
     [
-        ("500=1", 500, None, 0),
-        ("502=1", 502, None, 0),
-        ("503=1", 503, None, 0),
-        ("503=1:2s", 503, "2", 0),
-        ("429=1", 429, "1", 0),
-        ("429=1:0", 429, "0", 0),
-        ("slow=1:10ms", 200, None, 1),
-        ("malformed=1", 200, None, 1),
+        ("Fail500", 500, None, 0),
+        ("Fail502", 502, None, 0),
+        ("Fail503", 503, None, 0),
+        ("Fail503Later", 503, "2", 0),
+        ("Fail429", 429, "1", 0),
+        ("Fail429Now", 429, "0", 0),
+        ("Slow", 200, None, 1),
+        ("Malformed", 200, None, 1),
     ],
 )
 def test_answered_faults(
-    serve: type[LocalServer], spec: str, status: int, retry_after: str | None, created: int
+    faulty: LocalServer, operation: str, status: int, retry_after: str | None, created: int
 ) -> None:
-    server = serve(faults=spec)
-    answer = post(server, CREATE, "CreateProject")
+    before = projects(faulty)
+    answer = post(faulty, create(operation), operation)
     assert answer.status_code == status
     assert answer.headers.get("retry-after") == retry_after
     assert answer.headers["x-request-id"].startswith("req_")
-    assert projects(server) == created  # refusals run nothing; slow and malformed do
+    assert projects(faulty) == before + created  # refusals run nothing; slow, malformed do
     if status >= 400:  # an error body that is not a GraphQL result: clients may resend it
         assert set(answer.json()) == {"message", "extensions"}
-    if spec.startswith("malformed"):
+    if operation == "Malformed":
         assert answer.content.startswith(b'{"data"') and not answer.content.endswith(b"}")
-    kind = spec.split("=")[0]
-    assert summary(server)["by_kind"] == {kind: 1}
-    assert summary(server)["by_operation"] == {"CreateProject": {kind: 1}}
+    kind = CASES[operation].split("=")[0]
+    assert summary(faulty)["by_operation"][operation] == {kind: 1}
 
 
-@pytest.mark.parametrize(("kind", "created"), [("reset", 0), ("reset_after", 1), ("truncated", 1)])
-def test_dropped_connections(serve: type[LocalServer], kind: str, created: int) -> None:
-    server = serve(faults=f"CreateProject: {kind}=1")
+@pytest.mark.parametrize(
+    ("operation", "created"), [("Reset", 0), ("ResetAfter", 1), ("Truncated", 1)]
+)
+def test_dropped_connections(faulty: LocalServer, operation: str, created: int) -> None:
+    before = projects(faulty)
     with pytest.raises(httpx.RemoteProtocolError, match="peer closed connection"):
-        post(server, CREATE, "CreateProject")
-    assert projects(server) == created  # reset_after and truncated lose a committed answer
-    assert post(server, COUNT, "CountProjects").status_code == 200  # other operations: none
+        post(faulty, create(operation), operation)
+    assert projects(faulty) == before + created  # after the resolver: a committed answer lost
+    assert post(faulty, COUNT, "CountProjects").status_code == 200  # other operations: none
+    kind = CASES[operation].split("=")[0]
+    assert summary(faulty)["by_operation"][operation] == {kind: 1}
 
 
 def test_rates_and_the_seed_make_the_same_faults_in_every_run(serve: type[LocalServer]) -> None:
@@ -97,10 +132,13 @@ def test_rates_and_the_seed_make_the_same_faults_in_every_run(serve: type[LocalS
     runs = []
     for _ in range(2):
         server = serve(faults=spec)
-        runs.append([post(server, COUNT, "CountProjects").status_code for _ in range(200)])
-        assert summary(server)["seed"] == 3 and summary(server)["requests"] == 200
+        with httpx.Client() as http:
+            runs.append(
+                [post(server, COUNT, "CountProjects", http).status_code for _ in range(100)]
+            )
+        assert summary(server)["seed"] == 3 and summary(server)["requests"] == 100
     assert runs[0] == runs[1]
-    assert 20 <= Counter(runs[0])[503] <= 60  # about 20% of 200
+    assert 10 <= Counter(runs[0])[503] <= 30  # about 20% of 100
     other = FaultSpec.parse("503=0.2; seed=4")
     assert [FaultSpec.parse(spec).draw("X", n) for n in range(50)] != [
         other.draw("X", n) for n in range(50)
@@ -179,7 +217,7 @@ def test_every_answer_has_its_own_request_id(serve: type[LocalServer]) -> None:
 def test_summary_text(serve: type[LocalServer]) -> None:
     server = serve(faults="CountProjects: 503=1; seed=9")
     post(server, COUNT, "CountProjects")
-    post(server, CREATE, "CreateProject")
+    post(server, create("CreateProject"), "CreateProject")
     assert server.faults.summary_text() == (
         "Faults injected: 1 of 2 GraphQL requests (seed 9): 503: 1."
     )
