@@ -30,7 +30,8 @@ from typing import Any
 
 import anyio
 import httpx
-from _helpers import INTERFACE, KEY, Service, answer, machine_note
+from _helpers import INTERFACE, Service, answer, machine_note
+from _shared import KEY
 
 from aiokili import AsyncKili, BulkOperationError
 
