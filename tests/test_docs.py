@@ -195,7 +195,10 @@ def test_the_pytest_page_lists_the_plugins_fixtures_and_its_marker() -> None:
     }
     assert "kili_fresh_server" in fixtures
     assert sorted(tables["Fixture"]) == sorted(fixtures)
-    assert tables["Marker"] == [f"@pytest.mark.{plugin.FRESH_MARKER}"]
+    assert tables["Marker"] == [
+        f"@pytest.mark.{plugin.FRESH_MARKER}",
+        f"@pytest.mark.{plugin.FAULTS_MARKER}(spec, rate_limit=None)",
+    ]
 
 
 def test_every_page_is_in_the_nav() -> None:

@@ -96,6 +96,30 @@ def test_plugin_is_loaded_from_its_entry_point(tmp_path: Path) -> None:
     assert disabled.returncode != 0 and "fixture 'kili_server' not found" in disabled.stdout
 
 
+def test_the_faults_option_puts_the_session_server_under_faults(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text(
+        "def test_x(kili_server):\n"
+        "    assert kili_server.faults.spec.seed == 3\n"
+        "    assert kili_server.faults.rate_limit.per_second == 10\n"
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    result = _run_pytest(tmp_path, "--kili-faults", "503=0.1;seed=3", "--kili-rate-limit", "10/s")
+    assert result.returncode == 0, result.stdout
+    bad = _run_pytest(tmp_path, "--kili-faults", "503=lots")
+    assert bad.returncode != 0 and "the rate of 503 is 'lots'" in bad.stdout
+
+
+@pytest.mark.kili_faults("CountProjects: 503=0.5; seed=2", rate_limit="6000/min")
+async def test_faults_marker_gives_a_fresh_server_with_faults(
+    kili: aiokili.AsyncKili, kili_server: LocalServer, kili_fresh_server: LocalServer
+) -> None:
+    assert kili.api_endpoint == kili_fresh_server.url != kili_server.url
+    assert [await kili.count_projects() for _ in range(4)] == [0] * 4  # resent
+    assert kili_fresh_server.faults.summary()["by_kind"] == {"503": 1}  # every run
+    assert kili_fresh_server.faults.summary()["rate_limit"] == "6000/min"
+    assert kili_server.faults.spec is None
+
+
 def test_suite_uses_the_plugins_server(local_server: LocalServer, kili_server: LocalServer) -> None:
     assert local_server is kili_server
 

@@ -12,6 +12,7 @@ KiliError
 │   ├── APIConnectionError        network failure → APITimeoutError
 │   ├── HTTPStatusError           non-GraphQL error body with a 4xx/5xx status → RateLimitError
 │   ├── InvalidResponseError      a 2xx body that is not a GraphQL result
+│   ├── MutationOutcomeUnknownError  a mutation sent, its answer lost: maybe applied
 │   └── GraphQLError              the API answered with ``errors`` (any status)
 │       ├── AuthenticationError   missing, wrong or expired API key
 │       ├── NotFoundError         the object named in the request does not exist
@@ -54,9 +55,14 @@ class APIError(KiliError):
             the message starts with it (``projects(): ...``).
         outcome_unknown: True when a mutation was sent and may or may not have been applied
             (a timeout after sending, a dropped connection, a 5xx); it was not resent.
+        request_id: the ``X-Request-Id`` of the server's last answer (None if no answer
+            came: refused, reset or timed-out connections); give it when reporting a problem.
+        attempts: how many times the request was sent (1 + the retries).
     """
 
     outcome_unknown = False
+    request_id: str | None = None
+    attempts = 1
 
     def __init__(
         self,
@@ -110,6 +116,50 @@ class RateLimitError(HTTPStatusError):
 
 class InvalidResponseError(APIError):
     """The API answered 2xx with a body that is not a GraphQL result."""
+
+
+class MutationOutcomeUnknownError(APIError):
+    """A mutation was sent and its answer lost (a dropped connection, a timeout after
+    sending, HTTP 500/502/504 or a 503 without ``Retry-After``, an answer cut short): it
+    may or may not have been applied, so it was not sent again. Bulk calls settle this
+    themselves (they look up what was applied); a single mutation raises this error.
+
+    Check whether the change is there (e.g. list the objects ``identifiers`` name)
+    before calling again. ``__cause__`` is the failure itself (e.g. an
+    :class:`APITimeoutError`); ``status_code``, ``request_id`` and ``attempts`` are its.
+
+    Attributes:
+        identifiers: the ids the mutation's variables named (ids, external ids, asset
+            ids...), in order; empty for a mutation that names none (e.g. a creation).
+    """
+
+    outcome_unknown = True
+
+    def __init__(
+        self,
+        cause: APIError,
+        *,
+        subject: str,
+        identifiers: Sequence[str] = (),
+        operation: str | None = None,
+        call: str | None = None,
+    ) -> None:
+        self.identifiers = tuple(identifiers)
+        reason = str(cause).removeprefix(f"{subject}: ").rstrip(".")
+        named = ""
+        if self.identifiers:
+            shown = ", ".join(map(repr, self.identifiers[:5]))
+            more = f" and {len(self.identifiers) - 5} more" if len(self.identifiers) > 5 else ""
+            named = f" (it names {shown}{more})"
+        super().__init__(
+            f"{subject}: the outcome of {operation or 'the mutation'} is unknown{named}: "
+            f"{reason}. It may have been applied, so it was not sent again: check before "
+            "calling again.",
+            status_code=cause.status_code,
+            operation=operation,
+            call=call,
+        )
+        self.request_id, self.attempts = cause.request_id, cause.attempts
 
 
 @dataclass(frozen=True)

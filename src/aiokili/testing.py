@@ -13,6 +13,11 @@ Fixtures:
 * ``kili_fresh_server`` (function): a server of its own for one test, empty database.
   Tests marked ``@pytest.mark.kili_fresh_server`` get it through ``kili``, ``kili_env`` and
   ``kili_project`` instead of the shared one.
+* Faults: a test marked ``@pytest.mark.kili_faults("503=0.1,reset_after=0.05;seed=7")``
+  (optionally ``rate_limit="600/min"``) gets a fresh server injecting those faults (syntax
+  in the docs' "Faults" page); ``kili_fresh_server.faults.summary()`` counts them. The
+  options ``--kili-faults SPEC`` and ``--kili-rate-limit LIMIT`` put the shared
+  ``kili_server`` under faults, to run a whole suite so.
 * ``kili`` (function): an :class:`~aiokili.AsyncKili` bound to that server, closed after
   the test. Override ``kili_client_options`` (a dict of ``AsyncKili`` keyword arguments)
   to change its options.
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
     from .server import LocalServer
 
 FRESH_MARKER = "kili_fresh_server"
+FAULTS_MARKER = "kili_faults"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -119,35 +125,66 @@ class UserFactory(Protocol):
     ) -> Awaitable[AsyncKili]: ...
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aiokili", "aiokili's local Kili server")
+    group.addoption(
+        "--kili-faults",
+        metavar="SPEC",
+        default=None,
+        help="inject these faults into the shared kili_server, e.g. '503=0.1;seed=7'",
+    )
+    group.addoption(
+        "--kili-rate-limit",
+        metavar="LIMIT",
+        default=None,
+        help="rate limit of the shared kili_server per API key, e.g. 600/min",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{FRESH_MARKER}: give this test a local Kili server of its own (empty database) "
         "through the kili, kili_env and kili_project fixtures",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{FAULTS_MARKER}(spec, rate_limit=None): give this test a local Kili server of its "
+        "own that injects these faults (e.g. '503=0.1,reset_after=0.05;seed=7')",
+    )
 
 
 @pytest.fixture(scope="session")
-def kili_server() -> Iterator[LocalServer]:
-    """A local Kili server (fresh in-memory database) shared by the test session."""
+def kili_server(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
+    """A local Kili server (fresh in-memory database) shared by the test session (with the
+    faults of ``--kili-faults`` / ``--kili-rate-limit``, if given)."""
     from .server import LocalServer
 
-    with LocalServer() as server:
+    faults = request.config.getoption("--kili-faults", None)
+    rate_limit = request.config.getoption("--kili-rate-limit", None)
+    with LocalServer(faults=faults, rate_limit=rate_limit) as server:
         yield server
 
 
 @pytest.fixture
-def kili_fresh_server() -> Iterator[LocalServer]:
-    """A local Kili server of its own for one test, with an empty database."""
+def kili_fresh_server(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
+    """A local Kili server of its own for one test, with an empty database (and the
+    faults of the test's ``kili_faults`` marker, if any)."""
     from .server import LocalServer
 
-    with LocalServer() as server:
+    marker = request.node.get_closest_marker(FAULTS_MARKER)
+    options: dict[str, Any] = {}
+    if marker is not None:
+        options = {"faults": marker.args[0] if marker.args else None, **marker.kwargs}
+    with LocalServer(**options) as server:
         yield server
 
 
 def _server_for(request: pytest.FixtureRequest) -> LocalServer:
-    name = "kili_fresh_server" if request.node.get_closest_marker(FRESH_MARKER) else "kili_server"
-    server: LocalServer = request.getfixturevalue(name)
+    fresh = request.node.get_closest_marker(FRESH_MARKER) or request.node.get_closest_marker(
+        FAULTS_MARKER
+    )
+    server: LocalServer = request.getfixturevalue("kili_fresh_server" if fresh else "kili_server")
     return server
 
 

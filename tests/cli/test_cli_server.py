@@ -36,3 +36,47 @@ def test_port_in_use_is_one_line_and_exit_1() -> None:
     assert result.exit_code == 1
     assert result.output.strip() == (f"Port {port} is already in use: pass --port N or --port 0")
     assert "Traceback" not in result.output
+
+
+def test_faults_are_counted_and_printed_at_exit() -> None:
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--db", ":memory:",
+         "--faults", "503=1; seed=4", "--rate-limit", "600/min"],
+        stdout=subprocess.PIPE, text=True, env={"COLUMNS": "80", "PATH": ""},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(": ", 1)[1].strip()
+        key = proc.stdout.readline().split(": ", 1)[1].strip()
+        answer = httpx.post(
+            url,
+            json={"query": "{ viewer { id } }"},
+            headers={"Authorization": f"X-API-Key: {key}"},
+        )
+        assert answer.status_code == 503
+        counts = httpx.get(url.split("/api/")[0] + "/faults").json()
+        assert (counts["seed"], counts["by_kind"], counts["rate_limit"]) == (
+            4,
+            {"503": 1},
+            "600/min",
+        )
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=15)
+    assert out.splitlines()[-2:] == [
+        "Faults injected: 1 of 1 GraphQL requests (seed 4): 503: 1.",
+        "Rate limit (600/min per API key): 0 requests refused with HTTP 429.",
+    ]
+
+
+def test_a_bad_fault_spec_is_one_line_and_exit_2() -> None:
+    result = CliRunner().invoke(
+        _app(), ["server", "--port", "0", "--db", ":memory:", "--faults", "503=lots"]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: faults section 1 ('503=lots'): the rate of 503 is 'lots': give a share "
+        "between 0 and 1 (0.05 is 5% of requests)."
+    )

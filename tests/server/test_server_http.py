@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -182,7 +183,7 @@ def test_one_log_line_per_request(
     server: LocalServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="aiokili.server"):
-        post(
+        me = post(
             client,
             server,
             "query Me($w: ProjectWhere!) { countProjects(where: $w) }",
@@ -191,9 +192,10 @@ def test_one_log_line_per_request(
         post(client, server, '{ countAssets(where: {project: {id: "nope"}}) }')
     lines = [r.getMessage() for r in caplog.records if r.name == "aiokili.server"]
     assert len(lines) == 2, lines
-    assert lines[0].startswith("graphql Me status=200 ") and lines[0].endswith("errors=0")
+    assert lines[0].startswith("graphql Me status=200 ")
+    assert lines[0].endswith(f"errors=0 id={me.headers['x-request-id']}")  # the answer's id
     assert "ms" in lines[0] and lines[1].startswith("graphql countAssets status=400")
-    assert lines[1].endswith("errors=1")
+    assert re.search(r" errors=1 id=req_[0-9a-f]{16}$", lines[1])
     assert not any(server.api_key in line or "s3cr3t" in line for line in lines)
 
 

@@ -13,9 +13,12 @@ one fewer while the process is CPU-bound above 4, or for an answer over three ti
 
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
 the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
-were applied, and only the others are sent again, once. A bulk call whose requests are
-idempotent (setting properties by asset id, deleting, moving in the workflow) is simply
-sent again, once.
+were applied, and only the others are sent again; if that outcome is unknown too, the
+same again, up to :data:`SETTLE_ROUNDS` look-ups. Items still not applied then are
+reported failed, each with the last error; items whose outcome stays unknown (the
+look-up itself failed) with the :class:`~aiokili.errors.MutationOutcomeUnknownError`. A
+bulk call whose requests are idempotent (setting properties by asset id, deleting,
+moving in the workflow) is simply sent again, once.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from .throttle import Throttle
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+SETTLE_ROUNDS = 5
+"""Look-ups (each followed by a resend of what is missing) to settle one unknown outcome."""
 
 
 class _Partial(Exception, Generic[R]):
@@ -181,7 +187,7 @@ class _Bulk(Generic[T, R]):
             if exc.outcome_unknown and self._idempotent:
                 return await self._send(chunk)
             if exc.outcome_unknown and self._reconcile is not None:
-                return await self._settle(chunk, self._reconcile)
+                return await self._settle(chunk, self._reconcile, exc)
             if isinstance(exc, APIConnectionError):
                 self._unreachable.append(exc)
             raise
@@ -190,16 +196,32 @@ class _Bulk(Generic[T, R]):
         self,
         chunk: Sequence[T],
         reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]],
+        error: Exception,
     ) -> Sequence[R]:
-        """After an unknown outcome: the results of the items the API applied, and of the
-        others sent again, once (:class:`_Partial` if that fails)."""
-        found = list(await reconcile(chunk))
-        missing = [i for i, result in enumerate(found) if result is None]
-        if missing:
+        """After an unknown outcome (``error``): the results of the items the API applied,
+        and of the others sent again while their outcome stays unknown, up to
+        :data:`SETTLE_ROUNDS` look-ups (:class:`_Partial` with what is still missing after
+        that, or when a look-up fails)."""
+        found: list[R | None] = [None] * len(chunk)
+        for round_ in range(SETTLE_ROUNDS):
+            missing = [i for i, result in enumerate(found) if result is None]
+            try:
+                looked_up = await reconcile([chunk[i] for i in missing])
+            except Exception as exc:  # outcome of the missing items still unknown
+                raise _Partial(found, error) from exc
+            for i, result in zip(missing, looked_up, strict=True):
+                found[i] = result
+            missing = [i for i, result in enumerate(found) if result is None]
+            if not missing:
+                return found  # type: ignore[return-value]  # no None left
+            if round_ == SETTLE_ROUNDS - 1 or not getattr(error, "outcome_unknown", False):
+                break  # out of rounds, or the last resend was refused: not applied
             try:
                 again = await self._send([chunk[i] for i in missing])
             except Exception as exc:
-                raise _Partial(found, exc) from exc
+                error = exc
+                continue
             for i, result in zip(missing, again, strict=True):
                 found[i] = result
-        return found  # type: ignore[return-value]  # no None left
+            return found  # type: ignore[return-value]  # no None left
+        raise _Partial(found, error)

@@ -34,12 +34,13 @@ from ..errors import (
     InvalidRequestError,
     InvalidResponseError,
     KiliInputError,
+    MutationOutcomeUnknownError,
     NotFoundError,
     PermissionDeniedError,
 )
 from .calls import current
 from .failures import path_hint, status_error
-from .http import RetryPolicy
+from .http import ATTEMPTS_KEY, RetryPolicy, request_id
 from .settings import Endpoint
 
 _AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN_API_KEY"})
@@ -182,6 +183,30 @@ def graphql_error(
     )
 
 
+_ID_KEY = re.compile(r"^(?:id|ID)(?:s|In|Array)?$|(?:[a-z0-9]I[dD]|_id)(?:s|In|Array)?$")
+
+
+def identifiers(variables: Any) -> list[str]:
+    """The ids a request's variables name (values of keys such as ``id``, ``assetID``,
+    ``externalIdArray``, ``idIn``), in order, each once: what a lost mutation was about."""
+    found: dict[str, None] = {}
+    todo = [variables]
+    while todo:
+        current = todo.pop(0)
+        if isinstance(current, BaseModel):
+            current = current.model_dump(by_alias=True, exclude_none=True)
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if isinstance(key, str) and _ID_KEY.search(key):
+                    values = value if isinstance(value, (list, tuple)) else [value]
+                    found.update((v, None) for v in values if isinstance(v, str))
+                elif isinstance(value, (dict, list, tuple, BaseModel)):
+                    todo.append(value)
+        elif isinstance(current, (list, tuple)):
+            todo.extend(current)
+    return list(found)
+
+
 def _graphql_body(response: httpx.Response) -> dict[str, Any] | None:
     """The decoded body if it is a GraphQL result (``data`` or a list of ``errors``)."""
     try:
@@ -310,17 +335,27 @@ class KiliGraphQLClient(GeneratedClient):
             return await self._http.post(self.url, content=content, headers=headers, **kwargs)
 
         what = f"the Kili API ({operation_name})" if operation_name else "the Kili API"
+        kind = operation_kind(query, operation_name)
         try:
             response = await self.policy.send(
                 attempt,
-                idempotent=operation_kind(query, operation_name) == "query",
+                idempotent=kind == "query",
                 what=what,
                 subject=subject(call, operation_name),
                 endpoint=self.endpoint,
                 is_answer=lambda r: _graphql_body(r) is not None,
+                check_body=True,
             )
         except APIError as exc:
             exc.operation, exc.call = operation_name, call
+            if exc.outcome_unknown and kind == "mutation":
+                raise MutationOutcomeUnknownError(
+                    exc,
+                    subject=subject(call, operation_name),
+                    identifiers=identifiers(variables),
+                    operation=operation_name,
+                    call=call,
+                ) from exc
             raise
         response.extensions[_OPERATION_KEY] = operation_name
         response.extensions[_CALL_KEY] = call
@@ -329,7 +364,12 @@ class KiliGraphQLClient(GeneratedClient):
     def _read(self, response: httpx.Response, model: type[BaseModel] | None) -> Any:
         operation = response.extensions.get(_OPERATION_KEY)
         call = response.extensions.get(_CALL_KEY)
-        return read_result(response, operation, model, call=call, endpoint=self.endpoint)
+        try:
+            return read_result(response, operation, model, call=call, endpoint=self.endpoint)
+        except APIError as exc:
+            exc.request_id = request_id(response)
+            exc.attempts = response.extensions.get(ATTEMPTS_KEY, 1)
+            raise
 
     def get_data(self, response: Any) -> Any:
         """The operation's result model parsed from the response (raises typed errors)."""

@@ -3,11 +3,19 @@
 
 A failed attempt is classified by what the server may have done:
 
-* **not processed** (always safe to resend): the connection was refused or never
-  opened, the connect step timed out, HTTP 429, HTTP 503 with ``Retry-After``;
+* **not processed** (always safe to resend, mutations included): the connection was
+  refused or never opened, the connect step timed out, HTTP 429, HTTP 503 with
+  ``Retry-After`` (the server says "not now": it refused the request before running it);
 * **unknown** (resent only for idempotent requests: queries, PUTs, GETs): a timeout
-  after sending, a dropped connection, an unreadable answer, HTTP 500/502/503/504;
+  after sending, a dropped connection, an unreadable answer or one cut short (a JSON
+  object that does not end), HTTP 500/502/504, a 503 without ``Retry-After``: the
+  server may have run the request. A mutation is then not resent: the error's
+  ``outcome_unknown`` is set (bulk calls reconcile, see ``_core.bulk``; a single
+  mutation raises :class:`~aiokili.errors.MutationOutcomeUnknownError`);
 * anything else is an answer, returned to the caller and never resent.
+
+Every error says how many times the request was sent (``attempts``) and the server's
+``X-Request-Id`` of the last answer (``request_id``), if one came.
 
 Each attempt has a whole-request deadline (``timeout``, not per read, so a trickling
 answer cannot hold a call forever). Waits are exponential with full jitter (0.5 s base,
@@ -40,7 +48,7 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
-from ..errors import APIError, APITimeoutError
+from ..errors import APIError, APITimeoutError, InvalidResponseError
 from . import constants as C
 from .failures import Failure, retry_after, status_error, transport_failure
 from .settings import Endpoint
@@ -49,6 +57,7 @@ from .throttle import Throttle
 __all__ = ["RetryPolicy", "backoff", "retry_after", "status_error", "wait_before_retry"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ATTEMPTS_KEY = "aiokili.attempts"  # in a response's extensions: times the request was sent
 
 log = logging.getLogger("aiokili.http")
 
@@ -61,6 +70,19 @@ def backoff(attempt: int) -> float:
 async def wait_before_retry(seconds: float) -> None:
     """The one place the policy waits between attempts (a test's fake clock replaces it)."""
     await anyio.sleep(seconds)
+
+
+def request_id(response: httpx.Response) -> str | None:
+    """The server's ``X-Request-Id`` of an answer, if it sent one."""
+    found: str | None = response.headers.get("x-request-id")
+    return found
+
+
+def cut_short(response: httpx.Response) -> bool:
+    """A 2xx body that starts a JSON object and does not end it: an answer cut short
+    (by a proxy, a crashing server...), unlike a page that is not JSON at all."""
+    content = response.content
+    return content[:64].lstrip().startswith(b"{") and not content[-64:].rstrip().endswith(b"}")
 
 
 def _reason(error: APIError, subject: str) -> str:
@@ -89,14 +111,18 @@ class RetryPolicy:
         subject: str | None = None,
         endpoint: Endpoint | None = None,
         is_answer: Callable[[httpx.Response], bool] | None = None,
+        check_body: bool = False,
     ) -> httpx.Response:
         """Run ``attempt`` until it gets an answer, resending only what is safe.
 
         ``what`` names the request in logs; ``subject`` (default ``what``) in errors, which
         also name ``endpoint`` (the API's, with how to change it) when given.
         ``is_answer(response)`` says whether a response with a retryable status is
-        nevertheless final (e.g. it carries a GraphQL result). Raises an
-        :class:`~aiokili.errors.APIError` once retries are exhausted or not allowed.
+        nevertheless final (e.g. it carries a GraphQL result); with ``check_body``, a 2xx
+        answer :func:`cut_short` is a failed attempt. Raises an
+        :class:`~aiokili.errors.APIError` once retries are exhausted or not allowed, with
+        ``attempts`` and ``request_id`` set; a response carries its attempts in
+        ``extensions[ATTEMPTS_KEY]``.
         """
         retries = 0
         throttle = self.throttle
@@ -105,14 +131,16 @@ class RetryPolicy:
                 await throttle.pause()
             epoch = throttle.epoch if throttle is not None else 0
             started = anyio.current_time()
-            outcome = await self._try(attempt, subject or what, endpoint, is_answer)
+            outcome = await self._try(attempt, subject or what, endpoint, is_answer, check_body)
             elapsed = anyio.current_time() - started
             if isinstance(outcome, httpx.Response):
+                outcome.extensions[ATTEMPTS_KEY] = retries + 1
                 if throttle is not None:
                     throttle.succeeded(epoch)
                 level = logging.INFO if elapsed >= C.SLOW_REQUEST else logging.DEBUG
                 log.log(level, "%s answered HTTP %d in %.2f s", what, outcome.status_code, elapsed)
                 return outcome
+            outcome.error.attempts = retries + 1
             reason = _reason(outcome.error, subject or what)
             limit = self.max_retries
             if outcome.delays is not None:  # a failure that waiting long will not heal
@@ -147,6 +175,7 @@ class RetryPolicy:
         subject: str,
         endpoint: Endpoint | None,
         is_answer: Callable[[httpx.Response], bool] | None,
+        check_body: bool,
     ) -> httpx.Response | Failure:
         response: httpx.Response | None = None
         with anyio.move_on_after(self.timeout):
@@ -163,9 +192,19 @@ class RetryPolicy:
                 True,
             )
         status = response.status_code
+        if check_body and response.is_success and cut_short(response):
+            place = str(endpoint) if endpoint is not None else "the server"
+            cut = InvalidResponseError(
+                f"{subject}: {place} answered HTTP {status} with a body cut short "
+                f"({len(response.content)} bytes of JSON that do not end)",
+                status_code=status,
+            )
+            cut.request_id = request_id(response)
+            return Failure(cut, True)
         if status not in RETRY_STATUSES or (is_answer is not None and is_answer(response)):
             return response
         wait = retry_after(response)
         overloaded = status == 429 or (status == 503 and wait is not None)
         error = status_error(response, subject, endpoint)
+        error.request_id = request_id(response)
         return Failure(error, not overloaded, wait, overloaded)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,11 +42,20 @@ def serve(
             "plugins written for the official SDK."
         ),
     ] = None,
+    faults: str | None = typer.Option(
+        None,
+        help="Inject faults into GraphQL requests, e.g. '503=0.05,reset_after=0.02;seed=7' "
+        "(see the docs' Faults page); counted at GET /faults and printed at exit.",
+    ),
+    rate_limit: str | None = typer.Option(
+        None, help="Requests allowed per API key, e.g. 600/min; past it, HTTP 429."
+    ),
 ) -> None:
     """Run the local Kili-compatible server until Ctrl-C."""
     import logging
 
     from ..server import LocalServer
+    from ..server.faults import FaultSpecError
 
     try:
         server = LocalServer(
@@ -58,7 +68,12 @@ def serve(
             plugin_memory_mb=plugin_memory_mb,
             plugin_timeout_s=plugin_timeout_s,
             plugin_requirements=plugin_requirement,
+            faults=faults,
+            rate_limit=rate_limit,
         )
+    except FaultSpecError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise
@@ -66,7 +81,17 @@ def serve(
         raise typer.Exit(1) from None
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokili.server").setLevel(log_level.upper())
-    server.serve_forever(on_ready=_print_ready)
+    if faults or rate_limit:  # stop (and print the summary) on SIGTERM as on Ctrl-C
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever(on_ready=_print_ready)
+    finally:
+        if faults or rate_limit:
+            print(server.faults.summary_text(), flush=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_ready(server: LocalServer) -> None:

@@ -9,16 +9,19 @@ from dataclasses import replace
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from .auth import Authenticator
+from .faults import FaultInjector, Faults
 from .files import FilesEndpoint, Signer
 from .http import GraphQLEndpoint
 from .limits import QueryLimits
 from .live.feed import LabelFeed
 from .plugin_runtime.service import PluginService
+from .request_ids import RequestIds
 from .schema import build_schema, schema_sdl
 from .settings import PREFIX, PluginLimits, Settings
 from .store import Store
@@ -38,11 +41,15 @@ def create_app(
     public_url: str = "",
     api_key: str = "",
     tile_threshold_bytes: int | None = None,
+    faults: Faults | None = None,
 ) -> Starlette:
     """The local Kili server as an ASGI app over ``store`` (see :class:`Settings`).
 
     Its lifespan runs the plugin service (builds and runs, see ``plugin_runtime``); the
     plugin processes reach the server at ``public_url`` (the GraphQL endpoint) with ``api_key``.
+    Every answer carries an ``X-Request-Id``; ``faults`` (injected faults and a rate limit,
+    see ``server.faults``) apply to GraphQL requests, counted at ``GET /faults`` and in
+    ``app.state.faults``.
     """
     settings = _settings(
         latency_ms, max_body_bytes, max_upload_bytes, signed_url_ttl_s, limits, plugin_limits
@@ -54,8 +61,13 @@ def create_app(
     auth = Authenticator(store)
     graphql = GraphQLEndpoint(schema, store, signer, auth, settings)
     routes = _Routes(settings, FilesEndpoint(store, signer, auth, settings))
-    return Starlette(
+    faults = faults or Faults()
+    app = Starlette(
         lifespan=_lifespan(store, public_url, api_key, settings.plugins),
+        middleware=[
+            Middleware(RequestIds),
+            Middleware(FaultInjector, path=f"{PREFIX}/graphql", faults=faults),
+        ],
         routes=[
             Route(f"{PREFIX}/graphql", graphql.app),
             WebSocketRoute(f"{PREFIX}/graphql", graphql.app),
@@ -64,6 +76,8 @@ def create_app(
             Route("/healthz", _health, methods=["GET"]),
         ],
     )
+    app.state.faults = faults
+    return app
 
 
 def _settings(

@@ -21,6 +21,7 @@ from .errors import ErrorLog, format_error, logger
 from .limits import DocumentCache
 from .live.feed import feed_cursor
 from .live.websocket import DualProtocolHandler, Refused
+from .request_ids import SCOPE_KEY as REQUEST_ID
 from .store.db import in_thread
 
 if TYPE_CHECKING:
@@ -58,11 +59,12 @@ class _Handler(GraphQLHTTPHandler):
                 response = JSONResponse(result, status_code=200 if ok else 400)
                 operation, errors = ctx.operation, len(result.get("errors") or ())
         logger.info(
-            "graphql %s status=%d %.1fms errors=%d",
+            "graphql %s status=%d %.1fms errors=%d id=%s",
             operation,
             response.status_code,
             (time.perf_counter() - started) * 1000,
             errors,
+            request.scope.get(REQUEST_ID, "-"),  # the answer's X-Request-Id
         )
         return response
 

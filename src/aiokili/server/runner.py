@@ -14,6 +14,7 @@ import uvicorn
 from . import accounts
 from .accounts import Account
 from .app import PREFIX, create_app
+from .faults import Faults, FaultSpec, RateLimit
 from .settings import PluginLimits
 from .store import SQLiteStore, Store
 
@@ -50,6 +51,11 @@ class LocalServer:
             arguments above override its fields.
         tile_threshold_bytes: images imported asynchronously are tiled from this size
             (default 30 MiB, the platform's; see :class:`Settings`).
+        faults: faults to inject into GraphQL requests, e.g. ``"503=0.05,reset_after=0.02;
+            seed=7"`` (syntax in the docs' "Faults" page); a bad spec raises
+            :class:`~aiokili.server.faults.FaultSpecError` naming the part to fix.
+        rate_limit: requests allowed per API key, e.g. ``"600/min"``; past it, HTTP 429
+            with ``Retry-After``.
     """
 
     def __init__(
@@ -70,7 +76,11 @@ class LocalServer:
         plugin_requirements: Sequence[str] | None = None,
         plugin_limits: PluginLimits | None = None,
         tile_threshold_bytes: int | None = None,
+        faults: FaultSpec | str | None = None,
+        rate_limit: RateLimit | str | None = None,
     ) -> None:
+        self.faults = Faults.of(faults, rate_limit)  # checked before the port is taken
+        """What this server injects, and the counts (``.summary()``, ``.summary_text()``)."""
         self.host = host
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -104,6 +114,7 @@ class LocalServer:
             public_url=self.url,
             api_key=self.api_key,
             tile_threshold_bytes=tile_threshold_bytes,
+            faults=self.faults,
         )
         config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)

@@ -116,11 +116,24 @@ async def test_query_gives_up_after_max_retries(api: respx.MockRouter) -> None:
 
 
 async def test_mutation_not_retried_on_500(api: respx.MockRouter) -> None:
-    route = api.post(URL).respond(500, text="boom")
+    route = api.post(URL).respond(500, text="boom", headers={"X-Request-Id": "req_1"})
     async with client() as kili:
-        with pytest.raises(aiokili.HTTPStatusError):
+        with pytest.raises(aiokili.MutationOutcomeUnknownError) as info:
             await kili.delete_project("p1")
     assert route.call_count == 1  # the server may have run it: never resent
+    error = info.value
+    assert isinstance(error.__cause__, aiokili.HTTPStatusError)
+    assert (error.operation, error.call, error.identifiers) == (
+        "DeleteProject",
+        "delete_project",
+        ("p1",),
+    )
+    assert (error.status_code, error.request_id, error.attempts) == (500, "req_1", 1)
+    assert str(error) == (
+        "delete_project(): the outcome of DeleteProject is unknown (it names 'p1'): HTTP 500 "
+        f"from {URL}: boom. It may have been applied, so it was not sent again: check before "
+        "calling again."
+    )
 
 
 async def test_mutation_retried_on_429_honouring_retry_after(api: respx.MockRouter) -> None:
@@ -152,9 +165,11 @@ async def test_read_timeout_retried_for_queries_only(api: respx.MockRouter) -> N
         assert route.call_count == 2
         route.reset()
         route.mock(side_effect=httpx.ReadTimeout("slow"))
-        with pytest.raises(aiokili.APITimeoutError):
+        with pytest.raises(aiokili.MutationOutcomeUnknownError) as info:
             await kili.delete_project("p1")
         assert route.call_count == 1
+    assert isinstance(info.value.__cause__, aiokili.APITimeoutError)
+    assert info.value.request_id is None  # no answer came
 
 
 async def test_connection_refused_is_api_connection_error(api: respx.MockRouter) -> None:
@@ -250,9 +265,10 @@ async def test_undecodable_gzip_answer_is_invalid_response(api: respx.MockRouter
         )
     )
     async with client(max_retries=1) as kili:
-        with pytest.raises(aiokili.InvalidResponseError, match="unreadable answer"):
+        with pytest.raises(aiokili.MutationOutcomeUnknownError, match="unreadable answer") as info:
             await kili.delete_project("p1")
     assert route.call_count == 1  # a mutation whose answer was lost is not resent
+    assert isinstance(info.value.__cause__, aiokili.InvalidResponseError)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-5", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"])
@@ -319,26 +335,31 @@ async def test_bulk_call_fails_fast_when_the_endpoint_is_down(api: respx.MockRou
     assert route.call_count == 4 * 3
 
 
+UNKNOWN = aiokili.MutationOutcomeUnknownError
+
+
 @pytest.mark.parametrize(
-    ("document", "posts"),
+    ("document", "posts", "raised"),
     [
-        ("mutation { deleteLabels(ids: []) }", 1),
-        ("# a comment\nmutation { deleteLabels(ids: []) }", 1),
-        ("fragment F on User { id }\nmutation M { deleteLabels(ids: []) }", 1),
-        ('query Q { viewer { id } }\nmutation { deleteLabels(ids: ["query"]) }', 1),  # ambiguous
-        ("not graphql at all", 1),
-        ("query { viewer { id } }", 3),
-        ("# mutation\n{ viewer { id } }", 3),
+        ("mutation { deleteLabels(ids: []) }", 1, UNKNOWN),
+        ("# a comment\nmutation { deleteLabels(ids: []) }", 1, UNKNOWN),
+        ("fragment F on User { id }\nmutation M { deleteLabels(ids: []) }", 1, UNKNOWN),
+        ('query Q { viewer { id } }\nmutation { deleteLabels(ids: ["query"]) }', 1, None),
+        ("not graphql at all", 1, None),  # neither is resent: it may be a mutation
+        ("query { viewer { id } }", 3, None),
+        ("# mutation\n{ viewer { id } }", 3, None),
     ],
 )
 async def test_retry_safety_comes_from_the_parsed_operation(
-    api: respx.MockRouter, document: str, posts: int
+    api: respx.MockRouter, document: str, posts: int, raised: type[Exception] | None
 ) -> None:
     route = api.post(URL).respond(500, text="boom")
     async with client(max_retries=2) as kili:
-        with pytest.raises(aiokili.HTTPStatusError):
+        with pytest.raises(raised or aiokili.HTTPStatusError) as info:
             await kili.execute(document)
     assert route.call_count == posts
+    assert info.value.outcome_unknown == (posts == 1)
+    assert info.value.attempts == posts
 
 
 class _Stream(httpx.AsyncByteStream):
