@@ -3,9 +3,11 @@ are kept by ``store/files.py``, next to the database).
 
 A signed URL names an object key that embeds a server-made nonce, so an upload never
 overwrites another upload's object. A URL is bound to its method (PUT or GET) and
-expires; GETs are also allowed with the API key (the official SDK sends it for every
-URL under ``/api/label/v2``). The signing secret lives in the database, so stored
-content URLs survive a restart.
+expires; an upload URL also names (and signs) the organization whose file it makes. GETs
+are also allowed with the API key (the official SDK sends it for every URL under
+``/api/label/v2``), for the files of the key's organization only: another organization's
+file is "not found" (files uploaded before owners were kept are served to any key). The
+signing secret lives in the database, so stored content URLs survive a restart.
 """
 
 from __future__ import annotations
@@ -39,30 +41,34 @@ class Signer:
         self._secret = secret
         self.ttl_s = ttl_s
 
-    def _signature(self, method: str, key: str, expires: str) -> str:
-        message = f"{method}\n{key}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:40]
+    def _signature(self, method: str, key: str, expires: str, owner: str) -> str:
+        message = f"{method}\n{key}\n{expires}" + (f"\n{owner}" if owner else "")
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()[:40]
 
-    def url(self, base: str, key: str, method: str = "PUT") -> str:
-        """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``."""
+    def url(self, base: str, key: str, method: str = "PUT", owner: str = "") -> str:
+        """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``; a PUT URL made for
+        an organization (``owner``) records the file as that organization's."""
         expires = str(int(time.time() + self.ttl_s))
         q = quote(key, safe="")
+        signed = f"&owner={quote(owner, safe='')}" if owner else ""
         return (
-            f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
-            f"&signature={self._signature(method, key, expires)}&id={q}"
+            f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}{signed}"
+            f"&signature={self._signature(method, key, expires, owner)}&id={q}"
         )
 
-    def upload_url(self, base: str, path: str) -> str:
-        """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``)."""
-        return self.url(base, f"uploads/{secrets.token_hex(8)}/{path}")
+    def upload_url(self, base: str, path: str, owner: str) -> str:
+        """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``), of
+        organization ``owner``."""
+        return self.url(base, f"uploads/{secrets.token_hex(8)}/{path}", owner=owner)
 
     def allows(self, request: Request, key: str) -> bool:
-        """Whether the request's signature covers its method, ``key`` and has not expired."""
+        """Whether the request's signature covers its method, ``key`` (and owner) and has
+        not expired."""
         params = request.query_params
         method, expires = params.get("method", ""), params.get("expires", "")
         if method != request.method or not expires.isdigit() or int(expires) < time.time():
             return False
-        expected = self._signature(method, key, expires)
+        expected = self._signature(method, key, expires, params.get("owner", ""))
         return hmac.compare_digest(params.get("signature", ""), expected)
 
     def download_url(self, base: str, stored: str | None) -> str | None:
@@ -109,10 +115,16 @@ class FilesEndpoint:
                     "PUT needs an unexpired upload URL from createUploadBucketSignedUrls"
                 )
             return await self._put(request, key)
-        if not key or not (signed or await self.auth.user(request) is not None):
+        user = None if signed or not key else await self.auth.user(request)
+        if not key or not (signed or user is not None):
             return _forbidden("GET needs the API key or an unexpired download URL")
         found = await in_thread(self.store.files.get, key)
-        if found is None:
+        theirs = (
+            found is not None
+            and user is not None
+            and found.organization_id not in (None, user.organization_id)
+        )
+        if found is None or theirs:
             return JSONResponse(error_body(f"No file at {key!r}.", "NOT_FOUND"), status_code=404)
         return FileResponse(self.store.files.blob(key), media_type=found.content_type)
 
@@ -129,7 +141,8 @@ class FilesEndpoint:
             if not complete:
                 return _too_large(cap)
             content_type = request.headers.get("content-type", "application/octet-stream")
-            await in_thread(files.commit, key, content_type, temp.stat().st_size, temp)
+            owner = request.query_params.get("owner") or None  # signed with the key
+            await in_thread(files.commit, key, content_type, temp.stat().st_size, temp, owner)
         finally:
             temp.unlink(missing_ok=True)
         return Response(status_code=200)

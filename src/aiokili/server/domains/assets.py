@@ -82,7 +82,8 @@ async def resolve_filter_existing(
 def resolve_signed_urls(_: Any, info: Info, filePaths: list[str] | None = None) -> list[str]:
     ctx = context(info)
     check_list(filePaths or [], "filePaths")
-    return [ctx.signer.upload_url(ctx.base_url, path) for path in filePaths or []]
+    owner = ctx.user.organization_id
+    return [ctx.signer.upload_url(ctx.base_url, path, owner) for path in filePaths or []]
 
 
 @asset_type.field("content")
