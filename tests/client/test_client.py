@@ -77,7 +77,6 @@ async def test_with_options_shares_the_connection_pool(kili: aiokili.AsyncKili) 
     assert len([page async for page in fast.assets(project_id).pages()]) == 3  # pages of 7
 
 
-
 async def test_leaving_a_with_options_block_leaves_the_parent_open(
     kili: aiokili.AsyncKili,
 ) -> None:
@@ -93,6 +92,7 @@ async def test_leaving_a_with_options_block_leaves_the_parent_open(
     assert alone._core.task_group is None  # and closes it: nobody else opened it
     async with alone:
         assert await alone.count_projects() >= 0
+
 
 async def test_several_clients_at_once_on_one_server(local_server: LocalServer) -> None:
     async def work(n: int) -> int:
