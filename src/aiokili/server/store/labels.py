@@ -154,44 +154,15 @@ class LabelRepository:
         type, not the label type, then picks the transition.
         """
         counts = [category_counts(_json(lb.json_response, i)) for i, lb in enumerate(labels)]
-        at = now()
         with self.db.write() as c:
-            projects = _projects(c, project_id, [lb.asset_id for lb in labels])
-            kind = labels[0].label_type
-            if step_id is not None:
-                step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
-                kind = step_kind if kind in _TRANSITION else kind
-            rows = [
-                LabelRow(
-                    id=new_id(),
-                    project_id=projects[lb.asset_id],
-                    asset_id=lb.asset_id,
-                    author_id=lb.author_id,
-                    label_type=lb.label_type,
-                    json_response=lb.json_response,
-                    model_name=lb.model_name,
-                    seconds_to_label=lb.seconds_to_label,
-                    created_at=at,
-                    updated_at=at,
-                )
-                for lb in labels
-            ]
-            if overwrite and labels[0].label_type in _DELETABLE:
-                replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
-                delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
-            c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
-            _insert_categories(c, [r.id for r in rows], counts)
-            move = _TRANSITION.get(kind) if set_status else None
-            if move:
-                steps.transition(c, [r.asset_id for r in rows], move, at)
-            if labels[0].label_type in label_marks.MARKED_TYPES:
-                label_marks.refresh(c, [r.asset_id for r in rows])
-        return rows
+            return _append(c, project_id, labels, counts, overwrite, set_status, step_id)
 
     def create_honeypot(self, label: NewLabel) -> LabelRow:
-        """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], set_status=False)[0]
+        """Write the REVIEW label that becomes the asset's honeypot answer and mark the
+        asset, in one transaction (all or nothing)."""
+        counts = [category_counts(_json(label.json_response, 0))]
         with self.db.write() as c:
+            row = _append(c, None, [label], counts, False, False, None)[0]
             c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
             label_marks.refresh(c, [row.asset_id])
@@ -281,3 +252,47 @@ def _json(text: str, index: int, arg: str = "") -> Any:
     except (TypeError, ValueError):
         name = arg or f"labelsData[{index}].jsonResponse"
         raise ServerError(f"{name} is not valid JSON: {text[:80]!r}.") from None
+
+
+def _append(
+    c: sqlite3.Connection,
+    project_id: str | None,
+    labels: Sequence[NewLabel],
+    counts: Sequence[dict[tuple[str, str], int]],
+    overwrite: bool,
+    set_status: bool,
+    step_id: str | None,
+) -> list[LabelRow]:
+    """``LabelRepository.append`` within the transaction ``c``."""
+    at = now()
+    projects = _projects(c, project_id, [lb.asset_id for lb in labels])
+    kind = labels[0].label_type
+    if step_id is not None:
+        step_kind = steps.step_type(c, step_id, sorted(set(projects.values())))
+        kind = step_kind if kind in _TRANSITION else kind
+    rows = [
+        LabelRow(
+            id=new_id(),
+            project_id=projects[lb.asset_id],
+            asset_id=lb.asset_id,
+            author_id=lb.author_id,
+            label_type=lb.label_type,
+            json_response=lb.json_response,
+            model_name=lb.model_name,
+            seconds_to_label=lb.seconds_to_label,
+            created_at=at,
+            updated_at=at,
+        )
+        for lb in labels
+    ]
+    if overwrite and labels[0].label_type in _DELETABLE:
+        replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
+        delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
+    c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
+    _insert_categories(c, [r.id for r in rows], counts)
+    move = _TRANSITION.get(kind) if set_status else None
+    if move:
+        steps.transition(c, [r.asset_id for r in rows], move, at)
+    if labels[0].label_type in label_marks.MARKED_TYPES:
+        label_marks.refresh(c, [r.asset_id for r in rows])
+    return rows
