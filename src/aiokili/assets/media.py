@@ -190,9 +190,10 @@ async def wait_for_notification(core: Core, notification_id: str) -> None:
         if status == "SUCCESS":
             return
         if status == "FAILURE":
+            why = found.data[0].message or "the server gave no reason"
             raise APIError(
-                f"The asynchronous import {notification_id} failed on the server "
-                "(notification status FAILURE). Nothing of that batch was imported."
+                f"The asynchronous import {notification_id} failed on the server: "
+                f"{why.rstrip('.')}. Nothing of that batch was imported."
             )
         if anyio.current_time() >= deadline:
             raise APITimeoutError(

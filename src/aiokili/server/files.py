@@ -19,10 +19,10 @@ import time
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qs, quote, urlsplit
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from .errors import error_body
+from .errors import error_body, logger
 from .settings import PREFIX
 from .store.db import in_thread
 
@@ -137,7 +137,11 @@ class FilesEndpoint:
         temp = files.temp()
         try:
             with temp.open("wb") as out:
-                complete = await _receive(request, out, cap)
+                try:
+                    complete = await _receive(request, out, cap)
+                except ClientDisconnect:  # nobody to answer: one line, no traceback
+                    logger.info("files - client disconnected before sending the whole upload")
+                    return Response(status_code=400)
             if not complete:
                 return _too_large(cap)
             content_type = request.headers.get("content-type", "application/octet-stream")

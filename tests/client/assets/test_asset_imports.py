@@ -115,7 +115,9 @@ async def test_failed_asynchronous_import_is_reported(kili: aiokili.AsyncKili) -
         await kili.append_many_to_dataset(
             second, content_array=["https://videos.example/b.mp4"], id_array=["shared-id-1"]
         )
-    assert "FAILURE" in str(caught.value) or isinstance(caught.value.__cause__, APIError)
+    [failure] = caught.value.failures
+    assert isinstance(failure.error, APIError)
+    assert "asset id(s) already exist: shared-id-1" in str(failure.error)  # the server's why
     assert await kili.count_assets(second) == 0
 
 
@@ -143,7 +145,7 @@ async def test_waiting_for_an_asynchronous_import_has_a_deadline(
     project_id = await new_project(kili)
     [tif] = _files(tmp_path, ["big.tif"])
     monkeypatch.setattr(C, "ASYNC_IMPORT_DEADLINE", 0.2)
-    pending = {"data": {"data": [{"id": "n", "status": "PENDING"}]}}
+    pending = {"data": {"data": [{"id": "n", "status": "PENDING", "message": None}]}}
     with respx.mock(assert_all_called=True) as router:  # a notification that stays PENDING
         router.post(kili.api_endpoint, content__contains=b"NotificationStatus").respond(
             200, json=pending

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from ..background import background_of
 from ..context import context, selected
-from ..errors import ServerError
+from ..errors import ServerError, logger
 from ..store.assets import LATEST_TYPES, AssetRow
 from ..store.db import in_thread, now, read_project
 from ..store.filters import check_list
@@ -196,9 +197,6 @@ async def resolve_append_many_assets(
     return await ctx.store.db.run_write(ctx.store.assets.append, project_id, assets)
 
 
-_IMPORTS: set[asyncio.Task[str]] = set()  # asynchronous imports in progress
-
-
 def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
     """``multiLayerContentArray`` (lists of ``{url, name, ...}``) as each asset's content
     (its first layer's URL) and jsonContent (the layer list as JSON)."""
@@ -223,8 +221,9 @@ def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
 async def resolve_append_many_assets_async(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> dict[str, Any]:
-    """Check the input now, import in the background; the notification says when it is done
-    (``PENDING``, then ``SUCCESS`` or ``FAILURE``)."""
+    """Check the input now, import in the background (the lifespan's task group); the
+    notification says when it is done (``PENDING``, then ``SUCCESS``, or ``FAILURE`` with
+    the reason in its ``message``)."""
     ctx = context(info)
     project_id = required_id(where)
     assets = _new_assets(_layers_content(data))
@@ -232,21 +231,22 @@ async def resolve_append_many_assets_async(
     repo, db = ctx.store.assets, ctx.store.db
     notification = await db.run_write(repo.add_notification, "PENDING")
 
-    async def run() -> str:
+    async def run() -> dict[str, Any]:
+        done: dict[str, Any] = {"status": "SUCCESS", "message": None}
         try:
             await db.run_write(repo.append, project_id, assets)
-            status = "SUCCESS"
-        except Exception:  # the notification reports it; nobody awaits this task
-            status = "FAILURE"
-        await db.run_write(repo.set_notification, notification["id"], status)
-        return status
+        except ServerError as exc:  # refused input: the client is told why
+            done = {"status": "FAILURE", "message": str(exc)}
+        except Exception:
+            done = {"status": "FAILURE", "message": "Internal error: see the server's log."}
+            logger.exception("asynchronous import %s failed", notification["id"])
+        await db.run_write(repo.set_notification, notification["id"], *done.values())
+        return {**notification, **done}
 
-    try:
-        task = asyncio.get_running_loop().create_task(run())
-    except RuntimeError:  # not on asyncio (e.g. the app served under trio): import now
-        return {**notification, "status": await run()}
-    _IMPORTS.add(task)
-    task.add_done_callback(_IMPORTS.discard)
+    work = background_of(ctx.store)
+    if work is None:  # no lifespan runs (an app served without one): import now
+        return await run()
+    work.start(f"asynchronous import {notification['id']}", run)
     return notification
 
 

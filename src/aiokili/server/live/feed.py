@@ -24,7 +24,6 @@ already has (same ``id`` and ``updatedAt``).
 
 from __future__ import annotations
 
-import sys
 import weakref
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ from ariadne import SubscriptionType
 from graphql import GraphQLResolveInfo
 
 from ..context import context
-from ..errors import ServerError
+from ..errors import ServerError, logger
 from ..store import access
 from ..store.db import in_thread
 from ..store.labels import COLUMNS, FROM, LabelRow
@@ -87,8 +86,8 @@ class LabelFeed:
         while True:
             try:
                 await self.tick()
-            except Exception as exc:  # never let one bad row stop the feed
-                print(f"aiokili label feed: {exc!r}", file=sys.stderr)
+            except Exception:  # never let one bad row stop the feed
+                logger.exception("label feed: a poll failed")
             if self._subscribers:
                 await anyio.sleep(self.poll_s)
             else:
