@@ -7,7 +7,6 @@ import hashlib
 import importlib
 import json
 import os
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel
 from .._core import constants as C
 from .._core.base import Core
 from .._core.listing import Lazy, Listing, ListingSpec
+from .._core.names import MemberNames
 from .._core.tasks import gather_or_raise
 from .._generated import input_types as inputs
 from ..errors import APIError, APITimeoutError, KiliInputError
@@ -26,7 +26,6 @@ from ..models import Asset, InputType
 
 MEDIA_CONCURRENCY = 8
 """Media files downloaded at once by one listing (each page's files go concurrently)."""
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class AssetListing(Listing[Asset]):
@@ -93,6 +92,7 @@ class MediaDownloader:
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
         self._input_type: InputType | None = None
         self._prepared: Lazy[None] = Lazy(self._prepare)
+        self._names = MemberNames()  # safe and unique file names from external ids
 
     async def prepare(self) -> None:
         """Look up the project's input type and make the directory (once)."""
@@ -115,7 +115,7 @@ class MediaDownloader:
         name = getattr(asset, "external_id", None) or getattr(asset, "id", None)
         if not name:  # fields= left both out: a name from the URL
             name = hashlib.sha1(str(getattr(asset, "content", "")).encode()).hexdigest()[:16]
-        name = _UNSAFE.sub("_", name)
+        name = self._names.name(name)
         changes: dict[str, Any] = {}
         json_content = getattr(asset, "json_content", None)
         if isinstance(json_content, str) and json_content.startswith("http"):

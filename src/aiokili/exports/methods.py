@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
@@ -22,6 +21,7 @@ from .._core.base import Domain
 from .._core.inputs import where_from
 from .._core.listing import Listing, ListingSpec
 from .._core.lookups import project_not_found
+from .._core.names import MAPPING, MemberNames
 from .._core.tasks import gather_or_raise
 from .._generated import input_types as inputs
 from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel, ExportLabelRow
@@ -114,8 +114,6 @@ _ASSET_FILTERS = {
 }
 DEFAULT_LABEL_TYPES = ("DEFAULT", "REVIEW")
 MEDIA_CONCURRENCY = 8
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-
 Progress = Callable[[int, int], None]
 """``(assets done, assets in the export)``, called after each page."""
 
@@ -206,16 +204,17 @@ def _keep(
 class _Media:
     """Downloads an asset's media next to the archive, a few at a time."""
 
-    def __init__(self, core: Any, directory: Path) -> None:
+    def __init__(self, core: Any, directory: Path, names: MemberNames) -> None:
         self._core = core
         self._dir = directory
+        self._names = names
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
 
     async def fetch(self, asset: dict[str, Any]) -> None:
         url = asset.get("content")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             return
-        name = _UNSAFE.sub("_", str(asset.get("externalId") or asset["id"]))
+        name = self._names.name(str(asset.get("externalId") or asset["id"]))
         what = f"Downloading the media of asset {asset.get('externalId')!r} ({url[:160]})"
         async with self._limiter:
             path = await self._core.downloads.save(url, self._dir, name, what)
@@ -505,7 +504,8 @@ class _ExportRun:
         archive = await anyio.to_thread.run_sync(Archive, filename)
         try:
             writer = await anyio.to_thread.run_sync(writer_for, ctx, archive)
-            media = _Media(self._core, Path(archive.temp_dir)) if ctx.options.with_assets else None
+            temp = Path(archive.temp_dir)
+            media = _Media(self._core, temp, ctx.names) if ctx.options.with_assets else None
             folder = media_dir(ctx.options.fmt)
             async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
                 async for kept in pages:
@@ -513,6 +513,8 @@ class _ExportRun:
                         partial(_write_page, writer, archive, kept, folder)
                     )
             await anyio.to_thread.run_sync(writer.finish)
+            if ctx.names.renamed:  # external ids that could not name their files as they are
+                archive.write_json(MAPPING, ctx.names.renamed, indent=2)
             archive.write("README.kili.txt", readme(ctx.project, ctx.options.fmt, ctx.export_type))
             await anyio.to_thread.run_sync(archive.close)
         except BaseException:
@@ -526,7 +528,7 @@ class _ExportRun:
         """The conversations (``filename`` None), or write them to ``filename`` as JSON."""
         temp = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="aiokili-llm-"))
         writer = LlmWriter(self._ctx, None)
-        media = _Media(self._core, Path(temp))
+        media = _Media(self._core, Path(temp), self._ctx.names)
         try:
             async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
                 async for kept in pages:
