@@ -125,16 +125,17 @@ async def test_a_later_import_path_failing_keeps_the_outcome_of_the_earlier_ones
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
     first, second = await new_project(kili), await new_project(kili)
-    await kili.append_many_to_dataset(first, content_array=["https://a/x.jpg"], id_array=["taken"])
+    taken = f"taken-{first}"  # asset ids are unique across the (shared) server
+    await kili.append_many_to_dataset(first, content_array=["https://a/x.jpg"], id_array=[taken])
     [tif] = _files(tmp_path, ["big.tif"])  # the asynchronous path, after the URLs' one
     with pytest.raises(BulkOperationError) as caught:  # its id is taken in another project
         await kili.append_many_to_dataset(
             second, content_array=["https://a/1.jpg", "https://a/2.jpg", tif],
-            external_id_array=["one", "two", "tif"], id_array=["new-1", "new-2", "taken"],
+            external_id_array=["one", "two", "tif"], id_array=[f"{taken}-1", f"{taken}-2", taken],
         )  # fmt: skip
     error = caught.value
     assert [(f.index, f.key) for f in error.failures] == [(2, "tif")]
-    assert [asset_id for _, asset_id in error.succeeded] == ["new-1", "new-2"]
+    assert [asset_id for _, asset_id in error.succeeded] == [f"{taken}-1", f"{taken}-2"]
     assert "1 item(s) failed, 2 succeeded" in str(error)  # before: "1 failed, 0 succeeded"
     assert await kili.count_assets(second) == 2
 
