@@ -477,6 +477,33 @@ def test_a_file_of_the_other_organization_is_not_found_with_the_api_key(world: W
     assert httpx.get(theirs, headers=owner).content == f"{SECRET} file".encode()
 
 
+def test_an_asset_naming_a_file_of_the_other_organization_gets_no_url_to_it(
+    world: World,
+) -> None:
+    theirs = world.theirs.ids["File"]  # their signed upload URL, as if it had leaked
+    unsigned = theirs.split("&")[0] + "&id=x"  # or only its path
+    forged = theirs.replace("owner=", f"owner={world.mine.ids['Organization']}&x=")
+    project = {"id": world.mine.ids["Project"]}
+    created = data(
+        world.server, world.mine.key,
+        "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+        "{ data: appendManyAssets(data: $d, where: $w) { id content } }",
+        d={"contentArray": [theirs, unsigned, forged],
+           "externalIDArray": ["leak-1", "leak-2", "leak-3"]}, w=project,
+    )  # fmt: skip
+    for asset in created:
+        got = httpx.get(asset["content"])  # without a key: what the URL itself grants
+        assert f"{SECRET} file" not in got.text and got.status_code == 403, asset["content"]
+        assert "method=GET" not in asset["content"]  # not signed again for them
+    [own] = data(
+        world.server, world.mine.key,
+        "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+        "{ data: appendManyAssets(data: $d, where: $w) { content } }",
+        d={"contentArray": [world.mine.ids["File"]], "externalIDArray": ["own-file"]}, w=project,
+    )  # fmt: skip
+    assert httpx.get(own["content"]).content == b"a file"  # their own: a fresh GET URL
+
+
 def test_exports_and_plugin_logs_of_the_other_organization_are_not_found(
     world: World, tmp_path: Path
 ) -> None:

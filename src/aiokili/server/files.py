@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -71,12 +72,39 @@ class Signer:
         expected = self._signature(method, key, expires, params.get("owner", ""))
         return hmac.compare_digest(params.get("signature", ""), expected)
 
-    def download_url(self, base: str, stored: str | None) -> str | None:
-        """A fresh GET URL for content that is one of our upload URLs; anything else as is."""
+    def download_url(
+        self,
+        base: str,
+        stored: str | None,
+        organization_id: str,
+        owner_of: Callable[[str], str | None],
+    ) -> str | None:
+        """A fresh GET URL for content that is one of our uploads of ``organization_id``
+        (or of no organization: made before owners were kept); anything else as is.
+
+        The upload's organization is the one its stored URL names and signs, else
+        ``owner_of(key)`` (the files table: copies, older uploads): a URL copied from
+        another organization's asset is never signed again for the caller."""
         if not stored or f"{PREFIX}/files?" not in stored:
             return stored
-        key = (parse_qs(urlsplit(stored).query).get("path") or [""])[0]
-        return self.url(base, key, "GET") if key.startswith("uploads/") else stored
+        params = parse_qs(urlsplit(stored).query)
+        key = (params.get("path") or [""])[0]
+        if not key.startswith("uploads/"):
+            return stored
+        owner = self._signed_owner(params, key)
+        if owner is None:
+            owner = owner_of(key) or ""
+        return self.url(base, key, "GET") if owner in ("", organization_id) else stored
+
+    def _signed_owner(self, params: dict[str, list[str]], key: str) -> str | None:
+        """The organization a stored upload URL names, if its signature covers it (expired
+        or not); None otherwise."""
+        first = {name: (values or [""])[0] for name, values in params.items()}
+        owner = first.get("owner", "")
+        if not owner:
+            return None
+        expected = self._signature(first.get("method", ""), key, first.get("expires", ""), owner)
+        return owner if hmac.compare_digest(first.get("signature", ""), expected) else None
 
 
 def _too_large(cap: int) -> JSONResponse:

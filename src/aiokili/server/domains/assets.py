@@ -90,7 +90,7 @@ def resolve_signed_urls(_: Any, info: Info, filePaths: list[str] | None = None) 
 @asset_type.field("content")
 def resolve_content(asset: AssetRow, info: Info) -> str | None:
     ctx = context(info)
-    return ctx.signer.download_url(ctx.base_url, asset.content)
+    return ctx.signer.download_url(ctx.base_url, asset.content, *_owners(ctx))
 
 
 @asset_type.field("jsonContent")
@@ -98,7 +98,17 @@ def resolve_json_content(asset: AssetRow, info: Info) -> str | None:
     ctx = context(info)
     if not (asset.json_content or "").startswith("http"):  # inline JSON (e.g. layers)
         return asset.json_content
-    return ctx.signer.download_url(ctx.base_url, asset.json_content)
+    return ctx.signer.download_url(ctx.base_url, asset.json_content, *_owners(ctx))
+
+
+def _owners(ctx: Any) -> tuple[str, Callable[[str], str | None]]:
+    """The caller's organization, and how to read an upload's (``Signer.download_url``)."""
+
+    def owner_of(key: str) -> str | None:
+        found = ctx.store.files.get(key)
+        return None if found is None else found.organization_id
+
+    return ctx.user.organization_id, owner_of
 
 
 _LABEL_FIELDS = {"labels", "latestLabel", "latestLabels"}
