@@ -538,6 +538,8 @@ def test_the_other_organization_kept_everything(world: World) -> None:
                 w={"project": project})  # fmt: skip
     assert members == 2
     assert [t["id"] for t in q("{ data: listTagsByOrg { id } }")] == [theirs.ids["Tag"]]
+    steps = q("query($w: ProjectWhere!) { data: projects(where: $w) { steps { id } } }", w=project)
+    assert theirs.ids["Step"] in [s["id"] for s in steps[0]["steps"]]
     assert [p["name"] for p in q("{ data: listPlugins { name } }")] == [f"{SECRET}-plugin"]
 
 
