@@ -1,7 +1,11 @@
 """Media downloads (``assets(download_media=True)``, ``export_labels(with_assets=True)``):
-GETs sent through the client's one retry policy, so each attempt has the client's deadline
-(``timeout``, whole answer included: a stalled server cannot hold a download) and is
-resent as any idempotent request; the API key goes only where ``Settings.owns`` allows.
+GETs sent through the client's one retry policy, resent as any idempotent request; the API
+key goes only where ``Settings.owns`` allows.
+
+Deadlines: a small body (:meth:`Downloads.read`) has the client's ``timeout`` for the whole
+answer, as any request. A file (:meth:`Downloads.save`) may be large: each read must bring
+data within ``timeout`` seconds (a stalled server fails the attempt, which is retried), and
+the whole file takes as long as it takes while data keeps coming.
 
 A file is written under ``<name>.part`` and renamed once complete: an attempt that fails
 or is cancelled leaves no partial file.
@@ -9,13 +13,16 @@ or is cancelled leaves no partial file.
 
 from __future__ import annotations
 
+import math
 import mimetypes
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
 import httpx
 
 from ..errors import APIError
+from . import constants as C
 from .failures import status_error
 from .http import RetryPolicy
 from .settings import Settings
@@ -26,6 +33,8 @@ class Downloads:
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings, policy: RetryPolicy):
         self._http, self._settings, self._policy = http, settings, policy
+        self._file_policy = replace(policy, timeout=math.inf)  # files: a deadline per read
+        self._per_read = httpx.Timeout(None, connect=C.CONNECT_TIMEOUT, read=settings.timeout)
 
     def headers(self, url: str | httpx.URL) -> dict[str, str]:
         """The API key for the API's own URLs (``Settings.owns``), nothing for the others."""
@@ -47,7 +56,9 @@ class Downloads:
         saved: list[Path] = []
 
         async def attempt() -> httpx.Response:
-            async with self._http.stream("GET", url, headers=self.headers(url)) as response:
+            async with self._http.stream(
+                "GET", url, headers=self.headers(url), timeout=self._per_read
+            ) as response:
                 if response.status_code >= 400:
                     await response.aread()  # the error names what the server said
                     return response
@@ -65,7 +76,7 @@ class Downloads:
                 saved[:] = [path]
                 return response
 
-        response = await self._policy.send(attempt, idempotent=True, what=what)
+        response = await self._file_policy.send(attempt, idempotent=True, what=what)
         _check(response, what)
         return saved[0]
 
