@@ -63,7 +63,8 @@ class AsyncKili(
         api_key: Kili API key; default ``$KILI_API_KEY``.
         api_endpoint: GraphQL endpoint URL; default ``$KILI_API_ENDPOINT``, else Kili's cloud.
         timeout: deadline of one request attempt in seconds, whole answer included
-            (default 120).
+            (default 120); downloading a media file, of each read (a large file takes as
+            long as data keeps coming).
         max_retries: resends of a failed request where that is safe (default 4).
         page_size: items per page of listings (default 100, at most 1000).
         prefetch: at most this many page requests in flight ahead of a listing's loop
