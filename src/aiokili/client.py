@@ -75,7 +75,8 @@ class AsyncKili(
         api_key: Kili API key; default ``$KILI_API_KEY``.
         api_endpoint: GraphQL endpoint URL; default ``$KILI_API_ENDPOINT``, else Kili's cloud.
         timeout: deadline of one request attempt in seconds, whole answer included
-            (default 120).
+            (default 120); downloading a media file, of each read (a large file takes as
+            long as data keeps coming).
         max_retries: resends of a failed request where that is safe (default 4).
         page_size: items per page of listings (default 100, at most 1000).
         prefetch: at most this many page requests in flight ahead of a listing's loop
@@ -111,6 +112,8 @@ class AsyncKili(
             concurrency=concurrency,
         )
         super().__init__(Core.create(settings, http_client))
+        self._is_clone = False  # with_options() clones share the runtime and never close it
+        self._background: Background | None = None  # the task group this client opened
 
     def __repr__(self) -> str:
         return f"AsyncKili(api_endpoint={self.api_endpoint!r}, api_key='***')"
@@ -136,7 +139,9 @@ class AsyncKili(
     ) -> AsyncKili:
         """A client with some options changed, sharing this one's connections.
 
-        ``await kili.with_options(timeout=5, max_retries=0).count_assets(project_id)``
+        ``await kili.with_options(timeout=5, max_retries=0).count_assets(project_id)``.
+        Leaving ``async with`` on the clone closes only what the clone opened: never the
+        connection pool, nor the task group of a client already open.
         """
         clone = object.__new__(type(self))
         Domain.__init__(
@@ -149,12 +154,14 @@ class AsyncKili(
                 concurrency=concurrency,
             ),
         )
+        clone._is_clone, clone._background = True, None
         return clone
 
     async def __aenter__(self) -> AsyncKili:
-        background = Background()
-        await background.start()
-        self._core.runtime.background = background
+        runtime = self._core.runtime
+        if runtime.background is None:  # a clone of an open client uses its task group
+            self._background = runtime.background = Background()
+            await self._background.start()
         return self
 
     async def __aexit__(
@@ -167,16 +174,19 @@ class AsyncKili(
         # teardown): the background task group lives in a task of its own. Prefetches
         # nobody will read are cancelled; the block's own exception propagates as itself.
         runtime = self._core.runtime
-        background, runtime.background = runtime.background, None
+        background, self._background = self._background, None
         try:
             if background is not None:
+                if runtime.background is background:
+                    runtime.background = None
                 await background.stop()
         finally:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP connections (done by ``async with``)."""
-        if self._core.runtime.owns_http:
+        """Close the HTTP connections (done by ``async with``; a ``with_options`` clone
+        leaves them to the client it was made from)."""
+        if self._core.runtime.owns_http and not self._is_clone:
             await self._core.runtime.http.aclose()
 
     async def verify(self) -> User:

@@ -176,6 +176,18 @@ class LabelSubscription:
             await self._events.aclose()
 
     async def __aenter__(self) -> LabelSubscription:
+        """Fix where the subscription starts: labels written inside the block are delivered,
+        however late the first ``async for`` comes (one handshake reads the local server's
+        feed position; Kili's API gives none, and then it starts at the first iteration)."""
+        if self._events is None and not self._acknowledged:
+            _require_asyncio()
+            from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+            try:
+                async with self._connect() as ws:
+                    await self._initialize(ws)
+            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake):
+                pass  # the first iteration connects again, and reports what fails
         return self
 
     async def __aexit__(
@@ -226,21 +238,13 @@ class LabelSubscription:
     async def _run(self) -> AsyncGenerator[Label, None]:
         _require_asyncio()
         try:
-            from websockets.asyncio.client import connect
             from websockets.exceptions import ConnectionClosed, InvalidHandshake
         except ImportError as exc:  # pragma: no cover - a dependency of aiokili
             raise ConfigurationError("Subscriptions need the 'websockets' package.") from exc
         failures = 0
         while True:
             try:
-                async with connect(
-                    ws_url(self._settings.endpoint),
-                    subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-                    additional_headers={"Authorization": f"X-API-Key: {self._settings.api_key}"},
-                    open_timeout=C.CONNECT_TIMEOUT,
-                    max_size=MAX_MESSAGE_BYTES,
-                    user_agent_header=f"aiokili/{C.VERSION}",
-                ) as ws:
+                async with self._connect() as ws:
                     await self._handshake(ws)
                     failures = 0
                     async for label in self._receive(ws):
@@ -268,7 +272,20 @@ class LabelSubscription:
             await anyio.sleep(wait)
             self.reconnections += 1
 
-    async def _handshake(self, ws: Any) -> None:
+    def _connect(self) -> Any:
+        from websockets.asyncio.client import connect
+
+        return connect(
+            ws_url(self._settings.endpoint),
+            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"X-API-Key: {self._settings.api_key}"},
+            open_timeout=C.CONNECT_TIMEOUT,
+            max_size=MAX_MESSAGE_BYTES,
+            user_agent_header=f"aiokili/{C.VERSION}",
+        )
+
+    async def _initialize(self, ws: Any) -> None:
+        """``connection_init``, then wait for ``connection_ack`` (answering pings)."""
         await ws.send(
             json.dumps(
                 {
@@ -288,6 +305,9 @@ class LabelSubscription:
                     break
                 if message.get("type") == "ping":
                     await ws.send(json.dumps({"type": "pong"}))
+
+    async def _handshake(self, ws: Any) -> None:
+        await self._initialize(ws)
         variables: dict[str, Any] = {"projectID": self.project_id}
         document, name = LABEL_CREATED_OR_UPDATED_GQL, "LabelCreatedOrUpdated"
         if (self._resume_from is not None or self._feed_start is not None) and self._resumable:

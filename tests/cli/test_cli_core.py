@@ -418,6 +418,33 @@ def test_a_bad_source_exits_2(
         assert "no such file or folder" in one_error(result)
 
 
+def test_import_takes_no_file_from_outside_the_source_folder_unless_told(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"secret")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"image a")
+    (folder / "leak.jpg").symlink_to(secret)  # a link out of the folder
+    (folder / "inside.jpg").symlink_to(folder / "a.jpg")  # a link within it: fine
+    table = write_csv(folder / "assets.csv", ["content,external_id", "../secret.txt,s"])
+    project_id = project(local_server)
+    for source, message in [
+        (folder, f"SOURCE folder: file leak.jpg is a link to {str(secret)!r}, outside the "
+                 "folder. Remove it, or pass --allow-outside"),
+        (table, f"assets.csv line 2, column content: '../secret.txt' is the file "
+                f"{str(secret)!r}, outside the folder of assets.csv."),
+    ]:  # fmt: skip
+        refused = cli(local_server, "assets", "import", project_id, str(source))
+        assert refused.exit_code == 2, refused.output
+        assert one_error(refused).startswith(f"Error: {message}"), refused.stderr
+    assert external_ids(local_server, project_id) == []  # refused before any request
+    allowed = cli(local_server, "assets", "import", project_id, str(table), "--allow-outside")
+    assert allowed.exit_code == 0, allowed.output
+    assert external_ids(local_server, project_id) == ["s"]
+
+
 def test_import_errors_from_the_project(local_server: LocalServer, tmp_path: Path) -> None:
     texts = write_csv(tmp_path / "texts.csv", ["text,external_id", "a review,r1"])
     unknown = cli(local_server, "assets", "import", "no-such-project", str(texts))

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
+import respx
 from exports_support import image_project, image_response
 from support import answer, import_images, new_project
 from typer.testing import CliRunner, Result
@@ -93,6 +94,22 @@ def test_a_failing_export_says_why_before_any_progress_bar(
         'Error: Project "no-such-project" not found.',
         "Hint: `aiokili projects list` shows the projects.",
     ]  # no "Exporting 0/?" bar, before nor after
+
+
+def test_a_failed_media_download_is_one_error_line(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    project_id, _ = sdk(local_server, image_project)  # media URLs at images.example
+    out = tmp_path / "e.zip"
+    with respx.mock(assert_all_called=False) as router:
+        router.get(url__startswith="https://images.example/").respond(404)
+        router.route().pass_through()
+        result = cli(local_server, "labels", "export", project_id, "-f", "kili", "-o", str(out),
+                     "--with-assets")  # fmt: skip
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr and "ExceptionGroup" not in result.stderr
+    assert result.stderr.strip().splitlines()[0].startswith("Error: Downloading the media")
+    assert "HTTP 404" in result.stderr and not out.exists()
 
 
 def test_import_json_and_jsonl_by_external_or_asset_id(

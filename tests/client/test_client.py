@@ -77,6 +77,23 @@ async def test_with_options_shares_the_connection_pool(kili: aiokili.AsyncKili) 
     assert len([page async for page in fast.assets(project_id).pages()]) == 3  # pages of 7
 
 
+async def test_leaving_a_with_options_block_leaves_the_parent_open(
+    kili: aiokili.AsyncKili,
+) -> None:
+    task_group = kili._core.task_group
+    async with kili.with_options(timeout=5) as fast:
+        assert fast._core.task_group is task_group  # the parent's, not one of its own
+        await fast.count_projects()
+    assert kili._core.task_group is task_group  # still open: listings prefetch
+    assert await kili.count_projects() >= 0  # the pool too (was a raw RuntimeError)
+    alone = aiokili.AsyncKili(api_key=kili._core.settings.api_key, api_endpoint=kili.api_endpoint)
+    async with alone.with_options(max_retries=1) as child:  # the child opens what is missing
+        assert child._core.task_group is not None
+    assert alone._core.task_group is None  # and closes it: nobody else opened it
+    async with alone:
+        assert await alone.count_projects() >= 0
+
+
 async def test_several_clients_at_once_on_one_server(local_server: LocalServer) -> None:
     async def work(n: int) -> int:
         async with aiokili.AsyncKili(api_key=local_server.api_key, api_endpoint=local_server.url,

@@ -4,6 +4,7 @@ subscribers, reconnection without loss nor repeats, clean closing, typed errors.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -685,3 +686,61 @@ async def test_a_legacy_connection_that_never_initialises_is_closed(
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
     finally:
         await ws.close()
+
+
+MALFORMED = {
+    "not JSON": "{not json",
+    "binary": b"\x00\x01",
+    "an array": "[1, 2]",
+    "no type": '{"id": "1"}',
+    "payload not an object": '{"type": "subscribe", "id": "1", "payload": "x"}',
+}
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize("frame", list(MALFORMED))
+async def test_a_malformed_frame_closes_with_a_protocol_error_and_no_traceback(
+    local_server: LocalServer, caplog: pytest.LogCaptureFixture, protocol: str, frame: str
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    ws = await _open(local_server, protocol, local_server.api_key)
+    try:
+        with caplog.at_level(logging.INFO), anyio.fail_after(TIMEOUT):
+            await ws.send(MALFORMED[frame])
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:  # the ack (and keep-alives) first
+                    await ws.recv()
+    finally:
+        await ws.close()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400  # before: 1006
+    assert closed.value.rcvd.reason.startswith("Invalid message received")
+    assert not [r for r in caplog.records if r.exc_info], caplog.text
+
+
+async def test_unauthenticated_connections_cannot_take_the_places_of_clients(
+    kili: aiokili.AsyncKili, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from aiokili.server.live import websocket
+
+    monkeypatch.setattr(websocket, "MAX_UNAUTHENTICATED", 3)
+    url = local_server.url.replace("http", "ws", 1)
+    idle = [await connect(url, subprotocols=["graphql-transport-ws"]) for _ in range(3)]  # type: ignore[list-item]
+    try:
+        with anyio.fail_after(TIMEOUT), pytest.raises(ConnectionClosed) as closed:
+            extra = await connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+            await extra.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        project_id = await new_project(kili)  # a client (its key in the upgrade) still subscribes
+        async with kili.label_created_or_updated(project_id) as labels:
+            [asset_id] = await import_images(kili, project_id, 1)
+            await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+            with anyio.fail_after(TIMEOUT):
+                label = await labels.__anext__()
+        assert label.id
+    finally:
+        for ws in idle:
+            await ws.close()

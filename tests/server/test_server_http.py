@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -240,3 +241,54 @@ def test_a_slow_request_does_not_stall_the_others(
     thread.join(30)
     assert done == ["others", "slow"]
     assert version.status_code == viewer.status_code == count.status_code == 200
+
+
+def test_a_failed_background_import_is_logged_and_tells_the_client_why(
+    server: LocalServer, client: httpx.Client, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    def broken(*_: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    project = post(client, server, "mutation { data: createProject(data: {title: \"bg\", "
+                   'inputType: IMAGE, jsonInterface: "{}"}) { id } }').json()  # fmt: skip
+    where = {"id": project["data"]["data"]["id"]}
+    monkeypatch.setattr(server.store.assets, "append", broken)
+    with caplog.at_level(logging.ERROR, logger="aiokili.server"):
+        started = post(client, server, "mutation($d: AppendManyAssetsAsynchronouslyData!, "
+                       "$w: ProjectWhere!) { data: appendManyAssetsAsynchronously(data: $d, "
+                       "where: $w) { id } }", w=where,
+                       d={"contentArray": ["https://a/1.tif"], "uploadType": "TILED_IMAGE"})  # fmt: skip
+        notification = {"id": started.json()["data"]["data"]["id"]}
+        query = "query($w: NotificationWhere!) { notifications(where: $w) { status message } }"
+        for _ in range(600):  # the import runs in the background: until it is done
+            [found] = post(client, server, query, w=notification).json()["data"]["notifications"]
+            if found["status"] != "PENDING":
+                break
+            time.sleep(0.05)
+    assert found == {"status": "FAILURE", "message": "Internal error: see the server's log."}
+    [logged] = [r for r in caplog.records if r.exc_info]  # logged once, with its traceback
+    assert "secret internals" in caplog.text and logged.name == "aiokili.server"
+    assert "secret" not in capsys.readouterr().err  # nothing printed (was print(repr))
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_client_leaving_mid_request_logs_no_traceback(
+    server: LocalServer, client: httpx.Client, caplog: pytest.LogCaptureFixture, method: str
+) -> None:
+    url = httpx.URL(server.url)
+    target = url.raw_path.decode()  # POST: the GraphQL endpoint; PUT: an upload URL
+    if method == "PUT":
+        signed = post(client, server, '{ data: createUploadBucketSignedUrls(filePaths: ["a"]) }')
+        target = httpx.URL(signed.json()["data"]["data"][0]).raw_path.decode()
+    head = (f"{method} {target} HTTP/1.1\r\nHost: {url.host}\r\nContent-Length: 100000\r\n"
+            f"Authorization: X-API-Key: {server.api_key}\r\n\r\n")  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        with socket.create_connection((url.host, url.port)) as conn:
+            conn.sendall(head.encode() + b'{"query": "{ viewer')  # then leaves
+        for _ in range(200):  # until the server has noticed (before: a traceback instead)
+            if "client disconnected" in caplog.text:
+                break
+            time.sleep(0.05)
+    assert "client disconnected before sending the whole" in caplog.text
+    assert not [r for r in caplog.records if r.exc_info], caplog.text

@@ -121,6 +121,11 @@ def populate(server: LocalServer, key: str, prefix: str, member_email: str) -> O
         w={"id": project},
     )["id"]  # fmt: skip
     me = q("{ data: viewer { id email organizationId } }")
+    steps = q("query($w: ProjectWhere!) { data: projects(where: $w) { steps { id } } }",
+              w={"id": project})[0]["steps"]  # fmt: skip
+    upload = q("query($p: [String!]) { data: createUploadBucketSignedUrls(filePaths: $p) }",
+               p=[f"{prefix}.txt"])[0]  # fmt: skip
+    assert httpx.put(upload, content=f"{prefix} file".encode()).status_code == 200
     org.ids = {
         "Project": project,
         "Asset": assets[0]["id"],
@@ -136,6 +141,8 @@ def populate(server: LocalServer, key: str, prefix: str, member_email: str) -> O
         "PluginId": plugin_id,
         "Tag": tag,
         "Notification": notification,
+        "Step": steps[0]["id"],
+        "File": upload,  # a signed PUT URL: its path is the file's key
     }
     return org
 
@@ -306,6 +313,217 @@ def test_a_listing_filtered_by_the_other_organizations_ids_is_empty(
         assert body["data"]["data"] in ([], 0), (query, body)
 
 
+# ------------------------------------------------------------------ every id the schema takes
+# Ids the permission table does not read (filters inside a where it scopes, references in
+# the data of a mutation): each input field, found in the schema, names the kind of object it
+# takes (None: an object the local server does not keep; its fields answer NOT_IMPLEMENTED).
+# A new field taking an id fails test_every_id_argument_of_the_schema_has_a_case until it is
+# named here, and is then walked with the other organization's object.
+REFERENCES: dict[str, str | None] = {
+    "AssetWhere.id": "Asset", "AssetWhere.idIn": "Asset", "AssetWhere.idNotIn": "Asset",
+    "AssetWhere.stepIdIn": "Step", "AssetWhere.stepIdNotIn": "Step",
+    "StepIdAndStatus.stepId": "Step",
+    "LabelWhere.id": "Label", "LabelWhere.idIn": "Label",
+    "IssueWhere.id": "Issue", "IssueWhere.assetIn": "Asset",
+    "NotificationWhere.id": "Notification",
+    "ProjectWhere.id": "Project", "ProjectWhere.organizationId": "Organization",
+    "ProjectWhere.tagIds": "Tag",
+    "ProjectUserUserWhere.email": "UserEmail",
+    "UserWhere.id": "User", "UserWhere.idIn": "User", "UserWhere.email": "UserEmail",
+    "OrganizationIdWhere.id": "Organization", "OrganizationWhere.id": "Organization",
+    "UserEmailWhere.email": "UserEmail",
+    "ApiKeyWhere.id": "User", "ApiKeyUserWhere.id": "User",
+    "AppendLabelData.referencedLabelId": "Label", "AppendManyLabelsData.stepId": "Step",
+    "AppendManyAssetsData.idArray": "Asset",
+    "AppendManyAssetsAsynchronouslyData.idArray": "Asset",
+    "AppendToRolesData.userEmail": "UserEmail",
+    "CreateUserData.email": "UserEmail", "UserData.email": "UserEmail",
+    "UserData.organizationId": "Organization",
+    "AddReviewStepInput.sendBackStepId": "Step", "AddReviewStepInput.stepGroupId": "Step",
+    "UpdateLabelingStepPropertiesInput.stepId": "Step",
+    "UpdateReviewStepPropertiesInput.stepId": "Step",
+    "UpdateReviewStepPropertiesInput.sendBackStepId": "Step",
+    "DeleteStepInput.stepId": "Step", "RenameStepInput.stepId": "Step",
+    "WorkflowStepInput.id": "Step", "WorkflowStepInput.sendBackStepId": "Step",
+    "WorkflowStepInput.stepGroupId": "Step", "WorkflowStepsInput.deletes": "Step",
+    "CreateChatItemData.labelId": "Label", "CreateChatItemData.parentId": None,
+    "Query.annotationFileUrl.fileId": None,  # checked within the asset the rule reads
+    "Query.model.id": None, "Mutation.updateModel.id": None, "Mutation.deleteModel.id": None,
+    "CreateProjectModelInput.modelId": None, "ProjectModelWhere.modelId": None,
+    "Mutation.updateProjectModel.id": None, "Mutation.deleteProjectModel.id": None,
+    "DataConnectionIdWhere.id": None, "DataConnectionInput.integrationId": None,
+    "DataConnectionsWhere.integrationId": None, "DataIntegrationData.allowedProjects": None,
+    "DataIntegrationWhere.id": None, "DataIntegrationWhere.integrationId": None,
+    "DataIntegrationWhere.projectId": "Project",
+    "ValidateDataDifferencesWhere.connectionId": None,
+    "EventPagination.fromEventId": None, "EventPagination.untilEventId": None,
+}  # fmt: skip
+_ID_NAMES = {"email", "userEmail", "organizationId", "fileId"}  # ids typed String
+
+
+def _id_arguments() -> dict[str, list[tuple[str, str]]]:
+    """``{"AssetWhere.idIn": [(root field, argument path), ...]}`` for every argument leaf
+    of the schema that takes an id and that no rule of the permission table reads."""
+    found: dict[str, list[tuple[str, str]]] = {}
+
+    def walk(key: str, kind: Any, path: str, owner: str, depth: int) -> None:
+        if isinstance(kind, (GraphQLNonNull, GraphQLList)):
+            suffix = "[]" if isinstance(kind, GraphQLList) else ""
+            walk(key, kind.of_type, path + suffix, owner, depth)
+        elif isinstance(kind, GraphQLInputObjectType):
+            if depth < 4:  # AND / OR nest the same inputs again
+                for name, f in kind.fields.items():
+                    walk(key, f.type, f"{path}.{name}", f"{kind.name}.{name}", depth + 1)
+        elif kind.name == "ID" or owner.rpartition(".")[2] in _ID_NAMES:
+            if path not in {f.path for f in RULES[key].find}:
+                found.setdefault(owner, []).append((key, path))
+
+    for root in (SCHEMA.query_type, SCHEMA.mutation_type):
+        assert root is not None
+        for name, target in root.fields.items():
+            key = f"{root.name}.{name}"
+            for arg, a in target.args.items():
+                walk(key, a.type, arg, f"{key}.{arg}", 0)
+    return found
+
+
+ID_ARGUMENTS = _id_arguments()
+
+
+def test_every_id_argument_of_the_schema_has_a_case() -> None:
+    missing = sorted(set(ID_ARGUMENTS) - set(REFERENCES))
+    assert not missing, f"name the kind of object each takes in REFERENCES: {missing}"
+    stale = sorted(set(REFERENCES) - set(ID_ARGUMENTS))
+    assert not stale, f"REFERENCES names fields the schema no longer has: {stale}"
+
+
+def _reference_calls() -> list[tuple[str, str, str]]:
+    """(input field, root field, path): each field once, through a query where one takes it."""
+    calls = []
+    for owner, uses in sorted(ID_ARGUMENTS.items()):
+        key, path = min(uses, key=lambda u: (u[0].startswith("Mutation."), u[1].count("."), u))
+        calls.append((owner, key, path))
+    return calls
+
+
+_EMPTY: list[Any] = [None, [], 0, False, {}]
+
+
+@pytest.mark.parametrize(("owner", "key", "path"), _reference_calls())
+def test_an_id_of_the_other_organization_in_any_argument_finds_nothing(
+    world: World, owner: str, key: str, path: str
+) -> None:
+    kind = REFERENCES[owner]
+    theirs = world.theirs.ids[kind] if kind else f"{SECRET}-unknown"
+    fill = {f.path: world.mine.ids[f.kind] for f in RULES[key].find if f.required}
+    fill[path] = theirs
+    query, variables = document(key, fill)
+    body = call(world.server, world.mine.key, query, **variables)
+    assert not _leaks(body, [theirs]), (query, variables, body)
+    if owner.endswith("NotIn") or owner == "WorkflowStepsInput.deletes":
+        return  # excludes (or deletes) within the caller's own project: nothing of theirs
+    if key.startswith("Query."):
+        assert body.get("errors") or body["data"]["data"] in _EMPTY, (query, variables, body)
+    else:  # a mutation referring to an object of theirs is refused
+        assert body.get("errors"), (query, variables, body)
+
+
+# ------------------------------------------------------------------ subscriptions
+async def _subscribe(server: LocalServer, key: str, query: str, variables: Any) -> Any:
+    """The first message a subscription gets (its error, or its first event)."""
+    from websockets.asyncio.client import connect
+
+    url = server.url.replace("http", "ws", 1)
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"Authorization": f"X-API-Key: {key}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        payload = {"query": query, "variables": variables}
+        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
+        with anyio.fail_after(30):
+            return json.loads(await ws.recv())
+
+
+SUBSCRIPTIONS = sorted(k for k in RULES if k.startswith("Subscription."))
+
+
+@pytest.mark.parametrize("key", SUBSCRIPTIONS)
+def test_a_subscription_to_an_object_of_the_other_organization_is_not_found(
+    world: World, key: str
+) -> None:
+    finds = RULES[key].find
+    assert finds, f"{key} names no object: give it a case here"
+    for index, theirs in enumerate(finds):
+        fill = {f.path: world.mine.ids[f.kind] for f in finds}
+        fill[theirs.path] = world.theirs.ids[theirs.kind]
+        query, variables = document(key, fill)
+        message = anyio.run(_subscribe, world.server, world.mine.key, query, variables)
+        payload = message["payload"]  # an "error", or a "next" carrying errors
+        errors = payload if message["type"] == "error" else payload.get("errors")
+        assert errors and errors[0]["extensions"]["code"] == "NOT_FOUND", (index, message)
+        assert not _leaks(message, [world.theirs.ids[theirs.kind]])
+
+
+# ------------------------------------------------------------------ files, exports, logs
+def test_a_file_of_the_other_organization_is_not_found_with_the_api_key(world: World) -> None:
+    theirs = world.theirs.ids["File"].split("&")[0] + "&"  # its path, without the signature
+    headers = {"Authorization": f"X-API-Key: {world.mine.key}"}
+    mine = world.mine.ids["File"].split("&")[0] + "&"
+    assert httpx.get(mine, headers=headers).content == b"a file"
+    answer = httpx.get(theirs, headers=headers)
+    assert answer.status_code == 404 and f"{SECRET} file" not in answer.text, answer.text
+    owner = {"Authorization": f"X-API-Key: {world.theirs.key}"}
+    assert httpx.get(theirs, headers=owner).content == f"{SECRET} file".encode()
+    put = httpx.put(theirs, content=b"overwritten", headers=headers)
+    assert put.status_code == 403
+    assert httpx.get(theirs, headers=owner).content == f"{SECRET} file".encode()
+
+
+def test_an_asset_naming_a_file_of_the_other_organization_gets_no_url_to_it(
+    world: World,
+) -> None:
+    theirs = world.theirs.ids["File"]  # their signed upload URL, as if it had leaked
+    unsigned = theirs.split("&")[0] + "&id=x"  # or only its path
+    forged = theirs.replace("owner=", f"owner={world.mine.ids['Organization']}&x=")
+    project = {"id": world.mine.ids["Project"]}
+    created = data(
+        world.server, world.mine.key,
+        "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+        "{ data: appendManyAssets(data: $d, where: $w) { id content } }",
+        d={"contentArray": [theirs, unsigned, forged],
+           "externalIDArray": ["leak-1", "leak-2", "leak-3"]}, w=project,
+    )  # fmt: skip
+    for asset in created:
+        got = httpx.get(asset["content"])  # without a key: what the URL itself grants
+        assert f"{SECRET} file" not in got.text and got.status_code == 403, asset["content"]
+        assert "method=GET" not in asset["content"]  # not signed again for them
+    [own] = data(
+        world.server, world.mine.key,
+        "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "
+        "{ data: appendManyAssets(data: $d, where: $w) { content } }",
+        d={"contentArray": [world.mine.ids["File"]], "externalIDArray": ["own-file"]}, w=project,
+    )  # fmt: skip
+    assert httpx.get(own["content"]).content == b"a file"  # their own: a fresh GET URL
+
+
+def test_exports_and_plugin_logs_of_the_other_organization_are_not_found(
+    world: World, tmp_path: Path
+) -> None:
+    project = world.theirs.ids["Project"]
+
+    async def main() -> None:
+        async with aiokili.AsyncKili(api_key=world.mine.key, api_endpoint=world.server.url) as kili:
+            with pytest.raises(aiokili.NotFoundError, match=project):
+                await kili.export_labels(project, tmp_path / "x.zip", "kili")
+            with pytest.raises(aiokili.NotFoundError, match=project):
+                await kili.export_labels(project, tmp_path / "y.zip", "kili", with_assets=True)
+            with pytest.raises(aiokili.NotFoundError):
+                await kili.get_plugin_logs(project, f"{SECRET}-plugin")
+
+    anyio.run(main)
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_other_organization_kept_everything(world: World) -> None:
     # runs after the walk (pytest keeps the module's order): nothing of theirs changed
     theirs = world.theirs
@@ -322,6 +540,8 @@ def test_the_other_organization_kept_everything(world: World) -> None:
                 w={"project": project})  # fmt: skip
     assert members == 2
     assert [t["id"] for t in q("{ data: listTagsByOrg { id } }")] == [theirs.ids["Tag"]]
+    steps = q("query($w: ProjectWhere!) { data: projects(where: $w) { steps { id } } }", w=project)
+    assert theirs.ids["Step"] in [s["id"] for s in steps[0]["steps"]]
     assert [p["name"] for p in q("{ data: listPlugins { name } }")] == [f"{SECRET}-plugin"]
 
 

@@ -20,6 +20,7 @@ from . import constants as C
 from .background import Background
 from .bulk import run_bulk
 from .calls import wrap_public_methods
+from .downloads import Downloads
 from .graphql import KiliGraphQLClient
 from .http import RetryPolicy
 from .listing import Listing, ListingSpec
@@ -74,10 +75,9 @@ class Core:
             ),
             endpoint=settings.target,
         )
-        self.uploads = Uploader(
-            self.gql, runtime.http, settings, runtime.upload_slots, auth_headers=headers
-        )
+        self.uploads = Uploader(self.gql, runtime.http, settings, runtime.upload_slots)
         self.lookups = Lookups(self.gql)
+        self.downloads = Downloads(runtime.http, settings, self.gql.policy)
 
     @classmethod
     def create(cls, settings: Settings, http_client: httpx.AsyncClient | None) -> Core:

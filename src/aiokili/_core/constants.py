@@ -49,6 +49,9 @@ INITIAL_UPLOADS = 4
 """Files uploaded at once at first; doubled while uploads are latency-bound."""
 UPLOAD_CHUNK_BYTES = 256 * 1024
 
+ASYNC_IMPORT_DEADLINE = 3600.0
+"""How long an import waits for one asynchronous batch's notification to say it is done."""
+
 ASSETS_CHUNK = 100
 """Assets per ``appendManyAssets`` request (Kili's own batch size)."""
 LABELS_CHUNK = 100

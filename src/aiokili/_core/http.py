@@ -1,5 +1,5 @@
 """One retry policy for the requests to the API: GraphQL calls and signed-URL uploads
-(media downloads try twice on their own; websockets reconnect with :func:`backoff`).
+(media downloads too, see ``_core.downloads``; websockets reconnect with :func:`backoff`).
 
 A failed attempt is classified by what the server may have done:
 

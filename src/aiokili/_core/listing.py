@@ -92,6 +92,40 @@ class Lazy(Generic[T]):
         return self._value
 
 
+class _Iteration(Generic[T]):
+    """One iteration of a listing (``async for``, or ``pages()``): the async generator
+    doing the work, closed when the loop is left, however it is left.
+
+    A loop left by ``break`` or an exception drops its iterator without closing it; an
+    async generator dropped unfinished is finalized by the event loop (trio warns with a
+    ResourceWarning). This wrapper closes it as soon as it is dropped: the listing's
+    generators clean up without waiting (they cancel their pages in flight), so closing
+    completes at once.
+    """
+
+    def __init__(self, generator: AsyncGenerator[T, None]) -> None:
+        self._generator = generator
+
+    def __aiter__(self) -> _Iteration[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._generator.__anext__()
+
+    async def aclose(self) -> None:
+        await self._generator.aclose()
+
+    def __del__(self) -> None:
+        closing = self._generator.aclose()
+        try:
+            closing.send(None)
+        except StopIteration:  # closed: nothing left for the event loop to finalize
+            return
+        except BaseException:  # a finalizer must not raise
+            return
+        closing.close()  # it would have waited: left to the event loop's finalizer
+
+
 class Listing(Generic[M]):
     """The items of a list call: ``async for`` streams them, ``await`` gives a list.
 
@@ -122,7 +156,7 @@ class Listing(Generic[M]):
             if isinstance(fields, str) or not isinstance(fields, Sequence):
                 raise KiliInputError("fields= takes a list of field names, e.g. ['id'].")
             self._selection = build_selection(spec.model, tuple(fields))
-        self._open: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
+        self._open: weakref.WeakSet[_Iteration[Any]] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"<Listing of {self._spec.model.__name__}: skip={self._skip} first={self._first}>"
@@ -174,9 +208,10 @@ class Listing(Generic[M]):
         finally:
             await pages.aclose()
 
-    def _track(self, generator: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
-        self._open.add(generator)
-        return generator
+    def _track(self, generator: AsyncGenerator[T, None]) -> _Iteration[T]:
+        iteration = _Iteration(generator)
+        self._open.add(iteration)
+        return iteration
 
     def pages(self) -> AsyncIterator[Sequence[M]]:
         """Iterate page by page (lists of up to ``page_size`` items)."""

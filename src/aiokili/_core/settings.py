@@ -122,6 +122,11 @@ class Settings:
             target.path + "/"
         ).startswith(prefix)
 
+    def key_header(self, url: str | httpx.URL) -> dict[str, str]:
+        """The API-key header for ``url`` if it may receive the key (:meth:`owns`), else
+        none: what uploads and media downloads send."""
+        return {"Authorization": f"X-API-Key: {self.api_key}"} if self.owns(url) else {}
+
     @functools.cached_property
     def _api_root(self) -> tuple[str, str, int | None, str]:
         """The endpoint's scheme, host, port and path prefix, parsed once."""

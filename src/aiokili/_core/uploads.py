@@ -176,13 +176,11 @@ class Uploader:
         http: httpx.AsyncClient,
         settings: Settings,
         slots: UploadSlots,
-        auth_headers: dict[str, str],
     ) -> None:
         self._gql = gql
         self._http = http
         self._settings = settings
         self._slots = slots
-        self._auth_headers = auth_headers
 
     async def signed_urls(self, paths: Sequence[str]) -> list[str]:
         """One signed URL per bucket path, in order.
@@ -240,10 +238,7 @@ class Uploader:
             headers["Content-Length"] = str(size)
             if data is not None:  # fits in one chunk: no stream (one thread hop, not four)
                 source = data
-        if self._settings.owns(target):  # the key, never the API's JSON content type
-            headers.update(
-                (k, v) for k, v in self._auth_headers.items() if k.lower() != "content-type"
-            )
+        headers.update(self._settings.key_header(target))
         if "blob.core.windows.net" in (target.host or ""):
             headers["x-ms-blob-type"] = "BlockBlob"
 

@@ -13,3 +13,4 @@ class NotificationStatus(BaseModel):
 class NotificationStatusData(BaseModel):
     id: str
     status: Optional[str]
+    message: Optional[str]

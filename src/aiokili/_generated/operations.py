@@ -409,6 +409,7 @@ query NotificationStatus($where: NotificationWhere!) {
   data: notifications(where: $where, first: 1, skip: 0) {
     id
     status
+    message
   }
 }
 """

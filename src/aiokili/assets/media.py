@@ -6,29 +6,28 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import mimetypes
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
-import httpx
 from pydantic import BaseModel
 
-from .._core.base import Core, auth_headers
+from .._core import constants as C
+from .._core.base import Core
 from .._core.listing import Lazy, Listing, ListingSpec
+from .._core.names import MemberNames
+from .._core.tasks import gather_or_raise
 from .._generated import input_types as inputs
-from ..errors import APIConnectionError, APIError, KiliInputError
+from ..errors import APIError, APITimeoutError, KiliInputError
 from ..models import Asset, InputType
 
+_TILE_SUFFIX = re.compile(r"\{y\}(\.[A-Za-z0-9]+)")
 MEDIA_CONCURRENCY = 8
 """Media files downloaded at once by one listing (each page's files go concurrently)."""
-T = TypeVar("T")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_TILE_SUFFIX = re.compile(r"\{y\}(\.[A-Za-z0-9]+)")
 
 
 class AssetListing(Listing[Asset]):
@@ -98,6 +97,7 @@ class MediaDownloader:
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
         self._input_type: InputType | None = None
         self._prepared: Lazy[None] = Lazy(self._prepare)
+        self._names = MemberNames()  # safe and unique file names from external ids
 
     async def prepare(self) -> None:
         """Look up the project's input type and make the directory (once)."""
@@ -120,7 +120,7 @@ class MediaDownloader:
         name = getattr(asset, "external_id", None) or getattr(asset, "id", None)
         if not name:  # fields= left both out: a name from the URL
             name = hashlib.sha1(str(getattr(asset, "content", "")).encode()).hexdigest()[:16]
-        name = _UNSAFE.sub("_", name)
+        name = self._names.name(name)
         changes: dict[str, Any] = {}
         json_content = getattr(asset, "json_content", None)
         if isinstance(json_content, str) and json_content.startswith("http"):
@@ -178,90 +178,25 @@ class MediaDownloader:
 
     async def _tile(self, template: str, local: str, z: Any, x: Any, y: Any) -> None:
         at = {"z": int(z), "x": int(x), "y": int(y)}
-        await self._file(template.format(**at), local.format(**at))
-
-    def _headers(self, url: str) -> dict[str, str]:
-        """The API key for the API's own URLs only (``Settings.owns``)."""
-        if self._core.settings.owns(url):
-            return auth_headers(self._core.settings.api_key)
-        return {}
+        path = local.format(**at)  # <name>_tiles/<z>/<x>/<y>.png: its folder first
+        await anyio.Path(self.directory / path).parent.mkdir(parents=True, exist_ok=True)
+        await self._file(template.format(**at), path)
 
     async def _get(self, url: str) -> bytes:
-        async def once() -> bytes:
-            async with self._limiter:
-                response = await self._core.runtime.http.get(url, headers=self._headers(url))
-            _check(url, response)
-            return response.content
-
-        return await _twice(url, once)
+        async with self._limiter:
+            return await self._core.downloads.read(url, f"Downloading the media {url[:160]}")
 
     async def _file(self, url: str, name: str) -> str:
         """Download ``url`` to ``directory/name`` (plus the extension of its type)."""
-        return await _twice(url, lambda: self._file_once(url, name))
-
-    async def _file_once(self, url: str, name: str) -> str:
-        async with (
-            self._limiter,
-            self._core.runtime.http.stream("GET", url, headers=self._headers(url)) as response,
-        ):
-            _check(url, response)
-            kind = response.headers.get("content-type", "").split(";")[0].strip()
-            suffix = Path(name).suffix.lower()
-            if kind and not (suffix and suffix in mimetypes.types_map):
-                name += mimetypes.guess_extension(kind) or ""
-            path = self.directory / name
-            if "/" in name:  # tiles: <name>_tiles/<z>/<x>/<y>.png
-                await anyio.Path(path.parent).mkdir(parents=True, exist_ok=True)
-            if not await anyio.Path(path).is_file():
-                partial = path.with_name(path.name + ".part")
-                async with await anyio.open_file(partial, "wb") as file:
-                    async for chunk in response.aiter_bytes(1 << 20):
-                        await file.write(chunk)
-                await anyio.Path(partial).replace(path)
+        what = f"Downloading the media {url[:160]}"
+        async with self._limiter:
+            path = await self._core.downloads.save(url, self.directory, name, what)
         return str(path.resolve())
 
 
 async def _all(jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
-    """Run ``jobs`` concurrently; the first failure cancels the rest and is raised as is
-    (not wrapped in an exception group)."""
-    failures: list[BaseException] = []
-
-    async with anyio.create_task_group() as tg:
-
-        async def run(job: Callable[[], Awaitable[None]]) -> None:
-            try:
-                await job()
-            except Exception as exc:
-                failures.append(exc)
-                tg.cancel_scope.cancel()
-
-        for job in jobs:
-            tg.start_soon(run, job)
-    if failures:
-        raise failures[0]
-
-
-def _check(url: str, response: httpx.Response) -> None:
-    if response.status_code >= 400:
-        raise APIError(
-            f"Downloading the media {url[:160]} failed: HTTP {response.status_code}.",
-            status_code=response.status_code,
-        )
-
-
-async def _twice(url: str, attempt: Callable[[], Awaitable[T]]) -> T:
-    """``attempt()``, tried again once after a network error; then APIConnectionError."""
-    try:
-        return await attempt()
-    except httpx.TransportError:
-        await anyio.sleep(0.5)
-    try:
-        return await attempt()
-    except httpx.TransportError as exc:
-        raise APIConnectionError(
-            f"Downloading the media {url[:160]} failed twice: {type(exc).__name__} {exc}. "
-            "Check that the URL is reachable from here."
-        ) from exc
+    """Run ``jobs`` concurrently; the first failure cancels the rest and is raised as is."""
+    await gather_or_raise(jobs, limit=len(jobs))
 
 
 async def dataframe(listing: Listing[Asset]) -> Any:
@@ -281,8 +216,9 @@ def _pandas() -> Any:
 
 async def wait_for_notification(core: Core, notification_id: str) -> None:
     """Wait until an asynchronous import's notification says ``SUCCESS`` (backing off from
-    0.05 s to 2 s); ``FAILURE`` raises :class:`~aiokili.errors.APIError`."""
-    delay = 0.05
+    0.05 s to 2 s); ``FAILURE`` raises :class:`~aiokili.errors.APIError`, and still waiting
+    after ``ASYNC_IMPORT_DEADLINE`` s (an hour) :class:`~aiokili.errors.APITimeoutError`."""
+    delay, deadline = 0.05, anyio.current_time() + C.ASYNC_IMPORT_DEADLINE
     while True:
         found = await core.gql.notification_status(
             where=inputs.NotificationWhere(id=notification_id)
@@ -291,11 +227,18 @@ async def wait_for_notification(core: Core, notification_id: str) -> None:
         if status == "SUCCESS":
             return
         if status == "FAILURE":
+            why = found.data[0].message or "the server gave no reason"
             raise APIError(
-                f"The asynchronous import {notification_id} failed on the server "
-                "(notification status FAILURE). Nothing of that batch was imported."
+                f"The asynchronous import {notification_id} failed on the server: "
+                f"{why.rstrip('.')}. Nothing of that batch was imported."
             )
-        await anyio.sleep(delay)
+        if anyio.current_time() >= deadline:
+            raise APITimeoutError(
+                f"The asynchronous import {notification_id} was still {status or 'unknown'} "
+                f"after {C.ASYNC_IMPORT_DEADLINE:g} s. It may still finish: count_assets() "
+                "tells which assets exist; importing again skips them."
+            )
+        await anyio.sleep(min(delay, max(0.0, deadline - anyio.current_time())))
         delay = min(delay * 2, 2.0)
 
 

@@ -23,7 +23,7 @@ from .._core.listing import Lazy, Listing, ListingSpec
 from .._core.steps import warn_deprecated_step_statuses
 from .._generated import input_types as inputs
 from .._generated.operations import ASSETS_GQL, COUNT_ASSETS_GQL
-from ..errors import KiliInputError, NotFoundError
+from ..errors import BulkOperationError, KiliInputError, NotFoundError
 from ..models import (
     Asset,
     AssetStatusName,
@@ -500,17 +500,27 @@ class AssetMethods(Domain):
 
     async def _import(self, importer: Importer, indexes: list[int]) -> list[Outcome]:
         """Import the plan's assets ``indexes``: one bulk run per import path, so that each
-        chunk goes one way; the outcomes in input order."""
-        plan, outcome = importer.plan, []
+        chunk goes one way; the outcomes in input order. A path that fails does not stop
+        the others: one :class:`BulkOperationError` at the end lists every failed asset
+        and carries the outcome of every asset that was imported, whatever its path."""
+        plan, outcome, failures = importer.plan, [], []
         for path in dict.fromkeys(plan.kinds[i] for i in indexes):
             chosen = [i for i in indexes if plan.kinds[i] == path]
-            outcome += await self._core.bulk(
-                "append_many_to_dataset",
-                chosen,
-                importer.send,
-                keys=[plan.external_ids[i] for i in chosen],
-                indexes=chosen,
-                chunk_size=C.ASSETS_CHUNK,
-                reconcile=importer.reconcile,
-            )
+            try:
+                outcome += await self._core.bulk(
+                    "append_many_to_dataset",
+                    chosen,
+                    importer.send,
+                    keys=[plan.external_ids[i] for i in chosen],
+                    indexes=chosen,
+                    chunk_size=C.ASSETS_CHUNK,
+                    reconcile=importer.reconcile,
+                )
+            except BulkOperationError as exc:
+                outcome += exc.succeeded
+                failures += exc.failures
+                operation = exc.operation
+        if failures:
+            failures.sort(key=lambda f: f.index)
+            raise BulkOperationError(operation, failures, sorted(outcome))
         return sorted(outcome)

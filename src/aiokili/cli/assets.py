@@ -48,7 +48,7 @@ from ._common import (
     shown_failures,
 )
 from ._fields import Fields, First, dump, split_fields, stream_json, table
-from .sources import Item, SourceError, read_source
+from .sources import OUTSIDE_FLAG, Item, SourceError, read_source
 
 BATCH_SIZE = 500
 """Assets per ``append_many_to_dataset`` call (one progress step)..."""
@@ -132,6 +132,14 @@ def import_(
             "uploading files).",
         ),
     ] = None,
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            OUTSIDE_FLAG,
+            help="Also import files outside SOURCE's folder: links leading out of it, "
+            "CSV/JSONL paths naming files elsewhere (refused by default).",
+        ),
+    ] = False,
     json_: Annotated[
         bool, typer.Option("--json", help="A JSON summary on stdout (failures included).")
     ] = False,
@@ -145,7 +153,7 @@ def import_(
     skipped, so running the same command again finishes an interrupted import."""
     if quiet:
         settings(ctx).quiet = True
-    items = _read(source, separator)
+    items = _read(source, separator, allow_outside)
     summary = Summary(project_id, str(source), len(items))
     step = batch_size or _default_batch_size(items)
     quiet = settings(ctx).quiet
@@ -167,12 +175,12 @@ def import_(
     _report(ctx, summary, json_)
 
 
-def _read(source: Path, separator: str | None) -> list[Item]:
+def _read(source: Path, separator: str | None, allow_outside: bool) -> list[Item]:
     """SOURCE's assets, checked before any request (a mistake exits 2)."""
     if separator is not None and len(separator) != 1:
         fail(USAGE, f"--separator must be one character, got {separator!r}.")
     try:
-        return read_source(source, separator)
+        return read_source(source, separator, allow_outside=allow_outside)
     except SourceError as exc:
         fail(USAGE, str(exc), "`aiokili assets import --help` describes SOURCE.")
 

@@ -3,6 +3,10 @@
 
 Every mistake is a :class:`SourceError` naming the line and the column (or key), found
 before any request.
+
+Files come from SOURCE's folder only: a symbolic link under the folder that leads out of
+it, and a CSV/JSONL path naming a file outside the table's folder (``../x.jpg``,
+``/etc/passwd``) are refused, unless ``allow_outside`` (``--allow-outside``).
 """
 
 from __future__ import annotations
@@ -37,23 +41,36 @@ class Item:
     kind: str  # "url", "file", "text" or "content" (a URL, a file or text: decided later)
 
 
-def read_source(source: Path, separator: str | None = None) -> list[Item]:
-    """The assets SOURCE describes (a folder, .csv/.tsv or .jsonl/.ndjson)."""
+OUTSIDE_FLAG = "--allow-outside"
+
+
+def read_source(
+    source: Path, separator: str | None = None, *, allow_outside: bool = False
+) -> list[Item]:
+    """The assets SOURCE describes (a folder, .csv/.tsv or .jsonl/.ndjson); files outside
+    its folder only with ``allow_outside`` (see the module docstring)."""
     if source.is_dir():
-        return _folder(source)
+        return _folder(source, allow_outside)
     if not source.is_file():
         raise SourceError(f"SOURCE {str(source)!r}: no such file or folder.")
     suffix = source.suffix.lower()
     if suffix in TABLE_SUFFIXES or (separator is not None and suffix not in LINES_SUFFIXES):
-        return _checked(source, _table(source, separator or TABLE_SUFFIXES[suffix]), "column")
+        rows = _table(source, separator or TABLE_SUFFIXES[suffix])
+        return _checked(source, rows, "column", allow_outside)
     if suffix in LINES_SUFFIXES:
-        return _checked(source, _lines(source), "key")
+        return _checked(source, _lines(source), "key", allow_outside)
     raise SourceError(
         f"SOURCE {source.name!r}: expected a folder, a .csv/.tsv or a .jsonl/.ndjson file."
     )
 
 
-def _folder(folder: Path) -> list[Item]:
+def _outside(path: Path, folder: Path) -> Path | None:
+    """Where ``path`` really is if that is outside ``folder`` (links followed), else None."""
+    real, root = path.resolve(), folder.resolve()
+    return None if real == root or root in real.parents else real
+
+
+def _folder(folder: Path, allow_outside: bool) -> list[Item]:
     """Every file under ``folder`` (not hidden ones), external id = its relative path."""
     items = []
     for path in sorted(folder.rglob("*")):
@@ -61,6 +78,12 @@ def _folder(folder: Path) -> list[Item]:
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
         name = relative.as_posix()
+        real = None if allow_outside else _outside(path, folder)
+        if real is not None:
+            raise SourceError(
+                f"SOURCE folder: file {name} is a link to {str(real)!r}, outside the folder. "
+                f"Remove it, or pass {OUTSIDE_FLAG} to import files outside the folder."
+            )
         items.append(Item(str(path), name, None, f"file {name}", "file"))
     if not items:
         raise SourceError(f"SOURCE folder {str(folder)!r} has no files (hidden ones are skipped).")
@@ -125,9 +148,11 @@ def _lines(source: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"line {number}", row
 
 
-def _checked(source: Path, rows: Iterator[tuple[str, dict[str, Any]]], column: str) -> list[Item]:
+def _checked(
+    source: Path, rows: Iterator[tuple[str, dict[str, Any]]], column: str, allow_outside: bool
+) -> list[Item]:
     """Items from rows: one content column, an external id, metadata an object; external
-    ids unique; relative file paths taken from the file's folder."""
+    ids unique; relative file paths taken from the file's folder, and in it."""
     items: list[Item] = []
     seen: dict[str, str] = {}
     name = source.name
@@ -149,6 +174,13 @@ def _checked(source: Path, rows: Iterator[tuple[str, dict[str, Any]]], column: s
             local = Path(content).expanduser()
             local = local if local.is_absolute() else source.parent / local
             if _is_file(local):
+                real = None if allow_outside else _outside(local, source.parent)
+                if real is not None:
+                    raise SourceError(
+                        f"{at}, {column} {kind}: {content[:80]!r} is the file {str(real)!r}, "
+                        f"outside the folder of {name}. Move it there, or pass {OUTSIDE_FLAG} "
+                        "to import files outside that folder."
+                    )
                 content, kind = str(local), "file"
         external_id = _field(row, EXTERNAL_ID_COLUMNS)
         if external_id is None:

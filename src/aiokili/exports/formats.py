@@ -13,11 +13,12 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, get_args
 
+from .._core.names import MemberNames
 from ..errors import KiliInputError
 
 ExportFormat = Literal[
@@ -82,6 +83,7 @@ class Context:
     project: dict[str, Any]
     options: Options
     export_type: str  # "latest" or "normal" (every label: llm_v1)
+    names: MemberNames = field(default_factory=MemberNames)  # members named by external id
 
     @property
     def jobs(self) -> dict[str, Any]:
@@ -241,10 +243,6 @@ def readme(project: dict[str, Any], fmt: str, export_type: str) -> str:
     )
 
 
-def safe_name(external_id: str) -> str:
-    return external_id.replace(" ", "_")
-
-
 def labels_of(asset: dict[str, Any]) -> list[dict[str, Any]]:
     label = asset.get("latestLabel")
     return [label] if label else []
@@ -304,7 +302,8 @@ class KiliWriter(Writer):
                 indented = "\n".join("    " + line for line in text.splitlines())
                 self.data.write(("[\n" if self.count == 0 else ",\n") + indented)
             else:
-                self.archive.write(f"labels/{safe_name(asset['externalId'])}.json", text)
+                name = self.ctx.names.name(asset["externalId"])
+                self.archive.write(f"labels/{name}.json", text)
             self.count += 1
 
     def finish(self) -> None:
@@ -474,7 +473,8 @@ class YoloWriter(Writer):
                 text = "".join(
                     f"{idx} {' '.join(str(p) for p in points)}\n" for idx, *points in rows
                 )
-                txt = f"{_remove_image_extension(external_id)}.txt"
+                base = _remove_image_extension(external_id)
+                txt = f"{self.ctx.names.name(external_id, base)}.txt"
                 self.archive.write(f"{folder}labels/{txt}", text)
                 content = str(asset.get("content") or "")
                 remote = not self.ctx.options.with_assets and not content.startswith(endpoint)
@@ -507,7 +507,8 @@ class VocWriter(Writer):
             xml = self.kf.convert_from_kili_to_voc_format(
                 label["jsonResponse"], width, height, {"filename": filename}, valid
             )
-            self.archive.write(f"labels/{asset['externalId']}.xml", f"{xml}\n")
+            name = self.ctx.names.name(asset["externalId"])
+            self.archive.write(f"labels/{name}.xml", f"{xml}\n")
 
 
 class GeoJsonWriter(Writer):
@@ -532,7 +533,8 @@ class GeoJsonWriter(Writer):
                 "author": (label.get("author") or {}).get("email"),
                 "exportDate": self.date,
             }
-            self.archive.write(f"labels/{asset['externalId']}.geojson", json.dumps(collection))
+            name = self.ctx.names.name(asset["externalId"])
+            self.archive.write(f"labels/{name}.geojson", json.dumps(collection))
 
 
 def _geotiff(asset: dict[str, Any]) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import mimetypes
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
@@ -18,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
-import httpx
 
-from .._core.base import Domain, auth_headers
+from .._core.base import Domain
 from .._core.inputs import where_from
 from .._core.listing import Listing, ListingSpec
 from .._core.lookups import project_not_found
+from .._core.names import MAPPING, MemberNames
+from .._core.tasks import gather_or_raise
 from .._generated import input_types as inputs
 from .._generated.fragments import ExportAsset, ExportAssetAllLabels, ExportLabel, ExportLabelRow
 from .._generated.operations import (
@@ -34,7 +33,7 @@ from .._generated.operations import (
     EXPORT_LABEL_ROWS_GQL,
 )
 from .._generated.scalars import serialize_datetime
-from ..errors import APIError, KiliInputError, NotFoundError
+from ..errors import KiliInputError, NotFoundError
 from ..models import LabelTypeName
 from .formats import (
     CocoAnnotationModifier,
@@ -123,8 +122,6 @@ _ASSET_FILTERS = {
 }
 DEFAULT_LABEL_TYPES = ("DEFAULT", "REVIEW")
 MEDIA_CONCURRENCY = 8
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-
 Progress = Callable[[int, int], None]
 """``(assets done, assets in the export)``, called after each page."""
 
@@ -215,55 +212,26 @@ def _keep(
 class _Media:
     """Downloads an asset's media next to the archive, a few at a time."""
 
-    def __init__(self, core: Any, directory: Path) -> None:
+    def __init__(self, core: Any, directory: Path, names: MemberNames) -> None:
         self._core = core
         self._dir = directory
+        self._names = names
         self._limiter = anyio.CapacityLimiter(MEDIA_CONCURRENCY)
-
-    def _headers(self, url: str) -> dict[str, str]:
-        """The API key for the API's own URLs only (``Settings.owns``)."""
-        if self._core.settings.owns(url):
-            return auth_headers(self._core.settings.api_key)
-        return {}
 
     async def fetch(self, asset: dict[str, Any]) -> None:
         url = asset.get("content")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             return
-        name = _UNSAFE.sub("_", str(asset.get("externalId") or asset["id"]))
-        for attempt in (1, 2):
-            try:
-                async with (
-                    self._limiter,
-                    self._core.runtime.http.stream("GET", url, headers=self._headers(url)) as r,
-                ):
-                    if r.status_code >= 400:
-                        raise APIError(
-                            f"Downloading the media of asset {asset.get('externalId')!r} "
-                            f"({url}) failed: HTTP {r.status_code}."
-                        )
-                    kind = r.headers.get("content-type", "").split(";")[0].strip()
-                    suffix = Path(name).suffix.lower()
-                    full = name
-                    if kind and not (suffix and suffix in mimetypes.types_map):
-                        full += mimetypes.guess_extension(kind) or ""
-                    path = self._dir / full
-                    async with await anyio.open_file(path, "wb") as file:
-                        async for chunk in r.aiter_bytes(1 << 20):
-                            await file.write(chunk)
-                asset["_local"] = str(path)
-                return
-            except httpx.TransportError as exc:
-                if attempt == 2:
-                    raise APIError(
-                        f"Downloading the media of asset {asset.get('externalId')!r} ({url}) "
-                        f"failed: {exc}."
-                    ) from exc
+        name = self._names.name(str(asset.get("externalId") or asset["id"]))
+        what = f"Downloading the media of asset {asset.get('externalId')!r} ({url[:160]})"
+        async with self._limiter:
+            path = await self._core.downloads.save(url, self._dir, name, what)
+        asset["_local"] = str(path)
 
     async def fetch_all(self, assets: list[dict[str, Any]]) -> None:
-        async with anyio.create_task_group() as group:
-            for asset in assets:
-                group.start_soon(self.fetch, asset)
+        """Download every asset's media; the first failure cancels the rest and is raised."""
+        jobs = [partial(self.fetch, asset) for asset in assets]
+        await gather_or_raise(jobs, limit=max(1, len(jobs)))
 
 
 class ExportMethods(Domain):
@@ -568,7 +536,8 @@ class _ExportRun:
         archive = await anyio.to_thread.run_sync(Archive, filename)
         try:
             writer = await anyio.to_thread.run_sync(writer_for, ctx, archive)
-            media = _Media(self._core, Path(archive.temp_dir)) if ctx.options.with_assets else None
+            temp = Path(archive.temp_dir)
+            media = _Media(self._core, temp, ctx.names) if ctx.options.with_assets else None
             folder = media_dir(ctx.options.fmt)
             async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
                 async for kept in pages:
@@ -576,10 +545,13 @@ class _ExportRun:
                         partial(_write_page, writer, archive, kept, folder)
                     )
             await anyio.to_thread.run_sync(writer.finish)
+            if ctx.names.renamed:  # external ids that could not name their files as they are
+                archive.write_json(MAPPING, ctx.names.renamed, indent=2)
             archive.write("README.kili.txt", readme(ctx.project, ctx.options.fmt, ctx.export_type))
             await anyio.to_thread.run_sync(archive.close)
         except BaseException:
-            await anyio.to_thread.run_sync(archive.discard)
+            with anyio.CancelScope(shield=True):  # a cancelled export cleans up too
+                await anyio.to_thread.run_sync(archive.discard)
             raise
 
     async def llm(
@@ -588,13 +560,14 @@ class _ExportRun:
         """The conversations (``filename`` None), or write them to ``filename`` as JSON."""
         temp = await anyio.to_thread.run_sync(partial(tempfile.mkdtemp, prefix="aiokili-llm-"))
         writer = LlmWriter(self._ctx, None)
-        media = _Media(self._core, Path(temp))
+        media = _Media(self._core, Path(temp), self._ctx.names)
         try:
             async with self._listing, aclosing(self._pages(media, progress, total)) as pages:
                 async for kept in pages:
                     await anyio.to_thread.run_sync(writer.add, kept)
         finally:
-            await anyio.to_thread.run_sync(partial(shutil.rmtree, temp, ignore_errors=True))
+            with anyio.CancelScope(shield=True):  # a cancelled export cleans up too
+                await anyio.to_thread.run_sync(partial(shutil.rmtree, temp, ignore_errors=True))
         if filename is None:
             return writer.items
         text = json.dumps(writer.items, sort_keys=True, indent=4)

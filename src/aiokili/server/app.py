@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from . import background
 from .auth import Authenticator
 from .faults import FaultInjector, Faults
 from .files import FilesEndpoint, Signer
@@ -129,7 +130,8 @@ async def _health(request: Request) -> Response:
 def _lifespan(
     store: Store, public_url: str, api_key: str, limits: PluginLimits
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: the plugin service and the label feed run while it is up."""
+    """The app's lifespan: the plugin service, the label feed and the work requests start
+    in the background (``background.py``) run while it is up."""
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -138,7 +140,11 @@ def _lifespan(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(service.run)
             tasks.start_soon(feed.run)
-            yield
-            tasks.cancel_scope.cancel()
+            background.attach(store, tasks)  # work requests start (asynchronous imports)
+            try:
+                yield
+            finally:
+                background.detach(store)
+                tasks.cancel_scope.cancel()
 
     return lifespan

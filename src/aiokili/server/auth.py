@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
 from .errors import error_body
@@ -30,7 +30,7 @@ DEACTIVATED = (
 )
 
 
-def api_key_of(request: Request) -> str:
+def api_key_of(request: HTTPConnection) -> str:
     """The key sent with the request, or ``""``."""
     header = request.headers.get("authorization") or request.headers.get("x-api-key") or ""
     return header.split("X-API-Key:", 1)[-1].strip()

@@ -3,9 +3,11 @@ are kept by ``store/files.py``, next to the database).
 
 A signed URL names an object key that embeds a server-made nonce, so an upload never
 overwrites another upload's object. A URL is bound to its method (PUT or GET) and
-expires; GETs are also allowed with the API key (the official SDK sends it for every
-URL under ``/api/label/v2``). The signing secret lives in the database, so stored
-content URLs survive a restart.
+expires; an upload URL also names (and signs) the organization whose file it makes. GETs
+are also allowed with the API key (the official SDK sends it for every URL under
+``/api/label/v2``), for the files of the key's organization only: another organization's
+file is "not found" (files uploaded before owners were kept are served to any key). The
+signing secret lives in the database, so stored content URLs survive a restart.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qs, quote, urlsplit
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from .errors import error_body
+from .errors import error_body, logger
 from .settings import PREFIX
 from .store.db import in_thread
 
@@ -41,37 +44,68 @@ class Signer:
         self._secret = secret
         self.ttl_s = ttl_s
 
-    def _signature(self, method: str, key: str, expires: str) -> str:
-        message = f"{method}\n{key}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:40]
+    def _signature(self, method: str, key: str, expires: str, owner: str) -> str:
+        message = f"{method}\n{key}\n{expires}" + (f"\n{owner}" if owner else "")
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()[:40]
 
-    def url(self, base: str, key: str, method: str = "PUT") -> str:
-        """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``."""
+    def url(self, base: str, key: str, method: str = "PUT", owner: str = "") -> str:
+        """``<base>/api/label/v2/files?path=...&signature=...&id=<key>``; a PUT URL made for
+        an organization (``owner``) records the file as that organization's."""
         expires = str(int(time.time() + self.ttl_s))
         q = quote(key, safe="")
+        signed = f"&owner={quote(owner, safe='')}" if owner else ""
         return (
-            f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}"
-            f"&signature={self._signature(method, key, expires)}&id={q}"
+            f"{base}{PREFIX}/files?path={q}&method={method}&expires={expires}{signed}"
+            f"&signature={self._signature(method, key, expires, owner)}&id={q}"
         )
 
-    def upload_url(self, base: str, path: str) -> str:
-        """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``)."""
-        return self.url(base, f"uploads/{secrets.token_hex(8)}/{path}")
+    def upload_url(self, base: str, path: str, owner: str) -> str:
+        """A PUT URL for ``path`` whose object key is new (``uploads/<nonce>/<path>``), of
+        organization ``owner``."""
+        return self.url(base, f"uploads/{secrets.token_hex(8)}/{path}", owner=owner)
 
     def allows(self, request: Request, key: str) -> bool:
-        """Whether the request's signature covers its method, ``key`` and has not expired."""
+        """Whether the request's signature covers its method, ``key`` (and owner) and has
+        not expired."""
         params = request.query_params
         method, expires = params.get("method", ""), params.get("expires", "")
         if method != request.method or not expires.isdigit() or int(expires) < time.time():
             return False
-        expected = self._signature(method, key, expires)
+        expected = self._signature(method, key, expires, params.get("owner", ""))
         return hmac.compare_digest(params.get("signature", ""), expected)
 
-    def download_url(self, base: str, stored: str | None) -> str | None:
+    def download_url(
+        self,
+        base: str,
+        stored: str | None,
+        organization_id: str,
+        owner_of: Callable[[str], str | None],
+    ) -> str | None:
         """A fresh GET URL for content that is one of our files (an upload, or tiles made
-        from one); anything else as is."""
+        from one) of ``organization_id`` (or of no organization: made before owners were
+        kept); anything else as is.
+
+        The upload's organization is the one its stored URL names and signs, else
+        ``owner_of(key)`` (the files table: copies, older uploads): a URL copied from
+        another organization's asset is never signed again for the caller."""
         key = stored_key(stored)
-        return self.url(base, key, "GET") if key else stored
+        if not stored or key is None:
+            return stored
+        params = parse_qs(urlsplit(stored).query)
+        owner = self._signed_owner(params, key)
+        if owner is None:
+            owner = owner_of(key) or ""
+        return self.url(base, key, "GET") if owner in ("", organization_id) else stored
+
+    def _signed_owner(self, params: dict[str, list[str]], key: str) -> str | None:
+        """The organization a stored upload URL names, if its signature covers it (expired
+        or not); None otherwise."""
+        first = {name: (values or [""])[0] for name, values in params.items()}
+        owner = first.get("owner", "")
+        if not owner:
+            return None
+        expected = self._signature(first.get("method", ""), key, first.get("expires", ""), owner)
+        return owner if hmac.compare_digest(first.get("signature", ""), expected) else None
 
 
 def stored_key(stored: str | None) -> str | None:
@@ -120,10 +154,16 @@ class FilesEndpoint:
                     "PUT needs an unexpired upload URL from createUploadBucketSignedUrls"
                 )
             return await self._put(request, key)
-        if not key or not (signed or await self.auth.user(request) is not None):
+        user = None if signed or not key else await self.auth.user(request)
+        if not key or not (signed or user is not None):
             return _forbidden("GET needs the API key or an unexpired download URL")
         found = await in_thread(self.store.files.get, key)
-        if found is None:
+        theirs = (
+            found is not None
+            and user is not None
+            and found.organization_id not in (None, user.organization_id)
+        )
+        if found is None or theirs:
             return JSONResponse(error_body(f"No file at {key!r}.", "NOT_FOUND"), status_code=404)
         blob = self.store.files.blob(key)
         if key.startswith("tiles/") and key.endswith("/tiles.json"):
@@ -142,11 +182,16 @@ class FilesEndpoint:
         temp = files.temp()
         try:
             with temp.open("wb") as out:
-                complete = await _receive(request, out, cap)
+                try:
+                    complete = await _receive(request, out, cap)
+                except ClientDisconnect:  # nobody to answer: one line, no traceback
+                    logger.info("files - client disconnected before sending the whole upload")
+                    return Response(status_code=400)
             if not complete:
                 return _too_large(cap)
             content_type = request.headers.get("content-type", "application/octet-stream")
-            await in_thread(files.commit, key, content_type, temp.stat().st_size, temp)
+            owner = request.query_params.get("owner") or None  # signed with the key
+            await in_thread(files.commit, key, content_type, temp.stat().st_size, temp, owner)
         finally:
             temp.unlink(missing_ok=True)
         return Response(status_code=200)

@@ -10,7 +10,7 @@ from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.explorer import ExplorerHttp405
 from graphql import GraphQLSchema
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
@@ -52,6 +52,9 @@ class _Handler(GraphQLHTTPHandler):
                 data = decode_operation(await read_body(request, endpoint.settings.max_body_bytes))
             except BodyError as exc:
                 response = exc.response()
+            except ClientDisconnect:  # nobody to answer: one line, no traceback
+                logger.info("graphql - client disconnected before sending the whole body")
+                return Response(status_code=400)
             else:
                 ctx = endpoint.context(request, user)
                 success, result = await self.execute_graphql_query(request, data, context_value=ctx)
@@ -91,7 +94,7 @@ class GraphQLEndpoint:
             logger=ErrorLog(),
             error_formatter=format_error,
             http_handler=_Handler(self),
-            websocket_handler=DualProtocolHandler(self._ws_connect),
+            websocket_handler=DualProtocolHandler(self._ws_connect, self._ws_identify),
         )
 
     def context(self, connection: HTTPConnection, user: Any) -> Context:
@@ -106,11 +109,22 @@ class GraphQLEndpoint:
         header = payload.get("Authorization") or (payload.get("headers") or {}).get("Authorization")
         key = str(header or "").split("X-API-Key:", 1)[-1].strip()
         user = await self.auth.owner(key) if key else None
+        if user is None and not key and getattr(websocket.state, "user", None) is not None:
+            return  # the key came with the upgrade request
         if user is None or not user.activated:
             raise Refused(refusal(user))
         websocket.state.user = user
         # where the label feed stands: a subscription can start exactly there (feed.py)
         websocket.state.ack_payload = {"labelFeedCursor": await in_thread(feed_cursor, self.store)}
+
+    async def _ws_identify(self, websocket: WebSocket) -> bool:
+        """Whether the upgrade request carries an activated user's key (its user is kept:
+        ``connection_init`` need not send the key again)."""
+        user = await self.auth.owner(api_key_of(websocket))
+        if user is None or not user.activated:
+            return False
+        websocket.state.user = user
+        return True
 
     def _ws_context(self, connection: HTTPConnection, _data: Any) -> Context:
         return self.context(connection, connection.state.user)

@@ -308,7 +308,9 @@ RULES: dict[str, Rule] = {
         check=_remove_member,
     ),
     "Mutation.updatePropertiesInProjectUser": Rule(
-        _READ, (_project("where.project.id", required=True),), why="starring: your own membership"
+        _READ,
+        (_project("where.project.id", required=True), Find("ProjectUser", "where.id")),
+        why="starring: your own membership",
     ),
     "Query.projectVersions": Rule("TEAM_MANAGER", (_project("where.projectId", required=True),)),
     "Query.countProjectVersions": Rule(

@@ -165,7 +165,13 @@ def tile_asset(
     work = store.db.files_dir / f".{prefix.replace('/', '-')}.part"
     work.mkdir(parents=True)
     try:
-        pyramid = make_pyramid(candidate.source, work, settings.tile_size)
+        try:
+            pyramid = make_pyramid(candidate.source, work, settings.tile_size)
+        except _pyvips().Error as exc:  # not an image libvips can read: the user's file
+            raise ServerError(
+                f"contentArray[{candidate.index}]: the image cannot be tiled: libvips cannot "
+                f"read it ({str(exc).strip().splitlines()[0][:200]})."
+            ) from None
         files = [
             (
                 f"{prefix}/{z}/{x}/{y}.png",
@@ -189,7 +195,8 @@ def tile_asset(
         }
         document.write_text(json.dumps([layer]), encoding="utf-8")
         files.append((f"{prefix}/tiles.json", "application/json", document))
-        store.files.commit_many(files)
+        source = store.files.get(candidate.key)  # the tiles are its organization's
+        store.files.commit_many(files, source.organization_id if source else None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return f"{prefix}/tiles.json"

@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
+import respx
 from support import download, new_project
 
 import aiokili
-from aiokili.errors import APIError, BulkOperationError, KiliInputError
+from aiokili._core import constants as C
+from aiokili.errors import APIError, APITimeoutError, BulkOperationError, KiliInputError
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -112,8 +115,48 @@ async def test_failed_asynchronous_import_is_reported(kili: aiokili.AsyncKili) -
         await kili.append_many_to_dataset(
             second, content_array=["https://videos.example/b.mp4"], id_array=["shared-id-1"]
         )
-    assert "FAILURE" in str(caught.value) or isinstance(caught.value.__cause__, APIError)
+    [failure] = caught.value.failures
+    assert isinstance(failure.error, APIError)
+    assert "asset id(s) already exist: shared-id-1" in str(failure.error)  # the server's why
     assert await kili.count_assets(second) == 0
+
+
+async def test_a_later_import_path_failing_keeps_the_outcome_of_the_earlier_ones(
+    kili: aiokili.AsyncKili, tmp_path: Path
+) -> None:
+    first, second = await new_project(kili), await new_project(kili)
+    taken = f"taken-{first}"  # asset ids are unique across the (shared) server
+    await kili.append_many_to_dataset(first, content_array=["https://a/x.jpg"], id_array=[taken])
+    [tif] = _files(tmp_path, ["big.tif"])  # the asynchronous path, after the URLs' one
+    with pytest.raises(BulkOperationError) as caught:  # its id is taken in another project
+        await kili.append_many_to_dataset(
+            second, content_array=["https://a/1.jpg", "https://a/2.jpg", tif],
+            external_id_array=["one", "two", "tif"], id_array=[f"{taken}-1", f"{taken}-2", taken],
+        )  # fmt: skip
+    error = caught.value
+    assert [(f.index, f.key) for f in error.failures] == [(2, "tif")]
+    assert [asset_id for _, asset_id in error.succeeded] == [f"{taken}-1", f"{taken}-2"]
+    assert "1 item(s) failed, 2 succeeded" in str(error)  # before: "1 failed, 0 succeeded"
+    assert await kili.count_assets(second) == 2
+
+
+async def test_waiting_for_an_asynchronous_import_has_a_deadline(
+    kili: aiokili.AsyncKili, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project_id = await new_project(kili)
+    [tif] = _files(tmp_path, ["big.tif"])
+    monkeypatch.setattr(C, "ASYNC_IMPORT_DEADLINE", 0.2)
+    pending = {"data": {"data": [{"id": "n", "status": "PENDING", "message": None}]}}
+    with respx.mock(assert_all_called=True) as router:  # a notification that stays PENDING
+        router.post(kili.api_endpoint, content__contains=b"NotificationStatus").respond(
+            200, json=pending
+        )
+        router.route().pass_through()
+        with anyio.fail_after(60), pytest.raises(BulkOperationError) as caught:  # before: forever
+            await kili.append_many_to_dataset(project_id, content_array=[tif])
+    [failure] = caught.value.failures
+    assert isinstance(failure.error, APITimeoutError)
+    assert "still PENDING after 0.2 s" in str(failure.error)
 
 
 @pytest.mark.parametrize(

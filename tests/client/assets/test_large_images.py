@@ -153,5 +153,5 @@ async def test_an_image_libvips_cannot_read_fails_the_import(
     project_id = await image_project(kili)
     with pytest.raises(BulkOperationError) as caught:
         await kili.append_many_to_dataset(project_id, content_array=[broken])
-    assert "notification status FAILURE" in str(caught.value)
+    assert "the image cannot be tiled: libvips cannot read it" in str(caught.value)
     assert await kili.count_assets(project_id) == 0

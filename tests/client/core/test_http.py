@@ -377,6 +377,7 @@ KEY_SCOPE = {
     "the API's files": ("http://{host}:{port}/api/label/v2/files?path=a", True),
     "the API's root": ("http://{host}:{port}/api/label/v2", True),
     "a path the API's only begins": ("http://{host}:{port}/api/label/v2x/files", False),
+    "another path of the API's host": ("http://{host}:{port}/media/a.jpg", False),
     "another scheme": ("https://{host}:{port}/api/label/v2/files", False),
     "another port": ("http://{host}:{other_port}/api/label/v2/files", False),
     "a host under another domain": ("http://{host}.evil.com:{port}/api/label/v2/files", False),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+import httpx
 import pytest
 from plugin_support import contents, of_label, run_over, wait_logs, write_files
 from support import answer, import_images, new_project
@@ -29,6 +30,7 @@ from support import answer, import_images, new_project
 import aiokili
 from aiokili.plugins import Plugin, PluginLog
 from aiokili.server import LocalServer
+from aiokili.server.plugin_runtime import service
 
 pytestmark = pytest.mark.anyio
 
@@ -568,6 +570,27 @@ async def test_a_webhook_answering_503_once_is_delivered_after_a_retry(
     )  # fmt: skip
     first, second = receiver.on("/flaky")  # the same event, sent twice
     assert first[1] == second[1] and first[1]["logPayload"]["runId"] == entry.run_id
+
+
+async def test_webhook_deliveries_share_one_http_client(
+    kili: aiokili.AsyncKili, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[object] = []
+
+    class Counted(httpx.AsyncClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(service.httpx, "AsyncClient", Counted)  # the server runs in-process
+    await kili.create_webhook(f"{receiver.base}/shared", "shared", handler_types=["onSubmit"])
+    project_id, asset_ids = await project_with_assets(kili, 3)
+    await kili.activate_plugin_on_project("shared", project_id)
+    for asset_id in asset_ids:
+        await submit(kili, asset_id, "A")
+    await wait_logs(kili, project_id, "shared", lambda entries: len(entries) >= 3)
+    assert len(receiver.on("/shared")) == 3
+    assert made == []  # before: a new client (and connection pool) per delivery
 
 
 async def test_a_webhook_answering_400_is_not_retried_and_logged_as_an_error(

@@ -14,6 +14,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
 from .. import tiling
+from ..background import background_of
 from ..context import context, selected
 from ..errors import ServerError, logger
 from ..store.assets import LATEST_TYPES, AssetRow
@@ -84,13 +85,14 @@ async def resolve_filter_existing(
 def resolve_signed_urls(_: Any, info: Info, filePaths: list[str] | None = None) -> list[str]:
     ctx = context(info)
     check_list(filePaths or [], "filePaths")
-    return [ctx.signer.upload_url(ctx.base_url, path) for path in filePaths or []]
+    owner = ctx.user.organization_id
+    return [ctx.signer.upload_url(ctx.base_url, path, owner) for path in filePaths or []]
 
 
 @asset_type.field("content")
 def resolve_content(asset: AssetRow, info: Info) -> str | None:
     ctx = context(info)
-    return ctx.signer.download_url(ctx.base_url, asset.content)
+    return ctx.signer.download_url(ctx.base_url, asset.content, *_owners(ctx))
 
 
 @asset_type.field("jsonContent")
@@ -98,7 +100,17 @@ def resolve_json_content(asset: AssetRow, info: Info) -> str | None:
     ctx = context(info)
     if not (asset.json_content or "").startswith("http"):  # inline JSON (e.g. layers)
         return asset.json_content
-    return ctx.signer.download_url(ctx.base_url, asset.json_content)
+    return ctx.signer.download_url(ctx.base_url, asset.json_content, *_owners(ctx))
+
+
+def _owners(ctx: Any) -> tuple[str, Callable[[str], str | None]]:
+    """The caller's organization, and how to read an upload's (``Signer.download_url``)."""
+
+    def owner_of(key: str) -> str | None:
+        found = ctx.store.files.get(key)
+        return None if found is None else found.organization_id
+
+    return ctx.user.organization_id, owner_of
 
 
 _LABEL_FIELDS = {"labels", "latestLabel", "latestLabels"}
@@ -197,9 +209,6 @@ async def resolve_append_many_assets(
     return await ctx.store.db.run_write(ctx.store.assets.append, project_id, assets)
 
 
-_IMPORTS: set[asyncio.Task[str]] = set()  # asynchronous imports in progress
-
-
 def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
     """``multiLayerContentArray`` (lists of ``{url, name, ...}``) as each asset's content
     (its first layer's URL) and jsonContent (the layer list as JSON)."""
@@ -224,9 +233,9 @@ def _layers_content(data: Mapping[str, Any]) -> dict[str, Any]:
 async def resolve_append_many_assets_async(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> dict[str, Any]:
-    """Check the input now, import in the background; the notification says when it is done
-    (``PENDING``, then ``SUCCESS`` or ``FAILURE``). Large images are tiled first
-    (``server/tiling.py``)."""
+    """Check the input now, import in the background (the lifespan's task group); the
+    notification says when it is done (``PENDING``, then ``SUCCESS``, or ``FAILURE`` with
+    the reason in its ``message``). Large images are tiled first (``server/tiling.py``)."""
     ctx = context(info)
     project_id = required_id(where)
     assets = _new_assets(_layers_content(data))
@@ -235,7 +244,8 @@ async def resolve_append_many_assets_async(
     repo, db = ctx.store.assets, ctx.store.db
     notification = await db.run_write(repo.add_notification, "PENDING")
 
-    async def run() -> str:
+    async def run() -> dict[str, Any]:
+        done: dict[str, Any] = {"status": "SUCCESS", "message": None}
         try:
             imported = list(assets)
             for found in large:  # the tiles exist before the assets do
@@ -246,19 +256,18 @@ async def resolve_append_many_assets_async(
                 url = ctx.signer.url(ctx.base_url, document, "GET")
                 imported[found.index] = replace(asset, json_content=url)
             await db.run_write(repo.append, project_id, imported)
-            status = "SUCCESS"
-        except Exception:  # the notification reports it; nobody awaits this task
+        except ServerError as exc:  # refused input: the client is told why
+            done = {"status": "FAILURE", "message": str(exc)}
+        except Exception:
+            done = {"status": "FAILURE", "message": "Internal error: see the server's log."}
             logger.exception("asynchronous import %s failed", notification["id"])
-            status = "FAILURE"
-        await db.run_write(repo.set_notification, notification["id"], status)
-        return status
+        await db.run_write(repo.set_notification, notification["id"], *done.values())
+        return {**notification, **done}
 
-    try:
-        task = asyncio.get_running_loop().create_task(run())
-    except RuntimeError:  # not on asyncio (e.g. the app served under trio): import now
-        return {**notification, "status": await run()}
-    _IMPORTS.add(task)
-    task.add_done_callback(_IMPORTS.discard)
+    work = background_of(ctx.store)
+    if work is None:  # no lifespan runs (an app served without one): import now
+        return await run()
+    work.start(f"asynchronous import {notification['id']}", run)
     return notification
 
 

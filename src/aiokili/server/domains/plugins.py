@@ -96,7 +96,7 @@ def _archive_url(info: Info, name: str) -> tuple[str, str]:
     """A PUT URL for the plugin's zip and its object key (new for every upload)."""
     ctx = context(info)
     key = f"uploads/{secrets.token_hex(8)}/plugins/{name}/archive.zip"
-    return ctx.signer.url(ctx.base_url, key), key
+    return ctx.signer.url(ctx.base_url, key, owner=ctx.user.organization_id), key
 
 
 @mutation.field("createPlugin")

@@ -37,7 +37,6 @@ label it got, minus a margin), dropping the labels it already has (same ``id`` a
 from __future__ import annotations
 
 import sqlite3
-import sys
 import weakref
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
@@ -49,7 +48,7 @@ from ariadne import SubscriptionType
 from graphql import GraphQLResolveInfo
 
 from ..context import context
-from ..errors import ServerError
+from ..errors import ServerError, logger
 from ..store import access
 from ..store.db import in_thread
 from ..store.labels import COLUMNS, FROM, LabelRow
@@ -139,8 +138,8 @@ class LabelFeed:
         while True:
             try:
                 await self.tick()
-            except Exception as exc:  # never let one bad row stop the feed
-                print(f"aiokili label feed: {exc!r}", file=sys.stderr)
+            except Exception:  # never let one bad row stop the feed
+                logger.exception("label feed: a poll failed")
             if self._subscribers:
                 await anyio.sleep(self.poll_s)
             else:

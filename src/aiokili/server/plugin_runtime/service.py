@@ -24,19 +24,19 @@ read ``BATCH`` at a time and not at all while ``BACKLOG`` deliveries wait: a bur
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import json
 import shutil
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
+from anyio.abc import TaskGroup
 
 from ..._core.http import RetryPolicy
 from ...errors import APIError
+from ..errors import logger
 from ..live import events
 from ..settings import PluginLimits
 from ..store.db import in_thread, new_id, now
@@ -122,7 +122,9 @@ class PluginService:
         self._label_cursor: int | None = None
         self._event_cursor: int | None = None
         self._runs = anyio.Semaphore(limits.concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._group: TaskGroup | None = None  # builds and deliveries, inside the lifespan's
+        self._pending = 0  # of them, started and not finished
+        self._http: httpx.AsyncClient | None = None  # every webhook delivery's connections
         self._building: set[str] = set()
         self.zygote = Zygote() if limits.warm_start else None
         self._keys: dict[str, str] = {}  # organization id -> the key its plugins run with
@@ -130,25 +132,28 @@ class PluginService:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Poll for builds and events until cancelled (the lifespan's task)."""
-        self._spawn(self.builder.prepare())  # the shared packages, before the first build
+        """Poll for builds and events until cancelled (the lifespan's task); builds and
+        deliveries run in a task group of its own, inside the lifespan's: cancelled with it,
+        never detached."""
+        webhooks = httpx.AsyncClient(timeout=self.limits.webhook_timeout_s)
         try:
-            while True:
-                try:
-                    await self.tick()
-                except Exception as exc:  # never let one bad row stop the service
-                    print(f"aiokili plugin service: {exc!r}", file=sys.stderr)
-                await anyio.sleep(self.limits.poll_s)
+            async with webhooks as self._http, anyio.create_task_group() as self._group:
+                self._spawn(self.builder.prepare())  # the shared packages, before any build
+                while True:
+                    try:
+                        await self.tick()
+                    except Exception:  # never let one bad row stop the service
+                        logger.exception("plugin service: a poll failed")
+                    await anyio.sleep(self.limits.poll_s)
         finally:
-            for task in list(self._tasks):
-                task.cancel()
+            self._group = self._http = None
             if self.zygote is not None:
                 self.zygote.stop()
 
     async def tick(self) -> None:
         for plugin in await in_thread(self.store.plugins.with_status, DEPLOYING):
             self._spawn(self.build(plugin))  # once per upload: see _building
-        if len(self._tasks) >= BACKLOG:
+        if self._pending >= BACKLOG:
             return  # runs are behind: read more events once they catch up
         found, consumed = await in_thread(self._read_events)
         if found:
@@ -161,9 +166,19 @@ class PluginService:
             events.prune(c, seq)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Run ``coro`` in the service's task group; its failure is logged, goes no further."""
+
+        async def run() -> None:
+            try:
+                await coro
+            except Exception:
+                logger.exception("plugin service: %s failed", getattr(coro, "__name__", coro))
+            finally:
+                self._pending -= 1
+
+        assert self._group is not None, "the service is not running"
+        self._pending += 1
+        self._group.start_soon(run)
 
     # -- builds -----------------------------------------------------------------------------
 
@@ -358,21 +373,22 @@ class PluginService:
         headers = {"Authorization": plugin.webhook_header} if plugin.webhook_header else {}
         url = plugin.webhook_url or ""
         policy = RetryPolicy(self.limits.webhook_retries, self.limits.webhook_timeout_s)
-        async with httpx.AsyncClient(timeout=self.limits.webhook_timeout_s) as http:
-            try:
-                # deliveries are at least once: a 5xx or a lost answer is sent again
-                response = await policy.send(
-                    lambda: http.post(url, json=body, headers=headers),
-                    idempotent=True,
-                    what=f"webhook {url}",
-                )
-            except APIError as exc:
-                outcome = ("ERROR", f"Webhook {name} to {url} failed: {exc}")
-            else:
-                code = response.status_code
-                outcome = (
-                    ("INFO", f"Webhook {name} delivered to {url} (HTTP {code}).")
-                    if code < 400
-                    else ("ERROR", f"Webhook {name} to {url} answered HTTP {code}.")
-                )
+        http = self._http  # one client (and its connections) for every delivery
+        assert http is not None, "the service is not running"
+        try:
+            # deliveries are at least once: a 5xx or a lost answer is sent again
+            response = await policy.send(
+                lambda: http.post(url, json=body, headers=headers),
+                idempotent=True,
+                what=f"webhook {url}",
+            )
+        except APIError as exc:
+            outcome = ("ERROR", f"Webhook {name} to {url} failed: {exc}")
+        else:
+            code = response.status_code
+            outcome = (
+                ("INFO", f"Webhook {name} delivered to {url} (HTTP {code}).")
+                if code < 400
+                else ("ERROR", f"Webhook {name} to {url} answered HTTP {code}.")
+            )
         await sink([(*outcome, now())])

@@ -118,14 +118,16 @@ def _queue(c: sqlite3.Connection, where: Mapping[str, Any]) -> bool:
 
 def add_workflow_columns(db: Database) -> None:
     """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files), and
-    ``notifications`` the organization whose import each reports."""
+    ``notifications`` the organization whose import each reports and why one failed."""
     with db.write() as c:
         have = {r[1] for r in c.execute("PRAGMA table_info(assets)")}
         for name, kind in WORKFLOW_COLUMNS.items():
             if name not in have:
                 c.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
-        if "organization_id" not in {r[1] for r in c.execute("PRAGMA table_info(notifications)")}:
-            c.execute("ALTER TABLE notifications ADD COLUMN organization_id TEXT")
+        noted = {r[1] for r in c.execute("PRAGMA table_info(notifications)")}
+        for name in ("organization_id", "message"):
+            if name not in noted:
+                c.execute(f"ALTER TABLE notifications ADD COLUMN {name} TEXT")
 
 
 class AssetRepository:
@@ -227,7 +229,10 @@ class AssetRepository:
 
     def add_notification(self, status: str) -> dict[str, Any]:
         """A new notification (an asynchronous import's progress) with ``status``."""
-        notification = {"id": uuid.uuid4().hex, "status": status, "createdAt": now(), "url": None}
+        notification = {
+            "id": uuid.uuid4().hex, "status": status, "createdAt": now(), "url": None,
+            "message": None,
+        }  # fmt: skip
         caller = access.current()
         with self.db.write(append_only=True) as c:
             c.execute(
@@ -242,12 +247,18 @@ class AssetRepository:
             )
         return notification
 
-    def set_notification(self, notification_id: str, status: str) -> None:
+    def set_notification(
+        self, notification_id: str, status: str, message: str | None = None
+    ) -> None:
+        """Set the notification's status, and why (a failure's reason) if given."""
         with self.db.write(append_only=True) as c:  # no listing pages notifications
-            c.execute("UPDATE notifications SET status = ? WHERE id = ?", (status, notification_id))
+            c.execute(
+                "UPDATE notifications SET status = ?, message = ? WHERE id = ?",
+                (status, message, notification_id),
+            )
 
     def notifications(self, notification_id: str | None) -> list[dict[str, Any]]:
-        sql, args = "SELECT id, status, created_at FROM notifications WHERE 1", []
+        sql, args = "SELECT id, status, created_at, message FROM notifications WHERE 1", []
         if notification_id is not None:
             sql, args = sql + " AND id = ?", [notification_id]
         caller = access.current()
@@ -255,6 +266,6 @@ class AssetRepository:
             sql, args = sql + " AND organization_id IS ?", [*args, caller.organization_id]
         with self.db.read() as c:
             return [
-                {"id": r[0], "status": r[1], "createdAt": r[2], "url": None}
+                {"id": r[0], "status": r[1], "createdAt": r[2], "url": None, "message": r[3]}
                 for r in c.execute(sql + " ORDER BY created_at", args)
             ]

@@ -143,7 +143,9 @@ class CopyRepository:
         key = _upload_key(stored)
         if stored is None or key is None:
             return stored
-        row = c.execute("SELECT content_type, size FROM files WHERE key = ?", (key,)).fetchone()
+        row = c.execute(
+            "SELECT content_type, size, organization_id FROM files WHERE key = ?", (key,)
+        ).fetchone()
         if row is None:  # announced but never uploaded: nothing to copy
             return stored
         rest = key.split("/", 2)[2] if key.count("/") >= 2 else key.removeprefix("uploads/")
@@ -155,7 +157,7 @@ class CopyRepository:
                 os.link(source, target)
             except OSError:  # no hard links here (another device, a file system without)
                 shutil.copyfile(source, target)
-        c.execute("INSERT INTO files VALUES (?,?,?,?)", (copy, row[0], row[1], now()))
+        c.execute("INSERT INTO files VALUES (?,?,?,?,?)", (copy, row[0], row[1], now(), row[2]))
         parts = urlsplit(stored)
         q = quote(copy, safe="")
         return f"{parts.scheme}://{parts.netloc}{parts.path}?path={q}&id={q}"

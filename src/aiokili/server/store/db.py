@@ -70,8 +70,9 @@ class Database:
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()  # the reader a thread holds, and how deeply
+        self._readers: list[sqlite3.Connection] = []  # every reader, to close them
+        self._idle: list[sqlite3.Connection] = []  # readers no thread holds
         self._readers_lock = threading.Lock()
         self._write_limiter: anyio.CapacityLimiter | None = None
         self._ordered_limiter: anyio.CapacityLimiter | None = None
@@ -90,14 +91,28 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """This thread's reader connection (autocommit: each statement sees the latest commit)."""
+        """A reader connection (autocommit: each statement sees the latest commit), held by
+        this thread until the outermost ``read`` ends (nested reads share it), then given
+        to the next reading thread: there are never more readers than threads reading at
+        once, however many worker threads come and go."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:  # nested in this thread's read
+            yield conn
+            return
+        with self._readers_lock:
+            conn = self._idle.pop() if self._idle else None
         if conn is None:
-            conn = self._local.conn = self._connect()
+            conn = self._connect()
             conn.execute("PRAGMA query_only=ON")
             with self._readers_lock:
                 self._readers.append(conn)
-        yield conn
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            with self._readers_lock:
+                self._idle.append(conn)
 
     @contextmanager
     def write(self, *, append_only: bool = False) -> Iterator[sqlite3.Connection]:
@@ -137,6 +152,7 @@ class Database:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+            self._idle.clear()
         with self._lock:
             try:  # fold the WAL into the database file, and empty it
                 self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -21,7 +21,8 @@ from .db import Database, now
 _DIGEST = re.compile("[0-9a-f]{64}")
 FILES_DDL = """
 CREATE TABLE IF NOT EXISTS files (
-  key TEXT PRIMARY KEY, content_type TEXT, size INTEGER, created_at TEXT);
+  key TEXT PRIMARY KEY, content_type TEXT, size INTEGER, created_at TEXT,
+  organization_id TEXT);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -32,6 +33,7 @@ class FileRow:
     content_type: str
     size: int
     created_at: str
+    organization_id: str | None  # whose upload (None: made before owners were kept)
 
 
 class FileRepository:
@@ -40,6 +42,9 @@ class FileRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._shard_flat_blobs()
+        with db.write(append_only=True) as c:  # files of older database files gain owners
+            if "organization_id" not in {r[1] for r in c.execute("PRAGMA table_info(files)")}:
+                c.execute("ALTER TABLE files ADD COLUMN organization_id TEXT")
 
     def _shard_flat_blobs(self) -> None:
         """Move the blobs a former version left flat in ``files_dir`` to their shard."""
@@ -68,30 +73,39 @@ class FileRepository:
     def temp(self) -> Path:
         return self.db.files_dir / f".{uuid.uuid4().hex}.part"
 
-    def commit(self, key: str, content_type: str, size: int, temp: Path) -> None:
-        """Move a fully received upload in place and record it."""
+    def commit(
+        self, key: str, content_type: str, size: int, temp: Path, organization_id: str | None
+    ) -> None:
+        """Move a fully received upload of ``organization_id`` in place and record it."""
         blob = self.blob(key)
         blob.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temp, blob)
         with self.db.write(append_only=True) as c:
             c.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (key, content_type, size, now())
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
+                (key, content_type, size, now(), organization_id),
             )
 
-    def commit_many(self, files: Sequence[tuple[str, str, Path]]) -> None:
+    def commit_many(
+        self, files: Sequence[tuple[str, str, Path]], organization_id: str | None
+    ) -> None:
         """Move finished files (``(key, content_type, path)``) in place; record them in one
-        transaction."""
+        transaction, as ``organization_id``'s."""
         rows = []
         for key, content_type, path in files:
             size = path.stat().st_size
             blob = self.blob(key)
             blob.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, blob)
-            rows.append((key, content_type, size, now()))
+            rows.append((key, content_type, size, now(), organization_id))
         with self.db.write(append_only=True) as c:
-            c.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?)", rows)
+            c.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)", rows)
 
     def get(self, key: str) -> FileRow | None:
         with self.db.read() as c:
-            row = c.execute("SELECT * FROM files WHERE key = ?", (key,)).fetchone()
+            row = c.execute(
+                "SELECT key, content_type, size, created_at, organization_id FROM files "
+                "WHERE key = ?",
+                (key,),
+            ).fetchone()
         return None if row is None else FileRow(*row)

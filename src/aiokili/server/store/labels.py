@@ -7,6 +7,7 @@ through the workflow (``steps.py``) and recomputes the marks (``marks.py``).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -154,46 +155,16 @@ class LabelRepository:
         step the labels are made at (checked).
         """
         answers = [responses.parse(lb.json_response, arg.format(i)) for i, lb in enumerate(labels)]
-        counts = [category_counts(answer) for answer in answers]
-        at = now()
         with self.db.write() as c:
-            projects = _projects(c, project_id, [lb.asset_id for lb in labels])
-            admin.refuse_locked(
-                c, [(lb.asset_id, lb.author_id) for lb in labels], labels[0].label_type
-            )
-            responses.check(c, [projects[lb.asset_id] for lb in labels], answers, arg.format)
-            if step_id is not None:
-                steps.step_type(c, step_id, sorted(set(projects.values())))
-            rows = [
-                LabelRow(
-                    id=new_id(),
-                    project_id=projects[lb.asset_id],
-                    asset_id=lb.asset_id,
-                    author_id=lb.author_id,
-                    label_type=lb.label_type,
-                    json_response=lb.json_response,
-                    model_name=lb.model_name,
-                    seconds_to_label=lb.seconds_to_label,
-                    created_at=at,
-                    updated_at=at,
-                )
-                for lb in labels
-            ]
-            if overwrite and labels[0].label_type in _DELETABLE:
-                replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
-                delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
-            c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
-            _insert_categories(c, [r.id for r in rows], counts)
-            work = [step_work.Work(r.id, r.asset_id, r.author_id, r.project_id) for r in rows]
-            step_work.record(c, work, labels[0].label_type, step_id, at, move=set_status)
-            if labels[0].label_type in label_marks.MARKED_TYPES:
-                label_marks.refresh(c, [r.asset_id for r in rows])
-        return rows
+            return _append(c, project_id, labels, answers, overwrite, set_status, step_id, arg)
 
     def create_honeypot(self, label: NewLabel) -> LabelRow:
-        """Write the REVIEW label that becomes the asset's honeypot answer; mark the asset."""
-        row = self.append(None, [label], set_status=False, arg="data.jsonResponse")[0]
+        """Write the REVIEW label that becomes the asset's honeypot answer and mark the
+        asset, in one transaction (all or nothing)."""
+        arg = "data.jsonResponse"
+        answers = [responses.parse(label.json_response, arg)]
         with self.db.write() as c:
+            row = _append(c, None, [label], answers, False, False, None, arg)[0]
             c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
             label_marks.refresh(c, [row.asset_id])
@@ -279,3 +250,48 @@ def _insert_categories(
             for (job, cat), n in found.items()
         ],
     )
+
+
+def _append(
+    c: sqlite3.Connection,
+    project_id: str | None,
+    labels: Sequence[NewLabel],
+    answers: Sequence[Any],
+    overwrite: bool,
+    set_status: bool,
+    step_id: str | None,
+    arg: str,
+) -> list[LabelRow]:
+    """``LabelRepository.append`` within the transaction ``c``."""
+    counts = [category_counts(answer) for answer in answers]
+    at = now()
+    projects = _projects(c, project_id, [lb.asset_id for lb in labels])
+    admin.refuse_locked(c, [(lb.asset_id, lb.author_id) for lb in labels], labels[0].label_type)
+    responses.check(c, [projects[lb.asset_id] for lb in labels], answers, arg.format)
+    if step_id is not None:
+        steps.step_type(c, step_id, sorted(set(projects.values())))
+    rows = [
+        LabelRow(
+            id=new_id(),
+            project_id=projects[lb.asset_id],
+            asset_id=lb.asset_id,
+            author_id=lb.author_id,
+            label_type=lb.label_type,
+            json_response=lb.json_response,
+            model_name=lb.model_name,
+            seconds_to_label=lb.seconds_to_label,
+            created_at=at,
+            updated_at=at,
+        )
+        for lb in labels
+    ]
+    if overwrite and labels[0].label_type in _DELETABLE:
+        replaced = [(r.asset_id, r.label_type, r.model_name) for r in rows]
+        delete_labels(c, "asset_id = ? AND label_type = ? AND model_name IS ?", replaced)
+    c.executemany(insert_sql("labels", _INSERTED), [vars(r) for r in rows])
+    _insert_categories(c, [r.id for r in rows], counts)
+    work = [step_work.Work(r.id, r.asset_id, r.author_id, r.project_id) for r in rows]
+    step_work.record(c, work, labels[0].label_type, step_id, at, move=set_status)
+    if labels[0].label_type in label_marks.MARKED_TYPES:
+        label_marks.refresh(c, [r.asset_id for r in rows])
+    return rows
