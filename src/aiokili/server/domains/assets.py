@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import json_input
 from ..context import context, selected
 from ..errors import ServerError
 from ..store.assets import LATEST_TYPES, AssetRow
@@ -163,10 +164,7 @@ def _new_assets(data: Mapping[str, Any]) -> list[AssetRow]:
     if len(set(ids)) != n:
         raise ServerError("idArray has duplicates: each asset needs its own id.")
     for i, text in enumerate(metadata):
-        try:
-            json.loads(text)
-        except (TypeError, ValueError):
-            raise ServerError(f"jsonMetadataArray[{i}] is not valid JSON: {text[:80]!r}.") from None
+        json_input.loads(text, f"jsonMetadataArray[{i}]")
     at = now()
     return [
         AssetRow(

@@ -9,6 +9,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from .. import json_input
 from ..context import context
 from ..errors import ServerError
 from ..store.db import in_thread
@@ -65,6 +66,7 @@ async def resolve_project_author(project: ProjectRow, info: Info) -> UserRow | N
 async def resolve_create_project(_: Any, info: Info, data: dict[str, Any]) -> ProjectRow:
     if not (data.get("title") or "").strip():
         raise ServerError("title is required and cannot be empty.")
+    _check_interface(data)
     ctx = context(info)
     return await ctx.store.db.run_write(ctx.store.projects.create, data, ctx.user.id)
 
@@ -73,8 +75,20 @@ async def resolve_create_project(_: Any, info: Info, data: dict[str, Any]) -> Pr
 async def resolve_update_project(
     _: Any, info: Info, data: dict[str, Any], where: dict[str, Any]
 ) -> ProjectRow:
+    _check_interface(data)
     ctx = context(info)
     return await ctx.store.db.run_write(ctx.store.projects.update, required_id(where), data)
+
+
+def _check_interface(data: dict[str, Any]) -> None:
+    """``data.jsonInterface``, when given, is the JSON text of an object."""
+    if data.get("jsonInterface"):
+        interface = json_input.loads(data["jsonInterface"], "data.jsonInterface")
+        if not isinstance(interface, dict):
+            raise ServerError(
+                "data.jsonInterface must be the JSON text of an object like "
+                f'{{"jobs": {{...}}}}, got {type(interface).__name__}.'
+            )
 
 
 @mutation.field("copyProject")

@@ -7,11 +7,11 @@ through the workflow (``steps.py``) and recomputes the marks (``marks.py``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import json_input
 from ..errors import ServerError
 from . import access, steps
 from . import marks as label_marks
@@ -276,8 +276,4 @@ def _insert_categories(
 
 
 def _json(text: str, index: int, arg: str = "") -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        name = arg or f"labelsData[{index}].jsonResponse"
-        raise ServerError(f"{name} is not valid JSON: {text[:80]!r}.") from None
+    return json_input.loads(text, arg or f"labelsData[{index}].jsonResponse")
