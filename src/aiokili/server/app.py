@@ -52,7 +52,7 @@ def create_app(
     graphql = GraphQLEndpoint(schema, store, signer, auth, settings)
     routes = _Routes(settings, FilesEndpoint(store, signer, auth, settings))
     return Starlette(
-        lifespan=_lifespan(store, public_url, api_key, settings.plugins),
+        lifespan=_lifespan(store, public_url, api_key, settings.plugins, graphql.lane.close),
         routes=[
             Route(f"{PREFIX}/graphql", graphql.app),
             WebSocketRoute(f"{PREFIX}/graphql", graphql.app),
@@ -110,9 +110,10 @@ async def _health(request: Request) -> Response:
 
 
 def _lifespan(
-    store: Store, public_url: str, api_key: str, limits: PluginLimits
+    store: Store, public_url: str, api_key: str, limits: PluginLimits, close: Callable[[], None]
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: the plugin service and the label feed run while it is up."""
+    """The app's lifespan: the plugin service and the label feed run while it is up;
+    ``close`` (the heavy lane's) runs at its end."""
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -121,7 +122,10 @@ def _lifespan(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(service.run)
             tasks.start_soon(feed.run)
-            yield
-            tasks.cancel_scope.cancel()
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                close()
 
     return lifespan
