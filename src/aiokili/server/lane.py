@@ -5,8 +5,8 @@ held the server's loop for seconds, and with it ``/healthz`` and every small req
 whose estimated cost reaches ``QueryLimits.heavy_cost`` run here instead (their resolvers,
 the completion of their result and its JSON encoding), at most ``concurrency`` at a time,
 the others waiting their turn; the server's loop keeps answering meanwhile: while heavy
-work runs, the threads hand the GIL over every millisecond (``sys.setswitchinterval``,
-5 ms otherwise), so a small request waits about that long for each step it takes.
+work runs, the threads hand the GIL over every 0.5 ms (``sys.setswitchinterval``, 5 ms
+otherwise), so a small request waits about that long for each step it takes.
 
 Two things would still hold the GIL for long: one C call encoding a whole large result
 (:func:`encode_json` encodes it piece by piece), and the cyclic garbage collector, whose full
@@ -120,7 +120,7 @@ class _Text(str):
 class _HeavyWork:
     """While heavy work runs: no full garbage collection (the oldest generation's threshold
     is raised; the young generations are still collected, a few thousand objects each), and
-    a GIL handed over every millisecond. Both are restored when the last heavy work ends."""
+    a GIL handed over every 0.5 ms. Both are restored when the last heavy work ends."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -135,7 +135,7 @@ class _HeavyWork:
                 self._thresholds = gc.get_threshold()
                 gc.set_threshold(*self._thresholds[:2], 1_000_000_000)
                 self._interval = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._interval, 0.001))
+                sys.setswitchinterval(min(self._interval, 0.0005))
 
     def __exit__(self, *_: object) -> None:
         with self._lock:
