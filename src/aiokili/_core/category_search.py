@@ -2,6 +2,7 @@
 
 ``(JOB_CLASSIF.A.count > 0 OR JOB_NER.B.count > 0) AND JOB_BBOX.C.count > 10`` — AND binds
 tighter than OR, parentheses group, OP is one of ``== >= <= > <`` and N a whole number.
+A search has at most :data:`MAX_TERMS` terms and :data:`MAX_NESTING` levels of parentheses.
 The client checks a search with :func:`check_category_search` before sending it; the local
 server parses it with :func:`parse` and evaluates the tree.
 """
@@ -15,6 +16,8 @@ from typing import Literal
 from ..errors import KiliInputError
 
 Op = Literal["==", ">=", "<=", ">", "<"]
+MAX_TERMS = 200
+MAX_NESTING = 32
 HINT = (
     "write JOB.CATEGORY.count OP N (OP one of == >= <= > <, N a whole number), joined by "
     "AND / OR with parentheses, e.g. (JOB.A.count > 0 OR JOB.B.count == 1) AND JOB.C.count < 3"
@@ -51,7 +54,8 @@ class CategorySearchError(ValueError):
 
     def __init__(self, query: str, position: int, problem: str) -> None:
         self.query, self.position, self.problem = query, position, problem
-        super().__init__(f"{problem} at position {position} of {query!r}; {HINT}")
+        shown = query if len(query) <= 120 else query[:120] + "..."
+        super().__init__(f"{problem} at position {position} of {shown!r}; {HINT}")
 
 
 _PARTIAL = (  # what a bad term got right so far, and what it needs next
@@ -93,6 +97,22 @@ def _tokens(query: str) -> list[_Token]:
     return tokens
 
 
+def _check_size(query: str, tokens: list[_Token]) -> None:
+    """At most :data:`MAX_TERMS` terms and :data:`MAX_NESTING` levels of parentheses."""
+    terms = depth = 0
+    for token in tokens:
+        terms += token.count is not None
+        depth += {"(": 1, ")": -1}.get(token.kind, 0)
+        if terms > MAX_TERMS:
+            raise CategorySearchError(
+                query, token.start + 1, f"too many terms (at most {MAX_TERMS}): split the search"
+            )
+        if depth > MAX_NESTING:
+            raise CategorySearchError(
+                query, token.start + 1, f"parentheses nest deeper than {MAX_NESTING} levels"
+            )
+
+
 def parse(query: str) -> Node:
     """The tree of ``query``; :class:`CategorySearchError` (with the position) if invalid."""
     tokens = _tokens(query)
@@ -127,6 +147,7 @@ def parse(query: str) -> Node:
 
     if not tokens:
         raise CategorySearchError(query, 1, "the search is empty")
+    _check_size(query, tokens)
     tree = combined("OR")
     if index != len(tokens):
         token = tokens[index]

@@ -64,7 +64,7 @@ def create_app(
     routes = _Routes(settings, FilesEndpoint(store, signer, auth, settings))
     faults = faults or Faults()
     app = Starlette(
-        lifespan=_lifespan(store, public_url, api_key, settings.plugins),
+        lifespan=_lifespan(store, public_url, api_key, settings.plugins, graphql.lane.close),
         middleware=[
             Middleware(RequestIds),
             Middleware(FaultInjector, path=f"{PREFIX}/graphql", faults=faults),
@@ -128,10 +128,11 @@ async def _health(request: Request) -> Response:
 
 
 def _lifespan(
-    store: Store, public_url: str, api_key: str, limits: PluginLimits
+    store: Store, public_url: str, api_key: str, limits: PluginLimits, close: Callable[[], None]
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     """The app's lifespan: the plugin service, the label feed and the work requests start
-    in the background (``background.py``) run while it is up."""
+    in the background (``background.py``) run while it is up; ``close`` (the heavy lane's)
+    runs at its end."""
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -146,5 +147,6 @@ def _lifespan(
             finally:
                 background.detach(store)
                 tasks.cancel_scope.cancel()
+                close()
 
     return lifespan

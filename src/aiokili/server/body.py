@@ -79,10 +79,14 @@ async def read_body(request: Request, cap: int) -> bytes:
     return bytes(out)
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (write a number or null)")
+
+
 def decode_operation(body: bytes) -> dict[str, Any]:
     """``{"query": ..., "variables": ..., "operationName": ...}`` from a JSON body."""
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_not_json)
     except RecursionError:
         raise _bad("Request body is JSON nested too deeply.") from None
     except ValueError as exc:  # includes UnicodeDecodeError

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from graphql import DirectiveLocation, GraphQLDirective, GraphQLEnumType, GraphQLSchema
+from graphql import (
+    DirectiveLocation,
+    GraphQLDirective,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLFloat,
+    GraphQLSchema,
+    ValueNode,
+)
 
 
 def apply_graphql_core_compat(schema: GraphQLSchema) -> None:
@@ -16,7 +25,14 @@ def apply_graphql_core_compat(schema: GraphQLSchema) -> None:
     * graphql-core 3.2.14 advertises ``DIRECTIVE_DEFINITION`` among the locations of the
       built-in ``@deprecated``; clients on older graphql-core (the official SDK pins
       3.2.6) crash building the introspected schema (``KeyError: 'DIRECTIVE_DEFINITION'``).
+    * graphql-core's ``Float`` refuses infinite values from variables but reads a literal
+      such as ``1e400`` as ``inf``, which it then cannot answer (a stored
+      ``secondsToLabel`` failed every later read): such literals are refused too (the
+      built-in ``Float`` is shared by every schema of the process).
     """
+    if GraphQLFloat.parse_literal is not _finite_float_literal:
+        _builtin_float_literal.append(GraphQLFloat.parse_literal)
+        GraphQLFloat.parse_literal = _finite_float_literal  # type: ignore[method-assign]
     for named in schema.type_map.values():
         if isinstance(named, GraphQLEnumType):
             original = named.parse_value
@@ -26,6 +42,16 @@ def apply_graphql_core_compat(schema: GraphQLSchema) -> None:
 
             named.parse_value = parse_value  # type: ignore[method-assign,assignment]
     schema.directives = tuple(_without_directive_definition(d) for d in schema.directives)
+
+
+_builtin_float_literal: list[Any] = []
+
+
+def _finite_float_literal(node: ValueNode, variables: Any = None) -> float:
+    value: float = _builtin_float_literal[0](node, variables)
+    if not math.isfinite(value):
+        raise GraphQLError(f"Float cannot represent non-finite value: {value}")
+    return value
 
 
 def _without_directive_definition(directive: GraphQLDirective) -> GraphQLDirective:

@@ -63,8 +63,8 @@ class DataLoader(aiodataloader.DataLoader[K, "V | None"]):
         future = super().load(key)
         return future if future.done() else asyncio.shield(future)
 
-    def prime_many(self, values: Mapping[K, V]) -> None:
-        """Seed the cache with rows read alongside a page."""
+    def prime_many(self, values: Mapping[K, V | None]) -> None:
+        """Seed the cache with rows read alongside a page (None: known to be absent)."""
         for key, value in values.items():
             self.prime(key, value)
 
@@ -84,6 +84,14 @@ class Context:
     base_url: str  # e.g. http://127.0.0.1:4000 (no trailing slash)
     operation: str = "-"  # for the request log line
     settings: Settings = field(default_factory=Settings)
+
+    def forget_rows(self) -> None:
+        """Drop the rows the loaders keep (the request is answered): their futures and the
+        loaders refer to each other, a cycle only a full garbage collection would free."""
+        for name in ("users", "projects", "assets", "members_of_project", "labels_of_asset"):
+            loader = self.__dict__.pop(name, None)
+            if loader is not None:
+                loader.cached.clear()
 
     @cached_property
     def users(self) -> DataLoader[str, UserRow]:

@@ -18,6 +18,7 @@ from .auth import Authenticator, api_key_of, refusal, unauthorized
 from .body import BodyError, decode_operation, read_body
 from .context import Context
 from .errors import ErrorLog, format_error, logger
+from .lane import HeavyLane, encode_json
 from .limits import DocumentCache
 from .live.feed import feed_cursor
 from .live.websocket import DualProtocolHandler, Refused
@@ -57,10 +58,22 @@ class _Handler(GraphQLHTTPHandler):
                 return Response(status_code=400)
             else:
                 ctx = endpoint.context(request, user)
-                success, result = await self.execute_graphql_query(request, data, context_value=ctx)
-                ok = success or result.get("data") is not None
-                response = JSONResponse(result, status_code=200 if ok else 400)
-                operation, errors = ctx.operation, len(result.get("errors") or ())
+                if endpoint.documents.heavy(data):
+                    status, body, errors = await endpoint.lane.run(
+                        lambda: self._encoded(request, data, ctx)
+                    )
+                    response = Response(body, status_code=status, media_type="application/json")
+                else:
+                    try:
+                        success, result = await self.execute_graphql_query(
+                            request, data, context_value=ctx
+                        )
+                    finally:
+                        ctx.forget_rows()
+                    ok = success or result.get("data") is not None
+                    response = JSONResponse(result, status_code=200 if ok else 400)
+                    errors = len(result.get("errors") or ())
+                operation = ctx.operation
         logger.info(
             "graphql %s status=%d %.1fms errors=%d id=%s",
             operation,
@@ -70,6 +83,16 @@ class _Handler(GraphQLHTTPHandler):
             request.scope.get(REQUEST_ID, "-"),  # the answer's X-Request-Id
         )
         return response
+
+    async def _encoded(self, request: Request, data: Any, ctx: Context) -> tuple[int, bytes, int]:
+        """Execute and encode as ``JSONResponse`` does (in the heavy lane): the status,
+        the body and the number of errors."""
+        try:
+            success, result = await self.execute_graphql_query(request, data, context_value=ctx)
+        finally:
+            ctx.forget_rows()
+        status = 200 if success or result.get("data") is not None else 400
+        return status, encode_json(result), len(result.get("errors") or ())
 
 
 class GraphQLEndpoint:
@@ -85,6 +108,7 @@ class GraphQLEndpoint:
     ) -> None:
         self.store, self.signer, self.auth, self.settings = store, signer, auth, settings
         self.documents = DocumentCache(schema, settings.limits)
+        self.lane = HeavyLane(concurrency=2)
         self.app = GraphQL(
             schema,
             context_value=self._ws_context,

@@ -6,10 +6,14 @@ new document is parsed with a token cap, then its depth, field count (fragments
 expanded) and cost are checked; the cost multiplies each list field by its ``first``
 argument (or :attr:`QueryLimits.list_size`). Parsed and validated documents are cached
 by query text, which also saves that work on every repeated operation.
+
+Queries of estimated cost ``heavy_cost`` or more run in the heavy lane (``lane.py``), off
+the server's event loop; ``max_cost`` bounds what one of them may ask.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -45,7 +49,8 @@ class QueryLimits:
     max_tokens: int = 5_000
     max_depth: int = 20
     max_fields: int = 600
-    max_cost: int = 1_000_000
+    max_cost: int = 200_000  # e.g. 1,000 assets of 10 labels of 20 fields each
+    heavy_cost: int = 5_000  # from this cost on, a query runs in the heavy lane
     list_size: int = 10  # assumed length of a list field without ``first``
     cache_size: int = 512
 
@@ -173,9 +178,34 @@ class DocumentCache:
         self.schema, self.limits = schema, limits
         self._docs: OrderedDict[str, DocumentNode] = OrderedDict()
         self._valid: dict[int, DocumentNode] = {}  # id -> doc, for documents that validated
+        self._lock = threading.Lock()  # the heavy lane's thread uses the cache too
+
+    def heavy(self, data: Mapping[str, Any]) -> bool:
+        """Whether the request ``data`` is a query (not a mutation or subscription) of
+        estimated cost ``heavy_cost`` or more; False for a document the limits refuse."""
+        try:
+            doc = self.parse(data["query"], data.get("variables"))
+        except GraphQLError:
+            return False
+        wanted = data.get("operationName")
+        operations = [
+            d
+            for d in doc.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and (wanted is None or (d.name is not None and d.name.value == wanted))
+        ]
+        if len(operations) != 1 or operations[0].operation.value != "query":
+            return False
+        variables = data.get("variables") or {}
+        found = _Walker(self.schema, doc, variables, self.limits.list_size)
+        return found.operation(operations[0]).cost >= self.limits.heavy_cost
 
     def parse(self, text: str, variables: Mapping[str, Any] | None) -> DocumentNode:
         """The parsed document, after the limit checks (raises a coded ``GraphQLError``)."""
+        with self._lock:
+            return self._parse(text, variables)
+
+    def _parse(self, text: str, variables: Mapping[str, Any] | None) -> DocumentNode:
         limits = self.limits
         doc = self._docs.get(text)
         if doc is None:
@@ -234,11 +264,13 @@ class DocumentCache:
         max_errors: int | None = None,
         type_info: TypeInfo | None = None,
     ) -> list[GraphQLError]:
-        if id(document_ast) in self._valid:
-            return []
+        with self._lock:
+            if id(document_ast) in self._valid:
+                return []
         errors = validate(schema, document_ast, rules, max_errors=max_errors)
-        if not errors and self._docs.get(_text_of(document_ast)) is document_ast:
-            self._valid[id(document_ast)] = document_ast
+        with self._lock:
+            if not errors and self._docs.get(_text_of(document_ast)) is document_ast:
+                self._valid[id(document_ast)] = document_ast
         return errors
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from ariadne import ScalarType, make_executable_schema
 from ariadne.utils import convert_camel_case_to_snake
-from graphql import GraphQLObjectType, GraphQLSchema, ValueNode
+from graphql import GraphQLObjectType, GraphQLSchema, ValueNode, value_from_ast_untyped
 
-from . import guard, permissions
+from . import guard, json_input, permissions
 from .compat import apply_graphql_core_compat
 from .domains import (
     asset_admin,
@@ -29,6 +29,7 @@ from .domains import (
 )
 from .errors import ServerError
 from .live import feed as label_feed
+from .store.filters import parse_instant
 
 # every module binding resolvers (a later one may add fields to an earlier one's types)
 _DOMAINS = (
@@ -74,11 +75,29 @@ def _page_size_literal(node: ValueNode, _variables: Any = None) -> int:
 
 
 page_size = ScalarType("PageSize", value_parser=_page_size, literal_parser=_page_size_literal)
-json_scalar = ScalarType("JSON")
+
+
+def _json_literal(node: ValueNode, variables: Any = None) -> Any:
+    return json_input.check_value(value_from_ast_untyped(node, variables))
+
+
+json_scalar = ScalarType("JSON", value_parser=json_input.check_value, literal_parser=_json_literal)
 json_string = ScalarType(
     "JSONString", serializer=lambda v: v if isinstance(v, str) else json.dumps(v)
 )
-date_time = ScalarType("DateTime", serializer=str, value_parser=str)
+
+
+def _date_time(value: Any) -> str:
+    """An ISO 8601 date or date-time, kept as given."""
+    text = value.strip() if isinstance(value, str) else ""
+    if parse_instant(text) is None:
+        raise ValueError(
+            f"DateTime must be an ISO 8601 date-time like 2024-01-31T12:00:00.000Z, got {value!r}"
+        )
+    return text
+
+
+date_time = ScalarType("DateTime", serializer=str, value_parser=_date_time)
 
 
 def _not_implemented(kind: str, name: str) -> Callable[..., Any]:

@@ -46,3 +46,25 @@ def test_a_bad_search_names_the_position_and_the_fix(
 def test_a_search_that_is_not_text_is_a_typed_error() -> None:
     with pytest.raises(KiliInputError, match="category_search must be a str, got int"):
         check_category_search("category_search", 3)
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("(" * 1200 + "J.A.count > 0" + ")" * 1200, "nest deeper than 32 levels"),
+        (" OR ".join(["J.A.count > 0"] * 201), "too many terms (at most 200)"),
+    ],
+    ids=["1200 parentheses", "201 terms"],
+)
+def test_oversized_searches_are_refused_before_any_request(query: str, problem: str) -> None:
+    with pytest.raises(KiliInputError) as caught:
+        check_category_search("label_category_search", query)
+    message = str(caught.value)
+    assert problem in message and len(message) < 600  # the search is shortened: "(((...'"
+    assert "...'" in message
+
+
+def test_searches_at_the_limits_parse() -> None:
+    at_limits = "(" * 32 + " OR ".join(["J.A.count > 0"] * 200) + ")" * 32
+    tree = parse(at_limits)
+    assert isinstance(tree, Combined) and len(tree.parts) == 200

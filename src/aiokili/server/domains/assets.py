@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
-from .. import tiling
+from .. import json_input, tiling
 from ..background import background_of
 from ..context import context, selected
 from ..errors import ServerError, logger
@@ -25,6 +25,7 @@ from .common import constants, page, required_id
 if TYPE_CHECKING:
     from ..store.labels import LabelRow
     from ..store.projects import ProjectRow
+    from ..store.users import UserRow
 
 T = TypeVar("T")
 
@@ -48,18 +49,30 @@ async def resolve_assets(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
     ctx, wanted = context(info), selected(info)
     store = ctx.store
 
-    def read() -> tuple[list[AssetRow], dict[str, list[LabelRow]], dict[str, ProjectRow]]:
+    organization = ctx.user.organization_id
+
+    def read() -> tuple[
+        list[AssetRow], dict[str, list[LabelRow]], dict[str, ProjectRow], dict[str, UserRow | None]
+    ]:
         rows = store.assets.page(where, *page(kw))
         ids = [r.id for r in rows]
         labels = store.labels.of_assets(ids) if wanted & _LABEL_FIELDS else {}
         projects = (
             store.projects.by_ids([r.project_id for r in rows]) if "project" in wanted else {}
         )
-        return rows, labels, projects
+        # the labels' authors (a few users for many labels), as the users loader reads them
+        authors = {lb.author_id for found in labels.values() for lb in found}
+        found = store.users.by_ids(sorted(authors)) if authors else {}
+        users = {
+            k: u if (u := found.get(k)) and u.organization_id == organization else None
+            for k in authors
+        }
+        return rows, labels, projects, users
 
-    rows, labels, projects = await in_thread(read)
+    rows, labels, projects, users = await in_thread(read)
     ctx.labels_of_asset.prime_many(labels)  # the per-asset resolvers then answer synchronously
     ctx.projects.prime_many(projects)
+    ctx.users.prime_many(users)
     return rows
 
 
@@ -177,10 +190,7 @@ def _new_assets(data: Mapping[str, Any]) -> list[AssetRow]:
     if len(set(ids)) != n:
         raise ServerError("idArray has duplicates: each asset needs its own id.")
     for i, text in enumerate(metadata):
-        try:
-            json.loads(text)
-        except (TypeError, ValueError):
-            raise ServerError(f"jsonMetadataArray[{i}] is not valid JSON: {text[:80]!r}.") from None
+        json_input.loads(text, f"jsonMetadataArray[{i}]")
     at = now()
     return [
         AssetRow(

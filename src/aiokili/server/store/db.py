@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from ..errors import ServerError
@@ -74,8 +75,8 @@ class Database:
         self._readers: list[sqlite3.Connection] = []  # every reader, to close them
         self._idle: list[sqlite3.Connection] = []  # readers no thread holds
         self._readers_lock = threading.Lock()
-        self._write_limiter: anyio.CapacityLimiter | None = None
-        self._ordered_limiter: anyio.CapacityLimiter | None = None
+        # per event loop (the server's, the heavy lane's): a limiter belongs to one loop
+        self._limiters: dict[tuple[str, object], anyio.CapacityLimiter] = {}
         self.generation = 0  # bumped by writes that change existing rows (see paging.py)
 
     def _connect(self) -> sqlite3.Connection:
@@ -130,20 +131,24 @@ class Database:
 
     async def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a writing function in a worker thread, one at a time (none waits on the lock)."""
-        if self._write_limiter is None:
-            self._write_limiter = anyio.CapacityLimiter(1)
         return await anyio.to_thread.run_sync(
-            functools.partial(fn, *args, **kwargs), limiter=self._write_limiter
+            functools.partial(fn, *args, **kwargs), limiter=self._limiter("write")
         )
 
     async def run_ordered(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short reading function in a worker thread, one at a time in the order of
         the calls (the permission checks: requests reach the writer in the order they came)."""
-        if self._ordered_limiter is None:
-            self._ordered_limiter = anyio.CapacityLimiter(1)
         return await anyio.to_thread.run_sync(
-            functools.partial(fn, *args), limiter=self._ordered_limiter
+            functools.partial(fn, *args), limiter=self._limiter("ordered")
         )
+
+    def _limiter(self, kind: str) -> anyio.CapacityLimiter:
+        """The one-at-a-time limiter of ``kind`` for the running event loop."""
+        key = (kind, anyio.lowlevel.current_token())
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = anyio.CapacityLimiter(1)
+        return limiter
 
     def close(self) -> None:
         """Checkpoint the WAL and close every connection; remove the temporary files of a

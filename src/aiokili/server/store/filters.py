@@ -8,6 +8,7 @@ mistakes answer ``BAD_USER_INPUT`` naming the argument.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from ..._core.category_search import CategorySearchError, Count, Node
@@ -38,11 +39,14 @@ class Sql:
         check_list(values, arg)
         self.add(f"{column} {'NOT ' if negate else ''}IN ({marks(len(values))})", *values)
 
-    def range(self, column: str, gte: str | None, lte: str | None) -> None:
+    def range(
+        self, column: str, gte: str | None, lte: str | None, arg: str = "", name: str = ""
+    ) -> None:
+        """``column`` between two dates (``<arg>.<name>Gte`` / ``Lte`` in messages)."""
         if gte:
-            self.add(f"{column} >= ?", _day_bound(gte, upper=False))
+            self.add(f"{column} >= ?", _day_bound(gte, f"{arg}.{name}Gte", upper=False))
         if lte:
-            self.add(f"{column} <= ?", _day_bound(lte, upper=True))
+            self.add(f"{column} <= ?", _day_bound(lte, f"{arg}.{name}Lte", upper=True))
 
     def merge(self, other: Sql) -> None:
         self.parts.extend(other.parts)
@@ -69,11 +73,34 @@ def given(value: Any) -> bool:
     return value is not None
 
 
-def _day_bound(value: str, *, upper: bool) -> str:
-    """A bare ``YYYY-MM-DD`` bound covers the whole day."""
-    if len(value) == 10:
-        return value + ("T23:59:59.999Z" if upper else "T00:00:00.000Z")
-    return value
+def parse_instant(text: str) -> datetime | None:
+    """An ISO 8601 date or date-time, or None. A ``Z`` after an offset is ignored: the
+    official SDK sends ``2024-01-31T12:00:00.000+00:00Z``."""
+    if text.endswith("Z"):
+        text = text[:-1]
+        if len(text) < 6 or text[-6] not in "+-" or text[-3] != ":":
+            text += "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _day_bound(value: str, arg: str, *, upper: bool) -> str:
+    """A date bound as stored (UTC, ``YYYY-MM-DDTHH:MM:SS.mmmZ``); a bare ``YYYY-MM-DD``
+    covers the whole day."""
+    text = value.strip()
+    at = parse_instant(text)
+    if at is None:
+        raise ServerError(
+            f"{arg} must be a date like 2024-01-31 or a date-time like "
+            f"2024-01-31T12:00:00.000Z, got {value[:40]!r}."
+        )
+    if "T" not in text and " " not in text:  # a day
+        return at.date().isoformat() + ("T23:59:59.999Z" if upper else "T00:00:00.000Z")
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _unsupported(where: Where, names: Sequence[str], arg: str) -> None:
@@ -115,8 +142,8 @@ def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> 
         q.add("coalesce(json_type(p.props, '$.shouldRelaunchKpiComputation'), 'false') = ?", wanted)
     if where.get("organizationId") is not None:
         q.add("p.organization_id = ?", where["organizationId"])
-    q.range("p.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
-    q.range("p.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
+    q.range("p.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"), arg, "updatedAt")
+    q.range("p.created_at", where.get("createdAtGte"), where.get("createdAtLte"), arg, "createdAt")
     return q
 
 
@@ -246,8 +273,12 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
                 *users.args,
             )
     _steps(q, where, a, arg)
-    q.range(f"{a}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
-    q.range(f"{a}.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"))
+    q.range(
+        f"{a}.created_at", where.get("createdAtGte"), where.get("createdAtLte"), arg, "createdAt"
+    )
+    q.range(
+        f"{a}.updated_at", where.get("updatedAtGte"), where.get("updatedAtLte"), arg, "updatedAt"
+    )
     if where.get("metadata") is not None:
         q.merge(metadata_sql(f"{a}.json_metadata", where["metadata"], f"{arg}.metadata"))
     issue = {k: v for k, v in (where.get("issue") or {}).items() if v is not None}
@@ -270,7 +301,7 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
 
 def _json_value(column: str, key: str) -> tuple[str, str, list[Any]]:
     """SQL for (value, type) of top-level ``key`` of a JSON column, and its parameters."""
-    if '"' not in key and "\\" not in key:
+    if '"' not in key and "\\" not in key and "\x00" not in key:
         path = f'$."{key}"'
         return f"json_extract({column}, ?)", f"json_type({column}, ?)", [path]
     each = f"FROM json_each({column}) j WHERE j.key = ?"
@@ -383,8 +414,11 @@ def label_conditions(where: Where, lb: str, arg: str) -> Sql:
             mark_sql("label", lb, kind, where.get(f"{kind}MarkGte"), where.get(f"{kind}MarkLte"))
         )
     if where.get("createdAt"):
-        q.range(f"{lb}.created_at", where["createdAt"][:10], where["createdAt"][:10])
-    q.range(f"{lb}.created_at", where.get("createdAtGte"), where.get("createdAtLte"))
+        day = _day_bound(where["createdAt"], f"{arg}.createdAt", upper=False)[:10]
+        q.range(f"{lb}.created_at", day, day, arg, "createdAt")
+    q.range(
+        f"{lb}.created_at", where.get("createdAtGte"), where.get("createdAtLte"), arg, "createdAt"
+    )
     if where.get("search"):
         q.merge(search_sql(where["search"], lb, f"{arg}.search"))
     return q
@@ -457,6 +491,11 @@ def search_sql(query: str, lb: str, arg: str) -> Sql:
     return q
 
 
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a list (a malformed jsonResponse counts nothing), else []."""
+    return list(value) if isinstance(value, list) else []
+
+
 def category_counts(response: Any) -> dict[tuple[str, str], int]:
     """``(job, category) -> count`` of a label's jsonResponse (classic and nested jobs)."""
     counts: dict[tuple[str, str], int] = {}
@@ -465,10 +504,10 @@ def category_counts(response: Any) -> dict[tuple[str, str], int]:
     for job, value in response.items():
         if not isinstance(value, dict):
             continue
-        found = list(value.get("categories") or [])
-        for annotation in value.get("annotations") or []:
+        found = _list(value.get("categories"))
+        for annotation in _list(value.get("annotations")):
             if isinstance(annotation, dict):
-                found += annotation.get("categories") or []
+                found += _list(annotation.get("categories"))
         for category in found:
             if isinstance(category, dict) and isinstance(category.get("name"), str):
                 key = (str(job), category["name"])

@@ -7,7 +7,6 @@ once per distinct text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..._core.interface import Interface
 from ..._core.label_validation import label_problem
 from ...errors import InvalidInterfaceError
+from .. import json_input
 from ..errors import ServerError
 from .db import chunks, marks
 
@@ -37,10 +37,7 @@ def _interface(text: str) -> Interface | None:
 
 def parse(text: str, arg: str) -> Any:
     """A label's jsonResponse text as JSON; ``BAD_USER_INPUT`` naming ``arg`` if it is not."""
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        raise ServerError(f"{arg} is not valid JSON: {text[:80]!r}.") from None
+    return json_input.loads(text, arg)  # strict: no NaN, bounded depth and integers
 
 
 def check(
@@ -69,9 +66,15 @@ def check(
 
 def check_interface(text: str | None, arg: str) -> None:
     """Refuse an interface the platform would refuse (``BAD_USER_INPUT`` listing why)."""
-    if text is None:
+    if not text:
         return
+    interface = json_input.loads(text, arg)
+    if not isinstance(interface, dict):
+        raise ServerError(
+            f'{arg} must be the JSON text of an object like {{"jobs": {{...}}}}, '
+            f"got {type(interface).__name__}."
+        )
     try:
-        Interface.from_json(text)
+        Interface.from_json(interface)
     except InvalidInterfaceError as exc:
         raise ServerError(f"{arg}: {exc}") from None

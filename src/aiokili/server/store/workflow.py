@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from .. import json_input
 from ..errors import ServerError
 from ..live import events
 from . import access, steps
@@ -300,8 +301,8 @@ def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
         raise ServerError(f"{name}.externalId is empty: give a non-empty external id.")
     if "jsonMetadata" in d:
         try:
-            parsed = json.loads(d["jsonMetadata"])
-        except ValueError:
+            parsed = json_input.parse(d["jsonMetadata"])
+        except json_input.JSONInputError:
             parsed = None
         if not isinstance(parsed, dict):
             raise ServerError(
