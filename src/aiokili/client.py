@@ -66,13 +66,15 @@ class AsyncKili(
             (default 120).
         max_retries: resends of a failed request where that is safe (default 4).
         page_size: items per page of listings (default 100, at most 1000).
-        prefetch: at most this many page requests in flight ahead of a listing's loop
-            (default 16, at most 24). A listing starts with 2 and widens only while your
-            loop waits on the network; up to twice ``prefetch`` pages are held in memory.
-        concurrency: at most this many requests in flight for one bulk call (default 16).
-            A bulk call starts with 4 and adds one per answer that comes back about as
-            fast as the fastest so far, removes one per answer three times slower, and
-            the whole client backs off on HTTP 429 / 503 with Retry-After.
+        prefetch: at most this many page requests asked ahead of a listing's loop
+            (default 16, at most 24); up to twice ``prefetch`` pages are held in memory.
+        concurrency: at most this many requests of this client in flight at once
+            (default 64, at most 256). Under that cap the client finds how many the API
+            and the latency allow, for all its calls together (and its ``with_options``
+            copies): it starts with 4, adds more while added requests do not queue, and
+            takes some back when answers slow down, on timeouts and on HTTP 429 / 503 (a
+            429 also paces requests below the rate the API accepted, and a
+            ``Retry-After`` pauses them all).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
             by aiokili; its own timeouts apply under ``timeout``).
     """

@@ -20,13 +20,13 @@ from . import constants as C
 from .background import Background
 from .bulk import run_bulk
 from .calls import wrap_public_methods
+from .concurrency import Concurrency
 from .graphql import KiliGraphQLClient
 from .http import RetryPolicy
 from .listing import Listing, ListingSpec
 from .lookups import Lookups
 from .settings import Settings
-from .throttle import Throttle
-from .uploads import Uploader, UploadSlots
+from .uploads import Uploader
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -47,13 +47,12 @@ def auth_headers(api_key: str) -> dict[str, str]:
 @dataclass
 class Runtime:
     """What clients made by ``with_options`` share: the connection pool and the background
-    task group (open inside ``async with``)."""
+    task group (open inside ``async with``) and the adaptive concurrency of their requests."""
 
     http: httpx.AsyncClient
     owns_http: bool
     background: Background | None = None
-    upload_slots: UploadSlots = field(default_factory=UploadSlots)
-    throttle: Throttle = field(default_factory=Throttle)
+    concurrency: Concurrency = field(default_factory=Concurrency)
 
 
 class Core:
@@ -70,12 +69,13 @@ class Core:
             policy=RetryPolicy(
                 max_retries=settings.max_retries,
                 timeout=settings.timeout,
-                throttle=runtime.throttle,
+                gate=runtime.concurrency,
+                cap=settings.concurrency,
             ),
             endpoint=settings.target,
         )
         self.uploads = Uploader(
-            self.gql, runtime.http, settings, runtime.upload_slots, auth_headers=headers
+            self.gql, runtime.http, settings, runtime.concurrency, auth_headers=headers
         )
         self.lookups = Lookups(self.gql)
 
@@ -125,7 +125,8 @@ class Core:
         reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
         idempotent: bool = False,
     ) -> list[R]:
-        """Send ``items`` in chunks, ``settings.concurrency`` at a time (see ``_bulk``)."""
+        """Send ``items`` in chunks, as many at once as the client's adaptive concurrency
+        allows, at most ``settings.concurrency`` (see ``_core.bulk``)."""
         return await run_bulk(
             operation,
             items,
@@ -134,7 +135,7 @@ class Core:
             indexes=range(len(items)) if indexes is None else indexes,
             chunk_size=chunk_size,
             concurrency=self.settings.concurrency,
-            throttle=self.runtime.throttle,
+            gate=self.runtime.concurrency,
             reconcile=reconcile,
             idempotent=idempotent,
         )

@@ -66,7 +66,7 @@ class Settings:
         check_int("max_retries", self.max_retries, 0, 100)
         check_int("page_size", self.page_size, 1, C.MAX_PAGE_SIZE)
         check_int("prefetch", self.prefetch, 1, C.MAX_PREFETCH)
-        check_int("concurrency", self.concurrency, 1, 256)
+        check_int("concurrency", self.concurrency, 1, C.MAX_CONCURRENCY)
 
     @classmethod
     def resolve(cls, api_key: str | None, api_endpoint: str | None, **options: Any) -> Settings:
