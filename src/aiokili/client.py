@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Literal
 
 import httpx
 
@@ -75,6 +76,8 @@ class AsyncKili(
             takes some back when answers slow down, on timeouts and on HTTP 429 / 503 (a
             429 also paces requests below the rate the API accepted, and a
             ``Retry-After`` pauses them all).
+        http_transport: the connection pool aiokili opens: ``"httpx"`` (default) or
+            ``"aiohttp"`` (``pip install "aiokili[aiohttp]"``; asyncio only).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
             by aiokili; its own timeouts apply under ``timeout``).
     """
@@ -89,6 +92,7 @@ class AsyncKili(
         page_size: int | None = None,
         prefetch: int | None = None,
         concurrency: int | None = None,
+        http_transport: Literal["httpx", "aiohttp"] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         settings = Settings.resolve(
@@ -99,6 +103,7 @@ class AsyncKili(
             page_size=page_size,
             prefetch=prefetch,
             concurrency=concurrency,
+            http_transport=http_transport,
         )
         super().__init__(Core.create(settings, http_client))
 

@@ -26,6 +26,7 @@ from .http import RetryPolicy
 from .listing import Listing, ListingSpec
 from .lookups import Lookups
 from .settings import Settings
+from .transports import new_pool
 from .uploads import Uploader
 
 M = TypeVar("M", bound=BaseModel)
@@ -82,10 +83,7 @@ class Core:
     @classmethod
     def create(cls, settings: Settings, http_client: httpx.AsyncClient | None) -> Core:
         """A core with its own connection pool, or over the caller's ``http_client``."""
-        http = http_client or httpx.AsyncClient(
-            timeout=httpx.Timeout(None, connect=C.CONNECT_TIMEOUT),  # deadlines: RetryPolicy
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
+        http = http_client or new_pool(settings.http_transport, settings.concurrency)
         return cls(settings, Runtime(http=http, owns_http=http_client is None))
 
     def with_settings(self, **options: object) -> Core:

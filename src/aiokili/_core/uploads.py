@@ -141,17 +141,20 @@ class Uploader:
         self._auth_headers = auth_headers
 
     async def signed_urls(self, paths: Sequence[str]) -> list[str]:
-        """One signed URL per bucket path, in order.
+        """One signed URL per bucket path, in order (the batches of 30 concurrently, as the
+        client's adaptive concurrency allows: no burst of connections)."""
 
-        The batches go one after the other: the bulk engine already runs several chunks at
-        once, and asking every batch at once opened a burst of connections that then sat
-        idle in the pool, each costing a scan on every later request.
-        """
-        urls: list[str] = []
-        for batch in chunked(paths, C.SIGNED_URLS_CHUNK):
-            urls.extend(
-                (await self._gql.create_upload_bucket_signed_urls(file_paths=list(batch))).data
-            )
+        def batch(paths: Sequence[str]) -> Callable[[], Awaitable[list[str]]]:
+            async def ask() -> list[str]:
+                answer = await self._gql.create_upload_bucket_signed_urls(file_paths=list(paths))
+                return list(answer.data)
+
+            return ask
+
+        cap = self._settings.concurrency
+        jobs = [batch(paths) for paths in chunked(paths, C.SIGNED_URLS_CHUNK)]
+        batches = await gather_or_raise(jobs, limit=lambda: self._gate.fanout(cap))
+        urls = [url for urls in batches for url in urls]
         if len(urls) != len(paths):
             raise InvalidResponseError(f"Asked {len(paths)} upload URLs, got {len(urls)}.")
         return urls
