@@ -61,6 +61,7 @@ class Limit:
     ALPHA = 3.0
     BETA = 6.0
     DOWN = 2.0
+    TOLERANCE = 1.5
     DECREASE = 0.5
     PACE_FACTOR = 0.9
     PACE_STEP = 1.001
@@ -97,7 +98,7 @@ class Limit:
             return
         if not math.isinf(self.rate):
             self.rate *= self.PACE_STEP
-        queued = self.value * (1 - seen.fastest / rtt) if rtt > 0 else 0.0
+        queued = self.value * max(0.0, 1 - self.TOLERANCE * seen.fastest / rtt) if rtt > 0 else 0.0
         scale = math.log10(max(10.0, self.value))
         if queued < self.ALPHA * scale:
             if 2 * in_flight >= self.value:  # used: worth more
