@@ -70,9 +70,11 @@ class AsyncKili(
         prefetch: at most this many page requests asked ahead of a listing's loop
             (default 16, at most 24); up to twice ``prefetch`` pages are held in memory.
         concurrency: at most this many requests of this client in flight at once
-            (default 64, at most 256). Under that cap the client finds how many the API
-            and the latency allow, for all its calls together (and its ``with_options``
-            copies): it starts with 4, adds more while added requests do not queue, and
+            (default 64, at most 256; a ``with_options`` copy shares the client's slots,
+            so its calls send only while fewer than its own ``concurrency`` are in flight
+            in all). Under that cap the client finds how many the API and the latency
+            allow, for all its calls together: it starts with 4, adds more while added
+            requests do not queue, and
             takes some back when answers slow down, on timeouts and on HTTP 429 / 503 (a
             429 also paces requests below the rate the API accepted, and a
             ``Retry-After`` pauses them all).

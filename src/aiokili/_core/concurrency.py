@@ -7,8 +7,9 @@ the answers say, and nothing else (no process CPU time, no fixed window per call
 
 * **Latency** (TCP Vegas, as Netflix's concurrency limiters do). For each kind of request
   (a GraphQL operation, an upload) the fastest answer seen is its round trip without
-  queueing. An answer taking ``rtt`` says about ``limit * (1 - fastest / rtt)`` requests
-  wait somewhere: in the server, in the network, or in this process for the CPU. Fewer
+  queueing. An answer taking ``rtt`` says about ``limit * (1 - 1.5 * fastest / rtt)``
+  requests wait somewhere: in the server, in the network, or in this process for the CPU
+  (up to 1.5 times the fastest is noise, e.g. of a busy machine, not a queue). Fewer
   than ``alpha`` waiting: more slots, provided at least half were in use (a loop sending
   one request at a time learns nothing about more); more than ``beta``: fewer.
   ``alpha`` and ``beta`` (3 and 6) grow with log10(limit). Until the first sign of
