@@ -20,9 +20,9 @@ the answers say, and nothing else (no process CPU time, no fixed window per call
   count, neither up nor down.
 * **Rate.** A rate limit ("600 requests per minute") is not a concurrency limit: near the
   server one request at a time can exceed it. After a 429 (or a 503 with ``Retry-After``)
-  requests are also paced, at 90% of the rate the answers came back at just before, and
-  the pace rises by 0.1% per answer after: a limit is approached from below, with about
-  one refused request per hundred.
+  requests are also paced, at 90% of the rate the answers came back at over the last 5 s
+  (when at least 8 did), and the pace rises by 0.1% per answer after: a limit is
+  approached from below, with about one refused request per hundred.
 * **Pause.** A 429 or 503 with ``Retry-After`` pauses every request of the client for
   that long.
 
@@ -68,6 +68,8 @@ class Limit:
     PACE_STEP = 1.001
     RATE_WINDOW = 5.0
     """Seconds of answers the rate is measured over (at most the last 64 answers)."""
+    RATE_ANSWERS = 8
+    """Fewer answers than this in that window measure no rate: no pace, the pause only."""
 
     def __init__(
         self, initial: int = C.INITIAL_CONCURRENCY, ceiling: int = C.MAX_CONCURRENCY
@@ -125,7 +127,7 @@ class Limit:
         if not self.dropped(epoch):
             return
         recent = [t for t in self._answers if t >= now - self.RATE_WINDOW]
-        if len(recent) >= 2 and recent[-1] > recent[0]:
+        if len(recent) >= self.RATE_ANSWERS and recent[-1] > recent[0]:
             measured = (len(recent) - 1) / (recent[-1] - recent[0])
             self.rate = self.PACE_FACTOR * min(self.rate, measured)
 
@@ -173,7 +175,7 @@ class Concurrency:
         self._waiting: deque[tuple[anyio.Event, int]] = deque()
         self._next_start = 0.0
         self._working = 0
-        self._work_freed: anyio.Event | None = None
+        self._work_waiting: deque[tuple[anyio.Event, int]] = deque()
 
     def fanout(self, cap: int) -> int:
         """How many units of work (bulk chunks, uploads) to keep going at once under
@@ -184,7 +186,7 @@ class Concurrency:
     async def slot(self, kind: str, cap: int) -> AsyncIterator[Ticket]:
         """Hold one request slot (at most ``cap`` in flight for this caller) while sending:
         waits for a slot, the pace and any pause, in that order."""
-        await self._acquire(cap)
+        await self._take(self._waiting, cap)
         try:
             await self._pace()
             await self._pause()
@@ -196,19 +198,14 @@ class Concurrency:
     @asynccontextmanager
     async def working(self, cap: int) -> AsyncIterator[None]:
         """Hold one unit of work (at most :meth:`fanout` at once across the client): bounds
-        what is read ahead of the requests, e.g. files waiting for an upload slot."""
-        while self._working >= self.fanout(cap):
-            if self._work_freed is None:
-                self._work_freed = anyio.Event()
-            await self._work_freed.wait()
-        self._working += 1
+        what is read ahead of the requests, e.g. files waiting for an upload slot. First
+        come first served, each waiter woken alone (hundreds may wait)."""
+        await self._take(self._work_waiting, cap)
         try:
             yield
         finally:
             self._working -= 1
-            if self._work_freed is not None:
-                self._work_freed.set()
-                self._work_freed = None
+            self._wake()
 
     def changed(self, before: int) -> None:
         """The limit may have moved: log it and wake who may now go."""
@@ -216,32 +213,42 @@ class Concurrency:
             log.debug("requests in flight allowed: %d", self.limit.slots)
         self._wake()
 
-    async def _acquire(self, cap: int) -> None:
-        if not self._waiting and self.in_flight < min(cap, self.limit.slots):
-            self.in_flight += 1
+    async def _take(self, queue: deque[tuple[anyio.Event, int]], cap: int) -> None:
+        """Wait in ``queue`` (slots or units of work) until :meth:`_wake` lets us in."""
+        if not queue and self._room(queue, cap):
+            self._count(queue, 1)
             return
         event = anyio.Event()
         entry = (event, cap)
-        self._waiting.append(entry)
+        queue.append(entry)
         try:
             await event.wait()
         except BaseException:
-            if event.is_set():  # given a slot as it was cancelled: hand it on
-                self.in_flight -= 1
+            if event.is_set():  # let in as it was cancelled: hand it on
+                self._count(queue, -1)
                 self._wake()
             else:
-                self._waiting.remove(entry)
+                queue.remove(entry)
             raise
 
+    def _room(self, queue: deque[tuple[anyio.Event, int]], cap: int) -> bool:
+        if queue is self._waiting:
+            return self.in_flight < min(cap, self.limit.slots)
+        return self._working < self.fanout(cap)
+
+    def _count(self, queue: deque[tuple[anyio.Event, int]], delta: int) -> None:
+        if queue is self._waiting:
+            self.in_flight += delta
+        else:
+            self._working += delta
+
     def _wake(self) -> None:
-        """Give free slots to the waiters, first come first served."""
-        while self._waiting:
-            event, cap = self._waiting[0]
-            if self.in_flight >= min(cap, self.limit.slots):
-                return
-            self._waiting.popleft()
-            self.in_flight += 1
-            event.set()
+        """Let waiters in while there is room, first come first served."""
+        for queue in (self._waiting, self._work_waiting):
+            while queue and self._room(queue, queue[0][1]):
+                event, _ = queue.popleft()
+                self._count(queue, 1)
+                event.set()
 
     async def _pace(self) -> None:
         rate = self.limit.rate
