@@ -237,3 +237,29 @@ async def test_a_cancelled_waiter_gives_its_slot_on() -> None:
         await anyio.lowlevel.checkpoint()
         release.set()
     assert got == ["first", "last"] and gate.in_flight == 0
+
+
+async def test_units_of_work_follow_the_limit_one_more_than_its_slots() -> None:
+    """What waits for a slot (e.g. files read for an upload) is bounded by the limit + 1."""
+    gate = Concurrency(Limit(initial=2, ceiling=64))
+    started: list[int] = []
+    release = anyio.Event()
+
+    async def work(number: int) -> None:
+        async with gate.working(64):
+            started.append(number)
+            await release.wait()
+
+    async with anyio.create_task_group() as tg:
+        for number in range(10):
+            tg.start_soon(work, number)
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert started == [0, 1, 2]  # 2 slots + 1
+        gate.limit.value = 4.0  # the limit grew: more may start, in order
+        gate.changed(2)
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert started == [0, 1, 2, 3, 4]
+        release.set()
+    assert started == list(range(10))
