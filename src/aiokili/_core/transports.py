@@ -16,7 +16,6 @@ mutation resent after the server may have applied it.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 from collections.abc import AsyncIterator
@@ -74,6 +73,8 @@ def _aiohttp(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
 
     class Transport(AiohttpTransport):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            import asyncio  # only here: a trio program never imports it
+
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
@@ -119,7 +120,7 @@ def _mapped(
             return httpx.ConnectTimeout(message, request=request)
         if isinstance(cause, aiohttp.ClientConnectorError):  # refused, DNS, unreachable
             return httpx.ConnectError(message, request=request)
-    if isinstance(cause, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+    if isinstance(cause, (aiohttp.ServerTimeoutError, TimeoutError)):
         return httpx.ReadTimeout(message, request=request)
     if isinstance(exc, httpx.UnsupportedProtocol):
         return exc
