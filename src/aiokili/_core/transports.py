@@ -4,7 +4,7 @@ asyncio only, as aiohttp is).
 
 httpx's pool (httpcore) looks at every connection it holds for every request it sends
 (is it idle, has the server closed it), so a pool of 64 connections costs each request
-four times what one of 16 does. The client's connections are therefore split into pools
+eight times what one of 8 does. The client's connections are therefore split into pools
 of at most ``SHARD`` connections, requests dealt to them in turn.
 
 Both are ``httpx.AsyncClient``s, so the retry policy sees the same errors either way: the
@@ -39,7 +39,7 @@ def new_pool(transport: HttpTransport, connections: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout, transport=_aiohttp(limits))
 
 
-SHARD = 16
+SHARD = 8
 """At most this many connections per httpx pool (see the module's docstring)."""
 
 
