@@ -74,10 +74,9 @@ class AsyncKili(
             so its calls send only while fewer than its own ``concurrency`` are in flight
             in all). Under that cap the client finds how many the API and the latency
             allow, for all its calls together: it starts with 4, adds more while added
-            requests do not queue, and
-            takes some back when answers slow down, on timeouts and on HTTP 429 / 503 (a
-            429 also paces requests below the rate the API accepted, and a
-            ``Retry-After`` pauses them all).
+            requests do not queue, and takes some back when answers slow down, on
+            timeouts and on HTTP 429 / 503 (a 429 also paces requests below the rate the
+            API accepted, and a ``Retry-After`` pauses them all).
         http_transport: the connection pool aiokili opens: ``"httpx"`` (default) or
             ``"aiohttp"`` (``pip install "aiokili[aiohttp]"``; asyncio only).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
