@@ -50,6 +50,8 @@ def list_aiokili(task: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if task.get("prefetch") is not None:
         options["prefetch"] = task["prefetch"]
+    if task.get("http_transport"):
+        options["http_transport"] = task["http_transport"]
     result: dict[str, Any] = {}
 
     async def go() -> None:
@@ -155,9 +157,10 @@ def import_aiokili(task: dict[str, Any]) -> dict[str, Any]:
     items = contents(task)
     external = [f"{task['tag']}-{i}" for i in range(len(items))]
     result: dict[str, Any] = {}
+    options = {"http_transport": task["http_transport"]} if task.get("http_transport") else {}
 
     async def go() -> None:
-        async with AsyncKili(api_key=KEY, api_endpoint=task["url"]) as kili:
+        async with AsyncKili(api_key=KEY, api_endpoint=task["url"], **options) as kili:
             await kili.count_assets(task["project_id"])  # warm
 
             async def work() -> int:

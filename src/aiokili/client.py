@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import httpx
 
@@ -79,13 +79,18 @@ class AsyncKili(
             long as data keeps coming).
         max_retries: resends of a failed request where that is safe (default 4).
         page_size: items per page of listings (default 100, at most 1000).
-        prefetch: at most this many page requests in flight ahead of a listing's loop
-            (default 16, at most 24). A listing starts with 2 and widens only while your
-            loop waits on the network; up to twice ``prefetch`` pages are held in memory.
-        concurrency: at most this many requests in flight for one bulk call (default 16).
-            A bulk call starts with 4 and adds one per answer that comes back about as
-            fast as the fastest so far, removes one per answer three times slower, and
-            the whole client backs off on HTTP 429 / 503 with Retry-After.
+        prefetch: at most this many page requests asked ahead of a listing's loop
+            (default 16, at most 24); up to twice ``prefetch`` pages are held in memory.
+        concurrency: at most this many requests of this client in flight at once
+            (default 64, at most 256; a ``with_options`` copy shares the client's slots,
+            so its calls send only while fewer than its own ``concurrency`` are in flight
+            in all). Under that cap the client finds how many the API and the latency
+            allow, for all its calls together: it starts with 4, adds more while added
+            requests do not queue, and takes some back when answers slow down, on
+            timeouts and on HTTP 429 / 503 (a 429 also paces requests below the rate the
+            API accepted, and a ``Retry-After`` pauses them all).
+        http_transport: the connection pool aiokili opens: ``"httpx"`` (default) or
+            ``"aiohttp"`` (``pip install "aiokili[aiohttp]"``; asyncio only).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
             by aiokili; its own timeouts apply under ``timeout``).
     """
@@ -100,6 +105,7 @@ class AsyncKili(
         page_size: int | None = None,
         prefetch: int | None = None,
         concurrency: int | None = None,
+        http_transport: Literal["httpx", "aiohttp"] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         settings = Settings.resolve(
@@ -110,6 +116,7 @@ class AsyncKili(
             page_size=page_size,
             prefetch=prefetch,
             concurrency=concurrency,
+            http_transport=http_transport,
         )
         super().__init__(Core.create(settings, http_client))
         self._is_clone = False  # with_options() clones share the runtime and never close it

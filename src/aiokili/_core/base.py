@@ -20,14 +20,15 @@ from . import constants as C
 from .background import Background
 from .bulk import run_bulk
 from .calls import wrap_public_methods
+from .concurrency import Concurrency
 from .downloads import Downloads
 from .graphql import KiliGraphQLClient
 from .http import RetryPolicy
 from .listing import Listing, ListingSpec
 from .lookups import Lookups
 from .settings import Settings
-from .throttle import Throttle
-from .uploads import Uploader, UploadSlots
+from .transports import new_pool
+from .uploads import Uploader
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -48,13 +49,12 @@ def auth_headers(api_key: str) -> dict[str, str]:
 @dataclass
 class Runtime:
     """What clients made by ``with_options`` share: the connection pool and the background
-    task group (open inside ``async with``)."""
+    task group (open inside ``async with``) and the adaptive concurrency of their requests."""
 
     http: httpx.AsyncClient
     owns_http: bool
     background: Background | None = None
-    upload_slots: UploadSlots = field(default_factory=UploadSlots)
-    throttle: Throttle = field(default_factory=Throttle)
+    concurrency: Concurrency = field(default_factory=Concurrency)
 
 
 class Core:
@@ -71,21 +71,19 @@ class Core:
             policy=RetryPolicy(
                 max_retries=settings.max_retries,
                 timeout=settings.timeout,
-                throttle=runtime.throttle,
+                gate=runtime.concurrency,
+                cap=settings.concurrency,
             ),
             endpoint=settings.target,
         )
-        self.uploads = Uploader(self.gql, runtime.http, settings, runtime.upload_slots)
+        self.uploads = Uploader(self.gql, runtime.http, settings, runtime.concurrency)
         self.lookups = Lookups(self.gql)
         self.downloads = Downloads(runtime.http, settings, self.gql.policy)
 
     @classmethod
     def create(cls, settings: Settings, http_client: httpx.AsyncClient | None) -> Core:
         """A core with its own connection pool, or over the caller's ``http_client``."""
-        http = http_client or httpx.AsyncClient(
-            timeout=httpx.Timeout(None, connect=C.CONNECT_TIMEOUT),  # deadlines: RetryPolicy
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
+        http = http_client or new_pool(settings.http_transport, settings.concurrency)
         return cls(settings, Runtime(http=http, owns_http=http_client is None))
 
     def with_settings(self, **options: object) -> Core:
@@ -125,7 +123,8 @@ class Core:
         reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
         idempotent: bool = False,
     ) -> list[R]:
-        """Send ``items`` in chunks, ``settings.concurrency`` at a time (see ``_bulk``)."""
+        """Send ``items`` in chunks, as many at once as the client's adaptive concurrency
+        allows, at most ``settings.concurrency`` (see ``_core.bulk``)."""
         return await run_bulk(
             operation,
             items,
@@ -134,7 +133,7 @@ class Core:
             indexes=range(len(items)) if indexes is None else indexes,
             chunk_size=chunk_size,
             concurrency=self.settings.concurrency,
-            throttle=self.runtime.throttle,
+            gate=self.runtime.concurrency,
             reconcile=reconcile,
             idempotent=idempotent,
         )

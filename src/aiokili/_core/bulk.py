@@ -5,11 +5,10 @@ not stop the others, except when the API is unreachable: then chunks not yet sen
 once with the same error instead of each waiting through its own retries. Failures are
 reported per item, with the item's position in the caller's arrays.
 
-How many chunks are in flight adapts (:class:`Window`): from 4, one more per round trip
-while answers come back about as fast as the fastest so far (the API is not queueing our
-requests) and the process sits mostly idle (more requests would not wait on our own CPU);
-one fewer while the process is CPU-bound above 4, or for an answer over three times as slow.
-``concurrency`` is the ceiling. On HTTP 429 the whole client backs off (``_throttle``).
+How many chunks are in flight adapts: each request holds one of the client's request
+slots, whose number the answers decide (``_core.concurrency``: more while added requests
+do not queue, fewer on rising latency, 429/503 and timeouts), and the chunks kept going at
+once are one more than that, at most ``concurrency``.
 
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
 the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
@@ -23,21 +22,15 @@ moving in the workflow) is simply sent again, once.
 
 from __future__ import annotations
 
-import math
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from functools import partial
 from typing import Generic, TypeVar
 
-import anyio
-
 from ..errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
-from . import constants as C
 from .calls import current
+from .concurrency import Concurrency, unit_of_work
 from .tasks import gather
-from .throttle import Throttle
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,46 +45,6 @@ class _Partial(Exception, Generic[R]):
     def __init__(self, results: Sequence[R | None], error: Exception) -> None:
         super().__init__(str(error))
         self.results, self.error = results, error
-
-
-class Window:
-    """Chunks one bulk call may have in flight (between 1 and ``ceiling``).
-
-    Over the last ``size`` answers (about one round trip), the process's CPU share says
-    whether the client itself is the bottleneck: mostly idle and answers as fast as the
-    fastest, one more chunk may go; busy (over 90%) above the initial window, one fewer,
-    since more requests in flight would only cost the client connections.
-    """
-
-    IDLE_SHARE = 0.5
-    BUSY_SHARE = 0.9
-
-    def __init__(self, ceiling: int) -> None:
-        self.ceiling = max(1, ceiling)
-        self.size = min(C.INITIAL_BULK_WINDOW, self.ceiling)
-        self.fastest = math.inf
-        self._marks: deque[tuple[float, float]] = deque(maxlen=self.ceiling + 1)
-
-    def current(self) -> int:
-        return self.size
-
-    def answered(self, seconds: float) -> None:
-        """A chunk was answered in ``seconds``: widen or narrow the window."""
-        self._marks.append((anyio.current_time(), time.process_time()))
-        self.fastest = min(self.fastest, seconds)
-        if len(self._marks) <= self.size:
-            return  # not a round trip's worth of answers yet
-        (wall0, cpu0), (wall1, cpu1) = self._marks[-self.size - 1], self._marks[-1]
-        busy = (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 1.0
-        if seconds > 3 * self.fastest:
-            self.size = max(1, self.size - 1)
-        elif busy > self.BUSY_SHARE and self.size > C.INITIAL_BULK_WINDOW:
-            self.size -= 1
-        elif seconds <= 1.5 * self.fastest and busy < self.IDLE_SHARE:
-            self.size = min(self.ceiling, self.size + 1)
-        else:
-            return
-        self._marks.clear()  # judge the new window on its own answers
 
 
 def created_since(created: datetime | None, since: datetime) -> bool:
@@ -118,7 +71,7 @@ async def run_bulk(
     indexes: Sequence[int],
     chunk_size: int,
     concurrency: int,
-    throttle: Throttle | None = None,
+    gate: Concurrency | None = None,
     reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None = None,
     idempotent: bool = False,
 ) -> list[R]:
@@ -126,15 +79,16 @@ async def run_bulk(
 
     ``keys[i]`` / ``indexes[i]`` are item ``i``'s identifier and position in the caller's
     arrays. If any chunk fails, raise :class:`~aiokili.errors.BulkOperationError` listing
-    every failed item and carrying the results of the others. With a ``throttle``, fewer
-    chunks are in flight while the API is rate limiting the client. ``reconcile(chunk)``
+    every failed item and carrying the results of the others. With the client's ``gate``,
+    the chunks in flight follow its adaptive concurrency (at most ``concurrency``);
+    without, ``concurrency`` chunks go at once. ``reconcile(chunk)``
     (optional) gives, per item of a chunk whose outcome is unknown, its result if the API
     applied it or None; ``send`` must then return one result per item, in order. With
     ``idempotent``, such a chunk is sent again as it is, once.
     """
-    bulk = _Bulk(send, Window(concurrency), throttle or Throttle(), reconcile, idempotent)
+    bulk = _Bulk(send, reconcile, idempotent)
     jobs = [partial(bulk.run, chunk) for chunk in chunked(items, chunk_size)]
-    outcomes = await gather(jobs, limit=concurrency)
+    outcomes = await gather(jobs, limit=unit_of_work(gate, concurrency))
     succeeded: list[R] = []
     failures: list[ItemFailure] = []
     for number, outcome in enumerate(outcomes):
@@ -156,18 +110,16 @@ async def run_bulk(
 
 
 class _Bulk(Generic[T, R]):
-    """The chunks of one bulk call: each sent through the throttle and the window, then,
-    for an unknown outcome, sent again (``idempotent``) or reconciled."""
+    """The chunks of one bulk call: each sent, then, for an unknown outcome, sent again
+    (``idempotent``) or reconciled."""
 
     def __init__(
         self,
         send: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
-        window: Window,
-        throttle: Throttle,
         reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None,
         idempotent: bool,
     ) -> None:
-        self._send, self._window, self._throttle = send, window, throttle
+        self._send = send
         self._reconcile, self._idempotent = reconcile, idempotent
         self._unreachable: list[APIConnectionError] = []
 
@@ -176,13 +128,7 @@ class _Bulk(Generic[T, R]):
         if self._unreachable:
             raise self._unreachable[0]  # the API is down: do not queue more retries
         try:
-            async with self._throttle.slot(self._window.current):
-                if self._unreachable:
-                    raise self._unreachable[0]
-                started = anyio.current_time()
-                results = await self._send(chunk)
-                self._window.answered(anyio.current_time() - started)
-                return results
+            return await self._send(chunk)
         except APIError as exc:
             if exc.outcome_unknown and self._idempotent:
                 return await self._send(chunk)

@@ -33,20 +33,17 @@ API_PATH = "/api/label/v2/graphql"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_PREFETCH = 16
-"""At most this many page requests in flight ahead of a listing's loop."""
-INITIAL_PREFETCH = 2
-"""Page requests a listing starts with; the window widens while the loop waits idle."""
+"""At most this many page requests asked ahead of a listing's loop."""
 MAX_PREFETCH = 24
 """Past this, each extra connection costs the client more (connection-pool scans) than the
 pages in flight save (measured: 32 in flight cost ~3x the CPU per label of 16)."""
-DEFAULT_CONCURRENCY = 16
-"""At most this many requests in flight at once for one bulk call."""
-INITIAL_BULK_WINDOW = 4
-"""Requests a bulk call starts with; more while the API answers without queueing them."""
-UPLOAD_CONCURRENCY = 16
-"""At most this many files uploaded at once per client (each streamed in chunks)."""
-INITIAL_UPLOADS = 4
-"""Files uploaded at once at first; doubled while uploads are latency-bound."""
+DEFAULT_CONCURRENCY = 64
+"""At most this many requests of a client in flight at once (the ``concurrency`` option);
+under it, the adaptive concurrency (``_core.concurrency``) finds how many go."""
+MAX_CONCURRENCY = 256
+"""The highest ``concurrency`` a client accepts."""
+INITIAL_CONCURRENCY = 4
+"""Requests a client allows in flight at first; more while answers do not queue."""
 UPLOAD_CHUNK_BYTES = 256 * 1024
 
 ASYNC_IMPORT_DEADLINE = 3600.0

@@ -50,9 +50,9 @@ import httpx
 
 from ..errors import APIError, APITimeoutError, InvalidResponseError
 from . import constants as C
+from .concurrency import Concurrency, Ticket
 from .failures import Failure, retry_after, status_error, transport_failure
 from .settings import Endpoint
-from .throttle import Throttle
 
 __all__ = ["RetryPolicy", "backoff", "retry_after", "status_error", "wait_before_retry"]
 
@@ -100,7 +100,8 @@ class RetryPolicy:
 
     max_retries: int
     timeout: float
-    throttle: Throttle | None = None  # shared by the client's requests: see _throttle
+    gate: Concurrency | None = None  # shared by the client's requests: see _core.concurrency
+    cap: int = C.DEFAULT_CONCURRENCY  # at most this many of them in flight for this client
 
     async def send(
         self,
@@ -111,6 +112,7 @@ class RetryPolicy:
         subject: str | None = None,
         endpoint: Endpoint | None = None,
         is_answer: Callable[[httpx.Response], bool] | None = None,
+        kind: str | None = None,
         check_body: bool = False,
     ) -> httpx.Response:
         """Run ``attempt`` until it gets an answer, resending only what is safe.
@@ -119,24 +121,19 @@ class RetryPolicy:
         also name ``endpoint`` (the API's, with how to change it) when given.
         ``is_answer(response)`` says whether a response with a retryable status is
         nevertheless final (e.g. it carries a GraphQL result); with ``check_body``, a 2xx
-        answer :func:`cut_short` is a failed attempt. Raises an
+        answer :func:`cut_short` is a failed attempt. ``kind`` (default ``what``) groups
+        requests whose round trips compare (see ``_core.concurrency``). Raises an
         :class:`~aiokili.errors.APIError` once retries are exhausted or not allowed, with
         ``attempts`` and ``request_id`` set; a response carries its attempts in
         ``extensions[ATTEMPTS_KEY]``.
         """
         retries = 0
-        throttle = self.throttle
         while True:
-            if throttle is not None:
-                await throttle.pause()
-            epoch = throttle.epoch if throttle is not None else 0
-            started = anyio.current_time()
-            outcome = await self._try(attempt, subject or what, endpoint, is_answer, check_body)
-            elapsed = anyio.current_time() - started
+            outcome, elapsed, ticket = await self._gated(
+                attempt, subject or what, endpoint, is_answer, kind or what, check_body
+            )
             if isinstance(outcome, httpx.Response):
                 outcome.extensions[ATTEMPTS_KEY] = retries + 1
-                if throttle is not None:
-                    throttle.succeeded(epoch)
                 level = logging.INFO if elapsed >= C.SLOW_REQUEST else logging.DEBUG
                 log.log(level, "%s answered HTTP %d in %.2f s", what, outcome.status_code, elapsed)
                 return outcome
@@ -150,8 +147,9 @@ class RetryPolicy:
                 wait = outcome.wait
             else:
                 wait = backoff(retries + 1)
-            if outcome.overloaded and throttle is not None:
-                throttle.rate_limited(wait)
+            if ticket is not None:
+                _tell(ticket, outcome, wait)
+            if outcome.overloaded and ticket is not None:
                 log.info("%s: %s, every request of the client pauses %.1f s", what, reason, wait)
             if outcome.processed and not idempotent:
                 outcome.error.outcome_unknown = True
@@ -168,6 +166,28 @@ class RetryPolicy:
             retries += 1
             log.info("%s: %s; retry %d of %d in %.1f s", what, reason, retries, limit, wait)
             await wait_before_retry(wait)
+
+    async def _gated(
+        self,
+        attempt: Callable[[], Awaitable[httpx.Response]],
+        subject: str,
+        endpoint: Endpoint | None,
+        is_answer: Callable[[httpx.Response], bool] | None,
+        kind: str,
+        check_body: bool,
+    ) -> tuple[httpx.Response | Failure, float, Ticket | None]:
+        """One attempt in one of the client's request slots (none without a gate); the
+        outcome, its seconds, and its ticket (a failure is told to the gate by the caller,
+        once its wait is known)."""
+        if self.gate is None:
+            started = anyio.current_time()
+            outcome = await self._try(attempt, subject, endpoint, is_answer, check_body)
+            return outcome, anyio.current_time() - started, None
+        async with self.gate.slot(kind, self.cap) as ticket:
+            outcome = await self._try(attempt, subject, endpoint, is_answer, check_body)
+            if isinstance(outcome, httpx.Response):
+                ticket.answered()
+            return outcome, anyio.current_time() - ticket.started, ticket
 
     async def _try(
         self,
@@ -208,3 +228,14 @@ class RetryPolicy:
         error = status_error(response, subject, endpoint)
         error.request_id = request_id(response)
         return Failure(error, not overloaded, wait, overloaded)
+
+
+def _tell(ticket: Ticket, outcome: Failure, wait: float) -> None:
+    """What a failed attempt says about the load: a rate limit (everyone pauses ``wait``
+    s), an overload or a timeout (fewer requests in flight), or nothing."""
+    if outcome.overloaded:
+        ticket.rate_limited(wait)
+    elif isinstance(outcome.error, APITimeoutError) or getattr(
+        outcome.error, "status_code", None
+    ) in (503, 504):
+        ticket.dropped()

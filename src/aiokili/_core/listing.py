@@ -26,7 +26,6 @@ from anyio.abc import TaskGroup
 from pydantic import BaseModel
 
 from ..errors import KiliInputError
-from . import constants as C
 from .calls import calling, current
 from .graphql import KiliGraphQLClient
 from .inputs import check_int
@@ -198,7 +197,6 @@ class Listing(Generic[M]):
         pages = iterate_pages(
             self._fetch_for_call,
             plan,
-            initial=C.INITIAL_PREFETCH,
             prefetch=settings.prefetch,
             task_group=self._core.task_group,
         )

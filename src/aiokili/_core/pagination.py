@@ -4,22 +4,16 @@ Kili lists are offset-paged (``skip``/``first``) after a ``count`` query with th
 ``where``. Once the count is known, every page offset is known, so pages are fetched
 concurrently ahead of the consumer while being yielded in order.
 
-*Pipelining.* The window is the number of page requests in flight. Each page that
+*Pipelining.* The window is the number of page requests asked ahead. Each page that
 arrives starts the next request at once, whichever page the consumer is waiting for, so
 a page answered out of order never leaves a request slot unused. Pages that arrived
 ahead of the consumer wait for it; with those, at most ``2 * prefetch`` pages are held
-in memory (and at most ``prefetch`` requests are in flight), whatever the listing's size.
+in memory (and at most ``prefetch`` requests are asked), whatever the listing's size.
 
-*Adapting.* The window starts at ``initial`` and widens, up to ``prefetch``, only when
-the consumer had to wait for a page while the process sat idle: the loop had nothing to
-do but wait for the network or the server, so more requests in flight would have filled
-that time. A wait spent running other work of the process (reading and parsing the
-pages in flight, the caller's own tasks) says the client is the bottleneck: more
-requests in flight would only add connections, and each connection costs the client a
-scan per request in the connection pool. The window never goes past what keeps the pipe
-full: the fastest round trip of a page over the time between two pages arriving, plus
-one, so a busy server answering one page at a time gets no more than it can use, while
-a 50 ms API reaches its window in two or three round trips.
+*Adapting.* Up to ``prefetch`` pages are asked ahead; how many of them are actually in
+flight is the client's adaptive concurrency (``_core.concurrency``), shared with every
+other request of the client: more while added requests do not queue, fewer when the
+latency rises or the API refuses for load.
 
 Fetches run in the client's task group (opened by ``async with AsyncKili(...)``), so no
 task group spans a ``yield`` of the generator; without one, pages are fetched one by one.
@@ -27,8 +21,6 @@ task group spans a ``yield`` of the generator; without one, pages are fetched on
 
 from __future__ import annotations
 
-import math
-import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -52,57 +44,15 @@ class _Slot(Generic[T]):
         self.items: Sequence[T] = ()
         self.error: BaseException | None = None
 
-    async def run(self, fetch: PageFetcher[T], clock: _Clock, arrived: Callable[[], None]) -> None:
-        started = anyio.current_time()
+    async def run(self, fetch: PageFetcher[T], arrived: Callable[[], None]) -> None:
         try:
             with self.scope:
                 self.items = await fetch(self.skip, self.first)
         except Exception as exc:  # handed to the consumer, never to the task group
             self.error = exc
         finally:
-            clock.arrived(started)
             self.done.set()
             arrived()
-
-
-class _Clock:
-    """Fastest page round trip, smoothed time between two pages arriving, and the
-    window policy built on them."""
-
-    IDLE_SHARE = 0.5
-    """A wait counts as idle when the process used the CPU for less than half of it."""
-
-    def __init__(self) -> None:
-        self.fastest = math.inf
-        self.gap = math.inf
-        self.last: float | None = None
-
-    def arrived(self, started: float) -> None:
-        now = anyio.current_time()
-        self.fastest = min(self.fastest, now - started)
-        if self.last is not None:
-            gap = now - self.last
-            self.gap = gap if math.isinf(self.gap) else 0.7 * self.gap + 0.3 * gap
-        self.last = now
-
-    def useful_window(self) -> float:
-        """Pages in flight that keep the pipe full: round trip / arrival gap, plus one."""
-        if math.isinf(self.gap) or self.gap <= 0:
-            return math.inf
-        return self.fastest / self.gap + 1
-
-    def wider(self, window: int, prefetch: int, waited: float, busy: float) -> int:
-        """The window after the consumer waited ``waited`` seconds for a page, during
-        which the process used ``busy`` seconds of CPU (see the module's docstring)."""
-        if window >= prefetch or waited <= 0 or busy >= self.IDLE_SHARE * waited:
-            return window
-        useful = self.useful_window()
-        if math.isinf(useful):  # a single page has arrived: no rate known yet
-            return window + 1
-        if useful < window + 0.5:  # pages arrive no faster with more of them in flight
-            return window
-        # Arrivals are paced by the window (round trip / gap = window): latency-bound.
-        return min(prefetch, 2 * window)
 
 
 def page_plan(total: int, skip: int, page_size: int) -> list[tuple[int, int]]:
@@ -116,7 +66,6 @@ def iterate_pages(
     fetch: PageFetcher[T],
     plan: Sequence[tuple[int, int]],
     *,
-    initial: int,
     prefetch: int,
     task_group: TaskGroup | None,
 ) -> AsyncGenerator[Sequence[T], None]:
@@ -129,7 +78,7 @@ def iterate_pages(
     """
     if task_group is None:
         return _one_by_one(fetch, plan)
-    return _prefetched(fetch, plan, initial, prefetch, task_group)
+    return _prefetched(fetch, plan, prefetch, task_group)
 
 
 async def _one_by_one(
@@ -145,18 +94,15 @@ async def _one_by_one(
 async def _prefetched(
     fetch: PageFetcher[T],
     plan: Sequence[tuple[int, int]],
-    initial: int,
     prefetch: int,
     task_group: TaskGroup,
 ) -> AsyncGenerator[Sequence[T], None]:
-    """The pages, up to ``window`` requests in flight (from ``initial``, widened up to
-    ``prefetch`` while the consumer waits idle), at most ``2 * prefetch`` pages held."""
+    """The pages, up to ``prefetch`` asked ahead, at most ``2 * prefetch`` held."""
     todo = deque(plan)
     pending: deque[_Slot[T]] = deque()  # in plan order: in flight, or arrived and unread
-    window = max(1, min(initial, prefetch))
+    window = max(1, prefetch)
     in_flight = 0
     closed = False
-    clock = _Clock()
 
     def fill() -> None:
         nonlocal in_flight
@@ -165,7 +111,7 @@ async def _prefetched(
             slot: _Slot[T] = _Slot(skip, first)
             pending.append(slot)
             in_flight += 1
-            task_group.start_soon(slot.run, fetch, clock, arrived)
+            task_group.start_soon(slot.run, fetch, arrived)
 
     def arrived() -> None:  # a request slot is free: start the next page now
         nonlocal in_flight
@@ -176,11 +122,7 @@ async def _prefetched(
         fill()
         while pending:
             slot = pending[0]
-            if not slot.done.is_set():  # the consumer waits: was the process idle meanwhile?
-                wall, cpu = anyio.current_time(), time.process_time()
-                await slot.done.wait()
-                waited, busy = anyio.current_time() - wall, time.process_time() - cpu
-                window = clock.wider(window, prefetch, waited, busy)
+            await slot.done.wait()
             pending.popleft()
             if slot.error is not None:
                 raise slot.error

@@ -14,6 +14,7 @@ import httpx
 from ..errors import ConfigurationError, KiliInputError
 from . import constants as C
 from .inputs import check_int
+from .transports import TRANSPORTS, HttpTransport
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Settings:
     page_size: int = C.DEFAULT_PAGE_SIZE
     prefetch: int = C.DEFAULT_PREFETCH
     concurrency: int = C.DEFAULT_CONCURRENCY
+    http_transport: HttpTransport = "httpx"
     endpoint_origin: Literal["argument", "environment", "default"] = "argument"
     """Where ``endpoint`` came from: ``api_endpoint=``, ``$KILI_API_ENDPOINT`` or the default."""
 
@@ -66,7 +68,12 @@ class Settings:
         check_int("max_retries", self.max_retries, 0, 100)
         check_int("page_size", self.page_size, 1, C.MAX_PAGE_SIZE)
         check_int("prefetch", self.prefetch, 1, C.MAX_PREFETCH)
-        check_int("concurrency", self.concurrency, 1, 256)
+        check_int("concurrency", self.concurrency, 1, C.MAX_CONCURRENCY)
+        if self.http_transport not in TRANSPORTS:
+            raise KiliInputError(
+                f"http_transport must be one of {', '.join(map(repr, TRANSPORTS))}, "
+                f"got {self.http_transport!r}."
+            )
 
     @classmethod
     def resolve(cls, api_key: str | None, api_endpoint: str | None, **options: Any) -> Settings:

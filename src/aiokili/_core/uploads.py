@@ -7,21 +7,15 @@ PUT is safe to resend). Files larger than one chunk are streamed in 256 KiB chun
 smaller ones are read in one go. The API key is sent only to URLs under the API's own
 prefix, without the API's JSON content type.
 
-*How many at once.* A client uploads at most ``UPLOAD_CONCURRENCY`` files at a time
-(:class:`UploadSlots`, shared by the clients made with ``with_options``). It starts with
-``INITIAL_UPLOADS`` and doubles while uploads are latency-bound: PUTs complete no faster
-than the slots allow (fastest PUT / time between two completions, plus one, reaches the
-slots) while the process sits mostly idle. Against a busy server answering one PUT at a
-time more slots would only cost the client connections: each open connection costs a
-scan per request in the connection pool (which is also why a client's connections are
-never opened in bursts wider than the work needs).
+*How many at once.* Each PUT holds one of the client's request slots (its adaptive
+concurrency, ``_core.concurrency``, shared with every other request); files are read
+ahead of their slot only for as many uploads as that allows plus one, so what waits in
+memory stays bounded.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +27,7 @@ import httpx
 from ..errors import APIError, InvalidResponseError
 from . import constants as C
 from .bulk import chunked
+from .concurrency import Concurrency
 from .graphql import KiliGraphQLClient
 from .http import status_error
 from .settings import Settings
@@ -128,72 +123,36 @@ class _FileReads:
         return read
 
 
-class UploadSlots:
-    """How many files a client uploads at once (see the module's docstring)."""
-
-    IDLE_SHARE = 0.5
-
-    def __init__(self, start: int = C.INITIAL_UPLOADS, most: int = C.UPLOAD_CONCURRENCY) -> None:
-        self.most = most
-        self.limiter = anyio.CapacityLimiter(min(start, most))
-        self.fastest = math.inf
-        self.gap = math.inf
-        self._last: tuple[float, float] | None = None  # (wall, process CPU) of the last PUT
-
-    @property
-    def size(self) -> int:
-        return int(self.limiter.total_tokens)
-
-    def finished(
-        self, started: float, *, now: float | None = None, cpu: float | None = None
-    ) -> None:
-        """A PUT that started at ``started`` (``anyio.current_time()``) completed (at
-        ``now``, with ``cpu`` seconds of process CPU used so far: given by tests)."""
-        now = anyio.current_time() if now is None else now
-        cpu = time.process_time() if cpu is None else cpu
-        self.fastest = min(self.fastest, now - started)
-        last, self._last = self._last, (now, cpu)
-        if last is None or now <= last[0]:
-            return
-        gap = now - last[0]
-        busy = (cpu - last[1]) / gap
-        self.gap = gap if math.isinf(self.gap) else 0.7 * self.gap + 0.3 * gap
-        size = self.size
-        if (
-            size < self.most
-            and busy < self.IDLE_SHARE
-            and self.fastest / self.gap + 1 >= size + 0.5
-        ):
-            self.limiter.total_tokens = min(self.most, 2 * size)
-
-
 class Uploader:
-    """Uploads items to signed URLs for one client (shares its pool and slots)."""
+    """Uploads items to signed URLs for one client (shares its pool and concurrency)."""
 
     def __init__(
         self,
         gql: KiliGraphQLClient,
         http: httpx.AsyncClient,
         settings: Settings,
-        slots: UploadSlots,
+        gate: Concurrency,
     ) -> None:
         self._gql = gql
         self._http = http
         self._settings = settings
-        self._slots = slots
+        self._gate = gate
 
     async def signed_urls(self, paths: Sequence[str]) -> list[str]:
-        """One signed URL per bucket path, in order.
+        """One signed URL per bucket path, in order (the batches of 30 concurrently, as the
+        client's adaptive concurrency allows: no burst of connections)."""
 
-        The batches go one after the other: the bulk engine already runs several chunks at
-        once, and asking every batch at once opened a burst of connections that then sat
-        idle in the pool, each costing a scan on every later request.
-        """
-        urls: list[str] = []
-        for batch in chunked(paths, C.SIGNED_URLS_CHUNK):
-            urls.extend(
-                (await self._gql.create_upload_bucket_signed_urls(file_paths=list(batch))).data
-            )
+        def batch(paths: Sequence[str]) -> Callable[[], Awaitable[list[str]]]:
+            async def ask() -> list[str]:
+                answer = await self._gql.create_upload_bucket_signed_urls(file_paths=list(paths))
+                return list(answer.data)
+
+            return ask
+
+        cap = self._settings.concurrency
+        jobs = [batch(paths) for paths in chunked(paths, C.SIGNED_URLS_CHUNK)]
+        batches = await gather_or_raise(jobs, limit=lambda: self._gate.fanout(cap))
+        urls = [url for urls in batches for url in urls]
         if len(urls) != len(paths):
             raise InvalidResponseError(f"Asked {len(paths)} upload URLs, got {len(urls)}.")
         return urls
@@ -206,21 +165,19 @@ class Uploader:
         if not items:
             return []
         urls = await self.signed_urls([item.path for item in items])
-        slots = self._slots
+        gate, cap = self._gate, self._settings.concurrency
         files = _FileReads(items)
 
         def job(index: int, item: UploadItem, url: str) -> Callable[[], Awaitable[None]]:
             async def run() -> None:
-                async with slots.limiter:
-                    started = anyio.current_time()
+                async with gate.working(cap):
                     read = await files.get(index) if isinstance(item.source, Path) else None
                     await self.put(url, item, read=read)
-                    slots.finished(started)
 
             return run
 
         jobs = [job(i, item, url) for i, (item, url) in enumerate(zip(items, urls, strict=True))]
-        await gather_or_raise(jobs, limit=slots.most)  # no more tasks than slots can run
+        await gather_or_raise(jobs, limit=lambda: gate.fanout(cap))
         return urls
 
     async def put(self, signed_url: str, item: UploadItem, *, read: Read | None = None) -> None:
@@ -247,7 +204,7 @@ class Uploader:
             return await self._http.put(target, content=content, headers=headers)
 
         what = f"the upload of {item.path}"
-        response = await self._gql.policy.send(attempt, idempotent=True, what=what)
+        response = await self._gql.policy.send(attempt, idempotent=True, what=what, kind="upload")
         if not response.is_success:
             error: APIError = status_error(response, what)
             raise error

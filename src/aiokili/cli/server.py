@@ -110,7 +110,7 @@ def _print_ready(server: LocalServer) -> None:
 
 def quickstart(
     assets: int = typer.Option(10_000, min=1, help="Number of assets to import and label."),
-    concurrency: int = typer.Option(4, min=1, help="Requests in flight for bulk calls."),
+    concurrency: int = typer.Option(4, min=1, help="At most this many requests in flight."),
 ) -> None:
     """Run the quickstart against an embedded local server and print what it did."""
     import anyio

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.anyio
 async def labelled(kili: aiokili.AsyncKili) -> tuple[str, list[str]]:
     project_id = await new_project(kili)
     ids = await import_images(kili, project_id, 250)
-    created = await kili.append_labels(asset_id_array=ids, json_response_array=[answer("A")] * 250)
+    one_at_a_time = kili.with_options(concurrency=1)  # created (and so listed) in this order
+    created = await one_at_a_time.append_labels(
+        asset_id_array=ids, json_response_array=[answer("A")] * 250
+    )
     return project_id, created
 
 

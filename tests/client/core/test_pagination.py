@@ -1,46 +1,17 @@
-"""Page prefetch: the window policy (pure), pipelining and bounds (with a fake fetch)."""
+"""Page prefetch: pipelining and bounds (with a fake fetch). How many of the pages asked
+ahead are in flight is the client's adaptive concurrency (``test_concurrency.py``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import anyio
 import anyio.lowlevel
 import pytest
 
-from aiokili._core.pagination import _Clock, iterate_pages, page_plan
+from aiokili._core.pagination import iterate_pages, page_plan
 
 pytestmark = pytest.mark.anyio
-
-
-def clock(fastest: float, gap: float) -> _Clock:
-    c = _Clock()
-    c.fastest, c.gap = fastest, gap
-    return c
-
-
-def test_window_grows_only_on_idle_waits() -> None:
-    latency_bound = clock(fastest=0.050, gap=0.050 / 4)  # 4 in flight pace the arrivals
-    assert latency_bound.wider(4, 16, waited=0.040, busy=0.002) == 8  # doubles
-    paced_by_12 = clock(fastest=0.050, gap=0.050 / 12)
-    assert paced_by_12.wider(12, 16, waited=0.040, busy=0.002) == 16  # up to prefetch
-    assert latency_bound.wider(16, 16, waited=0.040, busy=0.0) == 16
-    # the process was busy (parsing pages, other tasks) while the consumer waited
-    assert latency_bound.wider(4, 16, waited=0.040, busy=0.030) == 4
-    assert latency_bound.wider(4, 16, waited=0.0, busy=0.0) == 4
-
-
-def test_window_stays_when_more_pages_in_flight_do_not_arrive_faster() -> None:
-    server_bound = clock(fastest=0.005, gap=0.005)  # one page at a time, whatever the window
-    assert server_bound.wider(2, 16, waited=0.004, busy=0.0) == 2
-    assert server_bound.wider(3, 16, waited=0.004, busy=0.0) == 3
-
-
-def test_window_grows_by_one_before_any_rate_is_known() -> None:
-    fresh = _Clock()
-    assert math.isinf(fresh.useful_window())
-    assert fresh.wider(2, 16, waited=0.05, busy=0.0) == 3
 
 
 async def test_pipelining_refills_a_request_slot_as_soon_as_any_page_arrives() -> None:
@@ -67,7 +38,7 @@ async def test_pipelining_refills_a_request_slot_as_soon_as_any_page_arrives() -
 
     plan = page_plan(40, 0, 2)  # 20 pages
     async with anyio.create_task_group() as tg:
-        pages = iterate_pages(fetch, plan, initial=3, prefetch=3, task_group=tg)
+        pages = iterate_pages(fetch, plan, prefetch=3, task_group=tg)
 
         async def release() -> None:
             await six_started.wait()  # page 0 still waiting; later pages arrived, replaced
@@ -91,7 +62,7 @@ async def test_pages_held_stay_bounded_when_the_head_page_is_slow() -> None:
 
     plan = page_plan(100, 0, 1)
     async with anyio.create_task_group() as tg:
-        pages = iterate_pages(fetch, plan, initial=2, prefetch=2, task_group=tg)
+        pages = iterate_pages(fetch, plan, prefetch=2, task_group=tg)
         got: list[int] = []
 
         async def consume() -> None:

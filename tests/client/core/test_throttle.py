@@ -1,4 +1,5 @@
-"""Client-wide back-off on 429: everyone pauses, the bulk window halves, then recovers.
+"""Client-wide back-off on 429: everyone pauses, the concurrency halves, then recovers;
+bulk concurrency adapts to how the API answers, under the client's cap.
 
 A server cannot be made to rate limit on the 3rd request on demand, so respx plays it.
 """
@@ -132,8 +133,8 @@ class LatencyServer:
 @pytest.mark.parametrize(
     ("base", "per_request", "count", "lowest", "highest"),
     [
-        (0.2, 0.0, 20000, 12, 16),  # far away, never queueing: widen toward the ceiling
-        (0.0, 0.01, 6000, 1, 8),  # nearby and queueing: stay narrow (grows while <= 1.5x fastest)
+        (0.2, 0.0, 20000, 48, 64),  # far away, never queueing: widen up to the cap (64)
+        (0.0, 0.01, 6000, 1, 8),  # nearby and queueing: stay narrow
     ],
 )
 async def test_bulk_concurrency_adapts_to_how_the_api_answers(
@@ -143,9 +144,33 @@ async def test_bulk_concurrency_adapts_to_how_the_api_answers(
     answer_interface_lookups(api, URL)
     api.post(URL).mock(side_effect=server)
     answer = {"JOB": {"categories": [{"name": "A"}]}}
-    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default ceiling 16
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default cap 64
         ids = await kili.append_labels(
             asset_id_array=[f"a{i}" for i in range(count)], json_response_array=[answer] * count
         )
     assert len(ids) == count
     assert lowest <= server.peak <= highest
+
+
+async def test_the_cap_holds_for_every_call_of_the_client_together(
+    api: respx.MockRouter,
+) -> None:
+    """Two bulk calls at once, one through a ``with_options`` copy: the slots are shared, so
+    the server never sees more than the cap in flight, though each call alone could use it."""
+    server = LatencyServer(0.1, 0.0)
+    answer_interface_lookups(api, URL)
+    api.post(URL).mock(side_effect=server)
+    answer = {"JOB": {"categories": [{"name": "A"}]}}
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL, concurrency=12) as kili:
+        other = kili.with_options(timeout=30)
+
+        async def append(client: aiokili.AsyncKili) -> None:
+            ids = await client.append_labels(
+                asset_id_array=[f"a{i}" for i in range(3000)], json_response_array=[answer] * 3000
+            )
+            assert len(ids) == 3000
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(append, kili)
+            tg.start_soon(append, other)
+    assert server.peak == 12

@@ -1,5 +1,5 @@
-"""Uploads: small files in one read, large ones streamed, signed URLs in order, and the
-number of uploads at once (pure policy)."""
+"""Uploads: small files in one read, large ones streamed, signed URLs in order, files read
+several per thread hop."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from support import download, new_project
 import aiokili
 from aiokili._core import constants as C
 from aiokili._core import uploads as _uploads
-from aiokili._core.uploads import UploadSlots
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -67,39 +66,6 @@ async def test_signed_urls_batches_keep_the_order_of_paths(kili: aiokili.AsyncKi
     assert len(urls) == 95
     for path, url in zip(paths, urls, strict=True):
         assert httpx.URL(url).params["path"].endswith(path.split("/", 2)[2])  # server prefix
-
-
-def finish(slots: UploadSlots, started: float, now: float, cpu: float) -> None:
-    slots.finished(started, now=now, cpu=cpu)
-
-
-def test_slots_double_while_uploads_are_latency_bound() -> None:
-    slots = UploadSlots(start=4, most=16)
-    now = cpu = 0.0
-    for _ in range(40):  # each PUT takes 50 ms; 'size' of them complete per 50 ms
-        now += 0.050 / slots.size
-        cpu += 0.001
-        finish(slots, now - 0.050, now, cpu)
-    assert slots.size == 16  # and never more
-
-
-def test_slots_stay_when_the_server_answers_one_at_a_time() -> None:
-    slots = UploadSlots(start=4, most=16)
-    now = 0.0
-    for i in range(40):  # a lone PUT takes 3 ms, completions come every 3 ms
-        now += 0.003
-        finish(slots, now - (0.003 if i == 0 else 0.012), now, cpu=0.0)
-    assert slots.size == 4
-
-
-def test_slots_stay_when_the_client_is_busy() -> None:
-    slots = UploadSlots(start=4, most=16)
-    now = cpu = 0.0
-    for _ in range(40):
-        now += 0.050 / slots.size
-        cpu += 0.9 * 0.050 / slots.size  # the process used the CPU 90% of the time
-        finish(slots, now - 0.050, now, cpu)
-    assert slots.size == 4
 
 
 async def test_small_files_are_read_several_per_thread_hop(

@@ -1,0 +1,279 @@
+"""Adaptive concurrency: how many requests one client has in flight, found rather than fixed.
+
+One :class:`Concurrency` is shared by every request of a client and of its ``with_options``
+copies (listing pages, bulk chunks, uploads, single calls): each attempt the retry policy
+sends holds one of its slots. :class:`Limit` decides how many slots there are, from what
+the answers say, and nothing else (no process CPU time, no fixed window per call):
+
+* **Latency** (TCP Vegas, as Netflix's concurrency limiters do). For each kind of request
+  (a GraphQL operation, an upload) the fastest answer seen is its round trip without
+  queueing. An answer taking ``rtt`` says about ``limit * (1 - 1.5 * fastest / rtt)``
+  requests wait somewhere: in the server, in the network, or in this process for the CPU
+  (up to 1.5 times the fastest is noise, e.g. of a busy machine, not a queue). Fewer
+  than ``alpha`` waiting: more slots, provided at least half were in use (a loop sending
+  one request at a time learns nothing about more); more than ``beta``: fewer.
+  ``alpha`` and ``beta`` (3 and 6) grow with log10(limit). Until the first sign of
+  queueing the limit grows by one per answer (it doubles per round trip: slow start);
+  after, by about ``log10(limit)`` per round trip, and it shrinks by twice that.
+* **Overload** (multiplicative decrease). HTTP 429, 503, 504 and timeouts halve the limit,
+  once per round of requests: answers to requests sent before the last decrease do not
+  count, neither up nor down.
+* **Rate.** A rate limit ("600 requests per minute") is not a concurrency limit: near the
+  server one request at a time can exceed it. After a 429 (or a 503 with ``Retry-After``)
+  requests are also paced, at 90% of the rate the answers came back at over the last 5 s
+  (when at least 8 did), and the pace rises by 0.1% per answer after: a limit is
+  approached from below, with about one refused request per hundred.
+* **Pause.** A 429 or 503 with ``Retry-After`` pauses every request of the client for
+  that long.
+
+``concurrency=`` (a client option) caps the slots a client's calls may use; the limit
+starts at ``INITIAL_CONCURRENCY``. Logged under ``aiokili.http`` at DEBUG: each new limit
+(when it crosses a whole number), each pace, each request held by a pause.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+
+from . import constants as C
+
+log = logging.getLogger("aiokili.http")
+
+
+@dataclass
+class _Kind:
+    """What the answers of one kind of request said so far."""
+
+    fastest: float = math.inf
+    answers: int = 0
+
+
+class Limit:
+    """The decisions (pure arithmetic over the times it is given, so a simulated server can
+    drive it): how many requests may be in flight, and at what pace they may start."""
+
+    ALPHA = 3.0
+    BETA = 6.0
+    DOWN = 2.0
+    TOLERANCE = 1.5
+    DECREASE = 0.5
+    PACE_FACTOR = 0.9
+    PACE_STEP = 1.001
+    RATE_WINDOW = 5.0
+    """Seconds of answers the rate is measured over (at most the last 64 answers)."""
+    RATE_ANSWERS = 8
+    """Fewer answers than this in that window measure no rate: no pace, the pause only."""
+
+    def __init__(
+        self, initial: int = C.INITIAL_CONCURRENCY, ceiling: int = C.MAX_CONCURRENCY
+    ) -> None:
+        self.ceiling = max(1, ceiling)
+        self.value = float(max(1, min(initial, self.ceiling)))
+        self.rate = math.inf
+        """Requests per second a pace allows (``inf``: not paced)."""
+        self.starting = True
+        """Slow start: one more slot per answer until the first sign of queueing."""
+        self.epoch = 0
+        """Bumped by each decrease; a request remembers the epoch it was sent in."""
+        self._kinds: dict[str, _Kind] = {}
+        self._answers: deque[float] = deque(maxlen=64)
+
+    @property
+    def slots(self) -> int:
+        """Whole requests the limit allows in flight."""
+        return max(1, math.floor(self.value))
+
+    def answered(self, kind: str, rtt: float, now: float, in_flight: int, epoch: int) -> None:
+        """An answer to a ``kind`` request sent in ``epoch`` with ``in_flight`` requests in
+        flight (itself included) came back at ``now`` after ``rtt`` seconds."""
+        seen = self._kinds.setdefault(kind, _Kind())
+        seen.answers += 1
+        seen.fastest = min(seen.fastest, rtt)
+        self._answers.append(now)
+        if epoch != self.epoch:
+            return
+        if not math.isinf(self.rate):
+            self.rate *= self.PACE_STEP
+        queued = self.value * max(0.0, 1 - self.TOLERANCE * seen.fastest / rtt) if rtt > 0 else 0.0
+        scale = math.log10(max(10.0, self.value))
+        if queued < self.ALPHA * scale:
+            if 2 * in_flight >= self.value:  # used: worth more
+                step = 1.0 if self.starting else scale / self.value
+                self.value = min(float(self.ceiling), self.value + step)
+        elif queued > self.BETA * scale:
+            self.starting = False
+            self.value = max(1.0, self.value - scale / self.value * self.DOWN)
+
+    def dropped(self, epoch: int) -> bool:
+        """A request sent in ``epoch`` timed out or was refused for load: halve the limit
+        (once per epoch). Whether it did."""
+        if epoch != self.epoch:
+            return False
+        self.epoch += 1
+        self.starting = False
+        self.value = max(1.0, self.value * self.DECREASE)
+        return True
+
+    def rate_limited(self, epoch: int, now: float) -> None:
+        """A request sent in ``epoch`` was refused by a rate limit (429, 503 with
+        ``Retry-After``): halve the limit and pace below the rate answers came at."""
+        if not self.dropped(epoch):
+            return
+        recent = [t for t in self._answers if t >= now - self.RATE_WINDOW]
+        if len(recent) >= self.RATE_ANSWERS and recent[-1] > recent[0]:
+            measured = (len(recent) - 1) / (recent[-1] - recent[0])
+            self.rate = self.PACE_FACTOR * min(self.rate, measured)
+
+
+class Ticket:
+    """One request's slot: tells the limit how its attempt ended."""
+
+    def __init__(self, gate: Concurrency, kind: str) -> None:
+        self._gate, self.kind = gate, kind
+        self.epoch = gate.limit.epoch
+        self.in_flight = gate.in_flight
+        self.started = anyio.current_time()
+
+    def answered(self) -> None:
+        """The attempt got an answer (any status but an overload)."""
+        now = anyio.current_time()
+        before = self._gate.limit.slots
+        self._gate.limit.answered(self.kind, now - self.started, now, self.in_flight, self.epoch)
+        self._gate.changed(before)
+
+    def dropped(self) -> None:
+        """The attempt timed out, or the server said it was overloaded (503, 504)."""
+        before = self._gate.limit.slots
+        self._gate.limit.dropped(self.epoch)
+        self._gate.changed(before)
+
+    def rate_limited(self, wait: float) -> None:
+        """HTTP 429 (or 503 with ``Retry-After``): pause every request ``wait`` s, slow down."""
+        gate = self._gate
+        before, rate = gate.limit.slots, gate.limit.rate
+        gate.limit.rate_limited(self.epoch, anyio.current_time())
+        gate.resume_at = max(gate.resume_at, anyio.current_time() + wait)
+        if gate.limit.rate != rate:
+            log.debug("requests paced at %.1f per second", gate.limit.rate)
+        gate.changed(before)
+
+
+class Concurrency:
+    """The slots, pace and pause shared by one client's requests (see the module's doc)."""
+
+    def __init__(self, limit: Limit | None = None) -> None:
+        self.limit = limit or Limit()
+        self.in_flight = 0
+        self.resume_at = 0.0
+        self._waiting: deque[tuple[anyio.Event, int]] = deque()
+        self._next_start = 0.0
+        self._working = 0
+        self._work_waiting: deque[tuple[anyio.Event, int]] = deque()
+
+    def fanout(self, cap: int) -> int:
+        """How many units of work (bulk chunks, uploads) to keep going at once under
+        ``cap``: one more than the requests allowed in flight, so one always waits."""
+        return max(1, min(cap, self.limit.slots + 1))
+
+    @asynccontextmanager
+    async def slot(self, kind: str, cap: int) -> AsyncIterator[Ticket]:
+        """Hold one request slot (at most ``cap`` in flight for this caller) while sending:
+        waits for a slot, the pace and any pause, in that order."""
+        await self._take(self._waiting, cap)
+        try:
+            await self._pace()
+            await self._pause()
+            yield Ticket(self, kind)
+        finally:
+            self.in_flight -= 1
+            self._wake()
+
+    @asynccontextmanager
+    async def working(self, cap: int) -> AsyncIterator[None]:
+        """Hold one unit of work (at most :meth:`fanout` at once across the client): bounds
+        what is read ahead of the requests, e.g. files waiting for an upload slot. First
+        come first served, each waiter woken alone (hundreds may wait)."""
+        await self._take(self._work_waiting, cap)
+        try:
+            yield
+        finally:
+            self._working -= 1
+            self._wake()
+
+    def changed(self, before: int) -> None:
+        """The limit may have moved: log it and wake who may now go."""
+        if self.limit.slots != before:
+            log.debug("requests in flight allowed: %d", self.limit.slots)
+        self._wake()
+
+    async def _take(self, queue: deque[tuple[anyio.Event, int]], cap: int) -> None:
+        """Wait in ``queue`` (slots or units of work) until :meth:`_wake` lets us in."""
+        if not queue and self._room(queue, cap):
+            self._count(queue, 1)
+            return
+        event = anyio.Event()
+        entry = (event, cap)
+        queue.append(entry)
+        try:
+            await event.wait()
+        except BaseException:
+            if event.is_set():  # let in as it was cancelled: hand it on
+                self._count(queue, -1)
+                self._wake()
+            else:
+                queue.remove(entry)
+            raise
+
+    def _room(self, queue: deque[tuple[anyio.Event, int]], cap: int) -> bool:
+        if queue is self._waiting:
+            return self.in_flight < min(cap, self.limit.slots)
+        return self._working < self.fanout(cap)
+
+    def _count(self, queue: deque[tuple[anyio.Event, int]], delta: int) -> None:
+        if queue is self._waiting:
+            self.in_flight += delta
+        else:
+            self._working += delta
+
+    def _wake(self) -> None:
+        """Let waiters in while there is room, first come first served."""
+        for queue in (self._waiting, self._work_waiting):
+            while queue and self._room(queue, queue[0][1]):
+                event, _ = queue.popleft()
+                self._count(queue, 1)
+                event.set()
+
+    async def _pace(self) -> None:
+        rate = self.limit.rate
+        if math.isinf(rate):
+            return
+        now = anyio.current_time()
+        start = max(now, self._next_start)
+        self._next_start = start + 1 / rate
+        if start > now:
+            await anyio.sleep(start - now)
+
+    async def _pause(self) -> None:
+        logged = False
+        while True:  # the pause may be extended while we sleep
+            delay = self.resume_at - anyio.current_time()
+            if delay <= 0:
+                return
+            if not logged:
+                log.debug("a request waits %.1f s: the API asked the client to slow down", delay)
+                logged = True
+            await anyio.sleep(delay)
+
+
+def unit_of_work(gate: Concurrency | None, cap: int) -> Callable[[], int]:
+    """The fan-out of a bulk call: :meth:`Concurrency.fanout` (``cap`` without a gate)."""
+    if gate is None:
+        return lambda: cap
+    return lambda: gate.fanout(cap)

@@ -1,0 +1,265 @@
+"""The adaptive concurrency's decisions (``_core.concurrency.Limit``), driven by a simulated
+server in simulated time: deterministic, nothing timed. Then its slots (``Concurrency``).
+
+The simulated client always has work waiting (a bulk call, a listing); it sends while the
+limit, the pace and any pause allow, as the real gate does. The simulated server adds a
+network latency, runs ``workers`` requests at a time for ``service`` seconds each (the
+others queue), and may refuse requests over a token-bucket rate limit with HTTP 429.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from aiokili._core.concurrency import Concurrency, Limit
+
+pytestmark = pytest.mark.anyio
+
+
+@dataclass
+class Server:
+    latency: float  # seconds each way together (the round trip's network part)
+    service: float = 0.001  # seconds of work per request
+    workers: int = 1_000_000  # requests processed at once; the others queue
+    rate: float = math.inf  # requests accepted per second (token bucket), else 429
+    burst: float = 10.0
+    retry_after: float = 1.0
+    busy_until: list[float] = field(default_factory=list)
+    tokens: float = 0.0
+    refilled: float = 0.0
+
+    def answer(self, sent: float) -> tuple[float, bool]:
+        """When the answer to a request sent at ``sent`` is back, and whether it was refused."""
+        arrive = sent + self.latency / 2
+        if not math.isinf(self.rate):
+            self.tokens = min(self.burst, self.tokens + (arrive - self.refilled) * self.rate)
+            self.refilled = arrive
+            if self.tokens < 1:
+                return arrive + self.latency / 2, True
+            self.tokens -= 1
+        if len(self.busy_until) < self.workers:
+            start = arrive
+        else:
+            start = max(arrive, heapq.heappop(self.busy_until))
+        heapq.heappush(self.busy_until, start + self.service)
+        return start + self.service + self.latency / 2, False
+
+
+@dataclass
+class Run:
+    answered: int = 0
+    refused: int = 0
+    peak: int = 0
+    limits: list[float] = field(default_factory=list)  # the limit after each answer
+    accepted_at: list[float] = field(default_factory=list)
+
+
+def simulate(server: Server, limit: Limit, *, seconds: float, cap: int = 64) -> Run:
+    """A backlogged client against ``server`` for ``seconds`` of simulated time."""
+    run = Run()
+    now, next_start, resume_at = 0.0, 0.0, 0.0
+    flying: list[tuple[float, int, float, int, int, bool]] = []  # (answer at, number, sent at,
+    number = 0  # epoch, in flight then, refused)
+    while now < seconds:
+        while len(flying) < min(cap, limit.slots) and now >= max(next_start, resume_at):
+            if not math.isinf(limit.rate):
+                next_start = now + 1 / limit.rate
+            number += 1
+            back, refused = server.answer(now)
+            heapq.heappush(flying, (back, number, now, limit.epoch, len(flying) + 1, refused))
+            run.peak = max(run.peak, len(flying))
+        wake = [flying[0][0]] if flying else []
+        if len(flying) < min(cap, limit.slots):
+            wake.append(max(next_start, resume_at))
+        if not flying or flying[0][0] > min(wake):
+            now = min(wake)
+            continue
+        back, _, sent, epoch, in_flight, refused = heapq.heappop(flying)
+        now = back
+        if refused:
+            run.refused += 1
+            limit.rate_limited(epoch, now)
+            resume_at = max(resume_at, now + server.retry_after)
+        else:
+            run.answered += 1
+            run.accepted_at.append(now)
+            limit.answered("op", back - sent, now, in_flight, epoch)
+        run.limits.append(limit.value)
+    return run
+
+
+def rate_between(run: Run, start: float, end: float) -> float:
+    return sum(start <= t < end for t in run.accepted_at) / (end - start)
+
+
+def test_far_from_the_server_the_limit_grows_to_the_cap_within_a_few_round_trips() -> None:
+    limit = Limit(initial=4, ceiling=64)
+    run = simulate(Server(latency=0.050), limit, seconds=0.5)
+    assert limit.slots == 64
+    assert run.peak == 64
+    first_at_cap = next(i for i, v in enumerate(run.limits) if v >= 64)
+    assert first_at_cap < 4 + 8 + 16 + 32 + 64  # about doubling per round trip
+
+
+def test_a_server_that_queues_keeps_the_limit_near_what_it_can_run() -> None:
+    """4 workers, 5 ms each, next door: more than a few in flight only queue."""
+    limit = Limit(initial=4, ceiling=64)
+    run = simulate(Server(latency=0.0002, service=0.005, workers=4), limit, seconds=5)
+    assert 4 <= min(run.limits[-500:]) and max(run.limits[-500:]) <= 16
+    assert rate_between(run, 1, 5) >= 0.95 * 4 / 0.005  # the server kept busy
+
+
+def test_at_50_ms_the_client_fills_a_busy_server_without_flooding_it() -> None:
+    """The server's capacity is 500 requests/s: at 50 ms that needs ~29 in flight."""
+    limit = Limit(initial=4, ceiling=64)
+    run = simulate(Server(latency=0.050, service=0.008, workers=4), limit, seconds=10)
+    assert rate_between(run, 2, 10) >= 0.9 * 4 / 0.008
+    assert max(run.limits[-1000:]) < 64  # the queue stopped the growth below the cap
+
+
+def test_the_limit_grows_only_while_it_is_used() -> None:
+    limit = Limit(initial=4, ceiling=64)
+    for i in range(1000):  # one request at a time, every answer as fast as the fastest
+        limit.answered("op", 0.05, i * 0.05, in_flight=1, epoch=limit.epoch)
+    assert limit.slots == 4
+
+
+def test_rising_latency_lowers_the_limit() -> None:
+    limit = Limit(initial=32, ceiling=64)
+    limit.answered("op", 0.010, 0.0, in_flight=32, epoch=0)
+    for i in range(10):  # a round trip's worth of answers three times slower: ~21 queued
+        limit.answered("op", 0.030, 0.1 + i * 0.001, in_flight=32, epoch=0)
+    assert 26 <= limit.slots <= 32  # about one fewer per round trip, not a collapse
+    for i in range(300):  # it goes on: down to where answers no longer queue
+        limit.answered("op", 0.030, 0.2 + i * 0.001, in_flight=32, epoch=0)
+    assert limit.slots < 16
+
+
+def test_each_kind_of_request_is_judged_against_its_own_fastest_answer() -> None:
+    limit = Limit(initial=8, ceiling=64)
+    for i in range(200):  # quick look-ups and slow bulk writes, neither queueing
+        limit.answered("lookup", 0.002, i * 0.01, in_flight=64, epoch=0)
+        limit.answered("write", 0.200, i * 0.01, in_flight=64, epoch=0)
+    assert limit.slots == 64
+
+
+def test_a_drop_halves_the_limit_once_per_round_of_requests() -> None:
+    limit = Limit(initial=40, ceiling=64)
+    sent_before = limit.epoch
+    assert limit.dropped(sent_before)
+    assert limit.slots == 20
+    assert not limit.dropped(sent_before)  # the others of that round: already counted
+    limit.answered("op", 0.001, 1.0, in_flight=20, epoch=sent_before)  # stale: ignored
+    assert limit.slots == 20
+    assert limit.dropped(limit.epoch)
+    assert limit.slots == 10
+    for _ in range(10):
+        limit.dropped(limit.epoch)
+    assert limit.slots == 1  # never below one
+
+
+def test_under_a_rate_limit_throughput_converges_with_few_429() -> None:
+    """600 requests per minute (token bucket of 10), a server 10 ms away that could take
+    thousands: the client settles just under the limit, fewer than 5% of answers 429."""
+    limit = Limit(initial=4, ceiling=64)
+    server = Server(latency=0.010, rate=10.0, burst=10.0, retry_after=1.0)
+    run = simulate(server, limit, seconds=300)
+    assert run.refused / (run.answered + run.refused) < 0.05
+    settled = rate_between(run, 60, 300)
+    assert 0.8 * 10 <= settled <= 10.0 + 0.1
+
+
+def test_a_rate_limit_far_away_is_also_met() -> None:
+    limit = Limit(initial=4, ceiling=64)
+    server = Server(latency=0.100, rate=50.0, burst=50.0, retry_after=1.0)
+    run = simulate(server, limit, seconds=120)
+    assert run.refused / (run.answered + run.refused) < 0.05
+    assert rate_between(run, 30, 120) >= 0.8 * 50
+
+
+async def test_slots_are_given_first_come_first_served_under_each_callers_cap() -> None:
+    gate = Concurrency(Limit(initial=2, ceiling=64))
+    order: list[str] = []
+    release = anyio.Event()
+
+    async def request(name: str, cap: int) -> None:
+        async with gate.slot("op", cap):
+            order.append(name)
+            await release.wait()
+
+    async with anyio.create_task_group() as tg:
+        for name in "abcd":
+            tg.start_soon(request, name, 64)
+            await anyio.lowlevel.checkpoint()
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert order == ["a", "b"] and gate.in_flight == 2  # the limit: 2
+        release.set()
+    assert order == ["a", "b", "c", "d"] and gate.in_flight == 0
+
+    order.clear()
+    capped = Concurrency(Limit(initial=8, ceiling=64))
+    release = anyio.Event()
+    gate = capped
+    async with anyio.create_task_group() as tg:
+        for name in "xyz":
+            tg.start_soon(request, name, 1)  # a client made with concurrency=1
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert order == ["x"]
+        release.set()
+    assert order == ["x", "y", "z"]
+
+
+async def test_a_cancelled_waiter_gives_its_slot_on() -> None:
+    gate = Concurrency(Limit(initial=1, ceiling=64))
+    got: list[str] = []
+    release = anyio.Event()
+
+    async def request(name: str) -> None:
+        async with gate.slot("op", 64):
+            got.append(name)
+            await release.wait()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(request, "first")
+        await anyio.lowlevel.checkpoint()
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await request("cancelled")  # waits for the slot, cancelled meanwhile
+        tg.start_soon(request, "last")
+        await anyio.lowlevel.checkpoint()
+        release.set()
+    assert got == ["first", "last"] and gate.in_flight == 0
+
+
+async def test_units_of_work_follow_the_limit_one_more_than_its_slots() -> None:
+    """What waits for a slot (e.g. files read for an upload) is bounded by the limit + 1."""
+    gate = Concurrency(Limit(initial=2, ceiling=64))
+    started: list[int] = []
+    release = anyio.Event()
+
+    async def work(number: int) -> None:
+        async with gate.working(64):
+            started.append(number)
+            await release.wait()
+
+    async with anyio.create_task_group() as tg:
+        for number in range(10):
+            tg.start_soon(work, number)
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert started == [0, 1, 2]  # 2 slots + 1
+        gate.limit.value = 4.0  # the limit grew: more may start, in order
+        gate.changed(2)
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert started == [0, 1, 2, 3, 4]
+        release.set()
+    assert started == list(range(10))
