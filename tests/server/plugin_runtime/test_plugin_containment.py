@@ -10,17 +10,22 @@ Landlock: each is skipped, saying why, where the machine has neither.
 
 from __future__ import annotations
 
+import io
 import json
 import os
-from collections.abc import Iterator
+import tarfile
+import zipfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from plugin_support import contents, wait_logs
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili.errors import AuthenticationError, KiliInputError
+from aiokili.errors import AuthenticationError, KiliInputError, PluginBuildError
 from aiokili.server import LocalServer
 from aiokili.server.plugin_runtime.confine import Containment
 from aiokili.server.plugin_runtime.sandbox import landlock_abi
@@ -52,7 +57,7 @@ def server() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-async def admin(server: LocalServer) -> aiokili.AsyncKili:
+async def admin(server: LocalServer) -> AsyncIterator[aiokili.AsyncKili]:
     async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
         yield kili
 
@@ -284,3 +289,84 @@ async def test_a_requirements_line_that_is_not_an_index_package_is_refused_befor
     with pytest.raises(KiliInputError, match=r"requirements.txt line 2 .* refused"):
         await admin.upload_plugin(tmp_path, plugin_name="refused")
     assert "refused" not in [p.name for p in await admin.list_plugins()]
+
+
+async def test_the_server_refuses_to_deploy_a_plugin_whose_requirements_name_a_file(
+    server: LocalServer,
+) -> None:
+    """What a client that does not check (the official SDK) uploads is refused at deploy."""
+    headers = {"Authorization": f"X-API-Key: {server.api_key}"}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("main.py", "class PluginHandler(object):\n    pass\n")
+        zf.writestr("requirements.txt", "-r /etc/passwd\n")
+
+    async def gql(client: httpx.AsyncClient, query: str) -> dict[str, Any]:
+        answer: dict[str, Any] = (
+            await client.post(server.url, json={"query": query}, headers=headers)
+        ).json()
+        return answer
+
+    async with httpx.AsyncClient() as client:
+        made = await gql(client, 'mutation { createPlugin(data: {pluginName: "raw"}) }')
+        put = await client.put(made["data"]["createPlugin"], content=archive.getvalue())
+        assert put.status_code < 300
+        deployed = await gql(client, 'mutation { createPluginRunner(data: {pluginName: "raw"}) }')
+    (error,) = deployed["errors"]
+    assert error["message"].startswith('Plugin "raw" not deployed: requirements.txt line 1')
+    assert "the pip option -r: refused" in error["message"]
+
+
+EVIL_SETUP = """
+import os, subprocess
+from setuptools import setup
+child = subprocess.Popen(["sleep", "300"], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+done = []
+for path, mode in [({escape!r}, "w"), ({db!r}, "rb")]:
+    try:
+        open(path, mode).close()
+        done.append("did " + path)
+    except OSError as exc:
+        done.append(type(exc).__name__ + " " + path)
+raise SystemExit("EVIL pid " + str(child.pid) + " " + "; ".join(done))
+"""
+
+
+@needs_cgroups
+@needs_landlock
+async def test_a_package_from_the_index_builds_confined_like_a_run(
+    server: LocalServer,
+    admin: aiokili.AsyncKili,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its ``setup.py`` (an sdist of the index) cannot write outside, read the database or
+    leave a process behind."""
+    index, package = tmp_path / "index", tmp_path / "evilpkg-1.0"
+    index.mkdir()
+    package.mkdir()
+    escape = tmp_path / "escaped"
+    setup = EVIL_SETUP.format(escape=str(escape), db=server.store.db.path)
+    (package / "setup.py").write_text(setup)
+    (package / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: evilpkg\nVersion: 1.0\n")
+    with tarfile.open(index / "evilpkg-1.0.tar.gz", "w:gz") as tar:
+        tar.add(package, arcname=package.name)
+    # the server's package index is this folder (setuptools: the server's own)
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_NO_BUILD_ISOLATION", "0")  # pip's spelling of "no isolation"
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    (folder / "main.py").write_text(
+        "from aiokili.plugins import PluginCore\n\nclass PluginHandler(PluginCore):\n"
+        "    def on_submit(self, label, asset_id):\n        pass\n"
+    )
+    (folder / "requirements.txt").write_text("evilpkg\n")
+    with pytest.raises(PluginBuildError) as failed:
+        await admin.upload_plugin(folder)
+    (said_line,) = [line for line in str(failed.value).splitlines() if "EVIL pid" in line]
+    _, _, pid, rest = said_line.split(maxsplit=3)
+    assert rest == f"PermissionError {escape}; PermissionError {server.store.db.path}"
+    assert not escape.exists()
+    assert not running(int(pid))
