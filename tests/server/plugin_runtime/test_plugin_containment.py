@@ -13,12 +13,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from plugin_support import contents, wait_logs
@@ -370,3 +373,74 @@ async def test_a_package_from_the_index_builds_confined_like_a_run(
     assert rest == f"PermissionError {escape}; PermissionError {server.store.db.path}"
     assert not escape.exists()
     assert not running(int(pid))
+
+
+@needs_cgroups
+async def test_no_process_of_a_run_outlives_the_server(tmp_path: Path) -> None:
+    body = (
+        "        child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "        print('pids', json.dumps([os.getpid(), child.pid]), flush=True)\n"
+        "        time.sleep(300)\n"
+    )
+    folder = tmp_path / "stayer"
+    folder.mkdir()
+    (folder / "main.py").write_text(
+        "import json, os, subprocess, time\nfrom aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n    def on_submit(self, label, asset_id):\n" + body
+    )
+    with LocalServer(plugin_limits=PluginLimits(timeout_s=300)) as srv:
+        async with aiokili.AsyncKili(api_key=srv.api_key, api_endpoint=srv.url) as kili:
+            await kili.upload_plugin(folder)
+            project_id = await new_project(kili)
+            (asset_id,) = await import_images(kili, project_id, 1)
+            await kili.activate_plugin_on_project("stayer", project_id)
+            await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+            entries = await wait_logs(
+                kili, project_id, "stayer", lambda es: any("pids" in c for c in contents(es))
+            )
+    pids = json.loads(said(contents(entries), "pids "))
+    assert [pid for pid in pids if running(pid)] == []
+
+
+@pytest.fixture
+def cli_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``aiokili server`` in its own process: the process and its endpoint."""
+    command = [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--api-key", "k",
+               "--db", str(tmp_path / "kili.sqlite3"), "--plugin-timeout-s", "300"]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = next(line for line in server.stdout if line.startswith("GraphQL endpoint:"))
+        yield server, url.split(":", 1)[1].strip()
+    finally:
+        server.kill()
+        server.wait()
+
+
+@needs_cgroups
+async def test_no_process_of_a_run_outlives_aiokili_server_stopped_by_sigterm(
+    cli_server: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    server, url = cli_server
+    folder = tmp_path / "stayer"
+    folder.mkdir()
+    (folder / "main.py").write_text(
+        "import json, os, subprocess, time\nfrom aiokili.plugins import PluginCore\n\n"
+        "class PluginHandler(PluginCore):\n    def on_submit(self, label, asset_id):\n"
+        "        child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "        print('pids', json.dumps([os.getpid(), child.pid]), flush=True)\n"
+        "        time.sleep(300)\n"
+    )
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=url) as kili:
+        await kili.upload_plugin(folder)
+        project_id = await new_project(kili)
+        (asset_id,) = await import_images(kili, project_id, 1)
+        await kili.activate_plugin_on_project("stayer", project_id)
+        await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+        entries = await wait_logs(
+            kili, project_id, "stayer", lambda es: any("pids" in c for c in contents(es))
+        )
+    server.terminate()
+    assert await anyio.to_thread.run_sync(server.wait) == 0
+    pids = json.loads(said(contents(entries), "pids "))
+    assert [pid for pid in pids if running(pid)] == []

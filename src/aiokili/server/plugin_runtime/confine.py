@@ -5,9 +5,10 @@ Detected once when the plugin service starts (:meth:`Containment.detect`):
 * **cgroups** (Linux, root or a delegated cgroup): each run and each build gets cgroups of
   its own, where every process it starts lands, ``setsid`` or not. Its memory cap
   (``memory_mb``) and process cap (``max_processes``) hold for all its processes together,
+  its CPU weight is a tenth of a server process's (busy runs cannot starve the server),
   and when it ends the whole cgroup is killed (``cgroup.kill`` on cgroup v2; on v1, every
   process listed until none is left). cgroup v2 controllers are used where the server's
-  cgroup can enable them for its children; otherwise the v1 ``memory`` and ``pids``
+  cgroup can enable them for its children; otherwise the v1 ``memory``, ``pids`` and ``cpu``
   hierarchies of a hybrid layout.
 * **Landlock** (Linux 5.13+, needs no root): the run reads only the interpreter, the
   installed packages, a few system files and the plugin's own folders, writes only its
@@ -39,7 +40,10 @@ from ..settings import PluginLimits
 from . import sandbox
 
 MiB = 1024 * 1024
-_CONTROLLERS = ("memory", "pids")
+_CONTROLLERS = ("memory", "pids", "cpu")
+# a run's CPU weight against a process of the server's (cgroup v2 cpu.weight default 100,
+# v1 cpu.shares 1024): a tenth, so that busy runs cannot starve the server
+_CPU_WEIGHT = {2: "10", 1: "102"}
 # what any Python program needs from the system, read-only (not /etc as a whole: it holds
 # /etc/shadow and TLS private keys; not /proc: other processes' command lines)
 _SYSTEM_READ = (
@@ -103,6 +107,19 @@ def _write(path: Path, value: str) -> bool:
     return True
 
 
+def _sweep(parent: Path) -> None:
+    """Empty and remove the folders a server that is gone left in ``parent`` (it was
+    killed: its runs were not): every process in them is killed."""
+    for stale in parent.glob("aiokili-*-*"):
+        pid = stale.name.split("-")[1]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        runs = [(folder, 1) for folder in stale.iterdir() if folder.is_dir()]
+        Box(None, runs, None).close_now()
+        with contextlib.suppress(OSError):
+            stale.rmdir()
+
+
 def _hierarchies(tag: str) -> list[_Hierarchy]:
     """Our run folders: a cgroup v2 one (kills runs whole; sets the limits its controllers
     allow) and v1 ones for the limits v2 cannot set here."""
@@ -110,6 +127,7 @@ def _hierarchies(tag: str) -> list[_Hierarchy]:
     missing = set(_CONTROLLERS)
     for mount, kind, _ in mounts:
         if kind == "cgroup2" and "" in own:
+            _sweep(mount / own[""].lstrip("/"))
             folder = _make(mount / own[""].lstrip("/"), tag)
             if folder is None:
                 continue
@@ -121,6 +139,7 @@ def _hierarchies(tag: str) -> list[_Hierarchy]:
     for controller in sorted(missing):
         for mount, kind, options in mounts:
             if kind == "cgroup" and controller in options and controller in own:
+                _sweep(mount / own[controller].lstrip("/"))
                 folder = _make(mount / own[controller].lstrip("/"), tag)
                 if folder is not None:
                     found.append(_Hierarchy(folder, 1, frozenset({controller})))
@@ -136,6 +155,7 @@ class Containment:
     hierarchies: list[_Hierarchy] = field(default_factory=list)
     landlock_abi: int = 0
     protected: tuple[Path, ...] = ()
+    boxes: set[Box] = field(default_factory=set)  # open ones
 
     @classmethod
     def detect(cls, limits: PluginLimits, protected: list[Path]) -> Containment:
@@ -200,11 +220,19 @@ class Containment:
                 _memory(folder, hierarchy.version, self.limits.memory_mb * MiB)
             if "pids" in hierarchy.controllers:
                 _write(folder / "pids.max", str(self.limits.max_processes))
+            if "cpu" in hierarchy.controllers:
+                weight = "cpu.weight" if hierarchy.version == 2 else "cpu.shares"
+                _write(folder / weight, _CPU_WEIGHT[hierarchy.version])
             folders.append((folder, hierarchy.version))
-        return Box(self, folders, scratch)
+        box = Box(self, folders, scratch)
+        self.boxes.add(box)
+        return box
 
     def close(self) -> None:
-        """Remove our cgroup folders (once every box is closed)."""
+        """Kill what is still in a box (the server stops: no run outlives it), then remove
+        our cgroup folders."""
+        for box in list(self.boxes):
+            box.close_now()
         for hierarchy in self.hierarchies:
             with contextlib.suppress(OSError):
                 hierarchy.folder.rmdir()
@@ -220,17 +248,19 @@ def _memory(folder: Path, version: int, limit: int) -> None:
         _write(folder / "memory.memsw.limit_in_bytes", str(limit))
 
 
-@dataclass
+@dataclass(eq=False)
 class Box:
     """The cgroups and scratch folder of one run or build."""
 
-    containment: Containment
+    containment: Containment | None  # None: a stale box being swept
     folders: list[tuple[Path, int]]
-    scratch: Path
+    scratch: Path | None
 
     def spec(self, own: list[Path], write: tuple[Path, ...] = ()) -> dict[str, Any]:
         """What the process does to itself (:func:`sandbox.confine`) before plugin code."""
-        limits, containment = self.containment.limits, self.containment
+        containment = self.containment
+        assert containment is not None and self.scratch is not None
+        limits = containment.limits
         return {
             "procs": [str(folder / "cgroup.procs") for folder, _ in self.folders],
             "addressSpace": limits.memory_mb * MiB,
@@ -242,6 +272,7 @@ class Box:
 
     def env(self) -> dict[str, str]:
         """The variables every run or build gets, besides its own (never the server's)."""
+        assert self.scratch is not None
         return {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(self.scratch),
@@ -296,7 +327,9 @@ class Box:
             if self._empty():
                 break
             await asyncio.sleep(0.005)
-        await asyncio.to_thread(shutil.rmtree, self.scratch, True)
+        self._closed()
+        if self.scratch is not None:
+            await asyncio.to_thread(shutil.rmtree, self.scratch, True)
 
     def close_now(self) -> None:
         """:meth:`close`, blocking (the server is stopping: no awaiting any more)."""
@@ -304,7 +337,13 @@ class Box:
             if self._empty():
                 break
             time.sleep(0.005)
-        shutil.rmtree(self.scratch, True)
+        self._closed()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, True)
+
+    def _closed(self) -> None:
+        if self.containment is not None:
+            self.containment.boxes.discard(self)
 
 
 def _pids(folder: Path) -> list[int]:
