@@ -194,6 +194,7 @@ def zygote(channel: socket.socket) -> None:
 
     # a client built (no request is made) loads what it imports lazily (httpcore, ssl)
     aiokili.AsyncKili(api_key="warm-up", api_endpoint="http://127.0.0.1:9/warm-up")
+    _sandbox()  # loaded once, inherited by every run
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped at once
     while True:

@@ -16,8 +16,7 @@ Detected once when the plugin service starts (:meth:`Containment.detect`):
 * **root**: a run started by a root server drops every capability (``sandbox.drop_root``).
 
 Without cgroups, the limits are per process (``RLIMIT_AS``) and a run is killed by its
-process group only: a ``setsid`` child escapes it. :meth:`Containment.describe` says
-which applies; the plugin service logs it at start.
+process group only: a ``setsid`` child escapes it (docs/plugins.md says what holds where).
 """
 
 from __future__ import annotations
@@ -156,6 +155,7 @@ class Containment:
     landlock_abi: int = 0
     protected: tuple[Path, ...] = ()
     boxes: set[Box] = field(default_factory=set)  # open ones
+    _read: list[str] | None = None  # the packages' folders, found once
 
     @classmethod
     def detect(cls, limits: PluginLimits, protected: list[Path]) -> Containment:
@@ -163,38 +163,22 @@ class Containment:
         ``protected``: what no run may read (the database, the files folder)."""
         tag = f"aiokili-{os.getpid()}-{secrets.token_hex(3)}"
         hierarchies = _hierarchies(tag) if sys.platform.startswith("linux") else []
-        return cls(limits, hierarchies, sandbox.landlock_abi(), tuple(protected))
+        resolved = tuple(p.resolve() for p in protected)
+        return cls(limits, hierarchies, sandbox.landlock_abi(), resolved)
 
     @property
     def controllers(self) -> set[str]:
         return {c for h in self.hierarchies for c in h.controllers}
 
-    def describe(self) -> str:
-        """One line: how runs are contained here."""
-        kill = "cgroup.kill" if any(h.version == 2 for h in self.hierarchies) else None
-        parts = [
-            f"memory {self.limits.memory_mb} MiB "
-            + ("for all its processes" if "memory" in self.controllers else "per process"),
-            (
-                f"at most {self.limits.max_processes} processes"
-                if "pids" in self.controllers
-                else "no process cap"
-            ),
-            "killed whole by its cgroup" + (f" ({kill})" if kill else "")
-            if self.hierarchies
-            else "killed by process group (a setsid child escapes)",
-            f"files: Landlock ABI {self.landlock_abi}"
-            if self.landlock_abi
-            else "files: no Landlock (it reads what the server's user reads)",
-        ]
-        if os.geteuid() == 0:
-            parts.append("root dropped")
-        return "plugin runs: " + "; ".join(parts) + "."
-
     def read_paths(self, own: list[Path]) -> list[str]:
         """What a run may read: the interpreter, the packages on the server's path, the
         system files of ``_SYSTEM_READ`` and ``own`` (the plugin's folders); never a folder
         holding a protected path."""
+        if self._read is None:
+            self._read = self._packages()
+        return [*self._read, *_SYSTEM_READ, *(str(p) for p in own)]
+
+    def _packages(self) -> list[str]:
         places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
         places |= {p for p in sysconfig.get_paths().values() if p}
         places |= {p for p in sys.path if p and os.path.isabs(p)}
@@ -205,7 +189,7 @@ class Containment:
             path = Path(place).resolve()
             if path.exists() and not any(p.is_relative_to(path) for p in self.protected):
                 allowed.append(str(path))
-        return [*allowed, *_SYSTEM_READ, *(str(p) for p in own)]
+        return allowed
 
     def box(self, what: str) -> Box:
         """A new box (cgroups, scratch folder) for one run or build."""
