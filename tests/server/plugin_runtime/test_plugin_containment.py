@@ -417,30 +417,55 @@ def cli_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         server.wait()
 
 
-@needs_cgroups
-async def test_no_process_of_a_run_outlives_aiokili_server_stopped_by_sigterm(
-    cli_server: tuple[subprocess.Popen[str], str], tmp_path: Path
-) -> None:
-    server, url = cli_server
-    folder = tmp_path / "stayer"
-    folder.mkdir()
-    (folder / "main.py").write_text(
-        "import json, os, subprocess, time\nfrom aiokili.plugins import PluginCore\n\n"
-        "class PluginHandler(PluginCore):\n    def on_submit(self, label, asset_id):\n"
-        "        child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
-        "        print('pids', json.dumps([os.getpid(), child.pid]), flush=True)\n"
-        "        time.sleep(300)\n"
-    )
+STAYER = (
+    "import json, os, subprocess, tempfile, time\nfrom aiokili.plugins import PluginCore\n\n"
+    "class PluginHandler(PluginCore):\n    def on_submit(self, label, asset_id):\n"
+    "        child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+    "        print('pids', json.dumps([os.getpid(), child.pid]), flush=True)\n"
+    "        print('scratch', tempfile.gettempdir(), flush=True)\n"
+    "        time.sleep(300)\n"
+)
+
+
+async def stay(url: str, tmp_path: Path) -> tuple[list[int], Path]:
+    """Start a run that leaves a ``setsid`` child and sleeps; its pids and scratch folder."""
+    (tmp_path / "stayer").mkdir()
+    (tmp_path / "stayer" / "main.py").write_text(STAYER)
     async with aiokili.AsyncKili(api_key="k", api_endpoint=url) as kili:
-        await kili.upload_plugin(folder)
+        await kili.upload_plugin(tmp_path / "stayer")
         project_id = await new_project(kili)
         (asset_id,) = await import_images(kili, project_id, 1)
         await kili.activate_plugin_on_project("stayer", project_id)
         await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
         entries = await wait_logs(
-            kili, project_id, "stayer", lambda es: any("pids" in c for c in contents(es))
+            kili, project_id, "stayer", lambda es: any("scratch" in c for c in contents(es))
         )
+    lines = contents(entries)
+    return json.loads(said(lines, "pids ")), Path(said(lines, "scratch "))
+
+
+@needs_cgroups
+async def test_no_process_of_a_run_outlives_aiokili_server_stopped_by_sigterm(
+    cli_server: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    server, url = cli_server
+    pids, scratch = await stay(url, tmp_path)
     server.terminate()
     assert await anyio.to_thread.run_sync(server.wait) == 0
-    pids = json.loads(said(contents(entries), "pids "))
     assert [pid for pid in pids if running(pid)] == []
+    assert not scratch.exists()
+
+
+@needs_cgroups
+async def test_what_a_killed_server_left_is_killed_when_a_server_starts(
+    cli_server: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    server, url = cli_server
+    pids, scratch = await stay(url, tmp_path)
+    server.kill()  # SIGKILL: the server cannot clean up
+    await anyio.to_thread.run_sync(server.wait)
+    assert all(running(pid) for pid in pids) and scratch.exists()
+    with LocalServer():
+        pass
+    assert [pid for pid in pids if running(pid)] == []
+    assert not scratch.exists()

@@ -106,17 +106,28 @@ def _write(path: Path, value: str) -> bool:
     return True
 
 
+def _gone(name: str, at: int) -> bool:
+    """Whether the server whose pid is part ``at`` of ``name`` (``aiokili-...``) is gone."""
+    parts = name.split("-")
+    return len(parts) > at and parts[at].isdigit() and not Path(f"/proc/{parts[at]}").exists()
+
+
 def _sweep(parent: Path) -> None:
     """Empty and remove the folders a server that is gone left in ``parent`` (it was
     killed: its runs were not): every process in them is killed."""
     for stale in parent.glob("aiokili-*-*"):
-        pid = stale.name.split("-")[1]
-        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
-            continue
-        runs = [(folder, 1) for folder in stale.iterdir() if folder.is_dir()]
-        Box(None, runs, None).close_now()
-        with contextlib.suppress(OSError):
-            stale.rmdir()
+        if _gone(stale.name, 1):
+            runs = [(folder, 1) for folder in stale.iterdir() if folder.is_dir()]
+            Box(None, runs, None).close_now()
+            with contextlib.suppress(OSError):
+                stale.rmdir()
+
+
+def _sweep_scratch() -> None:
+    """Remove the scratch folders of the runs and builds of servers that are gone."""
+    for stale in Path(tempfile.gettempdir()).glob("aiokili-*-*-*"):
+        if stale.name.split("-")[1] in ("run", "build") and _gone(stale.name, 2):
+            shutil.rmtree(stale, True)
 
 
 def _hierarchies(tag: str) -> list[_Hierarchy]:
@@ -162,7 +173,10 @@ class Containment:
         """Probe the machine: make our cgroup folders if we can, read the Landlock ABI.
         ``protected``: what no run may read (the database, the files folder)."""
         tag = f"aiokili-{os.getpid()}-{secrets.token_hex(3)}"
-        hierarchies = _hierarchies(tag) if sys.platform.startswith("linux") else []
+        hierarchies = []
+        if sys.platform.startswith("linux"):
+            hierarchies = _hierarchies(tag)
+            _sweep_scratch()
         resolved = tuple(p.resolve() for p in protected)
         return cls(limits, hierarchies, sandbox.landlock_abi(), resolved)
 
@@ -193,7 +207,7 @@ class Containment:
 
     def box(self, what: str) -> Box:
         """A new box (cgroups, scratch folder) for one run or build."""
-        scratch = Path(tempfile.mkdtemp(prefix=f"aiokili-{what}-"))
+        scratch = Path(tempfile.mkdtemp(prefix=f"aiokili-{what}-{os.getpid()}-"))
         name = f"{what}-{secrets.token_hex(6)}"
         folders = []
         for hierarchy in self.hierarchies:
