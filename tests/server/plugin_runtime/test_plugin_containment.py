@@ -30,6 +30,7 @@ from support import answer, import_images, new_project
 import aiokili
 from aiokili.errors import AuthenticationError, KiliInputError, PluginBuildError
 from aiokili.server import LocalServer
+from aiokili.server.plugin_runtime import confine
 from aiokili.server.plugin_runtime.confine import Containment
 from aiokili.server.plugin_runtime.sandbox import landlock_abi
 from aiokili.server.settings import PluginLimits
@@ -469,3 +470,25 @@ async def test_what_a_killed_server_left_is_killed_when_a_server_starts(
         pass
     assert [pid for pid in pids if running(pid)] == []
     assert not scratch.exists()
+
+
+@pytest.mark.skipif(landlock_abi() < 6, reason="Landlock cannot scope signals in this kernel")
+async def test_without_cgroups_a_run_that_ends_still_kills_what_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback of machines where the server may not make cgroups (not root, none
+    delegated): the run's first process kills its descendants as it ends."""
+    monkeypatch.setattr(confine, "_hierarchies", lambda tag: [])
+    body = (
+        "        plain = subprocess.Popen(['sleep', '300'])\n"
+        "        setsid = subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
+        "        daemon = subprocess.run(\n"
+        "            ['sh', '-c', 'setsid sleep 302 >/dev/null 2>&1 & echo $!'],\n"
+        "            capture_output=True, text=True).stdout.strip()\n"
+        "        print('pids', json.dumps([plain.pid, setsid.pid, int(daemon)]))\n"
+    )
+    with LocalServer(plugin_limits=LIMITS) as srv:
+        async with aiokili.AsyncKili(api_key=srv.api_key, api_endpoint=srv.url) as kili:
+            _, lines = await run_once(kili, tmp_path, "leaver", body)
+    assert any(line.startswith("Run on_submit finished") for line in lines), lines
+    assert [pid for pid in json.loads(said(lines, "pids ")) if running(pid)] == []

@@ -170,6 +170,8 @@ def execute(job: dict[str, Any], src: str) -> int:
             code = EXIT_RAISED
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    if (job.get("confine") or {}).get("sweep"):
+        _sandbox().sweep()
     out.write(json.dumps({"exit": code}) + "\n")
     out.flush()
     return code

@@ -15,8 +15,10 @@ Detected once when the plugin service starts (:meth:`Containment.detect`):
   scratch folder, and cannot signal or ptrace anything outside itself (ABI 6+).
 * **root**: a run started by a root server drops every capability (``sandbox.drop_root``).
 
-Without cgroups, the limits are per process (``RLIMIT_AS``) and a run is killed by its
-process group only: a ``setsid`` child escapes it (docs/plugins.md says what holds where).
+Without cgroups, the limits are per process (``RLIMIT_AS``); a run that ends by itself
+kills what it started (``sandbox.sweep``, with Landlock ABI 6+), but a run killed at its time
+limit is killed by its process group only, which a ``setsid`` child escapes
+(docs/plugins.md says what holds where).
 """
 
 from __future__ import annotations
@@ -266,6 +268,9 @@ class Box:
             "landlock": containment.landlock_abi > 0,
             "read": containment.read_paths(own),
             "write": [str(self.scratch), *_SYSTEM_WRITE, *(str(p) for p in write)],
+            # no cgroup to kill the run whole: its first process kills its descendants
+            # when it ends, through Landlock's signal scoping (see sandbox.sweep)
+            "sweep": not self.folders and containment.landlock_abi >= 6,
         }
 
     def env(self) -> dict[str, str]:
