@@ -12,6 +12,7 @@ from typing import Any
 
 from .._generated.enums import PluginHandlerType
 from ..errors import KiliInputError, PluginArgumentError
+from .requirements import refused_requirements
 
 HANDLERS = {
     "on_submit": PluginHandlerType.onSubmit,
@@ -82,6 +83,8 @@ def plugin_files(method: str, path: Path) -> dict[str, bytes]:
                 f"{method}(): {file} has a syntax error at line {err.lineno}: {err.msg}."
             ) from err
     handler_class(method, trees["main.py"], sources["main.py"][0])
+    if refused := refused_requirements(files.get("requirements.txt", b"").decode(errors="replace")):
+        raise KiliInputError(f"{method}(): {path / 'requirements.txt'}: " + " ".join(refused))
     return files
 
 

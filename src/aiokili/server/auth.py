@@ -57,7 +57,8 @@ class Authenticator:
         if not key:
             return None
         digest = hash_key(key)
-        user_id = self._owners.get(digest)
+        # a plugin run's key: never cached, refused once the run is over
+        user_id = self._store.users.run_key_owner(digest) or self._owners.get(digest)
         if user_id is None:
             user_id = await in_thread(self._store.users.user_id_for_key, key)
             if user_id is None:

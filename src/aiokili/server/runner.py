@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -178,16 +179,26 @@ class LocalServer:
             self.store.close()
 
     def serve_forever(self, on_ready: Callable[[LocalServer], None] | None = None) -> None:
-        """Serve until Ctrl-C; ``on_ready(self)`` runs once the server listens."""
+        """Serve until Ctrl-C or SIGTERM (both shut it down cleanly: plugin runs are killed;
+        a second Ctrl-C does not wait); ``on_ready(self)`` runs once the server listens."""
         self.start()
         if on_ready is not None:
             on_ready(self)
+
+        # a KeyboardInterrupt raised inside Thread.join() can leave the thread looking
+        # stopped, so the server is asked to exit as uvicorn itself does: by a flag
+        def exit_(signum: int, _: object) -> None:
+            if self._server.should_exit and signum == signal.SIGINT:
+                self._server.force_exit = True
+            self._server.should_exit = True
+
+        previous = {sig: signal.signal(sig, exit_) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             while self._thread is not None and self._thread.is_alive():
                 self._thread.join(0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.stop()
 
     def __enter__(self) -> LocalServer:

@@ -15,7 +15,11 @@ class PluginLimits:
     """Limits of plugin builds and runs (all configurable through :class:`Settings`).
 
     Args:
-        memory_mb: address-space cap of one run (``RLIMIT_AS``), in MiB.
+        memory_mb: memory cap of one run, in MiB: of all its processes together where
+            cgroups allow, and of each process's address space (``RLIMIT_AS``).
+        max_processes: processes and threads one run (or build) may have at once, where
+            cgroups allow.
+        max_file_mb: the largest file a run or build may write (``RLIMIT_FSIZE``), in MiB.
         timeout_s: wall-time cap of one run, in seconds; the process is killed after it.
         concurrency: plugin runs at most in flight at once.
         max_files / max_unpacked_bytes: caps of an uploaded archive's content.
@@ -31,6 +35,8 @@ class PluginLimits:
     """
 
     memory_mb: int = 512
+    max_processes: int = 128
+    max_file_mb: int = 512
     timeout_s: float = 60.0
     concurrency: int = 4
     max_files: int = 1000

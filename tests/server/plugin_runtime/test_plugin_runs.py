@@ -304,7 +304,7 @@ async def test_an_on_kili_event_plugin_gets_typed_events(
         assert expected in contents(entries), contents(entries)
 
 
-async def test_a_plugin_of_another_organization_runs_as_one_of_its_admins(
+async def test_a_plugin_of_another_organization_runs_as_its_own_identity(
     kili_other_organization: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
     source = (
@@ -313,12 +313,15 @@ async def test_a_plugin_of_another_organization_runs_as_one_of_its_admins(
         "    async def on_submit(self, label, asset_id):\n"
         "        project = await self.kili.get_project(self.project_id)\n"
         "        me = await self.kili.get_current_user()\n"
-        "        self.logger.info(f'{project.title} seen by {me.email}')\n"
+        "        self.logger.info(f'{project.title} seen by {me.email} of {me.organization_id}')\n"
     )
     other = kili_other_organization
     project_id, (asset_id,) = await deployed(other, plugin(tmp_path, "theirs", source))
     await other.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
     entries = await wait_logs(other, project_id, "theirs", finished)
-    admin = (await other.get_current_user()).email
+    me = await other.get_current_user()
     project = await other.get_project(project_id)
-    assert f"{project.title} seen by {admin}" in contents(entries), contents(entries)
+    (line,) = [c for c in contents(entries) if " seen by " in c]
+    # the plugin's identity in its organization, not the organization's admin
+    assert line.startswith(f"{project.title} seen by plugin-"), line
+    assert line.endswith(f"@plugins.aiokili.local of {me.organization_id}"), line

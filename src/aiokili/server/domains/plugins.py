@@ -9,11 +9,14 @@ a service started by the app's lifespan, so no mutation ever waits for a build o
 from __future__ import annotations
 
 import secrets
+import zipfile
+from pathlib import Path
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo as Info
 
+from ...plugins.requirements import refused_requirements
 from ..context import context
 from ..errors import ServerError
 from ..store.db import in_thread
@@ -124,9 +127,24 @@ def _handlers(data: dict[str, Any], default: list[str] | None) -> list[str] | No
     return default if handlers is None else list(dict.fromkeys(handlers))
 
 
+def _refused_requirements(archive: Path) -> list[str]:
+    """What the uploaded archive's ``requirements.txt`` may not say (none: no archive yet,
+    or nothing refused; a bad zip is the build's to report)."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            text = zf.read("requirements.txt").decode(errors="replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return []
+    return refused_requirements(text)
+
+
 async def _deploy(info: Info, data: dict[str, Any]) -> str:
     ctx = context(info)
     name = _name(data)
+    plugin = await in_thread(ctx.store.plugins.get, name, ctx.user.organization_id)
+    archive = ctx.store.files.blob(plugin.archive_key or "")
+    if refused := await in_thread(_refused_requirements, archive):
+        raise ServerError(f'Plugin "{name}" not deployed: ' + " ".join(refused))
     handlers = _handlers(data, ["onSubmit", "onReview"]) or []
     matcher = sorted(set(data.get("eventMatcher") or []))
     await ctx.store.db.run_write(

@@ -2,8 +2,11 @@
 
 The zip is unpacked safely (no absolute paths, ``..`` or links; at most ``max_files`` files
 and ``max_unpacked_bytes`` bytes); ``main.py`` must define ``class PluginHandler(...)``;
-``requirements.txt`` is installed with ``pip install --target`` into the plugin's own
-``deps`` folder. The plugin's environment is the server's interpreter with, first on
+``requirements.txt`` (package names of the index only: ``aiokili.plugins.requirements``) is
+installed with ``pip install --target`` into the plugin's own ``deps`` folder, by a pip
+contained like a run (:mod:`.confine`: its cgroups, Landlock: it writes only that folder and
+its scratch folder; killed whole when it ends), with the server's pip settings
+(``PIP_*`` variables, ``pip.conf``) and no other variable of the server's. The plugin's environment is the server's interpreter with, first on
 ``sys.path``, its ``deps``, then the packages every plugin gets (``PluginLimits.requirements``,
 e.g. ``kili`` as the platform preinstalls it: installed once per server data folder and
 shared). No venv is created: a plugin without requirements builds in milliseconds. A
@@ -16,13 +19,22 @@ import ast
 import asyncio
 import functools
 import hashlib
+import json
+import os
 import shutil
 import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from ...plugins.requirements import refused_requirements
 from ..settings import PluginLimits
 from ..store.db import in_thread
+from . import sandbox
+from .confine import Containment
+
+# what pip may read besides the packages: its configuration (the server's package index)
+_PIP_CONFIG = ("/etc/pip.conf", "/etc/xdg/pip")
+_BOOT = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
 
 
 class BuildError(Exception):
@@ -97,8 +109,8 @@ def _imports_kili(main: Path) -> bool:
 class Builder:
     """Builds plugin versions under ``root`` (``<plugin id>/<version>/{src,deps}``)."""
 
-    def __init__(self, root: Path, limits: PluginLimits) -> None:
-        self.root, self.limits = root, limits
+    def __init__(self, root: Path, limits: PluginLimits, containment: Containment) -> None:
+        self.root, self.limits, self.containment = root, limits, containment
         self._shared: asyncio.Future[list[str]] | None = None
 
     def folder(self, plugin_id: str, version: int) -> Path:
@@ -142,7 +154,10 @@ class Builder:
         if errors := await self._shared_install():
             return errors
         requirements = src / "requirements.txt"
-        if requirements.is_file() and requirements.read_text(encoding="utf-8").strip():
+        text = requirements.read_text(encoding="utf-8") if requirements.is_file() else ""
+        if refused := refused_requirements(text):
+            return refused
+        if text.strip():
             return await self.pip(requirements, where / "deps")
         return []
 
@@ -177,24 +192,48 @@ class Builder:
         return []
 
     async def pip(self, requirements: Path, target: Path) -> list[str]:
-        """``pip install --target``; pip's message as the error if it fails or takes too long."""
+        """``pip install --target``, contained (see the module docstring); pip's message as
+        the error if it fails or takes too long."""
+        await in_thread(functools.partial(target.mkdir, parents=True, exist_ok=True))
+        box = self.containment.box("build")
+        pip_env = {k: v for k, v in os.environ.items() if k.startswith("PIP_")}
+        sources = [p for k in ("PIP_FIND_LINKS", "PIP_CERT") for p in pip_env.get(k, "").split()]
+        readable = [
+            requirements.parent,
+            *(Path(p) for p in _PIP_CONFIG),
+            *(Path(p) for p in sources if p[:1] == "/"),
+        ]
+        spec = box.spec(readable, write=(target,))
         pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
         process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-c", _BOOT, sandbox.__file__, json.dumps(spec), "--"),
             *pip,
             *("--no-input", "--quiet", "--target", str(target), "-r", str(requirements)),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            env={**box.env(), **pip_env},
+            cwd=box.scratch,
+            start_new_session=True,
         )
+        assert process.stdout is not None
+        reader = asyncio.ensure_future(process.stdout.read())
         try:
-            output, _ = await asyncio.wait_for(process.communicate(), self.limits.pip_timeout_s)
+            await asyncio.wait_for(process.wait(), self.limits.pip_timeout_s)
         except BaseException as exc:  # over time, or the server stops: pip stops too
             process.kill()
+            box.close_now()
+            reader.cancel()
             await asyncio.shield(process.wait())
             if not isinstance(exc, asyncio.TimeoutError):
                 raise
             return [
                 f"pip install -r {requirements.name} took over {self.limits.pip_timeout_s:g} s."
             ]
+        await box.close()  # what the build started (a setup.py's children) ends with it
+        try:
+            output = await asyncio.wait_for(reader, 2.0)
+        except asyncio.TimeoutError:  # held open by a process out of reach (no cgroups)
+            output = b""
         if process.returncode != 0:
             message = output.decode(errors="replace").strip()
             return [

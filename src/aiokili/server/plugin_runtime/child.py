@@ -3,11 +3,14 @@
 The run's description (``{"method", "label", "assetId", "projectId", "memoryMb"}``) comes
 on stdin. (``--zygote <fd>``: a warm process that imports aiokili once and forks one child
 per run requested on the socket ``fd``; see ``process.Zygote``.) Before importing the plugin
-the memory cap is set (``RLIMIT_AS``); then
+the run is confined (:mod:`.sandbox`: cgroups, limits, Landlock, no root; without a spec,
+only the memory cap ``RLIMIT_AS``); then
 ``PluginHandler(kili, project_id, logger)`` is built and its handler called. Every log
 record, every ``print`` and any exception (with its traceback) leaves as one JSON line
 ``{"level", "content"}`` on the original stdout, which the server turns into log entries.
-Exit codes: 0 done, 1 the handler raised, 3 over the memory limit, 4 the plugin failed to load.
+Exit codes: 0 done, 1 the handler raised, 3 over the memory limit, 4 the plugin failed to load
+(or could not be confined: ``sandbox.confine`` runs first, when the job has a ``confine``
+spec).
 
 ``self.kili`` is an official ``kili.Kili`` when the handler's ``PluginCore`` comes from the
 ``kili`` package, else an ``aiokili.AsyncKili``; both reach the server through
@@ -17,7 +20,9 @@ Exit codes: 0 done, 1 the handler raised, 3 over the memory limit, 4 the plugin 
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
+import importlib.util
 import inspect
 import io
 import json
@@ -121,13 +126,33 @@ def _traceback(exc: BaseException, src: str) -> str:
     return "".join(traceback.format_exception(type(exc), exc, shown)).rstrip()
 
 
+@functools.lru_cache(maxsize=1)
+def _sandbox() -> Any:
+    """``sandbox.py`` (beside this file), loaded by path as this file is."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox.py")
+    spec = importlib.util.spec_from_file_location("aiokili_plugin_sandbox", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def execute(job: dict[str, Any], src: str) -> int:
     """Run one job with stdout (fd 1) as the JSON-line channel; the exit code."""
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout = _Lines(out, "INFO")
     sys.stderr = _Lines(out, "ERROR")
-    limit = int(job["memoryMb"]) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if job.get("confine"):  # the run's cgroups, limits, Landlock, no root: before its code
+        try:
+            _sandbox().confine(job["confine"])
+        except (OSError, ValueError) as exc:
+            emit(out, "ERROR", f"The run could not be confined, so it did not start: {exc}")
+            out.write(json.dumps({"exit": EXIT_LOAD}) + "\n")
+            out.flush()
+            return EXIT_LOAD
+    else:
+        limit = int(job["memoryMb"]) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     logger = logging.getLogger(f"plugin.{job.get('pluginName', 'plugin')}")
     logger.setLevel(logging.DEBUG)
     logger.addHandler(_Handler(out))
@@ -145,6 +170,8 @@ def execute(job: dict[str, Any], src: str) -> int:
             code = EXIT_RAISED
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    if (job.get("confine") or {}).get("sweep"):
+        _sandbox().sweep()
     out.write(json.dumps({"exit": code}) + "\n")
     out.flush()
     return code
@@ -169,6 +196,7 @@ def zygote(channel: socket.socket) -> None:
 
     # a client built (no request is made) loads what it imports lazily (httpcore, ssl)
     aiokili.AsyncKili(api_key="warm-up", api_endpoint="http://127.0.0.1:9/warm-up")
+    _sandbox()  # loaded once, inherited by every run
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped at once
     while True:
@@ -195,6 +223,7 @@ def zygote(channel: socket.socket) -> None:
                 for fd in fds:
                     os.close(fd)
                 os.chdir(request["src"])
+                os.environ.clear()  # the run's variables only
                 os.environ.update(request["env"])
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 code = execute(request["job"], request["src"])

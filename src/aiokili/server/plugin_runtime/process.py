@@ -25,6 +25,7 @@ from typing import Any
 
 from ..settings import PluginLimits
 from ..store.db import now
+from .confine import Box
 
 Line = tuple[str, str, str]  # level, content, created_at
 Sink = Callable[[list[Line]], Awaitable[None]]
@@ -80,9 +81,21 @@ class _Spawned:
     transports: tuple[asyncio.BaseTransport, ...] = ()
 
     def kill(self) -> None:
-        """SIGKILL the run and whatever it started."""
+        """SIGKILL the run's process group (its box kills the rest: ``Box.kill``)."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
+
+    def alive(self) -> bool:
+        """Whether the run's first process is still there (the zygote reaps its runs)."""
+        if self.process is not None:
+            return self.process.returncode is None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def close(self) -> None:
         for transport in self.transports:
@@ -148,7 +161,7 @@ class Zygote:
         self._process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-c", _CHILD_BOOT, str(_CHILD), "--zygote", str(theirs.fileno())),
             pass_fds=[theirs.fileno()],
-            env=_base_env([]),
+            env=_base_env([], {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}),
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -166,16 +179,11 @@ class Zygote:
         self._process = None
 
 
-def _base_env(first: list[str]) -> dict[str, str]:
+def _base_env(first: list[str], env: dict[str, str]) -> dict[str, str]:
+    """``env`` and the import path: ``first``, then the server's own ``PYTHONPATH`` (a path:
+    the one variable of the server's that a run gets)."""
     inherited = os.environ.get("PYTHONPATH")
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([*first, *([inherited] if inherited else [])]),
-        "PYTHONUNBUFFERED": "1",
-        # RLIMIT_AS counts address space: glibc's per-thread 64 MiB malloc arenas would eat
-        # the cap of a run that starts a few threads (HTTP, DNS)
-        "MALLOC_ARENA_MAX": "2",
-    }
+    return {**env, "PYTHONPATH": os.pathsep.join([*first, *([inherited] if inherited else [])])}
 
 
 async def _spawn_fresh(
@@ -186,7 +194,7 @@ async def _spawn_fresh(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**_base_env(first), **env},
+        env=_base_env(first, env),
         cwd=str(src),
         start_new_session=True,
     )
@@ -204,35 +212,48 @@ async def run_handler(
     limits: PluginLimits,
     sink: Sink,
     zygote: Zygote | None = None,
+    *,
+    box: Box,
 ) -> None:
     """Run ``job["method"]`` of the plugin in ``src``; every line it says goes to ``sink``.
 
     ``import_path``: folders before and after the server's packages on the run's sys.path.
     With a ``zygote``, a plugin with nothing ahead of the server's packages is forked from
-    it; otherwise (or if the zygote fails) a fresh interpreter runs it.
+    it; otherwise (or if the zygote fails) a fresh interpreter runs it. ``box`` contains the
+    run (:mod:`.confine`); ``env`` is all the run's environment besides the box's. Once its
+    first process ends (or is killed), every process it started is killed.
     """
     first, last = import_path
-    job = {**job, "memoryMb": limits.memory_mb, "appendPath": last}
+    own = [src.parent, *(Path(p) for p in (*first, *last))]
+    job = {**job, "memoryMb": limits.memory_mb, "appendPath": last, "confine": box.spec(own)}
+    env = {**box.env(), **env}
     output = _Output(sink, limits.max_log_bytes)
     started = time.monotonic()
     run = await _spawn(src, first, job, env, zygote)
     stderr = asyncio.ensure_future(_read_all(run.stderr, limits.max_log_bytes))
     try:
-        code, killed = await _wait(run, output, limits.timeout_s, started + limits.timeout_s)
+        code, killed = await _wait(
+            run, output, limits.timeout_s, started + limits.timeout_s, box.out_of_memory
+        )
     except BaseException:  # the server stops: no run outlives it
         run.kill()
+        box.close_now()
         stderr.cancel()
         run.close()
         raise
-    if killed:
-        run.kill()
-        if run.process is not None:
-            await run.process.wait()
-    err = (await stderr).decode(errors="replace").strip()
+    run.kill()
+    out_of_memory = box.out_of_memory()
+    await box.close()  # whatever the run started ends with it, setsid or not
+    if run.process is not None:
+        await run.process.wait()
+    try:  # a process out of the box's reach (no cgroups) may hold stderr open
+        err = (await asyncio.wait_for(stderr, 2.0)).decode(errors="replace").strip()
+    except asyncio.TimeoutError:
+        err = ""
     run.close()
     if err:
         output.add("ERROR", err[-65536:], always=True)
-    failure = _failure(killed, code, limits)
+    failure = _failure(killed, code, limits, out_of_memory)
     if failure is not None:
         output.add("ERROR", failure, always=True)
     ok = code == 0 and not killed
@@ -255,14 +276,21 @@ async def _spawn(
 
 
 async def _wait(
-    run: _Spawned, output: _Output, timeout_s: float, deadline: float
+    run: _Spawned,
+    output: _Output,
+    timeout_s: float,
+    deadline: float,
+    over: Callable[[], bool],
 ) -> tuple[int | None, bool]:
-    """Stream the run's output (for ``timeout_s`` at most) until it ends: its exit code, and
-    whether it is over its time limit (still running at ``deadline``, a ``time.monotonic()``:
-    to be killed; the code is then the last one it reported)."""
+    """Stream the run's output (for ``timeout_s`` at most) until it ends or is ``over``
+    (its memory cap was hit): its exit code, and whether it is over its time limit (still
+    running at ``deadline``, a ``time.monotonic()``: to be killed; the code is then the last
+    one it reported)."""
     code = None
     with contextlib.suppress(asyncio.TimeoutError):
-        code = await asyncio.wait_for(_stream(run.stdout, output), timeout_s)
+        code = await asyncio.wait_for(_stream(run, output, over), timeout_s)
+    if over():
+        return code, False
     remaining = deadline - time.monotonic()
     if run.process is None:
         return code, remaining <= 0
@@ -273,8 +301,15 @@ async def _wait(
     return run.process.returncode, False
 
 
-def _failure(killed: bool, code: int | None, limits: PluginLimits) -> str | None:
+def _failure(
+    killed: bool, code: int | None, limits: PluginLimits, out_of_memory: bool
+) -> str | None:
     """Why the run failed, when its code says more than "it raised" (None: it did not)."""
+    if out_of_memory:  # first: a run whose processes were killed may then hang
+        return (
+            f"Run killed: over the memory limit of {limits.memory_mb} MB "
+            "(all its processes together)."
+        )
     if killed:
         return f"Run killed: over the time limit of {limits.timeout_s:g} s."
     if code == EXIT_MEMORY:
@@ -284,16 +319,20 @@ def _failure(killed: bool, code: int | None, limits: PluginLimits) -> str | None
     return None
 
 
-async def _stream(stream: asyncio.StreamReader, output: _Output) -> int | None:
-    """Read the child's JSON lines until it closes stdout, flushing as they come; the exit
-    code the child reported last (None: it ended without one)."""
+async def _stream(run: _Spawned, output: _Output, over: Callable[[], bool]) -> int | None:
+    """Read the child's JSON lines until it reports its exit code, closes stdout or ends
+    (a process it started may hold stdout open), flushing as they come; the exit code the
+    child reported (None: it ended without one)."""
+    stream = run.stdout
     buffer, skipping = b"", False  # skipping: the rest of a line longer than MAX_LINE
     code: list[int] = []
-    while True:
+    while not code:
         try:
             chunk = await asyncio.wait_for(stream.read(65536), FLUSH_S)
         except asyncio.TimeoutError:
             await output.flush()
+            if not run.alive() or over():
+                break
             continue
         if not chunk:
             break

@@ -28,6 +28,7 @@ import fnmatch
 import json
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -42,6 +43,8 @@ from ..settings import PluginLimits
 from ..store.db import in_thread, new_id, now
 from ..store.plugins import ACTIVE, DEPLOYING, FAILED, Activation, LogEntry, PluginRow
 from .build import Builder
+from .confine import Containment
+from .identity import Identities
 from .process import Line, Zygote, run_handler
 
 if TYPE_CHECKING:
@@ -118,7 +121,11 @@ class PluginService:
 
     def __init__(self, store: Store, api_url: str, api_key: str, limits: PluginLimits) -> None:
         self.store, self.api_url, self.api_key, self.limits = store, api_url, api_key, limits
-        self.builder = Builder(store.db.files_dir / "_plugins", limits)
+        files_dir = store.db.files_dir
+        protected = [Path(store.db.path), files_dir]
+        self.containment = Containment.detect(limits, protected)
+        self.builder = Builder(files_dir / "_plugins", limits, self.containment)
+        self.identities = Identities(store)
         self._label_cursor: int | None = None
         self._event_cursor: int | None = None
         self._runs = anyio.Semaphore(limits.concurrency)
@@ -127,7 +134,6 @@ class PluginService:
         self._http: httpx.AsyncClient | None = None  # every webhook delivery's connections
         self._building: set[str] = set()
         self.zygote = Zygote() if limits.warm_start else None
-        self._keys: dict[str, str] = {}  # organization id -> the key its plugins run with
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -149,6 +155,7 @@ class PluginService:
             self._group = self._http = None
             if self.zygote is not None:
                 self.zygote.stop()
+            self.containment.close()
 
     async def tick(self) -> None:
         for plugin in await in_thread(self.store.plugins.with_status, DEPLOYING):
@@ -319,30 +326,19 @@ class PluginService:
             "pluginName": plugin.name,
             "event": self._kili_event(plugin, event),
         }
-        env = {
-            "KILI_API_ENDPOINT": self.api_url,
-            "KILI_API_KEY": await self._key_for(plugin.organization_id),
-        }
         src = self.builder.folder(plugin.id, plugin.version) / "src"
         path = self.builder.import_path(plugin.id, plugin.version)
         async with self._runs:
-            await run_handler(src, path, job, env, self.limits, sink, self.zygote)
-
-    async def _key_for(self, organization_id: str) -> str:
-        """The key a plugin of the organization runs with: the server's key for its own
-        organization; for another, one of that organization's first activated ADMIN, made
-        on its first run (keys are stored hashed: none can be read back), or the server's
-        key when it has no ADMIN."""
-        if organization_id not in self._keys:
-            users = self.store.users
-            owner = await in_thread(users.user_for_key, self.api_key)
-            admins = await in_thread(users.admins, organization_id)
-            if (owner is not None and owner.organization_id == organization_id) or not admins:
-                self._keys[organization_id] = self.api_key
-            else:
-                made = await self.store.db.run_write(users.create_key, admins[0].id, "plugin runs")
-                self._keys[organization_id] = made[1]
-        return self._keys[organization_id]
+            # the run's whole environment: the endpoint and a key of the plugin's own
+            # identity, valid while the run lasts (identity.py); never the server's
+            key = await self.identities.grant(plugin)
+            env = {"KILI_API_ENDPOINT": self.api_url, "KILI_API_KEY": key}
+            box = self.containment.box("run")
+            try:
+                await run_handler(src, path, job, env, self.limits, sink, self.zygote, box=box)
+            finally:
+                self.identities.revoke(key)
+                box.close_now()  # already closed by the run, unless it could not start
 
     @staticmethod
     def _kili_event(plugin: PluginRow, event: Event) -> dict[str, Any] | None:

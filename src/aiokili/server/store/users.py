@@ -162,6 +162,7 @@ class UserRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[str, UserRow] = {}
+        self._run_keys: dict[str, ApiKeyRow] = {}  # key hash -> key: those of plugin runs
         self._lock = threading.Lock()
         db.script(DDL)
         _migrate(db)
@@ -206,6 +207,21 @@ class UserRepository:
             )
         return row, key
 
+    def grant_run_key(self, user_id: str) -> str:
+        """A key of the user for one plugin run: in memory only, until
+        :meth:`revoke_run_key`."""
+        key = secrets.token_urlsafe(32)
+        self._run_keys[hash_key(key)] = ApiKeyRow(new_id(), "plugin run", user_id, now())
+        return key
+
+    def revoke_run_key(self, key: str) -> None:
+        self._run_keys.pop(hash_key(key), None)
+
+    def run_key_owner(self, digest: str) -> str | None:
+        """The user of a plugin run's key (by its hash), while the run lasts."""
+        row = self._run_keys.get(digest)
+        return None if row is None else row.user_id
+
     def user_id_for_key(self, api_key: str) -> str | None:
         """The owner of a key that is not revoked, or ``None``."""
         with self.db.read() as c:
@@ -225,13 +241,18 @@ class UserRepository:
             "SELECT id, name, user_id, created_at, revoked FROM api_keys WHERE user_id = ?",
             [user_id],
         )
+        running = [
+            row
+            for digest, row in list(self._run_keys.items())
+            if row.user_id == user_id and (key is None or digest == hash_key(key))
+        ]
         if key is not None:
             sql, args = sql + " AND key_hash = ?", [*args, hash_key(key)]
         with self.db.read() as c:
             return [
                 ApiKeyRow(i, n, u, at, bool(r))
                 for i, n, u, at, r in c.execute(sql + " ORDER BY created_at, id", args)
-            ]
+            ] + running
 
     # ---------------------------------------------------------------- organizations, users
     @staticmethod
