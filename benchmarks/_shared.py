@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,3 +41,17 @@ def contents(task: dict[str, Any]) -> list[str]:
     folder = Path(task["files_dir"])
     pattern = task.get("file_pattern", "f{}.txt")
     return [str(folder / pattern.format(i % task["files"])) for i in range(start, start + n)]
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start ``aiokili server`` on a free port; return the process and its endpoint."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--db", str(db),
+         "--api-key", KEY],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("GraphQL endpoint:"):
+            return proc, line.split(":", 1)[1].strip()
+    raise RuntimeError("the server did not start")

@@ -26,19 +26,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from _shared import KEY, start_server
+
 import aiokili
 
-KEY = "bench-key"
 QUERIES = [
     "{ countProjects(where: {}) }",
     "{ projects(where: {}, first: 1, skip: 0) { id title } }",
@@ -95,20 +93,6 @@ JSON_INTERFACE = {
         }
     }
 }
-
-
-def start_server(db: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start ``aiokili server`` on a free port; the process and its endpoint."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--db", str(db),
-         "--api-key", KEY],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "300"},
-    )  # fmt: skip
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("GraphQL endpoint:"):
-            return proc, line.split(":", 1)[1].strip()
-    raise RuntimeError("the server did not start")
 
 
 async def burst(url: str, requests: int, concurrency: int) -> list[float]:

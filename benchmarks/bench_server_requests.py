@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,27 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _shared import KEY, start_server
 
-KEY = "bench-key"
 PAGE = (
     "query L($where: LabelWhere!, $first: PageSize!, $skip: Int!) { data: labels(where: $where,"
     " first: $first, skip: $skip) { id assetId labelType jsonResponse secondsToLabel"
     " isLatestLabelForUser author { id email } labelOf { id externalId } } }"
 )
-
-
-def start_server(db: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start ``aiokili server`` on a free port; return the process and its endpoint."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--db", str(db),
-         "--api-key", KEY],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "300"},
-    )  # fmt: skip
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("GraphQL endpoint:"):
-            return proc, line.split(":", 1)[1].strip()
-    raise RuntimeError("the server did not start")
 
 
 def post(http: httpx.Client, url: str, query: str, variables: dict[str, Any]) -> Any:

@@ -214,3 +214,16 @@ def _has_variables(node: graphql.ValueNode) -> bool:
     if isinstance(node, graphql.ObjectValueNode):
         return any(_has_variables(f.value) for f in node.fields)
     return False
+
+
+# The interface of the projects the fuzzer and the hostile-input tests write labels to.
+ONTOLOGY = {
+    "jobs": {
+        "JOB_0": {
+            "mlTask": "CLASSIFICATION",
+            "content": {"categories": {"A": {"name": "A"}, "B": {"name": "B"}}, "input": "radio"},
+            "required": 1,
+            "isChild": False,
+        }
+    }
+}

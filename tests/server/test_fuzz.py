@@ -19,23 +19,13 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-from fuzzing import Request, documents, hoisted, mutate
+from fuzzing import ONTOLOGY, Request, documents, hoisted, mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiokili.server import LocalServer
 
 EXAMPLES = int(os.environ.get("AIOKILI_FUZZ_EXAMPLES") or 300)
-ONTOLOGY = {
-    "jobs": {
-        "JOB_0": {
-            "mlTask": "CLASSIFICATION",
-            "content": {"categories": {"A": {"name": "A"}, "B": {"name": "B"}}, "input": "radio"},
-            "required": 1,
-            "isChild": False,
-        }
-    }
-}
 
 
 class _Records(logging.Handler):

@@ -12,19 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fuzzing import ONTOLOGY
 
 from aiokili.server import LocalServer
 
-ONTOLOGY = {
-    "jobs": {
-        "JOB_0": {
-            "mlTask": "CLASSIFICATION",
-            "content": {"categories": {"A": {"name": "A"}, "B": {"name": "B"}}, "input": "radio"},
-            "required": 1,
-            "isChild": False,
-        }
-    }
-}
 ASSETS = "query($w: AssetWhere!) { assets(where: $w) { id } }"
 LABELS = "query($w: LabelWhere!) { labels(where: $w) { id } }"
 APPEND_ASSETS = (
