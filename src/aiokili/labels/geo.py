@@ -46,13 +46,21 @@ def _asset(asset_external_id: Any) -> str:
     return asset_external_id
 
 
-def _warn_dropped(dropped: int, what: str) -> None:
+def _check_result(
+    response: dict[str, Any], dropped: int, what: str, paths: Sequence[Path], hint: str
+) -> None:
+    """Warns about what was left out; refuses a label with nothing left in it."""
     if dropped:
         warnings.warn(
             f"{dropped} {what} fit no job of the project and were left out (as the official "
             "SDK does).",
             UserWarning,
             stacklevel=user_stacklevel(),
+        )
+    if not response:
+        names = ", ".join(p.name for p in paths)
+        raise KiliInputError(
+            f"No geometry of {names} fits a job of the project: nothing was written. {hint}"
         )
 
 
@@ -93,13 +101,6 @@ _SHAPEFILE_HINT = (
     "A file's geometries become its job's first tool: points a marker, lines a polyline, "
     "polygons a rectangle, polygon or semantic mask."
 )
-
-
-def _nothing_left(paths: Sequence[Path], hint: str) -> KiliInputError:
-    names = ", ".join(p.name for p in paths)
-    return KiliInputError(
-        f"No geometry of {names} fits a job of the project: nothing was written. {hint}"
-    )
 
 
 class GeoLabelMethods(LabelMutationMethods):
@@ -162,9 +163,7 @@ class GeoLabelMethods(LabelMutationMethods):
             features, left_out = geojson.enrich(collection, interface, mapping)
             dropped += left_out
             geojson.merge(response, geojson.to_json_response(features, str(path)))
-        _warn_dropped(dropped, "feature(s)")
-        if not response:
-            raise _nothing_left(paths, _GEOJSON_HINT)
+        _check_result(response, dropped, "feature(s)", paths, _GEOJSON_HINT)
         return await self._append_one(
             project_id, asset, response, label_type, step_name, model_name, step_id, group_name
         )
@@ -221,9 +220,7 @@ class GeoLabelMethods(LabelMutationMethods):
             dropped += left_out
             if made:
                 geojson.merge(response, {jobs[index]: {"annotations": made}})
-        _warn_dropped(dropped, "geometries")
-        if not response:
-            raise _nothing_left(paths, _SHAPEFILE_HINT)
+        _check_result(response, dropped, "geometries", paths, _SHAPEFILE_HINT)
         return await self._append_one(
             project_id, asset, response, label_type, step_name, model_name, step_id, group_name
         )

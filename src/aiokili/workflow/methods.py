@@ -67,6 +67,21 @@ def _pick(
     return ids, added
 
 
+def _without(step: Step, emails: list[str]) -> tuple[list[str], list[str]]:
+    """(emails removed, assignee ids kept) once ``emails`` leave the step; warns about the rest."""
+    by_email = {a.email: a.id for a in step.assignees if a.email}
+    removed = [e for e in emails if e in by_email]
+    _warn(_NOT_ASSIGNED, [e for e in emails if e not in by_email])
+    gone = {by_email[e] for e in removed}
+    kept = [a.id for a in step.assignees if a.id not in gone]
+    if removed and not kept:
+        raise KiliInputError(
+            "Cannot remove all assignees from a step; a step must keep at least one "
+            f"assignee (step {step.name!r}): add another first. Nothing was removed."
+        )
+    return removed, kept
+
+
 def _step_in(
     project: ProjectWorkflow, *, step_id: str | None = None, name: str | None = None
 ) -> Step:
@@ -270,7 +285,9 @@ class WorkflowMethods(Domain):
         An email that is not an ACTIVATED member's, or a LABELER's, is left out with a
         warning. Give the step by ``step_name`` or ``step_id``.
         """
-        return await self._add(project_id, step_name, emails, group_name, step_id, review=True)
+        return await self._change(
+            project_id, step_name, emails, group_name, step_id, review=True, add=True
+        )
 
     async def add_labelers_to_step(
         self,
@@ -286,7 +303,9 @@ class WorkflowMethods(Domain):
         raises KiliInputError; set a labeling step's assignees with
         ``update_project_workflow(update_steps=[{"id": ..., "assignees": [...]}])``.
         """
-        return await self._add(project_id, step_name, emails, group_name, step_id, review=False)
+        return await self._change(
+            project_id, step_name, emails, group_name, step_id, review=False, add=True
+        )
 
     async def remove_reviewers_from_step(
         self,
@@ -301,7 +320,9 @@ class WorkflowMethods(Domain):
         An email not assigned to the step is left out with a warning; a step keeps at least
         one assignee (KiliInputError, nothing removed).
         """
-        return await self._remove(project_id, step_name, emails, group_name, step_id, review=True)
+        return await self._change(
+            project_id, step_name, emails, group_name, step_id, review=True, add=False
+        )
 
     async def remove_labelers_from_step(
         self,
@@ -315,7 +336,9 @@ class WorkflowMethods(Domain):
 
         The multi-group workflow (V3) only, as ``add_labelers_to_step``.
         """
-        return await self._remove(project_id, step_name, emails, group_name, step_id, review=False)
+        return await self._change(
+            project_id, step_name, emails, group_name, step_id, review=False, add=False
+        )
 
     async def _target(
         self,
@@ -355,7 +378,7 @@ class WorkflowMethods(Domain):
         )
         await self._core.gql.edit_project_workflow_settings(input=data)
 
-    async def _add(
+    async def _change(
         self,
         project_id: str,
         step_name: str | None,
@@ -364,45 +387,23 @@ class WorkflowMethods(Domain):
         step_id: str | None,
         *,
         review: bool,
+        add: bool,
     ) -> list[str]:
+        """Adds ``emails`` to (or removes them from) a step's assignees; the emails changed."""
         given = as_list("emails", emails, str)
         if given is None:
-            raise KiliInputError("emails is required: the emails of the members to add.")
+            who = "members to add" if add else "assignees to remove"
+            raise KiliInputError(f"emails is required: the emails of the {who}.")
         step = await self._target(project_id, step_name, group_name, step_id, review=review)
-        ids, added = _pick(given, await members(self._core, project_id), reviewers=review)
         current = [a.id for a in step.assignees]
-        merged = list(dict.fromkeys(current + ids))
-        if merged != current:
-            await self._set_assignees(project_id, step, merged)
-        return added
-
-    async def _remove(
-        self,
-        project_id: str,
-        step_name: str | None,
-        emails: Sequence[str] | None,
-        group_name: str | None,
-        step_id: str | None,
-        *,
-        review: bool,
-    ) -> list[str]:
-        given = as_list("emails", emails, str)
-        if given is None:
-            raise KiliInputError("emails is required: the emails of the assignees to remove.")
-        step = await self._target(project_id, step_name, group_name, step_id, review=review)
-        by_email = {a.email: a.id for a in step.assignees if a.email}
-        removed = [e for e in given if e in by_email]
-        _warn(_NOT_ASSIGNED, [e for e in given if e not in by_email])
-        if removed:
-            gone = {by_email[e] for e in removed}
-            kept = [a.id for a in step.assignees if a.id not in gone]
-            if not kept:
-                raise KiliInputError(
-                    "Cannot remove all assignees from a step; a step must keep at least one "
-                    f"assignee (step {step.name!r}): add another first. Nothing was removed."
-                )
-            await self._set_assignees(project_id, step, kept)
-        return removed
+        if add:
+            ids, changed = _pick(given, await members(self._core, project_id), reviewers=review)
+            wanted = list(dict.fromkeys(current + ids))
+        else:
+            changed, wanted = _without(step, given)
+        if wanted != current:
+            await self._set_assignees(project_id, step, wanted)
+        return changed
 
     async def rename_step(
         self,
