@@ -30,7 +30,7 @@ from support import answer, import_images, new_project
 import aiokili
 from aiokili.errors import AuthenticationError, KiliInputError, PluginBuildError
 from aiokili.server import LocalServer
-from aiokili.server.plugin_runtime import confine
+from aiokili.server.plugin_runtime import confine, users
 from aiokili.server.plugin_runtime.confine import Containment
 from aiokili.server.plugin_runtime.sandbox import landlock_abi
 from aiokili.server.settings import PluginLimits
@@ -479,6 +479,7 @@ async def test_without_cgroups_a_run_that_ends_still_kills_what_it_started(
     """The fallback of machines where the server may not make cgroups (not root, none
     delegated): the run's first process kills its descendants as it ends."""
     monkeypatch.setattr(confine, "_hierarchies", lambda tag: [])
+    monkeypatch.setattr(users, "pool", lambda: None)  # not root: no run users either
     body = (
         "        plain = subprocess.Popen(['sleep', '300'])\n"
         "        setsid = subprocess.Popen(['sleep', '301'], start_new_session=True)\n"

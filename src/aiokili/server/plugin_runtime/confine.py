@@ -15,8 +15,10 @@ Detected once when the plugin service starts (:meth:`Containment.detect`):
   scratch folder, and cannot signal or ptrace anything outside itself (ABI 6+).
 * **root**: a run started by a root server drops every capability (``sandbox.drop_root``).
 
-Without cgroups, the limits are per process (``RLIMIT_AS``); a run that ends by itself
-kills what it started (``sandbox.sweep``, with Landlock ABI 6+), but a run killed at its time
+A root server without a cgroup process cap gives each run and build a user id of its own
+(:mod:`.users`): ``RLIMIT_NPROC`` caps its processes together and it is killed whole by user
+id. Otherwise, without cgroups, the limits are per process (``RLIMIT_AS``); a run that ends
+by itself kills what it started (``sandbox.sweep``, with Landlock ABI 6+), but a run killed at its time
 limit is killed by its process group only, which a ``setsid`` child escapes
 (docs/plugins.md says what holds where).
 """
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import PluginLimits
-from . import sandbox
+from . import sandbox, users
 
 MiB = 1024 * 1024
 _CONTROLLERS = ("memory", "pids", "cpu")
@@ -129,6 +131,7 @@ def _sweep_scratch() -> None:
     """Remove the scratch folders of the runs and builds of servers that are gone."""
     for stale in Path(tempfile.gettempdir()).glob("aiokili-*-*-*"):
         if stale.name.split("-")[1] in ("run", "build") and _gone(stale.name, 2):
+            users.sweep(stale.name)
             shutil.rmtree(stale, True)
 
 
@@ -168,6 +171,7 @@ class Containment:
     landlock_abi: int = 0
     protected: tuple[Path, ...] = ()
     boxes: set[Box] = field(default_factory=set)  # open ones
+    user_ids: range | None = None  # run users (see .users), where cgroups have no pids
     _read: list[str] | None = None  # the packages' folders, found once
 
     @classmethod
@@ -180,7 +184,10 @@ class Containment:
             hierarchies = _hierarchies(tag)
             _sweep_scratch()
         resolved = tuple(p.resolve() for p in protected)
-        return cls(limits, hierarchies, sandbox.landlock_abi(), resolved)
+        found = cls(limits, hierarchies, sandbox.landlock_abi(), resolved)
+        if "pids" not in found.controllers:
+            found.user_ids = users.pool()
+        return found
 
     @property
     def controllers(self) -> set[str]:
@@ -209,7 +216,10 @@ class Containment:
 
     def box(self, what: str) -> Box:
         """A new box (cgroups, scratch folder) for one run or build."""
-        scratch = Path(tempfile.mkdtemp(prefix=f"aiokili-{what}-{os.getpid()}-"))
+        uid = None
+        if self.user_ids is not None:
+            uid = users.draw(self.user_ids, {b.uid for b in self.boxes if b.uid is not None})
+        scratch = Path(tempfile.mkdtemp(prefix=users.folder_name(what, uid)))
         name = f"{what}-{secrets.token_hex(6)}"
         folders = []
         for hierarchy in self.hierarchies:
@@ -224,7 +234,7 @@ class Containment:
                 weight = "cpu.weight" if hierarchy.version == 2 else "cpu.shares"
                 _write(folder / weight, _CPU_WEIGHT[hierarchy.version])
             folders.append((folder, hierarchy.version))
-        box = Box(self, folders, scratch)
+        box = Box(self, folders, scratch, uid)
         self.boxes.add(box)
         return box
 
@@ -255,6 +265,7 @@ class Box:
     containment: Containment | None  # None: a stale box being swept
     folders: list[tuple[Path, int]]
     scratch: Path | None
+    uid: int | None = None  # its own user id (see .users), where cgroups have no pids
 
     def spec(self, own: list[Path], write: tuple[Path, ...] = ()) -> dict[str, Any]:
         """What the process does to itself (:func:`sandbox.confine`) before plugin code."""
@@ -271,6 +282,9 @@ class Box:
             # no cgroup to kill the run whole: its first process kills its descendants
             # when it ends, through Landlock's signal scoping (see sandbox.sweep)
             "sweep": not self.folders and containment.landlock_abi >= 6,
+            # its own user: RLIMIT_NPROC caps its processes together
+            "user": self.uid,
+            "processes": limits.max_processes,
         }
 
     def env(self) -> dict[str, str]:
@@ -301,6 +315,8 @@ class Box:
 
     def kill(self) -> None:
         """SIGKILL every process in the box now (those it is still starting: see ``close``)."""
+        if self.uid is not None:
+            users.kill(self.uid)
         for folder, version in self.folders:
             if version == 2 and _write(folder / "cgroup.kill", "1"):
                 return
@@ -321,7 +337,7 @@ class Box:
             except OSError:
                 left.append((folder, version))
         self.folders = left
-        return not left
+        return not left and (self.uid is None or not users.processes_of(self.uid))
 
     async def close(self) -> None:
         """Kill what is left until the box is empty, then remove it and its scratch folder.

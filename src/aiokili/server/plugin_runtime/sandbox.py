@@ -10,7 +10,9 @@ only: it is loaded by path in the run's process, and runs pip for builds).
    packages, a few system files and the plugin's own folders, and write only the run's
    scratch folder; it cannot signal or ptrace processes outside the run;
 5. when it runs as root: every capability dropped, for good (bounding set emptied,
-   securebits locked), so it cannot lift its limits, leave its cgroups or load modules.
+   securebits locked), so it cannot lift its limits, leave its cgroups or load modules;
+   or, where the spec gives the run a user id of its own (no cgroup process cap here), it
+   becomes that user with ``RLIMIT_NPROC`` capping its processes together (:func:`become`).
 
 ``python sandbox.py SPEC_JSON -- PROGRAM ARGS...`` confines itself then ``exec``s the program
 (builds run pip this way). Any step that fails raises: a run is never started half confined.
@@ -32,6 +34,8 @@ _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446  # same o
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_SET_SECUREBITS = 38, 24, 28
+_PR_SET_KEEPCAPS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE = 8, 47, 2
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
 _SECUREBITS_LOCKED = 0b11101111  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS locked, NO_AMBIENT_RAISE
 _CAP_VERSION_3 = 0x20080522
 
@@ -125,6 +129,31 @@ def drop_root() -> None:
     _check(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
+def become(uid: int, processes: int) -> None:
+    """Become user ``uid`` (a root process), capped at ``processes`` processes and threads
+    of that user together (``RLIMIT_NPROC``). Every capability is dropped for good but the
+    two that pass file permissions (kept across ``exec`` as ambient ones), so the run reads
+    the files it read as root; Landlock decides which (without Landlock it reads what the
+    server's user reads, as a run of a root server without run users does)."""
+    libc = _libc()
+    keep = (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH)
+    for cap in range(64):
+        if cap not in keep and libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
+            break  # past the last capability this kernel knows
+    _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    _check(libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0), "keepcaps")
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    mask = sum(1 << cap for cap in keep)
+    header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)(mask, mask, mask, 0, 0, 0)  # effective, permitted, inheritable
+    _check(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+    for cap in keep:
+        _check(libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, cap, 0, 0), "ambient")
+
+
 def _join(procs: Iterable[str]) -> None:
     for path in procs:
         with open(path, "w", encoding="ascii") as handle:
@@ -144,7 +173,9 @@ def confine(spec: dict[str, Any]) -> None:
     os.umask(0o077)
     if spec.get("landlock"):
         landlock(spec.get("read") or (), spec.get("write") or ())
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and spec.get("user") is not None:
+        become(int(spec["user"]), int(spec["processes"]))
+    elif os.geteuid() == 0:
         drop_root()
 
 
