@@ -325,3 +325,32 @@ async def test_a_plugin_of_another_organization_runs_as_its_own_identity(
     # the plugin's identity in its organization, not the organization's admin
     assert line.startswith(f"{project.title} seen by plugin-"), line
     assert line.endswith(f"@plugins.aiokili.local of {me.organization_id}"), line
+
+
+@pytest.mark.anyio
+async def test_a_run_that_ends_as_the_server_stops_waiting_still_has_its_exit_read() -> None:
+    """The run writes its last lines and ends just after a read timed out: they are read
+    (a busy machine made such runs end "with exit code None")."""
+    import asyncio
+    import json
+
+    from aiokili.server.plugin_runtime import process
+
+    reader = stdout = asyncio.StreamReader()
+    lines: list[tuple[str, str]] = []
+
+    class Ending:
+        pid, stdout = 0, reader
+
+        def alive(self) -> bool:  # the run writes its last lines and exits right now
+            stdout.feed_data(json.dumps({"level": "INFO", "content": "done"}).encode() + b"\n")
+            stdout.feed_data(json.dumps({"exit": 0}).encode() + b"\n")
+            return False
+
+    async def sink(batch: list[process.Line]) -> None:
+        lines.extend((level, content) for level, content, _ in batch)
+
+    output = process._Output(sink, 10_000)
+    code = await process._stream(Ending(), output, lambda: False)  # type: ignore[arg-type]
+    await output.flush(force=True)
+    assert code == 0 and ("INFO", "done") in lines

@@ -326,13 +326,15 @@ async def _stream(run: _Spawned, output: _Output, over: Callable[[], bool]) -> i
     stream = run.stdout
     buffer, skipping = b"", False  # skipping: the rest of a line longer than MAX_LINE
     code: list[int] = []
+    ending = False  # it ended (or is over): read what it wrote before, then stop
     while not code:
         try:
             chunk = await asyncio.wait_for(stream.read(65536), FLUSH_S)
         except asyncio.TimeoutError:
             await output.flush()
-            if not run.alive() or over():
+            if ending:
                 break
+            ending = not run.alive() or over()
             continue
         if not chunk:
             break
