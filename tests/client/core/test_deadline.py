@@ -9,6 +9,7 @@ chunks go before the deadline does not depend on the machine's speed."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.anyio
 N = 300  # three chunks of 100
 EXTERNALS = [f"doc-{i:03}" for i in range(N)]
 URLS = [f"https://example.com/{e}.jpg" for e in EXTERNALS]
+TAG = {"batch": "5"}
+ANSWER = {"CLASSIFICATION_JOB": {"categories": [{"name": "CAT"}]}}
 
 
 def hasty(server: LocalServer, **options: Any) -> aiokili.AsyncKili:
@@ -192,6 +195,82 @@ async def test_an_outcome_still_unknown_a_short_while_after_the_deadline_is_repo
     for i in range(100 * sent, N):
         late = failures[i]
         assert isinstance(late, aiokili.DeadlineExceededError) and not late.sent
+
+
+async def imported(server: LocalServer, project: str) -> list[str]:
+    """The N assets imported (no fault on imports), their ids in input order."""
+    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+        result = await kili.append_many_to_dataset(
+            project, content_array=URLS, external_id_array=EXTERNALS
+        )
+    return list(result["asset_ids"])
+
+
+@pytest.mark.kili_faults("AppendManyLabels: slow=1:3s")
+async def test_append_labels_keeps_the_labels_in_flight_and_reports_the_others(
+    kili_project: ProjectFactory, kili_fresh_server: LocalServer
+) -> None:
+    server = kili_fresh_server
+    project = await kili_project()
+    asset_ids = await imported(server, project)
+    async with hasty(server) as kili:
+        with pytest.raises(aiokili.BulkOperationError) as info:
+            await kili.append_labels(
+                asset_id_array=asset_ids, json_response_array=[ANSWER] * N, project_id=project
+            )
+    error = info.value
+    assert server.faults.summary()["by_kind"] == {"slow": 1}
+    assert len(error.succeeded) == 100
+    assert [f.index for f in error.failures] == list(range(100, N))
+    assert all(
+        isinstance(f.error, aiokili.DeadlineExceededError) and not f.error.sent
+        for f in error.failures
+    )
+    assert str(error.failures[0].error) == ("append_labels(): not sent: the deadline of 1 s passed")
+
+    server.faults.enabled = False
+    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+        failed = [asset_ids[f.index] for f in error.failures]
+        await kili.append_labels(
+            asset_id_array=failed, json_response_array=[ANSWER] * len(failed), project_id=project
+        )
+        labels = await kili.labels(project, fields=["id", "assetId"])
+    assert Counter(lb.asset_id for lb in labels) == dict.fromkeys(asset_ids, 1)
+    assert set(error.succeeded) <= {lb.id for lb in labels}
+
+
+@pytest.mark.kili_faults("UpdatePropertiesInAssets: slow=1:3s")
+async def test_an_idempotent_call_is_not_sent_again_after_the_deadline(
+    kili_project: ProjectFactory, kili_fresh_server: LocalServer
+) -> None:
+    server = kili_fresh_server
+    project = await kili_project()
+    asset_ids = await imported(server, project)
+    async with hasty(server, timeout=2) as kili:  # the first chunk times out after 2 s
+        with pytest.raises(aiokili.BulkOperationError) as info:
+            await kili.update_properties_in_assets(asset_ids=asset_ids, json_metadatas=[TAG] * N)
+    error = info.value
+    assert server.faults.summary()["by_kind"] == {"slow": 1}  # sent once, not again
+    failures = by_index(error)
+    assert error.succeeded == [] and sorted(failures) == list(range(N))
+    for i in range(100):  # timed out after sending: maybe applied, and safe to send again
+        assert isinstance(failures[i], aiokili.MutationOutcomeUnknownError)
+    for i in range(100, N):
+        late = failures[i]
+        assert isinstance(late, aiokili.DeadlineExceededError) and not late.sent
+
+    server.faults.enabled = False
+    async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+        untouched = await kili.assets(
+            project, fields=["id", "jsonMetadata"], asset_id_in=asset_ids[100:]
+        )
+        assert all(a.json_metadata != TAG for a in untouched) and len(untouched) == 200
+        await kili.update_properties_in_assets(
+            asset_ids=[asset_ids[f.index] for f in error.failures],
+            json_metadatas=[TAG] * len(error.failures),
+        )
+        assets = await kili.assets(project, fields=["id", "jsonMetadata"])
+    assert all(a.json_metadata == TAG for a in assets) and len(assets) == N
 
 
 @pytest.mark.parametrize(
