@@ -83,11 +83,16 @@ class Deadline:
             sent=False,
         )
 
-    def not_retried(self, subject: str, reason: str) -> DeadlineExceededError:
+    def not_retried(
+        self, subject: str, reason: str, wait: float | None = None
+    ) -> DeadlineExceededError:
         """The error of an item refused (``reason``, nothing applied) and not sent again
-        because the deadline passed, or would before the retry."""
+        because the deadline passed, or would before the retry due in ``wait`` s."""
+        when = "passed"
+        if wait is not None and not self.passed():
+            when = f"passes before the retry, due in {wait:.1f} s"
         return DeadlineExceededError(
-            f"{subject}: {reason}, not retried: the deadline of {self.seconds:g} s passed",
+            f"{subject}: {reason}, not retried: the deadline of {self.seconds:g} s {when}",
             deadline=self.seconds,
             sent=True,
         )

@@ -185,7 +185,7 @@ class RetryPolicy:
                 raise outcome.error
             if deadline is not None and deadline.remaining() <= wait:
                 log.info("%s: %s; not retried: the call's deadline passes first", what, reason)
-                raise deadline.not_retried(subject or what, reason) from outcome.error
+                raise deadline.not_retried(subject or what, reason, wait) from outcome.error
             retries += 1
             log.info("%s: %s; retry %d of %d in %.1f s", what, reason, retries, limit, wait)
             await wait_before_retry(wait)

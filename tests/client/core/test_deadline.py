@@ -118,7 +118,8 @@ async def test_a_refusal_is_not_retried_past_the_deadline(
         assert late.sent is (i < 100)  # the first chunk was refused, the others not sent
     refused = failures[0]
     assert str(refused) == (
-        "append_many_to_dataset(): HTTP 429, not retried: the deadline of 1 s passed"
+        "append_many_to_dataset(): HTTP 429, not retried: the deadline of 1 s passes before "
+        "the retry, due in 30.0 s"
     )
     assert isinstance(refused.__cause__, aiokili.RateLimitError)
     assert await stored(server, project) == {}
