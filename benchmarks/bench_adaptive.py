@@ -11,11 +11,13 @@ Run: ``python benchmarks/bench_adaptive.py [--parts latency,ratelimit] [--repeat
   default) and over aiohttp (``http_transport="aiohttp"``), and at 0 ms the raw floors
   (the same requests one after the other with ``httpx.Client`` / ``httpx.AsyncClient``,
   ``_contenders.py``): client CPU per item against both floors.
-* ``ratelimit`` — a server behind a rate limit of ``--per-minute`` requests per minute per
-  key (``_ratelimited.py``: token bucket, 429 with ``Retry-After``), 0 ms: aiokili
-  imports URL assets for about ``--seconds`` seconds with default settings; the server
-  counts accepted and refused requests: the share of 429 answers and the accepted rate
-  per 10 s against the limit.
+* ``ratelimit`` — ``aiokili server --rate-limit`` at ``--per-minute`` requests per minute
+  per key (token bucket, 429 with ``Retry-After``), 0 ms: aiokili imports URL assets for
+  about ``--seconds`` seconds with default settings while the benchmark reads the server's
+  counts of accepted and refused GraphQL requests (``GET /faults``, counted because a
+  fault spec injecting nothing is set) every second: the share of 429 answers, the
+  accepted rate per 10 s and after the first 30 s against the limit, and the assets
+  imported against those stored.
 
 Each contender runs in a fresh process of its own; the servers in others. Machines are
 noisy: compare figures within one run. Nothing here asserts on timings.
@@ -147,52 +149,76 @@ def latency_part(args: argparse.Namespace, tmp: Path, out: list[str]) -> None:
     out.append(text)
 
 
-async def _import_for(url: str, seconds: float, per_minute: float) -> tuple[int, float]:
-    """Import URL assets in calls of 2,000 until ``seconds`` passed; (assets, wall s)."""
+Sample = tuple[float, int, int]
+"""Server counts at a time: (monotonic s, GraphQL requests accepted, answered 429)."""
+
+
+async def _import_for(url: str, seconds: float, samples: list[Sample]) -> tuple[int, int]:
+    """Import URL assets in calls of 2,000 until ``seconds`` passed, reading the server's
+    counts (``GET /faults``) every second into ``samples``; (assets imported, stored)."""
     n, started = 0, time.monotonic()
+    origin = str(httpx.URL(url).copy_with(path="/", query=None)).rstrip("/")
     async with AsyncKili(api_key=KEY, api_endpoint=url) as kili:
         project = await kili.create_project(
             title="ratelimit", input_type="IMAGE", json_interface=INTERFACE
         )
-        while time.monotonic() - started < seconds:
-            result = await kili.append_many_to_dataset(
-                project.id,
-                content_array=[f"https://img.example/{n + i}.jpg" for i in range(2000)],
-                external_id_array=[f"r{n + i}" for i in range(2000)],
-            )
-            n += len(result["asset_ids"])
-    return n, time.monotonic() - started
+        async with httpx.AsyncClient(timeout=30) as http, anyio.create_task_group() as tg:
+
+            async def poll() -> None:
+                while True:
+                    counts = (await http.get(origin + "/faults")).json()
+                    samples.append((time.monotonic(), counts["requests"], counts["rate_limited"]))
+                    await anyio.sleep(1)
+
+            tg.start_soon(poll)
+            while time.monotonic() - started < seconds:
+                result = await kili.append_many_to_dataset(
+                    project.id,
+                    content_array=[f"https://img.example/{n + i}.jpg" for i in range(2000)],
+                    external_id_array=[f"r{n + i}" for i in range(2000)],
+                )
+                n += len(result["asset_ids"])
+            await anyio.sleep(1.1)  # one more sample, after the last request
+            tg.cancel_scope.cancel()
+        stored = await kili.count_assets(project.id)
+    return n, stored
 
 
 def ratelimit_part(args: argparse.Namespace, tmp: Path, out: list[str]) -> None:
-    command = [sys.executable, str(HERE / "_ratelimited.py"), "--db", str(tmp / "rl.sqlite3"),
-               "--api-key", KEY, "--per-minute", str(args.per_minute)]  # fmt: skip
-    service = Service(command, "rate-limited server")
+    command = [sys.executable, "-m", "aiokili.cli", "server", "--port", "0",
+               "--db", str(tmp / "rl.sqlite3"), "--api-key", KEY,
+               "--rate-limit", f"{args.per_minute:g}/min",
+               "--faults", "503=0; seed=1"]  # fmt: skip  # a spec, so requests are counted
+    service = Service(command, "aiokili server --rate-limit")
+    samples: list[Sample] = []
     try:
-        n, wall = anyio.run(_import_for, service.url, args.seconds, args.per_minute)
-        stats = httpx.get(service.origin + "/__stats__", timeout=30).json()
+        n, stored = anyio.run(_import_for, service.url, args.seconds, samples)
     finally:
         service.stop()
-    accepted, refused = stats["accepted"], stats["refused"]
-    start = min(accepted + refused)
+    start, end = samples[0], samples[-1]
     limit = args.per_minute / 60
     windows = []
-    for w in range(0, int(max(accepted) - start) + 1, 10):
-        inside = [t for t in accepted if start + w <= t < start + w + 10]
-        limited = [t for t in refused if start + w <= t < start + w + 10]
-        windows.append(f"| {w}-{w + 10} s | {len(inside) / 10:.1f} | "
-                       f"{len(inside) / 10 / limit:.0%} | {len(limited)} |")  # fmt: skip
-    settle = min(30.0, wall / 3)
-    later = [t for t in accepted if t >= start + settle]
-    span = max(accepted) - (start + settle)
-    share = len(refused) / (len(accepted) + len(refused))
+    for w in range(0, int(end[0] - start[0]), 10):
+        inside = [s for s in samples if start[0] + w <= s[0] <= start[0] + w + 10]
+        if len(inside) < 2:
+            continue
+        first, last = inside[0], inside[-1]
+        rate = (last[1] - first[1]) / (last[0] - first[0])
+        windows.append(f"| {w}-{w + 10} s | {rate:.1f} | {rate / limit:.0%} | "
+                       f"{last[2] - first[2]} |")  # fmt: skip
+    settle = next(s for s in samples if s[0] >= start[0] + 30)
+    after = (end[1] - settle[1]) / (end[0] - settle[0])
+    accepted, refused = end[1] - start[1], end[2] - start[2]
+    share = refused / (accepted + refused)
     text = "\n".join([
         f"### Under a rate limit of {args.per_minute:g} requests/min per key ({limit:g}/s), 0 ms",
         "",
-        f"aiokili default settings, URL imports of 2,000 assets per call for {wall:.0f} s: "
-        f"{n:,} assets; {len(accepted):,} requests accepted, **{len(refused)} answered 429 "
-        f"({share:.1%} of answers)**; accepted rate after the first {settle:.0f} s: "
-        f"**{len(later) / span:.2f}/s = {len(later) / span / limit:.0%} of the limit**.",
+        f"`aiokili server --rate-limit {args.per_minute:g}/min`, counts read from its "
+        f"`GET /faults` every second. aiokili default settings, URL imports of 2,000 assets "
+        f"per call for {end[0] - start[0]:.0f} s: {n:,} assets imported, {stored:,} stored; "
+        f"{accepted:,} requests accepted, **{refused} answered 429 ({share:.1%} of "
+        f"answers)**; accepted after the first 30 s: **{after * 60:.0f} requests/min = "
+        f"{after / limit:.0%} of the limit**.",
         "",
         "| window | accepted requests/s | of the limit | 429 answers |",
         "|---|---:|---:|---:|",

@@ -89,6 +89,13 @@ class AsyncKili(
             requests do not queue, and takes some back when answers slow down, on
             timeouts and on HTTP 429 / 503 (a 429 also paces requests below the rate the
             API accepted, and a ``Retry-After`` pauses them all).
+        deadline: seconds each bulk call (imports, ``append_labels``, deletions, metadata...)
+            may take (default None: no deadline). Once passed, no chunk and no retry
+            starts; requests in flight finish (each within ``timeout``) and are kept, and
+            unknown outcomes are looked up for at most 10 s more. The call then raises
+            :class:`~aiokili.errors.BulkOperationError`: ``succeeded`` holds what was done,
+            ``failures`` every other item, a :class:`~aiokili.errors.DeadlineExceededError`
+            for each one not done. For one call: ``kili.with_options(deadline=30)``.
         http_transport: the connection pool aiokili opens: ``"httpx"`` (default) or
             ``"aiohttp"`` (``pip install "aiokili[aiohttp]"``; asyncio only).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
@@ -105,6 +112,7 @@ class AsyncKili(
         page_size: int | None = None,
         prefetch: int | None = None,
         concurrency: int | None = None,
+        deadline: float | None = None,
         http_transport: Literal["httpx", "aiohttp"] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -116,6 +124,7 @@ class AsyncKili(
             page_size=page_size,
             prefetch=prefetch,
             concurrency=concurrency,
+            deadline=deadline,
             http_transport=http_transport,
         )
         super().__init__(Core.create(settings, http_client))
@@ -143,10 +152,13 @@ class AsyncKili(
         page_size: int | None = None,
         prefetch: int | None = None,
         concurrency: int | None = None,
+        deadline: float | None = None,
     ) -> AsyncKili:
         """A client with some options changed, sharing this one's connections.
 
         ``await kili.with_options(timeout=5, max_retries=0).count_assets(project_id)``.
+        An option given as None keeps this client's value (``deadline=math.inf`` removes a
+        deadline).
         Leaving ``async with`` on the clone closes only what the clone opened: never the
         connection pool, nor the task group of a client already open.
         """
@@ -159,6 +171,7 @@ class AsyncKili(
                 page_size=page_size,
                 prefetch=prefetch,
                 concurrency=concurrency,
+                deadline=deadline,
             ),
         )
         clone._is_clone, clone._background = True, None

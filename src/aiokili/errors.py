@@ -19,6 +19,7 @@ KiliError
 │       ├── PermissionDeniedError the key's user lacks the role the call needs
 │       └── InvalidRequestError   the API rejected the request's input (also a KiliInputError)
 ├── BulkOperationError            some items of a bulk call failed; the rest were done
+├── DeadlineExceededError         a bulk call's deadline passed before an item was done
 ├── PluginBuildError              an uploaded plugin failed to build (carries the build errors)
 └── PluginDeployTimeout           a plugin was not active before the deployment timeout
 ```
@@ -288,6 +289,25 @@ class BulkOperationError(KiliError):
             f"{operation}(): {len(self.failures)} item(s) failed, {len(self.succeeded)} "
             f"succeeded{reason}. Fix the failed items and call again with only those."
         )
+
+
+class DeadlineExceededError(KiliError):
+    """The ``deadline`` of a bulk call passed before this item was done; it was not applied.
+
+    Found in :attr:`BulkOperationError.failures` (as an item's ``error``): the item was not
+    sent (``sent`` False), or it was sent, refused in a way that proves nothing was applied
+    (a 429, a 503 with ``Retry-After``, or a resend that a look-up showed was needed), and
+    not sent again (``sent`` True, the last failure as ``__cause__``). Call again with
+    only the failed items: nothing of them was done.
+
+    Attributes:
+        deadline: the deadline that passed, in seconds from the start of the bulk call.
+        sent: whether the item had been sent before the deadline passed.
+    """
+
+    def __init__(self, message: str, *, deadline: float, sent: bool) -> None:
+        super().__init__(message)
+        self.deadline, self.sent = deadline, sent
 
 
 class PluginBuildError(KiliError):

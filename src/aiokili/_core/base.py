@@ -9,6 +9,7 @@ other. :class:`~aiokili.AsyncKili` combines them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -21,6 +22,7 @@ from .background import Background
 from .bulk import run_bulk
 from .calls import wrap_public_methods
 from .concurrency import Concurrency
+from .deadline import starting
 from .downloads import Downloads
 from .graphql import KiliGraphQLClient
 from .http import RetryPolicy
@@ -124,19 +126,27 @@ class Core:
         idempotent: bool = False,
     ) -> list[R]:
         """Send ``items`` in chunks, as many at once as the client's adaptive concurrency
-        allows, at most ``settings.concurrency`` (see ``_core.bulk``)."""
-        return await run_bulk(
-            operation,
-            items,
-            send,
-            keys=keys,
-            indexes=range(len(items)) if indexes is None else indexes,
-            chunk_size=chunk_size,
-            concurrency=self.settings.concurrency,
-            gate=self.runtime.concurrency,
-            reconcile=reconcile,
-            idempotent=idempotent,
-        )
+        allows, at most ``settings.concurrency``, within the client's ``deadline`` (see
+        ``_core.bulk`` and ``_core.deadline``)."""
+        with self.deadline():
+            return await run_bulk(
+                operation,
+                items,
+                send,
+                keys=keys,
+                indexes=range(len(items)) if indexes is None else indexes,
+                chunk_size=chunk_size,
+                concurrency=self.settings.concurrency,
+                gate=self.runtime.concurrency,
+                reconcile=reconcile,
+                idempotent=idempotent,
+            )
+
+    def deadline(self) -> AbstractContextManager[None]:
+        """Start the clock of the client's ``deadline`` for the block, unless the current
+        call's is running: a call of several bulk runs wraps them all in it, so they
+        share one deadline."""
+        return starting(self.settings.deadline, self.settings.timeout)
 
 
 class Domain:

@@ -10,6 +10,10 @@ slots, whose number the answers decide (``_core.concurrency``: more while added 
 do not queue, fewer on rising latency, 429/503 and timeouts), and the chunks kept going at
 once are one more than that, at most ``concurrency``.
 
+With a ``deadline`` (the client's option, ``_core.deadline``), no chunk starts once it has
+passed: the chunks not sent fail with :class:`~aiokili.errors.DeadlineExceededError`, the
+ones in flight finish and are kept.
+
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
 the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
 were applied, and only the others are sent again; if that outcome is unknown too, the
@@ -23,6 +27,7 @@ moving in the workflow) is simply sent again, once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import partial
 from typing import Generic, TypeVar
@@ -30,13 +35,15 @@ from typing import Generic, TypeVar
 from ..errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
 from .calls import current
 from .concurrency import Concurrency, unit_of_work
+from .deadline import current as current_deadline
 from .tasks import gather
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 SETTLE_ROUNDS = 5
-"""Look-ups (each followed by a resend of what is missing) to settle one unknown outcome."""
+"""Look-ups (each followed by a resend of what is missing) to settle one unknown outcome
+(after the deadline: look-ups only, see ``_core.deadline``)."""
 
 
 class _Partial(Exception, Generic[R]):
@@ -86,7 +93,7 @@ async def run_bulk(
     applied it or None; ``send`` must then return one result per item, in order. With
     ``idempotent``, such a chunk is sent again as it is, once.
     """
-    bulk = _Bulk(send, reconcile, idempotent)
+    bulk = _Bulk(_who(operation), send, reconcile, idempotent)
     jobs = [partial(bulk.run, chunk) for chunk in chunked(items, chunk_size)]
     outcomes = await gather(jobs, limit=unit_of_work(gate, concurrency))
     succeeded: list[R] = []
@@ -115,11 +122,12 @@ class _Bulk(Generic[T, R]):
 
     def __init__(
         self,
+        who: str,
         send: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
         reconcile: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]] | None,
         idempotent: bool,
     ) -> None:
-        self._send = send
+        self._who, self._send = who, send
         self._reconcile, self._idempotent = reconcile, idempotent
         self._unreachable: list[APIConnectionError] = []
 
@@ -127,10 +135,15 @@ class _Bulk(Generic[T, R]):
         """Send one chunk; its results, one per item."""
         if self._unreachable:
             raise self._unreachable[0]  # the API is down: do not queue more retries
+        deadline = current_deadline()
+        if deadline is not None and deadline.passed():
+            raise deadline.not_sent(self._who)
         try:
             return await self._send(chunk)
         except APIError as exc:
             if exc.outcome_unknown and self._idempotent:
+                if deadline is not None and deadline.passed():
+                    raise  # sending it again would start a request after the deadline
                 return await self._send(chunk)
             if exc.outcome_unknown and self._reconcile is not None:
                 return await self._settle(chunk, self._reconcile, exc)
@@ -149,10 +162,12 @@ class _Bulk(Generic[T, R]):
         :data:`SETTLE_ROUNDS` look-ups (:class:`_Partial` with what is still missing after
         that, or when a look-up fails)."""
         found: list[R | None] = [None] * len(chunk)
+        deadline = current_deadline()
         for round_ in range(SETTLE_ROUNDS):
             missing = [i for i, result in enumerate(found) if result is None]
             try:
-                looked_up = await reconcile([chunk[i] for i in missing])
+                with nullcontext() if deadline is None else deadline.settling():
+                    looked_up = await reconcile([chunk[i] for i in missing])
             except Exception as exc:  # outcome of the missing items still unknown
                 raise _Partial(found, error) from exc
             for i, result in zip(missing, looked_up, strict=True):
@@ -162,6 +177,10 @@ class _Bulk(Generic[T, R]):
                 return found  # type: ignore[return-value]  # no None left
             if round_ == SETTLE_ROUNDS - 1 or not getattr(error, "outcome_unknown", False):
                 break  # out of rounds, or the last resend was refused: not applied
+            if deadline is not None and deadline.passed():  # not applied, and not resent
+                late = deadline.not_retried(self._who, _why(error))
+                late.__cause__ = error
+                raise _Partial(found, late)
             try:
                 again = await self._send([chunk[i] for i in missing])
             except Exception as exc:
@@ -171,3 +190,15 @@ class _Bulk(Generic[T, R]):
                 found[i] = result
             return found  # type: ignore[return-value]  # no None left
         raise _Partial(found, error)
+
+
+def _who(operation: str) -> str:
+    """The call a bulk run is for, as errors name it (``append_labels()``)."""
+    return f"{current() or operation}()"
+
+
+def _why(error: Exception) -> str:
+    """An unknown outcome in a few words, for the item a look-up then found not applied."""
+    status = getattr(error, "status_code", None)
+    cause = f"HTTP {status}" if status else type(error).__name__
+    return f"its outcome unknown after {cause}, a look-up found it not applied"

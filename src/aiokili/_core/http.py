@@ -31,6 +31,10 @@ that much:
 * a **host name that does not exist** (DNS "no such name") is reported at once; a
   temporary DNS failure is resent as usual.
 
+Within a bulk call's ``deadline`` (``_core.deadline``), no attempt starts once it has
+passed (a slot waited for past it included), and no retry whose wait would end after it:
+:class:`~aiokili.errors.DeadlineExceededError`.
+
 What each failure says (the call, the endpoint and the fix) is in ``_core.failures``.
 
 Logged under ``aiokili.http`` (never a header, so never the key): each retry and each
@@ -41,16 +45,20 @@ status and time at DEBUG.
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import anyio
 import httpx
 
-from ..errors import APIError, APITimeoutError, InvalidResponseError
+from ..errors import APIError, APITimeoutError, DeadlineExceededError, InvalidResponseError
 from . import constants as C
 from .concurrency import Concurrency, Ticket
+from .deadline import Deadline
+from .deadline import current as current_deadline
 from .failures import Failure, retry_after, status_error, transport_failure
 from .settings import Endpoint
 
@@ -127,18 +135,30 @@ class RetryPolicy:
         ``attempts`` and ``request_id`` set; a response carries its attempts in
         ``extensions[ATTEMPTS_KEY]``.
         """
-        retries = 0
+        retries, reason, last = 0, "", None  # the last failure, once there was one
+        deadline = current_deadline()
         while True:
-            outcome, elapsed, ticket = await self._gated(
-                attempt, subject or what, endpoint, is_answer, kind or what, check_body
-            )
+            try:
+                outcome, elapsed, ticket = await self._gated(
+                    attempt,
+                    subject or what,
+                    endpoint,
+                    is_answer,
+                    kind or what,
+                    check_body,
+                    deadline,
+                )
+            except DeadlineExceededError:
+                if deadline is None or not retries:
+                    raise
+                raise deadline.not_retried(subject or what, reason) from last
             if isinstance(outcome, httpx.Response):
                 outcome.extensions[ATTEMPTS_KEY] = retries + 1
                 level = logging.INFO if elapsed >= C.SLOW_REQUEST else logging.DEBUG
                 log.log(level, "%s answered HTTP %d in %.2f s", what, outcome.status_code, elapsed)
                 return outcome
             outcome.error.attempts = retries + 1
-            reason = _reason(outcome.error, subject or what)
+            reason, last = _reason(outcome.error, subject or what), outcome.error
             limit = self.max_retries
             if outcome.delays is not None:  # a failure that waiting long will not heal
                 limit = min(limit, len(outcome.delays))
@@ -163,6 +183,9 @@ class RetryPolicy:
             if retries >= limit:
                 log.info("%s: %s; giving up after %d retries", what, reason, retries)
                 raise outcome.error
+            if deadline is not None and deadline.remaining() <= wait:
+                log.info("%s: %s; not retried: the call's deadline passes first", what, reason)
+                raise deadline.not_retried(subject or what, reason, wait) from outcome.error
             retries += 1
             log.info("%s: %s; retry %d of %d in %.1f s", what, reason, retries, limit, wait)
             await wait_before_retry(wait)
@@ -175,15 +198,23 @@ class RetryPolicy:
         is_answer: Callable[[httpx.Response], bool] | None,
         kind: str,
         check_body: bool,
+        deadline: Deadline | None,
     ) -> tuple[httpx.Response | Failure, float, Ticket | None]:
         """One attempt in one of the client's request slots (none without a gate); the
         outcome, its seconds, and its ticket (a failure is told to the gate by the caller,
-        once its wait is known)."""
+        once its wait is known). Not started once ``deadline`` has passed, not even after
+        waiting for a slot (:class:`~aiokili.errors.DeadlineExceededError`)."""
         if self.gate is None:
+            if deadline is not None and deadline.passed():
+                raise deadline.not_sent(subject)
             started = anyio.current_time()
             outcome = await self._try(attempt, subject, endpoint, is_answer, check_body)
             return outcome, anyio.current_time() - started, None
-        async with self.gate.slot(kind, self.cap) as ticket:
+        async with AsyncExitStack() as stack:
+            with anyio.move_on_after(math.inf if deadline is None else deadline.remaining()):
+                ticket = await stack.enter_async_context(self.gate.slot(kind, self.cap))
+            if deadline is not None and deadline.passed():
+                raise deadline.not_sent(subject)
             outcome = await self._try(attempt, subject, endpoint, is_answer, check_body)
             if isinstance(outcome, httpx.Response):
                 ticket.answered()

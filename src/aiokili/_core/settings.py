@@ -13,6 +13,7 @@ import httpx
 
 from ..errors import ConfigurationError, KiliInputError
 from . import constants as C
+from .deadline import check_deadline
 from .inputs import check_int
 from .transports import TRANSPORTS, HttpTransport
 
@@ -57,6 +58,8 @@ class Settings:
     prefetch: int = C.DEFAULT_PREFETCH
     concurrency: int = C.DEFAULT_CONCURRENCY
     http_transport: HttpTransport = "httpx"
+    deadline: float | None = None
+    """Seconds a bulk call may take (None: no deadline); see ``_core.deadline``."""
     endpoint_origin: Literal["argument", "environment", "default"] = "argument"
     """Where ``endpoint`` came from: ``api_endpoint=``, ``$KILI_API_ENDPOINT`` or the default."""
 
@@ -69,6 +72,7 @@ class Settings:
         check_int("page_size", self.page_size, 1, C.MAX_PAGE_SIZE)
         check_int("prefetch", self.prefetch, 1, C.MAX_PREFETCH)
         check_int("concurrency", self.concurrency, 1, C.MAX_CONCURRENCY)
+        object.__setattr__(self, "deadline", check_deadline(self.deadline))  # inf: None
         if self.http_transport not in TRANSPORTS:
             raise KiliInputError(
                 f"http_transport must be one of {', '.join(map(repr, TRANSPORTS))}, "

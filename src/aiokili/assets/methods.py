@@ -502,24 +502,26 @@ class AssetMethods(Domain):
         """Import the plan's assets ``indexes``: one bulk run per import path, so that each
         chunk goes one way; the outcomes in input order. A path that fails does not stop
         the others: one :class:`BulkOperationError` at the end lists every failed asset
-        and carries the outcome of every asset that was imported, whatever its path."""
+        and carries the outcome of every asset that was imported, whatever its path. The
+        paths share the client's deadline."""
         plan, outcome, failures = importer.plan, [], []
-        for path in dict.fromkeys(plan.kinds[i] for i in indexes):
-            chosen = [i for i in indexes if plan.kinds[i] == path]
-            try:
-                outcome += await self._core.bulk(
-                    "append_many_to_dataset",
-                    chosen,
-                    importer.send,
-                    keys=[plan.external_ids[i] for i in chosen],
-                    indexes=chosen,
-                    chunk_size=C.ASSETS_CHUNK,
-                    reconcile=importer.reconcile,
-                )
-            except BulkOperationError as exc:
-                outcome += exc.succeeded
-                failures += exc.failures
-                operation = exc.operation
+        with self._core.deadline():  # one deadline for all the paths
+            for path in dict.fromkeys(plan.kinds[i] for i in indexes):
+                chosen = [i for i in indexes if plan.kinds[i] == path]
+                try:
+                    outcome += await self._core.bulk(
+                        "append_many_to_dataset",
+                        chosen,
+                        importer.send,
+                        keys=[plan.external_ids[i] for i in chosen],
+                        indexes=chosen,
+                        chunk_size=C.ASSETS_CHUNK,
+                        reconcile=importer.reconcile,
+                    )
+                except BulkOperationError as exc:
+                    outcome += exc.succeeded
+                    failures += exc.failures
+                    operation = exc.operation
         if failures:
             failures.sort(key=lambda f: f.index)
             raise BulkOperationError(operation, failures, sorted(outcome))
