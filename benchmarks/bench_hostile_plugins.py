@@ -19,13 +19,14 @@ times; the same is done
 before the plugins start. Printed: p50 / p99 / max latency in ms, per round and over all
 rounds.
 
-Then, open loop: the server's capacity is measured first (answers per second with 100
-requests in flight, before the plugins start), and requests arrive at fixed rates (each
-``--loads`` share of that capacity) for ``--seconds``, over ``--connections`` connections:
-an arrival does not wait for earlier answers, and its latency counts from when it was due
-to be sent (time waiting for a free connection included). Printed per rate, quiet and
-hostile: p50 / p99 / max and the rate of answers. Noisy on shared machines: compare
-figures of the same session; the load generator shares the machine's cores with the server.
+Then, open loop: the server's capacity is measured first (answers per second with a
+request always waiting on each of ``--connections`` connections, before the plugins
+start), and requests arrive at fixed rates (each ``--loads`` share of that capacity) for
+``--seconds`` over as many connections: an arrival does not wait for earlier answers, and
+its latency counts from when it was due to be sent (time waiting for a free connection
+included). Printed per rate, quiet and hostile: p50 / p99 / max, the rate of answers and
+the load generator's own CPU per request (it shares the machine's cores with the server).
+Noisy on shared machines: compare figures of the same session.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class Connections:
         self.free.put_nowait((reader, writer))
 
 
-async def capacity(url: str, seconds: float, in_flight: int = 100) -> float:
+async def capacity(url: str, seconds: float, in_flight: int) -> float:
     """Answers per second with ``in_flight`` requests always waiting (closed loop)."""
     conns = Connections(url)
     await conns.open(in_flight)
@@ -221,12 +222,14 @@ async def offered(url: str, args: argparse.Namespace, what: str, rate: float) ->
     """The open-loop figures at each ``args.loads`` share of ``rate`` (the capacity)."""
     for share in args.loads:
         offered = share * rate
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         latencies = await open_loop(url, offered, args.seconds, args.connections)
         answered = len(latencies) / (time.perf_counter() - started)
+        cpu = (time.process_time() - cpu) / len(latencies) * 1e6
         print(
             f"{what} open loop {share:4.0%} of capacity = {offered:5.0f} req/s offered, "
-            f"{answered:5.0f} answered/s: {summary(latencies)}"
+            f"{answered:5.0f} answered/s: {summary(latencies)} (load generator: "
+            f"{cpu:.0f} us CPU per request)"
         )
 
 
@@ -285,8 +288,11 @@ async def main(args: argparse.Namespace) -> None:
                     input_type="TEXT", json_interface=JSON_INTERFACE, title="warm"
                 )
                 await measure(url, args, "quiet  ")
-                rate = await capacity(url, args.seconds)
-                print(f"capacity (100 in flight, {args.seconds:g} s): {rate:.0f} answers/s")
+                rate = await capacity(url, args.seconds, args.connections)
+                print(
+                    f"capacity ({args.connections} in flight, {args.seconds:g} s): "
+                    f"{rate:.0f} answers/s"
+                )
                 await offered(url, args, "quiet  ", rate)
                 started = time.monotonic()
                 project = await unleash(kili, Path(tmp))
