@@ -1,7 +1,7 @@
 """GraphQL latency of the local server while four hostile plugins run.
 
 Run: ``python benchmarks/bench_hostile_plugins.py [--requests 1000] [--concurrency 1000 100 1]
-[--rounds 5]``
+[--rounds 5] [--loads 0.25 0.5 0.75] [--seconds 10] [--connections 1000]``
 
 The server runs in its own process (``aiokili server``, SQLite file, default plugin limits:
 512 MB, 60 s, 128 processes per run). Four plugins are deployed and activated on one
@@ -17,8 +17,16 @@ While they run (the benchmark waits until each has logged that it started), batc
 ``--concurrency`` at a time, over as many connections (1,000: all at once), ``--rounds``
 times; the same is done
 before the plugins start. Printed: p50 / p99 / max latency in ms, per round and over all
-rounds, and how the server contains runs on this machine. Noisy on shared machines:
-compare figures of the same session.
+rounds.
+
+Then, open loop: the server's capacity is measured first (answers per second with a
+request always waiting on each of ``--connections`` connections, before the plugins
+start), and requests arrive at fixed rates (each ``--loads`` share of that capacity) for
+``--seconds`` over as many connections: an arrival does not wait for earlier answers, and
+its latency counts from when it was due to be sent (time waiting for a free connection
+included). Printed per rate, quiet and hostile: p50 / p99 / max, the rate of answers and
+the load generator's own CPU per request (it shares the machine's cores with the server).
+Noisy on shared machines: compare figures of the same session.
 """
 
 from __future__ import annotations
@@ -99,43 +107,130 @@ async def burst(url: str, requests: int, concurrency: int) -> list[float]:
     """Latencies (ms) of ``requests`` queries sent ``concurrency`` at a time, each connection
     sending its next query once it has its answer.
 
-    A minimal HTTP/1.1 client over asyncio streams, not httpx: httpx's pool does work per
-    request proportional to its connections, so at 1,000 connections the client, not the
-    server, would set the figure (measured: p99 11.8 s through httpx, 1.05 s raw).
+    A minimal HTTP/1.1 client over asyncio streams (:class:`Connections`), not httpx: httpx's
+    pool does work per request proportional to its connections, so at 1,000 connections the
+    client, not the server, would set the figure (measured: p99 11.8 s through httpx, 1.05 s
+    raw).
     """
-    parts = urlsplit(url)
-    conns = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
+    conns = Connections(url)
+    await conns.open(concurrency)
     latencies: list[float] = []
 
-    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, i: int) -> None:
+    async def connection(index: int) -> None:
+        for i in range(index, requests, concurrency):
+            started = time.perf_counter()
+            await conns.query(i)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    try:
+        # warm the connections first: the figure is the server's, not TCP set-up's
+        await asyncio.gather(*(conns.query(i) for i in range(concurrency)))
+        await asyncio.gather(*(connection(index) for index in range(concurrency)))
+    finally:
+        conns.close()
+    return latencies
+
+
+class Connections:
+    """Keep-alive connections to the GraphQL endpoint, each lent to one request at a time."""
+
+    def __init__(self, url: str) -> None:
+        self.parts = urlsplit(url)
+        self.free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
+        self.free = asyncio.Queue()
+        self.all: list[asyncio.StreamWriter] = []
+
+    async def open(self, count: int) -> None:
+        for _ in range(count):
+            reader, writer = await asyncio.open_connection(self.parts.hostname, self.parts.port)
+            self.all.append(writer)
+            self.free.put_nowait((reader, writer))
+
+    def close(self) -> None:
+        for writer in self.all:
+            writer.close()
+
+    async def query(self, i: int) -> None:
+        """Send query ``i`` on a free connection (waiting for one) and read its answer."""
+        reader, writer = await self.free.get()
         body = json.dumps({"query": QUERIES[i % len(QUERIES)]}).encode()
         head = (
-            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"POST {self.parts.path} HTTP/1.1\r\nHost: {self.parts.netloc}\r\n"
             f"Authorization: X-API-Key: {KEY}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
-        started = time.perf_counter()
         writer.write(head + body)
         headers = (await reader.readuntil(b"\r\n\r\n")).decode().lower().split("\r\n")
         length = next(int(h.split(":")[1]) for h in headers if h.startswith("content-length:"))
         answer = json.loads(await reader.readexactly(length))
-        latencies.append((time.perf_counter() - started) * 1000)
         assert headers[0].split()[1] == "200" and "errors" not in answer, answer
+        self.free.put_nowait((reader, writer))
 
-    async def connection(index: int) -> None:
-        reader, writer = conns[index]
-        for i in range(index, requests, concurrency):
-            await one(reader, writer, i)
+
+async def capacity(url: str, seconds: float, in_flight: int) -> float:
+    """Answers per second with ``in_flight`` requests always waiting (closed loop)."""
+    conns = Connections(url)
+    await conns.open(in_flight)
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def keep_asking(start: int) -> None:
+        nonlocal done
+        i = start
+        while time.perf_counter() < stop:
+            await conns.query(i)
+            done, i = done + 1, i + in_flight
 
     try:
-        # warm the connections first: the figure is the server's, not TCP set-up's
-        await asyncio.gather(*(one(r, w, i) for i, (r, w) in enumerate(conns)))
-        latencies.clear()
-        await asyncio.gather(*(connection(index) for index in range(concurrency)))
+        started = time.perf_counter()
+        await asyncio.gather(*(keep_asking(k) for k in range(in_flight)))
+        return done / (time.perf_counter() - started)
     finally:
-        for _, writer in conns:
-            writer.close()
+        conns.close()
+
+
+async def open_loop(url: str, rate: float, seconds: float, connections: int) -> list[float]:
+    """Latencies (ms) of requests arriving at ``rate`` per second for ``seconds`` (open loop:
+    each counted from when it was due, not from when a connection was free to send it)."""
+    conns = Connections(url)
+    await conns.open(connections)
+    latencies: list[float] = []
+
+    async def one(i: int, due: float) -> None:
+        await conns.query(i)
+        latencies.append((time.perf_counter() - due) * 1000)
+
+    tasks: set[asyncio.Task[None]] = set()
+    try:
+        start, total = time.perf_counter(), int(rate * seconds)
+        sent = 0
+        while sent < total:
+            now = time.perf_counter()
+            while sent < total and start + sent / rate <= now:  # every arrival now due
+                task = asyncio.create_task(one(sent, start + sent / rate))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                sent += 1
+            await asyncio.sleep(max(0.0, start + sent / rate - time.perf_counter()))
+        await asyncio.gather(*tasks)
+    finally:
+        conns.close()
     return latencies
+
+
+async def offered(url: str, args: argparse.Namespace, what: str, rate: float) -> None:
+    """The open-loop figures at each ``args.loads`` share of ``rate`` (the capacity)."""
+    for share in args.loads:
+        offered = share * rate
+        started, cpu = time.perf_counter(), time.process_time()
+        latencies = await open_loop(url, offered, args.seconds, args.connections)
+        answered = len(latencies) / (time.perf_counter() - started)
+        cpu = (time.process_time() - cpu) / len(latencies) * 1e6
+        print(
+            f"{what} open loop {share:4.0%} of capacity = {offered:5.0f} req/s offered, "
+            f"{answered:5.0f} answered/s: {summary(latencies)} (load generator: "
+            f"{cpu:.0f} us CPU per request)"
+        )
 
 
 def summary(latencies: list[float]) -> str:
@@ -193,10 +288,17 @@ async def main(args: argparse.Namespace) -> None:
                     input_type="TEXT", json_interface=JSON_INTERFACE, title="warm"
                 )
                 await measure(url, args, "quiet  ")
+                rate = await capacity(url, args.seconds, args.connections)
+                print(
+                    f"capacity ({args.connections} in flight, {args.seconds:g} s): "
+                    f"{rate:.0f} answers/s"
+                )
+                await offered(url, args, "quiet  ", rate)
                 started = time.monotonic()
                 project = await unleash(kili, Path(tmp))
                 print(f"four hostile plugins running ({time.monotonic() - started:.1f} s to start)")
                 await measure(url, args, "hostile")
+                await offered(url, args, "hostile", rate)
                 logs: dict[str, Any] = {}
                 for name in HOSTILE:
                     logs[name] = [e.content for e in await kili.get_plugin_logs(project, name)]
@@ -211,4 +313,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1000, 100, 1])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--loads", type=float, nargs="*", default=[0.25, 0.5, 0.75])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=1000)
     asyncio.run(main(parser.parse_args()))

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 
 from aiokili.server import LocalServer
 from aiokili.server.lane import encode_json
@@ -68,6 +69,21 @@ def test_documents_at_the_heavy_cost_are_heavy_queries_only() -> None:
     assert not documents.heavy({"query": "{ nonsense }"})  # refused later, as usual
     two = pages(1) + " query Small { viewer { id } }"
     assert not documents.heavy({"query": two, "operationName": "Small"})
+
+
+def test_documents_sized_by_a_variable_are_measured_with_each_requests_variables() -> None:
+    """Cached documents keep their measure only when no variable gives a ``first``."""
+    documents = DocumentCache(build_schema(), QueryLimits())
+    fields = "id externalId status jsonMetadata createdAt"
+    query = f"query($w: AssetWhere!, $n: Int) {{ assets(where: $w, first: $n) {{ {fields} }} }}"
+    assert not documents.heavy({"query": query, "variables": {"n": 999}})  # cost 4,996
+    assert documents.heavy({"query": query, "variables": {"n": 1000}})  # 5,001
+    assert not documents.heavy({"query": query, "variables": {"n": 10}})
+    with pytest.raises(GraphQLError, match="estimated cost 500,001 is over max_cost"):
+        documents.parse(query, {"n": 100_000})
+    assert documents.parse(query, {"n": 10}) is documents.parse(query, {"n": 20})  # cached
+    literal = pages(1)  # first: 1000 written in the document, measured once
+    assert documents.heavy({"query": literal}) and documents.heavy({"query": literal})
 
 
 def test_a_heavy_query_answers_as_the_event_loop_would(

@@ -5,7 +5,9 @@ so a few KiB of ``{ viewer { id id id ... } }`` could hold the server for minute
 new document is parsed with a token cap, then its depth, field count (fragments
 expanded) and cost are checked; the cost multiplies each list field by its ``first``
 argument (or :attr:`QueryLimits.list_size`). Parsed and validated documents are cached
-by query text, which also saves that work on every repeated operation.
+by query text, which also saves that work on every repeated operation; so are their
+measures and whether they are heavy, unless a variable gives a list's ``first`` (those are
+measured again with each request's variables).
 
 Queries of estimated cost ``heavy_cost`` or more run in the heavy lane (``lane.py``), off
 the server's event loop; ``max_cost`` bounds what one of them may ask.
@@ -78,6 +80,7 @@ class _Walker:
         }
         self.memo: dict[str, Measure] = {}
         self.visiting: set[str] = set()
+        self.variable_sized = False  # whether a variable gave a `first` (not cacheable)
 
     def operation(self, op: OperationDefinitionNode) -> Measure:
         root = {
@@ -97,6 +100,7 @@ class _Walker:
                 if isinstance(value, IntValueNode):
                     return max(int(value.value), 1)
                 if isinstance(value, VariableNode):
+                    self.variable_sized = True
                     given = self.variables.get(value.name.value)
                     if isinstance(given, int) and not isinstance(given, bool):
                         return max(given, 1)
@@ -151,13 +155,20 @@ def measure(
     list_size: int = 10,
 ) -> Measure:
     """The maxima over the document's operations (fields and cost are summed)."""
-    walker = _Walker(schema, doc, variables or {}, list_size)
+    return _measured(schema, doc, variables or {}, list_size)[0]
+
+
+def _measured(
+    schema: GraphQLSchema, doc: DocumentNode, variables: Mapping[str, Any], list_size: int
+) -> tuple[Measure, bool]:
+    """:func:`measure`, and whether the variables counted in it (then it is not cached)."""
+    walker = _Walker(schema, doc, variables, list_size)
     depth = fields = cost = 0
     for definition in doc.definitions:
         if isinstance(definition, OperationDefinitionNode):
             m = walker.operation(definition)
             depth, fields, cost = max(depth, m.depth), fields + m.fields, cost + m.cost
-    return Measure(depth, fields, cost)
+    return Measure(depth, fields, cost), walker.variable_sized
 
 
 def operation_name(doc: DocumentNode) -> str:
@@ -171,12 +182,21 @@ def operation_name(doc: DocumentNode) -> str:
     return "-"
 
 
+@dataclass
+class _Entry:
+    """A parsed document of the cache, with what is known of it whatever the variables."""
+
+    doc: DocumentNode
+    measure: Measure | None  # None: a variable gives a `first` (measured per request)
+    heavy: dict[str, bool]  # operationName ("" for none) -> whether it is heavy
+
+
 class DocumentCache:
     """Ariadne ``query_parser`` / ``query_validator`` hooks with limits and an LRU cache."""
 
     def __init__(self, schema: GraphQLSchema, limits: QueryLimits) -> None:
         self.schema, self.limits = schema, limits
-        self._docs: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._docs: OrderedDict[str, _Entry] = OrderedDict()
         self._valid: dict[int, DocumentNode] = {}  # id -> doc, for documents that validated
         self._lock = threading.Lock()  # the heavy lane's thread uses the cache too
 
@@ -184,31 +204,41 @@ class DocumentCache:
         """Whether the request ``data`` is a query (not a mutation or subscription) of
         estimated cost ``heavy_cost`` or more; False for a document the limits refuse."""
         try:
-            doc = self.parse(data["query"], data.get("variables"))
+            with self._lock:
+                entry = self._entry(data["query"], data.get("variables"))
         except GraphQLError:
             return False
         wanted = data.get("operationName")
+        known = entry.heavy.get(wanted or "")
+        if known is not None:
+            return known
         operations = [
             d
-            for d in doc.definitions
+            for d in entry.doc.definitions
             if isinstance(d, OperationDefinitionNode)
             and (wanted is None or (d.name is not None and d.name.value == wanted))
         ]
         if len(operations) != 1 or operations[0].operation.value != "query":
-            return False
-        variables = data.get("variables") or {}
-        found = _Walker(self.schema, doc, variables, self.limits.list_size)
-        return found.operation(operations[0]).cost >= self.limits.heavy_cost
+            heavy, variable_sized = False, False
+        else:
+            variables = data.get("variables") or {}
+            found = _Walker(self.schema, entry.doc, variables, self.limits.list_size)
+            heavy = found.operation(operations[0]).cost >= self.limits.heavy_cost
+            variable_sized = found.variable_sized
+        if not variable_sized:
+            with self._lock:
+                entry.heavy[wanted or ""] = heavy
+        return heavy
 
     def parse(self, text: str, variables: Mapping[str, Any] | None) -> DocumentNode:
         """The parsed document, after the limit checks (raises a coded ``GraphQLError``)."""
         with self._lock:
-            return self._parse(text, variables)
+            return self._entry(text, variables).doc
 
-    def _parse(self, text: str, variables: Mapping[str, Any] | None) -> DocumentNode:
+    def _entry(self, text: str, variables: Mapping[str, Any] | None) -> _Entry:
         limits = self.limits
-        doc = self._docs.get(text)
-        if doc is None:
+        entry = self._docs.get(text)
+        if entry is None:
             try:
                 doc = parse(text, max_tokens=limits.max_tokens)
             except GraphQLError as exc:
@@ -218,15 +248,18 @@ class DocumentCache:
                         "QUERY_TOO_COMPLEX",
                     ) from None
                 raise
-            found = measure(self.schema, doc, variables, limits.list_size)
+            found, variable_sized = _measured(self.schema, doc, variables or {}, limits.list_size)
             self._check_shape(found)
-            self._docs[text] = doc
+            entry = self._docs[text] = _Entry(doc, None if variable_sized else found, {})
             if len(self._docs) > limits.cache_size:
                 _, old = self._docs.popitem(last=False)
-                self._valid.pop(id(old), None)
+                self._valid.pop(id(old.doc), None)
         else:
             self._docs.move_to_end(text)
-            found = measure(self.schema, doc, variables, limits.list_size)
+            if entry.measure is not None:
+                found = entry.measure
+            else:
+                found, _ = _measured(self.schema, entry.doc, variables or {}, limits.list_size)
         if found.cost > limits.max_cost:
             raise _error(
                 f"Query too complex: estimated cost {found.cost:,} is over max_cost="
@@ -234,7 +267,7 @@ class DocumentCache:
                 f"{limits.list_size} without it): ask smaller pages.",
                 "QUERY_TOO_COMPLEX",
             )
-        return doc
+        return entry
 
     def _check_shape(self, found: Measure) -> None:
         limits = self.limits
@@ -269,7 +302,8 @@ class DocumentCache:
                 return []
         errors = validate(schema, document_ast, rules, max_errors=max_errors)
         with self._lock:
-            if not errors and self._docs.get(_text_of(document_ast)) is document_ast:
+            entry = self._docs.get(_text_of(document_ast))
+            if not errors and entry is not None and entry.doc is document_ast:
                 self._valid[id(document_ast)] = document_ast
         return errors
 
