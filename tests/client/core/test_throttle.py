@@ -130,6 +130,15 @@ class LatencyServer:
             self.in_flight -= 1
 
 
+def virtual_time() -> tuple[str, dict[str, object]]:
+    """trio with a clock that jumps to the next wake-up whenever every task waits: the
+    simulated server's latencies are exact, whatever else the machine is doing."""
+    from trio.testing import MockClock
+
+    return ("trio", {"clock": MockClock(autojump_threshold=0)})
+
+
+@pytest.mark.parametrize("anyio_backend", [virtual_time()])
 @pytest.mark.parametrize(
     ("base", "per_request", "count", "lowest", "highest"),
     [
