@@ -8,7 +8,9 @@ reported per item, with the item's position in the caller's arrays.
 How many chunks are in flight adapts: each request holds one of the client's request
 slots, whose number the answers decide (``_core.concurrency``: more while added requests
 do not queue, fewer on rising latency, 429/503 and timeouts), and the chunks kept going at
-once are one more than that, at most ``concurrency``.
+once are one more than that, at most ``concurrency``. The uploads of a chunk go before
+those of chunks started after it (``concurrency.in_order``): chunks finish one after the
+other, each sent while the next ones upload.
 
 When a chunk's outcome is unknown (the mutation was sent, then the connection dropped or
 the answer timed out), nothing is resent blindly: ``reconcile`` asks the API which items
@@ -29,7 +31,7 @@ from typing import Generic, TypeVar
 
 from ..errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
 from .calls import current
-from .concurrency import Concurrency, unit_of_work
+from .concurrency import Concurrency, in_order, unit_of_work
 from .tasks import gather
 
 T = TypeVar("T")
@@ -127,6 +129,10 @@ class _Bulk(Generic[T, R]):
         """Send one chunk; its results, one per item."""
         if self._unreachable:
             raise self._unreachable[0]  # the API is down: do not queue more retries
+        with in_order():
+            return await self._run(chunk)
+
+    async def _run(self, chunk: Sequence[T]) -> Sequence[R]:
         try:
             return await self._send(chunk)
         except APIError as exc:
