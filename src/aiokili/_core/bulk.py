@@ -8,7 +8,9 @@ reported per item, with the item's position in the caller's arrays.
 How many chunks are in flight adapts: each request holds one of the client's request
 slots, whose number the answers decide (``_core.concurrency``: more while added requests
 do not queue, fewer on rising latency, 429/503 and timeouts), and the chunks kept going at
-once are one more than that, at most ``concurrency``.
+once are one more than that, at most ``concurrency``. The uploads of a chunk go before
+those of chunks started after it (``concurrency.in_order``): chunks finish one after the
+other, each sent while the next ones upload.
 
 With a ``deadline`` (the client's option, ``_core.deadline``), no chunk starts once it has
 passed: the chunks not sent fail with :class:`~aiokili.errors.DeadlineExceededError`, the
@@ -34,7 +36,7 @@ from typing import Generic, TypeVar
 
 from ..errors import APIConnectionError, APIError, BulkOperationError, ItemFailure
 from .calls import current
-from .concurrency import Concurrency, unit_of_work
+from .concurrency import Concurrency, in_order, unit_of_work
 from .deadline import current as current_deadline
 from .tasks import gather
 
@@ -138,6 +140,11 @@ class _Bulk(Generic[T, R]):
         deadline = current_deadline()
         if deadline is not None and deadline.passed():
             raise deadline.not_sent(self._who)
+        with in_order():
+            return await self._run(chunk)
+
+    async def _run(self, chunk: Sequence[T]) -> Sequence[R]:
+        deadline = current_deadline()
         try:
             return await self._send(chunk)
         except APIError as exc:

@@ -26,6 +26,12 @@ the answers say, and nothing else (no process CPU time, no fixed window per call
 * **Pause.** A 429 or 503 with ``Retry-After`` pauses every request of the client for
   that long.
 
+*Which work first.* Units of work (uploads) go earliest bulk chunk first: each chunk
+started under :func:`in_order` gets the next number, and its uploads are let in before
+those of chunks started after it (then first come first served). A bulk call's chunks thus
+finish one after the other, each sent (e.g. ``appendManyAssets``) while the next ones
+upload, instead of all finishing together at the end, their mutations queued behind.
+
 ``concurrency=`` (a client option) caps the slots a client's calls may use; the limit
 starts at ``INITIAL_CONCURRENCY``. Logged under ``aiokili.http`` at DEBUG: each new limit
 (when it crosses a whole number), each pace, each request held by a pause.
@@ -33,18 +39,35 @@ starts at ``INITIAL_CONCURRENCY``. Logged under ``aiokili.http`` at DEBUG: each 
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import anyio
 
 from . import constants as C
 
 log = logging.getLogger("aiokili.http")
+
+_numbers = itertools.count()
+_order: ContextVar[int | None] = ContextVar("aiokili_work_order", default=None)
+
+
+@contextmanager
+def in_order() -> Iterator[None]:
+    """Number the work started inside (in this task and the tasks it starts): its units of
+    work go before those of work numbered later (see the module's doc)."""
+    token = _order.set(next(_numbers))
+    try:
+        yield
+    finally:
+        _order.reset(token)
 
 
 @dataclass
@@ -165,6 +188,17 @@ class Ticket:
         gate.changed(before)
 
 
+@dataclass(order=True)
+class _Waiter:
+    """One request or unit of work waiting for room: let in lowest ``order`` first, then
+    by ``arrival``."""
+
+    order: int
+    arrival: int
+    cap: int = field(compare=False)
+    event: anyio.Event = field(compare=False, default_factory=anyio.Event)
+
+
 class Concurrency:
     """The slots, pace and pause shared by one client's requests (see the module's doc)."""
 
@@ -172,10 +206,11 @@ class Concurrency:
         self.limit = limit or Limit()
         self.in_flight = 0
         self.resume_at = 0.0
-        self._waiting: deque[tuple[anyio.Event, int]] = deque()
+        self._waiting: list[_Waiter] = []  # heaps
         self._next_start = 0.0
         self._working = 0
-        self._work_waiting: deque[tuple[anyio.Event, int]] = deque()
+        self._work_waiting: list[_Waiter] = []
+        self._arrivals = itertools.count()
 
     def fanout(self, cap: int) -> int:
         """How many units of work (bulk chunks, uploads) to keep going at once under
@@ -185,8 +220,8 @@ class Concurrency:
     @asynccontextmanager
     async def slot(self, kind: str, cap: int) -> AsyncIterator[Ticket]:
         """Hold one request slot (at most ``cap`` in flight for this caller) while sending:
-        waits for a slot, the pace and any pause, in that order."""
-        await self._take(self._waiting, cap)
+        waits for a slot (first come first served), the pace and any pause, in that order."""
+        await self._take(self._waiting, cap, 0)
         try:
             await self._pace()
             await self._pause()
@@ -198,9 +233,11 @@ class Concurrency:
     @asynccontextmanager
     async def working(self, cap: int) -> AsyncIterator[None]:
         """Hold one unit of work (at most :meth:`fanout` at once across the client): bounds
-        what is read ahead of the requests, e.g. files waiting for an upload slot. First
-        come first served, each waiter woken alone (hundreds may wait)."""
-        await self._take(self._work_waiting, cap)
+        what is read ahead of the requests, e.g. files waiting for an upload slot. Work of
+        the earliest :func:`in_order` number first, then first come first served; each
+        waiter woken alone (hundreds may wait)."""
+        order = _order.get()
+        await self._take(self._work_waiting, cap, next(_numbers) if order is None else order)
         try:
             yield
         finally:
@@ -213,42 +250,42 @@ class Concurrency:
             log.debug("requests in flight allowed: %d", self.limit.slots)
         self._wake()
 
-    async def _take(self, queue: deque[tuple[anyio.Event, int]], cap: int) -> None:
+    async def _take(self, queue: list[_Waiter], cap: int, order: int) -> None:
         """Wait in ``queue`` (slots or units of work) until :meth:`_wake` lets us in."""
-        if not queue and self._room(queue, cap):
+        if self._room(queue, cap) and (not queue or queue[0].order > order):
             self._count(queue, 1)
             return
-        event = anyio.Event()
-        entry = (event, cap)
-        queue.append(entry)
+        waiter = _Waiter(order, next(self._arrivals), cap)
+        heapq.heappush(queue, waiter)
         try:
-            await event.wait()
+            await waiter.event.wait()
         except BaseException:
-            if event.is_set():  # let in as it was cancelled: hand it on
+            if waiter.event.is_set():  # let in as it was cancelled: hand it on
                 self._count(queue, -1)
                 self._wake()
             else:
-                queue.remove(entry)
+                queue.remove(waiter)
+                heapq.heapify(queue)
             raise
 
-    def _room(self, queue: deque[tuple[anyio.Event, int]], cap: int) -> bool:
+    def _room(self, queue: list[_Waiter], cap: int) -> bool:
         if queue is self._waiting:
             return self.in_flight < min(cap, self.limit.slots)
         return self._working < self.fanout(cap)
 
-    def _count(self, queue: deque[tuple[anyio.Event, int]], delta: int) -> None:
+    def _count(self, queue: list[_Waiter], delta: int) -> None:
         if queue is self._waiting:
             self.in_flight += delta
         else:
             self._working += delta
 
     def _wake(self) -> None:
-        """Let waiters in while there is room, first come first served."""
+        """Let waiters in while there is room, in their order."""
         for queue in (self._waiting, self._work_waiting):
-            while queue and self._room(queue, queue[0][1]):
-                event, _ = queue.popleft()
+            while queue and self._room(queue, queue[0].cap):
+                waiter = heapq.heappop(queue)
                 self._count(queue, 1)
-                event.set()
+                waiter.event.set()
 
     async def _pace(self) -> None:
         rate = self.limit.rate

@@ -49,6 +49,18 @@ async def _stream(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
+def without_id(signed_url: str) -> str:
+    """``signed_url`` without its ``id`` query parameter, the rest kept as text (what the
+    signature covers goes out as it came; and ``httpx.URL.copy_remove_param`` costs an
+    upload ~0.1 ms of CPU, a tenth of the whole)."""
+    base, question, rest = signed_url.partition("?")
+    if not question:
+        return signed_url
+    query, hash_, fragment = rest.partition("#")
+    kept = "&".join(p for p in query.split("&") if p.partition("=")[0] != "id")
+    return base + (f"?{kept}" if kept else "") + hash_ + fragment
+
+
 Read = tuple[int, "bytes | None"]
 """A local file's size, and its bytes when it fits in one chunk (else it is streamed)."""
 
@@ -185,7 +197,7 @@ class Uploader:
 
         ``read``: the file's size and small-file bytes when already read (see ``upload``).
         """
-        target = httpx.URL(signed_url).copy_remove_param("id")
+        target = httpx.URL(without_id(signed_url))
         headers = {"Content-Type": item.content_type}
         source = item.source
         if isinstance(source, Path):

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
+import anyio
 from pydantic import with_config
 from typing_extensions import TypedDict, Unpack
 
@@ -27,6 +28,7 @@ from ..errors import BulkOperationError, KiliInputError, NotFoundError
 from ..models import (
     Asset,
     AssetStatusName,
+    InputType,
     IssueStatusName,
     IssueTypeName,
     LabelType,
@@ -471,9 +473,10 @@ class AssetMethods(Domain):
             csv_separator=csv_separator,
             wait_until_availability=wait_until_availability,
         )
-        input_type = await self._core.lookups.input_type(project_id)
+        input_type, existing = await self._input_type_and_existing(project_id, arrays.external_ids)
         plan = plan_import(project_id, input_type, arrays)
-        existing = await self._core.lookups.existing_external_ids(project_id, plan.external_ids)
+        if existing is None:  # external ids made by the plan: looked up once made
+            existing = await self._core.lookups.existing_external_ids(project_id, plan.external_ids)
         new = [i for i, external_id in enumerate(plan.external_ids) if external_id not in existing]
         if id_array is not None:
             await self._refuse_taken_ids(project_id, [plan.ids[i] for i in new])
@@ -487,6 +490,37 @@ class AssetMethods(Domain):
                 e for i, e in enumerate(plan.external_ids) if e in existing or i in raced
             ],
         }
+
+    async def _input_type_and_existing(
+        self, project_id: str, external_ids: list[str] | None
+    ) -> tuple[InputType | None, set[str] | None]:
+        """The project's input type and, when ``external_ids`` are given, which of them it
+        has: asked at once (one round trip instead of two), the input type's error (e.g.
+        no such project) raised first. Without ``external_ids``, None for the second."""
+        lookups = self._core.lookups
+        if external_ids is None:
+            return await lookups.input_type(project_id), None
+        found: list[set[str] | Exception] = []
+        failed: Exception | None = None
+
+        async def existing() -> None:
+            try:
+                found.append(await lookups.existing_external_ids(project_id, external_ids))
+            except Exception as exc:  # raised below, after the input type's own error
+                found.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(existing)
+            try:
+                input_type = await lookups.input_type(project_id)
+            except Exception as exc:
+                failed = exc
+                tg.cancel_scope.cancel()
+        if failed is not None:
+            raise failed
+        if isinstance(found[0], Exception):
+            raise found[0]
+        return input_type, found[0]
 
     async def _refuse_taken_ids(self, project_id: str, ids: list[str]) -> None:
         """A KiliInputError naming the ones of ``ids`` already used in the project."""

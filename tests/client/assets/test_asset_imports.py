@@ -257,3 +257,41 @@ async def test_honeypots_and_metadata_arrive(kili: aiokili.AsyncKili) -> None:
     assets = await kili.assets(project_id)
     assert [a.is_honeypot for a in assets] == [True, False]
     assert [a.json_metadata for a in assets] == [{"k": [1, 2]}, {}]
+
+
+async def test_the_project_and_the_existing_external_ids_are_asked_at_once(
+    kili: aiokili.AsyncKili, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One round trip before the uploads instead of two (50 ms saved per call at 50 ms)."""
+    project_id = await new_project(kili, "TEXT")
+    await kili.append_many_to_dataset(project_id, content_array=["a"], external_id_array=["a"])
+    lookups = kili._core.lookups
+    input_type, existing = lookups.input_type, lookups.existing_external_ids
+    events: list[str] = []
+
+    async def logged_input_type(project: str) -> object:
+        events.append("input type asked")
+        answer = await input_type(project)
+        events.append("input type answered")
+        return answer
+
+    async def logged_existing(project: str, external_ids: list[str]) -> set[str]:
+        events.append("existing asked")
+        return await existing(project, external_ids)
+
+    monkeypatch.setattr(lookups, "input_type", logged_input_type)
+    monkeypatch.setattr(lookups, "existing_external_ids", logged_existing)
+    result = await kili.append_many_to_dataset(
+        project_id, content_array=["a", "b"], external_id_array=["a", "b"]
+    )
+    assert result["skipped_external_ids"] == ["a"] and len(result["asset_ids"]) == 1
+    assert events.index("existing asked") < events.index("input type answered")
+
+
+async def test_an_unknown_project_is_named_whatever_the_external_ids_look_up_says(
+    kili: aiokili.AsyncKili,
+) -> None:
+    with pytest.raises(aiokili.errors.NotFoundError, match='Project "nope" not found'):
+        await kili.append_many_to_dataset("nope", content_array=["a"], external_id_array=["a"])
+    with pytest.raises(aiokili.errors.NotFoundError, match='Project "nope" not found'):
+        await kili.append_many_to_dataset("nope", content_array=["a"])

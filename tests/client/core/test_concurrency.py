@@ -17,7 +17,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from aiokili._core.concurrency import Concurrency, Limit
+from aiokili._core.concurrency import Concurrency, Limit, in_order
 
 pytestmark = pytest.mark.anyio
 
@@ -263,3 +263,44 @@ async def test_units_of_work_follow_the_limit_one_more_than_its_slots() -> None:
         assert started == [0, 1, 2, 3, 4]
         release.set()
     assert started == list(range(10))
+
+
+async def test_units_of_work_of_earlier_work_go_first() -> None:
+    """Work numbered first (a bulk chunk started first) is let in before later work that
+    waited longer; work of one number waits first come first served."""
+    gate = Concurrency(Limit(initial=1, ceiling=64))  # 2 units of work at once
+    started: list[str] = []
+    done = {name: anyio.Event() for name in ("b1", "b2", "b3", "a1", "a2")}
+
+    async def work(name: str) -> None:
+        async with gate.working(64):
+            started.append(name)
+            await done[name].wait()
+
+    async def settle() -> None:
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+
+    async with anyio.create_task_group() as tg:
+        with in_order():  # chunk A is numbered first...
+            async with anyio.create_task_group() as chunk_a:
+                with in_order():  # ...chunk B second, but B's work comes first
+                    for name in ("b1", "b2", "b3"):
+                        tg.start_soon(work, name)
+                    await settle()
+                assert started == ["b1", "b2"]  # b3 waits
+                for name in ("a1", "a2"):
+                    chunk_a.start_soon(work, name)
+                await settle()
+                done["b1"].set()
+                await settle()
+                assert started == ["b1", "b2", "a1"]  # A's before b3, which waited longer
+                done["b2"].set()
+                await settle()
+                assert started == ["b1", "b2", "a1", "a2"]
+                done["a1"].set()
+                await settle()
+                assert started == ["b1", "b2", "a1", "a2", "b3"]
+                done["a2"].set()
+                done["b3"].set()
+    assert gate.in_flight == 0

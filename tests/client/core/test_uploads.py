@@ -12,6 +12,7 @@ from support import download, new_project
 import aiokili
 from aiokili._core import constants as C
 from aiokili._core import uploads as _uploads
+from aiokili._generated.input_types import AppendManyAssetsData, ProjectWhere
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -112,3 +113,54 @@ def test_a_batch_stops_reading_at_its_byte_budget(tmp_path: Path) -> None:
     assert reads[1] == (C.UPLOAD_CHUNK_BYTES + 1, None)  # streamed later, read nothing
     assert reads[2] == (200_000, b"y" * 200_000)  # budget left before it: read
     assert reads[3] is None  # budget spent: a later hop reads it
+
+
+async def test_the_chunks_of_an_import_finish_one_after_the_other(
+    kili: aiokili.AsyncKili, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uploads of earlier chunks go first: the first chunk is imported while later ones
+    upload, not all chunks at the end (an interrupted import leaves whole chunks done)."""
+    project_id = await new_project(kili, "TEXT")
+    events: list[tuple[str, int]] = []
+    core = kili._core
+    put, append = core.uploads.put, core.gql.append_many_assets
+
+    async def logged_put(url: str, item: _uploads.UploadItem, **kwargs: object) -> None:
+        assert isinstance(item.source, bytes)
+        events.append(("put", int(item.source.split()[1]) // C.ASSETS_CHUNK))
+        await put(url, item, **kwargs)  # type: ignore[arg-type]
+
+    async def logged_append(*, data: AppendManyAssetsData, where: ProjectWhere) -> object:
+        assert data.external_id_array is not None
+        events.append(("append", int(data.external_id_array[0]) // C.ASSETS_CHUNK))
+        return await append(data=data, where=where)
+
+    monkeypatch.setattr(core.uploads, "put", logged_put)
+    monkeypatch.setattr(core.gql, "append_many_assets", logged_append)
+    count = 4 * C.ASSETS_CHUNK
+    result = await kili.append_many_to_dataset(
+        project_id,
+        content_array=[f"text {i}" for i in range(count)],
+        external_id_array=[str(i) for i in range(count)],
+    )
+    assert len(result["asset_ids"]) == count
+    first_append = events.index(("append", 0))
+    last_chunk_starts = events.index(("put", 3))
+    assert first_append < last_chunk_starts, events
+    assert [e for e in events if e[0] == "append"] == [("append", c) for c in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("signed", "sent"),
+    [
+        ("https://h/f?path=a%2Fb&sig=x%3D&id=a%2Fb", "https://h/f?path=a%2Fb&sig=x%3D"),
+        ("https://h/f?id=a&path=b&idx=1&id=c", "https://h/f?path=b&idx=1"),
+        ("https://h/f?id=a", "https://h/f"),
+        ("https://h/f?path=b&id=a#frag", "https://h/f?path=b#frag"),
+        ("https://h/f", "https://h/f"),
+    ],
+)
+def test_an_upload_goes_to_its_signed_url_without_id_the_rest_as_signed(
+    signed: str, sent: str
+) -> None:
+    assert _uploads.without_id(signed) == sent
