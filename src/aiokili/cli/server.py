@@ -36,6 +36,9 @@ def serve(
     plugin_timeout_s: float | None = typer.Option(
         None, min=0.001, help="Time limit of each plugin run, in seconds (default 60)."
     ),
+    plugin_cpus: float | None = typer.Option(
+        None, min=0.01, help="CPUs all plugin runs may use together (default half the machine's)."
+    ),
     plugin_requirement: Annotated[
         list[str] | None,
         typer.Option(
@@ -68,6 +71,7 @@ def serve(
             log_level=log_level.lower(),
             plugin_memory_mb=plugin_memory_mb,
             plugin_timeout_s=plugin_timeout_s,
+            plugin_cpus=plugin_cpus,
             plugin_requirements=plugin_requirement,
             faults=faults,
             rate_limit=rate_limit,

@@ -45,6 +45,8 @@ class LocalServer:
         plugin_memory_mb: memory cap of one plugin run, in MiB (default 512, as on the
             platform).
         plugin_timeout_s: wall time of one plugin run, in seconds (default 60).
+        plugin_cpus: CPUs all plugin runs and builds may use together, where cgroups allow
+            (default half of the machine's).
         plugin_requirements: packages every plugin's environment gets, installed once
             (e.g. ``["kili==26.2.4"]`` to run plugins written for the official SDK, as the
             platform preinstalls it).
@@ -74,6 +76,7 @@ class LocalServer:
         signed_url_ttl_s: float | None = None,
         plugin_memory_mb: int | None = None,
         plugin_timeout_s: float | None = None,
+        plugin_cpus: float | None = None,
         plugin_requirements: Sequence[str] | None = None,
         plugin_limits: PluginLimits | None = None,
         tile_threshold_bytes: int | None = None,
@@ -100,6 +103,7 @@ class LocalServer:
             plugins,
             memory_mb=plugin_memory_mb or plugins.memory_mb,
             timeout_s=plugin_timeout_s or plugins.timeout_s,
+            cpus=plugin_cpus or plugins.cpus,
         )
         if plugin_requirements is not None:
             if isinstance(plugin_requirements, str):

@@ -32,6 +32,9 @@ class PluginLimits:
         max_log_bytes: cap of what one run may log; past it, one entry says so.
         warm_start: fork runs from a warm process that has imported aiokili (~10 ms to
             start instead of ~0.5 s), for plugins with no packages of their own.
+        cpus: CPUs all plugin runs and builds may use together, where cgroups allow
+            (default ``None``: half of the machine's, at least 0.5); they also yield to the
+            server (a tenth of a server process's CPU weight, all together).
     """
 
     memory_mb: int = 512
@@ -48,6 +51,7 @@ class PluginLimits:
     requirements: tuple[str, ...] = ()
     max_log_bytes: int = 4 * MiB
     warm_start: bool = True
+    cpus: float | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -493,3 +494,29 @@ async def test_without_cgroups_a_run_that_ends_still_kills_what_it_started(
             _, lines = await run_once(kili, tmp_path, "leaver", body)
     assert any(line.startswith("Run on_submit finished") for line in lines), lines
     assert [pid for pid in json.loads(said(lines, "pids ")) if running(pid)] == []
+
+
+@pytest.mark.skipif(
+    "cpu" not in Containment.detect(LIMITS, []).controllers, reason="no cpu cgroup here"
+)
+def test_runs_together_are_held_to_their_cpus() -> None:
+    """Two busy processes in two boxes, all runs capped at a quarter of a CPU together: the
+    kernel throttles them (the server keeps the rest)."""
+    found = Containment.detect(PluginLimits(cpus=0.25), [])
+    try:
+        (cpu,) = [h for h in found.hierarchies if "cpu" in h.controllers]
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+        try:
+            for process in busy:
+                box = found.box("run")
+                (folder,) = [f for f, _ in box.folders if f.parent == cpu.folder]
+                (folder / "cgroup.procs").write_text(str(process.pid))
+            time.sleep(1.0)
+            stat = dict(line.split() for line in (cpu.folder / "cpu.stat").read_text().splitlines())
+        finally:
+            for process in busy:
+                process.kill()
+                process.wait()
+        assert int(stat["nr_throttled"]) > 0
+    finally:
+        found.close()

@@ -5,7 +5,8 @@ Detected once when the plugin service starts (:meth:`Containment.detect`):
 * **cgroups** (Linux, root or a delegated cgroup): each run and each build gets cgroups of
   its own, where every process it starts lands, ``setsid`` or not. Its memory cap
   (``memory_mb``) and process cap (``max_processes``) hold for all its processes together,
-  its CPU weight is a tenth of a server process's (busy runs cannot starve the server),
+  its CPU weight is a tenth of a server process's, and so is that of all runs together,
+  which use at most ``PluginLimits.cpus`` CPUs (busy runs cannot starve the server),
   and when it ends the whole cgroup is killed (``cgroup.kill`` on cgroup v2; on v1, every
   process listed until none is left). cgroup v2 controllers are used where the server's
   cgroup can enable them for its children; otherwise the v1 ``memory``, ``pids`` and ``cpu``
@@ -185,6 +186,9 @@ class Containment:
             _sweep_scratch()
         resolved = tuple(p.resolve() for p in protected)
         found = cls(limits, hierarchies, sandbox.landlock_abi(), resolved)
+        for hierarchy in hierarchies:
+            if "cpu" in hierarchy.controllers:
+                _cap_cpu(hierarchy, limits.cpus or max(0.5, (os.cpu_count() or 1) / 2))
         if "pids" not in found.controllers:
             found.user_ids = users.pool()
         return found
@@ -246,6 +250,20 @@ class Containment:
         for hierarchy in self.hierarchies:
             with contextlib.suppress(OSError):
                 hierarchy.folder.rmdir()
+
+
+def _cap_cpu(hierarchy: _Hierarchy, cpus: float) -> None:
+    """All runs and builds together: a tenth of a server process's CPU weight, and at most
+    ``cpus`` CPUs (so busy runs leave the server its share whatever their number)."""
+    folder, period = hierarchy.folder, 100_000
+    quota = str(max(1_000, round(cpus * period)))
+    if hierarchy.version == 2:
+        _write(folder / "cpu.weight", _CPU_WEIGHT[2])
+        _write(folder / "cpu.max", f"{quota} {period}")
+    else:
+        _write(folder / "cpu.shares", _CPU_WEIGHT[1])
+        _write(folder / "cpu.cfs_period_us", str(period))
+        _write(folder / "cpu.cfs_quota_us", quota)
 
 
 def _memory(folder: Path, version: int, limit: int) -> None:
