@@ -80,3 +80,9 @@ def test_a_bad_fault_spec_is_one_line_and_exit_2() -> None:
         "Error: faults section 1 ('503=lots'): the rate of 503 is 'lots': give a share "
         "between 0 and 1 (0.05 is 5% of requests)."
     )
+
+
+def test_plugin_cpus_below_a_hundredth_is_refused_before_the_server_starts() -> None:
+    result = CliRunner().invoke(_app(), ["server", "--port", "0", "--plugin-cpus", "0"])
+    assert result.exit_code == 2
+    assert "--plugin-cpus" in result.output and "0.01" in result.output
