@@ -95,6 +95,24 @@ def test_uploads_over_the_cap_are_413_and_store_nothing() -> None:
         assert httpx.put(target, content=b"x" * 1000).status_code == 200
 
 
+def test_small_and_streamed_uploads_store_their_bytes_and_a_retried_put_replaces_them() -> None:
+    # up to 1 MiB a body is taken whole and written in one go; above, streamed to disk
+    sizes = [0, 1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 17]
+    with LocalServer() as server:
+        for size in sizes:
+            content = bytes(i % 251 for i in range(size))
+            (url,) = gql(server, URLS, p=[f"sized/{size}"])["data"]["data"]
+            target = url.split("&id=")[0]
+            assert httpx.put(target, content=b"an attempt whose answer was lost").status_code == 200
+            assert httpx.put(target, content=content).status_code == 200  # the client's retry
+            got = keyed_get(server, url)
+            assert (got.status_code, len(got.content)) == (200, size)
+            assert got.content == content
+        files = server.store.db.files_dir
+        assert not [p for p in files.rglob("*.part")]  # nothing half-written left behind
+        assert len([p for p in files.rglob("*") if p.is_file()]) == len(sizes)
+
+
 def test_uploads_are_sharded_and_a_flat_folder_of_an_older_version_still_serves(
     tmp_path: Path,
 ) -> None:

@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from .errors import error_body, logger
+from .group_commit import GroupCommit
 from .settings import PREFIX
 from .store.db import in_thread
 
@@ -123,6 +124,21 @@ def _too_large(cap: int) -> JSONResponse:
     return JSONResponse(error_body(message, "PAYLOAD_TOO_LARGE"), status_code=413)
 
 
+async def _receive_whole(request: Request, cap: int) -> bytes | None:
+    """The body, or ``None`` as soon as it goes over ``cap`` bytes."""
+    size, parts = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _open_to_write(path: Path) -> BinaryIO:
+    return path.open("wb")
+
+
 async def _receive(request: Request, out: BinaryIO, cap: int) -> bool:
     """Stream the body to ``out``; ``False`` as soon as it goes over ``cap`` bytes."""
     size, buffer = 0, bytearray()
@@ -144,6 +160,7 @@ class FilesEndpoint:
 
     def __init__(self, store: Store, signer: Signer, auth: Authenticator, settings: Settings):
         self.store, self.signer, self.auth, self.settings = store, signer, auth, settings
+        self._commit_small = GroupCommit(store.files.commit_bytes)
 
     async def __call__(self, request: Request) -> Response:
         key = request.query_params.get("path") or request.query_params.get("id") or ""
@@ -178,22 +195,34 @@ class FilesEndpoint:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             return _too_large(cap)
+        content_type = request.headers.get("content-type", "application/octet-stream")
+        owner = request.query_params.get("owner") or None  # signed with the key
         files = self.store.files
-        temp = files.temp()
         try:
-            with temp.open("wb") as out:
+            if declared.isdigit() and int(declared) <= _WRITE_CHUNK:
+                # small (most uploads): received whole, then written and recorded with the
+                # others arriving meanwhile (one thread hop, one transaction)
+                data = await _receive_whole(request, cap)
+                if data is None:
+                    return _too_large(cap)
+                await self._commit_small((key, content_type, data, owner))
+                return Response(status_code=200)
+            temp = files.temp()
+            try:
+                out = await in_thread(_open_to_write, temp)
                 try:
                     complete = await _receive(request, out, cap)
-                except ClientDisconnect:  # nobody to answer: one line, no traceback
-                    logger.info("files - client disconnected before sending the whole upload")
-                    return Response(status_code=400)
-            if not complete:
-                return _too_large(cap)
-            content_type = request.headers.get("content-type", "application/octet-stream")
-            owner = request.query_params.get("owner") or None  # signed with the key
-            await in_thread(files.commit, key, content_type, temp.stat().st_size, temp, owner)
-        finally:
-            temp.unlink(missing_ok=True)
+                finally:
+                    await in_thread(out.close)
+                if not complete:
+                    return _too_large(cap)
+                size = (await in_thread(temp.stat)).st_size
+                await in_thread(files.commit, key, content_type, size, temp, owner)
+            finally:
+                await in_thread(temp.unlink, missing_ok=True)
+        except ClientDisconnect:  # nobody to answer: one line, no traceback
+            logger.info("files - client disconnected before sending the whole upload")
+            return Response(status_code=400)
         return Response(status_code=200)
 
 
