@@ -130,6 +130,7 @@ def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
                     # the schema's revisions, applied by the server at start
                     "aiokili/server/store/migrations/env.py",
                     "aiokili/server/store/migrations/script.py.mako",
+                    "aiokili/server/store/migrations/head.sql",
                     "aiokili/server/store/migrations/versions/r0001_schema.py"):  # fmt: skip
         assert shipped in names, shipped
     assert not [n for n in names if n.startswith(("tests/", "src/")) or "__pycache__" in n]

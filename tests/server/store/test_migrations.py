@@ -102,12 +102,9 @@ def _open(path: Path) -> None:
 
 @pytest.fixture
 def fresh_schema(tmp_path: Path) -> dict[str, object]:
-    """The schema a new database gets from the revisions (Alembic run, not replayed; the
-    next new databases of the process replay it)."""
+    """The schema the revisions make on a new database (Alembic run, not head.sql)."""
     path = tmp_path / "fresh.sqlite3"
-    migrations._template.clear()
-    _open(path)
-    assert migrations._template
+    migrations._run_revisions(str(path), None)
     return _schema(path)
 
 
@@ -124,7 +121,7 @@ def test_a_new_database_gets_every_table_and_the_newest_revision(
     tmp_path: Path, fresh_schema: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "kili.sqlite3"
-    monkeypatch.setattr(migrations, "_run_revisions", _no_alembic)  # replayed: as cheap as before
+    monkeypatch.setattr(migrations, "_run_revisions", _no_alembic)  # head.sql: as cheap as before
     store = SQLiteStore(str(path))
     try:
         key = store.ensure_api_key(None)
@@ -132,8 +129,27 @@ def test_a_new_database_gets_every_table_and_the_newest_revision(
     finally:
         store.close()
     assert _revision(path) == migrations.HEAD
-    assert _schema(path) == fresh_schema  # replayed from the first new database: the same
+    assert _schema(path) == fresh_schema  # head.sql makes what the revisions make
     assert "trigger label_updates_record" in fresh_schema
+
+
+def test_head_sql_is_what_the_revisions_make(tmp_path: Path) -> None:
+    """Regenerate it with ``python -m aiokili.server.store.migrations`` when this fails."""
+    path = tmp_path / "fresh.sqlite3"
+    migrations._run_revisions(str(path), None)
+    made = migrations.snapshot_text(migrations.schema_statements(str(path)))
+    assert migrations.SNAPSHOT.read_text() == made, "head.sql is stale: regenerate it"
+    assert migrations._snapshot() == migrations.schema_statements(str(path))
+
+
+def test_without_head_sql_of_the_newest_revision_alembic_makes_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_schema: dict[str, object]
+) -> None:
+    head = migrations.HEAD
+    monkeypatch.setattr(migrations, "HEAD", "0000")  # head.sql is of another revision
+    path = tmp_path / "kili.sqlite3"
+    migrations.upgrade(str(path))
+    assert _revision(path) == head and _schema(path) == fresh_schema
 
 
 def test_an_older_file_is_completed_and_stamped_with_its_rows_kept(
