@@ -193,6 +193,22 @@ def test_an_older_file_is_completed_and_stamped_with_its_rows_kept(
     }  # the same tables, columns and indexes as a new database (columns added at the end)
 
 
+def test_an_upgrade_that_fails_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    """One transaction for the whole upgrade: here the unique external id index cannot be
+    made (two assets of a project share one), after columns were added and keys hashed."""
+    path = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(path)) as c:
+        c.executescript(OLDER_FILE)
+        c.execute("INSERT INTO assets (id, project_id, external_id) VALUES ('a2', 'p1', 'cat.jpg')")
+        c.commit()
+    before = _schema(path)
+    with pytest.raises(Exception, match="UNIQUE constraint failed"):
+        SQLiteStore(str(path))
+    assert _schema(path) == before and _revision(path) is None
+    with closing(sqlite3.connect(path)) as c:
+        assert c.execute("SELECT key FROM api_keys").fetchall() == [("clear-key-1",)]
+
+
 def test_a_second_start_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "kili.sqlite3"
     store = SQLiteStore(str(path))

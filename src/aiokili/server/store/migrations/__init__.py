@@ -2,7 +2,7 @@
 
 :func:`upgrade` brings a database to :data:`HEAD` when a store opens it:
 
-* a new database gets every revision;
+* a new database gets the newest schema (``head.sql``, below) and is stamped :data:`HEAD`;
 * a file an earlier aiokili made (tables, no ``alembic_version``) is completed by the first
   revision (the columns and rows its tables lacked) and stamped, its rows kept;
 * a database already at :data:`HEAD` costs one small read: Alembic is not even imported;
