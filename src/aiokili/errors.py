@@ -21,7 +21,8 @@ KiliError
 ├── BulkOperationError            some items of a bulk call failed; the rest were done
 ├── DeadlineExceededError         a bulk call's deadline passed before an item was done
 ├── PluginBuildError              an uploaded plugin failed to build (carries the build errors)
-└── PluginDeployTimeout           a plugin was not active before the deployment timeout
+├── PluginDeployTimeout           a plugin was not active before the deployment timeout
+└── DatabaseVersionError          a local server database made by a newer aiokili
 ```
 """
 
@@ -399,6 +400,12 @@ class PluginArgumentError(KiliInputError, TypeError):
     """A plugin argument missing or misnamed. A :class:`KiliInputError` like every bad
     argument, and a ``TypeError`` as the official SDK raises there, so code catching either
     keeps working."""
+
+
+class DatabaseVersionError(KiliError):
+    """The local server's database is stamped with a schema revision this aiokili does not
+    know (a newer aiokili wrote it); it was left unchanged. The message names the file and
+    the fix: upgrade aiokili."""
 
 
 class PluginNameTaken(KiliInputError):

@@ -82,6 +82,7 @@ CREATE TABLE old_steps (
 INSERT INTO old_steps SELECT id, project_id, name, type, position FROM project_steps;
 DROP TABLE project_steps;
 ALTER TABLE old_steps RENAME TO project_steps;
+DROP TABLE alembic_version;
 """
 
 
@@ -93,7 +94,7 @@ async def test_an_older_files_steps_gain_their_settings(tmp_path: Path) -> None:
             project_id = await new_project(kili)
             [asset] = await import_images(kili, project_id, 1)
         key = server.api_key
-    with sqlite3.connect(db) as c:  # the steps as an older version wrote them
+    with sqlite3.connect(db) as c:  # the steps as an older version wrote them (unstamped)
         c.executescript(OLD_LAYOUT)
     with LocalServer(db=db, api_key=key) as server:
         async with aiokili.AsyncKili(api_key=key, api_endpoint=server.url) as kili:

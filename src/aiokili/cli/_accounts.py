@@ -30,6 +30,7 @@ DEFAULT_DB = Path("aiokili.sqlite3")
 @contextmanager
 def database(path: Path) -> Iterator[Store]:
     """The store of an existing database file (a new file would be an empty server)."""
+    from ..errors import DatabaseVersionError
     from ..server import SQLiteStore
 
     if not path.is_file():
@@ -38,7 +39,10 @@ def database(path: Path) -> Iterator[Store]:
             f"No local server database at {path}.",
             "Give the file `aiokili server --db FILE` uses (--db); an in-memory server has none.",
         )
-    store = SQLiteStore(str(path))
+    try:
+        store = SQLiteStore(str(path))
+    except DatabaseVersionError as exc:
+        fail(USAGE, str(exc))
     try:
         yield store
     finally:

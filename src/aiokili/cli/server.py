@@ -58,6 +58,7 @@ def serve(
     """Run the local Kili-compatible server until Ctrl-C."""
     import logging
 
+    from ..errors import DatabaseVersionError
     from ..server import LocalServer
     from ..server.faults import FaultSpecError
 
@@ -79,6 +80,9 @@ def serve(
     except FaultSpecError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
+    except DatabaseVersionError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise

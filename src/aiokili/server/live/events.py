@@ -13,27 +13,6 @@ from collections.abc import Sequence
 
 from ..store.db import now
 
-DDL = """
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, project_id TEXT, asset_id TEXT,
-  created_at TEXT);
-"""
-LABEL_UPDATES_DDL = """
-CREATE TABLE IF NOT EXISTS label_updates (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, label_id TEXT, project_id TEXT);
-CREATE TABLE IF NOT EXISTS label_changes (label_id TEXT PRIMARY KEY, seq INTEGER) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS label_changes_seq ON label_changes (seq);
-DROP TRIGGER IF EXISTS label_updates_record;
-CREATE TRIGGER label_updates_record AFTER UPDATE OF updated_at ON labels
-  WHEN NEW.updated_at IS NOT OLD.updated_at
-BEGIN
-  INSERT INTO label_updates (label_id, project_id) VALUES (NEW.id, NEW.project_id);
-  INSERT OR REPLACE INTO label_changes VALUES (NEW.id, last_insert_rowid());
-END;
-"""
-"""Updated labels, recorded by a trigger whatever writes them: every update in
-``label_updates`` (read by the label feed, then pruned), and each label's last one in
-``label_changes`` (kept: what a subscription resumed from a feed cursor replays)."""
 SENT_BACK = "asset.sentBackToQueue"
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..live import events
 from . import (
     assets,
     issues,
@@ -16,15 +15,14 @@ from . import (
     members,
     plugins,
     projects,
-    steps,
     tags,
     users,
     versions,
-    workflow,
 )
 from .copies import CopyRepository
 from .db import Database
-from .files import FILES_DDL, FileRepository
+from .files import FileRepository
+from .migrations import upgrade
 
 
 class Store(Protocol):
@@ -48,28 +46,16 @@ class Store(Protocol):
 
 
 class SQLiteStore:
-    """The SQLite :class:`Store`: a file path, or ``":memory:"`` (a temporary file)."""
+    """The SQLite :class:`Store`: a file path, or ``":memory:"`` (a temporary file), brought
+    to the newest schema revision on opening (:mod:`.migrations`)."""
 
     def __init__(self, path: str = ":memory:") -> None:
         self.db = Database(path)
-        for ddl in (
-            users.DDL,
-            projects.DDL,
-            members.DDL,
-            assets.DDL,
-            labels.DDL,
-            issues.DDL,
-            tags.DDL,
-            versions.DDL,
-            FILES_DDL,
-            events.DDL,
-            steps.DDL,
-            workflow.DDL,
-            plugins.DDL,
-            events.LABEL_UPDATES_DDL,
-        ):
-            self.db.script(ddl)
-        steps.add_columns(self.db)  # older files
+        try:
+            upgrade(self.db.path)  # the schema's revisions (migrations/)
+        except BaseException:
+            self.db.close()
+            raise
         self.users = users.UserRepository(self.db)
         self.projects = projects.ProjectRepository(self.db)
         self.members = members.MemberRepository(self.db)

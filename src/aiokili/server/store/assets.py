@@ -16,29 +16,9 @@ from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
 from .paging import PageCache, read_ordered_page, read_page
 
-DDL = """
-CREATE TABLE IF NOT EXISTS assets (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, external_id TEXT,
-  content TEXT, json_content TEXT, json_metadata TEXT, status TEXT, is_honeypot INTEGER,
-  created_at TEXT, updated_at TEXT);
-CREATE INDEX IF NOT EXISTS assets_project ON assets (project_id, seq);
-DROP INDEX IF EXISTS assets_external;
-CREATE UNIQUE INDEX IF NOT EXISTS assets_external_id ON assets (project_id, external_id);
-CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, status TEXT, created_at TEXT);
-"""
 # The marks computed from labels are in label_marks / asset_marks (marks.py); an asset's own
 # consensus_mark / honeypot_mark column (set through updatePropertiesInAssets) wins over the
 # computed one. Assignees are in asset_assignees (workflow.py).
-WORKFLOW_COLUMNS = {  # added to ``assets`` (ALTER TABLE), so older database files gain them
-    "skipped": "INTEGER DEFAULT 0",
-    "priority": "INTEGER DEFAULT 0",
-    "consensus_mark": "REAL",
-    "honeypot_mark": "REAL",
-    "inference_mark": "REAL",
-    "step_id": "TEXT",
-    "step_status": "TEXT",
-    "step_group_name": "TEXT",
-}
 _INSERTED = (  # the fields of a new AssetRow written by append (the others are defaults)
     "id",
     "project_id",
@@ -116,25 +96,10 @@ def _queue(c: sqlite3.Connection, where: Mapping[str, Any]) -> bool:
     return bool(caller and project_id and access.role_in(c, project_id, caller) == "LABELER")
 
 
-def add_workflow_columns(db: Database) -> None:
-    """Give ``assets`` the columns of :data:`WORKFLOW_COLUMNS` it lacks (older files), and
-    ``notifications`` the organization whose import each reports and why one failed."""
-    with db.write() as c:
-        have = {r[1] for r in c.execute("PRAGMA table_info(assets)")}
-        for name, kind in WORKFLOW_COLUMNS.items():
-            if name not in have:
-                c.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
-        noted = {r[1] for r in c.execute("PRAGMA table_info(notifications)")}
-        for name in ("organization_id", "message"):
-            if name not in noted:
-                c.execute(f"ALTER TABLE notifications ADD COLUMN {name} TEXT")
-
-
 class AssetRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.pages = PageCache(lambda: db.generation)
-        add_workflow_columns(db)
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[AssetRow]:
         """A page of the assets under ``where``, in import order; a LABELER's listing of a

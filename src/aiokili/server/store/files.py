@@ -19,12 +19,6 @@ from pathlib import Path
 from .db import Database, now
 
 _DIGEST = re.compile("[0-9a-f]{64}")
-FILES_DDL = """
-CREATE TABLE IF NOT EXISTS files (
-  key TEXT PRIMARY KEY, content_type TEXT, size INTEGER, created_at TEXT,
-  organization_id TEXT);
-CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT);
-"""
 
 
 @dataclass(frozen=True)
@@ -43,9 +37,6 @@ class FileRepository:
         self.db = db
         self._folders: set[Path] = set()  # blob folders known to exist
         self._shard_flat_blobs()
-        with db.write(append_only=True) as c:  # files of older database files gain owners
-            if "organization_id" not in {r[1] for r in c.execute("PRAGMA table_info(files)")}:
-                c.execute("ALTER TABLE files ADD COLUMN organization_id TEXT")
 
     def _shard_flat_blobs(self) -> None:
         """Move the blobs a former version left flat in ``files_dir`` to their shard."""

@@ -20,14 +20,6 @@ from .filters import Sql, asset_sql, given
 if TYPE_CHECKING:
     import sqlite3
 
-DDL = """
-CREATE TABLE IF NOT EXISTS issues (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, asset_id TEXT,
-  label_id TEXT, object_mid TEXT, type TEXT, status TEXT, text TEXT, author_id TEXT,
-  created_at TEXT, updated_at TEXT, issue_number INTEGER, has_been_seen INTEGER DEFAULT 0);
-CREATE INDEX IF NOT EXISTS issues_project ON issues (project_id, seq);
-CREATE INDEX IF NOT EXISTS issues_asset ON issues (asset_id);
-"""
 # status -> the statuses it may move to
 TRANSITIONS = {"OPEN": {"SOLVED", "CANCELLED"}, "SOLVED": {"OPEN"}, "CANCELLED": {"OPEN"}}
 

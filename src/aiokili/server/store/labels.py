@@ -24,20 +24,6 @@ from .paging import PageCache, read_page
 if TYPE_CHECKING:
     import sqlite3
 
-DDL = (
-    """
-CREATE TABLE IF NOT EXISTS labels (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, asset_id TEXT,
-  author_id TEXT, label_type TEXT, json_response TEXT, model_name TEXT,
-  seconds_to_label REAL, created_at TEXT, updated_at TEXT);
-CREATE INDEX IF NOT EXISTS labels_project ON labels (project_id, seq);
-CREATE INDEX IF NOT EXISTS labels_asset ON labels (asset_id, seq);
-CREATE TABLE IF NOT EXISTS label_categories (
-  label_id TEXT, job TEXT, category TEXT, count INTEGER,
-  PRIMARY KEY (label_id, job, category)) WITHOUT ROWID;
-"""
-    + label_marks.DDL
-)
 _DELETABLE = ("PREDICTION", "INFERENCE")
 
 

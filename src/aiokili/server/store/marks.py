@@ -32,15 +32,6 @@ from typing import Any
 
 from .db import chunks, marks
 
-DDL = """
-CREATE TABLE IF NOT EXISTS label_marks (
-  label_id TEXT PRIMARY KEY, asset_id TEXT, consensus_mark REAL, honeypot_mark REAL)
-  WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS label_marks_asset ON label_marks (asset_id);
-CREATE TABLE IF NOT EXISTS asset_marks (
-  asset_id TEXT PRIMARY KEY, consensus_mark REAL, honeypot_mark REAL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS honeypots (asset_id TEXT PRIMARY KEY, label_id TEXT) WITHOUT ROWID;
-"""
 MARKED_TYPES = ("DEFAULT", "REVIEW")
 
 

@@ -20,12 +20,6 @@ from .columns import Columns
 from .db import Database, chunks, marks, new_id, now
 from .filters import Sql
 
-DDL = """
-CREATE TABLE IF NOT EXISTS project_users (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, user_id TEXT,
-  role TEXT, created_at TEXT, UNIQUE (project_id, user_id));
-CREATE INDEX IF NOT EXISTS project_users_user ON project_users (user_id, project_id);
-"""
 MAX_MEMBERS = 100  # per project, as on the platform
 _STATUS = (
     "CASE WHEN coalesce(u.activated, 1) = 0 THEN 'ORG_SUSPENDED' "
@@ -70,16 +64,6 @@ def add_creator(c: sqlite3.Connection, project_id: str, user_id: str) -> None:
     )
 
 
-def adopt_authors(c: sqlite3.Connection) -> None:
-    """Projects of older files have no member: their author becomes their ADMIN."""
-    c.execute(
-        "INSERT OR IGNORE INTO project_users (id, project_id, user_id, role, created_at) "
-        "SELECT 'c' || lower(hex(randomblob(12))), p.id, p.author_id, 'ADMIN', p.created_at "
-        "FROM projects p WHERE p.author_id IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM project_users x WHERE x.project_id = p.id)"
-    )
-
-
 def member_sql(where: Mapping[str, Any]) -> Sql:
     """``ProjectUserWhere`` on ``project_users m JOIN users u``, limited to what the caller
     reads: its own memberships, and every member of the projects it manages (TEAM_MANAGER,
@@ -119,8 +103,6 @@ def member_sql(where: Mapping[str, Any]) -> Sql:
 class MemberRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.write() as c:
-            adopt_authors(c)
 
     def page(self, where: Mapping[str, Any], skip: int, first: int | None) -> list[MemberRow]:
         q = member_sql(where)

@@ -16,21 +16,6 @@ from ..errors import ServerError
 from .columns import Columns, insert_sql
 from .db import Database, new_id, now, require_project
 
-DDL = """
-CREATE TABLE IF NOT EXISTS plugins (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, name TEXT UNIQUE,
-  organization_id TEXT, status TEXT, handler_types TEXT, event_matcher TEXT,
-  archive_key TEXT, version INTEGER DEFAULT 0, webhook_url TEXT, webhook_header TEXT,
-  created_at TEXT, updated_at TEXT);
-CREATE TABLE IF NOT EXISTS plugin_projects (
-  plugin_id TEXT, project_id TEXT, label_seq INTEGER, event_seq INTEGER,
-  PRIMARY KEY (plugin_id, project_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS plugin_logs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, plugin_name TEXT, kind TEXT, project_id TEXT,
-  run_id TEXT, asset_id TEXT, label_id TEXT, log_type TEXT, content TEXT, created_at TEXT);
-CREATE INDEX IF NOT EXISTS plugin_logs_name ON plugin_logs (plugin_name, kind, seq);
-"""
-
 # statuses as the official SDK's wait loop reads them: it stops on ACTIVE or FAILED
 UPLOADING, DEPLOYING, ACTIVE, FAILED = "UPLOADING", "DEPLOYING", "ACTIVE", "FAILED"
 WEBHOOK_DEFAULT_HANDLERS = ["onSubmit", "onReview"]

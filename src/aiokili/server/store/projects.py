@@ -15,14 +15,6 @@ from .columns import Columns
 from .db import Database, marks, new_id, now, require_project
 from .filters import project_sql
 
-DDL = """
-CREATE TABLE IF NOT EXISTS projects (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, title TEXT, description TEXT,
-  input_type TEXT, json_interface TEXT, author_id TEXT, archived INTEGER DEFAULT 0,
-  props TEXT DEFAULT '{}', created_at TEXT, updated_at TEXT, organization_id TEXT);
-CREATE TABLE IF NOT EXISTS project_stars (
-  project_id TEXT, user_id TEXT, PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;
-"""
 # Settings kept as a JSON object, with the values a new Kili project has.
 PROJECT_DEFAULTS: dict[str, Any] = {
     "instructions": None,
@@ -59,28 +51,12 @@ class ProjectRow:
 COLUMNS = Columns.named(ProjectRow, "p", convert={"archived": bool, "props": json.loads})
 
 
-def add_organization_column(db: Database) -> None:
-    """Projects of older files gain ``organization_id``: their author's organization."""
-    with db.write() as c:
-        if "organization_id" not in {r[1] for r in c.execute("PRAGMA table_info(projects)")}:
-            c.execute("ALTER TABLE projects ADD COLUMN organization_id TEXT")
-        c.execute(
-            "CREATE INDEX IF NOT EXISTS projects_organization ON projects (organization_id, seq)"
-        )
-        c.execute(
-            "UPDATE projects SET organization_id = (SELECT u.organization_id FROM users u "
-            "WHERE u.id = projects.author_id) WHERE organization_id IS NULL"
-        )
-
-
 class ProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
-        add_organization_column(db)
         self.step_cache: dict[
             str, list[dict[str, Any]]
         ] = {}  # project id -> steps (they never change)
-        db.script(DDL)
         with db.read() as c:  # read by every label author resolved: mirrored in memory
             self.anonymized = {
                 r[0]

@@ -34,25 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
-from .db import Database, chunks, marks, new_id
+from .db import chunks, marks, new_id
 
-DDL = """
-CREATE TABLE IF NOT EXISTS project_steps (
-  id TEXT PRIMARY KEY, project_id TEXT, name TEXT, type TEXT, position INTEGER,
-  consensus_coverage INTEGER, expected_labels INTEGER, step_coverage INTEGER,
-  send_back_step_id TEXT, use_honeypot INTEGER) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS project_steps_project ON project_steps (project_id, position);
-CREATE TABLE IF NOT EXISTS step_assignees (
-  step_id TEXT, user_id TEXT, position INTEGER, PRIMARY KEY (step_id, user_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS label_steps (label_id TEXT PRIMARY KEY, step_id TEXT) WITHOUT ROWID;
-"""
-_COLUMNS = {  # added to project_steps of older files
-    "consensus_coverage": "INTEGER",
-    "expected_labels": "INTEGER",
-    "step_coverage": "INTEGER",
-    "send_back_step_id": "TEXT",
-    "use_honeypot": "INTEGER",
-}
 DEFAULT_STEPS = (("Labeling", "DEFAULT", None), ("Review", "REVIEW", 0))
 """``(name, type, step coverage)`` of the steps of a new project, in order."""
 
@@ -151,18 +134,6 @@ def flow(c: sqlite3.Connection, project_id: str) -> Flow:
     """The project's steps, in order."""
     rows = c.execute(f"{_SELECT} WHERE project_id = ? ORDER BY position", (project_id,))
     return Flow([_step(r) for r in rows])
-
-
-def add_columns(db: Database) -> None:
-    """Give ``project_steps`` of an older file the step settings it lacks (its review
-    steps: coverage 0, as before)."""
-    with db.write() as c:
-        have = {r[1] for r in c.execute("PRAGMA table_info(project_steps)")}
-        for name, kind in _COLUMNS.items():
-            if name not in have:
-                c.execute(f"ALTER TABLE project_steps ADD COLUMN {name} {kind}")
-                if name == "step_coverage":
-                    c.execute("UPDATE project_steps SET step_coverage = 0 WHERE type = 'REVIEW'")
 
 
 def create_default(c: sqlite3.Connection, project_id: str) -> None:

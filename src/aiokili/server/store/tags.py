@@ -10,14 +10,6 @@ from typing import Any
 from ..errors import ServerError
 from .db import Database, new_id, now, require_project
 
-DDL = """
-CREATE TABLE IF NOT EXISTS tags (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, label TEXT, color TEXT,
-  organization_id TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS project_tags (
-  project_id TEXT, tag_id TEXT, PRIMARY KEY (project_id, tag_id)) WITHOUT ROWID;
-"""
-
 
 @dataclass(frozen=True)
 class TagRow:

@@ -25,24 +25,6 @@ from .columns import Columns
 from .db import Database, chunks, marks, new_id, now
 from .filters import Sql
 
-DDL = """
-CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS users (
-  id TEXT PRIMARY KEY, email TEXT UNIQUE, firstname TEXT, lastname TEXT,
-  organization_id TEXT, created_at TEXT);
-"""
-USER_COLUMNS = {  # added to ``users`` (ALTER TABLE), so older database files gain them
-    "organization_role": "TEXT DEFAULT 'ADMIN'",  # the one user of an older file: its admin
-    "activated": "INTEGER DEFAULT 1",
-    "updated_at": "TEXT",
-    "password_hash": "TEXT",
-}
-KEYS_DDL = """
-CREATE TABLE IF NOT EXISTS api_keys (
-  key_hash TEXT PRIMARY KEY, id TEXT UNIQUE, name TEXT, user_id TEXT, created_at TEXT,
-  revoked INTEGER DEFAULT 0);
-CREATE INDEX IF NOT EXISTS api_keys_user ON api_keys (user_id);
-"""
 FIRST_ORGANIZATION = "aiokili"
 FIRST_ADMIN = "admin@aiokili.local"
 ORGANIZATION_ROLES = ("ADMIN", "USER")
@@ -130,31 +112,6 @@ def clean_email(email: object) -> str:
     return text
 
 
-def _migrate(db: Database) -> None:
-    """Older files: the users' new columns; API keys stored in clear become hashes."""
-    with db.write() as c:
-        have = {r[1] for r in c.execute("PRAGMA table_info(users)")}
-        for name, kind in USER_COLUMNS.items():
-            if name not in have:
-                c.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
-        keys = {r[1] for r in c.execute("PRAGMA table_info(api_keys)")}
-        if "key" in keys:  # the clear-text table of older files
-            plain = c.execute("SELECT key, id, name, user_id, created_at FROM api_keys").fetchall()
-            c.execute("DROP TABLE api_keys")
-            _keys_table(c)
-            c.executemany(
-                "INSERT OR IGNORE INTO api_keys (key_hash, id, name, user_id, created_at) "
-                "VALUES (?,?,?,?,?)",
-                [(hash_key(k), i, n, u, at) for k, i, n, u, at in plain],
-            )
-
-
-def _keys_table(c: sqlite3.Connection) -> None:
-    for statement in KEYS_DDL.split(";"):
-        if statement.strip():
-            c.execute(statement)
-
-
 class UserRepository:
     """Users (cached in memory by id, refreshed on every change made here), organizations
     and API keys."""
@@ -164,9 +121,6 @@ class UserRepository:
         self._cache: dict[str, UserRow] = {}
         self._run_keys: dict[str, ApiKeyRow] = {}  # key hash -> key: those of plugin runs
         self._lock = threading.Lock()
-        db.script(DDL)
-        _migrate(db)
-        db.script(KEYS_DDL)
 
     # ---------------------------------------------------------------- first start, keys
     def ensure_api_key(self, api_key: str | None) -> str:

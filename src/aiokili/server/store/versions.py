@@ -15,13 +15,6 @@ from ..errors import ServerError
 from .columns import Columns
 from .db import Database, new_id, now, require_project
 
-DDL = """
-CREATE TABLE IF NOT EXISTS project_versions (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, project_id TEXT, name TEXT,
-  content TEXT, created_at TEXT);
-CREATE INDEX IF NOT EXISTS project_versions_project ON project_versions (project_id, seq);
-"""
-
 
 @dataclass(frozen=True)
 class VersionRow:

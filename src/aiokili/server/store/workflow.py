@@ -45,15 +45,6 @@ if TYPE_CHECKING:
     import sqlite3
 
 
-DDL = """
-CREATE TABLE IF NOT EXISTS asset_assignees (
-  asset_id TEXT, user_id TEXT, PRIMARY KEY (asset_id, user_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS asset_properties (
-  asset_id TEXT PRIMARY KEY, is_used_for_consensus INTEGER, resolution TEXT,
-  page_resolutions TEXT) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sent_back_assets (asset_id TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sent_back_labels (label_id TEXT PRIMARY KEY) WITHOUT ROWID;
-"""
 _MARKS = ("priority", "consensus_mark", "honeypot_mark")
 _REVIEWABLE = {"LABELED", "REVIEWED", "TO_REVIEW"}
 _LABELS_KEPT = ("DEFAULT", "REVIEW")  # the label types a send-back flags
@@ -66,7 +57,6 @@ class WorkflowRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.script(DDL)  # also run by the store at start; kept for databases opened directly
         with db.read() as c:
             self.sent_back_labels = {
                 r[0] for r in c.execute("SELECT label_id FROM sent_back_labels")
