@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from support import gql
 
 from aiokili.server import LocalServer
@@ -113,26 +114,33 @@ def test_small_and_streamed_uploads_store_their_bytes_and_a_retried_put_replaces
         assert len([p for p in files.rglob("*") if p.is_file()]) == len(sizes)
 
 
-def test_uploads_are_sharded_and_a_flat_folder_of_an_older_version_still_serves(
-    tmp_path: Path,
+@pytest.mark.parametrize("former", ["flat", "two levels"])
+def test_uploads_are_in_16_folders_and_blobs_of_a_former_layout_still_serve(
+    tmp_path: Path, former: str
 ) -> None:
     db = str(tmp_path / "kili.sqlite3")
     files = tmp_path / "kili.sqlite3.files"
     with LocalServer(db=db) as first:
-        urls = [upload(first, f"file-{i}", f"content {i}".encode()) for i in range(20)]
+        urls = [upload(first, f"file-{i}", f"content {i}".encode()) for i in range(40)]
     blobs = [p for p in files.rglob("*") if p.is_file()]
-    assert len(blobs) == 20
-    for blob in blobs:  # <files>/ab/cd/abcd...: no folder of every upload
-        assert blob.relative_to(files).parts == (blob.name[:2], blob.name[2:4], blob.name)
-    for blob in blobs:  # the layout of the versions before: every blob in one folder
-        blob.rename(files / blob.name)
-    assert len([p for p in files.iterdir() if p.is_file()]) == 20
+    assert len(blobs) == 40
+    for blob in blobs:  # <files>/a/abcd...
+        assert blob.relative_to(files).parts == (blob.name[0], blob.name)
+    assert len([p for p in files.iterdir() if p.is_dir()]) <= 16
+    for blob in blobs:  # as versions before left them
+        if former == "flat":
+            blob.rename(files / blob.name)
+        else:  # <files>/ab/cd/abcd...
+            (files / blob.name[:2] / blob.name[2:4]).mkdir(parents=True, exist_ok=True)
+            blob.rename(files / blob.name[:2] / blob.name[2:4] / blob.name)
     with LocalServer(db=db) as server:
         port = str(server.port)
         assert [keyed_get(server, u.replace(str(first.port), port)).content for u in urls] == [
-            f"content {i}".encode() for i in range(20)
+            f"content {i}".encode() for i in range(40)
         ]
-    assert not [p for p in files.iterdir() if p.is_file()]  # moved into their shards
+    moved = sorted(p.relative_to(files).parts for p in files.rglob("*") if p.is_file())
+    assert moved == sorted((b.name[0], b.name) for b in blobs)  # in place, nothing left behind
+    assert not [p for p in files.iterdir() if len(p.name) == 2]  # former folders removed
 
 
 def test_a_clean_stop_checkpoints_the_wal(tmp_path: Path) -> None:
