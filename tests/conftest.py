@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import official_env
+import postgres_cluster
 import pytest
 
 import aiokili
@@ -40,6 +41,21 @@ def kili_plugin_server() -> Iterator[LocalServer]:
     with LocalServer(plugin_requirements=[f"kili=={official_env.KILI_VERSION}"]) as srv:
         anyio.run(_warm_up, srv)
         yield srv
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (``postgres_cluster.py``); skipped with
+    the reason when the machine has none, failed instead under ``AIOKILI_REQUIRE_POSTGRES=1``
+    (``.ci/run``)."""
+    bindir = postgres_cluster.binaries()
+    if bindir is None:
+        reason = f"no PostgreSQL on this machine: {postgres_cluster.HOW}"
+        if os.environ.get(postgres_cluster.REQUIRE) == "1":
+            pytest.fail(f"{reason} ({postgres_cluster.REQUIRE}=1: not skipped)")
+        pytest.skip(reason)
+    with postgres_cluster.cluster(bindir) as url:
+        yield url
 
 
 async def _warm_up(server: LocalServer) -> None:

@@ -56,7 +56,9 @@ def upgrade() -> None:
     if sqlite:
         _label_update_trigger()
         _adopt_older_rows(plain_keys)
-    else:  # the PostgreSQL store brings its own trigger (a PL/pgSQL function) in its revision
+    elif op.get_bind().dialect.name == "postgresql":
+        _label_update_trigger_postgresql()
+    else:
         raise NotImplementedError(f"no label update trigger for {op.get_bind().dialect.name}")
 
 
@@ -283,6 +285,26 @@ def _label_update_trigger() -> None:
         "INSERT INTO label_updates (label_id, project_id) VALUES (NEW.id, NEW.project_id); "
         "INSERT OR REPLACE INTO label_changes (label_id, seq) VALUES (NEW.id, last_insert_rowid()); "
         "END"
+    )
+
+
+def _label_update_trigger_postgresql() -> None:
+    """PostgreSQL: the same record, by a PL/pgSQL function (``label_changes`` keeps each
+    label's latest ``label_updates`` row)."""
+    op.execute(
+        "CREATE OR REPLACE FUNCTION label_updates_record() RETURNS trigger AS $$ "
+        "DECLARE made INTEGER; BEGIN "
+        "INSERT INTO label_updates (label_id, project_id) VALUES (NEW.id, NEW.project_id) "
+        "RETURNING seq INTO made; "
+        "INSERT INTO label_changes (label_id, seq) VALUES (NEW.id, made) "
+        "ON CONFLICT (label_id) DO UPDATE SET seq = EXCLUDED.seq; "
+        "RETURN NEW; END $$ LANGUAGE plpgsql"
+    )
+    op.execute("DROP TRIGGER IF EXISTS label_updates_record ON labels")
+    op.execute(
+        "CREATE TRIGGER label_updates_record AFTER UPDATE OF updated_at ON labels FOR EACH ROW "
+        "WHEN (NEW.updated_at IS DISTINCT FROM OLD.updated_at) "
+        "EXECUTE FUNCTION label_updates_record()"
     )
 
 
