@@ -5,10 +5,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from aiokili.cli import _app
+from aiokili.errors import KiliInputError
+from aiokili.server import LocalServer
 
 
 def test_startup_lines_fit_in_80_columns() -> None:
@@ -86,3 +90,28 @@ def test_plugin_cpus_below_a_hundredth_is_refused_before_the_server_starts() -> 
     result = CliRunner().invoke(_app(), ["server", "--port", "0", "--plugin-cpus", "0"])
     assert result.exit_code == 2
     assert "--plugin-cpus" in result.output and "0.01" in result.output
+
+
+def test_a_database_url_other_than_sqlite_is_refused_and_nothing_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://kili:s3cret@db.example/kili"
+    result = CliRunner().invoke(_app(), ["server", "--port", "0", "--db", url])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: db: the local server stores its data in SQLite, and got a postgresql:// URL "
+        "(a PostgreSQL store is not available yet). Pass a file path (e.g. --db kili.sqlite3 "
+        "or db='kili.sqlite3'), sqlite:///PATH, or ':memory:'."
+    )
+    assert "s3cret" not in result.output
+    assert list(tmp_path.iterdir()) == []  # before: a SQLite file at ./postgresql:/...
+
+
+def test_a_sqlite_url_names_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "kili.sqlite3"
+    with LocalServer(db=f"sqlite:///{db}"):
+        pass
+    assert db.is_file() and (tmp_path / "kili.sqlite3.files").is_dir()
+    with pytest.raises(KiliInputError, match="mysql:// URL"):
+        LocalServer(db="mysql://root@localhost/kili")

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(4000, help="Port; 0 picks a free one."),
-    db: str = typer.Option("aiokili.sqlite3", help="SQLite file, or :memory:."),
+    db: str = typer.Option("aiokili.sqlite3", help="SQLite file, sqlite:///PATH, or :memory:."),
     api_key: str = typer.Option(None, help="Also accept this API key."),
     latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
     log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
@@ -58,7 +58,7 @@ def serve(
     """Run the local Kili-compatible server until Ctrl-C."""
     import logging
 
-    from ..errors import DatabaseVersionError
+    from ..errors import DatabaseVersionError, KiliInputError
     from ..server import LocalServer
     from ..server.faults import FaultSpecError
 
@@ -77,7 +77,7 @@ def serve(
             faults=faults,
             rate_limit=rate_limit,
         )
-    except FaultSpecError as exc:
+    except (FaultSpecError, KiliInputError) as exc:  # a bad option: usage error
         print(f"Error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     except DatabaseVersionError as exc:

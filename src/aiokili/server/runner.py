@@ -18,6 +18,7 @@ from .app import PREFIX, create_app
 from .faults import Faults, FaultSpec, RateLimit
 from .settings import PluginLimits
 from .store import SQLiteStore, Store
+from .store.db import sqlite_path
 
 
 class LocalServer:
@@ -85,6 +86,8 @@ class LocalServer:
     ) -> None:
         self.faults = Faults.of(faults, rate_limit)  # checked before the port is taken
         """What this server injects, and the counts (``.summary()``, ``.summary_text()``)."""
+        if store is None:
+            sqlite_path(db)  # a URL of another database: refused before the port is taken
         self.host = host
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -96,7 +99,11 @@ class LocalServer:
             raise
         self.port: int = self._sock.getsockname()[1]
         self._owns_store = store is None
-        self.store: Store = SQLiteStore(db) if store is None else store
+        try:
+            self.store: Store = SQLiteStore(db) if store is None else store
+        except BaseException:  # e.g. a database of a newer aiokili: no socket left open
+            self._sock.close()
+            raise
         self.api_key = self.store.ensure_api_key(api_key)
         plugins = plugin_limits or PluginLimits()
         plugins = replace(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -29,6 +30,7 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
+from ...errors import KiliInputError
 from ..errors import ServerError
 from .access import reaches
 
@@ -58,10 +60,34 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
+
+
+def sqlite_path(db: str) -> str:
+    """The SQLite file ``db`` names: a path, ``":memory:"`` or a ``sqlite:///PATH`` URL
+    (``sqlite:////abs/path``, ``sqlite://`` for memory). Any other URL raises
+    :class:`~aiokili.errors.KiliInputError` naming its scheme only (a URL may hold a
+    password), before any file is made: the local server stores its data in SQLite."""
+    url = _URL.fullmatch(db)
+    if url is None:
+        return db
+    scheme, rest = url.group(1).lower(), url.group(2)
+    if scheme == "sqlite":
+        path = rest.removeprefix("/")
+        return path if path not in ("", ":memory:") else ":memory:"
+    raise KiliInputError(
+        f"db: the local server stores its data in SQLite, and got a {scheme}:// URL "
+        "(a PostgreSQL store is not available yet). Pass a file path (e.g. --db "
+        "kili.sqlite3 or db='kili.sqlite3'), sqlite:///PATH, or ':memory:'."
+    )
+
+
 class Database:
     """Connections to one SQLite file (see the module docstring)."""
 
     def __init__(self, path: str = ":memory:") -> None:
+        """``path``: a file, ``":memory:"`` or a ``sqlite:///PATH`` URL (:func:`sqlite_path`)."""
+        path = sqlite_path(path)
         self._tmp: str | None = None
         if path == ":memory:":
             self._tmp = tempfile.mkdtemp(prefix="aiokili-server-")
