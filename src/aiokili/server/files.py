@@ -124,35 +124,27 @@ def _too_large(cap: int) -> JSONResponse:
     return JSONResponse(error_body(message, "PAYLOAD_TOO_LARGE"), status_code=413)
 
 
-async def _receive_whole(request: Request, cap: int) -> bytes | None:
-    """The body, or ``None`` as soon as it goes over ``cap`` bytes."""
-    size, parts = 0, []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            return None
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 def _open_to_write(path: Path) -> BinaryIO:
     return path.open("wb")
 
 
-async def _receive(request: Request, out: BinaryIO, cap: int) -> bool:
-    """Stream the body to ``out``; ``False`` as soon as it goes over ``cap`` bytes."""
+async def _receive(request: Request, cap: int, out: BinaryIO | None = None) -> bytes | None:
+    """The body; with ``out``, streamed to it in writes of ``_WRITE_CHUNK`` bytes instead
+    (then ``b""``). ``None`` as soon as it goes over ``cap`` bytes."""
     size, buffer = 0, bytearray()
     async for chunk in request.stream():
         size += len(chunk)
         if size > cap:
-            return False
+            return None
         buffer += chunk
-        if len(buffer) >= _WRITE_CHUNK:
+        if out is not None and len(buffer) >= _WRITE_CHUNK:
             await in_thread(out.write, buffer)
             buffer = bytearray()
+    if out is None:
+        return bytes(buffer)
     if buffer:
         await in_thread(out.write, buffer)
-    return True
+    return b""
 
 
 class FilesEndpoint:
@@ -202,7 +194,7 @@ class FilesEndpoint:
             if declared.isdigit() and int(declared) <= _WRITE_CHUNK:
                 # small (most uploads): received whole, then written and recorded with the
                 # others arriving meanwhile (one thread hop, one transaction)
-                data = await _receive_whole(request, cap)
+                data = await _receive(request, cap)
                 if data is None:
                     return _too_large(cap)
                 await self._commit_small((key, content_type, data, owner))
@@ -211,7 +203,7 @@ class FilesEndpoint:
             try:
                 out = await in_thread(_open_to_write, temp)
                 try:
-                    complete = await _receive(request, out, cap)
+                    complete = await _receive(request, cap, out) is not None
                 finally:
                     await in_thread(out.close)
                 if not complete:
