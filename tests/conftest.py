@@ -15,7 +15,7 @@ import postgres_cluster
 import pytest
 
 import aiokili
-from aiokili.server import LocalServer
+from aiokili.server import LocalServer, runner
 
 # The sample user project (run in a subprocess by test_pytest_plugin.py) is not ours to collect.
 collect_ignore = ["data"]
@@ -56,6 +56,38 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(reason)
     with postgres_cluster.cluster(bindir) as url:
         yield url
+
+
+STORE = os.environ.get("AIOKILI_TEST_STORE", "sqlite")
+"""The store every test server runs on: ``sqlite`` (default) or ``postgresql`` (a database
+of its own per server, in a throwaway cluster; ``.ci/run`` runs the suite on both)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_store(request: pytest.FixtureRequest) -> Iterator[str]:
+    """With ``AIOKILI_TEST_STORE=postgresql``: every ``LocalServer`` made with the default
+    in-memory database gets instead a new PostgreSQL database (copied from one migrated
+    template, dropped when the server stops), so the whole suite runs on PostgreSQL."""
+    if STORE == "sqlite":
+        yield STORE
+        return
+    if STORE != "postgresql":
+        pytest.fail(f"AIOKILI_TEST_STORE must be sqlite or postgresql, got {STORE!r}")
+    url = request.getfixturevalue("postgres_url")
+    with postgres_cluster.databases(url) as make:
+        patch = pytest.MonkeyPatch()
+        original = runner.open_store
+
+        def open_store(db: str = ":memory:", files_dir: str | Path | None = None) -> Any:
+            if db != ":memory:":
+                return original(db, files_dir)
+            return make()
+
+        patch.setattr(runner, "open_store", open_store)
+        try:
+            yield STORE
+        finally:
+            patch.undo()
 
 
 async def _warm_up(server: LocalServer) -> None:

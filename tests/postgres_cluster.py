@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -24,8 +25,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 REQUIRE = "AIOKILI_REQUIRE_POSTGRES"
 HOW = "install PostgreSQL (e.g. apt-get install postgresql) or `pip install pgserver`"
@@ -118,6 +120,46 @@ def cluster(bindir: Path) -> Iterator[str]:
                 server.wait(10)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def databases(url: str) -> Iterator[Callable[[], Any]]:
+    """``make()`` -> a new store on a new database of the cluster at ``url`` (a copy of one
+    database migrated once, so each costs a ``CREATE DATABASE``), dropped with its upload
+    folder when the store closes."""
+    import psycopg
+
+    from aiokili.server.store import DatabaseStore, open_store
+    from aiokili.server.store.postgres import PostgresDatabase
+
+    base = url.rsplit("/", 1)[0]
+    admin = psycopg.connect(url, autocommit=True)
+    admin.execute("CREATE DATABASE aiokili_template")
+    template_files = tempfile.mkdtemp(prefix="aiokili-pgt-")
+    open_store(f"{base}/aiokili_template", template_files).close()
+    shutil.rmtree(template_files, ignore_errors=True)
+    made = itertools.count()
+
+    class _Dropped(DatabaseStore):
+        def __init__(self, name: str) -> None:
+            self.name = name
+            folder = Path(tempfile.mkdtemp(prefix="aiokili-pgfiles-"))
+            super().__init__(PostgresDatabase(f"{base}/{name}", folder))
+
+        def close(self) -> None:
+            super().close()
+            admin.execute(f"DROP DATABASE {self.name} WITH (FORCE)")
+            shutil.rmtree(self.db.files_dir, ignore_errors=True)
+
+    def make() -> DatabaseStore:
+        name = f"aiokili_{os.getpid()}_{next(made)}"
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE aiokili_template")
+        return _Dropped(name)
+
+    try:
+        yield make
+    finally:
+        admin.close()
 
 
 if __name__ == "__main__":  # .ci/run: print the binaries' folder, or exit 1 when none

@@ -92,20 +92,34 @@ def test_plugin_cpus_below_a_hundredth_is_refused_before_the_server_starts() -> 
     assert "--plugin-cpus" in result.output and "0.01" in result.output
 
 
-def test_a_database_url_other_than_sqlite_is_refused_and_nothing_is_made(
+def test_a_database_url_of_another_kind_is_refused_and_nothing_is_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    url = "postgresql://kili:s3cret@db.example/kili"
+    url = "mysql://kili:s3cret@db.example/kili"
     result = CliRunner().invoke(_app(), ["server", "--port", "0", "--db", url])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "Error: db: the local server stores its data in SQLite, and got a postgresql:// URL "
-        "(a PostgreSQL store is not available yet). Pass a file path (e.g. --db kili.sqlite3 "
-        "or db='kili.sqlite3'), sqlite:///PATH, or ':memory:'."
+        "Error: db: the local server stores its data in SQLite or PostgreSQL, and got a "
+        "mysql:// URL. Pass a file path (e.g. --db kili.sqlite3 or db='kili.sqlite3'), "
+        "sqlite:///PATH, ':memory:', or postgresql://USER@HOST:PORT/DATABASE."
     )
     assert "s3cret" not in result.output
-    assert list(tmp_path.iterdir()) == []  # before: a SQLite file at ./postgresql:/...
+    assert list(tmp_path.iterdir()) == []  # before: a SQLite file at ./mysql:/...
+
+
+def test_an_unreachable_postgresql_is_refused_without_its_password_and_nothing_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://kili:s3cret@127.0.0.1:1/kili"
+    result = CliRunner().invoke(_app(), ["server", "--port", "0", "--db", url])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "Error: db: cannot connect to postgresql://kili@127.0.0.1:1/kili: connection failed"
+    )
+    assert "s3cret" not in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_sqlite_url_names_the_file(tmp_path: Path) -> None:

@@ -151,10 +151,6 @@ def test_bad_asynchronous_imports_are_refused_at_once(
 )
 def test_every_asset_where_is_evaluated(local_server: LocalServer, where: dict[str, Any]) -> None:
     project = new_project(local_server)
-    local_server.store.db.script(
-        "CREATE TABLE IF NOT EXISTS issues (id TEXT, project_id TEXT, asset_id TEXT, "
-        "label_id TEXT, type TEXT, status TEXT)"
-    )
     expected = 1 if "NotIn" in next(iter(where)) else 0
     append = (
         "mutation($d: AppendManyAssetsData!, $w: ProjectWhere!) "

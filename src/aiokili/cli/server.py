@@ -26,7 +26,16 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(4000, help="Port; 0 picks a free one."),
-    db: str = typer.Option("aiokili.sqlite3", help="SQLite file, sqlite:///PATH, or :memory:."),
+    db: str = typer.Option(
+        "aiokili.sqlite3",
+        help="SQLite file, sqlite:///PATH, :memory:, or postgresql://USER@HOST:PORT/NAME "
+        "(pip install 'aiokili[postgres]'; the password from PGPASSWORD or ~/.pgpass).",
+    ),
+    files: str | None = typer.Option(
+        None,
+        help="Folder of uploads and media (default: DB.files beside a SQLite file, "
+        "./NAME.files for PostgreSQL; shared by every server on one database).",
+    ),
     api_key: str = typer.Option(None, help="Also accept this API key."),
     latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
     log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
@@ -67,6 +76,7 @@ def serve(
             host=host,
             port=port,
             db=db,
+            files_dir=files,
             api_key=api_key,
             latency_ms=latency_ms,
             log_level=log_level.lower(),

@@ -13,7 +13,6 @@ call is a ``FORBIDDEN`` error starting ``[accessDenied]`` that names the role ne
 from __future__ import annotations
 
 import inspect
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from .context import context
 from .errors import ServerError
 from .store import access
 from .store.access import RANK, Access
+from .store.conn import Conn
 from .store.db import chunks, marks
 
 ANY = "ANY"  # any activated user of the organization
@@ -93,7 +93,7 @@ class Call:
     caller: Access
     args: Args
     roles: dict[str, str]
-    c: sqlite3.Connection
+    c: Conn
 
 
 Need = str | Callable[[Args, Access], str]
@@ -130,18 +130,15 @@ def caller_of(info: GraphQLResolveInfo) -> Access:
     return Access(user.id, user.organization_id, user.organization_role == "ADMIN")
 
 
-def _rows(c: sqlite3.Connection, sql: str, keys: Sequence[str]) -> dict[str, str]:
+def _rows(c: Conn, sql: str, keys: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    try:
-        for part in chunks(list(dict.fromkeys(keys))):
-            args = list(part) * sql.count("{0}") if "{0}" in sql else list(part)
-            found.update(c.execute(sql.format(marks(len(part))), args).fetchall())
-    except sqlite3.OperationalError:  # a table not made yet (a domain created lazily)
-        pass
+    for part in chunks(list(dict.fromkeys(keys))):
+        args = list(part) * sql.count("{0}") if "{0}" in sql else list(part)
+        found.update(c.execute(sql.format(marks(len(part))), args).fetchall())
     return found
 
 
-def locate(c: sqlite3.Connection, caller: Access, rule: Rule, name: str, args: Args) -> Call:
+def locate(c: Conn, caller: Access, rule: Rule, name: str, args: Args) -> Call:
     """Find the rule's objects (``NOT_FOUND`` for any the caller does not reach) and the
     caller's role in their projects."""
     roles: dict[str, str] = {}

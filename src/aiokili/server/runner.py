@@ -17,7 +17,7 @@ from .accounts import Account
 from .app import PREFIX, create_app
 from .faults import Faults, FaultSpec, RateLimit
 from .settings import PluginLimits
-from .store import SQLiteStore, Store
+from .store import Store, open_store
 from .store.db import sqlite_path
 
 
@@ -30,11 +30,14 @@ class LocalServer:
     ```
 
     Args:
-        store: the storage to serve (default: a new :class:`SQLiteStore` on ``db``,
-            closed on stop).
+        store: the storage to serve (default: the store ``db`` names, closed on stop).
         host: the interface to listen on.
         port: the port; 0 picks a free one.
-        db: SQLite file path, or ":memory:" (default; a temporary file removed on stop).
+        db: SQLite file path, ":memory:" (default; a temporary file removed on stop), or a
+            PostgreSQL database, ``postgresql://USER[:PASSWORD]@HOST:PORT/NAME``
+            (``pip install 'aiokili[postgres]'``; the database must exist).
+        files_dir: the folder of uploads and media (default: ``PATH.files`` beside a SQLite
+            file, ``./NAME.files`` for PostgreSQL).
         api_key: also accept this key (default: the database's development key,
             created on first start).
         latency_ms: delay every response by this many milliseconds.
@@ -69,6 +72,7 @@ class LocalServer:
         host: str = "127.0.0.1",
         port: int = 0,
         db: str = ":memory:",
+        files_dir: str | None = None,
         api_key: str | None = None,
         latency_ms: float = 0.0,
         log_level: str = "warning",
@@ -86,8 +90,10 @@ class LocalServer:
     ) -> None:
         self.faults = Faults.of(faults, rate_limit)  # checked before the port is taken
         """What this server injects, and the counts (``.summary()``, ``.summary_text()``)."""
-        if store is None:
-            sqlite_path(db)  # a URL of another database: refused before the port is taken
+        if store is None and sqlite_path(db) is None:  # checked before the port is taken
+            from .store.postgres import _psycopg
+
+            _psycopg()  # installed
         self.host = host
         # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY, avoiding ~40 ms stalls.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -100,7 +106,7 @@ class LocalServer:
         self.port: int = self._sock.getsockname()[1]
         self._owns_store = store is None
         try:
-            self.store: Store = SQLiteStore(db) if store is None else store
+            self.store: Store = open_store(db, files_dir) if store is None else store
         except BaseException:  # e.g. a database of a newer aiokili: no socket left open
             self._sock.close()
             raise

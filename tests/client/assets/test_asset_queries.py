@@ -143,10 +143,6 @@ async def test_issue_filters(
 ) -> None:
     project_id, ids = project
     # the issues domain owns this table (more columns); these are the ones the filter reads
-    local_server.store.db.script(
-        "CREATE TABLE IF NOT EXISTS issues (id TEXT, project_id TEXT, asset_id TEXT, "
-        "label_id TEXT, type TEXT, status TEXT)"
-    )
     columns = "id, project_id, asset_id, type, status"
     _sql(local_server, f"INSERT INTO issues ({columns}) VALUES ('i1', ?, ?, 'ISSUE', 'OPEN')",
          project_id, ids[1])  # fmt: skip
@@ -157,6 +153,12 @@ async def test_issue_filters(
     assert await _ids(kili, project_id, issue_type="ISSUE", issue_status="SOLVED") == []
 
 
+MARKS = (
+    "INSERT INTO asset_marks VALUES (?, {}, {}) ON CONFLICT (asset_id) DO UPDATE SET "
+    "consensus_mark = excluded.consensus_mark, honeypot_mark = excluded.honeypot_mark"
+)
+
+
 async def test_computed_marks(
     kili: aiokili.AsyncKili, project: tuple[str, list[str]], local_server: LocalServer
 ) -> None:
@@ -164,10 +166,8 @@ async def test_computed_marks(
     are filtered on; an asset's own mark (set by update_properties_in_assets) wins."""
     project_id, ids = project
     await kili.append_labels(asset_id_array=ids[8:], json_response_array=[answer("A")] * 2)
-    _sql(local_server, "INSERT OR REPLACE INTO asset_marks VALUES (?, 0.6, 0.3)", ids[8])
-    _sql(
-        local_server, "INSERT OR REPLACE INTO asset_marks VALUES (?, 0.9, 0.9)", ids[2]
-    )  # own 0.2 wins
+    _sql(local_server, MARKS.format(0.6, 0.3), ids[8])
+    _sql(local_server, MARKS.format(0.9, 0.9), ids[2])  # own 0.2 wins
     assert await _ids(kili, project_id, consensus_mark_gte=0.5) == [ids[3], ids[8]]
     assert await _ids(kili, project_id, honeypot_mark_lte=0.5) == [ids[3], ids[8]]
     assert (await kili.get_asset(ids[8])).consensus_mark == 0.6
@@ -175,7 +175,8 @@ async def test_computed_marks(
               if lb.label_of is not None}  # fmt: skip
     _sql(
         local_server,
-        "INSERT OR REPLACE INTO label_marks VALUES (?, ?, 0.4, 0.95)",
+        "INSERT INTO label_marks VALUES (?, ?, 0.4, 0.95) ON CONFLICT (label_id) DO UPDATE SET "
+        "consensus_mark = excluded.consensus_mark, honeypot_mark = excluded.honeypot_mark",
         labels[ids[9]],
         ids[9],
     )

@@ -13,7 +13,7 @@ import pytest
 from aiokili.server.errors import ServerError
 from aiokili.server.store import access
 from aiokili.server.store.access import Access
-from aiokili.server.store.db import Database, in_thread
+from aiokili.server.store.db import Database, SQLiteDatabase, in_thread
 
 
 def _open_files(path: Path) -> int:
@@ -46,7 +46,7 @@ def _burst(db: Database, threads: int) -> None:
 
 def test_reader_connections_do_not_grow_over_bursts(tmp_path: Path) -> None:
     path = tmp_path / "kili.sqlite3"
-    db = Database(str(path))
+    db = SQLiteDatabase(str(path))
     try:
         baseline = _open_files(path)
         counts = []

@@ -8,15 +8,15 @@ import of 100,000 labels writes no extra rows).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
+from ..store.conn import Conn
 from ..store.db import now
 
 SENT_BACK = "asset.sentBackToQueue"
 
 
-def record(c: sqlite3.Connection, kind: str, asset_ids: Sequence[str]) -> None:
+def record(c: Conn, kind: str, asset_ids: Sequence[str]) -> None:
     """Record ``kind`` for each asset (its project is read from the asset)."""
     at = now()
     c.executemany(
@@ -26,9 +26,7 @@ def record(c: sqlite3.Connection, kind: str, asset_ids: Sequence[str]) -> None:
     )
 
 
-def since(
-    c: sqlite3.Connection, seq: int, top: int, limit: int
-) -> list[tuple[int, str, str, str, str]]:
+def since(c: Conn, seq: int, top: int, limit: int) -> list[tuple[int, str, str, str, str]]:
     """The first ``limit`` events with ``seq < n <= top``:
     ``(seq, kind, project_id, asset_id, created_at)``."""
     return c.execute(
@@ -38,10 +36,10 @@ def since(
     ).fetchall()
 
 
-def prune(c: sqlite3.Connection, seq: int) -> None:
+def prune(c: Conn, seq: int) -> None:
     """Forget the events up to ``seq`` (the plugin service, their one reader, is past them)."""
     c.execute("DELETE FROM events WHERE seq <= ?", (seq,))
 
 
-def last(c: sqlite3.Connection) -> int:
+def last(c: Conn) -> int:
     return int(c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])

@@ -36,7 +36,6 @@ label it got, minus a margin), dropping the labels it already has (same ``id`` a
 
 from __future__ import annotations
 
-import sqlite3
 import weakref
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
@@ -50,6 +49,7 @@ from graphql import GraphQLResolveInfo
 from ..context import context
 from ..errors import ServerError, logger
 from ..store import access
+from ..store.conn import Conn
 from ..store.db import in_thread
 from ..store.labels import COLUMNS, FROM, LabelRow
 
@@ -72,14 +72,13 @@ Event = tuple[LabelRow, int, int]
 last update in this poll (else 0)."""
 
 
-def cursor(c: sqlite3.Connection) -> Cursor:
+def cursor(c: Conn) -> Cursor:
     """The feed's position now: every label created or updated so far is at or before it."""
-    found = dict(
-        c.execute(
-            "SELECT name, seq FROM sqlite_sequence WHERE name IN ('labels', 'label_updates')"
-        ).fetchall()
-    )
-    return int(found.get("labels") or 0), int(found.get("label_updates") or 0)
+    labels, updates = c.execute(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM labels), "
+        "(SELECT COALESCE(MAX(seq), 0) FROM label_updates)"
+    ).fetchone()  # the newest rows that exist: writes are serialised, so none comes below
+    return int(labels), int(updates)
 
 
 def format_cursor(position: Cursor) -> str:

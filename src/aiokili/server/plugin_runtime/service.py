@@ -122,7 +122,7 @@ class PluginService:
     def __init__(self, store: Store, api_url: str, api_key: str, limits: PluginLimits) -> None:
         self.store, self.api_url, self.api_key, self.limits = store, api_url, api_key, limits
         files_dir = store.db.files_dir
-        protected = [Path(store.db.path), files_dir]
+        protected = [files_dir, *([Path(store.db.path)] if store.db.path else [])]
         self.containment = Containment.detect(limits, protected)
         self.builder = Builder(files_dir / "_plugins", limits, self.containment)
         self.identities = Identities(store)

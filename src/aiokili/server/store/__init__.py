@@ -1,4 +1,5 @@
-"""The local server's storage: one repository per domain over one SQLite database.
+"""The local server's storage: one repository per domain over one database (SQLite, or
+PostgreSQL for a team).
 
 Repositories are synchronous and run in worker threads (see ``db.py``); they return
 plain dataclass rows, which the resolvers shape into GraphQL objects.
@@ -6,6 +7,7 @@ plain dataclass rows, which the resolvers shape into GraphQL objects.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from . import (
@@ -20,9 +22,9 @@ from . import (
     versions,
 )
 from .copies import CopyRepository
-from .db import Database
+from .db import Database, SQLiteDatabase, sqlite_path
 from .files import FileRepository
-from .migrations import upgrade
+from .migrations import upgrade, upgrade_postgresql
 
 
 class Store(Protocol):
@@ -45,28 +47,31 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class SQLiteStore:
-    """The SQLite :class:`Store`: a file path, or ``":memory:"`` (a temporary file), brought
-    to the newest schema revision on opening (:mod:`.migrations`)."""
+class DatabaseStore:
+    """The :class:`Store` over an open :class:`Database`, brought to the newest schema
+    revision first (:mod:`.migrations`); closing the store closes the database."""
 
-    def __init__(self, path: str = ":memory:") -> None:
-        self.db = Database(path)
+    def __init__(self, db: Database) -> None:
+        self.db = db
         try:
-            upgrade(self.db.path)  # the schema's revisions (migrations/)
+            if db.path is not None:
+                upgrade(db.path)  # the schema's revisions (migrations/)
+            else:
+                upgrade_postgresql(db.url)
         except BaseException:
-            self.db.close()
+            db.close()
             raise
-        self.users = users.UserRepository(self.db)
-        self.projects = projects.ProjectRepository(self.db)
-        self.members = members.MemberRepository(self.db)
-        self.assets = assets.AssetRepository(self.db)
-        self.labels = labels.LabelRepository(self.db)
-        self.issues = issues.IssueRepository(self.db)
-        self.tags = tags.TagRepository(self.db)
-        self.files = FileRepository(self.db)
-        self.plugins = plugins.PluginRepository(self.db)
-        self.versions = versions.VersionRepository(self.db)
-        self.copies = CopyRepository(self.db, self.files, self.projects)
+        self.users = users.UserRepository(db)
+        self.projects = projects.ProjectRepository(db)
+        self.members = members.MemberRepository(db)
+        self.assets = assets.AssetRepository(db)
+        self.labels = labels.LabelRepository(db)
+        self.issues = issues.IssueRepository(db)
+        self.tags = tags.TagRepository(db)
+        self.files = FileRepository(db)
+        self.plugins = plugins.PluginRepository(db)
+        self.versions = versions.VersionRepository(db)
+        self.copies = CopyRepository(db, self.files, self.projects)
 
     def ensure_api_key(self, api_key: str | None) -> str:
         """Create the first organization and admin if needed; return ``api_key`` (accepted
@@ -75,3 +80,28 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+class SQLiteStore(DatabaseStore):
+    """The SQLite :class:`Store`: a file path, or ``":memory:"`` (a temporary file)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        super().__init__(SQLiteDatabase(path))
+
+
+def open_store(db: str = ":memory:", files_dir: str | Path | None = None) -> DatabaseStore:
+    """The store ``db`` names: a SQLite file, ``":memory:"``, ``sqlite:///PATH``, or a
+    ``postgresql://USER[:PASSWORD]@HOST:PORT/NAME`` database (``pip install
+    'aiokili[postgres]'``). Uploads go to ``files_dir``: by default beside a SQLite file
+    (``PATH.files``), and for PostgreSQL ``./NAME.files`` (give every process serving one
+    database the same folder)."""
+    if sqlite_path(db) is not None:
+        store = SQLiteStore(db)
+        if files_dir is not None:
+            store.db.files_dir = Path(files_dir)
+            store.db.files_dir.mkdir(parents=True, exist_ok=True)
+        return store
+    from .postgres import PostgresDatabase, database_name
+
+    folder = Path(files_dir) if files_dir is not None else Path(f"{database_name(db)}.files")
+    return DatabaseStore(PostgresDatabase(db, folder))

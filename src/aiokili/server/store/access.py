@@ -12,12 +12,13 @@ bound (the plugin runtime, the label feed, the server's own set-up), nothing is 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .conn import Conn
 
 PROJECT_ROLES = ("LABELER", "REVIEWER", "TEAM_MANAGER", "ADMIN")
 """The project roles, least to most powerful."""
@@ -84,7 +85,7 @@ def scope(q: _Conditions, column: str) -> None:
         q.add(f"{column} IN ({sql})", *args)
 
 
-def role_in(c: sqlite3.Connection, project_id: str, access: Access) -> str | None:
+def role_in(c: Conn, project_id: str, access: Access) -> str | None:
     """``access``'s role in the project (ADMIN for its organization's admins), or ``None``
     when the project is not there for it (absent, another organization's, not a member)."""
     found = c.execute("SELECT organization_id FROM projects WHERE id = ?", (project_id,)).fetchone()
@@ -99,7 +100,7 @@ def role_in(c: sqlite3.Connection, project_id: str, access: Access) -> str | Non
     return None if row is None else str(row[0])
 
 
-def reaches(c: sqlite3.Connection, project_id: str) -> bool:
+def reaches(c: Conn, project_id: str) -> bool:
     """Whether the caller reaches the project (an existing one, when there is no caller)."""
     access = current()
     if access is None:
@@ -120,9 +121,7 @@ def reviewing_projects(access: Access) -> Select:
     )
 
 
-def limit_labels(
-    c: sqlite3.Connection, q: _Conditions, lb: str, project_id: str | None = None
-) -> None:
+def limit_labels(c: Conn, q: _Conditions, lb: str, project_id: str | None = None) -> None:
     """Limit ``q`` (on ``labels <lb>``) to the labels the caller reads: every label of the
     projects it reviews (REVIEWER or more), its own in those it labels (no caller: every
     label). ``project_id``: the listing's project, already checked to be reached."""

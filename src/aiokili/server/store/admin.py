@@ -32,14 +32,15 @@ What the local server does with each (the platform's rules: docs.kili-technology
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ServerError
 from . import access, steps
 from . import marks as label_marks
+from .conn import Conn
 from .db import Database, chunks, marks, now
+from .workflow import PROPERTIES_UPSERT
 from .workflow import repository as workflow_repository
 
 WAITING = frozenset({"TO_DO", "REWORK", "REDO", "PARTIALLY_DONE"})
@@ -72,7 +73,7 @@ def _outcome(
     }
 
 
-def in_progress(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, set[str]]:
+def in_progress(c: Conn, asset_ids: Sequence[str]) -> dict[str, set[str]]:
     """Asset id -> the authors with a label in progress on it: an ``AUTOSAVE`` newer than
     their last submitted (``DEFAULT`` / ``REVIEW``) label there."""
     out: dict[str, set[str]] = {}
@@ -88,7 +89,7 @@ def in_progress(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, se
     return out
 
 
-def assignees(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, set[str]]:
+def assignees(c: Conn, asset_ids: Sequence[str]) -> dict[str, set[str]]:
     """Asset id -> its assignees' user ids (assets without any are left out)."""
     out: dict[str, set[str]] = {}
     for part in chunks(list(asset_ids)):
@@ -100,9 +101,7 @@ def assignees(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, set[
     return out
 
 
-def refuse_locked(
-    c: sqlite3.Connection, labels: Sequence[tuple[str, str]], label_type: str
-) -> None:
+def refuse_locked(c: Conn, labels: Sequence[tuple[str, str]], label_type: str) -> None:
     """Refuse (nothing written) labels ``(asset_id, author_id)`` of ``label_type`` that the
     assignees of their asset lock (see the module docstring)."""
     if label_type not in _LOCKED_TYPES or not labels:
@@ -135,7 +134,7 @@ def refuse_locked(
         )
 
 
-def _step_states(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+def _step_states(c: Conn, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """Asset id -> (external id, project id, step status, step type, skipped) of those that
     exist (V1 assets: the step status their status stands for, step type None)."""
     out: dict[str, tuple[Any, ...]] = {}
@@ -265,7 +264,7 @@ class AdminRepository:
             old = repo.properties.get(asset_id, (None, None, None))
             new = (value, old[1], old[2])
             c.execute(
-                "INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
+                PROPERTIES_UPSERT,
                 (asset_id, value, *(None if v is None else json.dumps(v) for v in old[1:])),
             )
             c.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (now(), asset_id))
@@ -274,7 +273,7 @@ class AdminRepository:
         return value
 
 
-def _one(c: sqlite3.Connection, asset_id: str, project_id: str | None) -> tuple[Any, ...]:
+def _one(c: Conn, asset_id: str, project_id: str | None) -> tuple[Any, ...]:
     """The state of one asset (``_step_states``), of ``project_id``; NOT_FOUND otherwise."""
     if not asset_id:
         raise ServerError("where.id is required: give the asset id.")
@@ -284,9 +283,7 @@ def _one(c: sqlite3.Connection, asset_id: str, project_id: str | None) -> tuple[
     return state
 
 
-def _asset_by(
-    c: sqlite3.Connection, project_id: str, asset_id: str | None, external_id: str | None
-) -> str:
+def _asset_by(c: Conn, project_id: str, asset_id: str | None, external_id: str | None) -> str:
     """The id of the asset of ``project_id`` named by id or external id (both: the same)."""
     if asset_id is None and external_id is None:
         raise ServerError("Give assetId or externalId: the asset to change.")
@@ -311,7 +308,7 @@ def _asset_by(
     return asset_id
 
 
-def _check_consensus_settable(c: sqlite3.Connection, project_id: str, asset_id: str) -> None:
+def _check_consensus_settable(c: Conn, project_id: str, asset_id: str) -> None:
     """The platform's conditions for ``setAssetConsensus`` (see the module docstring)."""
     has_steps = c.execute(
         "SELECT 1 FROM project_steps WHERE project_id = ? LIMIT 1", (project_id,)
@@ -346,7 +343,7 @@ def _check_consensus_settable(c: sqlite3.Connection, project_id: str, asset_id: 
         )
 
 
-def _check_assignable(c: sqlite3.Connection, ids: Sequence[str], users: Sequence[str]) -> None:
+def _check_assignable(c: Conn, ids: Sequence[str], users: Sequence[str]) -> None:
     """Each user must reach the project of each asset (a member, or an organization ADMIN)."""
     if not users:
         return

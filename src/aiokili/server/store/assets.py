@@ -3,7 +3,6 @@ imports (new external ids only), and the ``notifications`` of background imports
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -12,6 +11,7 @@ from typing import Any
 from ..errors import ServerError
 from . import access, steps
 from .columns import Columns, insert_sql
+from .conn import Conn
 from .db import Database, chunks, marks, now, read_project, require_project
 from .filters import Sql, asset_mark, asset_sql
 from .paging import PageCache, read_ordered_page, read_page
@@ -90,7 +90,7 @@ QUEUE_ORDER = ("-coalesce(a.priority, 0)", "a.seq")
 """A labeler's queue: the highest priority first, equal priorities in import order."""
 
 
-def _queue(c: sqlite3.Connection, where: Mapping[str, Any]) -> bool:
+def _queue(c: Conn, where: Mapping[str, Any]) -> bool:
     """Whether the caller lists a project's assets as a LABELER of it (their queue)."""
     caller, project_id = access.current(), (where.get("project") or {}).get("id")
     return bool(caller and project_id and access.role_in(c, project_id, caller) == "LABELER")
@@ -223,7 +223,7 @@ class AssetRepository:
             )
 
     def notifications(self, notification_id: str | None) -> list[dict[str, Any]]:
-        sql, args = "SELECT id, status, created_at, message FROM notifications WHERE 1", []
+        sql, args = "SELECT id, status, created_at, message FROM notifications WHERE 1 = 1", []
         if notification_id is not None:
             sql, args = sql + " AND id = ?", [notification_id]
         caller = access.current()

@@ -2,16 +2,16 @@
 
 A label takes with it its category counts, marks, send-back flag, issues and the last
 update the label feed recorded. An asset takes its labels (and theirs), issues, assignees,
-properties, marks and honeypot answer. Tables a domain creates lazily are skipped while they
-do not exist. Uploaded files are the asset domain's to delete once the transaction has
+properties, marks and honeypot answer. Uploaded files are the asset domain's to delete once the transaction has
 committed.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
+
+from .conn import Conn
 
 LABEL_TABLES = (
     "label_categories",
@@ -31,23 +31,18 @@ ASSET_TABLES = (
 )  # asset_id
 
 
-def _existing(c: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
-    found = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return [t for t in tables if t in found]
-
-
-def delete_labels(c: sqlite3.Connection, where: str, rows: Sequence[Sequence[Any]]) -> None:
+def delete_labels(c: Conn, where: str, rows: Sequence[Sequence[Any]]) -> None:
     """Delete ``labels WHERE <where>`` (run once per parameter row) and what hangs off them."""
     ids = f"SELECT id FROM labels WHERE {where}"
-    for table in _existing(c, LABEL_TABLES):
+    for table in LABEL_TABLES:
         c.executemany(f"DELETE FROM {table} WHERE label_id IN ({ids})", rows)
     c.executemany(f"DELETE FROM labels WHERE {where}", rows)
 
 
-def delete_assets(c: sqlite3.Connection, where: str, rows: Sequence[Sequence[Any]]) -> None:
+def delete_assets(c: Conn, where: str, rows: Sequence[Sequence[Any]]) -> None:
     """Delete ``assets WHERE <where>`` (once per parameter row) and what hangs off them."""
     ids = f"SELECT id FROM assets WHERE {where}"
     delete_labels(c, f"asset_id IN ({ids})", rows)
-    for table in _existing(c, ASSET_TABLES):
+    for table in ASSET_TABLES:
         c.executemany(f"DELETE FROM {table} WHERE asset_id IN ({ids})", rows)
     c.executemany(f"DELETE FROM assets WHERE {where}", rows)

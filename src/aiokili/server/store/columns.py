@@ -61,6 +61,16 @@ def insert_sql(table: str, names: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
 
 
+def upsert_sql(table: str, names: Sequence[str], key: Sequence[str]) -> str:
+    """``INSERT INTO table (a, b) VALUES (?, ?)`` replacing the row with the same ``key``
+    (SQLite's ``INSERT OR REPLACE``, spelt as SQLite and PostgreSQL both take it)."""
+    update = ", ".join(f"{n} = excluded.{n}" for n in names if n not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {update}"
+    )
+
+
 def _reader(
     make: type[R], size: int, convert: Sequence[tuple[int, Callable[[Any], Any]]]
 ) -> Callable[[Sequence[Any]], R]:

@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import sqlite3
 from urllib.parse import parse_qs, quote, urlsplit
 
 from ..errors import ServerError
 from . import marks as label_marks
 from . import members, steps
+from .conn import Conn
 from .db import Database, new_id, now, require_project
 from .files import FileRepository
 from .projects import ProjectRepository
@@ -99,7 +99,7 @@ class CopyRepository:
         return project_id
 
     def _copy_assets(
-        self, c: sqlite3.Connection, source_id: str, project_id: str, at: str
+        self, c: Conn, source_id: str, project_id: str, at: str
     ) -> list[tuple[str, str]]:
         """Copy the source's assets as new imports; ``(new id, source id)`` of each."""
         step_id, _, step_status = steps.initial(c, project_id)
@@ -138,7 +138,7 @@ class CopyRepository:
         )
         return pairs
 
-    def _copy_upload(self, c: sqlite3.Connection, stored: str | None) -> str | None:
+    def _copy_upload(self, c: Conn, stored: str | None) -> str | None:
         """``stored`` if it is not one of our uploads, else the URL of a copy of that file."""
         key = _upload_key(stored)
         if stored is None or key is None:
@@ -212,7 +212,7 @@ class CopyRepository:
         return True
 
 
-def _copy_members(c: sqlite3.Connection, source_id: str, project_id: str) -> None:
+def _copy_members(c: Conn, source_id: str, project_id: str) -> None:
     """``shouldCopyUsers``: the source's members join the copy with their roles (the
     caller, already the copy's ADMIN, keeps that role)."""
     rows = c.execute(
@@ -220,8 +220,8 @@ def _copy_members(c: sqlite3.Connection, source_id: str, project_id: str) -> Non
     ).fetchall()
     at = now()
     c.executemany(
-        "INSERT OR IGNORE INTO project_users (id, project_id, user_id, role, created_at) "
-        "VALUES (?,?,?,?,?)",
+        "INSERT INTO project_users (id, project_id, user_id, role, created_at) "
+        "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
         [(new_id(), project_id, user_id, role, at) for user_id, role in rows],
     )
 

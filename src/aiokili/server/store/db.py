@@ -1,5 +1,5 @@
-"""The SQLite database under the repositories: WAL mode, one serialised writer, one reader
-per worker thread.
+"""The database under the repositories: one serialised writer, one reader per worker thread;
+SQLite (WAL mode) here, PostgreSQL in ``postgres.py``.
 
 Repositories call :meth:`Database.read` / :meth:`Database.write` from worker threads;
 resolvers reach them through :func:`in_thread` (reads) and :meth:`Database.run_write`
@@ -33,10 +33,12 @@ import anyio.to_thread
 from ...errors import KiliInputError
 from ..errors import ServerError
 from .access import reaches
+from .conn import Conn
 
 T = TypeVar("T")
 
 CHUNK = 500  # ids per ``IN (...)`` list
+NO_LIMIT = 2**62  # ``LIMIT ?`` of a listing without one (PostgreSQL refuses -1)
 
 
 def now() -> str:
@@ -61,13 +63,15 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
-def sqlite_path(db: str) -> str:
+def sqlite_path(db: str) -> str | None:
     """The SQLite file ``db`` names: a path, ``":memory:"`` or a ``sqlite:///PATH`` URL
-    (``sqlite:////abs/path``, ``sqlite://`` for memory). Any other URL raises
+    (``sqlite:////abs/path``, ``sqlite://`` for memory); None for a PostgreSQL URL
+    (``postgresql://user@host:port/name``). Any other URL raises
     :class:`~aiokili.errors.KiliInputError` naming its scheme only (a URL may hold a
-    password), before any file is made: the local server stores its data in SQLite."""
+    password), before any file is made."""
     url = _URL.fullmatch(db)
     if url is None:
         return db
@@ -75,86 +79,97 @@ def sqlite_path(db: str) -> str:
     if scheme == "sqlite":
         path = rest.removeprefix("/")
         return path if path not in ("", ":memory:") else ":memory:"
+    if scheme in POSTGRES_SCHEMES:
+        return None
     raise KiliInputError(
-        f"db: the local server stores its data in SQLite, and got a {scheme}:// URL "
-        "(a PostgreSQL store is not available yet). Pass a file path (e.g. --db "
-        "kili.sqlite3 or db='kili.sqlite3'), sqlite:///PATH, or ':memory:'."
+        f"db: the local server stores its data in SQLite or PostgreSQL, and got a {scheme}:// "
+        "URL. Pass a file path (e.g. --db kili.sqlite3 or db='kili.sqlite3'), sqlite:///PATH, "
+        "':memory:', or postgresql://USER@HOST:PORT/DATABASE."
     )
 
 
 class Database:
-    """Connections to one SQLite file (see the module docstring)."""
+    """The connections to one database: one writer (one transaction at a time), readers
+    lent to the threads reading (see the module docstring). Subclasses open them."""
 
-    def __init__(self, path: str = ":memory:") -> None:
-        """``path``: a file, ``":memory:"`` or a ``sqlite:///PATH`` URL (:func:`sqlite_path`)."""
-        path = sqlite_path(path)
-        self._tmp: str | None = None
-        if path == ":memory:":
-            self._tmp = tempfile.mkdtemp(prefix="aiokili-server-")
-            path = str(Path(self._tmp) / "kili.sqlite3")
-            self.files_dir = Path(self._tmp) / "files"
-        else:
-            self.files_dir = Path(path + ".files")
-        self.path = path
+    dialect = ""
+    path: str | None = None
+    """The database file (SQLite), kept out of plugins' reach; None for a server database."""
+    url = ""
+    """The database server's URL (PostgreSQL; empty for SQLite)."""
+
+    def __init__(self, files_dir: Path, max_readers: int | None = None) -> None:
+        self.files_dir = files_dir
         self.files_dir.mkdir(parents=True, exist_ok=True)
-        self._writer = self._connect()
-        self._writer.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
         self._local = threading.local()  # the reader a thread holds, and how deeply
-        self._readers: list[sqlite3.Connection] = []  # every reader, to close them
-        self._idle: list[sqlite3.Connection] = []  # readers no thread holds
+        self._readers: list[Any] = []  # every reader, to close them
+        self._idle: list[Any] = []  # readers no thread holds
         self._readers_lock = threading.Lock()
+        self._reader_slots = (
+            threading.BoundedSemaphore(max_readers) if max_readers is not None else None
+        )
         # per event loop (the server's, the heavy lane's): a limiter belongs to one loop
         self._limiters: dict[tuple[str, object], anyio.CapacityLimiter] = {}
         self.generation = 0  # bumped by writes that change existing rows (see paging.py)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
+    def _new_reader(self) -> Conn:
+        raise NotImplementedError
 
-    def script(self, ddl: str) -> None:
-        """Run DDL (``CREATE ... IF NOT EXISTS``) on the writer."""
-        with self._lock:
-            self._writer.executescript(ddl)
+    def _writer(self) -> Conn:
+        raise NotImplementedError
+
+    def _reusable(self, conn: Any) -> bool:
+        return True
+
+    def _begin(self, c: Conn) -> None:
+        c.execute("BEGIN IMMEDIATE")
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[Conn]:
         """A reader connection (autocommit: each statement sees the latest commit), held by
         this thread until the outermost ``read`` ends (nested reads share it), then given
         to the next reading thread: there are never more readers than threads reading at
         once, however many worker threads come and go."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn: Conn | None = getattr(self._local, "conn", None)
         if conn is not None:  # nested in this thread's read
             yield conn
             return
-        with self._readers_lock:
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only=ON")
-            with self._readers_lock:
-                self._readers.append(conn)
-        self._local.conn = conn
+        if self._reader_slots is not None:
+            self._reader_slots.acquire()
         try:
-            yield conn
-        finally:
-            self._local.conn = None
             with self._readers_lock:
-                self._idle.append(conn)
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._new_reader()
+                with self._readers_lock:
+                    self._readers.append(conn)
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+                with self._readers_lock:
+                    if self._reusable(conn):
+                        self._idle.append(conn)
+                    else:  # e.g. its server restarted: the next read opens another
+                        self._readers.remove(conn)
+        finally:
+            if self._reader_slots is not None:
+                self._reader_slots.release()
 
     @contextmanager
-    def write(self, *, append_only: bool = False) -> Iterator[sqlite3.Connection]:
+    def write(self, *, append_only: bool = False) -> Iterator[Conn]:
         """One transaction on the writer; ``append_only`` writes keep paging caches valid."""
         with self._lock:
-            self._writer.execute("BEGIN IMMEDIATE")
+            writer = self._writer()
+            self._begin(writer)
             try:
-                yield self._writer
+                yield writer
             except BaseException:
-                self._writer.execute("ROLLBACK")
+                writer.execute("ROLLBACK")
                 raise
-            self._writer.execute("COMMIT")
+            writer.execute("COMMIT")
             if not append_only:
                 self.generation += 1
 
@@ -179,20 +194,65 @@ class Database:
             limiter = self._limiters[key] = anyio.CapacityLimiter(1)
         return limiter
 
-    def close(self) -> None:
-        """Checkpoint the WAL and close every connection; remove the temporary files of a
-        ``":memory:"`` database."""
+    def _close_readers(self) -> None:
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
             self._idle.clear()
+
+    def close(self) -> None:
+        """Close every connection."""
+        raise NotImplementedError
+
+
+class SQLiteDatabase(Database):
+    """One SQLite file in WAL mode (see the module docstring)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str = ":memory:") -> None:
+        """``path``: a file, ``":memory:"`` or a ``sqlite:///PATH`` URL (:func:`sqlite_path`)."""
+        file = sqlite_path(path)
+        if file is None:
+            raise KiliInputError("SQLiteDatabase takes a file path, not a PostgreSQL URL.")
+        self._tmp: str | None = None
+        if file == ":memory:":
+            self._tmp = tempfile.mkdtemp(prefix="aiokili-server-")
+            file = str(Path(self._tmp) / "kili.sqlite3")
+            files_dir = Path(self._tmp) / "files"
+        else:
+            files_dir = Path(file + ".files")
+        self.path = file
+        super().__init__(files_dir)
+        self._conn = self._connect()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _new_reader(self) -> Conn:
+        conn = self._connect()
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    def _writer(self) -> Conn:
+        return self._conn
+
+    def close(self) -> None:
+        """Checkpoint the WAL and close every connection; remove the temporary files of a
+        ``":memory:"`` database."""
+        self._close_readers()
         with self._lock:
             try:  # fold the WAL into the database file, and empty it
-                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:  # e.g. another process writing: it checkpoints later
                 pass
-            self._writer.close()
+            self._conn.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -234,7 +294,7 @@ async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return result
 
 
-def require_project(c: sqlite3.Connection, project_id: str | None) -> None:
+def require_project(c: Conn, project_id: str | None) -> None:
     """``NOT_FOUND`` naming ``project_id`` unless the caller reaches that project: it exists,
     in the caller's organization, and the caller is a member or an organization admin
     (``access.py``; None: no check)."""

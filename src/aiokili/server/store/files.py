@@ -21,7 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .columns import upsert_sql
 from .db import Database, now
+
+_UPSERT = upsert_sql(
+    "files", ("key", "content_type", "size", "created_at", "organization_id"), ("key",)
+)
 
 _DIGEST = re.compile("[0-9a-f]{64}")
 _TWO_LEVELS = re.compile("[0-9a-f]{2}")  # the first level of the former layout
@@ -93,7 +98,7 @@ class FileRepository:
         os.replace(temp, blob)
         with self.db.write(append_only=True) as c:
             c.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
+                _UPSERT,
                 (key, content_type, size, now(), organization_id),
             )
 
@@ -118,7 +123,7 @@ class FileRepository:
             errors.append(None)
             rows.append((key, content_type, len(data), now(), organization_id))
         with self.db.write(append_only=True) as c:
-            c.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)", rows)
+            c.executemany(_UPSERT, rows)
         return errors
 
     def _folder(self, folder: Path) -> None:
@@ -140,7 +145,7 @@ class FileRepository:
             os.replace(path, blob)
             rows.append((key, content_type, size, now(), organization_id))
         with self.db.write(append_only=True) as c:
-            c.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)", rows)
+            c.executemany(_UPSERT, rows)
 
     def get(self, key: str) -> FileRow | None:
         with self.db.read() as c:

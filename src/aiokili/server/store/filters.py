@@ -54,7 +54,7 @@ class Sql:
 
     @property
     def sql(self) -> str:
-        return " AND ".join(self.parts) or "1"
+        return " AND ".join(self.parts) or "1 = 1"
 
 
 def check_list(values: Sequence[Any], arg: str) -> None:
@@ -114,7 +114,7 @@ def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> 
     """``ProjectWhere`` on ``projects p``; ``starred`` is the ``viewer``'s (a user id)."""
     q = Sql()
     if where.get("deleted"):
-        q.add("0")  # deletions are immediate: no project is kept as deleted
+        q.add("1 = 0")  # deletions are immediate: no project is kept as deleted
     if where.get("starred") is not None:
         if viewer is None:
             raise ServerError.not_implemented(f"The filter {arg}.starred")
@@ -134,7 +134,7 @@ def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> 
     if where.get("id") is not None:
         q.add("p.id = ?", where["id"])
     if where.get("searchQuery"):
-        q.add("p.title LIKE ?", where["searchQuery"])
+        q.add("lower(p.title) LIKE lower(?)", where["searchQuery"])  # ASCII case aside
     if where.get("archived") is not None:
         q.add("p.archived = ?", int(where["archived"]))
     if where.get("shouldRelaunchKpiComputation") is not None:
@@ -223,9 +223,9 @@ def _steps(q: Sql, where: Where, a: str, arg: str) -> None:
             continue
         check_list(pairs, f"{arg}.{key}")
         one = f"({a}.step_id = ? AND {a}.step_status = ?)"
-        any_ = "(" + (" OR ".join([one] * len(pairs)) or "0") + ")"
+        any_ = "(" + (" OR ".join([one] * len(pairs)) or "1 = 0") + ")"
         q.add(
-            f"coalesce(NOT {any_}, 1)" if negate else any_,
+            f"coalesce(NOT {any_}, 1 = 1)" if negate else any_,
             *[x for p in pairs for x in (p["stepId"], p["status"])],
         )
     if where.get("groupNameIn"):
@@ -255,7 +255,9 @@ def asset_sql(where: Where, a: str = "a", arg: str = "where") -> Sql:
     if contains is not None:
         check_list(contains, f"{arg}.externalIdIn")
         q.add(
-            "(" + (" OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) or "0") + ")",
+            "("
+            + (" OR ".join(f"instr({a}.external_id, ?) > 0" for _ in contains) or "1 = 0")
+            + ")",
             *contains,
         )
     q.add_in(f"{a}.status", where.get("statusIn"), f"{arg}.statusIn")
@@ -308,12 +310,18 @@ def _json_value(column: str, key: str) -> tuple[str, str, list[Any]]:
     return f"(SELECT j.value {each})", f"(SELECT j.type {each})", [key]
 
 
+def _as_number(value_sql: str, type_sql: str) -> str:
+    """The JSON value as a number, NULL unless it is one (a CASE: PostgreSQL's ``AND`` may
+    cast before it checks the type; its ``json_extract`` gives text)."""
+    return f"CASE WHEN {type_sql} IN ('integer', 'real') THEN CAST({value_sql} AS NUMERIC) END"
+
+
 def _equals(value_sql: str, type_sql: str, path: list[Any], value: Any, arg: str) -> Sql:
     q = Sql()
     if isinstance(value, bool):
         q.add(f"{type_sql} = ?", *path, "true" if value else "false")
     elif isinstance(value, (int, float)):
-        q.add(f"{type_sql} IN ('integer', 'real') AND {value_sql} = ?", *path, *path, value)
+        q.add(f"{_as_number(value_sql, type_sql)} = ?", *path, *path, value)
     elif isinstance(value, str):
         q.add(f"{type_sql} = 'text' AND {value_sql} = ?", *path, *path, value)
     elif value is None:
@@ -342,7 +350,7 @@ def metadata_sql(column: str, metadata: Any, arg: str) -> Sql:
         where = f"{arg}.{key}"
         if isinstance(wanted, list) and len(wanted) == 2 and all(map(_number, wanted)):
             q.add(
-                f"{type_sql} IN ('integer', 'real') AND {value_sql} BETWEEN ? AND ?",
+                f"{_as_number(value_sql, type_sql)} BETWEEN ? AND ?",
                 *path,
                 *path,
                 wanted[0],
@@ -352,7 +360,7 @@ def metadata_sql(column: str, metadata: Any, arg: str) -> Sql:
             check_list(wanted, where)
             terms = [_equals(value_sql, type_sql, path, v, where) for v in wanted]
             q.add(
-                "(" + (" OR ".join(f"({t.sql})" for t in terms) or "0") + ")",
+                "(" + (" OR ".join(f"({t.sql})" for t in terms) or "1 = 0") + ")",
                 *[x for t in terms for x in t.args],
             )
         else:
@@ -438,7 +446,7 @@ def label_sql(where: Where, lb: str = "l", arg: str = "where") -> Sql:
         q.add(f"{lb}.project_id IN (SELECT p.id FROM projects p WHERE {pq.sql})", *pq.args)
     user = where.get("user") or {}
     if user.get("activated") is False:  # every local user is activated
-        q.add("0")
+        q.add("1 = 0")
     organization = (user.get("organization") or {}).get("id")
     if organization is not None:
         q.add(

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ServerError
 from . import access
 from .columns import Columns, insert_sql
-from .db import Database, chunks, marks, new_id, now, require_project
+from .conn import Conn
+from .db import NO_LIMIT, Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, asset_sql, given
 
 if TYPE_CHECKING:
-    import sqlite3
+    pass
 
 # status -> the statuses it may move to
 TRANSITIONS = {"OPEN": {"SOLVED", "CANCELLED"}, "SOLVED": {"OPEN"}, "CANCELLED": {"OPEN"}}
@@ -93,7 +94,7 @@ class IssueRepository:
         with self.db.read() as c:
             return [
                 COLUMNS.row(r)
-                for r in c.execute(sql, [*q.args, -1 if first is None else first, skip])
+                for r in c.execute(sql, [*q.args, NO_LIMIT if first is None else first, skip])
             ]
 
     def count(self, where: Mapping[str, Any]) -> int:
@@ -179,7 +180,7 @@ class _Targets:
     @classmethod
     def read(
         cls,
-        c: sqlite3.Connection,
+        c: Conn,
         issues: Sequence[NewIssue],
         project_id: str | None,
         asset_id: str | None,
@@ -240,7 +241,7 @@ class _Targets:
         return asset_id, self.assets[asset_id]
 
 
-def _numbers(c: sqlite3.Connection, project_ids: Sequence[str]) -> list[int]:
+def _numbers(c: Conn, project_ids: Sequence[str]) -> list[int]:
     """The issue number of each new issue: the next ones of its project, in order."""
     last: dict[str, int] = {}
     numbers = []

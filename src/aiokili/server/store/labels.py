@@ -7,7 +7,6 @@ through the workflow (``steps.py``) and recomputes the marks (``marks.py``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,13 +15,14 @@ from ..errors import ServerError
 from . import access, admin, responses, step_work, steps
 from . import marks as label_marks
 from .cascade import delete_labels
-from .columns import Columns, insert_sql
+from .columns import Columns, insert_sql, upsert_sql
+from .conn import Conn
 from .db import Database, chunks, marks, new_id, now, require_project
 from .filters import Sql, category_counts, label_sql
 from .paging import PageCache, read_page
 
 if TYPE_CHECKING:
-    import sqlite3
+    pass
 
 _DELETABLE = ("PREDICTION", "INFERENCE")
 
@@ -151,7 +151,10 @@ class LabelRepository:
         answers = [responses.parse(label.json_response, arg)]
         with self.db.write() as c:
             row = _append(c, None, [label], answers, False, False, None, arg)[0]
-            c.execute("INSERT OR REPLACE INTO honeypots VALUES (?, ?)", (row.asset_id, row.id))
+            c.execute(
+                upsert_sql("honeypots", ("asset_id", "label_id"), ("asset_id",)),
+                (row.asset_id, row.id),
+            )
             c.execute("UPDATE assets SET is_honeypot = 1 WHERE id = ?", (row.asset_id,))
             label_marks.refresh(c, [row.asset_id])
         return row
@@ -205,9 +208,7 @@ class LabelRepository:
         return [i for i in dict.fromkeys(ids) if i in found]  # in the order asked
 
 
-def _projects(
-    c: sqlite3.Connection, project_id: str | None, asset_ids: Sequence[str]
-) -> dict[str, str]:
+def _projects(c: Conn, project_id: str | None, asset_ids: Sequence[str]) -> dict[str, str]:
     """The project of each asset; refuse all if one is unknown or outside ``project_id``."""
     projects: dict[str, str] = {}
     for part in chunks(list(set(asset_ids))):
@@ -225,7 +226,7 @@ def _projects(
 
 
 def _insert_categories(
-    c: sqlite3.Connection, label_ids: Sequence[str], counts: Sequence[Mapping[tuple[str, str], int]]
+    c: Conn, label_ids: Sequence[str], counts: Sequence[Mapping[tuple[str, str], int]]
 ) -> None:
     """Record the category counts of each label (``searchQuery`` reads them)."""
     c.executemany(
@@ -239,7 +240,7 @@ def _insert_categories(
 
 
 def _append(
-    c: sqlite3.Connection,
+    c: Conn,
     project_id: str | None,
     labels: Sequence[NewLabel],
     answers: Sequence[Any],

@@ -25,11 +25,12 @@ assets a write touched, in the same transaction.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Any
 
+from .columns import upsert_sql
+from .conn import Conn
 from .db import chunks, marks
 
 MARKED_TYPES = ("DEFAULT", "REVIEW")
@@ -103,7 +104,7 @@ def _decode(text: str) -> dict[str, set[str]]:
         return {}
 
 
-def refresh(c: sqlite3.Connection, asset_ids: Iterable[str]) -> None:
+def refresh(c: Conn, asset_ids: Iterable[str]) -> None:
     """Recompute the marks of ``asset_ids`` and their labels (inside the caller's transaction)."""
     ids = list(dict.fromkeys(asset_ids))
     for part in chunks(ids):
@@ -123,7 +124,7 @@ def refresh(c: sqlite3.Connection, asset_ids: Iterable[str]) -> None:
             _compute(c, asset_id)
 
 
-def _compute(c: sqlite3.Connection, asset_id: str) -> None:
+def _compute(c: Conn, asset_id: str) -> None:
     reference = c.execute(
         "SELECT h.label_id, l.json_response FROM honeypots h JOIN labels l "
         "ON l.id = h.label_id WHERE h.asset_id = ?",
@@ -153,16 +154,23 @@ def _compute(c: sqlite3.Connection, asset_id: str) -> None:
         )
         honeypot = agreement(found, truth) if truth is not None else None
         label_marks.append((label_id, asset_id, _mean(others), honeypot))
-    c.executemany("INSERT OR REPLACE INTO label_marks VALUES (?,?,?,?)", label_marks)
+    c.executemany(
+        upsert_sql(
+            "label_marks",
+            ("label_id", "asset_id", "consensus_mark", "honeypot_mark"),
+            ("label_id",),
+        ),
+        label_marks,
+    )
     pairs = [] if excluded else [agreement(x[1], y[1]) for x, y in combinations(latest.values(), 2)]
     honeypots = [agreement(t, truth) for _, t in latest.values()] if truth is not None else []
     c.execute(
-        "INSERT OR REPLACE INTO asset_marks VALUES (?,?,?)",
+        upsert_sql("asset_marks", ("asset_id", "consensus_mark", "honeypot_mark"), ("asset_id",)),
         (asset_id, _mean(pairs), _mean(honeypots)),
     )
 
 
-def asset_marks(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+def asset_marks(c: Conn, asset_ids: Sequence[str]) -> dict[str, tuple[Any, Any]]:
     """Asset id -> (consensus mark, honeypot mark), for the assets that have marks."""
     out: dict[str, tuple[Any, Any]] = {}
     for part in chunks(list(asset_ids)):

@@ -9,7 +9,6 @@ else ``ACTIVATED``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from ..errors import ServerError
 from . import access
 from .columns import Columns
-from .db import Database, chunks, marks, new_id, now
+from .conn import Conn
+from .db import NO_LIMIT, Database, chunks, marks, new_id, now
 from .filters import Sql
 
 MAX_MEMBERS = 100  # per project, as on the platform
@@ -55,11 +55,11 @@ COLUMNS = Columns(
 FROM = "project_users m JOIN users u ON u.id = m.user_id"
 
 
-def add_creator(c: sqlite3.Connection, project_id: str, user_id: str) -> None:
+def add_creator(c: Conn, project_id: str, user_id: str) -> None:
     """Make the creator of a new project its first ADMIN."""
     c.execute(
-        "INSERT OR IGNORE INTO project_users (id, project_id, user_id, role, created_at) "
-        "VALUES (?,?,?,?,?)",
+        "INSERT INTO project_users (id, project_id, user_id, role, created_at) "
+        "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
         (new_id(), project_id, user_id, "ADMIN", now()),
     )
 
@@ -83,7 +83,7 @@ def member_sql(where: Mapping[str, Any]) -> Sql:
     if where.get("id") is not None:
         q.add("m.id = ?", where["id"])
     if where.get("deleted"):
-        q.add("0")  # removals are immediate: no member is kept as deleted
+        q.add("1 = 0")  # removals are immediate: no member is kept as deleted
     if where.get("status") is not None:
         q.add(f"{_STATUS} = ?", where["status"])
     if where.get("activeInProject") is not None:
@@ -108,7 +108,7 @@ class MemberRepository:
         q = member_sql(where)
         sql = f"SELECT {COLUMNS.sql} FROM {FROM} WHERE {q.sql} ORDER BY m.seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
-            return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or NO_LIMIT, skip])]
 
     def count(self, where: Mapping[str, Any]) -> int:
         q = member_sql(where)

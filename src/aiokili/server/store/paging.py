@@ -11,12 +11,13 @@ the cache.
 from __future__ import annotations
 
 import bisect
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from .conn import Conn
+from .db import NO_LIMIT
 from .filters import Sql
 
 MAX_LISTINGS = 256
@@ -79,7 +80,7 @@ class PageCache:
 
 
 def read_page(
-    conn: sqlite3.Connection,
+    conn: Conn,
     cache: PageCache,
     select: str,
     where: Sql,
@@ -92,7 +93,7 @@ def read_page(
     after, offset, generation = cache.start(key, skip)
     sql = f"{select} WHERE {where.sql} AND {seq} > ? ORDER BY {seq} LIMIT ? OFFSET ?"
     rows = conn.execute(
-        sql, [*where.args, after, -1 if first is None else first, offset]
+        sql, [*where.args, after, NO_LIMIT if first is None else first, offset]
     ).fetchall()
     if rows:
         cache.record(key, generation, skip + len(rows), rows[-1][-1])
@@ -100,7 +101,7 @@ def read_page(
 
 
 def read_ordered_page(
-    conn: sqlite3.Connection,
+    conn: Conn,
     cache: PageCache,
     select: str,
     where: Sql,
@@ -117,7 +118,7 @@ def read_ordered_page(
         since = f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
         args += list(after)
     sql = f"{select} WHERE {where.sql}{since} ORDER BY {', '.join(keys)} LIMIT ? OFFSET ?"
-    rows = conn.execute(sql, [*args, -1 if first is None else first, offset]).fetchall()
+    rows = conn.execute(sql, [*args, NO_LIMIT if first is None else first, offset]).fetchall()
     if rows:
         cache.record(key, generation, skip + len(rows), tuple(rows[-1][-len(keys) :]))
     return rows

@@ -235,9 +235,9 @@ class PluginRepository:
             if on:
                 # events from now on only: what happened before is not this plugin's
                 c.execute(
-                    "INSERT OR IGNORE INTO plugin_projects VALUES (?, ?, (SELECT "
+                    "INSERT INTO plugin_projects VALUES (?, ?, (SELECT "
                     "COALESCE(MAX(seq), 0) FROM labels), (SELECT COALESCE(MAX(seq), 0) "
-                    "FROM events))",
+                    "FROM events)) ON CONFLICT DO NOTHING",
                     (plugin.id, project_id),
                 )
             else:

@@ -12,7 +12,7 @@ from ..errors import ServerError
 from . import access, members, steps
 from .cascade import delete_assets
 from .columns import Columns
-from .db import Database, marks, new_id, now, require_project
+from .db import NO_LIMIT, Database, marks, new_id, now, require_project
 from .filters import project_sql
 
 # Settings kept as a JSON object, with the values a new Kili project has.
@@ -61,7 +61,7 @@ class ProjectRepository:
             self.anonymized = {
                 r[0]
                 for r in c.execute(
-                    "SELECT id FROM projects WHERE json_extract(props, '$.shouldAnonymize')"
+                    "SELECT id FROM projects WHERE json_type(props, '$.shouldAnonymize') = 'true'"
                 )
             }
 
@@ -183,7 +183,8 @@ class ProjectRepository:
         with self.db.write() as c:
             if starred:
                 c.execute(
-                    "INSERT OR IGNORE INTO project_stars VALUES (?, ?)", (project_id, user_id)
+                    "INSERT INTO project_stars VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (project_id, user_id),
                 )
             else:
                 c.execute(
@@ -208,7 +209,7 @@ class ProjectRepository:
         access.scope(q, "p.id")
         sql = f"SELECT {COLUMNS.sql} FROM projects p WHERE {q.sql} ORDER BY seq LIMIT ? OFFSET ?"
         with self.db.read() as c:
-            return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            return [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or NO_LIMIT, skip])]
 
     def count(self, where: Mapping[str, Any], viewer: str | None = None) -> int:
         q = project_sql(dict(where), viewer=viewer)

@@ -16,10 +16,11 @@ from ..._core.label_validation import label_problem
 from ...errors import InvalidInterfaceError
 from .. import json_input
 from ..errors import ServerError
+from .conn import Conn
 from .db import chunks, marks
 
 if TYPE_CHECKING:
-    import sqlite3
+    pass
 
 MALFORMED = "jsonResponseMalformed"
 """The platform's key for a label that does not match the interface."""
@@ -41,7 +42,7 @@ def parse(text: str, arg: str) -> Any:
 
 
 def check(
-    c: sqlite3.Connection,
+    c: Conn,
     projects: Sequence[str],
     responses: Sequence[Any],
     arg: Callable[[int], str],

@@ -26,14 +26,22 @@ call can replace every step but the first, as ``copy_workflow_from_project`` doe
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ServerError
 from . import steps
+from .columns import upsert_sql
+from .conn import Conn
 from .db import marks, new_id, now, require_project
+
+_STEP_UPSERT = upsert_sql(
+    "project_steps",
+    ("id", "project_id", "name", "type", "position", "consensus_coverage", "expected_labels",
+     "step_coverage", "send_back_step_id", "use_honeypot"),
+    ("id",),
+)  # fmt: skip
 
 # WorkflowStepInput key -> Draft attribute
 _SETTINGS = {
@@ -65,7 +73,7 @@ class Draft:
 class Workflow:
     """The steps of one project, changed in memory, checked, then written."""
 
-    def __init__(self, c: sqlite3.Connection, project_id: str) -> None:
+    def __init__(self, c: Conn, project_id: str) -> None:
         require_project(c, project_id)
         self.c, self.project_id = c, project_id
         self.before = steps.flow(c, project_id).steps
@@ -272,7 +280,7 @@ class Workflow:
             c.execute("DELETE FROM project_steps WHERE id = ?", (step_id,))
         for position, d in enumerate(self.drafts):
             c.execute(
-                "INSERT OR REPLACE INTO project_steps VALUES (?,?,?,?,?,?,?,?,?,?)",
+                _STEP_UPSERT,
                 (d.id, self.project_id, d.name, d.type, position, d.consensus_coverage,
                  d.expected_labels, d.step_coverage, d.send_back_step_id,
                  None if d.use_honeypot is None else int(d.use_honeypot)),
@@ -287,7 +295,7 @@ class Workflow:
 
 
 # ---------------------------------------------------------------- the mutations
-def edit_settings(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
+def edit_settings(c: Conn, data: Mapping[str, Any]) -> str:
     """``editProjectWorkflowSettings``; the project id."""
     flow = Workflow(c, str(data["projectId"]))
     given = data.get("steps") or {}
@@ -303,7 +311,7 @@ def edit_settings(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
     return flow.project_id
 
 
-def add_review_step(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
+def add_review_step(c: Conn, data: Mapping[str, Any]) -> str:
     """``addReviewStep``: a review step at the end of the workflow; the project id."""
     flow = Workflow(c, str(data["projectId"]))
     settings = {k: data[k] for k in ("name", "assignees", "stepCoverage", "useHoneypot",
@@ -313,7 +321,7 @@ def add_review_step(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
     return flow.project_id
 
 
-def update_properties(c: sqlite3.Connection, data: Mapping[str, Any], kind: str) -> str:
+def update_properties(c: Conn, data: Mapping[str, Any], kind: str) -> str:
     """``updateLabelingStepProperties`` (``kind`` DEFAULT) / ``updateReviewStepProperties``
     (REVIEW); the project id."""
     flow = Workflow(c, str(data["projectId"]))
@@ -329,7 +337,7 @@ def update_properties(c: sqlite3.Connection, data: Mapping[str, Any], kind: str)
     return flow.project_id
 
 
-def delete_step(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
+def delete_step(c: Conn, data: Mapping[str, Any]) -> str:
     """``deleteStep``; the project id."""
     flow = Workflow(c, str(data["projectId"]))
     flow.delete(data.get("stepId"), "input.stepId")
@@ -337,7 +345,7 @@ def delete_step(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
     return flow.project_id
 
 
-def rename_step(c: sqlite3.Connection, data: Mapping[str, Any]) -> str:
+def rename_step(c: Conn, data: Mapping[str, Any]) -> str:
     """``renameStep``; the project id."""
     flow = Workflow(c, str(data["projectId"]))
     flow.rename(data.get("stepId"), data.get("newName"), "input.newName")

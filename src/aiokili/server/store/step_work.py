@@ -20,13 +20,16 @@ reason``, which the official SDK turns into its own message):
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import ServerError
 from . import access, steps
+from .columns import upsert_sql
+from .conn import Conn
 from .db import chunks, marks
+
+_LABEL_STEP = upsert_sql("label_steps", ("label_id", "step_id"), ("label_id",))
 
 WORK_TYPES = ("DEFAULT", "REVIEW")
 """The label types made at a step (predictions, inferences... are not)."""
@@ -43,7 +46,7 @@ class Work:
 
 
 def record(
-    c: sqlite3.Connection,
+    c: Conn,
     work: Sequence[Work],
     label_type: str,
     step_id: str | None,
@@ -57,9 +60,7 @@ def record(
     if label_type not in WORK_TYPES or not work:
         return
     if not move:
-        c.executemany(
-            "INSERT OR REPLACE INTO label_steps VALUES (?, '')", [(w.label_id,) for w in work]
-        )
+        c.executemany(_LABEL_STEP, [(w.label_id, "") for w in work])
         return
     flows = steps.Flows(c)
     current = _current_steps(c, [w.asset_id for w in work])
@@ -75,7 +76,7 @@ def record(
     if made_at:
         _check(c, [w for w in work if w.asset_id in made_at], made_at, flows)
         c.executemany(
-            "INSERT OR REPLACE INTO label_steps VALUES (?, ?)",
+            _LABEL_STEP,
             [(w.label_id, made_at[w.asset_id].id) for w in work if w.asset_id in made_at],
         )
     steps.advance(c, made_at, flows, at)
@@ -95,7 +96,7 @@ def _step_of(
     return flow.first_of("DEFAULT") or flow.steps[0]
 
 
-def _current_steps(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str, str | None]:
+def _current_steps(c: Conn, asset_ids: Sequence[str]) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for part in chunks(list(dict.fromkeys(asset_ids))):
         sql = f"SELECT id, step_id FROM assets WHERE id IN ({marks(len(part))})"
@@ -104,7 +105,7 @@ def _current_steps(c: sqlite3.Connection, asset_ids: Sequence[str]) -> dict[str,
 
 
 def _check(
-    c: sqlite3.Connection,
+    c: Conn,
     work: Sequence[Work],
     made_at: dict[str, steps.Step],
     flows: steps.Flows,
@@ -127,7 +128,7 @@ def _check(
 
 
 def _assigned(
-    c: sqlite3.Connection,
+    c: Conn,
     step: steps.Step,
     listed: Sequence[dict[str, str]],
     user_id: str,
@@ -148,12 +149,12 @@ def _assigned(
     )
 
 
-def _separated(c: sqlite3.Connection, project_id: str) -> bool:
+def _separated(c: Conn, project_id: str) -> bool:
     row = c.execute("SELECT props FROM projects WHERE id = ?", (project_id,)).fetchone()
     return bool(row and json.loads(row[0] or "{}").get("enforceStepSeparation"))
 
 
-def _not_elsewhere(c: sqlite3.Connection, item: Work, step: steps.Step, flow: steps.Flow) -> None:
+def _not_elsewhere(c: Conn, item: Work, step: steps.Step, flow: steps.Flow) -> None:
     """Refuse a label whose author already labelled the asset at another step."""
     first, review = flow.first_of("DEFAULT"), flow.first_of("REVIEW")
     rows = c.execute(
@@ -182,6 +183,6 @@ def _not_elsewhere(c: sqlite3.Connection, item: Work, step: steps.Step, flow: st
             )
 
 
-def _email(c: sqlite3.Connection, user_id: str) -> str:
+def _email(c: Conn, user_id: str) -> str:
     row = c.execute("SELECT email FROM users WHERE id = ?", (user_id,)).fetchone()
     return str(row[0]) if row else user_id

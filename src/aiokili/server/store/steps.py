@@ -28,12 +28,12 @@ answer); a step it does not take is skipped.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
+from .conn import Conn
 from .db import chunks, marks, new_id
 
 DEFAULT_STEPS = (("Labeling", "DEFAULT", None), ("Review", "REVIEW", 0))
@@ -130,13 +130,13 @@ class Flow:
         return next((s for s in later if s.type == "REVIEW" and s.takes(asset_id)), None)
 
 
-def flow(c: sqlite3.Connection, project_id: str) -> Flow:
+def flow(c: Conn, project_id: str) -> Flow:
     """The project's steps, in order."""
     rows = c.execute(f"{_SELECT} WHERE project_id = ? ORDER BY position", (project_id,))
     return Flow([_step(r) for r in rows])
 
 
-def create_default(c: sqlite3.Connection, project_id: str) -> None:
+def create_default(c: Conn, project_id: str) -> None:
     """Give a new project its steps (``Labeling``, ``Review``)."""
     c.executemany(
         "INSERT INTO project_steps (id, project_id, name, type, position, step_coverage) "
@@ -164,9 +164,7 @@ def as_graphql(step: Step) -> dict[str, Any]:
     }
 
 
-def of_projects(
-    c: sqlite3.Connection, project_ids: Sequence[str]
-) -> dict[str, list[dict[str, Any]]]:
+def of_projects(c: Conn, project_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Project id -> its steps (``ProjectStep`` objects, in order; ``[]``: legacy V1)."""
     out: dict[str, list[dict[str, Any]]] = {p: [] for p in project_ids}
     for part in chunks(list(project_ids)):
@@ -177,7 +175,7 @@ def of_projects(
     return out
 
 
-def assignees(c: sqlite3.Connection, step_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+def assignees(c: Conn, step_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Step id -> its assignees (``{id, email}``, in the order given) who are still members
     of the step's project."""
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in step_ids}
@@ -193,7 +191,7 @@ def assignees(c: sqlite3.Connection, step_ids: Sequence[str]) -> dict[str, list[
     return out
 
 
-def initial(c: sqlite3.Connection, project_id: str) -> tuple[str | None, str | None, str | None]:
+def initial(c: Conn, project_id: str) -> tuple[str | None, str | None, str | None]:
     """``(step_id, step_name, step_status)`` of a newly imported asset (``None``s on V1)."""
     row = c.execute(
         "SELECT id, name FROM project_steps WHERE project_id = ? ORDER BY position LIMIT 1",
@@ -231,7 +229,7 @@ def _after(flow: Flow, done: Step, asset_id: str) -> Place:
     return ("LABELED" if done.type == "DEFAULT" else "REVIEWED"), done, "DONE"
 
 
-def _write(c: sqlite3.Connection, places: Mapping[str, Place], at: str, extra: str = "") -> None:
+def _write(c: Conn, places: Mapping[str, Place], at: str, extra: str = "") -> None:
     """Write the places: one ``UPDATE`` per distinct place."""
     groups: dict[tuple[str, str | None, str | None], list[str]] = {}
     for asset_id, (status, step, step_status) in places.items():
@@ -250,7 +248,7 @@ def _write(c: sqlite3.Connection, places: Mapping[str, Place], at: str, extra: s
 
 
 def _located(
-    c: sqlite3.Connection, asset_ids: Sequence[str], only_from: Sequence[str] | None
+    c: Conn, asset_ids: Sequence[str], only_from: Sequence[str] | None
 ) -> list[tuple[str, str, str | None]]:
     """``(asset id, project id, current step id)`` of the assets (with ``only_from``: whose
     legacy status is one of these)."""
@@ -268,7 +266,7 @@ def _located(
 class Flows(dict[str, Flow]):
     """Project id -> its :class:`Flow`, read once per write."""
 
-    def __init__(self, c: sqlite3.Connection) -> None:
+    def __init__(self, c: Conn) -> None:
         super().__init__()
         self.c = c
 
@@ -278,7 +276,7 @@ class Flows(dict[str, Flow]):
 
 
 def transition(
-    c: sqlite3.Connection,
+    c: Conn,
     asset_ids: Sequence[str],
     name: str,
     at: str,
@@ -300,7 +298,7 @@ def transition(
     _write(c, places, at, extra)
 
 
-def advance(c: sqlite3.Connection, made_at: Mapping[str, Step], flows: Flows, at: str) -> None:
+def advance(c: Conn, made_at: Mapping[str, Step], flows: Flows, at: str) -> None:
     """Assets labelled at a step (asset id -> the step): each moves on as the step is done
     with it (consensus: once it has the labels the step expects)."""
     places: dict[str, Place] = {}
@@ -312,7 +310,7 @@ def advance(c: sqlite3.Connection, made_at: Mapping[str, Step], flows: Flows, at
     _write(c, places, at)
 
 
-def _labels_missing(c: sqlite3.Connection, step: Step, asset_id: str) -> bool:
+def _labels_missing(c: Conn, step: Step, asset_id: str) -> bool:
     """Whether the asset, in consensus at labeling ``step``, has fewer authors than the
     step expects."""
     if (step.expected_labels or 1) < 2:
@@ -333,7 +331,7 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def step_of(c: sqlite3.Connection, step_id: str, project_ids: Sequence[str]) -> Step:
+def step_of(c: Conn, step_id: str, project_ids: Sequence[str]) -> Step:
     """Step ``step_id``, which must be a step of each of ``project_ids``."""
     row = c.execute(f"{_SELECT} WHERE id = ?", (step_id,)).fetchone()
     others = sorted(set(project_ids) - {row[1]}) if row else []
@@ -347,12 +345,12 @@ def step_of(c: sqlite3.Connection, step_id: str, project_ids: Sequence[str]) -> 
     return _step(row)
 
 
-def step_type(c: sqlite3.Connection, step_id: str, project_ids: Sequence[str]) -> str:
+def step_type(c: Conn, step_id: str, project_ids: Sequence[str]) -> str:
     """The type of step ``step_id``, which must be a step of each of ``project_ids``."""
     return step_of(c, step_id, project_ids).type
 
 
-def copy_steps(c: sqlite3.Connection, source_id: str, project_id: str) -> None:
+def copy_steps(c: Conn, source_id: str, project_id: str) -> None:
     """Give ``project_id`` the source's steps (new ids; settings, send-back steps and
     assignees kept: those who are not members of the copy are not shown). None: the copy
     is legacy V1 too."""
@@ -380,7 +378,7 @@ def copy_steps(c: sqlite3.Connection, source_id: str, project_id: str) -> None:
     )
 
 
-def delete_project(c: sqlite3.Connection, project_id: str) -> None:
+def delete_project(c: Conn, project_id: str) -> None:
     c.execute(
         "DELETE FROM step_assignees WHERE step_id IN "
         "(SELECT id FROM project_steps WHERE project_id = ?)",

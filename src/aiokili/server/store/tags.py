@@ -92,7 +92,10 @@ class TagRepository:
         with self.db.write() as c:
             require_project(c, project_id)
             if checked:
-                c.execute("INSERT OR IGNORE INTO project_tags VALUES (?, ?)", (project_id, tag_id))
+                c.execute(
+                    "INSERT INTO project_tags VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (project_id, tag_id),
+                )
             else:
                 c.execute(
                     "DELETE FROM project_tags WHERE project_id = ? AND tag_id = ?",

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from typing import Any
 from ..errors import ServerError
 from . import access
 from .columns import Columns
-from .db import Database, chunks, marks, new_id, now
+from .conn import Conn
+from .db import NO_LIMIT, Database, chunks, marks, new_id, now
 from .filters import Sql
 
 FIRST_ORGANIZATION = "aiokili"
@@ -142,8 +142,8 @@ class UserRepository:
                 user_id = admin[0]
             key = api_key or secrets.token_urlsafe(32)
             c.execute(
-                "INSERT OR IGNORE INTO api_keys (key_hash, id, name, user_id, created_at) "
-                "VALUES (?,?,?,?,?)",
+                "INSERT INTO api_keys (key_hash, id, name, user_id, created_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (hash_key(key), new_id(), "development key", user_id, now()),
             )
         return key
@@ -210,14 +210,14 @@ class UserRepository:
 
     # ---------------------------------------------------------------- organizations, users
     @staticmethod
-    def _insert_organization(c: sqlite3.Connection, name: str) -> OrganizationRow:
+    def _insert_organization(c: Conn, name: str) -> OrganizationRow:
         row = OrganizationRow(new_id(), name, now())
         c.execute("INSERT INTO organizations VALUES (?,?,?)", (row.id, row.name, row.created_at))
         return row
 
     @staticmethod
     def _insert_user(
-        c: sqlite3.Connection,
+        c: Conn,
         organization_id: str,
         email: str,
         role: str,
@@ -370,7 +370,7 @@ class UserRepository:
             "LIMIT ? OFFSET ?"
         )
         with self.db.read() as c:
-            rows = [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            rows = [COLUMNS.row(r) for r in c.execute(sql, [*q.args, first or NO_LIMIT, skip])]
         with self._lock:
             self._cache.update((u.id, u) for u in rows)
         return rows
@@ -392,7 +392,7 @@ class UserRepository:
             "LIMIT ? OFFSET ?"
         )
         with self.db.read() as c:
-            return [OrganizationRow(*r) for r in c.execute(sql, [*q.args, first or -1, skip])]
+            return [OrganizationRow(*r) for r in c.execute(sql, [*q.args, first or NO_LIMIT, skip])]
 
     def count_organizations(self, org: str, where: Mapping[str, Any]) -> int:
         q = organization_sql(where, org)

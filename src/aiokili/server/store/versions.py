@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import ServerError
 from .columns import Columns
-from .db import Database, new_id, now, require_project
+from .db import NO_LIMIT, Database, new_id, now, require_project
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class VersionRepository:
             rows = c.execute(
                 f"SELECT {COLUMNS.sql} FROM project_versions v WHERE v.project_id = ? "
                 "ORDER BY v.seq LIMIT ? OFFSET ?",
-                (project_id, first or -1, skip),
+                (project_id, first or NO_LIMIT, skip),
             )
             return [COLUMNS.row(r) for r in rows]
 

@@ -38,18 +38,26 @@ from ..live import events
 from . import access, steps
 from . import marks as label_marks
 from .cascade import delete_assets
+from .columns import upsert_sql
+from .conn import Conn
 from .db import Database, chunks, marks, now
 from .filters import asset_sql
 
+PROPERTIES_UPSERT = upsert_sql(
+    "asset_properties",
+    ("asset_id", "is_used_for_consensus", "resolution", "page_resolutions"),
+    ("asset_id",),
+)
+
 if TYPE_CHECKING:
-    import sqlite3
+    pass
 
 
 _MARKS = ("priority", "consensus_mark", "honeypot_mark")
 _REVIEWABLE = {"LABELED", "REVIEWED", "TO_REVIEW"}
 _LABELS_KEPT = ("DEFAULT", "REVIEW")  # the label types a send-back flags
 _PROPERTIES = ("isUsedForConsensus", "resolution", "pageResolutions")  # asset_properties
-_TEMP = "\x00renaming:"  # external ids during a rename (the unique index holds throughout)
+_TEMP = "\x01aiokili-renaming:"  # external ids during a rename (the unique index holds throughout)
 
 
 class WorkflowRepository:
@@ -110,7 +118,7 @@ class WorkflowRepository:
         return ids
 
     def _write_properties(
-        self, c: sqlite3.Connection, asset_id: str, data: Mapping[str, Any]
+        self, c: Conn, asset_id: str, data: Mapping[str, Any]
     ) -> tuple[bool | None, Any, Any]:
         """Write the asset's consensus use and resolutions, the given ones over the others."""
         old = self.properties.get(asset_id, (None, None, None))
@@ -120,14 +128,14 @@ class WorkflowRepository:
             data.get("pageResolutions", old[2]),
         )
         c.execute(
-            "INSERT OR REPLACE INTO asset_properties VALUES (?,?,?,?)",
+            PROPERTIES_UPSERT,
             (asset_id, new[0], _dumps(new[1]), _dumps(new[2])),
         )
         return new
 
     def _rename(
         self,
-        c: sqlite3.Connection,
+        c: Conn,
         ids: Sequence[str],
         data: Sequence[Mapping[str, Any]],
         projects: Mapping[str, str],
@@ -239,9 +247,12 @@ class WorkflowRepository:
                 labels += [r[0] for r in c.execute(sql, [*part, *_LABELS_KEPT])]
             steps.transition(c, ok, "send_back", at, extra="skipped = 0")
             events.record(c, events.SENT_BACK, ok)
-            c.executemany("INSERT OR IGNORE INTO sent_back_assets VALUES (?)", [(i,) for i in ok])
             c.executemany(
-                "INSERT OR IGNORE INTO sent_back_labels VALUES (?)", [(i,) for i in labels]
+                "INSERT INTO sent_back_assets VALUES (?) ON CONFLICT DO NOTHING", [(i,) for i in ok]
+            )
+            c.executemany(
+                "INSERT INTO sent_back_labels VALUES (?) ON CONFLICT DO NOTHING",
+                [(i,) for i in labels],
             )
         self.sent_back_assets.update(ok)
         self.sent_back_labels.update(labels)
@@ -320,7 +331,7 @@ def _check_data(index: int, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _consensus_on_legacy_only(
-    c: sqlite3.Connection,
+    c: Conn,
     ids: Sequence[str],
     data: Sequence[Mapping[str, Any]],
     projects: Mapping[str, str],
@@ -339,7 +350,7 @@ def _consensus_on_legacy_only(
             )
 
 
-def _user_ids(c: sqlite3.Connection, index: int, data: Mapping[str, Any]) -> list[str] | None:
+def _user_ids(c: Conn, index: int, data: Mapping[str, Any]) -> list[str] | None:
     """The users to assign (``toBeLabeledBy``, emails or ids), ``[]`` to reset, None: keep."""
     given = data.get("toBeLabeledBy")
     if given is None:
@@ -357,7 +368,7 @@ def _user_ids(c: sqlite3.Connection, index: int, data: Mapping[str, Any]) -> lis
     return list(dict.fromkeys(found))
 
 
-def _write_fields(c: sqlite3.Connection, asset_id: str, data: Mapping[str, Any], at: str) -> None:
+def _write_fields(c: Conn, asset_id: str, data: Mapping[str, Any], at: str) -> None:
     """Write the given columns of the ``assets`` row (external ids aside), and its update time."""
     sets = {col: data[key] for key, col in _ASSET_FIELDS.items() if key in data}
     sets["updated_at"] = at
@@ -367,7 +378,7 @@ def _write_fields(c: sqlite3.Connection, asset_id: str, data: Mapping[str, Any],
     )
 
 
-def _marks_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _marks_of(c: Conn, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The marks (priority, consensus, honeypot) of the assets, as ``WorkflowRepository.marks``."""
     return {
         r[0]: dict(zip(_MARKS, r[1:], strict=True))
@@ -379,12 +390,12 @@ def _marks_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict[str, 
     }
 
 
-def _write_assignees(c: sqlite3.Connection, asset_id: str, users: Sequence[str]) -> None:
+def _write_assignees(c: Conn, asset_id: str, users: Sequence[str]) -> None:
     c.execute("DELETE FROM asset_assignees WHERE asset_id = ?", (asset_id,))
     c.executemany("INSERT INTO asset_assignees VALUES (?, ?)", [(asset_id, u) for u in users])
 
 
-def _projects_of(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+def _projects_of(c: Conn, ids: Sequence[str]) -> dict[str, str]:
     """The project of each asset; refuse all if one is unknown."""
     found: dict[str, str] = {}
     for part in chunks(list(ids)):
@@ -408,7 +419,7 @@ def _file_key(stored: str | None) -> str | None:
     return key if key.startswith("uploads/") else None
 
 
-def _cascade(c: sqlite3.Connection, ids: Sequence[str], keys: Sequence[str]) -> None:
+def _cascade(c: Conn, ids: Sequence[str], keys: Sequence[str]) -> None:
     """Delete assets and what hangs off them: labels, issues, workflow rows, uploaded files."""
     for part in chunks(list(ids)):
         delete_assets(c, f"id IN ({marks(len(part))})", [list(part)])

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 HEAD = "0001"
 """The newest revision (``tests/server/store/test_migrations.py`` checks it is the head of
 ``versions/``): a database stamped with it needs nothing."""
+MIGRATION_LOCK = 0x616B_696C_696D  # PostgreSQL advisory lock held while upgrading
 FOLDER = Path(__file__).parent
 SNAPSHOT = FOLDER / "head.sql"
 
@@ -56,6 +57,32 @@ def stored_revision(c: sqlite3.Connection) -> str | None:
         return None
     row = c.execute("SELECT version_num FROM alembic_version").fetchone()
     return None if row is None else str(row[0])
+
+
+def upgrade_postgresql(url: str) -> None:
+    """Bring the PostgreSQL database at ``url`` (libpq's form) to :data:`HEAD` by Alembic,
+    holding an advisory lock meanwhile: of several processes starting at once, one upgrades
+    and the others then find the database at :data:`HEAD`.
+
+    Raises :class:`~aiokili.errors.DatabaseVersionError` for a database of a newer aiokili.
+    """
+    import psycopg
+
+    from ..postgres import redacted
+
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            stored = None
+            if c.execute("SELECT to_regclass('alembic_version')").fetchone() != (None,):
+                row = c.execute("SELECT version_num FROM alembic_version").fetchone()
+                stored = None if row is None else str(row[0])
+            if stored != HEAD:
+                _run_revisions(
+                    redacted(url), stored, url.replace("postgresql://", "postgresql+psycopg://", 1)
+                )
+        finally:
+            c.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 def upgrade(path: str) -> None:
@@ -144,8 +171,10 @@ def _replay(c: sqlite3.Connection, statements: list[str]) -> bool:
     return True
 
 
-def _run_revisions(path: str, stored: str | None) -> None:
-    """Alembic's ``upgrade head`` on ``path``, in one ``BEGIN IMMEDIATE`` transaction."""
+def _run_revisions(path: str, stored: str | None, url: str | None = None) -> None:
+    """Alembic's ``upgrade head`` on the SQLite file ``path``, or the server database at
+    ``url`` (a SQLAlchemy URL; ``path`` then names it in messages, password removed), in one
+    transaction (``BEGIN IMMEDIATE`` on SQLite)."""
     import sqlalchemy as sa
     from alembic import command
     from alembic.script import ScriptDirectory
@@ -160,16 +189,19 @@ def _run_revisions(path: str, stored: str | None) -> None:
                 "aiokili (pip install -U 'aiokili[server]') to open it; the file was left "
                 "unchanged."
             )
-    engine = sa.create_engine(sa.URL.create("sqlite", database=path), poolclass=sa.NullPool)
+    if url is not None:
+        engine = sa.create_engine(url, poolclass=sa.NullPool)
+    else:
+        engine = sa.create_engine(sa.URL.create("sqlite", database=path), poolclass=sa.NullPool)
 
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi: sqlite3.Connection, record: object) -> None:
-        dbapi.isolation_level = None  # the transaction is ours (below), DDL included
-        dbapi.execute("PRAGMA busy_timeout=30000")
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi: sqlite3.Connection, record: object) -> None:
+            dbapi.isolation_level = None  # the transaction is ours (below), DDL included
+            dbapi.execute("PRAGMA busy_timeout=30000")
 
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     try:
         with engine.begin() as connection:

@@ -23,7 +23,11 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-TEXT, INT, REAL = sa.Text, sa.Integer, sa.Float
+# PostgreSQL: text compared and sorted byte by byte ("C"), as SQLite does; 64-bit integers,
+# as SQLite's.
+TEXT = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+INT = sa.Integer().with_variant(sa.BigInteger(), "postgresql")
+REAL = sa.Float
 
 
 def _seq() -> sa.Column[int]:
@@ -58,6 +62,7 @@ def upgrade() -> None:
         _adopt_older_rows(plain_keys)
     elif op.get_bind().dialect.name == "postgresql":
         _label_update_trigger_postgresql()
+        _sqlite_functions_postgresql()
     else:
         raise NotImplementedError(f"no label update trigger for {op.get_bind().dialect.name}")
 
@@ -306,6 +311,47 @@ def _label_update_trigger_postgresql() -> None:
         "WHEN (NEW.updated_at IS DISTINCT FROM OLD.updated_at) "
         "EXECUTE FUNCTION label_updates_record()"
     )
+
+
+def _sqlite_functions_postgresql() -> None:
+    """PostgreSQL: the SQLite functions the repositories' SQL uses, same names and results
+    (``postgres.py``): JSON text read as ``json`` (``jsonb`` refuses ``\\u0000``), a path
+    being ``$.key`` or ``$."key"``."""
+    key = (
+        "CASE WHEN path LIKE '$.\"%' THEN substr(path, 4, length(path) - 4) "
+        "ELSE substr(path, 3) END"
+    )
+
+    def kind(v: str) -> str:  # SQLite's type names of a json value
+        return (
+            f"CASE json_typeof({v}) WHEN 'string' THEN 'text' WHEN 'number' THEN CASE WHEN "
+            f"{v}::text ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END WHEN 'boolean' THEN "
+            f"{v}::text ELSE json_typeof({v}) END"
+        )
+
+    for sql in (
+        "CREATE OR REPLACE FUNCTION instr(haystack text, needle text) RETURNS integer "
+        "LANGUAGE sql IMMUTABLE AS $$ SELECT strpos(haystack, needle) $$",
+        "CREATE OR REPLACE FUNCTION json_type(doc text, path text) RETURNS text "
+        f"LANGUAGE sql IMMUTABLE AS $$ SELECT {kind('v')} FROM (SELECT doc::json -> ({key}) AS v) s "
+        "$$",
+        "CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text "
+        f"LANGUAGE sql IMMUTABLE AS $$ SELECT doc::json ->> ({key}) $$",
+        "CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (key text, value text, "
+        f"type text) LANGUAGE sql IMMUTABLE AS $$ SELECT e.key, e.v #>> '{{}}', "
+        f"{kind('e.v')} "
+        "FROM json_each(doc::json) AS e(key, v) $$",
+        "CREATE OR REPLACE FUNCTION json_set(doc text, path text, value json) RETURNS text "
+        f"LANGUAGE sql IMMUTABLE AS $$ SELECT jsonb_set(doc::jsonb, ARRAY[{key}], "
+        "value::jsonb)::text $$",
+        "CREATE OR REPLACE FUNCTION json(value text) RETURNS json LANGUAGE sql IMMUTABLE "
+        "AS $$ SELECT value::json $$",
+        "CREATE OR REPLACE FUNCTION json_group_array_end(items text[]) RETURNS text "
+        "LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(array_to_json(items)::text, '[]') $$",
+        "CREATE OR REPLACE AGGREGATE json_group_array(text) (SFUNC = array_append, "
+        "STYPE = text[], FINALFUNC = json_group_array_end, INITCOND = '{}')",
+    ):
+        op.execute(sql)
 
 
 # SQLite only, for the files of earlier aiokili versions (there is no older PostgreSQL

@@ -1,0 +1,195 @@
+"""The PostgreSQL database under the repositories (``aiokili server --db postgresql://...``).
+
+Repositories write one SQL for both stores, SQLite's with ``?`` parameters; the few
+SQLite functions they use (``instr``, ``json_type``, ``json_extract``, ``json_each``,
+``json_group_array``) exist in PostgreSQL under the same names and with the same results,
+made by the schema's first revision. This module only changes what PostgreSQL spells
+differently:
+
+* ``?`` becomes ``%s`` (and a literal ``%`` is doubled), ``x IS ?`` becomes
+  ``x IS NOT DISTINCT FROM %s``;
+* Python booleans are stored as 0 and 1, as SQLite stores them;
+* a write transaction first takes one advisory lock, so writes are serialised across every
+  process serving the database, as SQLite serialises them: the repositories' read-then-write
+  checks hold with several workers. Reads run in parallel, on at most ``max_readers``
+  connections per process.
+
+Needs ``psycopg`` (``pip install 'aiokili[postgres]'``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...errors import KiliInputError
+from ..errors import ServerError
+from .conn import Conn, Cursor, Parameters
+from .db import Database
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import psycopg
+
+WRITE_LOCK = 0x616B_696C_6977  # pg_advisory_xact_lock key of the one writer ("akiliw")
+MAX_READERS = 8
+"""Reader connections per process (PostgreSQL allows 100 connections by default)."""
+
+_IS_PARAM = re.compile(r"\bIS (NOT )?%s")
+
+
+@functools.lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """The repositories' SQLite SQL as psycopg takes it (see the module docstring)."""
+    out = _TOKENS.sub(_token, sql)
+    return _IS_PARAM.sub(
+        lambda m: "IS DISTINCT FROM %s" if m.group(1) else "IS NOT DISTINCT FROM %s", out
+    )
+
+
+# a quoted literal (kept, its % doubled: psycopg reads % everywhere), a ? or :name parameter,
+# a lone %
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):([A-Za-z_]\w*)|%")
+
+
+def _token(m: re.Match[str]) -> str:
+    text = m.group(0)
+    if text.startswith("'"):
+        return text.replace("%", "%%")
+    if text == "?":
+        return "%s"
+    if text == "%":
+        return "%%"
+    return f"%({m.group(1)})s"
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages: ``postgresql://user@host:port/name``."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
+
+
+def database_name(url: str) -> str:
+    """The database ``url`` names (``postgresql://host/NAME?...`` -> ``NAME``)."""
+    path = re.sub(r"^[^:]+://[^/]*", "", url).split("?", 1)[0].strip("/")
+    return path or "postgres"
+
+
+def connect_url(url: str) -> str:
+    """``url`` as libpq takes it (``postgresql+psycopg://`` and ``postgres://`` accepted)."""
+    return re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "postgresql://", url, count=1)
+
+
+def _psycopg() -> Any:
+    """The psycopg module; a clear error when it is not installed."""
+    try:
+        import psycopg
+    except ImportError:
+        raise KiliInputError(
+            "db: a postgresql:// database needs psycopg: pip install 'aiokili[postgres]'."
+        ) from None
+    return psycopg
+
+
+def _refuse_nul(exc: Exception) -> None:
+    """A text PostgreSQL cannot store (psycopg refused it), as a user error."""
+    if "NUL (0x00)" in str(exc):
+        raise ServerError(
+            "A text holds the character U+0000 (NUL), which a PostgreSQL store cannot keep "
+            "(the platform's database neither): remove it and send the request again."
+        ) from None
+
+
+class _Connection:
+    """A psycopg connection seen as :class:`~.conn.Conn` (autocommit: transactions are
+    begun and ended by :class:`PostgresDatabase`)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, parameters: Parameters = (), /) -> Cursor:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(translate(sql), parameters)
+        except Exception as exc:
+            _refuse_nul(exc)
+            raise
+        return cursor
+
+    def executemany(self, sql: str, parameters: Iterable[Parameters], /) -> Cursor:
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(translate(sql), list(parameters))
+        except Exception as exc:
+            _refuse_nul(exc)
+            raise
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL database: ``url`` is ``postgresql://USER[:PASSWORD]@HOST:PORT/NAME``;
+    uploads go to ``files_dir`` (shared by every process serving the database)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, files_dir: Path, max_readers: int = MAX_READERS) -> None:
+        self.url = connect_url(url)
+        self._psycopg = _psycopg()
+        writer = self._connect()  # first: a database that cannot be reached makes no folder
+        super().__init__(files_dir, max_readers)
+        self._conn: _Connection | None = writer
+
+    def __repr__(self) -> str:
+        return f"PostgresDatabase({redacted(self.url)!r})"
+
+    def _connect(self, *, read_only: bool = False) -> _Connection:
+        from psycopg.adapt import Dumper
+
+        class _BoolAsInt(Dumper):
+            oid = self._psycopg.adapters.types["int8"].oid
+
+            def dump(self, obj: bool) -> bytes:
+                return b"1" if obj else b"0"
+
+        try:
+            raw = self._psycopg.connect(self.url, autocommit=True)
+        except self._psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise KiliInputError(
+                f"db: cannot connect to {redacted(self.url)}: {first}. Check that the server "
+                "runs and that the database exists (createdb NAME)."
+            ) from None
+        raw.adapters.register_dumper(bool, _BoolAsInt)
+        if read_only:
+            raw.execute("SET default_transaction_read_only = on")
+        return _Connection(raw)
+
+    def _new_reader(self) -> Conn:
+        return self._connect(read_only=True)
+
+    def _reusable(self, conn: Any) -> bool:
+        return not conn.raw.broken
+
+    def _writer(self) -> Conn:
+        if self._conn is None or self._conn.raw.broken:  # e.g. the server restarted
+            self._conn = self._connect()
+        return self._conn
+
+    def _begin(self, c: Conn) -> None:
+        c.execute("BEGIN")
+        c.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+
+    def close(self) -> None:
+        """Close every connection (the database and the files stay)."""
+        self._close_readers()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
