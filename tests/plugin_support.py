@@ -10,6 +10,7 @@ import anyio
 
 import aiokili
 from aiokili.plugins import PluginLog
+from aiokili.server import LocalServer
 
 DEADLINE = 60.0  # seconds a wait for log entries may take before the test fails
 
@@ -54,3 +55,14 @@ def run_over(label_id: str, method: str = "on_submit") -> Callable[[list[PluginL
         )
 
     return over
+
+
+def server_secret(server: LocalServer) -> str:
+    """A file of the server that no plugin run or build may read: its SQLite database, or on
+    PostgreSQL (no database file: the run's environment holds no URL of it) a file in its
+    uploads folder."""
+    if server.store.db.path is not None:
+        return server.store.db.path
+    secret = server.store.db.files_dir / "server-secret"
+    secret.write_text("42")
+    return str(secret)

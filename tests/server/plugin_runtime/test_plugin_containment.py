@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from plugin_support import contents, wait_logs
+from plugin_support import contents, server_secret, wait_logs
 from support import answer, import_images, new_project
 
 import aiokili
@@ -213,7 +213,7 @@ async def test_a_run_reads_neither_the_database_nor_another_plugins_folder(
     await run_once(admin, tmp_path, "neighbour", "        print('secret 42')\n")
     files = server.store.db.files_dir
     (theirs,) = [p for p in files.glob("_plugins/*/*/src/main.py") if "secret 42" in p.read_text()]
-    targets = [server.store.db.path, str(theirs), str(files), "/etc/shadow"]
+    targets = [server_secret(server), str(theirs), str(files), "/etc/shadow"]
     body = (
         f"        for path in {targets!r}:\n"
         "            try:\n"
@@ -352,7 +352,8 @@ async def test_a_package_from_the_index_builds_confined_like_a_run(
     index.mkdir()
     package.mkdir()
     escape = tmp_path / "escaped"
-    setup = EVIL_SETUP.format(escape=str(escape), db=server.store.db.path)
+    secret = server_secret(server)
+    setup = EVIL_SETUP.format(escape=str(escape), db=secret)
     (package / "setup.py").write_text(setup)
     (package / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: evilpkg\nVersion: 1.0\n")
     with tarfile.open(index / "evilpkg-1.0.tar.gz", "w:gz") as tar:
@@ -372,7 +373,7 @@ async def test_a_package_from_the_index_builds_confined_like_a_run(
         await admin.upload_plugin(folder)
     (said_line,) = [line for line in str(failed.value).splitlines() if "EVIL pid" in line]
     _, _, pid, rest = said_line.split(maxsplit=3)
-    assert rest == f"PermissionError {escape}; PermissionError {server.store.db.path}"
+    assert rest == f"PermissionError {escape}; PermissionError {secret}"
     assert not escape.exists()
     assert not running(int(pid))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import test_plugin_containment as containment
+from plugin_support import server_secret
 from test_plugin_containment import LIMITS, of_session, run_once, running, said
 
 import aiokili
@@ -143,7 +144,7 @@ async def test_a_run_user_reads_not_the_database_and_signals_not_the_server(
     """The two file capabilities a run user keeps do not pass Landlock."""
     if confine.sandbox.landlock_abi() < 1:
         pytest.skip("no Landlock in this kernel")
-    targets = [server.store.db.path, "/etc/shadow"]
+    targets = [server_secret(server), "/etc/shadow"]
     body = (
         f"        for path in {targets!r}:\n"
         "            try:\n"

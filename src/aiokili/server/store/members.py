@@ -87,7 +87,7 @@ def member_sql(where: Mapping[str, Any]) -> Sql:
     if where.get("status") is not None:
         q.add(f"{_STATUS} = ?", where["status"])
     if where.get("activeInProject") is not None:
-        q.add(f"({_STATUS} = 'ACTIVATED') = ?", int(bool(where["activeInProject"])))
+        q.add(f"{'' if where['activeInProject'] else 'NOT '}({_STATUS} = 'ACTIVATED')")
     project_id = (where.get("project") or {}).get("id")
     if project_id is not None:
         q.add("m.project_id = ?", project_id)
