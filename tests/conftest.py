@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,20 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(reason)
     with postgres_cluster.cluster(bindir) as url:
         yield url
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """The URL of an empty database of the session's cluster, dropped afterwards."""
+    import psycopg
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 STORE = os.environ.get("AIOKILI_TEST_STORE", "sqlite")

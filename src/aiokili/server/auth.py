@@ -56,6 +56,8 @@ class Authenticator:
         """The owner of ``key``, activated or not; ``None`` for an unknown key."""
         if not key:
             return None
+        if self._store.shared and await in_thread(self._store.refresh):
+            self._owners = {}  # a key may have been revoked by another process
         digest = hash_key(key)
         # a plugin run's key: never cached, refused once the run is over
         user_id = self._store.users.run_key_owner(digest) or self._owners.get(digest)

@@ -5,7 +5,6 @@ The whole suite also runs on it (``AIOKILI_TEST_STORE=postgresql``, ``.ci/run``)
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -21,15 +20,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def database(postgres_url: str) -> Iterator[str]:
-    """An empty database of the session's cluster, dropped afterwards."""
-    name = f"store_{threading.get_ident():x}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-        try:
-            yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-        finally:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+def database(postgres_database: str) -> str:
+    return postgres_database
 
 
 def test_sqlite_sql_is_translated_outside_literals_only() -> None:

@@ -31,6 +31,7 @@ class Store(Protocol):
     """What the resolvers and routes need from storage."""
 
     db: Database
+    shared: bool
     users: users.UserRepository
     projects: projects.ProjectRepository
     members: members.MemberRepository
@@ -43,6 +44,7 @@ class Store(Protocol):
     plugins: plugins.PluginRepository
     files: FileRepository
 
+    def refresh(self) -> bool: ...
     def ensure_api_key(self, api_key: str | None) -> str: ...
     def close(self) -> None: ...
 
@@ -72,6 +74,21 @@ class DatabaseStore:
         self.plugins = plugins.PluginRepository(db)
         self.versions = versions.VersionRepository(db)
         self.copies = CopyRepository(db, self.files, self.projects)
+
+    shared = False
+    """Other processes write this database too (several workers): :meth:`refresh` then
+    checks it at each request."""
+
+    def refresh(self) -> bool:
+        """Drop what this process keeps in memory of the database (users, anonymized
+        projects, steps, page boundaries) if it changed since the last call, whichever
+        process wrote; True if it did. Costs one small read on PostgreSQL."""
+        if not self.db.changed():
+            return False
+        self.users.forget_all()
+        self.projects.reload()
+        self.db.generation += 1  # page boundaries (paging.py)
+        return True
 
     def ensure_api_key(self, api_key: str | None) -> str:
         """Create the first organization and admin if needed; return ``api_key`` (accepted

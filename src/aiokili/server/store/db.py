@@ -122,6 +122,11 @@ class Database:
     def _reusable(self, conn: Any) -> bool:
         return True
 
+    def changed(self) -> bool:
+        """Whether any process may have written since the last call (this process's own
+        writes count too). SQLite: False (one process serves a file)."""
+        return False
+
     def _begin(self, c: Conn) -> None:
         c.execute("BEGIN IMMEDIATE")
 

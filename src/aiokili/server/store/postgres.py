@@ -145,6 +145,7 @@ class PostgresDatabase(Database):
         writer = self._connect()  # first: a database that cannot be reached makes no folder
         super().__init__(files_dir, max_readers)
         self._conn: _Connection | None = writer
+        self._snapshot = ""
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({redacted(self.url)!r})"
@@ -181,6 +182,16 @@ class PostgresDatabase(Database):
         if self._conn is None or self._conn.raw.broken:  # e.g. the server restarted
             self._conn = self._connect()
         return self._conn
+
+    def changed(self) -> bool:
+        """Whether a write transaction began or ended, in any process, since the last call:
+        PostgreSQL's current snapshot (``xmin:xmax:in-progress ids``) moves with each."""
+        with self.read() as c:
+            (snapshot,) = c.execute("SELECT pg_current_snapshot()::text").fetchone()
+        if snapshot == self._snapshot:
+            return False
+        self._snapshot = snapshot
+        return True
 
     def _begin(self, c: Conn) -> None:
         c.execute("BEGIN")

@@ -54,10 +54,13 @@ COLUMNS = Columns.named(ProjectRow, "p", convert={"archived": bool, "props": jso
 class ProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.step_cache: dict[
-            str, list[dict[str, Any]]
-        ] = {}  # project id -> steps (they never change)
-        with db.read() as c:  # read by every label author resolved: mirrored in memory
+        self.reload()
+
+    def reload(self) -> None:
+        """Read again what is kept in memory: the anonymized projects (read by every label
+        author resolved) and the steps of projects."""
+        self.step_cache: dict[str, list[dict[str, Any]]] = {}  # project id -> steps
+        with self.db.read() as c:
             self.anonymized = {
                 r[0]
                 for r in c.execute(

@@ -119,6 +119,7 @@ class UserRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[str, UserRow] = {}
+        self._epoch = 0  # bumped by forget_all: a read begun before it fills nothing
         self._run_keys: dict[str, ApiKeyRow] = {}  # key hash -> key: those of plugin runs
         self._lock = threading.Lock()
 
@@ -313,6 +314,12 @@ class UserRepository:
             row = c.execute("SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()
         return row is not None and password_matches(password, row[0])
 
+    def forget_all(self) -> None:
+        """Empty the cache (another process may have changed any user)."""
+        with self._lock:
+            self._epoch += 1
+            self._cache = {}
+
     def _forget(self, user_id: str) -> None:
         with self._lock:
             self._cache.pop(user_id, None)
@@ -328,16 +335,20 @@ class UserRepository:
         return self._cache.get(user_id)
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, UserRow]:
-        missing = [i for i in set(ids) if i and i not in self._cache]
+        cache, epoch = self._cache, self._epoch
+        missing = [i for i in set(ids) if i and i not in cache]
+        found = {i: cache[i] for i in ids if i in cache}
         if missing:
             rows: list[UserRow] = []
             with self.db.read() as c:
                 for part in chunks(missing):
                     sql = f"SELECT {COLUMNS.sql} FROM users u WHERE u.id IN ({marks(len(part))})"
                     rows += [COLUMNS.row(r) for r in c.execute(sql, list(part))]
+            found.update((u.id, u) for u in rows)
             with self._lock:
-                self._cache.update((u.id, u) for u in rows)
-        return {i: self._cache[i] for i in ids if i in self._cache}
+                if self._epoch == epoch:  # else forgotten meanwhile: may be stale
+                    self._cache.update((u.id, u) for u in rows)
+        return {i: found[i] for i in ids if i in found}
 
     def by_email(self, email: str) -> UserRow | None:
         """The user with this email, in any organization (callers check which)."""
