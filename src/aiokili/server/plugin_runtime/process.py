@@ -63,11 +63,12 @@ class _Output:
             level = "WARNING"
         self.pending.append((level, content, now()))
 
-    async def flush(self, *, force: bool = False) -> None:
-        if self.pending and (force or time.monotonic() - self.last_flush >= FLUSH_S):
+    async def flush(self, *, force: bool = False, last: Sink | None = None) -> None:
+        """Hand the pending lines to the sink (to ``last``: the run's last lines)."""
+        if (self.pending or last) and (force or time.monotonic() - self.last_flush >= FLUSH_S):
             batch, self.pending = self.pending, []
             self.last_flush = time.monotonic()
-            await self.sink(batch)
+            await (last or self.sink)(batch)
 
 
 @dataclass
@@ -214,8 +215,10 @@ async def run_handler(
     zygote: Zygote | None = None,
     *,
     box: Box,
+    final: Sink | None = None,
 ) -> None:
-    """Run ``job["method"]`` of the plugin in ``src``; every line it says goes to ``sink``.
+    """Run ``job["method"]`` of the plugin in ``src``; every line it says goes to ``sink``,
+    the last ones (its summary) to ``final`` if given.
 
     ``import_path``: folders before and after the server's packages on the run's sys.path.
     With a ``zygote``, a plugin with nothing ahead of the server's packages is forked from
@@ -261,7 +264,7 @@ async def run_handler(
     took = time.monotonic() - started
     summary = f"Run {job['method']} {outcome} in {took:.2f} s."
     output.add("INFO" if ok else "ERROR", summary, always=True)
-    await output.flush(force=True)
+    await output.flush(force=True, last=final)
 
 
 async def _spawn(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,12 +47,15 @@ from .build import Builder
 from .confine import Containment
 from .identity import Identities
 from .process import Line, Zygote, run_handler
+from .progress import Progress
 
 if TYPE_CHECKING:
     from ..store import Store
 
 _HANDLERS = {"DEFAULT": ("onSubmit", "on_submit"), "REVIEW": ("onReview", "on_review")}
 _SENT_BACK = ("onSendBackToQueue", "on_send_back_to_queue")
+SERVICE_LOCK = 0x616B_696C_6970  # one plugin service per database ("akilip")
+LEAD_RETRY_S = 2.0  # how often a waiting worker tries to take the service over
 BATCH = 256  # labels (and outbox events) read per poll
 BACKLOG = 512  # deliveries waiting or running past which no more events are read
 _LABEL_COLUMNS = (
@@ -74,6 +78,11 @@ class Event:
     external_id: str | None = None
     label_seq: int = 0  # the label's sequence number, or
     event_seq: int = 0  # the outbox event's
+
+    @property
+    def position(self) -> tuple[str, int]:
+        """Its kind and sequence number (``progress.py``)."""
+        return ("labels", self.label_seq) if self.label_seq else ("events", self.event_seq)
 
     def after(self, activation: Activation) -> bool:
         """Whether it happened after the plugin was activated on the project."""
@@ -126,13 +135,14 @@ class PluginService:
         self.containment = Containment.detect(limits, protected)
         self.builder = Builder(files_dir / "_plugins", limits, self.containment)
         self.identities = Identities(store)
-        self._label_cursor: int | None = None
-        self._event_cursor: int | None = None
+        self.progress = Progress(store.db)  # how far deliveries went, kept in the database
         self._runs = anyio.Semaphore(limits.concurrency)
         self._group: TaskGroup | None = None  # builds and deliveries, inside the lifespan's
         self._pending = 0  # of them, started and not finished
         self._http: httpx.AsyncClient | None = None  # every webhook delivery's connections
         self._building: set[str] = set()
+        self._leader = False
+        self._next_try = 0.0
         self.zygote = Zygote() if limits.warm_start else None
 
     # -- the loop ---------------------------------------------------------------------------
@@ -144,7 +154,6 @@ class PluginService:
         webhooks = httpx.AsyncClient(timeout=self.limits.webhook_timeout_s)
         try:
             async with webhooks as self._http, anyio.create_task_group() as self._group:
-                self._spawn(self.builder.prepare())  # the shared packages, before any build
                 while True:
                     try:
                         await self.tick()
@@ -158,6 +167,11 @@ class PluginService:
             self.containment.close()
 
     async def tick(self) -> None:
+        if not await self._leading():
+            return
+        if not self.progress.loaded:
+            self._spawn(self.builder.prepare())  # the shared packages, before any build
+            await self.store.db.run_write(self._load_progress)
         for plugin in await in_thread(self.store.plugins.with_status, DEPLOYING):
             self._spawn(self.build(plugin))  # once per upload: see _building
         if self._pending >= BACKLOG:
@@ -165,8 +179,27 @@ class PluginService:
         found, consumed = await in_thread(self._read_events)
         if found:
             await self._dispatch(found)
-        if consumed:
-            await self.store.db.run_write(self._prune, consumed)
+        await self.store.db.run_write(self.progress.save)
+        if consumed:  # outbox events delivered (the stored cursor) are no longer needed
+            await self.store.db.run_write(
+                self._prune, min(consumed, self.progress.cursor("events"))
+            )
+
+    async def _leading(self) -> bool:
+        """Whether this process runs the service: one per database; the other workers try
+        every ``LEAD_RETRY_S`` and one takes over when it stops (the progress resumes)."""
+        if self._leader:
+            return True
+        if anyio.current_time() < self._next_try:
+            return False
+        self._next_try = anyio.current_time() + LEAD_RETRY_S
+        self._leader = await in_thread(self.store.db.lead, SERVICE_LOCK)
+        return self._leader
+
+    def _load_progress(self) -> None:
+        with self.store.db.read() as c:
+            top = c.execute("SELECT COALESCE(MAX(seq), 0) FROM labels").fetchone()[0]
+            self.progress.load({"labels": int(top), "events": events.last(c)})
 
     def _prune(self, seq: int) -> None:
         with self.store.db.write() as c:
@@ -220,23 +253,22 @@ class PluginService:
     def _read_events(self) -> tuple[list[Event], int]:
         """Labels appended and outbox events recorded since the last call; the last outbox
         event read (0: none)."""
+        read = self.progress.read
         with self.store.db.read() as c:
             top = c.execute("SELECT COALESCE(MAX(seq), 0) FROM labels").fetchone()[0]
             last_event = events.last(c)
-            if self._label_cursor is None or self._event_cursor is None:
-                self._label_cursor, self._event_cursor = top, last_event
-                return [], 0
-            found, label_cursor = self._labels_since(c, self._label_cursor, top)
-            outbox = events.since(c, self._event_cursor, last_event, BATCH)
+            found, label_cursor = self._labels_since(c, read["labels"], top)
+            outbox = events.since(c, read["events"], last_event, BATCH)
             found += [
                 Event(project, asset, None, _SENT_BACK, None, None, event_seq=seq)
                 for seq, kind, project, asset, _ in outbox
                 if kind == events.SENT_BACK
             ]
         consumed = outbox[-1][0] if outbox else 0
-        self._label_cursor = label_cursor
-        self._event_cursor = consumed or self._event_cursor
-        return found, consumed
+        read["labels"] = label_cursor
+        read["events"] = consumed or read["events"]
+        done = self.progress.skip  # delivered before a restart or a takeover
+        return [e for e in found if not done(*e.position)], consumed
 
     def _labels_since(self, c: Any, start: int, top: int) -> tuple[list[Event], int]:
         """The events of at most ``BATCH`` labels after ``start``, and the new cursor."""
@@ -290,16 +322,49 @@ class PluginService:
                     if event.subject and any(
                         fnmatch.fnmatchcase(event.subject, p) for p in plugin.event_matcher
                     ):
-                        self._spawn(self.deliver(plugin, event, "on_event", event.subject))
+                        self._deliver(plugin, event, "on_event", event.subject)
                 elif event.handler and event.handler[0] in plugin.handler_types:
-                    self._spawn(self.deliver(plugin, event, event.handler[1], event.handler[0]))
+                    self._deliver(plugin, event, event.handler[1], event.handler[0])
 
-    async def deliver(self, plugin: PluginRow, event: Event, method: str, name: str) -> None:
-        """Run the plugin (or POST to the webhook) for one event; log what happens."""
+    def _deliver(self, plugin: PluginRow, event: Event, method: str, name: str) -> None:
+        """Start one delivery. The progress is stored with its last log lines (one
+        transaction): a delivery that ended is never done again; one cut short (the server
+        stopped or died) is done again by the next service."""
+        self.progress.started(*event.position)
+        ended = False
+
+        async def end(entries: list[LogEntry]) -> None:
+            nonlocal ended
+            ended = True
+            self.progress.finished(*event.position)
+            await self.store.db.run_write(self.store.plugins.add_logs, entries, self.progress.store)
+
+        async def delivery() -> None:
+            try:
+                await self.deliver(plugin, event, method, name, end)
+            except anyio.get_cancelled_exc_class():
+                raise  # cut short: delivered again by the next service
+            except Exception:
+                if not ended:  # a server bug: logged by _spawn, not retried for ever
+                    self.progress.finished(*event.position)
+                raise
+
+        self._spawn(delivery())
+
+    async def deliver(
+        self,
+        plugin: PluginRow,
+        event: Event,
+        method: str,
+        name: str,
+        end: Callable[[list[LogEntry]], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run the plugin (or POST to the webhook) for one event; log what happens (the last
+        lines through ``end``, when given)."""
         run_id = new_id()
 
-        async def sink(lines: list[Line]) -> None:
-            entries = [
+        def entries_of(lines: list[Line]) -> list[LogEntry]:
+            return [
                 LogEntry(
                     plugin_name=plugin.name,
                     kind="run",
@@ -313,10 +378,15 @@ class PluginService:
                 )
                 for level, content, at in lines
             ]
-            await self.store.db.run_write(self.store.plugins.add_logs, entries)
+
+        async def sink(lines: list[Line]) -> None:
+            await self.store.db.run_write(self.store.plugins.add_logs, entries_of(lines))
+
+        async def last(lines: list[Line]) -> None:
+            await (sink(lines) if end is None else end(entries_of(lines)))
 
         if plugin.webhook_url is not None:
-            await self.post_webhook(plugin, name, event, run_id, sink)
+            await self.post_webhook(plugin, name, event, run_id, last)
             return
         job = {
             "method": method,
@@ -335,7 +405,9 @@ class PluginService:
             env = {"KILI_API_ENDPOINT": self.api_url, "KILI_API_KEY": key}
             box = self.containment.box("run")
             try:
-                await run_handler(src, path, job, env, self.limits, sink, self.zygote, box=box)
+                await run_handler(
+                    src, path, job, env, self.limits, sink, self.zygote, box=box, final=last
+                )
             finally:
                 self.identities.revoke(key)
                 box.close_now()  # already closed by the run, unless it could not start

@@ -122,6 +122,11 @@ class Database:
     def _reusable(self, conn: Any) -> bool:
         return True
 
+    def lead(self, key: int) -> bool:
+        """Whether this process holds ``key`` (one process per database runs what it
+        guards); SQLite: always (one process serves a file)."""
+        return True
+
     def changed(self) -> bool:
         """Whether any process may have written since the last call (this process's own
         writes count too). SQLite: False (one process serves a file)."""

@@ -8,12 +8,13 @@ and updates these rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ServerError
 from .columns import Columns, insert_sql
+from .conn import Conn
 from .db import Database, new_id, now, require_project
 
 # statuses as the official SDK's wait loop reads them: it stops on ACTIVE or FAILED
@@ -256,8 +257,13 @@ class PluginRepository:
             c.execute("DELETE FROM plugin_logs WHERE plugin_name = ?", (name,))
         return plugin
 
-    def add_logs(self, entries: Sequence[LogEntry]) -> None:
+    def add_logs(
+        self, entries: Sequence[LogEntry], also: Callable[[Conn], None] | None = None
+    ) -> None:
+        """Store log entries; ``also(c)`` writes in the same transaction."""
         with self.db.write(append_only=True) as c:
+            if also is not None:
+                also(c)
             c.executemany(
                 "INSERT INTO plugin_logs (plugin_name, kind, project_id, run_id, asset_id, "
                 "label_id, log_type, content, created_at) VALUES (?,?,?,?,?,?,?,?,?)",

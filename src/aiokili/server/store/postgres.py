@@ -146,6 +146,7 @@ class PostgresDatabase(Database):
         super().__init__(files_dir, max_readers)
         self._conn: _Connection | None = writer
         self._snapshot = ""
+        self._leader: _Connection | None = None  # holds the locks of lead()
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({redacted(self.url)!r})"
@@ -183,6 +184,20 @@ class PostgresDatabase(Database):
             self._conn = self._connect()
         return self._conn
 
+    def lead(self, key: int) -> bool:
+        """Whether this process holds the advisory lock ``key``, trying to take it: held on
+        a connection of its own while this process lives; PostgreSQL frees it when the
+        process dies, and another one takes it."""
+        with self._lock:
+            if self._leader is None:
+                (held,) = (
+                    self._writer().execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()
+                )
+                if held:
+                    self._leader = self._conn  # keeps the lock while the process lives
+                    self._conn = self._connect()  # and another connection writes
+            return self._leader is not None
+
     def changed(self) -> bool:
         """Whether a write transaction began or ended, in any process, since the last call:
         PostgreSQL's current snapshot (``xmin:xmax:in-progress ids``) moves with each."""
@@ -201,6 +216,7 @@ class PostgresDatabase(Database):
         """Close every connection (the database and the files stay)."""
         self._close_readers()
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            for conn in (self._conn, self._leader):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._leader = None
