@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,3 +67,22 @@ def server_secret(server: LocalServer) -> str:
     secret = server.store.db.files_dir / "server-secret"
     secret.write_text("42")
     return str(secret)
+
+
+SLOW_PLUGIN = (
+    "import asyncio\n"
+    "from aiokili.plugins import PluginCore\n\n"
+    "class PluginHandler(PluginCore):\n"
+    "    async def on_submit(self, label, asset_id):\n"
+    "        await asyncio.sleep(0.3)\n"
+    "        self.logger.info(f'handled {asset_id}')\n"
+)
+
+
+def finished_runs(entries: list[PluginLog]) -> Counter[str]:
+    """Runs that finished, per asset (the summary is stored with the service's progress)."""
+    return Counter(
+        e.metadata.asset_id or ""
+        for e in entries
+        if e.metadata is not None and e.content.startswith("Run on_submit finished")
+    )

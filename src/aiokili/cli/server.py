@@ -36,6 +36,9 @@ def serve(
         help="Folder of uploads and media (default: DB.files beside a SQLite file, "
         "./NAME.files for PostgreSQL; shared by every server on one database).",
     ),
+    workers: int = typer.Option(
+        1, min=1, help="Server processes sharing the port (several need a PostgreSQL --db)."
+    ),
     api_key: str = typer.Option(None, help="Also accept this API key."),
     latency_ms: float = typer.Option(0.0, help="Delay every response (models a remote API)."),
     log_level: str = typer.Option("warning", help="info: one line per GraphQL request."),
@@ -77,6 +80,7 @@ def serve(
             port=port,
             db=db,
             files_dir=files,
+            workers=workers,
             api_key=api_key,
             latency_ms=latency_ms,
             log_level=log_level.lower(),

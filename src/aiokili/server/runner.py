@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import socket
 import threading
@@ -11,6 +12,7 @@ from dataclasses import replace
 from types import TracebackType
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from . import accounts
 from .accounts import Account
@@ -19,6 +21,7 @@ from .faults import Faults, FaultSpec, RateLimit
 from .settings import PluginLimits
 from .store import Store, open_store
 from .store.db import sqlite_path
+from .workers import WorkerApp, check_workers, worker_app
 
 
 class LocalServer:
@@ -63,6 +66,10 @@ class LocalServer:
             :class:`~aiokili.server.faults.FaultSpecError` naming the part to fix.
         rate_limit: requests allowed per API key, e.g. ``"600/min"``; past it, HTTP 429
             with ``Retry-After``.
+        workers: server processes sharing the port and ``db`` (a PostgreSQL database);
+            more than 1 serves in the foreground only (:meth:`serve_forever`, ``aiokili
+            server --workers N``). A worker that dies is replaced; its plugin service is
+            taken over by another.
     """
 
     def __init__(
@@ -87,8 +94,10 @@ class LocalServer:
         tile_threshold_bytes: int | None = None,
         faults: FaultSpec | str | None = None,
         rate_limit: RateLimit | str | None = None,
+        workers: int = 1,
     ) -> None:
         self.faults = Faults.of(faults, rate_limit)  # checked before the port is taken
+        self.workers = check_workers(workers, db, store, self.faults)
         """What this server injects, and the counts (``.summary()``, ``.summary_text()``)."""
         if store is None and sqlite_path(db) is None:  # checked before the port is taken
             from .store.postgres import _psycopg
@@ -110,7 +119,8 @@ class LocalServer:
         except BaseException:  # e.g. a database of a newer aiokili: no socket left open
             self._sock.close()
             raise
-        self.api_key = self.store.ensure_api_key(api_key)
+        self.api_key = self.store.ensure_api_key(api_key)  # once: every worker takes it
+        self.store.shared = self.store.shared or self.workers > 1
         plugins = plugin_limits or PluginLimits()
         plugins = replace(
             plugins,
@@ -122,8 +132,7 @@ class LocalServer:
             if isinstance(plugin_requirements, str):
                 raise TypeError("plugin_requirements takes a list, e.g. ['kili==26.2.4']")
             plugins = replace(plugins, requirements=tuple(plugin_requirements))
-        app = create_app(
-            self.store,
+        options = dict(
             latency_ms=latency_ms,
             max_body_bytes=max_body_bytes,
             max_upload_bytes=max_upload_bytes,
@@ -132,10 +141,20 @@ class LocalServer:
             public_url=self.url,
             api_key=self.api_key,
             tile_threshold_bytes=tile_threshold_bytes,
-            faults=self.faults,
         )
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
-        self._server = uvicorn.Server(config)
+        if self.workers > 1:
+            self._config = uvicorn.Config(
+                functools.partial(worker_app, WorkerApp(db, files_dir, options)),
+                factory=True,
+                workers=self.workers,
+                log_level=log_level,
+                access_log=False,
+                lifespan="on",
+            )
+        else:
+            app = create_app(self.store, faults=self.faults, **options)  # type: ignore[arg-type]
+            self._config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
+        self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
 
     @property
@@ -175,6 +194,11 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         """Serve in a daemon thread; return once connections are accepted."""
+        if self.workers > 1:
+            raise RuntimeError(
+                "Several workers serve in the foreground: call serve_forever() from the main "
+                "thread (aiokili server --workers N), or use workers=1 here."
+            )
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
@@ -198,6 +222,9 @@ class LocalServer:
     def serve_forever(self, on_ready: Callable[[LocalServer], None] | None = None) -> None:
         """Serve until Ctrl-C or SIGTERM (both shut it down cleanly: plugin runs are killed;
         a second Ctrl-C does not wait); ``on_ready(self)`` runs once the server listens."""
+        if self.workers > 1:
+            self._serve_workers(on_ready)
+            return
         self.start()
         if on_ready is not None:
             on_ready(self)
@@ -216,6 +243,16 @@ class LocalServer:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            self.stop()
+
+    def _serve_workers(self, on_ready: Callable[[LocalServer], None] | None) -> None:
+        """uvicorn's supervisor: the workers share the socket; one that dies is replaced."""
+        self._sock.listen(2048)  # connections wait in the backlog until a worker accepts
+        if on_ready is not None:
+            on_ready(self)
+        try:
+            Multiprocess(self._config, sockets=[self._sock]).run()
+        finally:
             self.stop()
 
     def __enter__(self) -> LocalServer:

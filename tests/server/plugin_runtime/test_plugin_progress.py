@@ -9,34 +9,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from plugin_support import wait_logs
+from plugin_support import SLOW_PLUGIN, finished_runs, wait_logs
 from support import answer, import_images, new_project
 
 import aiokili
-from aiokili.plugins import PluginLog
 from aiokili.server import LocalServer
 from aiokili.server.store import open_store
 
 pytestmark = pytest.mark.anyio
 KEY = "progress-admin-key-0123456789"
 ASSETS = 12
-SLOW_PLUGIN = (
-    "import asyncio\n"
-    "from aiokili.plugins import PluginCore\n\n"
-    "class PluginHandler(PluginCore):\n"
-    "    async def on_submit(self, label, asset_id):\n"
-    "        await asyncio.sleep(0.3)\n"
-    "        self.logger.info(f'handled {asset_id}')\n"
-)
-
-
-def _finished(entries: list[PluginLog]) -> Counter[str]:
-    """Runs that finished, per asset (the summary is stored with the service's progress)."""
-    return Counter(
-        e.metadata.asset_id or ""
-        for e in entries
-        if e.metadata is not None and e.content.startswith("Run on_submit finished")
-    )
 
 
 async def _burst(kili: aiokili.AsyncKili, folder: Path) -> tuple[str, list[str]]:
@@ -51,16 +33,16 @@ async def _burst(kili: aiokili.AsyncKili, folder: Path) -> tuple[str, list[str]]
     return project_id, ids
 
 
-async def _some_finished(kili: aiokili.AsyncKili, project_id: str) -> None:
-    await wait_logs(kili, project_id, "slow", lambda e: sum(_finished(e).values()) >= 2)
+async def _somefinished_runs(kili: aiokili.AsyncKili, project_id: str) -> None:
+    await wait_logs(kili, project_id, "slow", lambda e: sum(finished_runs(e).values()) >= 2)
 
 
-async def _all_finished(kili: aiokili.AsyncKili, project_id: str, ids: list[str]) -> None:
-    entries = await wait_logs(kili, project_id, "slow", lambda e: len(_finished(e)) == ASSETS)
-    assert _finished(entries) == Counter(ids)  # each once
+async def _allfinished_runs(kili: aiokili.AsyncKili, project_id: str, ids: list[str]) -> None:
+    entries = await wait_logs(kili, project_id, "slow", lambda e: len(finished_runs(e)) == ASSETS)
+    assert finished_runs(entries) == Counter(ids)  # each once
     await kili.append_labels(asset_id_array=ids[:1], json_response_array=[answer("B")])
-    entries = await wait_logs(kili, project_id, "slow", lambda e: _finished(e)[ids[0]] == 2)
-    assert sum(_finished(entries).values()) == ASSETS + 1  # later events: still once each
+    entries = await wait_logs(kili, project_id, "slow", lambda e: finished_runs(e)[ids[0]] == 2)
+    assert sum(finished_runs(entries).values()) == ASSETS + 1  # later events: still once each
 
 
 async def test_a_server_stopped_during_a_burst_delivers_each_event_once_after_a_restart(
@@ -70,11 +52,11 @@ async def test_a_server_stopped_during_a_burst_delivers_each_event_once_after_a_
     with LocalServer(db=db, api_key=KEY) as server:
         async with aiokili.AsyncKili(api_key=KEY, api_endpoint=server.url) as kili:
             project_id, ids = await _burst(kili, tmp_path)
-            await _some_finished(kili, project_id)
+            await _somefinished_runs(kili, project_id)
     # stopped: runs in flight were cut short, others never started
     with LocalServer(db=db, api_key=KEY) as server:
         async with aiokili.AsyncKili(api_key=KEY, api_endpoint=server.url) as kili:
-            await _all_finished(kili, project_id, ids)
+            await _allfinished_runs(kili, project_id, ids)
 
 
 async def test_of_two_servers_on_one_database_one_runs_plugins_and_the_other_takes_over(
@@ -88,11 +70,11 @@ async def test_of_two_servers_on_one_database_one_runs_plugins_and_the_other_tak
         async with aiokili.AsyncKili(api_key=KEY, api_endpoint=first.url) as kili:
             project_id, ids = await _burst(kili, tmp_path)  # the first runs the service
             second.start()  # waits: the first holds the service
-            await _some_finished(kili, project_id)
+            await _somefinished_runs(kili, project_id)
     stores[0].close()  # as when a worker dies: its connections close, the service is free
     try:
         async with aiokili.AsyncKili(api_key=KEY, api_endpoint=second.url) as kili:
-            await _all_finished(kili, project_id, ids)
+            await _allfinished_runs(kili, project_id, ids)
     finally:
         second.stop()
         stores[1].close()

@@ -1,0 +1,134 @@
+"""``aiokili server --workers N``: processes sharing one port and one PostgreSQL database.
+Killing workers during a burst of labels loses or repeats nothing: every plugin run
+finishes once, a subscription gets every label once, and the killed workers are replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from plugin_support import SLOW_PLUGIN, finished_runs, wait_logs
+from support import answer, import_images, new_project
+from typer.testing import CliRunner
+
+import aiokili
+from aiokili.cli import _app
+
+pytestmark = pytest.mark.anyio
+KEY = "workers-admin-key-0123456789"
+LABELS = 16
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of the server ``pid`` (uvicorn spawns them)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                found.append(int(child))
+    return sorted(found)
+
+
+@pytest.fixture
+def server(postgres_database: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """``aiokili server --workers 2`` on a new database: its endpoint and process id."""
+    command = [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--workers", "2",
+               "--db", postgres_database, "--files", str(tmp_path / "files"), "--api-key", KEY]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    endpoint = ""
+    for line in proc.stdout:
+        if line.startswith("GraphQL endpoint: "):
+            endpoint = line.split()[-1]
+            break
+    try:
+        assert endpoint, "the server did not start"
+        deadline = time.monotonic() + 60
+        while len(_workers(proc.pid)) < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.05)
+        yield endpoint, proc.pid
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def _kill_one(pid: int, before: list[int]) -> list[int]:
+    """Kill the first of ``before`` (SIGKILL) and wait for its replacement."""
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        now = _workers(pid)
+        if len(now) == 2 and before[0] not in now:
+            return now
+        assert time.monotonic() < deadline, f"no worker replaced {before[0]}: {now}"
+        time.sleep(0.05)
+
+
+async def test_workers_killed_during_a_burst_lose_and_repeat_nothing(
+    server: tuple[str, int], tmp_path: Path
+) -> None:
+    endpoint, pid = server
+    since = datetime.now(timezone.utc)
+    async with aiokili.AsyncKili(api_key=KEY, api_endpoint=endpoint) as kili:
+        (tmp_path / "slow").mkdir()
+        (tmp_path / "slow" / "main.py").write_text(SLOW_PLUGIN)
+        await kili.upload_plugin(tmp_path / "slow")
+        project_id = await new_project(kili)
+        ids = await import_images(kili, project_id, LABELS)
+        await kili.activate_plugin_on_project("slow", project_id)
+        seen: list[str] = []
+
+        async def follow() -> None:
+            async with kili.label_created_or_updated(
+                project_id, updated_at_gte=since
+            ) as subscription:
+                async for label in subscription:
+                    seen.append(label.id)
+                    if len(seen) >= LABELS:
+                        await asyncio.sleep(1.0)  # time for a repeat to show
+                        return
+
+        listening = asyncio.ensure_future(follow())
+        made = await kili.append_labels(
+            asset_id_array=ids, json_response_array=[answer("A")] * LABELS
+        )
+        await wait_logs(kili, project_id, "slow", lambda e: sum(finished_runs(e).values()) >= 2)
+        original = _workers(pid)
+        after_first = await asyncio.to_thread(_kill_one, pid, original)
+        await asyncio.to_thread(_kill_one, pid, [original[1], *after_first])
+        entries = await wait_logs(
+            kili, project_id, "slow", lambda e: len(finished_runs(e)) == LABELS
+        )
+        await asyncio.wait_for(listening, 120)
+        assert finished_runs(entries) == Counter(ids)  # each run finished once
+        assert sorted(seen) == sorted(made)  # each label once
+
+
+def test_several_workers_need_postgresql_and_no_faults(tmp_path: Path) -> None:
+    sqlite = CliRunner().invoke(_app(), ["server", "--port", "0", "--workers", "2",
+                                      "--db", str(tmp_path / "kili.sqlite3")])  # fmt: skip
+    assert sqlite.exit_code == 2
+    assert "workers=2 needs a PostgreSQL database" in sqlite.output
+    faults = CliRunner().invoke(_app(), ["server", "--port", "0", "--workers", "2", "--db",
+                                      "postgresql://u@127.0.0.1:1/x", "--faults", "503=0.1"])  # fmt: skip
+    assert faults.exit_code == 2
+    assert "Injected faults and rate limits are counted per process" in faults.output
+    assert not (tmp_path / "kili.sqlite3").exists()
