@@ -2,11 +2,11 @@
 PostgreSQL, with 8 clients importing and labelling at once.
 
 Run: ``python benchmarks/bench_team.py [--items 1000000] [--clients 8]
-[--stores sqlite,postgresql] [--skip-labels]``
+[--stores sqlite,pg1,pg2,pg4] [--skip-labels]``
 
-For each store, ``aiokili server`` runs in a process of its own (a SQLite file, or a new
-database of a throwaway PostgreSQL cluster started from the machine's PostgreSQL,
-``tests/postgres_cluster.py``). Then, timed one after the other:
+For each store, ``aiokili server`` runs in processes of its own: a SQLite file (``sqlite``),
+or a new database of a throwaway PostgreSQL cluster started from the machine's PostgreSQL
+(``tests/postgres_cluster.py``) served by N workers (``pgN``). Then, timed one after the other:
 
 1. import ``--items`` URL assets into one project, from ``--clients`` clients at once (one
    ``AsyncKili`` each, an equal share of the external ids each);
@@ -14,9 +14,9 @@ database of a throwaway PostgreSQL cluster started from the machine's PostgreSQL
    it imported, their ids read back by external id);
 3. list every label (one client, ``async for``).
 
-Reported: items per second for each step, the server process's CPU (user + kernel) and
-peak memory (proportional set size of the server and of its PostgreSQL cluster's
-processes). Noisy machines: compare the
+Reported: items per second for each step, the server's CPU (user + kernel, its workers
+included) and the PostgreSQL cluster's, and peak memory (proportional set size) of the
+server's processes together, per worker, and of the cluster. Noisy machines: compare the
 figures of one run.
 """
 
@@ -41,10 +41,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 import postgres_cluster
 
 
-def _cpu(pid: int) -> float:
-    """User + kernel CPU seconds of process ``pid`` and its waited-for children so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+def _cpu(pids: list[int]) -> float:
+    """User + kernel CPU seconds of ``pids`` (and their waited-for children) so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _pss_mib(pids: list[int]) -> float:
@@ -76,6 +80,8 @@ def _children(pid: int) -> list[int]:
 def _server(store: str, folder: Path) -> Iterator[tuple[Service, list[int]]]:
     """``aiokili server`` on ``store``; also the PostgreSQL cluster's process ids."""
     command = [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--api-key", KEY]
+    if store != "sqlite":
+        command += ["--workers", store.removeprefix("pg")]
     if store == "sqlite":
         with _service([*command, "--db", str(folder / "team.sqlite3")]) as service:
             yield service, []
@@ -142,13 +148,21 @@ async def _list(url: str, project_id: str) -> int:
 
 def _measure(store: str, items: int, clients: int, labels: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder, _server(store, Path(folder)) as (srv, db):
-        server_pids = _children(srv.proc.pid)
-        peak = 0.0
+        time.sleep(3)  # the workers start
+        peak = {"server": 0.0, "worker": 0.0, "database": 0.0}
+
+        def cluster() -> list[int]:
+            return [p for d in db for p in _children(d)]
 
         def sample() -> None:
-            nonlocal peak
-            pids = server_pids + [p for d in db for p in _children(d)]
-            peak = max(peak, _pss_mib(pids))
+            server = _children(srv.proc.pid)
+            workers = [_pss_mib([p]) for p in server if p != srv.proc.pid]
+            peak["server"] = max(peak["server"], _pss_mib(server))
+            peak["worker"] = max([peak["worker"], *workers])
+            peak["database"] = max(peak["database"], _pss_mib(cluster()))
+
+        def cpu() -> tuple[float, float]:
+            return _cpu(_children(srv.proc.pid)), _cpu(cluster())
 
         async def timed(step: Any) -> float:
             task = asyncio.ensure_future(step)
@@ -164,7 +178,7 @@ def _measure(store: str, items: int, clients: int, labels: bool) -> dict[str, An
                 project = await kili.create_project(
                     input_type="IMAGE", json_interface=INTERFACE, title="team"
                 )
-            cpu = _cpu(srv.proc.pid)
+            before = cpu()
             figures: dict[str, Any] = {"store": store}
             figures["import"] = items / await timed(_import(srv.url, project.id, items, clients))
             if labels:
@@ -173,8 +187,10 @@ def _measure(store: str, items: int, clients: int, labels: bool) -> dict[str, An
                 listed = await _list(srv.url, project.id)
                 assert listed == items, (listed, items)
                 figures["list"] = listed / (time.perf_counter() - start)
-            figures["server_cpu_s"] = _cpu(srv.proc.pid) - cpu
-            figures["peak_pss_mib"] = peak
+            after = cpu()
+            figures["server_cpu_s"] = after[0] - before[0]
+            figures["db_cpu_s"] = after[1] - before[1]
+            figures["peak"] = dict(peak)
             return figures
 
         return asyncio.run(main())
@@ -184,20 +200,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--stores", default="sqlite,pg1,pg2,pg4")
     parser.add_argument("--skip-labels", action="store_true")
     args = parser.parse_args()
     print(machine_note())
     print(f"{args.items:,} items, {args.clients} clients")
     print(
-        "| store | import items/s | labels items/s | list labels/s | server CPU s | peak memory MiB |"
+        "| store | import items/s | labels items/s | list labels/s | server CPU s | "
+        "PostgreSQL CPU s | server MiB | per worker MiB | PostgreSQL MiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for store in args.stores.split(","):
         f = _measure(store, args.items, args.clients, not args.skip_labels)
         print(
             f"| {store} | {f['import']:,.0f} | {f.get('labels', 0):,.0f} | "
-            f"{f.get('list', 0):,.0f} | {f['server_cpu_s']:.1f} | {f['peak_pss_mib']:.0f} |",
+            f"{f.get('list', 0):,.0f} | {f['server_cpu_s']:.1f} | {f['db_cpu_s']:.1f} | "
+            f"{f['peak']['server']:.0f} | {f['peak']['worker']:.0f} | "
+            f"{f['peak']['database']:.0f} |",
             flush=True,
         )
 
