@@ -169,6 +169,10 @@ class PostgresDatabase(Database):
                 "runs and that the database exists (createdb NAME)."
             ) from None
         raw.adapters.register_dumper(bool, _BoolAsInt)
+        # statements are prepared after a few runs (psycopg); a prepared statement's generic
+        # plan ignores its values: for ``id IN (500 values)`` it scanned the whole table
+        # (30,000 imports: 43 s instead of 4). Plan each run with its values.
+        raw.execute("SET plan_cache_mode = force_custom_plan")
         if read_only:
             raw.execute("SET default_transaction_read_only = on")
         return _Connection(raw)
