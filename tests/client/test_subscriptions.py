@@ -272,13 +272,14 @@ async def test_workers_sharing_a_database_each_deliver_every_update_once(
                         await one.tick()
                         await other.tick()
                         await update(2, "B")
-                        await update(1, "A")  # twice between two polls: one event
+                        await update(1, "A")
+                        await update(1, "B")  # twice between two polls: one event, the last
                         await other.tick()
                         await one.tick()
                         await update(0, "A")
-                        for feed in (one, other, one, other):  # nothing new: nothing comes
+                        for feed in (one, other, one, other):  # the second round: nothing new
                             await feed.tick()
-                        expected = [(ids[1], "B"), (ids[2], "B"), (ids[1], "A"), (ids[0], "A")]
+                        expected = [(ids[1], "B"), (ids[2], "B"), (ids[1], "B"), (ids[0], "A")]
                         assert _events(first) == expected
                         assert _events(second) == expected
     finally:
