@@ -176,7 +176,7 @@ class LabelFeed:
 
     def _read(self) -> tuple[list[Event], int]:
         """Labels created or updated since the last call (none read if nobody listens), and
-        the ``label_changes`` top seen. Cost: two MAX read from indexes; with subscribers,
+        the ``label_changes`` top seen. Cost: two MAX reads from indexes; with subscribers,
         two index range reads of at most ``BATCH`` rows (the updated labels found by id)."""
         with self.store.db.read() as c:
             top = c.execute("SELECT COALESCE(MAX(seq), 0) FROM labels").fetchone()[0]
