@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from support import answer, import_images, new_project
 import aiokili
 from aiokili.server import LocalServer
 from aiokili.server.live import feed as feed_module
-from aiokili.server.live.feed import LabelFeed
-from aiokili.server.store import SQLiteStore
+from aiokili.server.live.feed import LabelFeed, feed_cursor, parse_cursor, replay
+from aiokili.server.store import SQLiteStore, open_store
 from aiokili.server.store.labels import NewLabel
 
 pytestmark = pytest.mark.anyio
@@ -207,6 +208,112 @@ async def test_a_server_restart_loses_and_repeats_nothing(tmp_path: Path) -> Non
     assert sorted(label.id for label in got) == sorted(expected)
     assert len({label.id for label in got}) == 6  # nothing twice
     assert subscription.reconnections >= 1
+
+
+@pytest.fixture
+def shared_db(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """One database for several stores (server workers): a SQLite file, or under
+    ``AIOKILI_TEST_STORE=postgresql`` a new database of the test cluster."""
+    if os.environ.get("AIOKILI_TEST_STORE", "sqlite") != "postgresql":
+        yield str(tmp_path / "shared.sqlite3")
+        return
+    import psycopg
+
+    url: str = request.getfixturevalue("postgres_url")
+    name = f"aiokili_workers_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield f"{url.rsplit('/', 1)[0]}/{name}"
+        finally:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _events(subscriber: Any) -> list[tuple[str, str]]:
+    """The (label id, answer) events a feed handed ``subscriber`` so far."""
+    got = []
+    while True:
+        try:
+            label = subscriber.receive.receive_nowait()[0]
+        except anyio.WouldBlock:
+            return got
+        got.append((label.id, json.loads(label.json_response)["JOB"]["categories"][0]["name"]))
+
+
+async def test_workers_sharing_a_database_each_deliver_every_update_once(
+    shared_db: str, tmp_path: Path
+) -> None:
+    """Two more workers' feeds over the database a server writes: one's polls (idle or
+    not) never take an update from the other's subscribers, and none comes twice."""
+    stores = [open_store(shared_db, tmp_path / "files") for _ in range(3)]
+    writer, feeds = stores[0], [LabelFeed(store) for store in stores[1:]]
+    try:
+        with LocalServer(store=writer) as server:
+            async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+                project_id = await new_project(kili)
+                assets = await import_images(kili, project_id, 3)
+                ids = await kili.append_labels(assets, [answer("A")] * 3)
+
+                async def update(index: int, category: str) -> None:
+                    await kili.update_properties_in_label(
+                        ids[index], json_response=answer(category)
+                    )
+
+                for feed in feeds:
+                    await feed.tick()  # started: the labels above are before them
+                one, other = feeds
+                with one.subscribe(project_id) as first:
+                    await update(0, "B")
+                    await other.tick()  # idle: nobody listens to it
+                    await one.tick()
+                    assert _events(first) == [(ids[0], "B")]
+                    with other.subscribe(project_id) as second:
+                        await update(1, "B")
+                        await one.tick()
+                        await other.tick()
+                        await update(2, "B")
+                        await update(1, "A")
+                        await update(1, "B")  # twice between two polls: one event, the last
+                        await other.tick()
+                        await one.tick()
+                        await update(0, "A")
+                        for feed in (one, other, one, other):  # the second round: nothing new
+                            await feed.tick()
+                        expected = [(ids[1], "B"), (ids[2], "B"), (ids[1], "B"), (ids[0], "A")]
+                        assert _events(first) == expected
+                        assert _events(second) == expected
+    finally:
+        for store in stores:
+            store.close()
+
+
+async def test_a_cursor_handed_out_after_another_workers_poll_replays_nothing_before_it(
+    shared_db: str, tmp_path: Path
+) -> None:
+    """``connection_ack``'s cursor, read once another worker's feed has polled past some
+    updates: a subscription resumed from it replays none of them, only what came after."""
+    stores = [open_store(shared_db, tmp_path / "files") for _ in range(2)]
+    try:
+        with LocalServer(store=stores[0]) as server:
+            async with aiokili.AsyncKili(api_key=server.api_key, api_endpoint=server.url) as kili:
+                project_id = await new_project(kili)
+                ids = await kili.append_labels(
+                    await import_images(kili, project_id, 2), [answer("A")] * 2
+                )
+                for label_id in ids:
+                    await kili.update_properties_in_label(label_id, json_response=answer("B"))
+                poller = LabelFeed(stores[1])
+                await poller.tick()
+                await poller.tick()
+                after = parse_cursor(feed_cursor(stores[0]))
+                assert replay(stores[0], project_id, "", after, ("", 0)) == []
+                await kili.update_properties_in_label(ids[1], json_response=answer("A"))
+                assert [row[0] for row in replay(stores[0], project_id, "", after, ("", 0))] == [
+                    ids[1]
+                ]
+    finally:
+        for store in stores:
+            store.close()
 
 
 async def test_a_lost_server_ends_with_api_connection_error(tmp_path: Path) -> None:

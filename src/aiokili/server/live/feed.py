@@ -4,14 +4,20 @@ Where the changes come from, without touching the label write paths:
 
 * created labels are read from the ``labels`` table by ``seq`` (as the plugin service
   does: a bulk import of 100,000 labels writes no extra rows);
-* updated labels are recorded by a SQLite trigger on ``labels.updated_at`` in
-  ``label_updates`` (one row per update, whatever writes it), read by ``seq`` and pruned
-  once read; the trigger also keeps each label's last update in ``label_changes``.
+* updated labels are recorded by a trigger on ``labels.updated_at``, which keeps each
+  label's last update in ``label_changes`` (one row per label, moved to a new ``seq`` by
+  each update), read by ``seq``: several updates of a label between two polls are one
+  event, with its latest values. The trigger also appends a row to ``label_updates``, only
+  to draw that ``seq`` from its never-reused sequence: nothing reads those rows, and a feed
+  deletes them once it has seen their ``seq`` in ``label_changes``.
 
-The feed's position is a **cursor** ``"<labels seq>.<label_updates seq>"``: a label is
+The feed's position is a **cursor** ``"<labels seq>.<label_changes seq>"``: a label is
 changed *after* a cursor when it was created after it, or updated after it. A
 subscription starts at the cursor read once it is attached to the feed, and delivers only
 the labels changed after it: nothing written before it started, however recently.
+
+Several servers (workers) may share one database: each polls with its own cursors, and
+deletes nothing another one reads (``label_changes`` rows go only with their label).
 
 :class:`LabelFeed` (started by the app's lifespan) polls both every ``poll_s`` and hands
 each changed label row to the subscribers of its project (in a poll, the created labels
@@ -66,7 +72,7 @@ _feeds: weakref.WeakKeyDictionary[Any, LabelFeed] = weakref.WeakKeyDictionary()
 
 
 Cursor = tuple[int, int]
-"""A position of the feed: the last ``labels`` seq and the last ``label_updates`` seq."""
+"""A position of the feed: the last ``labels`` seq and the last ``label_changes`` seq."""
 Event = tuple[LabelRow, int, int]
 """A changed label, its ``labels`` seq if created in this poll (else 0), and the seq of its
 last update in this poll (else 0)."""
@@ -74,11 +80,18 @@ last update in this poll (else 0)."""
 
 def cursor(c: Conn) -> Cursor:
     """The feed's position now: every label created or updated so far is at or before it."""
-    labels, updates = c.execute(
+    labels, changes = c.execute(
         "SELECT (SELECT COALESCE(MAX(seq), 0) FROM labels), "
-        "(SELECT COALESCE(MAX(seq), 0) FROM label_updates)"
-    ).fetchone()  # the newest rows that exist: writes are serialised, so none comes below
-    return int(labels), int(updates)
+        "(SELECT COALESCE(MAX(seq), 0) FROM label_changes)"
+    ).fetchone()
+    # The newest rows that exist (both MAX read from an index): writes are serialised, so
+    # none commits below them later. Deleting the labels that held the top lowers a MAX
+    # below a position already handed out, and that cursor is still exact: every existing
+    # row is at or below the lower MAX (it is the MAX of them all; a row only ever moves up,
+    # to a new seq), and every later one comes above the old top (seqs are never reused:
+    # SQLite AUTOINCREMENT, a PostgreSQL sequence). So no row lies between the two, and
+    # "after the lower MAX" and "after the old top" name the same changes.
+    return int(labels), int(changes)
 
 
 def format_cursor(position: Cursor) -> str:
@@ -86,7 +99,7 @@ def format_cursor(position: Cursor) -> str:
 
 
 def parse_cursor(text: str) -> Cursor:
-    """``"<labels seq>.<label_updates seq>"`` (what ``connection_ack`` gave) as a cursor."""
+    """``"<labels seq>.<label_changes seq>"`` (what ``connection_ack`` gave) as a cursor."""
     try:
         labels, updates = (int(part) for part in text.split("."))
     except ValueError:
@@ -120,6 +133,7 @@ class LabelFeed:
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._label_cursor: int | None = None
         self._update_cursor: int | None = None
+        self._pruned = 0  # label_updates deleted up to this seq (by this feed)
         self._wake = anyio.Event()
         _feeds[store.db] = self
 
@@ -147,7 +161,7 @@ class LabelFeed:
                     await self._wake.wait()
 
     async def tick(self) -> None:
-        changes, consumed = await in_thread(self._read)
+        changes, seen = await in_thread(self._read)
         for change in changes:
             for subscriber in list(self._subscribers.get(change[0].project_id, ())):
                 try:
@@ -157,52 +171,56 @@ class LabelFeed:
                     self._detach(subscriber)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                     self._detach(subscriber)
-        if consumed:
-            await self.store.db.run_write(self._prune, consumed)
+        if seen > self._pruned:
+            await self.store.db.run_write(self._prune, seen)
 
     def _read(self) -> tuple[list[Event], int]:
         """Labels created or updated since the last call (none read if nobody listens), and
-        the last ``label_updates`` row consumed (0: none)."""
+        the ``label_changes`` top seen. Cost: two MAX reads from indexes; with subscribers,
+        two index range reads of at most ``BATCH`` rows (the updated labels found by id)."""
         with self.store.db.read() as c:
             top = c.execute("SELECT COALESCE(MAX(seq), 0) FROM labels").fetchone()[0]
-            top_update = c.execute("SELECT COALESCE(MAX(seq), 0) FROM label_updates").fetchone()[0]
+            top_change = c.execute("SELECT COALESCE(MAX(seq), 0) FROM label_changes").fetchone()[0]
             # asked after the tops are read: one attached later starts after them (its cursor)
             wanted = bool(self._subscribers)
             if self._label_cursor is None or self._update_cursor is None or not wanted:
-                consumed = top_update if top_update != self._update_cursor else 0
-                self._label_cursor, self._update_cursor = top, top_update
-                return [], consumed
+                # a top lowered by a deletion is as good as the higher cursor (see cursor())
+                self._label_cursor = max(top, self._label_cursor or 0)
+                self._update_cursor = max(top_change, self._update_cursor or 0)
+                return [], top_change
             created = c.execute(
                 f"SELECT {COLUMNS.sql}, l.seq FROM {FROM} WHERE l.seq > ? AND l.seq <= ? "
                 "ORDER BY l.seq LIMIT ?",
                 (self._label_cursor, top, BATCH),
             ).fetchall()
+            # each label once, at its last update: one updated again since the last poll has
+            # moved above the cursor, and comes with its latest values
             updated = c.execute(
-                "SELECT seq, label_id FROM label_updates WHERE seq > ? AND seq <= ? "
-                "ORDER BY seq LIMIT ?",
-                (self._update_cursor, top_update, BATCH),
+                f"SELECT {COLUMNS.sql}, ch.seq FROM {FROM} JOIN (SELECT label_id, seq "
+                "FROM label_changes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?) ch "
+                "ON ch.label_id = l.id ORDER BY ch.seq",
+                (self._update_cursor, top_change, BATCH),
             ).fetchall()
-            ids = list(dict.fromkeys(label_id for _, label_id in updated))
-            rows = {}
-            if ids:
-                marks = ",".join("?" * len(ids))
-                found = c.execute(f"SELECT {COLUMNS.sql} FROM {FROM} WHERE l.id IN ({marks})", ids)
-                rows = {r[0]: COLUMNS.row(r) for r in found}
         self._label_cursor = created[-1][-1] if len(created) == BATCH else top
-        consumed = updated[-1][0] if updated else 0
-        self._update_cursor = consumed or self._update_cursor
-        last_update = {label_id: seq for seq, label_id in updated}
+        if len(updated) == BATCH:
+            self._update_cursor = updated[-1][-1]
+        else:
+            self._update_cursor = max(top_change, self._update_cursor)
+        last_update = {r[0]: r[-1] for r in updated}
         new: list[Event] = [
             (COLUMNS.row(r), r[-1], last_update.get(r[0], 0)) for r in created
         ]  # created then updated in the same poll: one event
         new_ids = {event[0].id for event in new}
         return new + [
-            (rows[i], 0, last_update[i]) for i in ids if i in rows and i not in new_ids
-        ], consumed
+            (COLUMNS.row(r), 0, r[-1]) for r in updated if r[0] not in new_ids
+        ], top_change
 
     def _prune(self, seq: int) -> None:
+        """Delete the ``label_updates`` rows up to ``seq``: they only numbered the updates
+        (no feed reads them), so no other server sharing the database needs them."""
         with self.store.db.write(append_only=True) as c:
             c.execute("DELETE FROM label_updates WHERE seq <= ?", (seq,))
+        self._pruned = seq
 
     @contextmanager
     def subscribe(self, project_id: str) -> Iterator[_Subscriber]:
