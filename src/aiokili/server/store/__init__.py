@@ -20,6 +20,7 @@ from . import (
     tags,
     users,
     versions,
+    workflow_state,
 )
 from .copies import CopyRepository
 from .db import Database, SQLiteDatabase, sqlite_path
@@ -42,6 +43,7 @@ class Store(Protocol):
     copies: CopyRepository
     plugins: plugins.PluginRepository
     files: FileRepository
+    workflow: workflow_state.WorkflowStateRepository
 
     def ensure_api_key(self, api_key: str | None) -> str: ...
     def close(self) -> None: ...
@@ -71,6 +73,7 @@ class DatabaseStore:
         self.files = FileRepository(db)
         self.plugins = plugins.PluginRepository(db)
         self.versions = versions.VersionRepository(db)
+        self.workflow = workflow_state.WorkflowStateRepository(db)
         self.copies = CopyRepository(db, self.files, self.projects)
 
     def ensure_api_key(self, api_key: str | None) -> str:
