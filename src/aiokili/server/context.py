@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 import aiodataloader
-from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 from .errors import ServerError
 from .settings import Settings
@@ -23,9 +29,11 @@ if TYPE_CHECKING:
     from .store.members import MemberRow
     from .store.projects import ProjectRow
     from .store.users import UserRow
+    from .store.workflow_state import AssetProperties
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class DataLoader(aiodataloader.DataLoader[K, "V | None"]):
@@ -70,6 +78,9 @@ class DataLoader(aiodataloader.DataLoader[K, "V | None"]):
 
     def get(self, key: K | None) -> V | None | asyncio.Future[V | None]:
         """The value if known (no await needed: the fast, synchronous path), else a future."""
+        known = self.cached.get(key) if key is not None else None
+        if known is not None and known.done():  # read or primed: no load needed
+            return known.result()
         future = self.load(key)
         return future.result() if future.done() else future
 
@@ -88,7 +99,7 @@ class Context:
     def forget_rows(self) -> None:
         """Drop the rows the loaders keep (the request is answered): their futures and the
         loaders refer to each other, a cycle only a full garbage collection would free."""
-        for name in ("users", "projects", "assets", "members_of_project", "labels_of_asset"):
+        for name in _LOADERS:
             loader = self.__dict__.pop(name, None)
             if loader is not None:
                 loader.cached.clear()
@@ -120,20 +131,60 @@ class Context:
     def labels_of_asset(self) -> DataLoader[str, list[LabelRow]]:
         return DataLoader(self.store.labels.of_assets)
 
+    @cached_property
+    def asset_properties(self) -> DataLoader[str, AssetProperties]:
+        """An asset's consensus use and resolutions (``None``: none stored)."""
+        return DataLoader(self.store.workflow.properties)
 
-def selected(info: GraphQLResolveInfo) -> set[str]:
-    """Names of the fields selected under the current field (fragments included)."""
+    @cached_property
+    def sent_back_assets(self) -> DataLoader[str, bool]:
+        """``True`` for an asset a send-back put back in the queue (else ``None``)."""
+        return DataLoader(self.store.workflow.sent_back_assets)
+
+    @cached_property
+    def sent_back_labels(self) -> DataLoader[str, bool]:
+        """``True`` for a label a send-back flagged (else ``None``)."""
+        return DataLoader(self.store.workflow.sent_back_labels)
+
+
+_LOADERS = tuple(
+    name for name, value in vars(Context).items() if isinstance(value, cached_property)
+)
+
+
+def then(
+    found: V | None | asyncio.Future[V | None], fn: Callable[[V | None], T]
+) -> T | Awaitable[T]:
+    """``fn`` of a loader's ``get``: at once when the value is known, else once it is read."""
+    if not isinstance(found, asyncio.Future):
+        return fn(found)
+    future = found
+
+    async def later() -> T:
+        return fn(await future)
+
+    return later()
+
+
+def selected(info: GraphQLResolveInfo, *under: str) -> set[str]:
+    """Names of the fields selected under the current field (fragments included); with
+    ``under``, those selected under any of these sub-fields of it (e.g. ``"labels"``)."""
     names: set[str] = set()
+    inner: list[SelectionSetNode | None] = []
     pending = [node.selection_set for node in info.field_nodes]
     while pending:
         selection_set = pending.pop()
         for sel in selection_set.selections if selection_set else ():
             if isinstance(sel, FieldNode):
                 names.add(sel.name.value)
+                if sel.name.value in under:
+                    inner.append(sel.selection_set)
             elif isinstance(sel, InlineFragmentNode):
                 pending.append(sel.selection_set)
             elif isinstance(sel, FragmentSpreadNode) and sel.name.value in info.fragments:
                 pending.append(info.fragments[sel.name.value].selection_set)
+        if not pending and under:  # the sub-fields' selections next
+            pending, inner, names, under = inner, [], set(), ()
     return names
 
 

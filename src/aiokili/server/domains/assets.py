@@ -7,7 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ariadne import MutationType, ObjectType, QueryType
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..store.labels import LabelRow
     from ..store.projects import ProjectRow
     from ..store.users import UserRow
+    from ..store.workflow_state import AssetProperties
 
 T = TypeVar("T")
 
@@ -48,12 +49,10 @@ constants(
 async def resolve_assets(_: Any, info: Info, where: dict[str, Any], **kw: Any) -> list[AssetRow]:
     ctx, wanted = context(info), selected(info)
     store = ctx.store
-
+    label_wanted = selected(info, *_LABEL_FIELDS) if wanted & _LABEL_FIELDS else set()
     organization = ctx.user.organization_id
 
-    def read() -> tuple[
-        list[AssetRow], dict[str, list[LabelRow]], dict[str, ProjectRow], dict[str, UserRow | None]
-    ]:
+    def read() -> tuple[list[AssetRow], _Alongside]:
         rows = store.assets.page(where, *page(kw))
         ids = [r.id for r in rows]
         labels = store.labels.of_assets(ids) if wanted & _LABEL_FIELDS else {}
@@ -67,13 +66,44 @@ async def resolve_assets(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
             k: u if (u := found.get(k)) and u.organization_id == organization else None
             for k in authors
         }
-        return rows, labels, projects, users
+        properties: dict[str, AssetProperties | None] = {}
+        if wanted & _PROPERTY_FIELDS:
+            properties = dict.fromkeys(ids)
+            properties.update(store.workflow.properties(ids))
+        sent_back: dict[str, bool | None] = {}
+        if "currentStep" in wanted:  # a legacy asset in progress: sent back or not
+            sent_back = {r.id: None for r in rows if r.status == "ONGOING" and not r.step_status}
+            sent_back.update(store.workflow.sent_back_assets(list(sent_back)))
+        labels_sent_back: dict[str, bool | None] = {}
+        if "isSentBackToQueue" in label_wanted:
+            labels_sent_back = {lb.id: None for found in labels.values() for lb in found}
+            labels_sent_back.update(store.workflow.sent_back_labels(list(labels_sent_back)))
+        return rows, _Alongside(labels, projects, users, properties, sent_back, labels_sent_back)
 
-    rows, labels, projects, users = await in_thread(read)
-    ctx.labels_of_asset.prime_many(labels)  # the per-asset resolvers then answer synchronously
-    ctx.projects.prime_many(projects)
-    ctx.users.prime_many(users)
+    rows, alongside = await in_thread(read)
+    # the per-asset resolvers then answer synchronously
+    ctx.labels_of_asset.prime_many(alongside.labels)
+    ctx.projects.prime_many(alongside.projects)
+    ctx.users.prime_many(alongside.users)
+    ctx.asset_properties.prime_many(alongside.properties)
+    ctx.sent_back_assets.prime_many(alongside.sent_back)
+    ctx.sent_back_labels.prime_many(alongside.labels_sent_back)
     return rows
+
+
+_PROPERTY_FIELDS = {"isUsedForConsensus", "resolution", "pageResolutions"}
+
+
+@dataclass(frozen=True)
+class _Alongside:
+    """What a page of assets reads for the fields selected (by asset, project, user id)."""
+
+    labels: dict[str, list[LabelRow]]
+    projects: dict[str, ProjectRow]
+    users: dict[str, UserRow | None]
+    properties: dict[str, AssetProperties | None]
+    sent_back: dict[str, bool | None]
+    labels_sent_back: dict[str, bool | None]
 
 
 @query.field("countAssets")

@@ -44,15 +44,22 @@ async def resolve_labels(_: Any, info: Info, where: dict[str, Any], **kw: Any) -
     ctx, wanted = context(info), selected(info)
     store = ctx.store
 
-    def read() -> tuple[list[LabelRow], dict[str, UserRow], dict[str, AssetRow]]:
+    def read() -> tuple[
+        list[LabelRow], dict[str, UserRow], dict[str, AssetRow], dict[str, bool | None]
+    ]:
         rows = store.labels.page(where, *page(kw))
         users = store.users.by_ids([r.author_id for r in rows]) if "author" in wanted else {}
         assets = store.assets.by_ids([r.asset_id for r in rows]) if "labelOf" in wanted else {}
-        return rows, users, assets
+        sent_back: dict[str, bool | None] = {}
+        if "isSentBackToQueue" in wanted:
+            sent_back = {r.id: None for r in rows}
+            sent_back.update(store.workflow.sent_back_labels(list(sent_back)))
+        return rows, users, assets, sent_back
 
-    rows, users, assets = await in_thread(read)
+    rows, users, assets, sent_back = await in_thread(read)
     ctx.users.prime_many(users)  # the per-label resolvers below then answer synchronously
     ctx.assets.prime_many(assets)
+    ctx.sent_back_labels.prime_many(sent_back)
     return rows
 
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from ariadne import MutationType, ObjectType
 from graphql import GraphQLResolveInfo as Info
 
-from ..context import context
+from ..context import context, then
 from ..store.db import in_thread
-from ..store.workflow import WorkflowRepository, repository
+from ..store.workflow import WorkflowRepository
+from ..store.workflow_state import AssetProperties
 
 if TYPE_CHECKING:
     from ..store.assets import AssetRow
@@ -28,7 +29,7 @@ label_type = ObjectType("Label")
 
 
 def _repo(info: Info) -> WorkflowRepository:
-    return repository(context(info).store.db)
+    return WorkflowRepository(context(info).store.db)
 
 
 @mutation.field("updatePropertiesInAssets")
@@ -66,9 +67,7 @@ async def resolve_send_back(_: Any, info: Info, where: dict[str, Any]) -> dict[s
 
 def _mark(name: str, default: Any) -> Any:
     def resolve(asset: AssetRow, info: Info) -> Any:
-        if hasattr(asset, name):  # the listing read the column
-            return getattr(asset, name)
-        value = _repo(info).marks.get(asset.id, {}).get(name)
+        value = getattr(asset, name)
         return default if value is None else value
 
     return resolve
@@ -78,23 +77,20 @@ asset_type.set_field("priority", _mark("priority", 0))
 asset_type.set_field("consensusMark", _mark("consensus_mark", None))
 asset_type.set_field("honeypotMark", _mark("honeypot_mark", None))
 
-
-@asset_type.field("isUsedForConsensus")
-def resolve_is_used_for_consensus(asset: AssetRow, info: Info) -> bool:
-    found = _repo(info).properties.get(asset.id)
-    return bool(found[0]) if found and found[0] is not None else False
+_NONE = AssetProperties()
 
 
-@asset_type.field("resolution")
-def resolve_resolution(asset: AssetRow, info: Info) -> Any:
-    found = _repo(info).properties.get(asset.id)
-    return found[1] if found else None
+def _property(name: str, default: Any) -> Any:
+    def resolve(asset: AssetRow, info: Info) -> Any:
+        found = context(info).asset_properties.get(asset.id)
+        return then(found, lambda p: getattr(p or _NONE, name) or default)
+
+    return resolve
 
 
-@asset_type.field("pageResolutions")
-def resolve_page_resolutions(asset: AssetRow, info: Info) -> Any:
-    found = _repo(info).properties.get(asset.id)
-    return list(found[2] or []) if found else []
+asset_type.set_field("isUsedForConsensus", _property("is_used_for_consensus", False))
+asset_type.set_field("resolution", _property("resolution", None))
+asset_type.set_field("pageResolutions", _property("page_resolutions", []))
 
 
 # Legacy (V1) projects store no step: theirs is derived from the status.
@@ -117,14 +113,18 @@ def resolve_current_step(asset: AssetRow, info: Info) -> Any:
             "stepGroupName": asset.step_group_name,
         }
     name, status = _STEPS.get(asset.status, ("Labeling", "TO_DO"))
-    if asset.status == "ONGOING" and asset.id in _repo(info).sent_back_assets:
-        status = "REWORK"
-    return {"name": name, "status": status, "stepGroupName": None}
+    if asset.status != "ONGOING":
+        return {"name": name, "status": status, "stepGroupName": None}
+    found = context(info).sent_back_assets.get(asset.id)
+    return then(
+        found,
+        lambda back: {"name": name, "status": "REWORK" if back else status, "stepGroupName": None},
+    )
 
 
 @label_type.field("isSentBackToQueue")
-def resolve_is_sent_back(label: LabelRow, info: Info) -> bool:
-    return label.id in _repo(info).sent_back_labels
+def resolve_is_sent_back(label: LabelRow, info: Info) -> Any:
+    return then(context(info).sent_back_labels.get(label.id), bool)
 
 
 bindables = [mutation, asset_type, label_type]

@@ -20,6 +20,7 @@ from . import (
     tags,
     users,
     versions,
+    workflow_state,
 )
 from .copies import CopyRepository
 from .db import Database, SQLiteDatabase, sqlite_path
@@ -43,6 +44,7 @@ class Store(Protocol):
     copies: CopyRepository
     plugins: plugins.PluginRepository
     files: FileRepository
+    workflow: workflow_state.WorkflowStateRepository
 
     def refresh(self) -> bool: ...
     def ensure_api_key(self, api_key: str | None) -> str: ...
@@ -73,6 +75,7 @@ class DatabaseStore:
         self.files = FileRepository(db)
         self.plugins = plugins.PluginRepository(db)
         self.versions = versions.VersionRepository(db)
+        self.workflow = workflow_state.WorkflowStateRepository(db)
         self.copies = CopyRepository(db, self.files, self.projects)
 
     shared = False

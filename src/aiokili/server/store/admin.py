@@ -36,12 +36,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ServerError
-from . import access, steps
+from . import access, steps, workflow_state
 from . import marks as label_marks
 from .conn import Conn
 from .db import Database, chunks, marks, now
-from .workflow import PROPERTIES_UPSERT
-from .workflow import repository as workflow_repository
+from .workflow import WorkflowRepository
 
 WAITING = frozenset({"TO_DO", "REWORK", "REDO", "PARTIALLY_DONE"})
 """Step statuses of an asset waiting for work (``setAssetsPriority`` applies)."""
@@ -163,7 +162,7 @@ class AdminRepository:
 
     def assign(self, where: Mapping[str, Any], user_ids: Sequence[str]) -> dict[str, Any]:
         """Give the assets these assignees (``[]``: none); the outcome of each."""
-        given, rows = workflow_repository(self.db).targets(where)
+        given, rows = WorkflowRepository(self.db).targets(where)
         wanted = set(dict.fromkeys(user_ids))
         external = {r[0]: r[1] for r in rows}
         ids = [i for i in given if i in external]
@@ -187,7 +186,7 @@ class AdminRepository:
 
     def set_priority(self, where: Mapping[str, Any], priority: int) -> dict[str, Any]:
         """Give the assets waiting for work this priority; the others are declined."""
-        given, rows = workflow_repository(self.db).targets(where)
+        given, rows = WorkflowRepository(self.db).targets(where)
         with self.db.write() as c:
             states = _step_states(c, [r[0] for r in rows])
             working = in_progress(c, list(states))
@@ -202,16 +201,6 @@ class AdminRepository:
                     f"({marks(len(part))})",
                     [priority, now(), *part],
                 )
-            found = {
-                r[0]: {"priority": r[1], "consensus_mark": r[2], "honeypot_mark": r[3]}
-                for part in chunks(sorted(ok))
-                for r in c.execute(
-                    "SELECT id, priority, consensus_mark, honeypot_mark FROM assets WHERE id IN "
-                    f"({marks(len(part))})",
-                    list(part),
-                )
-            }
-        workflow_repository(self.db).marks.update(found)  # its mirror of the columns
         return _outcome(given, {i: s[0] for i, s in states.items()}, ok)
 
     # ------------------------------------------------------------------ skips
@@ -224,7 +213,8 @@ class AdminRepository:
         project_id = (where.get("project") or {}).get("id")
         with self.db.write() as c:
             state = _one(c, asset_id, project_id)
-            if workflow_repository(self.db).properties.get(asset_id, (None,))[0]:
+            used = workflow_state.properties(c, [asset_id]).get(asset_id)
+            if used is not None and used.is_used_for_consensus:
                 raise ServerError(
                     f'Asset "{asset_id}" is used for consensus and cannot be skipped: skipping '
                     "it would take it from every labeler's queue. Take it out of consensus "
@@ -257,19 +247,12 @@ class AdminRepository:
         self, project_id: str, asset_id: str | None, external_id: str | None, value: bool
     ) -> bool:
         """Use the asset for consensus or not (see the module docstring); return ``value``."""
-        repo = workflow_repository(self.db)
         with self.db.write() as c:
             asset_id = _asset_by(c, project_id, asset_id, external_id)
             _check_consensus_settable(c, project_id, asset_id)
-            old = repo.properties.get(asset_id, (None, None, None))
-            new = (value, old[1], old[2])
-            c.execute(
-                PROPERTIES_UPSERT,
-                (asset_id, value, *(None if v is None else json.dumps(v) for v in old[1:])),
-            )
+            workflow_state.write_properties(c, asset_id, {"is_used_for_consensus": value})
             c.execute("UPDATE assets SET updated_at = ? WHERE id = ?", (now(), asset_id))
             label_marks.refresh(c, [asset_id])
-        repo.properties[asset_id] = new
         return value
 
 

@@ -30,7 +30,6 @@ from .conn import Conn
 from .db import Database, new_id, now, require_project
 from .files import FileRepository
 from .projects import ProjectRepository
-from .workflow import repository as workflow_repository
 
 NOT_COPIED_INPUT_TYPES = ("LLM_INSTR_FOLLOWING", "LLM_RLHF", "LLM_STATIC")
 """Input types the platform does not copy (the official SDK refuses them too)."""
@@ -51,7 +50,6 @@ class CopyRepository:
     ) -> str:
         """Copy the project (see the module docstring); return the new project's id."""
         project_id, at = new_id(), now()
-        properties: list[tuple[str, str]] = []  # (new asset id, source asset id)
         with self.db.write(append_only=True) as c:
             require_project(c, source_id)
             source = c.execute(
@@ -89,19 +87,13 @@ class CopyRepository:
                 _copy_members(c, source_id, project_id)
             steps.copy_steps(c, source_id, project_id)
             if with_assets:
-                properties = self._copy_assets(c, source_id, project_id, at)
+                self._copy_assets(c, source_id, project_id, at)
         if source_id in self.projects.anonymized:
             self.projects.anonymized.add(project_id)
-        workflow = workflow_repository(self.db)
-        for new, old in properties:  # the workflow's mirror of asset_properties
-            if old in workflow.properties:
-                workflow.properties[new] = workflow.properties[old]
         return project_id
 
-    def _copy_assets(
-        self, c: Conn, source_id: str, project_id: str, at: str
-    ) -> list[tuple[str, str]]:
-        """Copy the source's assets as new imports; ``(new id, source id)`` of each."""
+    def _copy_assets(self, c: Conn, source_id: str, project_id: str, at: str) -> None:
+        """Copy the source's assets as new imports, with their properties."""
         step_id, _, step_status = steps.initial(c, project_id)
         pairs: list[tuple[str, str]] = []
         rows = c.execute(
@@ -136,7 +128,6 @@ class CopyRepository:
             "page_resolutions FROM asset_properties WHERE asset_id = ?",
             pairs,
         )
-        return pairs
 
     def _copy_upload(self, c: Conn, stored: str | None) -> str | None:
         """``stored`` if it is not one of our uploads, else the URL of a copy of that file."""

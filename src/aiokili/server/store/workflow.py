@@ -23,70 +23,38 @@ assets of legacy V1 projects have their step derived from the status.
 
 from __future__ import annotations
 
-import json
 import math
-import threading
-import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .. import json_input
 from ..errors import ServerError
 from ..live import events
-from . import access, steps
+from . import access, steps, workflow_state
 from . import marks as label_marks
 from .cascade import delete_assets
-from .columns import upsert_sql
 from .conn import Conn
 from .db import Database, chunks, marks, now
 from .filters import asset_sql
 
-PROPERTIES_UPSERT = upsert_sql(
-    "asset_properties",
-    ("asset_id", "is_used_for_consensus", "resolution", "page_resolutions"),
-    ("asset_id",),
-)
-
-if TYPE_CHECKING:
-    pass
-
-
-_MARKS = ("priority", "consensus_mark", "honeypot_mark")
 _REVIEWABLE = {"LABELED", "REVIEWED", "TO_REVIEW"}
 _LABELS_KEPT = ("DEFAULT", "REVIEW")  # the label types a send-back flags
-_PROPERTIES = ("isUsedForConsensus", "resolution", "pageResolutions")  # asset_properties
+# AssetData key -> asset_properties column (workflow_state.py)
+_PROPERTIES = {
+    "isUsedForConsensus": "is_used_for_consensus",
+    "resolution": "resolution",
+    "pageResolutions": "page_resolutions",
+}
 _TEMP = "\x01aiokili-renaming:"  # external ids during a rename (the unique index holds throughout)
 
 
 class WorkflowRepository:
-    """Workflow state of one database; small lookups are mirrored in memory."""
+    """The asset updates and the legacy workflow's actions on one database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.read() as c:
-            self.sent_back_labels = {
-                r[0] for r in c.execute("SELECT label_id FROM sent_back_labels")
-            }
-            self.sent_back_assets = {
-                r[0] for r in c.execute("SELECT asset_id FROM sent_back_assets")
-            }
-            self.marks = {
-                r[0]: dict(zip(_MARKS, r[1:], strict=True))
-                for r in c.execute(
-                    "SELECT id, priority, consensus_mark, honeypot_mark FROM assets WHERE "
-                    "coalesce(priority, 0) != 0 OR consensus_mark IS NOT NULL "
-                    "OR honeypot_mark IS NOT NULL"
-                )
-            }
-            self.properties = {
-                r[0]: (r[1], _loads(r[2]), _loads(r[3]))
-                for r in c.execute(
-                    "SELECT asset_id, is_used_for_consensus, resolution, page_resolutions "
-                    "FROM asset_properties"
-                )
-            }
 
     # ------------------------------------------------------------------ updates
 
@@ -100,38 +68,19 @@ class WorkflowRepository:
         with self.db.write() as c:
             found = _projects_of(c, ids)
             assignees = [_user_ids(c, i, d) for i, d in enumerate(checked)]
-            props: dict[str, tuple[bool | None, Any, Any]] = {}
             _consensus_on_legacy_only(c, ids, checked, found)
             self._rename(c, ids, checked, found)
             for asset_id, d, users in zip(ids, checked, assignees, strict=True):
                 _write_fields(c, asset_id, d, at)
                 if users is not None:
                     _write_assignees(c, asset_id, users)
-                if any(k in d for k in _PROPERTIES):
-                    props[asset_id] = self._write_properties(c, asset_id, d)
-            rows = _marks_of(c, ids)
+                workflow_state.write_properties(
+                    c, asset_id, {col: d[k] for k, col in _PROPERTIES.items() if k in d}
+                )
             label_marks.refresh(
                 c, [a for a, d in zip(ids, checked, strict=True) if "isUsedForConsensus" in d]
             )
-        self.marks.update(rows)  # committed: mirror what changed
-        self.properties.update(props)
         return ids
-
-    def _write_properties(
-        self, c: Conn, asset_id: str, data: Mapping[str, Any]
-    ) -> tuple[bool | None, Any, Any]:
-        """Write the asset's consensus use and resolutions, the given ones over the others."""
-        old = self.properties.get(asset_id, (None, None, None))
-        new = (
-            data.get("isUsedForConsensus", old[0]),
-            data.get("resolution", old[1]),
-            data.get("pageResolutions", old[2]),
-        )
-        c.execute(
-            PROPERTIES_UPSERT,
-            (asset_id, new[0], _dumps(new[1]), _dumps(new[2])),
-        )
-        return new
 
     def _rename(
         self,
@@ -208,10 +157,6 @@ class WorkflowRepository:
             ids = [r[0] for r in rows]
             keys = [k for r in rows for k in (_file_key(r[2]), _file_key(r[3])) if k]
             _cascade(c, ids, keys)
-        for asset_id in ids:
-            self.marks.pop(asset_id, None)
-            self.properties.pop(asset_id, None)
-            self.sent_back_assets.discard(asset_id)
         external = {r[0]: r[1] for r in rows}
         # an asset already gone is in the state asked for
         return _outcome([(i, external.get(i)) for i in given], [], []), keys
@@ -254,8 +199,6 @@ class WorkflowRepository:
                 "INSERT INTO sent_back_labels VALUES (?) ON CONFLICT DO NOTHING",
                 [(i,) for i in labels],
             )
-        self.sent_back_assets.update(ok)
-        self.sent_back_labels.update(labels)
         # nothing to send back from an asset still to be labelled, or unknown
         no = [i for i in given if i not in set(ok)]
         return _outcome(
@@ -378,18 +321,6 @@ def _write_fields(c: Conn, asset_id: str, data: Mapping[str, Any], at: str) -> N
     )
 
 
-def _marks_of(c: Conn, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The marks (priority, consensus, honeypot) of the assets, as ``WorkflowRepository.marks``."""
-    return {
-        r[0]: dict(zip(_MARKS, r[1:], strict=True))
-        for part in chunks(ids)
-        for r in c.execute(
-            f"SELECT id, {', '.join(_MARKS)} FROM assets WHERE id IN ({marks(len(part))})",
-            list(part),
-        )
-    }
-
-
 def _write_assignees(c: Conn, asset_id: str, users: Sequence[str]) -> None:
     c.execute("DELETE FROM asset_assignees WHERE asset_id = ?", (asset_id,))
     c.executemany("INSERT INTO asset_assignees VALUES (?, ?)", [(asset_id, u) for u in users])
@@ -427,14 +358,6 @@ def _cascade(c: Conn, ids: Sequence[str], keys: Sequence[str]) -> None:
         c.execute(f"DELETE FROM files WHERE key IN ({marks(len(part))})", list(part))
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
-
-
 def _outcome(
     succeeded: Sequence[tuple[str, str | None]],
     declined: Sequence[tuple[str, str | None]],
@@ -445,18 +368,3 @@ def _outcome(
         "declined": [{"assetId": a, "externalId": e} for a, e in declined],
         "failed": [{"assetId": a, "externalId": e, "details": d} for a, e, d in failed],
     }
-
-
-_REPOSITORIES: weakref.WeakKeyDictionary[Database, WorkflowRepository] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def repository(db: Database) -> WorkflowRepository:
-    """The workflow repository of ``db`` (made, with its tables, on first use)."""
-    found = _REPOSITORIES.get(db)  # per field resolved: no lock once made
-    if found is None:
-        with _LOCK:
-            found = _REPOSITORIES.get(db)
-            if found is None:
-                found = _REPOSITORIES[db] = WorkflowRepository(db)
-    return found
