@@ -522,6 +522,7 @@ async def test_a_replay_asked_from_an_instant_never_goes_before_it_on_resuming(
     project_id = await new_project(kili)
     assets = await import_images(kili, project_id, 14)
     early = await other.append_labels(assets[:1], [answer("A")])
+    await anyio.sleep(0.01)  # times are stamped to the millisecond: not the early one's
     since = datetime.now(timezone.utc)
     wanted = await other.append_labels(assets[1:3], [answer("A")] * 2)
 
