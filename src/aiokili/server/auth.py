@@ -1,7 +1,8 @@
 """API-key authentication: ``Authorization: X-API-Key: <key>``.
 
 Keys are stored hashed (``store/users.py``); the owner of a key is remembered by the key's
-hash. The user itself is read from the user repository, whose copy every change refreshes:
+hash, except a plugin run's: read from the database on each request, so once the run ends
+(in whichever process) or its key expires, it is refused. The user itself is read from the user repository, whose copy every change refreshes:
 a deactivated user's keys are refused from the next request on.
 """
 
@@ -59,13 +60,14 @@ class Authenticator:
         if self._store.shared and await in_thread(self._store.refresh):
             self._owners = {}  # a key may have been revoked by another process
         digest = hash_key(key)
-        # a plugin run's key: never cached, refused once the run is over
-        user_id = self._store.users.run_key_owner(digest) or self._owners.get(digest)
+        user_id = self._owners.get(digest)
         if user_id is None:
-            user_id = await in_thread(self._store.users.user_id_for_key, key)
-            if user_id is None:
+            found = await in_thread(self._store.users.key_owner, digest)
+            if found is None:
                 return None
-            self._owners[digest] = user_id
+            user_id, run = found
+            if not run:  # a plugin run's key is read each time: revoked or expired, refused
+                self._owners[digest] = user_id
         user = self._store.users.cached(user_id)
         if user is None:
             user = (await in_thread(self._store.users.by_ids, [user_id])).get(user_id)

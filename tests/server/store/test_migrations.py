@@ -11,6 +11,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
@@ -191,6 +193,36 @@ def test_an_older_file_is_completed_and_stamped_with_its_rows_kept(
     assert {k: sorted(v) if isinstance(v, list) else v for k, v in schema.items()} == {
         k: sorted(v) if isinstance(v, list) else v for k, v in fresh_schema.items()
     }  # the same tables, columns and indexes as a new database (columns added at the end)
+
+
+def test_a_file_of_revision_0001_gets_run_keys_with_its_rows_kept(
+    tmp_path: Path, fresh_schema: dict[str, object]
+) -> None:
+    path = tmp_path / "r0001.sqlite3"
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)), poolclass=sa.NullPool)
+    cfg = migrations.config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    assert _revision(path) == "0001" and "table run_keys" not in _schema(path)
+    store = SQLiteStore(str(path))
+    try:
+        key = store.ensure_api_key(None)
+        user_id = store.users.user_id_for_key(key)
+        assert user_id is not None
+        assert store.users.key_owner(hash_key(store.users.grant_run_key(user_id, 60))) == (
+            user_id,
+            True,
+        )
+    finally:
+        store.close()
+    store = SQLiteStore(str(path))  # a second start: the key kept
+    try:
+        assert store.users.user_id_for_key(key) == user_id
+    finally:
+        store.close()
+    assert _revision(path) == migrations.HEAD and _schema(path) == fresh_schema
 
 
 def test_an_upgrade_that_fails_leaves_the_file_as_it_was(tmp_path: Path) -> None:

@@ -40,11 +40,11 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
         admin.dispose()
 
 
-def _upgrade(engine: sa.Engine) -> None:
+def _upgrade(engine: sa.Engine, to: str = "head") -> None:
     cfg = migrations.config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, to)
 
 
 def _sqlite_columns(tmp_path: Path) -> dict[str, set[str]]:
@@ -106,3 +106,16 @@ def test_a_second_upgrade_on_postgresql_changes_nothing(engine: sa.Engine) -> No
     assert sorted(sa.inspect(engine).get_table_names()) == sorted(before)
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+
+
+def test_a_database_of_revision_0001_gets_run_keys_on_postgresql(engine: sa.Engine) -> None:
+    _upgrade(engine, "0001")
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO api_keys (key_hash, id, user_id) VALUES ('h', 'k1', 'u1')")
+    assert "run_keys" not in sa.inspect(engine).get_table_names()
+    _upgrade(engine)
+    engine.dispose()
+    assert "run_keys" in sa.inspect(engine).get_table_names()
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT id FROM api_keys").all() == [("k1",)]
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"

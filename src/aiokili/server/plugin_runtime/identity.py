@@ -5,8 +5,9 @@ organization role USER, so it reaches no project it is not a member of), made on
 run. Before each run its memberships are set to what the plugin is activated on: project
 ADMIN of those projects (a plugin acts on its project as the platform lets it: labels,
 assets, issues, workflow), of no other. The run gets a key of that user made for the run
-alone: kept in memory only (``UserRepository.grant_run_key``), refused from the moment the
-run ends.
+alone, stored hashed (``UserRepository.grant_run_key``) so that every server process on the
+database accepts it; refused from the moment the run ends, or once the run's time limit is
+well over (a server process that died never revokes its runs' keys).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from ..store.plugins import PluginRow
 
 DOMAIN = "plugins.aiokili.local"
+MARGIN_S = 30.0
+"""How long a run's key outlives the run's time limit, should the run never revoke it (its
+server process died); the limit counts from the run's process on."""
 
 
 def email_of(plugin: PluginRow) -> str:
@@ -65,11 +69,14 @@ class Identities:
             self._projects[plugin.id] = projects
         return user.id
 
-    async def grant(self, plugin: PluginRow) -> str:
-        """A key of the plugin's identity, valid until :meth:`revoke`."""
+    async def grant(self, plugin: PluginRow, run_s: float) -> str:
+        """A key of the plugin's identity for a run of at most ``run_s`` seconds, valid
+        until :meth:`revoke`, or :data:`MARGIN_S` after that."""
         user_id = await self.store.db.run_write(self._prepare, plugin)
-        return self.store.users.grant_run_key(user_id)
+        return await self.store.db.run_write(
+            self.store.users.grant_run_key, user_id, run_s + MARGIN_S
+        )
 
-    def revoke(self, key: str) -> None:
-        """The run is over: its key is refused from now on."""
-        self.store.users.revoke_run_key(key)
+    async def revoke(self, key: str) -> None:
+        """The run is over: its key is refused from now on, by every process."""
+        await self.store.db.run_write(self.store.users.revoke_run_key, key)

@@ -401,7 +401,7 @@ class PluginService:
         async with self._runs:
             # the run's whole environment: the endpoint and a key of the plugin's own
             # identity, valid while the run lasts (identity.py); never the server's
-            key = await self.identities.grant(plugin)
+            key = await self.identities.grant(plugin, self.limits.timeout_s)
             env = {"KILI_API_ENDPOINT": self.api_url, "KILI_API_KEY": key}
             box = self.containment.box("run")
             try:
@@ -409,8 +409,9 @@ class PluginService:
                     src, path, job, env, self.limits, sink, self.zygote, box=box, final=last
                 )
             finally:
-                self.identities.revoke(key)
                 box.close_now()  # already closed by the run, unless it could not start
+                with anyio.CancelScope(shield=True):  # the server stops: revoked all the same
+                    await self.identities.revoke(key)
 
     @staticmethod
     def _kili_event(plugin: PluginRow, event: Event) -> dict[str, Any] | None:

@@ -4,7 +4,8 @@ a password hash) and the users' API keys, stored hashed.
 An API key is shown once, when it is made (:meth:`UserRepository.create_key`); the table
 keeps its SHA-256 (keys are 32 random bytes: a slow hash adds nothing). Passwords are kept
 as scrypt hashes, salted. The first start of a database makes an organization and its
-admin (:meth:`UserRepository.ensure_api_key`).
+admin (:meth:`UserRepository.ensure_api_key`). A plugin run's key is hashed the same way,
+in ``run_keys`` with its expiry, so every process serving the database accepts it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import hmac
 import os
 import secrets
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +122,7 @@ class UserRepository:
         self.db = db
         self._cache: dict[str, UserRow] = {}
         self._epoch = 0  # bumped by forget_all: a read begun before it fills nothing
-        self._run_keys: dict[str, ApiKeyRow] = {}  # key hash -> key: those of plugin runs
+        self.clock: Callable[[], float] = time.time  # when plugin runs' keys expire
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- first start, keys
@@ -162,20 +164,36 @@ class UserRepository:
             )
         return row, key
 
-    def grant_run_key(self, user_id: str) -> str:
-        """A key of the user for one plugin run: in memory only, until
-        :meth:`revoke_run_key`."""
+    def grant_run_key(self, user_id: str, ttl_s: float) -> str:
+        """A key of the user for one plugin run, accepted by every process serving the
+        database until :meth:`revoke_run_key`, or ``ttl_s`` seconds from now (a run whose
+        process died); the rows of expired keys are removed meanwhile."""
         key = secrets.token_urlsafe(32)
-        self._run_keys[hash_key(key)] = ApiKeyRow(new_id(), "plugin run", user_id, now())
+        at = self.clock()
+        with self.db.write(append_only=True) as c:
+            c.execute("DELETE FROM run_keys WHERE expires_at <= ?", (at,))
+            c.execute(
+                "INSERT INTO run_keys (key_hash, id, user_id, created_at, expires_at) "
+                "VALUES (?,?,?,?,?)",
+                (hash_key(key), new_id(), user_id, now(), at + ttl_s),
+            )
         return key
 
     def revoke_run_key(self, key: str) -> None:
-        self._run_keys.pop(hash_key(key), None)
+        """The run is over: its key is refused from now on, by every process."""
+        with self.db.write(append_only=True) as c:
+            c.execute("DELETE FROM run_keys WHERE key_hash = ?", (hash_key(key),))
 
-    def run_key_owner(self, digest: str) -> str | None:
-        """The user of a plugin run's key (by its hash), while the run lasts."""
-        row = self._run_keys.get(digest)
-        return None if row is None else row.user_id
+    def key_owner(self, digest: str) -> tuple[str, bool] | None:
+        """The owner of a key (by its hash) that is neither revoked nor expired, and whether
+        it is a plugin run's key (which a caller must not remember); ``None`` otherwise."""
+        with self.db.read() as c:
+            row = c.execute(
+                "SELECT user_id, 0 FROM api_keys WHERE key_hash = ? AND coalesce(revoked, 0) = 0 "
+                "UNION ALL SELECT user_id, 1 FROM run_keys WHERE key_hash = ? AND expires_at > ?",
+                (digest, digest, self.clock()),
+            ).fetchone()
+        return None if row is None else (str(row[0]), bool(row[1]))
 
     def user_id_for_key(self, api_key: str) -> str | None:
         """The owner of a key that is not revoked, or ``None``."""
@@ -191,23 +209,24 @@ class UserRepository:
         return None if user_id is None else self.by_ids([user_id]).get(user_id)
 
     def api_keys(self, user_id: str, key: str | None = None) -> list[ApiKeyRow]:
-        """The user's keys (``key``: only that one), oldest first."""
-        sql, args = (
-            "SELECT id, name, user_id, created_at, revoked FROM api_keys WHERE user_id = ?",
-            [user_id],
+        """The user's keys (``key``: only that one), oldest first, then those of its plugin
+        runs going on."""
+        own = "SELECT id, name, user_id, created_at, revoked FROM api_keys WHERE user_id = ?"
+        runs = (
+            "SELECT id, 'plugin run', user_id, created_at, 0 FROM run_keys "
+            "WHERE user_id = ? AND expires_at > ?"
         )
-        running = [
-            row
-            for digest, row in list(self._run_keys.items())
-            if row.user_id == user_id and (key is None or digest == hash_key(key))
-        ]
+        args: list[object] = [user_id]
+        run_args: list[object] = [user_id, self.clock()]
         if key is not None:
-            sql, args = sql + " AND key_hash = ?", [*args, hash_key(key)]
+            own, runs = own + " AND key_hash = ?", runs + " AND key_hash = ?"
+            args, run_args = [*args, hash_key(key)], [*run_args, hash_key(key)]
         with self.db.read() as c:
             return [
                 ApiKeyRow(i, n, u, at, bool(r))
-                for i, n, u, at, r in c.execute(sql + " ORDER BY created_at, id", args)
-            ] + running
+                for sql, values in ((own, args), (runs, run_args))
+                for i, n, u, at, r in c.execute(sql + " ORDER BY created_at, id", values)
+            ]
 
     # ---------------------------------------------------------------- organizations, users
     @staticmethod

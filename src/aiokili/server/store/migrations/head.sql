@@ -1,4 +1,4 @@
--- revision: 0001
+-- revision: 0002
 -- The schema of a new database: what SQLite holds once the revisions ran. Generated
 -- by `python -m aiokili.server.store.migrations`; never edited by hand.
 CREATE TABLE alembic_version (
@@ -344,3 +344,13 @@ CREATE INDEX project_steps_project ON project_steps (project_id, position);
 CREATE INDEX plugin_logs_name ON plugin_logs (plugin_name, kind, seq);
 CREATE INDEX label_changes_seq ON label_changes (seq);
 CREATE TRIGGER label_updates_record AFTER UPDATE OF updated_at ON labels WHEN NEW.updated_at IS NOT OLD.updated_at BEGIN INSERT INTO label_updates (label_id, project_id) VALUES (NEW.id, NEW.project_id); INSERT OR REPLACE INTO label_changes (label_id, seq) VALUES (NEW.id, last_insert_rowid()); END;
+CREATE TABLE run_keys (
+	key_hash TEXT NOT NULL, 
+	id TEXT, 
+	user_id TEXT, 
+	created_at TEXT, 
+	expires_at FLOAT, 
+	PRIMARY KEY (key_hash), 
+	UNIQUE (id)
+);
+CREATE INDEX run_keys_user ON run_keys (user_id);
