@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from aiokili.server import runner
+import aiokili
+from aiokili.errors import AuthenticationError
+from aiokili.server import LocalServer, runner
 from aiokili.server.auth import Authenticator
-from aiokili.server.store import DatabaseStore, open_store
+from aiokili.server.store import DatabaseStore, Store, open_store
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +33,7 @@ def workers() -> Iterator[Workers]:
         first.close()
 
 
-def _plugin_user(store: DatabaseStore) -> str:
+def _plugin_user(store: Store) -> str:
     organization = store.users.create_organization("plugins")
     return store.users.create_user(organization.id, "plugin-p1@plugins.aiokili.local").id
 
@@ -117,3 +119,17 @@ async def test_a_run_key_is_stored_as_its_hash_only(workers: Workers) -> None:
     with first.db.read() as c:
         rows = c.execute("SELECT * FROM run_keys").fetchall()
     assert len(rows) == 1 and not any(key in str(value) for value in rows[0])
+
+
+async def test_a_second_server_on_the_database_serves_a_run_until_its_key_is_revoked() -> None:
+    """What a run sees when its calls reach another worker: answers, then 401 once over."""
+    with LocalServer() as first:
+        db = first.store.db
+        with LocalServer(db=db.path or db.url, files_dir=str(db.files_dir)) as second:
+            user_id = _plugin_user(first.store)
+            key = first.store.users.grant_run_key(user_id, 60)
+            async with aiokili.AsyncKili(api_key=key, api_endpoint=second.url) as run:
+                assert (await run.get_current_user()).id == user_id
+                first.store.users.revoke_run_key(key)
+                with pytest.raises(AuthenticationError):
+                    await run.get_current_user()
