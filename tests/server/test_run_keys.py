@@ -14,7 +14,9 @@ import aiokili
 from aiokili.errors import AuthenticationError
 from aiokili.server import LocalServer, runner
 from aiokili.server.auth import Authenticator
+from aiokili.server.plugin_runtime.identity import MARGIN_S, Identities, email_of
 from aiokili.server.store import DatabaseStore, Store, open_store
+from aiokili.server.store.plugins import PluginRow
 
 pytestmark = pytest.mark.anyio
 
@@ -133,3 +135,21 @@ async def test_a_second_server_on_the_database_serves_a_run_until_its_key_is_rev
                 first.store.users.revoke_run_key(key)
                 with pytest.raises(AuthenticationError):
                     await run.get_current_user()
+
+
+async def test_a_runs_key_lasts_its_time_limit_and_a_margin(workers: Workers) -> None:
+    """The key of a run that was never revoked (its process died) outlives the run's time
+    limit by ``MARGIN_S`` only."""
+    (first, _), (second, second_auth) = workers
+    clock = [1_000_000.0]
+    for store in (first, second):
+        store.users.clock = lambda: clock[0]
+    organization = first.users.create_organization("plugins")
+    plugin = PluginRow("p1", "rule.py", organization.id, "ACTIVE", [], [], None, 1, None, None,
+                       "", "", [])  # fmt: skip
+    key = await Identities(first).grant(plugin, 5)
+    clock[0] += 5 + MARGIN_S - 0.1
+    user = await second_auth.user_for_key(key)
+    assert user is not None and user.email == email_of(plugin)
+    clock[0] += 0.1
+    assert await second_auth.user_for_key(key) is None
