@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from plugin_support import SLOW_PLUGIN, finished_runs, wait_logs
+from plugin_support import SLOW_PLUGIN, contents, finished_runs, wait_logs
 from support import answer, import_images, new_project
 from typer.testing import CliRunner
 
@@ -120,6 +120,39 @@ async def test_workers_killed_during_a_burst_lose_and_repeat_nothing(
         await asyncio.wait_for(listening, 120)
         assert finished_runs(entries) == Counter(ids)  # each run finished once
         assert sorted(seen) == sorted(made)  # each label once
+
+
+CALLER = """
+import os
+import aiokili
+from aiokili.plugins import PluginCore
+
+class PluginHandler(PluginCore):
+    async def on_submit(self, label, asset_id):
+        for n in range(1, 31):  # a connection each: they reach either worker
+            async with aiokili.AsyncKili(api_key=os.environ["KILI_API_KEY"],
+                                         api_endpoint=os.environ["KILI_API_ENDPOINT"]) as kili:
+                await kili.count_assets(project_id=self.project_id)
+        self.logger.info(f"answered {n}")
+"""
+
+
+async def test_a_runs_calls_are_answered_by_every_worker(
+    server: tuple[str, int], tmp_path: Path
+) -> None:
+    endpoint, _ = server
+    async with aiokili.AsyncKili(api_key=KEY, api_endpoint=endpoint) as kili:
+        (tmp_path / "caller").mkdir()
+        (tmp_path / "caller" / "main.py").write_text(CALLER)
+        await kili.upload_plugin(tmp_path / "caller")
+        project_id = await new_project(kili)
+        (asset_id,) = await import_images(kili, project_id, 1)
+        await kili.activate_plugin_on_project("caller", project_id)
+        await kili.append_labels(asset_id_array=[asset_id], json_response_array=[answer("A")])
+        entries = await wait_logs(
+            kili, project_id, "caller", lambda e: any(c.startswith("Run ") for c in contents(e))
+        )
+    assert "answered 30" in contents(entries), contents(entries)
 
 
 def test_several_workers_need_postgresql_and_no_faults(tmp_path: Path) -> None:
