@@ -5,6 +5,7 @@ finishes once, a subscription gets every label once, and the killed workers are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,9 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from plugin_support import SLOW_PLUGIN, contents, finished_runs, wait_logs
 from support import answer, import_images, new_project
@@ -22,6 +25,7 @@ from typer.testing import CliRunner
 
 import aiokili
 from aiokili.cli import _app
+from aiokili.server.faults import FaultSpec
 
 pytestmark = pytest.mark.anyio
 KEY = "workers-admin-key-0123456789"
@@ -45,8 +49,16 @@ def _workers(pid: int) -> list[int]:
 @pytest.fixture
 def server(postgres_database: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``aiokili server --workers 2`` on a new database: its endpoint and process id."""
+    with _workers_server(postgres_database, tmp_path) as (endpoint, proc):
+        yield endpoint, proc.pid
+
+
+@contextlib.contextmanager
+def _workers_server(
+    db: str, tmp_path: Path, *options: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     command = [sys.executable, "-m", "aiokili.cli", "server", "--port", "0", "--workers", "2",
-               "--db", postgres_database, "--files", str(tmp_path / "files"), "--api-key", KEY]  # fmt: skip
+               "--db", db, "--files", str(tmp_path / "files"), "--api-key", KEY, *options]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     endpoint = ""
@@ -60,7 +72,7 @@ def server(postgres_database: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
         while len(_workers(proc.pid)) < 2:
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.05)
-        yield endpoint, proc.pid
+        yield endpoint, proc
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -155,13 +167,49 @@ async def test_a_runs_calls_are_answered_by_every_worker(
     assert "answered 30" in contents(entries), contents(entries)
 
 
-def test_several_workers_need_postgresql_and_no_faults(tmp_path: Path) -> None:
+def test_several_workers_need_postgresql(tmp_path: Path) -> None:
     sqlite = CliRunner().invoke(_app(), ["server", "--port", "0", "--workers", "2",
-                                      "--db", str(tmp_path / "kili.sqlite3")])  # fmt: skip
+                                         "--db", str(tmp_path / "kili.sqlite3")])  # fmt: skip
     assert sqlite.exit_code == 2
     assert "workers=2 needs a PostgreSQL database" in sqlite.output
-    faults = CliRunner().invoke(_app(), ["server", "--port", "0", "--workers", "2", "--db",
-                                      "postgresql://u@127.0.0.1:1/x", "--faults", "503=0.1"])  # fmt: skip
-    assert faults.exit_code == 2
-    assert "Injected faults and rate limits are counted per process" in faults.output
     assert not (tmp_path / "kili.sqlite3").exists()
+
+
+async def _viewer_codes(endpoint: str, n: int) -> tuple[list[int], dict[str, Any]]:
+    """Status codes of ``n`` queries sent one after the other, most on new connections
+    (the kernel spreads them over the workers), and ``GET /faults``."""
+    body = {"query": "query Viewer { viewer { id } }", "operationName": "Viewer"}
+    headers = {"Authorization": f"X-API-Key: {KEY}"}
+    codes = []
+    for i in range(n):
+        async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+            codes.append((await http.post(endpoint, json=body)).status_code)
+            if i == n - 1:
+                summary = (await http.get(endpoint.split("/api/")[0] + "/faults")).json()
+    return codes, summary
+
+
+async def test_the_rate_limit_holds_for_every_worker_together(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    with _workers_server(postgres_database, tmp_path, "--rate-limit", "6/h") as (url, proc):
+        codes, summary = await _viewer_codes(url, 20)
+        proc.send_signal(signal.SIGINT)
+        printed = proc.communicate(timeout=30)[0]
+    assert codes.count(200) == 1  # one token for all: per worker, each would pass one
+    assert summary["rate_limited"] == codes.count(429) == 19
+    assert "19 requests refused with HTTP 429" in printed
+
+
+async def test_the_nth_request_gets_its_fault_whichever_worker_takes_it(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    with _workers_server(postgres_database, tmp_path, "--faults", "500=0.5;seed=11") as (
+        url,
+        _,
+    ):
+        codes, summary = await _viewer_codes(url, 20)
+    drawn = [FaultSpec.parse("500=0.5", seed=11).draw("Viewer", n) for n in range(20)]
+    assert codes == [200 if rule is None else 500 for rule in drawn]
+    assert summary["requests"] == 20
+    assert summary["faults"] == codes.count(500)

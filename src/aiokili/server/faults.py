@@ -25,14 +25,20 @@ import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import anyio
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AFTER", "BEFORE", "FaultInjector", "FaultSpec", "FaultSpecError", "Faults", "RateLimit"]
+__all__ = [
+    "AFTER", "BEFORE", "FaultInjector", "FaultSpec", "FaultSpecError", "Faults", "RateLimit",
+    "Tally",
+]  # fmt: skip
+
+T = TypeVar("T")
 
 BEFORE = ("500", "502", "503", "429", "reset")
 """Kinds answered instead of the request: the resolver does not run."""
@@ -192,7 +198,6 @@ class RateLimit:
 
     requests: float
     period: float
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:
@@ -219,16 +224,44 @@ class RateLimit:
         per_minute = self.per_second * 60
         return f"{per_minute:g}/min" if per_minute >= 1 else f"{per_minute * 60:g}/h"
 
-    def wait(self, key: str, now: float) -> float:
-        """0 if a request with ``key`` may go now (and count it), else seconds to wait."""
-        capacity = max(1.0, self.per_second)
-        tokens, since = self._buckets.get(key, (capacity, now))
-        tokens = min(capacity, tokens + (now - since) * self.per_second)
+    @property
+    def capacity(self) -> float:
+        return max(1.0, self.per_second)
+
+    def take(self, tokens: float, since: float, now: float) -> tuple[float, float]:
+        """A bucket holding ``tokens`` at ``since`` (seconds), at ``now``: its tokens after a
+        request, and 0 if the request may go (it took one), else the seconds to wait."""
+        tokens = min(self.capacity, tokens + (now - since) * self.per_second)
         if tokens >= 1:
-            self._buckets[key] = (tokens - 1, now)
-            return 0.0
-        self._buckets[key] = (tokens, now)
-        return (1 - tokens) / self.per_second
+            return tokens - 1, 0.0
+        return tokens, (1 - tokens) / self.per_second
+
+
+class Tally:
+    """Where one server keeps its counts and rate buckets: in memory (one process); for
+    several workers, in their database (``fault_tally.py``)."""
+
+    blocking = False
+    """Whether its calls wait on I/O (then they run in a worker thread)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def add(self, name: str) -> int:
+        """Count one more ``name``; the new count."""
+        self._counts[name] += 1
+        return self._counts[name]
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    def wait(self, limit: RateLimit, key: str) -> float:
+        """0 if a request with ``key`` may go now (counted), else the seconds to wait."""
+        now = time.monotonic()
+        tokens, since = self._buckets.get(key, (limit.capacity, now))
+        self._buckets[key] = (left := limit.take(tokens, since, now))[0], now
+        return left[1]
 
 
 class InjectedReset(Exception):
@@ -273,12 +306,14 @@ def _api_key(scope: Scope) -> str:
 class Faults:
     """The faults and the rate limit one server injects, and the counts of what it did."""
 
-    def __init__(self, spec: FaultSpec | None = None, rate_limit: RateLimit | None = None) -> None:
+    def __init__(
+        self,
+        spec: FaultSpec | None = None,
+        rate_limit: RateLimit | None = None,
+        tally: Tally | None = None,
+    ) -> None:
         self.spec, self.rate_limit = spec, rate_limit
-        self.requests: Counter[str] = Counter()  # GraphQL requests per operation
-        self.injected: Counter[str] = Counter()  # kind -> count
-        self.by_operation: dict[str, Counter[str]] = {}
-        self.rate_limited = 0
+        self.tally = tally or Tally()
         self.enabled = True
         """False: inject no fault (e.g. while a test checks what was stored; the rate limit
         still holds); requests are then not counted."""
@@ -296,25 +331,45 @@ class Faults:
         """The fault of the next request of ``operation`` (counted), or None."""
         if self.spec is None or not self.enabled:
             return None
-        number = self.requests[operation]
-        self.requests[operation] += 1
+        number = self.tally.add(f"request\t{operation}") - 1
         rule = self.spec.draw(operation, number)
         if rule is not None:
-            self.injected[rule.kind] += 1
-            self.by_operation.setdefault(operation, Counter())[rule.kind] += 1
+            self.tally.add(f"fault\t{operation}\t{rule.kind}")
         return rule
+
+    def limited(self, key: str) -> float:
+        """0 if a request with the API key ``key`` passes the rate limit, else the seconds
+        to wait (the refusal counted)."""
+        if self.rate_limit is None:
+            return 0.0
+        wait = self.tally.wait(self.rate_limit, key)
+        if wait > 0:
+            self.tally.add("rate_limited")
+        return wait
 
     def summary(self) -> dict[str, Any]:
         """What was injected: spec, seed, requests seen, faults by kind and by operation."""
+        requests, limited, by_kind = 0, 0, Counter[str]()
+        by_operation: dict[str, Counter[str]] = {}
+        for name, n in self.tally.counts().items():
+            kind, _, rest = name.partition("\t")
+            if kind == "request":
+                requests += n
+            elif kind == "fault":
+                operation, _, fault = rest.partition("\t")
+                by_kind[fault] += n
+                by_operation.setdefault(operation, Counter())[fault] += n
+            elif kind == "rate_limited":
+                limited = n
         return {
             "spec": self.spec.text if self.spec else None,
             "seed": self.spec.seed if self.spec else None,
             "rate_limit": self.rate_limit.text() if self.rate_limit else None,
-            "requests": sum(self.requests.values()),
-            "faults": sum(self.injected.values()),
-            "by_kind": dict(sorted(self.injected.items())),
-            "by_operation": {op: dict(sorted(c.items())) for op, c in self.by_operation.items()},
-            "rate_limited": self.rate_limited,
+            "requests": requests,
+            "faults": sum(by_kind.values()),
+            "by_kind": dict(sorted(by_kind.items())),
+            "by_operation": {op: dict(sorted(c.items())) for op, c in by_operation.items()},
+            "rate_limited": limited,
         }
 
     def summary_text(self) -> str:
@@ -329,7 +384,7 @@ class Faults:
             )
         if self.rate_limit is not None:
             lines.append(
-                f"Rate limit ({found['rate_limit']} per API key): {self.rate_limited} "
+                f"Rate limit ({found['rate_limit']} per API key): {found['rate_limited']} "
                 "requests refused with HTTP 429."
             )
         return "\n".join(lines)
@@ -349,24 +404,29 @@ class FaultInjector:
             return await self.app(scope, receive, send)
         faults = self.faults
         if scope["path"] == "/faults" and scope["method"] == "GET":
-            body = json.dumps(faults.summary()).encode()
+            body = json.dumps(await self._call(faults.summary)).encode()
             return await _send(send, 200, body, "application/json")
         if scope["path"] != self.path or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         if faults.rate_limit is not None:
-            wait = faults.rate_limit.wait(_api_key(scope), anyio.current_time())
+            wait = await self._call(faults.limited, _api_key(scope))
             if wait > 0:
-                faults.rate_limited += 1
                 seconds = str(max(1, math.ceil(wait)))
                 return await _refuse(send, 429, "Rate limit exceeded: slow down.", seconds)
         if faults.spec is None:
             return await self.app(scope, receive, send)
         body, replay = await _buffer(receive)
         gzipped = any(n == b"content-encoding" and b"gzip" in v for n, v in scope["headers"])
-        rule = faults.draw(operation_of(body, gzipped))
+        rule = await self._call(faults.draw, operation_of(body, gzipped))
         if rule is None:
             return await self.app(scope, replay, send)
         await self._inject(rule, scope, replay, send)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``; in a worker thread when the tally waits on its database."""
+        if self.faults.tally.blocking:
+            return await anyio.to_thread.run_sync(fn, *args)
+        return fn(*args)
 
     async def _inject(self, rule: Rule, scope: Scope, receive: Receive, send: Send) -> None:
         kind = rule.kind

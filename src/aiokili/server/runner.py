@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import TracebackType
+from typing import cast
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -17,11 +18,12 @@ from uvicorn.supervisors import Multiprocess
 from . import accounts
 from .accounts import Account
 from .app import PREFIX, create_app
+from .fault_tally import DatabaseTally
 from .faults import Faults, FaultSpec, RateLimit
 from .settings import PluginLimits
 from .store import Store, open_store
 from .store.db import sqlite_path
-from .workers import WorkerApp, check_workers, worker_app
+from .workers import WorkerApp, check_workers, shared_faults, worker_app
 
 
 class LocalServer:
@@ -97,7 +99,7 @@ class LocalServer:
         workers: int = 1,
     ) -> None:
         self.faults = Faults.of(faults, rate_limit)  # checked before the port is taken
-        self.workers = check_workers(workers, db, store, self.faults)
+        self.workers = check_workers(workers, db, store)
         """What this server injects, and the counts (``.summary()``, ``.summary_text()``)."""
         if store is None and sqlite_path(db) is None:  # checked before the port is taken
             from .store.postgres import _psycopg
@@ -121,6 +123,10 @@ class LocalServer:
             raise
         self.api_key = self.store.ensure_api_key(api_key)  # once: every worker takes it
         self.store.shared = self.store.shared or self.workers > 1
+        if self.workers > 1 and (self.faults.spec or self.faults.rate_limit):
+            spec, limit = self.faults.spec, self.faults.rate_limit
+            self.faults = shared_faults(db, spec, limit)  # counted by all the workers
+            cast(DatabaseTally, self.faults.tally).reset()
         plugins = plugin_limits or PluginLimits()
         plugins = replace(
             plugins,
@@ -144,7 +150,10 @@ class LocalServer:
         )
         if self.workers > 1:
             self._config = uvicorn.Config(
-                functools.partial(worker_app, WorkerApp(db, files_dir, options)),
+                functools.partial(
+                    worker_app,
+                    WorkerApp(db, files_dir, options, self.faults.spec, self.faults.rate_limit),
+                ),
                 factory=True,
                 workers=self.workers,
                 log_level=log_level,

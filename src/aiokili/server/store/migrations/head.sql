@@ -1,4 +1,4 @@
--- revision: 0002
+-- revision: 0003
 -- The schema of a new database: what SQLite holds once the revisions ran. Generated
 -- by `python -m aiokili.server.store.migrations`; never edited by hand.
 CREATE TABLE alembic_version (
@@ -354,3 +354,14 @@ CREATE TABLE run_keys (
 	UNIQUE (id)
 );
 CREATE INDEX run_keys_user ON run_keys (user_id);
+CREATE TABLE fault_counts (
+	name TEXT NOT NULL, 
+	n INTEGER NOT NULL, 
+	PRIMARY KEY (name)
+);
+CREATE TABLE rate_buckets (
+	"key" TEXT NOT NULL, 
+	tokens FLOAT NOT NULL, 
+	at FLOAT NOT NULL, 
+	PRIMARY KEY ("key")
+);
