@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from . import background
 from .auth import Authenticator
+from .errors import logger
 from .faults import FaultInjector, Faults
 from .files import FilesEndpoint, Signer
 from .http import GraphQLEndpoint
@@ -25,7 +26,7 @@ from .plugin_runtime.service import PluginService
 from .request_ids import RequestIds
 from .schema import build_schema, schema_sdl
 from .settings import PREFIX, PluginLimits, Settings
-from .store import Store
+from .store import Store, processes
 
 __all__ = ["PREFIX", "create_app"]
 
@@ -127,6 +128,19 @@ async def _health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def _heartbeat(store: Store) -> None:
+    """Say that this process lives; fail the imports dead processes left (processes.py)."""
+    while True:
+        try:
+            failed = await store.db.run_write(processes.beat, store.db)
+        except Exception:  # e.g. the database restarting: the next beat tries again
+            logger.exception("heartbeat failed")
+        else:
+            if failed:
+                logger.warning("%d imports of stopped server processes marked FAILURE", failed)
+        await anyio.sleep(processes.HEARTBEAT_S)
+
+
 def _lifespan(
     store: Store, public_url: str, api_key: str, limits: PluginLimits, close: Callable[[], None]
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -141,6 +155,7 @@ def _lifespan(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(service.run)
             tasks.start_soon(feed.run)
+            tasks.start_soon(_heartbeat, store)
             background.attach(store, tasks)  # work requests start (asynchronous imports)
             try:
                 yield

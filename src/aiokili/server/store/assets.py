@@ -201,13 +201,14 @@ class AssetRepository:
         caller = access.current()
         with self.db.write(append_only=True) as c:
             c.execute(
-                "INSERT INTO notifications (id, status, created_at, organization_id) "
-                "VALUES (?,?,?,?)",
+                "INSERT INTO notifications (id, status, created_at, organization_id, owner) "
+                "VALUES (?,?,?,?,?)",
                 (
                     notification["id"],
                     status,
                     notification["createdAt"],
                     caller and caller.organization_id,
+                    self.db.token,  # its import runs in this process (processes.py)
                 ),
             )
         return notification

@@ -112,6 +112,7 @@ class Database:
         # per event loop (the server's, the heavy lane's): a limiter belongs to one loop
         self._limiters: dict[tuple[str, object], anyio.CapacityLimiter] = {}
         self.generation = 0  # bumped by writes that change existing rows (see paging.py)
+        self.token = uuid.uuid4().hex  # this process, among those serving the database
 
     def _new_reader(self) -> Conn:
         raise NotImplementedError

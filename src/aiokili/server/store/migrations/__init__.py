@@ -16,7 +16,7 @@ here from ``head.sql``, the statements SQLite holds after the revisions ran (gen
 ``python -m aiokili.server.store.migrations``; a test fails when it differs from what the
 revisions make). So a server starts without importing Alembic or SQLAlchemy (~0.3 s).
 
-Add a revision with ``alembic revision --rev-id 0004 -m "what changes"`` (the next number)
+Add a revision with ``alembic revision --rev-id 0005 -m "what changes"`` (the next number)
 from the repository's root (``[tool.alembic]`` in ``pyproject.toml``), bump :data:`HEAD`,
 then regenerate ``head.sql``.
 """
@@ -33,7 +33,7 @@ from ....errors import DatabaseVersionError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0003"
+HEAD = "0004"
 """The newest revision (``tests/server/store/test_migrations.py`` checks it is the head of
 ``versions/``): a database stamped with it needs nothing."""
 MIGRATION_LOCK = 0x616B_696C_696D  # PostgreSQL advisory lock held while upgrading

@@ -1,4 +1,4 @@
--- revision: 0003
+-- revision: 0004
 -- The schema of a new database: what SQLite holds once the revisions ran. Generated
 -- by `python -m aiokili.server.store.migrations`; never edited by hand.
 CREATE TABLE alembic_version (
@@ -95,7 +95,7 @@ CREATE TABLE notifications (
 	status TEXT, 
 	created_at TEXT, 
 	organization_id TEXT, 
-	message TEXT, 
+	message TEXT, owner TEXT, 
 	PRIMARY KEY (id)
 );
 CREATE TABLE labels (
@@ -364,4 +364,9 @@ CREATE TABLE rate_buckets (
 	tokens FLOAT NOT NULL, 
 	at FLOAT NOT NULL, 
 	PRIMARY KEY ("key")
+);
+CREATE TABLE server_processes (
+	token TEXT NOT NULL, 
+	alive_at FLOAT NOT NULL, 
+	PRIMARY KEY (token)
 );
