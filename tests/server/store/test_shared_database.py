@@ -13,6 +13,7 @@ from support import answer, import_images, new_project
 import aiokili
 from aiokili.errors import AuthenticationError
 from aiokili.server import LocalServer
+from aiokili.server.plugin_runtime.service import SERVICE_LOCK
 from aiokili.server.store import open_store
 
 pytestmark = pytest.mark.anyio
@@ -66,3 +67,28 @@ async def test_anonymization_and_pages_follow_the_other_server(
         assert [lb.id for lb in await on_b.labels(project_id, skip=2, first=2)] == labels[3:5]
         [first] = await on_b.labels(project_id, first=1, fields=["author.firstname"])
         assert first.author.firstname == "Anonymized"
+
+
+def test_one_process_leads_even_when_the_leaders_connection_is_lost(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    """The plugin service's lock: one holder; when its connection is lost (PostgreSQL
+    restarted, or the backend killed), the holder finds out and the other process leads."""
+    import psycopg
+
+    a, b = (open_store(postgres_database, tmp_path / "files") for _ in range(2))
+    try:
+        assert a.db.lead(SERVICE_LOCK) and not b.db.lead(SERVICE_LOCK)
+        with psycopg.connect(postgres_database, autocommit=True) as admin:
+            (killed,) = admin.execute(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = "
+                "current_database())"
+            ).fetchone()
+        assert killed
+        assert b.db.lead(SERVICE_LOCK)  # free: the other takes it
+        assert not a.db.lead(SERVICE_LOCK)  # the former holder knows it lost it
+        assert b.db.lead(SERVICE_LOCK)
+    finally:
+        a.close()
+        b.close()

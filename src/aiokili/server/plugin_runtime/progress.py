@@ -33,6 +33,7 @@ class Progress:
         self.done: dict[str, set[int]] = {kind: set() for kind in KINDS}
         self._running: dict[str, Counter[int]] = {kind: Counter() for kind in KINDS}
         self._lock = threading.Lock()
+        self._retired = False
 
     @property
     def loaded(self) -> bool:
@@ -78,10 +79,17 @@ class Progress:
             running = self._running[kind]
             return min(running) - 1 if running else self.read[kind]
 
+    def retire(self) -> None:
+        """Store nothing from now on (this process no longer runs the service)."""
+        with self._lock:
+            self._retired = True
+
     def store(self, c: Conn) -> None:
         """Store the position now (in the caller's write transaction: with what the
         delivery that ended wrote, so that it is never done twice)."""
         with self._lock:
+            if self._retired:
+                return
             cursors = {
                 kind: min(self._running[kind]) - 1 if self._running[kind] else self.read[kind]
                 for kind in KINDS

@@ -188,13 +188,16 @@ class PluginService:
     async def _leading(self) -> bool:
         """Whether this process runs the service: one per database; the other workers try
         every ``LEAD_RETRY_S`` and one takes over when it stops (the progress resumes)."""
-        if self._leader:
-            return True
-        if anyio.current_time() < self._next_try:
+        if not self._leader and anyio.current_time() < self._next_try:
             return False
         self._next_try = anyio.current_time() + LEAD_RETRY_S
-        self._leader = await in_thread(self.store.db.lead, SERVICE_LOCK)
-        return self._leader
+        leading = await in_thread(self.store.db.lead, SERVICE_LOCK)  # held: one small read
+        if self._leader and not leading:  # lost (the database restarted): another may lead
+            logger.warning("plugin service: lost its lock; resuming once it is held again")
+            self.progress.retire()  # runs in flight store nothing: the next leader decides
+            self.progress = Progress(self.store.db)  # read again from the database then
+        self._leader = leading
+        return leading
 
     def _load_progress(self) -> None:
         with self.store.db.read() as c:
@@ -330,14 +333,15 @@ class PluginService:
         """Start one delivery. The progress is stored with its last log lines (one
         transaction): a delivery that ended is never done again; one cut short (the server
         stopped or died) is done again by the next service."""
-        self.progress.started(*event.position)
+        progress = self.progress
+        progress.started(*event.position)
         ended = False
 
         async def end(entries: list[LogEntry]) -> None:
             nonlocal ended
             ended = True
-            self.progress.finished(*event.position)
-            await self.store.db.run_write(self.store.plugins.add_logs, entries, self.progress.store)
+            progress.finished(*event.position)
+            await self.store.db.run_write(self.store.plugins.add_logs, entries, progress.store)
 
         async def delivery() -> None:
             try:
@@ -346,7 +350,7 @@ class PluginService:
                 raise  # cut short: delivered again by the next service
             except Exception:
                 if not ended:  # a server bug: logged by _spawn, not retried for ever
-                    self.progress.finished(*event.position)
+                    progress.finished(*event.position)
                 raise
 
         self._spawn(delivery())

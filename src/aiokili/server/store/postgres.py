@@ -191,8 +191,15 @@ class PostgresDatabase(Database):
     def lead(self, key: int) -> bool:
         """Whether this process holds the advisory lock ``key``, trying to take it: held on
         a connection of its own while this process lives; PostgreSQL frees it when the
-        process dies, and another one takes it."""
+        process dies, and another one takes it. A held lock is checked (its connection may
+        have been lost, e.g. PostgreSQL restarted: then another process may hold it now)."""
         with self._lock:
+            if self._leader is not None:
+                try:
+                    self._leader.execute("SELECT 1").fetchone()
+                except self._psycopg.Error:
+                    self._leader.close()
+                    self._leader = None
             if self._leader is None:
                 (held,) = (
                     self._writer().execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()
