@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner, Result
 
 from aiokili.cli import _app
@@ -25,9 +26,19 @@ def viewer(server: LocalServer, key: str) -> httpx.Response:
     )
 
 
-def test_a_user_and_an_organization_made_on_a_running_servers_database(tmp_path: Path) -> None:
-    db = str(tmp_path / "kili.sqlite3")
-    with LocalServer(db=db) as server:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file, or a PostgreSQL database (the CLI takes its URL as --db too)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "kili.sqlite3")
+    return str(request.getfixturevalue("postgres_database"))
+
+
+def test_a_user_and_an_organization_made_on_a_running_servers_database(
+    server_db: str, tmp_path: Path
+) -> None:
+    db = server_db
+    with LocalServer(db=db, files_dir=str(tmp_path / "files")) as server:
         made = run("users", "create", "--email", "Lea@Example.com", "--db", db)
         assert made.exit_code == 0, made.output
         first, key_line, note = made.stdout.splitlines()

@@ -3,6 +3,7 @@ machine (they work on the server side, where a new API key can be shown once).""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,21 +19,41 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 Database = Annotated[
-    Path,
+    str,
     typer.Option(
         "--db",
-        help="The local server's SQLite file (`aiokili server --db`); it may be running.",
+        help="The local server's SQLite file or PostgreSQL URL (`aiokili server --db`); it "
+        "may be running.",
     ),
 ]
-DEFAULT_DB = Path("aiokili.sqlite3")
+DEFAULT_DB = "aiokili.sqlite3"
 
 
 @contextmanager
-def database(path: Path) -> Iterator[Store]:
-    """The store of an existing database file (a new file would be an empty server)."""
-    from ..errors import DatabaseVersionError
+def database(db: str) -> Iterator[Store]:
+    """The store of an existing database: a SQLite file (a new file would be an empty
+    server) or a PostgreSQL database (its uploads are not touched)."""
+    from ..errors import DatabaseVersionError, KiliInputError
     from ..server import SQLiteStore
+    from ..server.store import open_store
+    from ..server.store.db import sqlite_path
 
+    try:
+        file = sqlite_path(db)
+    except KiliInputError as exc:
+        fail(USAGE, str(exc))
+    if file is None:
+        with tempfile.TemporaryDirectory() as nowhere:  # accounts touch no upload
+            try:
+                store = open_store(db, nowhere)
+            except (DatabaseVersionError, KiliInputError) as exc:
+                fail(USAGE, str(exc))
+            try:
+                yield store
+            finally:
+                store.close()
+        return
+    path = Path(file)
     if not path.is_file():
         fail(
             USAGE,
@@ -49,7 +70,7 @@ def database(path: Path) -> Iterator[Store]:
         store.close()
 
 
-def on_database(path: Path, work: Callable[[Store], T]) -> T:
+def on_database(path: str, work: Callable[[Store], T]) -> T:
     """``work(store)``; a refusal of the server (a taken email...) exits with its message."""
     from ..server.errors import ServerError
 
