@@ -128,9 +128,13 @@ class Database:
         guards); SQLite: always (one process serves a file)."""
         return True
 
+    def _changing(self, c: Conn) -> None:
+        """In a write that changes existing rows (not ``append_only``), before it commits."""
+
     def changed(self) -> bool:
-        """Whether any process may have written since the last call (this process's own
-        writes count too). SQLite: False (one process serves a file)."""
+        """Whether a process may have changed existing rows since the last call (this
+        process's own writes count too; ``append_only`` ones do not). SQLite: False (one
+        process serves a file)."""
         return False
 
     def _begin(self, c: Conn) -> None:
@@ -177,6 +181,8 @@ class Database:
             self._begin(writer)
             try:
                 yield writer
+                if not append_only:
+                    self._changing(writer)
             except BaseException:
                 writer.execute("ROLLBACK")
                 raise

@@ -209,14 +209,22 @@ class PostgresDatabase(Database):
                     self._conn = self._connect()  # and another connection writes
             return self._leader is not None
 
+    def _changing(self, c: Conn) -> None:
+        c.execute(
+            "INSERT INTO settings (name, value) VALUES ('generation', '1') ON CONFLICT (name) "
+            "DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)"
+        )
+
     def changed(self) -> bool:
-        """Whether a write transaction began or ended, in any process, since the last call:
-        PostgreSQL's current snapshot (``xmin:xmax:in-progress ids``) moves with each."""
+        """Whether a write changing existing rows committed, in any process, since the last
+        call: each counts one more in the ``settings`` row ``generation`` (``append_only``
+        writes, e.g. imports, logs, heartbeats, do not; caches of rows stay valid)."""
         with self.read() as c:
-            (snapshot,) = c.execute("SELECT pg_current_snapshot()::text").fetchone()
-        if snapshot == self._snapshot:
+            row = c.execute("SELECT value FROM settings WHERE name = 'generation'").fetchone()
+        generation = "0" if row is None else str(row[0])
+        if generation == self._snapshot:
             return False
-        self._snapshot = snapshot
+        self._snapshot = generation
         return True
 
     def _begin(self, c: Conn) -> None:
