@@ -27,8 +27,10 @@ def upgrade() -> None:
         sa.Column("alive_at", sa.Float, nullable=False),  # seconds since the epoch
         if_not_exists=True,
     )
-    with op.batch_alter_table("notifications") as table:  # SQLite: ALTER TABLE ADD COLUMN
-        table.add_column(sa.Column("owner", TEXT))
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("notifications")}
+    if "owner" not in columns:  # as revision 0001, on a file that already has it: nothing
+        with op.batch_alter_table("notifications") as table:  # SQLite: ADD COLUMN
+            table.add_column(sa.Column("owner", TEXT))
 
 
 def downgrade() -> None:
