@@ -36,6 +36,9 @@ def test_sqlite_sql_is_translated_outside_literals_only() -> None:
 
 def test_a_password_never_appears_in_messages() -> None:
     assert redacted("postgresql://kili:s3cret@db:5432/kili") == "postgresql://kili@db:5432/kili"
+    assert redacted("postgresql://db/kili?sslmode=require&Password=s3cret&x=1") == (
+        "postgresql://db/kili?sslmode=require&Password=***&x=1"
+    )
     with pytest.raises(KiliInputError) as caught:
         open_store("postgresql://kili:s3cret@127.0.0.1:1/kili", "/tmp/never-made")
     assert "s3cret" not in str(caught.value)

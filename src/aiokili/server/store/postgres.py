@@ -67,8 +67,10 @@ def _token(m: re.Match[str]) -> str:
 
 
 def redacted(url: str) -> str:
-    """``url`` without its password, for messages: ``postgresql://user@host:port/name``."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
+    """``url`` without its passwords, for messages: ``postgresql://user@host:port/name``
+    (``user:secret@``, and ``password=`` / ``sslpassword=`` in the query, removed)."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
+    return re.sub(r"([?&](?:ssl)?password=)[^&]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 def database_name(url: str) -> str:
