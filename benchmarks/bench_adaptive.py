@@ -1,16 +1,20 @@
 """Issue 16's adaptive concurrency and cheaper requests, in one run.
 
 Run: ``python benchmarks/bench_adaptive.py [--parts latency,ratelimit] [--repeat 2]
-[--urls 10000] [--uploads 2000] [--labels 20000] [--per-minute 600] [--seconds 120]``
+[--urls 10000] [--uploads 6000] [--labels 20000] [--per-minute 600] [--seconds 120]``
 
 * ``latency`` — every import kind (image URLs; raw texts and local files, both uploaded
   through signed URLs) and a label listing, with default settings, against two ``aiokili
   server`` processes at once, one at 0 ms and one at 50 ms of latency (same data, same
   sizes), the contenders alternating between them round after round: throughput at 50 ms
-  as a share of the same contender's at 0 ms. Contenders: aiokili over httpx (the
-  default) and over aiohttp (``http_transport="aiohttp"``), and at 0 ms the raw floors
+  as a share of the same contender's at 0 ms. Contenders: aiokili with its default
+  transport (``"auto"``: httpx, then aiohttp for bulk work), over httpx alone and over
+  aiohttp alone (``http_transport=``), and at 0 ms the raw floors
   (the same requests one after the other with ``httpx.Client`` / ``httpx.AsyncClient``,
-  ``_contenders.py``): client CPU per item against both floors.
+  ``_contenders.py``): client CPU per item against both floors. An import's fixed round
+  trips (the project's input type, the first signed URLs, the ramp-up, the last append:
+  ~0.4 s at 50 ms) would be 15% of a 2,000-item upload at 50 ms, hence 6,000 by default:
+  the ratio is one of throughputs.
 * ``ratelimit`` — ``aiokili server --rate-limit`` at ``--per-minute`` requests per minute
   per key (token bucket, 429 with ``Retry-After``), 0 ms: aiokili imports URL assets for
   about ``--seconds`` seconds with default settings while the benchmark reads the server's
@@ -53,7 +57,7 @@ from aiokili import AsyncKili
 HERE = Path(__file__).resolve().parent
 SCHEMA = str(ROOT / "schema.graphql")
 FILES = 100
-HTTPX, AIOHTTP = "aiokili (httpx)", "aiokili (aiohttp)"
+DEFAULT, HTTPX, AIOHTTP = "aiokili (default: auto)", "aiokili (httpx)", "aiokili (aiohttp)"
 SYNC, ASYNC = "raw sync floor", "raw async floor"
 _tags = itertools.count()
 
@@ -72,7 +76,8 @@ async def new_projects(url: str) -> dict[str, str]:
 def contenders(kind: str, url: str, project: str, n: int, files: Path, *, floors: bool) -> dict[str, dict[str, Any]]:  # fmt: skip
     if kind == "list":
         base: dict[str, Any] = {"url": url, "project_id": project, "fields": FIELDS, "expect": n}
-        out = {HTTPX: {**base, "kind": "list-aiokili"},
+        out = {DEFAULT: {**base, "kind": "list-aiokili"},
+               HTTPX: {**base, "kind": "list-aiokili", "http_transport": "httpx"},
                AIOHTTP: {**base, "kind": "list-aiokili", "http_transport": "aiohttp"}}  # fmt: skip
         if floors:
             out[SYNC] = {**base, "kind": "list-raw-sync"}
@@ -80,7 +85,8 @@ def contenders(kind: str, url: str, project: str, n: int, files: Path, *, floors
         return out
     base = {"url": url, "project_id": project, "content": kind, "n": n, "expect": n,
             "files_dir": str(files), "files": FILES, "schema_file": SCHEMA}  # fmt: skip
-    out = {HTTPX: {**base, "kind": "import-aiokili"},
+    out = {DEFAULT: {**base, "kind": "import-aiokili"},
+           HTTPX: {**base, "kind": "import-aiokili", "http_transport": "httpx"},
            AIOHTTP: {**base, "kind": "import-aiokili", "http_transport": "aiohttp"}}  # fmt: skip
     if floors:
         out[SYNC] = {**base, "kind": "import-raw"}
@@ -120,7 +126,7 @@ def latency_part(args: argparse.Namespace, tmp: Path, out: list[str]) -> None:
                     for name in names:
                         result = one(name, named[name])
                         rows.setdefault((kind, lat, name), Row(name)).runs.append(result)
-                        print(f"  round {r + 1}: {kind:5s} {lat:2d} ms {name:18s} "
+                        print(f"  round {r + 1}: {kind:5s} {lat:2d} ms {name:24s} "
                               f"{result['n'] / result['wall']:8,.0f} items/s "
                               f"{result['cpu'] / result['n'] * 1e6:8.1f} µs/item", flush=True)  # fmt: skip
     lines = ["### Throughput at 50 ms as a share of 0 ms, and client CPU per item (0 ms)", "",
@@ -131,7 +137,7 @@ def latency_part(args: argparse.Namespace, tmp: Path, out: list[str]) -> None:
              "|---|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for kind in kinds:
         sync, asyn = rows.get((kind, 0, SYNC)), rows.get((kind, 0, ASYNC))
-        for name in (HTTPX, AIOHTTP, SYNC, ASYNC):
+        for name in (DEFAULT, HTTPX, AIOHTTP, SYNC, ASYNC):
             zero, fifty = rows.get((kind, 0, name)), rows.get((kind, 50, name))
             if zero is None:
                 continue
@@ -236,7 +242,7 @@ def main() -> None:
     parser.add_argument("--kinds", default="urls,text,files,list")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--urls", type=int, default=10_000, help="URL assets per import")
-    parser.add_argument("--uploads", type=int, default=2_000, help="texts / files per import")
+    parser.add_argument("--uploads", type=int, default=6_000, help="texts / files per import")
     parser.add_argument("--labels", type=int, default=20_000, help="labels listed")
     parser.add_argument("--per-minute", type=float, default=600)
     parser.add_argument("--seconds", type=float, default=120)

@@ -140,7 +140,9 @@ def test_wheel_contents_and_metadata(tmp_path: Path) -> None:
     )
     requires = metadata.get_all("Requires-Dist") or []
     core = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra ==" not in r)
-    assert core == ["anyio", "graphql-core", "httpx", "pydantic", "websockets"], requires
+    assert core == ["anyio", "graphql-core", "httpx", "httpx-aiohttp", "pydantic", "websockets"], (
+        requires
+    )
     assert metadata["License-Expression"] == "Apache-2.0"
     assert "[console_scripts]\naiokili = aiokili.cli:main" in entry_points
     assert "[pytest11]\naiokili = aiokili.testing" in entry_points

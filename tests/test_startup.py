@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,9 @@ def _loaded_after(code: str, *args: str) -> dict[str, bool]:
     watched = sorted({*NEVER_AT_IMPORT, *NEVER_IN_THE_CLIENT, *NOT_BEFORE_USED, "asyncio"})
     probe = (f"{code}\nimport json, sys\n"
              f"print(json.dumps({{m: m in sys.modules for m in {watched!r}}}))")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "AIOKILI_AIOHTTP_FROM"}  # the default
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+                          timeout=120, check=False, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
     loaded: dict[str, bool] = json.loads(done.stdout.splitlines()[-1])
     return loaded

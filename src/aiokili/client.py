@@ -82,7 +82,7 @@ class AsyncKili(
         prefetch: at most this many page requests asked ahead of a listing's loop
             (default 16, at most 24); up to twice ``prefetch`` pages are held in memory.
         concurrency: at most this many requests of this client in flight at once
-            (default 64, at most 256; a ``with_options`` copy shares the client's slots,
+            (default 128, at most 256; a ``with_options`` copy shares the client's slots,
             so its calls send only while fewer than its own ``concurrency`` are in flight
             in all). Under that cap the client finds how many the API and the latency
             allow, for all its calls together: it starts with 4, adds more while added
@@ -96,8 +96,10 @@ class AsyncKili(
             :class:`~aiokili.errors.BulkOperationError`: ``succeeded`` holds what was done,
             ``failures`` every other item, a :class:`~aiokili.errors.DeadlineExceededError`
             for each one not done. For one call: ``kili.with_options(deadline=30)``.
-        http_transport: the connection pool aiokili opens: ``"httpx"`` (default) or
-            ``"aiohttp"`` (``pip install "aiokili[aiohttp]"``; asyncio only).
+        http_transport: the connection pool aiokili opens: ``"auto"`` (default: httpx,
+            and aiohttp's pool for new requests once 32 are in flight on asyncio), ``"httpx"``
+            or ``"aiohttp"`` (asyncio only; under trio its first request raises
+            :class:`~aiokili.errors.ConfigurationError`).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed
             by aiokili; its own timeouts apply under ``timeout``).
     """
@@ -113,7 +115,7 @@ class AsyncKili(
         prefetch: int | None = None,
         concurrency: int | None = None,
         deadline: float | None = None,
-        http_transport: Literal["httpx", "aiohttp"] | None = None,
+        http_transport: Literal["auto", "httpx", "aiohttp"] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         settings = Settings.resolve(

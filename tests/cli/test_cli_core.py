@@ -599,7 +599,7 @@ def fake_api(first: httpx.Response) -> Callable[[httpx.Request], httpx.Response]
 
 
 def logged(args: list[str], first: httpx.Response) -> Result:
-    with respx.mock(assert_all_called=False) as api:
+    with respx.mock(using="httpx", assert_all_called=False) as api:
         api.post(URL).mock(side_effect=fake_api(first))
         return CliRunner().invoke(_app(), args, env={"KILI_API_KEY": KEY, "KILI_API_ENDPOINT": URL})
 
@@ -636,7 +636,7 @@ def test_verbose_logs_slow_requests(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_no_key_in_logs_of_a_failed_request(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_http, "backoff", lambda attempt: 0.0)
-    with respx.mock(assert_all_called=False) as api:
+    with respx.mock(using="httpx", assert_all_called=False) as api:
         api.post(URL).mock(return_value=httpx.Response(503, text=f"echo {KEY[:3]}"))
         result = CliRunner().invoke(
             _app(), ["-vv", "projects", "list"], env={"KILI_API_KEY": KEY, "KILI_API_ENDPOINT": URL}

@@ -101,7 +101,7 @@ def test_a_failed_media_download_is_one_error_line(
 ) -> None:
     project_id, _ = sdk(local_server, image_project)  # media URLs at images.example
     out = tmp_path / "e.zip"
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         router.get(url__startswith="https://images.example/").respond(404)
         router.route().pass_through()
         result = cli(local_server, "labels", "export", project_id, "-f", "kili", "-o", str(out),

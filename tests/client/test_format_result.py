@@ -64,7 +64,7 @@ async def test_bad_input_is_named(kili: AsyncKili) -> None:
 
 async def test_urls_are_fetched_and_the_key_goes_only_to_the_api() -> None:
     endpoint = "https://kili.example/api/label/v2/graphql"
-    with respx.mock(assert_all_called=True) as api:
+    with respx.mock(using="httpx", assert_all_called=True) as api:
         bucket = api.get("https://bucket.example/interface.json").respond(json={"jobs": {}})
         own = api.get("https://kili.example/api/label/v2/files?id=r").respond(json={"A": 1})
         async with AsyncKili(api_key="secret-key", api_endpoint=endpoint) as kili:
@@ -81,7 +81,7 @@ async def test_urls_are_fetched_and_the_key_goes_only_to_the_api() -> None:
 
 
 async def test_a_failed_fetch_is_an_api_error() -> None:
-    with respx.mock() as api:
+    with respx.mock(using="httpx") as api:
         api.get("https://bucket.example/gone.json").mock(return_value=httpx.Response(404))
         async with AsyncKili(
             api_key="k", api_endpoint="https://kili.example/api/label/v2/graphql"

@@ -37,7 +37,7 @@ DEFAULT_PREFETCH = 16
 MAX_PREFETCH = 24
 """Past this, each extra connection costs the client more (connection-pool scans) than the
 pages in flight save (measured: 32 in flight cost ~3x the CPU per label of 16)."""
-DEFAULT_CONCURRENCY = 64
+DEFAULT_CONCURRENCY = 128
 """At most this many requests of a client in flight at once (the ``concurrency`` option);
 under it, the adaptive concurrency (``_core.concurrency``) finds how many go."""
 MAX_CONCURRENCY = 256

@@ -57,7 +57,7 @@ class Settings:
     page_size: int = C.DEFAULT_PAGE_SIZE
     prefetch: int = C.DEFAULT_PREFETCH
     concurrency: int = C.DEFAULT_CONCURRENCY
-    http_transport: HttpTransport = "httpx"
+    http_transport: HttpTransport = "auto"
     deadline: float | None = None
     """Seconds a bulk call may take (None: no deadline); see ``_core.deadline``."""
     endpoint_origin: Literal["argument", "environment", "default"] = "argument"

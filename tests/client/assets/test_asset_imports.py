@@ -147,7 +147,8 @@ async def test_waiting_for_an_asynchronous_import_has_a_deadline(
     [tif] = _files(tmp_path, ["big.tif"])
     monkeypatch.setattr(C, "ASYNC_IMPORT_DEADLINE", 0.2)
     pending = {"data": {"data": [{"id": "n", "status": "PENDING", "message": None}]}}
-    with respx.mock(assert_all_called=True) as router:  # a notification that stays PENDING
+    # a notification that stays PENDING
+    with respx.mock(using="httpx", assert_all_called=True) as router:
         router.post(kili.api_endpoint, content__contains=b"NotificationStatus").respond(
             200, json=pending
         )

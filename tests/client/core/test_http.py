@@ -31,7 +31,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         yield router
 
 
@@ -402,7 +402,7 @@ async def test_the_key_goes_only_to_the_apis_own_urls(
     (asset_id,) = (await kili.append_many_to_dataset(project_id, content_array=[url]))["asset_ids"]
     cat = {"CLASSIFICATION_JOB": {"categories": [{"name": "CAT"}]}}
     await kili.append_labels(asset_id_array=[asset_id], json_response_array=[cat])
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         media = router.route(url=url).respond(200, content=b"media")
         router.route().pass_through()
         await kili._core.uploads.put(url, UploadItem("a.txt", b"text", "text/plain"))

@@ -65,7 +65,7 @@ CASES: list[tuple[str, Call, str]] = [
 
 @pytest.fixture
 def no_requests() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         route = router.route()
         yield router
     assert not route.called, "a request was sent for bad input"

@@ -1,13 +1,17 @@
 """``http_transport="aiohttp"``: the same calls against the real local server, errors that
 say what happened to the request (a dropped answer is not a connect failure), and clear
-refusals where it cannot run."""
+refusals where it cannot run; ``"auto"`` (the default): httpx for a few requests, aiohttp
+for bulk work on asyncio, httpx alone under trio."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from support import import_images, new_project
@@ -94,19 +98,21 @@ async def test_aiohttp_under_trio_is_refused_with_the_fix(local_server: LocalSer
     ) as kili:
         with pytest.raises(aiokili.ConfigurationError, match="asyncio only") as caught:
             await kili.count_projects()
-    assert 'leave http_transport to its default ("httpx")' in str(caught.value)
+    assert 'leave http_transport to its default ("auto")' in str(caught.value)
 
 
 def test_without_the_package_the_error_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
-    with pytest.raises(aiokili.ConfigurationError, match=r'pip install "aiokili\[aiohttp\]"'):
+    with pytest.raises(aiokili.ConfigurationError, match="pip install httpx-aiohttp"):
         aiokili.AsyncKili(api_key="k", api_endpoint="http://x/", http_transport="aiohttp")
 
 
 def test_an_unknown_transport_is_refused() -> None:
-    with pytest.raises(aiokili.KiliInputError, match="http_transport must be one of 'httpx', "):
+    with pytest.raises(
+        aiokili.KiliInputError, match="http_transport must be one of 'auto', 'httpx', "
+    ):
         aiokili.AsyncKili(api_key="k", api_endpoint="http://x/", http_transport="curl")  # type: ignore[arg-type]
 
 
@@ -117,3 +123,71 @@ async def test_images_import_over_aiohttp_on_asyncio(local_server: LocalServer) 
         project_id = await new_project(kili)
         await import_images(kili, project_id, 30)
         assert await kili.count_assets(project_id) == 30
+
+
+def _pools(kili: aiokili.AsyncKili) -> Any:
+    return kili._core.runtime.http._transport  # the client's own transport
+
+
+async def test_auto_moves_bulk_work_to_aiohttp(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIOKILI_AIOHTTP_FROM", "4")
+    async with aiokili.AsyncKili(
+        api_key=local_server.api_key, api_endpoint=local_server.url
+    ) as kili:
+        project_id = await new_project(kili, input_type="TEXT")
+        assert _pools(kili)._aiohttp is None, "one request at a time stays on httpx"
+        texts = [f"text {i}" for i in range(300)]
+        ids = [f"t{i}" for i in range(300)]
+        await kili.append_many_to_dataset(project_id, content_array=texts, external_id_array=ids)
+        assert _pools(kili)._aiohttp is not None, "300 uploads, several in flight: on aiohttp"
+        assets = await kili.assets(project_id, fields=["externalId"])
+        again = await kili.append_many_to_dataset(
+            project_id, content_array=["x"], external_id_array=["late"]
+        )
+    assert sorted(a.external_id for a in assets) == sorted(ids)
+    assert len(again["asset_ids"]) == 1
+
+
+def test_a_few_calls_never_import_aiohttp(local_server: LocalServer) -> None:
+    """Short scripts do not pay aiohttp's import (~150 ms): it is loaded for bulk work only."""
+    script = (
+        "import sys, anyio, aiokili\n"
+        "async def main():\n"
+        f"    async with aiokili.AsyncKili(api_key={local_server.api_key!r}, "
+        f"api_endpoint={local_server.url!r}) as kili:\n"
+        "        await kili.count_projects()\n"
+        "        await kili.projects()\n"
+        "anyio.run(main)\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AIOKILI_AIOHTTP_FROM"}  # the default
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+    )  # fmt: skip
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_auto_stays_on_httpx_under_trio(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIOKILI_AIOHTTP_FROM", "0")  # aiohttp from the first request...
+    async with aiokili.AsyncKili(
+        api_key=local_server.api_key, api_endpoint=local_server.url
+    ) as kili:
+        project_id = await new_project(kili)
+        await import_images(kili, project_id, 40)
+        assert await kili.count_assets(project_id) == 40
+        assert _pools(kili)._aiohttp is None  # ...where it can run: not under trio
+
+
+@pytest.mark.parametrize("value", ["many", "-1", "1.5"])
+def test_a_bad_aiohttp_mark_is_refused_before_any_request(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIOKILI_AIOHTTP_FROM", value)
+    with pytest.raises(aiokili.ConfigurationError, match="AIOKILI_AIOHTTP_FROM must be"):
+        aiokili.AsyncKili(api_key="k", api_endpoint="http://x/")

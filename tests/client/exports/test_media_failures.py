@@ -138,7 +138,7 @@ async def test_a_cancelled_export_leaves_no_temporary_folder_nor_part_file(
 ) -> None:
     project_id = await _media_project(kili, kili_project, URL)
     started = anyio.Event()
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         router.get(URL).mock(side_effect=lambda _: httpx.Response(200, stream=_Stall(started)))
         router.route().pass_through()
         async with anyio.create_task_group() as tg:
@@ -154,7 +154,7 @@ async def test_a_failed_media_download_is_raised_as_itself(
     call: str, kili: aiokili.AsyncKili, kili_project: ProjectFactory, tmp_path: Path, temp: Path
 ) -> None:
     project_id = await _media_project(kili, kili_project, URL)
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         router.get(URL).respond(404, text="gone")
         router.route().pass_through()
         with pytest.raises(aiokili.errors.HTTPStatusError, match="HTTP 404") as raised:

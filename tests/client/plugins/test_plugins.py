@@ -53,7 +53,7 @@ class PluginHandler(PluginCore):
 
 @pytest.fixture
 def no_requests() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         route = router.route()
         yield router
     assert not route.called, "a request was sent for bad input"
@@ -444,7 +444,7 @@ def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_slow_deployment_times_out_honestly(tmp_path: Path, fast_polls: None) -> None:
     """DEPLOYING past the timeout is a PluginDeployTimeout (not a build failure)."""
     path = write_files(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         api = Api(router, ["DEPLOYING"])
         async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
             with pytest.raises(aiokili.PluginDeployTimeout, match="DEPLOYING") as caught:
@@ -459,7 +459,7 @@ async def test_the_archive_upload_is_retried_through_the_core_policy(
     tmp_path: Path, fast_polls: None
 ) -> None:
     path = write_files(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         api = Api(router, ["ACTIVE"])
         answers = iter([httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200)])
 
@@ -489,7 +489,7 @@ async def test_only_a_taken_name_points_to_update_plugin(
     message begins) becomes the hint to use update_plugin; any other createPlugin error,
     even one saying "already exists", is raised as it came."""
     path = write_files(tmp_path, {"rule.py": GOOD}) / "rule.py"
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         api = Api(router, ["ACTIVE"])
         api.errors["CreatePlugin"] = message
         async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:
