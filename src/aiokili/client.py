@@ -97,7 +97,8 @@ class AsyncKili(
             ``failures`` every other item, a :class:`~aiokili.errors.DeadlineExceededError`
             for each one not done. For one call: ``kili.with_options(deadline=30)``.
         http_transport: the connection pool aiokili opens: ``"auto"`` (default: httpx,
-            and aiohttp's pool for new requests once 32 are in flight on asyncio), ``"httpx"``
+            and aiohttp's pool for new requests once 8 uploads or 32 requests are in flight on
+            asyncio), ``"httpx"``
             or ``"aiohttp"`` (asyncio only; under trio its first request raises
             :class:`~aiokili.errors.ConfigurationError`).
         http_client: an ``httpx.AsyncClient`` to use instead of aiokili's own (not closed

@@ -13,10 +13,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from support import import_images, new_project
 
 import aiokili
+from aiokili._core import transports
 from aiokili.server import LocalServer
 
 pytestmark = pytest.mark.anyio
@@ -129,15 +131,22 @@ def _pools(kili: aiokili.AsyncKili) -> Any:
     return kili._core.runtime.http._transport  # the client's own transport
 
 
-async def test_auto_moves_bulk_work_to_aiohttp(
+async def test_auto_moves_uploads_to_aiohttp_not_listings(
     local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AIOKILI_AIOHTTP_FROM", "4")
+    """Uploads in flight move a client to aiohttp; a listing's pages (under the mark of any
+    kind) and URL imports do not. Marks lowered so that the in-process server, which
+    answers fast, reaches them for certain."""
+    monkeypatch.setattr(transports, "UPLOADS_FROM", 2)
+    monkeypatch.setenv("AIOKILI_AIOHTTP_FROM", "1000")
     async with aiokili.AsyncKili(
-        api_key=local_server.api_key, api_endpoint=local_server.url
+        api_key=local_server.api_key, api_endpoint=local_server.url, page_size=10
     ) as kili:
+        images = await new_project(kili)
+        await import_images(kili, images, 300)
+        listed = [a async for a in kili.assets(images, fields=["id"])]  # 30 pages, prefetched
+        assert _pools(kili)._aiohttp is None, "imports of URLs and listings stay on httpx"
         project_id = await new_project(kili, input_type="TEXT")
-        assert _pools(kili)._aiohttp is None, "one request at a time stays on httpx"
         texts = [f"text {i}" for i in range(300)]
         ids = [f"t{i}" for i in range(300)]
         await kili.append_many_to_dataset(project_id, content_array=texts, external_id_array=ids)
@@ -146,8 +155,30 @@ async def test_auto_moves_bulk_work_to_aiohttp(
         again = await kili.append_many_to_dataset(
             project_id, content_array=["x"], external_id_array=["late"]
         )
+    assert len(listed) == 300
     assert sorted(a.external_id for a in assets) == sorted(ids)
     assert len(again["asset_ids"]) == 1
+
+
+async def test_any_requests_past_the_mark_move_a_client(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIOKILI_AIOHTTP_FROM", "3")
+    async with aiokili.AsyncKili(
+        api_key=local_server.api_key, api_endpoint=local_server.url
+    ) as kili:
+        await kili.count_projects()
+        assert _pools(kili)._aiohttp is None, "one request at a time stays on httpx"
+        counts: list[int] = []
+
+        async def count() -> None:
+            counts.append(await kili.count_projects())
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(count)
+        assert _pools(kili)._aiohttp is not None
+        assert await kili.count_projects() == counts[0]
 
 
 def test_a_few_calls_never_import_aiohttp(local_server: LocalServer) -> None:
