@@ -87,8 +87,8 @@ class AsyncKili(
             in all). Under that cap the client finds how many the API and the latency
             allow, for all its calls together: it starts with 4, adds more while added
             requests do not queue, and takes some back when answers slow down, on
-            timeouts and on HTTP 429 / 503 (a 429 also paces requests below the rate the
-            API accepted, and a ``Retry-After`` pauses them all).
+            timeouts and on HTTP 503 (a 429 paces requests below the rate the API
+            accepted instead, and a ``Retry-After`` pauses them all).
         deadline: seconds each bulk call (imports, ``append_labels``, deletions, metadata...)
             may take (default None: no deadline). Once passed, no chunk and no retry
             starts; requests in flight finish (each within ``timeout``) and are kept, and

@@ -15,14 +15,18 @@ the answers say, and nothing else (no process CPU time, no fixed window per call
   ``alpha`` and ``beta`` (3 and 6) grow with log10(limit). Until the first sign of
   queueing the limit grows by one per answer (it doubles per round trip: slow start);
   after, by about ``log10(limit)`` per round trip, and it shrinks by twice that.
-* **Overload** (multiplicative decrease). HTTP 429, 503, 504 and timeouts halve the limit,
+* **Overload** (multiplicative decrease). HTTP 503, 504 and timeouts halve the limit,
   once per round of requests: answers to requests sent before the last decrease do not
   count, neither up nor down.
 * **Rate.** A rate limit ("600 requests per minute") is not a concurrency limit: near the
   server one request at a time can exceed it. After a 429 (or a 503 with ``Retry-After``)
   requests are also paced, at 90% of the rate the answers came back at over the last 5 s
-  (when at least 8 did), and the pace rises by 0.1% per answer after: a limit is
-  approached from below, with about one refused request per hundred.
+  (when at least 8 did), and the pace rises by 2.5% per second after: a limit is
+  approached from below, with about one refused request per hundred. The pace is lowered
+  at most once per 5 s: 429s that are not about the rate (a few percent of answers, at
+  random) cannot drive it down round after round, it rises faster (13% per 5 s) than they
+  lower it (10%). A 429 saying ``Retry-After: 0`` (try again now) is retried without a
+  pace: the server says there is nothing to wait for.
 * **Pause.** A 429 or 503 with ``Retry-After`` pauses every request of the client for
   that long.
 
@@ -88,9 +92,11 @@ class Limit:
     TOLERANCE = 1.5
     DECREASE = 0.5
     PACE_FACTOR = 0.9
-    PACE_STEP = 1.001
+    PACE_GROWTH = 1.025
+    """The pace's rise per second without a 429."""
     RATE_WINDOW = 5.0
-    """Seconds of answers the rate is measured over (at most the last 64 answers)."""
+    """Seconds of answers the rate is measured over (at most the last 64 answers); also
+    the shortest time between two cuts of the pace."""
     RATE_ANSWERS = 8
     """Fewer answers than this in that window measure no rate: no pace, the pause only."""
 
@@ -99,8 +105,8 @@ class Limit:
     ) -> None:
         self.ceiling = max(1, ceiling)
         self.value = float(max(1, min(initial, self.ceiling)))
-        self.rate = math.inf
-        """Requests per second a pace allows (``inf``: not paced)."""
+        self._paced = math.inf  # requests per second the last cut allowed (inf: no pace)
+        self._paced_at = -math.inf  # when it was cut
         self.starting = True
         """Slow start: one more slot per answer until the first sign of queueing."""
         self.epoch = 0
@@ -122,8 +128,6 @@ class Limit:
         self._answers.append(now)
         if epoch != self.epoch:
             return
-        if not math.isinf(self.rate):
-            self.rate *= self.PACE_STEP
         queued = self.value * max(0.0, 1 - self.TOLERANCE * seen.fastest / rtt) if rtt > 0 else 0.0
         scale = math.log10(max(10.0, self.value))
         if queued < self.ALPHA * scale:
@@ -144,15 +148,24 @@ class Limit:
         self.value = max(1.0, self.value * self.DECREASE)
         return True
 
-    def rate_limited(self, epoch: int, now: float) -> None:
-        """A request sent in ``epoch`` was refused by a rate limit (429, 503 with
-        ``Retry-After``): halve the limit and pace below the rate answers came at."""
-        if not self.dropped(epoch):
+    def pace(self, now: float) -> float:
+        """Requests per second allowed to start at ``now`` (``inf``: not paced)."""
+        if math.isinf(self._paced):
+            return math.inf
+        return float(self._paced * self.PACE_GROWTH ** max(0.0, now - self._paced_at))
+
+    def rate_limited(self, now: float) -> None:
+        """A request was refused by a rate limit (429, 503 with ``Retry-After``): pace
+        below the rate answers came at, at most once per ``RATE_WINDOW``. The limit stays:
+        a rate is not a number in flight, and a concurrency halved on every 429 at random
+        (injected faults) fell to a few requests in flight and stayed there."""
+        if now - self._paced_at < self.RATE_WINDOW:
             return
         recent = [t for t in self._answers if t >= now - self.RATE_WINDOW]
         if len(recent) >= self.RATE_ANSWERS and recent[-1] > recent[0]:
             measured = (len(recent) - 1) / (recent[-1] - recent[0])
-            self.rate = self.PACE_FACTOR * min(self.rate, measured)
+            self._paced = self.PACE_FACTOR * min(self.pace(now), measured)
+            self._paced_at = now
 
 
 class Ticket:
@@ -177,14 +190,16 @@ class Ticket:
         self._gate.limit.dropped(self.epoch)
         self._gate.changed(before)
 
-    def rate_limited(self, wait: float) -> None:
-        """HTTP 429 (or 503 with ``Retry-After``): pause every request ``wait`` s, slow down."""
-        gate = self._gate
-        before, rate = gate.limit.slots, gate.limit.rate
-        gate.limit.rate_limited(self.epoch, anyio.current_time())
-        gate.resume_at = max(gate.resume_at, anyio.current_time() + wait)
-        if gate.limit.rate != rate:
-            log.debug("requests paced at %.1f per second", gate.limit.rate)
+    def rate_limited(self, wait: float, *, pace: bool = True) -> None:
+        """HTTP 429 (or 503 with ``Retry-After``): pause every request ``wait`` s, and slow
+        down unless ``pace`` is false (``Retry-After: 0``)."""
+        gate, now = self._gate, anyio.current_time()
+        before, rate = gate.limit.slots, gate.limit.pace(now)
+        if pace:
+            gate.limit.rate_limited(now)
+        gate.resume_at = max(gate.resume_at, now + wait)
+        if gate.limit.pace(now) != rate:
+            log.debug("requests paced at %.1f per second", gate.limit.pace(now))
         gate.changed(before)
 
 
@@ -288,10 +303,10 @@ class Concurrency:
                 waiter.event.set()
 
     async def _pace(self) -> None:
-        rate = self.limit.rate
+        now = anyio.current_time()
+        rate = self.limit.pace(now)
         if math.isinf(rate):
             return
-        now = anyio.current_time()
         start = max(now, self._next_start)
         self._next_start = start + 1 / rate
         if start > now:

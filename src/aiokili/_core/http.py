@@ -264,8 +264,8 @@ class RetryPolicy:
 def _tell(ticket: Ticket, outcome: Failure, wait: float) -> None:
     """What a failed attempt says about the load: a rate limit (everyone pauses ``wait``
     s), an overload or a timeout (fewer requests in flight), or nothing."""
-    if outcome.overloaded:
-        ticket.rate_limited(wait)
+    if outcome.overloaded:  # "Retry-After: 0": try again now, nothing to slow down for
+        ticket.rate_limited(wait, pace=outcome.wait != 0)
     elif isinstance(outcome.error, APITimeoutError) or getattr(
         outcome.error, "status_code", None
     ) in (503, 504):

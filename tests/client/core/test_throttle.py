@@ -1,5 +1,6 @@
-"""Client-wide back-off on 429: everyone pauses, the concurrency halves, then recovers;
-bulk concurrency adapts to how the API answers, under the client's cap.
+"""Client-wide back-off on 429: everyone pauses, requests are paced below the rate the API
+accepted (unless it said ``Retry-After: 0``), then recover; bulk concurrency adapts to how
+the API answers, under the client's cap.
 
 A server cannot be made to rate limit on the 3rd request on demand, so respx plays it.
 """
@@ -31,7 +32,8 @@ def api() -> Iterator[respx.MockRouter]:
 class RateLimitedServer:
     """Answers appendManyLabels after 20 ms; the 3rd request gets 429 + Retry-After."""
 
-    def __init__(self) -> None:
+    def __init__(self, pause: str = str(PAUSE), limited: int = 3) -> None:
+        self.pause, self.limited = pause, limited
         self.in_flight = 0
         self.starts: list[tuple[float, int]] = []  # (time, requests in flight then)
         self.limited_at: float | None = None
@@ -44,9 +46,9 @@ class RateLimitedServer:
         self.starts.append((anyio.current_time(), self.in_flight))
         try:
             await anyio.sleep(0.02)
-            if number == 3:
+            if number == self.limited:
                 self.limited_at = anyio.current_time()
-                return httpx.Response(429, text="slow down", headers={"Retry-After": str(PAUSE)})
+                return httpx.Response(429, text="slow down", headers={"Retry-After": self.pause})
             labels = json.loads(request.content)["variables"]["data"]["labelsData"]
             ids = [{"id": f"l{number}-{i}"} for i in range(len(labels))]
             return httpx.Response(200, json={"data": {"data": ids}})
@@ -54,17 +56,26 @@ class RateLimitedServer:
             self.in_flight -= 1
 
 
-async def test_a_429_pauses_the_client_and_narrows_bulk_concurrency_then_recovers(
-    api: respx.MockRouter,
-) -> None:
-    server = RateLimitedServer()
+async def _append_labels(
+    api: respx.MockRouter, server: RateLimitedServer, count: int
+) -> tuple[list[str], float]:
+    """``count`` labels appended through ``server`` with ``concurrency=4``; their ids, and
+    the client's pace right after (requests per second; inf: not paced)."""
     answer_interface_lookups(api, URL)
     api.post(URL).mock(side_effect=server)
     answer = {"JOB": {"categories": [{"name": "A"}]}}
     async with aiokili.AsyncKili(api_key="k", api_endpoint=URL, concurrency=4) as kili:
         ids = await kili.append_labels(
-            asset_id_array=[f"a{i}" for i in range(4000)], json_response_array=[answer] * 4000
+            asset_id_array=[f"a{i}" for i in range(count)], json_response_array=[answer] * count
         )
+        return ids, kili._core.runtime.concurrency.limit.pace(anyio.current_time())
+
+
+async def test_a_429_pauses_the_client_then_it_recovers(
+    api: respx.MockRouter,
+) -> None:
+    server = RateLimitedServer()
+    ids, _ = await _append_labels(api, server, 4000)
     assert len(ids) == 4000 and len(set(ids)) == 4000  # every label once, in order
     assert server.calls == 40 + 1  # 40 chunks of 100, one resent
     assert server.limited_at is not None
@@ -72,9 +83,18 @@ async def test_a_429_pauses_the_client_and_narrows_bulk_concurrency_then_recover
     during = [t for t, _ in server.starts if server.limited_at < t < resume - 0.01]
     assert during == [], "no request may start while the client is paused"
     after = [n for t, n in server.starts if t >= resume - 0.01]
-    assert max(after[:4]) <= 2, "right after the pause, at most half the window is in flight"
-    assert max(after) == 4, "the window grows back to the configured concurrency"
+    assert max(after) == 4, "the window is the configured concurrency again"
     assert max(n for _, n in server.starts) == 4
+
+
+@pytest.mark.parametrize(("retry_after", "paced"), [("0", False), ("0.1", True)])
+async def test_a_429_paces_requests_unless_it_says_retry_now(
+    api: respx.MockRouter, retry_after: str, paced: bool
+) -> None:
+    server = RateLimitedServer(pause=retry_after, limited=12)  # after 11 answers: a rate
+    ids, pace = await _append_labels(api, server, 2000)
+    assert len(set(ids)) == 2000 and server.limited_at is not None
+    assert (pace < 1_000) is paced, pace
 
 
 async def test_an_unknown_outcome_is_reconciled_before_anything_is_resent() -> None:
@@ -142,7 +162,7 @@ def virtual_time() -> tuple[str, dict[str, object]]:
 @pytest.mark.parametrize(
     ("base", "per_request", "count", "lowest", "highest"),
     [
-        (0.2, 0.0, 20000, 24, 64),  # far away, never queueing: widen far past 4, to the cap
+        (0.2, 0.0, 20000, 24, 128),  # far away, never queueing: widen far past 4, to the cap
         (0.0, 0.01, 6000, 1, 8),  # nearby and queueing: stay narrow
     ],
 )
@@ -153,7 +173,7 @@ async def test_bulk_concurrency_adapts_to_how_the_api_answers(
     answer_interface_lookups(api, URL)
     api.post(URL).mock(side_effect=server)
     answer = {"JOB": {"categories": [{"name": "A"}]}}
-    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default cap 64
+    async with aiokili.AsyncKili(api_key="k", api_endpoint=URL) as kili:  # default cap 128
         ids = await kili.append_labels(
             asset_id_array=[f"a{i}" for i in range(count)], json_response_array=[answer] * count
         )
