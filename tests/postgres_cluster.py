@@ -69,6 +69,17 @@ def _run_as() -> pwd.struct_passwd | None:
     raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
 
 
+def _accepting(url: str) -> bool:
+    """Whether the cluster at ``url`` takes connections (not merely its port open)."""
+    import psycopg  # here: `python tests/postgres_cluster.py` runs before it is installed
+
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def cluster(bindir: Path) -> Iterator[str]:
     """Start a cluster; yield its URL (``postgresql://aiokili@127.0.0.1:<port>/postgres``)."""
@@ -100,16 +111,17 @@ def cluster(bindir: Path) -> Iterator[str]:
              "-c", "full_page_writes=off", "-c", "max_connections=200"],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, **as_user,
         )  # fmt: skip
+        url = f"postgresql://aiokili@127.0.0.1:{port}/postgres"
         deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
+        while not _accepting(
+            url
+        ):  # the port opens before "the database system is starting up" ends
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
                     "PostgreSQL did not start:\n" + (root / "postgres.log").read_text()[-2000:]
                 )
             time.sleep(0.05)
-        yield f"postgresql://aiokili@127.0.0.1:{port}/postgres"
+        yield url
     finally:
         if server is not None and server.poll() is None:
             server.send_signal(2)  # SIGINT: fast shutdown
