@@ -25,10 +25,15 @@ the answers say, and nothing else (no process CPU time, no fixed window per call
   approached from below, with about one refused request per hundred. The pace is lowered
   at most once per 5 s: 429s that are not about the rate (a few percent of answers, at
   random) cannot drive it down round after round, it rises faster (13% per 5 s) than they
-  lower it (10%). A 429 saying ``Retry-After: 0`` (try again now) is retried without a
-  pace: the server says there is nothing to wait for.
+  lower it (10%). One exception: the first pace is measured on a burst (a token bucket's
+  reserve, spent before the first 429), so it can be several times the limit. A 429 to a
+  request sent after a cut, when the server accepted under 80% of the pace since, cuts it
+  again to what the server accepted since the cut (a limit exhausted then and now let in
+  exactly what it refilled in between). A 429 saying ``Retry-After: 0`` (try again now)
+  is retried without a pace: the server says there is nothing to wait for.
 * **Pause.** A 429 or 503 with ``Retry-After`` pauses every request of the client for
-  that long.
+  that long; then the pace lets the held requests go one by one (a request paced before
+  the pause began takes its turn anew), not as a herd the limit refuses at once.
 
 *Which work first.* Units of work (uploads) go earliest bulk chunk first: each chunk
 started under :func:`in_order` gets the next number, and its uploads are let in before
@@ -99,6 +104,10 @@ class Limit:
     the shortest time between two cuts of the pace."""
     RATE_ANSWERS = 8
     """Fewer answers than this in that window measure no rate: no pace, the pause only."""
+    RECUT_BELOW = 0.8
+    """Sooner than ``RATE_WINDOW`` after a cut, a 429 to a request sent since cuts the pace
+    again only if fewer than this share of the pace's requests were accepted: the pace
+    is still well above the limit (a burst measured it), not refused at random."""
 
     def __init__(
         self, initial: int = C.INITIAL_CONCURRENCY, ceiling: int = C.MAX_CONCURRENCY
@@ -107,6 +116,7 @@ class Limit:
         self.value = float(max(1, min(initial, self.ceiling)))
         self._paced = math.inf  # requests per second the last cut allowed (inf: no pace)
         self._paced_at = -math.inf  # when it was cut
+        self._accepted = 0  # answers (not refused) since the last cut
         self.starting = True
         """Slow start: one more slot per answer until the first sign of queueing."""
         self.epoch = 0
@@ -126,6 +136,7 @@ class Limit:
         seen.answers += 1
         seen.fastest = min(seen.fastest, rtt)
         self._answers.append(now)
+        self._accepted += 1
         if epoch != self.epoch:
             return
         queued = self.value * max(0.0, 1 - self.TOLERANCE * seen.fastest / rtt) if rtt > 0 else 0.0
@@ -154,18 +165,30 @@ class Limit:
             return math.inf
         return float(self._paced * self.PACE_GROWTH ** max(0.0, now - self._paced_at))
 
-    def rate_limited(self, now: float) -> None:
-        """A request was refused by a rate limit (429, 503 with ``Retry-After``): pace
-        below the rate answers came at, at most once per ``RATE_WINDOW``. The limit stays:
-        a rate is not a number in flight, and a concurrency halved on every 429 at random
-        (injected faults) fell to a few requests in flight and stayed there."""
-        if now - self._paced_at < self.RATE_WINDOW:
-            return
-        recent = [t for t in self._answers if t >= now - self.RATE_WINDOW]
-        if len(recent) >= self.RATE_ANSWERS and recent[-1] > recent[0]:
+    def rate_limited(self, now: float, sent: float = -math.inf) -> None:
+        """A request sent at ``sent`` was refused by a rate limit (429, 503 with
+        ``Retry-After``) at ``now``: pace below the rate answers came at, at most once per
+        ``RATE_WINDOW`` unless the pace is far above what the server took since
+        (``RECUT_BELOW``). The limit stays: a rate is not a number in flight, and a
+        concurrency halved on every 429 at random (injected faults) fell to a few requests
+        in flight and stayed there."""
+        elapsed = now - self._paced_at
+        if elapsed < self.RATE_WINDOW:
+            if sent < self._paced_at or self._accepted < self.RATE_ANSWERS // 2:
+                return  # sent before the cut: refused by what the cut answered
+            # A limit was exhausted at the cut and is again now: what it accepted in
+            # between, over that time, is its rate (its tokens refilled meanwhile).
+            measured = self._accepted / elapsed
+            if measured >= self.RECUT_BELOW * self.pace(now):
+                return
+        else:
+            recent = [t for t in self._answers if t >= now - self.RATE_WINDOW]
+            if len(recent) < self.RATE_ANSWERS or recent[-1] <= recent[0]:
+                return
             measured = (len(recent) - 1) / (recent[-1] - recent[0])
-            self._paced = self.PACE_FACTOR * min(self.pace(now), measured)
-            self._paced_at = now
+        self._paced = self.PACE_FACTOR * min(self.pace(now), measured)
+        self._paced_at = now
+        self._accepted = 0
 
 
 class Ticket:
@@ -196,7 +219,7 @@ class Ticket:
         gate, now = self._gate, anyio.current_time()
         before, rate = gate.limit.slots, gate.limit.pace(now)
         if pace:
-            gate.limit.rate_limited(now)
+            gate.limit.rate_limited(now, self.started)
         gate.resume_at = max(gate.resume_at, now + wait)
         if gate.limit.pace(now) != rate:
             log.debug("requests paced at %.1f per second", gate.limit.pace(now))
@@ -238,8 +261,12 @@ class Concurrency:
         waits for a slot (first come first served), the pace and any pause, in that order."""
         await self._take(self._waiting, cap, 0)
         try:
-            await self._pace()
-            await self._pause()
+            while True:  # paused, then paced: requests held by a pause leave spaced out
+                await self._pause()
+                paused_until = self.resume_at
+                await self._pace()
+                if self.resume_at == paused_until:
+                    break  # else a pause began while paced: wait it out, then pace anew
             yield Ticket(self, kind)
         finally:
             self.in_flight -= 1

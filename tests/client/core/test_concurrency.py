@@ -10,6 +10,7 @@ others queue), and may refuse requests over a token-bucket rate limit with HTTP 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ def simulate(server: Server, limit: Limit, *, seconds: float, cap: int = 64) -> 
         now = back
         if refused:
             run.refused += 1
-            limit.rate_limited(now)
+            limit.rate_limited(now, sent)
             resume_at = max(resume_at, now + server.retry_after)
         else:
             run.answered += 1
@@ -199,6 +200,60 @@ def test_429s_at_random_do_not_drive_the_pace_down_round_after_round() -> None:
     assert run.refused > 100
     assert rate_between(run, 60, 120) >= 0.7 * rate_between(free, 60, 120)
     assert limit.pace(120) >= 0.7 * rate_between(free, 60, 120)
+
+
+def test_a_pace_measured_on_a_burst_is_cut_again_once_the_limit_refuses_it() -> None:
+    """The first 429 comes after a burst (a token bucket's reserve), so the first pace is
+    several times the limit. When requests sent under that pace are refused again, what
+    the server accepted since the cut (its tokens refilled meanwhile) sets the pace."""
+    limit = Limit(initial=4, ceiling=64)
+    for i in range(30):  # 30 answers in 0.45 s: a bucket's reserve spent at once
+        limit.answered("op", 0.01, 0.3 + i * 0.015, 4, limit.epoch)
+    limit.rate_limited(0.8, sent=0.79)
+    first = limit.pace(0.8)
+    assert 55 < first < 65
+    limit.rate_limited(0.81, sent=0.78)  # in flight at the cut: says nothing new
+    assert limit.pace(0.81) == pytest.approx(first, rel=0.001)
+    for i in range(20):  # after the 1 s pause: 20 accepted at the pace
+        limit.answered("op", 0.01, 1.8 + i / first, 4, limit.epoch)
+    limit.rate_limited(2.2, sent=2.19)  # the bucket is empty again
+    assert limit.pace(2.2) == pytest.approx(0.9 * 20 / 1.4, rel=0.01)
+
+
+def test_a_429_at_random_under_a_pace_the_server_keeps_up_with_does_not_cut_it() -> None:
+    limit = Limit(initial=4, ceiling=64)
+    for i in range(64):
+        limit.answered("op", 0.01, i * 0.01, 4, limit.epoch)
+    limit.rate_limited(0.64, sent=0.63)
+    pace = limit.pace(0.64)
+    for i in range(100):  # the server takes all the pace allows
+        limit.answered("op", 0.01, 0.64 + (i + 1) / pace, 4, limit.epoch)
+    now = 0.64 + 101 / pace
+    limit.rate_limited(now, sent=now - 0.01)
+    assert limit.pace(now) == pytest.approx(pace * Limit.PACE_GROWTH ** (now - 0.64))
+
+
+async def test_requests_held_by_a_pause_leave_spaced_out_by_the_pace() -> None:
+    """Requests already paced when a 429 pauses the client do not all leave together when
+    the pause ends (a herd the limit refuses at once): each waits its turn anew. Sleeps
+    never end early, so the gaps below cannot shrink on a slow machine."""
+    limit = Limit(initial=16, ceiling=64)
+    limit._paced, limit._paced_at = 50.0, math.inf  # 50 requests/s, not rising
+    gate = Concurrency(limit)
+    started: list[float] = []
+
+    async def request() -> None:
+        async with gate.slot("op", 64):
+            started.append(anyio.current_time())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(8):
+            tg.start_soon(request)
+        await anyio.sleep(0.03)  # two have left; six wait their turn of the pace
+        gate.resume_at = anyio.current_time() + 0.1  # a 429: everyone pauses 0.1 s
+    later = started[2:]
+    assert len(later) == 6
+    assert all(b - a >= 0.9 / 50 for a, b in itertools.pairwise(later))
 
 
 async def test_slots_are_given_first_come_first_served_under_each_callers_cap() -> None:
