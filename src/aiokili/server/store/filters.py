@@ -103,12 +103,6 @@ def _day_bound(value: str, arg: str, *, upper: bool) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _unsupported(where: Where, names: Sequence[str], arg: str) -> None:
-    for name in names:
-        if given(where.get(name)) and where.get(name) != []:
-            raise ServerError.not_implemented(f"The filter {arg}.{name}")
-
-
 # ------------------------------------------------------------------ projects
 def project_sql(where: Where, arg: str = "where", viewer: str | None = None) -> Sql:
     """``ProjectWhere`` on ``projects p``; ``starred`` is the ``viewer``'s (a user id)."""
