@@ -54,7 +54,13 @@ def read_geometries(path: Path, epsg: int) -> list[Any]:
         to_wgs84 = pyproj.Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
     except pyproj.exceptions.CRSError as exc:
         raise KiliInputError(f"{path}: EPSG:{epsg} is not a known projection ({exc}).") from None
-    return [shapely.transform(g, to_wgs84.transform, interleaved=False) for g in geometries]
+
+    def reproject(x: Any, y: Any) -> Any:
+        # Lists, not arrays: pyproj < 3.7.2 first tries an array as one point, and a point's
+        # one-element array then warns (NumPy 1.25 deprecates making it a float).
+        return to_wgs84.transform(x.tolist(), y.tolist())
+
+    return [shapely.transform(g, reproject, interleaved=False) for g in geometries]
 
 
 def to_annotations(

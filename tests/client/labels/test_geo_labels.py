@@ -295,6 +295,7 @@ async def test_shapefiles_become_markers_polylines_and_polygons(
     ]
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # pyproj 3.7.1 warned on a point
 async def test_shapefiles_in_another_projection_are_reprojected_to_wgs84(
     kili: aiokili.AsyncKili, tmp_path: Path
 ) -> None:
