@@ -9,6 +9,8 @@ import math
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -26,14 +28,21 @@ from .settings import Endpoint
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """The ``Retry-After`` header in seconds (clamped to 0–60), or None if absent/unusable."""
+    """The ``Retry-After`` header in seconds (clamped to 0–60), or None if absent/unusable.
+    Either form of RFC 9110: seconds, or an HTTP date (a date past is 0)."""
     value = response.headers.get("retry-after")
     if value is None:
         return None
     try:
         seconds = float(value)
     except ValueError:
-        return None  # HTTP-date form: fall back to backoff
+        try:
+            at = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if at.tzinfo is None:  # "-0000": UTC, says RFC 5322
+            at = at.replace(tzinfo=timezone.utc)
+        seconds = (at - datetime.now(timezone.utc)).total_seconds()
     if not math.isfinite(seconds):
         return None
     return min(max(seconds, 0.0), C.MAX_RETRY_AFTER)

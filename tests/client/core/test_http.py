@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import anyio
@@ -13,6 +15,7 @@ from support import answer_interface_lookups
 
 import aiokili
 from aiokili._core import http as _http
+from aiokili._core.failures import retry_after
 from aiokili._core.uploads import UploadItem
 from aiokili.server import LocalServer
 from aiokili.testing import ProjectFactory
@@ -271,7 +274,19 @@ async def test_undecodable_gzip_answer_is_invalid_response(api: respx.MockRouter
     assert isinstance(info.value.__cause__, aiokili.InvalidResponseError)
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-5", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    def wait(value: str) -> float | None:
+        return retry_after(httpx.Response(429, headers={"Retry-After": value}))
+
+    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    assert wait(format_datetime(soon, usegmt=True)) == pytest.approx(30, abs=2)
+    assert wait("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # past: now
+    assert wait("2.5") == 2.5
+    assert wait("3600") == 60  # at most a minute
+    assert wait("Wed, 32 Oct 2015 07:28:00 GMT") is None  # no such date: the backoff
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "soon", "Wed, 32 Oct 2015 07:28:00 GMT"])
 async def test_odd_retry_after_values_fall_back_to_backoff(
     api: respx.MockRouter, value: str
 ) -> None:
