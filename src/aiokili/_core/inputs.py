@@ -60,7 +60,7 @@ def _problem(where: str, err: Any) -> str:
         )
     if kind in _EXPECTED:
         return f"{name} must be {_EXPECTED[kind]}, got {_got(value)}"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = err["msg"].removeprefix("Input should be ")
         return f"{name} must be {expected}, got {value!r:.60}"
     return f"{where}: {err['msg']}" if where else str(err["msg"])
@@ -99,7 +99,7 @@ def build(model: type[M], **values: Any) -> M:
     try:
         return model(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        raise KiliInputError(f"Invalid {model.__name__}: {_problems(exc)}") from None
+        raise KiliInputError(f"Invalid {model.__name__}: {_problems(exc)}.") from None
 
 
 FILTERS_CONFIG = ConfigDict(extra="forbid", strict=True)

@@ -115,6 +115,9 @@ INPUT_MESSAGES: list[tuple[Call, str]] = [
     (lambda k: k.count_assets("p", status_in=["LABELLED"]),
      "count_assets(): status_in[0] must be 'TODO', 'ONGOING', 'LABELED', 'REVIEWED' or "
      "'TO_REVIEW', got 'LABELLED'."),
+    (lambda k: k.create_project(title="t", input_type="PHOTO", json_interface={"jobs": {}}),
+     "Invalid CreateProjectData: input_type must be 'IMAGE', 'GEOSPATIAL', 'PDF', 'TEXT', "
+     "'VIDEO', 'LLM_RLHF', 'LLM_INSTR_FOLLOWING', 'LLM_STATIC' or 'AUDIO', got 'PHOTO'."),
     (lambda k: k.count_assets("p", consensus_mark_gt="high"),
      "count_assets(): consensus_mark_gt must be a number, got str 'high'."),
     (lambda k: k.append_many_to_dataset("p", content_array="https://a/1.jpg"),
