@@ -258,7 +258,7 @@ class Concurrency:
     @asynccontextmanager
     async def slot(self, kind: str, cap: int) -> AsyncIterator[Ticket]:
         """Hold one request slot (at most ``cap`` in flight for this caller) while sending:
-        waits for a slot (first come first served), the pace and any pause, in that order."""
+        waits for a slot (first come first served), any pause, then the pace."""
         await self._take(self._waiting, cap, 0)
         try:
             while True:  # paused, then paced: requests held by a pause leave spaced out
